@@ -1,0 +1,165 @@
+/* The lab model: what a lab file (design §4) says, validated and resolved
+ * (names turned into indexes, durations into nanoseconds). Built by
+ * lab_load() from YAML; read by the topology builder, the runner and the
+ * drill. Nothing here touches the system. */
+#ifndef LAB_H
+#define LAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ah/addr.h"
+
+#define LAB_NAME_MAX    32 /* node/vantage/lab names: [A-Za-z0-9_-], 1..31 chars */
+#define LAB_ANYCAST_MAX 8
+
+enum lab_routing {
+    LAB_ROUTING_STATIC,
+    LAB_ROUTING_ECMP,
+    LAB_ROUTING_ECMP_RESILIENT,
+    LAB_ROUTING_TRACKED,
+    LAB_ROUTING_BGP,
+};
+
+enum lab_responder {
+    LAB_RESPONDER_BUILTIN,
+    LAB_RESPONDER_NSD,
+    LAB_RESPONDER_KNOT,
+    LAB_RESPONDER_COMMAND,
+};
+
+enum lab_service {
+    LAB_SERVICE_DNS,
+    LAB_SERVICE_ECHO,
+};
+
+/* anycast-healthchecker semantics, for routing: bgp (issue 6). */
+struct lab_healthcheck {
+    bool enabled;
+    uint64_t interval_ns, timeout_ns;
+    unsigned rise, fall;
+};
+
+struct lab_node {
+    char name[LAB_NAME_MAX];
+    enum lab_responder responder;
+    char *command; /* responder: {command: "..."}; {node} and {addr} substituted */
+    struct lab_healthcheck healthcheck;
+    unsigned line;
+};
+
+struct lab_vantage {
+    char name[LAB_NAME_MAX];
+    size_t *prefer; /* node indexes, most preferred first; all nodes if absent */
+    size_t nprefer;
+    unsigned line;
+};
+
+struct lab_probe_udp {
+    bool enabled;
+    enum lab_service service;
+    uint32_t rate;  /* probes per second in total */
+    uint32_t flows; /* sockets, each a fixed source port */
+    uint64_t timeout_ns;
+};
+
+struct lab_probe_tcp {
+    bool enabled;
+    enum lab_service service;
+    uint32_t connections;
+    uint64_t interval_ns;
+    uint64_t timeout_ns;
+};
+
+enum lab_verb {
+    LAB_VERB_WITHDRAW,
+    LAB_VERB_ANNOUNCE,
+    LAB_VERB_FLAP,
+    LAB_VERB_STOP,
+    LAB_VERB_START,
+    LAB_VERB_PAUSE,
+    LAB_VERB_RESUME,
+    LAB_VERB_LINK_DOWN,
+    LAB_VERB_LINK_UP,
+    LAB_VERB_KILL_BGP,
+    LAB_VERB_START_BGP,
+    LAB_VERB_PAUSE_BGP,
+    LAB_VERB_RESUME_BGP,
+};
+
+struct lab_event {
+    uint64_t at_ns; /* from the start of the drill */
+    enum lab_verb verb;
+    size_t node;
+    /* flap: {node, count, down, up} */
+    unsigned flap_count;
+    uint64_t flap_down_ns, flap_up_ns;
+    unsigned line;
+};
+
+struct lab_expect {
+    char *text; /* the expectation string, parsed by the expect module */
+    unsigned line;
+};
+
+/* routing: tracked (issue 6). */
+struct lab_track {
+    enum lab_service service;
+    uint64_t frequency_ns, timeout_ns, delay_down_ns, delay_up_ns;
+    unsigned down, up;
+};
+
+/* routing: bgp (issue 6). Zero means "BIRD's default". */
+struct lab_bgp {
+    uint64_t hold_ns, keepalive_ns;
+    bool bfd;
+    uint64_t bfd_interval_ns;
+    unsigned bfd_multiplier;
+    bool multipath;
+};
+
+struct lab {
+    char *path; /* as given on the command line, for messages */
+    char name[LAB_NAME_MAX];
+    struct ah_addr anycast[LAB_ANYCAST_MAX];
+    size_t nanycast;
+    enum lab_routing routing;
+    uint64_t duration_ns;
+    struct lab_node *nodes;
+    size_t nnodes;
+    struct lab_vantage *vantages;
+    size_t nvantages;
+    struct lab_probe_udp udp;
+    struct lab_probe_tcp tcp;
+    struct lab_event *drill; /* sorted by at_ns (validated, not re-sorted) */
+    size_t ndrill;
+    struct lab_expect *expect;
+    size_t nexpect;
+    struct lab_track track;
+    struct lab_bgp bgp;
+};
+
+/* Diagnostics collected while loading: every problem found, each a full
+ * "FILE:LINE:COL: message" string, so `anycast-lab check` reports them all. */
+struct lab_diag {
+    char **msgs;
+    size_t n;
+};
+
+/* Loads and validates a lab file. Returns 0 and *out, or -EINVAL with every
+ * problem in diag (nothing in *out), or another negative errno if the file
+ * cannot be read (also described in diag). */
+int lab_load(const char *path, struct lab **out, struct lab_diag *diag);
+void lab_free(struct lab *lab);
+void lab_diag_free(struct lab_diag *diag);
+
+/* Name lookups; return the index or -ENOENT. */
+int lab_node_index(const struct lab *lab, const char *name);
+int lab_vantage_index(const struct lab *lab, const char *name);
+
+const char *lab_verb_name(enum lab_verb v);
+const char *lab_routing_name(enum lab_routing r);
+const char *lab_service_name(enum lab_service s);
+
+#endif

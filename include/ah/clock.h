@@ -1,0 +1,15 @@
+/* The two clocks every measurement uses: CLOCK_REALTIME nanoseconds for
+ * timestamps written to files and CLOCK_MONOTONIC nanoseconds for intervals. */
+#ifndef AH_CLOCK_H
+#define AH_CLOCK_H
+
+#include <stdint.h>
+
+uint64_t ah_clock_realtime_ns(void);
+uint64_t ah_clock_mono_ns(void);
+
+/* Formats a CLOCK_REALTIME ns value as UTC "yyyymmddThhmmssZ" (the results
+ * directory stamp of design §5); buf needs 17 bytes. Returns 0 or -ENOSPC. */
+int ah_clock_format_stamp(uint64_t realtime_ns, char *buf, unsigned long len);
+
+#endif

@@ -1,0 +1,53 @@
+/* RFC 4180 CSV: a buffered writer (quoting only where needed, CRLF-free "\n"
+ * line ends as most tools expect, flush on demand) and a streaming reader that
+ * reports line numbers, for results files of design §5. */
+#ifndef AH_CSV_H
+#define AH_CSV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ah_csv;
+
+/* Creates (truncates) path and writes the header row. The writer buffers
+ * rows in memory (64 KiB) and writes them on flush, when the buffer fills and
+ * on close. Returns 0 or a negative errno. */
+int ah_csv_open(struct ah_csv **out, const char *path, const char *const *header, size_t ncols);
+
+/* Same on an already open file descriptor, which the writer then owns. */
+int ah_csv_open_fd(struct ah_csv **out, int fd, const char *const *header, size_t ncols);
+
+/* Field appenders for the current row. A string containing a comma, quote,
+ * CR or LF is quoted with inner quotes doubled; NULL is an empty field. */
+int ah_csv_str(struct ah_csv *w, const char *s);
+int ah_csv_strn(struct ah_csv *w, const char *s, size_t n);
+int ah_csv_u64(struct ah_csv *w, uint64_t v);
+int ah_csv_i64(struct ah_csv *w, int64_t v);
+int ah_csv_empty(struct ah_csv *w);
+
+/* Ends the row. Returns -EINVAL if it does not have exactly ncols fields (the
+ * row is then discarded so the file stays rectangular). */
+int ah_csv_end_row(struct ah_csv *w);
+
+/* Writes buffered rows to the file (complete rows only). */
+int ah_csv_flush(struct ah_csv *w);
+
+/* Flushes, closes and frees; safe on NULL. Returns the first error seen. */
+int ah_csv_close(struct ah_csv *w);
+
+uint64_t ah_csv_rows(const struct ah_csv *w);
+
+/* Streaming reader. */
+struct ah_csv_reader;
+
+int ah_csv_reader_open(struct ah_csv_reader **out, const char *path);
+/* Reads the next record. Returns 1 and sets *fields/*nfields (valid until
+ * the next call) and *line (1-based line where the record starts); 0 at end
+ * of file; -EBADMSG on a malformed record (unterminated quote, stray quote),
+ * with *line set; other negative errno on I/O errors. */
+int ah_csv_reader_next(struct ah_csv_reader *r, char ***fields, size_t *nfields,
+                       unsigned long *line);
+void ah_csv_reader_close(struct ah_csv_reader *r);
+
+#endif
