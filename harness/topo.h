@@ -1,7 +1,7 @@
 /* The lab topology in the kernel: network namespaces, veths, the fabric
  * bridge, addresses, routes and sysctls, all made in-process over rtnetlink
  * (libmnl) from a validated lab model, and the route changes drills make.
- * Every namespace name starts with "ah-<run id>-" so runs never collide and
+ * Every namespace name starts with "ah-lab-<run id>-" so runs never collide and
  * `anycast-lab clean` finds leftovers. */
 #ifndef TOPO_H
 #define TOPO_H
@@ -13,7 +13,7 @@
 #include "ah/addr.h"
 #include "lab.h"
 
-#define TOPO_NETNS_PREFIX "ah-"
+#define TOPO_NETNS_PREFIX "ah-lab-"
 #define TOPO_NETNS_MAX    64
 
 enum topo_role {
@@ -33,7 +33,7 @@ int topo_build(const struct lab *lab, const char *run_id, struct topo **out);
  * frees it. Safe on NULL. Returns the first error but always tries all. */
 int topo_destroy(struct topo *t);
 
-/* "ah-<run id>-<role letter>-<name>", e.g. "ah-k3x9-n-ams"; usable with
+/* "ah-lab-<run id>-<role letter>-<name>", e.g. "ah-lab-k3x9-n-ams"; usable with
  * `ip netns exec`. */
 const char *topo_netns(const struct topo *t, enum topo_role role, size_t idx);
 
@@ -67,7 +67,8 @@ int topo_monitor_read(struct topo *t, int fd, topo_route_cb cb, void *arg);
 int topo_enter_netns(const char *netns_name);
 
 /* Removes every namespace whose name starts with TOPO_NETNS_PREFIX (or
- * prefix, e.g. "ah-k3x9-"), after killing every process inside it. Calls
+ * prefix, e.g. "ah-lab-k3x9-"), after killing every process inside it, but
+ * skips labs whose owning anycast-lab process is alive. Calls
  * report(arg, what) for each thing removed. Returns the count or -errno. */
 int topo_clean(const char *prefix, void (*report)(void *arg, const char *what), void *arg);
 
