@@ -32,6 +32,7 @@ CLIENT_SRCS  := $(filter-out clients/main.c,$(wildcard clients/*.c))
 HARNESS_SRCS := $(filter-out harness/main.c,$(wildcard harness/*.c))
 UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
 BENCH_SRCS   := $(wildcard bench/*.c)
+TOOL_SRCS    := $(wildcard tests/tools/*.c)
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -45,6 +46,7 @@ ALL_LIBS   := $(LIBHARNESS) $(LIBCLIENT) $(LIBSERVER) $(LIBAH)
 PROGS := $(BUILD)/anycast-responder $(BUILD)/anycast-probe $(BUILD)/anycast-lab
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+TOOL_BINS  := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 
 .PHONY: all responder probe lab unit bench-bins check unit-check integration-check asan fuzz \
 	fuzz-smoke install format format-check clean deps demo
@@ -55,7 +57,7 @@ all: $(PROGS) $(BENCH_BINS)
 responder: $(BUILD)/anycast-responder
 probe: $(BUILD)/anycast-probe
 lab: $(BUILD)/anycast-lab
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(TOOL_BINS)
 bench-bins: $(BENCH_BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -81,6 +83,11 @@ $(BUILD)/anycast-lab: $(call obj,harness/main.c) $(LIBHARNESS) $(LIBAH)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(ALL_LIBS) $(LIBS_ALL) $(CHECK_LIBS)
+
+# Small helper programs that integration tests drive (clients, topology tools).
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(ALL_LIBS) $(LIBS_ALL)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
