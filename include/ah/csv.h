@@ -42,7 +42,7 @@ uint64_t ah_csv_rows(const struct ah_csv *w);
 struct ah_csv_reader;
 
 int ah_csv_reader_open(struct ah_csv_reader **out, const char *path);
-/* Reads the next record. Returns 1 and sets *fields/*nfields (valid until
+/* Reads the next record. Returns 1 and sets *fields and *nfields (valid until
  * the next call) and *line (1-based line where the record starts); 0 at end
  * of file; -EBADMSG on a malformed record (unterminated quote, stray quote),
  * with *line set; other negative errno on I/O errors. */
