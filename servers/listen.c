@@ -1,0 +1,85 @@
+/* Socket set-up for the responder's listeners; see listen.h. */
+#include "listen.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* A large receive buffer absorbs bursts (benchmarks, floods) while a worker
+ * is busy; SO_RCVBUFFORCE passes rmem_max when we have CAP_NET_ADMIN, else the
+ * plain option is capped by the kernel, which is fine. */
+#define UDP_RCVBUF (4 * 1024 * 1024)
+
+void listen_describe(const struct ah_addr *addr, uint16_t port, int type, char *buf, size_t len)
+{
+    struct ah_addr a = *addr;
+    char s[AH_ADDR_STRLEN];
+    ah_addr_set_port(&a, port);
+    if (ah_addr_format(&a, true, s, sizeof s) < 0)
+        snprintf(s, sizeof s, "?");
+    snprintf(buf, len, "%s/%s", s, type == SOCK_DGRAM ? "udp" : "tcp");
+}
+
+static const char *errno_hint(int err)
+{
+    switch (err) {
+    case EADDRNOTAVAIL:
+        return " (is the address on lo?)";
+    case EADDRINUSE:
+        return " (is another server using the port?)";
+    case EACCES:
+        return " (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
+    default:
+        return "";
+    }
+}
+
+int listen_open(const struct ah_addr *addr, uint16_t port, int type, int backlog, int *fd_out,
+                char *err, size_t errlen)
+{
+    char what[AH_ADDR_STRLEN + 8];
+    const char *step = "socket";
+    struct ah_addr a = *addr;
+    int family = ah_addr_family(addr);
+    int one = 1;
+    int rc = 0;
+    int fd;
+
+    listen_describe(addr, port, type, what, sizeof what);
+    ah_addr_set_port(&a, port);
+    fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        goto fail;
+    step = "setsockopt SO_REUSEPORT";
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
+        goto fail;
+    step = "setsockopt SO_REUSEADDR";
+    if (type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+        goto fail;
+    step = "setsockopt IPV6_V6ONLY";
+    if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0)
+        goto fail;
+    if (type == SOCK_DGRAM) {
+        int size = UDP_RCVBUF;
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
+            (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    }
+    step = "bind";
+    if (bind(fd, (const struct sockaddr *)&a.ss, a.len) < 0)
+        goto fail;
+    step = "listen";
+    if (type == SOCK_STREAM && listen(fd, backlog) < 0)
+        goto fail;
+    *fd_out = fd;
+    return 0;
+
+fail:
+    rc = -errno;
+    snprintf(err, errlen, "%s %s: %s%s", step, what, strerror(-rc), errno_hint(-rc));
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}

@@ -1,0 +1,60 @@
+/* Request counters per transport and service. Each worker owns one struct
+ * stats and is its only writer, so increments are plain relaxed load+store
+ * (no locked instruction on the hot path); the control thread sums them. */
+#ifndef RESPONDER_STATS_H
+#define RESPONDER_STATS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum transport { TR_UDP, TR_TCP, TR_COUNT };
+enum service { SVC_DNS, SVC_ECHO, SVC_COUNT };
+
+/* requests: messages read (a DNS message or an echo line/datagram);
+ * answers: replies sent, of any rcode; refused/formerr: of those answers,
+ * the ones with that rcode; dropped: requests that got no reply (unreadable,
+ * paused, drop PERCENT, send failure, queue full); overlong: echo lines over
+ * the limit (also counted in dropped); tcp_open/tcp_total: connections now
+ * open / accepted since start; tcp_rejected: closed at once over
+ * --max-tcp-clients. */
+enum stat_counter {
+    ST_REQUESTS,
+    ST_ANSWERS,
+    ST_REFUSED,
+    ST_FORMERR,
+    ST_DROPPED,
+    ST_OVERLONG,
+    ST_TCP_OPEN,
+    ST_TCP_TOTAL,
+    ST_TCP_REJECTED,
+    ST_COUNT
+};
+
+struct stats {
+    _Atomic uint64_t v[TR_COUNT][SVC_COUNT][ST_COUNT];
+};
+
+static inline void stats_add(struct stats *s, enum transport t, enum service svc,
+                             enum stat_counter c, int64_t n)
+{
+    _Atomic uint64_t *p = &s->v[t][svc][c];
+    atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + (uint64_t)n,
+                          memory_order_relaxed);
+}
+
+static inline uint64_t stats_get(const struct stats *s, enum transport t, enum service svc,
+                                 enum stat_counter c)
+{
+    return atomic_load_explicit(&s->v[t][svc][c], memory_order_relaxed);
+}
+
+/* dst += src, counter by counter (dst is private to the caller). */
+void stats_accumulate(struct stats *dst, const struct stats *src);
+
+/* Formats one line "udp_dns_requests=N udp_dns_answers=N ..." (no newline).
+ * Counters that cannot occur (overlong for DNS, tcp_* for UDP) are left out.
+ * Returns the length or -ENOSPC. */
+int stats_format(const struct stats *s, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,295 @@
+/* UDP DNS and echo for one worker socket; see udp.h. The batch path exists
+ * because libuv sends one datagram per syscall: with recvmmsg/sendmmsg a
+ * whole burst costs two syscalls. Neither path allocates per query; only
+ * delayed answers are copied (delay.c). */
+#include "udp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ah/log.h"
+
+/* Receive slot size: larger DNS queries are truncated by the kernel and
+ * dropped (MSG_TRUNC); echo requests beyond AH_ECHO_MAX_LINE are over-long. */
+#define UDP_SLOT 4096
+/* libuv's recvmmsg needs 64 KiB per datagram slot; 8 slots per call. */
+#define UV_RECV_CHUNK (64 * 1024)
+#define UV_RECV_SLOTS 8
+/* Batches per poll wake-up before returning to the loop, for fairness. */
+#define MMSG_ROUNDS 8
+
+struct udp_sock {
+    struct worker *w;
+    enum service svc;
+    int fd;
+    bool use_poll;
+    union {
+        uv_udp_t udp;
+        uv_poll_t poll;
+    } h;
+    /* mmsg path: batch slots */
+    unsigned batch;
+    struct mmsghdr *rmsg;
+    struct mmsghdr *smsg;
+    struct iovec *riov;
+    struct iovec *siov;
+    struct sockaddr_storage *peers;
+    uint8_t *rbuf;
+    uint8_t *sbuf;
+    /* uv path: receive area */
+    uint8_t *uvbuf;
+};
+
+static void free_sock(struct udp_sock *s)
+{
+    free(s->rmsg);
+    free(s->smsg);
+    free(s->riov);
+    free(s->siov);
+    free(s->peers);
+    free(s->rbuf);
+    free(s->sbuf);
+    free(s->uvbuf);
+    free(s);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    struct udp_sock *s = h->data;
+    if (s->use_poll)
+        close(s->fd);
+    free_sock(s);
+}
+
+/* Delayed answers (delay.c) leave by a plain sendto on the same socket. */
+static void send_delayed(struct delay_item *it)
+{
+    struct udp_sock *s = it->owner;
+    ssize_t n =
+        sendto(s->fd, it->data, it->len, MSG_DONTWAIT, (struct sockaddr *)&it->peer, it->peerlen);
+    stats_add(&s->w->stats, TR_UDP, s->svc, n < 0 ? ST_DROPPED : ST_ANSWERS, 1);
+}
+
+/* Returns true when the answer was queued for later instead of sent now. */
+static bool maybe_delay(struct udp_sock *s, const struct sockaddr *peer, socklen_t plen,
+                        const uint8_t *ans, size_t alen)
+{
+    unsigned ms = worker_delay_ms(s->w);
+    if (ms == 0)
+        return false;
+    if (delay_push(&s->w->delay, ms, send_delayed, s, s->svc, 1, peer, plen, ans, alen) < 0)
+        stats_add(&s->w->stats, TR_UDP, s->svc, ST_DROPPED, 1);
+    return true;
+}
+
+/* ---- libuv path ---- */
+
+static void uv_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct udp_sock *s = h->data;
+    (void)suggested;
+    /* One static area: answers are built and sent synchronously inside
+     * the receive callback, so it is free again when libuv reads next. */
+    *buf = uv_buf_init((char *)s->uvbuf, UV_RECV_CHUNK * UV_RECV_SLOTS);
+}
+
+static void uv_on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+                       unsigned flags)
+{
+    struct udp_sock *s = h->data;
+    struct worker *w = s->w;
+    socklen_t plen;
+    int alen;
+
+    if (nread <= 0 || addr == NULL)
+        return; /* nothing, an error we keep running through, or MMSG_FREE */
+    if (flags & UV_UDP_PARTIAL) {
+        stats_add(&w->stats, TR_UDP, s->svc, ST_REQUESTS, 1);
+        stats_add(&w->stats, TR_UDP, s->svc, ST_DROPPED, 1);
+        return;
+    }
+    alen = worker_answer(w, TR_UDP, s->svc, (const uint8_t *)buf->base, (size_t)nread, w->scratch,
+                         WORKER_UDP_ANSWER_MAX);
+    if (alen <= 0)
+        return;
+    plen = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (maybe_delay(s, addr, plen, w->scratch, (size_t)alen))
+        return;
+    uv_buf_t out = uv_buf_init((char *)w->scratch, (unsigned)alen);
+    int rc = uv_udp_try_send(h, &out, 1, addr);
+    stats_add(&w->stats, TR_UDP, s->svc, rc < 0 ? ST_DROPPED : ST_ANSWERS, 1);
+}
+
+/* ---- recvmmsg/sendmmsg path ---- */
+
+static void mmsg_prepare_recv(struct udp_sock *s, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct msghdr *m = &s->rmsg[i].msg_hdr;
+        m->msg_name = &s->peers[i];
+        m->msg_namelen = sizeof s->peers[i];
+        m->msg_iov = &s->riov[i];
+        m->msg_iovlen = 1;
+        m->msg_control = NULL;
+        m->msg_controllen = 0;
+        m->msg_flags = 0;
+    }
+}
+
+/* Sends smsg[0..n) and returns how many left. Datagrams the kernel refuses
+ * (full send buffer, unreachable peer) are counted as dropped. */
+static void mmsg_send(struct udp_sock *s, unsigned n)
+{
+    unsigned off = 0;
+    while (off < n) {
+        int r = sendmmsg(s->fd, s->smsg + off, n - off, MSG_DONTWAIT);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                /* One bad destination fails the call: skip it, go on. */
+                stats_add(&s->w->stats, TR_UDP, s->svc, ST_DROPPED, 1);
+                off++;
+                continue;
+            }
+            stats_add(&s->w->stats, TR_UDP, s->svc, ST_DROPPED, n - off);
+            return;
+        }
+        stats_add(&s->w->stats, TR_UDP, s->svc, ST_ANSWERS, r);
+        off += (unsigned)r;
+    }
+}
+
+static void mmsg_on_poll(uv_poll_t *h, int status, int events)
+{
+    struct udp_sock *s = h->data;
+    struct worker *w = s->w;
+    (void)events;
+
+    if (status < 0)
+        return;
+    for (int round = 0; round < MMSG_ROUNDS; round++) {
+        unsigned ns = 0;
+        int n;
+        mmsg_prepare_recv(s, s->batch);
+        n = recvmmsg(s->fd, s->rmsg, s->batch, MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            break; /* EAGAIN, or an error the next wake-up retries */
+        for (int i = 0; i < n; i++) {
+            struct msghdr *m = &s->rmsg[i].msg_hdr;
+            uint8_t *ans = s->sbuf + (size_t)i * WORKER_UDP_ANSWER_MAX;
+            int alen;
+            if (m->msg_flags & MSG_TRUNC) {
+                stats_add(&w->stats, TR_UDP, s->svc, ST_REQUESTS, 1);
+                stats_add(&w->stats, TR_UDP, s->svc, ST_DROPPED, 1);
+                continue;
+            }
+            alen = worker_answer(w, TR_UDP, s->svc, s->rbuf + (size_t)i * UDP_SLOT,
+                                 s->rmsg[i].msg_len, ans, WORKER_UDP_ANSWER_MAX);
+            if (alen <= 0)
+                continue;
+            if (maybe_delay(s, m->msg_name, m->msg_namelen, ans, (size_t)alen))
+                continue;
+            struct msghdr *o = &s->smsg[ns].msg_hdr;
+            o->msg_name = m->msg_name;
+            o->msg_namelen = m->msg_namelen;
+            s->siov[ns].iov_base = ans;
+            s->siov[ns].iov_len = (size_t)alen;
+            o->msg_iov = &s->siov[ns];
+            o->msg_iovlen = 1;
+            o->msg_control = NULL;
+            o->msg_controllen = 0;
+            o->msg_flags = 0;
+            ns++;
+        }
+        if (ns > 0)
+            mmsg_send(s, ns);
+        if ((unsigned)n < s->batch)
+            break;
+    }
+}
+
+static int mmsg_alloc(struct udp_sock *s, unsigned batch)
+{
+    s->batch = batch;
+    s->rmsg = calloc(batch, sizeof *s->rmsg);
+    s->smsg = calloc(batch, sizeof *s->smsg);
+    s->riov = calloc(batch, sizeof *s->riov);
+    s->siov = calloc(batch, sizeof *s->siov);
+    s->peers = calloc(batch, sizeof *s->peers);
+    s->rbuf = malloc((size_t)batch * UDP_SLOT);
+    s->sbuf = malloc((size_t)batch * WORKER_UDP_ANSWER_MAX);
+    if (!s->rmsg || !s->smsg || !s->riov || !s->siov || !s->peers || !s->rbuf || !s->sbuf)
+        return -ENOMEM;
+    for (unsigned i = 0; i < batch; i++) {
+        s->riov[i].iov_base = s->rbuf + (size_t)i * UDP_SLOT;
+        s->riov[i].iov_len = UDP_SLOT;
+    }
+    return 0;
+}
+
+int udp_sock_open(struct worker *w, int fd, enum service svc, struct udp_sock **out)
+{
+    const struct responder_config *cfg = w->r->cfg;
+    struct udp_sock *s = calloc(1, sizeof *s);
+    int rc;
+
+    if (s == NULL) {
+        close(fd);
+        return -ENOMEM;
+    }
+    s->w = w;
+    s->svc = svc;
+    s->fd = fd;
+    s->use_poll = cfg->udp_io == UDP_IO_MMSG;
+    if (s->use_poll) {
+        rc = mmsg_alloc(s, cfg->udp_batch);
+        if (rc == 0)
+            rc = uv_poll_init_socket(&w->loop, &s->h.poll, fd);
+        if (rc < 0)
+            goto fail;
+        s->h.poll.data = s;
+        rc = uv_poll_start(&s->h.poll, UV_READABLE, mmsg_on_poll);
+    } else {
+        s->uvbuf = malloc(UV_RECV_CHUNK * UV_RECV_SLOTS);
+        rc = s->uvbuf ? uv_udp_init_ex(&w->loop, &s->h.udp, AF_UNSPEC | UV_UDP_RECVMMSG) : -ENOMEM;
+        if (rc < 0)
+            goto fail;
+        s->h.udp.data = s;
+        rc = uv_udp_open(&s->h.udp, fd);
+        if (rc < 0) {
+            /* The handle exists but does not own fd yet. */
+            close(fd);
+            s->use_poll = false;
+            uv_close((uv_handle_t *)&s->h.udp, on_closed);
+            return rc;
+        }
+        rc = uv_udp_recv_start(&s->h.udp, uv_alloc, uv_on_recv);
+    }
+    if (rc < 0) {
+        udp_sock_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+
+fail:
+    close(fd);
+    free_sock(s);
+    return rc;
+}
+
+void udp_sock_close(struct udp_sock *s)
+{
+    uv_handle_t *h = (uv_handle_t *)&s->h;
+    if (uv_is_closing(h))
+        return;
+    if (s->use_poll)
+        uv_poll_stop(&s->h.poll);
+    else
+        uv_udp_recv_stop(&s->h.udp);
+    uv_close(h, on_closed);
+}

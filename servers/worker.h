@@ -1,0 +1,99 @@
+/* One responder worker: a thread running its own uv loop with its own
+ * SO_REUSEPORT sockets for every listen address and service, so N workers use
+ * N cores without sharing anything on the hot path but read-only state. */
+#ifndef RESPONDER_WORKER_H
+#define RESPONDER_WORKER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "delay.h"
+#include "stats.h"
+
+/* Largest UDP answer we build. Clients advertising more get at most this,
+ * truncated with TC=1 by the DNS layer. */
+#define WORKER_UDP_ANSWER_MAX 4096
+/* Output batch for TCP: several framed answers go out in one write. */
+#define WORKER_TCP_OUT (256 * 1024)
+
+struct udp_sock;
+struct tcp_listener;
+
+/* Intrusive doubly linked list of TCP connections (for the idle sweep and
+ * shutdown). */
+struct conn_link {
+    struct conn_link *prev;
+    struct conn_link *next;
+};
+
+struct worker {
+    struct responder *r;
+    unsigned id;
+    uv_loop_t loop;
+    uv_async_t stop_async;
+    uv_timer_t sweep_timer;
+    uv_timer_t drain_timer; /* shutdown deadline */
+    struct delay_queue delay;
+    uv_thread_t thread;
+    bool thread_started;
+    bool stopping;
+    unsigned drop_acc; /* drop PERCENT accumulator: deterministic share */
+    struct stats stats;
+    struct udp_sock *udp[RESPONDER_MAX_LISTEN * SVC_COUNT];
+    size_t nudp;
+    struct tcp_listener *tcp[RESPONDER_MAX_LISTEN * SVC_COUNT];
+    size_t ntcp;
+    struct conn_link conns; /* sentinel */
+    size_t nconns;
+    uint8_t *scratch; /* one UDP answer (uv path) or one TCP batch */
+    int exit_rc;      /* 0, or the uv_loop_close() error */
+};
+
+/* Creates worker id with its loop and sockets (in the calling thread; the
+ * loop runs later in the worker's own thread). On failure writes a message
+ * naming the object to err and returns a negative errno. */
+int worker_create(struct responder *r, unsigned id, struct worker **out, char *err, size_t errlen);
+int worker_start(struct worker *w);
+/* Asks the worker to stop (thread-safe): stop reading, send what is queued,
+ * close every handle. */
+void worker_stop(struct worker *w);
+/* Joins the thread (if started) and frees the worker. Returns its exit_rc. */
+int worker_destroy(struct worker *w);
+
+/* True when this request must be silently discarded: paused, or its share
+ * of drop PERCENT (a deterministic accumulator, so "drop 25" drops exactly
+ * every fourth request). */
+static inline bool worker_discard(struct worker *w)
+{
+    struct fault *f = &w->r->fault;
+    unsigned pct;
+    if (atomic_load_explicit(&f->paused, memory_order_relaxed))
+        return true;
+    pct = atomic_load_explicit(&f->drop_pct, memory_order_relaxed);
+    if (pct == 0)
+        return false;
+    w->drop_acc += pct;
+    if (w->drop_acc >= 100) {
+        w->drop_acc -= 100;
+        return true;
+    }
+    return false;
+}
+
+static inline unsigned worker_delay_ms(const struct worker *w)
+{
+    return atomic_load_explicit(&w->r->fault.delay_ms, memory_order_relaxed);
+}
+
+/* Runs one request (a DNS message, or one echo line / datagram) through
+ * the fault gate and the service. Counts requests, refused, formerr,
+ * overlong and dropped; the caller counts answers once sent. Returns the
+ * answer length, or 0 for silence. */
+int worker_answer(struct worker *w, enum transport t, enum service svc, const uint8_t *req,
+                  size_t len, uint8_t *out, size_t cap);
+
+#endif
