@@ -11,8 +11,13 @@
 
 #include "ah/addr.h"
 
-#define LAB_NAME_MAX    32 /* node/vantage/lab names: [A-Za-z0-9_-], 1..31 chars */
-#define LAB_ANYCAST_MAX 8
+#define LAB_NAME_MAX     32 /* node/vantage/lab names: [A-Za-z0-9_-], 1..31 chars */
+#define LAB_ANYCAST_MAX  8
+#define LAB_NODES_MAX    256 /* bounds checked by lab_load (docs/lab-file.md) */
+#define LAB_VANTAGES_MAX 1024
+#define LAB_DRILL_MAX    1024
+#define LAB_EXPECT_MAX   1024
+#define LAB_DIAG_MAX     100 /* messages kept; one more says how many were left out */
 
 enum lab_routing {
     LAB_ROUTING_STATIC,
@@ -46,14 +51,14 @@ struct lab_node {
     enum lab_responder responder;
     char *command; /* responder: {command: "..."}; {node} and {addr} substituted */
     struct lab_healthcheck healthcheck;
-    unsigned line;
+    unsigned line, col; /* of the node's entry in the lab file, 1-based */
 };
 
 struct lab_vantage {
     char name[LAB_NAME_MAX];
     size_t *prefer; /* node indexes, most preferred first; all nodes if absent */
     size_t nprefer;
-    unsigned line;
+    unsigned line, col;
 };
 
 struct lab_probe_udp {
@@ -92,15 +97,16 @@ struct lab_event {
     uint64_t at_ns; /* from the start of the drill */
     enum lab_verb verb;
     size_t node;
-    /* flap: {node, count, down, up} */
+    /* flap: {node, count, down, up}: count times (withdraw, wait down,
+     * announce, wait up); it spans count * (down + up) from at_ns. */
     unsigned flap_count;
     uint64_t flap_down_ns, flap_up_ns;
-    unsigned line;
+    unsigned line, col;
 };
 
 struct lab_expect {
-    char *text; /* the expectation string, parsed by the expect module */
-    unsigned line;
+    char *text;         /* the expectation string, parsed by the expect module */
+    unsigned line, col; /* col: of the text's first character (after a quote) */
 };
 
 /* routing: tracked (issue 6). */
@@ -148,8 +154,9 @@ struct lab_diag {
 };
 
 /* Loads and validates a lab file. Returns 0 and *out, or -EINVAL with every
- * problem in diag (nothing in *out), or another negative errno if the file
- * cannot be read (also described in diag). */
+ * problem appended to diag (*out set to NULL), or another negative errno if
+ * the file cannot be read or memory runs out (also described in diag). diag
+ * may be NULL; otherwise start it zeroed and free it with lab_diag_free. */
 int lab_load(const char *path, struct lab **out, struct lab_diag *diag);
 void lab_free(struct lab *lab);
 void lab_diag_free(struct lab_diag *diag);

@@ -1,0 +1,85 @@
+/* Internals of the lab file loader (labfile*.c): the parse context, error
+ * collection and typed readers for libyaml document nodes. Not for other
+ * modules: they use lab.h. */
+#ifndef LABFILE_INT_H
+#define LABFILE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <yaml.h>
+
+#include "lab.h"
+
+/* One load in progress. Errors go to diag; parsing always goes on after an
+ * error so that one run of `anycast-lab check` reports every problem. */
+struct lf {
+    const char *file;
+    yaml_document_t *doc;
+    struct lab *lab;
+    struct lab_diag *diag;
+    size_t nerr; /* errors found, also those not kept in diag */
+    bool oom;
+    bool routing_ok;   /* lab->routing was given validly (or defaulted) */
+    bool duration_ok;  /* lab->duration_ns is valid */
+    bool nodes_ok;     /* every node has a valid, unique name */
+    yaml_node_t *root; /* the top-level mapping */
+};
+
+/* A mapping's values by key, in the order of the caller's key list. */
+#define LF_KEYS_MAX 16
+struct lf_map {
+    yaml_node_t *key[LF_KEYS_MAX];
+    yaml_node_t *val[LF_KEYS_MAX];
+};
+
+void lf_err_mark(struct lf *c, yaml_mark_t m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void lf_err(struct lf *c, const yaml_node_t *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* 1-based line and column of a node, for the model's line/col fields. */
+unsigned lf_line(const yaml_node_t *n);
+unsigned lf_col(const yaml_node_t *n);
+
+yaml_node_t *lf_node(struct lf *c, yaml_node_item_t id);
+bool lf_is_null(const yaml_node_t *n);
+/* "a mapping", "a list", "nothing" or the scalar quoted (shortened). */
+const char *lf_describe(const yaml_node_t *n, char *buf, size_t len);
+
+/* Checks that n is a mapping (null counts as an empty one) whose keys all
+ * appear in keys[] (NULL-terminated, at most LF_KEYS_MAX), each once, and
+ * fills m. Reports a wrong type, unknown and duplicate keys; returns 0, or
+ * -1 if n is not a mapping. what names the mapping in messages. */
+int lf_mapping(struct lf *c, yaml_node_t *n, const char *what, const char *const *keys,
+               struct lf_map *m);
+/* Reports `missing required key "KEY" in WHAT` when m lacks key i. */
+bool lf_require(struct lf *c, yaml_node_t *map, const struct lf_map *m, size_t i,
+                const char *const *keys, const char *what);
+/* Checks that n is a list (sequence); null counts as an empty one when
+ * null_ok. Returns the item count, or -1 (reported). */
+int lf_sequence(struct lf *c, yaml_node_t *n, const char *what, bool null_ok);
+yaml_node_t *lf_item(struct lf *c, yaml_node_t *seq, int i);
+
+/* Typed scalar readers: each reports its own error naming `what` and
+ * returns 0 or -1. */
+const char *lf_scalar(struct lf *c, yaml_node_t *n, const char *what);
+int lf_name(struct lf *c, yaml_node_t *n, const char *what, char out[LAB_NAME_MAX]);
+int lf_uint(struct lf *c, yaml_node_t *n, const char *what, uint64_t min, uint64_t max,
+            uint64_t *out);
+int lf_dur(struct lf *c, yaml_node_t *n, const char *what, uint64_t min, uint64_t max,
+           uint64_t *out);
+int lf_bool(struct lf *c, yaml_node_t *n, const char *what, bool *out);
+/* One of words[] (NULL-terminated); *out is its index. */
+int lf_word(struct lf *c, yaml_node_t *n, const char *what, const char *const *words, int *out);
+/* strdup that records running out of memory in c. */
+char *lf_strdup(struct lf *c, const char *s);
+void *lf_calloc(struct lf *c, size_t n, size_t size);
+
+/* Formats a duration for messages ("250ms"); buf of at least 32 bytes. */
+const char *lf_durstr(uint64_t ns, char *buf, size_t len);
+
+/* Sections, in labfile_sections.c and labfile_drill.c. */
+void lf_parse_lab(struct lf *c);
+void lf_parse_drill(struct lf *c, yaml_node_t *seq);
+
+#endif
