@@ -10,12 +10,15 @@
 
 struct ah_csv;
 
-/* Creates (truncates) path and writes the header row. The writer buffers
- * rows in memory (64 KiB) and writes them on flush, when the buffer fills and
- * on close. Returns 0 or a negative errno. */
+/* Creates (truncates) path and writes the header row (header may be NULL for
+ * none; ncols is required). The writer buffers rows in memory (64 KiB) and
+ * writes them on flush, when the buffer fills and on close; the file only ever
+ * receives complete rows (a row larger than the buffer grows it). A writer is
+ * not thread-safe. Returns 0 or a negative errno. */
 int ah_csv_open(struct ah_csv **out, const char *path, const char *const *header, size_t ncols);
 
-/* Same on an already open file descriptor, which the writer then owns. */
+/* Same on an already open file descriptor, which the writer then owns (it is
+ * closed on failure too). */
 int ah_csv_open_fd(struct ah_csv **out, int fd, const char *const *header, size_t ncols);
 
 /* Field appenders for the current row. A string containing a comma, quote,
@@ -33,19 +36,28 @@ int ah_csv_end_row(struct ah_csv *w);
 /* Writes buffered rows to the file (complete rows only). */
 int ah_csv_flush(struct ah_csv *w);
 
-/* Flushes, closes and frees; safe on NULL. Returns the first error seen. */
+/* Flushes, closes and frees; safe on NULL. An unfinished row is dropped.
+ * Returns the first error seen. After an I/O error every call returns it. */
 int ah_csv_close(struct ah_csv *w);
 
+/* Data rows ended so far (the header row not counted). */
 uint64_t ah_csv_rows(const struct ah_csv *w);
 
 /* Streaming reader. */
 struct ah_csv_reader;
 
 int ah_csv_reader_open(struct ah_csv_reader **out, const char *path);
+/* Same on an open file descriptor, which the reader then owns (closed on
+ * failure too). */
+int ah_csv_reader_open_fd(struct ah_csv_reader **out, int fd);
 /* Reads the next record. Returns 1 and sets *fields and *nfields (valid until
  * the next call) and *line (1-based line where the record starts); 0 at end
- * of file; -EBADMSG on a malformed record (unterminated quote, stray quote),
- * with *line set; other negative errno on I/O errors. */
+ * of file; -EBADMSG on a malformed record (unterminated quote, stray quote,
+ * text after a closing quote, a CR not followed by LF outside quotes), with
+ * *line set to the offending line (for an unterminated quote, the line where
+ * it opened); -EMSGSIZE for a record over 16 MiB; other negative errno on I/O
+ * errors. Errors are final: later calls return the same error. LF and CRLF
+ * line ends are accepted; an empty line is a record of one empty field. */
 int ah_csv_reader_next(struct ah_csv_reader *r, char ***fields, size_t *nfields,
                        unsigned long *line);
 void ah_csv_reader_close(struct ah_csv_reader *r);
