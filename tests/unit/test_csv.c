@@ -564,6 +564,8 @@ static const struct bad_read bad_reads[] = {
     {"a\nb\rc\n", 1, 2},               /* a bare CR */
     {"x\n\"q\"\rz\n", 1, 2},           /* CR after a quoted field, not LF */
     {"\"", 0, 1},
+    {"x\n\"a\"b\"\nz\n", 1, 2}, /* text after the quote, then a quote again */
+    {"\"a\nb\"c\n", 0, 2},      /* reported where the text is, not the record start */
     {"x\n\"a\n\"\"\nb\"\"", 1, 2},
 };
 
