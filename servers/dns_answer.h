@@ -20,6 +20,11 @@ void dns_zone_free(struct dns_zone *z);
  * threads once built. */
 struct dns_answerer;
 
+#define DNS_IDENTITY_MAX 4096 /* bytes; longer identities are -EINVAL */
+
+/* Builds the answerer for a non-empty identity and an optional zone (NULL
+ * for none). The zone is borrowed: it must outlive the answerer. Returns 0,
+ * -EINVAL or -ENOMEM. */
 int dns_answerer_new(struct dns_answerer **out, const char *identity, const struct dns_zone *zone);
 void dns_answerer_free(struct dns_answerer *a);
 
@@ -41,5 +46,16 @@ int dns_answer(const struct dns_answerer *a, const uint8_t *query, size_t qlen, 
                uint8_t *out, size_t cap, enum dns_verdict *verdict);
 
 const char *dns_verdict_name(enum dns_verdict v);
+
+/* The two halves of dns_answer, exposed for differential tests, fuzzing and
+ * benchmarks. dns_answer_fast answers the common queries (CH TXT/ANY
+ * hostname.bind and id.server, and REFUSED for queries no zone can answer)
+ * from templates and returns -EAGAIN for anything it does not handle;
+ * dns_answer_slow answers everything through ldns. For every query the fast
+ * path accepts, both produce the same bytes. */
+int dns_answer_fast(const struct dns_answerer *a, const uint8_t *query, size_t qlen, bool udp,
+                    uint8_t *out, size_t cap, enum dns_verdict *verdict);
+int dns_answer_slow(const struct dns_answerer *a, const uint8_t *query, size_t qlen, bool udp,
+                    uint8_t *out, size_t cap, enum dns_verdict *verdict);
 
 #endif
