@@ -1,0 +1,138 @@
+/* Shared state of one anycast-probe run: the parsed options, the run context
+ * every I/O module works on (loop, clocks, counters, stop/drain state), and
+ * the entry points of the modules (udp.c, tcp.c, record.c, progress.c,
+ * summary.c, run.c). */
+#ifndef PROBE_H
+#define PROBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <uv.h>
+
+#include "ah/addr.h"
+#include "ah/ident.h"
+#include "ah/stats.h"
+
+enum probe_transport { PT_UDP = 0, PT_TCP, PT_COUNT };
+enum probe_service { PS_DNS = 0, PS_ECHO, PS_COUNT };
+enum tcp_mode { TCP_PERSISTENT = 0, TCP_PER_QUERY };
+enum reconnect_mode { RECONNECT_IMMEDIATE = 0, RECONNECT_BACKOFF, RECONNECT_NEVER };
+
+const char *probe_transport_name(enum probe_transport t);
+const char *probe_service_name(enum probe_service s);
+
+struct probe_opts {
+    struct ah_addr target; /* port unset; set per service */
+    char target_text[AH_ADDR_STRLEN];
+    bool has_source;
+    struct ah_addr source;
+    bool service[PS_COUNT];
+    bool transport[PT_COUNT];
+    uint16_t port[PS_COUNT];
+    struct ah_ident_query query;
+    uint64_t rate_milli;  /* UDP probes per second in total, x1000 */
+    unsigned flows;       /* UDP flows (sockets) per service */
+    uint64_t timeout_ns;  /* per probe and per connect */
+    unsigned connections; /* TCP connections per service */
+    uint64_t interval_ns; /* TCP probe interval per connection */
+    enum tcp_mode tcp_mode;
+    uint64_t tcp_user_timeout_ns; /* 0: kernel default */
+    enum reconnect_mode reconnect;
+    uint64_t duration_ns; /* 0: until count or signal */
+    uint64_t count;       /* probes per transport; 0: unlimited */
+    const char *out_dir;
+    char vantage[64];
+    const char *summary_json;
+    bool once;
+    int progress; /* -1 auto, 0 never, 1 always */
+};
+
+/* Parses argv. Returns 0 to run, 1 when --help/--version printed (exit 0),
+ * or -EINVAL after printing a usage error (exit 2). */
+int opts_parse(int argc, char **argv, struct probe_opts *o);
+
+struct udp_engine;
+struct tcp_engine;
+struct record;
+
+struct probe_ctx {
+    uv_loop_t *loop;
+    const struct probe_opts *o;
+    struct record *rec;
+    struct udp_engine *udp;
+    struct tcp_engine *tcp;
+    uint64_t start_mono, start_real;
+    uint64_t end_mono;    /* start + duration, or UINT64_MAX */
+    bool stopping;        /* no new probes */
+    bool finishing;       /* handles are being closed */
+    uint64_t outstanding; /* probes sent or pending without a result */
+    uint64_t sent[PT_COUNT];
+    bool done_sending[PT_COUNT];
+    unsigned tcp_up, tcp_broken;
+    int exit_code;
+    uv_timer_t house; /* flush, progress, duration end, drain guard */
+    uv_signal_t sig[2];
+    uint64_t drain_deadline;
+    bool progress_on;
+};
+
+/* Probe identity for the rows: "conn" is the UDP source port or the TCP
+ * connection id, "seq" counts from 1 within it. */
+struct probe_row {
+    enum probe_transport transport;
+    enum probe_service service;
+    uint64_t conn;
+    uint64_t seq;
+    uint64_t ts_ns;  /* CLOCK_REALTIME at send */
+    uint64_t rtt_ns; /* valid for ok */
+    enum ah_result result;
+    const char *node;   /* NULL or "" if none */
+    const char *detail; /* NULL or "" if none */
+};
+
+struct conn_row {
+    uint64_t conn;
+    enum probe_service service;
+    uint64_t opened_ns, closed_ns;
+    const char *node;
+    enum ah_reason reason;
+    uint64_t probes_ok, probes_failed;
+};
+
+/* record.c: CSV files (when --out) and the per-group statistics. */
+int record_open(struct probe_ctx *ctx);
+void record_probe(struct probe_ctx *ctx, const struct probe_row *r);
+void record_conn_opened(struct probe_ctx *ctx, enum probe_service s);
+void record_conn(struct probe_ctx *ctx, const struct conn_row *c);
+int record_flush(struct probe_ctx *ctx);
+int record_close(struct probe_ctx *ctx);
+struct ah_group_stats *record_group(struct probe_ctx *ctx, enum probe_transport t,
+                                    enum probe_service s);
+
+/* udp.c / tcp.c: engines. start() creates the handles, stop_sending() ends
+ * the schedule, finish() times out what is left and closes every handle. */
+int udp_start(struct probe_ctx *ctx);
+void udp_stop_sending(struct probe_ctx *ctx);
+void udp_finish(struct probe_ctx *ctx);
+int tcp_start(struct probe_ctx *ctx);
+void tcp_stop_sending(struct probe_ctx *ctx);
+void tcp_finish(struct probe_ctx *ctx);
+
+/* run.c: the run's life cycle. */
+int run_probe(struct probe_ctx *ctx);
+/* Called by the engines: a transport has sent all it will send. */
+void run_done_sending(struct probe_ctx *ctx, enum probe_transport t);
+/* Called after each result: finishes the run once stopping and idle. */
+void run_check_idle(struct probe_ctx *ctx);
+/* Requests the end of sending (duration over, count reached, signal). */
+void run_stop(struct probe_ctx *ctx);
+
+/* progress.c */
+void progress_update(struct probe_ctx *ctx, bool final);
+
+/* summary.c */
+void summary_print(struct probe_ctx *ctx, FILE *f);
+int summary_write_json(struct probe_ctx *ctx, const char *path);
+
+#endif

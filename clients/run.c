@@ -1,0 +1,119 @@
+/* The life cycle of one anycast-probe run on a single libuv loop: start the
+ * engines, flush rows and refresh progress a few times a second, stop sending
+ * on duration/count/signal, wait at most one timeout for outstanding probes,
+ * then close every handle so the loop ends by itself. */
+#include <signal.h>
+#include <stdlib.h>
+
+#include "ah/clock.h"
+#include "ah/log.h"
+#include "probe.h"
+
+#define HOUSE_MS 250
+
+static void run_finish(struct probe_ctx *ctx);
+
+static void on_closed_noop(uv_handle_t *h)
+{
+    (void)h;
+}
+
+void run_stop(struct probe_ctx *ctx)
+{
+    if (ctx->stopping)
+        return;
+    ctx->stopping = true;
+    /* The sweep that times out UDP probes runs every 10 ms: allow for it. */
+    ctx->drain_deadline = ah_clock_mono_ns() + ctx->o->timeout_ns + 50000000ull;
+    udp_stop_sending(ctx);
+    tcp_stop_sending(ctx);
+    run_check_idle(ctx);
+}
+
+void run_done_sending(struct probe_ctx *ctx, enum probe_transport t)
+{
+    ctx->done_sending[t] = true;
+    for (int i = 0; i < PT_COUNT; i++) {
+        if (ctx->o->transport[i] && !ctx->done_sending[i])
+            return;
+    }
+    run_stop(ctx);
+}
+
+void run_check_idle(struct probe_ctx *ctx)
+{
+    if (ctx->stopping && !ctx->finishing && ctx->outstanding == 0)
+        run_finish(ctx);
+}
+
+static void run_finish(struct probe_ctx *ctx)
+{
+    if (ctx->finishing)
+        return;
+    ctx->finishing = true;
+    udp_finish(ctx);
+    tcp_finish(ctx);
+    uv_close((uv_handle_t *)&ctx->house, on_closed_noop);
+    for (int i = 0; i < 2; i++)
+        uv_close((uv_handle_t *)&ctx->sig[i], on_closed_noop);
+}
+
+static void on_house(uv_timer_t *t)
+{
+    struct probe_ctx *ctx = t->data;
+    uint64_t now = ah_clock_mono_ns();
+
+    if (!ctx->stopping && now >= ctx->end_mono)
+        run_stop(ctx);
+    if (ctx->stopping && !ctx->finishing && now >= ctx->drain_deadline)
+        run_finish(ctx);
+    record_flush(ctx);
+    if (ctx->progress_on && !ctx->finishing)
+        progress_update(ctx, false);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct probe_ctx *ctx = s->data;
+
+    if (!ctx->stopping) {
+        ah_log_debug("%s: stopping, waiting for outstanding probes",
+                     signum == SIGINT ? "SIGINT" : "SIGTERM");
+        run_stop(ctx);
+    } else {
+        /* A second signal: do not wait for the outstanding probes. */
+        run_finish(ctx);
+    }
+}
+
+int run_probe(struct probe_ctx *ctx)
+{
+    const struct probe_opts *o = ctx->o;
+    static const int signums[2] = {SIGINT, SIGTERM};
+    int rc = 0;
+
+    ctx->start_mono = ah_clock_mono_ns();
+    ctx->start_real = ah_clock_realtime_ns();
+    ctx->end_mono = o->duration_ns ? ctx->start_mono + o->duration_ns : UINT64_MAX;
+    uv_timer_init(ctx->loop, &ctx->house);
+    ctx->house.data = ctx;
+    uv_timer_start(&ctx->house, on_house, HOUSE_MS, HOUSE_MS);
+    for (int i = 0; i < 2; i++) {
+        uv_signal_init(ctx->loop, &ctx->sig[i]);
+        ctx->sig[i].data = ctx;
+        uv_signal_start(&ctx->sig[i], on_signal, signums[i]);
+    }
+    if (o->transport[PT_UDP])
+        rc = udp_start(ctx);
+    if (rc == 0 && o->transport[PT_TCP])
+        rc = tcp_start(ctx);
+    if (rc < 0) {
+        ctx->exit_code = 1;
+        ctx->stopping = true;
+        run_finish(ctx);
+    }
+    uv_run(ctx->loop, UV_RUN_DEFAULT);
+    if (ctx->progress_on)
+        progress_update(ctx, true);
+    return rc;
+}

@@ -1,0 +1,153 @@
+/* The end-of-run summary of anycast-probe, per (transport, service): probes,
+ * ok, lost by result, RTT percentiles, nodes seen with counts, flips and TCP
+ * connections by end reason; as text on stderr and as JSON for scripts. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ah/clock.h"
+#include "probe.h"
+
+static void fmt_ms(char *buf, size_t cap, uint64_t ns)
+{
+    snprintf(buf, cap, "%.3f", (double)ns / 1e6);
+}
+
+static bool group_used(struct probe_ctx *ctx, int t, int s)
+{
+    return ctx->o->transport[t] && ctx->o->service[s];
+}
+
+void summary_print(struct probe_ctx *ctx, FILE *f)
+{
+    uint64_t el = ah_clock_mono_ns() - ctx->start_mono;
+
+    fprintf(f, "anycast-probe: summary: target %s, vantage %s, %.1f s\n", ctx->o->target_text,
+            ctx->o->vantage, (double)el / 1e9);
+    for (int t = 0; t < PT_COUNT; t++) {
+        for (int s = 0; s < PS_COUNT; s++) {
+            const struct ah_group_stats *g = record_group(ctx, t, s);
+            char p50[32], p90[32], p99[32], mx[32];
+
+            if (!group_used(ctx, t, s))
+                continue;
+            fprintf(f, "  %s %-4s: %llu probes, %llu ok, %llu lost", probe_transport_name(t),
+                    probe_service_name(s), (unsigned long long)g->probes,
+                    (unsigned long long)g->result[AH_RES_OK],
+                    (unsigned long long)ah_group_stats_lost(g));
+            const char *sep = " (";
+            for (int r = 1; r < AH_RES_COUNT; r++) {
+                if (g->result[r] == 0)
+                    continue;
+                fprintf(f, "%s%s %llu", sep, ah_result_name(r), (unsigned long long)g->result[r]);
+                sep = ", ";
+            }
+            if (sep[0] == ',')
+                fputc(')', f);
+            if (g->rtt.count) {
+                fmt_ms(p50, sizeof(p50), ah_hist_percentile(&g->rtt, 50));
+                fmt_ms(p90, sizeof(p90), ah_hist_percentile(&g->rtt, 90));
+                fmt_ms(p99, sizeof(p99), ah_hist_percentile(&g->rtt, 99));
+                fmt_ms(mx, sizeof(mx), g->rtt.max);
+                fprintf(f, "; rtt ms p50 %s p90 %s p99 %s max %s", p50, p90, p99, mx);
+            }
+            fprintf(f, "; flips %llu\n", (unsigned long long)g->flips.flips);
+            fprintf(f, "            nodes:");
+            for (unsigned i = 0; i < g->nodes.n; i++)
+                fprintf(f, "%s %s %llu", i ? "," : "", g->nodes.name[i],
+                        (unsigned long long)g->nodes.count[i]);
+            fprintf(f, "%s\n", g->nodes.n ? "" : " none");
+            if (t == PT_TCP) {
+                fprintf(f, "            connections: %llu opened; ended:",
+                        (unsigned long long)g->conns_opened);
+                const char *sep2 = " ";
+                for (int r = 0; r < AH_REASON_COUNT; r++) {
+                    if (g->conns_ended[r] == 0)
+                        continue;
+                    fprintf(f, "%s%s %llu", sep2, ah_reason_name(r),
+                            (unsigned long long)g->conns_ended[r]);
+                    sep2 = ", ";
+                }
+                fprintf(f, "%s\n", sep2[0] == ' ' ? " none" : "");
+            }
+        }
+    }
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+int summary_write_json(struct probe_ctx *ctx, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    bool first = true;
+    int rc = 0;
+
+    if (f == NULL)
+        return -errno;
+    fprintf(f, "{\"target\": ");
+    json_str(f, ctx->o->target_text);
+    fprintf(f, ", \"vantage\": ");
+    json_str(f, ctx->o->vantage);
+    fprintf(f, ", \"started_ns\": %llu, \"elapsed_ms\": %llu, \"groups\": [",
+            (unsigned long long)ctx->start_real,
+            (unsigned long long)((ah_clock_mono_ns() - ctx->start_mono) / 1000000));
+    for (int t = 0; t < PT_COUNT; t++) {
+        for (int s = 0; s < PS_COUNT; s++) {
+            const struct ah_group_stats *g = record_group(ctx, t, s);
+            if (!group_used(ctx, t, s))
+                continue;
+            fprintf(f,
+                    "%s\n  {\"transport\": \"%s\", \"service\": \"%s\", \"probes\": %llu, "
+                    "\"ok\": %llu, \"lost\": %llu, \"results\": {",
+                    first ? "" : ",", probe_transport_name(t), probe_service_name(s),
+                    (unsigned long long)g->probes, (unsigned long long)g->result[AH_RES_OK],
+                    (unsigned long long)ah_group_stats_lost(g));
+            first = false;
+            for (int r = 0; r < AH_RES_COUNT; r++)
+                fprintf(f, "%s\"%s\": %llu", r ? ", " : "", ah_result_name(r),
+                        (unsigned long long)g->result[r]);
+            fprintf(f, "}, \"rtt_us\": ");
+            if (g->rtt.count)
+                fprintf(f, "{\"p50\": %.1f, \"p90\": %.1f, \"p99\": %.1f, \"max\": %.1f}",
+                        (double)ah_hist_percentile(&g->rtt, 50) / 1e3,
+                        (double)ah_hist_percentile(&g->rtt, 90) / 1e3,
+                        (double)ah_hist_percentile(&g->rtt, 99) / 1e3, (double)g->rtt.max / 1e3);
+            else
+                fprintf(f, "null");
+            fprintf(f, ", \"nodes\": {");
+            for (unsigned i = 0; i < g->nodes.n; i++) {
+                fprintf(f, "%s", i ? ", " : "");
+                json_str(f, g->nodes.name[i]);
+                fprintf(f, ": %llu", (unsigned long long)g->nodes.count[i]);
+            }
+            fprintf(f, "}, \"flips\": %llu", (unsigned long long)g->flips.flips);
+            if (t == PT_TCP) {
+                fprintf(f, ", \"connections\": {\"opened\": %llu, \"ended\": {",
+                        (unsigned long long)g->conns_opened);
+                for (int r = 0; r < AH_REASON_COUNT; r++)
+                    fprintf(f, "%s\"%s\": %llu", r ? ", " : "", ah_reason_name(r),
+                            (unsigned long long)g->conns_ended[r]);
+                fprintf(f, "}}");
+            }
+            fprintf(f, "}");
+        }
+    }
+    fprintf(f, "\n]}\n");
+    if (ferror(f))
+        rc = -EIO;
+    if (fclose(f) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
