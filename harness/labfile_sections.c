@@ -386,8 +386,10 @@ static void parse_probes(struct lf *c, yaml_node_t *key, yaml_node_t *n)
         parse_tcp(c, m.val[1], &lab->tcp);
     else
         lab->tcp.enabled = false;
-    if (m.key[0] == NULL && m.key[1] == NULL)
-        lf_err(c, key, "probes: names neither udp nor tcp (leave probes out for both)");
+    if (!lab->udp.enabled && !lab->tcp.enabled)
+        lf_err(c, key,
+               "probes: nothing would be sent: give udp, or tcp with connections > 0 (leave "
+               "probes out for both with their defaults)");
 }
 
 /* ---- track and bgp (issue 6) ---- */

@@ -372,6 +372,9 @@ static const struct bad_case bad_cases[] = {
       ":11:5: drill event needs a verb (withdraw, announce, flap, stop, start, pause, resume, "
       "link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp)",
       ":12:5: drill event: expected a mapping (key: value), got a list"}},
+    {"bad-probes.yaml",
+     {":7:1: probes: nothing would be sent: give udp, or tcp with connections > 0 (leave probes "
+      "out for both with their defaults)"}},
     {"good-tracked.yaml", {":4:10: routing: tracked is not yet supported"}},
     {"good-bgp.yaml", {":5:10: routing: bgp is not yet supported"}},
 };
