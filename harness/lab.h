@@ -161,6 +161,12 @@ int lab_load(const char *path, struct lab **out, struct lab_diag *diag);
 void lab_free(struct lab *lab);
 void lab_diag_free(struct lab_diag *diag);
 
+/* Appends "FILE:LINE:COL: message" (or "FILE: message" when line is 0) to
+ * diag, for checks made outside the loader (e.g. parsing lab->expect
+ * strings) that report in the same form. Returns 0 or -ENOMEM. */
+int lab_diag_addf(struct lab_diag *diag, const char *file, unsigned line, unsigned col,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* Name lookups; return the index or -ENOENT. */
 int lab_node_index(const struct lab *lab, const char *name);
 int lab_vantage_index(const struct lab *lab, const char *name);

@@ -101,6 +101,33 @@ static void err_file(struct lf *c, const char *fmt, ...)
     diag_add(c, msg);
 }
 
+int lab_diag_addf(struct lab_diag *diag, const char *file, unsigned line, unsigned col,
+                  const char *fmt, ...)
+{
+    char *text = NULL, *msg = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -ENOMEM;
+    if (line > 0)
+        n = asprintf(&msg, "%s:%u:%u: %s", file, line, col, text);
+    else
+        n = asprintf(&msg, "%s: %s", file, text);
+    free(text);
+    if (n < 0)
+        return -ENOMEM;
+    char **m = realloc(diag->msgs, (diag->n + 1) * sizeof(*m));
+    if (m == NULL) {
+        free(msg);
+        return -ENOMEM;
+    }
+    diag->msgs = m;
+    diag->msgs[diag->n++] = msg;
+    return 0;
+}
+
 void lab_diag_free(struct lab_diag *diag)
 {
     if (diag == NULL)

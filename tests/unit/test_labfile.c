@@ -442,6 +442,18 @@ START_TEST(diag_appends)
 END_TEST
 
 /* Writes head, then nitems lines pre<i>post, to a new temporary file. */
+START_TEST(diag_addf)
+{
+    struct lab_diag d = {0};
+    ck_assert_int_eq(lab_diag_addf(&d, "x.yaml", 31, 7, "bad %s \"%d\"", "metric", 42), 0);
+    ck_assert_int_eq(lab_diag_addf(&d, "x.yaml", 0, 0, "cannot open"), 0);
+    ck_assert_uint_eq(d.n, 2);
+    ck_assert_str_eq(d.msgs[0], "x.yaml:31:7: bad metric \"42\"");
+    ck_assert_str_eq(d.msgs[1], "x.yaml: cannot open");
+    lab_diag_free(&d);
+}
+END_TEST
+
 static char *write_temp(const char *head, const char *pre, const char *post, int nitems)
 {
     static char path[64];
@@ -580,6 +592,7 @@ static Suite *labfile_suite(void)
     tcase_add_loop_test(tc, bad_files, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
     tcase_add_test(tc, missing_file);
     tcase_add_test(tc, diag_appends);
+    tcase_add_test(tc, diag_addf);
     tcase_add_test(tc, error_cap);
     tcase_add_test(tc, limits);
     tcase_add_test(tc, names_and_lookups);
