@@ -83,6 +83,28 @@ static const struct opt_def defs[] = {
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
 
+/* Prints text wrapped at 79 columns, continuation lines indented by col. */
+static void put_wrapped(FILE *f, const char *text, int col, int used)
+{
+    const char *p = text;
+
+    while (*p != '\0') {
+        int room = 79 - col, n = (int)strlen(p);
+        if (n > room) {
+            n = room;
+            while (n > 0 && p[n] != ' ')
+                n--;
+            if (n == 0)
+                n = room;
+        }
+        fprintf(f, "%*s%.*s\n", col - used, "", n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+        used = 0;
+    }
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: anycast-probe [OPTION]... TARGET\n"
@@ -90,18 +112,24 @@ static void usage(FILE *f)
                "identity echo, record which node answers every probe, and summarise.\n\n");
     for (size_t i = 0; i < NDEFS; i++) {
         char head[64];
+        int n;
         if (defs[i].id < 256)
-            snprintf(head, sizeof(head), "-%c, --%s%s%s", defs[i].id, defs[i].name,
-                     defs[i].arg ? " " : "", defs[i].arg ? defs[i].arg : "");
+            n = snprintf(head, sizeof(head), "  -%c, --%s%s%s", defs[i].id, defs[i].name,
+                         defs[i].arg ? " " : "", defs[i].arg ? defs[i].arg : "");
         else
-            snprintf(head, sizeof(head), "    --%s%s%s", defs[i].name, defs[i].arg ? " " : "",
-                     defs[i].arg ? defs[i].arg : "");
-        if (strlen(head) > 30)
-            fprintf(f, "  %s\n  %-30s %s\n", head, "", defs[i].help);
-        else
-            fprintf(f, "  %-30s %s\n", head, defs[i].help);
+            n = snprintf(head, sizeof(head), "      --%s%s%s", defs[i].name, defs[i].arg ? " " : "",
+                         defs[i].arg ? defs[i].arg : "");
+        fputs(head, f);
+        if (n > 30) {
+            fputc('\n', f);
+            n = 0;
+        }
+        put_wrapped(f, defs[i].help, 32, n);
     }
     fprintf(f, "\nTARGET is an IPv4 or IPv6 address. Durations: 250ms, 2s, 1.5m.\n"
+               "Files: DIR/probes.csv (ts_ns,vantage,target,transport,service,conn,seq,\n"
+               "result,node,rtt_us,detail) and DIR/connections.csv; conn is the UDP source\n"
+               "port or the TCP connection id, seq counts from 1 within it.\n"
                "Exit status: 0 ok (also after SIGINT/SIGTERM), 1 runtime failure or\n"
                "--once without an answer, 2 bad usage.\n");
 }
@@ -316,7 +344,7 @@ int opts_parse(int argc, char **argv, struct probe_opts *o)
     lopts[NDEFS] = (struct option){NULL, 0, NULL, 0};
 
     opterr = 0;
-    optind = 1;
+    optind = 0; /* glibc: 0 also resets its internal state */
     while ((c = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
         const struct opt_def *d = NULL;
         if (c == '?' || c == ':') {

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -37,6 +38,7 @@ struct udp_flow {
     struct udp_engine *e;
     enum probe_service svc;
     uint16_t port; /* our source port: the "conn" column */
+    struct ah_addr dst;
     uint16_t id_base;
     int fd;
     uint64_t last_seq;
@@ -154,6 +156,19 @@ static void drain_errqueue(struct udp_flow *f)
     }
 }
 
+static bool same_addr(const struct sockaddr *a, const struct ah_addr *b)
+{
+    if (a->sa_family != b->ss.ss_family)
+        return false;
+    if (a->sa_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)&b->ss;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)&b->ss;
+    return x->sin6_port == y->sin6_port &&
+           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
                     unsigned flags)
 {
@@ -182,6 +197,16 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     rtt = now - s->mono_ns;
     if (rtt > ctx->o->timeout_ns) {
         finalize(f, s, AH_RES_TIMEOUT, NULL, NULL, 0);
+        return;
+    }
+    if (!same_addr(addr, &f->dst)) {
+        struct ah_addr from = {.len = addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                                                 : sizeof(struct sockaddr_in6)};
+        char name[AH_ADDR_STRLEN], detail[AH_ADDR_STRLEN + 8];
+        memcpy(&from.ss, addr, from.len);
+        ah_addr_format(&from, true, name, sizeof(name));
+        snprintf(detail, sizeof(detail), "from %s", name);
+        finalize(f, s, AH_RES_BAD_REPLY, NULL, detail, rtt);
         return;
     }
     if (f->svc == PS_DNS) {
@@ -223,7 +248,7 @@ static void send_one(struct udp_engine *e, struct udp_flow *f)
     s->mono_ns = ah_clock_mono_ns();
     ctx->sent[PT_UDP]++;
     ctx->outstanding++;
-    rc = uv_udp_try_send(&f->h, &b, 1, NULL);
+    rc = uv_udp_try_send(&f->h, &b, 1, (const struct sockaddr *)&f->dst.ss);
     if (rc < 0)
         finalize(f, s, ah_result_from_errno(rc), NULL, ah_errno_name(rc), 0);
 }
@@ -366,13 +391,11 @@ static int open_flow(struct udp_engine *e, struct udp_flow *f, enum probe_servic
         ah_log_error("bind %s/udp: %s", name, uv_strerror(rc));
         return rc;
     }
+    /* Not connected: a connect() would fail for good while the target has
+     * no route, and replies from another source (a wildcard-bound server)
+     * are worth reporting rather than dropping. */
     ah_addr_set_port(&dst, o->port[svc]);
-    rc = uv_udp_connect(&f->h, (const struct sockaddr *)&dst.ss);
-    if (rc < 0) {
-        ah_addr_format(&dst, true, name, sizeof(name));
-        ah_log_error("connect %s/udp: %s", name, uv_strerror(rc));
-        return rc;
-    }
+    f->dst = dst;
     rc = uv_udp_getsockname(&f->h, (struct sockaddr *)&ss, &sslen);
     if (rc < 0)
         return rc;
