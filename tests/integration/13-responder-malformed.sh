@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# anycast-responder under malformed input: random bytes, truncated headers,
+# compression loops, bad labels and EDNS over UDP (both UDP paths) and TCP,
+# a TCP length prefix of 65535 with 3 bytes then silence, 1,000 half-open TCP
+# connections; afterwards UDP and TCP answers must still be right. Also: bad
+# options exit 2 with a message, a bind to an address not on lo exits 1
+# naming it.
+source "$(dirname "$0")/lib.sh"
+t_need_root
+t_need dig
+
+V4=198.51.100.53
+V6=2001:db8:53::53
+R=$AH_BIN/anycast-responder
+M=$AH_BIN/tests/tools/malformed
+[ -x "$R" ] || { echo "missing $R (build first)"; exit 1; }
+[ -x "$M" ] || { echo "missing $M (make unit builds tests/tools)"; exit 1; }
+
+t_netns NS
+t_anycast_lo "$NS"
+in_ns() { ip netns exec "$NS" "$@"; }
+ctl() { echo "$1" | in_ns socat -t 2 - "UNIX-CONNECT:$T_TMP/ctl.sock"; }
+stat_of() { ctl stats | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# Usage errors: exit 2 and a message naming the option.
+usage_case() { # expected-regex args...
+  local re=$1; shift
+  local err rc
+  err=$("$R" "$@" 2>&1 >/dev/null)
+  rc=$?
+  t_eq "$rc" 2 "exit 2 for: $*"
+  t_match "$err" "$re" "message for: $*"
+}
+usage_case 'no address' --identity x
+usage_case '--listen: "nope" is not an IPv4 or IPv6 address' --listen nope
+usage_case '--workers: "0"' --listen "$V4" --workers 0
+usage_case '--dns-port: "70000"' --listen "$V4" --dns-port 70000
+usage_case '--tcp-idle-timeout: "soon"' --listen "$V4" --tcp-idle-timeout soon
+usage_case 'unknown option --bogus' --listen "$V4" --bogus
+usage_case '--identity: "a b"' --listen "$V4" --identity "a b"
+usage_case '--udp-io: "fast"' --listen "$V4" --udp-io fast
+usage_case 'nothing to serve' --listen "$V4" --no-dns --no-echo
+t_match "$("$R" --help)" 'Usage: anycast-responder' "--help prints usage"
+t_match "$("$R" --version)" '^anycast-responder [0-9]' "--version"
+
+# A bind to an address not on lo: exit 1, naming the address.
+err=$(in_ns "$R" --listen 198.51.100.99 --identity x 2>&1)
+rc=$?
+t_eq "$rc" 1 "bind to an address not on lo: exit 1"
+t_match "$err" 'bind 198\.51\.100\.99:53/udp: Cannot assign requested address \(is the address on lo\?\)' \
+  "bind error names the address and hints at lo"
+err=$(in_ns "$R" --listen "$V4" --listen 2001:db8:53::99 --identity x 2>&1)
+t_match "$err" 'bind \[2001:db8:53::99\]:53/udp' "IPv6 bind error names the address"
+
+t_bg RPID ip netns exec "$NS" "$R" --listen "$V4" --listen "$V6" --identity tough-node \
+  --tcp-idle-timeout 2s --control "$T_TMP/ctl.sock" 2>"$T_TMP/responder.log"
+t_bg RPID2 ip netns exec "$NS" "$R" --listen "$V4" --identity tough-uv --udp-io uv \
+  --dns-port 5353 --echo-port 7007 2>"$T_TMP/responder-uv.log"
+t_true "responders answer within 5 s" \
+  t_wait_for 5 in_ns dig +short +time=1 +tries=1 @"$V4" CH TXT hostname.bind
+t_true "uv-path responder answers within 5 s" \
+  t_wait_for 5 in_ns dig +short +time=1 +tries=1 -p 5353 @"$V4" CH TXT hostname.bind
+
+t_true "UDP battery (mmsg path, v4), then correct answers" in_ns "$M" udp "$V4" 53 tough-node
+t_true "UDP battery (mmsg path, v6), then correct answers" in_ns "$M" udp "$V6" 53 tough-node
+t_true "UDP battery (uv path), then correct answers" in_ns "$M" udp "$V4" 5353 tough-uv
+t_true "TCP battery, prefix 65535 + 3 bytes, zero-length frame, then correct answers" \
+  in_ns "$M" tcp "$V4" 53 tough-node 2000
+t_true "1,000 half-open TCP connections held while UDP and TCP still answer" \
+  in_ns "$M" halfopen "$V6" 53 tough-node 1000
+t_true "FORMERR answers were counted" test "$(stat_of udp_dns_formerr)" -gt 0
+t_true "silently dropped garbage was counted" test "$(stat_of udp_dns_dropped)" -gt 0
+
+# The half-open connections are gone (closed by the client) and the
+# responder is still answering with dig.
+t_true "TCP connections released" t_wait_for 5 test "$(stat_of tcp_dns_open)" -eq 0
+t_eq "$(in_ns dig +short +time=2 +tries=1 @"$V4" CH TXT hostname.bind)" '"tough-node"' "dig udp still fine"
+t_eq "$(in_ns dig +short +tcp +time=2 +tries=1 @"$V6" CH TXT id.server)" '"tough-node"' "dig tcp still fine"
+
+# --max-tcp-clients: beyond the cap, connections are accepted and closed.
+t_bg RPID3 ip netns exec "$NS" "$R" --listen "$V4" --identity capped --dns-port 5454 \
+  --no-echo --max-tcp-clients 10 --control "$T_TMP/cap.sock" 2>"$T_TMP/responder-cap.log"
+t_true "capped responder answers" \
+  t_wait_for 5 in_ns dig +short +tcp +time=1 +tries=1 -p 5454 @"$V4" CH TXT hostname.bind
+t_true "with 10 connections held (the cap), an 11th TCP query is refused service" \
+  bash -c "! ip netns exec $NS $M halfopen $V4 5454 capped 10 >/dev/null 2>&1"
+rej=$(echo stats | in_ns socat -t 2 - "UNIX-CONNECT:$T_TMP/cap.sock" | tr ' ' '\n' |
+  sed -n 's/^tcp_dns_rejected=//p')
+t_eq "$rej" 1 "the 11th connection was counted as rejected"
+kill -TERM "$RPID3"
+wait "$RPID3"
+t_eq "$?" 0 "capped responder: SIGTERM exit 0"
+
+kill -TERM "$RPID" "$RPID2"
+wait "$RPID"
+t_eq "$?" 0 "SIGTERM after the battery: exit status 0"
+wait "$RPID2"
+t_eq "$?" 0 "uv-path responder: SIGTERM exit status 0"
+t_true "no sanitizer report in the logs" \
+  bash -c "! cat $T_TMP/responder*.log | grep -q 'Sanitizer\|runtime error'"
+t_done
