@@ -158,6 +158,10 @@ struct lab_diag {
  * the file cannot be read or memory runs out (also described in diag). diag
  * may be NULL; otherwise start it zeroed and free it with lab_diag_free. */
 int lab_load(const char *path, struct lab **out, struct lab_diag *diag);
+/* The same for a lab file already in memory (buf need not end in NUL);
+ * name stands for the file in messages and becomes lab->path. */
+int lab_load_buffer(const char *name, const char *buf, size_t len, struct lab **out,
+                    struct lab_diag *diag);
 void lab_free(struct lab *lab);
 void lab_diag_free(struct lab_diag *diag);
 

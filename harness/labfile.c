@@ -457,11 +457,11 @@ int lf_word(struct lf *c, yaml_node_t *n, const char *what, const char *const *w
 
 /* libyaml reports encoding problems by byte offset only; turn that into a
  * line and column (in bytes) so every message has a position. */
-static void offset_pos(const char *buf, size_t off, unsigned *line, unsigned *col)
+static void offset_pos(const char *buf, size_t len, size_t off, unsigned *line, unsigned *col)
 {
     *line = 1;
     *col = 1;
-    for (size_t i = 0; i < off && buf[i] != '\0'; i++) {
+    for (size_t i = 0; i < off && i < len; i++) {
         if (buf[i] == '\n') {
             (*line)++;
             *col = 1;
@@ -471,12 +471,12 @@ static void offset_pos(const char *buf, size_t off, unsigned *line, unsigned *co
     }
 }
 
-static void yaml_error(struct lf *c, const yaml_parser_t *p, const char *buf)
+static void yaml_error(struct lf *c, const yaml_parser_t *p, const char *buf, size_t len)
 {
     const char *problem = p->problem != NULL ? p->problem : "cannot parse";
     if (p->error == YAML_READER_ERROR) {
         unsigned line, col;
-        offset_pos(buf, p->problem_offset, &line, &col);
+        offset_pos(buf, len, p->problem_offset, &line, &col);
         err_at(c, line, col, "YAML: %s", problem);
     } else if (p->error == YAML_MEMORY_ERROR) {
         c->oom = true;
@@ -527,78 +527,104 @@ out:
     return rc;
 }
 
-int lab_load(const char *path, struct lab **out, struct lab_diag *diag)
+/* Parses and validates buf into c->lab (allocated here); 0, -EINVAL or
+ * -ENOMEM. On error c->lab is freed and NULL. */
+static int load_buffer(struct lf *c, const char *buf, size_t len)
 {
-    struct lf c = {.file = path, .diag = diag};
-    size_t first_msg = diag != NULL ? diag->n : 0;
     yaml_parser_t parser;
     yaml_document_t doc, extra;
     bool parser_init = false, doc_init = false;
-    char *buf = NULL;
-    size_t len = 0;
-    struct lab *lab = NULL;
     int rc;
 
-    *out = NULL;
-    rc = read_file(&c, path, &buf, &len);
-    if (rc < 0)
-        goto out;
+    if (len > LAB_FILE_MAX) {
+        err_file(c, "larger than %d bytes; is this a lab file?", LAB_FILE_MAX);
+        return -EFBIG;
+    }
     if (!yaml_parser_initialize(&parser)) {
         rc = -ENOMEM;
-        err_file(&c, "out of memory");
         goto out;
     }
     parser_init = true;
     yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        yaml_error(&c, &parser, buf);
-        rc = c.oom ? -ENOMEM : -EINVAL;
+        yaml_error(c, &parser, buf, len);
+        rc = c->oom ? -ENOMEM : -EINVAL;
         goto out;
     }
     doc_init = true;
-    c.doc = &doc;
-    c.root = yaml_document_get_root_node(&doc);
-    if (c.root == NULL) {
-        err_at(&c, 1, 1, "the lab file is empty");
+    c->doc = &doc;
+    c->root = yaml_document_get_root_node(&doc);
+    if (c->root == NULL) {
+        err_at(c, 1, 1, "the lab file is empty");
         rc = -EINVAL;
         goto out;
     }
     /* A second document would silently be ignored: refuse it. */
     if (!yaml_parser_load(&parser, &extra)) {
-        yaml_error(&c, &parser, buf);
+        yaml_error(c, &parser, buf, len);
     } else {
         yaml_node_t *r = yaml_document_get_root_node(&extra);
         if (r != NULL)
-            lf_err(&c, r, "only one YAML document per lab file");
+            lf_err(c, r, "only one YAML document per lab file");
         yaml_document_delete(&extra);
     }
 
-    lab = lf_calloc(&c, 1, sizeof(*lab));
-    if (lab == NULL) {
+    c->lab = lf_calloc(c, 1, sizeof(*c->lab));
+    if (c->lab == NULL) {
         rc = -ENOMEM;
         goto out;
     }
-    c.lab = lab;
-    lab->path = lf_strdup(&c, path);
-    lf_parse_lab(&c);
-    rc = c.oom ? -ENOMEM : c.nerr > 0 ? -EINVAL : 0;
+    c->lab->path = lf_strdup(c, c->file);
+    lf_parse_lab(c);
+    rc = c->oom ? -ENOMEM : c->nerr > 0 ? -EINVAL : 0;
 out:
-    diag_sort(&c, first_msg);
-    if (c.nerr > LAB_DIAG_MAX)
-        err_file(&c, "%zu more errors not shown", c.nerr - LAB_DIAG_MAX);
-    if (rc == -ENOMEM && c.nerr == 0)
-        err_file(&c, "out of memory");
-    if (rc == 0) {
-        *out = lab;
-        lab = NULL;
+    if (rc < 0) {
+        lab_free(c->lab);
+        c->lab = NULL;
     }
-    lab_free(lab);
     if (doc_init)
         yaml_document_delete(&doc);
     if (parser_init)
         yaml_parser_delete(&parser);
-    free(buf);
+    c->doc = NULL;
+    c->root = NULL;
     return rc;
+}
+
+/* Common end of both entry points: messages in file order, the count of
+ * those left out, and the result. */
+static int finish(struct lf *c, size_t first_msg, int rc, struct lab **out)
+{
+    diag_sort(c, first_msg);
+    if (c->nerr > LAB_DIAG_MAX)
+        err_file(c, "%zu more errors not shown", c->nerr - LAB_DIAG_MAX);
+    if (rc == -ENOMEM && c->nerr == 0)
+        err_file(c, "out of memory");
+    *out = rc == 0 ? c->lab : NULL;
+    return rc;
+}
+
+int lab_load_buffer(const char *name, const char *buf, size_t len, struct lab **out,
+                    struct lab_diag *diag)
+{
+    struct lf c = {.file = name, .diag = diag};
+    size_t first_msg = diag != NULL ? diag->n : 0;
+    *out = NULL;
+    return finish(&c, first_msg, load_buffer(&c, buf, len), out);
+}
+
+int lab_load(const char *path, struct lab **out, struct lab_diag *diag)
+{
+    struct lf c = {.file = path, .diag = diag};
+    size_t first_msg = diag != NULL ? diag->n : 0;
+    char *buf = NULL;
+    size_t len = 0;
+    *out = NULL;
+    int rc = read_file(&c, path, &buf, &len);
+    if (rc == 0)
+        rc = load_buffer(&c, buf, len);
+    free(buf);
+    return finish(&c, first_msg, rc, out);
 }
 
 void lab_free(struct lab *lab)

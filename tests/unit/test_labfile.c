@@ -442,6 +442,27 @@ START_TEST(diag_appends)
 END_TEST
 
 /* Writes head, then nitems lines pre<i>post, to a new temporary file. */
+/* A lab file in memory: no NUL at the end, its name in messages. */
+START_TEST(from_buffer)
+{
+    static const char text[] = "name: mem\nanycast: [198.51.100.2]\nduration: 2s\n"
+                               "nodes: [{name: a}]\nvantages: [{name: v}]\nrouting: ecmpX";
+    struct lab *lab = NULL;
+    struct lab_diag d = {0};
+    /* Cut before the last character: "ecmp", valid. */
+    ck_assert_int_eq(lab_load_buffer("<mem>", text, sizeof(text) - 2, &lab, &d), 0);
+    ck_assert_int_eq(lab->routing, LAB_ROUTING_ECMP);
+    ck_assert_str_eq(lab->path, "<mem>");
+    lab_free(lab);
+    ck_assert_int_eq(lab_load_buffer("<mem>", text, sizeof(text) - 1, &lab, &d), -EINVAL);
+    ck_assert_ptr_null(lab);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_str_eq(d.msgs[0], "<mem>:6:10: routing: unknown value \"ecmpX\" (one of: static, "
+                                "ecmp, ecmp-resilient, tracked, bgp)");
+    lab_diag_free(&d);
+}
+END_TEST
+
 START_TEST(diag_addf)
 {
     struct lab_diag d = {0};
@@ -593,6 +614,7 @@ static Suite *labfile_suite(void)
     tcase_add_test(tc, missing_file);
     tcase_add_test(tc, diag_appends);
     tcase_add_test(tc, diag_addf);
+    tcase_add_test(tc, from_buffer);
     tcase_add_test(tc, error_cap);
     tcase_add_test(tc, limits);
     tcase_add_test(tc, names_and_lookups);
