@@ -153,8 +153,9 @@ struct lab_diag {
     size_t n;
 };
 
-/* Loads and validates a lab file. Returns 0 and *out, or -EINVAL with every
- * problem appended to diag (*out set to NULL), or another negative errno if
+/* Loads and validates a lab file (docs/lab-file.md). Returns 0 and *out, or
+ * -EINVAL with every problem appended to diag, sorted by position (at most
+ * LAB_DIAG_MAX, then a count), and *out set to NULL; or another negative errno if
  * the file cannot be read or memory runs out (also described in diag). diag
  * may be NULL; otherwise start it zeroed and free it with lab_diag_free. */
 int lab_load(const char *path, struct lab **out, struct lab_diag *diag);
