@@ -32,16 +32,19 @@ enum dns_verdict {
     DNS_ANSWERED, /* NOERROR answer (identity or zone data, incl. NODATA) */
     DNS_NXDOMAIN, /* authoritative NXDOMAIN from the zone */
     DNS_REFUSED,  /* not ours */
-    DNS_FORMERR,  /* malformed but with a readable header */
+    DNS_FORMERR,  /* malformed but with a readable header; also BADVERS */
     DNS_NOTIMP,   /* opcode other than QUERY */
     DNS_DROPPED,  /* unreadable or a response: silence */
 };
 
 /* Answers one query. udp selects the size limit: the client's EDNS buffer
  * size (512 without EDNS), truncating with TC=1 above it; TCP answers are
- * limited only by cap (at most 65535). Returns the answer length (> 0),
- * 0 for silence (verdict DNS_DROPPED), or a negative errno on an internal
- * error. verdict may be NULL. */
+ * limited only by cap (at most 65535; a larger answer is truncated the same
+ * way). A truncated answer keeps the question and the OPT (with NSID if that
+ * still fits). Returns the answer length (> 0), 0 for silence (verdict
+ * DNS_DROPPED), or a negative errno on an internal error (-ENOMEM, or
+ * -ENOSPC when cap cannot hold even a truncated answer). verdict may be
+ * NULL. The full answer policy is described at the top of dns_answer.c. */
 int dns_answer(const struct dns_answerer *a, const uint8_t *query, size_t qlen, bool udp,
                uint8_t *out, size_t cap, enum dns_verdict *verdict);
 
