@@ -280,7 +280,7 @@ static void handle_reply(struct tcp_conn *c, const uint8_t *msg, size_t len)
     if (v.result == AH_RES_OK) {
         sl->fails = 0;
         if (c->node[0] == '\0')
-            snprintf(c->node, sizeof(c->node), "%s", v.node);
+            snprintf(c->node, sizeof(c->node), "%.*s", (int)sizeof(c->node) - 1, v.node);
     }
     if (ctx->o->tcp_mode == TCP_PER_QUERY || !e->sending) {
         conn_end(c, AH_RES_OK, 0);
