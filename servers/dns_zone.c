@@ -2,8 +2,9 @@
  * parser and answered authoritatively. Deliberately simple: exact matches,
  * CNAME at the name (followed inside the zone), NXDOMAIN and NODATA with the
  * SOA in the authority section (TTL per RFC 2308), empty non-terminals as
- * NODATA, and a plain referral (NS in authority, in-zone glue in additional,
- * AA clear) for names at or below a delegation. No wildcards, no DNSSEC. */
+ * NODATA, wildcards (RFC 4592, without DNSSEC proofs), and a plain referral
+ * (NS in authority, in-zone glue in additional, AA clear) for names at or
+ * below a delegation. No DNSSEC, no zone transfers. */
 #include "dns_int.h"
 
 #include <errno.h>
@@ -191,16 +192,58 @@ out:
     return 0;
 }
 
-static int push_rrset(ldns_pkt *resp, ldns_pkt_section sec, const ldns_dnssec_rrsets *set)
+/* Copies an RRset into a section; owner, if not NULL, replaces the owner
+ * names (answers synthesised from a wildcard). */
+static int push_rrset_as(ldns_pkt *resp, ldns_pkt_section sec, const ldns_dnssec_rrsets *set,
+                         const ldns_rdf *owner)
 {
     for (const ldns_dnssec_rrs *r = set ? set->rrs : NULL; r; r = r->next) {
         ldns_rr *c = ldns_rr_clone(r->rr);
-        if (!c || !ldns_pkt_push_rr(resp, sec, c)) {
+        ldns_rdf *o = c && owner ? ldns_rdf_clone(owner) : NULL;
+        if (c && o) {
+            ldns_rdf_deep_free(ldns_rr_owner(c));
+            ldns_rr_set_owner(c, o);
+        }
+        if (!c || (owner && !o) || !ldns_pkt_push_rr(resp, sec, c)) {
             ldns_rr_free(c);
             return -ENOMEM;
         }
     }
     return 0;
+}
+
+static int push_rrset(ldns_pkt *resp, ldns_pkt_section sec, const ldns_dnssec_rrsets *set)
+{
+    return push_rrset_as(resp, sec, set, NULL);
+}
+
+/* RFC 4592, simplified: the closest encloser is the longest existing
+ * ancestor of a name that does not exist (empty non-terminals count), and
+ * "*.<closest encloser>", if present, answers for the name. */
+static const ldns_dnssec_name *find_wildcard(const struct dns_zone *z, const ldns_rdf *qname)
+{
+    uint8_t ql = ldns_dname_label_count(qname), al = ldns_dname_label_count(z->apex);
+    for (uint8_t strip = 1; strip <= ql && ql - strip >= al; strip++) {
+        ldns_rdf *enc = ldns_dname_clone_from(qname, strip);
+        if (!enc)
+            return NULL;
+        const ldns_dnssec_name *found = NULL;
+        if (find_name(z, enc)) {
+            uint8_t w[LDNS_MAX_DOMAINLEN + 3] = {1, '*'};
+            size_t el = ldns_rdf_size(enc);
+            ldns_rdf *wc = NULL;
+            if (el + 2 <= LDNS_MAX_DOMAINLEN) {
+                memcpy(w + 2, ldns_rdf_data(enc), el);
+                wc = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, el + 2, w);
+            }
+            found = wc ? find_name(z, wc) : NULL;
+            ldns_rdf_deep_free(wc);
+            ldns_rdf_deep_free(enc);
+            return found;
+        }
+        ldns_rdf_deep_free(enc);
+    }
+    return NULL;
 }
 
 /* The SOA for negative answers, its TTL lowered to the SOA minimum. */
@@ -277,6 +320,9 @@ int dns_zone_answer(const struct dns_zone *z, const ldns_rdf *qname, ldns_rr_typ
     const ldns_rdf *name = qname;
     for (int hop = 0; hop <= CNAME_CHAIN_MAX; hop++) {
         const ldns_dnssec_name *n = find_name(z, name);
+        const ldns_rdf *owner = NULL;
+        if (!n && (n = find_wildcard(z, name)))
+            owner = name;
         if (!n) {
             /* Only the name asked for decides NXDOMAIN; a CNAME pointing
              * to a missing name is simply the CNAME. */
@@ -290,7 +336,7 @@ int dns_zone_answer(const struct dns_zone *z, const ldns_rdf *qname, ldns_rr_typ
             if (!n->rrsets)
                 return hop > 0 ? 0 : push_negative_soa(z, resp);
             for (const ldns_dnssec_rrsets *s = n->rrsets; s; s = s->next) {
-                int rc = push_rrset(resp, LDNS_SECTION_ANSWER, s);
+                int rc = push_rrset_as(resp, LDNS_SECTION_ANSWER, s, owner);
                 if (rc < 0)
                     return rc;
             }
@@ -298,11 +344,11 @@ int dns_zone_answer(const struct dns_zone *z, const ldns_rdf *qname, ldns_rr_typ
         }
         const ldns_dnssec_rrsets *set = ldns_dnssec_name_find_rrset(n, qtype);
         if (set)
-            return push_rrset(resp, LDNS_SECTION_ANSWER, set);
+            return push_rrset_as(resp, LDNS_SECTION_ANSWER, set, owner);
         const ldns_dnssec_rrsets *cname = ldns_dnssec_name_find_rrset(n, LDNS_RR_TYPE_CNAME);
         if (!cname)
             return hop > 0 ? 0 : push_negative_soa(z, resp); /* NODATA */
-        int rc = push_rrset(resp, LDNS_SECTION_ANSWER, cname);
+        int rc = push_rrset_as(resp, LDNS_SECTION_ANSWER, cname, owner);
         if (rc < 0)
             return rc;
         name = ldns_rr_rdf(cname->rrs->rr, 0);

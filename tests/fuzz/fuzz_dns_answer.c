@@ -32,7 +32,9 @@ static const char ZONE[] = "$ORIGIN example.test.\n"
                            "loop2 IN CNAME loop1\n"
                            "a.b.c IN TXT \"deep\"\n"
                            "sub IN NS ns.sub\n"
-                           "ns.sub IN A 198.51.100.20\n";
+                           "ns.sub IN A 198.51.100.20\n"
+                           "*.wild IN A 198.51.100.99\n"
+                           "*.cn IN CNAME www\n";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

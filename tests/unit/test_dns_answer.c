@@ -527,7 +527,8 @@ static const char *ZONE = "$ORIGIN example.test.\n"
                           "alias IN CNAME www\n"
                           "a.b.c IN TXT \"deep\"\n"
                           "sub IN NS ns.sub\n"
-                          "ns.sub IN A 198.51.100.20\n";
+                          "ns.sub IN A 198.51.100.20\n"
+                          "*.wild IN A 198.51.100.99\n";
 
 static struct dns_zone *load_zone(const char *extra)
 {
@@ -616,6 +617,34 @@ START_TEST(zone_answers)
     ck_assert_int_eq(ldns_pkt_nscount(p), 1);
     ck_assert_int_eq(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_authority(p), 0)), LDNS_RR_TYPE_NS);
     ck_assert_int_eq(ldns_pkt_arcount(p), 1);
+    ldns_pkt_free(p);
+
+    /* Wildcards: synthesised with the name asked, also two labels down. */
+    const char *wild[] = {"x.wild.example.test.", "Y.x.wild.example.test."};
+    for (int i = 0; i < 2; i++) {
+        p = zone_query(a, wild[i], LDNS_RR_TYPE_A, true, &v, NULL);
+        ck_assert_int_eq(v, DNS_ANSWERED);
+        ck_assert(ldns_pkt_aa(p));
+        ck_assert_int_eq(ldns_pkt_ancount(p), 1);
+        const ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(p), 0);
+        ldns_rdf *want = ldns_dname_new_frm_str(wild[i]);
+        ck_assert_int_eq(ldns_dname_compare(ldns_rr_owner(rr), want), 0);
+        ldns_rdf_deep_free(want);
+        ldns_pkt_free(p);
+    }
+    p = zone_query(a, "x.wild.example.test.", LDNS_RR_TYPE_MX, true, &v, NULL);
+    ck_assert_int_eq(ldns_pkt_get_rcode(p), 0);
+    ck_assert_int_eq(ldns_pkt_ancount(p), 0);
+    ck_assert_int_eq(ldns_pkt_nscount(p), 1);
+    ldns_pkt_free(p);
+    /* The wildcard's parent is an empty non-terminal; a name under another
+     * existing name without a wildcard is NXDOMAIN. */
+    p = zone_query(a, "wild.example.test.", LDNS_RR_TYPE_A, true, &v, NULL);
+    ck_assert_int_eq(ldns_pkt_get_rcode(p), 0);
+    ck_assert_int_eq(ldns_pkt_ancount(p), 0);
+    ldns_pkt_free(p);
+    p = zone_query(a, "q.www.example.test.", LDNS_RR_TYPE_A, true, &v, NULL);
+    ck_assert_int_eq(v, DNS_NXDOMAIN);
     ldns_pkt_free(p);
 
     /* Outside the zone, and the identity still answers. */
