@@ -15,6 +15,9 @@
 
 #define TOPO_NETNS_PREFIX "ah-lab-"
 #define TOPO_NETNS_MAX    64
+#define TOPO_RUNID_MAX    17 /* run ids: 1..16 characters [a-z0-9] */
+#define TOPO_MAX_NODES    1000
+#define TOPO_MAX_VANTAGES 1000
 
 enum topo_role {
     TOPO_FABRIC, /* the namespace holding the bridge (index ignored) */
@@ -26,12 +29,21 @@ enum topo_role {
 struct topo;
 
 /* Builds the whole topology for lab under run id run_id (short, [a-z0-9]).
- * On failure everything already made is removed again. */
+ * On failure everything already made is removed again. lab is borrowed and
+ * must outlive the topology. The calling process must be single-threaded
+ * while this runs (it switches its network namespace back and forth); the
+ * address plan and interface names are in docs/topology.md. */
 int topo_build(const struct lab *lab, const char *run_id, struct topo **out);
 
-/* Removes every namespace (and so every link and route) of the topology and
- * frees it. Safe on NULL. Returns the first error but always tries all. */
+/* Removes every namespace (and so every link and route) of the topology,
+ * after killing any process still inside one of them, and frees it. Safe on
+ * NULL. Returns the first error but always tries all. */
 int topo_destroy(struct topo *t);
+
+/* Frees the topology and closes its sockets but leaves the namespaces up
+ * (`anycast-lab up`, --keep-up); topo_clean() with the run's prefix removes
+ * them later. Safe on NULL. */
+void topo_release(struct topo *t);
 
 /* "ah-lab-<run id>-<role letter>-<name>", e.g. "ah-lab-k3x9-n-ams"; usable with
  * `ip netns exec`. */
@@ -61,15 +73,26 @@ int topo_link_set(struct topo *t, size_t node, bool up, uint64_t *ack_ns);
 typedef void (*topo_route_cb)(void *arg, uint64_t ts_ns, size_t vantage, const char *nexthops);
 int topo_monitor_fds(const struct topo *t, int *fds, size_t cap);
 int topo_monitor_read(struct topo *t, int fd, topo_route_cb cb, void *arg);
+/* The text the monitor holds now for a vantage's router (the routes as built
+ * before any callback: "ams" for static, "ams+nyc+sin" for ecmp). When the
+ * anycast addresses disagree, e.g. in the middle of a change, the text names
+ * each: "198.51.100.53=nyc 2001:db8:53::53=ams". The sockets are non-blocking;
+ * cb is called once per change of this text, after all queued notifications
+ * are applied. */
+const char *topo_monitor_state(const struct topo *t, size_t vantage);
 
 /* Runs in a forked child before exec: enters the named namespace (network,
  * plus /etc/netns/NAME bind mounts are not used). Returns 0 or -errno. */
 int topo_enter_netns(const char *netns_name);
 
-/* Removes every namespace whose name starts with TOPO_NETNS_PREFIX (or
- * prefix, e.g. "ah-lab-k3x9-"), after killing every process inside it, but
- * skips labs whose owning anycast-lab process is alive. Calls
- * report(arg, what) for each thing removed. Returns the count or -errno. */
+/* Removes every namespace whose name starts with prefix (TOPO_NETNS_PREFIX
+ * for all labs, or "ah-lab-<run id>-" for one), after killing every process
+ * inside it (found by comparing /proc/PID/ns/net with the namespace file's
+ * inode), but skips runs whose owner is alive: a run whose state
+ * (state_load(), /run/anycast-lab/<run id>/state) names a live owner other
+ * than the calling process. Runs without a state (topo_tool, a run killed
+ * before saving it) are removed. Calls report(arg, what) for each namespace
+ * and process removed. Returns the number of namespaces removed or -errno. */
 int topo_clean(const char *prefix, void (*report)(void *arg, const char *what), void *arg);
 
 #endif

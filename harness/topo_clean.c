@@ -1,0 +1,124 @@
+/* Removing what a killed run left behind, and entering a lab namespace from
+ * a forked child: both work from namespace names alone, without a topology. */
+#include "topo.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netns.h"
+#include "state.h"
+
+int topo_enter_netns(const char *netns_name)
+{
+    int fd = netns_open(netns_name);
+    if (fd < 0)
+        return fd;
+    int err = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
+    close(fd);
+    return err;
+}
+
+/* A run whose state names a live owner (not us) is left alone. */
+static bool run_owned(const char *run_id)
+{
+    struct state s;
+    bool owned = false;
+
+    memset(&s, 0, sizeof(s));
+    if (state_load(run_id, &s) == 0) {
+        owned = s.owner > 0 && s.owner != getpid() && state_owner_alive(&s);
+        state_free(&s);
+    }
+    return owned;
+}
+
+struct clean_report {
+    void (*report)(void *arg, const char *what);
+    void *arg;
+    const char *ns;
+};
+
+static void proc_report(void *arg, int pid, const char *comm)
+{
+    struct clean_report *r = arg;
+    char what[160];
+    snprintf(what, sizeof(what), "process %s (pid %d) in %s", comm, pid, r->ns);
+    if (r->report)
+        r->report(r->arg, what);
+}
+
+int topo_clean(const char *prefix, void (*report)(void *arg, const char *what), void *arg)
+{
+    size_t plen = strlen(TOPO_NETNS_PREFIX);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int removed = 0, err = 0;
+
+    if (!prefix)
+        prefix = TOPO_NETNS_PREFIX;
+    /* Never wider than the lab prefix: other namespaces are not ours. */
+    if (strncmp(prefix, TOPO_NETNS_PREFIX, plen) != 0)
+        return -EINVAL;
+    DIR *d = opendir(NETNS_RUN_DIR);
+    if (!d)
+        return errno == ENOENT ? 0 : -errno;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        char run_id[TOPO_RUNID_MAX];
+        const char *id = de->d_name + plen;
+        size_t idlen = strcspn(id, "-");
+        if (idlen == 0 || idlen >= sizeof(run_id))
+            continue;
+        snprintf(run_id, sizeof(run_id), "%.*s", (int)idlen, id);
+        if (run_owned(run_id))
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? 2 * cap : 64;
+            char **nn = realloc(names, nc * sizeof(*nn));
+            if (!nn) {
+                err = -ENOMEM;
+                break;
+            }
+            names = nn;
+            cap = nc;
+        }
+        names[n] = strdup(de->d_name);
+        if (!names[n]) {
+            err = -ENOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    for (size_t k = 0; k < n; k++) {
+        struct netns_id id;
+        struct clean_report r = {report, arg, names[k]};
+        /* One namespace at a time so that each killed process is reported
+         * with the namespace it was in. */
+        if (netns_id_of(names[k], &id) == 0)
+            netns_kill_procs(&id, 1, 1000, proc_report, &r);
+        int e = netns_delete(names[k]);
+        if (e < 0) {
+            if (!err)
+                err = e;
+        } else {
+            removed++;
+            if (report) {
+                char what[160];
+                snprintf(what, sizeof(what), "namespace %s", names[k]);
+                report(arg, what);
+            }
+        }
+    }
+    for (size_t k = 0; k < n; k++)
+        free(names[k]);
+    free(names);
+    return err < 0 && removed == 0 ? err : removed;
+}
