@@ -1,0 +1,244 @@
+/* Forking, supervising and signalling the lab's processes. Each child enters
+ * its network namespace between fork and exec (setns affects only the calling
+ * thread, and the child has exactly one), runs in its own session so that
+ * signals reach everything it starts, and reports a failed exec back to the
+ * parent through a close-on-exec pipe. */
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ah/clock.h"
+#include "topo.h"
+
+/* Runs in the child only: everything here must end in exec or _exit. */
+static void child_exec(const struct proc_spec *spec, int errfd, pid_t parent)
+{
+    int err = 0;
+    sigset_t none;
+
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int s = 1; s < NSIG; s++) {
+        if (s != SIGKILL && s != SIGSTOP)
+            signal(s, SIG_DFL);
+    }
+    if (setsid() < 0) {
+        err = errno;
+        goto fail;
+    }
+    if (spec->die_with_parent) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* The parent may have died before prctl took effect. */
+        if (getppid() != parent)
+            _exit(127);
+    }
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int out = open(spec->log_path ? spec->log_path : "/dev/null",
+                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (in < 0 || out < 0) {
+        err = errno;
+        goto fail;
+    }
+    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) {
+        err = errno;
+        goto fail;
+    }
+    if (spec->netns) {
+        int rc = topo_enter_netns(spec->netns);
+        if (rc < 0) {
+            err = -rc;
+            goto fail;
+        }
+    }
+    if (spec->chdir_to && chdir(spec->chdir_to) < 0) {
+        err = errno;
+        goto fail;
+    }
+    if (strchr(spec->argv[0], '/'))
+        execv(spec->argv[0], spec->argv);
+    else
+        execvp(spec->argv[0], spec->argv);
+    err = errno;
+fail:
+    if (write(errfd, &err, sizeof err) < 0) {
+        /* Nothing left to report to. */
+    }
+    _exit(127);
+}
+
+int proc_spawn(struct proc *p, const struct proc_spec *spec)
+{
+    int pfd[2];
+    int err = 0;
+    pid_t parent = getpid();
+
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return -errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        err = -errno;
+        goto out;
+    }
+    if (pid == 0) {
+        close(pfd[0]);
+        child_exec(spec, pfd[1], parent);
+    }
+    close(pfd[1]);
+    pfd[1] = -1;
+    int child_err = 0;
+    ssize_t n;
+    do {
+        n = read(pfd[0], &child_err, sizeof child_err);
+    } while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)sizeof child_err) {
+        /* The child failed before or at exec: collect it now. */
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+        }
+        err = -(child_err ? child_err : EIO);
+        goto out;
+    }
+    p->pid = pid;
+    p->expected_exit = false;
+    p->stopped = false;
+    p->status = 0;
+out:
+    close(pfd[0]);
+    if (pfd[1] >= 0)
+        close(pfd[1]);
+    return err;
+}
+
+int proc_signal(struct proc *p, int sig)
+{
+    if (p->pid <= 0)
+        return -ESRCH;
+    /* The child called setsid(), so its pid is its process group id. */
+    if (kill(-p->pid, sig) < 0 && kill(p->pid, sig) < 0)
+        return -errno;
+    if (sig == SIGSTOP)
+        p->stopped = true;
+    else if (sig == SIGCONT)
+        p->stopped = false;
+    return 0;
+}
+
+int proc_reap(struct proc *p)
+{
+    int st;
+    if (p->pid <= 0)
+        return 0;
+    pid_t r = waitpid(p->pid, &st, WNOHANG);
+    if (r == p->pid) {
+        p->status = st;
+        p->pid = 0;
+        return 1;
+    }
+    if (r < 0 && errno == ECHILD) {
+        p->pid = 0;
+        return 1;
+    }
+    return 0;
+}
+
+static bool wait_gone(struct proc *p, uint64_t timeout_ns)
+{
+    uint64_t end = ah_clock_mono_ns() + timeout_ns;
+    for (;;) {
+        if (proc_reap(p) || p->pid == 0)
+            return true;
+        if (ah_clock_mono_ns() >= end)
+            return false;
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int proc_stop(struct proc *p, int sig, uint64_t timeout_ns)
+{
+    if (p->pid <= 0)
+        return 0;
+    p->expected_exit = true;
+    if (p->stopped)
+        proc_signal(p, SIGCONT);
+    proc_signal(p, sig);
+    if (wait_gone(p, timeout_ns)) {
+        /* Helpers the process started may outlive it in its group. */
+        return 0;
+    }
+    pid_t pid = p->pid;
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    wait_gone(p, 5ULL * 1000 * 1000 * 1000);
+    return 1;
+}
+
+void proc_status_text(int status, char *buf, size_t len)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, len, "exit %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, len, "signal %d", WTERMSIG(status));
+    else
+        snprintf(buf, len, "status %d", status);
+}
+
+static bool is_exec(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+static int try_dir(const char *dir, size_t dlen, const char *name, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "%.*s/%s", (int)dlen, dir, name);
+    if (n < 0 || (size_t)n >= len)
+        return -ENAMETOOLONG;
+    return is_exec(buf) ? 0 : -ENOENT;
+}
+
+int proc_find_program(const char *name, bool search_path, char *buf, size_t len)
+{
+    const char *env = getenv("AH_BIN_DIR");
+    if (env && *env && try_dir(env, strlen(env), name, buf, len) == 0)
+        return 0;
+
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash && try_dir(self, (size_t)(slash - self), name, buf, len) == 0)
+            return 0;
+    }
+    if (!search_path)
+        return -ENOENT;
+
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *s = path; *s;) {
+        const char *e = strchr(s, ':');
+        size_t l = e ? (size_t)(e - s) : strlen(s);
+        if (l > 0 && try_dir(s, l, name, buf, len) == 0)
+            return 0;
+        s += l + (e ? 1 : 0);
+    }
+    static const char *const sbins[] = {"/usr/local/sbin", "/usr/sbin", "/sbin"};
+    for (size_t i = 0; i < sizeof sbins / sizeof sbins[0]; i++) {
+        if (try_dir(sbins[i], strlen(sbins[i]), name, buf, len) == 0)
+            return 0;
+    }
+    return -ENOENT;
+}

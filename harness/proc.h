@@ -1,0 +1,58 @@
+/* Supervised processes of a lab: responders and probes forked into their
+ * network namespace, with their output in per-process log files, stopped,
+ * paused and killed by process group, and reaped so that an unexpected death
+ * becomes an `exit` event. */
+#ifndef PROC_H
+#define PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PROC_NAME_MAX 64
+
+struct proc {
+    char name[PROC_NAME_MAX]; /* "responder ams", "probe eu" */
+    pid_t pid;                /* 0 when not running */
+    bool expected_exit;       /* set before a deliberate stop: no `exit` event */
+    bool stopped;             /* SIGSTOPped by a pause */
+    int status;               /* waitpid status of the last exit */
+};
+
+struct proc_spec {
+    const char *netns;    /* enter this namespace before exec (NULL: stay) */
+    const char *log_path; /* stdout and stderr appended here (NULL: /dev/null) */
+    char *const *argv;    /* argv[0] is the program path (execv) or name (execvp) */
+    bool die_with_parent; /* PR_SET_PDEATHSIG(SIGKILL): `run`, not `up` */
+    const char *chdir_to; /* working directory for the child (NULL: unchanged) */
+};
+
+/* Forks and execs spec in a new session (its own process group), after
+ * entering the namespace. Returns 0 once the exec succeeded (p->pid set), or
+ * the child's negative errno when entering the namespace or exec failed. */
+int proc_spawn(struct proc *p, const struct proc_spec *spec);
+
+/* Sends sig to the process group of p. Returns 0 or -errno (-ESRCH when not
+ * running). */
+int proc_signal(struct proc *p, int sig);
+
+/* Reaps p if it has exited (WNOHANG). Returns 1 when it was reaped now (pid
+ * cleared, status kept), 0 when still running or not running. */
+int proc_reap(struct proc *p);
+
+/* Stops p: sig (SIGTERM or SIGINT) to the group, waits up to timeout_ns,
+ * then SIGKILL and waits again. Marks the exit as expected. Returns 0, or
+ * 1 if SIGKILL was needed. */
+int proc_stop(struct proc *p, int sig, uint64_t timeout_ns);
+
+/* Describes a wait status: "exit 0", "exit 1", "signal 9". */
+void proc_status_text(int status, char *buf, size_t len);
+
+/* Finds an executable: $AH_BIN_DIR/NAME, then next to our own executable
+ * (readlink /proc/self/exe), then (when search_path) each $PATH entry and
+ * /usr/sbin, /usr/local/sbin, /sbin. Returns 0 with the path in buf, or
+ * -ENOENT. */
+int proc_find_program(const char *name, bool search_path, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,76 @@
+/* The results directory of a run (design §5): its name, the events log
+ * (drill actions, route changes, unexpected exits), the merge of the
+ * per-vantage probe files into one time-ordered probes.csv and
+ * connections.csv, and run.json. */
+#ifndef RESULTS_H
+#define RESULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* "<UTC yyyymmddThhmmssZ>-<name>" for a CLOCK_REALTIME time. Returns 0 or
+ * -ENOSPC. */
+int results_dir_name(uint64_t realtime_ns, const char *lab_name, char *buf, size_t len);
+
+/* Creates base/<stamp>-<name> (and base itself); if it exists (two runs in
+ * one second), appends "-2", "-3", ... Returns 0 with the path in buf. */
+int results_make_dir(const char *base, uint64_t realtime_ns, const char *lab_name, char *buf,
+                     size_t len);
+
+/* Copies a file byte for byte. Returns 0 or -errno. */
+int results_copy_file(const char *from, const char *to);
+
+/* The events log: rows kept in memory and appended (flushed) to events.csv
+ * as they come, then rewritten in time order by events_close(). */
+struct events;
+
+int events_open(struct events **out, const char *path);
+int events_add(struct events *ev, uint64_t ts_ns, const char *event, const char *node,
+               const char *detail);
+size_t events_count(const struct events *ev);
+/* Rewrites the file sorted by ts_ns (stable) and frees. Safe on NULL. */
+int events_close(struct events *ev);
+
+/* Merges CSV files that share one header into out, ordered by the numeric
+ * column key_col. Each input may be out of order by at most window_ns (rows
+ * are written when a probe completes, not when it is sent);
+ * window_ns == UINT64_MAX holds everything in memory. Rows further out of
+ * order are still written (never lost) and counted in *late. Inputs that do
+ * not exist are skipped. A header that differs from the first is an error
+ * (-EBADMSG). Returns the number of rows written or a negative errno. When
+ * no input exists, out gets the header `header` (may be NULL: no file). */
+long results_merge(const char *const *inputs, size_t ninputs, const char *out, size_t key_col,
+                   uint64_t window_ns, const char *const *header, size_t ncols,
+                   unsigned long *late);
+
+#define RESULTS_PROBES_COLS      11
+#define RESULTS_CONNECTIONS_COLS 10
+extern const char *const results_probes_header[RESULTS_PROBES_COLS];
+extern const char *const results_connections_header[RESULTS_CONNECTIONS_COLS];
+
+struct lab;
+struct drill;
+
+/* What run.json records about a run. */
+struct results_run_info {
+    const char *lab_name, *lab_file, *run_id, *routing, *status, *kernel;
+    int exit_code;
+    bool rootless;
+    uint64_t start_ns, drill_start_ns, end_ns; /* CLOCK_REALTIME; 0 = never reached */
+    const char *const *version_keys;           /* program names ... */
+    const char *const *version_vals;           /* ... and their --version lines */
+    size_t nversions;
+    long probes_rows, connections_rows;
+    size_t events_rows;
+    const struct lab *lab;     /* for node names of the steps (may be NULL) */
+    const struct drill *drill; /* executed steps (may be NULL) */
+};
+
+/* Writes run.json. Returns 0 or -errno. */
+int results_write_run_json(const char *path, const struct results_run_info *ri);
+
+/* Escapes s as the body of a JSON string into buf. Returns 0 or -ENOSPC. */
+int results_json_escape(const char *s, char *buf, size_t len);
+
+#endif

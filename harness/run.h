@@ -1,0 +1,22 @@
+/* Orchestration of `anycast-lab run` and `anycast-lab up`: build the
+ * topology, start and check the responders, start the probes, play the
+ * drill, stop, collect the results and tear everything down. */
+#ifndef RUN_H
+#define RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct run_opts {
+    const char *lab_path;
+    const char *results_base; /* "results" by default */
+    bool keep_up;             /* run: leave the lab up afterwards */
+    bool up_only;             /* up: no probes, no drill, leave it up */
+    uint64_t ready_timeout_ns;
+};
+
+/* Returns the process exit status: 0 ok, 1 runtime failure or interrupted,
+ * 2 bad lab file. */
+int run_lab(const struct run_opts *o);
+
+#endif

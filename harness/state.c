@@ -1,0 +1,476 @@
+/* The on-disk record of labs that are up or running, and the commands that
+ * work from it alone: list, down, clean. A record is a small "key value"
+ * text file so a user can read it, and it is replaced atomically. */
+#include "state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ah/clock.h"
+#include "ah/log.h"
+#include "topo.h"
+
+const char *state_base(void)
+{
+    const char *e = getenv("AH_LAB_STATE_DIR");
+    return e && *e ? e : "/run/anycast-lab";
+}
+
+void state_new_runid(char *buf, size_t len)
+{
+    static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char rnd[8] = {0};
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, rnd, sizeof rnd) != (ssize_t)sizeof rnd) {
+        uint64_t x = ah_clock_mono_ns() ^ ((uint64_t)getpid() << 32);
+        memcpy(rnd, &x, sizeof rnd);
+    }
+    if (fd >= 0)
+        close(fd);
+    size_t n = len - 1 < 6 ? len - 1 : 6;
+    /* The first character is a letter so the id never looks like a pid. */
+    for (size_t i = 0; i < n; i++)
+        buf[i] = al[rnd[i] % (i == 0 ? 26 : 36)];
+    buf[n] = '\0';
+}
+
+int state_add_ns(struct state *s, const char *role, const char *name, const char *netns)
+{
+    struct state_ns *a = realloc(s->ns, (s->nns + 1) * sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    s->ns = a;
+    struct state_ns *e = &a[s->nns++];
+    snprintf(e->role, sizeof e->role, "%s", role);
+    snprintf(e->name, sizeof e->name, "%s", name);
+    snprintf(e->netns, sizeof e->netns, "%s", netns);
+    return 0;
+}
+
+int state_add_pid(struct state *s, const char *what, const char *name, pid_t pid)
+{
+    struct state_pid *a = realloc(s->pids, (s->npids + 1) * sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    s->pids = a;
+    struct state_pid *e = &a[s->npids++];
+    snprintf(e->what, sizeof e->what, "%s", what);
+    snprintf(e->name, sizeof e->name, "%s", name);
+    e->pid = pid;
+    return 0;
+}
+
+void state_free(struct state *s)
+{
+    free(s->ns);
+    free(s->pids);
+    s->ns = NULL;
+    s->pids = NULL;
+    s->nns = s->npids = 0;
+}
+
+int state_format(const struct state *s, char **out)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return -ENOMEM;
+    fprintf(f, "runid %s\nname %s\nmode %s\nlab %s\nresults %s\nowner %ld\nstarted_ns %llu\n",
+            s->runid, s->name, s->mode, s->lab, s->results, (long)s->owner,
+            (unsigned long long)s->started_ns);
+    for (size_t i = 0; i < s->nns; i++)
+        fprintf(f, "netns %s %s %s\n", s->ns[i].role, s->ns[i].name, s->ns[i].netns);
+    for (size_t i = 0; i < s->npids; i++)
+        fprintf(f, "pid %s %s %ld\n", s->pids[i].what, s->pids[i].name, (long)s->pids[i].pid);
+    if (fclose(f) != 0) {
+        free(buf);
+        return -ENOMEM;
+    }
+    *out = buf;
+    return 0;
+}
+
+static void copy_val(char *dst, size_t len, const char *v)
+{
+    snprintf(dst, len, "%s", v);
+}
+
+int state_parse(const char *text, struct state *s)
+{
+    memset(s, 0, sizeof *s);
+    const char *p = text;
+    while (*p) {
+        const char *e = strchr(p, '\n');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        char line[2048];
+        if (l >= sizeof line)
+            goto bad;
+        memcpy(line, p, l);
+        line[l] = '\0';
+        p += l + (e ? 1 : 0);
+        char *sp = strchr(line, ' ');
+        if (!sp)
+            continue;
+        *sp = '\0';
+        const char *k = line, *v = sp + 1;
+        if (strcmp(k, "runid") == 0)
+            copy_val(s->runid, sizeof s->runid, v);
+        else if (strcmp(k, "name") == 0)
+            copy_val(s->name, sizeof s->name, v);
+        else if (strcmp(k, "mode") == 0)
+            copy_val(s->mode, sizeof s->mode, v);
+        else if (strcmp(k, "lab") == 0)
+            copy_val(s->lab, sizeof s->lab, v);
+        else if (strcmp(k, "results") == 0)
+            copy_val(s->results, sizeof s->results, v);
+        else if (strcmp(k, "owner") == 0)
+            s->owner = (pid_t)strtol(v, NULL, 10);
+        else if (strcmp(k, "started_ns") == 0)
+            s->started_ns = strtoull(v, NULL, 10);
+        else if (strcmp(k, "netns") == 0) {
+            char a[64], b[64], c[64];
+            if (sscanf(v, "%63s %63s %63s", a, b, c) != 3 || state_add_ns(s, a, b, c) < 0)
+                goto bad;
+        } else if (strcmp(k, "pid") == 0) {
+            char a[64], b[64];
+            long pid;
+            if (sscanf(v, "%63s %63s %ld", a, b, &pid) != 3 ||
+                state_add_pid(s, a, b, (pid_t)pid) < 0)
+                goto bad;
+        }
+    }
+    if (!s->runid[0])
+        goto bad;
+    return 0;
+bad:
+    state_free(s);
+    return -EBADMSG;
+}
+
+int state_dir(const char *runid, char *buf, size_t len)
+{
+    const char *base = state_base();
+    if (mkdir(base, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    int n = snprintf(buf, len, "%s/%s", base, runid);
+    if (n < 0 || (size_t)n >= len)
+        return -ENAMETOOLONG;
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+int state_save(const struct state *s)
+{
+    char dir[512], tmp[600], path[600];
+    char *text = NULL;
+    int rc = state_dir(s->runid, dir, sizeof dir);
+    if (rc < 0)
+        return rc;
+    snprintf(tmp, sizeof tmp, "%s/state.tmp", dir);
+    snprintf(path, sizeof path, "%s/state", dir);
+    if ((rc = state_format(s, &text)) < 0)
+        return rc;
+    FILE *f = fopen(tmp, "we");
+    if (!f) {
+        rc = -errno;
+        goto out;
+    }
+    fputs(text, f);
+    if (fclose(f) != 0) {
+        rc = -errno;
+        goto out;
+    }
+    if (rename(tmp, path) < 0)
+        rc = -errno;
+out:
+    free(text);
+    return rc;
+}
+
+int state_load(const char *runid, struct state *s)
+{
+    char path[600], buf[65536];
+    snprintf(path, sizeof path, "%s/%s/state", state_base(), runid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n < 0)
+        return -EIO;
+    buf[n] = '\0';
+    return state_parse(buf, s);
+}
+
+static int rm_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT ? 0 : (unlink(path) == 0 ? 0 : -errno);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char sub[1024];
+        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+        struct stat st;
+        if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+            rm_tree(sub);
+        else
+            unlink(sub);
+    }
+    closedir(d);
+    return rmdir(path) == 0 ? 0 : -errno;
+}
+
+int state_remove(const char *runid)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/%s", state_base(), runid);
+    return rm_tree(dir);
+}
+
+int state_foreach(void (*cb)(void *arg, const struct state *s), void *arg)
+{
+    int count = 0;
+    DIR *d = opendir(state_base());
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        struct state s;
+        if (state_load(e->d_name, &s) < 0)
+            continue;
+        cb(arg, &s);
+        state_free(&s);
+        count++;
+    }
+    closedir(d);
+    return count;
+}
+
+struct find_ctx {
+    const char *key;
+    struct state found;
+    int matches;
+};
+
+static void find_cb(void *arg, const struct state *s)
+{
+    struct find_ctx *c = arg;
+    if (strcmp(s->runid, c->key) != 0 && strcmp(s->name, c->key) != 0)
+        return;
+    if (c->matches++ == 0) {
+        c->found = *s;
+        c->found.ns = NULL;
+        c->found.pids = NULL;
+        c->found.nns = c->found.npids = 0;
+        for (size_t i = 0; i < s->nns; i++)
+            state_add_ns(&c->found, s->ns[i].role, s->ns[i].name, s->ns[i].netns);
+        for (size_t i = 0; i < s->npids; i++)
+            state_add_pid(&c->found, s->pids[i].what, s->pids[i].name, s->pids[i].pid);
+    } else {
+        ah_log_error("\"%s\" names several labs (%s, %s, ...): give the run id", c->key,
+                     c->found.runid, s->runid);
+    }
+}
+
+int state_find(const char *name_or_id, struct state *s)
+{
+    struct find_ctx c = {.key = name_or_id};
+    state_foreach(find_cb, &c);
+    if (c.matches == 0)
+        return -ENOENT;
+    if (c.matches > 1) {
+        state_free(&c.found);
+        return -EEXIST;
+    }
+    *s = c.found;
+    return 0;
+}
+
+bool state_owner_alive(const struct state *s)
+{
+    char path[64], comm[64] = "";
+    if (s->owner <= 0 || kill(s->owner, 0) < 0)
+        return false;
+    snprintf(path, sizeof path, "/proc/%ld/comm", (long)s->owner);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    if (!fgets(comm, sizeof comm, f))
+        comm[0] = '\0';
+    fclose(f);
+    return strncmp(comm, "anycast-lab", 11) == 0;
+}
+
+int state_kill_netns_procs(const char *netns, void (*report)(void *arg, const char *what),
+                           void *arg)
+{
+    char path[512];
+    struct stat want;
+    int killed = 0;
+
+    snprintf(path, sizeof path, "/run/netns/%s", netns);
+    if (stat(path, &want) < 0)
+        return 0;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return -errno;
+    struct dirent *e;
+    pid_t self = getpid();
+    while ((e = readdir(d))) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 1 || pid == self)
+            continue;
+        struct stat st;
+        snprintf(path, sizeof path, "/proc/%ld/ns/net", pid);
+        if (stat(path, &st) < 0 || st.st_ino != want.st_ino || st.st_dev != want.st_dev)
+            continue;
+        if (kill((pid_t)pid, SIGKILL) == 0) {
+            killed++;
+            if (report) {
+                char what[160];
+                snprintf(what, sizeof what, "process %ld in %s", pid, netns);
+                report(arg, what);
+            }
+        }
+    }
+    closedir(d);
+    return killed;
+}
+
+static bool pid_alive(pid_t pid)
+{
+    return pid > 0 && kill(pid, 0) == 0;
+}
+
+int state_teardown(const struct state *s, void (*report)(void *arg, const char *what), void *arg)
+{
+    char what[256];
+    /* Orderly first: responders get SIGTERM and a second to finish. */
+    for (size_t i = 0; i < s->npids; i++) {
+        if (pid_alive(s->pids[i].pid))
+            kill(-s->pids[i].pid, SIGTERM);
+    }
+    for (int t = 0; t < 100; t++) {
+        bool any = false;
+        for (size_t i = 0; i < s->npids; i++)
+            any |= pid_alive(s->pids[i].pid);
+        if (!any)
+            break;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    for (size_t i = 0; i < s->npids; i++) {
+        if (pid_alive(s->pids[i].pid)) {
+            kill(-s->pids[i].pid, SIGKILL);
+            kill(s->pids[i].pid, SIGKILL);
+        }
+        if (report) {
+            snprintf(what, sizeof what, "%s %s (pid %ld)", s->pids[i].what, s->pids[i].name,
+                     (long)s->pids[i].pid);
+            report(arg, what);
+        }
+    }
+    for (size_t i = 0; i < s->nns; i++)
+        state_kill_netns_procs(s->ns[i].netns, report, arg);
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%s%s-", TOPO_NETNS_PREFIX, s->runid);
+    int rc = topo_clean(prefix, report, arg);
+    state_remove(s->runid);
+    return rc < 0 ? rc : 0;
+}
+
+struct clean_ctx {
+    bool all;
+    const char *only;
+    void (*report)(void *arg, const char *what);
+    void *arg;
+    int count;
+    char keep[64][STATE_ID_MAX]; /* run ids that are alive: never touched */
+    size_t nkeep;
+};
+
+static void clean_cb(void *arg, const struct state *s)
+{
+    struct clean_ctx *c = arg;
+    if (c->only && strcmp(c->only, s->runid) != 0 && strcmp(c->only, s->name) != 0)
+        return;
+    bool live = strcmp(s->mode, "up") == 0 ? !(c->all || c->only) : state_owner_alive(s);
+    if (live) {
+        if (c->nkeep < 64)
+            snprintf(c->keep[c->nkeep++], STATE_ID_MAX, "%s", s->runid);
+        return;
+    }
+    state_teardown(s, c->report, c->arg);
+    c->count++;
+}
+
+static bool kept(const struct clean_ctx *c, const char *runid, size_t len)
+{
+    for (size_t i = 0; i < c->nkeep; i++) {
+        if (strlen(c->keep[i]) == len && strncmp(c->keep[i], runid, len) == 0)
+            return true;
+    }
+    return false;
+}
+
+int state_clean(bool all, const char *only, void (*report)(void *arg, const char *what), void *arg)
+{
+    struct clean_ctx c = {.all = all, .only = only, .report = report, .arg = arg};
+    state_foreach(clean_cb, &c);
+
+    /* Namespaces of runs that left no state (killed before saving it). */
+    DIR *d = opendir("/run/netns");
+    if (!d)
+        return c.count;
+    struct dirent *e;
+    size_t plen = strlen(TOPO_NETNS_PREFIX);
+    char done[64][STATE_ID_MAX];
+    size_t ndone = 0;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, TOPO_NETNS_PREFIX, plen) != 0)
+            continue;
+        const char *id = e->d_name + plen;
+        size_t idlen = strcspn(id, "-");
+        if (idlen == 0 || idlen >= STATE_ID_MAX || kept(&c, id, idlen))
+            continue;
+        if (only && (strlen(only) != idlen || strncmp(only, id, idlen) != 0))
+            continue;
+        bool seen = false;
+        for (size_t i = 0; i < ndone; i++)
+            seen |= strlen(done[i]) == idlen && strncmp(done[i], id, idlen) == 0;
+        if (seen || ndone == 64)
+            continue;
+        snprintf(done[ndone++], STATE_ID_MAX, "%.*s", (int)idlen, id);
+    }
+    closedir(d);
+    for (size_t i = 0; i < ndone; i++) {
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "%s%s-", TOPO_NETNS_PREFIX, done[i]);
+        d = opendir("/run/netns");
+        while (d && (e = readdir(d))) {
+            if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+                state_kill_netns_procs(e->d_name, report, arg);
+        }
+        if (d)
+            closedir(d);
+        if (topo_clean(prefix, report, arg) > 0)
+            c.count++;
+    }
+    return c.count;
+}
