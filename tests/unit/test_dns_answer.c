@@ -528,7 +528,9 @@ static const char *ZONE = "$ORIGIN example.test.\n"
                           "a.b.c IN TXT \"deep\"\n"
                           "sub IN NS ns.sub\n"
                           "ns.sub IN A 198.51.100.20\n"
-                          "*.wild IN A 198.51.100.99\n";
+                          "*.wild IN A 198.51.100.99\n"
+                          "loop1 IN CNAME loop2\n"
+                          "loop2 IN CNAME loop1\n";
 
 static struct dns_zone *load_zone(const char *extra)
 {
@@ -581,6 +583,12 @@ START_TEST(zone_answers)
     ck_assert_int_eq(ldns_pkt_ancount(p), 2);
     ck_assert_int_eq(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p), 0)), LDNS_RR_TYPE_CNAME);
     ck_assert_int_eq(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p), 1)), LDNS_RR_TYPE_AAAA);
+    ldns_pkt_free(p);
+
+    /* A CNAME loop ends after each record once. */
+    p = zone_query(a, "loop1.example.test.", LDNS_RR_TYPE_A, true, &v, NULL);
+    ck_assert_int_eq(ldns_pkt_get_rcode(p), 0);
+    ck_assert_int_eq(ldns_pkt_ancount(p), 2);
     ldns_pkt_free(p);
 
     /* NXDOMAIN with the SOA, TTL lowered to the SOA minimum. */
@@ -657,10 +665,19 @@ START_TEST(zone_answers)
     ck_assert(fast_path_takes(a, q, ql));
     ck_assert_int_gt(answer(a, q, ql, true, out, sizeof out, &v), 0);
     ck_assert_int_eq(v, DNS_ANSWERED);
-    /* A zone name asked in class IN goes to the zone even if it looks like
-     * an identity name. */
+    /* Names in the zone go to the ldns path; names outside it are refused
+     * by the template path (compared label-aligned, any case). */
     ql = make_query("www.example.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, &PLAIN, q, 512);
     ck_assert(!fast_path_takes(a, q, ql));
+    ql = make_query("EXAMPLE.Test.", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, &PLAIN, q, 512);
+    ck_assert(!fast_path_takes(a, q, ql));
+    const char *outside[] = {"example.org.", "xexample.test.", "test.", "www.example.test.org."};
+    for (int i = 0; i < 4; i++) {
+        ql = make_query(outside[i], LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, &PLAIN, q, 512);
+        ck_assert(fast_path_takes(a, q, ql));
+        ck_assert_int_gt(answer(a, q, ql, true, out, sizeof out, &v), 0);
+        ck_assert_int_eq(v, DNS_REFUSED);
+    }
 
     dns_answerer_free(a);
     dns_zone_free(z);
