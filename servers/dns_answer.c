@@ -115,6 +115,18 @@ int dns_answerer_new(struct dns_answerer **out, const char *identity, const stru
     a->identity = strdup(identity);
     a->identity_len = ilen;
     a->zone = zone;
+    if (zone) {
+        const ldns_rdf *apex = dns_zone_apex(zone);
+        a->apex_len = ldns_rdf_size(apex);
+        if (a->apex_len > sizeof a->apex)
+            goto out;
+        memcpy(a->apex, ldns_rdf_data(apex), a->apex_len);
+        /* Lower case for the template path's compare; label length bytes
+         * are below 'A' and stay as they are. */
+        for (size_t i = 0; i < a->apex_len; i++)
+            if (a->apex[i] >= 'A' && a->apex[i] <= 'Z')
+                a->apex[i] = (uint8_t)(a->apex[i] + 32);
+    }
     a->name_hostname_bind = ldns_dname_new_frm_str("hostname.bind.");
     a->name_id_server = ldns_dname_new_frm_str("id.server.");
     a->txt_rr = ldns_rr_new();

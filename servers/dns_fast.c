@@ -29,6 +29,18 @@ static bool name_is(const uint8_t *n, const uint8_t *want, size_t len)
     return true;
 }
 
+/* Whether the wire name (uncompressed, name_len bytes with the root) is the
+ * apex or below it: the apex must match a label-aligned suffix. */
+static bool in_zone(const uint8_t *name, size_t name_len, const uint8_t *apex, size_t apex_len)
+{
+    if (name_len < apex_len)
+        return false;
+    size_t off = 0, want = name_len - apex_len;
+    while (off < want)
+        off += 1u + name[off];
+    return off == want && name_is(name + off, apex, apex_len);
+}
+
 int dns_answer_fast(const struct dns_answerer *a, const uint8_t *q, size_t qlen, bool udp,
                     uint8_t *out, size_t cap, enum dns_verdict *verdict)
 {
@@ -101,7 +113,8 @@ int dns_answer_fast(const struct dns_answerer *a, const uint8_t *q, size_t qlen,
     enum dns_verdict v = DNS_ANSWERED;
     if (ident) {
         with_txt = qtype == DNS_TYPE_TXT || qtype == DNS_TYPE_ANY;
-    } else if (!a->zone || qclass != DNS_CLASS_IN) {
+    } else if (!a->zone || qclass != DNS_CLASS_IN ||
+               !in_zone(qname, name_len, a->apex, a->apex_len)) {
         rcode = LDNS_RCODE_REFUSED;
         v = DNS_REFUSED;
     } else {

@@ -42,6 +42,11 @@ struct dns_answerer {
     size_t opt_plain_len;
     uint8_t *opt_nsid;
     size_t opt_nsid_len;
+
+    /* The zone's apex in lower-case wire form, so the template path can
+     * refuse names outside the zone without a lookup. */
+    uint8_t apex[LDNS_MAX_DOMAINLEN + 1];
+    size_t apex_len; /* 0 without a zone */
 };
 
 static inline uint16_t dns_rd16(const uint8_t *p)
@@ -65,6 +70,9 @@ static inline size_t dns_limit(bool udp, bool edns, uint16_t udp_size, size_t ca
         lim = edns && udp_size > DNS_MIN_UDP ? udp_size : DNS_MIN_UDP;
     return lim < cap ? lim : cap;
 }
+
+/* The zone's apex name. */
+const ldns_rdf *dns_zone_apex(const struct dns_zone *z);
 
 /* Answers qname/qtype (class IN) from the zone into resp: sets rcode, AA
  * and sections. Returns the verdict, DNS_REFUSED for names outside the zone,

@@ -30,6 +30,11 @@ void dns_zone_free(struct dns_zone *z)
     free(z);
 }
 
+const ldns_rdf *dns_zone_apex(const struct dns_zone *z)
+{
+    return z->apex;
+}
+
 static void name_str(const ldns_rdf *n, char *buf, size_t len)
 {
     char *s = ldns_rdf2str(n);
@@ -318,7 +323,9 @@ int dns_zone_answer(const struct dns_zone *z, const ldns_rdf *qname, ldns_rr_typ
 
     ldns_pkt_set_aa(resp, true);
     const ldns_rdf *name = qname;
+    const ldns_rdf *seen[CNAME_CHAIN_MAX + 1];
     for (int hop = 0; hop <= CNAME_CHAIN_MAX; hop++) {
+        seen[hop] = name;
         const ldns_dnssec_name *n = find_name(z, name);
         const ldns_rdf *owner = NULL;
         if (!n && (n = find_wildcard(z, name)))
@@ -355,6 +362,9 @@ int dns_zone_answer(const struct dns_zone *z, const ldns_rdf *qname, ldns_rr_typ
         if (!name ||
             (ldns_dname_compare(name, z->apex) != 0 && !ldns_dname_is_subdomain(name, z->apex)))
             return 0; /* the target lies outside the zone */
+        for (int i = 0; i <= hop; i++)
+            if (ldns_dname_compare(name, seen[i]) == 0)
+                return 0; /* a CNAME loop: each record once is enough */
     }
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <ldns/ldns.h>
+#include <pthread.h>
 
 #define IDENTITY "ams-node-1"
 
@@ -852,6 +853,66 @@ START_TEST(random_inputs)
 }
 END_TEST
 
+/* One answerer shared by several threads gives every thread the same bytes
+ * as a single thread does (it is immutable; run under TSan to check more). */
+struct thread_job {
+    const struct dns_answerer *a;
+    const uint8_t (*queries)[64];
+    const size_t *qlens;
+    const uint8_t (*expect)[2048];
+    const int *elens;
+    int nq;
+    int mismatches;
+};
+
+static void *thread_main(void *arg)
+{
+    struct thread_job *j = arg;
+    uint8_t out[2048];
+    enum dns_verdict v;
+    for (int round = 0; round < 300; round++)
+        for (int i = 0; i < j->nq; i++) {
+            int n = dns_answer(j->a, j->queries[i], j->qlens[i], true, out, sizeof out, &v);
+            if (n != j->elens[i] || (n > 0 && memcmp(out, j->expect[i], (size_t)n) != 0))
+                j->mismatches++;
+        }
+    return NULL;
+}
+
+START_TEST(shared_between_threads)
+{
+    struct dns_zone *z = load_zone("");
+    struct dns_answerer *a = new_answerer(IDENTITY, z);
+    static uint8_t queries[6][64], expect[6][2048];
+    size_t qlens[6];
+    int elens[6];
+    const char *names[] = {"hostname.bind.",     "id.server.",   "www.example.test.",
+                           "nope.example.test.", "example.org.", "alias.example.test."};
+    ldns_rr_class cls[] = {LDNS_RR_CLASS_CH, LDNS_RR_CLASS_CH, LDNS_RR_CLASS_IN,
+                           LDNS_RR_CLASS_IN, LDNS_RR_CLASS_IN, LDNS_RR_CLASS_IN};
+    for (int i = 0; i < 6; i++) {
+        ldns_rr_type t = cls[i] == LDNS_RR_CLASS_CH ? LDNS_RR_TYPE_TXT : LDNS_RR_TYPE_A;
+        qlens[i] = make_query(names[i], t, cls[i], i % 2 ? &EDNS_NSID : &PLAIN, queries[i], 64);
+        enum dns_verdict v;
+        elens[i] = dns_answer(a, queries[i], qlens[i], true, expect[i], sizeof expect[i], &v);
+        ck_assert_int_gt(elens[i], 0);
+    }
+    pthread_t th[4];
+    struct thread_job jobs[4];
+    for (int t = 0; t < 4; t++) {
+        jobs[t] = (struct thread_job){
+            a, (const uint8_t(*)[64])queries, qlens, (const uint8_t(*)[2048])expect, elens, 6, 0};
+        ck_assert_int_eq(pthread_create(&th[t], NULL, thread_main, &jobs[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        ck_assert_int_eq(pthread_join(th[t], NULL), 0);
+        ck_assert_int_eq(jobs[t].mismatches, 0);
+    }
+    dns_answerer_free(a);
+    dns_zone_free(z);
+}
+END_TEST
+
 static Suite *dns_answer_suite(void)
 {
     Suite *s = suite_create("dns_answer");
@@ -873,6 +934,7 @@ static Suite *dns_answer_suite(void)
     tcase_add_test(tc, zone_errors);
     tcase_add_test(tc, differential_grid);
     tcase_add_test(tc, random_inputs);
+    tcase_add_test(tc, shared_between_threads);
     suite_add_tcase(s, tc);
     return s;
 }
