@@ -100,8 +100,8 @@ static int cmd_run(int argc, char **argv, bool up)
     struct run_opts o = {
         .results_base = "results", .up_only = up, .ready_timeout_ns = 10ULL * 1000 * 1000 * 1000};
     int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+r:kt:h", opts, NULL)) != -1) {
+    optind = 0; /* GNU: reinitialise, options may follow the lab file */
+    while ((c = getopt_long(argc, argv, "r:kt:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
             o.results_base = optarg;
