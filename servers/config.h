@@ -16,8 +16,9 @@
 #define RESPONDER_IDENTITY_MAX 256
 
 enum udp_io {
-    UDP_IO_MMSG, /* uv_poll + recvmmsg/sendmmsg batches (default) */
-    UDP_IO_UV,   /* uv_udp with UV_UDP_RECVMMSG, one sendmsg per answer */
+    UDP_IO_MMSG,         /* uv_poll + recvmmsg/sendmmsg, answers from a send-only socket */
+    UDP_IO_MMSG_ONESOCK, /* the same, answers from the receiving socket */
+    UDP_IO_UV,           /* uv_udp with UV_UDP_RECVMMSG, one sendmsg per answer */
 };
 
 struct responder_config {

@@ -2,6 +2,7 @@
 #include "listen.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,4 +83,66 @@ fail:
     if (fd >= 0)
         close(fd);
     return rc;
+}
+
+int listen_open_udp_sender(const struct ah_addr *addr, uint16_t port, int *fd_out, char *err,
+                           size_t errlen)
+{
+    char what[AH_ADDR_STRLEN + 8];
+    const char *step = "socket";
+    struct ah_addr a = *addr;
+    int family = ah_addr_family(addr);
+    int one = 1;
+    int rc;
+    int fd;
+
+    listen_describe(addr, port, SOCK_DGRAM, what, sizeof what);
+    ah_addr_set_port(&a, port);
+    fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        goto fail;
+    step = "setsockopt SO_REUSEPORT";
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
+        goto fail;
+    step = "setsockopt IPV6_V6ONLY";
+    if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0)
+        goto fail;
+    step = "bind (sender)";
+    if (bind(fd, (const struct sockaddr *)&a.ss, a.len) < 0)
+        goto fail;
+    *fd_out = fd;
+    return 0;
+
+fail:
+    rc = -errno;
+    snprintf(err, errlen, "%s %s: %s", step, what, strerror(-rc));
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+int listen_steer_udp(int fd, int family, unsigned nrecv)
+{
+    /* Offsets from the network header: IPv4 source address 12, source port
+     * 20 (no options); IPv6 last word of the source address 20, port 40.
+     * A failed load ends the program with 0, which picks socket 0. */
+    uint32_t addr_off = family == AF_INET6 ? 20 : 12;
+    uint32_t port_off = family == AF_INET6 ? 40 : 20;
+    struct sock_filter hash[] = {
+        {BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)SKF_NET_OFF + addr_off},
+        {BPF_MISC | BPF_TAX, 0, 0, 0},
+        {BPF_LD | BPF_H | BPF_ABS, 0, 0, (uint32_t)SKF_NET_OFF + port_off},
+        {BPF_ALU | BPF_ADD | BPF_X, 0, 0, 0},
+        {BPF_ALU | BPF_MOD | BPF_K, 0, 0, nrecv},
+        {BPF_RET | BPF_A, 0, 0, 0},
+    };
+    struct sock_filter first[] = {{BPF_RET | BPF_K, 0, 0, 0}};
+    struct sock_fprog prog = {.len = 6, .filter = hash};
+    if (nrecv <= 1) {
+        prog.len = 1;
+        prog.filter = first;
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) < 0)
+        return -errno;
+    return 0;
 }

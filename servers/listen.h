@@ -17,6 +17,20 @@
 int listen_open(const struct ah_addr *addr, uint16_t port, int type, int backlog, int *fd_out,
                 char *err, size_t errlen);
 
+/* Opens a send-only UDP socket bound to the same address and port as a
+ * receiving socket. It joins that socket's SO_REUSEPORT group, so the group
+ * must first be steered to the receiving sockets (listen_steer_udp).
+ * Replies sent from a socket that no epoll watches skip a wake-up per
+ * datagram in the kernel (sock_wfree -> write-space callback). */
+int listen_open_udp_sender(const struct ah_addr *addr, uint16_t port, int *fd_out, char *err,
+                           size_t errlen);
+
+/* Attaches a classic BPF program to fd's SO_REUSEPORT group that hands each
+ * datagram to one of the first nrecv sockets of the group (by source
+ * address and port), so the send-only sockets bound after them never
+ * receive. Returns 0 or a negative errno. */
+int listen_steer_udp(int fd, int family, unsigned nrecv);
+
 /* "198.51.100.53:53/udp" into buf. */
 void listen_describe(const struct ah_addr *addr, uint16_t port, int type, char *buf, size_t len);
 

@@ -78,8 +78,11 @@ static const struct opt_def opt_defs[] = {
      "error, warn, info or debug (default info)", false},
     {"help", no_argument, 'h', NULL, "show this help and exit", false},
     {"version", no_argument, 'V', NULL, "show the version and exit", false},
-    {"udp-io", required_argument, OPT_UDP_IO, "mmsg|uv",
-     "UDP path: mmsg = uv_poll with recvmmsg/sendmmsg batches (default), uv = libuv uv_udp", true},
+    {"udp-io", required_argument, OPT_UDP_IO, "MODE",
+     "UDP path: mmsg = uv_poll with recvmmsg/sendmmsg batches, answers sent from a send-only twin "
+     "socket (default); mmsg-onesock = the same from the receiving socket; uv = libuv uv_udp, one "
+     "sendmsg per answer",
+     true},
     {"udp-batch", required_argument, OPT_UDP_BATCH, "N",
      "datagrams per recvmmsg/sendmmsg call on the mmsg path, 1..1024 (default 64)", true},
 };
@@ -269,10 +272,12 @@ static int parse_args(int argc, char **argv, struct responder_config *cfg)
         case OPT_UDP_IO:
             if (strcmp(optarg, "mmsg") == 0)
                 cfg->udp_io = UDP_IO_MMSG;
+            else if (strcmp(optarg, "mmsg-onesock") == 0)
+                cfg->udp_io = UDP_IO_MMSG_ONESOCK;
             else if (strcmp(optarg, "uv") == 0)
                 cfg->udp_io = UDP_IO_UV;
             else
-                return usage_error("--udp-io: \"%s\" is not mmsg or uv", optarg);
+                return usage_error("--udp-io: \"%s\" is not mmsg, mmsg-onesock or uv", optarg);
             break;
         case OPT_UDP_BATCH:
             if (parse_num(optarg, 1, 1024, &v) < 0)
@@ -418,6 +423,13 @@ static int run(struct responder_config *cfg)
         }
         r.nworkers++;
     }
+    for (unsigned i = 0; i < r.nworkers; i++) {
+        rc = worker_add_senders(r.workers[i], err, sizeof err);
+        if (rc < 0) {
+            ah_log_warn("%s: answering from the receiving sockets instead", err);
+            break;
+        }
+    }
     rc = uv_loop_init(&loop);
     if (rc < 0) {
         ah_log_error("uv_loop_init: %s", uv_strerror(rc));
@@ -459,7 +471,9 @@ static int run(struct responder_config *cfg)
                  cfg->dns ? ", " : "", cfg->echo_port);
     ah_log_info("identity \"%s\" on %s (%s), %u worker%s, udp-io %s", cfg->identity, where, err,
                 cfg->workers, cfg->workers == 1 ? "" : "s",
-                cfg->udp_io == UDP_IO_MMSG ? "mmsg" : "uv");
+                cfg->udp_io == UDP_IO_MMSG           ? "mmsg"
+                : cfg->udp_io == UDP_IO_MMSG_ONESOCK ? "mmsg-onesock"
+                                                     : "uv");
     uv_run(&loop, UV_RUN_DEFAULT);
     status = 0;
 

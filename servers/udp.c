@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ah/log.h"
+#include "listen.h"
 
 /* Receive slot size: larger DNS queries are truncated by the kernel and
  * dropped (MSG_TRUNC); echo requests beyond AH_ECHO_MAX_LINE are over-long. */
@@ -25,6 +26,7 @@ struct udp_sock {
     struct worker *w;
     enum service svc;
     int fd;
+    int sfd; /* where answers leave: a send-only socket, or fd */
     bool use_poll;
     union {
         uv_udp_t udp;
@@ -61,6 +63,8 @@ static void on_closed(uv_handle_t *h)
     struct udp_sock *s = h->data;
     if (s->use_poll)
         close(s->fd);
+    if (s->sfd != s->fd)
+        close(s->sfd);
     free_sock(s);
 }
 
@@ -145,7 +149,7 @@ static void mmsg_send(struct udp_sock *s, unsigned n)
 {
     unsigned off = 0;
     while (off < n) {
-        int r = sendmmsg(s->fd, s->smsg + off, n - off, MSG_DONTWAIT);
+        int r = sendmmsg(s->sfd, s->smsg + off, n - off, MSG_DONTWAIT);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -244,7 +248,8 @@ int udp_sock_open(struct worker *w, int fd, enum service svc, struct udp_sock **
     s->w = w;
     s->svc = svc;
     s->fd = fd;
-    s->use_poll = cfg->udp_io == UDP_IO_MMSG;
+    s->sfd = fd;
+    s->use_poll = cfg->udp_io != UDP_IO_UV;
     if (s->use_poll) {
         rc = mmsg_alloc(s, cfg->udp_batch);
         if (rc == 0)
@@ -280,6 +285,28 @@ fail:
     close(fd);
     free_sock(s);
     return rc;
+}
+
+int udp_sock_add_sender(struct udp_sock *s, bool steer_first, unsigned nworkers, char *err,
+                        size_t errlen)
+{
+    struct ah_addr a;
+    int rc;
+
+    if (!s->use_poll || s->w->r->cfg->udp_io != UDP_IO_MMSG)
+        return 0;
+    memset(&a, 0, sizeof a);
+    a.len = sizeof a.ss;
+    if (getsockname(s->fd, (struct sockaddr *)&a.ss, &a.len) < 0)
+        return -errno;
+    if (steer_first) {
+        rc = listen_steer_udp(s->fd, a.ss.ss_family, nworkers);
+        if (rc < 0) {
+            snprintf(err, errlen, "SO_ATTACH_REUSEPORT_CBPF: %s", strerror(-rc));
+            return rc;
+        }
+    }
+    return listen_open_udp_sender(&a, ah_addr_port(&a), &s->sfd, err, errlen);
 }
 
 void udp_sock_close(struct udp_sock *s)

@@ -12,6 +12,14 @@ struct udp_sock;
  * worker's loop and starts reading. */
 int udp_sock_open(struct worker *w, int fd, enum service svc, struct udp_sock **out);
 
+/* mmsg path only: adds a send-only socket for answers (see
+ * listen_open_udp_sender). steer_first: attach the steering program to the
+ * group first (the first worker does it for every group). On failure the
+ * socket keeps answering from its receiving socket, so the caller may just
+ * log. */
+int udp_sock_add_sender(struct udp_sock *s, bool steer_first, unsigned nworkers, char *err,
+                        size_t errlen);
+
 /* Stops reading and closes the handle; memory is freed in the close
  * callback, so the worker's loop must run once more. */
 void udp_sock_close(struct udp_sock *s);

@@ -228,6 +228,16 @@ int worker_create(struct responder *r, unsigned id, struct worker **out, char *e
     return 0;
 }
 
+int worker_add_senders(struct worker *w, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < w->nudp; i++) {
+        int rc = udp_sock_add_sender(w->udp[i], w->id == 0, w->r->cfg->workers, err, errlen);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static void worker_main(void *arg)
 {
     struct worker *w = arg;

@@ -57,6 +57,11 @@ struct worker {
  * loop runs later in the worker's own thread). On failure writes a message
  * naming the object to err and returns a negative errno. */
 int worker_create(struct responder *r, unsigned id, struct worker **out, char *err, size_t errlen);
+/* mmsg path: gives every UDP socket a send-only twin (udp.h). Call for
+ * workers 0..N-1 in order after all are created: worker 0 steers each
+ * SO_REUSEPORT group to the receiving sockets before any twin joins it. Stop
+ * at the first error; sockets without a twin answer from their own. */
+int worker_add_senders(struct worker *w, char *err, size_t errlen);
 int worker_start(struct worker *w);
 /* Asks the worker to stop (thread-safe): stop reading, send what is queued,
  * close every handle. */
