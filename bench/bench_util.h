@@ -1,0 +1,171 @@
+/* Small helpers shared by the bench/ tools (flood, mmsg_echo, tcp_load, tcp_hold): address
+ * parsing, bounded number parsing, clocks and the hand-built DNS query they all send. The
+ * tools are plain libc on purpose so that they measure the kernel and the server, not us;
+ * everything here is static inline because each C file in bench/ is its own program. */
+#ifndef BENCH_UTIL_H
+#define BENCH_UTIL_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static inline uint64_t bench_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Parses a decimal integer in [min, max]; returns 0 or -EINVAL. */
+static inline int bench_parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+/* Fills ss from a numeric IPv4 or IPv6 address and a port; returns the sockaddr length or
+ * -EINVAL. Brackets around IPv6 addresses are accepted. */
+static inline int bench_parse_addr(const char *addr, unsigned port, struct sockaddr_storage *ss)
+{
+    char buf[INET6_ADDRSTRLEN + 2];
+    size_t n = strlen(addr);
+    if (n >= sizeof(buf))
+        return -EINVAL;
+    memcpy(buf, addr, n + 1);
+    if (buf[0] == '[' && n > 2 && buf[n - 1] == ']') {
+        memmove(buf, buf + 1, n - 2);
+        buf[n - 2] = '\0';
+    }
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, buf, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+        return (int)sizeof(*sin);
+    }
+    if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        return (int)sizeof(*sin6);
+    }
+    return -EINVAL;
+}
+
+/* DNS class/type names the tools accept besides plain numbers. */
+static inline int bench_parse_rrclass(const char *s, uint16_t *out)
+{
+    long v;
+    if (strcasecmp(s, "IN") == 0)
+        *out = 1;
+    else if (strcasecmp(s, "CH") == 0)
+        *out = 3;
+    else if (bench_parse_long(s, 0, 65535, &v) == 0)
+        *out = (uint16_t)v;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+static inline int bench_parse_rrtype(const char *s, uint16_t *out)
+{
+    static const struct {
+        const char *name;
+        uint16_t val;
+    } types[] = {{"A", 1}, {"NS", 2}, {"SOA", 6}, {"TXT", 16}, {"AAAA", 28}};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strcasecmp(s, types[i].name) == 0) {
+            *out = types[i].val;
+            return 0;
+        }
+    }
+    long v;
+    if (bench_parse_long(s, 0, 65535, &v) != 0)
+        return -EINVAL;
+    *out = (uint16_t)v;
+    return 0;
+}
+
+/* Writes a one-question query (ID 0, no RD, no EDNS) for qname/qclass/qtype into out;
+ * returns its length or -EINVAL for a bad name or a too small buffer. The message is so
+ * simple (one question, no compression) that building it by hand is clearer than ldns. */
+static inline int bench_build_query(const char *qname, uint16_t qclass, uint16_t qtype,
+                                    uint8_t *out, size_t cap)
+{
+    if (cap < 12 + 1 + 4)
+        return -EINVAL;
+    memset(out, 0, 12);
+    out[5] = 1; /* QDCOUNT = 1 */
+    size_t pos = 12;
+    const char *p = qname;
+    while (*p != '\0') {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        if (len == 0 || len > 63 || pos + 1 + len + 1 + 4 > cap || pos + 1 + len > 12 + 254)
+            return -EINVAL;
+        out[pos++] = (uint8_t)len;
+        memcpy(out + pos, p, len);
+        pos += len;
+        p += len;
+        if (*p == '.')
+            p++;
+    }
+    out[pos++] = 0;
+    out[pos++] = (uint8_t)(qtype >> 8);
+    out[pos++] = (uint8_t)qtype;
+    out[pos++] = (uint8_t)(qclass >> 8);
+    out[pos++] = (uint8_t)qclass;
+    return (int)pos;
+}
+
+/* Raises RLIMIT_NOFILE to at least want descriptors (the hard limit too, which needs root);
+ * returns 0 or a negative errno. */
+static inline int bench_raise_nofile(rlim_t want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -errno;
+    if (rl.rlim_cur >= want)
+        return 0;
+    if (rl.rlim_max < want)
+        rl.rlim_max = want;
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -errno;
+    return 0;
+}
+
+/* Reads VmRSS of a process in kB from /proc/PID/status; returns it or a negative errno. */
+static inline long bench_rss_kb(long pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -errno;
+    long kb = -ENOENT;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kb = strtol(line + 6, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return kb;
+}
+
+#endif

@@ -1,0 +1,402 @@
+/* flood: a DNS-over-UDP load generator on sendmmsg/recvmmsg. It sends one fixed query
+ * (CH TXT hostname.bind by default) from several connected sockets, i.e. several source
+ * ports, keeping at most --window queries in flight per socket (closed loop), so that the
+ * figure it prints is the server's capacity rather than the kernel's drop rate. */
+#include "bench_util.h"
+
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define MAX_SOCKETS 64
+#define MAX_BATCH   256
+#define MAX_QLEN    300
+#define RBUF_LEN    4096
+
+enum slot_state { SLOT_FREE = 0, SLOT_OUT = 1, SLOT_DONE = 2 };
+
+/* One socket's queries are numbered by a 32-bit sequence; the DNS ID is its low 16 bits.
+ * Slots between tail and head are live; head - tail stays below 32768 so an ID names at
+ * most one live query and a late or duplicate answer is recognised as such. */
+struct flow {
+    int fd;
+    uint32_t head, tail, inflight;
+    uint8_t state[65536];
+    uint32_t sent_us[65536];
+};
+
+struct opts {
+    const char *server;
+    unsigned port;
+    long seconds, sockets, window, batch, rate, timeout_ms;
+    const char *qname, *write_query;
+    uint16_t qclass, qtype;
+};
+
+struct stats {
+    uint64_t sent, answered, empty, lost, late, errors, refused, rtt_sum_us;
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: flood --server ADDR [options]\n"
+            "Sends one DNS query over UDP as fast as the server answers (closed loop) and\n"
+            "prints \"sent N answered M qps_answered X ...\".\n"
+            "  -s, --server ADDR      server address (IPv4 or IPv6), required\n"
+            "  -p, --port P           server port (53)\n"
+            "  -l, --seconds S        run time, 1..60 (5)\n"
+            "  -c, --sockets N        sockets = source ports, 1..%d (8)\n"
+            "  -w, --window W         queries in flight per socket, 1..4096 (64)\n"
+            "  -b, --batch B          messages per sendmmsg/recvmmsg, 1..%d (32)\n"
+            "  -r, --rate QPS         open-loop target rate in total (0 = as fast as answered)\n"
+            "  -t, --timeout MS       a query unanswered for this long is lost (200)\n"
+            "  -n, --qname NAME       query name (hostname.bind)\n"
+            "      --qclass CLASS     CH, IN or a number (CH)\n"
+            "      --qtype TYPE       TXT, A, AAAA, ... or a number (TXT)\n"
+            "      --write-query FILE write the query in dnsperf -B format and exit\n"
+            "  -h, --help, -V, --version\n",
+            MAX_SOCKETS, MAX_BATCH);
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+    static const struct option longopts[] = {
+        {"server", required_argument, NULL, 's'},
+        {"port", required_argument, NULL, 'p'},
+        {"seconds", required_argument, NULL, 'l'},
+        {"sockets", required_argument, NULL, 'c'},
+        {"window", required_argument, NULL, 'w'},
+        {"batch", required_argument, NULL, 'b'},
+        {"rate", required_argument, NULL, 'r'},
+        {"timeout", required_argument, NULL, 't'},
+        {"qname", required_argument, NULL, 'n'},
+        {"qclass", required_argument, NULL, 1},
+        {"qtype", required_argument, NULL, 2},
+        {"write-query", required_argument, NULL, 3},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    *o = (struct opts){.port = 53,
+                       .seconds = 5,
+                       .sockets = 8,
+                       .window = 64,
+                       .batch = 32,
+                       .timeout_ms = 200,
+                       .qname = "hostname.bind",
+                       .qclass = 3,
+                       .qtype = 16};
+    long v;
+    int c;
+    while ((c = getopt_long(argc, argv, "s:p:l:c:w:b:r:t:n:hV", longopts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 's':
+            o->server = optarg;
+            break;
+        case 'p':
+            bad = bench_parse_long(optarg, 1, 65535, &v);
+            o->port = (unsigned)v;
+            break;
+        case 'l':
+            bad = bench_parse_long(optarg, 1, 60, &o->seconds);
+            break;
+        case 'c':
+            bad = bench_parse_long(optarg, 1, MAX_SOCKETS, &o->sockets);
+            break;
+        case 'w':
+            bad = bench_parse_long(optarg, 1, 4096, &o->window);
+            break;
+        case 'b':
+            bad = bench_parse_long(optarg, 1, MAX_BATCH, &o->batch);
+            break;
+        case 'r':
+            bad = bench_parse_long(optarg, 0, 100000000, &o->rate);
+            break;
+        case 't':
+            bad = bench_parse_long(optarg, 1, 10000, &o->timeout_ms);
+            break;
+        case 'n':
+            o->qname = optarg;
+            break;
+        case 1:
+            bad = bench_parse_rrclass(optarg, &o->qclass);
+            break;
+        case 2:
+            bad = bench_parse_rrtype(optarg, &o->qtype);
+            break;
+        case 3:
+            o->write_query = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case 'V':
+            printf("flood %s\n", AH_VERSION);
+            exit(0);
+        default:
+            usage(stderr);
+            return -EINVAL;
+        }
+        if (bad) {
+            fprintf(stderr, "flood: bad value for option -%c: \"%s\"\n", c < 32 ? '-' : c, optarg);
+            return -EINVAL;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "flood: unexpected argument \"%s\"\n", argv[optind]);
+        return -EINVAL;
+    }
+    if (o->server == NULL && o->write_query == NULL) {
+        fprintf(stderr, "flood: --server is required\n");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int write_query_file(const char *path, const uint8_t *q, int qlen)
+{
+    FILE *f = fopen(path, "wb");
+    if (f == NULL) {
+        fprintf(stderr, "flood: open %s: %s\n", path, strerror(errno));
+        return -errno;
+    }
+    uint8_t len[2] = {(uint8_t)(qlen >> 8), (uint8_t)qlen};
+    int ok = fwrite(len, 1, 2, f) == 2 && fwrite(q, 1, (size_t)qlen, f) == (size_t)qlen;
+    if (fclose(f) != 0 || !ok) {
+        fprintf(stderr, "flood: write %s: %s\n", path, strerror(errno));
+        return -EIO;
+    }
+    return 0;
+}
+
+static int open_flow(struct flow *f, const struct sockaddr_storage *ss, socklen_t sslen,
+                     const char *server, unsigned port)
+{
+    f->fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (f->fd < 0) {
+        fprintf(stderr, "flood: socket: %s\n", strerror(errno));
+        return -errno;
+    }
+    int buf = 4 << 20;
+    /* Bigger buffers only matter in open-loop mode; failures are harmless. */
+    (void)setsockopt(f->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+    (void)setsockopt(f->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+    if (connect(f->fd, (const struct sockaddr *)ss, sslen) != 0) {
+        fprintf(stderr, "flood: connect %s:%u/udp: %s\n", server, port, strerror(errno));
+        return -errno;
+    }
+    /* Start each socket at a random point so its IDs differ from its neighbours'. */
+    f->head = f->tail = (uint32_t)random();
+    return 0;
+}
+
+/* Retires answered slots and declares slots older than the timeout lost. */
+static void expire(struct flow *f, uint32_t now_us, uint32_t timeout_us, struct stats *st)
+{
+    while (f->tail != f->head) {
+        uint16_t id = (uint16_t)f->tail;
+        if (f->state[id] == SLOT_OUT) {
+            if (now_us - f->sent_us[id] < timeout_us && f->head - f->tail < 32768)
+                break;
+            st->lost++;
+            f->inflight--;
+        }
+        f->state[id] = SLOT_FREE;
+        f->tail++;
+    }
+}
+
+/* Reads every answer waiting on f; returns the number read. */
+static int drain(struct flow *f, struct mmsghdr *msgs, struct iovec *iov, uint8_t (*rbuf)[RBUF_LEN],
+                 int batch, uint32_t now_us, struct stats *st)
+{
+    int total = 0;
+    for (;;) {
+        for (int i = 0; i < batch; i++) {
+            iov[i].iov_base = rbuf[i];
+            iov[i].iov_len = RBUF_LEN;
+            memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int n = recvmmsg(f->fd, msgs, (unsigned)batch, MSG_DONTWAIT, NULL);
+        if (n < 0) {
+            if (errno == ECONNREFUSED)
+                st->refused++;
+            return total;
+        }
+        for (int i = 0; i < n; i++) {
+            const uint8_t *r = rbuf[i];
+            if (msgs[i].msg_len < 12 || !(r[2] & 0x80)) {
+                st->late++;
+                continue;
+            }
+            uint16_t id = (uint16_t)(r[0] << 8 | r[1]);
+            if (f->state[id] != SLOT_OUT) {
+                st->late++;
+                continue;
+            }
+            f->state[id] = SLOT_DONE;
+            f->inflight--;
+            st->answered++;
+            st->rtt_sum_us += now_us - f->sent_us[id];
+            if ((r[3] & 0x0f) != 0)
+                st->errors++;
+            else if (r[6] == 0 && r[7] == 0)
+                st->empty++; /* NOERROR without an answer: an echo, not a DNS server */
+        }
+        total += n;
+        if (n < batch)
+            return total;
+    }
+}
+
+/* Sends up to n queries on f; returns the number sent. */
+static int send_some(struct flow *f, struct mmsghdr *msgs, struct iovec *iov,
+                     uint8_t (*qbuf)[MAX_QLEN], int qlen, int n, uint32_t now_us, struct stats *st)
+{
+    for (int i = 0; i < n; i++) {
+        uint16_t id = (uint16_t)(f->head + (uint32_t)i);
+        qbuf[i][0] = (uint8_t)(id >> 8);
+        qbuf[i][1] = (uint8_t)id;
+        iov[i].iov_base = qbuf[i];
+        iov[i].iov_len = (size_t)qlen;
+        memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int sent = sendmmsg(f->fd, msgs, (unsigned)n, MSG_DONTWAIT);
+    if (sent <= 0) {
+        if (sent < 0 && errno == ECONNREFUSED)
+            st->refused++;
+        return 0;
+    }
+    for (int i = 0; i < sent; i++) {
+        uint16_t id = (uint16_t)f->head;
+        f->state[id] = SLOT_OUT;
+        f->sent_us[id] = now_us;
+        f->head++;
+    }
+    f->inflight += (uint32_t)sent;
+    st->sent += (uint64_t)sent;
+    return sent;
+}
+
+static int run(const struct opts *o, const uint8_t *query, int qlen)
+{
+    struct sockaddr_storage ss;
+    int sslen = bench_parse_addr(o->server, o->port, &ss);
+    if (sslen < 0) {
+        fprintf(stderr, "flood: bad server address \"%s\"\n", o->server);
+        return 2;
+    }
+    int rc = 1, nflows = (int)o->sockets;
+    struct flow *flows = calloc((size_t)nflows, sizeof(*flows));
+    struct pollfd *pfd = calloc((size_t)nflows, sizeof(*pfd));
+    static struct mmsghdr msgs[MAX_BATCH];
+    static struct iovec iov[MAX_BATCH];
+    static uint8_t qbuf[MAX_BATCH][MAX_QLEN];
+    static uint8_t rbuf[MAX_BATCH][RBUF_LEN];
+    struct stats st = {0};
+    int opened = 0;
+    if (flows == NULL || pfd == NULL) {
+        fprintf(stderr, "flood: out of memory\n");
+        goto out;
+    }
+    for (; opened < nflows; opened++) {
+        if (open_flow(&flows[opened], &ss, (socklen_t)sslen, o->server, o->port) != 0)
+            goto out;
+        pfd[opened].fd = flows[opened].fd;
+        pfd[opened].events = POLLIN;
+    }
+    for (int i = 0; i < MAX_BATCH; i++)
+        memcpy(qbuf[i], query, (size_t)qlen);
+
+    const uint64_t start = bench_now_ns();
+    const uint64_t end = start + (uint64_t)o->seconds * 1000000000ull;
+    const uint32_t timeout_us = (uint32_t)o->timeout_ms * 1000u;
+    /* Open-loop pacing: a token bucket refilled at --rate, holding at most 10 ms of it. */
+    double tokens = 0, max_tokens = o->rate > 0 ? (double)o->rate / 100.0 + o->batch : 0;
+    uint64_t last = start, now = start;
+    while (!stop_flag && (now = bench_now_ns()) < end) {
+        uint32_t now_us = (uint32_t)((now - start) / 1000);
+        if (o->rate > 0) {
+            tokens += (double)(now - last) * (double)o->rate / 1e9;
+            if (tokens > max_tokens)
+                tokens = max_tokens;
+        }
+        last = now;
+        int progress = 0;
+        for (int i = 0; i < nflows; i++) {
+            struct flow *f = &flows[i];
+            progress += drain(f, msgs, iov, rbuf, (int)o->batch, now_us, &st);
+            expire(f, now_us, timeout_us, &st);
+            long room = o->window - (long)f->inflight;
+            if (room > o->batch)
+                room = o->batch;
+            if (o->rate > 0 && room > (long)tokens)
+                room = (long)tokens;
+            if (room > 0) {
+                int s = send_some(f, msgs, iov, qbuf, qlen, (int)room, now_us, &st);
+                tokens -= s;
+                progress += s;
+            }
+        }
+        /* Nothing to do: sleep until an answer comes (or 1 ms, for timeouts and pacing). */
+        if (progress == 0)
+            (void)poll(pfd, (nfds_t)nflows, 1);
+    }
+    double secs = (double)(now - start) / 1e9;
+    uint64_t inflight = 0;
+    for (int i = 0; i < nflows; i++)
+        inflight += flows[i].inflight;
+    printf("sent %llu answered %llu qps_answered %.0f empty %llu lost %llu late %llu errors %llu "
+           "refused %llu inflight_end %llu rtt_avg_us %.1f seconds %.3f\n",
+           (unsigned long long)st.sent, (unsigned long long)st.answered,
+           secs > 0 ? (double)st.answered / secs : 0.0, (unsigned long long)st.empty,
+           (unsigned long long)st.lost, (unsigned long long)st.late, (unsigned long long)st.errors,
+           (unsigned long long)st.refused, (unsigned long long)inflight,
+           st.answered ? (double)st.rtt_sum_us / (double)st.answered : 0.0, secs);
+    fflush(stdout);
+    rc = st.answered > 0 ? 0 : 1;
+    if (rc != 0)
+        fprintf(stderr, "flood: no answers from %s:%u/udp\n", o->server, o->port);
+out:
+    for (int i = 0; i < opened; i++)
+        close(flows[i].fd);
+    free(flows);
+    free(pfd);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    if (parse_opts(argc, argv, &o) != 0)
+        return 2;
+    uint8_t query[MAX_QLEN];
+    int qlen = bench_build_query(o.qname, o.qclass, o.qtype, query, sizeof(query));
+    if (qlen < 0) {
+        fprintf(stderr, "flood: bad query name \"%s\"\n", o.qname);
+        return 2;
+    }
+    if (o.write_query != NULL)
+        return write_query_file(o.write_query, query, qlen) == 0 ? 0 : 1;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    srandom((unsigned)bench_now_ns() ^ (unsigned)getpid());
+    return run(&o, query, qlen);
+}
