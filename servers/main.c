@@ -68,7 +68,7 @@ static const struct opt_def opt_defs[] = {
      "close TCP connections idle this long, e.g. 10s, 500ms (default 10s)", false},
     {"max-tcp-clients", required_argument, OPT_MAX_TCP, "N",
      "concurrent TCP connections over all workers; beyond it a connection is accepted and "
-     "closed at once (default 20000)",
+     "closed at once (default 10000)",
      false},
     {"control", required_argument, 'c', "PATH",
      "control socket (unix stream; one command per line: pause, resume, delay MS, drop PERCENT, "
@@ -326,7 +326,7 @@ static void raise_nofile(unsigned want)
         rl.rlim_cur = rl.rlim_max;
         (void)setrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)want)
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)want + 64)
         ah_log_warn("open file limit %llu is below --max-tcp-clients %u: connections beyond "
                     "it fail to be accepted",
                     (unsigned long long)rl.rlim_cur, want);
@@ -507,7 +507,7 @@ int main(int argc, char **argv)
     cfg.echo = true;
     cfg.workers = 1;
     cfg.tcp_idle_ms = 10000;
-    cfg.max_tcp_clients = 20000;
+    cfg.max_tcp_clients = 10000;
     cfg.udp_io = UDP_IO_MMSG;
     cfg.udp_batch = 64;
     rc = parse_args(argc, argv, &cfg);
