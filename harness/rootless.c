@@ -37,7 +37,10 @@ int rootless_enter(void)
     gid_t gid = getgid();
     int rc;
 
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
+    /* A network namespace of our own too: the topology code returns to its
+     * starting namespace after each step, which must be one this user
+     * namespace owns. */
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET) < 0) {
         rc = -errno;
         ah_log_error("rootless mode: cannot create a user namespace: %s (needs unprivileged "
                      "user namespaces: sysctl user.max_user_namespaces > 0, and on kernels "
