@@ -147,6 +147,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_one(answerers[i], q, size, true);
         check_one(answerers[i], q, size, false);
     }
+    /* A small output buffer: a truncated answer that fits, or -ENOSPC. */
+    static uint8_t small[600];
+    size_t cap = 12 + size % (sizeof small - 12);
+    for (int i = 0; i < 3; i++) {
+        int n = dns_answer(answerers[i], q, size, false, small, cap, NULL);
+        if (n < 0 && n != -ENOSPC)
+            abort();
+        if (n > 0) {
+            ldns_pkt *p = NULL;
+            if ((size_t)n > cap || ldns_wire2pkt(&p, small, (size_t)n) != LDNS_STATUS_OK)
+                abort();
+            ldns_pkt_free(p);
+        }
+    }
     free(q);
     return 0;
 }
