@@ -339,7 +339,7 @@ static bool is_identity_name(const struct dns_answerer *a, const ldns_rdf *n)
            ldns_dname_compare(n, a->name_id_server) == 0;
 }
 
-/* Fills resp's answer for the parsed query q. Returns the verdict. */
+/* Fills resp for the question and sets *v. Returns 0 or a negative errno. */
 static int answer_question(const struct dns_answerer *a, const ldns_rr *question, ldns_pkt *resp,
                            enum dns_verdict *v)
 {

@@ -75,8 +75,8 @@ static inline size_t dns_limit(bool udp, bool edns, uint16_t udp_size, size_t ca
 const ldns_rdf *dns_zone_apex(const struct dns_zone *z);
 
 /* Answers qname/qtype (class IN) from the zone into resp: sets rcode, AA
- * and sections. Returns the verdict, DNS_REFUSED for names outside the zone,
- * or a negative errno. */
+ * and sections, and *verdict (DNS_REFUSED for names outside the zone, with
+ * resp untouched). Returns 0 or a negative errno. */
 int dns_zone_answer(const struct dns_zone *z, const ldns_rdf *qname, ldns_rr_type qtype,
                     ldns_pkt *resp, enum dns_verdict *verdict);
 
