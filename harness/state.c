@@ -410,7 +410,7 @@ static void clean_cb(void *arg, const struct state *s)
     struct clean_ctx *c = arg;
     if (c->only && strcmp(c->only, s->runid) != 0 && strcmp(c->only, s->name) != 0)
         return;
-    bool live = strcmp(s->mode, "up") == 0 ? !(c->all || c->only) : state_owner_alive(s);
+    bool live = strcmp(s->mode, "up") == 0 ? !c->all : state_owner_alive(s);
     if (live) {
         if (c->nkeep < 64)
             snprintf(c->keep[c->nkeep++], STATE_ID_MAX, "%s", s->runid);

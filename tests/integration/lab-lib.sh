@@ -9,7 +9,7 @@ LAB_RUNIDS=()
 # other labs on the machine are not this test's business.
 lab_cleanup() {
   local id
-  for id in "${LAB_RUNIDS[@]}"; do "$LAB" clean "$id" >/dev/null 2>&1; done
+  for id in "${LAB_RUNIDS[@]}"; do "$LAB" clean --all "$id" >/dev/null 2>&1; done
   t_cleanup
 }
 trap lab_cleanup EXIT

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# A lab left up for manual work: `up` builds it and returns, `list` shows it,
+# `exec` runs commands in a vantage, a node or a router, `clean` leaves it
+# alone, `down` removes every namespace and process of it. `run --keep-up`
+# hands a finished run over the same way.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lab-lib.sh"
+t_need_root
+t_need dig
+
+QUICK=$AH_ROOT/tests/labs/lab-quick.yaml
+out=$("$LAB" up "$QUICK" 2>&1); rc=$?
+echo "$out"
+t_eq "$rc" 0 "up exits 0"
+id=$(printf '%s\n' "$out" | sed -n 's/.*(run id \([a-z0-9]*\)).*/\1/p' | head -n 1)
+t_match "$id" '^[a-z0-9]+$' "up prints the run id"
+LAB_RUNIDS+=("$id")
+t_true "up lists the namespaces" grep -q "ah-lab-$id-n-ams" <<<"$out"
+pids=$(awk '$1 == "pid" { print $4 }' "/run/anycast-lab/$id/state")
+t_eq "$(echo $pids | wc -w)" 3 "state records the three responders"
+
+list=$("$LAB" list)
+echo "$list"
+t_true "list shows the lab as up" grep -Eq "^$id +quick +up +up " <<<"$list"
+
+ans=$("$LAB" exec quick eu -- dig +short +tries=1 +time=2 CH TXT hostname.bind @198.51.100.53)
+t_eq "$ans" '"ams"' "exec in vantage eu: ams answers"
+ans=$("$LAB" exec "$id" us -- dig +short +tries=1 +time=2 CH TXT hostname.bind @2001:db8:53::53)
+t_eq "$ans" '"nyc"' "exec by run id in vantage us over IPv6: nyc answers"
+ans=$("$LAB" exec quick sin -- ip -o addr show dev lo)
+t_match "$ans" '198\.51\.100\.53/32' "exec in node sin: the anycast address is on lo"
+ans=$("$LAB" exec quick router:eu -- ip route show 198.51.100.53)
+t_match "$ans" 'metric' "exec in router eu: the floating static routes"
+ans=$(echo 'echo shell-in-$(stat -L -c %i /proc/self/ns/net)' | SHELL=/bin/sh "$LAB" exec quick eu)
+t_eq "$ans" "shell-in-$(stat -L -c %i "/run/netns/ah-lab-$id-c-eu")" \
+  "exec without a command runs a shell in the namespace"
+"$LAB" exec quick nowhere -- true 2>/dev/null; t_eq "$?" 2 "exec into an unknown node exits 2"
+"$LAB" exec nolab eu -- true 2>/dev/null; t_eq "$?" 1 "exec into an unknown lab exits 1"
+
+out=$("$LAB" clean "$id" 2>&1)
+t_match "$out" "nothing to clean" "clean leaves a lab that is up alone"
+t_true "still up after clean" test -e "/run/netns/ah-lab-$id-n-ams"
+
+out=$("$LAB" down quick 2>&1); rc=$?
+echo "$out"
+t_eq "$rc" 0 "down exits 0"
+t_match "$out" "removed namespace ah-lab-$id-f" "down says what it removed"
+t_eq "$(lab_leftovers "$id")" "" "nothing of the lab remains after down"
+n=0; for p in $pids; do [ -d "/proc/$p" ] && [ "$(awk '{ print $3 }' /proc/$p/stat)" != Z ] && n=$((n + 1)); done
+t_eq "$n" 0 "no responder of the lab remains"
+"$LAB" down quick 2>/dev/null; t_eq "$?" 1 "down of a lab that is not up exits 1"
+
+# run --keep-up: measured, then left up.
+lab_run "$QUICK" --keep-up
+t_eq "$LAB_RC" 0 "run --keep-up exits 0"
+t_true "results written" test -s "$LAB_DIR/probes.csv"
+t_true "its namespaces are still up" test -e "/run/netns/ah-lab-$LAB_ID-n-ams"
+ans=$("$LAB" exec "$LAB_ID" sin -- dig +short +tries=1 +time=2 CH TXT hostname.bind @198.51.100.53)
+t_eq "$ans" '"sin"' "its responders still answer (sin, inside its node)"
+"$LAB" down "$LAB_ID" >/dev/null; t_eq "$?" 0 "down after --keep-up"
+t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing remains after down"
+t_done
