@@ -62,6 +62,9 @@ static void on_sweep(uv_timer_t *t)
  * close callbacks free memory. */
 static void close_all(struct worker *w)
 {
+    /* Delayed answers first, while their sockets are still open. */
+    if (!uv_is_closing((uv_handle_t *)&w->delay.timer))
+        delay_close(&w->delay);
     for (size_t i = 0; i < w->nudp; i++)
         udp_sock_close(w->udp[i]);
     w->nudp = 0;
@@ -69,8 +72,6 @@ static void close_all(struct worker *w)
         tcp_listener_close(w->tcp[i]);
     w->ntcp = 0;
     tcp_close_all(w);
-    if (!uv_is_closing((uv_handle_t *)&w->delay.timer))
-        delay_close(&w->delay);
     if (!uv_is_closing((uv_handle_t *)&w->sweep_timer))
         uv_close((uv_handle_t *)&w->sweep_timer, NULL);
     if (!uv_is_closing((uv_handle_t *)&w->drain_timer))
@@ -123,6 +124,7 @@ static int open_service(struct worker *w, const struct ah_addr *addr, uint16_t p
                         enum service svc, char *err, size_t errlen)
 {
     char what[AH_ADDR_STRLEN + 8];
+    int type = SOCK_DGRAM;
     int fd, rc;
 
     rc = listen_open(addr, port, SOCK_DGRAM, 0, &fd, err, errlen);
@@ -132,6 +134,7 @@ static int open_service(struct worker *w, const struct ah_addr *addr, uint16_t p
     if (rc < 0)
         goto fail_uv;
     w->nudp++;
+    type = SOCK_STREAM;
     rc = listen_open(addr, port, SOCK_STREAM, TCP_BACKLOG, &fd, err, errlen);
     if (rc < 0)
         return rc;
@@ -142,7 +145,7 @@ static int open_service(struct worker *w, const struct ah_addr *addr, uint16_t p
     return 0;
 
 fail_uv:
-    listen_describe(addr, port, SOCK_DGRAM, what, sizeof what);
+    listen_describe(addr, port, type, what, sizeof what);
     snprintf(err, errlen, "%s: %s", what, uv_strerror(rc));
     return rc;
 }
