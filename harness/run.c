@@ -52,7 +52,8 @@ struct run {
     struct topo *topo;
     char runid[STATE_ID_MAX];
     char rundir[512];
-    char resdir[1000];
+    char resdir[1000]; /* as the user gave it, for messages */
+    char resabs[1000]; /* absolute: children work in another directory */
     char logdir[1024];
     struct state st;
     struct events *ev;
@@ -136,7 +137,7 @@ static void reap_children(struct run *r)
             snprintf(detail, sizeof detail, "probe pid %ld %s", (long)pid, st);
             add_event(r, 0, "exit", r->lab->vantages[pp->vantage].name, detail);
             if (!(WIFEXITED(pp->p.status) && WEXITSTATUS(pp->p.status) == 0)) {
-                ah_log_warn("probe of %s (pid %ld) ended early: %s", pp->p.name, (long)pid, st);
+                fail(r, "%s (pid %ld) ended early: %s", pp->p.name, (long)pid, st);
                 log_tail(pp->log);
             }
         }
@@ -336,7 +337,7 @@ static int start_probe(struct run *r, size_t v, const char *prog, const char *ki
             rc = push_arg(argv, &n, 40, store, &used, sizeof store, (s));                          \
     } while (0)
 
-    snprintf(pp->outdir, sizeof pp->outdir, "%s/probes-%s%s%s", r->resdir, vname, *kind ? "-" : "",
+    snprintf(pp->outdir, sizeof pp->outdir, "%s/probes-%s%s%s", r->resabs, vname, *kind ? "-" : "",
              kind);
     snprintf(pp->log, sizeof pp->log, "%s/probe-%s%s%s.log", r->logdir, vname, *kind ? "-" : "",
              kind);
@@ -775,8 +776,10 @@ static int prepare_dirs(struct run *r)
             fail(r, "%s: cannot create the results directory: %s", base, strerror(-rc));
             return rc;
         }
-        snprintf(r->st.results, sizeof r->st.results, "%s", r->resdir);
-        snprintf(r->logdir, sizeof r->logdir, "%s/logs", r->resdir);
+        if (!realpath(r->resdir, r->resabs))
+            snprintf(r->resabs, sizeof r->resabs, "%s", r->resdir);
+        snprintf(r->st.results, sizeof r->st.results, "%s", r->resabs);
+        snprintf(r->logdir, sizeof r->logdir, "%s/logs", r->resabs);
         char path[PATH_MAX + 16];
         snprintf(path, sizeof path, "%s/lab.yaml", r->resdir);
         if ((rc = results_copy_file(r->o->lab_path, path)) < 0)
