@@ -910,6 +910,9 @@ out:
     if (o->keep_up && !r.failed && !r.interrupted) {
         snprintf(r.st.mode, sizeof r.st.mode, "up");
         state_save(&r.st);
+        /* Our handles go, the namespaces stay. */
+        topo_release(r.topo);
+        r.topo = NULL;
         r.end_real = ah_clock_realtime_ns();
         exit_code = 0;
         if (r.ev)
