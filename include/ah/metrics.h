@@ -1,0 +1,140 @@
+/* Failover metrics (design §5 summary.csv, §6 definitions) as a pure,
+ * streaming computation on records: feed every event first, then probe
+ * records in send-time order, then connection records, then finish and read
+ * one summary row per event x vantage x transport x service plus run-level
+ * rows (event "run"). Memory grows with events x groups, flows and
+ * connections, never with the number of probes. */
+#ifndef AH_METRICS_H
+#define AH_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ah/stats.h"
+
+enum ah_transport { AH_TR_UDP = 0, AH_TR_TCP, AH_TR_COUNT };
+enum ah_service { AH_SVC_DNS = 0, AH_SVC_ECHO, AH_SVC_COUNT };
+
+const char *ah_transport_name(enum ah_transport t);
+const char *ah_service_name(enum ah_service s);
+int ah_transport_parse(const char *s, enum ah_transport *out);
+int ah_service_parse(const char *s, enum ah_service *out);
+int ah_reason_parse(const char *s, enum ah_reason *out);
+
+/* What kind of events.csv row an event word is: "route" rows are the
+ * kernel's ground truth, "exit", "track-up", "track-down" and "bgp..." rows
+ * are observations; every other word (the drill verbs, or whatever a
+ * hand-written events.csv uses) is an event with a window of its own. */
+enum ah_event_kind { AH_EV_DRILL, AH_EV_ROUTE, AH_EV_OBSERVATION };
+enum ah_event_kind ah_event_kind_of(const char *event);
+
+struct ah_metrics_cfg {
+    /* Run window (CLOCK_REALTIME ns). 0: from the data (first and last
+     * record seen). */
+    uint64_t start_ns, end_ns;
+    /* Resolution of the time figures per transport; 0: derived from the
+     * data as the time-weighted median gap between consecutive sends of a
+     * (vantage, transport, service) group, i.e. the probe interval an
+     * instant in the run typically falls into. */
+    uint64_t resolution_ns[AH_TR_COUNT];
+    /* TCP connections the prober keeps per vantage (for reconnect_ms); 0:
+     * the number established at the event. */
+    uint32_t tcp_connections;
+    /* True when withdraw/announce change routes directly (static and ECMP
+     * labs): detect_ms is then left empty for them, since the routing did
+     * not react by itself. */
+    bool direct_withdraw;
+};
+
+struct ah_metrics_event {
+    uint64_t ts_ns;
+    const char *event, *node, *detail; /* detail: "router=R nexthop=..." for routes */
+};
+
+struct ah_metrics_probe {
+    uint64_t ts_ns;
+    const char *vantage;
+    enum ah_transport transport;
+    enum ah_service service;
+    uint64_t conn; /* TCP connection id or UDP flow id */
+    enum ah_result result;
+    const char *node; /* NULL or "" when nothing answered */
+};
+
+struct ah_metrics_conn {
+    uint64_t conn;
+    const char *vantage;
+    enum ah_service service;
+    uint64_t opened_ns, closed_ns; /* closed_ns 0: still open at the end */
+    const char *node;
+    enum ah_reason reason;
+    uint64_t probes_ok;
+};
+
+/* One summary row. Times in milliseconds; NaN means empty (no value). */
+struct ah_metrics_row {
+    uint64_t event_ts_ns;
+    const char *event, *node; /* "run" and "" for a run-level row */
+    unsigned occurrence;      /* 1-based: the n-th event with this word and node */
+    const char *vantage;
+    enum ah_transport transport;
+    enum ah_service service;
+    const char *before, *after; /* "" when none */
+    uint64_t probes, lost, flips;
+    double outage_ms, switch_ms;
+    bool tcp; /* connection columns apply */
+    uint64_t conns_at_event, conns_broken;
+    double break_ms_p50, break_ms_max, reconnect_ms, detect_ms;
+    double resolution_ms; /* of outage_ms, switch_ms, reconnect_ms */
+    /* Ground truth: the first route change at this vantage's router in the
+     * window, and the delay from it to the first ok answer (sent after it)
+     * by the node it routes to. route_ts_ns 0: none. */
+    uint64_t route_ts_ns;
+    const char *route_nexthop;
+    double route_ms;     /* route change - event */
+    double gt_answer_ms; /* route change -> first answer by the new node */
+    size_t index;        /* internal: accumulator of this row */
+};
+
+struct ah_metrics;
+
+int ah_metrics_new(struct ah_metrics **out, const struct ah_metrics_cfg *cfg);
+void ah_metrics_free(struct ah_metrics *m);
+/* Events, in any order, all before the first probe (-EINVAL after). */
+int ah_metrics_add_event(struct ah_metrics *m, const struct ah_metrics_event *e);
+/* Probes in send-time order. A probe earlier than one already fed is still
+ * counted, in the window of its own time, and reported by
+ * ah_metrics_late(). Returns 0 or a negative errno. */
+int ah_metrics_add_probe(struct ah_metrics *m, const struct ah_metrics_probe *p);
+/* Connections, in any order, after the probes. */
+int ah_metrics_add_conn(struct ah_metrics *m, const struct ah_metrics_conn *c);
+/* Computes the rows. Nothing can be added afterwards. */
+int ah_metrics_finish(struct ah_metrics *m);
+
+size_t ah_metrics_nrows(const struct ah_metrics *m);
+const struct ah_metrics_row *ah_metrics_row(const struct ah_metrics *m, size_t i);
+/* Ok answers from node in the row's window. */
+uint64_t ah_metrics_row_answers(const struct ah_metrics *m, const struct ah_metrics_row *r,
+                                const char *node);
+uint64_t ah_metrics_late(const struct ah_metrics *m);
+/* The run window actually used. */
+void ah_metrics_span(const struct ah_metrics *m, uint64_t *start_ns, uint64_t *end_ns);
+
+/* The numeric summary columns by name: probes, lost, outage_ms, switch_ms,
+ * flips, conns_at_event, conns_broken, break_ms_p50, break_ms_max,
+ * reconnect_ms, detect_ms. */
+#define AH_METRICS_NFIELDS 11
+extern const char *const ah_metrics_fields[AH_METRICS_NFIELDS];
+/* Returns 1 with *out set, 0 when the row's field is empty, -ENOENT for an
+ * unknown name. */
+int ah_metrics_field(const struct ah_metrics_row *r, const char *name, double *out);
+/* True when the field applies to the row's transport (connection columns
+ * only to TCP). */
+bool ah_metrics_field_applies(const struct ah_metrics_row *r, const char *name);
+
+/* summary.csv header (design §5). */
+#define AH_SUMMARY_NCOLS 19
+extern const char *const ah_summary_header[AH_SUMMARY_NCOLS];
+
+#endif
