@@ -208,6 +208,9 @@ static int parse_args(int argc, char **argv, struct responder_config *cfg)
                 return usage_error("--listen: at most 64 addresses");
             if (ah_addr_parse_ip(optarg, &cfg->listen[cfg->nlisten]) < 0)
                 return usage_error("--listen: \"%s\" is not an IPv4 or IPv6 address", optarg);
+            for (size_t i = 0; i < cfg->nlisten; i++)
+                if (ah_addr_equal_ip(&cfg->listen[i], &cfg->listen[cfg->nlisten]))
+                    return usage_error("--listen: %s is given twice", optarg);
             cfg->nlisten++;
             break;
         case OPT_DNS_PORT:

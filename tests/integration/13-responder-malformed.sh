@@ -40,6 +40,7 @@ usage_case 'unknown option --bogus' --listen "$V4" --bogus
 usage_case '--identity: "a b"' --listen "$V4" --identity "a b"
 usage_case '--udp-io: "fast"' --listen "$V4" --udp-io fast
 usage_case 'nothing to serve' --listen "$V4" --no-dns --no-echo
+usage_case '--listen: 198.51.100.53 is given twice' --listen "$V4" --listen 198.51.100.53
 t_match "$("$R" --help)" 'Usage: anycast-responder' "--help prints usage"
 t_match "$("$R" --version)" '^anycast-responder [0-9]' "--version"
 
