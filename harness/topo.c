@@ -216,9 +216,16 @@ static int ns_inside(void *arg)
         {"net.ipv4.ip_forward", "1"},
         {"net.ipv6.conf.all.forwarding", "1"},
     };
+    /* ECMP hashes on the 5-tuple of each packet's headers (policy 3 with
+     * fields src/dst address, protocol, src/dst port), as a real router does.
+     * Policy 1 would reuse the hash a veth carries over from the sender's
+     * socket (a random value per socket, which TCP even changes after a
+     * retransmission timeout), so flows would not follow their ports. */
     static const char *const ecmp[][2] = {
-        {"net.ipv4.fib_multipath_hash_policy", "1"},
-        {"net.ipv6.fib_multipath_hash_policy", "1"},
+        {"net.ipv4.fib_multipath_hash_fields", "0x37"},
+        {"net.ipv4.fib_multipath_hash_policy", "3"},
+        {"net.ipv6.fib_multipath_hash_fields", "0x37"},
+        {"net.ipv6.fib_multipath_hash_policy", "3"},
     };
 
     err = nl_open(&c->ns->nl, c->ns->name, 0);
@@ -254,6 +261,14 @@ static int ns_inside(void *arg)
                 return err;
             }
         }
+    }
+    /* A fixed hash seed (kernels from 6.11 have the sysctl) makes every run
+     * spread the same flows the same way, so drills are reproducible. */
+    if (lists[2]) {
+        err = netns_sysctl_write("net.ipv4.fib_multipath_hash_seed", "1095262572");
+        if (err < 0 && err != -ENOENT)
+            ah_log_warn("netns %s: sysctl net.ipv4.fib_multipath_hash_seed: %s", c->ns->name,
+                        strerror(-err));
     }
     return 0;
 }
