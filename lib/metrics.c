@@ -440,8 +440,10 @@ static void seal(struct ah_metrics *m)
     if (m->sealed)
         return;
     m->sealed = true;
-    qsort(m->ev, m->nev, sizeof *m->ev, event_cmp);
-    qsort(m->rt, m->nrt, sizeof *m->rt, route_cmp);
+    if (m->nev)
+        qsort(m->ev, m->nev, sizeof *m->ev, event_cmp);
+    if (m->nrt)
+        qsort(m->rt, m->nrt, sizeof *m->rt, route_cmp);
     for (size_t i = 0; i < m->nev; i++) {
         unsigned occ = 1;
         for (size_t j = 0; j < i; j++)

@@ -1,0 +1,461 @@
+/* The expectation language (docs/expect.md): a tokenizer that keeps word
+ * offsets so that errors point at the word, the parser, the check of names
+ * against a lab, and the evaluation against summary rows. */
+#include "expect.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drill.h"
+
+#define MAX_TOKENS 16
+
+struct tok {
+    char s[EXPECT_WORD_MAX];
+    unsigned off;
+};
+
+static const char *const op_names[] = {"<", "<=", ">", ">=", "==", "!="};
+
+const char *expect_op_name(enum expect_op op)
+{
+    return (unsigned)op < 6 ? op_names[op] : "?";
+}
+
+static void copy_word(char *dst, const char *src)
+{
+    size_t n = strnlen(src, EXPECT_WORD_MAX - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static bool is_metric(const char *s)
+{
+    for (size_t i = 0; i < AH_METRICS_NFIELDS; i++)
+        if (strcmp(s, ah_metrics_fields[i]) == 0)
+            return true;
+    return false;
+}
+
+static int fail(char *err, size_t errlen, unsigned *erroff, unsigned off, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int fail(char *err, size_t errlen, unsigned *erroff, unsigned off, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    *erroff = off;
+    return -EINVAL;
+}
+
+/* Parses "run" or "VERB NODE[#N]" starting at token i; advances *i. */
+static int parse_ref(const struct tok *t, size_t n, size_t *i, struct expect_ref *ref, char *err,
+                     size_t errlen, unsigned *erroff, unsigned endoff)
+{
+    memset(ref, 0, sizeof *ref);
+    if (*i >= n)
+        return fail(err, errlen, erroff, endoff, "expected an event (`run` or VERB NODE)");
+    ref->off = t[*i].off;
+    if (strcmp(t[*i].s, "run") == 0) {
+        ref->run = true;
+        (*i)++;
+        return 0;
+    }
+    if (*i + 1 >= n)
+        return fail(err, errlen, erroff, t[*i].off,
+                    "event `%s` needs a node: VERB NODE (e.g. `withdraw ams`)", t[*i].s);
+    copy_word(ref->verb, t[*i].s);
+    const char *node = t[*i + 1].s;
+    const char *hash = strchr(node, '#');
+    ref->occ = 1;
+    if (hash) {
+        char *end;
+        unsigned long occ = strtoul(hash + 1, &end, 10);
+        if (hash[1] < '0' || hash[1] > '9' || *end || occ == 0 || occ > 100000)
+            return fail(err, errlen, erroff, t[*i + 1].off + (unsigned)(hash - node),
+                        "bad occurrence `%s`: write NODE#N with N >= 1", hash);
+        ref->occ = (unsigned)occ;
+        snprintf(ref->node, sizeof ref->node, "%.*s", (int)(hash - node), node);
+    } else {
+        snprintf(ref->node, sizeof ref->node, "%s", node);
+    }
+    if (!ref->node[0])
+        return fail(err, errlen, erroff, t[*i + 1].off, "missing node before `#`");
+    *i += 2;
+    return 0;
+}
+
+static int parse_op(const char *s, enum expect_op *op)
+{
+    for (unsigned i = 0; i < 6; i++) {
+        if (strcmp(s, op_names[i]) == 0) {
+            *op = (enum expect_op)i;
+            return 0;
+        }
+    }
+    if (strcmp(s, "=") == 0) {
+        *op = EXPECT_EQ;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+int expect_parse(const char *text, struct expect *out, char *err, size_t errlen, unsigned *erroff)
+{
+    struct tok t[MAX_TOKENS];
+    size_t n = 0;
+    const char *p = text;
+    memset(out, 0, sizeof *out);
+    *erroff = 0;
+    err[0] = '\0';
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        size_t len = strcspn(p, " \t");
+        unsigned off = (unsigned)(p - text);
+        if (n == MAX_TOKENS)
+            return fail(err, errlen, erroff, off, "too many words");
+        if (len >= EXPECT_WORD_MAX)
+            return fail(err, errlen, erroff, off, "word too long");
+        memcpy(t[n].s, p, len);
+        t[n].s[len] = '\0';
+        t[n].off = off;
+        n++;
+        p += len;
+    }
+    unsigned endoff = (unsigned)strlen(text);
+    if (n < 3)
+        return fail(err, errlen, erroff, n ? t[n - 1].off : 0,
+                    "too short: write VANTAGE TRANSPORT [SERVICE] CLAIM (see docs/expect.md)");
+    size_t i = 0;
+    copy_word(out->vantage, t[i].s);
+    out->off_vantage = t[i++].off;
+    enum ah_transport tr;
+    out->off_transport = t[i].off;
+    if (strcmp(t[i].s, "*") == 0)
+        out->transport = -1;
+    else if (ah_transport_parse(t[i].s, &tr) == 0)
+        out->transport = (int)tr;
+    else
+        return fail(err, errlen, erroff, t[i].off, "unknown transport `%s` (udp, tcp or *)",
+                    t[i].s);
+    i++;
+    enum ah_service svc;
+    out->service = -1;
+    out->off_service = t[i].off;
+    if (ah_service_parse(t[i].s, &svc) == 0) {
+        out->service = (int)svc;
+        i++;
+    } else if (strcmp(t[i].s, "*") == 0) {
+        i++;
+    }
+    if (i >= n)
+        return fail(err, errlen, erroff, endoff, "missing claim after the scope");
+
+    const char *w = t[i].s;
+    if (strcmp(w, "after") == 0 || strcmp(w, "before") == 0) {
+        out->kind = w[0] == 'a' ? EXPECT_AFTER_ANSWERED_BY : EXPECT_BEFORE_ANSWERED_BY;
+        i++;
+        int rc = parse_ref(t, n, &i, &out->at, err, errlen, erroff, endoff);
+        if (rc < 0)
+            return rc;
+        if (out->at.run)
+            return fail(err, errlen, erroff, out->at.off,
+                        "`%s run` has no meaning: name a drill event (VERB NODE)", w);
+        if (i >= n || strcmp(t[i].s, "answered-by") != 0)
+            return fail(err, errlen, erroff, i < n ? t[i].off : endoff,
+                        "expected `answered-by NODE` after the event");
+        i++;
+        if (i >= n)
+            return fail(err, errlen, erroff, endoff, "expected a node after `answered-by`");
+        copy_word(out->node, t[i].s);
+        out->off_node = t[i++].off;
+    } else if (strcmp(w, "never-answered-by") == 0) {
+        out->kind = EXPECT_NEVER_ANSWERED_BY;
+        i++;
+        if (i >= n)
+            return fail(err, errlen, erroff, endoff, "expected a node after `never-answered-by`");
+        copy_word(out->node, t[i].s);
+        out->off_node = t[i++].off;
+        out->at.run = true;
+        if (i < n && strcmp(t[i].s, "at") == 0) {
+            i++;
+            int rc = parse_ref(t, n, &i, &out->at, err, errlen, erroff, endoff);
+            if (rc < 0)
+                return rc;
+        }
+    } else if (is_metric(w)) {
+        out->kind = EXPECT_METRIC;
+        copy_word(out->metric, w);
+        out->off_metric = t[i++].off;
+        if (i >= n || parse_op(t[i].s, &out->op) < 0)
+            return fail(err, errlen, erroff, i < n ? t[i].off : endoff,
+                        "expected a comparison (<, <=, >, >=, ==, !=) after the metric");
+        i++;
+        if (i >= n)
+            return fail(err, errlen, erroff, endoff, "expected a number");
+        char *end;
+        errno = 0;
+        out->value = strtod(t[i].s, &end);
+        if (*end || end == t[i].s || errno || !isfinite(out->value))
+            return fail(err, errlen, erroff, t[i].off, "bad number `%s`", t[i].s);
+        i++;
+        out->at.run = true;
+        if (i < n && strcmp(t[i].s, "at") == 0) {
+            i++;
+            int rc = parse_ref(t, n, &i, &out->at, err, errlen, erroff, endoff);
+            if (rc < 0)
+                return rc;
+        }
+    } else {
+        return fail(err, errlen, erroff, t[i].off,
+                    "unknown claim `%s`: after, before, never-answered-by or a metric (probes, "
+                    "lost, outage_ms, switch_ms, flips, conns_at_event, conns_broken, "
+                    "break_ms_p50, break_ms_max, reconnect_ms, detect_ms)",
+                    w);
+    }
+    if (i < n)
+        return fail(err, errlen, erroff, t[i].off, "unexpected `%s` at the end", t[i].s);
+    return 0;
+}
+
+/* ---- validation against a lab ---- */
+
+static int diag(struct lab_diag *d, const struct lab *lab, const struct lab_expect *le,
+                unsigned off, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int diag(struct lab_diag *d, const struct lab *lab, const struct lab_expect *le,
+                unsigned off, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    int rc = lab_diag_addf(d, lab->path ? lab->path : "lab", le->line, le->col + off, "%s", msg);
+    return rc < 0 ? rc : -EINVAL;
+}
+
+static int check_one(const struct lab *lab, const struct lab_expect *le, const struct expect *e,
+                     const struct drill *dr, struct lab_diag *d)
+{
+    int rc = 0, r;
+    if (strcmp(e->vantage, "*") != 0 && lab_vantage_index(lab, e->vantage) < 0) {
+        r = diag(d, lab, le, e->off_vantage, "expect: unknown vantage \"%s\"", e->vantage);
+        rc = rc ? rc : r;
+    }
+    if (e->transport == AH_TR_UDP && !lab->udp.enabled) {
+        r = diag(d, lab, le, e->off_transport, "expect: the lab sends no udp probes");
+        rc = rc ? rc : r;
+    }
+    if (e->transport == AH_TR_TCP && !lab->tcp.enabled) {
+        r = diag(d, lab, le, e->off_transport, "expect: the lab sends no tcp probes");
+        rc = rc ? rc : r;
+    }
+    if (e->service >= 0) {
+        bool udp_ok =
+            lab->udp.enabled && (int)lab->udp.service == e->service && e->transport != AH_TR_TCP;
+        bool tcp_ok =
+            lab->tcp.enabled && (int)lab->tcp.service == e->service && e->transport != AH_TR_UDP;
+        if (!udp_ok && !tcp_ok) {
+            r = diag(d, lab, le, e->off_service, "expect: no %s probes of service %s in this lab",
+                     e->transport < 0 ? "udp or tcp"
+                                      : ah_transport_name((enum ah_transport)e->transport),
+                     ah_service_name((enum ah_service)e->service));
+            rc = rc ? rc : r;
+        }
+    }
+    if (e->kind == EXPECT_METRIC && e->transport == AH_TR_UDP &&
+        (strncmp(e->metric, "conns_", 6) == 0 || strncmp(e->metric, "break_", 6) == 0 ||
+         strcmp(e->metric, "reconnect_ms") == 0)) {
+        r = diag(d, lab, le, e->off_metric, "expect: %s applies to tcp only", e->metric);
+        rc = rc ? rc : r;
+    }
+    if (e->kind != EXPECT_METRIC && lab_node_index(lab, e->node) < 0) {
+        r = diag(d, lab, le, e->off_node, "expect: unknown node \"%s\"", e->node);
+        rc = rc ? rc : r;
+    }
+    if (!e->at.run) {
+        if (lab_node_index(lab, e->at.node) < 0) {
+            r = diag(d, lab, le, e->at.off, "expect: unknown node \"%s\" in the event", e->at.node);
+            return rc ? rc : r;
+        }
+        if (strcmp(e->at.verb, "flap") == 0) {
+            r = diag(d, lab, le, e->at.off,
+                     "expect: a flap is played as withdraw/announce steps: name one, e.g. "
+                     "`withdraw %s#2`",
+                     e->at.node);
+            return rc ? rc : r;
+        }
+        unsigned count = 0;
+        for (size_t i = 0; i < dr->n; i++)
+            count += strcmp(drill_step_event(&dr->steps[i]), e->at.verb) == 0 &&
+                     strcmp(lab->nodes[dr->steps[i].node].name, e->at.node) == 0;
+        if (count == 0) {
+            r = diag(d, lab, le, e->at.off, "expect: the drill has no event \"%s %s\"", e->at.verb,
+                     e->at.node);
+            rc = rc ? rc : r;
+        } else if (e->at.occ > count) {
+            char n[32];
+            snprintf(n, sizeof n, "%u", count);
+            r = diag(d, lab, le, e->at.off, "expect: the drill has only %s such event%s", n,
+                     count == 1 ? "" : "s");
+            rc = rc ? rc : r;
+        }
+    }
+    return rc;
+}
+
+int expect_validate_lab(const struct lab *lab, struct lab_diag *d)
+{
+    struct drill dr;
+    int rc = drill_expand(lab, &dr);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < lab->nexpect; i++) {
+        const struct lab_expect *le = &lab->expect[i];
+        struct expect e;
+        char err[300];
+        unsigned off;
+        int r = expect_parse(le->text, &e, err, sizeof err, &off);
+        if (r < 0) {
+            r = lab_diag_addf(d, lab->path ? lab->path : "lab", le->line, le->col + off,
+                              "expect: %s", err);
+            r = r < 0 ? r : -EINVAL;
+        } else {
+            r = check_one(lab, le, &e, &dr, d);
+        }
+        if (r == -ENOMEM) {
+            rc = r;
+            break;
+        }
+        if (r < 0)
+            rc = -EINVAL;
+    }
+    drill_free(&dr);
+    return rc;
+}
+
+/* ---- evaluation ---- */
+
+static bool row_matches(const struct expect *e, const struct ah_metrics_row *r)
+{
+    if (strcmp(e->vantage, "*") != 0 && strcmp(e->vantage, r->vantage) != 0)
+        return false;
+    if (e->transport >= 0 && (int)r->transport != e->transport)
+        return false;
+    if (e->service >= 0 && (int)r->service != e->service)
+        return false;
+    if (e->at.run)
+        return strcmp(r->event, "run") == 0;
+    return strcmp(r->event, e->at.verb) == 0 && strcmp(r->node, e->at.node) == 0 &&
+           r->occurrence == (e->at.occ ? e->at.occ : 1);
+}
+
+static bool compare(double v, enum expect_op op, double x)
+{
+    switch (op) {
+    case EXPECT_LT:
+        return v < x;
+    case EXPECT_LE:
+        return v <= x;
+    case EXPECT_GT:
+        return v > x;
+    case EXPECT_GE:
+        return v >= x;
+    case EXPECT_EQ:
+        return v == x;
+    case EXPECT_NE:
+        return v != x;
+    }
+    return false;
+}
+
+static void where(const struct ah_metrics_row *r, char *buf, size_t len)
+{
+    if (strcmp(r->event, "run") == 0)
+        snprintf(buf, len, "%s %s %s over the run", r->vantage, ah_transport_name(r->transport),
+                 ah_service_name(r->service));
+    else if (r->occurrence > 1)
+        snprintf(buf, len, "%s %s %s at %s %s#%u", r->vantage, ah_transport_name(r->transport),
+                 ah_service_name(r->service), r->event, r->node, r->occurrence);
+    else
+        snprintf(buf, len, "%s %s %s at %s %s", r->vantage, ah_transport_name(r->transport),
+                 ah_service_name(r->service), r->event, r->node);
+}
+
+static void fmt_value(double v, char *buf, size_t len)
+{
+    if (v == floor(v) && fabs(v) < 1e15)
+        snprintf(buf, len, "%.0f", v);
+    else
+        snprintf(buf, len, "%.3f", v);
+}
+
+/* How close a passing value came to failing: larger is closer. */
+static double closeness(double v, enum expect_op op)
+{
+    return op == EXPECT_GT || op == EXPECT_GE ? -v : v;
+}
+
+void expect_eval(const struct expect *e, const struct ah_metrics *m, struct expect_verdict *v)
+{
+    size_t matched = 0;
+    double best = -INFINITY; /* closeness of the passing value kept */
+    memset(v, 0, sizeof *v);
+    v->pass = true;
+    for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
+        const struct ah_metrics_row *r = ah_metrics_row(m, i);
+        if (!row_matches(e, r))
+            continue;
+        if (e->kind == EXPECT_METRIC && !ah_metrics_field_applies(r, e->metric))
+            continue;
+        matched++;
+        bool ok;
+        double close = -INFINITY; /* only the first passing row unless a metric says more */
+        char val[64];
+        if (e->kind == EXPECT_AFTER_ANSWERED_BY || e->kind == EXPECT_BEFORE_ANSWERED_BY) {
+            const char *got = e->kind == EXPECT_AFTER_ANSWERED_BY ? r->after : r->before;
+            ok = strcmp(got, e->node) == 0;
+            snprintf(val, sizeof val, "%s", got[0] ? got : "none");
+        } else if (e->kind == EXPECT_NEVER_ANSWERED_BY) {
+            uint64_t c = ah_metrics_row_answers(m, r, e->node);
+            ok = c == 0;
+            snprintf(val, sizeof val, "%llu answers", (unsigned long long)c);
+        } else {
+            double x;
+            if (ah_metrics_field(r, e->metric, &x) == 0) {
+                /* Break times of no broken connection fulfil any bound. */
+                ok = strncmp(e->metric, "break_", 6) == 0 && r->conns_broken == 0;
+                snprintf(val, sizeof val, "%s", ok ? "none broken" : "none");
+            } else {
+                ok = compare(x, e->op, e->value);
+                fmt_value(x, val, sizeof val);
+                close = closeness(x, e->op);
+            }
+        }
+        if (!ok) {
+            v->pass = false;
+            snprintf(v->measured, sizeof v->measured, "%s", val);
+            where(r, v->where, sizeof v->where);
+            break;
+        }
+        /* Among passing rows, report the one nearest to failing. */
+        if (matched == 1 || close > best) {
+            best = close;
+            snprintf(v->measured, sizeof v->measured, "%s", val);
+            where(r, v->where, sizeof v->where);
+        }
+    }
+    if (matched == 0) {
+        v->pass = false;
+        snprintf(v->measured, sizeof v->measured, "no data");
+        snprintf(v->where, sizeof v->where, "no summary row matches");
+    }
+}

@@ -1,0 +1,72 @@
+/* The expectation language of a lab file's `expect:` strings (docs/expect.md):
+ * parsing with positions for FILE:LINE:COL errors, validation against the
+ * lab, and evaluation against the summary rows of lib/metrics into a
+ * pass/fail verdict with the measured value. */
+#ifndef EXPECT_H
+#define EXPECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ah/metrics.h"
+#include "lab.h"
+
+#define EXPECT_WORD_MAX 64
+
+enum expect_kind {
+    EXPECT_AFTER_ANSWERED_BY,  /* after EVENT answered-by NODE */
+    EXPECT_BEFORE_ANSWERED_BY, /* before EVENT answered-by NODE */
+    EXPECT_METRIC,             /* METRIC OP NUMBER [at EVENT] */
+    EXPECT_NEVER_ANSWERED_BY,  /* never-answered-by NODE [at EVENT] */
+};
+
+enum expect_op { EXPECT_LT, EXPECT_LE, EXPECT_GT, EXPECT_GE, EXPECT_EQ, EXPECT_NE };
+
+/* An event reference: "run", or VERB NODE with an optional #N (the N-th
+ * event with that verb and node, 1-based). */
+struct expect_ref {
+    bool run;
+    char verb[EXPECT_WORD_MAX];
+    char node[EXPECT_WORD_MAX];
+    unsigned occ;
+    unsigned off; /* of the verb in the text, for messages */
+};
+
+struct expect {
+    char vantage[EXPECT_WORD_MAX]; /* "*" for every vantage */
+    int transport;                 /* enum ah_transport, or -1 for "*" */
+    int service;                   /* enum ah_service, or -1 for "*" */
+    enum expect_kind kind;
+    char metric[EXPECT_WORD_MAX];
+    enum expect_op op;
+    double value;
+    char node[EXPECT_WORD_MAX]; /* answered-by / never-answered-by */
+    struct expect_ref at;
+    /* Offsets in the text of the vantage, transport, service, metric and
+     * node words, for messages that point at them. */
+    unsigned off_vantage, off_transport, off_service, off_metric, off_node;
+};
+
+/* Parses one expectation. On error returns -EINVAL with a message in err
+ * and the 0-based offset of the offending word in *erroff. */
+int expect_parse(const char *text, struct expect *out, char *err, size_t errlen, unsigned *erroff);
+
+/* Parses every expectation of the lab and checks its names against the lab
+ * (vantages, nodes, drill events, probe transports and services). Each
+ * problem is added to diag as FILE:LINE:COL. Returns 0, -EINVAL when any
+ * failed, or -ENOMEM. */
+int expect_validate_lab(const struct lab *lab, struct lab_diag *diag);
+
+const char *expect_op_name(enum expect_op op);
+
+struct expect_verdict {
+    bool pass;
+    char measured[64]; /* the value that decided, or "none"/"no data" */
+    char where[128];   /* the row it came from: "eu udp dns at withdraw ams" */
+};
+
+/* Evaluates e against the finished metrics: it passes when every matching
+ * row satisfies it (and at least one row matches). */
+void expect_eval(const struct expect *e, const struct ah_metrics *m, struct expect_verdict *v);
+
+#endif
