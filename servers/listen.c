@@ -38,6 +38,32 @@ static const char *errno_hint(int err)
     }
 }
 
+int listen_check_free(const struct ah_addr *addr, uint16_t port, int type, char *err, size_t errlen)
+{
+    char what[AH_ADDR_STRLEN + 8];
+    struct ah_addr a = *addr;
+    int family = ah_addr_family(addr);
+    int one = 1;
+    int rc = 0;
+    int fd;
+
+    ah_addr_set_port(&a, port);
+    fd = socket(family, type | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0; /* the real socket() will report it */
+    if (type == SOCK_STREAM)
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (family == AF_INET6)
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, (const struct sockaddr *)&a.ss, a.len) < 0 && errno == EADDRINUSE) {
+        rc = -EADDRINUSE;
+        listen_describe(addr, port, type, what, sizeof what);
+        snprintf(err, errlen, "bind %s: %s%s", what, strerror(EADDRINUSE), errno_hint(EADDRINUSE));
+    }
+    close(fd);
+    return rc;
+}
+
 int listen_open(const struct ah_addr *addr, uint16_t port, int type, int backlog, int *fd_out,
                 char *err, size_t errlen)
 {

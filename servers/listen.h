@@ -17,6 +17,14 @@
 int listen_open(const struct ah_addr *addr, uint16_t port, int type, int backlog, int *fd_out,
                 char *err, size_t errlen);
 
+/* Fails with -EADDRINUSE (and a message naming the object) when another
+ * socket already holds addr:port. SO_REUSEPORT would otherwise let a second
+ * responder (or an old one that never died) silently share the port. The
+ * TCP check uses SO_REUSEADDR so that TIME_WAIT leftovers of an earlier run
+ * do not count; a listening socket does. */
+int listen_check_free(const struct ah_addr *addr, uint16_t port, int type, char *err,
+                      size_t errlen);
+
 /* Opens a send-only UDP socket bound to the same address and port as a
  * receiving socket. It joins that socket's SO_REUSEPORT group, so the group
  * must first be steered to the receiving sockets (listen_steer_udp).

@@ -127,6 +127,15 @@ static int open_service(struct worker *w, const struct ah_addr *addr, uint16_t p
     int type = SOCK_DGRAM;
     int fd, rc;
 
+    /* The first worker makes sure nobody else holds the port; the others
+     * then join its SO_REUSEPORT groups. */
+    if (w->id == 0) {
+        rc = listen_check_free(addr, port, SOCK_DGRAM, err, errlen);
+        if (rc == 0)
+            rc = listen_check_free(addr, port, SOCK_STREAM, err, errlen);
+        if (rc < 0)
+            return rc;
+    }
     rc = listen_open(addr, port, SOCK_DGRAM, 0, &fd, err, errlen);
     if (rc < 0)
         return rc;

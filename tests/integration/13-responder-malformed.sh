@@ -62,6 +62,13 @@ t_true "responders answer within 5 s" \
 t_true "uv-path responder answers within 5 s" \
   t_wait_for 5 in_ns dig +short +time=1 +tries=1 -p 5353 @"$V4" CH TXT hostname.bind
 
+# A second responder on the same address and port must not silently join
+# the first one's SO_REUSEPORT group.
+err=$(in_ns "$R" --listen "$V4" --identity intruder 2>&1)
+rc=$?
+t_eq "$rc" 1 "a second responder on the same port: exit 1"
+t_match "$err" 'bind 198\.51\.100\.53:53/udp: Address already in use' "it names the busy port"
+
 t_true "UDP battery (mmsg path, v4), then correct answers" in_ns "$M" udp "$V4" 53 tough-node
 t_true "UDP battery (mmsg path, v6), then correct answers" in_ns "$M" udp "$V6" 53 tough-node
 t_true "UDP battery (uv path), then correct answers" in_ns "$M" udp "$V4" 5353 tough-uv
