@@ -354,6 +354,10 @@ static void stop_all(struct main_ctx *m)
     uv_close((uv_handle_t *)&m->sig_term, NULL);
     uv_close((uv_handle_t *)&m->sig_int, NULL);
     uv_close((uv_handle_t *)&m->sig_usr1, NULL);
+    /* Closing the watcher restores the default action, which for SIGUSR1
+     * is to terminate: a stats request during the drain must not kill us.
+     * A second SIGTERM/SIGINT does end the process at once, as usual. */
+    signal(SIGUSR1, SIG_IGN);
     if (m->ctl != NULL)
         control_close(m->ctl);
 }
