@@ -42,8 +42,10 @@ R=$(awk -F, -v w="$W" '$2 == "route" && $1 >= w && $4 ~ /router=eu nexthop=nyc/'
 t_true "route monitor saw eu's router move to nyc" test "$R" -ge 1
 
 # eu over UDP: ams before the withdraw, nyc after it (20 ms for in-flight).
+# The kernel changes the route before its acknowledgement reaches us, so a
+# probe sent in the last moments before the ack time may already go to nyc.
 read -r before_ams before_other < <(awk -F, -v w="$W" \
-  '$2 == "eu" && $4 == "udp" && $8 == "ok" && $1 < w { if ($9 == "ams") a++; else o++ }
+  '$2 == "eu" && $4 == "udp" && $8 == "ok" && $1 < w - 5000000 { if ($9 == "ams") a++; else o++ }
    END { print a + 0, o + 0 }' "$P")
 echo "eu udp before withdraw: ams $before_ams, other $before_other"
 t_true "eu udp answered by ams before withdraw" test "$before_ams" -gt 100
