@@ -71,7 +71,9 @@ void progress_update(struct probe_ctx *ctx, bool final)
         }
     }
     node_shares(ctx, nodes, sizeof(nodes));
-    double dt = last_mono ? (double)(now - last_mono) / 1e9 : 0;
+    if (last_mono == 0)
+        last_mono = ctx->start_mono;
+    double dt = (double)(now - last_mono) / 1e9;
     double rate = dt > 0 ? (double)(sent - last_sent) / dt : 0;
     last_mono = now;
     last_sent = sent;

@@ -326,21 +326,24 @@ static long parse_stream(struct tcp_conn *c, const uint8_t *p, size_t len)
     return c->ended ? -1 : (long)used;
 }
 
-static int keep_rest(struct tcp_conn *c, const uint8_t *p, size_t len)
+/* Makes room for need bytes in the connection's reassembly buffer, keeping
+ * what it holds: the inline 256 bytes first, then one largest DNS message. */
+static int ensure_cap(struct tcp_conn *c, size_t need)
 {
-    if (len > c->rcap) {
-        if (len > RBUF_MAX)
-            return -EMSGSIZE;
-        uint8_t *nb = malloc(RBUF_MAX);
-        if (nb == NULL)
-            return -ENOMEM;
-        if (c->rb != c->rinline)
-            free(c->rb);
-        c->rb = nb;
-        c->rcap = RBUF_MAX;
-    }
-    memmove(c->rb, p, len);
-    c->rlen = len;
+    uint8_t *nb;
+
+    if (need <= c->rcap)
+        return 0;
+    if (need > RBUF_MAX)
+        return -EMSGSIZE;
+    nb = malloc(RBUF_MAX);
+    if (nb == NULL)
+        return -ENOMEM;
+    memcpy(nb, c->rb, c->rlen);
+    if (c->rb != c->rinline)
+        free(c->rb);
+    c->rb = nb;
+    c->rcap = RBUF_MAX;
     return 0;
 }
 
@@ -348,7 +351,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct tcp_conn *c = s->data;
     const uint8_t *p;
-    size_t len;
+    size_t len, rest;
     long used;
 
     if (c->ended)
@@ -360,14 +363,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0)
         return;
     if (c->rlen == 0) {
+        /* The common case: whole replies in one read, parsed in place. */
         p = (const uint8_t *)buf->base;
         len = (size_t)nread;
     } else {
-        if (c->rlen + (size_t)nread > c->rcap && keep_rest(c, c->rb, c->rlen) < 0) {
-            conn_end(c, AH_RES_ERROR, -EMSGSIZE);
-            return;
-        }
-        if (c->rlen + (size_t)nread > c->rcap) {
+        if (ensure_cap(c, c->rlen + (size_t)nread) < 0) {
             conn_end(c, AH_RES_BAD_REPLY, 0);
             return;
         }
@@ -379,8 +379,19 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     used = parse_stream(c, p, len);
     if (used < 0)
         return;
-    if (keep_rest(c, p + used, len - (size_t)used) < 0)
+    rest = len - (size_t)used;
+    if (p == c->rb) {
+        memmove(c->rb, c->rb + used, rest);
+        c->rlen = rest;
+        return;
+    }
+    c->rlen = 0;
+    if (ensure_cap(c, rest) < 0) {
         conn_end(c, AH_RES_BAD_REPLY, 0);
+        return;
+    }
+    memcpy(c->rb, p + used, rest);
+    c->rlen = rest;
 }
 
 static void on_connect(uv_connect_t *req, int status)
@@ -570,8 +581,10 @@ int tcp_start(struct probe_ctx *ctx)
     e->n = per * nsvc;
     e->slots = calloc(e->n, sizeof(*e->slots));
     ctx->tcp = e;
-    if (e->slots == NULL)
+    if (e->slots == NULL) {
+        e->n = 0;
         return -ENOMEM;
+    }
     e->total = o->count ? o->count : UINT64_MAX;
     if (o->once)
         e->total = nsvc;
