@@ -1,7 +1,9 @@
 /* UDP DNS and echo for one worker socket; see udp.h. The batch path exists
  * because libuv sends one datagram per syscall: with recvmmsg/sendmmsg a
- * whole burst costs two syscalls. Neither path allocates per query; only
- * delayed answers are copied (delay.c). */
+ * whole burst costs two syscalls, and answering from a send-only twin
+ * socket (udp_sock_add_sender) saves the kernel an epoll wake-up per
+ * datagram sent. Neither path allocates per query; only delayed answers are
+ * copied (delay.c). */
 #include "udp.h"
 
 #include <errno.h>
@@ -143,8 +145,8 @@ static void mmsg_prepare_recv(struct udp_sock *s, unsigned n)
     }
 }
 
-/* Sends smsg[0..n) and returns how many left. Datagrams the kernel refuses
- * (full send buffer, unreachable peer) are counted as dropped. */
+/* Sends smsg[0..n). Datagrams the kernel refuses (full send buffer, a bad
+ * destination) are counted as dropped. */
 static void mmsg_send(struct udp_sock *s, unsigned n)
 {
     unsigned off = 0;
