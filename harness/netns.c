@@ -214,7 +214,7 @@ static bool proc_alive(int pid)
 }
 
 int netns_kill_procs(const struct netns_id *ids, size_t n, unsigned wait_ms,
-                     void (*report)(void *arg, int pid, const char *comm), void *arg)
+                     void (*report)(void *arg, int pid, const char *comm, size_t idx), void *arg)
 {
     DIR *d = opendir("/proc");
     int *pids = NULL, count = 0, cap = 0;
@@ -233,11 +233,11 @@ int netns_kill_procs(const struct netns_id *ids, size_t n, unsigned wait_ms,
         snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
         if (stat(path, &st) < 0)
             continue;
-        bool match = false;
-        for (size_t i = 0; i < n && !match; i++)
-            match =
-                ids[i].ino == (unsigned long)st.st_ino && ids[i].dev == (unsigned long)st.st_dev;
-        if (!match)
+        size_t idx = n;
+        for (size_t i = 0; i < n && idx == n; i++)
+            if (ids[i].ino == (unsigned long)st.st_ino && ids[i].dev == (unsigned long)st.st_dev)
+                idx = i;
+        if (idx == n)
             continue;
         char comm[64] = "?";
         snprintf(path, sizeof(path), "/proc/%d/comm", pid);
@@ -250,7 +250,7 @@ int netns_kill_procs(const struct netns_id *ids, size_t n, unsigned wait_ms,
         if (kill(pid, SIGKILL) < 0)
             continue;
         if (report)
-            report(arg, pid, comm);
+            report(arg, pid, comm, idx);
         if (count == cap) {
             int *np = realloc(pids, (size_t)(cap ? cap * 2 : 16) * sizeof(*pids));
             if (!np)

@@ -32,13 +32,14 @@ int netns_sysctl_write(const char *key, const char *value);
 int netns_sysctl_read(const char *key, char *buf, size_t len);
 
 /* Kills (SIGKILL) every process whose network namespace is one of the inodes
- * (st_dev/st_ino pairs of the namespace files), then waits up to wait_ms for
- * them to be gone. Returns the number of processes signalled, or -errno. */
+ * (st_dev/st_ino pairs of the namespace files), in one pass over /proc, then
+ * waits up to wait_ms for them to be gone. report gets the index into ids of
+ * the namespace the process was in. Returns the number signalled or -errno. */
 struct netns_id {
     unsigned long dev, ino;
 };
 int netns_id_of(const char *name, struct netns_id *id);
 int netns_kill_procs(const struct netns_id *ids, size_t n, unsigned wait_ms,
-                     void (*report)(void *arg, int pid, const char *comm), void *arg);
+                     void (*report)(void *arg, int pid, const char *comm, size_t idx), void *arg);
 
 #endif

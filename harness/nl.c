@@ -326,6 +326,10 @@ int nl_veth_add(struct nl *nl, const struct nl_link *a, const struct nl_link *pe
         return -EIO;
     put_ifinfo(nlh, a->ifindex, a->up);
     mnl_attr_put_strz(nlh, IFLA_IFNAME, a->name);
+    /* One queue each way, said explicitly: otherwise veth makes one per CPU
+     * and then trims them, which waits for an RCU grace period per link. */
+    mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, 1);
+    mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
     if (a->master)
         mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)a->master);
     struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
@@ -341,6 +345,8 @@ int nl_veth_add(struct nl *nl, const struct nl_link *a, const struct nl_link *pe
     ifi->ifi_flags = peer->up ? IFF_UP : 0;
     ifi->ifi_change = IFF_UP;
     mnl_attr_put_strz(nlh, IFLA_IFNAME, peer->name);
+    mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, 1);
+    mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
     if (peer_netns_fd >= 0)
         mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
     if (peer->master)

@@ -639,9 +639,10 @@ void topo_release(struct topo *t)
     free(t);
 }
 
-static void destroy_report(void *arg, int pid, const char *comm)
+static void destroy_report(void *arg, int pid, const char *comm, size_t idx)
 {
     (void)arg;
+    (void)idx;
     ah_log_warn("topology: killed %s (pid %d) left inside the lab", comm, pid);
 }
 

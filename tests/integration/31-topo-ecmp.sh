@@ -10,10 +10,13 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/topo_lib.sh"
 tt_need
 
-FLOWS=24
-flows() { # vantage -> "sport=node" per flow
-  local p
-  for p in $(seq 41000 $((41000 + FLOWS - 1))); do echo "$p=$(who "$1" 4 "$p")"; done
+FLOWS=32
+UF=$AH_BIN/tests/tools/udp_flows
+[ -x "$UF" ] || t_skip "needs $UF (make unit)"
+flows() { # vantage [4|6] -> "sport=node" per flow, one UDP socket per source port
+  local dst=198.51.100.53
+  [ "${2:-4}" = 6 ] && dst="[2001:db8:53::53]"
+  ip netns exec "$(tt_ns c "$1")" "$UF" "$dst" 41000 "$FLOWS" | tr ' ' =
 }
 distinct() { cut -d= -f2 | sort -u | grep -v '^none$' | wc -l; }
 
@@ -31,6 +34,8 @@ t_true "several nodes answer v1 across $FLOWS source ports ($(echo "$before" | d
   test "$(echo "$before" | distinct)" -ge 2
 t_eq "$(echo "$before" | grep -c '=none$')" 0 "every flow answered"
 t_eq "$(flows v1)" "$before" "each flow (new socket, same source port) lands on the same node again"
+before6=$(flows v1 6)
+t_true "IPv6: several nodes answer ($(echo "$before6" | distinct))" test "$(echo "$before6" | distinct)" -ge 2
 t_true "withdraw ams (the first nexthop)" tt withdraw ams
 t_eq "$(ip -n "$r" route show 198.51.100.53 | grep -c 'nexthop via')" 2 "IPv4 multipath route down to 2 nexthops"
 t_eq "$(ip -n "$r" -6 route show 2001:db8:53::53 | grep -c 'nexthop via')" 2 "IPv6 multipath route down to 2 nexthops"
@@ -50,7 +55,6 @@ t_true "topo_tool tears down" tt_stop
 
 # --- ecmp-resilient ---
 T_PIDS=()
-rm -f "$T_TMP/tt.in"
 run=r$$
 tt_start "$run" ams,nyc,sin 2 ecmp-resilient
 tt_responders ams nyc sin
@@ -69,6 +73,7 @@ t_eq "$(echo "$after" | grep -c '=nyc$')" 0 "after withdraw: no flow lands on ny
 t_eq "$(echo "$after" | grep -c '=none$')" 0 "after withdraw: every flow answered"
 moved=$(join -t= <(echo "$before" | grep -v '=nyc$' | sort) <(echo "$after" | sort) | awk -F= '$2 != $3' | wc -l)
 t_eq "$moved" 0 "resilient: flows on ams and sin stayed where they were"
+t_true "some flows were on nyc before (the withdraw mattered)" grep -q '=nyc$' <<<"$before"
 t_true "monitor: v1 router now sends to ams+sin" t_wait_for 5 grep -q '^route v1 ams+sin ' "$T_TMP/tt.out"
 t_true "announce nyc" tt announce nyc
 t_match "$(ip -n "$r" nexthop show id 1048580)" "group 1/2/3 type resilient" "announce put nyc back"

@@ -30,6 +30,7 @@ trap tt_cleanup EXIT
 # tt_start RUNID NODES VANTAGES ROUTING: builds the lab and waits for "ready".
 tt_start() {
   TT_RUN=$1
+  rm -f "$T_TMP/tt.in" "$T_TMP/tt.out"
   mkfifo "$T_TMP/tt.in"
   "$TT_TOOL" run "$@" <"$T_TMP/tt.in" >"$T_TMP/tt.out" 2>"$T_TMP/tt.err" &
   TT_PID=$!
