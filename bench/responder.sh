@@ -275,7 +275,9 @@ field() { # KEY: the word following KEY on the line read from stdin
   awk -v k="$1" '{for(i=1;i<NF;i++) if($i==k){print $(i+1); exit}}'
 }
 
-# cpu_ticks NAME: CPU time (clock ticks, user+system) used so far by the server's processes.
+# cpu_ticks NAME: CPU time (clock ticks, user+system) used so far by the server's processes
+# and threads. Softirq work the kernel does while the server is in a syscall (on loopback:
+# delivering its answers) is charged to it too.
 cpu_ticks() {
   local p t=0 v
   for p in $(pgrep -g "${PID[$1]}"); do
