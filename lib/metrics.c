@@ -781,22 +781,28 @@ static int conn_metrics(struct ah_metrics *m, const struct group *g, size_t w,
     if (w > 0) {
         long want =
             m->cfg.tcp_connections ? (long)m->cfg.tcp_connections : (long)row->conns_at_event;
-        long count = (long)row->conns_at_event;
         if (want > 0) {
+            /* From the last break among the connections held at the event
+             * (or from the event when none broke), the first moment the
+             * prober holds `want` again. Later breaks of replacement
+             * connections are another story (the next event's, often). */
+            uint64_t from = nb > 0 ? t0 + brk[nb - 1] : t0;
+            long count = (long)row->conns_at_event;
+            size_t i = 0;
             qsort(dl, nd, sizeof *dl, delta_cmp);
-            uint64_t since = count >= want ? t0 : 0;
-            bool ok = count >= want;
-            for (size_t i = 0; i < nd; i++) {
-                count += dl[i].d;
-                if (count >= want && !ok) {
-                    ok = true;
-                    since = dl[i].t;
-                } else if (count < want) {
-                    ok = false;
+            while (i < nd && dl[i].t <= from)
+                count += dl[i++].d;
+            if (count >= want) {
+                row->reconnect_ms = (double)(from - t0) / NS_PER_MS;
+            } else {
+                for (; i < nd; i++) {
+                    count += dl[i].d;
+                    if (count >= want) {
+                        row->reconnect_ms = (double)(dl[i].t - t0) / NS_PER_MS;
+                        break;
+                    }
                 }
             }
-            if (ok)
-                row->reconnect_ms = (double)(since - t0) / NS_PER_MS;
         }
     }
 out:

@@ -1,0 +1,672 @@
+/* The report: streams the results CSVs through the metrics (lib/metrics.c)
+ * and the timeline, judges the lab's expectations, and writes summary.csv,
+ * summary.json, the plots and report.html; plus `anycast-lab report`. */
+#include "report.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ah/csv.h"
+#include "ah/dur.h"
+#include "ah/log.h"
+#include "report_int.h"
+#include "results.h"
+
+#define NS_PER_S 1000000000ULL
+
+void rp_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+void rp_html_str(FILE *f, const char *s)
+{
+    for (const char *p = s ? s : ""; *p; p++) {
+        switch (*p) {
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        default:
+            fputc(*p, f);
+        }
+    }
+}
+
+void rp_ms(char *buf, size_t len, double ms)
+{
+    if (isnan(ms))
+        buf[0] = '\0';
+    else
+        snprintf(buf, len, "%.3f", ms);
+}
+
+static void json_num(FILE *f, double v)
+{
+    if (isnan(v))
+        fputs("null", f);
+    else
+        fprintf(f, "%.3f", v);
+}
+
+/* A number from run.json ("key": 123); 0 when absent. */
+static uint64_t json_u64(const char *text, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(text, pat);
+    if (!p)
+        return 0;
+    return strtoull(p + strlen(pat), NULL, 10);
+}
+
+static void read_run_json(const char *path, uint64_t *start, uint64_t *end)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    uint64_t s = json_u64(buf, "drill_start_ns"), e = json_u64(buf, "end_ns");
+    if (s && e > s) {
+        *start = s;
+        *end = e;
+    }
+}
+
+/* ---- summary.csv and summary.json ---- */
+
+static int write_summary_csv(const struct ah_metrics *m, const char *path)
+{
+    struct ah_csv *w = NULL;
+    int rc = ah_csv_open(&w, path, ah_summary_header, AH_SUMMARY_NCOLS);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
+        const struct ah_metrics_row *r = ah_metrics_row(m, i);
+        char b[6][32];
+        rp_ms(b[0], sizeof b[0], r->outage_ms);
+        rp_ms(b[1], sizeof b[1], r->switch_ms);
+        rp_ms(b[2], sizeof b[2], r->break_ms_p50);
+        rp_ms(b[3], sizeof b[3], r->break_ms_max);
+        rp_ms(b[4], sizeof b[4], r->reconnect_ms);
+        rp_ms(b[5], sizeof b[5], r->detect_ms);
+        ah_csv_u64(w, r->event_ts_ns);
+        ah_csv_str(w, r->event);
+        ah_csv_str(w, r->node);
+        ah_csv_str(w, r->vantage);
+        ah_csv_str(w, ah_transport_name(r->transport));
+        ah_csv_str(w, ah_service_name(r->service));
+        ah_csv_str(w, r->before);
+        ah_csv_str(w, r->after);
+        ah_csv_u64(w, r->probes);
+        ah_csv_u64(w, r->lost);
+        ah_csv_str(w, b[0]);
+        ah_csv_str(w, b[1]);
+        ah_csv_u64(w, r->flips);
+        if (r->tcp) {
+            ah_csv_u64(w, r->conns_at_event);
+            ah_csv_u64(w, r->conns_broken);
+        } else {
+            ah_csv_empty(w);
+            ah_csv_empty(w);
+        }
+        ah_csv_str(w, b[2]);
+        ah_csv_str(w, b[3]);
+        ah_csv_str(w, b[4]);
+        ah_csv_str(w, b[5]);
+        if ((rc = ah_csv_end_row(w)) < 0)
+            break;
+    }
+    int rc2 = ah_csv_close(w);
+    return rc < 0 ? rc : rc2;
+}
+
+static void json_inputs(FILE *f, const char *key, const struct rp_inputs *in, bool comma)
+{
+    fprintf(f, "    \"%s\": [", key);
+    for (size_t i = 0; i < in->nfiles; i++) {
+        const struct rp_file *x = &in->files[i];
+        fprintf(f, "%s{\"file\": ", i ? ", " : "");
+        rp_json_str(f, x->path);
+        fprintf(f, ", \"rows\": %llu, \"skipped\": %llu, \"complete\": %s}",
+                (unsigned long long)x->rows, (unsigned long long)x->skipped,
+                x->broken ? "false" : "true");
+    }
+    fprintf(f, "]%s\n", comma ? "," : "");
+}
+
+static void json_row_head(FILE *f, const struct ah_metrics_row *r)
+{
+    fprintf(f, "{\"event_ts_ns\": %llu, \"event\": ", (unsigned long long)r->event_ts_ns);
+    rp_json_str(f, r->event);
+    fprintf(f, ", \"node\": ");
+    rp_json_str(f, r->node);
+    fprintf(f, ", \"occurrence\": %u, \"vantage\": ", r->occurrence);
+    rp_json_str(f, r->vantage);
+    fprintf(f, ", \"transport\": \"%s\", \"service\": \"%s\"", ah_transport_name(r->transport),
+            ah_service_name(r->service));
+}
+
+static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, const char *path)
+{
+    FILE *f = fopen(path, "we");
+    if (!f)
+        return -errno;
+    fprintf(f, "{\n  \"lab\": ");
+    rp_json_str(f, rp->name);
+    fprintf(f, ",\n  \"generator\": \"anycast-lab %s\",\n", AH_VERSION);
+    fprintf(f, "  \"start_ns\": %llu,\n  \"end_ns\": %llu,\n", (unsigned long long)rp->start,
+            (unsigned long long)rp->end);
+    fprintf(f, "  \"inputs\": {\n");
+    json_inputs(f, "probes", &rp->probes_in, true);
+    json_inputs(f, "connections", &rp->conns_in, true);
+    json_inputs(f, "events", &rp->events_in, true);
+    fprintf(f, "    \"late_rows\": %llu\n  },\n", (unsigned long long)rp->late);
+    fprintf(f, "  \"passed\": %s,\n  \"expectations_failed\": %zu,\n",
+            rp->failed ? "false" : "true", rp->failed);
+    fprintf(f, "  \"expectations\": [");
+    for (size_t i = 0; i < rp->nverdicts; i++) {
+        const struct rp_verdict *v = &rp->verdicts[i];
+        fprintf(f, "%s\n    {\"text\": ", i ? "," : "");
+        rp_json_str(f, v->text);
+        fprintf(f, ", \"line\": %u, \"pass\": %s, \"measured\": ", v->line,
+                v->v.pass ? "true" : "false");
+        rp_json_str(f, v->v.measured);
+        fprintf(f, ", \"where\": ");
+        rp_json_str(f, v->v.where);
+        fprintf(f, "}");
+    }
+    fprintf(f, "%s],\n", rp->nverdicts ? "\n  " : "");
+    /* The resolution of the time figures, per group (run rows). */
+    fprintf(f, "  \"resolution\": [");
+    bool first = true;
+    for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
+        const struct ah_metrics_row *r = ah_metrics_row(m, i);
+        if (strcmp(r->event, "run") != 0)
+            continue;
+        fprintf(f, "%s\n    {\"vantage\": ", first ? "" : ",");
+        rp_json_str(f, r->vantage);
+        fprintf(f, ", \"transport\": \"%s\", \"service\": \"%s\", \"resolution_ms\": ",
+                ah_transport_name(r->transport), ah_service_name(r->service));
+        json_num(f, r->resolution_ms);
+        fprintf(f, "}");
+        first = false;
+    }
+    fprintf(f, "%s],\n", first ? "" : "\n  ");
+    fprintf(f, "  \"rows\": [");
+    for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
+        const struct ah_metrics_row *r = ah_metrics_row(m, i);
+        fprintf(f, "%s\n    ", i ? "," : "");
+        json_row_head(f, r);
+        fprintf(f, ", \"before\": ");
+        rp_json_str(f, r->before);
+        fprintf(f, ", \"after\": ");
+        rp_json_str(f, r->after);
+        fprintf(f, ", \"probes\": %llu, \"lost\": %llu, \"outage_ms\": ",
+                (unsigned long long)r->probes, (unsigned long long)r->lost);
+        json_num(f, r->outage_ms);
+        fprintf(f, ", \"switch_ms\": ");
+        json_num(f, r->switch_ms);
+        fprintf(f, ", \"flips\": %llu", (unsigned long long)r->flips);
+        if (r->tcp)
+            fprintf(f, ", \"conns_at_event\": %llu, \"conns_broken\": %llu",
+                    (unsigned long long)r->conns_at_event, (unsigned long long)r->conns_broken);
+        else
+            fprintf(f, ", \"conns_at_event\": null, \"conns_broken\": null");
+        fprintf(f, ", \"break_ms_p50\": ");
+        json_num(f, r->break_ms_p50);
+        fprintf(f, ", \"break_ms_max\": ");
+        json_num(f, r->break_ms_max);
+        fprintf(f, ", \"reconnect_ms\": ");
+        json_num(f, r->reconnect_ms);
+        fprintf(f, ", \"detect_ms\": ");
+        json_num(f, r->detect_ms);
+        fprintf(f, ", \"resolution_ms\": ");
+        json_num(f, r->resolution_ms);
+        fprintf(f, "}");
+    }
+    fprintf(f, "%s],\n", ah_metrics_nrows(m) ? "\n  " : "");
+    /* Ground truth: the kernel's route change at each vantage's router and
+     * the delay from it to the first answer by the node it routes to. */
+    fprintf(f, "  \"ground_truth\": [");
+    first = true;
+    for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
+        const struct ah_metrics_row *r = ah_metrics_row(m, i);
+        if (!r->route_ts_ns)
+            continue;
+        fprintf(f, "%s\n    ", first ? "" : ",");
+        json_row_head(f, r);
+        fprintf(f, ", \"route_ts_ns\": %llu, \"route_ms\": ", (unsigned long long)r->route_ts_ns);
+        json_num(f, r->route_ms);
+        fprintf(f, ", \"nexthop\": ");
+        rp_json_str(f, r->route_nexthop);
+        fprintf(f, ", \"first_answer_ms\": ");
+        json_num(f, r->gt_answer_ms);
+        fprintf(f, ", \"switch_ms\": ");
+        json_num(f, r->switch_ms);
+        fprintf(f, ", \"resolution_ms\": ");
+        json_num(f, r->resolution_ms);
+        fprintf(f, "}");
+        first = false;
+    }
+    fprintf(f, "%s]\n}\n", first ? "" : "\n  ");
+    if (ferror(f)) {
+        fclose(f);
+        return -EIO;
+    }
+    return fclose(f) == 0 ? 0 : -errno;
+}
+
+/* ---- expectations ---- */
+
+static int judge(struct rp *rp, const struct ah_metrics *m)
+{
+    if (!rp->lab || rp->lab->nexpect == 0)
+        return 0;
+    rp->verdicts = calloc(rp->lab->nexpect, sizeof *rp->verdicts);
+    if (!rp->verdicts)
+        return -ENOMEM;
+    for (size_t i = 0; i < rp->lab->nexpect; i++) {
+        const struct lab_expect *le = &rp->lab->expect[i];
+        struct rp_verdict *v = &rp->verdicts[rp->nverdicts++];
+        struct expect e;
+        char err[256];
+        unsigned off;
+        v->text = le->text;
+        v->line = le->line;
+        if (expect_parse(le->text, &e, err, sizeof err, &off) < 0) {
+            v->v.pass = false;
+            snprintf(v->v.measured, sizeof v->v.measured, "invalid");
+            snprintf(v->v.where, sizeof v->v.where, "%.120s", err);
+        } else {
+            expect_eval(&e, m, &v->v);
+        }
+        if (!v->v.pass)
+            rp->failed++;
+    }
+    return 0;
+}
+
+static void print_table(const struct rp *rp, const char *html)
+{
+    if (rp->nverdicts) {
+        printf("expectations: %zu passed, %zu failed\n", rp->nverdicts - rp->failed, rp->failed);
+        size_t w = 10;
+        for (size_t i = 0; i < rp->nverdicts; i++)
+            if (strlen(rp->verdicts[i].text) > w)
+                w = strlen(rp->verdicts[i].text);
+        for (size_t i = 0; i < rp->nverdicts; i++) {
+            const struct rp_verdict *v = &rp->verdicts[i];
+            printf("  %s  %-*s  %-12s %s\n", v->v.pass ? "PASS" : "FAIL", (int)w, v->text,
+                   v->v.measured, v->v.where);
+        }
+    }
+    printf("report: %s\n", html);
+    fflush(stdout);
+}
+
+/* ---- the whole report ---- */
+
+static void rp_free(struct rp *rp)
+{
+    rp_inputs_free(&rp->probes_in);
+    rp_inputs_free(&rp->conns_in);
+    rp_inputs_free(&rp->events_in);
+    for (size_t i = 0; i < rp->nev; i++) {
+        free(rp->ev[i].event);
+        free(rp->ev[i].node);
+        free(rp->ev[i].detail);
+    }
+    free(rp->ev);
+    for (size_t i = 0; i < rp->nstrips; i++)
+        free(rp->strips[i]);
+    free(rp->strips);
+    free(rp->conns);
+    free(rp->conn_vantages);
+    free(rp->verdicts);
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int report_build(const char *run_dir, const struct lab *lab, const struct report_opts *opts)
+{
+    struct report_opts o = {0};
+    struct rp rp;
+    struct lab *own_lab = NULL;
+    struct ah_metrics *m = NULL;
+    struct rp_merge *mg = NULL;
+    char pp[PATH_MAX + 32], cp[PATH_MAX + 32], ep[PATH_MAX + 32], jp[PATH_MAX + 32];
+    const char *pv[1] = {pp}, *cv[1] = {cp};
+    int rc;
+
+    if (opts)
+        o = *opts;
+    memset(&rp, 0, sizeof rp);
+    if (run_dir) {
+        snprintf(pp, sizeof pp, "%s/probes.csv", run_dir);
+        snprintf(cp, sizeof cp, "%s/connections.csv", run_dir);
+        snprintf(ep, sizeof ep, "%s/events.csv", run_dir);
+        snprintf(jp, sizeof jp, "%s/run.json", run_dir);
+        if (!o.probes) {
+            o.probes = pv;
+            o.nprobes = 1;
+        }
+        if (!o.connections && exists(cp)) {
+            o.connections = cv;
+            o.nconnections = 1;
+        }
+        if (!o.events && exists(ep))
+            o.events = ep;
+        if (!o.run_json && exists(jp))
+            o.run_json = jp;
+        if (!o.out_dir)
+            o.out_dir = run_dir;
+        if (!lab) {
+            char lp[PATH_MAX + 32];
+            snprintf(lp, sizeof lp, "%s/lab.yaml", run_dir);
+            struct lab_diag d = {0};
+            if (exists(lp) && lab_load(lp, &own_lab, &d) < 0)
+                ah_log_warn("%s: not loaded (%s): no settings or expectations in the report", lp,
+                            d.n ? d.msgs[0] : "error");
+            lab_diag_free(&d);
+            lab = own_lab;
+        }
+    }
+    if (!o.out_dir)
+        o.out_dir = ".";
+    snprintf(rp.out_dir, sizeof rp.out_dir, "%s", o.out_dir);
+    rp.lab = lab;
+    snprintf(rp.name, sizeof rp.name, "%s", lab ? lab->name : run_dir ? "run" : "report");
+
+    struct ah_metrics_cfg cfg = {0};
+    if (o.run_json)
+        read_run_json(o.run_json, &cfg.start_ns, &cfg.end_ns);
+    if (lab) {
+        cfg.tcp_connections = lab->tcp.enabled ? lab->tcp.connections : 0;
+        cfg.direct_withdraw = lab->routing == LAB_ROUTING_STATIC ||
+                              lab->routing == LAB_ROUTING_ECMP ||
+                              lab->routing == LAB_ROUTING_ECMP_RESILIENT;
+    }
+    rp.start = cfg.start_ns;
+    rp.end = cfg.end_ns;
+    if ((rc = ah_metrics_new(&m, &cfg)) < 0)
+        goto out;
+
+    if (o.events && (rc = rp_read_events(&rp, o.events)) < 0)
+        goto out;
+    for (size_t i = 0; i < rp.nev; i++) {
+        struct ah_metrics_event e = {rp.ev[i].ts_ns, rp.ev[i].event, rp.ev[i].node,
+                                     rp.ev[i].detail};
+        if ((rc = ah_metrics_add_event(m, &e)) < 0)
+            goto out;
+    }
+
+    if ((rc = rp_merge_open(&mg, o.probes, o.nprobes, o.reorder_window_ns, &rp.probes_in)) < 0)
+        goto out;
+    struct rp_probe p;
+    while ((rc = rp_merge_next(mg, &p)) > 0) {
+        struct ah_metrics_probe mp = {p.ts_ns, p.vantage, p.tr, p.svc, p.conn, p.res, p.node};
+        if ((rc = ah_metrics_add_probe(m, &mp)) < 0 || (rc = rp_timeline_add(&rp, &p)) < 0)
+            goto out;
+    }
+    if (rc < 0)
+        goto out;
+    rp.late = rp_merge_late(mg);
+    if (rp.late)
+        ah_log_warn("%llu probe rows were further out of order than the reorder window; "
+                    "counted where they belong, but a few figures may be off",
+                    (unsigned long long)rp.late);
+    if ((rc = rp_read_conns(&rp, o.connections, o.nconnections, m)) < 0)
+        goto out;
+    if ((rc = ah_metrics_finish(m)) < 0)
+        goto out;
+    ah_metrics_span(m, &rp.start, &rp.end);
+    for (size_t k = 0; k < 3; k++) {
+        const struct rp_inputs *in = k == 0 ? &rp.probes_in : k == 1 ? &rp.conns_in : &rp.events_in;
+        for (size_t i = 0; i < in->nfiles; i++)
+            if (in->files[i].skipped)
+                ah_log_warn("%s: %llu rows skipped, %llu used", in->files[i].path,
+                            (unsigned long long)in->files[i].skipped,
+                            (unsigned long long)in->files[i].rows);
+    }
+
+    if ((rc = judge(&rp, m)) < 0)
+        goto out;
+    mkdir(o.out_dir, 0755);
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/summary.csv", o.out_dir);
+    if ((rc = write_summary_csv(m, path)) < 0) {
+        ah_log_error("%s: %s", path, strerror(-rc));
+        goto out;
+    }
+    snprintf(path, sizeof path, "%s/summary.json", o.out_dir);
+    if ((rc = write_summary_json(&rp, m, path)) < 0) {
+        ah_log_error("%s: %s", path, strerror(-rc));
+        goto out;
+    }
+    if (rp_plot(&rp) < 0)
+        ah_log_warn("report: no plots: %s", rp.plot_error);
+    snprintf(path, sizeof path, "%s/report.html", o.out_dir);
+    if ((rc = rp_write_html(&rp, m, path)) < 0) {
+        ah_log_error("%s: %s", path, strerror(-rc));
+        goto out;
+    }
+    for (size_t i = 0; i < rp.nverdicts; i++)
+        if (!rp.verdicts[i].v.pass)
+            ah_log_error("expectation failed: %s:%u: \"%s\": measured %s (%s)",
+                         lab && lab->path ? lab->path : "lab", rp.verdicts[i].line,
+                         rp.verdicts[i].text, rp.verdicts[i].v.measured, rp.verdicts[i].v.where);
+    if (o.print_table)
+        print_table(&rp, path);
+    rc = (int)rp.failed;
+out:
+    rp_merge_close(mg);
+    ah_metrics_free(m);
+    rp_free(&rp);
+    lab_free(own_lab);
+    return rc;
+}
+
+/* ---- anycast-lab report ---- */
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: anycast-lab report [OPTIONS] RUN_DIR\n"
+               "       anycast-lab report [OPTIONS] FILE.csv...\n"
+               "\n"
+               "Recomputes summary.csv, summary.json and report.html (with timeline.svg/.png\n"
+               "and connections.svg/.png) from results CSVs: from a run directory, or from\n"
+               "probes.csv and connections.csv files recorded by anycast-probe on several\n"
+               "hosts plus an events.csv (files are told apart by their header). Bad rows are\n"
+               "reported as FILE:LINE and skipped. No root needed.\n"
+               "\n"
+               "Options:\n"
+               "  -o, --out DIR             where to write (default: RUN_DIR, or .)\n"
+               "  -l, --lab LAB.yaml        settings and expectations to judge\n"
+               "  -w, --reorder-window DUR  how far probe rows may be out of send order\n"
+               "                            (default 0 for a run directory, 10s for files)\n"
+               "  -q, --quiet               errors only\n"
+               "  -h, --help                this text\n"
+               "  -V, --version             print the version\n"
+               "\n"
+               "Exit status: 0 all expectations passed, 1 one failed or an error, 2 bad usage.\n");
+}
+
+/* probes, connections or events, by the header; -1 if none. */
+static int kind_of(const char *path)
+{
+    struct ah_csv_reader *r = NULL;
+    char **fl;
+    size_t nf;
+    unsigned long line;
+    int kind = -1;
+    if (ah_csv_reader_open(&r, path) < 0)
+        return -1;
+    if (ah_csv_reader_next(r, &fl, &nf, &line) > 0 && nf > 1) {
+        if (nf == RESULTS_PROBES_COLS && strcmp(fl[1], results_probes_header[1]) == 0 &&
+            strcmp(fl[0], "ts_ns") == 0)
+            kind = 0;
+        else if (strcmp(fl[0], "conn") == 0)
+            kind = 1;
+        else if (strcmp(fl[0], "ts_ns") == 0 && nf == 4)
+            kind = 2;
+        else if (strcmp(fl[0], "ts_ns") == 0)
+            kind = 0;
+    }
+    ah_csv_reader_close(r);
+    return kind;
+}
+
+int report_cmd_main(int argc, char **argv)
+{
+    static const struct option lopts[] = {
+        {"out", required_argument, NULL, 'o'},
+        {"lab", required_argument, NULL, 'l'},
+        {"reorder-window", required_argument, NULL, 'w'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    struct report_opts o = {.print_table = true};
+    const char *lab_path = NULL;
+    bool window_set = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:l:w:qhV", lopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            o.out_dir = optarg;
+            break;
+        case 'l':
+            lab_path = optarg;
+            break;
+        case 'w':
+            if (ah_dur_parse(optarg, &o.reorder_window_ns) < 0) {
+                ah_log_error("--reorder-window: bad duration \"%s\"", optarg);
+                return 2;
+            }
+            window_set = true;
+            break;
+        case 'q':
+            ah_log_set_level(AH_LOG_ERROR);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("anycast-lab %s\n", AH_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        ah_log_error("report: give a run directory or CSV files (see --help)");
+        return 2;
+    }
+    struct lab *lab = NULL;
+    if (lab_path) {
+        struct lab_diag d = {0};
+        int rc = lab_load(lab_path, &lab, &d);
+        for (size_t i = 0; i < d.n; i++)
+            fprintf(stderr, "%s\n", d.msgs[i]);
+        lab_diag_free(&d);
+        if (rc < 0)
+            return rc == -EINVAL ? 2 : 1;
+        d = (struct lab_diag){0};
+        rc = expect_validate_lab(lab, &d);
+        for (size_t i = 0; i < d.n; i++)
+            fprintf(stderr, "%s\n", d.msgs[i]);
+        lab_diag_free(&d);
+        if (rc < 0) {
+            lab_free(lab);
+            return rc == -EINVAL ? 2 : 1;
+        }
+    }
+    struct stat st;
+    int rc;
+    if (argc - optind == 1 && stat(argv[optind], &st) == 0 && S_ISDIR(st.st_mode)) {
+        rc = report_build(argv[optind], lab, &o);
+    } else {
+        size_t n = (size_t)(argc - optind);
+        const char **pr = calloc(n, sizeof *pr), **co = calloc(n, sizeof *co);
+        if (!pr || !co) {
+            free(pr);
+            free(co);
+            lab_free(lab);
+            return 1;
+        }
+        o.probes = pr;
+        o.connections = co;
+        bool bad = false;
+        rc = 0;
+        for (int i = optind; i < argc; i++) {
+            switch (kind_of(argv[i])) {
+            case 0:
+                pr[o.nprobes++] = argv[i];
+                break;
+            case 1:
+                co[o.nconnections++] = argv[i];
+                break;
+            case 2:
+                if (o.events) {
+                    ah_log_error("report: two events files: %s and %s", o.events, argv[i]);
+                    bad = true;
+                }
+                o.events = argv[i];
+                break;
+            default:
+                ah_log_error("%s: not a probes, connections or events CSV (unreadable, or an "
+                             "unknown header)",
+                             argv[i]);
+                bad = true;
+            }
+        }
+        if (!bad && o.nprobes == 0) {
+            ah_log_error("report: no probes.csv among the files");
+            bad = true;
+        }
+        if (!window_set)
+            o.reorder_window_ns = 10 * NS_PER_S;
+        if (!bad)
+            rc = report_build(NULL, lab, &o);
+        free(pr);
+        free(co);
+        if (bad) {
+            lab_free(lab);
+            return 2;
+        }
+    }
+    lab_free(lab);
+    return rc == 0 ? 0 : 1;
+}

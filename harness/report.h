@@ -1,0 +1,43 @@
+/* The report of a run (design §5): summary.csv, summary.json (with the
+ * expectation verdicts, the resolution of the time figures and the ground
+ * truth check) and report.html with its plots, recomputed from the results
+ * CSVs in bounded memory. Used at the end of `anycast-lab run` and by
+ * `anycast-lab report`. */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct lab;
+
+struct report_opts {
+    /* Inputs when not taken from a run directory. */
+    const char *const *probes;
+    size_t nprobes;
+    const char *const *connections;
+    size_t nconnections;
+    const char *events;   /* NULL: no events */
+    const char *run_json; /* NULL: the run window comes from the data */
+    const char *out_dir;  /* NULL: the run directory */
+    /* How far probes.csv rows may be out of send-time order (rows are
+     * written when a probe completes). 0 for files already merged. */
+    uint64_t reorder_window_ns;
+    bool print_table; /* the verdict table on stdout */
+};
+
+/* Builds the report. With run_dir, the inputs are its probes.csv,
+ * connections.csv, events.csv and run.json, and the outputs go there; lab
+ * (may be NULL) supplies the settings and the expectations, else the run
+ * directory's lab.yaml is loaded if present. Returns the number of failed
+ * expectations (0 when all passed or there are none), or a negative errno
+ * when the report could not be made. */
+int report_build(const char *run_dir, const struct lab *lab, const struct report_opts *opts);
+
+/* `anycast-lab report DIR | FILES...`; argv[0] is "report". Returns the
+ * exit status: 0 all expectations passed, 1 one failed or an error, 2 bad
+ * usage. */
+int report_cmd_main(int argc, char **argv);
+
+#endif

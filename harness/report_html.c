@@ -1,0 +1,333 @@
+/* report.html: one self-contained page (inline CSS, plots inlined as SVG,
+ * no scripts, nothing fetched) with the lab's settings, the verdicts, the
+ * plots, the summary table, the ground truth check and the inputs read. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report_int.h"
+
+#define HTML_MAX_ROWS 5000 /* summary rows shown; summary.csv has them all */
+
+static const char css[] =
+    "body{font-family:system-ui,sans-serif;margin:1.5em 2em;color:#222;max-width:1400px}"
+    "h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.6em;"
+    "border-bottom:1px solid #ddd}"
+    "table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ddd;padding:2px 6px;"
+    "text-align:left;white-space:nowrap}th{background:#f4f4f4}td.n{text-align:right}"
+    "tr.fail td{background:#fde8e8}tr.pass td:first-child{color:#1a7f37;font-weight:bold}"
+    "tr.fail td:first-child{color:#b42318;font-weight:bold}"
+    ".meta{color:#666;font-size:.9em}.ok{color:#1a7f37}.bad{color:#b42318}"
+    "figure{margin:1em 0}figure svg{max-width:100%;height:auto}"
+    ".scroll{overflow-x:auto}";
+
+static void utc(uint64_t ns, char *buf, size_t len)
+{
+    time_t s = (time_t)(ns / 1000000000ULL);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char hms[40];
+    strftime(hms, sizeof hms, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%03lluZ", hms, (unsigned long long)(ns % 1000000000ULL / 1000000));
+}
+
+static double rel_s(const struct rp *rp, uint64_t ts)
+{
+    return ((double)ts - (double)rp->start) / 1e9;
+}
+
+/* Copies an SVG file into the page from its <svg element on. */
+static bool inline_svg(FILE *f, const char *out_dir, const char *name, const char *id)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s.svg", out_dir, name);
+    FILE *s = fopen(path, "re");
+    if (!s)
+        return false;
+    char buf[65536];
+    size_t n;
+    bool started = false;
+    fprintf(f, "<figure id=\"%s\">\n", id);
+    char carry[8] = "";
+    while ((n = fread(buf, 1, sizeof buf - 1, s)) > 0) {
+        buf[n] = '\0';
+        if (!started) {
+            /* The prolog and DOCTYPE are dropped: inline SVG needs neither. */
+            char tmp[sizeof buf + sizeof carry];
+            snprintf(tmp, sizeof tmp, "%s%s", carry, buf);
+            char *p = strstr(tmp, "<svg");
+            if (!p) {
+                size_t l = strlen(tmp), keep = l > 4 ? 4 : l;
+                memcpy(carry, tmp + l - keep, keep);
+                carry[keep] = '\0';
+                continue;
+            }
+            started = true;
+            fputs(p, f);
+        } else {
+            fwrite(buf, 1, n, f);
+        }
+    }
+    fclose(s);
+    fprintf(f,
+            "</figure>\n<p class=\"meta\">Files: <a href=\"%s.svg\">%s.svg</a>, "
+            "<a href=\"%s.png\">%s.png</a></p>\n",
+            name, name, name, name);
+    return started;
+}
+
+static void settings(FILE *f, const struct rp *rp)
+{
+    const struct lab *lab = rp->lab;
+    fprintf(f, "<section id=\"settings\"><h2>Lab</h2>\n");
+    if (!lab) {
+        fprintf(f, "<p class=\"meta\">No lab file: computed from CSV files alone.</p>\n");
+    } else {
+        fprintf(f, "<table>\n<tr><th>file</th><td>");
+        rp_html_str(f, lab->path);
+        fprintf(f, "</td></tr>\n<tr><th>routing</th><td>%s</td></tr>\n",
+                lab_routing_name(lab->routing));
+        fprintf(f, "<tr><th>duration</th><td>%.3f s</td></tr>\n", (double)lab->duration_ns / 1e9);
+        fprintf(f, "<tr><th>anycast</th><td>");
+        for (size_t i = 0; i < lab->nanycast; i++) {
+            char a[64];
+            if (ah_addr_format(&lab->anycast[i], false, a, sizeof a) < 0)
+                snprintf(a, sizeof a, "?");
+            fprintf(f, "%s", i ? ", " : "");
+            rp_html_str(f, a);
+        }
+        fprintf(f, "</td></tr>\n<tr><th>nodes</th><td>");
+        static const char *const resp[] = {"builtin", "nsd", "knot", "command"};
+        for (size_t i = 0; i < lab->nnodes; i++) {
+            fprintf(f, "%s", i ? ", " : "");
+            rp_html_str(f, lab->nodes[i].name);
+            if (lab->nodes[i].responder != LAB_RESPONDER_BUILTIN)
+                fprintf(f, " (%s)", resp[lab->nodes[i].responder]);
+        }
+        fprintf(f, "</td></tr>\n<tr><th>vantages</th><td>");
+        for (size_t i = 0; i < lab->nvantages; i++) {
+            const struct lab_vantage *v = &lab->vantages[i];
+            fprintf(f, "%s", i ? "; " : "");
+            rp_html_str(f, v->name);
+            if (v->nprefer) {
+                fprintf(f, " prefers ");
+                for (size_t k = 0; k < v->nprefer; k++) {
+                    fprintf(f, "%s", k ? " &gt; " : "");
+                    rp_html_str(f, lab->nodes[v->prefer[k]].name);
+                }
+            }
+        }
+        fprintf(f, "</td></tr>\n");
+        if (lab->udp.enabled)
+            fprintf(f, "<tr><th>udp probes</th><td>%s, %u/s in total over %u flows</td></tr>\n",
+                    lab_service_name(lab->udp.service), lab->udp.rate, lab->udp.flows);
+        if (lab->tcp.enabled)
+            fprintf(f,
+                    "<tr><th>tcp probes</th><td>%s, %u connections, one probe each per %.0f "
+                    "ms</td></tr>\n",
+                    lab_service_name(lab->tcp.service), lab->tcp.connections,
+                    (double)lab->tcp.interval_ns / 1e6);
+        fprintf(f, "</table>\n");
+    }
+    fprintf(f, "<h3>Events</h3><table id=\"events-table\"><tr><th>at (s)</th><th>UTC</th>"
+               "<th>event</th><th>node</th><th>detail</th></tr>\n");
+    for (size_t i = 0; i < rp->nev; i++) {
+        const struct rp_event *e = &rp->ev[i];
+        char t[48];
+        utc(e->ts_ns, t, sizeof t);
+        fprintf(f, "<tr><td class=\"n\">%.6f</td><td>%s</td><td>", rel_s(rp, e->ts_ns), t);
+        rp_html_str(f, e->event);
+        fprintf(f, "</td><td>");
+        rp_html_str(f, e->node);
+        fprintf(f, "</td><td>");
+        rp_html_str(f, e->detail);
+        fprintf(f, "</td></tr>\n");
+    }
+    fprintf(f, "</table></section>\n");
+}
+
+static void verdicts(FILE *f, const struct rp *rp)
+{
+    fprintf(f, "<section id=\"verdicts\"><h2>Expectations</h2>\n");
+    if (!rp->nverdicts) {
+        fprintf(f, "<p class=\"meta\">None stated.</p></section>\n");
+        return;
+    }
+    fprintf(f, "<p class=\"%s\">%zu passed, %zu failed</p>\n", rp->failed ? "bad" : "ok",
+            rp->nverdicts - rp->failed, rp->failed);
+    fprintf(f, "<table id=\"verdict-table\"><tr><th>verdict</th><th>line</th>"
+               "<th>expectation</th><th>measured</th><th>where</th></tr>\n");
+    for (size_t i = 0; i < rp->nverdicts; i++) {
+        const struct rp_verdict *v = &rp->verdicts[i];
+        fprintf(f, "<tr class=\"%s\"><td>%s</td><td class=\"n\">%u</td><td>",
+                v->v.pass ? "pass" : "fail", v->v.pass ? "PASS" : "FAIL", v->line);
+        rp_html_str(f, v->text);
+        fprintf(f, "</td><td>");
+        rp_html_str(f, v->v.measured);
+        fprintf(f, "</td><td>");
+        rp_html_str(f, v->v.where);
+        fprintf(f, "</td></tr>\n");
+    }
+    fprintf(f, "</table></section>\n");
+}
+
+static void cell_ms(FILE *f, double v)
+{
+    char b[32];
+    rp_ms(b, sizeof b, v);
+    fprintf(f, "<td class=\"n\">%s</td>", b);
+}
+
+static void summary(FILE *f, const struct rp *rp, const struct ah_metrics *m)
+{
+    size_t n = ah_metrics_nrows(m);
+    fprintf(f, "<section id=\"summary\"><h2>Summary</h2>\n<p class=\"meta\">Per event, vantage, "
+               "transport and service (design §6); times in ms, each with the resolution of "
+               "its group's probe interval (res). ");
+    if (n > HTML_MAX_ROWS)
+        fprintf(f, "The first %d of %zu rows; summary.csv has all. ", HTML_MAX_ROWS, n);
+    fprintf(f, "</p>\n<div class=\"scroll\"><table id=\"summary-table\"><tr><th>at (s)</th>");
+    for (size_t i = 1; i < AH_SUMMARY_NCOLS; i++)
+        fprintf(f, "<th>%s</th>", ah_summary_header[i]);
+    fprintf(f, "<th>res</th></tr>\n");
+    for (size_t i = 0; i < n && i < HTML_MAX_ROWS; i++) {
+        const struct ah_metrics_row *r = ah_metrics_row(m, i);
+        fprintf(f, "<tr><td class=\"n\">%.3f</td><td>", rel_s(rp, r->event_ts_ns));
+        rp_html_str(f, r->event);
+        if (r->occurrence > 1)
+            fprintf(f, " #%u", r->occurrence);
+        fprintf(f, "</td><td>");
+        rp_html_str(f, r->node);
+        fprintf(f, "</td><td>");
+        rp_html_str(f, r->vantage);
+        fprintf(f, "</td><td>%s</td><td>%s</td><td>", ah_transport_name(r->transport),
+                ah_service_name(r->service));
+        rp_html_str(f, r->before);
+        fprintf(f, "</td><td>");
+        rp_html_str(f, r->after);
+        fprintf(f, "</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td>",
+                (unsigned long long)r->probes, (unsigned long long)r->lost);
+        cell_ms(f, r->outage_ms);
+        cell_ms(f, r->switch_ms);
+        fprintf(f, "<td class=\"n\">%llu</td>", (unsigned long long)r->flips);
+        if (r->tcp)
+            fprintf(f, "<td class=\"n\">%llu</td><td class=\"n\">%llu</td>",
+                    (unsigned long long)r->conns_at_event, (unsigned long long)r->conns_broken);
+        else
+            fprintf(f, "<td></td><td></td>");
+        cell_ms(f, r->break_ms_p50);
+        cell_ms(f, r->break_ms_max);
+        cell_ms(f, r->reconnect_ms);
+        cell_ms(f, r->detect_ms);
+        cell_ms(f, r->resolution_ms);
+        fprintf(f, "</tr>\n");
+    }
+    fprintf(f, "</table></div></section>\n");
+}
+
+static void ground_truth(FILE *f, const struct rp *rp, const struct ah_metrics *m)
+{
+    fprintf(f, "<section id=\"ground-truth\"><h2>Ground truth</h2>\n<p class=\"meta\">The "
+               "kernel's route change at each vantage's router after an event (events.csv "
+               "<code>route</code> rows), and the delay from it to the first answer by the node "
+               "it routes to, beside switch_ms measured from the event.</p>\n");
+    fprintf(f, "<table id=\"ground-truth-table\"><tr><th>event</th><th>vantage</th>"
+               "<th>transport</th><th>route change (ms after event)</th><th>routes to</th>"
+               "<th>first answer (ms after route change)</th><th>switch_ms</th><th>res</th>"
+               "</tr>\n");
+    size_t shown = 0;
+    for (size_t i = 0; i < ah_metrics_nrows(m) && shown < HTML_MAX_ROWS; i++) {
+        const struct ah_metrics_row *r = ah_metrics_row(m, i);
+        if (!r->route_ts_ns)
+            continue;
+        shown++;
+        fprintf(f, "<tr><td>");
+        rp_html_str(f, r->event);
+        fprintf(f, " ");
+        rp_html_str(f, r->node);
+        if (r->occurrence > 1)
+            fprintf(f, " #%u", r->occurrence);
+        fprintf(f, "</td><td>");
+        rp_html_str(f, r->vantage);
+        fprintf(f, "</td><td>%s %s</td>", ah_transport_name(r->transport),
+                ah_service_name(r->service));
+        cell_ms(f, r->route_ms);
+        fprintf(f, "<td>");
+        rp_html_str(f, r->route_nexthop);
+        fprintf(f, "</td>");
+        cell_ms(f, r->gt_answer_ms);
+        cell_ms(f, r->switch_ms);
+        cell_ms(f, r->resolution_ms);
+        fprintf(f, "</tr>\n");
+    }
+    fprintf(f, "</table>%s</section>\n",
+            shown ? "" : "<p class=\"meta\">No route changes recorded.</p>");
+    (void)rp;
+}
+
+static void inputs(FILE *f, const struct rp *rp)
+{
+    fprintf(f, "<section id=\"inputs\"><h2>Inputs</h2>\n<table><tr><th>file</th><th>rows "
+               "used</th><th>rows skipped</th><th>read to the end</th></tr>\n");
+    const struct rp_inputs *all[] = {&rp->probes_in, &rp->conns_in, &rp->events_in};
+    for (size_t k = 0; k < 3; k++) {
+        for (size_t i = 0; i < all[k]->nfiles; i++) {
+            const struct rp_file *x = &all[k]->files[i];
+            fprintf(f, "<tr><td>");
+            rp_html_str(f, x->path);
+            fprintf(f, "</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td>%s</td></tr>\n",
+                    (unsigned long long)x->rows, (unsigned long long)x->skipped,
+                    x->broken ? "no" : "yes");
+        }
+    }
+    fprintf(f, "</table>\n");
+    if (rp->late)
+        fprintf(f,
+                "<p class=\"bad\">%llu probe rows were further out of order than the "
+                "reorder window.</p>\n",
+                (unsigned long long)rp->late);
+    fprintf(f, "</section>\n");
+}
+
+int rp_write_html(const struct rp *rp, const struct ah_metrics *m, const char *path)
+{
+    FILE *f = fopen(path, "we");
+    if (!f)
+        return -errno;
+    char t0[48], t1[48];
+    utc(rp->start, t0, sizeof t0);
+    utc(rp->end, t1, sizeof t1);
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+               "<title>anycast-lab report: ");
+    rp_html_str(f, rp->name);
+    fprintf(f, "</title>\n<style>%s</style></head><body>\n<h1>anycast-lab report: ", css);
+    rp_html_str(f, rp->name);
+    fprintf(f, "</h1>\n<p class=\"meta\">Run from %s to %s (%.3f s). Made by anycast-lab %s.</p>\n",
+            t0, t1, ((double)rp->end - (double)rp->start) / 1e9, AH_VERSION);
+    verdicts(f, rp);
+    fprintf(f, "<section id=\"timeline\"><h2>Timeline</h2>\n");
+    if (rp->plot_error[0]) {
+        fprintf(f, "<p class=\"bad\">No plot: ");
+        rp_html_str(f, rp->plot_error);
+        fprintf(f, "</p>\n");
+    } else {
+        if (!rp->have_timeline || !inline_svg(f, rp->out_dir, "timeline", "timeline-plot"))
+            fprintf(f, "<p class=\"meta\">No probes to plot.</p>\n");
+        if (rp->have_lifelines)
+            inline_svg(f, rp->out_dir, "connections", "connections-plot");
+    }
+    fprintf(f, "</section>\n");
+    summary(f, rp, m);
+    ground_truth(f, rp, m);
+    settings(f, rp);
+    inputs(f, rp);
+    fprintf(f, "</body></html>\n");
+    if (ferror(f)) {
+        fclose(f);
+        return -EIO;
+    }
+    return fclose(f) == 0 ? 0 : -errno;
+}

@@ -1,0 +1,456 @@
+/* Reading the results CSVs for the report: header and row validation (a bad
+ * row is reported with FILE:LINE and skipped, and counted), and the
+ * streaming merge of one or more probes.csv files into send-time order
+ * through a min-heap that holds only rows within the reorder window. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ah/csv.h"
+#include "ah/log.h"
+#include "report_int.h"
+#include "results.h"
+
+static const char *const events_header[] = {"ts_ns", "event", "node", "detail"};
+
+void rp_inputs_free(struct rp_inputs *in)
+{
+    free(in->files);
+    memset(in, 0, sizeof *in);
+}
+
+static struct rp_file *inputs_add(struct rp_inputs *in, const char *path)
+{
+    struct rp_file *f = realloc(in->files, (in->nfiles + 1) * sizeof *f);
+    if (!f)
+        return NULL;
+    in->files = f;
+    f = &in->files[in->nfiles++];
+    memset(f, 0, sizeof *f);
+    snprintf(f->path, sizeof f->path, "%s", path);
+    return f;
+}
+
+static void bad_row(struct rp_file *f, unsigned long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void bad_row(struct rp_file *f, unsigned long line, const char *fmt, ...)
+{
+    f->skipped++;
+    if (f->skipped <= RP_BAD_SHOWN) {
+        char msg[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        ah_log_warn("%s:%lu: %s; row skipped", f->path, line, msg);
+    } else if (f->skipped == RP_BAD_SHOWN + 1) {
+        ah_log_warn("%s: more bad rows; only counting them from here", f->path);
+    }
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    if (*s < '0' || *s > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Opens a CSV and checks its header. Returns 0 or a negative errno. */
+static int open_checked(struct ah_csv_reader **r, struct rp_file *f, const char *const *header,
+                        size_t ncols)
+{
+    char **fields;
+    size_t nf;
+    unsigned long line;
+    int rc = ah_csv_reader_open(r, f->path);
+    if (rc < 0) {
+        ah_log_error("%s: %s", f->path, strerror(-rc));
+        return rc;
+    }
+    rc = ah_csv_reader_next(*r, &fields, &nf, &line);
+    if (rc <= 0) {
+        ah_log_error("%s: %s", f->path, rc == 0 ? "empty file, no header" : "unreadable header");
+        goto bad;
+    }
+    if (nf != ncols) {
+        ah_log_error("%s:1: header has %zu columns, expected %zu (%s,...)", f->path, nf, ncols,
+                     header[0]);
+        goto bad;
+    }
+    for (size_t i = 0; i < ncols; i++) {
+        if (strcmp(fields[i], header[i]) != 0) {
+            ah_log_error("%s:1: header column %zu is \"%s\", expected \"%s\"", f->path, i + 1,
+                         fields[i], header[i]);
+            goto bad;
+        }
+    }
+    return 0;
+bad:
+    ah_csv_reader_close(*r);
+    *r = NULL;
+    return -EBADMSG;
+}
+
+/* Reads one record; 1 = fields, 0 = end, < 0 = malformed CSV (reported). */
+static int next_row(struct ah_csv_reader *r, struct rp_file *f, char ***fields, size_t *nf,
+                    unsigned long *line)
+{
+    int rc = ah_csv_reader_next(r, fields, nf, line);
+    if (rc < 0) {
+        ah_log_warn("%s:%lu: malformed CSV (%s); the rest of the file is skipped", f->path, *line,
+                    strerror(-rc));
+        f->broken = true;
+        f->skipped++;
+    }
+    return rc;
+}
+
+/* ---- events.csv ---- */
+
+int rp_read_events(struct rp *rp, const char *path)
+{
+    struct rp_file *f = inputs_add(&rp->events_in, path);
+    struct ah_csv_reader *r = NULL;
+    char **fl;
+    size_t nf;
+    unsigned long line;
+    int rc;
+    if (!f)
+        return -ENOMEM;
+    rc = open_checked(&r, f, events_header, 4);
+    if (rc < 0)
+        return rc;
+    while ((rc = next_row(r, f, &fl, &nf, &line)) > 0) {
+        uint64_t ts;
+        if (nf != 4) {
+            bad_row(f, line, "%zu columns, expected 4", nf);
+            continue;
+        }
+        if (!parse_u64(fl[0], &ts)) {
+            bad_row(f, line, "bad ts_ns \"%s\"", fl[0]);
+            continue;
+        }
+        if (!fl[1][0]) {
+            bad_row(f, line, "empty event");
+            continue;
+        }
+        struct rp_event *e = realloc(rp->ev, (rp->nev + 1) * sizeof *e);
+        if (!e) {
+            rc = -ENOMEM;
+            break;
+        }
+        rp->ev = e;
+        e = &rp->ev[rp->nev];
+        e->ts_ns = ts;
+        e->event = strdup(fl[1]);
+        e->node = strdup(fl[2]);
+        e->detail = strdup(fl[3]);
+        e->kind = ah_event_kind_of(fl[1]);
+        if (!e->event || !e->node || !e->detail) {
+            free(e->event);
+            free(e->node);
+            free(e->detail);
+            rc = -ENOMEM;
+            break;
+        }
+        rp->nev++;
+        f->rows++;
+    }
+    ah_csv_reader_close(r);
+    return rc == -ENOMEM ? rc : 0;
+}
+
+/* ---- connections.csv ---- */
+
+static long conn_vantage(struct rp *rp, const char *v)
+{
+    for (size_t i = rp->nconn_vantages; i-- > 0;)
+        if (strcmp(rp->conn_vantages[i], v) == 0)
+            return (long)i;
+    char(*n)[RP_NAME_MAX] =
+        realloc(rp->conn_vantages, (rp->nconn_vantages + 1) * sizeof *rp->conn_vantages);
+    if (!n)
+        return -ENOMEM;
+    rp->conn_vantages = n;
+    snprintf(n[rp->nconn_vantages], RP_NAME_MAX, "%s", v);
+    return (long)rp->nconn_vantages++;
+}
+
+static int one_conn(struct rp *rp, struct ah_metrics *m, struct rp_file *f, char **fl, size_t nf,
+                    unsigned long line)
+{
+    struct ah_metrics_conn c = {0};
+    uint64_t tmp;
+    if (nf != RESULTS_CONNECTIONS_COLS) {
+        bad_row(f, line, "%zu columns, expected 10", nf);
+        return 0;
+    }
+    if (!parse_u64(fl[0], &c.conn))
+        return bad_row(f, line, "bad conn \"%s\"", fl[0]), 0;
+    if (!fl[1][0] || strlen(fl[1]) >= RP_NAME_MAX)
+        return bad_row(f, line, "bad vantage \"%s\"", fl[1]), 0;
+    if (ah_service_parse(fl[3], &c.service) < 0)
+        return bad_row(f, line, "bad service \"%s\"", fl[3]), 0;
+    if (!parse_u64(fl[4], &c.opened_ns))
+        return bad_row(f, line, "bad opened_ns \"%s\"", fl[4]), 0;
+    if (strlen(fl[5]) >= RP_NAME_MAX)
+        return bad_row(f, line, "bad node \"%s\"", fl[5]), 0;
+    if (fl[6][0] && !parse_u64(fl[6], &c.closed_ns))
+        return bad_row(f, line, "bad closed_ns \"%s\"", fl[6]), 0;
+    if (c.closed_ns && c.closed_ns < c.opened_ns)
+        return bad_row(f, line, "closed_ns %s is before opened_ns", fl[6]), 0;
+    if (ah_reason_parse(fl[7], &c.reason) < 0)
+        return bad_row(f, line, "bad reason \"%s\"", fl[7]), 0;
+    if (!parse_u64(fl[8], &c.probes_ok))
+        return bad_row(f, line, "bad probes_ok \"%s\"", fl[8]), 0;
+    if (!parse_u64(fl[9], &tmp))
+        return bad_row(f, line, "bad probes_failed \"%s\"", fl[9]), 0;
+    c.vantage = fl[1];
+    c.node = fl[5];
+    int rc = ah_metrics_add_conn(m, &c);
+    if (rc < 0)
+        return rc;
+    long vi = conn_vantage(rp, fl[1]);
+    if (vi < 0)
+        return (int)vi;
+    if (rp->nconns == rp->capconns) {
+        size_t cap = rp->capconns ? rp->capconns * 2 : 256;
+        struct rp_conn *n = realloc(rp->conns, cap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        rp->conns = n;
+        rp->capconns = cap;
+    }
+    struct rp_conn *k = &rp->conns[rp->nconns++];
+    k->opened = c.opened_ns;
+    k->closed = c.closed_ns;
+    k->vantage = (uint32_t)vi;
+    k->reason = (uint8_t)c.reason;
+    k->established = fl[5][0] || c.probes_ok > 0 || c.reason == AH_REASON_RESET ||
+                     c.reason == AH_REASON_EOF || c.reason == AH_REASON_END;
+    f->rows++;
+    return 0;
+}
+
+int rp_read_conns(struct rp *rp, const char *const *paths, size_t n, struct ah_metrics *m)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct rp_file *f = inputs_add(&rp->conns_in, paths[i]);
+        struct ah_csv_reader *r = NULL;
+        char **fl;
+        size_t nf;
+        unsigned long line;
+        int rc;
+        if (!f)
+            return -ENOMEM;
+        if (open_checked(&r, f, results_connections_header, RESULTS_CONNECTIONS_COLS) < 0) {
+            f->broken = true;
+            continue;
+        }
+        while ((rc = next_row(r, f, &fl, &nf, &line)) > 0) {
+            rc = one_conn(rp, m, f, fl, nf, line);
+            if (rc < 0)
+                break;
+        }
+        ah_csv_reader_close(r);
+        if (rc == -ENOMEM)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- probes.csv: validation and the merge ---- */
+
+struct src {
+    struct ah_csv_reader *r;
+    struct rp_file *f;
+    uint64_t last_ts; /* largest send time read so far */
+    bool done;
+};
+
+struct rp_merge {
+    struct src *src;
+    size_t nsrc;
+    struct rp_probe *heap;
+    size_t nheap, capheap;
+    uint64_t window, late, emitted_ts;
+};
+
+static bool parse_probe(struct rp_file *f, char **fl, size_t nf, unsigned long line,
+                        struct rp_probe *p)
+{
+    uint64_t tmp;
+    if (nf != RESULTS_PROBES_COLS) {
+        bad_row(f, line, "%zu columns, expected 11", nf);
+        return false;
+    }
+    if (!parse_u64(fl[0], &p->ts_ns))
+        return bad_row(f, line, "bad ts_ns \"%s\"", fl[0]), false;
+    if (!fl[1][0] || strlen(fl[1]) >= RP_NAME_MAX)
+        return bad_row(f, line, "bad vantage \"%s\"", fl[1]), false;
+    if (ah_transport_parse(fl[3], &p->tr) < 0)
+        return bad_row(f, line, "bad transport \"%s\"", fl[3]), false;
+    if (ah_service_parse(fl[4], &p->svc) < 0)
+        return bad_row(f, line, "bad service \"%s\"", fl[4]), false;
+    if (!parse_u64(fl[5], &p->conn))
+        return bad_row(f, line, "bad conn \"%s\"", fl[5]), false;
+    if (fl[6][0] && !parse_u64(fl[6], &tmp))
+        return bad_row(f, line, "bad seq \"%s\"", fl[6]), false;
+    if (ah_result_parse(fl[7], &p->res) < 0)
+        return bad_row(f, line, "bad result \"%s\"", fl[7]), false;
+    if (strlen(fl[8]) >= RP_NAME_MAX)
+        return bad_row(f, line, "node too long \"%.40s\"", fl[8]), false;
+    if (p->res == AH_RES_OK && !fl[8][0])
+        return bad_row(f, line, "result ok without a node"), false;
+    if (fl[9][0] && !parse_u64(fl[9], &tmp))
+        return bad_row(f, line, "bad rtt_us \"%s\"", fl[9]), false;
+    memcpy(p->vantage, fl[1], strlen(fl[1]) + 1);
+    memcpy(p->node, fl[8], strlen(fl[8]) + 1);
+    return true;
+}
+
+static void heap_push(struct rp_merge *mg, const struct rp_probe *p)
+{
+    size_t i = mg->nheap++;
+    while (i > 0) {
+        size_t up = (i - 1) / 2;
+        if (mg->heap[up].ts_ns <= p->ts_ns)
+            break;
+        mg->heap[i] = mg->heap[up];
+        i = up;
+    }
+    mg->heap[i] = *p;
+}
+
+static void heap_pop(struct rp_merge *mg, struct rp_probe *out)
+{
+    *out = mg->heap[0];
+    struct rp_probe last = mg->heap[--mg->nheap];
+    size_t i = 0, n = mg->nheap;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && mg->heap[c + 1].ts_ns < mg->heap[c].ts_ns)
+            c++;
+        if (last.ts_ns <= mg->heap[c].ts_ns)
+            break;
+        mg->heap[i] = mg->heap[c];
+        i = c;
+    }
+    if (n > 0)
+        mg->heap[i] = last;
+}
+
+int rp_merge_open(struct rp_merge **out, const char *const *paths, size_t n, uint64_t window_ns,
+                  struct rp_inputs *stats)
+{
+    struct rp_merge *mg = calloc(1, sizeof *mg);
+    if (!mg)
+        return -ENOMEM;
+    mg->window = window_ns;
+    mg->src = calloc(n + 1, sizeof *mg->src);
+    if (!mg->src) {
+        free(mg);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct rp_file *f = inputs_add(stats, paths[i]);
+        if (!f) {
+            rp_merge_close(mg);
+            return -ENOMEM;
+        }
+        struct src *s = &mg->src[mg->nsrc];
+        if (open_checked(&s->r, f, results_probes_header, RESULTS_PROBES_COLS) < 0) {
+            f->broken = true;
+            continue;
+        }
+        s->f = f;
+        mg->nsrc++;
+    }
+    *out = mg;
+    return 0;
+}
+
+/* Reads the next valid row of s into the heap; marks s done at its end. */
+static int src_read(struct rp_merge *mg, struct src *s, struct rp_file *f)
+{
+    char **fl;
+    size_t nf;
+    unsigned long line;
+    for (;;) {
+        int rc = next_row(s->r, f, &fl, &nf, &line);
+        if (rc <= 0) {
+            s->done = true;
+            return 0;
+        }
+        struct rp_probe p;
+        if (!parse_probe(f, fl, nf, line, &p))
+            continue;
+        f->rows++;
+        if (mg->nheap == mg->capheap) {
+            size_t cap = mg->capheap ? mg->capheap * 2 : 1024;
+            struct rp_probe *h = realloc(mg->heap, cap * sizeof *h);
+            if (!h)
+                return -ENOMEM;
+            mg->heap = h;
+            mg->capheap = cap;
+        }
+        heap_push(mg, &p);
+        if (p.ts_ns > s->last_ts)
+            s->last_ts = p.ts_ns;
+        return 1;
+    }
+}
+
+int rp_merge_next(struct rp_merge *mg, struct rp_probe *p)
+{
+    for (;;) {
+        /* Rows up to (slowest open source's newest time - window) can no
+         * longer be preceded by a row still unread. A source not read yet
+         * has last_ts 0 and is read first. */
+        struct src *slow = NULL;
+        for (size_t i = 0; i < mg->nsrc; i++)
+            if (!mg->src[i].done && (!slow || mg->src[i].last_ts < slow->last_ts))
+                slow = &mg->src[i];
+        uint64_t safe = UINT64_MAX;
+        if (slow)
+            safe = slow->last_ts > mg->window ? slow->last_ts - mg->window : 0;
+        if (mg->nheap > 0 && mg->heap[0].ts_ns <= safe) {
+            heap_pop(mg, p);
+            if (p->ts_ns < mg->emitted_ts)
+                mg->late++;
+            else
+                mg->emitted_ts = p->ts_ns;
+            return 1;
+        }
+        if (!slow)
+            return 0;
+        int rc = src_read(mg, slow, slow->f);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+uint64_t rp_merge_late(const struct rp_merge *mg)
+{
+    return mg->late;
+}
+
+void rp_merge_close(struct rp_merge *mg)
+{
+    if (!mg)
+        return;
+    for (size_t i = 0; i < mg->nsrc; i++)
+        ah_csv_reader_close(mg->src[i].r);
+    free(mg->src);
+    free(mg->heap);
+    free(mg);
+}
