@@ -1,0 +1,71 @@
+/* Internals of `anycast-lab run` shared by run.c (orchestration and the
+ * drill), run_probes.c (the probe processes) and run_collect.c (results and
+ * the per-event table). */
+#ifndef RUN_INT_H
+#define RUN_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "drill.h"
+#include "lab.h"
+#include "proc.h"
+#include "responders.h"
+#include "results.h"
+#include "run.h"
+#include "state.h"
+#include "topo.h"
+
+#define NS_PER_S  1000000000ULL
+#define NS_PER_MS 1000000ULL
+#define MAX_MON   256
+
+struct probe_proc {
+    struct proc p;
+    size_t vantage;
+    char outdir[PATH_MAX];
+    char log[PATH_MAX];
+};
+
+struct run {
+    const struct run_opts *o;
+    struct lab *lab;
+    struct topo *topo;
+    char runid[STATE_ID_MAX];
+    char rundir[512];
+    char resdir[1000]; /* as the user gave it, for messages */
+    char resabs[1000]; /* absolute: children work in another directory */
+    char logdir[1024];
+    struct state st;
+    struct events *ev;
+    struct proc *resp;
+    struct resp_launch *launch;
+    char (*resp_log)[PATH_MAX];
+    struct probe_proc *probes;
+    size_t nprobes;
+    struct drill drill;
+    int sigfd, tfd;
+    int mon[MAX_MON];
+    size_t nmon;
+    uint64_t t0_mono, t0_real, start_real, end_real;
+    int interrupted;
+    bool failed;
+    char status[256];
+};
+
+/* Records the first failure as the run's status and logs it. */
+void run_fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends an events.csv row (ts 0: now). */
+void run_event(struct run *r, uint64_t ts, const char *event, const char *node, const char *detail);
+/* Logs the last lines of a process's log file, where its own error is. */
+void run_log_tail(const char *path);
+
+int run_start_probes(struct run *r);
+void run_stop_probes(struct run *r);
+
+/* Merges the probe files, closes events.csv, writes run.json. */
+void run_collect(struct run *r, int exit_code);
+void run_print_table(struct run *r);
+
+#endif

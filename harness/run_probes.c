@@ -1,0 +1,172 @@
+/* The probe processes of a run: one anycast-probe per vantage in its client
+ * namespace (two when UDP and TCP probe different services), started with
+ * the lab's probe settings and stopped with SIGINT so every row is written. */
+#include "run_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ah/addr.h"
+#include "ah/clock.h"
+#include "ah/dur.h"
+#include "ah/log.h"
+
+/* ---- probes ---- */
+
+static int push_arg(char **argv, size_t *n, size_t cap, char *store, size_t *used, size_t slen,
+                    const char *s)
+{
+    size_t l = strlen(s) + 1;
+    if (*n + 1 >= cap || *used + l > slen)
+        return -ENOSPC;
+    memcpy(store + *used, s, l);
+    argv[(*n)++] = store + *used;
+    argv[*n] = NULL;
+    *used += l;
+    return 0;
+}
+
+static int start_probe(struct run *r, size_t v, const char *prog, const char *kind, bool udp,
+                       bool tcp)
+{
+    char *argv[40];
+    char store[4096], tmp[64], target[AH_ADDR_STRLEN];
+    size_t n = 0, used = 0;
+    const struct lab *lab = r->lab;
+    struct probe_proc *pp = &r->probes[r->nprobes];
+    const char *vname = lab->vantages[v].name;
+    int rc = 0;
+
+#define ARG(s)                                                                                     \
+    do {                                                                                           \
+        if (rc == 0)                                                                               \
+            rc = push_arg(argv, &n, 40, store, &used, sizeof store, (s));                          \
+    } while (0)
+
+    snprintf(pp->outdir, sizeof pp->outdir, "%s/probes-%s%s%s", r->resabs, vname, *kind ? "-" : "",
+             kind);
+    snprintf(pp->log, sizeof pp->log, "%s/probe-%s%s%s.log", r->logdir, vname, *kind ? "-" : "",
+             kind);
+    if (mkdir(pp->outdir, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    ah_addr_format(&lab->anycast[0], false, target, sizeof target);
+
+    ARG(prog);
+    ARG("--vantage");
+    ARG(vname);
+    ARG("--out");
+    ARG(pp->outdir);
+    /* The probe runs a little longer than the lab; SIGINT ends it on time. */
+    ah_dur_format(lab->duration_ns + 5 * NS_PER_S, tmp, sizeof tmp);
+    ARG("--duration");
+    ARG(tmp);
+    ARG("--transport");
+    ARG(udp && tcp ? "both" : udp ? "udp" : "tcp");
+    ARG("--service");
+    ARG(lab_service_name(udp ? lab->udp.service : lab->tcp.service));
+    if (udp) {
+        snprintf(tmp, sizeof tmp, "%u", lab->udp.rate);
+        ARG("--rate");
+        ARG(tmp);
+        snprintf(tmp, sizeof tmp, "%u", lab->udp.flows);
+        ARG("--flows");
+        ARG(tmp);
+        if (lab->udp.timeout_ns) {
+            ah_dur_format(lab->udp.timeout_ns, tmp, sizeof tmp);
+            ARG("--timeout");
+            ARG(tmp);
+        }
+    }
+    if (tcp) {
+        snprintf(tmp, sizeof tmp, "%u", lab->tcp.connections);
+        ARG("--connections");
+        ARG(tmp);
+        ah_dur_format(lab->tcp.interval_ns, tmp, sizeof tmp);
+        ARG("--interval");
+        ARG(tmp);
+        if (lab->tcp.timeout_ns && !(udp && lab->udp.timeout_ns)) {
+            ah_dur_format(lab->tcp.timeout_ns, tmp, sizeof tmp);
+            ARG("--timeout");
+            ARG(tmp);
+        }
+    }
+    ARG(target);
+#undef ARG
+    if (rc < 0)
+        return rc;
+
+    struct proc_spec spec = {
+        .netns = topo_netns(r->topo, TOPO_CLIENT, v),
+        .log_path = pp->log,
+        .argv = argv,
+        .die_with_parent = true,
+        .chdir_to = r->rundir,
+    };
+    snprintf(pp->p.name, sizeof pp->p.name, "probe %s%s%s", vname, *kind ? " " : "", kind);
+    pp->vantage = v;
+    rc = proc_spawn(&pp->p, &spec);
+    if (rc < 0) {
+        ah_log_error("%s: starting %s in %s: %s", vname, prog, spec.netns, strerror(-rc));
+        return rc;
+    }
+    r->nprobes++;
+    state_add_pid(&r->st, "probe", vname, pp->p.pid);
+    return 0;
+}
+
+int run_start_probes(struct run *r)
+{
+    char prog[PATH_MAX];
+    const struct lab *lab = r->lab;
+    if (!lab->udp.enabled && !lab->tcp.enabled)
+        return 0;
+    if (proc_find_program("anycast-probe", false, prog, sizeof prog) < 0) {
+        run_fail(r, "anycast-probe: program not found (set AH_BIN_DIR or install it next to "
+                    "anycast-lab)");
+        return -ENOENT;
+    }
+    bool same = lab->udp.enabled && lab->tcp.enabled && lab->udp.service == lab->tcp.service;
+    for (size_t v = 0; v < lab->nvantages; v++) {
+        int rc = 0;
+        if (same || !(lab->udp.enabled && lab->tcp.enabled)) {
+            rc = start_probe(r, v, prog, "", lab->udp.enabled, lab->tcp.enabled);
+        } else {
+            /* Different services per transport: one probe each. */
+            rc = start_probe(r, v, prog, "udp", true, false);
+            if (rc == 0)
+                rc = start_probe(r, v, prog, "tcp", false, true);
+        }
+        if (rc < 0) {
+            run_fail(r, "%s: probe did not start: %s", lab->vantages[v].name, strerror(-rc));
+            return rc;
+        }
+    }
+    state_save(&r->st);
+    return 0;
+}
+
+void run_stop_probes(struct run *r)
+{
+    uint64_t t = r->lab->udp.timeout_ns > r->lab->tcp.timeout_ns ? r->lab->udp.timeout_ns
+                                                                 : r->lab->tcp.timeout_ns;
+    if (t == 0)
+        t = NS_PER_S;
+    for (size_t i = 0; i < r->nprobes; i++) {
+        if (r->probes[i].p.pid > 0) {
+            r->probes[i].p.expected_exit = true;
+            proc_signal(&r->probes[i].p, SIGINT);
+        }
+    }
+    for (size_t i = 0; i < r->nprobes; i++) {
+        if (proc_stop(&r->probes[i].p, SIGINT, t + 3 * NS_PER_S) == 1)
+            ah_log_warn("%s: needed SIGKILL; its last second of rows may be missing",
+                        r->probes[i].p.name);
+    }
+}
