@@ -560,7 +560,7 @@ int report_cmd_main(int argc, char **argv)
     const char *lab_path = NULL;
     bool window_set = false;
     int c;
-    optind = 1;
+    optind = 0; /* GNU: reinitialise (main parsed its own options first) */
     while ((c = getopt_long(argc, argv, "o:l:w:qhV", lopts, NULL)) != -1) {
         switch (c) {
         case 'o':

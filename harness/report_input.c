@@ -250,9 +250,10 @@ int rp_read_conns(struct rp *rp, const char *const *paths, size_t n, struct ah_m
         int rc;
         if (!f)
             return -ENOMEM;
-        if (open_checked(&r, f, results_connections_header, RESULTS_CONNECTIONS_COLS) < 0) {
+        rc = open_checked(&r, f, results_connections_header, RESULTS_CONNECTIONS_COLS);
+        if (rc < 0) {
             f->broken = true;
-            continue;
+            return rc;
         }
         while ((rc = next_row(r, f, &fl, &nf, &line)) > 0) {
             rc = one_conn(rp, m, f, fl, nf, line);
@@ -270,12 +271,13 @@ int rp_read_conns(struct rp *rp, const char *const *paths, size_t n, struct ah_m
 
 struct src {
     struct ah_csv_reader *r;
-    struct rp_file *f;
+    size_t file;      /* index in the stats (which may move as files are added) */
     uint64_t last_ts; /* largest send time read so far */
     bool done;
 };
 
 struct rp_merge {
+    struct rp_inputs *stats;
     struct src *src;
     size_t nsrc;
     struct rp_probe *heap;
@@ -356,6 +358,7 @@ int rp_merge_open(struct rp_merge **out, const char *const *paths, size_t n, uin
     if (!mg)
         return -ENOMEM;
     mg->window = window_ns;
+    mg->stats = stats;
     mg->src = calloc(n + 1, sizeof *mg->src);
     if (!mg->src) {
         free(mg);
@@ -368,11 +371,14 @@ int rp_merge_open(struct rp_merge **out, const char *const *paths, size_t n, uin
             return -ENOMEM;
         }
         struct src *s = &mg->src[mg->nsrc];
-        if (open_checked(&s->r, f, results_probes_header, RESULTS_PROBES_COLS) < 0) {
+        int rc = open_checked(&s->r, f, results_probes_header, RESULTS_PROBES_COLS);
+        if (rc < 0) {
+            /* A file that is not what it claims is an error, not a skip. */
             f->broken = true;
-            continue;
+            rp_merge_close(mg);
+            return rc;
         }
-        s->f = f;
+        s->file = stats->nfiles - 1;
         mg->nsrc++;
     }
     *out = mg;
@@ -433,7 +439,7 @@ int rp_merge_next(struct rp_merge *mg, struct rp_probe *p)
         }
         if (!slow)
             return 0;
-        int rc = src_read(mg, slow, slow->f);
+        int rc = src_read(mg, slow, &mg->stats->files[slow->file]);
         if (rc < 0)
             return rc;
     }

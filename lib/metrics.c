@@ -247,6 +247,7 @@ struct group {
     uint64_t last_ts;
     bool any;
     uint64_t gap_w[GAP_BUCKETS];
+    double gap_w2[GAP_BUCKETS]; /* sum of gap squared, for the mean within a bucket */
     struct conn *conns;
     size_t nconns, capconns;
 };
@@ -546,6 +547,7 @@ static void gap_add(struct group *g, uint64_t gap)
     unsigned sub = lg >= 4 ? (unsigned)((gap >> (lg - 4)) & (GAP_SUB - 1))
                            : (unsigned)((gap << (4 - lg)) & (GAP_SUB - 1));
     g->gap_w[lg * GAP_SUB + sub] += gap;
+    g->gap_w2[lg * GAP_SUB + sub] += (double)gap * (double)gap;
 }
 
 /* Time-weighted median gap in ns (0 when no gaps). */
@@ -559,10 +561,9 @@ static uint64_t gap_median(const struct group *g)
     for (size_t i = 0; i < GAP_BUCKETS; i++) {
         acc += g->gap_w[i];
         if (acc * 2 >= total) {
-            unsigned lg = (unsigned)(i / GAP_SUB), sub = (unsigned)(i % GAP_SUB);
-            long double lo = ldexpl(1.0L + sub / (long double)GAP_SUB, (int)lg);
-            long double hi = ldexpl(1.0L + (sub + 1) / (long double)GAP_SUB, (int)lg);
-            return (uint64_t)((lo + hi) / 2);
+            /* The time-weighted mean of the gaps in the median's bucket:
+             * exact when the gaps there are all equal. */
+            return (uint64_t)llround(g->gap_w2[i] / (double)g->gap_w[i]);
         }
     }
     return 0;
