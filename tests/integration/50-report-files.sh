@@ -165,6 +165,15 @@ sed '1s/rtt_us/rtt/' "$D/probes-a.csv" >"$T_TMP/badhdr/probes.csv"
 "$LAB" report "$T_TMP/badhdr" >/dev/null 2>"$T_TMP/stderr"
 t_eq "$?" 1 "a probes.csv with a wrong header: exit 1"
 t_match "$(cat "$T_TMP/stderr")" "probes.csv:1: header column 10 is \"rtt\", expected \"rtt_us\"" "the header error names file, line and column"
+# `anycast-lab check` parses the expectations: errors at FILE:LINE:COL, exit 2.
+sed -e 's/"fra udp outage_ms <= 200 at withdraw ams"/"fra udp outage_ms <== 200 at withdraw ams"/' \
+  -e 's/"iad \* never-answered-by ams"/"lhr * never-answered-by ams"/' "$D/lab.yaml" >"$D/lab-typo.yaml"
+"$LAB" check "$D/lab-typo.yaml" >/dev/null 2>"$T_TMP/stderr"
+t_eq "$?" 2 "check: a bad expectation is a lab-file error (exit 2)"
+t_match "$(cat "$T_TMP/stderr")" "lab-typo.yaml:19:24: expect: expected a comparison" "check: the bad operator at its line:col"
+t_match "$(cat "$T_TMP/stderr")" "lab-typo.yaml:20:6: expect: unknown vantage \"lhr\"" "check: the unknown vantage at its line:col"
+"$LAB" check "$D/lab.yaml" >/dev/null 2>&1
+t_eq "$?" 0 "check: the good lab passes"
 printf 'name: x\n' >"$D/badlab.yaml"
 "$LAB" report --lab "$D/badlab.yaml" "$R" >/dev/null 2>&1
 t_eq "$?" 2 "a bad --lab file: exit 2"

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# anycast-lab run ends with the report: the verdict table and report.html's
+# path on stdout; a deliberately wrong expectation makes the run exit 1 and
+# is named. Ground truth: switch_ms (from the drill event) agrees, within one
+# probe interval + 1 ms, with the delay from the kernel's route change
+# (events.csv `route` row) to the first answer by the new node, computed here
+# from the CSVs independently of the metrics code.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lab-lib.sh"
+t_need_root
+t_need awk python3
+
+L=$T_TMP/lab-expect.yaml
+sed -e '/^drill:/,$d' "$AH_ROOT/tests/labs/lab-quick.yaml" >"$L"
+cat >>"$L" <<'YAML'
+drill:
+  - {at: 2s, withdraw: ams}
+  - {at: 4s, stop: nyc}
+expect:
+  - "eu udp before withdraw ams answered-by ams"
+  - "eu udp after withdraw ams answered-by nyc"
+  - "eu tcp conns_broken >= 1 at withdraw ams"
+  - "us tcp conns_broken == 0 at withdraw ams"
+  - "us udp lost > 0 at stop nyc"
+  - "* * never-answered-by sin"
+  - "eu udp after withdraw ams answered-by sin"
+YAML
+wrong_line=$(grep -n 'answered-by sin"' "$L" | cut -d: -f1)
+
+lab_run "$L"
+t_eq "$LAB_RC" 1 "a failed expectation makes the run exit 1"
+out=$(cat "$T_TMP/run.out")
+t_match "$out" "expectations: 6 passed, 1 failed" "the verdict table counts"
+t_match "$out" "FAIL  eu udp after withdraw ams answered-by sin +nyc" "the wrong one is FAIL with the measured node"
+t_match "$out" "PASS  eu udp after withdraw ams answered-by nyc" "the right one passes"
+t_match "$out" "report: .*/report.html" "the report's path is printed"
+t_match "$(cat "$T_TMP/run.err")" "expectation failed: $L:$wrong_line: \"eu udp after withdraw ams answered-by sin\"" \
+  "stderr names the failed expectation with its line"
+for f in summary.csv summary.json report.html timeline.svg timeline.png connections.svg; do
+  t_true "results hold $f" test -s "$LAB_DIR/$f"
+done
+t_eq "$(python3 -c "import json; d=json.load(open('$LAB_DIR/summary.json')); print(d['passed'], d['expectations_failed'])")" \
+  "False 1" "summary.json carries the verdicts"
+
+# Ground truth, independently: the route change at eu's router and the first
+# probe sent after it that nyc answered.
+W=$(ev_ts withdraw ams)
+R=$(awk -F, '$2 == "route" && $4 ~ /router=eu / && $1 >= '"$W"' { print $1; exit }' "$LAB_DIR/events.csv")
+NH=$(awk -F, '$2 == "route" && $1 == '"$R"' { print $3; exit }' "$LAB_DIR/events.csv")
+t_match "$R" '^[0-9]{19}$' "a route change at eu's router after the withdraw"
+t_eq "$NH" nyc "... to nyc"
+first=$(awk -F, -v r="$R" 'NR > 1 && $2 == "eu" && $4 == "udp" && $1 >= r && $8 == "ok" && $9 == "nyc" { print $1; exit }' "$LAB_DIR/probes.csv")
+t_match "$first" '^[0-9]{19}$' "nyc answered eu's UDP after the route change"
+read -r sw res gt < <(python3 - "$LAB_DIR" <<'PY'
+import csv, json, sys
+d = sys.argv[1]
+row = [r for r in csv.DictReader(open(f"{d}/summary.csv"))
+       if r["event"] == "withdraw" and r["vantage"] == "eu" and r["transport"] == "udp"][0]
+s = json.load(open(f"{d}/summary.json"))
+res = [g["resolution_ms"] for g in s["resolution"] if g["vantage"] == "eu" and g["transport"] == "udp"][0]
+gt = [g["first_answer_ms"] for g in s["ground_truth"] if g["vantage"] == "eu" and g["transport"] == "udp"][0]
+print(row["switch_ms"], res, gt)
+PY
+)
+delay=$(awk -v a="$first" -v r="$R" 'BEGIN { printf "%.3f", (a - r) / 1e6 }')
+echo "switch_ms $sw, resolution $res ms, route change -> first nyc answer $delay ms (summary.json: $gt)"
+t_true "switch_ms agrees with the ground-truth delay within one probe interval + 1 ms" \
+  awk -v s="$sw" -v d="$delay" -v r="$res" 'BEGIN { x = s - d; if (x < 0) x = -x; exit !(x <= r + 1) }'
+t_true "summary.json's ground truth is the same delay" \
+  awk -v g="$gt" -v d="$delay" 'BEGIN { x = g - d; if (x < 0) x = -x; exit !(x < 0.001) }'
+t_true "the new node answers within one probe interval + 1 ms of the route change (design §8)" \
+  awk -v d="$delay" -v r="$res" 'BEGIN { exit !(d <= r + 1) }'
+t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the run is left"
+t_done
