@@ -10,6 +10,7 @@ PKGS=(
   libuv1-dev libldns-dev check libsubunit-dev libmnl-dev libyaml-dev
   iproute2 procps psmisc socat jq
   dnsutils knot-dnsutils dnsperf nsd knot bird2 gnuplot-nox
+  chromium-headless-shell time
 )
 
 missing=()
