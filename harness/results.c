@@ -193,7 +193,8 @@ int events_close(struct events *ev)
         return 0;
     rc = ah_csv_close(ev->w);
     ev->w = NULL;
-    qsort(ev->rows, ev->n, sizeof *ev->rows, event_cmp);
+    if (ev->n > 0)
+        qsort(ev->rows, ev->n, sizeof *ev->rows, event_cmp);
     struct ah_csv *w = NULL;
     int rc2 = ah_csv_open(&w, ev->path, events_header, 4);
     if (rc2 == 0) {

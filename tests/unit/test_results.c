@@ -121,6 +121,17 @@ START_TEST(events_written_at_once_then_sorted)
 }
 END_TEST
 
+START_TEST(events_empty)
+{
+    struct events *ev;
+    const char *p = tmp_path("empty.csv");
+    ck_assert_int_eq(events_open(&ev, p), 0);
+    ck_assert_int_eq(events_close(ev), 0);
+    ck_assert_str_eq(slurp(p), "ts_ns,event,node,detail\n");
+    ck_assert_int_eq(events_close(NULL), 0);
+}
+END_TEST
+
 static const char *const hdr3[] = {"ts_ns", "vantage", "x"};
 
 START_TEST(merge_orders_within_window)
@@ -265,6 +276,7 @@ static Suite *results_suite(void)
     tcase_add_test(tc, make_dir_avoids_collisions);
     tcase_add_test(tc, copy_file_exact);
     tcase_add_test(tc, events_written_at_once_then_sorted);
+    tcase_add_test(tc, events_empty);
     tcase_add_test(tc, merge_orders_within_window);
     tcase_add_test(tc, merge_beyond_window_keeps_rows_and_counts_them);
     tcase_add_test(tc, merge_by_other_column_and_stable);
