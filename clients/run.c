@@ -63,7 +63,10 @@ static void on_house(uv_timer_t *t)
     struct probe_ctx *ctx = t->data;
     uint64_t now = ah_clock_mono_ns();
 
-    if (!ctx->stopping && now >= ctx->end_mono)
+    /* The engines end their own schedules at the duration (a UDP schedule
+     * that runs late still sends every probe due before the end); this is
+     * only the safety net. */
+    if (!ctx->stopping && ctx->end_mono != UINT64_MAX && now >= ctx->end_mono + 1000000000ull)
         run_stop(ctx);
     if (ctx->stopping && !ctx->finishing && now >= ctx->drain_deadline)
         run_finish(ctx);
