@@ -353,30 +353,50 @@ int state_kill_netns_procs(const char *netns, void (*report)(void *arg, const ch
     return killed;
 }
 
-static bool pid_alive(pid_t pid)
+/* True when pid runs inside one of the lab's namespaces: a recorded pid is
+ * signalled only then, so a pid reused by an unrelated process is safe. */
+static bool pid_in_lab(const struct state *s, pid_t pid)
 {
-    return pid > 0 && kill(pid, 0) == 0;
+    char path[512];
+    struct stat st, ns;
+    if (pid <= 0 || kill(pid, 0) < 0)
+        return false;
+    snprintf(path, sizeof path, "/proc/%ld/ns/net", (long)pid);
+    if (stat(path, &st) < 0)
+        return false;
+    for (size_t i = 0; i < s->nns; i++) {
+        snprintf(path, sizeof path, "/run/netns/%s", s->ns[i].netns);
+        if (stat(path, &ns) == 0 && ns.st_ino == st.st_ino && ns.st_dev == st.st_dev)
+            return true;
+    }
+    return false;
 }
 
 int state_teardown(const struct state *s, void (*report)(void *arg, const char *what), void *arg)
 {
     char what[256];
+    bool *live = calloc(s->npids + 1, sizeof *live);
+    if (!live)
+        return -ENOMEM;
     /* Orderly first: responders get SIGTERM and a second to finish. */
     for (size_t i = 0; i < s->npids; i++) {
-        if (pid_alive(s->pids[i].pid))
+        live[i] = pid_in_lab(s, s->pids[i].pid);
+        if (live[i])
             kill(-s->pids[i].pid, SIGTERM);
     }
     for (int t = 0; t < 100; t++) {
         bool any = false;
         for (size_t i = 0; i < s->npids; i++)
-            any |= pid_alive(s->pids[i].pid);
+            any |= live[i] && pid_in_lab(s, s->pids[i].pid);
         if (!any)
             break;
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     for (size_t i = 0; i < s->npids; i++) {
-        if (pid_alive(s->pids[i].pid)) {
+        if (!live[i])
+            continue;
+        if (pid_in_lab(s, s->pids[i].pid)) {
             kill(-s->pids[i].pid, SIGKILL);
             kill(s->pids[i].pid, SIGKILL);
         }
@@ -386,6 +406,7 @@ int state_teardown(const struct state *s, void (*report)(void *arg, const char *
             report(arg, what);
         }
     }
+    free(live);
     for (size_t i = 0; i < s->nns; i++)
         state_kill_netns_procs(s->ns[i].netns, report, arg);
     char prefix[64];
