@@ -37,11 +37,25 @@ static void version_of(const char *prog, const char *flag, char *out, size_t len
     pclose(f);
 }
 
+/* One table line, without trailing blanks when the detail is empty. */
+static void table_line(const char *ev, const char *at, const char *node, const char *when,
+                       const char *lag, const char *detail)
+{
+    char line[512];
+    int n = snprintf(line, sizeof line, "%-10s %9s  %-10s %-26s %10s  %s", ev, at, node, when, lag,
+                     detail);
+    if (n < 0)
+        return;
+    size_t len = strlen(line);
+    while (len > 0 && line[len - 1] == ' ')
+        line[--len] = '\0';
+    puts(line);
+}
+
 void run_print_table(struct run *r)
 {
     if (r->drill.n > 0)
-        printf("%-10s %9s  %-10s %-30s %10s  %s\n", "event", "at", "node", "acknowledged (UTC)",
-               "lag", "detail");
+        table_line("event", "at", "node", "acknowledged (UTC)", "lag", "detail");
     for (size_t i = 0; i < r->drill.n; i++) {
         const struct drill_step *s = &r->drill.steps[i];
         char at[32], when[48] = "-", lag[32] = "-";
@@ -57,8 +71,8 @@ void run_print_table(struct run *r)
             double l = ((double)s->ack_ns - (double)(r->t0_real + s->at_ns)) / 1e6;
             snprintf(lag, sizeof lag, "%+.3fms", l);
         }
-        printf("%-10s %9s  %-10s %-30s %10s  %s\n", lab_verb_name(s->verb), at,
-               r->lab->nodes[s->node].name, when, lag, s->done ? s->detail : "not executed");
+        table_line(lab_verb_name(s->verb), at, r->lab->nodes[s->node].name, when, lag,
+                   s->done ? s->detail : "not executed");
     }
 }
 
