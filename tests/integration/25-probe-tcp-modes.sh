@@ -30,7 +30,7 @@ in_ns "$P" -s dns -s echo -t tcp --tcp-mode per-query -c 2 -i 100ms -d 2s "${POR
   -o "$out" "$V4" 2>"$out.err"
 t_eq "$?" 0 "per-query run exits 0"
 probes=$(count "$out/probes.csv" 1)
-t_true "about 80 probes (2 x 2 slots x 20) ($probes)" [ "$probes" -ge 70 ] && [ "$probes" -le 84 ]
+t_true "about 80 probes (2 x 2 slots x 20) ($probes)" [ "$probes" -ge 60 ] && [ "$probes" -le 84 ]
 t_eq "$(count "$out/probes.csv" '$8 != "ok" || $7 != 1')" 0 "every probe ok, seq 1 on its own connection"
 t_eq "$(count "$out/connections.csv" 1)" "$probes" "one connection per probe"
 t_eq "$(count "$out/connections.csv" '$8 != "end" || $9 != 1 || $10 != 0 || $6 != "node-a"')" 0 \
@@ -46,7 +46,7 @@ out=$T_TMP/late
 in_ns "$P" -s echo -t tcp -c 1 -i 100ms -d 2s "${PORTS[@]}" -o "$out" "$V4" 2>"$out.err"
 t_eq "$?" 0 "delayed run exits 0"
 n=$(count "$out/probes.csv" 1)
-t_true "one at a time: 5..8 probes in 2 s at 300 ms each ($n)" [ "$n" -ge 5 ] && [ "$n" -le 8 ]
+t_true "one at a time: 4..8 probes in 2 s at 300 ms each ($n)" [ "$n" -ge 4 ] && [ "$n" -le 8 ]
 t_eq "$(count "$out/probes.csv" '$8 != "ok" || $10 < 290000')" 0 "all ok, each RTT >= 300 ms"
 t_eq "$(sed 1d "$out/probes.csv" | sort -t, -k1,1n |
   awk -F, 'NR > 1 && ($1 - prev) < 290000000 {bad++} {prev = $1} END {print bad + 0}')" 0 \
