@@ -5,6 +5,10 @@
 # one-process-per-command variant), for the quickstart size (3 nodes x 2
 # vantages) and for 50 nodes x 50 vantages (151 namespaces, 2,500 router
 # routes per address family). Prints the median of BENCH_REPS runs (default 3).
+# up_ms/down_ms: wall clock of the command (process start included). After
+# down returns the kernel still frees the namespaces in the background
+# (cleanup_net); docs/topology.md says what that costs. BENCH_SETTLE seconds
+# (default 2) between runs keep that work out of the next measurement.
 # Root only; every lab it makes is removed again, also on failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now_ms() { echo $(($(date +%s%N) / 1000)); } # microseconds, despite the name below
+now_us() { echo $(($(date +%s%N) / 1000)); }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) / 1000 }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 settle() { sleep "${BENCH_SETTLE:-2}"; } # the kernel frees namespaces asynchronously
@@ -36,13 +40,13 @@ measure() {
   local kind=$1 n=$2 v=$3 run t0 t1 t2
   run=b$RANDOM$$
   RUNS+=("$run")
-  t0=$(now_ms)
+  t0=$(now_us)
   case $kind in
     netlink) "$TOOL" up "$run" "$n" "$v" static >/dev/null || return 1 ;;
     ip-batch) bench/lab_ip.sh up "$run" "$n" "$v" batch || return 1 ;;
     ip-naive) bench/lab_ip.sh up "$run" "$n" "$v" naive || return 1 ;;
   esac
-  t1=$(now_ms)
+  t1=$(now_us)
   local routes
   routes=$(ip -n "ah-lab-$run-r-v1" route show 198.51.100.53 | wc -l)
   [ "$routes" -eq "$n" ] || { echo "$kind: router v1 has $routes routes, want $n" >&2; return 1; }
@@ -50,7 +54,7 @@ measure() {
     netlink) "$TOOL" down "$run" >/dev/null || return 1 ;;
     *) bench/lab_ip.sh down "$run" || return 1 ;;
   esac
-  t2=$(now_ms)
+  t2=$(now_us)
   [ "$(ip netns list | grep -c "^ah-lab-$run-")" -eq 0 ] || { echo "$kind: leftovers" >&2; return 1; }
   echo "$(elapsed "$t0" "$t1") $(elapsed "$t1" "$t2")"
 }

@@ -66,10 +66,12 @@ int topo_announce(struct topo *t, size_t node, uint64_t *ack_ns);
 int topo_link_set(struct topo *t, size_t node, bool up, uint64_t *ack_ns);
 
 /* Route monitor: one netlink socket per router subscribed to route and
- * nexthop changes. topo_monitor_fds() gives the fds to poll; when one is
- * readable, topo_monitor_read() decodes the messages and calls cb once per
- * change to the anycast routes with the router's vantage index and a short
- * text naming the new nexthop(s) ("ams", "ams+nyc", "none"). */
+ * nexthop changes. topo_monitor_fds() stores up to cap fds to poll and
+ * returns how many it stored (with fds NULL: how many there are, one per
+ * vantage). When one is readable, topo_monitor_read() decodes the messages
+ * and calls cb once per change to the anycast routes with the router's
+ * vantage index and a short text naming the new nexthop(s) ("ams",
+ * "ams+nyc", "none"). ts_ns is when the first notification was read. */
 typedef void (*topo_route_cb)(void *arg, uint64_t ts_ns, size_t vantage, const char *nexthops);
 int topo_monitor_fds(const struct topo *t, int *fds, size_t cap);
 int topo_monitor_read(struct topo *t, int fd, topo_route_cb cb, void *arg);

@@ -377,11 +377,11 @@ int topo_monitor_fds(const struct topo *t, int *fds, size_t cap)
     for (size_t v = 0; v < t->lab->nvantages; v++) {
         if (nl_fd(&t->mon[v].nl) < 0)
             continue;
-        if (n < cap)
+        if (fds && n < cap)
             fds[n] = nl_fd(&t->mon[v].nl);
         n++;
     }
-    return (int)n;
+    return (int)(fds && n > cap ? cap : n);
 }
 
 const char *topo_monitor_state(const struct topo *t, size_t vantage)
