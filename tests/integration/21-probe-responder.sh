@@ -112,4 +112,10 @@ t_match "$(cat "$out.err")" "udp dns : 150 probes, [0-9]+ ok, [0-9]+ lost \([^)]
 got=$(in_ns "$P" --once "${PORTS[@]}" "$V4")
 t_eq "$?" 1 "--once with nothing listening exits 1"
 t_match "$got" "udp dns - refused" "--once names the failure"
+got=$(in_ns "$P" --once "${PORTS[@]}" "$V6")
+t_eq "$?" 1 "--once over IPv6 with nothing listening exits 1"
+t_eq "$got" "udp dns - refused
+udp echo - refused
+tcp dns - refused
+tcp echo - refused" "IPv6: ICMPv6 port unreachable (IPV6_RECVERR) and TCP RST read as refused"
 t_done
