@@ -40,5 +40,9 @@ awk -F, 'NR == 1 { next }
       printf "\n"
     } }' "$dir/probes.csv"
 echo
+echo "== TCP connections per vantage and node, by how they ended"
+awk -F, 'NR > 1 { c[$2 " " ($6 == "" ? "-" : $6) " " $8]++ } END { for (k in c) print k, c[k] }' \
+  "$dir/connections.csv" | sort | awk '{ printf "%-6s %-6s %-10s %6d\n", $1, $2, $3, $4 }'
+echo
 echo "== results in $dir:"
 ls "$dir"
