@@ -80,3 +80,25 @@ for size in $SIZES; do
       "$(awk -v a="$up" -v b="$base_up" 'BEGIN { print a / b }')"
   done
 done
+
+# Drill actions on the 50x50 lab (or the last size): microseconds from the
+# call to the last kernel ACK, at every router that prefers the node (all of
+# them here), median of BENCH_DRILLS withdraw/announce pairs.
+DRILLS=${BENCH_DRILLS:-10}
+size=${SIZES##* }
+n=${size%x*} v=${size#*x}
+echo
+printf '%-8s %-15s %12s %12s %12s\n' size routing withdraw_us announce_us link_down_us
+for mode in static ecmp ecmp-resilient; do
+  settle
+  run=d$RANDOM$$
+  RUNS+=("$run")
+  out=$( {
+    for ((k = 0; k < DRILLS; k++)); do
+      echo "withdraw n1"; echo "announce n1"; echo "link-down n2"; echo "link-up n2"
+    done
+    echo quit
+  } | "$TOOL" run "$run" "$n" "$v" "$mode") || { echo "bench/lab.sh: drill $mode failed" >&2; exit 1; }
+  med() { echo "$out" | awk -v w="$1" '$1 == "ok" && $2 == w { print $5 }' | median; }
+  printf '%-8s %-15s %12s %12s %12s\n' "$size" "$mode" "$(med withdraw)" "$(med announce)" "$(med link-down)"
+done

@@ -22,7 +22,7 @@ t_match "$(ip -n "$(tt_ns r eu)" route show 198.51.100.53 | tr '\n' ' ')" \
   "eu router: floating statics in prefer order"
 
 t_true "withdraw ams acknowledged" tt withdraw ams
-t_match "$(grep '^ok withdraw ams' "$T_TMP/tt.out")" '^ok withdraw ams [0-9]{19}$' "withdraw returns the ACK time"
+t_match "$(grep '^ok withdraw ams' "$T_TMP/tt.out")" '^ok withdraw ams [0-9]{19} [0-9.]+$' "withdraw returns the ACK time"
 t_eq "$(who eu 4)" nyc "after withdraw ams: eu (IPv4) answered by nyc"
 t_eq "$(who eu 6)" nyc "after withdraw ams: eu (IPv6) answered by nyc"
 t_eq "$(who us 4)" nyc "after withdraw ams: us unchanged"

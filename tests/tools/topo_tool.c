@@ -19,20 +19,20 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: topo_tool [options] up RUNID NODES VANTAGES ROUTING\n"
-            "       topo_tool [options] run RUNID NODES VANTAGES ROUTING\n"
-            "       topo_tool [options] down RUNID\n"
-            "NODES: a count (nodes n1..nN) or names \"ams,nyc,sin\".\n"
-            "VANTAGES: a count (v1..vM) or \"eu=ams/nyc/sin,us=nyc/ams/sin\"; a vantage\n"
-            "  without a list prefers every node, starting at the one after the last's first.\n"
-            "ROUTING: static | ecmp | ecmp-resilient.\n"
-            "run reads commands from stdin: withdraw NODE, announce NODE, link-down NODE,\n"
-            "  link-up NODE, state, quit; prints \"ok VERB NODE ACK_NS\", \"route VANTAGE TEXT\",\n"
-            "  \"state VANTAGE TEXT\" lines. up/down print \"up MS\" / \"down MS\".\n"
-            "options: -a, --anycast ADDR (repeatable; default 198.51.100.53 and\n"
-            "  2001:db8:53::53), -k, --keep (run: leave the lab up), -v, --verbose,\n"
-            "  -h, --help, -V, --version\n");
+    fprintf(f, "usage: topo_tool [options] up RUNID NODES VANTAGES ROUTING\n"
+               "       topo_tool [options] run RUNID NODES VANTAGES ROUTING\n"
+               "       topo_tool [options] down RUNID\n"
+               "NODES: a count (nodes n1..nN) or names \"ams,nyc,sin\".\n"
+               "VANTAGES: a count (v1..vM) or \"eu=ams/nyc/sin,us=nyc/ams/sin\"; the k-th\n"
+               "  vantage (from 0) without a list prefers every node, node k first, in turn.\n"
+               "ROUTING: static | ecmp | ecmp-resilient.\n"
+               "run reads commands from stdin: withdraw NODE, announce NODE, link-down NODE,\n"
+               "  link-up NODE, state, quit; prints \"ok VERB NODE ACK_NS US\" (US: microseconds\n"
+               "  from the call to the last ACK), \"route VANTAGE TEXT TS_NS\",\n"
+               "  \"state VANTAGE TEXT\" lines. up/down print \"up MS\" / \"down MS\".\n"
+               "options: -a, --anycast ADDR (repeatable; default 198.51.100.53 and\n"
+               "  2001:db8:53::53), -k, --keep (run: leave the lab up), -v, --verbose,\n"
+               "  -h, --help, -V, --version\n");
 }
 
 static char *xstrdup(const char *s)
@@ -173,6 +173,7 @@ static int command(struct topo *t, const struct lab *lab, char *line)
         printf("error %s: unknown node \"%s\"\n", verb, arg);
         return 0;
     }
+    uint64_t t0 = ah_clock_realtime_ns();
     if (!strcmp(verb, "withdraw"))
         err = topo_withdraw(t, (size_t)node, &ack);
     else if (!strcmp(verb, "announce"))
@@ -188,7 +189,8 @@ static int command(struct topo *t, const struct lab *lab, char *line)
     if (err)
         printf("error %s %s: %s\n", verb, arg, strerror(-err));
     else
-        printf("ok %s %s %llu\n", verb, arg, (unsigned long long)ack);
+        printf("ok %s %s %llu %.1f\n", verb, arg, (unsigned long long)ack,
+               ack > t0 ? (double)(ack - t0) / 1e3 : 0.0);
     return 0;
 }
 
