@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -30,7 +31,7 @@ struct flow {
 struct opts {
     const char *server;
     unsigned port;
-    long seconds, sockets, window, batch, rate, timeout_ms;
+    long seconds, sockets, window, batch, rate, timeout_ms, threads;
     const char *qname, *write_query;
     uint16_t qclass, qtype;
 };
@@ -61,6 +62,8 @@ static void usage(FILE *f)
             "  -b, --batch B          messages per sendmmsg/recvmmsg, 1..%d (32)\n"
             "  -r, --rate QPS         open-loop target rate in total (0 = as fast as answered)\n"
             "  -t, --timeout MS       a query unanswered for this long is lost (200)\n"
+            "  -T, --threads N        threads sharing the sockets, 1..64 (1); they run on the\n"
+            "                         CPUs the process is allowed (taskset)\n"
             "  -n, --qname NAME       query name (hostname.bind)\n"
             "      --qclass CLASS     CH, IN or a number (CH)\n"
             "      --qtype TYPE       TXT, A, AAAA, ... or a number (TXT)\n"
@@ -72,21 +75,14 @@ static void usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
-        {"server", required_argument, NULL, 's'},
-        {"port", required_argument, NULL, 'p'},
-        {"seconds", required_argument, NULL, 'l'},
-        {"sockets", required_argument, NULL, 'c'},
-        {"window", required_argument, NULL, 'w'},
-        {"batch", required_argument, NULL, 'b'},
-        {"rate", required_argument, NULL, 'r'},
-        {"timeout", required_argument, NULL, 't'},
-        {"qname", required_argument, NULL, 'n'},
-        {"qclass", required_argument, NULL, 1},
-        {"qtype", required_argument, NULL, 2},
-        {"write-query", required_argument, NULL, 3},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"server", required_argument, NULL, 's'},  {"port", required_argument, NULL, 'p'},
+        {"seconds", required_argument, NULL, 'l'}, {"sockets", required_argument, NULL, 'c'},
+        {"window", required_argument, NULL, 'w'},  {"batch", required_argument, NULL, 'b'},
+        {"rate", required_argument, NULL, 'r'},    {"timeout", required_argument, NULL, 't'},
+        {"qname", required_argument, NULL, 'n'},   {"qclass", required_argument, NULL, 1},
+        {"qtype", required_argument, NULL, 2},     {"write-query", required_argument, NULL, 3},
+        {"threads", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
     };
     *o = (struct opts){.port = 53,
                        .seconds = 5,
@@ -94,12 +90,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                        .window = 64,
                        .batch = 32,
                        .timeout_ms = 200,
+                       .threads = 1,
                        .qname = "hostname.bind",
                        .qclass = 3,
                        .qtype = 16};
     long v;
     int c;
-    while ((c = getopt_long(argc, argv, "s:p:l:c:w:b:r:t:n:hV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:p:l:c:w:b:r:t:n:T:hV", longopts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 's':
@@ -129,6 +126,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             break;
         case 'n':
             o->qname = optarg;
+            break;
+        case 'T':
+            bad = bench_parse_long(optarg, 1, 64, &o->threads);
             break;
         case 1:
             bad = bench_parse_rrclass(optarg, &o->qclass);
@@ -294,6 +294,66 @@ static int send_some(struct flow *f, struct mmsghdr *msgs, struct iovec *iov,
     return sent;
 }
 
+/* One sending/receiving thread and its share of the sockets. */
+struct gen {
+    pthread_t tid;
+    const struct opts *o;
+    struct flow *flows;
+    struct pollfd *pfd;
+    int nflows;
+    uint64_t start, end;
+    int qlen;
+    struct mmsghdr msgs[MAX_BATCH];
+    struct iovec iov[MAX_BATCH];
+    uint8_t qbuf[MAX_BATCH][MAX_QLEN];
+    uint8_t rbuf[MAX_BATCH][RBUF_LEN];
+    struct stats st;
+    uint64_t inflight_end;
+};
+
+static void *gen_main(void *arg)
+{
+    struct gen *g = arg;
+    const struct opts *o = g->o;
+    const uint32_t timeout_us = (uint32_t)o->timeout_ms * 1000u;
+    /* Open-loop pacing: a token bucket refilled at this thread's share of --rate, holding
+     * at most 10 ms of it. */
+    double rate = (double)o->rate * g->nflows / (double)o->sockets;
+    double tokens = 0, max_tokens = rate > 0 ? rate / 100.0 + (double)o->batch : 0;
+    uint64_t last = g->start, now;
+    while (!stop_flag && (now = bench_now_ns()) < g->end) {
+        uint32_t now_us = (uint32_t)((now - g->start) / 1000);
+        if (rate > 0) {
+            tokens += (double)(now - last) * rate / 1e9;
+            if (tokens > max_tokens)
+                tokens = max_tokens;
+        }
+        last = now;
+        int progress = 0;
+        for (int i = 0; i < g->nflows; i++) {
+            struct flow *f = &g->flows[i];
+            progress += drain(f, g->msgs, g->iov, g->rbuf, (int)o->batch, now_us, &g->st);
+            expire(f, now_us, timeout_us, &g->st);
+            long room = o->window - (long)f->inflight;
+            if (room > o->batch)
+                room = o->batch;
+            if (rate > 0 && room > (long)tokens)
+                room = (long)tokens;
+            if (room > 0) {
+                int s = send_some(f, g->msgs, g->iov, g->qbuf, g->qlen, (int)room, now_us, &g->st);
+                tokens -= s;
+                progress += s;
+            }
+        }
+        /* Nothing to do: sleep until an answer comes (or 1 ms, for timeouts and pacing). */
+        if (progress == 0)
+            (void)poll(g->pfd, (nfds_t)g->nflows, 1);
+    }
+    for (int i = 0; i < g->nflows; i++)
+        g->inflight_end += g->flows[i].inflight;
+    return NULL;
+}
+
 static int run(const struct opts *o, const uint8_t *query, int qlen)
 {
     struct sockaddr_storage ss;
@@ -302,17 +362,17 @@ static int run(const struct opts *o, const uint8_t *query, int qlen)
         fprintf(stderr, "flood: bad server address \"%s\"\n", o->server);
         return 2;
     }
-    int rc = 1, nflows = (int)o->sockets;
+    int rc = 1, nflows = (int)o->sockets, ngens = (int)o->threads, started = 0, opened = 0;
     struct flow *flows = calloc((size_t)nflows, sizeof(*flows));
     struct pollfd *pfd = calloc((size_t)nflows, sizeof(*pfd));
-    static struct mmsghdr msgs[MAX_BATCH];
-    static struct iovec iov[MAX_BATCH];
-    static uint8_t qbuf[MAX_BATCH][MAX_QLEN];
-    static uint8_t rbuf[MAX_BATCH][RBUF_LEN];
-    struct stats st = {0};
-    int opened = 0;
-    if (flows == NULL || pfd == NULL) {
+    struct gen *gens = calloc((size_t)ngens, sizeof(*gens));
+    if (flows == NULL || pfd == NULL || gens == NULL) {
         fprintf(stderr, "flood: out of memory\n");
+        goto out;
+    }
+    if (ngens > nflows) {
+        fprintf(stderr, "flood: --threads %d needs at least as many --sockets\n", ngens);
+        rc = 2;
         goto out;
     }
     for (; opened < nflows; opened++) {
@@ -321,47 +381,47 @@ static int run(const struct opts *o, const uint8_t *query, int qlen)
         pfd[opened].fd = flows[opened].fd;
         pfd[opened].events = POLLIN;
     }
-    for (int i = 0; i < MAX_BATCH; i++)
-        memcpy(qbuf[i], query, (size_t)qlen);
-
-    const uint64_t start = bench_now_ns();
-    const uint64_t end = start + (uint64_t)o->seconds * 1000000000ull;
-    const uint32_t timeout_us = (uint32_t)o->timeout_ms * 1000u;
-    /* Open-loop pacing: a token bucket refilled at --rate, holding at most 10 ms of it. */
-    double tokens = 0, max_tokens = o->rate > 0 ? (double)o->rate / 100.0 + o->batch : 0;
-    uint64_t last = start, now = start;
-    while (!stop_flag && (now = bench_now_ns()) < end) {
-        uint32_t now_us = (uint32_t)((now - start) / 1000);
-        if (o->rate > 0) {
-            tokens += (double)(now - last) * (double)o->rate / 1e9;
-            if (tokens > max_tokens)
-                tokens = max_tokens;
-        }
-        last = now;
-        int progress = 0;
-        for (int i = 0; i < nflows; i++) {
-            struct flow *f = &flows[i];
-            progress += drain(f, msgs, iov, rbuf, (int)o->batch, now_us, &st);
-            expire(f, now_us, timeout_us, &st);
-            long room = o->window - (long)f->inflight;
-            if (room > o->batch)
-                room = o->batch;
-            if (o->rate > 0 && room > (long)tokens)
-                room = (long)tokens;
-            if (room > 0) {
-                int s = send_some(f, msgs, iov, qbuf, qlen, (int)room, now_us, &st);
-                tokens -= s;
-                progress += s;
-            }
-        }
-        /* Nothing to do: sleep until an answer comes (or 1 ms, for timeouts and pacing). */
-        if (progress == 0)
-            (void)poll(pfd, (nfds_t)nflows, 1);
+    /* The threads share the sockets out evenly and run on the CPUs the process may use
+     * (taskset). */
+    uint64_t start = bench_now_ns();
+    for (int k = 0, first = 0; k < ngens; k++) {
+        struct gen *g = &gens[k];
+        g->o = o;
+        g->nflows = nflows / ngens + (k < nflows % ngens);
+        g->flows = flows + first;
+        g->pfd = pfd + first;
+        first += g->nflows;
+        g->start = start;
+        g->end = start + (uint64_t)o->seconds * 1000000000ull;
+        g->qlen = qlen;
+        for (int i = 0; i < MAX_BATCH; i++)
+            memcpy(g->qbuf[i], query, (size_t)qlen);
     }
-    double secs = (double)(now - start) / 1e9;
+    for (; started < ngens; started++) {
+        if (pthread_create(&gens[started].tid, NULL, gen_main, &gens[started]) != 0) {
+            fprintf(stderr, "flood: pthread_create failed\n");
+            stop_flag = 1;
+            break;
+        }
+    }
+    struct stats st = {0};
     uint64_t inflight = 0;
-    for (int i = 0; i < nflows; i++)
-        inflight += flows[i].inflight;
+    for (int k = 0; k < started; k++) {
+        pthread_join(gens[k].tid, NULL);
+        const struct stats *s = &gens[k].st;
+        st.sent += s->sent;
+        st.answered += s->answered;
+        st.empty += s->empty;
+        st.lost += s->lost;
+        st.late += s->late;
+        st.errors += s->errors;
+        st.refused += s->refused;
+        st.rtt_sum_us += s->rtt_sum_us;
+        inflight += gens[k].inflight_end;
+    }
+    if (started < ngens)
+        goto out;
+    double secs = (double)(bench_now_ns() - start) / 1e9;
     printf("sent %llu answered %llu qps_answered %.0f empty %llu lost %llu late %llu errors %llu "
            "refused %llu inflight_end %llu rtt_avg_us %.1f seconds %.3f\n",
            (unsigned long long)st.sent, (unsigned long long)st.answered,
@@ -378,6 +438,7 @@ out:
         close(flows[i].fd);
     free(flows);
     free(pfd);
+    free(gens);
     return rc;
 }
 

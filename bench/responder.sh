@@ -457,7 +457,7 @@ if [ ${#UDP_ROWS[@]} -gt 0 ]; then
   done
   echo
   printf '   %-40s %10s %5s %10s | %10s   %s\n' "ratio" "flood" "" "qps/cpu-s" "dnsperf" \
-    "target: verdict on flood qps"
+    "target: flood, qps/cpu-s"
   for r in "${RESP1[@]}"; do
     for ref in nsd echo1; do
       target=1.2
@@ -465,8 +465,9 @@ if [ ${#UDP_ROWS[@]} -gt 0 ]; then
       rf=$(ratio "$(result "$r" flood)" "$(result $ref flood)")
       re=$(ratio "$(result "$r" flood.eff)" "$(result $ref flood.eff)")
       rd=$(ratio "$(result "$r" dnsperf)" "$(result $ref dnsperf)")
-      printf '   %-40s %10s %5s %10s | %10s   >=%s: %s\n' "$(label "$r" | sed 's/anycast-//') / ${ref/echo1/ceiling}" \
-        "$rf" "" "$re" "$rd" "$target" "$(verdict "$rf" $target)"
+      printf '   %-40s %10s %5s %10s | %10s   >=%s: %s, %s\n' \
+        "$(label "$r" | sed 's/anycast-//') / ${ref/echo1/ceiling}" \
+        "$rf" "" "$re" "$rd" "$target" "$(verdict "$rf" $target)" "$(verdict "$re" $target)"
     done
   done
   if [[ " ${UDP_ROWS[*]} " == *" resp2 "* ]]; then
@@ -489,7 +490,8 @@ if [ ${#TCP_ROWS[@]} -gt 0 ]; then
   for ref in knot nsd; do
     rt=$(ratio "$([ -n "$TCP_RESP" ] && result "$TCP_RESP" tcp)" "$(result $ref tcp)")
     re=$(ratio "$([ -n "$TCP_RESP" ] && result "$TCP_RESP" tcp.eff)" "$(result $ref tcp.eff)")
-    printf '   %-40s %10s %5s %10s   >=1.0: %s\n' "responder / $ref" "$rt" "" "$re" "$(verdict "$rt" 1.0)"
+    printf '   %-40s %10s %5s %10s   >=1.0: %s, %s\n' "responder / $ref" "$rt" "" "$re" \
+      "$(verdict "$rt" 1.0)" "$(verdict "$re" 1.0)"
   done
 fi
 if [[ $ONLY == *,hold,* ]]; then
