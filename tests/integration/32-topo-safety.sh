@@ -61,6 +61,11 @@ run=u$$
 TT_RUN=$run
 t_match "$("$TT_TOOL" up "$run" 3 2 ecmp)" "^up [0-9.]+ ms \\(8 namespaces\\)" "up builds and exits"
 t_eq "$(lab_ns "$run")" 8 "the lab stays up after topo_tool exits"
+"$TT_TOOL" up "$run" 3 2 ecmp >"$T_TMP/up2.out" 2>"$T_TMP/up2.err"
+t_eq "$?" 1 "a second lab with the same run id fails"
+t_match "$(cat "$T_TMP/up2.err")" "netns ah-lab-$run-f: create .*File exists" "and names the namespace that exists"
+t_eq "$(lab_ns "$run")" 8 "the failed build removed nothing of the first lab"
+t_eq "$(ip -n "ah-lab-$run-r-v1" route show 198.51.100.53 | grep -c 'nexthop via')" 3 "the first lab still routes"
 t_match "$("$TT_TOOL" down "$run")" "\\(8 namespaces\\)" "down removes it"
 t_eq "$(lab_ns "$run")" 0 "nothing left"
 host_state >"$T_TMP/host.after2"

@@ -357,11 +357,18 @@ int main(int argc, char **argv)
         return 2;
     }
     struct topo *t = NULL;
-    save_state(argv[1]);
+    /* Another lab's state under this run id is not ours to replace. */
+    struct state old;
+    bool had_state = state_load(argv[1], &old) == 0;
+    if (had_state)
+        state_free(&old);
+    else
+        save_state(argv[1]);
     uint64_t t0 = ah_clock_mono_ns();
     int err = topo_build(&lab, argv[1], &t);
     if (err < 0) {
-        state_remove(argv[1]);
+        if (!had_state)
+            state_remove(argv[1]);
         fprintf(stderr, "topo_tool: up %s: %s\n", argv[1], strerror(-err));
         goto out;
     }
