@@ -412,7 +412,10 @@ int state_teardown(const struct state *s, void (*report)(void *arg, const char *
     char prefix[64];
     snprintf(prefix, sizeof prefix, "%s%s-", TOPO_NETNS_PREFIX, s->runid);
     int rc = topo_clean(prefix, report, arg);
-    state_remove(s->runid);
+    if (state_remove(s->runid) == 0 && report) {
+        snprintf(what, sizeof what, "state %s/%s", state_base(), s->runid);
+        report(arg, what);
+    }
     return rc < 0 ? rc : 0;
 }
 
