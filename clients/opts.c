@@ -129,7 +129,9 @@ static void usage(FILE *f)
     fprintf(f, "\nTARGET is an IPv4 or IPv6 address. Durations: 250ms, 2s, 1.5m.\n"
                "Files: DIR/probes.csv (ts_ns,vantage,target,transport,service,conn,seq,\n"
                "result,node,rtt_us,detail) and DIR/connections.csv; conn is the UDP source\n"
-               "port or the TCP connection id, seq counts from 1 within it.\n"
+               "port or the TCP connection id, seq counts from 1 within it. A row is\n"
+               "written when its result is known (a timeout up to --timeout after its\n"
+               "neighbours): sort by ts_ns for send order.\n"
                "Exit status: 0 ok (also after SIGINT/SIGTERM), 1 runtime failure or\n"
                "--once without an answer, 2 bad usage.\n");
 }
@@ -387,6 +389,14 @@ int opts_parse(int argc, char **argv, struct probe_opts *o)
                      o->target_text);
         fprintf(stderr, "Try 'anycast-probe --help'.\n");
         return -EINVAL;
+    }
+    if (o->once) {
+        /* One probe per service and transport, sent at once. */
+        o->rate_milli = 1000ull * SCHED_RATE_SCALE;
+        o->flows = 1;
+        o->connections = 1;
+        o->duration_ns = 0;
+        o->count = 0;
     }
     if (!svc_given) {
         o->service[PS_DNS] = true;
