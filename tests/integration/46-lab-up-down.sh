@@ -8,7 +8,10 @@ source "$(dirname "$0")/lab-lib.sh"
 t_need_root
 t_need dig
 
-QUICK=$AH_ROOT/tests/labs/lab-quick.yaml
+# A lab name of its own: other runs of the quickstart may be up meanwhile.
+NAME=updown-$$
+QUICK=$T_TMP/$NAME.yaml
+sed "s/^name: quick\$/name: $NAME/" "$AH_ROOT/tests/labs/lab-quick.yaml" >"$QUICK"
 out=$("$LAB" up "$QUICK" 2>&1); rc=$?
 echo "$out"
 t_eq "$rc" 0 "up exits 0"
@@ -21,34 +24,34 @@ t_eq "$(echo $pids | wc -w)" 3 "state records the three responders"
 
 list=$("$LAB" list)
 echo "$list"
-t_true "list shows the lab as up" grep -Eq "^$id +quick +up +up " <<<"$list"
+t_true "list shows the lab as up" grep -Eq "^$id +$NAME +up +up " <<<"$list"
 
-ans=$("$LAB" exec quick eu -- dig +short +tries=1 +time=2 CH TXT hostname.bind @198.51.100.53)
+ans=$("$LAB" exec "$NAME" eu -- dig +short +tries=1 +time=2 CH TXT hostname.bind @198.51.100.53)
 t_eq "$ans" '"ams"' "exec in vantage eu: ams answers"
 ans=$("$LAB" exec "$id" us -- dig +short +tries=1 +time=2 CH TXT hostname.bind @2001:db8:53::53)
 t_eq "$ans" '"nyc"' "exec by run id in vantage us over IPv6: nyc answers"
-ans=$("$LAB" exec quick sin -- ip -o addr show dev lo)
+ans=$("$LAB" exec "$NAME" sin -- ip -o addr show dev lo)
 t_match "$ans" '198\.51\.100\.53/32' "exec in node sin: the anycast address is on lo"
-ans=$("$LAB" exec quick router:eu -- ip route show 198.51.100.53)
+ans=$("$LAB" exec "$NAME" router:eu -- ip route show 198.51.100.53)
 t_match "$ans" 'metric' "exec in router eu: the floating static routes"
-ans=$(echo 'echo shell-in-$(stat -L -c %i /proc/self/ns/net)' | SHELL=/bin/sh "$LAB" exec quick eu)
+ans=$(echo 'echo shell-in-$(stat -L -c %i /proc/self/ns/net)' | SHELL=/bin/sh "$LAB" exec "$NAME" eu)
 t_eq "$ans" "shell-in-$(stat -L -c %i "/run/netns/ah-lab-$id-c-eu")" \
   "exec without a command runs a shell in the namespace"
-"$LAB" exec quick nowhere -- true 2>/dev/null; t_eq "$?" 2 "exec into an unknown node exits 2"
+"$LAB" exec "$NAME" nowhere -- true 2>/dev/null; t_eq "$?" 2 "exec into an unknown node exits 2"
 "$LAB" exec nolab eu -- true 2>/dev/null; t_eq "$?" 1 "exec into an unknown lab exits 1"
 
 out=$("$LAB" clean "$id" 2>&1)
 t_match "$out" "nothing to clean" "clean leaves a lab that is up alone"
 t_true "still up after clean" test -e "/run/netns/ah-lab-$id-n-ams"
 
-out=$("$LAB" down quick 2>&1); rc=$?
+out=$("$LAB" down "$NAME" 2>&1); rc=$?
 echo "$out"
 t_eq "$rc" 0 "down exits 0"
 t_match "$out" "removed namespace ah-lab-$id-f" "down says what it removed"
 t_eq "$(lab_leftovers "$id")" "" "nothing of the lab remains after down"
 n=0; for p in $pids; do [ -d "/proc/$p" ] && [ "$(awk '{ print $3 }' /proc/$p/stat)" != Z ] && n=$((n + 1)); done
 t_eq "$n" 0 "no responder of the lab remains"
-"$LAB" down quick 2>/dev/null; t_eq "$?" 1 "down of a lab that is not up exits 1"
+"$LAB" down "$NAME" 2>/dev/null; t_eq "$?" 1 "down of a lab that is not up exits 1"
 
 # run --keep-up: measured, then left up.
 lab_run "$QUICK" --keep-up

@@ -36,7 +36,7 @@ t_match "$(grep '"status"' "$LAB_DIR/run.json")" 'failed: bad: responder exited'
 t_eq "$(awk -F, '$2 == "exit" && $3 == "bad"' "$LAB_DIR/events.csv" | wc -l)" 1 "its death is an exit event"
 t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the failed run remains"
 
-mklab silent 'exec sleep 30'
+mklab silent "exec sleep 29.$$"
 start=$SECONDS
 lab_run "$T_TMP/silent.yaml" --ready-timeout 1500ms
 t_eq "$LAB_RC" 1 "a responder that never answers: run exits 1"
@@ -44,7 +44,7 @@ t_true "bounded by --ready-timeout" test $((SECONDS - start)) -lt 8
 t_true "the error names node, service, address and timeout" \
   grep -q 'bad: no dns answer on 198.51.100.53 within 1500 ms' "$T_TMP/run.err"
 t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the timed-out run remains"
-t_eq "$(pgrep -f '^sleep 30$' -P 1 | wc -l)" 0 "the silent responder was killed"
+t_eq "$(pgrep -f "^sleep 29\\.$$\$" | wc -l)" 0 "the silent responder was killed"
 
 # SIGTERM is an orderly stop like SIGINT.
 "$LAB" run "$AH_ROOT/tests/labs/lab-long.yaml" --results "$T_TMP/results" >"$T_TMP/term.out" 2>&1 &
