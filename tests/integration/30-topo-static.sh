@@ -13,6 +13,13 @@ tt_start "$run" ams,nyc,sin "eu=ams/nyc/sin,us=nyc/ams/sin" static
 tt_responders ams nyc sin
 
 t_eq "$(grep -c . <(ip netns list | grep "^ah-lab-$run-"))" 8 "8 namespaces (fabric, 3 nodes, 2 routers, 2 clients)"
+rp=$(for ns in $(ip netns list | awk '{print $1}' | grep "^ah-lab-$run-"); do
+  ip netns exec "$ns" sh -c 'grep -H . /proc/sys/net/ipv4/conf/*/rp_filter'; done)
+t_eq "$(echo "$rp" | wc -l)" 39 "rp_filter of all/default/every interface in the 8 namespaces"
+t_eq "$(echo "$rp" | grep -vc ':0$')" 0 "every rp_filter is 0"
+t_eq "$(ip netns exec "$(tt_ns r eu)" cat /proc/sys/net/ipv6/conf/all/forwarding)" 1 "router forwards IPv6"
+t_eq "$(ip netns exec "$(tt_ns n ams)" cat /proc/sys/net/ipv4/ip_forward)" 0 "a node does not forward"
+t_match "$(ip -n "$(tt_ns n ams)" addr show dev lo)" "inet6 2001:db8:53::53/128 scope global nodad" "anycast IPv6 on lo, nodad"
 t_eq "$(who eu 4)" ams "eu (IPv4) answered by its first preference"
 t_eq "$(who eu 6)" ams "eu (IPv6) answered by its first preference"
 t_eq "$(who us 4)" nyc "us (IPv4) answered by its first preference"
