@@ -35,8 +35,11 @@ t_true "probes started (state lists them)" t_wait_for 10 probes_up "$id"
 pids=$(state_pids "$id")
 rb=$(awk '$1 == "pid" && $2 == "responder" && $3 == "b" { print $4 }' "/run/anycast-lab/$id/state")
 t_match "$rb" '^[0-9]+$' "state names responder b's pid"
+pv=$(awk '$1 == "pid" && $2 == "probe" { print $4; exit }' "/run/anycast-lab/$id/state")
+t_match "$pv" '^[0-9]+$' "state names a probe's pid"
 sleep 1
 kill -KILL "$rb"
+kill -KILL "$pv"
 sleep 1
 kill -INT "$pid"
 for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -54,6 +57,9 @@ t_eq "$(awk -F, '$2 == "exit" && $3 == "b"' "$dir/events.csv" | wc -l)" 1 \
   "the killed responder is an exit event"
 t_match "$(awk -F, '$2 == "exit" && $3 == "b" { print $4 }' "$dir/events.csv")" "pid $rb signal 9" \
   "exit event names pid and signal"
+t_match "$(awk -F, '$2 == "exit" && $3 == "v" { print $4 }' "$dir/events.csv")" "^probe pid $pv signal 9$" \
+  "a probe killed behind the lab's back is an exit event of its vantage"
+t_true "and the run says so" grep -q "probe v .*(pid $pv) ended early: signal 9" "$T_TMP/int.err"
 t_eq "$(lab_leftovers "$id")" "" "nothing of the interrupted run remains"
 t_eq "$(alive $pids)" 0 "no process of the interrupted run remains"
 
