@@ -13,7 +13,9 @@
 
 #include "ah/dur.h"
 #include "ah/log.h"
+#include "expect.h"
 #include "lab.h"
+#include "report.h"
 #include "run.h"
 #include "state.h"
 #include "topo.h"
@@ -38,6 +40,8 @@ static void usage(FILE *f)
                "  exec NAME NODE|VANTAGE|router:VANTAGE|fabric [-- CMD...]\n"
                "                            run CMD (default: a shell) in one of its namespaces\n"
                "  list                      labs up or running\n"
+               "  report RUN_DIR|FILES...   recompute summary.csv, summary.json and\n"
+               "                            report.html from results CSVs (no root needed)\n"
                "  clean [--all] [RUNID|NAME]\n"
                "                            remove namespaces and processes killed runs left\n"
                "                            (--all: also labs left up; RUNID: only that run)\n"
@@ -78,6 +82,17 @@ static int cmd_check(int argc, char **argv)
     lab_diag_free(&diag);
     if (rc < 0)
         return rc == -EINVAL ? 2 : 1;
+    /* The expect: strings are checked here too, so that a typo in one is a
+     * lab-file error before anything is built. */
+    diag = (struct lab_diag){0};
+    rc = expect_validate_lab(lab, &diag);
+    for (size_t i = 0; i < diag.n; i++)
+        fprintf(stderr, "%s\n", diag.msgs[i]);
+    lab_diag_free(&diag);
+    if (rc < 0) {
+        lab_free(lab);
+        return rc == -EINVAL ? 2 : 1;
+    }
     size_t steps = 0;
     for (size_t i = 0; i < lab->ndrill; i++)
         steps += lab->drill[i].verb == LAB_VERB_FLAP ? 2 * lab->drill[i].flap_count : 1;
@@ -333,6 +348,8 @@ int main(int argc, char **argv)
         return cmd_list(sub_argc, sub_argv);
     if (strcmp(cmd, "clean") == 0)
         return cmd_clean(sub_argc, sub_argv);
+    if (strcmp(cmd, "report") == 0)
+        return report_cmd_main(sub_argc, sub_argv);
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

@@ -26,9 +26,11 @@
 #include "ah/dur.h"
 #include "ah/log.h"
 #include "drill.h"
+#include "expect.h"
 #include "lab.h"
 #include "proc.h"
 #include "responders.h"
+#include "report.h"
 #include "results.h"
 #include "rootless.h"
 #include "state.h"
@@ -457,6 +459,19 @@ static int prepare_dirs(struct run *r)
     return 0;
 }
 
+/* The report (summary, verdicts, report.html) from the collected results;
+ * prints the verdict table. A failed expectation makes the exit status 1. */
+static int run_report(struct run *r, int exit_code)
+{
+    struct report_opts ro = {.print_table = true};
+    int failed = report_build(r->resdir, r->lab, &ro);
+    if (failed < 0) {
+        ah_log_error("%s: report: %s", r->resdir, strerror(-failed));
+        return 1;
+    }
+    return failed > 0 ? 1 : exit_code;
+}
+
 static int print_diags(const struct lab_diag *d)
 {
     for (size_t i = 0; i < d->n; i++)
@@ -474,6 +489,17 @@ int run_lab(const struct run_opts *o)
     if (rc < 0) {
         exit_code = rc == -EINVAL ? print_diags(&diag) : (print_diags(&diag), 1);
         lab_diag_free(&diag);
+        return exit_code;
+    }
+    lab_diag_free(&diag);
+    /* A mistake in an expectation is a lab-file error, found before anything
+     * is built (docs/expect.md). */
+    diag = (struct lab_diag){0};
+    rc = expect_validate_lab(r.lab, &diag);
+    if (rc < 0) {
+        exit_code = rc == -EINVAL ? print_diags(&diag) : (print_diags(&diag), 1);
+        lab_diag_free(&diag);
+        lab_free(r.lab);
         return exit_code;
     }
     lab_diag_free(&diag);
@@ -578,6 +604,8 @@ out:
         if (r.ev)
             run_collect(&r, exit_code);
         run_print_table(&r);
+        if (r.ev)
+            exit_code = run_report(&r, exit_code);
         printf("results: %s\nlab %s stays up (run id %s): anycast-lab down %s\n", r.resdir,
                r.lab->name, r.runid, r.runid);
         goto out_keep;
@@ -594,6 +622,7 @@ out:
     if (r.ev) {
         run_collect(&r, exit_code);
         run_print_table(&r);
+        exit_code = run_report(&r, exit_code);
         printf("results: %s\n", r.resdir);
     }
     if (r.runid[0])

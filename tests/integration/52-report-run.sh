@@ -25,7 +25,7 @@ expect:
   - "* * never-answered-by sin"
   - "eu udp after withdraw ams answered-by sin"
 YAML
-wrong_line=$(grep -n 'answered-by sin"' "$L" | cut -d: -f1)
+wrong_line=$(grep -n 'ams answered-by sin"' "$L" | cut -d: -f1)
 
 lab_run "$L"
 t_eq "$LAB_RC" 1 "a failed expectation makes the run exit 1"
