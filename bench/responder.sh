@@ -386,7 +386,7 @@ T_START=$SECONDS
 BUSY_BEFORE=$(busy_pct)
 [ "$BUSY_BEFORE" -gt 10 ] && log "warning: the machine is ${BUSY_BEFORE}% busy before the run: figures will be noisy"
 
-# The responder's 1-worker UDP rows: both I/O paths when it has --udp-io.
+# The responder's 1-worker UDP rows: one per UDP I/O path it offers (--udp-io).
 RESP1=()
 if [ -n "$RESP" ]; then
   if resp_has --udp-io; then
