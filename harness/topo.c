@@ -446,6 +446,7 @@ static struct topo *topo_alloc(const struct lab *lab, const char *run_id)
     if (!t)
         return NULL;
     t->lab = lab;
+    t->fabric.fd = -1;
     snprintf(t->run_id, sizeof(t->run_id), "%s", run_id);
     t->nodes = calloc(n, sizeof(*t->nodes));
     t->routers = calloc(v, sizeof(*t->routers));
@@ -459,10 +460,16 @@ static struct topo *topo_alloc(const struct lab *lab, const char *run_id)
     t->client6 = calloc(v, sizeof(*t->client6));
     if (!t->nodes || !t->routers || !t->clients || !t->mon || !t->announced || !t->link_down ||
         !t->node4 || !t->node6 || !t->client4 || !t->client6) {
+        /* Only the fabric's fd is set; the arrays that exist are zeroed,
+         * so release must not close fd 0 of their entries. */
+        free(t->nodes);
+        free(t->routers);
+        free(t->clients);
+        t->nodes = NULL;
+        t->routers = t->clients = NULL;
         topo_release(t);
         return NULL;
     }
-    t->fabric.fd = -1;
     for (size_t i = 0; i < n; i++) {
         struct nl_ip ip;
         t->announced[i] = true;
@@ -483,36 +490,29 @@ static struct topo *topo_alloc(const struct lab *lab, const char *run_id)
     return t;
 }
 
-static void ns_close(struct topo_ns *ns)
+static void close_fd(struct topo_ns *ns)
 {
-    nl_close(&ns->nl);
     if (ns->fd >= 0)
         close(ns->fd);
     ns->fd = -1;
 }
 
+static void ns_close(struct topo_ns *ns)
+{
+    nl_close(&ns->nl);
+    close_fd(ns);
+}
+
+/* The namespace fds are only needed to create veth peers: once built, the
+ * sockets are all we keep. */
 static void close_build_fds(struct topo *t)
 {
-    struct topo_ns *all[] = {&t->fabric};
-    for (size_t k = 0; k < 1; k++)
-        if (all[k]->fd >= 0) {
-            close(all[k]->fd);
-            all[k]->fd = -1;
-        }
+    close_fd(&t->fabric);
     for (size_t i = 0; i < t->lab->nnodes; i++)
-        if (t->nodes[i].fd >= 0) {
-            close(t->nodes[i].fd);
-            t->nodes[i].fd = -1;
-        }
+        close_fd(&t->nodes[i]);
     for (size_t v = 0; v < t->lab->nvantages; v++) {
-        if (t->routers[v].fd >= 0) {
-            close(t->routers[v].fd);
-            t->routers[v].fd = -1;
-        }
-        if (t->clients[v].fd >= 0) {
-            close(t->clients[v].fd);
-            t->clients[v].fd = -1;
-        }
+        close_fd(&t->routers[v]);
+        close_fd(&t->clients[v]);
     }
 }
 
