@@ -61,6 +61,11 @@ const struct ah_addr *topo_client_addr(const struct topo *t, size_t vantage, int
  * remove it from the nexthop group). */
 int topo_withdraw(struct topo *t, size_t node, uint64_t *ack_ns);
 int topo_announce(struct topo *t, size_t node, uint64_t *ack_ns);
+/* routing: tracked: adds (on) or deletes one node's static routes (all
+ * anycast addresses, metric by the vantage's prefer rank) at one router, as a
+ * track object going up or down does; nothing when the vantage does not
+ * prefer the node. Sets *ack_ns like the drill actions. */
+int topo_router_route_set(struct topo *t, size_t v, size_t node, bool on, uint64_t *ack_ns);
 /* link-down/link-up of the node's fabric link; link-up puts back what the
  * kernel deleted on link-down (IPv6 addresses, routes). */
 int topo_link_set(struct topo *t, size_t node, bool up, uint64_t *ack_ns);
@@ -71,7 +76,9 @@ int topo_link_set(struct topo *t, size_t node, bool up, uint64_t *ack_ns);
  * vantage). When one is readable, topo_monitor_read() decodes the messages
  * and calls cb once per change to the anycast routes with the router's
  * vantage index and a short text naming the new nexthop(s) ("ams",
- * "ams+nyc", "none"). ts_ns is when the first notification was read. */
+ * "ams+nyc", "none"). ts_ns is when the first notification was read. The
+ * kernel queues a change's notifications before it acknowledges the change,
+ * so reading right after topo_withdraw() & co. sees their effect. */
 typedef void (*topo_route_cb)(void *arg, uint64_t ts_ns, size_t vantage, const char *nexthops);
 int topo_monitor_fds(const struct topo *t, int *fds, size_t cap);
 int topo_monitor_read(struct topo *t, int fd, topo_route_cb cb, void *arg);

@@ -151,6 +151,21 @@ static void on_route(void *arg, uint64_t ts_ns, size_t vantage, const char *next
     printf("route %s %s %llu\n", lab->vantages[vantage].name, nexthops, (unsigned long long)ts_ns);
 }
 
+/* Reads every router's monitor socket now: the kernel queues a change's
+ * notifications before it acknowledges the change, so right after a command
+ * they are all there. */
+static void drain(struct topo *t, const struct lab *lab)
+{
+    int n = topo_monitor_fds(t, NULL, 0);
+    int *fds = calloc((size_t)n + 1, sizeof(*fds));
+    if (!fds)
+        return;
+    n = topo_monitor_fds(t, fds, (size_t)n);
+    for (int k = 0; k < n; k++)
+        topo_monitor_read(t, fds[k], on_route, (void *)lab);
+    free(fds);
+}
+
 /* One stdin command of `run`. Returns 1 to stop, 0 to go on. */
 static int command(struct topo *t, const struct lab *lab, char *line)
 {
@@ -163,6 +178,7 @@ static int command(struct topo *t, const struct lab *lab, char *line)
     if (!strcmp(verb, "quit"))
         return 1;
     if (!strcmp(verb, "state")) {
+        drain(t, lab);
         for (size_t v = 0; v < lab->nvantages; v++)
             printf("state %s %s\n", lab->vantages[v].name, topo_monitor_state(t, v));
         printf("ok state\n");
@@ -191,6 +207,7 @@ static int command(struct topo *t, const struct lab *lab, char *line)
     else
         printf("ok %s %s %llu %.1f\n", verb, arg, (unsigned long long)ack,
                ack > t0 ? (double)(ack - t0) / 1e3 : 0.0);
+    drain(t, lab);
     return 0;
 }
 
