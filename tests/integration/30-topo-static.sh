@@ -24,6 +24,10 @@ t_eq "$(who eu 4)" ams "eu (IPv4) answered by its first preference"
 t_eq "$(who eu 6)" ams "eu (IPv6) answered by its first preference"
 t_eq "$(who us 4)" nyc "us (IPv4) answered by its first preference"
 t_eq "$(who us 6)" nyc "us (IPv6) answered by its first preference"
+if [ -x "$AH_BIN/anycast-responder" ]; then
+  t_eq "$(who_tcp eu 4)" ams "eu over TCP (IPv4) reaches ams"
+  t_eq "$(who_tcp us 6)" nyc "us over TCP (IPv6) reaches nyc"
+fi
 t_match "$(ip -n "$(tt_ns r eu)" route show 198.51.100.53 | tr '\n' ' ')" \
   "via 198.18.1.1 .*metric 100 .*via 198.18.1.2 .*metric 101 .*via 198.18.1.3 .*metric 102" \
   "eu router: floating statics in prefer order"
@@ -65,4 +69,20 @@ t_eq "$(who eu 4)" ams "eu (IPv4) answered by ams again"
 t_true "topo_tool quits and tears down" tt_stop
 t_eq "$(ip netns list | grep -c "^ah-lab-$run-")" 0 "no namespace of the run is left"
 t_eq "$(ls /run/anycast-lab/"$run" 2>/dev/null | wc -l)" 0 "no state of the run is left"
+
+# A prefer list that leaves nodes out: they get no route at that router.
+run=p$$
+T_PIDS=()
+tt_start "$run" ams,nyc,sin "eu=ams/nyc,us=sin" static
+t_eq "$(ip -n "$(tt_ns r eu)" route show 198.51.100.53 | awk '{print $3, $NF}' | tr '\n' ' ')" \
+  "198.18.1.1 100 198.18.1.2 101 " "eu: routes to ams and nyc only"
+t_eq "$(ip -n "$(tt_ns r us)" -6 route show 2001:db8:53::53 | grep -c via)" 1 "us: one route (sin)"
+t_true "withdraw sin" tt withdraw sin
+t_true "monitor: us has no node left" grep -q '^route us none ' "$T_TMP/tt.out"
+t_eq "$(grep -c '^route eu' "$T_TMP/tt.out")" 0 "monitor: eu unaffected"
+t_true "withdraw nyc (not preferred by us)" tt withdraw nyc
+t_true "state" tt state
+t_eq "$(grep '^state' "$T_TMP/tt.out" | tr '\n' ' ')" "state eu ams state us none " "monitor state"
+t_true "teardown" tt_stop
+t_eq "$(ip netns list | grep -c "^ah-lab-$run-")" 0 "no namespace of the second run is left"
 t_done

@@ -108,3 +108,12 @@ who() {
 
 # who_is VANTAGE FAMILY NODE: true when NODE answers (for t_wait_for).
 who_is() { [ "$(who "$1" "$2")" = "$3" ]; }
+
+# who_tcp VANTAGE [4|6]: the node answering an echo over TCP, or "none".
+who_tcp() {
+  local dst="TCP4:198.51.100.53:7" r
+  [ "${2:-4}" = 6 ] && dst="TCP6:[2001:db8:53::53]:7"
+  r=$(echo probe | ip netns exec "$(tt_ns c "$1")" timeout 3 socat -T1 - "$dst" 2>/dev/null)
+  r=${r%% *}
+  echo "${r:-none}"
+}
