@@ -95,14 +95,22 @@ tt_responders() {
 }
 
 # who VANTAGE [4|6] [SPORT]: the node answering an echo over UDP from the
-# vantage's client namespace, or "none".
+# vantage's client namespace, or "none" (after 1 s).
 who() {
-  local v=$1 fam=${2:-4} sport=${3:-} dst opt=""
-  if [ "$fam" = 6 ]; then dst="UDP6:[2001:db8:53::53]:7"; else dst="UDP4:198.51.100.53:7"; fi
-  [ -n "$sport" ] && opt=",sourceport=$sport,reuseaddr"
-  local r
-  r=$(echo probe | ip netns exec "$(tt_ns c "$v")" timeout 3 socat -T1 - "$dst$opt" 2>/dev/null)
-  r=${r%% *}
+  local v=$1 fam=${2:-4} sport=${3:-} r
+  if [ -x "$AH_BIN/tests/tools/udp_flows" ]; then
+    local dst=198.51.100.53
+    [ "$fam" = 6 ] && dst="[2001:db8:53::53]"
+    r=$(ip netns exec "$(tt_ns c "$v")" "$AH_BIN/tests/tools/udp_flows" -t 1000 "$dst" \
+      "${sport:-$((20000 + RANDOM % 20000))}" 1 2>/dev/null)
+    r=${r#* }
+  else
+    local dst opt=""
+    if [ "$fam" = 6 ]; then dst="UDP6:[2001:db8:53::53]:7"; else dst="UDP4:198.51.100.53:7"; fi
+    [ -n "$sport" ] && opt=",sourceport=$sport,reuseaddr"
+    r=$(echo probe | ip netns exec "$(tt_ns c "$v")" timeout 3 socat -T1 - "$dst$opt" 2>/dev/null)
+    r=${r%% *}
+  fi
   echo "${r:-none}"
 }
 
