@@ -68,6 +68,22 @@ t_eq "$(lab_ns "$run")" 8 "the failed build removed nothing of the first lab"
 t_eq "$(ip -n "ah-lab-$run-r-v1" route show 198.51.100.53 | grep -c 'nexthop via')" 3 "the first lab still routes"
 t_match "$("$TT_TOOL" down "$run")" "\\(8 namespaces\\)" "down removes it"
 t_eq "$(lab_ns "$run")" 0 "nothing left"
+# A run whose state names a live anycast-lab owner is not removed by down.
+run=o$$
+TT_RUN=$run
+"$TT_TOOL" up "$run" 2 1 static >/dev/null
+cp /bin/sleep "$T_TMP/anycast-lab"
+t_bg owner "$T_TMP/anycast-lab" 30
+sed -i "s/^owner .*/owner $owner/" "/run/anycast-lab/$run/state"
+t_match "$("$TT_TOOL" down "$run")" "\\(0 namespaces\\)" "down skips a run whose owner is alive"
+t_eq "$(lab_ns "$run")" 5 "its namespaces stay"
+t_true "and its state" test -f "/run/anycast-lab/$run/state"
+kill "$owner"
+wait "$owner" 2>/dev/null
+t_match "$("$TT_TOOL" down "$run")" "\\(5 namespaces\\)" "once the owner is gone, down removes it"
+t_eq "$(lab_ns "$run")" 0 "nothing left"
+t_true "nor its state" test ! -e "/run/anycast-lab/$run"
+
 host_state >"$T_TMP/host.after2"
 t_true "host still unchanged" cmp -s "$T_TMP/host.before" "$T_TMP/host.after2"
 t_done

@@ -22,6 +22,8 @@ tt_cleanup() {
     kill -KILL "$TT_PID" 2>/dev/null
     wait "$TT_PID" 2>/dev/null
   fi
+  local p
+  for p in "${T_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   [ -n "$TT_RUN" ] && "$TT_TOOL" down "$TT_RUN" >/dev/null 2>&1
   t_cleanup
 }

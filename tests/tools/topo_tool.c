@@ -2,6 +2,7 @@
  * (no lab file), for the topology tests and bench/lab.sh. `up` leaves it up,
  * `down` removes it, `run` keeps it while reading drill commands from stdin
  * and printing the route monitor's reports, then removes it. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -264,6 +265,19 @@ static int run_loop(struct topo *t, const struct lab *lab)
     return 0;
 }
 
+/* True when some namespace name in /run/netns starts with prefix. */
+static bool ns_left(const char *prefix)
+{
+    DIR *d = opendir("/run/netns");
+    struct dirent *de;
+    bool left = false;
+    while (d && !left && (de = readdir(d)))
+        left = strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+    if (d)
+        closedir(d);
+    return left;
+}
+
 /* A state like `anycast-lab up` writes, so that `anycast-lab clean` (run by
  * other tests meanwhile) leaves this lab alone until `topo_tool down`. */
 static void save_state(const char *run_id)
@@ -336,7 +350,8 @@ int main(int argc, char **argv)
         snprintf(prefix, sizeof(prefix), "%s%s-", TOPO_NETNS_PREFIX, argv[1]);
         uint64_t t0 = ah_clock_mono_ns();
         int n = topo_clean(prefix, NULL, NULL);
-        state_remove(argv[1]);
+        if (!ns_left(prefix))
+            state_remove(argv[1]); /* else a live owner keeps it */
         if (n < 0) {
             fprintf(stderr, "topo_tool: down %s: %s\n", argv[1], strerror(-n));
             return 1;
