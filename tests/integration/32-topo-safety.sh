@@ -42,7 +42,7 @@ t_eq "$(lab_ns "$run")" 0 "no namespace of the run is left"
 # SIGKILL of the owner: the lab stays, with a process inside; `down` removes both.
 run=k$$
 tt_start "$run" 2 1 static
-ip netns exec "$(tt_ns n n1)" sleep 300 &
+ip netns exec "$(tt_ns n n1)" sleep 300 3>&- &
 sleeper=$!
 T_PIDS+=("$sleeper")
 t_wait_for 5 kill -0 "$sleeper"

@@ -16,14 +16,16 @@ tt_need() {
 # Runs before lib.sh's cleanup: stop the tool, then remove whatever is left
 # of the lab (processes inside it included) by its run id.
 tt_cleanup() {
+  local p
+  # Our other processes first: a process of the lab holds it, and any of them
+  # may hold the FIFO open, which keeps the tool from seeing its end.
+  for p in "${T_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   exec 3>&- 2>/dev/null
   if [ -n "$TT_PID" ]; then
     for _ in $(seq 50); do kill -0 "$TT_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$TT_PID" 2>/dev/null
     wait "$TT_PID" 2>/dev/null
   fi
-  local p
-  for p in "${T_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   [ -n "$TT_RUN" ] && "$TT_TOOL" down "$TT_RUN" >/dev/null 2>&1
   t_cleanup
 }
@@ -80,14 +82,14 @@ tt_responders() {
   for n in "$@"; do
     if [ -x "$AH_BIN/anycast-responder" ]; then
       t_bg pid ip netns exec "$(tt_ns n "$n")" "$AH_BIN/anycast-responder" \
-        -l 198.51.100.53 -l 2001:db8:53::53 -i "$n" --no-dns --echo-port 7 --log-level error
+        -l 198.51.100.53 -l 2001:db8:53::53 -i "$n" --no-dns --echo-port 7 --log-level error 3>&-
     else
       printf '#!/bin/sh\nexec sed -u "s/^/%s /"\n' "$n" >"$T_TMP/echo-$n"
       chmod +x "$T_TMP/echo-$n"
       t_bg pid ip netns exec "$(tt_ns n "$n")" socat UDP4-RECVFROM:7,bind=198.51.100.53,fork \
-        EXEC:"$T_TMP/echo-$n"
+        EXEC:"$T_TMP/echo-$n" 3>&-
       t_bg pid ip netns exec "$(tt_ns n "$n")" socat UDP6-RECVFROM:7,bind=[2001:db8:53::53],fork \
-        EXEC:"$T_TMP/echo-$n"
+        EXEC:"$T_TMP/echo-$n" 3>&-
     fi
   done
   for n in "$@"; do
