@@ -64,12 +64,15 @@ struct topo_mon {
     char *text; /* last reported nexthop text */
 };
 
+#define TOPO_MON_BUF (256 * 1024)
+
 struct topo {
     const struct lab *lab; /* borrowed: must outlive the topology */
     char run_id[TOPO_RUNID_MAX];
     struct topo_ns fabric;
     struct topo_ns *nodes, *routers, *clients;
     struct topo_mon *mon; /* per router */
+    char *mon_buf;        /* receive buffer of the monitors (TOPO_MON_BUF) */
     bool *announced;      /* per node */
     bool *link_down;      /* per node */
     struct ah_addr *node4, *node6, *client4, *client6;

@@ -337,6 +337,11 @@ int topo_monitor_start(struct topo *t)
     static const unsigned groups[] = {RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_NEXTHOP};
     int err = 0;
 
+    t->mon_buf = malloc(TOPO_MON_BUF);
+    if (!t->mon_buf)
+        return -ENOMEM;
+    memset(t->mon_buf, 0, TOPO_MON_BUF);
+
     for (size_t v = 0; v < t->lab->nvantages && !err; v++) {
         struct topo_mon *m = &t->mon[v];
         /* Subscribe first, then read the state: a change in between shows
@@ -359,6 +364,8 @@ int topo_monitor_start(struct topo *t)
 
 void topo_monitor_free(struct topo *t)
 {
+    free(t->mon_buf);
+    t->mon_buf = NULL;
     if (!t->mon)
         return;
     for (size_t v = 0; v < t->lab->nvantages; v++) {
@@ -395,20 +402,19 @@ int topo_monitor_read(struct topo *t, int fd, topo_route_cb cb, void *arg)
 {
     size_t v;
     int err = 0;
-    char *buf = NULL;
 
     for (v = 0; v < t->lab->nvantages; v++)
         if (nl_fd(&t->mon[v].nl) == fd)
             break;
     if (v == t->lab->nvantages)
         return -EBADF;
-    buf = malloc(MNL_SOCKET_BUFFER_SIZE * 8);
-    if (!buf)
-        return -ENOMEM;
+    /* One buffer for the topology's life, touched once at start: a fresh
+     * one would page-fault inside recv and delay the timestamp. */
+    char *buf = t->mon_buf;
     struct mon_ctx c = {t, v};
     uint64_t ts = 0; /* when the first notification was read */
     for (;;) {
-        ssize_t n = recv(fd, buf, MNL_SOCKET_BUFFER_SIZE * 8, MSG_DONTWAIT);
+        ssize_t n = recv(fd, buf, TOPO_MON_BUF, MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -446,6 +452,5 @@ int topo_monitor_read(struct topo *t, int fd, topo_route_cb cb, void *arg)
     } else {
         free(text);
     }
-    free(buf);
     return err;
 }
