@@ -232,7 +232,7 @@ static int timeline_script(struct rp *rp, const char *dir, FILE *g)
                 double lo = y0 + h * cum / (double)total;
                 double hi = lo + h * (double)st->ok[b][RP_NODES_MAX] / (double)total;
                 fprintf(d, "%.6f %.4f %.6f %.6f %.4f %.4f %ld\n", (x0 + x1) / 2, (lo + hi) / 2, x0,
-                        x1, lo, hi, strtol(OTHER_COLOR + 1, NULL, 16));
+                        x1, lo, hi, strtol(&OTHER_COLOR[1], NULL, 16));
             }
         }
     }
