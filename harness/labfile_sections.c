@@ -15,15 +15,6 @@
 #define MINUTE (60 * SEC)
 #define HOUR   (3600 * SEC)
 
-/* ---- NOT YET SUPPORTED: the one place that refuses tracked and bgp ----
- * Their keys (track, bgp, healthcheck, the *-bgp verbs) are parsed and
- * validated in full already; when the runner can build these modes (issue
- * 6), lifting this check is the only change the loader needs. */
-static bool routing_supported(enum lab_routing r)
-{
-    return r != LAB_ROUTING_TRACKED && r != LAB_ROUTING_BGP;
-}
-
 static const char *const routing_words[] = {"static",  "ecmp", "ecmp-resilient",
                                             "tracked", "bgp",  NULL};
 static const char *const service_words[] = {"dns", "echo", NULL};
@@ -591,12 +582,8 @@ void lf_parse_lab(struct lf *c)
     if (m.key[K_ROUTING] != NULL) {
         int w;
         c->routing_ok = lf_word(c, m.val[K_ROUTING], "routing", routing_words, &w) == 0;
-        if (c->routing_ok) {
+        if (c->routing_ok)
             lab->routing = (enum lab_routing)w;
-            if (!routing_supported(lab->routing))
-                lf_err(c, m.val[K_ROUTING], "routing: %s is not yet supported",
-                       lab_routing_name(lab->routing));
-        }
     }
     if (m.key[K_DURATION] != NULL)
         c->duration_ok =

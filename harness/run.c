@@ -33,6 +33,7 @@
 #include "report.h"
 #include "results.h"
 #include "rootless.h"
+#include "routing.h"
 #include "state.h"
 #include "topo.h"
 
@@ -271,6 +272,31 @@ static void stop_responders(struct run *r)
     }
 }
 
+/* ---- routing: tracked / bgp (routing.c) ---- */
+
+static void on_routing_event(void *arg, uint64_t ts, const char *event, const char *node,
+                             const char *detail)
+{
+    run_event(arg, ts, event, node, detail);
+}
+
+static int start_routing(struct run *r)
+{
+    struct routing_opts ro = {.lab = r->lab,
+                              .topo = r->topo,
+                              .rundir = r->rundir,
+                              .logdir = r->logdir,
+                              .die_with_parent = !(r->o->up_only || r->o->keep_up),
+                              .ready_timeout_ns = r->o->ready_timeout_ns,
+                              .cb = on_routing_event,
+                              .arg = r};
+    int rc = routing_start(&ro, &r->routing);
+    if (rc < 0)
+        run_fail(r, "%s: starting routing: %s: %s", r->lab->name, lab_routing_name(r->lab->routing),
+                 strerror(-rc));
+    return rc;
+}
+
 /* ---- the drill ---- */
 
 static int do_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
@@ -282,6 +308,11 @@ static int do_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail,
 
     if (s->flap_n)
         snprintf(detail, dlen, "flap %u/%u", s->flap_i, s->flap_n);
+    /* routing: tracked / bgp (routing.c) take the verbs that depend on them. */
+    if (routing_takes(r->routing, s->verb)) {
+        rc = routing_action(r->routing, s->verb, s->node, ack, detail, dlen);
+        goto done;
+    }
     switch (s->verb) {
     case LAB_VERB_WITHDRAW:
         rc = topo_withdraw(r->topo, s->node, ack);
@@ -335,6 +366,7 @@ static int do_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail,
         rc = -ENOTSUP;
         break;
     }
+done:
     if (*ack == 0)
         *ack = ah_clock_realtime_ns();
     if (rc < 0) {
@@ -353,7 +385,7 @@ static int do_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail,
 
 static void play(struct run *r)
 {
-    struct pollfd fds[MAX_MON + 2];
+    struct pollfd fds[MAX_MON + 3];
     struct drill_ops ops = {.arg = r, .action = do_step};
     uint64_t dur = r->lab->duration_ns;
 
@@ -361,6 +393,8 @@ static void play(struct run *r)
     fds[1] = (struct pollfd){.fd = r->tfd, .events = POLLIN};
     for (size_t i = 0; i < r->nmon; i++)
         fds[2 + i] = (struct pollfd){.fd = r->mon[i], .events = POLLIN};
+    /* routing.c's one fd (-1, ignored by poll, in the static modes). */
+    fds[2 + r->nmon] = (struct pollfd){.fd = routing_fd(r->routing), .events = POLLIN};
 
     while (!poll_signals(r)) {
         uint64_t now = ah_clock_mono_ns() - r->t0_mono;
@@ -374,7 +408,7 @@ static void play(struct run *r)
         uint64_t abs = r->t0_mono + next;
         struct itimerspec its = {.it_value = {(time_t)(abs / NS_PER_S), (long)(abs % NS_PER_S)}};
         timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL);
-        if (poll(fds, 2 + r->nmon, -1) < 0 && errno != EINTR)
+        if (poll(fds, 3 + r->nmon, -1) < 0 && errno != EINTR)
             break;
         if (fds[1].revents & POLLIN) {
             uint64_t x;
@@ -386,6 +420,8 @@ static void play(struct run *r)
             if (fds[2 + i].revents & POLLIN)
                 topo_monitor_read(r->topo, r->mon[i], on_route, r);
         }
+        if (fds[2 + r->nmon].revents & POLLIN)
+            routing_handle(r->routing);
     }
 }
 
@@ -503,12 +539,6 @@ int run_lab(const struct run_opts *o)
         return exit_code;
     }
     lab_diag_free(&diag);
-    if (r.lab->routing == LAB_ROUTING_TRACKED || r.lab->routing == LAB_ROUTING_BGP) {
-        ah_log_error("%s: routing: %s is not supported yet", o->lab_path,
-                     lab_routing_name(r.lab->routing));
-        lab_free(r.lab);
-        return 2;
-    }
     if (geteuid() != 0) {
         if (o->up_only || o->keep_up) {
             ah_log_error("%s needs root: a rootless lab lives only as long as `run`",
@@ -560,6 +590,8 @@ int run_lab(const struct run_opts *o)
     record_netns(&r);
     if (poll_signals(&r) || start_responders(&r) < 0 || wait_ready(&r) < 0)
         goto out;
+    if (start_routing(&r) < 0)
+        goto out;
 
     if (o->up_only) {
         printf("lab %s is up (run id %s); namespaces:\n", r.lab->name, r.runid);
@@ -571,6 +603,8 @@ int run_lab(const struct run_opts *o)
          * signal, and nothing is torn down. */
         snprintf(r.st.mode, sizeof r.st.mode, "up");
         state_save(&r.st);
+        routing_stop(r.routing, true);
+        r.routing = NULL;
         topo_release(r.topo);
         r.topo = NULL;
         exit_code = 0;
@@ -597,6 +631,8 @@ out:
         snprintf(r.st.mode, sizeof r.st.mode, "up");
         state_save(&r.st);
         /* Our handles go, the namespaces stay. */
+        routing_stop(r.routing, true);
+        r.routing = NULL;
         topo_release(r.topo);
         r.topo = NULL;
         r.end_real = ah_clock_realtime_ns();
@@ -610,6 +646,8 @@ out:
                r.lab->name, r.runid, r.runid);
         goto out_keep;
     }
+    routing_stop(r.routing, false);
+    r.routing = NULL;
     stop_responders(&r);
     if (r.topo) {
         rc = topo_destroy(r.topo);

@@ -13,6 +13,7 @@
 #include "proc.h"
 #include "responders.h"
 #include "results.h"
+#include "routing.h"
 #include "run.h"
 #include "state.h"
 #include "topo.h"
@@ -45,6 +46,7 @@ struct run {
     struct probe_proc *probes;
     size_t nprobes;
     struct drill drill;
+    struct routing *routing; /* routing: tracked / bgp, else NULL */
     int sigfd, tfd;
     int mon[MAX_MON];
     size_t nmon;

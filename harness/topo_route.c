@@ -281,6 +281,22 @@ int topo_announce(struct topo *t, size_t node, uint64_t *ack_ns)
     return set_announced(t, node, true, ack_ns);
 }
 
+int topo_router_route_set(struct topo *t, size_t v, size_t node, bool on, uint64_t *ack_ns)
+{
+    if (v >= t->lab->nvantages || node >= t->lab->nnodes)
+        return -EINVAL;
+    int r = topo_rank(t, v, node), err = 0;
+    if (r >= 0) {
+        err = static_node(t, v, node, r, on);
+        int ferr = nl_flush(&t->routers[v].nl);
+        err = err ? err : ferr;
+    }
+    if (ack_ns)
+        *ack_ns =
+            r >= 0 && t->routers[v].nl.ack_ns ? t->routers[v].nl.ack_ns : ah_clock_realtime_ns();
+    return err;
+}
+
 int topo_link_set(struct topo *t, size_t node, bool up, uint64_t *ack_ns)
 {
     int err;

@@ -224,6 +224,34 @@ START_TEST(full_values)
 }
 END_TEST
 
+/* routing: tracked and bgp with every key (issue 6). */
+START_TEST(tracked_and_bgp)
+{
+    struct lab *lab = load_ok("tests/labs/good-tracked.yaml");
+    ck_assert_int_eq(lab->routing, LAB_ROUTING_TRACKED);
+    ck_assert_int_eq(lab->track.service, LAB_SERVICE_ECHO);
+    ck_assert_uint_eq(lab->track.frequency_ns, SEC);
+    ck_assert_uint_eq(lab->track.timeout_ns, 500 * MSEC);
+    ck_assert_uint_eq(lab->track.down, 3);
+    ck_assert_uint_eq(lab->track.up, 2);
+    ck_assert_uint_eq(lab->track.delay_up_ns, 2 * SEC);
+    lab_free(lab);
+    lab = load_ok("tests/labs/good-bgp.yaml");
+    ck_assert_int_eq(lab->routing, LAB_ROUTING_BGP);
+    ck_assert_uint_eq(lab->bgp.hold_ns, 9 * SEC);
+    ck_assert_uint_eq(lab->bgp.keepalive_ns, 3 * SEC);
+    ck_assert(lab->bgp.bfd);
+    ck_assert_uint_eq(lab->bgp.bfd_interval_ns, 100 * MSEC);
+    ck_assert_uint_eq(lab->bgp.bfd_multiplier, 3);
+    ck_assert(lab->bgp.multipath);
+    ck_assert(lab->nodes[0].healthcheck.enabled);
+    ck_assert_uint_eq(lab->nodes[0].healthcheck.rise, 3);
+    ck_assert_uint_eq(lab->nodes[0].healthcheck.fall, 1);
+    ck_assert_int_eq(lab->drill[2].verb, LAB_VERB_KILL_BGP);
+    lab_free(lab);
+}
+END_TEST
+
 /* Anchors and aliases are YAML, so they work. */
 START_TEST(aliases)
 {
@@ -324,8 +352,7 @@ static const struct bad_case bad_cases[] = {
     {"bad-root.yaml",
      {":1:1: a lab file is a mapping of keys (name, anycast, nodes, ...), got a list"}},
     {"bad-routing-keys.yaml",
-     {":3:10: routing: bgp is not yet supported",
-      ":5:13: bgp.hold: 1500ms is out of range (3s..65535s)",
+     {":5:13: bgp.hold: 1500ms is out of range (3s..65535s)",
       ":5:52: bgp.bfd.interval: 0ms is out of range (1ms..10s)",
       ":5:69: bgp.bfd.multiplier: 300 is out of range (1..255)",
       ":5:86: bgp.multipath: unknown value \"maybe\" (one of: true, false, yes, no, on, off, True, "
@@ -341,8 +368,7 @@ static const struct bad_case bad_cases[] = {
     {"bad-syntax.yaml",
      {":3:9: YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 2)"}},
     {"bad-tracked.yaml",
-     {":3:10: routing: tracked is not yet supported",
-      ":5:18: track.service: unknown value \"ping\" (one of: dns, echo)",
+     {":5:18: track.service: unknown value \"ping\" (one of: dns, echo)",
       ":5:48: track.timeout 2s is longer than track.frequency 1s",
       ":5:58: track.down: 0 is out of range (1..100)",
       ":5:71: track.delay-up: bad duration \"x\" (write e.g. 250ms, 2s, 1.5s, 1m)"}},
@@ -375,8 +401,6 @@ static const struct bad_case bad_cases[] = {
     {"bad-probes.yaml",
      {":7:1: probes: nothing would be sent: give udp, or tcp with connections > 0 (leave probes "
       "out for both with their defaults)"}},
-    {"good-tracked.yaml", {":4:10: routing: tracked is not yet supported"}},
-    {"good-bgp.yaml", {":5:10: routing: bgp is not yet supported"}},
 };
 
 START_TEST(bad_files)
@@ -610,6 +634,7 @@ static Suite *labfile_suite(void)
     tcase_add_test(tc, minimal_defaults);
     tcase_add_test(tc, full_values);
     tcase_add_test(tc, aliases);
+    tcase_add_test(tc, tracked_and_bgp);
     tcase_add_loop_test(tc, bad_files, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
     tcase_add_test(tc, missing_file);
     tcase_add_test(tc, diag_appends);
