@@ -11,7 +11,7 @@
 # (default 2) between runs keep that work out of the next measurement.
 # Root only; every lab it makes is removed again, also on failure.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 AH_BUILD=${AH_BUILD:-build}
 TOOL=$AH_BUILD/tests/tools/topo_tool
 REPS=${BENCH_REPS:-3}

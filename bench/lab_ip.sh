@@ -21,7 +21,7 @@ if [ "$cmd" = down ]; then
   done
   exit 0
 fi
-[ "$cmd" = up ] && [ $# -ge 4 ] || usage
+if [ "$cmd" != up ] || [ $# -lt 4 ]; then usage; fi
 N=$3 V=$4 mode=${5:-batch}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ah-lab-ip.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -88,7 +88,7 @@ tt_responders() {
       chmod +x "$T_TMP/echo-$n"
       t_bg pid ip netns exec "$(tt_ns n "$n")" socat UDP4-RECVFROM:7,bind=198.51.100.53,fork \
         EXEC:"$T_TMP/echo-$n" 3>&-
-      t_bg pid ip netns exec "$(tt_ns n "$n")" socat UDP6-RECVFROM:7,bind=[2001:db8:53::53],fork \
+      t_bg pid ip netns exec "$(tt_ns n "$n")" socat "UDP6-RECVFROM:7,bind=[2001:db8:53::53],fork" \
         EXEC:"$T_TMP/echo-$n" 3>&-
     fi
   done
