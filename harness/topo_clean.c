@@ -58,6 +58,8 @@ int topo_clean(const char *prefix, void (*report)(void *arg, const char *what), 
     char **names = NULL;
     size_t n = 0, cap = 0;
     int removed = 0, err = 0;
+    char last_id[TOPO_RUNID_MAX] = "";
+    bool last_owned = false;
 
     if (!prefix)
         prefix = TOPO_NETNS_PREFIX;
@@ -79,8 +81,6 @@ int topo_clean(const char *prefix, void (*report)(void *arg, const char *what), 
         snprintf(run_id, sizeof(run_id), "%.*s", (int)idlen, id);
         /* Namespaces of one run come together in no particular order; ask
          * about each run once. */
-        static char last_id[TOPO_RUNID_MAX];
-        static bool last_owned;
         if (strcmp(last_id, run_id) != 0) {
             snprintf(last_id, sizeof(last_id), "%s", run_id);
             last_owned = run_owned(run_id);
