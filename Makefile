@@ -125,7 +125,7 @@ fuzz-smoke: fuzz
 	AH_BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh fuzz
 
 demo: all
-	./demo.sh
+	BUILD=$(BUILD) ./demo.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -2,7 +2,8 @@
 # The main demo (`make demo`): runs the quickstart lab (labs/quickstart.yaml)
 # with anycast-lab -- three anycast nodes, two vantages, a 12 s drill of
 # withdraw, announce, stop, start and flap -- prints anycast-lab's per-event
-# table, then which node answered each vantage second by second.
+# table, then which node answered each vantage second by second, and ends with
+# the expectation verdicts and the path of report.html.
 # It creates nothing outside results/ and the lab's own namespaces, which
 # anycast-lab removes at the end. Without root it runs rootless (a user
 # namespace of its own).
@@ -46,3 +47,6 @@ awk -F, 'NR > 1 { c[$2 " " ($6 == "" ? "-" : $6) " " $8]++ } END { for (k in c) 
 echo
 echo "== results in $dir:"
 ls "$dir"
+echo
+echo "== expectations and report"
+sed -n '/^expectations:/,/^report:/p' "$out"
