@@ -306,17 +306,25 @@ int bgp_parse_protocols(const char *text,
         line[len] = '\0';
         p = e ? e + 1 : NULL;
         int nt = 0;
-        for (char *t = strtok_r(line, " \t", &save); t && nt < 5; t = strtok_r(NULL, " \t", &save))
+        for (char *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
             tok[nt++] = t;
+            if (nt == 5)
+                break; /* the rest, after the time stamp, is the info column */
+        }
         if (nt < 5 || !strcmp(tok[0], "Name"))
             continue;
         /* Whatever follows the time stamp is the info column. */
         char *info = save ? save : "";
         while (*info == ' ' || *info == '\t')
             info++;
-        size_t il = strlen(info);
-        while (il && (info[il - 1] == ' ' || info[il - 1] == '\t'))
-            info[--il] = '\0';
+        /* Runs of blanks (BIRD's column padding) become one. */
+        size_t il = 0;
+        for (size_t k = 0; info[k]; k++)
+            if (!((info[k] == ' ' || info[k] == '\t') && (il == 0 || info[il - 1] == ' ')))
+                info[il++] = info[k] == '\t' ? ' ' : info[k];
+        while (il && info[il - 1] == ' ')
+            il--;
+        info[il] = '\0';
         cb(arg, tok[0], tok[3], info);
         count++;
     }
