@@ -101,9 +101,10 @@ END_TEST
 /* Every example lab of labs/ loads cleanly and is short enough for CI. */
 START_TEST(example_labs)
 {
-    static const char *const files[] = {"labs/quickstart.yaml", "labs/ecmp.yaml",
-                                        "labs/ecmp-resilient.yaml", "labs/linkdown.yaml",
-                                        "labs/nsd-knot.yaml"};
+    static const char *const files[] = {
+        "labs/quickstart.yaml", "labs/ecmp.yaml",     "labs/ecmp-resilient.yaml",
+        "labs/linkdown.yaml",   "labs/nsd-knot.yaml", "labs/tracked.yaml",
+        "labs/bgp.yaml",        "labs/bgp-bfd.yaml"};
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         struct lab *lab = load_ok(files[i]);
         ck_assert_uint_le(lab->duration_ns, 15 * SEC);
