@@ -3,10 +3,10 @@
  * nasty strings, records across read-buffer refills and a large file. */
 #include "ah/csv.h"
 #include "check_main.h"
+#include "test_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,54 +17,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-/* Every test works in one temporary directory, made and removed by the
- * parent process (an unchecked fixture), so a failing test leaves nothing. */
-static char tmpdir[64];
-
+/* Every test works in tmpdir (test_util.h). */
 static void dir_setup(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ah-test-csv.XXXXXX");
-    if (mkdtemp(tmpdir) == NULL)
-        abort();
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void dir_teardown(void)
-{
-    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *tmp_path(const char *name)
-{
-    static char path[128];
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-    return path;
-}
-
-/* Reads a whole file (malloc'd, NUL-terminated). */
-static char *slurp(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    ck_assert_int_ge(n, 0);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    if (len_out != NULL)
-        *len_out = (size_t)n;
-    return buf;
+    tmpdir_make("csv");
 }
 
 static void spit(const char *path, const char *data, size_t n)
@@ -132,7 +88,7 @@ START_TEST(test_write_basic)
     ck_assert_int_eq(ah_csv_end_row(w), 0);
     ck_assert_uint_eq(ah_csv_rows(w), 4);
     ck_assert_int_eq(ah_csv_close(w), 0);
-    char *got = slurp(path, NULL);
+    char *got = slurp_alloc(path, NULL);
     ck_assert_str_eq(got, "ts_ns,node,rtt_us\n"
                           "1700000000123456789,ams,-42\n"
                           "0,,\n"
@@ -162,7 +118,7 @@ START_TEST(test_write_quoting)
     ck_assert_int_eq(ah_csv_end_row(w), 0);
     ck_assert_int_eq(ah_csv_close(w), 0);
     size_t len;
-    char *got = slurp(path, &len);
+    char *got = slurp_alloc(path, &len);
     static const char want[] = "a,\"b,c\",\"say \"\"hi\"\"\"\n"
                                "\"x,y\",\"\"\"\",\"two\nlines\"\n"
                                "\"cr\r\", spaced ; plain ,\"\"\"\"\"q\"\"\"\"\"\n"
@@ -186,7 +142,7 @@ START_TEST(test_write_single_empty_column)
     ck_assert_int_eq(ah_csv_empty(w), 0);
     ck_assert_int_eq(ah_csv_end_row(w), 0);
     ck_assert_int_eq(ah_csv_close(w), 0);
-    char *got = slurp(path, NULL);
+    char *got = slurp_alloc(path, NULL);
     ck_assert_str_eq(got, "only\n\"\"\nx\n\"\"\n");
     free(got);
 }
@@ -210,7 +166,7 @@ START_TEST(test_write_wrong_field_count)
     ck_assert_int_eq(ah_csv_end_row(w), 0);
     ck_assert_uint_eq(ah_csv_rows(w), 1);
     ck_assert_int_eq(ah_csv_close(w), 0);
-    char *got = slurp(path, NULL);
+    char *got = slurp_alloc(path, NULL);
     ck_assert_str_eq(got, "ts_ns,node,rtt_us\n1,2,3\n");
     free(got);
 }
@@ -232,19 +188,19 @@ START_TEST(test_write_flush_complete_rows_only)
     ck_assert_int_eq(ah_csv_u64(w, 3), 0);
     ck_assert_int_eq(ah_csv_str(w, "half"), 0);
     ck_assert_int_eq(ah_csv_flush(w), 0);
-    char *got = slurp(path, NULL);
+    char *got = slurp_alloc(path, NULL);
     ck_assert_str_eq(got, "ts_ns,node,rtt_us\n1,a,2\n");
     free(got);
     ck_assert_int_eq(ah_csv_u64(w, 4), 0);
     ck_assert_int_eq(ah_csv_end_row(w), 0);
     ck_assert_int_eq(ah_csv_flush(w), 0);
-    got = slurp(path, NULL);
+    got = slurp_alloc(path, NULL);
     ck_assert_str_eq(got, "ts_ns,node,rtt_us\n1,a,2\n3,half,4\n");
     free(got);
     /* An unfinished row at close is dropped. */
     ck_assert_int_eq(ah_csv_u64(w, 5), 0);
     ck_assert_int_eq(ah_csv_close(w), 0);
-    got = slurp(path, NULL);
+    got = slurp_alloc(path, NULL);
     ck_assert_str_eq(got, "ts_ns,node,rtt_us\n1,a,2\n3,half,4\n");
     free(got);
 }
@@ -270,7 +226,7 @@ START_TEST(test_write_buffer_fill)
             flushes++;
             last = sz;
             /* Everything on disk is whole rows: ends in "\n", no half row. */
-            char *got = slurp(path, NULL);
+            char *got = slurp_alloc(path, NULL);
             FAST_INT(got[sz - 1], ==, '\n');
             int rows = 0;
             for (off_t k = 0; k < sz; k++)
@@ -287,7 +243,7 @@ START_TEST(test_write_buffer_fill)
     FAST_UINT(ah_csv_rows(w), ==, 3000);
     FAST_INT(ah_csv_close(w), ==, 0);
     size_t len;
-    char *got = slurp(path, &len);
+    char *got = slurp_alloc(path, &len);
     size_t expect = 0;
     for (int i = 0; i < 3000; i++) {
         char line[160];
@@ -802,7 +758,7 @@ START_TEST(test_round_trip_tiny_reads)
     const char *path = tmp_path("nasty-pipe.csv");
     write_nasty_file(path, cells);
     size_t len;
-    char *data = slurp(path, &len);
+    char *data = slurp_alloc(path, &len);
 
     int p[2];
     ck_assert_int_eq(pipe(p), 0);
@@ -866,7 +822,7 @@ static Suite *csv_suite(void)
 {
     Suite *s = suite_create("csv");
     TCase *tw = tcase_create("writer");
-    tcase_add_unchecked_fixture(tw, dir_setup, dir_teardown);
+    tcase_add_unchecked_fixture(tw, dir_setup, tmpdir_remove);
     tcase_add_test(tw, test_write_basic);
     tcase_add_test(tw, test_write_quoting);
     tcase_add_test(tw, test_write_single_empty_column);
@@ -879,7 +835,7 @@ static Suite *csv_suite(void)
     suite_add_tcase(s, tw);
 
     TCase *tr = tcase_create("reader");
-    tcase_add_unchecked_fixture(tr, dir_setup, dir_teardown);
+    tcase_add_unchecked_fixture(tr, dir_setup, tmpdir_remove);
     tcase_add_test(tr, test_read_features);
     tcase_add_test(tr, test_read_line_ends);
     tcase_add_loop_test(tr, test_read_malformed, 0,
@@ -890,7 +846,7 @@ static Suite *csv_suite(void)
     suite_add_tcase(s, tr);
 
     TCase *rt = tcase_create("round-trip");
-    tcase_add_unchecked_fixture(rt, dir_setup, dir_teardown);
+    tcase_add_unchecked_fixture(rt, dir_setup, tmpdir_remove);
     tcase_set_timeout(rt, 30);
     tcase_add_test(rt, test_round_trip_nasty);
     tcase_add_test(rt, test_round_trip_tiny_reads);

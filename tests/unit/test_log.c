@@ -3,6 +3,7 @@
  * tests point stderr at a temporary file and read back what was written. */
 #include "ah/log.h"
 #include "check_main.h"
+#include "test_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,18 +38,7 @@ static char *capture_end(size_t *len_out)
     FILE *f = fopen(capture_path, "rb");
     ck_assert_ptr_nonnull(f);
     unlink(capture_path);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    ck_assert_int_ge(n, 0);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    if (len_out != NULL)
-        *len_out = (size_t)n;
-    return buf;
+    return read_all(f, len_out);
 }
 
 START_TEST(test_format_per_level)

@@ -4,9 +4,9 @@
  * process group, status texts and program lookup. */
 #include "../../harness/proc.h"
 #include "check_main.h"
+#include "test_util.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,38 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static char tmpdir[64];
-
 static void dir_setup(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ah-test-proc.XXXXXX");
-    if (mkdtemp(tmpdir) == NULL)
-        abort();
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void dir_teardown(void)
-{
-    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *slurp(const char *path)
-{
-    static char buf[4096];
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    tmpdir_make("proc");
 }
 
 static int wait_reaped(struct proc *p, int ms)
@@ -73,7 +44,7 @@ START_TEST(spawn_logs_and_reaps)
     ck_assert_int_eq(wait_reaped(&p, 5000), 1);
     ck_assert_int_eq(p.pid, 0);
     ck_assert(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 3);
-    ck_assert_str_eq(slurp(log), "out\nerr\n");
+    ck_assert_str_eq(slurp_try(log), "out\nerr\n");
     char st[32];
     proc_status_text(p.status, st, sizeof st);
     ck_assert_str_eq(st, "exit 3");
@@ -132,7 +103,7 @@ START_TEST(signals_reach_the_group)
     struct proc p = {0};
     ck_assert_int_eq(proc_spawn(&p, &spec), 0);
     char *txt = NULL;
-    for (int i = 0; i < 2000 && !(txt = slurp(pidfile)); i++) {
+    for (int i = 0; i < 2000 && !(txt = slurp_try(pidfile)); i++) {
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
@@ -189,7 +160,7 @@ static Suite *proc_suite(void)
     Suite *s = suite_create("proc");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 20);
-    tcase_add_unchecked_fixture(tc, dir_setup, dir_teardown);
+    tcase_add_unchecked_fixture(tc, dir_setup, tmpdir_remove);
     tcase_add_test(tc, spawn_logs_and_reaps);
     tcase_add_test(tc, exec_failure_is_reported);
     tcase_add_test(tc, stop_with_signal_and_with_kill);

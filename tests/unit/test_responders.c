@@ -3,46 +3,18 @@
  * builtin, nsd, knot and command responders. */
 #include "../../harness/responders.h"
 #include "check_main.h"
+#include "test_util.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[64];
-
 static void dir_setup(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ah-test-resp.XXXXXX");
-    if (mkdtemp(tmpdir) == NULL)
-        abort();
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void dir_teardown(void)
-{
-    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *slurp(const char *path)
-{
-    static char buf[8192];
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    tmpdir_make("resp");
 }
 
 START_TEST(substitute)
@@ -156,7 +128,7 @@ static Suite *responders_suite(void)
 {
     Suite *s = suite_create("responders");
     TCase *tc = tcase_create("core");
-    tcase_add_unchecked_fixture(tc, dir_setup, dir_teardown);
+    tcase_add_unchecked_fixture(tc, dir_setup, tmpdir_remove);
     tcase_add_test(tc, substitute);
     tcase_add_test(tc, nsd_conf);
     tcase_add_test(tc, knot_conf);

@@ -5,55 +5,18 @@
 #include "../../harness/results.h"
 #include "ah/csv.h"
 #include "check_main.h"
+#include "test_util.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[64];
-
 static void dir_setup(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ah-test-results.XXXXXX");
-    if (mkdtemp(tmpdir) == NULL)
-        abort();
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void dir_teardown(void)
-{
-    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static char *tmp_path(const char *name)
-{
-    static char path[8][256];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(path[k], sizeof(path[k]), "%s/%s", tmpdir, name);
-    return path[k];
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    tmpdir_make("results");
 }
 
 static void spit(const char *path, const char *text)
@@ -271,7 +234,7 @@ static Suite *results_suite(void)
 {
     Suite *s = suite_create("results");
     TCase *tc = tcase_create("core");
-    tcase_add_unchecked_fixture(tc, dir_setup, dir_teardown);
+    tcase_add_unchecked_fixture(tc, dir_setup, tmpdir_remove);
     tcase_add_test(tc, dir_name_is_utc_stamp);
     tcase_add_test(tc, make_dir_avoids_collisions);
     tcase_add_test(tc, copy_file_exact);

@@ -2,36 +2,19 @@
  * saving/finding labs in a private state directory, and run ids. */
 #include "../../harness/state.h"
 #include "check_main.h"
+#include "test_util.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[64];
-
 static void dir_setup(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ah-test-state.XXXXXX");
-    if (mkdtemp(tmpdir) == NULL)
-        abort();
+    tmpdir_make("state");
     setenv("AH_LAB_STATE_DIR", tmpdir, 1);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void dir_teardown(void)
-{
-    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 static void fill(struct state *s, const char *id, const char *name)
@@ -122,7 +105,7 @@ static Suite *state_suite(void)
 {
     Suite *s = suite_create("state");
     TCase *tc = tcase_create("core");
-    tcase_add_unchecked_fixture(tc, dir_setup, dir_teardown);
+    tcase_add_unchecked_fixture(tc, dir_setup, tmpdir_remove);
     tcase_add_test(tc, format_parse_round_trip);
     tcase_add_test(tc, save_find_remove);
     tcase_add_test(tc, runids_are_short_and_distinct);
