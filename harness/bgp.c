@@ -72,10 +72,14 @@ static void common_head(FILE *f, const struct lab *lab, const char *logpath, con
     fprintf(f, "timeformat protocol \"%%s\";\n");
     fprintf(f, "protocol device { scan time 10; }\n");
     if (lab->bgp.bfd) {
-        uint64_t us = lab->bgp.bfd_interval_ns / 1000;
-        fprintf(f, "protocol bfd {\n  interface \"fab0\" {\n    interval %llu us;\n",
-                (unsigned long long)us);
-        fprintf(f, "    multiplier %u;\n  };\n}\n", lab->bgp.bfd_multiplier);
+        /* Zero means BIRD's own defaults. */
+        fprintf(f, "protocol bfd {\n  interface \"fab0\" {\n");
+        if (lab->bgp.bfd_interval_ns)
+            fprintf(f, "    interval %llu us;\n",
+                    (unsigned long long)(lab->bgp.bfd_interval_ns / 1000));
+        if (lab->bgp.bfd_multiplier)
+            fprintf(f, "    multiplier %u;\n", lab->bgp.bfd_multiplier);
+        fprintf(f, "  };\n}\n");
     }
 }
 

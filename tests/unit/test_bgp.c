@@ -140,6 +140,14 @@ START_TEST(timers_bfd_multipath)
     ck_assert_ptr_nonnull(strstr(c, "protocol bfd"));
     ck_assert_int_eq(count(c, "bfd on;"), 2);
     free(c);
+    /* bfd: true alone: BIRD's own interval and multiplier. */
+    f.lab.bgp.bfd_interval_ns = 0;
+    f.lab.bgp.bfd_multiplier = 0;
+    c = conf(&f.lab, true, 0);
+    ck_assert_ptr_nonnull(strstr(c, "protocol bfd"));
+    ck_assert_ptr_null(strstr(c, "interval"));
+    ck_assert_ptr_null(strstr(c, "multiplier"));
+    free(c);
 }
 END_TEST
 
