@@ -61,7 +61,7 @@ enum ah_event_kind ah_event_kind_of(const char *event)
     if (strcmp(event, "route") == 0)
         return AH_EV_ROUTE;
     if (strcmp(event, "exit") == 0 || strncmp(event, "track-", 6) == 0 ||
-        strncmp(event, "bgp", 3) == 0)
+        strncmp(event, "health-", 7) == 0 || strncmp(event, "bgp", 3) == 0)
         return AH_EV_OBSERVATION;
     return AH_EV_DRILL;
 }

@@ -304,6 +304,7 @@ START_TEST(words)
     ck_assert_int_eq(ah_reason_parse("gone", &r), -EINVAL);
     ck_assert_int_eq(ah_event_kind_of("route"), AH_EV_ROUTE);
     ck_assert_int_eq(ah_event_kind_of("track-down"), AH_EV_OBSERVATION);
+    ck_assert_int_eq(ah_event_kind_of("health-down"), AH_EV_OBSERVATION);
     ck_assert_int_eq(ah_event_kind_of("flap"), AH_EV_DRILL);
 }
 END_TEST
