@@ -5,13 +5,8 @@
 # established TCP connection is reset by node-b on its next write, then
 # reconnects to node-b.
 source "$(dirname "$0")/lib.sh"
-t_need_root
-
-P=$AH_BIN/anycast-probe
-R=$AH_BIN/anycast-responder
-[ -x "$P" ] || { echo "missing $P (build first)"; exit 1; }
-[ -x "$R" ] || t_skip "no $R yet"
-V4=198.51.100.53
+source "$(dirname "$0")/probe_lib.sh"
+probe_need
 
 t_netns C
 t_netns RT
@@ -45,7 +40,6 @@ for n in A B; do
     --echo-port 5307 2>>"$T_TMP/responder.log"
 done
 in_c() { ip netns exec "$C" "$@"; }
-count() { awk -F, "NR > 1 && ($2)" "$1" | wc -l; }
 t_true "node-a answers through the router" \
   t_wait_for 5 in_c "$P" --once -s dns -s echo --dns-port 5300 --echo-port 5307 "$V4"
 
@@ -56,6 +50,7 @@ in_c "$P" -s dns -s echo -t both -r 80 -f 4 -c 2 -i 100ms -d 3s --dns-port 5300 
   --vantage c -o "$out" --summary-json "$out.json" "$V4" 2>"$out.err"
 t_eq "$?" 0 "run exits 0"
 wait "$mover"
+T_DUMP+=("$out/connections.csv" "$out.err")
 sorted=$(sed 1d "$out/probes.csv" | sort -t, -k1,1n)
 t_eq "$(echo "$sorted" | head -n 20 | awk -F, '$9 != "node-a"' | wc -l)" 0 "node-a answers first"
 t_eq "$(echo "$sorted" | tail -n 20 | awk -F, '$9 != "node-b"' | wc -l)" 0 "node-b answers last"

@@ -12,6 +12,7 @@ T_PIDS=()
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ah-it.XXXXXX")
 T_NAME=$(basename "$0" .sh)
 T_FAILS=0
+T_DUMP=() # files whose head t_done prints when an assertion failed
 
 t_cleanup() {
   local p ns
@@ -81,7 +82,12 @@ t_true() { # message cmd...
   if "$@"; then t_ok "$m"; else t_fail "$m"; fi
 }
 t_done() {
-  if [ "$T_FAILS" -gt 0 ]; then echo "$T_NAME: $T_FAILS assertion(s) failed"; exit 1; fi
+  if [ "$T_FAILS" -gt 0 ]; then
+    local f
+    for f in "${T_DUMP[@]}"; do echo "--- $f"; head -n 60 "$f" 2>&1; done
+    echo "$T_NAME: $T_FAILS assertion(s) failed"
+    exit 1
+  fi
   echo "$T_NAME: all assertions passed"
   exit 0
 }
