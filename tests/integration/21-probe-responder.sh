@@ -5,32 +5,14 @@
 # after resume) and killed (TCP connections end with eof or reset, UDP probes
 # are refused by ICMP port unreachable, reconnects are refused).
 source "$(dirname "$0")/lib.sh"
-t_need_root
-t_need socat
+source "$(dirname "$0")/probe_lib.sh"
+probe_need socat
 
-P=$AH_BIN/anycast-probe
-R=$AH_BIN/anycast-responder
-[ -x "$P" ] || { echo "missing $P (build first)"; exit 1; }
-[ -x "$R" ] || t_skip "no $R yet"
-V4=198.51.100.53
-V6=2001:db8:53::53
-
-t_netns NS
-t_anycast_lo "$NS"
-in_ns() { ip netns exec "$NS" "$@"; }
-start_responder() { # VAR: starts node-a with its control socket
-  rm -f "$T_TMP/ctl.sock"
-  t_bg "$1" ip netns exec "$NS" "$R" --listen "$V4" --listen "$V6" --identity node-a \
-    --dns-port 5300 --echo-port 5307 --control "$T_TMP/ctl.sock" 2>>"$T_TMP/responder.log"
-  t_wait_for 5 in_ns "$P" --once -t udp -s dns --dns-port 5300 "$V4"
-}
+probe_ns
 ctl() { echo "$1" | socat -t 2 - "UNIX-CONNECT:$T_TMP/ctl.sock"; }
-count() { # FILE AWK-CONDITION
-  awk -F, "NR > 1 && ($2)" "$1" | wc -l
-}
-PORTS=(--dns-port 5300 --echo-port 5307)
 
-start_responder RPID
+# node-a on both addresses, with its control socket.
+probe_responder RPID --listen "$V6" --control "$T_TMP/ctl.sock"
 t_true "responder answers" [ $? -eq 0 ]
 
 # --- everything answers -------------------------------------------------------

@@ -9,13 +9,8 @@
 # TCP_USER_TIMEOUT (reason timeout, ETIMEDOUT). Restoring the route brings
 # the answers back.
 source "$(dirname "$0")/lib.sh"
-t_need_root
-
-P=$AH_BIN/anycast-probe
-R=$AH_BIN/anycast-responder
-[ -x "$P" ] || { echo "missing $P (build first)"; exit 1; }
-[ -x "$R" ] || t_skip "no $R yet"
-V4=198.51.100.53
+source "$(dirname "$0")/probe_lib.sh"
+probe_need
 
 t_netns C
 t_netns RT
@@ -42,8 +37,6 @@ t_bg RPID ip netns exec "$N" "$R" --listen "$V4" --identity node-n --dns-port 53
 in_c() { ip netns exec "$C" "$@"; }
 t_true "node answers through the router" \
   t_wait_for 5 in_c "$P" --once -s dns -s echo --dns-port 5300 --echo-port 5307 "$V4"
-count() { awk -F, "NR > 1 && ($2)" "$1" | wc -l; }
-PORTS=(--dns-port 5300 --echo-port 5307)
 
 # --- ICMP host unreachable from the router ---------------------------------------
 flip() { # the router's route: unreachable after 1 s, back after 2 s

@@ -5,22 +5,12 @@
 # every row measured so far, print the summary and exit 0; rows reach the
 # file at least once a second while the probe runs.
 source "$(dirname "$0")/lib.sh"
-t_need_root
+source "$(dirname "$0")/probe_lib.sh"
+probe_need
 
-P=$AH_BIN/anycast-probe
-R=$AH_BIN/anycast-responder
-[ -x "$P" ] || { echo "missing $P (build first)"; exit 1; }
-[ -x "$R" ] || t_skip "no $R yet"
-V4=198.51.100.53
-
-t_netns NS
-t_anycast_lo "$NS"
-in_ns() { ip netns exec "$NS" "$@"; }
-t_bg RPID ip netns exec "$NS" "$R" --listen "$V4" --identity node-a --dns-port 5300 \
-  --echo-port 5307 2>"$T_TMP/responder.log"
-t_true "responder answers" t_wait_for 5 in_ns "$P" --once -t udp -s dns --dns-port 5300 "$V4"
-PORTS=(--dns-port 5300 --echo-port 5307)
-count() { awk -F, "NR > 1 && ($2)" "$1" | wc -l; }
+probe_ns
+probe_responder RPID
+t_true "responder answers" [ $? -eq 0 ]
 
 # --- rate accuracy --------------------------------------------------------------
 for spec in 2000:3s:6000 20000:2s:40000; do

@@ -4,24 +4,11 @@
 # connection when the interval is shorter than the answer, and what
 # --reconnect immediate|backoff|never do after the responder dies.
 source "$(dirname "$0")/lib.sh"
-t_need_root
+source "$(dirname "$0")/probe_lib.sh"
+probe_need
 
-P=$AH_BIN/anycast-probe
-R=$AH_BIN/anycast-responder
-[ -x "$P" ] || { echo "missing $P (build first)"; exit 1; }
-[ -x "$R" ] || t_skip "no $R yet"
-V4=198.51.100.53
-
-t_netns NS
-t_anycast_lo "$NS"
-in_ns() { ip netns exec "$NS" "$@"; }
-start_responder() {
-  t_bg RPID ip netns exec "$NS" "$R" --listen "$V4" --identity node-a --dns-port 5300 \
-    --echo-port 5307 --control "$T_TMP/ctl.sock" 2>>"$T_TMP/responder.log"
-  t_wait_for 5 in_ns "$P" --once -t udp -s dns --dns-port 5300 "$V4"
-}
-count() { awk -F, "NR > 1 && ($2)" "$1" | wc -l; }
-PORTS=(--dns-port 5300 --echo-port 5307)
+probe_ns
+start_responder() { probe_responder RPID --control "$T_TMP/ctl.sock"; }
 start_responder
 
 # --- per-query -----------------------------------------------------------------
