@@ -171,6 +171,20 @@ static void event_lines(const struct rp *rp, FILE *g)
                     "set arrow from %.6f, graph 0 to %.6f, graph 1 nohead lc rgb '#17becf' "
                     "dt 3 lw 1 front\n",
                     x, x);
+        } else if (e->kind == AH_EV_OBSERVATION && x >= 0) {
+            /* What the routing saw (track-*, health-*, bgp sessions, exits):
+             * a short tick at the bottom; named unless it is one of the
+             * many bgp session rows. Those of the set-up, before the
+             * probes started, are left out. */
+            fprintf(g,
+                    "set arrow from %.6f, graph 0 to %.6f, graph 0.08 nohead lc rgb '#ff7f0e' "
+                    "lw 1.5 front\n",
+                    x, x);
+            if (strcmp(e->event, "bgp") != 0)
+                fprintf(g,
+                        "set label \"%s %s\" at %.6f, graph 0.09 left rotate by 35 font ',7' "
+                        "tc rgb '#ff7f0e' front\n",
+                        e->event, e->node, x);
         }
     }
 }
