@@ -413,7 +413,8 @@ int report_build(const char *run_dir, const struct lab *lab, const struct report
         cfg.tcp_connections = lab->tcp.enabled ? lab->tcp.connections : 0;
         cfg.direct_withdraw = lab->routing == LAB_ROUTING_STATIC ||
                               lab->routing == LAB_ROUTING_ECMP ||
-                              lab->routing == LAB_ROUTING_ECMP_RESILIENT;
+                              lab->routing == LAB_ROUTING_ECMP_RESILIENT ||
+                              lab->routing == LAB_ROUTING_TRACKED; /* `no ip route` */
     }
     rp.start = cfg.start_ns;
     rp.end = cfg.end_ns;
