@@ -1,5 +1,6 @@
 /* Small helpers shared by the bench/ tools (flood, mmsg_echo, tcp_load, tcp_hold): address
- * parsing, bounded number parsing, clocks and the hand-built DNS query they all send. The
+ * parsing, bounded number parsing, the common options and signals, clocks, socket set-up
+ * and the hand-built DNS query they all send. The
  * tools are plain libc on purpose so that they measure the kernel and the server, not us;
  * everything here is static inline because each C file in bench/ is its own program. */
 #ifndef BENCH_UTIL_H
@@ -8,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 static inline uint64_t bench_now_ns(void)
 {
@@ -35,6 +38,59 @@ static inline int bench_parse_long(const char *s, long min, long max, long *out)
         return -EINVAL;
     *out = v;
     return 0;
+}
+
+static inline int bench_parse_port(const char *s, unsigned *out)
+{
+    long v;
+    if (bench_parse_long(s, 1, 65535, &v) != 0)
+        return -EINVAL;
+    *out = (unsigned)v;
+    return 0;
+}
+
+/* What every tool's option loop does with an option that is none of its own: --help and
+ * --version print and exit 0, anything else gets the usage on stderr and -EINVAL. */
+static inline int bench_opt_other(const char *prog, int c, void (*usage)(FILE *))
+{
+    if (c == 'h') {
+        usage(stdout);
+        exit(0);
+    }
+    if (c == 'V') {
+        printf("%s %s\n", prog, AH_VERSION);
+        exit(0);
+    }
+    usage(stderr);
+    return -EINVAL;
+}
+
+/* Says that option c (a long-only option when c < 32) got a value it does not take;
+ * returns -EINVAL. */
+static inline int bench_opt_bad(const char *prog, int c, const char *value)
+{
+    fprintf(stderr, "%s: bad value for option -%c: \"%s\"\n", prog, c < 32 ? '-' : c, value);
+    return -EINVAL;
+}
+
+/* Set by SIGINT and SIGTERM once bench_catch_signals() ran; every tool's loops stop on it. */
+static volatile sig_atomic_t bench_stop __attribute__((unused));
+
+static inline void bench_on_signal(int sig)
+{
+    (void)sig;
+    bench_stop = 1;
+}
+
+/* SIGINT and SIGTERM set bench_stop; with ignore_pipe SIGPIPE is ignored as well, so that a
+ * write to a connection the server closed fails with EPIPE instead of ending the tool. */
+static inline void bench_catch_signals(bool ignore_pipe)
+{
+    struct sigaction sa = {.sa_handler = bench_on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (ignore_pipe)
+        signal(SIGPIPE, SIG_IGN);
 }
 
 /* Fills ss from a numeric IPv4 or IPv6 address and a port; returns the sockaddr length or
@@ -130,6 +186,54 @@ static inline int bench_build_query(const char *qname, uint16_t qclass, uint16_t
     out[pos++] = (uint8_t)(qclass >> 8);
     out[pos++] = (uint8_t)qclass;
     return (int)pos;
+}
+
+/* The same query with the 2-byte length prefix of DNS over TCP (RFC 7766) in front; returns
+ * the frame's length or -EINVAL. */
+static inline int bench_build_tcp_query(const char *qname, uint16_t qclass, uint16_t qtype,
+                                        uint8_t *frame, size_t cap)
+{
+    if (cap < 2)
+        return -EINVAL;
+    int qlen = bench_build_query(qname, qclass, qtype, frame + 2, cap - 2);
+    if (qlen < 0)
+        return qlen;
+    frame[0] = (uint8_t)(qlen >> 8);
+    frame[1] = (uint8_t)qlen;
+    return qlen + 2;
+}
+
+/* Large socket buffers (4 MiB each way) for the UDP tools; they only matter when the other
+ * side falls behind, so a failure (a lower net.core limit) is harmless and ignored. */
+static inline void bench_big_buffers(int fd)
+{
+    int buf = 4 << 20;
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+}
+
+/* Starts a non-blocking TCP connect to ss; returns the socket (the connect possibly still in
+ * progress: writable means done, bench_so_error() says how) or a negative errno. */
+static inline int bench_tcp_connect(const struct sockaddr_storage *ss, socklen_t sslen)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (const struct sockaddr *)ss, sslen) != 0 && errno != EINPROGRESS) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+/* The socket's pending error (SO_ERROR), 0 when none: how a non-blocking connect ended. */
+static inline int bench_so_error(int fd)
+{
+    int err = 0;
+    socklen_t sl = sizeof(err);
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl);
+    return err;
 }
 
 /* Raises RLIMIT_NOFILE to at least want descriptors (the hard limit too, which needs root);

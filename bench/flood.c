@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -39,14 +38,6 @@ struct opts {
 struct stats {
     uint64_t sent, answered, empty, lost, late, errors, refused, rtt_sum_us;
 };
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -94,7 +85,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                        .qname = "hostname.bind",
                        .qclass = 3,
                        .qtype = 16};
-    long v;
     int c;
     while ((c = getopt_long(argc, argv, "s:p:l:c:w:b:r:t:n:T:hV", longopts, NULL)) != -1) {
         int bad = 0;
@@ -103,8 +93,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             o->server = optarg;
             break;
         case 'p':
-            bad = bench_parse_long(optarg, 1, 65535, &v);
-            o->port = (unsigned)v;
+            bad = bench_parse_port(optarg, &o->port);
             break;
         case 'l':
             bad = bench_parse_long(optarg, 1, 60, &o->seconds);
@@ -139,20 +128,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 3:
             o->write_query = optarg;
             break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        case 'V':
-            printf("flood %s\n", AH_VERSION);
-            exit(0);
         default:
-            usage(stderr);
-            return -EINVAL;
+            return bench_opt_other("flood", c, usage);
         }
-        if (bad) {
-            fprintf(stderr, "flood: bad value for option -%c: \"%s\"\n", c < 32 ? '-' : c, optarg);
-            return -EINVAL;
-        }
+        if (bad)
+            return bench_opt_bad("flood", c, optarg);
     }
     if (optind != argc) {
         fprintf(stderr, "flood: unexpected argument \"%s\"\n", argv[optind]);
@@ -189,10 +169,8 @@ static int open_flow(struct flow *f, const struct sockaddr_storage *ss, socklen_
         fprintf(stderr, "flood: socket: %s\n", strerror(errno));
         return -errno;
     }
-    int buf = 4 << 20;
-    /* Bigger buffers only matter in open-loop mode; failures are harmless. */
-    (void)setsockopt(f->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-    (void)setsockopt(f->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+    /* Bigger buffers only matter in open-loop mode. */
+    bench_big_buffers(f->fd);
     if (connect(f->fd, (const struct sockaddr *)ss, sslen) != 0) {
         fprintf(stderr, "flood: connect %s:%u/udp: %s\n", server, port, strerror(errno));
         return -errno;
@@ -321,7 +299,7 @@ static void *gen_main(void *arg)
     double rate = (double)o->rate * g->nflows / (double)o->sockets;
     double tokens = 0, max_tokens = rate > 0 ? rate / 100.0 + (double)o->batch : 0;
     uint64_t last = g->start, now;
-    while (!stop_flag && (now = bench_now_ns()) < g->end) {
+    while (!bench_stop && (now = bench_now_ns()) < g->end) {
         uint32_t now_us = (uint32_t)((now - g->start) / 1000);
         if (rate > 0) {
             tokens += (double)(now - last) * rate / 1e9;
@@ -400,7 +378,7 @@ static int run(const struct opts *o, const uint8_t *query, int qlen)
     for (; started < ngens; started++) {
         if (pthread_create(&gens[started].tid, NULL, gen_main, &gens[started]) != 0) {
             fprintf(stderr, "flood: pthread_create failed\n");
-            stop_flag = 1;
+            bench_stop = 1;
             break;
         }
     }
@@ -455,9 +433,7 @@ int main(int argc, char **argv)
     }
     if (o.write_query != NULL)
         return write_query_file(o.write_query, query, qlen) == 0 ? 0 : 1;
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    bench_catch_signals(false);
     srandom((unsigned)bench_now_ns() ^ (unsigned)getpid());
     return run(&o, query, qlen);
 }

@@ -6,7 +6,6 @@
 
 #include <getopt.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -21,14 +20,6 @@ struct worker {
     uint64_t deadline_ns;
     uint64_t received, sent;
 };
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -49,7 +40,7 @@ static void *worker_main(void *arg)
     static __thread struct iovec iov[MAX_BATCH];
     static __thread struct sockaddr_storage peers[MAX_BATCH];
     static __thread uint8_t bufs[MAX_BATCH][BUF_LEN];
-    while (!stop_flag && bench_now_ns() < w->deadline_ns) {
+    while (!bench_stop && bench_now_ns() < w->deadline_ns) {
         for (int i = 0; i < w->batch; i++) {
             iov[i].iov_base = bufs[i];
             iov[i].iov_len = BUF_LEN;
@@ -89,10 +80,9 @@ static int open_socket(const struct sockaddr_storage *ss, int sslen, const char 
         fprintf(stderr, "mmsg_echo: socket: %s\n", strerror(errno));
         return -errno;
     }
-    int one = 1, buf = 4 << 20;
+    int one = 1;
     struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+    bench_big_buffers(fd);
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
         fprintf(stderr, "mmsg_echo: setsockopt: %s\n", strerror(errno));
@@ -138,14 +128,8 @@ int main(int argc, char **argv)
         case 'b':
             bad = bench_parse_long(optarg, 1, MAX_BATCH, &batch);
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf("mmsg_echo %s\n", AH_VERSION);
-            return 0;
         default:
-            usage(stderr);
+            (void)bench_opt_other("mmsg_echo", c, usage);
             return 2;
         }
         if (bad) {
@@ -163,9 +147,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "mmsg_echo: bad address \"%s\"\n", addr);
         return 2;
     }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    bench_catch_signals(false);
 
     static struct worker workers[MAX_THREADS];
     uint64_t deadline = bench_now_ns() + (uint64_t)seconds * 1000000000ull;
@@ -182,7 +164,7 @@ int main(int argc, char **argv)
     for (; started < threads; started++) {
         if (pthread_create(&workers[started].tid, NULL, worker_main, &workers[started]) != 0) {
             fprintf(stderr, "mmsg_echo: pthread_create failed\n");
-            stop_flag = 1;
+            bench_stop = 1;
             goto out;
         }
     }

@@ -6,7 +6,6 @@
 
 #include <getopt.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -28,14 +27,6 @@ struct opts {
     long conns, seconds, parallel, rss_pid, connect_timeout;
     bool query;
 };
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -71,7 +62,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     };
     *o = (struct opts){
         .port = 53, .conns = 10000, .seconds = 10, .parallel = 256, .connect_timeout = 30};
-    long v;
     int c;
     while ((c = getopt_long(argc, argv, "s:p:c:l:P:r:qhV", longopts, NULL)) != -1) {
         int bad = 0;
@@ -80,8 +70,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             o->server = optarg;
             break;
         case 'p':
-            bad = bench_parse_long(optarg, 1, 65535, &v);
-            o->port = (unsigned)v;
+            bad = bench_parse_port(optarg, &o->port);
             break;
         case 'c':
             bad = bench_parse_long(optarg, 1, 60000, &o->conns);
@@ -101,21 +90,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'q':
             o->query = true;
             break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        case 'V':
-            printf("tcp_hold %s\n", AH_VERSION);
-            exit(0);
         default:
-            usage(stderr);
-            return -EINVAL;
+            return bench_opt_other("tcp_hold", c, usage);
         }
-        if (bad) {
-            fprintf(stderr, "tcp_hold: bad value for option -%c: \"%s\"\n", c < 32 ? '-' : c,
-                    optarg);
-            return -EINVAL;
-        }
+        if (bad)
+            return bench_opt_bad("tcp_hold", c, optarg);
     }
     if (o->server == NULL || optind != argc) {
         usage(stderr);
@@ -131,20 +110,14 @@ static void open_all(const struct opts *o, struct hconn *cs, int ep,
     long next = 0, pending = 0;
     uint64_t deadline = bench_now_ns() + (uint64_t)o->connect_timeout * 1000000000ull;
     static struct epoll_event evs[1024];
-    while (!stop_flag && (next < o->conns || pending > 0) && bench_now_ns() < deadline) {
+    while (!bench_stop && (next < o->conns || pending > 0) && bench_now_ns() < deadline) {
         while (next < o->conns && pending < o->parallel) {
             struct hconn *c = &cs[next++];
-            c->fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            c->fd = bench_tcp_connect(ss, sslen);
             if (c->fd < 0) {
-                c->state = C_FAILED;
-                (*nfailed)++;
-                continue;
-            }
-            if (connect(c->fd, (const struct sockaddr *)ss, sslen) != 0 && errno != EINPROGRESS) {
-                c->state = C_FAILED;
-                (*nfailed)++;
-                close(c->fd);
                 c->fd = -1;
+                c->state = C_FAILED;
+                (*nfailed)++;
                 continue;
             }
             c->state = C_CONNECTING;
@@ -155,9 +128,7 @@ static void open_all(const struct opts *o, struct hconn *cs, int ep,
         int n = epoll_wait(ep, evs, 1024, 100);
         for (int i = 0; i < n; i++) {
             struct hconn *c = evs[i].data.ptr;
-            int err = 0;
-            socklen_t sl = sizeof(err);
-            getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl);
+            int err = bench_so_error(c->fd);
             epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
             pending--;
             if (err != 0 || (evs[i].events & (EPOLLERR | EPOLLHUP))) {
@@ -190,9 +161,7 @@ static bool is_closed(const struct hconn *c)
 static long query_all(const struct opts *o, struct hconn *cs, int ep)
 {
     uint8_t frame[MAX_QLEN + 2];
-    int qlen = bench_build_query("hostname.bind", 3, 16, frame + 2, MAX_QLEN);
-    frame[0] = (uint8_t)(qlen >> 8);
-    frame[1] = (uint8_t)qlen;
+    int flen = bench_build_tcp_query("hostname.bind", 3, 16, frame, sizeof(frame));
     long waiting = 0, answered = 0;
     for (long i = 0; i < o->conns; i++) {
         struct hconn *c = &cs[i];
@@ -200,7 +169,7 @@ static long query_all(const struct opts *o, struct hconn *cs, int ep)
             continue;
         frame[2] = (uint8_t)(i >> 8);
         frame[3] = (uint8_t)i;
-        if (write(c->fd, frame, (size_t)qlen + 2) != qlen + 2)
+        if (write(c->fd, frame, (size_t)flen) != flen)
             continue;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
@@ -209,7 +178,7 @@ static long query_all(const struct opts *o, struct hconn *cs, int ep)
     uint64_t deadline = bench_now_ns() + 5000000000ull;
     static struct epoll_event evs[1024];
     static uint8_t buf[4096];
-    while (!stop_flag && waiting > 0 && bench_now_ns() < deadline) {
+    while (!bench_stop && waiting > 0 && bench_now_ns() < deadline) {
         int n = epoll_wait(ep, evs, 1024, 100);
         for (int i = 0; i < n; i++) {
             struct hconn *c = evs[i].data.ptr;
@@ -241,10 +210,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "tcp_hold: bad server address \"%s\"\n", o.server);
         return 2;
     }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    bench_catch_signals(true);
     int e = bench_raise_nofile((rlim_t)o.conns + 64);
     if (e != 0) {
         fprintf(stderr, "tcp_hold: cannot raise RLIMIT_NOFILE to %ld: %s\n", o.conns + 64,
@@ -269,7 +235,7 @@ int main(int argc, char **argv)
             nfailed, open_secs, o.seconds);
 
     uint64_t hold_end = bench_now_ns() + (uint64_t)o.seconds * 1000000000ull;
-    while (!stop_flag && bench_now_ns() < hold_end)
+    while (!bench_stop && bench_now_ns() < hold_end)
         usleep(50000);
     long rss = o.rss_pid > 0 ? bench_rss_kb(o.rss_pid) : -1;
     long held = 0;

@@ -7,7 +7,6 @@
 
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -37,14 +36,6 @@ struct opts {
 struct stats {
     uint64_t sent, answered, empty, errors, reconnects, closed;
 };
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -83,7 +74,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                        .qname = "hostname.bind",
                        .qclass = 3,
                        .qtype = 16};
-    long v;
     int c;
     while ((c = getopt_long(argc, argv, "s:p:c:d:l:n:hV", longopts, NULL)) != -1) {
         int bad = 0;
@@ -92,8 +82,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             o->server = optarg;
             break;
         case 'p':
-            bad = bench_parse_long(optarg, 1, 65535, &v);
-            o->port = (unsigned)v;
+            bad = bench_parse_port(optarg, &o->port);
             break;
         case 'c':
             bad = bench_parse_long(optarg, 1, 10000, &o->conns);
@@ -113,21 +102,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 2:
             bad = bench_parse_rrtype(optarg, &o->qtype);
             break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        case 'V':
-            printf("tcp_load %s\n", AH_VERSION);
-            exit(0);
         default:
-            usage(stderr);
-            return -EINVAL;
+            return bench_opt_other("tcp_load", c, usage);
         }
-        if (bad) {
-            fprintf(stderr, "tcp_load: bad value for option -%c: \"%s\"\n", c < 32 ? '-' : c,
-                    optarg);
-            return -EINVAL;
-        }
+        if (bad)
+            return bench_opt_bad("tcp_load", c, optarg);
     }
     if (o->server == NULL || optind != argc) {
         usage(stderr);
@@ -148,19 +127,16 @@ struct ctx {
 
 static int conn_open(struct ctx *x, struct conn *c)
 {
-    c->fd = socket(x->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (c->fd < 0)
-        return -errno;
+    c->fd = bench_tcp_connect(&x->ss, x->sslen);
+    if (c->fd < 0) {
+        int e = c->fd;
+        c->fd = -1;
+        return e;
+    }
     c->connected = false;
     c->want_out = true;
     c->outstanding = 0;
     c->rlen = c->wlen = c->woff = 0;
-    if (connect(c->fd, (const struct sockaddr *)&x->ss, x->sslen) != 0 && errno != EINPROGRESS) {
-        int e = errno;
-        close(c->fd);
-        c->fd = -1;
-        return -e;
-    }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
     if (epoll_ctl(x->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
         int e = errno;
@@ -257,9 +233,7 @@ static void conn_event(struct ctx *x, struct conn *c, uint32_t ev)
 {
     int err = 0;
     if (!c->connected) {
-        int soerr = 0;
-        socklen_t sl = sizeof(soerr);
-        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+        int soerr = bench_so_error(c->fd);
         if (soerr != 0 || (ev & (EPOLLERR | EPOLLHUP))) {
             err = soerr ? -soerr : -ECONNREFUSED;
             goto fail;
@@ -277,7 +251,7 @@ static void conn_event(struct ctx *x, struct conn *c, uint32_t ev)
 fail:
     x->st.closed++;
     conn_close(x, c);
-    if (!stop_flag && conn_open(x, c) == 0)
+    if (!bench_stop && conn_open(x, c) == 0)
         x->st.reconnects++;
 }
 
@@ -294,18 +268,13 @@ int main(int argc, char **argv)
         return 2;
     }
     x.sslen = (socklen_t)sslen;
-    int qlen = bench_build_query(o.qname, o.qclass, o.qtype, x.frame + 2, MAX_QLEN);
-    if (qlen < 0) {
+    int flen = bench_build_tcp_query(o.qname, o.qclass, o.qtype, x.frame, sizeof(x.frame));
+    if (flen < 0) {
         fprintf(stderr, "tcp_load: bad query name \"%s\"\n", o.qname);
         return 2;
     }
-    x.frame[0] = (uint8_t)(qlen >> 8);
-    x.frame[1] = (uint8_t)qlen;
-    x.flen = (size_t)qlen + 2;
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    x.flen = (size_t)flen;
+    bench_catch_signals(true);
     if (bench_raise_nofile((rlim_t)o.conns + 64) != 0)
         fprintf(stderr, "tcp_load: warning: cannot raise RLIMIT_NOFILE\n");
 
@@ -327,7 +296,7 @@ int main(int argc, char **argv)
     const uint64_t end = start + (uint64_t)o.seconds * 1000000000ull;
     uint64_t now = start;
     static struct epoll_event evs[1024];
-    while (!stop_flag && (now = bench_now_ns()) < end) {
+    while (!bench_stop && (now = bench_now_ns()) < end) {
         int n = epoll_wait(x.ep, evs, 1024, 10);
         for (int i = 0; i < n; i++)
             conn_event(&x, evs[i].data.ptr, evs[i].events);
