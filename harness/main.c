@@ -13,7 +13,7 @@
 
 #include "ah/dur.h"
 #include "ah/log.h"
-#include "expect.h"
+#include "cli.h"
 #include "lab.h"
 #include "report.h"
 #include "run.h"
@@ -75,24 +75,9 @@ static int cmd_check(int argc, char **argv)
         return 2;
     }
     struct lab *lab = NULL;
-    struct lab_diag diag = {0};
-    int rc = lab_load(argv[1], &lab, &diag);
-    for (size_t i = 0; i < diag.n; i++)
-        fprintf(stderr, "%s\n", diag.msgs[i]);
-    lab_diag_free(&diag);
+    int rc = cli_load_lab(argv[1], &lab);
     if (rc < 0)
         return rc == -EINVAL ? 2 : 1;
-    /* The expect: strings are checked here too, so that a typo in one is a
-     * lab-file error before anything is built. */
-    diag = (struct lab_diag){0};
-    rc = expect_validate_lab(lab, &diag);
-    for (size_t i = 0; i < diag.n; i++)
-        fprintf(stderr, "%s\n", diag.msgs[i]);
-    lab_diag_free(&diag);
-    if (rc < 0) {
-        lab_free(lab);
-        return rc == -EINVAL ? 2 : 1;
-    }
     size_t steps = 0;
     for (size_t i = 0; i < lab->ndrill; i++)
         steps += lab->drill[i].verb == LAB_VERB_FLAP ? 2 * lab->drill[i].flap_count : 1;
@@ -303,25 +288,17 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, rc;
     ah_log_init("anycast-lab", AH_LOG_INFO);
     while ((c = getopt_long(argc, argv, "+vqhV", opts, NULL)) != -1) {
         switch (c) {
         case 'v':
             ah_log_set_level(AH_LOG_DEBUG);
             break;
-        case 'q':
-            ah_log_set_level(AH_LOG_ERROR);
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf("anycast-lab %s\n", AH_VERSION);
-            return 0;
         default:
-            usage(stderr);
-            return 2;
+            rc = cli_common_opt(c, usage);
+            if (rc != 0)
+                return rc < 0 ? 2 : 0;
         }
     }
     if (optind >= argc) {

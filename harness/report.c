@@ -13,6 +13,7 @@
 #include "ah/csv.h"
 #include "ah/dur.h"
 #include "ah/log.h"
+#include "cli.h"
 #include "report_int.h"
 #include "results.h"
 
@@ -560,7 +561,7 @@ int report_cmd_main(int argc, char **argv)
     struct report_opts o = {.print_table = true};
     const char *lab_path = NULL;
     bool window_set = false;
-    int c;
+    int c, rc;
     optind = 0; /* GNU: reinitialise (main parsed its own options first) */
     while ((c = getopt_long(argc, argv, "o:l:w:qhV", lopts, NULL)) != -1) {
         switch (c) {
@@ -577,18 +578,10 @@ int report_cmd_main(int argc, char **argv)
             }
             window_set = true;
             break;
-        case 'q':
-            ah_log_set_level(AH_LOG_ERROR);
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf("anycast-lab %s\n", AH_VERSION);
-            return 0;
         default:
-            usage(stderr);
-            return 2;
+            rc = cli_common_opt(c, usage);
+            if (rc != 0)
+                return rc < 0 ? 2 : 0;
         }
     }
     if (optind >= argc) {
@@ -596,26 +589,9 @@ int report_cmd_main(int argc, char **argv)
         return 2;
     }
     struct lab *lab = NULL;
-    if (lab_path) {
-        struct lab_diag d = {0};
-        int rc = lab_load(lab_path, &lab, &d);
-        for (size_t i = 0; i < d.n; i++)
-            fprintf(stderr, "%s\n", d.msgs[i]);
-        lab_diag_free(&d);
-        if (rc < 0)
-            return rc == -EINVAL ? 2 : 1;
-        d = (struct lab_diag){0};
-        rc = expect_validate_lab(lab, &d);
-        for (size_t i = 0; i < d.n; i++)
-            fprintf(stderr, "%s\n", d.msgs[i]);
-        lab_diag_free(&d);
-        if (rc < 0) {
-            lab_free(lab);
-            return rc == -EINVAL ? 2 : 1;
-        }
-    }
+    if (lab_path && (rc = cli_load_lab(lab_path, &lab)) < 0)
+        return rc == -EINVAL ? 2 : 1;
     struct stat st;
-    int rc;
     if (argc - optind == 1 && stat(argv[optind], &st) == 0 && S_ISDIR(st.st_mode)) {
         rc = report_build(argv[optind], lab, &o);
     } else {
