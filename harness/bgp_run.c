@@ -278,7 +278,6 @@ int bgp_start(const struct routing_opts *o, int epfd, struct bgp **out)
     const struct lab *lab = o->lab;
     int rc = -ENOMEM;
     struct bgp *b = calloc(1, sizeof *b);
-    (void)epfd;
     if (!b)
         return -ENOMEM;
     b->lab = lab;

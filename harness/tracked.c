@@ -163,17 +163,15 @@ enum check_result check_send(struct check *c, uint64_t now_ns, uint64_t timeout_
     c->qlen = (size_t)len;
     c->outstanding = true;
     c->deadline = now_ns + timeout_ns;
-    /* A pending ICMP error from the last check would fail this send; drain
-     * old datagrams so a late answer is not taken for this one. */
+    /* Drop late answers to earlier checks, and with them a pending ICMP
+     * error (reading it clears it), so neither is taken for this check. */
     uint8_t junk[512];
     while (recv(c->fd, junk, sizeof junk, 0) >= 0) {
     }
     if (send(c->fd, c->q, c->qlen, 0) < 0) {
-        if (send(c->fd, c->q, c->qlen, 0) < 0) {
-            set_why(c, errno == ECONNREFUSED ? "refused" : strerror(errno));
-            c->outstanding = false;
-            return CHECK_FAILED;
-        }
+        set_why(c, errno == ECONNREFUSED ? "refused" : strerror(errno));
+        c->outstanding = false;
+        return CHECK_FAILED;
     }
     return CHECK_PENDING;
 }
