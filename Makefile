@@ -51,6 +51,8 @@ TOOL_BINS  := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 .PHONY: all responder probe lab unit bench-bins check unit-check integration-check asan fuzz \
 	fuzz-smoke install format format-check clean deps demo
 .DELETE_ON_ERROR:
+# Objects are intermediate in pattern chains; keep them so re-runs rebuild nothing.
+.SECONDARY:
 
 all: $(PROGS) $(BENCH_BINS)
 

@@ -2,7 +2,9 @@
 # Runs the test suite: Check unit programs, integration scripts (real
 # processes in real network namespaces, root only) and a short libFuzzer run.
 # Usage: tests/run.sh [all|LIST] [NAME-FILTER], LIST a comma list of
-# unit, integration, fuzz.
+# unit, integration, fuzz. Integration tests and fuzz targets run
+# AH_TEST_JOBS at a time (default 2): each test owns its namespaces and
+# ports, and most of their time is spent waiting on drills and timeouts.
 # Prints one result line per test program and a closing "N passed, N failed".
 set -uo pipefail
 
@@ -12,45 +14,57 @@ export AH_ROOT=$PWD
 what=,${1:-all},
 [ "$what" = ",all," ] && what=,unit,integration,fuzz,
 filter=${2:-}
-passed=0
-failed=0
-skipped=0
-failures=()
+jobs_max=${AH_TEST_JOBS:-2}
+res=$(mktemp -d "${TMPDIR:-/tmp}/ah-run.XXXXXX")
+trap 'kill $(jobs -p) 2>/dev/null; wait; rm -rf "$res"' EXIT
+trap 'exit 130' INT TERM
+seq_no=0
 
-run_one() { # name, command...
-  local name=$1; shift
-  local log start rc
-  log=$(mktemp "${TMPDIR:-/tmp}/ah-test.XXXXXX")
+# run_one ID NAME CMD...: runs one test program and prints its result block
+# in one piece (under a lock, so parallel tests never interleave), leaving
+# the verdict in $res/ID.rc for the tally.
+run_one() {
+  local id=$1 name=$2; shift 2
+  local log=$res/$id.log out=$res/$id.out start rc secs
   start=$(date +%s.%N)
   timeout --kill-after=10 "${AH_TEST_TIMEOUT:-300}" "$@" >"$log" 2>&1
   rc=$?
-  local secs
   secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e-s}')
   case $rc in
-    0) passed=$((passed + 1)); printf 'PASS %-44s %6ss\n' "$name" "$secs" ;;
-    77) skipped=$((skipped + 1)); printf 'SKIP %-44s %s\n' "$name" "$(tail -n 1 "$log")" ;;
-    *) failed=$((failed + 1)); failures+=("$name")
-       printf 'FAIL %-44s %6ss (exit %d)\n' "$name" "$secs" "$rc"
-       sed 's/^/    | /' "$log" | tail -n 60 ;;
+    0) printf 'PASS %-44s %6ss\n' "$name" "$secs" >"$out" ;;
+    77) printf 'SKIP %-44s %s\n' "$name" "$(tail -n 1 "$log")" >"$out" ;;
+    *) { printf 'FAIL %-44s %6ss (exit %d)\n' "$name" "$secs" "$rc"
+         sed 's/^/    | /' "$log" | tail -n 80; } >"$out" ;;
   esac
-  if [ -n "${AH_TEST_VERBOSE:-}" ] && [ $rc -eq 0 ]; then sed 's/^/    | /' "$log"; fi
-  rm -f "$log"
+  if [ -n "${AH_TEST_VERBOSE:-}" ] && [ $rc -eq 0 ]; then sed 's/^/    | /' "$log" >>"$out"; fi
+  { flock 9; cat "$out"; } 9>"$res/lock"
+  printf '%s %s\n' "$rc" "$name" >"$res/$id.rc"
+}
+
+# launch PARALLEL NAME CMD...: starts run_one, at most PARALLEL at a time.
+launch() {
+  local par=$1; shift
+  while [ "$(jobs -rp | wc -l)" -ge "$par" ]; do wait -n; done
+  seq_no=$((seq_no + 1))
+  run_one "$(printf '%04d' "$seq_no")" "$@" &
 }
 
 if [[ $what == *,unit,* ]]; then
   for t in "$AH_BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     case $(basename "$t") in *"$filter"*) ;; *) continue ;; esac
-    run_one "unit/$(basename "$t")" "$t"
+    launch 1 "unit/$(basename "$t")" "$t"
   done
+  wait
 fi
 
 if [[ $what == *,integration,* ]]; then
   for t in tests/integration/[0-9]*.sh; do
     [ -f "$t" ] || continue
     case $(basename "$t") in *"$filter"*) ;; *) continue ;; esac
-    run_one "integration/$(basename "$t" .sh)" bash "$t"
+    launch "$jobs_max" "integration/$(basename "$t" .sh)" bash "$t"
   done
+  wait
 fi
 
 if [[ $what == *,fuzz,* ]]; then
@@ -59,14 +73,26 @@ if [[ $what == *,fuzz,* ]]; then
     [ -x "$f" ] || continue
     n=$(basename "$f")
     case $n in *"$filter"*) ;; *) continue ;; esac
-    corpus=$(mktemp -d "${TMPDIR:-/tmp}/ah-fuzz.XXXXXX")
+    corpus=$res/corpus-$n
+    mkdir -p "$corpus"
     seeds=tests/fuzz/seeds/${n#fuzz_}
-    run_one "fuzz/$n (${secs}s)" "$f" -max_total_time="$secs" -rss_limit_mb=1024 \
-      -artifact_prefix="$corpus/" "$corpus" $( [ -d "$seeds" ] && echo "$seeds" )
-    rm -rf "$corpus"
+    launch "$jobs_max" "fuzz/$n (${secs}s)" "$f" -max_total_time="$secs" -rss_limit_mb=1024 \
+      -artifact_prefix="$corpus/" "$corpus" $([ -d "$seeds" ] && echo "$seeds")
   done
+  wait
 fi
 
+passed=0 failed=0 skipped=0
+failures=()
+for r in "$res"/*.rc; do
+  [ -f "$r" ] || continue
+  read -r rc name <"$r"
+  case $rc in
+    0) passed=$((passed + 1)) ;;
+    77) skipped=$((skipped + 1)) ;;
+    *) failed=$((failed + 1)); failures+=("$name") ;;
+  esac
+done
 if [ ${#failures[@]} -gt 0 ]; then
   echo "failed: ${failures[*]}"
 fi
