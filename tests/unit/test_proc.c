@@ -94,10 +94,12 @@ END_TEST
 
 START_TEST(signals_reach_the_group)
 {
-    /* The shell's child writes its pid; killing the group kills it too. */
-    char pidfile[128], cmd[256];
+    /* The shell's child writes its pid; killing the group kills it too. The
+     * pid goes through a rename so the file is never seen empty. */
+    char pidfile[128], cmd[320];
     snprintf(pidfile, sizeof pidfile, "%s/child.pid", tmpdir);
-    snprintf(cmd, sizeof cmd, "sleep 30 & echo $! > %s; wait", pidfile);
+    snprintf(cmd, sizeof cmd, "sleep 30 & echo $! > %s.tmp && mv %s.tmp %s; wait", pidfile,
+             pidfile, pidfile);
     char *argv[] = {"/bin/sh", "-c", cmd, NULL};
     struct proc_spec spec = {.argv = argv};
     struct proc p = {0};
