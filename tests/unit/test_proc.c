@@ -98,8 +98,8 @@ START_TEST(signals_reach_the_group)
      * pid goes through a rename so the file is never seen empty. */
     char pidfile[128], cmd[320];
     snprintf(pidfile, sizeof pidfile, "%s/child.pid", tmpdir);
-    snprintf(cmd, sizeof cmd, "sleep 30 & echo $! > %s.tmp && mv %s.tmp %s; wait", pidfile,
-             pidfile, pidfile);
+    snprintf(cmd, sizeof cmd, "sleep 30 & echo $! > %s.tmp && mv %s.tmp %s; wait", pidfile, pidfile,
+             pidfile);
     char *argv[] = {"/bin/sh", "-c", cmd, NULL};
     struct proc_spec spec = {.argv = argv};
     struct proc p = {0};
