@@ -96,7 +96,7 @@ START_TEST(signals_reach_the_group)
 {
     /* The shell's child writes its pid; killing the group kills it too. The
      * pid goes through a rename so the file is never seen empty. */
-    char pidfile[128], cmd[320];
+    char pidfile[128], cmd[512];
     snprintf(pidfile, sizeof pidfile, "%s/child.pid", tmpdir);
     snprintf(cmd, sizeof cmd, "sleep 30 & echo $! > %s.tmp && mv %s.tmp %s; wait", pidfile, pidfile,
              pidfile);
