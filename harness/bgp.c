@@ -96,7 +96,8 @@ static void session_opts(FILE *f, const struct lab *lab)
     fprintf(f, "  connect delay time 1;\n  connect retry time 2;\n  error wait time 1, 4;\n");
 }
 
-int bgp_write_node_conf(FILE *f, const struct lab *lab, size_t i, const char *logpath)
+int bgp_write_node_conf(FILE *f, const struct lab *lab, size_t i, const char *logpath,
+                        bool announce)
 {
     char me[64], peer[64], ab[64];
     static const int fams[2] = {AF_INET, AF_INET6};
@@ -108,6 +109,9 @@ int bgp_write_node_conf(FILE *f, const struct lab *lab, size_t i, const char *lo
             continue;
         const char *ch = k ? "ipv6" : "ipv4";
         fprintf(f, "protocol static anycast%c {\n  %s;\n", k ? '6' : '4', ch);
+        /* A BIRD restarted while withdrawn starts withdrawn. */
+        if (!announce)
+            fprintf(f, "  disabled yes;\n");
         for (size_t a = 0; a < lab->nanycast; a++) {
             if (ah_addr_family(&lab->anycast[a]) != fams[k])
                 continue;

@@ -92,7 +92,8 @@ static int write_conf(struct bgp *b, struct bird *bd, bool node, size_t idx)
     FILE *f = fopen(bd->conf, "we");
     if (!f)
         return -errno;
-    int rc = node ? bgp_write_node_conf(f, b->lab, idx, bd->log)
+    int rc = node ? bgp_write_node_conf(f, b->lab, idx, bd->log,
+                                        b->nodes[idx].admin && b->nodes[idx].health)
                   : bgp_write_router_conf(f, b->lab, idx, bd->log);
     if (fclose(f) != 0 && rc == 0)
         rc = -errno;
@@ -173,8 +174,7 @@ static void on_proto(void *arg, const char *name, const char *state, const char 
         return;
     char detail[160];
     snprintf(detail, sizeof detail, "router=%s ipv%d %s", c->b->lab->vantages[c->v].name, fam, now);
-    if (slot[0])
-        emit(c->b, c->ts, "bgp", c->b->lab->nodes[i].name, detail);
+    emit(c->b, c->ts, "bgp", c->b->lab->nodes[i].name, detail);
     snprintf(slot, 64, "%s", now);
 }
 
@@ -439,6 +439,13 @@ int bgp_action(struct bgp *b, enum lab_verb verb, size_t node, uint64_t *ack, ch
     case LAB_VERB_WITHDRAW:
     case LAB_VERB_ANNOUNCE:
         n->admin = verb == LAB_VERB_ANNOUNCE;
+        reap(b);
+        if (n->b.p.pid <= 0) {
+            /* Nothing to tell: start-bgp writes the state into the config. */
+            snprintf(detail + l, dlen - l, "%sBIRD not running: applies at start-bgp",
+                     l ? "; " : "");
+            break;
+        }
         rc = node_sync(b, node, ack);
         snprintf(detail + l, dlen - l, "%sbirdc %s%s", l ? "; " : "",
                  n->admin ? "enable" : "disable", n->health ? "" : " (health down: stays off)");
@@ -460,23 +467,15 @@ int bgp_action(struct bgp *b, enum lab_verb verb, size_t node, uint64_t *ack, ch
                      (long)n->b.p.pid);
             break;
         }
-        /* A fresh BIRD announces from its config: what the drill or the
-         * health check withdrew is withdrawn again once it answers. */
-        rc = spawn_bird(b, &n->b, b->lab->nodes[node].name);
+        /* The config says what the drill and the health check decided
+         * meanwhile, so a withdrawn node does not announce for a moment. */
+        if ((rc = write_conf(b, &n->b, true, node)) == 0)
+            rc = spawn_bird(b, &n->b, b->lab->nodes[node].name);
         *ack = ah_clock_realtime_ns();
         if (rc == 0) {
-            n->on = true;
-            snprintf(detail + l, dlen - l, "%sbird pid %ld", l ? "; " : "", (long)n->b.p.pid);
-            if (!(n->admin && n->health)) {
-                char out[64];
-                for (int k = 0; k < 50 && bgp_birdc(n->b.sock, "show status", out, sizeof out,
-                                                    CTL_WAIT, NULL) < 0;
-                     k++) {
-                    struct timespec ts = {0, 20 * (long)NS_MS};
-                    nanosleep(&ts, NULL);
-                }
-                node_sync(b, node, NULL);
-            }
+            n->on = n->admin && n->health;
+            snprintf(detail + l, dlen - l, "%sbird pid %ld%s", l ? "; " : "", (long)n->b.p.pid,
+                     n->on ? "" : " (starts withdrawn)");
         }
         break;
     case LAB_VERB_PAUSE_BGP:

@@ -51,7 +51,7 @@ static char *conf(const struct lab *lab, bool node, size_t idx)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     ck_assert_ptr_nonnull(f);
-    int rc = node ? bgp_write_node_conf(f, lab, idx, "/tmp/x.log")
+    int rc = node ? bgp_write_node_conf(f, lab, idx, "/tmp/x.log", idx != 2)
                   : bgp_write_router_conf(f, lab, idx, "/tmp/x.log");
     ck_assert_int_eq(rc, 0);
     fclose(f);
@@ -87,6 +87,11 @@ START_TEST(node_conf_announces_and_peers_every_router)
     ck_assert_ptr_null(strstr(c, "protocol kernel"));
     ck_assert_ptr_null(strstr(c, "hold time"));
     ck_assert_ptr_null(strstr(c, "bfd"));
+    ck_assert_ptr_null(strstr(c, "disabled"));
+    free(c);
+    /* Node 2 is written withdrawn: its static protocols start disabled. */
+    c = conf(&f.lab, true, 2);
+    ck_assert_int_eq(count(c, "disabled yes;"), 2);
     free(c);
 }
 END_TEST
