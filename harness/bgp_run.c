@@ -263,6 +263,14 @@ static int wait_converged(struct bgp *b, uint64_t timeout_ns)
                              b->nodes[i].b.out);
                 return -ESRCH;
             }
+        /* SIGINT/SIGTERM are blocked for the runner's signalfd: look
+         * without taking them, so an interrupt does not wait for BIRD. */
+        sigset_t pend;
+        if (sigpending(&pend) == 0 &&
+            (sigismember(&pend, SIGINT) == 1 || sigismember(&pend, SIGTERM) == 1)) {
+            ah_log_warn("bgp: interrupted while waiting for the sessions");
+            return -EINTR;
+        }
         if (ah_clock_mono_ns() >= deadline) {
             ah_log_error("bgp: sessions not established within %.0f s (BIRD logs: %s)",
                          (double)timeout_ns / 1e9, b->routers[0].b.log);
