@@ -246,8 +246,10 @@ static int ns_inside(void *arg)
     if (c->kind == NS_ROUTER) {
         lists[1] = router;
         counts[1] = sizeof(router) / sizeof(router[0]);
+        /* bgp with multipath: BIRD's merged route hashes the same way. */
         if (c->t->lab->routing == LAB_ROUTING_ECMP ||
-            c->t->lab->routing == LAB_ROUTING_ECMP_RESILIENT) {
+            c->t->lab->routing == LAB_ROUTING_ECMP_RESILIENT ||
+            (c->t->lab->routing == LAB_ROUTING_BGP && c->t->lab->bgp.multipath)) {
             lists[2] = ecmp;
             counts[2] = sizeof(ecmp) / sizeof(ecmp[0]);
         }
