@@ -62,12 +62,16 @@ gt = [g["first_answer_ms"] for g in s["ground_truth"] if g["vantage"] == "eu" an
 print(row["switch_ms"], res, gt)
 PY
 )
-delay=$(awk -v a="$first" -v r="$R" 'BEGIN { printf "%.3f", (a - r) / 1e6 }')
+# Integer ns arithmetic in the shell: awk's doubles cannot hold 19-digit
+# timestamps exactly.
+delay_ns=$((first - R))
+delay=$(awk -v n="$delay_ns" 'BEGIN { printf "%.3f", n / 1e6 }')
 echo "switch_ms $sw, resolution $res ms, route change -> first nyc answer $delay ms (summary.json: $gt)"
 t_true "switch_ms agrees with the ground-truth delay within one probe interval + 1 ms" \
   awk -v s="$sw" -v d="$delay" -v r="$res" 'BEGIN { x = s - d; if (x < 0) x = -x; exit !(x <= r + 1) }'
+# Both figures are printed to the microsecond; they may differ by that rounding.
 t_true "summary.json's ground truth is the same delay" \
-  awk -v g="$gt" -v d="$delay" 'BEGIN { x = g - d; if (x < 0) x = -x; exit !(x < 0.001) }'
+  awk -v g="$gt" -v d="$delay" 'BEGIN { x = g - d; if (x < 0) x = -x; exit !(x < 0.0015) }'
 t_true "the new node answers within one probe interval + 1 ms of the route change (design §8)" \
   awk -v d="$delay" -v r="$res" 'BEGIN { exit !(d <= r + 1) }'
 t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the run is left"
