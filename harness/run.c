@@ -637,11 +637,17 @@ out:
         r.topo = NULL;
         r.end_real = ah_clock_realtime_ns();
         exit_code = 0;
-        if (r.ev)
+        /* run_collect closes the events log, so remember whether it was open. */
+        bool have_results = r.ev != NULL;
+        if (have_results)
             run_collect(&r, exit_code);
         run_print_table(&r);
-        if (r.ev)
-            exit_code = run_report(&r, exit_code);
+        if (have_results) {
+            int final = run_report(&r, exit_code);
+            if (final != exit_code)
+                run_write_info(&r, final);
+            exit_code = final;
+        }
         printf("results: %s\nlab %s stays up (run id %s): anycast-lab down %s\n", r.resdir,
                r.lab->name, r.runid, r.runid);
         goto out_keep;
@@ -660,7 +666,10 @@ out:
     if (r.ev) {
         run_collect(&r, exit_code);
         run_print_table(&r);
-        exit_code = run_report(&r, exit_code);
+        int final = run_report(&r, exit_code);
+        if (final != exit_code)
+            run_write_info(&r, final);
+        exit_code = final;
         printf("results: %s\n", r.resdir);
     }
     if (r.runid[0])

@@ -122,9 +122,17 @@ void run_collect(struct run *r, int exit_code)
     free(inputs);
     free(paths);
 
-    size_t nev = events_count(r->ev);
+    r->probes_rows = probes;
+    r->connections_rows = conns;
+    r->events_rows = events_count(r->ev);
     events_close(r->ev);
     r->ev = NULL;
+    run_write_info(r, exit_code);
+}
+
+void run_write_info(struct run *r, int exit_code)
+{
+    char out[PATH_MAX + 32];
 
     char vals[4][256];
     const char *keys[4], *pv[4];
@@ -175,9 +183,9 @@ void run_collect(struct run *r, int exit_code)
         .version_keys = keys,
         .version_vals = pv,
         .nversions = nv,
-        .probes_rows = probes,
-        .connections_rows = conns,
-        .events_rows = nev,
+        .probes_rows = r->probes_rows,
+        .connections_rows = r->connections_rows,
+        .events_rows = r->events_rows,
         .lab = r->lab,
         .drill = &r->drill,
     };

@@ -54,6 +54,8 @@ struct run {
     int interrupted;
     bool failed;
     char status[256];
+    long probes_rows, connections_rows; /* merged rows, -1 if the merge failed */
+    size_t events_rows;
 };
 
 /* Records the first failure as the run's status and logs it. */
@@ -68,6 +70,9 @@ void run_stop_probes(struct run *r);
 
 /* Merges the probe files, closes events.csv, writes run.json. */
 void run_collect(struct run *r, int exit_code);
+/* (Re)writes run.json with the final exit status, which the report (it reads
+ * run.json's times) can still change by a failed expectation. */
+void run_write_info(struct run *r, int exit_code);
 void run_print_table(struct run *r);
 
 #endif

@@ -41,6 +41,8 @@ for f in summary.csv summary.json report.html timeline.svg timeline.png connecti
 done
 t_eq "$(python3 -c "import json; d=json.load(open('$LAB_DIR/summary.json')); print(d['passed'], d['expectations_failed'])")" \
   "False 1" "summary.json carries the verdicts"
+t_eq "$(python3 -c "import json; print(json.load(open('$LAB_DIR/run.json'))['exit_code'])")" \
+  1 "run.json records the exit status the failed expectation caused"
 
 # Ground truth, independently: the route change at eu's router and the first
 # probe sent after it that nyc answered.
