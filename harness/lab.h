@@ -91,6 +91,7 @@ enum lab_verb {
     LAB_VERB_START_BGP,
     LAB_VERB_PAUSE_BGP,
     LAB_VERB_RESUME_BGP,
+    LAB_VERB_DELAY, /* builtin responder only: answer everything delay_ms late */
 };
 
 struct lab_event {
@@ -101,6 +102,9 @@ struct lab_event {
      * announce, wait up); it spans count * (down + up) from at_ns. */
     unsigned flap_count;
     uint64_t flap_down_ns, flap_up_ns;
+    /* delay: {node, ms}: the node's builtin responder answers ms late from
+     * at_ns on (a latency brown-out); ms 0 ends it. */
+    unsigned delay_ms;
     unsigned line, col;
 };
 

@@ -677,6 +677,7 @@ static const char *const verb_names[] = {
     [LAB_VERB_START_BGP] = "start-bgp",
     [LAB_VERB_PAUSE_BGP] = "pause-bgp",
     [LAB_VERB_RESUME_BGP] = "resume-bgp",
+    [LAB_VERB_DELAY] = "delay",
 };
 
 static const char *const routing_names[] = {

@@ -1,7 +1,8 @@
 /* The drill section of a lab file: a time-ordered list of events
- * `{at: 2s, <verb>: node}` (flap takes {node, count, down, up}). Checks
- * each verb against the routing mode, the timeline against the duration,
- * and that route changes of one node do not overlap a flap of it. */
+ * `{at: 2s, <verb>: node}` (flap takes {node, count, down, up}, delay takes
+ * {node, ms}). Checks each verb against the routing mode and the node's
+ * responder, the timeline against the duration, and that route changes of
+ * one node do not overlap a flap of it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,8 +16,9 @@
  * (keys[1 + verb]); the unit test checks this against lab_verb_name(). */
 static const char *const event_keys[] = {
     "at",        "withdraw", "announce", "flap",      "stop",      "start",      "pause", "resume",
-    "link-down", "link-up",  "kill-bgp", "start-bgp", "pause-bgp", "resume-bgp", NULL};
-#define NVERBS 13
+    "link-down", "link-up",  "kill-bgp", "start-bgp", "pause-bgp", "resume-bgp", "delay", NULL};
+#define NVERBS       14
+#define DELAY_MS_MAX 60000
 
 static bool verb_needs_bgp(enum lab_verb v)
 {
@@ -77,6 +79,37 @@ static int parse_flap(struct lf *c, yaml_node_t *n, struct lab_event *e)
     return rc < 0 ? -1 : node;
 }
 
+/* delay: {node, ms}. Only the builtin responder can hold its answers back
+ * (its control socket's "delay MS"); NSD, Knot and commands cannot. */
+static int parse_delay(struct lf *c, yaml_node_t *n, yaml_node_t *verb_key, struct lab_event *e)
+{
+    static const char *const keys[] = {"node", "ms", NULL};
+    static const char *const responders[] = {
+        [LAB_RESPONDER_BUILTIN] = "builtin",
+        [LAB_RESPONDER_NSD] = "nsd",
+        [LAB_RESPONDER_KNOT] = "knot",
+        [LAB_RESPONDER_COMMAND] = "a command",
+    };
+    enum { K_NODE, K_MS };
+    struct lf_map m;
+    uint64_t v;
+    if (lf_mapping(c, n, "delay", keys, &m) < 0)
+        return -1;
+    bool have_node = lf_require(c, n, &m, K_NODE, keys, "delay");
+    bool have_ms = lf_require(c, n, &m, K_MS, keys, "delay");
+    int node = have_node ? drill_node(c, m.val[K_NODE], "delay.node") : -1;
+    int rc = have_ms ? lf_uint(c, m.val[K_MS], "delay.ms", 0, DELAY_MS_MAX, &v) : -1;
+    if (rc == 0)
+        e->delay_ms = (unsigned)v;
+    if (node >= 0 && c->lab->nodes[node].responder != LAB_RESPONDER_BUILTIN) {
+        enum lab_responder r = c->lab->nodes[node].responder;
+        lf_err(c, verb_key, "drill: delay needs the builtin responder (node %s runs %s)",
+               c->lab->nodes[node].name, (size_t)r < 4 ? responders[r] : "?");
+        return -1;
+    }
+    return rc < 0 ? -1 : node;
+}
+
 /* Parses one event into e; returns 0 if it is complete and valid. The
  * positions of its `at` value and verb key come back for later checks. */
 static int parse_event(struct lf *c, yaml_node_t *item, struct lab_event *e, yaml_node_t **at,
@@ -114,7 +147,7 @@ static int parse_event(struct lf *c, yaml_node_t *item, struct lab_event *e, yam
     if (verb < 0) {
         lf_err(c, item,
                "drill event needs a verb (withdraw, announce, flap, stop, start, pause, "
-               "resume, link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp)");
+               "resume, delay, link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp)");
         return -1;
     }
     e->verb = (enum lab_verb)verb;
@@ -125,7 +158,9 @@ static int parse_event(struct lf *c, yaml_node_t *item, struct lab_event *e, yam
         rc = -1;
     }
     yaml_node_t *val = m.val[1 + verb];
-    int node = e->verb == LAB_VERB_FLAP ? parse_flap(c, val, e) : drill_node(c, val, "drill");
+    int node = e->verb == LAB_VERB_FLAP    ? parse_flap(c, val, e)
+               : e->verb == LAB_VERB_DELAY ? parse_delay(c, val, m.key[1 + verb], e)
+                                           : drill_node(c, val, "drill");
     if (node < 0)
         return -1;
     e->node = (size_t)node;

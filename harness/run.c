@@ -362,6 +362,19 @@ static int do_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail,
         }
         break;
     }
+    case LAB_VERB_DELAY: {
+        /* The loader allows delay on builtin responders only. */
+        unsigned ms = r->lab->drill[s->event].delay_ms;
+        char cmd[32], reply[64] = "";
+        if (node->responder != LAB_RESPONDER_BUILTIN) {
+            rc = -ENOTSUP;
+            break;
+        }
+        snprintf(cmd, sizeof cmd, "delay %u", ms);
+        rc = resp_control(r->launch[s->node].control, cmd, reply, sizeof reply, NS_PER_S, ack);
+        snprintf(detail, dlen, "%s; control%s%s", cmd, reply[0] ? ": " : "", reply);
+        break;
+    }
     default:
         rc = -ENOTSUP;
         break;

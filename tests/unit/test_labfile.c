@@ -338,7 +338,7 @@ static const struct bad_case bad_cases[] = {
       ":7:5: missing required key \"name\" in vantage",
       ":9:5: missing required key \"at\" in drill event",
       ":10:5: drill event needs a verb (withdraw, announce, flap, stop, start, pause, resume, "
-      "link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp)",
+      "delay, link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp)",
       ":11:20: missing required key \"node\" in flap"}},
     {"bad-multidoc.yaml", {":7:1: only one YAML document per lab file"}},
     {"bad-names.yaml",
@@ -386,9 +386,10 @@ static const struct bad_case bad_cases[] = {
       ":10:5: unknown key \"prefers\" in vantage (known: name, prefer)",
       ":12:19: unknown key \"flow\" in probes.udp (known: service, rate, flows, timeout)",
       ":14:5: drill event needs a verb (withdraw, announce, flap, stop, start, pause, resume, "
-      "link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp)",
+      "delay, link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp)",
       ":14:14: unknown key \"withdrw\" in drill event (known: at, withdraw, announce, flap, stop, "
-      "start, pause, resume, link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp)",
+      "start, pause, resume, link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp, "
+      "delay)",
       ":15:30: unknown key \"cnt\" in flap (known: node, count, down, up)"}},
     {"bad-unknown-node.yaml",
      {":9:19: unknown node \"lon\" in prefer", ":12:24: unknown node \"nyc2\" in drill",
@@ -397,7 +398,7 @@ static const struct bad_case bad_cases[] = {
     {"bad-verbs.yaml",
      {":10:27: drill event has two verbs, withdraw and stop: write one event per verb",
       ":11:5: drill event needs a verb (withdraw, announce, flap, stop, start, pause, resume, "
-      "link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp)",
+      "delay, link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp)",
       ":12:5: drill event: expected a mapping (key: value), got a list"}},
     {"bad-probes.yaml",
      {":7:1: probes: nothing would be sent: give udp, or tcp with connections > 0 (leave probes "
@@ -569,9 +570,9 @@ END_TEST
 START_TEST(names_and_lookups)
 {
     static const char *const verbs[] = {
-        "withdraw",  "announce", "flap",     "stop",      "start",     "pause",     "resume",
-        "link-down", "link-up",  "kill-bgp", "start-bgp", "pause-bgp", "resume-bgp"};
-    for (int v = LAB_VERB_WITHDRAW; v <= LAB_VERB_RESUME_BGP; v++)
+        "withdraw",  "announce", "flap",     "stop",      "start",     "pause",      "resume",
+        "link-down", "link-up",  "kill-bgp", "start-bgp", "pause-bgp", "resume-bgp", "delay"};
+    for (int v = LAB_VERB_WITHDRAW; v <= LAB_VERB_DELAY; v++)
         ck_assert_str_eq(lab_verb_name((enum lab_verb)v), verbs[v]);
     ck_assert_str_eq(lab_verb_name((enum lab_verb)99), "?");
     ck_assert_str_eq(lab_routing_name(LAB_ROUTING_STATIC), "static");
@@ -624,6 +625,52 @@ START_TEST(every_verb)
 }
 END_TEST
 
+/* delay: {node, ms} on a builtin responder; ms 0 ends the brown-out. */
+START_TEST(delay_verb)
+{
+    static const char head[] = "name: dly\nanycast: [198.51.100.1]\nduration: 5s\n"
+                               "nodes: [{name: a}, {name: b, responder: nsd}]\n"
+                               "vantages: [{name: v}]\nprobes: {udp: {service: dns}}\ndrill:\n";
+    char text[1024];
+    struct lab *lab = NULL;
+    struct lab_diag d = {0};
+    snprintf(text, sizeof text, "%s%s", head,
+             "  - {at: 1s, delay: {node: a, ms: 400}}\n"
+             "  - {at: 2s, delay: {node: a, ms: 0}}\n");
+    ck_assert_int_eq(lab_load_buffer("<mem>", text, strlen(text), &lab, &d), 0);
+    ck_assert_uint_eq(lab->ndrill, 2);
+    ck_assert_int_eq(lab->drill[0].verb, LAB_VERB_DELAY);
+    ck_assert_uint_eq(lab->drill[0].node, 0);
+    ck_assert_uint_eq(lab->drill[0].delay_ms, 400);
+    ck_assert_uint_eq(lab->drill[0].at_ns, SEC);
+    ck_assert_int_eq(lab->drill[1].verb, LAB_VERB_DELAY);
+    ck_assert_uint_eq(lab->drill[1].delay_ms, 0);
+    ck_assert_uint_eq(lab->drill[1].at_ns, 2 * SEC);
+    lab_free(lab);
+
+    /* Out of range, an unknown key, a missing ms, a scalar, and NSD (which
+     * cannot hold its answers back): each with its FILE:LINE:COL. */
+    snprintf(text, sizeof text, "%s%s", head,
+             "  - {at: 1s, delay: {node: a, ms: 60001}}\n"
+             "  - {at: 1s, delay: {node: a, ms: 5, msec: 5}}\n"
+             "  - {at: 1s, delay: {node: a}}\n"
+             "  - {at: 1s, delay: a}\n"
+             "  - {at: 1s, delay: {node: b, ms: 100}}\n");
+    ck_assert_int_eq(lab_load_buffer("<mem>", text, strlen(text), &lab, &d), -EINVAL);
+    ck_assert_ptr_null(lab);
+    for (size_t i = 0; i < d.n; i++)
+        fprintf(stderr, "delay: %s\n", d.msgs[i]);
+    ck_assert_uint_eq(d.n, 5);
+    ck_assert_str_eq(d.msgs[0], "<mem>:8:35: delay.ms: 60001 is out of range (0..60000)");
+    ck_assert_str_eq(d.msgs[1], "<mem>:9:38: unknown key \"msec\" in delay (known: node, ms)");
+    ck_assert_str_eq(d.msgs[2], "<mem>:10:21: missing required key \"ms\" in delay");
+    ck_assert_str_eq(d.msgs[3], "<mem>:11:21: delay: expected a mapping (key: value), got \"a\"");
+    ck_assert_str_eq(d.msgs[4],
+                     "<mem>:12:14: drill: delay needs the builtin responder (node b runs nsd)");
+    lab_diag_free(&d);
+}
+END_TEST
+
 static Suite *labfile_suite(void)
 {
     Suite *s = suite_create("labfile");
@@ -645,6 +692,7 @@ static Suite *labfile_suite(void)
     tcase_add_test(tc, limits);
     tcase_add_test(tc, names_and_lookups);
     tcase_add_test(tc, every_verb);
+    tcase_add_test(tc, delay_verb);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# A latency brown-out the routing answers by itself (issue 6): `delay` makes
+# a's builtin responder answer 400 ms late (its control socket's "delay MS").
+# With routing: tracked and a 200 ms check timeout, va's router sees its
+# checks of a time out, takes a's route away and va's UDP is answered by b;
+# `delay` with ms 0 ends the brown-out, the track comes up and the route
+# returns to a. vb (preferring b) is not disturbed. A delay on an NSD node is
+# refused when the lab is loaded.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lab-lib.sh"
+t_need_root
+t_need awk sed
+
+cat >"$T_TMP/delay.yaml" <<'YAML'
+name: delay-t
+anycast: [198.51.100.53]
+routing: tracked
+track: {service: dns, frequency: 300ms, timeout: 200ms, down: 2, up: 2}
+duration: 5500ms
+nodes:
+  - name: a
+  - name: b
+vantages:
+  - name: va
+    prefer: [a, b]
+  - name: vb
+    prefer: [b, a]
+probes:
+  udp: {service: dns, rate: 200, flows: 4, timeout: 200ms}
+drill:
+  - {at: 1s, delay: {node: a, ms: 400}}
+  - {at: 3s, delay: {node: a, ms: 0}}
+expect:
+  - "va udp after delay a answered-by b"
+  - "vb udp never-answered-by a"
+YAML
+MS=1000000
+# phase V FROM TO: "<ok answers by a> <by b> <failed>" for V's probes in (FROM, TO).
+phase() {
+  awk -F, -v v="$1" -v f="$2" -v t="$3" \
+    '$2 == v && $1 > f && $1 < t { if ($8 != "ok") x++; else if ($9 == "a") a++; else if ($9 == "b") b++ }
+     END { print a + 0, b + 0, x + 0 }' "$LAB_DIR/probes.csv"
+}
+# route_after V NODE TS: ts of the first route row at V's router to NODE after TS.
+route_after() {
+  awk -F, -v v="router=$1" -v n="$2" -v t="$3" \
+    '$2 == "route" && $3 == n && index($4, v) == 1 && $1 > t { print $1; exit }' "$LAB_DIR/events.csv"
+}
+# detail EVENT NODE [N]: the detail column of that events.csv row.
+detail() {
+  awk -F, -v e="$1" -v n="$2" -v k="${3:-1}" \
+    '$2 == e && $3 == n && ++c == k { print $4; exit }' "$LAB_DIR/events.csv"
+}
+
+OUT=$("$LAB" check "$T_TMP/delay.yaml" 2>&1)
+t_eq "$?" 0 "the delay lab checks clean"
+t_match "$OUT" 'ok: lab delay-t, .* 2 drill events' "check reads both delay events"
+sed -e 's/^  - name: a$/  - name: a\n    responder: nsd/' "$T_TMP/delay.yaml" >"$T_TMP/delay-nsd.yaml"
+OUT=$("$LAB" check "$T_TMP/delay-nsd.yaml" 2>&1)
+t_eq "$?" 2 "delay on an NSD node: check exits 2"
+t_match "$OUT" 'delay-nsd\.yaml:[0-9]+:[0-9]+: drill: delay needs the builtin responder \(node a runs nsd\)' \
+  "delay on an NSD node is refused with FILE:LINE:COL"
+
+lab_run "$T_TMP/delay.yaml"
+t_eq "$LAB_RC" 0 "delay run exits 0 (its expectations hold)"
+D1=$(ev_ts delay a 1) D0=$(ev_ts delay a 2)
+t_true "two delay rows for a" test -n "$D1" -a -n "$D0"
+t_match "$(detail delay a 1)" '^delay 400.*ok delay 400' "the first delay row: delay 400, acknowledged"
+t_match "$(detail delay a 2)" '^delay 0.*ok delay 0' "the second delay row: delay 0, acknowledged"
+DOWN=$(awk -F, -v t="$D1" '$2 == "track-down" && $3 == "a" && $4 ~ /^router=va / && $1 > t { print $1; exit }' "$LAB_DIR/events.csv")
+t_true "track-down a at va's router after the delay" test -n "$DOWN"
+t_match "$(awk -F, -v t="$D1" '$2 == "track-down" && $3 == "a" && $1 > t { print $4; exit }' "$LAB_DIR/events.csv")" \
+  'after 2 failed checks \(timeout\)' "the late answers count as timeouts"
+R=$(route_after va b "$D1")
+t_true "va's route moved to b" test -n "$R"
+DET=$(( (R - D1) / MS ))
+echo "detection (delay -> route change at va): $DET ms (bound 300 x 2 + 200 + 500)"
+t_true "route removed within frequency x down + timeout + 500 ms" test "$DET" -le 1300
+t_true "not before the second failed check (>= 1 frequency)" test "$DET" -ge 250
+read -r a b x < <(phase va $((D1 + 50 * MS)) "$R"); echo "va delayed on a: a $a b $b failed $x"
+t_true "va's UDP to the delayed a times out (200 ms < 400 ms)" test "$x" -gt 20 -a "$a" -eq 0
+read -r a b x < <(phase va $((R + 50 * MS)) "$D0"); echo "va after the move: a $a b $b failed $x"
+t_true "va's UDP answered by b after the move" test "$b" -gt 50 -a "$x" -eq 0 -a "$a" -eq 0
+UP=$(awk -F, -v t="$D0" '$2 == "track-up" && $3 == "a" && $4 ~ /^router=va / && $1 > t { print $1; exit }' "$LAB_DIR/events.csv")
+t_true "track-up a at va's router after delay 0" test -n "$UP"
+t_eq "$(awk -F, -v t="$D1" -v u="$D0" '$2 == "track-up" && $3 == "a" && $1 > t && $1 < u' "$LAB_DIR/events.csv" | wc -l)" 0 \
+  "no track-up of a while it is delayed"
+RB=$(route_after va a "$D0")
+t_true "va's route back to a after delay 0" test -n "$RB"
+read -r a b x < <(phase va $((RB + 50 * MS)) $((RB + 800 * MS))); echo "va back: a $a b $b failed $x"
+t_true "va's UDP answered by a again" test "$a" -gt 50 -a "$x" -eq 0
+read -r a b x < <(phase vb 0 $((RB + 800 * MS))); echo "vb throughout: a $a b $b failed $x"
+t_true "vb stays on b, undisturbed" test "$b" -gt 200 -a "$x" -eq 0 -a "$a" -eq 0
+t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the delay run remains"
+t_done
