@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +22,11 @@
 #include "ah/clock.h"
 #include "topo.h"
 
-/* Runs in the child only: everything here must end in exec or _exit. */
-static void child_exec(const struct proc_spec *spec, int errfd, pid_t parent)
+/* In a forked child before exec: the lab blocks SIGINT, SIGTERM, SIGHUP and
+ * SIGCHLD (they arrive through its signalfd) and ignores SIGPIPE, and a
+ * program must not inherit either, or it could not be stopped by a signal. */
+static void reset_signals(void)
 {
-    int err = 0;
     sigset_t none;
 
     sigemptyset(&none);
@@ -33,6 +35,14 @@ static void child_exec(const struct proc_spec *spec, int errfd, pid_t parent)
         if (s != SIGKILL && s != SIGSTOP)
             signal(s, SIG_DFL);
     }
+}
+
+/* Runs in the child only: everything here must end in exec or _exit. */
+static void child_exec(const struct proc_spec *spec, int errfd, pid_t parent)
+{
+    int err = 0;
+
+    reset_signals();
     if (setsid() < 0) {
         err = errno;
         goto fail;
@@ -172,7 +182,10 @@ int proc_stop(struct proc *p, int sig, uint64_t timeout_ns)
     p->expected_exit = true;
     if (p->stopped)
         proc_signal(p, SIGCONT);
-    proc_signal(p, sig);
+    /* sig 0: the caller signalled it already. A second SIGINT would cut a
+     * probe's drain short, or kill it once its handler is gone. */
+    if (sig)
+        proc_signal(p, sig);
     if (wait_gone(p, timeout_ns)) {
         /* Helpers the process started may outlive it in its group. */
         return 0;
@@ -182,6 +195,122 @@ int proc_stop(struct proc *p, int sig, uint64_t timeout_ns)
     kill(pid, SIGKILL);
     wait_gone(p, 5ULL * 1000 * 1000 * 1000);
     return 1;
+}
+
+int proc_set_subreaper(void)
+{
+    return prctl(PR_SET_CHILD_SUBREAPER, 1) < 0 ? -errno : 0;
+}
+
+int proc_reap_all(uint64_t timeout_ns)
+{
+    uint64_t end = ah_clock_mono_ns() + timeout_ns;
+    int reaped = 0;
+    for (;;) {
+        int st;
+        pid_t r = waitpid(-1, &st, WNOHANG | __WALL);
+        if (r > 0) {
+            reaped++;
+            continue;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return reaped; /* ECHILD: no child left */
+        if (ah_clock_mono_ns() >= end)
+            return -ETIMEDOUT;
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int proc_capture(char *const *argv, char *out, size_t len, uint64_t timeout_ns)
+{
+    int pfd[2];
+    int rc = 0;
+    size_t used = 0;
+
+    if (len == 0)
+        return -EINVAL;
+    out[0] = '\0';
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return -errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        rc = -errno;
+        close(pfd[0]);
+        close(pfd[1]);
+        return rc;
+    }
+    if (pid == 0) {
+        reset_signals();
+        int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (in < 0 || dup2(in, 0) < 0 || dup2(pfd[1], 1) < 0 || dup2(pfd[1], 2) < 0)
+            _exit(127);
+        if (strchr(argv[0], '/'))
+            execv(argv[0], argv);
+        else
+            execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+    uint64_t end = ah_clock_mono_ns() + timeout_ns;
+    /* Up to the first line; the rest is read and dropped so that the child
+     * never blocks on a full pipe. */
+    bool line_done = false;
+    for (;;) {
+        uint64_t now = ah_clock_mono_ns();
+        if (now >= end) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+        int left_ms = (int)((end - now) / 1000000) + 1;
+        int n = poll(&p, 1, left_ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            continue; /* the clock decides */
+        char buf[512];
+        ssize_t got = read(pfd[0], buf, sizeof buf);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        for (ssize_t i = 0; i < got && !line_done; i++) {
+            if (buf[i] == '\n' || buf[i] == '\r')
+                line_done = used > 0;
+            else if (used + 1 < len)
+                out[used++] = buf[i];
+        }
+    }
+    out[used] = '\0';
+    close(pfd[0]);
+    if (rc < 0)
+        kill(pid, SIGKILL);
+    int st = 0;
+    for (;;) {
+        pid_t w = waitpid(pid, &st, rc < 0 ? 0 : WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            rc = -errno;
+            break;
+        }
+        if (ah_clock_mono_ns() >= end) {
+            /* Output ended but the program lingers: it goes too. */
+            kill(pid, SIGKILL);
+            rc = -ETIMEDOUT;
+            continue;
+        }
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (rc == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) != 127))
+        rc = -ENOEXEC;
+    return rc < 0 ? rc : (int)used;
 }
 
 void proc_status_text(int status, char *buf, size_t len)

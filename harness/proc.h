@@ -42,9 +42,30 @@ int proc_signal(struct proc *p, int sig);
 int proc_reap(struct proc *p);
 
 /* Stops p: sig (SIGTERM or SIGINT) to the group, waits up to timeout_ns,
- * then SIGKILL and waits again. Marks the exit as expected. Returns 0, or
- * 1 if SIGKILL was needed. */
+ * then SIGKILL and waits again. Marks the exit as expected. With sig 0 it
+ * only waits (the caller signalled already: a program may treat a second
+ * signal as "stop now"). Returns 0, or 1 if SIGKILL was needed. */
 int proc_stop(struct proc *p, int sig, uint64_t timeout_ns);
+
+/* Makes the calling process the reaper of its orphaned descendants
+ * (PR_SET_CHILD_SUBREAPER): a helper whose parent died (a sanitizer's
+ * tracer, a daemon's worker) becomes our child instead of init's, so that
+ * proc_reap_all can collect it before we exit. Returns 0 or -errno. */
+int proc_set_subreaper(void);
+
+/* Reaps every child of the calling process (any pid) until none is left,
+ * waiting up to timeout_ns for those still running. Returns how many were
+ * reaped, or -ETIMEDOUT when some child was still running at the end. Only
+ * for the end of a process's life: it takes the statuses proc_reap would. */
+int proc_reap_all(uint64_t timeout_ns);
+
+/* Runs argv (execv when argv[0] has a slash, else execvp) with default
+ * signal dispositions and an empty signal mask, stdout and stderr into a
+ * pipe, and waits up to timeout_ns for it (then SIGKILL). Keeps the first
+ * non-empty line of its output in out. Returns the line's length, -ENOEXEC
+ * when the program could not be run, -ETIMEDOUT or another -errno. The
+ * child is always reaped. */
+int proc_capture(char *const *argv, char *out, size_t len, uint64_t timeout_ns);
 
 /* Describes a wait status: "exit 0", "exit 1", "signal 9". */
 void proc_status_text(int status, char *buf, size_t len);

@@ -577,6 +577,11 @@ int run_lab(const struct run_opts *o)
         run_fail(&r, "signals: %s", strerror(errno));
         goto out;
     }
+    /* Orphans of our children (a sanitizer's tracer left when a probe is
+     * killed, a daemon's worker) become ours, so that the teardown reaps
+     * them instead of leaving zombies for init. */
+    if ((rc = proc_set_subreaper()) < 0)
+        ah_log_warn("cannot become the reaper of orphaned children: %s", strerror(-rc));
     state_new_runid(r.runid, sizeof r.runid);
     snprintf(r.st.runid, sizeof r.st.runid, "%s", r.runid);
     snprintf(r.st.name, sizeof r.st.name, "%s", r.lab->name);
@@ -685,6 +690,11 @@ out:
         exit_code = final;
         printf("results: %s\n", r.resdir);
     }
+    /* Every process of the run is stopped by now: collect what is left (an
+     * orphan passed to us, a child stopped by SIGKILL) so that none outlives
+     * `run` as a zombie. */
+    if ((rc = proc_reap_all(3 * NS_PER_S)) < 0)
+        ah_log_warn("%s: a process the run started was still running at exit", r.lab->name);
     if (r.runid[0])
         state_remove(r.runid);
 out_keep:

@@ -24,17 +24,14 @@
 
 /* ---- reporting ---- */
 
+/* The first line a program prints for flag, run directly (no shell) with
+ * default signal handling and reaped before we go on; a program that hangs
+ * is killed after two seconds. */
 static void version_of(const char *prog, const char *flag, char *out, size_t len)
 {
-    char cmd[PATH_MAX + 64];
-    snprintf(out, len, "unknown");
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", prog, flag);
-    FILE *f = popen(cmd, "re");
-    if (!f)
-        return;
-    if (fgets(out, (int)len, f))
-        out[strcspn(out, "\r\n")] = '\0';
-    pclose(f);
+    char *argv[] = {(char *)prog, (char *)flag, NULL};
+    if (proc_capture(argv, out, len, 2 * NS_PER_S) <= 0)
+        snprintf(out, len, "unknown");
 }
 
 /* One table line, without trailing blanks when the detail is empty. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ah/addr.h"
@@ -164,9 +165,21 @@ void run_stop_probes(struct run *r)
             proc_signal(&r->probes[i].p, SIGINT);
         }
     }
+    /* One SIGINT each, sent above: the probe takes a second one as "stop
+     * now" (no wait for outstanding probes), and once its handler is gone
+     * (while it writes its files and exits) it would be killed by it. */
     for (size_t i = 0; i < r->nprobes; i++) {
-        if (proc_stop(&r->probes[i].p, SIGINT, t + 3 * NS_PER_S) == 1)
-            ah_log_warn("%s: needed SIGKILL; its last second of rows may be missing",
-                        r->probes[i].p.name);
+        struct proc *p = &r->probes[i].p;
+        pid_t pid = p->pid;
+        if (pid <= 0)
+            continue;
+        if (proc_stop(p, 0, t + 3 * NS_PER_S) == 1) {
+            ah_log_warn("%s: needed SIGKILL; its last second of rows may be missing", p->name);
+        } else if (p->pid == 0 && !(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0)) {
+            char st[32];
+            proc_status_text(p->status, st, sizeof st);
+            ah_log_warn("%s (pid %ld) ended with %s after SIGINT; log: %s", p->name, (long)pid, st,
+                        r->probes[i].log);
+        }
     }
 }

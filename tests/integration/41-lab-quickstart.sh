@@ -13,6 +13,8 @@ host_snapshot >"$T_TMP/host.before"
 lab_run "$AH_ROOT/tests/labs/lab-quick.yaml"
 host_snapshot >"$T_TMP/host.after"
 t_eq "$LAB_RC" 0 "run exits 0"
+t_eq "$LAB_LEFT" "" "run reaped every process it started before it exited (no zombie for init)"
+t_eq "$(grep -c 'after SIGINT' "$T_TMP/run.err")" 0 "every probe ended with exit 0 after its one SIGINT"
 t_true "results directory named <UTC stamp>-quick" \
   test -n "$(basename "$LAB_DIR" | grep -E '^[0-9]{8}T[0-9]{6}Z-quick$')"
 for f in lab.yaml events.csv probes.csv connections.csv run.json logs/responder-ams.log; do

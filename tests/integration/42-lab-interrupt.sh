@@ -24,9 +24,14 @@ alive() {
   echo "$n"
 }
 
-# --- SIGINT, with a responder killed from outside first.
-"$LAB" run "$LONG" --results "$T_TMP/results" >"$T_TMP/int.out" 2>"$T_TMP/int.err" &
-pid=$!
+# --- SIGINT, with a responder killed from outside first. The run goes
+# through lab_reaped, which lists any process the lab leaves behind.
+lab_reaped "$T_TMP/int.left" "$LAB" run "$LONG" --results "$T_TMP/results" \
+  >"$T_TMP/int.out" 2>"$T_TMP/int.err" &
+wrap=$!
+T_PIDS+=("$wrap")
+t_wait_for 10 test -s "$T_TMP/int.left.pid" || t_fail "anycast-lab started"
+pid=$(cat "$T_TMP/int.left.pid")
 T_PIDS+=("$pid")
 t_wait_for 10 lab_runid_of "$pid" || t_fail "run recorded its state"
 id=$(lab_runid_of "$pid")
@@ -42,10 +47,11 @@ kill -KILL "$rb"
 kill -KILL "$pv"
 sleep 1
 kill -INT "$pid"
-for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-wait "$pid"; rc=$?
+for _ in $(seq 1 150); do kill -0 "$wrap" 2>/dev/null || break; sleep 0.1; done
+wait "$wrap"; rc=$?
 cat "$T_TMP/int.out"; sed 's/^/    stderr| /' "$T_TMP/int.err"
 t_eq "$rc" 1 "interrupted run exits 1"
+t_eq "$(cat "$T_TMP/int.left")" "" "the interrupted lab reaped every process it started before it exited"
 dir=$(sed -n 's/^results: //p' "$T_TMP/int.out")
 t_true "results path printed" test -d "$dir"
 t_match "$(grep '"status"' "$dir/run.json" 2>/dev/null)" 'interrupted by INT' "run.json says interrupted"

@@ -21,11 +21,15 @@ chmod 755 "$T_TMP"
 mkdir -p "$work"
 chown "$USER_:$GROUP_" "$work"
 host_snapshot >"$T_TMP/host.before"
-(cd "$work" && as_user env -i PATH=/usr/bin:/bin HOME="$work" "$LAB" run \
+# Under a subreaper (lab_reaped): a child the lab did not reap before it
+# exited would be listed, where under init it would pass unnoticed.
+(cd "$work" && lab_reaped "$T_TMP/run.left" setpriv --reuid="$USER_" --regid="$GROUP_" \
+  --clear-groups env -i PATH=/usr/bin:/bin HOME="$work" "$LAB" run \
   "$AH_ROOT/tests/labs/lab-quick.yaml" --results "$work/results") >"$T_TMP/run.out" 2>"$T_TMP/run.err"
 rc=$?
 cat "$T_TMP/run.out"; sed 's/^/    stderr| /' "$T_TMP/run.err"
 t_eq "$rc" 0 "rootless run exits 0"
+t_eq "$(cat "$T_TMP/run.left")" "" "the lab reaped every process it started before it exited"
 t_true "it said it runs rootless" grep -q 'rootless mode' "$T_TMP/run.err"
 LAB_DIR=$(sed -n 's/^results: //p' "$T_TMP/run.out")
 t_true "results written" test -s "$LAB_DIR/probes.csv"

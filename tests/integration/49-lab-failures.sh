@@ -35,6 +35,7 @@ t_true "and shows its log with {node}/{addr} substituted" \
 t_match "$(grep '"status"' "$LAB_DIR/run.json")" 'failed: bad: responder exited' "run.json has the reason"
 t_eq "$(awk -F, '$2 == "exit" && $3 == "bad"' "$LAB_DIR/events.csv" | wc -l)" 1 "its death is an exit event"
 t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the failed run remains"
+t_eq "$LAB_LEFT" "" "and no process of it outlives anycast-lab"
 
 mklab silent "exec sleep 29.$$"
 start=$SECONDS
@@ -44,6 +45,7 @@ t_true "bounded by --ready-timeout" test $((SECONDS - start)) -lt 8
 t_true "the error names node, service, address and timeout" \
   grep -q 'bad: no dns answer on 198.51.100.53 within 1500 ms' "$T_TMP/run.err"
 t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the timed-out run remains"
+t_eq "$LAB_LEFT" "" "and no process of it outlives anycast-lab"
 t_eq "$(pgrep -f "^sleep 29\\.$$\$" | wc -l)" 0 "the silent responder was killed"
 
 # SIGTERM is an orderly stop like SIGINT.

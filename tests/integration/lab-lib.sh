@@ -14,12 +14,67 @@ lab_cleanup() {
 }
 trap lab_cleanup EXIT
 
+# lab_reaped LEFT CMD...: runs CMD as the child of a subreaper, so that
+# whatever CMD leaves behind when it exits (a child it did not reap, now a
+# zombie, or one still running) comes to the subreaper instead of init. That
+# one lists them in the file LEFT, one "pid state comm" a line, right when
+# CMD has exited, then kills and reaps them. SIGTERM, SIGINT and SIGHUP are
+# passed on to CMD; CMD's pid is written to LEFT.pid. Returns CMD's exit
+# status.
+lab_reaped() {
+  python3 -c '
+import ctypes, os, signal, sys
+left, argv = sys.argv[1], sys.argv[2:]
+if ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
+    sys.exit("lab_reaped: prctl(PR_SET_CHILD_SUBREAPER) failed")
+pid = 0
+for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(s, lambda n, f: pid and os.kill(pid, n))
+pid = os.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+with open(left + ".pid", "w") as o:
+    o.write("%d\n" % pid)
+st = os.waitpid(pid, 0)[1]
+rc = os.waitstatus_to_exitcode(st)
+me, found = os.getpid(), []
+for d in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        stat = open("/proc/%s/stat" % d).read()
+    except OSError:
+        continue
+    f = stat[stat.rindex(")") + 2:].split()
+    if int(f[1]) == me:
+        found.append((int(d), f[0], stat[stat.index("(") + 1:stat.rindex(")")]))
+with open(left, "w") as o:
+    o.writelines("%d %s %s\n" % x for x in found)
+for p, _, _ in found:
+    try:
+        os.kill(p, signal.SIGKILL)
+        os.waitpid(p, 0)
+    except OSError:
+        pass
+sys.exit(rc if rc >= 0 else 128 - rc)
+' "$@"
+}
+
 # lab_run LABFILE [ARGS...]: runs the lab to its end; sets LAB_RC, LAB_DIR
 # (the results directory) and LAB_ID (its run id). Output in $T_TMP/run.out/.err.
+# Unless --keep-up is given, the run goes through lab_reaped and LAB_LEFT
+# lists what it left behind (empty when it reaped every child).
 lab_run() {
-  local lab=$1; shift
-  "$LAB" run "$lab" --results "$T_TMP/results" "$@" >"$T_TMP/run.out" 2>"$T_TMP/run.err"
-  LAB_RC=$?
+  local lab=$1 a; shift
+  LAB_LEFT=
+  for a in "$@"; do [ "$a" = --keep-up ] && break; done
+  if [ "${a:-}" = --keep-up ]; then
+    "$LAB" run "$lab" --results "$T_TMP/results" "$@" >"$T_TMP/run.out" 2>"$T_TMP/run.err"
+    LAB_RC=$?
+  else
+    lab_reaped "$T_TMP/run.left" "$LAB" run "$lab" --results "$T_TMP/results" "$@" \
+      >"$T_TMP/run.out" 2>"$T_TMP/run.err"
+    LAB_RC=$?
+    LAB_LEFT=$(cat "$T_TMP/run.left" 2>/dev/null)
+  fi
   LAB_DIR=$(sed -n 's/^results: //p' "$T_TMP/run.out" | tail -n 1)
   LAB_ID=
   if [ -n "$LAB_DIR" ] && [ -f "$LAB_DIR/run.json" ]; then
@@ -29,6 +84,7 @@ lab_run() {
   echo "--- anycast-lab run $lab: exit $LAB_RC, results $LAB_DIR"
   cat "$T_TMP/run.out"
   sed 's/^/    stderr| /' "$T_TMP/run.err"
+  [ -z "$LAB_LEFT" ] || sed 's/^/    left behind| /' <<<"$LAB_LEFT"
 }
 
 # ev_ts EVENT NODE [N]: ts_ns of the Nth (default 1st) EVENT row for NODE.

@@ -1,7 +1,9 @@
 /* Unit tests for harness/proc.c without namespaces: spawn with output to a
  * log file, exec failures reported to the parent, reaping, stop with a
- * signal and with SIGKILL after a timeout, signals reaching the whole
- * process group, status texts and program lookup. */
+ * signal and with SIGKILL after a timeout, or without a second signal,
+ * signals reaching the whole process group, orphans reaped by a subreaper,
+ * a program's first output line captured with clean signal state, status
+ * texts and program lookup. */
 #include "../../harness/proc.h"
 #include "check_main.h"
 #include "test_util.h"
@@ -137,6 +139,98 @@ START_TEST(signals_reach_the_group)
 }
 END_TEST
 
+/* Waits up to ms for path to exist. */
+static int wait_file(const char *path, int ms)
+{
+    for (int i = 0; i < ms; i++) {
+        if (access(path, F_OK) == 0)
+            return 1;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+START_TEST(stop_without_a_second_signal)
+{
+    /* The child ends with 0 after one SIGINT, with 9 if a second one comes
+     * while it finishes: proc_stop with sig 0 must only wait. */
+    char ready[128], got[128], cmd[600];
+    snprintf(ready, sizeof ready, "%s/ready", tmpdir);
+    snprintf(got, sizeof got, "%s/got", tmpdir);
+    snprintf(cmd, sizeof cmd,
+             "trap 'if [ -n \"$got\" ]; then exit 9; fi; got=1; touch %s' INT; touch %s; "
+             "while [ -z \"$got\" ]; do sleep 0.02; done; sleep 0.5; exit 0",
+             got, ready);
+    char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    struct proc_spec spec = {.argv = argv};
+    struct proc p = {0};
+    ck_assert_int_eq(proc_spawn(&p, &spec), 0);
+    ck_assert_int_eq(wait_file(ready, 5000), 1);
+    ck_assert_int_eq(proc_signal(&p, SIGINT), 0);
+    ck_assert_int_eq(wait_file(got, 5000), 1);
+    ck_assert_int_eq(proc_stop(&p, 0, 5000000000ULL), 0);
+    ck_assert_int_eq(p.pid, 0);
+    char st[32];
+    proc_status_text(p.status, st, sizeof st);
+    ck_assert_str_eq(st, "exit 0");
+}
+END_TEST
+
+START_TEST(orphans_are_reaped)
+{
+    /* The shell exits at once, leaving its background sleep an orphan: as
+     * the subreaper we get it, and proc_reap_all collects it. */
+    ck_assert_int_eq(proc_set_subreaper(), 0);
+    char *argv[] = {"/bin/sh", "-c", "sleep 0.3 & exit 0", NULL};
+    struct proc_spec spec = {.argv = argv};
+    struct proc p = {0};
+    ck_assert_int_eq(proc_spawn(&p, &spec), 0);
+    ck_assert_int_eq(wait_reaped(&p, 5000), 1);
+    ck_assert_int_eq(proc_reap_all(5000000000ULL), 1);
+    ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+    ck_assert_int_eq(errno, ECHILD);
+
+    /* A child that outlives the timeout is reported, not waited for. */
+    char *slow[] = {"/bin/sleep", "30", NULL};
+    struct proc_spec spec2 = {.argv = slow};
+    ck_assert_int_eq(proc_spawn(&p, &spec2), 0);
+    ck_assert_int_eq(proc_reap_all(100000000ULL), -ETIMEDOUT);
+    ck_assert_int_eq(proc_stop(&p, SIGTERM, 2000000000ULL), 0);
+    ck_assert_int_eq(proc_reap_all(100000000ULL), 0);
+}
+END_TEST
+
+START_TEST(capture_first_line)
+{
+    char out[64];
+    char *argv[] = {"/bin/sh", "-c", "echo; echo 'tool 1.2'; echo more >&2", NULL};
+    ck_assert_int_eq(proc_capture(argv, out, sizeof out, 5000000000ULL), 8);
+    ck_assert_str_eq(out, "tool 1.2");
+
+    /* The lab blocks SIGINT and friends; the program must not inherit it. */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    char *blk[] = {"/bin/sh", "-c", "grep SigBlk /proc/self/status", NULL};
+    ck_assert_int_gt(proc_capture(blk, out, sizeof out, 5000000000ULL), 0);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    ck_assert_str_eq(out, "SigBlk:\t0000000000000000");
+
+    char *missing[] = {"/nonexistent/tool", "--version", NULL};
+    ck_assert_int_eq(proc_capture(missing, out, sizeof out, 5000000000ULL), -ENOEXEC);
+    ck_assert_str_eq(out, "");
+
+    /* A program that hangs is killed and reaped. */
+    char *hang[] = {"/bin/sleep", "30", NULL};
+    ck_assert_int_eq(proc_capture(hang, out, sizeof out, 200000000ULL), -ETIMEDOUT);
+    ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+    ck_assert_int_eq(errno, ECHILD);
+}
+END_TEST
+
 START_TEST(find_program)
 {
     char path[256], bin[128];
@@ -167,6 +261,9 @@ static Suite *proc_suite(void)
     tcase_add_test(tc, exec_failure_is_reported);
     tcase_add_test(tc, stop_with_signal_and_with_kill);
     tcase_add_test(tc, signals_reach_the_group);
+    tcase_add_test(tc, stop_without_a_second_signal);
+    tcase_add_test(tc, orphans_are_reaped);
+    tcase_add_test(tc, capture_first_line);
     tcase_add_test(tc, find_program);
     suite_add_tcase(s, tc);
     return s;
