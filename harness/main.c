@@ -4,10 +4,12 @@
  * to the subcommands. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,8 +28,12 @@ static void usage(FILE *f)
                "\n"
                "Builds an anycast lab of network namespaces (nodes, routers, vantages) from a\n"
                "YAML lab file, runs responders and probes in it, plays the drill timeline\n"
-               "and writes results/<UTC>-<name>/ (events.csv, probes.csv, connections.csv,\n"
-               "run.json, a copy of the lab file, logs/).\n"
+               "and writes results/<UTC>-<name>/: the measurements (events.csv, probes.csv,\n"
+               "connections.csv), run.json, a copy of the lab file and logs/, then the\n"
+               "report: summary.csv (per event and vantage: outage, switch and break\n"
+               "times), summary.json (the same plus a pass/fail verdict for each of the lab's\n"
+               "expectations) and report.html (timeline plots). The verdicts are printed as\n"
+               "a table; a failed expectation makes `run` exit 1.\n"
                "\n"
                "Commands:\n"
                "  check LAB.yaml            validate the lab file (no root needed); exit 2\n"
@@ -279,6 +285,37 @@ static int cmd_clean(int argc, char **argv)
     return 0;
 }
 
+/* `report` on a path that is not there, or on a directory that holds no
+ * results, is a runtime error naming that path (exit 1), before the report
+ * looks at the files. Options of `report` that take a value are skipped. */
+static int report_paths_exist(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            continue;
+        if (a[0] == '-') {
+            bool takes = strcmp(a, "-o") == 0 || strcmp(a, "-l") == 0 || strcmp(a, "-w") == 0 ||
+                         strcmp(a, "--out") == 0 || strcmp(a, "--lab") == 0 ||
+                         strcmp(a, "--reorder-window") == 0;
+            i += takes;
+            continue;
+        }
+        struct stat st;
+        if (stat(a, &st) < 0) {
+            ah_log_error("report %s: %s", a, strerror(errno));
+            return 1;
+        }
+        char probes[PATH_MAX];
+        if (S_ISDIR(st.st_mode) && snprintf(probes, sizeof probes, "%s/probes.csv", a) > 0 &&
+            access(probes, F_OK) < 0) {
+            ah_log_error("report %s: not a run's results directory (it has no probes.csv)", a);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -302,7 +339,8 @@ int main(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        usage(stderr);
+        ah_log_error("no command given: check, run, up, down, exec, list, report or clean "
+                     "(see anycast-lab --help)");
         return 2;
     }
     const char *cmd = argv[optind];
@@ -325,8 +363,11 @@ int main(int argc, char **argv)
         return cmd_list(sub_argc, sub_argv);
     if (strcmp(cmd, "clean") == 0)
         return cmd_clean(sub_argc, sub_argv);
-    if (strcmp(cmd, "report") == 0)
+    if (strcmp(cmd, "report") == 0) {
+        if ((rc = report_paths_exist(sub_argc, sub_argv)) != 0)
+            return rc;
         return report_cmd_main(sub_argc, sub_argv);
+    }
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

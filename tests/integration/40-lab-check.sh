@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # anycast-lab's command line without root: `check` accepts the example labs
 # and rejects bad lab files with exit 2 and FILE:LINE:COL messages; --help,
-# --version, unknown commands and bad usage.
+# --version, unknown commands and bad usage, and the one-line errors of a
+# user's mistakes (missing or wrong files, unknown labs).
 source "$(dirname "$0")/lib.sh"
 LAB=$AH_BIN/anycast-lab
 [ -x "$LAB" ] || t_skip "no $LAB"
@@ -57,4 +58,41 @@ for c in check run up down exec list clean; do t_match "$out" "  $c" "--help lis
 "$LAB" run "$AH_ROOT/labs/quickstart.yaml" --ready-timeout xyz >/dev/null 2>&1
 t_eq "$?" 2 "bad --ready-timeout exits 2"
 "$LAB" exec >/dev/null 2>&1; t_eq "$?" 2 "exec without arguments exits 2"
+t_match "$out" "summary\.csv.*summary\.json.*verdict.*report\.html" \
+  "--help's first paragraph names the summary files, the verdicts and the report"
+
+# A demanding user's mistakes: each a one-line error naming the object.
+# one_line CMD...: runs CMD, sets rc and err (its stderr, which must be one line).
+one_line() {
+  "$@" >/dev/null 2>"$T_TMP/err"; rc=$?
+  err=$(cat "$T_TMP/err")
+  t_eq "$(wc -l <"$T_TMP/err")" 1 "$* says it in one line"
+}
+one_line "$LAB"
+t_eq "$rc" 2 "no command: exit 2"
+t_match "$err" "no command given: check, run, up, down, exec, list, report or clean" "no command: lists the commands"
+one_line "$LAB" frobnicate
+t_match "$err" '"frobnicate"' "unknown command named"
+one_line "$LAB" run "$T_TMP/no-such-lab.yaml"
+t_eq "$rc" 1 "run on a missing lab file: exit 1"
+t_match "$err" "no-such-lab\.yaml: cannot open: No such file or directory" "and names it"
+mkdir -p "$T_TMP/adir"
+one_line "$LAB" run "$T_TMP/adir"
+t_eq "$rc" 1 "run on a directory: exit 1"
+t_match "$err" "adir: .*Is a directory" "and names it"
+mkdir -p "$T_TMP/empty"
+one_line "$LAB" report "$T_TMP/empty"
+t_eq "$rc" 1 "report on an empty directory: exit 1"
+t_match "$err" "report $T_TMP/empty: not a run's results directory \(it has no probes\.csv\)" "and names it"
+one_line "$LAB" report --out "$T_TMP/o" "$T_TMP/gone"
+t_eq "$rc" 1 "report on a missing path: exit 1"
+t_match "$err" "report $T_TMP/gone: No such file or directory" "and names it"
+if [ "$(id -u)" -eq 0 ]; then
+  one_line "$LAB" down no-such-lab-$$
+  t_eq "$rc" 1 "down of an unknown lab: exit 1"
+  t_match "$err" "no-such-lab-$$: no such lab" "and names it"
+  one_line "$LAB" exec no-such-lab-$$ n -- true
+  t_eq "$rc" 1 "exec in an unknown lab: exit 1"
+  t_match "$err" "no-such-lab-$$: no such lab" "and names it"
+fi
 t_done

@@ -30,6 +30,9 @@ ans=$("$LAB" exec "$NAME" eu -- dig +short +tries=1 +time=2 CH TXT hostname.bind
 t_eq "$ans" '"ams"' "exec in vantage eu: ams answers"
 ans=$("$LAB" exec "$id" us -- dig +short +tries=1 +time=2 CH TXT hostname.bind @2001:db8:53::53)
 t_eq "$ans" '"nyc"' "exec by run id in vantage us over IPv6: nyc answers"
+err=$("$LAB" exec "$NAME" nosuch -- true 2>&1 >/dev/null); rc=$?
+t_eq "$rc" 2 "exec in an unknown node: exit 2"
+t_eq "$err" "anycast-lab: nosuch: lab $NAME has no node or vantage \"nosuch\"" "in one line naming node and lab"
 ans=$("$LAB" exec "$NAME" sin -- ip -o addr show dev lo)
 t_match "$ans" '198\.51\.100\.53/32' "exec in node sin: the anycast address is on lo"
 ans=$("$LAB" exec "$NAME" router:eu -- ip route show 198.51.100.53)

@@ -37,6 +37,14 @@ t_eq "$(awk -F, '$2 == "exit" && $3 == "bad"' "$LAB_DIR/events.csv" | wc -l)" 1 
 t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the failed run remains"
 t_eq "$LAB_LEFT" "" "and no process of it outlives anycast-lab"
 
+mklab nocmd "no-such-responder-$$ --on {addr}"
+lab_run "$T_TMP/nocmd.yaml"
+t_eq "$LAB_RC" 1 "a responder command that does not exist: run exits 1"
+t_true "the error names the node" grep -q 'bad: responder exited before answering' "$T_TMP/run.err"
+t_true "and its log says which command is missing" grep -q "no-such-responder-$$: not found" "$T_TMP/run.err"
+t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of that run remains"
+t_eq "$LAB_LEFT" "" "and no process of it outlives anycast-lab"
+
 mklab silent "exec sleep 29.$$"
 start=$SECONDS
 lab_run "$T_TMP/silent.yaml" --ready-timeout 1500ms
