@@ -2,6 +2,7 @@
  * identity queries and the identity echo, records which node answered every
  * probe (probes.csv, connections.csv), shows live progress and summarises. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,27 @@ static bool print_once(struct probe_ctx *ctx)
     return all;
 }
 
+/* Fails early, before any probe is sent, when --summary-json cannot be
+ * written: finding out only after a long run would lose its summary. A file
+ * made only for the test is removed again; the real one is written at the
+ * end. */
+static int check_summary_path(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+
+    if (fd >= 0) {
+        close(fd);
+        unlink(path);
+        return 0;
+    }
+    if (errno == EEXIST)
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    close(fd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct probe_opts o;
@@ -48,6 +70,15 @@ int main(int argc, char **argv)
     uv_loop_t loop;
     int rc, exit_code = 0;
 
+    sigset_t stop_sigs;
+
+    /* SIGINT/SIGTERM wait until run_probe's handlers are in place (it
+     * unblocks them): a signal at start-up then stops the run cleanly, with
+     * its files written, instead of killing the process. */
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGINT);
+    sigaddset(&stop_sigs, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
     ah_log_init("anycast-probe", AH_LOG_INFO);
     rc = opts_parse(argc, argv, &o);
     if (rc == 1)
@@ -70,6 +101,9 @@ int main(int argc, char **argv)
         return 1;
     }
     rc = record_open(&ctx);
+    /* After record_open: the summary may go into the --out directory. */
+    if (rc == 0 && o.summary_json && (rc = check_summary_path(o.summary_json)) < 0)
+        ah_log_error("--summary-json %s: %s", o.summary_json, strerror(-rc));
     if (rc == 0)
         rc = run_probe(&ctx);
     else

@@ -371,8 +371,12 @@ int opts_parse(int argc, char **argv, struct probe_opts *o)
             return rc;
     }
     if (optind != argc - 1) {
-        ah_log_error(optind >= argc ? "missing TARGET address"
-                                    : "expected one TARGET address, got more arguments");
+        if (optind >= argc)
+            ah_log_error("missing TARGET address");
+        else
+            ah_log_error("unexpected argument \"%s\" after TARGET \"%s\": expected one TARGET "
+                         "address",
+                         argv[optind + 1], argv[optind]);
         fprintf(stderr, "Try 'anycast-probe --help'.\n");
         return -EINVAL;
     }

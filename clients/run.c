@@ -106,6 +106,13 @@ int run_probe(struct probe_ctx *ctx)
         ctx->sig[i].data = ctx;
         uv_signal_start(&ctx->sig[i], on_signal, signums[i]);
     }
+    /* main() blocked them until now; the parent may have too. A signal that
+     * came meanwhile is delivered here and stops the run at its start. */
+    sigset_t stop_sigs;
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGINT);
+    sigaddset(&stop_sigs, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
     if (o->transport[PT_UDP])
         rc = udp_start(ctx);
     if (rc == 0 && o->transport[PT_TCP])

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "ah/log.h"
@@ -262,24 +264,78 @@ static void server_on_closed(uv_handle_t *h)
     free(ctl);
 }
 
+/* Checks PATH's directory first: libuv reports a missing directory as
+ * "permission denied" (it maps ENOENT to EACCES), which sends the user
+ * looking for the wrong problem. Returns 0 or a negative errno. */
+static int check_dir(const char *path, char *err, size_t errlen)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[128];
+    struct stat st;
+
+    if (slash == NULL)
+        return 0;
+    snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (stat(dir, &st) < 0) {
+        int e = errno;
+        snprintf(err, errlen, "--control %s: directory %s: %s", path, dir, strerror(e));
+        return -e;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "--control %s: %s is not a directory", path, dir);
+        return -ENOTDIR;
+    }
+    return 0;
+}
+
+/* True if a process listens on the unix socket at PATH. Non-blocking: a
+ * full backlog (EAGAIN) means someone listens, and must not hang us. */
+static bool socket_in_use(const char *path)
+{
+    struct sockaddr_un sa;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    bool used;
+
+    if (fd < 0)
+        return false;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    used = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 || errno == EAGAIN;
+    close(fd);
+    return used;
+}
+
 int control_open(uv_loop_t *loop, struct responder *r, const char *path, struct control **out,
                  char *err, size_t errlen)
 {
-    struct control *ctl = calloc(1, sizeof *ctl);
+    struct control *ctl;
     struct stat st;
     bool bound;
     int rc;
 
+    rc = check_dir(path, err, errlen);
+    if (rc < 0)
+        return rc;
+    /* A socket file left by a killed run would make bind fail, so it goes;
+     * one a running responder still serves stays (taking it over would
+     * silently cut that responder off from its drills), and so does
+     * anything else at PATH: it is the user's. */
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        if (socket_in_use(path)) {
+            snprintf(err, errlen, "--control %s: in use by a running process (another responder?)",
+                     path);
+            return -EADDRINUSE;
+        }
+        unlink(path);
+    }
+    ctl = calloc(1, sizeof *ctl);
     if (ctl == NULL || (ctl->path = strdup(path)) == NULL) {
         free(ctl);
-        snprintf(err, errlen, "control %s: %s", path, strerror(ENOMEM));
+        snprintf(err, errlen, "--control %s: %s", path, strerror(ENOMEM));
         return -ENOMEM;
     }
     ctl->r = r;
-    /* A socket file left by a killed run would make bind fail; anything
-     * else at PATH is the user's and stays. */
-    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-        unlink(path);
     uv_pipe_init(loop, &ctl->server, 0);
     ctl->server.data = ctl;
     rc = uv_pipe_bind(&ctl->server, path);
@@ -287,7 +343,7 @@ int control_open(uv_loop_t *loop, struct responder *r, const char *path, struct 
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&ctl->server, 16, on_connection);
     if (rc < 0) {
-        snprintf(err, errlen, "control %s: %s", path, uv_strerror(rc));
+        snprintf(err, errlen, "--control %s: %s", path, strerror(-rc));
         if (bound)
             unlink(path);
         uv_close((uv_handle_t *)&ctl->server, server_on_closed);

@@ -12,8 +12,10 @@
 
 struct control;
 
-/* Binds PATH (replacing a stale socket file, never another kind of file) and
- * starts listening. On failure writes a message naming PATH into err. */
+/* Binds PATH (replacing a stale socket file, never another kind of file nor
+ * a socket a running process listens on: -EADDRINUSE) and starts listening.
+ * A missing directory is -ENOENT. On failure writes a message naming PATH
+ * into err. */
 int control_open(uv_loop_t *loop, struct responder *r, const char *path, struct control **out,
                  char *err, size_t errlen);
 

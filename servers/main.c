@@ -185,8 +185,10 @@ static int valid_identity(const char *s)
 static int parse_args(int argc, char **argv, struct responder_config *cfg)
 {
     struct option longopts[NOPTS + 1];
-    char shortopts[64] = "";
-    size_t sl = 0;
+    /* The leading ':' makes a missing argument ':' rather than '?', so
+     * "--listen" alone says "missing argument", not "unknown option". */
+    char shortopts[64] = ":";
+    size_t sl = 1;
     const char *identity = NULL;
     unsigned long v;
     int c;
@@ -386,6 +388,11 @@ static void describe_listen(const struct responder_config *cfg, char *buf, size_
     }
 }
 
+/* SIGTERM, SIGINT and SIGUSR1: blocked from the start of main() until run()
+ * has its watchers, so a signal at start-up neither kills the responder
+ * (exit 143 instead of 0) nor is lost. */
+static sigset_t stop_sigs;
+
 /* Runs the responder until SIGTERM/SIGINT. Returns the exit status. */
 static int run(struct responder_config *cfg)
 {
@@ -450,6 +457,9 @@ static int run(struct responder_config *cfg)
     uv_signal_start(&m.sig_term, on_signal, SIGTERM);
     uv_signal_start(&m.sig_int, on_signal, SIGINT);
     uv_signal_start(&m.sig_usr1, on_signal, SIGUSR1);
+    /* main() blocked these until the watchers exist (the parent may have
+     * too): one that came meanwhile is handled now, as it would be later. */
+    sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
     if (cfg->control_path != NULL) {
         rc = control_open(&loop, &r, cfg->control_path, &m.ctl, err, sizeof err);
         if (rc < 0) {
@@ -506,6 +516,11 @@ int main(int argc, char **argv)
     struct responder_config cfg;
     int rc;
 
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGTERM);
+    sigaddset(&stop_sigs, SIGINT);
+    sigaddset(&stop_sigs, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
     ah_log_init(PROG, AH_LOG_INFO);
     memset(&cfg, 0, sizeof cfg);
     cfg.dns_port = 53;

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # anycast-probe's command line: --help and --version exit 0; every bad option
 # or value exits 2 with a message that names the option and the value; a
-# runtime failure (unwritable --out) exits 1. Needs no root.
+# runtime failure (unwritable --out or --summary-json) exits 1 before any
+# probe is sent; --progress always draws one line in place with \r (no
+# terminal escapes into a file) ending in a newline; SIGTERM at start-up
+# stops the run cleanly with the CSV files written. Needs no root.
 source "$(dirname "$0")/lib.sh"
 
 P=$AH_BIN/anycast-probe
@@ -20,6 +23,7 @@ t_match "$("$P" --version)" "^anycast-probe [0-9]+\.[0-9]+\.[0-9]+" "--version"
 
 # bad ARGS... / expected message (regex)
 check_bad() {
+  [ "$1" = -- ] && shift # a regex that starts with "--"
   local want=$1; shift
   local err
   err=$("$P" "$@" 2>&1 >/dev/null)
@@ -29,7 +33,8 @@ check_bad() {
 }
 check_bad 'missing TARGET' -r 10
 check_bad 'TARGET "example.org": expected an IPv4 or IPv6 address' example.org
-check_bad 'one TARGET address' 198.51.100.53 198.51.100.54
+check_bad 'unexpected argument "198.51.100.54" after TARGET "198.51.100.53"' \
+  198.51.100.53 198.51.100.54
 check_bad -- '--service: "http": expected dns or echo' -s http 198.51.100.53
 check_bad -- '--transport: "sctp"' --transport sctp 198.51.100.53
 check_bad -- '--rate: "fast": expected probes per second' --rate fast 198.51.100.53
@@ -50,4 +55,51 @@ check_bad 'different address families' --source 2001:db8::1 198.51.100.53
 err=$("$P" -n 1 -o /proc/version/x 127.0.0.1 2>&1)
 t_eq "$?" 1 "unwritable --out exits 1"
 t_match "$err" "/proc/version/x" "the error names the directory"
+
+# An unwritable --summary-json is found before the run, not after it: no
+# probe is sent (probes.csv holds only its header).
+err=$("$P" -n 1 -o "$T_TMP/sj" --summary-json "$T_TMP/no/such/dir/s.json" 127.0.0.1 2>&1)
+t_eq "$?" 1 "unwritable --summary-json exits 1"
+t_match "$err" "--summary-json $T_TMP/no/such/dir/s.json: No such file or directory" \
+  "the error names --summary-json and the path"
+t_eq "$(wc -l <"$T_TMP/sj/probes.csv")" 1 "no probe was sent (probes.csv: the header only)"
+t_true "no summary printed" bash -c "[[ '$err' != *summary:* ]]"
+"$P" -n 1 --dns-port 9 -o "$T_TMP/in-out" --summary-json "$T_TMP/in-out/s.json" 127.0.0.1 2>/dev/null
+t_match "$(cat "$T_TMP/in-out/s.json" 2>&1)" '"probes": 1,' "--summary-json inside a new --out dir"
+"$P" -n 1 --dns-port 9 --summary-json "$T_TMP/ok.json" 127.0.0.1 2>/dev/null
+t_match "$(cat "$T_TMP/ok.json" 2>&1)" '"probes": 1,' "a writable --summary-json is still written"
+
+# Nothing listens on 127.0.0.1:9 (discard) here, or something does: either
+# way each probe ends at once (refused or an answer).
+PORT=9
+# --progress always when stderr is a file: \r redraws, no escape sequence,
+# and the last status line ends with a newline before the summary.
+"$P" --progress always -n 6 -r 10 --dns-port $PORT 127.0.0.1 2>"$T_TMP/prog.err"
+t_eq "$?" 0 "--progress always run exits 0"
+t_eq "$(grep -c $'\033' "$T_TMP/prog.err")" 0 "no terminal escapes in a non-terminal stderr"
+t_true "the status line is redrawn with \\r" grep -q $'\r *[0-9.]*s sent' "$T_TMP/prog.err"
+t_match "$(head -n 1 "$T_TMP/prog.err")" $'\r *[0-9.]+s sent 6 ok [0-9.]+% \\|.* [0-9]+/s *$' \
+  "the first line is the status line, last drawn with all 6 probes sent"
+t_match "$(sed -n 2p "$T_TMP/prog.err")" '^anycast-probe: summary:' \
+  "the summary starts on a line of its own"
+
+# SIGTERM right at start-up: a signal that is already pending when the probe
+# starts (blocked by its parent, as a supervisor may leave it) stops the run
+# at once with exit 0, the summary and both CSV files with their headers.
+start=$SECONDS
+python3 -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
+os.kill(os.getpid(), signal.SIGTERM)
+os.execv(sys.argv[1], sys.argv[1:])' "$P" --transport both -r 100 -d 10s --dns-port $PORT \
+  -o "$T_TMP/term" 127.0.0.1 2>"$T_TMP/term.err"
+t_eq "$?" 0 "SIGTERM pending at start-up: exit 0"
+t_true "SIGTERM pending at start-up: stopped at once, not after --duration 10s" \
+  [ $((SECONDS - start)) -lt 5 ]
+t_eq "$(head -n 1 "$T_TMP/term/probes.csv" 2>&1)" \
+  'ts_ns,vantage,target,transport,service,conn,seq,result,node,rtt_us,detail' \
+  "SIGTERM at start-up: probes.csv has its header"
+t_eq "$(head -n 1 "$T_TMP/term/connections.csv" 2>&1)" \
+  'conn,vantage,target,service,opened_ns,node,closed_ns,reason,probes_ok,probes_failed' \
+  "SIGTERM at start-up: connections.csv has its header"
+t_match "$(cat "$T_TMP/term.err")" 'summary:' "SIGTERM at start-up: summary printed"
 t_done

@@ -1,6 +1,7 @@
-/* Unit tests for the responder's fault-control pieces without sockets: the
- * control command interpreter, the stats line, the drop-share gate and the
- * delay queue's ordering and timing on a real uv loop. */
+/* Unit tests for the responder's fault-control pieces: the control command
+ * interpreter, the stats line, the drop-share gate, the delay queue's
+ * ordering and timing on a real uv loop, and how control_open treats what
+ * it finds at its path. */
 #include "../../servers/control.h"
 #include "../../servers/delay.h"
 #include "../../servers/stats.h"
@@ -8,8 +9,14 @@
 #include "check_main.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 static struct responder_config cfg;
 static struct responder r;
@@ -214,6 +221,68 @@ START_TEST(delay_queue_bounded)
 }
 END_TEST
 
+/* A unix stream socket bound at path; listening or not (a stale file). */
+static int unix_socket_at(const char *path, bool listening)
+{
+    struct sockaddr_un sa;
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    if (listening)
+        ck_assert_int_eq(listen(fd, 4), 0);
+    return fd;
+}
+
+START_TEST(control_open_paths)
+{
+    char dir[] = "/tmp/ah-ctl-test.XXXXXX";
+    char path[96], err[256];
+    struct control *ctl = NULL;
+    struct stat st;
+    uv_loop_t loop;
+    int fd;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(uv_loop_init(&loop), 0);
+
+    /* A missing directory: ENOENT named as such, not libuv's EACCES. */
+    snprintf(path, sizeof path, "%s/nodir/ctl.sock", dir);
+    ck_assert_int_eq(control_open(&loop, &r, path, &ctl, err, sizeof err), -ENOENT);
+    ck_assert_msg(strstr(err, "No such file or directory") && strstr(err, "nodir"), "%s", err);
+
+    /* A socket another process listens on stays its own. */
+    snprintf(path, sizeof path, "%s/ctl.sock", dir);
+    fd = unix_socket_at(path, true);
+    ck_assert_int_eq(control_open(&loop, &r, path, &ctl, err, sizeof err), -EADDRINUSE);
+    ck_assert_msg(strstr(err, "in use") && strstr(err, path), "%s", err);
+    ck_assert_int_eq(lstat(path, &st), 0);
+    close(fd);
+
+    /* The same file with nobody listening is stale: replaced. */
+    ck_assert_int_eq(control_open(&loop, &r, path, &ctl, err, sizeof err), 0);
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISSOCK(st.st_mode));
+    control_close(ctl);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ck_assert_int_eq(lstat(path, &st), -1);
+
+    /* Anything else at the path is the user's: left alone, bind fails. */
+    fd = open(path, O_CREAT | O_WRONLY, 0600);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_lt(control_open(&loop, &r, path, &ctl, err, sizeof err), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    unlink(path);
+    ck_assert_int_eq(uv_loop_close(&loop), 0);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *responder_control_suite(void)
 {
     Suite *s = suite_create("responder_control");
@@ -225,6 +294,7 @@ static Suite *responder_control_suite(void)
     tcase_add_test(tc, stats_line_sums_workers);
     tcase_add_test(tc, stats_format_nospace);
     tcase_add_test(tc, drop_share_is_exact);
+    tcase_add_test(tc, control_open_paths);
     suite_add_tcase(s, tc);
     tc = tcase_create("delay");
     tcase_add_test(tc, delay_queue_fifo);
