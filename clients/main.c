@@ -14,7 +14,8 @@
 #include "probe.h"
 
 /* --once: one line per (transport, service) on stdout, "udp dns ams 0.153 ms"
- * or "tcp echo - refused"; true if every probe got an ok answer. */
+ * or "tcp echo - refused ECONNREFUSED" (the result, then the detail: errno
+ * name, rcode or reason); true if every probe got an ok answer. */
 static bool print_once(struct probe_ctx *ctx)
 {
     bool all = true;
@@ -34,7 +35,9 @@ static bool print_once(struct probe_ctx *ctx)
                 if (g->result[r])
                     why = ah_result_name(r);
             }
-            printf("%s %s - %s\n", probe_transport_name(t), probe_service_name(s), why);
+            const char *detail = record_last_detail(ctx, t, s);
+            printf("%s %s - %s%s%s\n", probe_transport_name(t), probe_service_name(s), why,
+                   detail[0] ? " " : "", detail);
             all = false;
         }
     }

@@ -109,6 +109,9 @@ int record_flush(struct probe_ctx *ctx);
 int record_close(struct probe_ctx *ctx);
 struct ah_group_stats *record_group(struct probe_ctx *ctx, enum probe_transport t,
                                     enum probe_service s);
+/* The detail (errno name, rcode, reason) of the group's last failed probe, or
+ * "" if none had one. */
+const char *record_last_detail(struct probe_ctx *ctx, enum probe_transport t, enum probe_service s);
 
 /* udp.c / tcp.c: engines. start() creates the handles, stop_sending() ends
  * the schedule, finish() times out what is left and closes every handle. */

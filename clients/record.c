@@ -15,6 +15,8 @@ struct record {
     struct ah_csv *probes, *conns;
     struct ah_group_stats group[PT_COUNT][PS_COUNT];
     int err; /* first write error, reported once */
+    /* The detail of the last failed probe per group, for --once's line. */
+    char last_detail[PT_COUNT][PS_COUNT][32];
 };
 
 static const char *const probe_cols[] = {"ts_ns",   "vantage", "target", "transport",
@@ -93,6 +95,9 @@ void record_probe(struct probe_ctx *ctx, const struct probe_row *p)
                             p->rtt_ns);
     if (rc < 0)
         note_err(r, rc, "statistics");
+    if (p->result != AH_RES_OK && p->detail && p->detail[0])
+        snprintf(r->last_detail[p->transport][p->service],
+                 sizeof(r->last_detail[p->transport][p->service]), "%s", p->detail);
     if (w == NULL)
         return;
     ah_csv_u64(w, p->ts_ns);
@@ -186,4 +191,9 @@ struct ah_group_stats *record_group(struct probe_ctx *ctx, enum probe_transport 
                                     enum probe_service s)
 {
     return &ctx->rec->group[t][s];
+}
+
+const char *record_last_detail(struct probe_ctx *ctx, enum probe_transport t, enum probe_service s)
+{
+    return ctx->rec->last_detail[t][s];
 }

@@ -3,7 +3,8 @@
 # an identity and NSID in a test namespace. Every probe over UDP and TCP must
 # be ok with node = the server's identity; probes.csv and connections.csv
 # must carry the design §5 headers byte for byte and well-formed rows; the
-# id.server and nsid:NAME/TYPE queries and --once work against both.
+# id.server and nsid:NAME/TYPE queries and --once work against both; an NSD
+# that hides its identity gives bad_reply with the rcode in detail.
 source "$(dirname "$0")/lib.sh"
 t_need_root
 t_need nsd knotd dig
@@ -115,4 +116,21 @@ tcp dns $ident [0-9.]+ ms$" "$name: --once prints node and RTT per transport"
   t_eq "$(awk -F, -v id="$ident" 'NR > 1 && $8 == "ok" && $9 == id && $11 == "REFUSED"' \
     "$out-nsid/probes.csv" | wc -l)" 3 "$name: nsid:example.com/SOA: node from NSID, rcode in detail"
 done
+
+# NSD that hides its identity answers hostname.bind with REFUSED and no
+# name: bad_reply with the rcode in detail, and --once exits 1 saying so.
+mkdir -p "$T_TMP/nsd-anon"
+sed -e "s/@5301/@5303/" -e '/identity:/d' -e '/nsid:/d' -e "s|$T_TMP/nsd|$T_TMP/nsd-anon|g" \
+  "$T_TMP/nsd/nsd.conf" >"$T_TMP/nsd-anon/nsd.conf"
+sed -i 's/^server:$/server:\n  hide-identity: yes/' "$T_TMP/nsd-anon/nsd.conf"
+t_bg ANON_PID ip netns exec "$NS" nsd -d -c "$T_TMP/nsd-anon/nsd.conf" 2>"$T_TMP/nsd-anon.log"
+t_true "anonymous nsd answers within 10 s" t_wait_for 10 bash -c \
+  "ip netns exec $NS dig +time=1 +tries=1 -p 5303 @$V4 CH TXT hostname.bind | grep -q 'status: REFUSED'"
+got=$(in_ns "$P" --once -s dns --dns-port 5303 "$V4")
+t_eq "$?" 1 "anonymous nsd: --once exits 1"
+t_eq "$got" "udp dns - bad_reply REFUSED
+tcp dns - bad_reply REFUSED" "anonymous nsd: --once prints bad_reply and the rcode"
+in_ns "$P" -t both -n 4 -r 100 -i 50ms --dns-port 5303 -o "$T_TMP/anon" "$V4" 2>/dev/null
+t_eq "$(awk -F, 'NR > 1 && $8 == "bad_reply" && $9 == "" && $10 == "" && $11 == "REFUSED"' \
+  "$T_TMP/anon/probes.csv" | wc -l)" 8 "anonymous nsd: 8 rows (4 per transport) bad_reply, no node, detail REFUSED"
 t_done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # anycast-probe against anycast-responder in a test namespace: DNS and echo
-# over UDP and TCP, IPv4 and IPv6, --once; then the responder paused (UDP and
+# over UDP and TCP, IPv4 and IPv6, --once (also when some fail: exit 1, result
+# and detail per line); then the responder paused (UDP and
 # TCP probes time out, connections end with "timeout", answers come back
 # after resume) and killed (TCP connections end with eof or reset, UDP probes
 # are refused by ICMP port unreachable, reconnects are refused).
@@ -24,6 +25,15 @@ udp echo node-a [0-9.]+ ms
 tcp dns node-a [0-9.]+ ms
 tcp echo node-a [0-9.]+ ms$" "--once $target: four lines with node and RTT"
 done
+
+# --once when some of the four fail: exit 1, the others still printed, each
+# failure with its result and detail.
+got=$(in_ns "$P" --once --dns-port 5300 --echo-port 5399 "$V4")
+t_eq "$?" 1 "--once with echo refused (2 of 4 fail) exits 1"
+t_match "$got" "^udp dns node-a [0-9.]+ ms
+udp echo - refused ECONNREFUSED
+tcp dns node-a [0-9.]+ ms
+tcp echo - refused ECONNREFUSED$" "--once: the answered lines and the refused ones with errno"
 
 out=$T_TMP/ok
 in_ns "$P" -s dns -s echo -t both -r 200 -f 4 -c 3 -i 100ms -d 2s "${PORTS[@]}" --vantage t21 \
@@ -96,8 +106,8 @@ t_eq "$?" 1 "--once with nothing listening exits 1"
 t_match "$got" "udp dns - refused" "--once names the failure"
 got=$(in_ns "$P" --once "${PORTS[@]}" "$V6")
 t_eq "$?" 1 "--once over IPv6 with nothing listening exits 1"
-t_eq "$got" "udp dns - refused
-udp echo - refused
-tcp dns - refused
-tcp echo - refused" "IPv6: ICMPv6 port unreachable (IPV6_RECVERR) and TCP RST read as refused"
+t_eq "$got" "udp dns - refused ECONNREFUSED
+udp echo - refused ECONNREFUSED
+tcp dns - refused ECONNREFUSED
+tcp echo - refused ECONNREFUSED" "IPv6: ICMPv6 port unreachable (IPV6_RECVERR) and TCP RST read as refused"
 t_done
