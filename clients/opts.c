@@ -394,6 +394,13 @@ int opts_parse(int argc, char **argv, struct probe_opts *o)
         fprintf(stderr, "Try 'anycast-probe --help'.\n");
         return -EINVAL;
     }
+    if (o->once && (o->count || o->duration_ns)) {
+        /* Silently ignoring them would leave the user wondering. */
+        ah_log_error("--once sends one probe each: it cannot be combined with %s",
+                     o->count ? "--count" : "--duration");
+        fprintf(stderr, "Try 'anycast-probe --help'.\n");
+        return -EINVAL;
+    }
     if (o->once) {
         /* One probe per service and transport, sent at once. */
         o->rate_milli = 1000ull * SCHED_RATE_SCALE;

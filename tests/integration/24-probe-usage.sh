@@ -51,6 +51,8 @@ check_bad -- '--count: "many"' --count many 198.51.100.53
 check_bad 'unknown option --frobnicate' --frobnicate 198.51.100.53
 check_bad 'missing value' 198.51.100.53 --rate
 check_bad 'different address families' --source 2001:db8::1 198.51.100.53
+check_bad -- '--once sends one probe each: it cannot be combined with --count' \
+  --once -n 5 198.51.100.53
 
 err=$("$P" -n 1 -o /proc/version/x 127.0.0.1 2>&1)
 t_eq "$?" 1 "unwritable --out exits 1"

@@ -157,6 +157,8 @@ START_TEST(usage_errors)
         {"--progress", "sometimes", "198.51.100.53", NULL},
         {"localhost", NULL},
         {"198.51.100.53", "2001:db8::1", NULL},
+        {"--once", "-n", "5", "198.51.100.53", NULL},
+        {"--once", "-d", "5s", "198.51.100.53", NULL},
     };
     struct probe_opts o;
 
