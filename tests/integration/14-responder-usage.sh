@@ -50,7 +50,7 @@ fail1() {
   [ "$1" = -- ] && shift
   local want=$1; shift
   local err
-  err=$(in_ns timeout 10 "$R" "$@" 2>&1 >/dev/null)
+  err=$(in_ns timeout -k 2 10 "$R" "$@" 2>&1 >/dev/null)
   local rc=$?
   t_eq "$rc" 1 "exit 1 for: $*"
   t_match "$err" "$want" "message for: $*"
@@ -158,7 +158,7 @@ os.kill(os.getpid(), s)
 os.execv(sys.argv[2], sys.argv[2:])
 PY
 start=$SECONDS
-in_ns timeout 10 python3 "$T_TMP/pending.py" SIGTERM "$R" --listen 127.0.0.1 "${PORTS[@]}" \
+in_ns timeout -k 2 10 python3 "$T_TMP/pending.py" SIGTERM "$R" --listen 127.0.0.1 "${PORTS[@]}" \
   --control "$T_TMP/c2.sock" 2>"$T_TMP/term.log"
 t_eq "$?" 0 "SIGTERM pending at start-up: exit 0"
 t_true "SIGTERM pending at start-up: stopped at once" [ $((SECONDS - start)) -lt 5 ]
