@@ -1,4 +1,4 @@
-/* UDP probing: one connected socket per (flow, service), each with a fixed
+/* UDP probing: one unconnected socket per (flow, service), each with a fixed
  * source port so a flow follows one path; probes leave on an exact absolute
  * schedule driven by a timerfd; replies, ICMP errors (IP_RECVERR) and
  * timeouts are matched to the probe they answer through a per-socket ring. */
