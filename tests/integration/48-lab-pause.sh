@@ -42,7 +42,6 @@ phase() {
     '$2 == v && $1 > f && $1 < t { if ($8 != "ok") x++; else if ($9 == n) a++; else o++ }
      END { print a + 0, o + 0, x + 0 }' "$LAB_DIR/probes.csv"
 }
-MS=1000000
 read -r ok other bad < <(phase va a 0 $((PA - 5 * MS))); echo "va before pause: a $ok other $other failed $bad"
 t_true "va answered by builtin a before pause" test "$ok" -gt 50 -a "$bad" -eq 0
 # The responder resumes before its reply reaches us: 5 ms margin.

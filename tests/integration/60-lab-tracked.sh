@@ -31,17 +31,11 @@ drill:
   - {at: 2.5s, start: a}
   - {at: 3.5s, pause: b}
 YAML
-MS=1000000
 # phase V FROM TO: "<ok answers by node> ..." as "a b failed" for V's probes in (FROM, TO).
 phase() {
   awk -F, -v v="$1" -v f="$2" -v t="$3" \
     '$2 == v && $1 > f && $1 < t { if ($8 != "ok") x++; else if ($9 == "a") a++; else if ($9 == "b") b++ }
      END { print a + 0, b + 0, x + 0 }' "$LAB_DIR/probes.csv"
-}
-# route_after V NODE TS: ts of the first route row at V's router to NODE after TS.
-route_after() {
-  awk -F, -v v="router=$1" -v n="$2" -v t="$3" \
-    '$2 == "route" && $3 == n && index($4, v) == 1 && $1 > t { print $1; exit }' "$LAB_DIR/events.csv"
 }
 
 lab_run "$T_TMP/tracked.yaml"

@@ -38,16 +38,11 @@ drill:
   - {at: 3s, stop: b}
   - {at: 3.5s, stop: c}
 YAML
-MS=1000000
 # phase V NODE FROM TO: "<ok by NODE> <ok by others> <failed>" for V's UDP probes in (FROM, TO).
 phase() {
   awk -F, -v v="$1" -v n="$2" -v f="$3" -v t="$4" \
     '$2 == v && $4 == "udp" && $1 > f && $1 < t { if ($8 != "ok") x++; else if ($9 == n) a++; else o++ }
      END { print a + 0, o + 0, x + 0 }' "$LAB_DIR/probes.csv"
-}
-route_after() {
-  awk -F, -v v="router=$1" -v n="$2" -v t="$3" \
-    '$2 == "route" && $3 == n && index($4, v) == 1 && $1 > t { print $1; exit }' "$LAB_DIR/events.csv"
 }
 
 lab_run "$T_TMP/bgp.yaml"

@@ -32,11 +32,6 @@ drill:
   - {at: 1s, kill-bgp: a}
   - {at: 2s, pause-bgp: b}
 YAML
-MS=1000000
-route_after() {
-  awk -F, -v v="router=$1" -v n="$2" -v t="$3" \
-    '$2 == "route" && $3 == n && index($4, v) == 1 && $1 > t { print $1; exit }' "$LAB_DIR/events.csv"
-}
 
 lab_run "$T_TMP/bfd.yaml"
 t_eq "$LAB_RC" 0 "BFD run exits 0"

@@ -28,7 +28,6 @@ drill:
   - {at: 1s, withdraw: a}
   - {at: 2s, announce: a}
 YAML
-MS=1000000
 lab_run "$T_TMP/mp.yaml"
 t_eq "$LAB_RC" 0 "run exits 0"
 W=$(ev_ts withdraw a) A=$(ev_ts announce a)

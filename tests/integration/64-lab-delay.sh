@@ -34,17 +34,11 @@ expect:
   - "va udp after delay a answered-by b"
   - "vb udp never-answered-by a"
 YAML
-MS=1000000
 # phase V FROM TO: "<ok answers by a> <by b> <failed>" for V's probes in (FROM, TO).
 phase() {
   awk -F, -v v="$1" -v f="$2" -v t="$3" \
     '$2 == v && $1 > f && $1 < t { if ($8 != "ok") x++; else if ($9 == "a") a++; else if ($9 == "b") b++ }
      END { print a + 0, b + 0, x + 0 }' "$LAB_DIR/probes.csv"
-}
-# route_after V NODE TS: ts of the first route row at V's router to NODE after TS.
-route_after() {
-  awk -F, -v v="router=$1" -v n="$2" -v t="$3" \
-    '$2 == "route" && $3 == n && index($4, v) == 1 && $1 > t { print $1; exit }' "$LAB_DIR/events.csv"
 }
 # detail EVENT NODE [N]: the detail column of that events.csv row.
 detail() {

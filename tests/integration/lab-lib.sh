@@ -87,6 +87,14 @@ lab_run() {
   [ -z "$LAB_LEFT" ] || sed 's/^/    left behind| /' <<<"$LAB_LEFT"
 }
 
+MS=1000000 # ns per ms, for windows over ts_ns columns
+
+# route_after V NODE TS: ts of the first route row at V's router to NODE after TS.
+route_after() {
+  awk -F, -v v="router=$1" -v n="$2" -v t="$3" \
+    '$2 == "route" && $3 == n && index($4, v) == 1 && $1 > t { print $1; exit }' "$LAB_DIR/events.csv"
+}
+
 # ev_ts EVENT NODE [N]: ts_ns of the Nth (default 1st) EVENT row for NODE.
 ev_ts() {
   awk -F, -v e="$1" -v n="$2" -v k="${3:-1}" \
