@@ -71,6 +71,13 @@ static void json_num(FILE *f, double v)
         fprintf(f, "%.3f", v);
 }
 
+/* One `, "key": number` member of a JSON object (null when unknown). */
+static void json_member_num(FILE *f, const char *key, double v)
+{
+    fprintf(f, ", \"%s\": ", key);
+    json_num(f, v);
+}
+
 /* A number from run.json ("key": 123); 0 when absent. */
 static uint64_t json_u64(const char *text, const char *key)
 {
@@ -230,24 +237,18 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, c
         fprintf(f, ", \"probes\": %llu, \"lost\": %llu, \"outage_ms\": ",
                 (unsigned long long)r->probes, (unsigned long long)r->lost);
         json_num(f, r->outage_ms);
-        fprintf(f, ", \"switch_ms\": ");
-        json_num(f, r->switch_ms);
+        json_member_num(f, "switch_ms", r->switch_ms);
         fprintf(f, ", \"flips\": %llu", (unsigned long long)r->flips);
         if (r->tcp)
             fprintf(f, ", \"conns_at_event\": %llu, \"conns_broken\": %llu",
                     (unsigned long long)r->conns_at_event, (unsigned long long)r->conns_broken);
         else
             fprintf(f, ", \"conns_at_event\": null, \"conns_broken\": null");
-        fprintf(f, ", \"break_ms_p50\": ");
-        json_num(f, r->break_ms_p50);
-        fprintf(f, ", \"break_ms_max\": ");
-        json_num(f, r->break_ms_max);
-        fprintf(f, ", \"reconnect_ms\": ");
-        json_num(f, r->reconnect_ms);
-        fprintf(f, ", \"detect_ms\": ");
-        json_num(f, r->detect_ms);
-        fprintf(f, ", \"resolution_ms\": ");
-        json_num(f, r->resolution_ms);
+        json_member_num(f, "break_ms_p50", r->break_ms_p50);
+        json_member_num(f, "break_ms_max", r->break_ms_max);
+        json_member_num(f, "reconnect_ms", r->reconnect_ms);
+        json_member_num(f, "detect_ms", r->detect_ms);
+        json_member_num(f, "resolution_ms", r->resolution_ms);
         fprintf(f, "}");
     }
     fprintf(f, "%s],\n", ah_metrics_nrows(m) ? "\n  " : "");
@@ -265,12 +266,9 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, c
         json_num(f, r->route_ms);
         fprintf(f, ", \"nexthop\": ");
         rp_json_str(f, r->route_nexthop);
-        fprintf(f, ", \"first_answer_ms\": ");
-        json_num(f, r->gt_answer_ms);
-        fprintf(f, ", \"switch_ms\": ");
-        json_num(f, r->switch_ms);
-        fprintf(f, ", \"resolution_ms\": ");
-        json_num(f, r->resolution_ms);
+        json_member_num(f, "first_answer_ms", r->gt_answer_ms);
+        json_member_num(f, "switch_ms", r->switch_ms);
+        json_member_num(f, "resolution_ms", r->resolution_ms);
         fprintf(f, "}");
         first = false;
     }
