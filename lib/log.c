@@ -1,7 +1,10 @@
 /* Leveled logging to stderr. Each line is formatted into a local buffer and
  * handed to the kernel with one write(2), so lines from different threads
- * never interleave; the level is an atomic so any thread may change it. */
+ * never interleave; the level is an atomic so any thread may change it. The
+ * message is escaped (ah/esc.h) because it often quotes untrusted text. */
 #include "ah/log.h"
+
+#include "ah/esc.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -100,23 +103,26 @@ void ah_log(enum ah_log_level level, const char *fmt, ...)
     if (len >= sizeof(line))
         len = sizeof(line) - 1;
 
+    /* The message may carry untrusted text (a server's identity, a CSV
+     * field, a file name): it is escaped so no byte of it can act on the
+     * terminal or forge a line of its own. */
+    char raw[LOG_LINE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
+    n = vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
-    if (n > 0) {
-        if ((size_t)n >= sizeof(line) - len) {
-            /* Truncated: keep room for the marker and the newline. */
-            len = sizeof(line) - 5;
-            memcpy(line + len, "...", 3);
-            len += 3;
-        } else {
-            len += (size_t)n;
-        }
+    size_t rlen = n < 0 ? 0 : (size_t)n;
+    int cut = rlen >= sizeof(raw);
+    if (cut)
+        rlen = sizeof(raw) - 1;
+    if (rlen > 0 && raw[rlen - 1] == '\n')
+        rlen--;
+    len += ah_esc_term(line + len, sizeof(line) - len - 1, raw, rlen);
+    if (cut && len + 4 <= sizeof(line) - 1 && (len < 3 || memcmp(line + len - 3, "...", 3) != 0)) {
+        memcpy(line + len, "...", 3);
+        len += 3;
     }
-    /* A message that already ends in a newline does not get a second one. */
-    if (len == 0 || line[len - 1] != '\n')
-        line[len++] = '\n';
+    line[len++] = '\n';
     write_all(line, len);
     errno = saved_errno;
 }
