@@ -39,13 +39,23 @@ t_true "node answers through the router" \
   t_wait_for 5 in_c "$P" --once -s dns -s echo --dns-port 5300 --echo-port 5307 "$V4"
 
 # --- ICMP host unreachable from the router ---------------------------------------
-flip() { # the router's route: unreachable after 1 s, back after 2 s
-  ( sleep 1; ip -n "$RT" route replace unreachable "$V4"/32
+# flip [tcp]: the router's route turns unreachable after 1 s and comes back
+# 1 s later. With "tcp" the second counts from the first established
+# connection rather than from now, so a probe slow to start on a loaded
+# machine still has connections up when the route goes.
+flip() {
+  ( if [ "${1:-}" = tcp ]; then
+      for _ in $(seq 100); do
+        [ -n "$(ip netns exec "$C" ss -Htn state established dst "$V4")" ] && break
+        sleep 0.05
+      done
+    fi
+    sleep 1; ip -n "$RT" route replace unreachable "$V4"/32
     sleep 1; ip -n "$RT" route replace "$V4"/32 via 203.0.113.10 ) &
   flipper=$!
 }
 out=$T_TMP/icmp-tcp
-flip
+flip tcp
 in_c "$P" -s echo -t tcp -c 2 -i 100ms -d 3.5s --source 203.0.113.1 "${PORTS[@]}" -o "$out" \
   "$V4" 2>"$out.err"
 t_eq "$?" 0 "TCP run exits 0"
