@@ -255,7 +255,9 @@ int ah_csv_open(struct ah_csv **out, const char *path, const char *const *header
 {
     if (ncols == 0)
         return -EINVAL;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* Output directories may be shared: a symlink planted under the name
+     * must not redirect the file (ELOOP instead). */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0)
         return -errno;
     return ah_csv_open_fd(out, fd, header, ncols);

@@ -14,7 +14,8 @@ struct ah_csv;
  * none; ncols is required). The writer buffers rows in memory (64 KiB) and
  * writes them on flush, when the buffer fills and on close; the file only ever
  * receives complete rows (a row larger than the buffer grows it). A writer is
- * not thread-safe. Returns 0 or a negative errno. */
+ * not thread-safe. A symlink at path is never followed (-ELOOP). Returns 0 or
+ * a negative errno. */
 int ah_csv_open(struct ah_csv **out, const char *path, const char *const *header, size_t ncols);
 
 /* Same on an already open file descriptor, which the writer then owns (it is
