@@ -161,6 +161,19 @@ static void conn_close(struct tcp_conn *c)
     uv_close((uv_handle_t *)&c->h, conn_on_closed);
 }
 
+/* Closes a connection no caller up the stack is reading from (not the one
+ * being read), freeing its buffer now rather than in the close callback:
+ * the budget may close hundreds in one loop iteration, and their memory
+ * must not outlive it. */
+static void conn_close_other(struct tcp_conn *c)
+{
+    conn_close(c);
+    free(c->rbuf);
+    c->rbuf = NULL;
+    c->rcap = 0;
+    c->rlen = 0;
+}
+
 /* Charges n more bytes of read buffer to self's worker, first closing the
  * connections whose partial messages are oldest while it would exceed the
  * budget. -ENOBUFS when self's own message is the oldest left: then self is
@@ -176,7 +189,7 @@ static int budget_charge(struct tcp_conn *self, size_t n)
         if (old == self)
             return -ENOBUFS;
         stats_add(&w->stats, TR_TCP, old->svc, ST_TCP_OVER_BUDGET, 1);
-        conn_close(old);
+        conn_close_other(old);
     }
     w->tcp_buffered += n;
     self->charged += (uint32_t)n;
@@ -548,7 +561,7 @@ static int evict(struct worker *w)
     if (victim == NULL)
         victim = CONN_OF(w->conns.next);
     stats_add(&w->stats, TR_TCP, victim->svc, ST_TCP_EVICTED, 1);
-    conn_close(victim);
+    conn_close_other(victim);
     return 0;
 }
 
@@ -652,7 +665,7 @@ void tcp_sweep(struct worker *w)
         if (c->backpressure || c->draining)
             continue;
         stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_IO_TIMEOUT, 1);
-        conn_close(c);
+        conn_close_other(c);
     }
     /* Connections read from longest ago first, the same way. */
     p = w->conns.next;
@@ -662,7 +675,7 @@ void tcp_sweep(struct worker *w)
             break;
         p = p->next;
         if (c->delayed == 0)
-            conn_close(c);
+            conn_close_other(c);
     }
 }
 

@@ -104,7 +104,8 @@ cap_stat() {
   echo stats | in_ns socat -t 2 - "UNIX-CONNECT:$T_TMP/cap.sock" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 t_bg HPID ip netns exec "$NS" "$A" hold "$V4" 5454 10 3 >"$T_TMP/hold.out"
-t_true "10 idle connections held (the cap)" t_wait_for 5 test "$(cap_stat tcp_dns_open)" -eq 10
+cap_open_is() { [ "$(cap_stat tcp_dns_open)" = "$1" ]; }
+t_true "10 idle connections held (the cap)" t_wait_for 5 cap_open_is 10
 t_eq "$(in_ns dig +short +tcp +time=1 +tries=1 -p 5454 @"$V4" CH TXT hostname.bind)" '"capped"' \
   "an 11th TCP query is answered"
 wait "$HPID"

@@ -3,12 +3,12 @@
 # --max-tcp-clients 100, 150 clients trickling one byte of a never-ending
 # frame every 2 s, then 150 clients that connect and send nothing: a fresh
 # TCP query is answered within 1 s throughout, UDP too, and the responder's
-# RSS stays under 40 MB; 50 tricklers under the cap are closed by the io
+# RSS stays under 24 MB; 50 tricklers under the cap are closed by the io
 # timeout again and again. A client that sends one byte and stalls is closed
 # by --tcp-io-timeout (default 500 ms) within 3 s while an idle one stays
 # until --tcp-idle-timeout. 600 clients holding 60,000-byte partial frames
 # stay within --tcp-buffer-budget 8M: the oldest are closed, the newest kept,
-# RSS under 40 MB (unbounded they hold 64 KiB each, 42 MB RSS measured).
+# RSS under 20 MB (unbounded they hold 64 KiB each, 42 MB RSS measured).
 source "$(dirname "$0")/lib.sh"
 t_need_root
 t_need dig
@@ -18,7 +18,12 @@ R=$AH_BIN/anycast-responder
 A=$AH_BIN/tests/tools/tcp_attack
 [ -x "$R" ] || { echo "missing $R (build first)"; exit 1; }
 [ -x "$A" ] || { echo "missing $A (make unit builds tests/tools)"; exit 1; }
-RSS_MAX_KB=40960
+# RSS bounds (kB): about 4 MB at rest; under ASan (quarantine, shadow
+# memory) RSS says nothing about the responder's buffers and is not checked.
+RSS_ATTACK_KB=24576
+RSS_BUDGET_KB=20480
+ASAN=
+ldd "$R" 2>/dev/null | grep -q libasan && ASAN=1
 
 t_netns NS
 t_anycast_lo "$NS"
@@ -29,10 +34,11 @@ stat_of() { # SOCKET KEY
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 dig_tcp() { in_ns dig +short +tcp +time=1 +tries=1 -p "$1" @"$V4" CH TXT hostname.bind 2>&1; }
 dig_udp() { in_ns dig +short +time=1 +tries=1 -p "$1" @"$V4" CH TXT hostname.bind 2>&1; }
+answers_tcp() { [ "$(dig_tcp "$1")" = '"slow-node"' ]; }
 
 # Fresh TCP and UDP queries every second for ~5 s while an attack runs:
 # each must be answered within dig's 1 s timeout. Also records the peak RSS.
-probe_during() { # LABEL PORT PID
+probe_during() { # LABEL PORT PID RSS_MAX_KB
   local i tcp_ok=0 udp_ok=0 rss peak=0
   for i in 1 2 3 4 5 6; do
     [ "$(dig_tcp "$2")" = '"slow-node"' ] && tcp_ok=$((tcp_ok + 1))
@@ -43,7 +49,11 @@ probe_during() { # LABEL PORT PID
   done
   t_eq "$tcp_ok" 6 "$1: 6 of 6 fresh TCP queries answered within 1 s"
   t_eq "$udp_ok" 6 "$1: 6 of 6 UDP queries answered within 1 s"
-  t_true "$1: responder RSS ${peak} kB < $RSS_MAX_KB kB" test "$peak" -lt "$RSS_MAX_KB"
+  if [ -n "$ASAN" ]; then
+    echo "skip - $1: RSS (${peak} kB) not checked under ASan"
+  else
+    t_true "$1: responder RSS ${peak} kB < $4 kB" test "$peak" -lt "$4"
+  fi
 }
 
 # The trickle and idle attacks use only --max-tcp-clients and
@@ -52,14 +62,14 @@ t_bg RPID ip netns exec "$NS" "$R" --listen "$V4" --identity slow-node --no-echo
   --max-tcp-clients 100 --tcp-idle-timeout 4s --control "$T_TMP/ctl.sock" \
   2>"$T_TMP/responder.log"
 T_DUMP+=("$T_TMP/responder.log")
-t_true "responder answers TCP within 5 s" t_wait_for 5 test "$(dig_tcp 53)" = '"slow-node"'
+t_true "responder answers TCP within 5 s" t_wait_for 5 answers_tcp 53
 
 t_bg APID ip netns exec "$NS" "$A" trickle "$V4" 53 150 9 >"$T_TMP/trickle.out"
 T_DUMP+=("$T_TMP/trickle.out")
 sleep 1.5
 t_true "trickle: the attackers took every slot" \
   test "$(stat_of "$T_TMP/ctl.sock" tcp_clients)" -ge 95
-probe_during "trickle, 150 clients on 100 slots" 53 "$RPID"
+probe_during "trickle, 150 clients on 100 slots" 53 "$RPID" "$RSS_ATTACK_KB"
 wait "$APID"
 t_match "$(cat "$T_TMP/trickle.out")" 'closed_by_server=[1-9]' \
   "trickle: the server closed attacking connections"
@@ -77,7 +87,7 @@ t_true "trickle under the cap: counted as io_timeout" \
 t_bg APID ip netns exec "$NS" "$A" idle "$V4" 53 150 8 >"$T_TMP/idle.out"
 T_DUMP+=("$T_TMP/idle.out")
 sleep 1.5
-probe_during "idle, 150 clients on 100 slots" 53 "$RPID"
+probe_during "idle, 150 clients on 100 slots" 53 "$RPID" "$RSS_ATTACK_KB"
 wait "$APID"
 t_true "idle: new clients evicted idle ones" \
   test "$(stat_of "$T_TMP/ctl.sock" tcp_dns_evicted)" -gt 0
@@ -99,12 +109,12 @@ t_bg RPID2 ip netns exec "$NS" "$R" --listen "$V4" --identity slow-node --no-ech
   --dns-port 5300 --max-tcp-clients 2000 --tcp-io-timeout 30s --tcp-idle-timeout 30s \
   --tcp-buffer-budget 8M --control "$T_TMP/ctl2.sock" 2>"$T_TMP/responder2.log"
 T_DUMP+=("$T_TMP/responder2.log")
-t_true "budget responder answers TCP within 5 s" t_wait_for 5 test "$(dig_tcp 5300)" = '"slow-node"'
+t_true "budget responder answers TCP within 5 s" t_wait_for 5 answers_tcp 5300
 t_bg APID ip netns exec "$NS" "$A" hold "$V4" 5300 600 6 60000 >"$T_TMP/hold.out"
 T_DUMP+=("$T_TMP/hold.out")
 t_true "600 partial frames sent" t_wait_for 30 grep -q '^ready opened=600' "$T_TMP/hold.out"
 sleep 1
-probe_during "600 partial frames of 60,000 bytes, budget 8M" 5300 "$RPID2"
+probe_during "600 partial frames of 60,000 bytes, budget 8M" 5300 "$RPID2" "$RSS_BUDGET_KB"
 wait "$APID"
 hold=$(grep '^opened=' "$T_TMP/hold.out")
 echo "hold: $hold"
