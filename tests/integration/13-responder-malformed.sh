@@ -113,6 +113,23 @@ t_match "$(cat "$T_TMP/hold.out")" 'closed=1 .*closed_list=0$' \
   "it closed the connection read from longest ago (the first), and only that one"
 t_eq "$(cap_stat tcp_dns_evicted)" 1 "counted as evicted"
 t_eq "$(cap_stat tcp_dns_rejected)" 0 "none rejected"
+# A connection waiting for its (delayed) answer is passed over: with
+# "delay 2000", a query whose answer is pending is read longest ago, yet the
+# idle connection after it is closed for the new client.
+echo "delay 2000" | in_ns socat -t 2 - "UNIX-CONNECT:$T_TMP/cap.sock" >/dev/null
+in_ns dig +short +tcp +time=5 +tries=1 -p 5454 @"$V4" CH TXT hostname.bind >"$T_TMP/pending.out" 2>&1 &
+DPID=$!
+T_PIDS+=("$DPID")
+t_true "the pending query is held" t_wait_for 5 cap_open_is 1
+t_bg HPID ip netns exec "$NS" "$A" hold "$V4" 5454 9 4 >"$T_TMP/hold2.out"
+t_true "it and 9 idle connections fill the cap" t_wait_for 5 cap_open_is 10
+t_eq "$(in_ns dig +short +tcp +time=5 +tries=1 -p 5454 @"$V4" CH TXT hostname.bind)" '"capped"' \
+  "a new client is answered (after the delay)"
+wait "$DPID"
+t_eq "$(cat "$T_TMP/pending.out")" '"capped"' "the pending query got its answer"
+wait "$HPID"
+t_match "$(cat "$T_TMP/hold2.out")" 'closed=1 .*closed_list=0$' "the first idle connection was closed instead"
+echo "delay 0" | in_ns socat -t 2 - "UNIX-CONNECT:$T_TMP/cap.sock" >/dev/null
 kill -TERM "$RPID3"
 wait "$RPID3"
 t_eq "$?" 0 "capped responder: SIGTERM exit 0"
