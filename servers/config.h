@@ -14,6 +14,9 @@
 #define RESPONDER_MAX_LISTEN   64
 #define RESPONDER_MAX_WORKERS  64
 #define RESPONDER_IDENTITY_MAX 256
+/* --tcp-buffer-budget: per worker at least a few maximal DNS messages. */
+#define RESPONDER_TCP_BUDGET_MIN (256u << 10)
+#define RESPONDER_TCP_BUDGET_MAX (1ull << 40)
 
 enum udp_io {
     UDP_IO_MMSG,         /* uv_poll + recvmmsg/sendmmsg, answers from a send-only socket */
@@ -32,6 +35,8 @@ struct responder_config {
     const char *zone_path;
     unsigned workers;
     uint64_t tcp_idle_ms;
+    uint64_t tcp_io_ms;         /* a begun TCP message must complete within this */
+    uint64_t tcp_buffer_budget; /* bytes of partial TCP input, over all workers */
     unsigned max_tcp_clients;
     const char *control_path;
     enum udp_io udp_io;

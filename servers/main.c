@@ -17,6 +17,7 @@
 #include "ah/addr.h"
 #include "ah/dur.h"
 #include "ah/log.h"
+#include "ah/size.h"
 #include "config.h"
 #include "control.h"
 #include "dns_answer.h"
@@ -31,6 +32,8 @@ enum {
     OPT_NO_ECHO,
     OPT_TCP_IDLE,
     OPT_MAX_TCP,
+    OPT_TCP_IO,
+    OPT_TCP_BUDGET,
     OPT_LOG_LEVEL,
     OPT_UDP_IO,
     OPT_UDP_BATCH,
@@ -66,9 +69,17 @@ static const struct opt_def opt_defs[] = {
      "worker threads, each with its own loop and SO_REUSEPORT sockets (default 1)", false},
     {"tcp-idle-timeout", required_argument, OPT_TCP_IDLE, "DUR",
      "close TCP connections idle this long, e.g. 10s, 500ms (default 10s)", false},
+    {"tcp-io-timeout", required_argument, OPT_TCP_IO, "DUR",
+     "close a TCP connection whose message is not complete DUR after its first byte (default "
+     "500ms)",
+     false},
     {"max-tcp-clients", required_argument, OPT_MAX_TCP, "N",
-     "concurrent TCP connections over all workers; beyond it a connection is accepted and "
-     "closed at once (default 10000)",
+     "concurrent TCP connections over all workers; beyond it a new connection closes the "
+     "least recently read one of its worker (default 10000)",
+     false},
+    {"tcp-buffer-budget", required_argument, OPT_TCP_BUDGET, "SIZE",
+     "memory for incomplete TCP messages over all workers, e.g. 32M, 512K; over it the oldest "
+     "are closed (default 32M)",
      false},
     {"control", required_argument, 'c', "PATH",
      "control socket (unix stream; one command per line: pause, resume, delay MS, drop PERCENT, "
@@ -254,6 +265,21 @@ static int parse_args(int argc, char **argv, struct responder_config *cfg)
             cfg->tcp_idle_ms = ns / 1000000;
             break;
         }
+        case OPT_TCP_IO: {
+            uint64_t ns;
+            if (ah_dur_parse(optarg, &ns) < 0 || ns < 1000000 || ns > 3600ull * 1000000000)
+                return usage_error("--tcp-io-timeout: \"%s\" is not a duration between 1ms and 1h",
+                                   optarg);
+            cfg->tcp_io_ms = ns / 1000000;
+            break;
+        }
+        case OPT_TCP_BUDGET:
+            if (ah_size_parse(optarg, &cfg->tcp_buffer_budget) < 0 ||
+                cfg->tcp_buffer_budget > RESPONDER_TCP_BUDGET_MAX)
+                return usage_error("--tcp-buffer-budget: \"%s\" is not a size up to 1T (e.g. "
+                                   "32M)",
+                                   optarg);
+            break;
         case OPT_MAX_TCP:
             if (parse_num(optarg, 1, 1000000, &v) < 0)
                 return usage_error("--max-tcp-clients: \"%s\" is not a number in 1..1000000",
@@ -311,6 +337,10 @@ static int parse_args(int argc, char **argv, struct responder_config *cfg)
         return usage_error("--no-dns and --no-echo leave nothing to serve");
     if (cfg->dns && cfg->echo && cfg->dns_port == cfg->echo_port)
         return usage_error("--dns-port and --echo-port must differ");
+    /* Each worker needs room for a few maximal messages of its own. */
+    if (cfg->tcp_buffer_budget / cfg->workers < RESPONDER_TCP_BUDGET_MIN)
+        return usage_error("--tcp-buffer-budget: at least 256K per worker (%u workers)",
+                           cfg->workers);
     if (identity != NULL) {
         snprintf(cfg->identity, sizeof cfg->identity, "%s", identity);
     } else if (gethostname(cfg->identity, sizeof cfg->identity) < 0 ||
@@ -529,6 +559,8 @@ int main(int argc, char **argv)
     cfg.echo = true;
     cfg.workers = 1;
     cfg.tcp_idle_ms = 10000;
+    cfg.tcp_io_ms = 500;
+    cfg.tcp_buffer_budget = 32ull << 20;
     cfg.max_tcp_clients = 10000;
     cfg.udp_io = UDP_IO_MMSG;
     cfg.udp_batch = 64;

@@ -9,7 +9,8 @@
 static const char *const tr_names[TR_COUNT] = {"udp", "tcp"};
 static const char *const svc_names[SVC_COUNT] = {"dns", "echo"};
 static const char *const counter_names[ST_COUNT] = {
-    "requests", "answers", "refused", "formerr", "dropped", "overlong", "open", "total", "rejected",
+    "requests", "answers", "refused",  "formerr", "dropped",    "overlong",
+    "open",     "total",   "rejected", "evicted", "io_timeout", "over_budget",
 };
 
 void stats_accumulate(struct stats *dst, const struct stats *src)
@@ -26,7 +27,7 @@ static bool counter_applies(int t, int s, int c)
         return s == SVC_ECHO;
     if (c == ST_REFUSED || c == ST_FORMERR)
         return s == SVC_DNS;
-    if (c == ST_TCP_OPEN || c == ST_TCP_TOTAL || c == ST_TCP_REJECTED)
+    if (c >= ST_TCP_OPEN)
         return t == TR_TCP;
     return true;
 }

@@ -17,7 +17,10 @@ enum service { SVC_DNS, SVC_ECHO, SVC_COUNT };
  * paused, drop PERCENT, send failure, queue full); overlong: echo lines over
  * the limit (also counted in dropped); tcp_open/tcp_total: connections now
  * open / accepted since start; tcp_rejected: closed at once over
- * --max-tcp-clients. */
+ * --max-tcp-clients; tcp_evicted: idle connections closed to admit a new one
+ * over --max-tcp-clients; tcp_io_timeout: closed because a message did not
+ * complete within --tcp-io-timeout; tcp_over_budget: closed because their
+ * partial messages were the oldest over --tcp-buffer-budget. */
 enum stat_counter {
     ST_REQUESTS,
     ST_ANSWERS,
@@ -28,6 +31,9 @@ enum stat_counter {
     ST_TCP_OPEN,
     ST_TCP_TOTAL,
     ST_TCP_REJECTED,
+    ST_TCP_EVICTED,
+    ST_TCP_IO_TIMEOUT,
+    ST_TCP_OVER_BUDGET,
     ST_COUNT
 };
 

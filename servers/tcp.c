@@ -1,10 +1,20 @@
 /* TCP DNS and echo connections for one worker; see tcp.h.
  *
- * Buffers are bounded per connection: the read buffer starts small and
- * doubles only while a message is incomplete, up to one maximal DNS message
- * (2 + 65535 bytes) or one echo line; queued output beyond TCP_WQ_HIGH stops
- * reading until the client drains it. Over --max-tcp-clients a connection
- * is accepted and closed at once (the client sees EOF), counted as rejected. */
+ * Slow and idle clients cannot hold the server (issue 9): a message whose
+ * first byte arrived must be complete within --tcp-io-timeout; the read
+ * buffers of all connections of a worker share its part of
+ * --tcp-buffer-budget, and over it the connections whose partial messages
+ * are oldest are closed; over --max-tcp-clients a new connection closes the
+ * worker's least recently read one (preferring one with no answer in flight)
+ * instead of being refused.
+ *
+ * A connection holds no read buffer while nothing is buffered: reads land in
+ * the worker's tcp_in, complete messages are answered from there, and only
+ * the start of an incomplete one is copied to a buffer of the connection,
+ * sized to it (at least 1 KiB) and doubled while the message stays
+ * incomplete, up to one maximal DNS message (2 + 65535 bytes) or one echo
+ * line. Queued output beyond TCP_WQ_HIGH stops reading until the client
+ * drains it. */
 #include "tcp.h"
 
 #include <errno.h>
@@ -16,11 +26,14 @@
 #include "ah/echo.h"
 #include "ah/log.h"
 
-#define TCP_RBUF_INITIAL 1024
-#define TCP_RBUF_MAX     (2 + 65535)
-#define TCP_WQ_HIGH      (256 * 1024)
-#define TCP_WQ_LOW       (64 * 1024)
-#define TCP_DNS_MAX      65535
+#define TCP_RBUF_MIN 1024
+#define TCP_RBUF_MAX WORKER_TCP_IN
+#define TCP_WQ_HIGH  (256 * 1024)
+#define TCP_WQ_LOW   (64 * 1024)
+#define TCP_DNS_MAX  65535
+/* Eviction looks this far from the least recently read connection for one
+ * with no answer in flight before it takes the least recently read. */
+#define TCP_EVICT_SCAN 32
 
 struct tcp_listener {
     uv_tcp_t h;
@@ -30,19 +43,23 @@ struct tcp_listener {
 
 struct tcp_conn {
     uv_tcp_t h;
-    struct conn_link link;
+    struct conn_link link;  /* in w->conns, by last read */
+    struct conn_link plink; /* in w->partial while rlen > 0 */
     struct worker *w;
     enum service svc;
-    uint8_t *rbuf;
+    uint8_t *rbuf; /* start of an incomplete message; NULL when rlen == 0 */
     uint32_t rcap;
     uint32_t rlen;
-    uint64_t last_ms;
-    uint32_t delayed;  /* items in the delay queue that point here */
-    bool linked;       /* counted as open, in w->conns */
-    bool closing;      /* uv_close() called */
-    bool closed;       /* close callback ran */
-    bool draining;     /* close once queued output is written */
-    bool backpressure; /* reading stopped: too much queued output */
+    uint32_t charged;    /* bytes of w->tcp_buffered that are ours */
+    uint64_t last_ms;    /* last read */
+    uint64_t partial_ms; /* first byte of the incomplete message */
+    uint32_t delayed;    /* items in the delay queue that point here */
+    bool linked;         /* counted as open, in w->conns */
+    bool plinked;        /* in w->partial */
+    bool closing;        /* uv_close() called */
+    bool closed;         /* close callback ran */
+    bool draining;       /* close once queued output is written */
+    bool backpressure;   /* reading stopped: too much queued output */
 };
 
 struct tcp_wreq {
@@ -52,7 +69,66 @@ struct tcp_wreq {
     uint8_t data[];
 };
 
-#define CONN_OF(l) ((struct tcp_conn *)((char *)(l)-offsetof(struct tcp_conn, link)))
+#define CONN_OF(l)  ((struct tcp_conn *)((char *)(l)-offsetof(struct tcp_conn, link)))
+#define PCONN_OF(l) ((struct tcp_conn *)((char *)(l)-offsetof(struct tcp_conn, plink)))
+
+static void list_unlink(struct conn_link *l)
+{
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+}
+
+static void list_append(struct conn_link *head, struct conn_link *l)
+{
+    l->next = head;
+    l->prev = head->prev;
+    head->prev->next = l;
+    head->prev = l;
+}
+
+/* The buffer for an incomplete message of need bytes: at least 1 KiB (one
+ * echo line for echo), doubled until it fits, at most one maximal message. */
+static size_t rbuf_size(size_t need, enum service svc)
+{
+    size_t cap = svc == SVC_ECHO ? AH_ECHO_MAX_LINE : TCP_RBUF_MIN;
+    size_t max = svc == SVC_ECHO ? AH_ECHO_MAX_LINE : TCP_RBUF_MAX;
+    while (cap < need && cap < max)
+        cap *= 2;
+    return cap > max ? max : cap;
+}
+
+/* c's incomplete message starts now: it goes to the end of the partial
+ * list, which stays in order of partial_ms. */
+static void partial_restart(struct tcp_conn *c, uint64_t now)
+{
+    if (c->plinked)
+        list_unlink(&c->plink);
+    list_append(&c->w->partial, &c->plink);
+    c->plinked = true;
+    c->partial_ms = now;
+}
+
+/* Takes c's read buffer off the budget and the partial list. The memory
+ * itself is freed by the caller or, once closing, by conn_free: a caller up
+ * the stack may still be reading the buffer. */
+static void conn_uncharge(struct tcp_conn *c)
+{
+    c->w->tcp_buffered -= c->charged;
+    c->charged = 0;
+    if (c->plinked) {
+        list_unlink(&c->plink);
+        c->plinked = false;
+    }
+}
+
+static void conn_drop_buffer(struct tcp_conn *c)
+{
+    conn_uncharge(c);
+    free(c->rbuf);
+    c->rbuf = NULL;
+    c->rcap = 0;
+    c->rlen = 0;
+}
 
 static void conn_free(struct tcp_conn *c)
 {
@@ -74,15 +150,100 @@ static void conn_close(struct tcp_conn *c)
     if (c->closing)
         return;
     c->closing = true;
+    conn_uncharge(c);
     if (c->linked) {
-        c->link.prev->next = c->link.next;
-        c->link.next->prev = c->link.prev;
+        list_unlink(&c->link);
         c->linked = false;
         w->nconns--;
         stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_OPEN, -1);
         atomic_fetch_sub(&w->r->tcp_clients, 1);
     }
     uv_close((uv_handle_t *)&c->h, conn_on_closed);
+}
+
+/* Closes a connection no caller up the stack is reading from (not the one
+ * being read), freeing its buffer now rather than in the close callback:
+ * the budget may close hundreds in one loop iteration, and their memory
+ * must not outlive it. */
+static void conn_close_other(struct tcp_conn *c)
+{
+    conn_close(c);
+    free(c->rbuf);
+    c->rbuf = NULL;
+    c->rcap = 0;
+    c->rlen = 0;
+}
+
+/* Charges n more bytes of read buffer to self's worker, first closing the
+ * connections whose partial messages are oldest while it would exceed the
+ * budget. -ENOBUFS when self's own message is the oldest left: then self is
+ * the one to close. */
+static int budget_charge(struct tcp_conn *self, size_t n)
+{
+    struct worker *w = self->w;
+    while (w->tcp_buffered + n > w->tcp_budget) {
+        struct tcp_conn *old;
+        if (w->partial.next == &w->partial)
+            return -ENOBUFS;
+        old = PCONN_OF(w->partial.next);
+        if (old == self)
+            return -ENOBUFS;
+        stats_add(&w->stats, TR_TCP, old->svc, ST_TCP_OVER_BUDGET, 1);
+        conn_close_other(old);
+    }
+    w->tcp_buffered += n;
+    self->charged += (uint32_t)n;
+    return 0;
+}
+
+/* Keeps the start of an incomplete message, read into the worker's buffer,
+ * in a buffer of c's own. */
+static int conn_keep(struct tcp_conn *c, const uint8_t *data, size_t len, uint64_t now)
+{
+    size_t cap = rbuf_size(len, c->svc);
+    int rc;
+    if (cap < len)
+        return -EMSGSIZE; /* cannot happen: a longer one is complete or overlong */
+    rc = budget_charge(c, cap);
+    if (rc < 0)
+        return rc;
+    c->rbuf = malloc(cap);
+    if (c->rbuf == NULL) {
+        conn_uncharge(c);
+        return -ENOMEM;
+    }
+    memcpy(c->rbuf, data, len);
+    c->rcap = (uint32_t)cap;
+    c->rlen = (uint32_t)len;
+    partial_restart(c, now);
+    return 0;
+}
+
+/* Resizes c's buffer to cap bytes (>= rlen), within the budget. */
+static int conn_resize(struct tcp_conn *c, size_t cap)
+{
+    uint8_t *n;
+    int rc;
+    if (cap > c->rcap) {
+        rc = budget_charge(c, cap - c->rcap);
+        if (rc < 0)
+            return rc;
+    }
+    n = realloc(c->rbuf, cap);
+    if (n == NULL) {
+        if (cap > c->rcap) {
+            c->w->tcp_buffered -= cap - c->rcap;
+            c->charged -= (uint32_t)(cap - c->rcap);
+        }
+        return -ENOMEM;
+    }
+    if (cap < c->rcap) {
+        c->w->tcp_buffered -= c->rcap - cap;
+        c->charged -= (uint32_t)(c->rcap - cap);
+    }
+    c->rbuf = n;
+    c->rcap = (uint32_t)cap;
+    return 0;
 }
 
 static size_t write_queue(const struct tcp_conn *c)
@@ -122,6 +283,9 @@ static void conn_on_write(uv_write_t *req, int status)
     }
     if (c->backpressure && !c->draining && write_queue(c) < TCP_WQ_LOW) {
         c->backpressure = false;
+        /* The io timeout was paused while we did not read: it restarts. */
+        if (c->plinked)
+            partial_restart(c, uv_now(&c->w->loop));
         if (uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_on_read) < 0)
             conn_close(c);
     }
@@ -206,16 +370,17 @@ static void conn_emit(struct tcp_conn *c, const uint8_t *data, size_t len, unsig
     c->delayed++;
 }
 
-/* Answers every complete length-framed message in the read buffer. */
-static size_t process_dns(struct tcp_conn *c)
+/* Answers every complete length-framed message in data; returns the bytes
+ * used. */
+static size_t process_dns(struct tcp_conn *c, const uint8_t *data, size_t len)
 {
     struct worker *w = c->w;
     uint8_t *out = w->scratch;
     size_t off = 0, olen = 0;
     unsigned nans = 0;
 
-    while (!c->closing && !c->draining && c->rlen - off >= 2) {
-        size_t mlen = (size_t)c->rbuf[off] << 8 | c->rbuf[off + 1];
+    while (!c->closing && !c->draining && len - off >= 2) {
+        size_t mlen = (size_t)data[off] << 8 | data[off + 1];
         int alen;
         if (mlen == 0) {
             /* Not even a header: nothing to answer and no way to resync. */
@@ -224,15 +389,14 @@ static size_t process_dns(struct tcp_conn *c)
             conn_drain(c);
             break;
         }
-        if (c->rlen - off < 2 + mlen)
+        if (len - off < 2 + mlen)
             break;
         if (WORKER_TCP_OUT - olen < 2 + TCP_DNS_MAX) {
             conn_emit(c, out, olen, nans);
             olen = 0;
             nans = 0;
         }
-        alen =
-            worker_answer(w, TR_TCP, SVC_DNS, c->rbuf + off + 2, mlen, out + olen + 2, TCP_DNS_MAX);
+        alen = worker_answer(w, TR_TCP, SVC_DNS, data + off + 2, mlen, out + olen + 2, TCP_DNS_MAX);
         off += 2 + mlen;
         if (alen > 0) {
             out[olen] = (uint8_t)(alen >> 8);
@@ -246,9 +410,10 @@ static size_t process_dns(struct tcp_conn *c)
     return off;
 }
 
-/* Answers every complete line in the read buffer; an over-long one ends
- * the connection (after the answers to the lines before it). */
-static size_t process_echo(struct tcp_conn *c)
+/* Answers every complete line in data; an over-long one ends the
+ * connection (after the answers to the lines before it). Returns the bytes
+ * used. */
+static size_t process_echo(struct tcp_conn *c, const uint8_t *data, size_t len)
 {
     struct worker *w = c->w;
     uint8_t *out = w->scratch;
@@ -256,7 +421,7 @@ static size_t process_echo(struct tcp_conn *c)
     unsigned nans = 0;
 
     while (!c->closing && !c->draining) {
-        int n = ah_echo_find_line(c->rbuf + off, c->rlen - off);
+        int n = ah_echo_find_line(data + off, len - off);
         int alen;
         if (n == 0)
             break;
@@ -268,7 +433,7 @@ static size_t process_echo(struct tcp_conn *c)
                 conn_emit(c, out, olen, nans);
             olen = 0;
             conn_drain(c);
-            off = c->rlen;
+            off = len;
             break;
         }
         if (WORKER_TCP_OUT - olen < 2 * AH_ECHO_MAX_LINE + RESPONDER_IDENTITY_MAX) {
@@ -276,7 +441,7 @@ static size_t process_echo(struct tcp_conn *c)
             olen = 0;
             nans = 0;
         }
-        alen = worker_answer(w, TR_TCP, SVC_ECHO, c->rbuf + off, (size_t)n, out + olen,
+        alen = worker_answer(w, TR_TCP, SVC_ECHO, data + off, (size_t)n, out + olen,
                              WORKER_TCP_OUT - olen);
         off += (size_t)n;
         if (alen > 0) {
@@ -292,30 +457,35 @@ static size_t process_echo(struct tcp_conn *c)
 static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     struct tcp_conn *c = h->data;
+    int rc;
     (void)suggested;
-    if (c->rbuf == NULL) {
-        c->rcap = c->svc == SVC_ECHO ? AH_ECHO_MAX_LINE : TCP_RBUF_INITIAL;
-        c->rbuf = malloc(c->rcap);
-        if (c->rbuf == NULL)
-            c->rcap = 0;
-    } else if (c->rlen == c->rcap && c->svc == SVC_DNS && c->rcap < TCP_RBUF_MAX) {
-        /* An incomplete message fills the buffer: grow, bounded. */
-        uint32_t ncap = c->rcap * 2 > TCP_RBUF_MAX ? TCP_RBUF_MAX : c->rcap * 2;
-        uint8_t *n = realloc(c->rbuf, ncap);
-        if (n != NULL) {
-            c->rbuf = n;
-            c->rcap = ncap;
+    if (c->rlen == 0) {
+        /* Nothing buffered: the worker's buffer, copied from only for an
+         * incomplete message. */
+        *buf = uv_buf_init((char *)c->w->tcp_in, WORKER_TCP_IN);
+        return;
+    }
+    if (c->rlen == c->rcap) {
+        /* The incomplete message fills the buffer: grow, bounded. */
+        rc = conn_resize(c, rbuf_size((size_t)c->rcap + 1, c->svc));
+        if (rc == -ENOBUFS)
+            stats_add(&c->w->stats, TR_TCP, c->svc, ST_TCP_OVER_BUDGET, 1);
+        if (rc < 0 || c->rlen == c->rcap) {
+            /* A zero-length buffer makes libuv report UV_ENOBUFS: we close. */
+            *buf = uv_buf_init(NULL, 0);
+            return;
         }
     }
-    /* A zero-length buffer makes libuv report UV_ENOBUFS: we close. */
     *buf = uv_buf_init((char *)c->rbuf + c->rlen, c->rcap - c->rlen);
 }
 
 static void conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     struct tcp_conn *c = st->data;
+    struct worker *w = c->w;
+    uint64_t now;
     size_t used;
-    (void)buf;
+    int rc;
 
     if (nread < 0) {
         /* EOF or error. After EOF the client may still wait for answers
@@ -328,18 +498,71 @@ static void conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread == 0)
         return;
+    now = uv_now(&w->loop);
+    c->last_ms = now;
+    if (c->linked) {
+        /* Most recently read last: the idle sweep and eviction take the
+         * head. */
+        list_unlink(&c->link);
+        list_append(&w->conns, &c->link);
+    }
+    if (buf->base == (char *)w->tcp_in) {
+        used = c->svc == SVC_DNS ? process_dns(c, w->tcp_in, (size_t)nread)
+                                 : process_echo(c, w->tcp_in, (size_t)nread);
+        if (used == (size_t)nread || c->closing || c->draining)
+            return;
+        rc = conn_keep(c, w->tcp_in + used, (size_t)nread - used, now);
+        if (rc == -ENOBUFS)
+            stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_OVER_BUDGET, 1);
+        if (rc < 0)
+            conn_close(c);
+        return;
+    }
     c->rlen += (uint32_t)nread;
-    c->last_ms = uv_now(&c->w->loop);
-    used = c->svc == SVC_DNS ? process_dns(c) : process_echo(c);
-    if (used > 0 && !c->closing) {
+    used = c->svc == SVC_DNS ? process_dns(c, c->rbuf, c->rlen) : process_echo(c, c->rbuf, c->rlen);
+    if (c->closing)
+        return;
+    if (used == c->rlen || c->draining) {
+        conn_drop_buffer(c);
+        return;
+    }
+    if (used > 0) {
         memmove(c->rbuf, c->rbuf + used, c->rlen - used);
         c->rlen -= (uint32_t)used;
+        /* A message completed in this read, so the rest began in it. */
+        partial_restart(c, now);
+        /* Keep the buffer sized to what it holds (shrinking cannot fail
+         * the connection: on error the larger buffer stays). */
+        if (rbuf_size(c->rlen, c->svc) * 2 <= c->rcap)
+            (void)conn_resize(c, rbuf_size(c->rlen, c->svc));
     }
 }
 
 static void reject_on_closed(uv_handle_t *h)
 {
     free(h);
+}
+
+/* Closes a connection to make room for a new one over --max-tcp-clients:
+ * the least recently read of this worker with no answer in flight among the
+ * first TCP_EVICT_SCAN, else the least recently read. -ENOENT when the
+ * worker has none (the other workers' connections are theirs to close). */
+static int evict(struct worker *w)
+{
+    struct conn_link *p = w->conns.next;
+    struct tcp_conn *victim = NULL;
+    if (p == &w->conns)
+        return -ENOENT;
+    for (int i = 0; i < TCP_EVICT_SCAN && p != &w->conns && victim == NULL; i++, p = p->next) {
+        struct tcp_conn *c = CONN_OF(p);
+        if (c->delayed == 0 && write_queue(c) == 0)
+            victim = c;
+    }
+    if (victim == NULL)
+        victim = CONN_OF(w->conns.next);
+    stats_add(&w->stats, TR_TCP, victim->svc, ST_TCP_EVICTED, 1);
+    conn_close_other(victim);
+    return 0;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -364,18 +587,17 @@ static void on_connection(uv_stream_t *server, int status)
         uv_close((uv_handle_t *)&c->h, reject_on_closed);
         return;
     }
+    /* Over the cap, the new client is served rather than an idle one (as
+     * NSD and Knot do): the victim's close gives its slot back. */
     open = atomic_fetch_add(&w->r->tcp_clients, 1);
-    if (open >= w->r->cfg->max_tcp_clients || w->stopping) {
+    if (w->stopping || (open >= w->r->cfg->max_tcp_clients && evict(w) < 0)) {
         atomic_fetch_sub(&w->r->tcp_clients, 1);
         stats_add(&w->stats, TR_TCP, l->svc, ST_TCP_REJECTED, 1);
         uv_close((uv_handle_t *)&c->h, reject_on_closed);
         return;
     }
     c->linked = true;
-    c->link.next = &w->conns;
-    c->link.prev = w->conns.prev;
-    w->conns.prev->next = &c->link;
-    w->conns.prev = &c->link;
+    list_append(&w->conns, &c->link);
     w->nconns++;
     stats_add(&w->stats, TR_TCP, l->svc, ST_TCP_OPEN, 1);
     stats_add(&w->stats, TR_TCP, l->svc, ST_TCP_TOTAL, 1);
@@ -427,13 +649,33 @@ void tcp_listener_close(struct tcp_listener *l)
 void tcp_sweep(struct worker *w)
 {
     uint64_t now = uv_now(&w->loop);
-    uint64_t idle = w->r->cfg->tcp_idle_ms;
-    struct conn_link *p = w->conns.next;
+    const struct responder_config *cfg = w->r->cfg;
+    struct conn_link *p;
+
+    /* Messages begun over --tcp-io-timeout ago; the list is in order of
+     * their start, so the walk stops at the first younger one. */
+    p = w->partial.next;
+    while (p != &w->partial) {
+        struct tcp_conn *c = PCONN_OF(p);
+        if (now - c->partial_ms < cfg->tcp_io_ms)
+            break;
+        p = p->next; /* conn_close unlinks c */
+        /* Not reading (queued output, draining) is our doing, not the
+         * client's. */
+        if (c->backpressure || c->draining)
+            continue;
+        stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_IO_TIMEOUT, 1);
+        conn_close_other(c);
+    }
+    /* Connections read from longest ago first, the same way. */
+    p = w->conns.next;
     while (p != &w->conns) {
         struct tcp_conn *c = CONN_OF(p);
-        p = p->next; /* conn_close unlinks c */
-        if (c->delayed == 0 && now - c->last_ms >= idle)
-            conn_close(c);
+        if (now - c->last_ms < cfg->tcp_idle_ms)
+            break;
+        p = p->next;
+        if (c->delayed == 0)
+            conn_close_other(c);
     }
 }
 

@@ -165,9 +165,10 @@ static int init_handles(struct worker *w, char *err, size_t errlen)
     uint64_t sweep;
     int rc;
 
-    /* Idle connections are found by a sweep rather than one timer per
-     * connection: a quarter of the timeout, at most once a second. */
-    sweep = cfg->tcp_idle_ms / 4;
+    /* Idle connections and stalled messages are found by a sweep rather
+     * than one timer per connection: a quarter of the shorter timeout, at
+     * most once a second. */
+    sweep = (cfg->tcp_io_ms < cfg->tcp_idle_ms ? cfg->tcp_io_ms : cfg->tcp_idle_ms) / 4;
     if (sweep > 1000)
         sweep = 1000;
     if (sweep < 10)
@@ -200,8 +201,13 @@ int worker_create(struct responder *r, unsigned id, struct worker **out, char *e
     w->r = r;
     w->id = id;
     w->conns.next = w->conns.prev = &w->conns;
+    w->partial.next = w->partial.prev = &w->partial;
+    w->tcp_budget = (size_t)(r->cfg->tcp_buffer_budget / (r->cfg->workers ? r->cfg->workers : 1));
     w->scratch = malloc(WORKER_TCP_OUT);
-    if (w->scratch == NULL) {
+    w->tcp_in = malloc(WORKER_TCP_IN);
+    if (w->scratch == NULL || w->tcp_in == NULL) {
+        free(w->scratch);
+        free(w->tcp_in);
         free(w);
         return -ENOMEM;
     }
@@ -209,6 +215,7 @@ int worker_create(struct responder *r, unsigned id, struct worker **out, char *e
     if (rc < 0) {
         snprintf(err, errlen, "worker %u: uv_loop_init: %s", id, uv_strerror(rc));
         free(w->scratch);
+        free(w->tcp_in);
         free(w);
         return rc;
     }
@@ -219,6 +226,7 @@ int worker_create(struct responder *r, unsigned id, struct worker **out, char *e
         snprintf(err, errlen, "worker %u: uv_async_init: %s", id, uv_strerror(rc));
         uv_loop_close(&w->loop);
         free(w->scratch);
+        free(w->tcp_in);
         free(w);
         return rc;
     }
@@ -285,6 +293,7 @@ int worker_destroy(struct worker *w)
         ah_log_error("worker %u: uv_loop_close: %s (handles left open)", w->id, uv_strerror(rc));
     }
     free(w->scratch);
+    free(w->tcp_in);
     free(w);
     return rc;
 }

@@ -19,12 +19,16 @@
 #define WORKER_UDP_ANSWER_MAX 4096
 /* Output batch for TCP: several framed answers go out in one write. */
 #define WORKER_TCP_OUT (256 * 1024)
+/* TCP input: one read of up to one maximal framed DNS message. */
+#define WORKER_TCP_IN (2 + 65535)
 
 struct udp_sock;
 struct tcp_listener;
 
-/* Intrusive doubly linked list of TCP connections (for the idle sweep and
- * shutdown). */
+/* Intrusive doubly linked list node of TCP connections: the worker's
+ * connections in order of their last read (for the idle sweep, eviction and
+ * shutdown) and those holding a partial message in order of its start (for
+ * the io timeout and the buffer budget). */
 struct conn_link {
     struct conn_link *prev;
     struct conn_link *next;
@@ -47,10 +51,14 @@ struct worker {
     size_t nudp;
     struct tcp_listener *tcp[RESPONDER_MAX_LISTEN * SVC_COUNT];
     size_t ntcp;
-    struct conn_link conns; /* sentinel */
+    struct conn_link conns; /* sentinel; least recently read first */
     size_t nconns;
-    uint8_t *scratch; /* one UDP answer (uv path) or one TCP batch */
-    int exit_rc;      /* 0, or the uv_loop_close() error */
+    struct conn_link partial; /* sentinel; oldest partial message first */
+    size_t tcp_buffered;      /* bytes of connection read buffers */
+    size_t tcp_budget;        /* this worker's share of --tcp-buffer-budget */
+    uint8_t *tcp_in;          /* TCP reads land here while nothing is buffered */
+    uint8_t *scratch;         /* one UDP answer (uv path) or one TCP batch */
+    int exit_rc;              /* 0, or the uv_loop_close() error */
 };
 
 /* Creates worker id with its loop and sockets (in the calling thread; the

@@ -2,7 +2,8 @@
 # anycast-responder under malformed input: random bytes, truncated headers,
 # compression loops, bad labels and EDNS over UDP (both UDP paths) and TCP,
 # a TCP length prefix of 65535 with 3 bytes then silence, 1,000 half-open TCP
-# connections; afterwards UDP and TCP answers must still be right. Also: bad
+# connections; afterwards UDP and TCP answers must still be right. Over
+# --max-tcp-clients a new client is served and the longest idle one closed. Also: bad
 # options exit 2 with a message, a bind to an address not on lo exits 1
 # naming it.
 source "$(dirname "$0")/lib.sh"
@@ -13,8 +14,10 @@ V4=198.51.100.53
 V6=2001:db8:53::53
 R=$AH_BIN/anycast-responder
 M=$AH_BIN/tests/tools/malformed
+A=$AH_BIN/tests/tools/tcp_attack
 [ -x "$R" ] || { echo "missing $R (build first)"; exit 1; }
 [ -x "$M" ] || { echo "missing $M (make unit builds tests/tools)"; exit 1; }
+[ -x "$A" ] || { echo "missing $A (make unit builds tests/tools)"; exit 1; }
 
 t_netns NS
 t_anycast_lo "$NS"
@@ -36,6 +39,10 @@ usage_case '--listen: "nope" is not an IPv4 or IPv6 address' --listen nope
 usage_case '--workers: "0"' --listen "$V4" --workers 0
 usage_case '--dns-port: "70000"' --listen "$V4" --dns-port 70000
 usage_case '--tcp-idle-timeout: "soon"' --listen "$V4" --tcp-idle-timeout soon
+usage_case '--tcp-io-timeout: "0"' --listen "$V4" --tcp-io-timeout 0
+usage_case '--tcp-buffer-budget: "32MB"' --listen "$V4" --tcp-buffer-budget 32MB
+usage_case '--tcp-buffer-budget: at least 256K per worker' --listen "$V4" --tcp-buffer-budget 1M \
+  --workers 8
 usage_case 'unknown option --bogus' --listen "$V4" --bogus
 usage_case '--identity: "a b"' --listen "$V4" --identity "a b"
 usage_case '--udp-io: "fast"' --listen "$V4" --udp-io fast
@@ -53,8 +60,10 @@ t_match "$err" 'bind 198\.51\.100\.99:53/udp: Cannot assign requested address \(
 err=$(in_ns "$R" --listen "$V4" --listen 2001:db8:53::99 --identity x 2>&1)
 t_match "$err" 'bind \[2001:db8:53::99\]:53/udp' "IPv6 bind error names the address"
 
+# The io timeout is long here: the partial messages below test the idle
+# timeout (16-responder-tcp-slowloris tests the io timeout).
 t_bg RPID ip netns exec "$NS" "$R" --listen "$V4" --listen "$V6" --identity tough-node \
-  --tcp-idle-timeout 2s --control "$T_TMP/ctl.sock" 2>"$T_TMP/responder.log"
+  --tcp-idle-timeout 2s --tcp-io-timeout 10s --control "$T_TMP/ctl.sock" 2>"$T_TMP/responder.log"
 t_bg RPID2 ip netns exec "$NS" "$R" --listen "$V4" --identity tough-uv --udp-io uv \
   --dns-port 5353 --echo-port 7007 2>"$T_TMP/responder-uv.log"
 t_true "responders answer within 5 s" \
@@ -85,16 +94,42 @@ t_true "TCP connections released" t_wait_for 5 test "$(stat_of tcp_dns_open)" -e
 t_eq "$(in_ns dig +short +time=2 +tries=1 @"$V4" CH TXT hostname.bind)" '"tough-node"' "dig udp still fine"
 t_eq "$(in_ns dig +short +tcp +time=2 +tries=1 @"$V6" CH TXT id.server)" '"tough-node"' "dig tcp still fine"
 
-# --max-tcp-clients: beyond the cap, connections are accepted and closed.
+# --max-tcp-clients: beyond the cap, a new connection closes the least
+# recently read one (an idle client must not keep a new one out).
 t_bg RPID3 ip netns exec "$NS" "$R" --listen "$V4" --identity capped --dns-port 5454 \
   --no-echo --max-tcp-clients 10 --control "$T_TMP/cap.sock" 2>"$T_TMP/responder-cap.log"
 t_true "capped responder answers" \
   t_wait_for 5 in_ns dig +short +tcp +time=1 +tries=1 -p 5454 @"$V4" CH TXT hostname.bind
-t_true "with 10 connections held (the cap), an 11th TCP query is refused service" \
-  bash -c "! ip netns exec $NS $M halfopen $V4 5454 capped 10 >/dev/null 2>&1"
-rej=$(echo stats | in_ns socat -t 2 - "UNIX-CONNECT:$T_TMP/cap.sock" | tr ' ' '\n' |
-  sed -n 's/^tcp_dns_rejected=//p')
-t_eq "$rej" 1 "the 11th connection was counted as rejected"
+cap_stat() {
+  echo stats | in_ns socat -t 2 - "UNIX-CONNECT:$T_TMP/cap.sock" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+t_bg HPID ip netns exec "$NS" "$A" hold "$V4" 5454 10 3 >"$T_TMP/hold.out"
+cap_open_is() { [ "$(cap_stat tcp_dns_open)" = "$1" ]; }
+t_true "10 idle connections held (the cap)" t_wait_for 5 cap_open_is 10
+t_eq "$(in_ns dig +short +tcp +time=1 +tries=1 -p 5454 @"$V4" CH TXT hostname.bind)" '"capped"' \
+  "an 11th TCP query is answered"
+wait "$HPID"
+t_match "$(cat "$T_TMP/hold.out")" 'closed=1 .*closed_list=0$' \
+  "it closed the connection read from longest ago (the first), and only that one"
+t_eq "$(cap_stat tcp_dns_evicted)" 1 "counted as evicted"
+t_eq "$(cap_stat tcp_dns_rejected)" 0 "none rejected"
+# A connection waiting for its (delayed) answer is passed over: with
+# "delay 2000", a query whose answer is pending is read longest ago, yet the
+# idle connection after it is closed for the new client.
+echo "delay 2000" | in_ns socat -t 2 - "UNIX-CONNECT:$T_TMP/cap.sock" >/dev/null
+in_ns dig +short +tcp +time=5 +tries=1 -p 5454 @"$V4" CH TXT hostname.bind >"$T_TMP/pending.out" 2>&1 &
+DPID=$!
+T_PIDS+=("$DPID")
+t_true "the pending query is held" t_wait_for 5 cap_open_is 1
+t_bg HPID ip netns exec "$NS" "$A" hold "$V4" 5454 9 4 >"$T_TMP/hold2.out"
+t_true "it and 9 idle connections fill the cap" t_wait_for 5 cap_open_is 10
+t_eq "$(in_ns dig +short +tcp +time=5 +tries=1 -p 5454 @"$V4" CH TXT hostname.bind)" '"capped"' \
+  "a new client is answered (after the delay)"
+wait "$DPID"
+t_eq "$(cat "$T_TMP/pending.out")" '"capped"' "the pending query got its answer"
+wait "$HPID"
+t_match "$(cat "$T_TMP/hold2.out")" 'closed=1 .*closed_list=0$' "the first idle connection was closed instead"
+echo "delay 0" | in_ns socat -t 2 - "UNIX-CONNECT:$T_TMP/cap.sock" >/dev/null
 kill -TERM "$RPID3"
 wait "$RPID3"
 t_eq "$?" 0 "capped responder: SIGTERM exit 0"

@@ -1,0 +1,277 @@
+/* Test client: slow and idle TCP clients against a DNS-over-TCP server, to
+ * check that they cannot hold every connection slot or grow its memory.
+ *   tcp_attack trickle ADDR PORT N SECS   keeps N connections, each sending
+ *       one byte of a frame that never completes (prefix 65535) at once and
+ *       then every 2 s; a connection the server closes is reopened (at most
+ *       once per 50 ms pass)
+ *   tcp_attack idle ADDR PORT N SECS      the same, sending nothing
+ *   tcp_attack hold ADDR PORT N SECS [BYTES]   opens N connections in order,
+ *       each sending the prefix 65535 and BYTES bytes of its frame (none if
+ *       BYTES is 0 or absent), prints "ready", holds them SECS seconds
+ *       without reopening and reports which ones the server closed
+ *   tcp_attack stall ADDR PORT SECS       opens one connection that sends one
+ *       byte and one that sends nothing; prints when the server closed each
+ *       (in ms after they opened, -1 if still open after SECS)
+ * Every mode is bounded: at most SECS (1..120) seconds, N (1..5000)
+ * connections and 200,000 connects. Progress and results go to stdout as
+ * key=value lines. Exit 0 when it ran, 1 on a local error, 2 usage. */
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ah/addr.h"
+
+#define MAX_CONNS    5000
+#define MAX_CONNECTS 200000
+#define TRICKLE_MS   2000
+#define PASS_MS      50
+
+static struct ah_addr target;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A blocking connect (loopback: the kernel completes it from the backlog
+ * even while the server does not accept), then non-blocking I/O. */
+static int open_conn(void)
+{
+    int fd = socket(ah_addr_family(&target), SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (struct sockaddr *)&target.ss, target.len) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+/* True when the server closed fd (EOF or reset); data is read and ignored. */
+static bool server_closed(int fd)
+{
+    char b[512];
+    ssize_t n = recv(fd, b, sizeof b, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+static void raise_nofile(int want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)want + 64) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* trickle and idle: N slots kept open for SECS seconds. */
+static int run_keep(bool trickle, int n, int secs)
+{
+    struct pollfd *p = calloc((size_t)n, sizeof *p);
+    long long end = now_ms() + secs * 1000LL, next_byte = now_ms() + TRICKLE_MS;
+    unsigned long connects = 0, closed = 0, failed = 0;
+    int rc = 0;
+
+    if (p == NULL)
+        return 1;
+    for (int i = 0; i < n; i++)
+        p[i].fd = -1;
+    while (now_ms() < end) {
+        bool tick = now_ms() >= next_byte;
+        for (int i = 0; i < n; i++) {
+            if (p[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+                server_closed(p[i].fd)) {
+                close(p[i].fd);
+                p[i].fd = -1;
+                closed++;
+            }
+            p[i].revents = 0;
+            if (p[i].fd < 0 && connects < MAX_CONNECTS) {
+                int fd = open_conn();
+                connects++;
+                if (fd < 0) {
+                    failed++;
+                    continue;
+                }
+                p[i].fd = fd;
+                p[i].events = POLLIN;
+                if (trickle)
+                    (void)!send(fd, "\xff", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+            } else if (p[i].fd >= 0 && trickle && tick) {
+                /* Another byte of the endless frame: prefix, then body. */
+                (void)!send(p[i].fd, "\xff", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+            }
+        }
+        if (tick)
+            next_byte += TRICKLE_MS;
+        fflush(stdout);
+        /* One pass per PASS_MS at most: closes are noticed by poll, and
+         * reopening waits for the next pass. */
+        long long pass_end = now_ms() + PASS_MS;
+        int wait = (int)(pass_end - now_ms());
+        if (poll(p, (nfds_t)n, wait > 0 ? wait : 0) < 0 && errno != EINTR) {
+            perror("tcp_attack: poll");
+            rc = 1;
+            break;
+        }
+        wait = (int)(pass_end - now_ms());
+        if (wait > 0)
+            poll(NULL, 0, wait);
+    }
+    for (int i = 0; i < n; i++)
+        if (p[i].fd >= 0)
+            close(p[i].fd);
+    free(p);
+    printf("connects=%lu closed_by_server=%lu connect_errors=%lu\n", connects, closed, failed);
+    return rc;
+}
+
+/* hold: N connections opened in order, each with a partial frame of BYTES
+ * body bytes (if any), held SECS seconds. */
+static int run_hold(int n, int secs, size_t bytes)
+{
+    int *fds = calloc((size_t)n, sizeof *fds);
+    uint8_t *frame = calloc(1, 2 + bytes);
+    long long end;
+    int opened = 0, closed = 0, lowest_open = -1, highest_closed = -1;
+    char list[256] = "";
+    size_t ll = 0;
+
+    if (fds == NULL || frame == NULL) {
+        free(fds);
+        free(frame);
+        return 1;
+    }
+    frame[0] = frame[1] = 0xff;
+    for (int i = 0; i < n; i++) {
+        fds[i] = open_conn();
+        if (fds[i] < 0) {
+            fprintf(stderr, "tcp_attack: connection %d: %s\n", i, strerror(-fds[i]));
+            break;
+        }
+        opened++;
+        if (bytes > 0) {
+            /* Blocking send: the kernel takes it all (the server reads it,
+             * or its socket buffers hold it). */
+            struct timeval tv = {.tv_sec = 2};
+            setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+            (void)!send(fds[i], frame, 2 + bytes, MSG_NOSIGNAL);
+        }
+    }
+    printf("ready opened=%d\n", opened);
+    fflush(stdout);
+    end = now_ms() + secs * 1000LL;
+    while (now_ms() < end)
+        poll(NULL, 0, 50);
+    for (int i = 0; i < opened; i++) {
+        struct pollfd p = {.fd = fds[i], .events = POLLIN};
+        if (poll(&p, 1, 0) > 0 && server_closed(fds[i])) {
+            closed++;
+            highest_closed = i;
+            if (ll < sizeof list - 16)
+                ll += (size_t)snprintf(list + ll, sizeof list - ll, "%s%d", ll ? "," : "", i);
+        } else if (lowest_open < 0) {
+            lowest_open = i;
+        }
+        close(fds[i]);
+    }
+    printf("opened=%d closed=%d lowest_open=%d highest_closed=%d closed_list=%s\n", opened, closed,
+           lowest_open, highest_closed, ll ? list : "-");
+    free(fds);
+    free(frame);
+    return 0;
+}
+
+/* stall: when does the server close a connection with one byte of a frame,
+ * and one with nothing? */
+static int run_stall(int secs)
+{
+    struct pollfd p[2];
+    long long start, closed_at[2] = {-1, -1};
+    long long end;
+
+    p[0].fd = open_conn();
+    p[1].fd = open_conn();
+    if (p[0].fd < 0 || p[1].fd < 0) {
+        fprintf(stderr, "tcp_attack: connect failed\n");
+        return 1;
+    }
+    start = now_ms();
+    (void)!send(p[0].fd, "\x00", 1, MSG_NOSIGNAL);
+    p[0].events = p[1].events = POLLIN;
+    end = start + secs * 1000LL;
+    while (now_ms() < end && (closed_at[0] < 0 || closed_at[1] < 0)) {
+        int r = poll(p, 2, 20);
+        if (r < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; i++) {
+            if (closed_at[i] < 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+                server_closed(p[i].fd)) {
+                closed_at[i] = now_ms() - start;
+                p[i].events = 0;
+            }
+            p[i].revents = 0;
+        }
+    }
+    printf("stall_closed_ms=%lld idle_closed_ms=%lld\n", closed_at[0], closed_at[1]);
+    close(p[0].fd);
+    close(p[1].fd);
+    return 0;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: tcp_attack trickle|idle ADDR PORT N SECS\n"
+                    "       tcp_attack hold ADDR PORT N SECS [BYTES]\n"
+                    "       tcp_attack stall ADDR PORT SECS\n");
+    return 2;
+}
+
+static int arg_int(const char *s, long min, long max)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < min || v > max)
+        return -1;
+    return (int)v;
+}
+
+int main(int argc, char **argv)
+{
+    uint16_t port;
+    int n, secs;
+
+    if (argc < 5 || ah_port_parse(argv[3], &port) < 0 || ah_addr_parse(argv[2], port, &target) < 0)
+        return usage();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (strcmp(argv[1], "stall") == 0) {
+        if (argc != 5 || (secs = arg_int(argv[4], 1, 120)) < 0)
+            return usage();
+        return run_stall(secs);
+    }
+    if (argc < 6 || (n = arg_int(argv[4], 1, MAX_CONNS)) < 0 ||
+        (secs = arg_int(argv[5], 1, 120)) < 0)
+        return usage();
+    raise_nofile(n);
+    if (strcmp(argv[1], "trickle") == 0 && argc == 6)
+        return run_keep(true, n, secs);
+    if (strcmp(argv[1], "idle") == 0 && argc == 6)
+        return run_keep(false, n, secs);
+    if (strcmp(argv[1], "hold") == 0 && argc <= 7) {
+        int bytes = argc == 7 ? arg_int(argv[6], 0, 65535) : 0;
+        if (bytes < 0)
+            return usage();
+        return run_hold(n, secs, (size_t)bytes);
+    }
+    return usage();
+}
