@@ -44,12 +44,14 @@ struct control {
     unsigned nclients;
     unsigned max_clients;
     uint64_t idle_ms;
+    uint64_t evict_ms; /* idle time after which a client may lose its slot */
     unsigned mode;
     unsigned gid;          /* the socket file's group */
     unsigned open_handles; /* server and sweep timer, until their close callbacks */
     uint64_t refused_log_ms;
     unsigned refused_unlogged;
     bool refused_logged;
+    bool waiting; /* libuv holds a connection we have not accepted yet */
     bool closing;
 };
 
@@ -193,6 +195,8 @@ bool control_peer_allowed(unsigned peer_uid, unsigned peer_gid, unsigned uid, un
     return peer_gid == gid && (mode & 0020) != 0;
 }
 
+static void try_admit(struct control *ctl);
+
 static void client_on_closed(uv_handle_t *h)
 {
     free(h->data);
@@ -210,9 +214,10 @@ static void client_close(struct ctl_client *cl)
     if (cl->next)
         cl->next->prev = cl->prev;
     ctl->nclients--;
+    uv_close((uv_handle_t *)&cl->h, client_on_closed);
+    try_admit(ctl);
     if (ctl->nclients == 0 && !ctl->closing)
         uv_timer_stop(&ctl->sweep);
-    uv_close((uv_handle_t *)&cl->h, client_on_closed);
 }
 
 /* A last line to a client about to be closed, only if the socket takes it at
@@ -348,7 +353,8 @@ static void client_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 /* Closes clients idle for idle_ms: no complete line in that time, be it
  * because they send nothing, hold half a line, or stopped reading their
- * replies (throttled: their input is not read, so no line can arrive). */
+ * replies (throttled: their input is not read, so no line can arrive). Then
+ * lets a waiting client in if one of the others has become evictable. */
 static void on_sweep(uv_timer_t *t)
 {
     struct control *ctl = t->data;
@@ -374,28 +380,7 @@ static void on_sweep(uv_timer_t *t)
         client_say((uv_stream_t *)&cl->h, "error idle timeout, closing");
         client_close(cl);
     }
-}
-
-/* Makes room for a new client by closing the one idle longest: new clients
- * are served rather than refused, so a drill's command gets through even
- * when forgotten connections hold every slot. */
-static void evict_one(struct control *ctl)
-{
-    struct ctl_client *old = NULL;
-    char msg[128];
-
-    for (struct ctl_client *cl = ctl->clients; cl != NULL; cl = cl->next)
-        if (old == NULL || cl->active_ms <= old->active_ms)
-            old = cl;
-    if (old == NULL)
-        return;
-    ah_log_info("control: %u clients open (the limit): closing the one idle longest (%llu ms) "
-                "for a new one",
-                ctl->nclients, (unsigned long long)(uv_now(ctl->server.loop) - old->active_ms));
-    snprintf(msg, sizeof msg, "error closed for a new client (at most %u clients)",
-             ctl->max_clients);
-    client_say((uv_stream_t *)&old->h, msg);
-    client_close(old);
+    try_admit(ctl);
 }
 
 /* Logs a refused peer, at most once a second (a refused user must not be
@@ -415,23 +400,25 @@ static void log_refused(struct control *ctl, unsigned uid, long pid)
     ctl->refused_unlogged = 0;
 }
 
-static void on_connection(uv_stream_t *server, int status)
+/* Accepts the connection libuv holds for us and serves it, unless the peer
+ * may not use the socket. There is a free slot. */
+static void accept_one(struct control *ctl)
 {
-    struct control *ctl = server->data;
+    uv_loop_t *loop = ctl->server.loop;
     struct ctl_client *cl;
     struct ucred cred;
     socklen_t clen = sizeof cred;
     uv_os_fd_t fd;
 
-    if (status < 0)
-        return;
     cl = calloc(1, sizeof *cl);
-    if (cl == NULL)
+    if (cl == NULL) {
+        ctl->waiting = true; /* tried again by the next sweep or close */
         return;
+    }
     cl->ctl = ctl;
-    uv_pipe_init(server->loop, &cl->h, 0);
+    uv_pipe_init(loop, &cl->h, 0);
     cl->h.data = cl;
-    if (uv_accept(server, (uv_stream_t *)&cl->h) < 0) {
+    if (uv_accept((uv_stream_t *)&ctl->server, (uv_stream_t *)&cl->h) < 0) {
         uv_close((uv_handle_t *)&cl->h, client_on_closed);
         return;
     }
@@ -449,21 +436,66 @@ static void on_connection(uv_stream_t *server, int status)
         uv_close((uv_handle_t *)&cl->h, client_on_closed);
         return;
     }
-    if (ctl->nclients >= ctl->max_clients)
-        evict_one(ctl);
-    cl->active_ms = uv_now(server->loop);
+    cl->active_ms = uv_now(loop);
     cl->next = ctl->clients;
     if (ctl->clients)
         ctl->clients->prev = cl;
     ctl->clients = cl;
     ctl->nclients++;
     if (!uv_is_active((uv_handle_t *)&ctl->sweep)) {
-        uint64_t every = ctl->idle_ms / 10;
-        every = every < 20 ? 20 : every > 1000 ? 1000 : every;
+        /* Often enough for a waiting client to get the slot of one idle
+         * for evict_ms soon after, rarely enough to cost nothing. */
+        uint64_t every = ctl->evict_ms / 4;
+        every = every < 20 ? 20 : every > 250 ? 250 : every;
         uv_timer_start(&ctl->sweep, on_sweep, every, every);
     }
     if (uv_read_start((uv_stream_t *)&cl->h, client_alloc, client_on_read) < 0)
         client_close(cl);
+}
+
+/* Lets the waiting connection in when there is a slot, or when the client
+ * idle longest has been idle for evict_ms: it is closed for the new one.
+ * New clients are thus served rather than refused, so a drill's command
+ * gets through when forgotten connections hold every slot; and a burst of
+ * clients that are being served waits its turn instead of one closing the
+ * next before it was read. Until then libuv keeps the connection accepted
+ * but unserved (it stops accepting more), and the kernel queues further
+ * ones in the listen backlog. */
+static void try_admit(struct control *ctl)
+{
+    if (!ctl->waiting || ctl->closing)
+        return;
+    if (ctl->nclients >= ctl->max_clients) {
+        struct ctl_client *old = NULL;
+        uint64_t now = uv_now(ctl->server.loop);
+        char msg[128];
+
+        for (struct ctl_client *cl = ctl->clients; cl != NULL; cl = cl->next)
+            if (old == NULL || cl->active_ms <= old->active_ms)
+                old = cl;
+        if (old == NULL || now - old->active_ms < ctl->evict_ms)
+            return;
+        /* Claimed before the close, which calls us again. */
+        ctl->waiting = false;
+        ah_log_info("control: %u clients open (the limit): closing the one idle longest "
+                    "(%llu ms) for a new one",
+                    ctl->nclients, (unsigned long long)(now - old->active_ms));
+        snprintf(msg, sizeof msg, "error closed for a new client (at most %u clients)",
+                 ctl->max_clients);
+        client_say((uv_stream_t *)&old->h, msg);
+        client_close(old);
+    }
+    ctl->waiting = false;
+    accept_one(ctl);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    struct control *ctl = server->data;
+    if (status < 0)
+        return;
+    ctl->waiting = true;
+    try_admit(ctl);
 }
 
 static void ctl_on_closed(uv_handle_t *h)
@@ -554,6 +586,7 @@ int control_open(uv_loop_t *loop, struct responder *r, const char *path, struct 
     ctl->mode = cfg && cfg->control_mode ? cfg->control_mode : CONTROL_MODE_DEFAULT;
     ctl->max_clients = cfg && cfg->control_clients ? cfg->control_clients : CONTROL_CLIENTS_DEFAULT;
     ctl->idle_ms = cfg && cfg->control_idle_ms ? cfg->control_idle_ms : CONTROL_IDLE_MS_DEFAULT;
+    ctl->evict_ms = ctl->idle_ms / 2 < CONTROL_EVICT_MS ? ctl->idle_ms / 2 : CONTROL_EVICT_MS;
     uv_pipe_init(loop, &ctl->server, 0);
     uv_timer_init(loop, &ctl->sweep);
     ctl->server.data = ctl->sweep.data = ctl;

@@ -16,6 +16,10 @@
 #define CONTROL_MODE_DEFAULT    0600u
 #define CONTROL_CLIENTS_DEFAULT 16u
 #define CONTROL_IDLE_MS_DEFAULT 10000u
+/* When every slot is taken, a new client gets the slot of the client idle
+ * longest once that one has been idle this long (or half the idle timeout
+ * if that is shorter); until then it waits. */
+#define CONTROL_EVICT_MS 1000u
 /* Unsent reply bytes per client above which the client's input is no longer
  * read; reading resumes when half of it has drained. */
 #define CONTROL_WQ_MAX (64u * 1024u)

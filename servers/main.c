@@ -80,7 +80,9 @@ static const struct opt_def opt_defs[] = {
     {"control-mode", required_argument, OPT_CONTROL_MODE, "MODE",
      "octal file mode of the control socket, 0600..0777 (default 0600, whatever the umask)", false},
     {"control-clients", required_argument, OPT_CONTROL_CLIENTS, "N",
-     "control clients at once, 1..1024; a new one closes the one idle longest (default 16)", false},
+     "control clients at once, 1..1024; a new one waits, or takes the slot of one idle for 1s "
+     "(default 16)",
+     false},
     {"control-idle-timeout", required_argument, OPT_CONTROL_IDLE, "DUR",
      "close control clients without a complete line (or not reading their replies) this long "
      "(default 10s)",
@@ -136,7 +138,11 @@ static void print_opts(FILE *f, bool advanced)
         else
             snprintf(left, sizeof left, "    --%s%s%s", o->name, o->metavar ? " " : "",
                      o->metavar ? o->metavar : "");
-        fprintf(f, "  %-28s ", left);
+        /* A name too long for the column gets its text on the next line. */
+        if (strlen(left) > 28)
+            fprintf(f, "  %s\n%31s", left, "");
+        else
+            fprintf(f, "  %-28s ", left);
         print_wrapped(f, o->help, 31, 80);
     }
 }

@@ -408,14 +408,15 @@ static int live_connect(struct live *lv)
     return fd;
 }
 
-/* Runs the loop for ms milliseconds without blocking in it. */
+/* Runs the loop for ms milliseconds of real time without blocking in it. */
 static void live_run(struct live *lv, unsigned ms)
 {
     struct timespec ts = {0, 1000000};
-    for (unsigned i = 0; i < ms; i++) {
+    uint64_t end = uv_hrtime() + (uint64_t)ms * 1000000;
+    do {
         uv_run(&lv->loop, UV_RUN_NOWAIT);
         nanosleep(&ts, NULL);
-    }
+    } while (uv_hrtime() < end);
 }
 
 static unsigned live_clients(struct live *lv, size_t *queued)
@@ -447,41 +448,56 @@ static bool peer_closed(int fd, char *got, size_t cap)
 
 START_TEST(clients_capped_and_idle_closed)
 {
+    /* Three slots, idle timeout 2 s, so a slot can be taken from a client
+     * idle for 1 s. Times in the comments are from the first connect. */
     struct live lv;
     int fd[5];
     char got[4096];
 
     cfg.control_clients = 3;
-    cfg.control_idle_ms = 500;
+    cfg.control_idle_ms = 2000;
     live_open(&lv);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 3; i++)
         fd[i] = live_connect(&lv);
-        live_run(&lv, 5);
-    }
-    ck_assert_int_eq(send(fd[4], "sta", 3, 0), 3); /* half a line, never finished */
     live_run(&lv, 20);
     ck_assert_uint_eq(live_clients(&lv, NULL), 3);
-    /* A new client closed the one idle longest, with a line saying why. */
-    for (int i = 0; i < 2; i++) {
-        ck_assert(peer_closed(fd[i], got, sizeof got));
-        ck_assert_msg(strncmp(got, "error closed for a new client", 29) == 0, "%s", got);
-    }
-    for (int i = 2; i < 5; i++)
+    /* A fourth waits (no one has been idle 1 s); what it sent is kept. */
+    fd[3] = live_connect(&lv);
+    ck_assert_int_eq(send(fd[3], "help\n", 5, 0), 5);
+    live_run(&lv, 50);
+    ck_assert_uint_eq(live_clients(&lv, NULL), 3);
+    for (int i = 0; i < 4; i++)
         ck_assert(!peer_closed(fd[i], got, sizeof got));
-    /* Completed lines are served; bytes that do not end a line are no
-     * activity, so the half-line client goes after the idle time. */
-    ck_assert_int_eq(send(fd[2], "help\n", 5, 0), 5);
-    for (int i = 0; i < 15; i++) {
+    ck_assert_str_eq(got, "");
+    /* A client that leaves frees its slot for it at once (t = 0.1 s). */
+    close(fd[1]);
+    fd[1] = -1;
+    live_run(&lv, 30);
+    ck_assert(!peer_closed(fd[3], got, sizeof got));
+    ck_assert_msg(strncmp(got, "ok commands:", 12) == 0, "%s", got);
+    /* A fifth, holding half a line, takes the slot of fd[0] once it has
+     * been idle 1 s; fd[2], as idle but newer, stays. */
+    fd[4] = live_connect(&lv);
+    ck_assert_int_eq(send(fd[4], "sta", 3, 0), 3);
+    live_run(&lv, 1200); /* t = 1.3 s */
+    ck_assert(peer_closed(fd[0], got, sizeof got));
+    ck_assert_msg(strncmp(got, "error closed for a new client", 29) == 0, "%s", got);
+    ck_assert(!peer_closed(fd[2], got, sizeof got));
+    ck_assert_uint_eq(live_clients(&lv, NULL), 3);
+    /* Bytes that do not end a line are no activity: the half-line client
+     * goes after the idle time like the others (t = 3.5 s). */
+    for (int i = 0; i < 22; i++) {
         (void)send(fd[4], "t", 1, MSG_NOSIGNAL); /* fails once closed */
-        live_run(&lv, 40);
+        live_run(&lv, 100);
     }
-    ck_assert(peer_closed(fd[4], got, sizeof got));
-    ck_assert_msg(strstr(got, "error idle timeout") != NULL, "%s", got);
-    live_run(&lv, 600);
+    for (int i = 2; i < 5; i++) {
+        ck_assert(peer_closed(fd[i], got, sizeof got));
+        ck_assert_msg(strstr(got, "error idle timeout") != NULL, "%d: %s", i, got);
+    }
     ck_assert_uint_eq(live_clients(&lv, NULL), 0);
-    ck_assert(peer_closed(fd[2], got, sizeof got));
     for (int i = 0; i < 5; i++)
-        close(fd[i]);
+        if (fd[i] >= 0)
+            close(fd[i]);
     live_close(&lv);
 }
 END_TEST
