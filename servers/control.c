@@ -410,6 +410,7 @@ static void accept_one(struct control *ctl)
     socklen_t clen = sizeof cred;
     uv_os_fd_t fd;
 
+    memset(&cred, 0xff, sizeof cred); /* shown as uid -1 if it cannot be had */
     cl = calloc(1, sizeof *cl);
     if (cl == NULL) {
         ctl->waiting = true; /* tried again by the next sweep or close */
@@ -428,8 +429,6 @@ static void accept_one(struct control *ctl)
     if (uv_fileno((uv_handle_t *)&cl->h, &fd) < 0 ||
         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || clen != sizeof cred ||
         !control_peer_allowed(cred.uid, cred.gid, (unsigned)geteuid(), ctl->gid, ctl->mode)) {
-        if (clen != sizeof cred)
-            memset(&cred, 0xff, sizeof cred);
         log_refused(ctl, cred.uid, (long)cred.pid);
         client_say((uv_stream_t *)&cl->h, "error permission denied: only root and the "
                                           "responder's user may use its control socket");
