@@ -39,6 +39,9 @@ struct responder_config {
     uint64_t tcp_buffer_budget; /* bytes of partial TCP input, over all workers */
     unsigned max_tcp_clients;
     const char *control_path;
+    unsigned control_mode;    /* socket file mode; 0 means 0600 */
+    unsigned control_clients; /* clients at once; 0 means 16 */
+    uint64_t control_idle_ms; /* idle (or unread) client lifetime; 0 means 10 s */
     enum udp_io udp_io;
     unsigned udp_batch; /* datagrams per recvmmsg/sendmmsg call */
 };

@@ -35,6 +35,9 @@ enum {
     OPT_TCP_IO,
     OPT_TCP_BUDGET,
     OPT_LOG_LEVEL,
+    OPT_CONTROL_MODE,
+    OPT_CONTROL_CLIENTS,
+    OPT_CONTROL_IDLE,
     OPT_UDP_IO,
     OPT_UDP_BATCH,
 };
@@ -83,7 +86,17 @@ static const struct opt_def opt_defs[] = {
      false},
     {"control", required_argument, 'c', "PATH",
      "control socket (unix stream; one command per line: pause, resume, delay MS, drop PERCENT, "
-     "stats, help)",
+     "stats, help); only root and the responder's user are served",
+     false},
+    {"control-mode", required_argument, OPT_CONTROL_MODE, "MODE",
+     "octal file mode of the control socket, 0600..0777 (default 0600, whatever the umask)", false},
+    {"control-clients", required_argument, OPT_CONTROL_CLIENTS, "N",
+     "control clients at once, 1..1024; a new one waits, or takes the slot of one idle for 1s "
+     "(default 16)",
+     false},
+    {"control-idle-timeout", required_argument, OPT_CONTROL_IDLE, "DUR",
+     "close control clients without a complete line (or not reading their replies) this long "
+     "(default 10s)",
      false},
     {"log-level", required_argument, OPT_LOG_LEVEL, "LEVEL",
      "error, warn, info or debug (default info)", false},
@@ -136,7 +149,11 @@ static void print_opts(FILE *f, bool advanced)
         else
             snprintf(left, sizeof left, "    --%s%s%s", o->name, o->metavar ? " " : "",
                      o->metavar ? o->metavar : "");
-        fprintf(f, "  %-28s ", left);
+        /* A name too long for the column gets its text on the next line. */
+        if (strlen(left) > 28)
+            fprintf(f, "  %s\n%31s", left, "");
+        else
+            fprintf(f, "  %-28s ", left);
         print_wrapped(f, o->help, 31, 80);
     }
 }
@@ -291,6 +308,33 @@ static int parse_args(int argc, char **argv, struct responder_config *cfg)
                 return usage_error("--control: \"%s\" is too long for a unix socket path", optarg);
             cfg->control_path = optarg;
             break;
+        case OPT_CONTROL_MODE: {
+            char *end;
+            unsigned long m;
+            errno = 0;
+            m = strtoul(optarg, &end, 8);
+            if (*optarg < '0' || *optarg > '7' || *end != '\0' || errno != 0 || m > 0777 ||
+                (m & 0600) != 0600)
+                return usage_error("--control-mode: \"%s\" is not an octal mode in 0600..0777 "
+                                   "that gives the owner read and write",
+                                   optarg);
+            cfg->control_mode = (unsigned)m;
+            break;
+        }
+        case OPT_CONTROL_CLIENTS:
+            if (parse_num(optarg, 1, 1024, &v) < 0)
+                return usage_error("--control-clients: \"%s\" is not a number in 1..1024", optarg);
+            cfg->control_clients = (unsigned)v;
+            break;
+        case OPT_CONTROL_IDLE: {
+            uint64_t ns;
+            if (ah_dur_parse(optarg, &ns) < 0 || ns < 100000000 || ns > 3600ull * 1000000000)
+                return usage_error("--control-idle-timeout: \"%s\" is not a duration between "
+                                   "100ms and 1h",
+                                   optarg);
+            cfg->control_idle_ms = ns / 1000000;
+            break;
+        }
         case OPT_LOG_LEVEL: {
             enum ah_log_level lvl;
             if (ah_log_level_parse(optarg, &lvl) < 0)

@@ -1,7 +1,9 @@
 /* Unit tests for the responder's fault-control pieces: the control command
- * interpreter, the stats line, the drop-share gate, the delay queue's
- * ordering and timing on a real uv loop, and how control_open treats what
- * it finds at its path. */
+ * interpreter (NUL and control characters refused), the peer rule, the stats
+ * line, the drop-share gate, the delay queue's ordering and timing on a real
+ * uv loop, how control_open treats what it finds at its path and the mode it
+ * gives the socket, and the per-client bounds on a real loop: client cap,
+ * idle timeout, unread replies. */
 #include "../../servers/control.h"
 #include "../../servers/delay.h"
 #include "../../servers/stats.h"
@@ -16,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct responder_config cfg;
@@ -97,6 +100,57 @@ START_TEST(bad_commands)
     ck_assert(!atomic_load(&r.fault.paused));
     ck_assert_uint_eq(atomic_load(&r.fault.delay_ms), 0);
     ck_assert_uint_eq(atomic_load(&r.fault.drop_pct), 0);
+}
+END_TEST
+
+START_TEST(nul_and_control_characters)
+{
+    static const struct {
+        const char *line;
+        size_t len;
+        const char *reply;
+    } bad[] = {
+        {"resume\0junk", 11, "error line has a NUL byte (at byte 6)"},
+        {"\0pause", 6, "error line has a NUL byte (at byte 0)"},
+        {"resume\0", 7, "error line has a NUL byte (at byte 6)"},
+        {"resume\x1b[2J", 10, "error line has control character 0x1b (at byte 6)"},
+        {"delay\x0b"
+         "5",
+         7, "error line has control character 0x0b (at byte 5)"},
+        {"\x7fresume", 7, "error line has control character 0x7f (at byte 0)"},
+        {"resume\n", 7, "error line has control character 0x0a (at byte 6)"},
+    };
+    char out[256];
+    char longline[300];
+    atomic_store(&r.fault.paused, true);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = control_execute_line(&r, bad[i].line, bad[i].len, out, sizeof out);
+        ck_assert_int_eq(rc, -EINVAL);
+        ck_assert_str_eq(out, bad[i].reply);
+        ck_assert_msg(atomic_load(&r.fault.paused), "bad line %zu resumed", i);
+    }
+    memset(longline, 'a', sizeof longline);
+    ck_assert_int_eq(control_execute_line(&r, longline, sizeof longline, out, sizeof out), -EINVAL);
+    ck_assert_str_eq(out, "error line too long");
+    /* Tab and CR separate words; a line of len bytes needs no NUL. */
+    ck_assert_int_eq(control_execute_line(&r, "delay\t5\rXYZ", 7, out, sizeof out), 0);
+    ck_assert_str_eq(out, "ok delay 5");
+    ck_assert_int_eq(control_execute_line(&r, "resume\r", 7, out, sizeof out), 0);
+    ck_assert(!atomic_load(&r.fault.paused));
+}
+END_TEST
+
+START_TEST(peer_rule)
+{
+    /* Root and the owner always; the group only with group write; others
+     * never, even on a world-writable socket. */
+    ck_assert(control_peer_allowed(0, 0, 1000, 1000, 0600));
+    ck_assert(control_peer_allowed(1000, 5, 1000, 1000, 0600));
+    ck_assert(!control_peer_allowed(1001, 1000, 1000, 1000, 0600));
+    ck_assert(!control_peer_allowed(1001, 1000, 1000, 1000, 0640));
+    ck_assert(control_peer_allowed(1001, 1000, 1000, 1000, 0660));
+    ck_assert(!control_peer_allowed(1001, 1001, 1000, 1000, 0666));
+    ck_assert(!control_peer_allowed(65534, 65534, 0, 0, 0777));
 }
 END_TEST
 
@@ -293,6 +347,237 @@ START_TEST(control_open_paths)
 }
 END_TEST
 
+START_TEST(control_open_mode)
+{
+    char dir[] = "/tmp/ah-ctl-test.XXXXXX";
+    char path[96], err[256];
+    struct control *ctl = NULL;
+    struct stat st;
+    uv_loop_t loop;
+    mode_t old;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ctl.sock", dir);
+    ck_assert_int_eq(uv_loop_init(&loop), 0);
+    /* umask 000 must not make the socket world-writable... */
+    old = umask(0);
+    ck_assert_int_eq(control_open(&loop, &r, path, &ctl, err, sizeof err), 0);
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0600);
+    control_close(ctl);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    /* ...and umask 077 must not take away what --control-mode grants. */
+    umask(077);
+    cfg.control_mode = 0660;
+    ck_assert_int_eq(control_open(&loop, &r, path, &ctl, err, sizeof err), 0);
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0660);
+    control_close(ctl);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    umask(old);
+    ck_assert_int_eq(uv_loop_close(&loop), 0);
+    rmdir(dir);
+}
+END_TEST
+
+/* A control socket on a real loop, with clients connected from the test. */
+struct live {
+    char dir[32];
+    char path[96];
+    uv_loop_t loop;
+    struct control *ctl;
+};
+
+static void live_open(struct live *lv)
+{
+    char err[256];
+    snprintf(lv->dir, sizeof lv->dir, "/tmp/ah-ctl-test.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(lv->dir));
+    snprintf(lv->path, sizeof lv->path, "%s/ctl.sock", lv->dir);
+    ck_assert_int_eq(uv_loop_init(&lv->loop), 0);
+    ck_assert_int_eq(control_open(&lv->loop, &r, lv->path, &lv->ctl, err, sizeof err), 0);
+}
+
+static void live_close(struct live *lv)
+{
+    control_close(lv->ctl);
+    uv_run(&lv->loop, UV_RUN_DEFAULT);
+    ck_assert_int_eq(uv_loop_close(&lv->loop), 0);
+    rmdir(lv->dir);
+}
+
+static int live_connect(struct live *lv)
+{
+    struct sockaddr_un sa;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ck_assert_int_ge(fd, 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", lv->path);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    return fd;
+}
+
+/* Runs the loop for ms milliseconds of real time without blocking in it. */
+static void live_run(struct live *lv, unsigned ms)
+{
+    struct timespec ts = {0, 1000000};
+    uint64_t end = uv_hrtime() + (uint64_t)ms * 1000000;
+    do {
+        uv_run(&lv->loop, UV_RUN_NOWAIT);
+        nanosleep(&ts, NULL);
+    } while (uv_hrtime() < end);
+}
+
+static unsigned live_clients(struct live *lv, size_t *queued)
+{
+    unsigned n;
+    size_t q;
+    control_usage(lv->ctl, &n, &q);
+    if (queued)
+        *queued = q;
+    return n;
+}
+
+/* Reads what fd has; true if the peer closed it (after the data). */
+static bool peer_closed(int fd, char *got, size_t cap)
+{
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = recv(fd, got + len, cap - 1 - len, 0);
+        if (n > 0) {
+            len += (size_t)n;
+            if (len == cap - 1)
+                len = 0;
+            continue;
+        }
+        got[len] = '\0';
+        return n == 0 || (n < 0 && errno != EAGAIN);
+    }
+}
+
+START_TEST(clients_capped_and_idle_closed)
+{
+    /* Three slots, idle timeout 2 s, so a slot can be taken from a client
+     * idle for 1 s. Times in the comments are from the first connect. */
+    struct live lv;
+    int fd[5];
+    char got[4096];
+
+    cfg.control_clients = 3;
+    cfg.control_idle_ms = 2000;
+    live_open(&lv);
+    for (int i = 0; i < 3; i++)
+        fd[i] = live_connect(&lv);
+    live_run(&lv, 20);
+    ck_assert_uint_eq(live_clients(&lv, NULL), 3);
+    /* A fourth waits (no one has been idle 1 s); what it sent is kept. */
+    fd[3] = live_connect(&lv);
+    ck_assert_int_eq(send(fd[3], "help\n", 5, 0), 5);
+    live_run(&lv, 50);
+    ck_assert_uint_eq(live_clients(&lv, NULL), 3);
+    for (int i = 0; i < 4; i++)
+        ck_assert(!peer_closed(fd[i], got, sizeof got));
+    ck_assert_str_eq(got, "");
+    /* A client that leaves frees its slot for it at once (t = 0.1 s). */
+    close(fd[1]);
+    fd[1] = -1;
+    live_run(&lv, 30);
+    ck_assert(!peer_closed(fd[3], got, sizeof got));
+    ck_assert_msg(strncmp(got, "ok commands:", 12) == 0, "%s", got);
+    /* A fifth, holding half a line, takes the slot of fd[0] once it has
+     * been idle 1 s; fd[2], as idle but newer, stays. */
+    fd[4] = live_connect(&lv);
+    ck_assert_int_eq(send(fd[4], "sta", 3, 0), 3);
+    live_run(&lv, 1200); /* t = 1.3 s */
+    ck_assert(peer_closed(fd[0], got, sizeof got));
+    ck_assert_msg(strncmp(got, "error closed for a new client", 29) == 0, "%s", got);
+    ck_assert(!peer_closed(fd[2], got, sizeof got));
+    ck_assert_uint_eq(live_clients(&lv, NULL), 3);
+    /* Bytes that do not end a line are no activity: the half-line client
+     * goes after the idle time like the others (t = 3.5 s). */
+    for (int i = 0; i < 22; i++) {
+        (void)send(fd[4], "t", 1, MSG_NOSIGNAL); /* fails once closed */
+        live_run(&lv, 100);
+    }
+    for (int i = 2; i < 5; i++) {
+        ck_assert(peer_closed(fd[i], got, sizeof got));
+        ck_assert_msg(strstr(got, "error idle timeout") != NULL, "%d: %s", i, got);
+    }
+    ck_assert_uint_eq(live_clients(&lv, NULL), 0);
+    for (int i = 0; i < 5; i++)
+        if (fd[i] >= 0)
+            close(fd[i]);
+    live_close(&lv);
+}
+END_TEST
+
+START_TEST(unread_replies_bounded)
+{
+    struct live lv;
+    static char chunk[6 * 1000];
+    size_t queued, max_queued = 0, sent = 0;
+    int fd;
+
+    for (size_t i = 0; i < sizeof chunk; i += 6)
+        memcpy(chunk + i, "stats\n", 6);
+    cfg.control_idle_ms = 2000;
+    live_open(&lv);
+    fd = live_connect(&lv);
+    /* Write commands for 200 ms and never read a reply. */
+    for (int i = 0; i < 200; i++) {
+        ssize_t n = send(fd, chunk, sizeof chunk, MSG_NOSIGNAL);
+        if (n > 0)
+            sent += (size_t)n;
+        live_run(&lv, 1);
+        live_clients(&lv, &queued);
+        if (queued > max_queued)
+            max_queued = queued;
+    }
+    ck_assert_uint_gt(sent, 0);
+    /* The client was throttled: past the cap only one more reply queues. */
+    ck_assert_uint_gt(max_queued, CONTROL_WQ_MAX);
+    ck_assert_uint_le(max_queued, CONTROL_WQ_MAX + 2048);
+    ck_assert_uint_eq(live_clients(&lv, NULL), 1);
+    /* ...and dropped once it stayed there for the idle time. */
+    live_run(&lv, 2300);
+    ck_assert_uint_eq(live_clients(&lv, NULL), 0);
+    ck_assert_int_lt(send(fd, "stats\n", 6, MSG_NOSIGNAL), 0);
+    ck_assert(errno == EPIPE || errno == ECONNRESET);
+    close(fd);
+    live_close(&lv);
+}
+END_TEST
+
+START_TEST(slow_reader_is_served)
+{
+    /* A client that writes many commands at once and then reads them all
+     * gets every reply: the throttle pauses its input, never loses it. */
+    struct live lv;
+    static char chunk[6 * 2000];
+    char got[65536];
+    size_t lines = 0;
+    int fd;
+
+    for (size_t i = 0; i < sizeof chunk; i += 6)
+        memcpy(chunk + i, "stats\n", 6);
+    live_open(&lv);
+    fd = live_connect(&lv);
+    ck_assert_int_eq(send(fd, chunk, sizeof chunk, 0), (ssize_t)sizeof chunk);
+    for (int i = 0; i < 3000 && lines < 2000; i++) {
+        ssize_t n;
+        live_run(&lv, 1);
+        while ((n = recv(fd, got, sizeof got, 0)) > 0)
+            for (ssize_t k = 0; k < n; k++)
+                lines += got[k] == '\n';
+    }
+    ck_assert_uint_eq(lines, 2000);
+    ck_assert_uint_eq(live_clients(&lv, NULL), 1);
+    close(fd);
+    live_close(&lv);
+}
+END_TEST
+
 static Suite *responder_control_suite(void)
 {
     Suite *s = suite_create("responder_control");
@@ -305,6 +590,16 @@ static Suite *responder_control_suite(void)
     tcase_add_test(tc, stats_format_nospace);
     tcase_add_test(tc, drop_share_is_exact);
     tcase_add_test(tc, control_open_paths);
+    tcase_add_test(tc, control_open_mode);
+    tcase_add_test(tc, nul_and_control_characters);
+    tcase_add_test(tc, peer_rule);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("bounds");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, clients_capped_and_idle_closed);
+    tcase_add_test(tc, unread_replies_bounded);
+    tcase_add_test(tc, slow_reader_is_served);
     suite_add_tcase(s, tc);
     tc = tcase_create("delay");
     tcase_add_test(tc, delay_queue_fifo);
