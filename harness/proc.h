@@ -26,12 +26,24 @@ struct proc_spec {
     char *const *argv;    /* argv[0] is the program path (execv) or name (execvp) */
     bool die_with_parent; /* PR_SET_PDEATHSIG(SIGKILL): `run`, not `up` */
     const char *chdir_to; /* working directory for the child (NULL: unchanged) */
+    int pass_fd;          /* > 2: handed to the child as PROC_PASS_FD; 0: none */
 };
+
+/* The descriptor number a child finds proc_spec.pass_fd at. */
+#define PROC_PASS_FD 3
 
 /* Forks and execs spec in a new session (its own process group), after
  * entering the namespace. Returns 0 once the exec succeeded (p->pid set), or
  * the child's negative errno when entering the namespace or exec failed. */
 int proc_spawn(struct proc *p, const struct proc_spec *spec);
+
+/* The same in two halves, so that many children can start at once: begin
+ * forks (p->pid set) and returns 0 with *errfd, the pipe on which the child
+ * reports a failed exec; end waits for that report (the exec or the error),
+ * closes errfd and returns what proc_spawn would. Every begin that returned
+ * 0 needs its end. */
+int proc_spawn_begin(struct proc *p, const struct proc_spec *spec, int *errfd);
+int proc_spawn_end(struct proc *p, int errfd);
 
 /* Sends sig to the process group of p. Returns 0 or -errno (-ESRCH when not
  * running). */
