@@ -74,11 +74,23 @@ def ms(k):
 late = [d.get("late_ns") for d in r.get("drill", [])]
 known = [x for x in late if x is not None]
 worst = "%.1f" % (max(known) / 1e6) if known else "-"
-print("startup: topology %s ms, responders %s ms, probes %s ms; max step lateness %s ms "
-      "(tolerance %s ms); status: %s" % (ms("topology_ns"), ms("responders_ns"),
-      ms("probes_ns"), worst,
+steps = " ".join("-" if x is None else "%.1f" % (x / 1e6) for x in late)
+rows = r.get("rows") or {}
+# The share of UDP probes answered: a lab on time can still be too big for
+# its responders or for the machine's packet path.
+import csv, os
+ok = n = 0
+pc = os.path.join(os.path.dirname(sys.argv[1]), "probes.csv")
+if os.path.exists(pc):
+    for row in csv.DictReader(open(pc)):
+        if row["transport"] == "udp":
+            n += 1
+            ok += row["result"] == "ok"
+print("startup: topology %s ms, responders %s ms, probes %s ms; step lateness ms: %s "
+      "(max %s, tolerance %s ms); UDP answered %s; status: %s" % (ms("topology_ns"),
+      ms("responders_ns"), ms("probes_ns"), steps, worst,
       "%.0f" % (r["tolerance_ns"] / 1e6) if r.get("tolerance_ns") is not None else "-",
-      r.get("status")))
+      "%.1f%% of %d" % (100.0 * ok / n, n) if n else "-", r.get("status")))
 EOF
 }
 

@@ -26,8 +26,9 @@ void run_stop(struct probe_ctx *ctx)
     if (ctx->stopping)
         return;
     ctx->stopping = true;
-    /* The sweep that times out UDP probes runs every 10 ms: allow for it. */
-    ctx->drain_deadline = ah_clock_mono_ns() + ctx->o->timeout_ns + 50000000ull;
+    /* The sweep that times out UDP probes runs every 10 to 100 ms (udp.c):
+     * allow for it. */
+    ctx->drain_deadline = ah_clock_mono_ns() + ctx->o->timeout_ns + 150000000ull;
     udp_stop_sending(ctx);
     tcp_stop_sending(ctx);
     run_check_idle(ctx);

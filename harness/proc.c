@@ -9,11 +9,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -221,6 +223,16 @@ int proc_stop(struct proc *p, int sig, uint64_t timeout_ns)
     kill(pid, SIGKILL);
     wait_gone(p, 5ULL * 1000 * 1000 * 1000);
     return 1;
+}
+
+int proc_raise_priority(int nice_value)
+{
+    struct sched_param sp = {0};
+    if (sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &sp) < 0)
+        return -errno;
+    if (setpriority(PRIO_PROCESS, 0, nice_value) < 0)
+        return -errno;
+    return 0;
 }
 
 int proc_set_subreaper(void)

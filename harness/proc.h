@@ -59,6 +59,12 @@ int proc_reap(struct proc *p);
  * signal as "stop now"). Returns 0, or 1 if SIGKILL was needed. */
 int proc_stop(struct proc *p, int sig, uint64_t timeout_ns);
 
+/* Raises the calling process's CPU priority to nice_value (negative) while
+ * its children keep the default (SCHED_RESET_ON_FORK): the lab's clock wakes
+ * up on time among hundreds of busy processes of its own. Returns 0 or
+ * -errno (-EPERM without CAP_SYS_NICE: the run goes on at normal priority). */
+int proc_raise_priority(int nice_value);
+
 /* Makes the calling process the reaper of its orphaned descendants
  * (PR_SET_CHILD_SUBREAPER): a helper whose parent died (a sanitizer's
  * tracer, a daemon's worker) becomes our child instead of init's, so that
