@@ -39,6 +39,7 @@ enum opt_id {
     O_PROGRESS,
     O_SOURCE,
     O_LOG_LEVEL,
+    O_READY_FD,
 };
 
 struct opt_def {
@@ -77,6 +78,8 @@ static const struct opt_def defs[] = {
     {"progress", 1, O_PROGRESS, "auto|always|never",
      "live status line on stderr (auto: a terminal and CI unset)"},
     {"log-level", 1, O_LOG_LEVEL, "LEVEL", "error|warn|info|debug (default info)"},
+    {"ready-fd", 1, O_READY_FD, "FD",
+     "write one byte to FD and close it once probing has started (for anycast-lab)"},
     {"help", 0, O_HELP, NULL, "show this help"},
     {"version", 0, O_VERSION, NULL, "show the version"},
 };
@@ -171,6 +174,7 @@ static void set_defaults(struct probe_opts *o)
     o->connections = 1;
     o->interval_ns = 1000000000ull;
     o->progress = -1;
+    o->ready_fd = -1;
     if (gethostname(o->vantage, sizeof(o->vantage)) != 0 || o->vantage[0] == '\0')
         snprintf(o->vantage, sizeof(o->vantage), "local");
     o->vantage[sizeof(o->vantage) - 1] = '\0';
@@ -302,6 +306,11 @@ static int apply(struct probe_opts *o, const struct opt_def *d, const char *v, b
             o->progress = 0;
         else
             return bad(d->name, v, "expected auto, always or never");
+        return 0;
+    case O_READY_FD:
+        if (parse_uint(v, INT_MAX, &n) < 0)
+            return bad(d->name, v, "expected a file descriptor number");
+        o->ready_fd = (int)n;
         return 0;
     case O_LOG_LEVEL: {
         enum ah_log_level l;

@@ -46,6 +46,7 @@ struct probe_opts {
     const char *summary_json;
     bool once;
     int progress; /* -1 auto, 0 never, 1 always */
+    int ready_fd; /* -1, or written one byte and closed once probing started */
 };
 
 /* Parses argv. Returns 0 to run, 1 when --help/--version printed (exit 0),

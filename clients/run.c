@@ -2,8 +2,11 @@
  * engines, flush rows and refresh progress a few times a second, stop sending
  * on duration/count/signal, wait at most one timeout for outstanding probes,
  * then close every handle so the loop ends by itself. */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "ah/clock.h"
 #include "ah/log.h"
@@ -23,8 +26,9 @@ void run_stop(struct probe_ctx *ctx)
     if (ctx->stopping)
         return;
     ctx->stopping = true;
-    /* The sweep that times out UDP probes runs every 10 ms: allow for it. */
-    ctx->drain_deadline = ah_clock_mono_ns() + ctx->o->timeout_ns + 50000000ull;
+    /* The sweep that times out UDP probes runs every 10 to 100 ms (udp.c):
+     * allow for it. */
+    ctx->drain_deadline = ah_clock_mono_ns() + ctx->o->timeout_ns + 150000000ull;
     udp_stop_sending(ctx);
     tcp_stop_sending(ctx);
     run_check_idle(ctx);
@@ -121,6 +125,12 @@ int run_probe(struct probe_ctx *ctx)
         ctx->exit_code = 1;
         ctx->stopping = true;
         run_finish(ctx);
+    } else if (o->ready_fd >= 0) {
+        /* The engines are started (sockets open, schedules armed): tell the
+         * lab, which starts its drill clock when every probe has. */
+        if (write(o->ready_fd, "r", 1) != 1)
+            ah_log_debug("--ready-fd %d: %s", o->ready_fd, strerror(errno));
+        close(o->ready_fd);
     }
     uv_run(ctx->loop, UV_RUN_DEFAULT);
     if (ctx->progress_on)

@@ -30,7 +30,13 @@
 #define BATCH_RATE_MILLI (10000ull * SCHED_RATE_SCALE)
 #define GAP_MIN_NS       100000ull
 #define GAP_MAX_NS       1000000ull
-#define SWEEP_MS         10
+/* The sweep that times out unanswered probes runs every tenth of the
+ * timeout, within these bounds: a timeout row comes at most that much after
+ * its time (an answer later than the timeout is a timeout anyway, see
+ * on_recv), and hundreds of probes on one machine (anycast-lab) are not
+ * woken a hundred times a second each for it. */
+#define SWEEP_MIN_MS 10
+#define SWEEP_MAX_MS 100
 
 struct udp_slot {
     uint64_t seq; /* 0: free */
@@ -483,7 +489,11 @@ int udp_start(struct probe_ctx *ctx)
     e->sweep.data = e;
     e->open_handles++;
     uv_poll_start(&e->tpoll, UV_READABLE, on_tick);
-    uv_timer_start(&e->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
+    uint64_t sweep_ms = ctx->o->timeout_ns / 10 / 1000000;
+    sweep_ms = sweep_ms < SWEEP_MIN_MS   ? SWEEP_MIN_MS
+               : sweep_ms > SWEEP_MAX_MS ? SWEEP_MAX_MS
+                                         : sweep_ms;
+    uv_timer_start(&e->sweep, on_sweep, sweep_ms, sweep_ms);
     e->sending = true;
     arm(e, ctx->start_mono);
     return 0;

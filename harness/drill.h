@@ -5,6 +5,7 @@
 #ifndef DRILL_H
 #define DRILL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,13 +51,37 @@ struct drill_ops {
     void *arg;
     int (*action)(void *arg, struct drill_step *step, uint64_t *ack_ns, char *detail,
                   size_t detail_len);
+    /* The drill's clock (monotonic, from its start), read before each step so
+     * that a step held up by the one before it has its own lateness. NULL:
+     * every step due in one call starts at now_ns. */
+    uint64_t (*now)(void *arg);
 };
 
 /* Executes every step due at or before now_ns (monotonic, relative to the
- * drill's start). Returns the number executed. */
+ * drill's start), recording how late each started. Returns the number
+ * executed. */
 size_t drill_run_due(struct drill *d, uint64_t now_ns, const struct drill_ops *ops);
 
 /* Time of the next step relative to the start, or UINT64_MAX when none. */
 uint64_t drill_next_at(const struct drill *d);
+
+/* True when step s was executed and started more than tol_ns after its
+ * time: the run did not keep its schedule there. */
+bool drill_step_late(const struct drill_step *s, uint64_t tol_ns);
+
+/* Counts the late steps; *worst (may be NULL) gets the index of the latest
+ * one, or SIZE_MAX when none is late. */
+size_t drill_late_count(const struct drill *d, uint64_t tol_ns, size_t *worst);
+
+/* Step i as an expectation names it (docs/expect.md): "withdraw ams", or
+ * "withdraw ams#2" for the second withdraw of ams (flap steps counted).
+ * Returns 0 or -ENOSPC / -EINVAL. */
+int drill_step_ref(const struct drill *d, const struct lab *lab, size_t i, char *buf, size_t len);
+
+/* The one line that says the run missed its schedule: which step, by how
+ * much, how many more, and the likely cause given the processes the run
+ * started and the CPUs it has. Returns 0, or -ENOENT when no step is late. */
+int drill_late_message(const struct drill *d, const struct lab *lab, uint64_t tol_ns, size_t nprocs,
+                       long ncpus, char *buf, size_t len);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ah/dur.h"
 #include "drill.h"
 
 #define MAX_TOKENS 16
@@ -458,4 +459,36 @@ void expect_eval(const struct expect *e, const struct ah_metrics *m, struct expe
         snprintf(v->measured, sizeof v->measured, "no data");
         snprintf(v->where, sizeof v->where, "no summary row matches");
     }
+}
+
+/* ---- steps that ran late ---- */
+
+int expect_step_ref(const struct expect *e, char *buf, size_t len)
+{
+    if (e->at.run)
+        return -ENOENT;
+    int n = e->at.occ > 1 ? snprintf(buf, len, "%s %s#%u", e->at.verb, e->at.node, e->at.occ)
+                          : snprintf(buf, len, "%s %s", e->at.verb, e->at.node);
+    return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+void expect_not_measured(struct expect_verdict *v, const char *ref, uint64_t late_ns,
+                         uint64_t tol_ns)
+{
+    char tol[32];
+    memset(v, 0, sizeof *v);
+    v->not_measured = true;
+    snprintf(v->measured, sizeof v->measured, "not measured");
+    if (ah_dur_format(tol_ns, tol, sizeof tol) < 0)
+        snprintf(tol, sizeof tol, "?");
+    if (late_ns != UINT64_MAX)
+        snprintf(v->where, sizeof v->where, "%s started %.3f ms late (tolerance %s)", ref,
+                 (double)late_ns / 1e6, tol);
+    else
+        snprintf(v->where, sizeof v->where, "%s started later than the tolerance (%s)", ref, tol);
+}
+
+const char *expect_verdict_name(const struct expect_verdict *v)
+{
+    return v->not_measured ? "not measured" : v->pass ? "pass" : "fail";
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ah/metrics.h"
 #include "lab.h"
@@ -61,12 +62,29 @@ const char *expect_op_name(enum expect_op op);
 
 struct expect_verdict {
     bool pass;
-    char measured[64]; /* the value that decided, or "none"/"no data" */
+    /* Not judged at all: the drill step it depends on started later than the
+     * lab's tolerance, so nothing was measured where it looks (pass false). */
+    bool not_measured;
+    char measured[64]; /* the value that decided, or "none"/"no data"/"not measured" */
     char where[128];   /* the row it came from: "eu udp dns at withdraw ams" */
 };
 
 /* Evaluates e against the finished metrics: it passes when every matching
  * row satisfies it (and at least one row matches). */
 void expect_eval(const struct expect *e, const struct ah_metrics *m, struct expect_verdict *v);
+
+/* The drill step e depends on, named as drill_step_ref() names steps:
+ * "withdraw ams", or "withdraw ams#2" from the second on. Returns 0, -ENOENT
+ * when e is about the whole run (no step), or -ENOSPC. */
+int expect_step_ref(const struct expect *e, char *buf, size_t len);
+
+/* Makes v the verdict "not measured" because step ref started late_ns late
+ * (UINT64_MAX: unknown) over a tolerance of tol_ns. */
+void expect_not_measured(struct expect_verdict *v, const char *ref, uint64_t late_ns,
+                         uint64_t tol_ns);
+
+/* The verdict as one word for tables and files: "pass", "fail" or
+ * "not measured". */
+const char *expect_verdict_name(const struct expect_verdict *v);
 
 #endif

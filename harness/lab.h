@@ -18,6 +18,10 @@
 #define LAB_DRILL_MAX    1024
 #define LAB_EXPECT_MAX   1024
 #define LAB_DIAG_MAX     100 /* messages kept; one more says how many were left out */
+/* A drill step that starts later than this after its time fails the run
+ * (lab key `tolerance`, docs/lab-file.md). */
+#define LAB_TOLERANCE_DEFAULT_NS (20ULL * 1000 * 1000)
+#define LAB_TOLERANCE_MAX_NS     (3600ULL * 1000 * 1000 * 1000)
 
 enum lab_routing {
     LAB_ROUTING_STATIC,
@@ -136,6 +140,7 @@ struct lab {
     size_t nanycast;
     enum lab_routing routing;
     uint64_t duration_ns;
+    uint64_t tolerance_ns; /* how late a drill step may start (LAB_TOLERANCE_DEFAULT_NS) */
     struct lab_node *nodes;
     size_t nnodes;
     struct lab_vantage *vantages;

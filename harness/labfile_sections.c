@@ -543,9 +543,9 @@ static void check_echo(struct lf *c, yaml_node_t *nodes_seq)
 
 void lf_parse_lab(struct lf *c)
 {
-    static const char *const keys[] = {"name",   "anycast",  "routing", "duration",
-                                       "nodes",  "vantages", "probes",  "drill",
-                                       "expect", "track",    "bgp",     NULL};
+    static const char *const keys[] = {"name",     "anycast",   "routing", "duration", "nodes",
+                                       "vantages", "probes",    "drill",   "expect",   "track",
+                                       "bgp",      "tolerance", NULL};
     enum {
         K_NAME,
         K_ANYCAST,
@@ -557,7 +557,8 @@ void lf_parse_lab(struct lf *c)
         K_DRILL,
         K_EXPECT,
         K_TRACK,
-        K_BGP
+        K_BGP,
+        K_TOLERANCE
     };
     struct lab *lab = c->lab;
     struct lf_map m;
@@ -588,6 +589,11 @@ void lf_parse_lab(struct lf *c)
     if (m.key[K_DURATION] != NULL)
         c->duration_ok =
             lf_dur(c, m.val[K_DURATION], "duration", SEC, 24 * HOUR, &lab->duration_ns) == 0;
+    /* How late a drill step may start before the run fails: 1 ns (every
+     * step is late: tests use it) to an hour (effectively never). */
+    lab->tolerance_ns = LAB_TOLERANCE_DEFAULT_NS;
+    if (m.key[K_TOLERANCE] != NULL)
+        lf_dur(c, m.val[K_TOLERANCE], "tolerance", 1, LAB_TOLERANCE_MAX_NS, &lab->tolerance_ns);
     if (m.key[K_NODES] != NULL)
         parse_nodes(c, m.val[K_NODES]);
     else

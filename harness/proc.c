@@ -9,11 +9,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -64,6 +66,21 @@ static void child_exec(const struct proc_spec *spec, int errfd, pid_t parent)
         err = errno;
         goto fail;
     }
+    /* The error pipe must not sit where the passed descriptor goes. */
+    if (spec->pass_fd > 2 && errfd == PROC_PASS_FD) {
+        int moved = fcntl(errfd, F_DUPFD_CLOEXEC, PROC_PASS_FD + 1);
+        if (moved < 0)
+            _exit(127);
+        errfd = moved;
+    }
+    /* dup2 clears close-on-exec on the copy; a descriptor already in place
+     * has it cleared by hand. */
+    if (spec->pass_fd > 2 &&
+        (spec->pass_fd == PROC_PASS_FD ? fcntl(PROC_PASS_FD, F_SETFD, 0)
+                                       : dup2(spec->pass_fd, PROC_PASS_FD)) < 0) {
+        err = errno;
+        goto fail;
+    }
     if (spec->netns) {
         int rc = topo_enter_netns(spec->netns);
         if (rc < 0) {
@@ -87,47 +104,58 @@ fail:
     _exit(127);
 }
 
-int proc_spawn(struct proc *p, const struct proc_spec *spec)
+int proc_spawn_begin(struct proc *p, const struct proc_spec *spec, int *errfd)
 {
     int pfd[2];
-    int err = 0;
     pid_t parent = getpid();
 
     if (pipe2(pfd, O_CLOEXEC) < 0)
         return -errno;
     pid_t pid = fork();
     if (pid < 0) {
-        err = -errno;
-        goto out;
+        int err = -errno;
+        close(pfd[0]);
+        close(pfd[1]);
+        return err;
     }
     if (pid == 0) {
         close(pfd[0]);
         child_exec(spec, pfd[1], parent);
     }
     close(pfd[1]);
-    pfd[1] = -1;
-    int child_err = 0;
-    ssize_t n;
-    do {
-        n = read(pfd[0], &child_err, sizeof child_err);
-    } while (n < 0 && errno == EINTR);
-    if (n == (ssize_t)sizeof child_err) {
-        /* The child failed before or at exec: collect it now. */
-        int st;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-        }
-        err = -(child_err ? child_err : EIO);
-        goto out;
-    }
     p->pid = pid;
     p->expected_exit = false;
     p->stopped = false;
     p->status = 0;
-out:
-    close(pfd[0]);
-    if (pfd[1] >= 0)
-        close(pfd[1]);
+    *errfd = pfd[0];
+    return 0;
+}
+
+int proc_spawn_end(struct proc *p, int errfd)
+{
+    int child_err = 0, err = 0;
+    ssize_t n;
+    do {
+        n = read(errfd, &child_err, sizeof child_err);
+    } while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)sizeof child_err) {
+        /* The child failed before or at exec: collect it now (unless a
+         * SIGCHLD handler reaped it meanwhile). */
+        int st;
+        while (p->pid > 0 && waitpid(p->pid, &st, 0) < 0 && errno == EINTR) {
+        }
+        p->pid = 0;
+        err = -(child_err ? child_err : EIO);
+    }
+    close(errfd);
     return err;
+}
+
+int proc_spawn(struct proc *p, const struct proc_spec *spec)
+{
+    int errfd;
+    int rc = proc_spawn_begin(p, spec, &errfd);
+    return rc < 0 ? rc : proc_spawn_end(p, errfd);
 }
 
 int proc_signal(struct proc *p, int sig)
@@ -195,6 +223,16 @@ int proc_stop(struct proc *p, int sig, uint64_t timeout_ns)
     kill(pid, SIGKILL);
     wait_gone(p, 5ULL * 1000 * 1000 * 1000);
     return 1;
+}
+
+int proc_raise_priority(int nice_value)
+{
+    struct sched_param sp = {0};
+    if (sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &sp) < 0)
+        return -errno;
+    if (setpriority(PRIO_PROCESS, 0, nice_value) < 0)
+        return -errno;
+    return 0;
 }
 
 int proc_set_subreaper(void)

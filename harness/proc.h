@@ -26,12 +26,24 @@ struct proc_spec {
     char *const *argv;    /* argv[0] is the program path (execv) or name (execvp) */
     bool die_with_parent; /* PR_SET_PDEATHSIG(SIGKILL): `run`, not `up` */
     const char *chdir_to; /* working directory for the child (NULL: unchanged) */
+    int pass_fd;          /* > 2: handed to the child as PROC_PASS_FD; 0: none */
 };
+
+/* The descriptor number a child finds proc_spec.pass_fd at. */
+#define PROC_PASS_FD 3
 
 /* Forks and execs spec in a new session (its own process group), after
  * entering the namespace. Returns 0 once the exec succeeded (p->pid set), or
  * the child's negative errno when entering the namespace or exec failed. */
 int proc_spawn(struct proc *p, const struct proc_spec *spec);
+
+/* The same in two halves, so that many children can start at once: begin
+ * forks (p->pid set) and returns 0 with *errfd, the pipe on which the child
+ * reports a failed exec; end waits for that report (the exec or the error),
+ * closes errfd and returns what proc_spawn would. Every begin that returned
+ * 0 needs its end. */
+int proc_spawn_begin(struct proc *p, const struct proc_spec *spec, int *errfd);
+int proc_spawn_end(struct proc *p, int errfd);
 
 /* Sends sig to the process group of p. Returns 0 or -errno (-ESRCH when not
  * running). */
@@ -46,6 +58,12 @@ int proc_reap(struct proc *p);
  * only waits (the caller signalled already: a program may treat a second
  * signal as "stop now"). Returns 0, or 1 if SIGKILL was needed. */
 int proc_stop(struct proc *p, int sig, uint64_t timeout_ns);
+
+/* Raises the calling process's CPU priority to nice_value (negative) while
+ * its children keep the default (SCHED_RESET_ON_FORK): the lab's clock wakes
+ * up on time among hundreds of busy processes of its own. Returns 0 or
+ * -errno (-EPERM without CAP_SYS_NICE: the run goes on at normal priority). */
+int proc_raise_priority(int nice_value);
 
 /* Makes the calling process the reaper of its orphaned descendants
  * (PR_SET_CHILD_SUBREAPER): a helper whose parent died (a sanitizer's

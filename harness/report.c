@@ -195,14 +195,15 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, c
     json_inputs(f, "events", &rp->events_in, true);
     fprintf(f, "    \"late_rows\": %llu\n  },\n", (unsigned long long)rp->late);
     fprintf(f, "  \"passed\": %s,\n  \"expectations_failed\": %zu,\n",
-            rp->failed ? "false" : "true", rp->failed);
+            rp->failed || rp->not_measured ? "false" : "true", rp->failed);
+    fprintf(f, "  \"expectations_not_measured\": %zu,\n", rp->not_measured);
     fprintf(f, "  \"expectations\": [");
     for (size_t i = 0; i < rp->nverdicts; i++) {
         const struct rp_verdict *v = &rp->verdicts[i];
         fprintf(f, "%s\n    {\"text\": ", i ? "," : "");
         rp_json_str(f, v->text);
-        fprintf(f, ", \"line\": %u, \"pass\": %s, \"measured\": ", v->line,
-                v->v.pass ? "true" : "false");
+        fprintf(f, ", \"line\": %u, \"pass\": %s, \"verdict\": \"%s\", \"measured\": ", v->line,
+                v->v.pass ? "true" : "false", expect_verdict_name(&v->v));
         rp_json_str(f, v->v.measured);
         fprintf(f, ", \"where\": ");
         rp_json_str(f, v->v.where);
@@ -282,7 +283,10 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, c
 
 /* ---- expectations ---- */
 
-static int judge(struct rp *rp, const struct ah_metrics *m)
+/* An expectation tied to a drill step that started later than the lab's
+ * tolerance (run.json's late_steps) is "not measured": what it would judge
+ * happened at another time than the lab file says. */
+static int judge(struct rp *rp, const struct ah_metrics *m, const struct results_late *late)
 {
     if (!rp->lab || rp->lab->nexpect == 0)
         return 0;
@@ -302,9 +306,16 @@ static int judge(struct rp *rp, const struct ah_metrics *m)
             snprintf(v->v.measured, sizeof v->v.measured, "invalid");
             snprintf(v->v.where, sizeof v->v.where, "%.120s", err);
         } else {
-            expect_eval(&e, m, &v->v);
+            char ref[EXPECT_WORD_MAX * 2 + 16];
+            uint64_t late_ns;
+            if (expect_step_ref(&e, ref, sizeof ref) == 0 && results_late_has(late, ref, &late_ns))
+                expect_not_measured(&v->v, ref, late_ns, late->tolerance_ns);
+            else
+                expect_eval(&e, m, &v->v);
         }
-        if (!v->v.pass)
+        if (v->v.not_measured)
+            rp->not_measured++;
+        else if (!v->v.pass)
             rp->failed++;
     }
     return 0;
@@ -313,15 +324,22 @@ static int judge(struct rp *rp, const struct ah_metrics *m)
 static void print_table(const struct rp *rp, const char *html)
 {
     if (rp->nverdicts) {
-        printf("expectations: %zu passed, %zu failed\n", rp->nverdicts - rp->failed, rp->failed);
+        printf("expectations: %zu passed, %zu failed",
+               rp->nverdicts - rp->failed - rp->not_measured, rp->failed);
+        if (rp->not_measured)
+            printf(", %zu not measured", rp->not_measured);
+        printf("\n");
         size_t w = 10;
         for (size_t i = 0; i < rp->nverdicts; i++)
             if (strlen(rp->verdicts[i].text) > w)
                 w = strlen(rp->verdicts[i].text);
         for (size_t i = 0; i < rp->nverdicts; i++) {
             const struct rp_verdict *v = &rp->verdicts[i];
-            printf("  %s  %-*s  %-12s %s\n", v->v.pass ? "PASS" : "FAIL", (int)w, v->text,
-                   v->v.measured, v->v.where);
+            printf("  %s  %-*s  %-12s %s\n",
+                   v->v.not_measured ? "NOT MEASURED"
+                   : v->v.pass       ? "PASS"
+                                     : "FAIL",
+                   (int)w, v->text, v->v.measured, v->v.where);
         }
     }
     printf("report: %s\n", html);
@@ -362,6 +380,7 @@ int report_build(const char *run_dir, const struct lab *lab, const struct report
     struct lab *own_lab = NULL;
     struct ah_metrics *m = NULL;
     struct rp_merge *mg = NULL;
+    struct results_late late = {0};
     char pp[PATH_MAX + 32], cp[PATH_MAX + 32], ep[PATH_MAX + 32], jp[PATH_MAX + 32];
     const char *pv[1] = {pp}, *cv[1] = {cp};
     int rc;
@@ -458,7 +477,9 @@ int report_build(const char *run_dir, const struct lab *lab, const struct report
                             (unsigned long long)in->files[i].rows);
     }
 
-    if ((rc = judge(&rp, m)) < 0)
+    if (o.run_json && (rc = results_late_read(o.run_json, &late)) < 0)
+        ah_log_warn("%s: late steps not read: %s", o.run_json, strerror(-rc));
+    if ((rc = judge(&rp, m, &late)) < 0)
         goto out;
     mkdir(o.out_dir, 0755);
     char path[PATH_MAX + 32];
@@ -480,14 +501,19 @@ int report_build(const char *run_dir, const struct lab *lab, const struct report
         goto out;
     }
     for (size_t i = 0; i < rp.nverdicts; i++)
-        if (!rp.verdicts[i].v.pass)
+        if (rp.verdicts[i].v.not_measured)
+            ah_log_warn("expectation not measured: %s:%u: \"%s\": %s",
+                        lab && lab->path ? lab->path : "lab", rp.verdicts[i].line,
+                        rp.verdicts[i].text, rp.verdicts[i].v.where);
+        else if (!rp.verdicts[i].v.pass)
             ah_log_error("expectation failed: %s:%u: \"%s\": measured %s (%s)",
                          lab && lab->path ? lab->path : "lab", rp.verdicts[i].line,
                          rp.verdicts[i].text, rp.verdicts[i].v.measured, rp.verdicts[i].v.where);
     if (o.print_table)
         print_table(&rp, path);
-    rc = (int)rp.failed;
+    rc = (int)(rp.failed + rp.not_measured);
 out:
+    results_late_free(&late);
     rp_merge_close(mg);
     ah_metrics_free(m);
     rp_free(&rp);

@@ -31,7 +31,8 @@ struct report_opts {
  * connections.csv, events.csv and run.json, and the outputs go there; lab
  * (may be NULL) supplies the settings and the expectations, else the run
  * directory's lab.yaml is loaded if present. Returns the number of failed
- * expectations (0 when all passed or there are none), or a negative errno
+ * and not measured expectations (0 when all passed or there are none; not
+ * measured: tied to a drill step run.json lists as late), or a negative errno
  * when the report could not be made. */
 int report_build(const char *run_dir, const struct lab *lab, const struct report_opts *opts);
 

@@ -155,14 +155,22 @@ static void verdicts(FILE *f, const struct rp *rp)
         fprintf(f, "<p class=\"meta\">None stated.</p></section>\n");
         return;
     }
-    fprintf(f, "<p class=\"%s\">%zu passed, %zu failed</p>\n", rp->failed ? "bad" : "ok",
-            rp->nverdicts - rp->failed, rp->failed);
+    fprintf(f, "<p class=\"%s\">%zu passed, %zu failed",
+            rp->failed || rp->not_measured ? "bad" : "ok",
+            rp->nverdicts - rp->failed - rp->not_measured, rp->failed);
+    if (rp->not_measured)
+        fprintf(f, ", %zu not measured (a drill step started late)", rp->not_measured);
+    fprintf(f, "</p>\n");
     fprintf(f, "<table id=\"verdict-table\"><tr><th>verdict</th><th>line</th>"
                "<th>expectation</th><th>measured</th><th>where</th></tr>\n");
     for (size_t i = 0; i < rp->nverdicts; i++) {
         const struct rp_verdict *v = &rp->verdicts[i];
         fprintf(f, "<tr class=\"%s\"><td>%s</td><td class=\"n\">%u</td><td>",
-                v->v.pass ? "pass" : "fail", v->v.pass ? "PASS" : "FAIL", v->line);
+                v->v.pass ? "pass" : "fail",
+                v->v.not_measured ? "NOT MEASURED"
+                : v->v.pass       ? "PASS"
+                                  : "FAIL",
+                v->line);
         rp_html_str(f, v->text);
         fprintf(f, "</td><td>");
         rp_html_str(f, v->v.measured);

@@ -100,6 +100,7 @@ struct rp {
     uint64_t start, end; /* the run window used by the metrics */
     struct rp_verdict *verdicts;
     size_t nverdicts, failed;
+    size_t not_measured; /* verdicts on a step that started late */
     char plot_error[256];
     bool have_timeline, have_lifelines;
 };

@@ -14,6 +14,7 @@
 #include "ah/csv.h"
 #include "ah/log.h"
 #include "drill.h"
+#include "expect.h"
 #include "lab.h"
 
 const char *const results_probes_header[RESULTS_PROBES_COLS] = {
@@ -517,6 +518,140 @@ static void json_ns(FILE *f, const char *key, uint64_t ns, bool comma)
         fprintf(f, "  \"%s\": %llu%s\n", key, (unsigned long long)ns, comma ? "," : "");
 }
 
+/* "late_steps": the steps that started later than the tolerance, named as
+ * expectations name them, and "not_measured": the expectations that depend
+ * on one of them. Written before the per-step list so that a reader finds
+ * them in the first part of the file. */
+static void write_late(FILE *f, const struct results_run_info *ri)
+{
+    char ref[LAB_NAME_MAX + 32];
+    size_t n = 0, late = 0;
+    const struct drill *d = ri->drill;
+    fprintf(f, "  \"late_steps\": [");
+    for (size_t i = 0; d && ri->lab && i < d->n; i++) {
+        if (!drill_step_late(&d->steps[i], ri->tolerance_ns))
+            continue;
+        late++;
+        if (n >= RESULTS_LATE_MAX || drill_step_ref(d, ri->lab, i, ref, sizeof ref) < 0)
+            continue;
+        fprintf(f, "%s{\"step\": \"%s\", \"late_ns\": %llu}", n ? ", " : "", ref,
+                (unsigned long long)d->steps[i].late_ns);
+        n++;
+    }
+    fprintf(f, "],\n  \"late_steps_truncated\": %s,\n", n < late ? "true" : "false");
+    fprintf(f, "  \"not_measured\": [");
+    n = 0;
+    for (size_t i = 0; late && i < ri->lab->nexpect; i++) {
+        struct expect e;
+        char err[64], esc[1024];
+        unsigned off;
+        if (expect_parse(ri->lab->expect[i].text, &e, err, sizeof err, &off) < 0 ||
+            expect_step_ref(&e, ref, sizeof ref) < 0)
+            continue;
+        bool hit = false;
+        for (size_t k = 0; !hit && k < d->n; k++) {
+            char sref[LAB_NAME_MAX + 32];
+            hit = drill_step_late(&d->steps[k], ri->tolerance_ns) &&
+                  drill_step_ref(d, ri->lab, k, sref, sizeof sref) == 0 && strcmp(sref, ref) == 0;
+        }
+        if (!hit)
+            continue;
+        if (results_json_escape(ri->lab->expect[i].text, esc, sizeof esc) < 0)
+            esc[0] = '\0';
+        fprintf(f, "%s{\"line\": %u, \"text\": \"%s\", \"step\": \"%s\"}", n++ ? ", " : "",
+                ri->lab->expect[i].line, esc, ref);
+    }
+    fprintf(f, "],\n");
+}
+
+int results_late_parse(const char *json, size_t len, struct results_late *out)
+{
+    static const char key[] = "\"late_steps\": [";
+    memset(out, 0, sizeof *out);
+    const char *p = memmem(json, len, key, sizeof key - 1);
+    if (p) {
+        p += sizeof key - 1;
+        const char *e = memchr(p, ']', len - (size_t)(p - json));
+        if (!e)
+            e = json + len; /* cut short: what is there counts */
+        out->text = strndup(p, (size_t)(e - p));
+        if (!out->text)
+            return -ENOMEM;
+    }
+    static const char tr[] = "\"late_steps_truncated\": true";
+    out->truncated = memmem(json, len, tr, sizeof tr - 1) != NULL;
+    static const char tk[] = "\"tolerance_ns\": ";
+    const char *t = memmem(json, len, tk, sizeof tk - 1);
+    if (t) {
+        t += sizeof tk - 1;
+        uint64_t v = 0;
+        for (; t < json + len && *t >= '0' && *t <= '9' && v < UINT64_MAX / 10; t++)
+            v = v * 10 + (uint64_t)(*t - '0');
+        out->tolerance_ns = v;
+    }
+    return 0;
+}
+
+int results_late_read(const char *path, struct results_late *out)
+{
+    memset(out, 0, sizeof *out);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -errno;
+    char *buf = malloc(RESULTS_RUN_JSON_READ_MAX);
+    int rc = 0;
+    size_t got = 0;
+    if (!buf) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    while (got < RESULTS_RUN_JSON_READ_MAX) {
+        ssize_t n = read(fd, buf + got, RESULTS_RUN_JSON_READ_MAX - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = -errno;
+            goto out;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    rc = results_late_parse(buf, got, out);
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+bool results_late_has(const struct results_late *l, const char *ref, uint64_t *late_ns)
+{
+    char pat[LAB_NAME_MAX + 64];
+    *late_ns = UINT64_MAX;
+    /* A name is [A-Za-z0-9_-]: nothing in a ref needs JSON escaping, and one
+     * that would is not a step. */
+    if (strpbrk(ref, "\"\\") ||
+        (size_t)snprintf(pat, sizeof pat, "{\"step\": \"%s\", \"late_ns\": ", ref) >= sizeof pat)
+        return l->truncated;
+    const char *p = l->text ? strstr(l->text, pat) : NULL;
+    if (!p)
+        return l->truncated;
+    p += strlen(pat);
+    if (*p >= '0' && *p <= '9') {
+        uint64_t v = 0;
+        for (; *p >= '0' && *p <= '9' && v < UINT64_MAX / 10; p++)
+            v = v * 10 + (uint64_t)(*p - '0');
+        *late_ns = v;
+    }
+    return true;
+}
+
+void results_late_free(struct results_late *l)
+{
+    free(l->text);
+    memset(l, 0, sizeof *l);
+}
+
 int results_write_run_json(const char *path, const struct results_run_info *ri)
 {
     char esc[1024], esc2[1024];
@@ -535,6 +670,18 @@ int results_write_run_json(const char *path, const struct results_run_info *ri)
     json_ns(f, "start_ns", ri->start_ns, true);
     json_ns(f, "drill_start_ns", ri->drill_start_ns, true);
     json_ns(f, "end_ns", ri->end_ns, true);
+    fprintf(f, "  \"tolerance_ns\": %llu,\n", (unsigned long long)ri->tolerance_ns);
+    fprintf(f, "  \"startup\": {");
+    static const char *const parts[] = {"topology_ns", "responders_ns", "probes_ns"};
+    const uint64_t took[] = {ri->topology_ns, ri->responders_ns, ri->probes_ns};
+    for (size_t i = 0; i < 3; i++) {
+        if (took[i])
+            fprintf(f, "%s\"%s\": %llu", i ? ", " : "", parts[i], (unsigned long long)took[i]);
+        else
+            fprintf(f, "%s\"%s\": null", i ? ", " : "", parts[i]);
+    }
+    fprintf(f, "},\n");
+    write_late(f, ri);
     fprintf(f, "  \"versions\": {");
     for (size_t i = 0; i < ri->nversions; i++) {
         results_json_escape(ri->version_keys[i], esc, sizeof esc);
@@ -554,8 +701,11 @@ int results_write_run_json(const char *path, const struct results_run_info *ri)
         fprintf(f, "%s\n    {\"at_ns\": %llu, \"event\": \"%s\", \"node\": \"%s\", ", i ? "," : "",
                 (unsigned long long)s->at_ns, lab_verb_name(s->verb), node);
         if (s->done)
-            fprintf(f, "\"ack_ns\": %llu, \"late_ns\": %llu, \"ok\": %s, \"detail\": \"%s\"}",
+            fprintf(f,
+                    "\"ack_ns\": %llu, \"late_ns\": %llu, \"late\": %s, \"ok\": %s, "
+                    "\"detail\": \"%s\"}",
                     (unsigned long long)s->ack_ns, (unsigned long long)s->late_ns,
+                    drill_step_late(s, ri->tolerance_ns) ? "true" : "false",
                     s->rc == 0 ? "true" : "false", esc);
         else
             fprintf(f, "\"ack_ns\": null, \"ok\": false, \"detail\": \"not executed\"}");

@@ -65,10 +65,42 @@ struct results_run_info {
     size_t events_rows;
     const struct lab *lab;     /* for node names of the steps (may be NULL) */
     const struct drill *drill; /* executed steps (may be NULL) */
+    uint64_t tolerance_ns;     /* a step that started later than this was late */
+    /* How long each part of the startup took (0: not reached): topology
+     * built, every responder answering, every probe running. The drill's
+     * clock starts after the last. */
+    uint64_t topology_ns, responders_ns, probes_ns;
 };
+
+/* Late steps listed in run.json at most; past it "late_steps_truncated" is
+ * true and every expectation tied to a step counts as not measured. */
+#define RESULTS_LATE_MAX 1024
+/* How much of run.json the report reads for the late steps (they come before
+ * the per-step list). */
+#define RESULTS_RUN_JSON_READ_MAX (1024 * 1024)
 
 /* Writes run.json. Returns 0 or -errno. */
 int results_write_run_json(const char *path, const struct results_run_info *ri);
+
+/* The late steps of a run as run.json records them ("late_steps"), for the
+ * report's "not measured" verdicts. */
+struct results_late {
+    char *text; /* the late_steps array, NUL-terminated (NULL: none recorded) */
+    bool truncated;
+    uint64_t tolerance_ns;
+};
+
+/* Finds the late steps in run.json text (pure; at most len bytes, NUL not
+ * needed). A run.json without them gives an empty list. Returns 0 or
+ * -ENOMEM. Free with results_late_free. */
+int results_late_parse(const char *json, size_t len, struct results_late *out);
+/* Reads the first RESULTS_RUN_JSON_READ_MAX bytes of path and parses them.
+ * A missing file gives an empty list. Returns 0 or a negative errno. */
+int results_late_read(const char *path, struct results_late *out);
+/* True when step ref ("withdraw ams", "withdraw ams#2") started late (or the
+ * list was truncated); *late_ns gets its lateness, or UINT64_MAX if unknown. */
+bool results_late_has(const struct results_late *l, const char *ref, uint64_t *late_ns);
+void results_late_free(struct results_late *l);
 
 /* Escapes s as the body of a JSON string into buf. Returns 0 or -ENOSPC. */
 int results_json_escape(const char *s, char *buf, size_t len);

@@ -158,7 +158,7 @@ void run_write_info(struct run *r, int exit_code)
     char kernel[512] = "unknown";
     if (uname(&u) == 0)
         snprintf(kernel, sizeof kernel, "%s %s %s %s", u.sysname, u.release, u.version, u.machine);
-    char status[300];
+    char status[600];
     if (r->interrupted)
         snprintf(status, sizeof status, "interrupted by %s", sigabbrev_np(r->interrupted));
     else if (r->failed)
@@ -185,6 +185,10 @@ void run_write_info(struct run *r, int exit_code)
         .events_rows = r->events_rows,
         .lab = r->lab,
         .drill = &r->drill,
+        .tolerance_ns = r->lab->tolerance_ns,
+        .topology_ns = r->topology_ns,
+        .responders_ns = r->responders_ns,
+        .probes_ns = r->probes_ns,
     };
     snprintf(out, sizeof out, "%s/run.json", r->resdir);
     int rc = results_write_run_json(out, &ri);

@@ -20,7 +20,9 @@
 
 #define NS_PER_S  1000000000ULL
 #define NS_PER_MS 1000000ULL
-#define MAX_MON   256
+/* The lab process's nice value (its children keep 0): the drill's clock is
+ * scheduled before the probes and responders it times. */
+#define RUN_NICE -10
 
 struct probe_proc {
     struct proc p;
@@ -48,12 +50,14 @@ struct run {
     struct drill drill;
     struct routing *routing; /* routing: tracked / bgp, else NULL */
     int sigfd, tfd;
-    int mon[MAX_MON];
+    int ready_fd, ready_wfd; /* the probes' start barrier (-1: closed) */
+    int *mon;                /* one route monitor per vantage */
     size_t nmon;
     uint64_t t0_mono, t0_real, start_real, end_real;
+    uint64_t topology_ns, responders_ns, probes_ns; /* startup, for run.json */
     int interrupted;
     bool failed;
-    char status[256];
+    char status[512];
     long probes_rows, connections_rows; /* merged rows, -1 if the merge failed */
     size_t events_rows;
 };
@@ -65,6 +69,8 @@ void run_event(struct run *r, uint64_t ts, const char *event, const char *node, 
 /* Logs the last lines of a process's log file, where its own error is. */
 void run_log_tail(const char *path);
 
+/* Starts every probe; each reports on r->ready_fd once it probes. Returns 0
+ * or a negative errno (the run has failed). */
 int run_start_probes(struct run *r);
 void run_stop_probes(struct run *r);
 

@@ -1,6 +1,8 @@
 /* The probe processes of a run: one anycast-probe per vantage in its client
  * namespace (two when UDP and TCP probe different services), started with
- * the lab's probe settings and stopped with SIGINT so every row is written. */
+ * the lab's probe settings and stopped with SIGINT so every row is written.
+ * Hundreds start at once (a window of forks whose exec is confirmed later),
+ * and each says on a shared pipe when it probes: the drill's start barrier. */
 #include "run_int.h"
 
 #include <errno.h>
@@ -34,8 +36,32 @@ static int push_arg(char **argv, size_t *n, size_t cap, char *store, size_t *use
     return 0;
 }
 
-static int start_probe(struct run *r, size_t v, const char *prog, const char *kind, bool udp,
-                       bool tcp)
+/* Forks in flight whose exec is not yet confirmed: enough to overlap the
+ * children's namespace entry and exec, few enough for any fd limit. */
+#define SPAWN_WINDOW 32
+
+struct spawn_window {
+    size_t probe[SPAWN_WINDOW];
+    int errfd[SPAWN_WINDOW];
+    size_t head, n;
+};
+
+/* Confirms the oldest spawn in flight. */
+static int window_pop(struct run *r, struct spawn_window *w)
+{
+    size_t i = w->probe[w->head];
+    struct probe_proc *pp = &r->probes[i];
+    int rc = proc_spawn_end(&pp->p, w->errfd[w->head]);
+    w->head = (w->head + 1) % SPAWN_WINDOW;
+    w->n--;
+    if (rc < 0)
+        ah_log_error("%s: starting anycast-probe in %s: %s", r->lab->vantages[pp->vantage].name,
+                     topo_netns(r->topo, TOPO_CLIENT, pp->vantage), strerror(-rc));
+    return rc;
+}
+
+static int start_probe(struct run *r, struct spawn_window *w, size_t v, const char *prog,
+                       const char *kind, bool udp, bool tcp)
 {
     char *argv[40];
     char store[4096], tmp[64], target[AH_ADDR_STRLEN];
@@ -98,6 +124,9 @@ static int start_probe(struct run *r, size_t v, const char *prog, const char *ki
             ARG(tmp);
         }
     }
+    ARG("--ready-fd");
+    snprintf(tmp, sizeof tmp, "%d", PROC_PASS_FD);
+    ARG(tmp);
     ARG(target);
 #undef ARG
     if (rc < 0)
@@ -109,14 +138,22 @@ static int start_probe(struct run *r, size_t v, const char *prog, const char *ki
         .argv = argv,
         .die_with_parent = true,
         .chdir_to = r->rundir,
+        .pass_fd = r->ready_wfd,
     };
     snprintf(pp->p.name, sizeof pp->p.name, "probe %s%s%s", vname, *kind ? " " : "", kind);
     pp->vantage = v;
-    rc = proc_spawn(&pp->p, &spec);
+    if (w->n == SPAWN_WINDOW && (rc = window_pop(r, w)) < 0)
+        return rc;
+    int errfd;
+    rc = proc_spawn_begin(&pp->p, &spec, &errfd);
     if (rc < 0) {
         ah_log_error("%s: starting %s in %s: %s", vname, prog, spec.netns, strerror(-rc));
         return rc;
     }
+    size_t slot = (w->head + w->n) % SPAWN_WINDOW;
+    w->probe[slot] = r->nprobes;
+    w->errfd[slot] = errfd;
+    w->n++;
     r->nprobes++;
     state_add_pid(&r->st, "probe", vname, pp->p.pid);
     return 0;
@@ -133,24 +170,43 @@ int run_start_probes(struct run *r)
                     "anycast-lab)");
         return -ENOENT;
     }
+    /* Each probe writes one byte here once it probes (--ready-fd). */
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0) {
+        run_fail(r, "pipe: %s", strerror(errno));
+        return -errno;
+    }
+    r->ready_fd = pfd[0];
+    r->ready_wfd = pfd[1];
     bool same = lab->udp.enabled && lab->tcp.enabled && lab->udp.service == lab->tcp.service;
-    for (size_t v = 0; v < lab->nvantages; v++) {
-        int rc = 0;
+    struct spawn_window w = {0};
+    int rc = 0;
+    for (size_t v = 0; v < lab->nvantages && rc == 0; v++) {
         if (same || !(lab->udp.enabled && lab->tcp.enabled)) {
-            rc = start_probe(r, v, prog, "", lab->udp.enabled, lab->tcp.enabled);
+            rc = start_probe(r, &w, v, prog, "", lab->udp.enabled, lab->tcp.enabled);
         } else {
             /* Different services per transport: one probe each. */
-            rc = start_probe(r, v, prog, "udp", true, false);
+            rc = start_probe(r, &w, v, prog, "udp", true, false);
             if (rc == 0)
-                rc = start_probe(r, v, prog, "tcp", false, true);
+                rc = start_probe(r, &w, v, prog, "tcp", false, true);
         }
-        if (rc < 0) {
+        if (rc < 0)
             run_fail(r, "%s: probe did not start: %s", lab->vantages[v].name, strerror(-rc));
-            return rc;
+    }
+    /* Every fork gets its confirmation, also after a failure. */
+    while (w.n > 0) {
+        size_t i = w.probe[w.head];
+        int e = window_pop(r, &w);
+        if (e < 0 && rc == 0) {
+            rc = e;
+            run_fail(r, "%s: probe did not start: %s", r->probes[i].p.name, strerror(-e));
         }
     }
+    /* Only the probes hold the write end now: when all are gone, EOF. */
+    close(r->ready_wfd);
+    r->ready_wfd = -1;
     state_save(&r->st);
-    return 0;
+    return rc;
 }
 
 void run_stop_probes(struct run *r)

@@ -249,6 +249,46 @@ START_TEST(verdicts)
 }
 END_TEST
 
+/* An expectation tied to a late step is "not measured": a verdict of its own,
+ * not a failure with "none". */
+START_TEST(not_measured_verdict)
+{
+    struct expect e;
+    char err[128], ref[64];
+    unsigned off;
+    struct expect_verdict v = {.pass = true};
+
+    ck_assert_int_eq(
+        expect_parse("eu udp after withdraw ams answered-by nyc", &e, err, sizeof err, &off), 0);
+    ck_assert_int_eq(expect_step_ref(&e, ref, sizeof ref), 0);
+    ck_assert_str_eq(ref, "withdraw ams");
+    ck_assert_int_eq(expect_parse("eu udp lost == 0 at withdraw ams#2", &e, err, sizeof err, &off),
+                     0);
+    ck_assert_int_eq(expect_step_ref(&e, ref, sizeof ref), 0);
+    ck_assert_str_eq(ref, "withdraw ams#2");
+    ck_assert_int_eq(expect_step_ref(&e, ref, 4), -ENOSPC);
+    ck_assert_int_eq(expect_parse("eu udp lost == 0 at withdraw ams#1", &e, err, sizeof err, &off),
+                     0);
+    ck_assert_int_eq(expect_step_ref(&e, ref, sizeof ref), 0);
+    ck_assert_str_eq(ref, "withdraw ams");
+    ck_assert_int_eq(expect_parse("eu udp lost == 0", &e, err, sizeof err, &off), 0);
+    ck_assert_int_eq(expect_step_ref(&e, ref, sizeof ref), -ENOENT); /* over the run */
+
+    expect_not_measured(&v, "withdraw ams", 7712500000ULL, 20000000ULL);
+    ck_assert(!v.pass);
+    ck_assert(v.not_measured);
+    ck_assert_str_eq(v.measured, "not measured");
+    ck_assert_str_eq(v.where, "withdraw ams started 7712.500 ms late (tolerance 20ms)");
+    ck_assert_str_eq(expect_verdict_name(&v), "not measured");
+    expect_not_measured(&v, "withdraw ams", UINT64_MAX, 1);
+    ck_assert_str_eq(v.where, "withdraw ams started later than the tolerance (1ns)");
+    v = (struct expect_verdict){.pass = true};
+    ck_assert_str_eq(expect_verdict_name(&v), "pass");
+    v.pass = false;
+    ck_assert_str_eq(expect_verdict_name(&v), "fail");
+}
+END_TEST
+
 static Suite *expect_suite(void)
 {
     Suite *s = suite_create("expect");
@@ -257,6 +297,7 @@ static Suite *expect_suite(void)
     tcase_add_test(tc, parse_errors);
     tcase_add_test(tc, validate_lab);
     tcase_add_test(tc, verdicts);
+    tcase_add_test(tc, not_measured_verdict);
     suite_add_tcase(s, tc);
     return s;
 }

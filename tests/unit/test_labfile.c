@@ -381,7 +381,7 @@ static const struct bad_case bad_cases[] = {
       ":11:5: expect: expected a string, got a mapping (quote the expectation)"}},
     {"bad-unknown-key.yaml",
      {":3:1: unknown key \"duraton\" in the lab file (known: name, anycast, routing, duration, "
-      "nodes, vantages, probes, drill, expect, track, bgp)",
+      "nodes, vantages, probes, drill, expect, track, bgp, tolerance)",
       ":7:5: unknown key \"respnder\" in node (known: name, responder, healthcheck)",
       ":10:5: unknown key \"prefers\" in vantage (known: name, prefer)",
       ":12:19: unknown key \"flow\" in probes.udp (known: service, rate, flows, timeout)",

@@ -230,6 +230,96 @@ START_TEST(run_json_fields)
 }
 END_TEST
 
+/* run.json lists the steps that started later than the tolerance, named
+ * as expectations name them, and the expectations they leave unmeasured;
+ * the report reads them back. */
+START_TEST(run_json_late_steps)
+{
+    struct drill_step steps[3] = {
+        {.at_ns = 2000000000, .verb = LAB_VERB_WITHDRAW, .late_ns = 1000, .done = 1},
+        {.at_ns = 5000000000, .verb = LAB_VERB_ANNOUNCE, .late_ns = 30000000, .done = 1},
+        {.at_ns = 8000000000, .verb = LAB_VERB_WITHDRAW, .late_ns = 9000000000, .done = 1},
+    };
+    struct drill d = {.steps = steps, .n = 3};
+    struct lab_node nodes[1] = {{.name = "ams"}};
+    char t1[] = "eu udp after withdraw ams#2 answered-by nyc", t2[] = "eu udp lost == 0",
+         t3[] = "eu udp after withdraw ams answered-by nyc";
+    struct lab_expect ex[3] = {
+        {.text = t1, .line = 20}, {.text = t2, .line = 21}, {.text = t3, .line = 22}};
+    struct lab lab = {.nodes = nodes, .nnodes = 1, .expect = ex, .nexpect = 3};
+    struct results_run_info ri = {.lab_name = "q",
+                                  .status = "failed",
+                                  .lab = &lab,
+                                  .drill = &d,
+                                  .tolerance_ns = 20000000,
+                                  .topology_ns = 1400000000,
+                                  .probes_ns = 5000000000};
+    const char *p = tmp_path("run.json");
+    ck_assert_int_eq(results_write_run_json(p, &ri), 0);
+    const char *j = slurp(p);
+    ck_assert_ptr_nonnull(strstr(j, "\"tolerance_ns\": 20000000,"));
+    ck_assert_ptr_nonnull(strstr(j, "\"startup\": {\"topology_ns\": 1400000000, "
+                                    "\"responders_ns\": null, \"probes_ns\": 5000000000}"));
+    ck_assert_ptr_nonnull(strstr(j, "\"late_steps\": [{\"step\": \"announce ams\", \"late_ns\": "
+                                    "30000000}, {\"step\": \"withdraw ams#2\", \"late_ns\": "
+                                    "9000000000}],"));
+    ck_assert_ptr_nonnull(strstr(j, "\"late_steps_truncated\": false"));
+    ck_assert_ptr_nonnull(strstr(j, "\"not_measured\": [{\"line\": 20, \"text\": \"eu udp after "
+                                    "withdraw ams#2 answered-by nyc\", \"step\": \"withdraw "
+                                    "ams#2\"}]"));
+    ck_assert_ptr_nonnull(strstr(j, "\"late_ns\": 1000, \"late\": false"));
+    ck_assert_ptr_nonnull(strstr(j, "\"late_ns\": 9000000000, \"late\": true"));
+
+    struct results_late l;
+    uint64_t late;
+    ck_assert_int_eq(results_late_read(p, &l), 0);
+    ck_assert_uint_eq(l.tolerance_ns, 20000000);
+    ck_assert(!l.truncated);
+    ck_assert(results_late_has(&l, "withdraw ams#2", &late));
+    ck_assert_uint_eq(late, 9000000000ULL);
+    ck_assert(results_late_has(&l, "announce ams", &late));
+    ck_assert_uint_eq(late, 30000000);
+    ck_assert(!results_late_has(&l, "withdraw ams", &late)); /* on time */
+    ck_assert(!results_late_has(&l, "withdraw am", &late));  /* no prefix matches */
+    ck_assert(!results_late_has(&l, "withdraw ams\"", &late));
+    results_late_free(&l);
+    /* No run.json: nothing is late. */
+    ck_assert_int_eq(results_late_read(tmp_path("none.json"), &l), 0);
+    ck_assert(!results_late_has(&l, "withdraw ams", &late));
+    results_late_free(&l);
+}
+END_TEST
+
+START_TEST(late_parse_bounds)
+{
+    struct results_late l;
+    uint64_t late;
+    /* Truncated list: every step counts as late, its lateness unknown. */
+    const char *t = "{\"late_steps\": [], \"late_steps_truncated\": true}";
+    ck_assert_int_eq(results_late_parse(t, strlen(t), &l), 0);
+    ck_assert(results_late_has(&l, "stop nyc", &late));
+    ck_assert_uint_eq(late, UINT64_MAX);
+    results_late_free(&l);
+    /* Cut off inside the list: what is there counts; the length bounds the
+     * search (the text after len is not looked at). */
+    t = "{\"late_steps\": [{\"step\": \"stop nyc\", \"late_ns\": 5}, {\"step\": \"start nyc\"";
+    ck_assert_int_eq(results_late_parse(t, strlen(t), &l), 0);
+    ck_assert(results_late_has(&l, "stop nyc", &late));
+    ck_assert_uint_eq(late, 5);
+    ck_assert(!results_late_has(&l, "start nyc", &late));
+    results_late_free(&l);
+    ck_assert_int_eq(results_late_parse(t, 10, &l), 0);
+    ck_assert(!results_late_has(&l, "stop nyc", &late));
+    results_late_free(&l);
+    /* An absurd number saturates instead of overflowing. */
+    t = "\"late_steps\": [{\"step\": \"stop nyc\", \"late_ns\": 99999999999999999999999}]";
+    ck_assert_int_eq(results_late_parse(t, strlen(t), &l), 0);
+    ck_assert(results_late_has(&l, "stop nyc", &late));
+    ck_assert_uint_ge(late, UINT64_MAX / 10);
+    results_late_free(&l);
+}
+END_TEST
+
 static Suite *results_suite(void)
 {
     Suite *s = suite_create("results");
@@ -247,6 +337,8 @@ static Suite *results_suite(void)
     tcase_add_test(tc, merge_without_inputs_writes_header);
     tcase_add_test(tc, json_escape);
     tcase_add_test(tc, run_json_fields);
+    tcase_add_test(tc, run_json_late_steps);
+    tcase_add_test(tc, late_parse_bounds);
     suite_add_tcase(s, tc);
     return s;
 }

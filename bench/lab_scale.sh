@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Lab scale benchmark: generates a lab of N nodes x M vantages (static
+# routing, one YAML, UDP and TCP probes per vantage, a three-step drill and
+# one expectation), runs it with `anycast-lab run` and reports, from run.json,
+# the startup times (topology, responders, probes), each drill step's
+# lateness and whether the run kept its schedule. The question it answers:
+# what is the largest lab this machine runs on time (docs/anycast-lab.md,
+# "Scale")?
+# Usage: bench/lab_scale.sh NxM [NxM...]   e.g. bench/lab_scale.sh 10x30 100x300
+# Env: AH_BUILD (build), RATE (UDP probes/s per vantage, 50), CONNS (TCP
+# connections per vantage, 2), DURATION (s, 12), TOLERANCE (lab key, 20ms),
+# KEEP=1 keeps the results. Root only. Every run is bounded by `timeout` and
+# its namespaces are removed by `anycast-lab clean` whatever happens.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 2
+B=${AH_BUILD:-build}
+case $B in /*) ;; *) B=$PWD/$B ;; esac
+LAB=$B/anycast-lab
+RATE=${RATE:-50}
+CONNS=${CONNS:-2}
+DURATION=${DURATION:-12}
+TOLERANCE=${TOLERANCE-20ms}
+[ "$(id -u)" -eq 0 ] || { echo "bench/lab_scale.sh: needs root" >&2; exit 2; }
+[ -x "$LAB" ] || { echo "bench/lab_scale.sh: build $LAB first (make)" >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: bench/lab_scale.sh NxM [NxM...]" >&2; exit 2; }
+command -v python3 >/dev/null || { echo "bench/lab_scale.sh: needs python3" >&2; exit 2; }
+
+dir=$(mktemp -d /tmp/anycast-lab-scale.XXXXXX)
+RUNIDS=()
+cleanup() {
+  local id
+  for id in "${RUNIDS[@]}"; do "$LAB" clean --all "$id" >/dev/null 2>&1; done
+  if [ "${KEEP:-0}" = 1 ]; then echo "kept $dir" >&2; else rm -rf "$dir"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# gen N M FILE: the lab. Node n1 is every vantage's first choice, n2 the
+# second, so withdrawing n1 moves every vantage to n2.
+gen() {
+  local n=$1 m=$2 f=$3 i prefer="n1"
+  for ((i = 2; i <= n && i <= 3; i++)); do prefer+=", n$i"; done
+  {
+    echo "name: scale${n}x$m"
+    echo "anycast: [198.51.100.53]"
+    echo "routing: static"
+    echo "duration: ${DURATION}s"
+    [ -z "$TOLERANCE" ] || echo "tolerance: $TOLERANCE"
+    echo "nodes:"
+    for ((i = 1; i <= n; i++)); do echo "  - name: n$i"; done
+    echo "vantages:"
+    for ((i = 1; i <= m; i++)); do echo "  - {name: v$i, prefer: [$prefer]}"; done
+    echo "probes:"
+    echo "  udp: {service: dns, rate: $RATE, flows: 2}"
+    echo "  tcp: {service: dns, connections: $CONNS, interval: 200ms}"
+    echo "drill:"
+    echo "  - {at: 3s, withdraw: n1}"
+    echo "  - {at: 6s, announce: n1}"
+    echo "  - {at: 9s, withdraw: n1}"
+    echo "expect:"
+    echo "  - \"v1 udp after withdraw n1 answered-by n2\""
+  } >"$f"
+}
+
+# summary RUN_JSON: one line from run.json (the keys docs/anycast-lab.md lists).
+summary() {
+  python3 - "$1" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = r.get("startup") or {}
+def ms(k):
+    v = s.get(k)
+    return "-" if v is None else "%.0f" % (v / 1e6)
+late = [d.get("late_ns") for d in r.get("drill", [])]
+known = [x for x in late if x is not None]
+worst = "%.1f" % (max(known) / 1e6) if known else "-"
+steps = " ".join("-" if x is None else "%.1f" % (x / 1e6) for x in late)
+rows = r.get("rows") or {}
+# The share of UDP probes answered: a lab on time can still be too big for
+# its responders or for the machine's packet path.
+import csv, os
+ok = n = 0
+pc = os.path.join(os.path.dirname(sys.argv[1]), "probes.csv")
+if os.path.exists(pc):
+    for row in csv.DictReader(open(pc)):
+        if row["transport"] == "udp":
+            n += 1
+            ok += row["result"] == "ok"
+print("startup: topology %s ms, responders %s ms, probes %s ms; step lateness ms: %s "
+      "(max %s, tolerance %s ms); UDP answered %s; status: %s" % (ms("topology_ns"),
+      ms("responders_ns"), ms("probes_ns"), steps, worst,
+      "%.0f" % (r["tolerance_ns"] / 1e6) if r.get("tolerance_ns") is not None else "-",
+      "%.1f%% of %d" % (100.0 * ok / n, n) if n else "-", r.get("status")))
+EOF
+}
+
+rc_all=0
+for size in "$@"; do
+  case $size in *x*) ;; *) echo "bench/lab_scale.sh: $size: want NxM" >&2; exit 2 ;; esac
+  n=${size%x*} m=${size#*x}
+  gen "$n" "$m" "$dir/lab-$size.yaml"
+  # Build, startup (the barrier's own bound), the drill and the teardown.
+  limit=$((DURATION + 300))
+  t0=$(date +%s%N)
+  timeout -k 10 "$limit" "$LAB" run "$dir/lab-$size.yaml" --results "$dir/results" \
+    >"$dir/run-$size.out" 2>"$dir/run-$size.err"
+  rc=$?
+  t1=$(date +%s%N)
+  res=$(sed -n 's/^results: //p' "$dir/run-$size.out" | tail -n 1)
+  if [ -n "$res" ] && [ -f "$res/run.json" ]; then
+    id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$res/run.json")
+    RUNIDS+=("$id")
+    "$LAB" clean --all "$id" >/dev/null 2>&1
+    echo "$size: exit $rc, wall $(((t1 - t0) / 1000000)) ms; $(summary "$res/run.json")"
+  else
+    echo "$size: exit $rc, wall $(((t1 - t0) / 1000000)) ms; no run.json (see below)"
+    tail -n 5 "$dir/run-$size.err" >&2
+    # Without run.json the run id is unknown: clean every lab this lab name left.
+    "$LAB" clean --all "scale${n}x$m" >/dev/null 2>&1
+  fi
+  grep -E 'late|startup|overloaded' "$dir/run-$size.err" | head -n 3 | sed 's/^/  /'
+  [ "$rc" -eq 0 ] || rc_all=1
+  left=$(ip netns list | grep -c "^ah-lab-" || true)
+  [ "$left" -eq 0 ] || echo "  warning: $left ah-lab-* namespaces on the machine" >&2
+  sleep 2 # the kernel frees namespaces in the background
+done
+exit $rc_all
