@@ -483,6 +483,18 @@ static int parts_find(const char *run_dir, struct parts *pt)
     return 0;
 }
 
+bool report_is_run_dir(const char *dir)
+{
+    char p[PATH_MAX + 32];
+    struct parts pt = {0};
+    snprintf(p, sizeof p, "%s/probes.csv", dir);
+    if (access(p, F_OK) == 0)
+        return true;
+    bool found = parts_find(dir, &pt) == 0 && pt.n > 0;
+    free(pt.dir);
+    return found;
+}
+
 /* Merges the parts with the runner's own merge (results_merge) into a
  * private directory, then moves the two files into the run directory; when
  * that is not possible (read-only), they are read from where they are. */

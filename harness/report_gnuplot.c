@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -77,17 +78,22 @@ int rp_gnuplot_run(struct rp *rp, const char *script)
 done:
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
-    /* The first line that says what went wrong (warnings come first). */
-    char line[200], first[200] = "";
+    /* gnuplot stops at the first error, so its message is the last line
+     * that is not a warning (warnings about empty data come before). */
+    char line[200], msg[200] = "";
     char log[PATH_MAX + 32];
     snprintf(log, sizeof log, "%s/gnuplot.log", rp->plot_dir);
     int fd = open(log, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (f) {
+        bool warning_only = true;
         while (fgets(line, sizeof line, f)) {
             line[strcspn(line, "\n")] = '\0';
-            if (!first[0] || (strstr(line, "rror") && !strstr(first, "rror")))
-                snprintf(first, sizeof first, "%s", line);
+            bool warning = strstr(line, "arning") != NULL;
+            if (line[0] && (warning_only || !warning)) {
+                snprintf(msg, sizeof msg, "%s", line);
+                warning_only = warning;
+            }
         }
         fclose(f);
     } else if (fd >= 0) {
@@ -96,7 +102,7 @@ done:
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
         snprintf(err, errlen, "gnuplot not found (install gnuplot-nox)");
     else
-        snprintf(err, errlen, "gnuplot failed: %s", first[0] ? first : "no message");
+        snprintf(err, errlen, "gnuplot failed: %s", msg[0] ? msg : "no message");
     return -EIO;
 }
 

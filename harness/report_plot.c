@@ -444,8 +444,8 @@ static int timeline_script(struct rp *rp, FILE *g, FILE *cmd)
     fprintf(g, "set grid x lc rgb '#eeeeee'\nset xrange [0:%.6f]\nset yrange [-0.6:%.2f]\n",
             xmax(rp), (double)ns - 0.4);
     fprintf(g,
-            "set xlabel 'seconds since the start of the run: which node answered (%.3g s "
-            "per box; red: failed probes)'\n",
+            "set xlabel 'seconds since the start of the run: which node answered (buckets "
+            "of %.3g s; red: failed probes)'\n",
             (double)rp->bw * (double)f / 1e9);
     fprintf(cmd, "plot 'timeline.dat' using 1:2:3:4:5:6:7 with boxxyerror fs solid 1.0 noborder "
                  "lc rgb variable notitle, 'rows.tsv' using (NaN):1:ytic(2) notitle");
