@@ -18,7 +18,7 @@ def node_at(v, ms):
 with open(f"{d}/probes.csv", "w") as f:
     f.write("ts_ns,vantage,target,transport,service,conn,seq,result,node,rtt_us,detail\n")
     for ms in range(0, S * 1000, step_ms):
-        for v in range(V):
+        for v in sorted(range(V), key=lambda v: (v * 37) % step_ms):
             off = (v * 37) % step_ms
             for tr in ("udp", "tcp"):
                 ts = T + (ms + off) * 1000000
