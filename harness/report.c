@@ -3,7 +3,6 @@
  * summary.json, the plots and report.html; plus `anycast-lab report`. */
 #include "report.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -446,125 +445,6 @@ static bool exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* ---- a run killed before its merge ---- */
-
-/* The per-vantage files of a run killed before it merged them, as the run
- * writes them: RUN/probes-VANTAGE[-KIND]/{probes,connections}.csv. */
-struct parts {
-    char (*dir)[PATH_MAX + 32];
-    size_t n;
-    char tmp[PATH_MAX]; /* private directory of the merged files */
-    char probes[PATH_MAX + 32], conns[PATH_MAX + 32];
-};
-
-static int parts_find(const char *run_dir, struct parts *pt)
-{
-    DIR *d = opendir(run_dir);
-    struct dirent *e;
-    if (!d)
-        return -errno;
-    while ((e = readdir(d))) {
-        char p[PATH_MAX + 32];
-        struct stat st;
-        if (strncmp(e->d_name, "probes-", 7) != 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s/probes.csv", run_dir, e->d_name);
-        if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode))
-            continue;
-        void *n = realloc(pt->dir, (pt->n + 1) * sizeof *pt->dir);
-        if (!n) {
-            closedir(d);
-            return -ENOMEM;
-        }
-        pt->dir = n;
-        snprintf(pt->dir[pt->n++], sizeof *pt->dir, "%s/%s", run_dir, e->d_name);
-    }
-    closedir(d);
-    return 0;
-}
-
-bool report_is_run_dir(const char *dir)
-{
-    char p[PATH_MAX + 32];
-    struct parts pt = {0};
-    snprintf(p, sizeof p, "%s/probes.csv", dir);
-    if (access(p, F_OK) == 0)
-        return true;
-    bool found = parts_find(dir, &pt) == 0 && pt.n > 0;
-    free(pt.dir);
-    return found;
-}
-
-/* Merges the parts with the runner's own merge (results_merge) into a
- * private directory, then moves the two files into the run directory; when
- * that is not possible (read-only), they are read from where they are. */
-static int parts_merge(const char *run_dir, struct parts *pt)
-{
-    static const char *const kinds[] = {"probes.csv", "connections.csv"};
-    const char *tmpdir = getenv("TMPDIR");
-    snprintf(pt->tmp, sizeof pt->tmp, "%s/anycast-merge-XXXXXX",
-             tmpdir && tmpdir[0] == '/' ? tmpdir : "/tmp");
-    if (!mkdtemp(pt->tmp)) {
-        pt->tmp[0] = '\0';
-        return -errno;
-    }
-    const char **in = calloc(pt->n, sizeof *in);
-    char(*paths)[PATH_MAX + 64] = calloc(pt->n, sizeof *paths);
-    int rc = 0;
-    if (!in || !paths) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    for (size_t k = 0; k < 2; k++) {
-        char *out = k == 0 ? pt->probes : pt->conns;
-        unsigned long late = 0;
-        for (size_t i = 0; i < pt->n; i++) {
-            snprintf(paths[i], sizeof paths[i], "%s/%s", pt->dir[i], kinds[k]);
-            in[i] = paths[i];
-        }
-        snprintf(out, sizeof pt->probes, "%s/%s", pt->tmp, kinds[k]);
-        /* The windows of run_collect(): probe rows are written at most a
-         * timeout after they were sent, connection rows when they end. */
-        long n = results_merge(in, pt->n, out, k == 0 ? 0 : 4, k == 0 ? 30 * NS_PER_S : UINT64_MAX,
-                               k == 0 ? results_probes_header : results_connections_header,
-                               k == 0 ? RESULTS_PROBES_COLS : RESULTS_CONNECTIONS_COLS, &late);
-        if (n < 0) {
-            rc = (int)n;
-            goto out;
-        }
-        ah_log_warn("%s: no %s (the run ended before its merge): merged %ld rows from %zu "
-                    "per-vantage files",
-                    run_dir, kinds[k], n, pt->n);
-    }
-    for (size_t k = 0; k < 2; k++) {
-        char *path = k == 0 ? pt->probes : pt->conns;
-        int mrc = ah_file_move(path, run_dir, kinds[k]);
-        if (mrc < 0) {
-            ah_log_warn("%s/%s: not written (%s); the merged rows are used all the same", run_dir,
-                        kinds[k], strerror(-mrc));
-            continue;
-        }
-        snprintf(path, sizeof pt->probes, "%s/%s", run_dir, kinds[k]);
-    }
-out:
-    free(in);
-    free(paths);
-    return rc;
-}
-
-static void parts_free(struct parts *pt)
-{
-    if (pt->tmp[0]) {
-        char p[PATH_MAX + 32];
-        snprintf(p, sizeof p, "%s/probes.csv", pt->tmp);
-        unlink(p);
-        snprintf(p, sizeof p, "%s/connections.csv", pt->tmp);
-        unlink(p);
-        rmdir(pt->tmp);
-    }
-    free(pt->dir);
-}
-
 /* Writes summary.json and report.html through temp files, and moves the
  * plots into place. */
 static int write_outputs(struct rp *rp, const struct ah_metrics *m, const char *dir)
@@ -608,7 +488,7 @@ int report_build(const char *run_dir, const struct lab *lab, const struct report
     struct lab *own_lab = NULL;
     struct ah_metrics *m = NULL;
     struct rp_merge *mg = NULL;
-    struct parts pt = {0};
+    struct rp_parts pt = {0};
     char pp[PATH_MAX + 32], cp[PATH_MAX + 32], ep[PATH_MAX + 32], jp[PATH_MAX + 32];
     const char *pv[1] = {pp}, *cv[1] = {cp};
     int rc;
@@ -622,10 +502,10 @@ int report_build(const char *run_dir, const struct lab *lab, const struct report
         snprintf(ep, sizeof ep, "%s/events.csv", run_dir);
         snprintf(jp, sizeof jp, "%s/run.json", run_dir);
         if (!o.probes && !exists(pp)) {
-            if ((rc = parts_find(run_dir, &pt)) < 0)
+            if ((rc = rp_parts_find(run_dir, &pt)) < 0)
                 goto out;
             if (pt.n > 0) {
-                if ((rc = parts_merge(run_dir, &pt)) < 0) {
+                if ((rc = rp_parts_merge(run_dir, &pt)) < 0) {
                     ah_log_error("%s: merging the per-vantage files: %s", run_dir, strerror(-rc));
                     goto out;
                 }
@@ -744,7 +624,7 @@ out:
     ah_metrics_free(m);
     rp_free(&rp);
     lab_free(own_lab);
-    parts_free(&pt);
+    rp_parts_free(&pt);
     return rc;
 }
 

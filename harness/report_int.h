@@ -168,6 +168,21 @@ FILE *rp_out_open(const char *dir, const char *name, char *tmp, size_t tmplen);
  * Returns 0 or a negative errno. */
 int rp_out_close(FILE *f, const char *tmp, const char *dir, const char *name);
 
+/* The per-vantage files of a run killed before it merged them
+ * (report_parts.c). */
+struct rp_parts {
+    char (*dir)[PATH_MAX + 32]; /* RUN/probes-VANTAGE[-KIND] */
+    size_t n;
+    char tmp[PATH_MAX];                               /* private directory of the merged files */
+    char probes[PATH_MAX + 32], conns[PATH_MAX + 32]; /* the merged files */
+};
+/* Lists the per-vantage directories that hold a probes.csv. */
+int rp_parts_find(const char *run_dir, struct rp_parts *pt);
+/* Merges them into pt->probes and pt->conns (in the run directory when it
+ * can be written, else in pt->tmp); says so on stderr. */
+int rp_parts_merge(const char *run_dir, struct rp_parts *pt);
+void rp_parts_free(struct rp_parts *pt);
+
 /* Helpers shared by the writers. */
 void rp_json_str(FILE *f, const char *s);
 void rp_html_str(FILE *f, const char *s);
