@@ -306,9 +306,7 @@ static int report_paths_exist(int argc, char **argv)
             ah_log_error("report %s: %s", a, strerror(errno));
             return 1;
         }
-        char probes[PATH_MAX];
-        if (S_ISDIR(st.st_mode) && snprintf(probes, sizeof probes, "%s/probes.csv", a) > 0 &&
-            access(probes, F_OK) < 0) {
+        if (S_ISDIR(st.st_mode) && !report_is_run_dir(a)) {
             ah_log_error("report %s: not a run's results directory (it has no probes.csv)", a);
             return 1;
         }

@@ -4,14 +4,18 @@
 #include "report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ah/csv.h"
 #include "ah/dur.h"
+#include "ah/esc.h"
+#include "ah/file.h"
 #include "ah/log.h"
 #include "cli.h"
 #include "report_int.h"
@@ -19,23 +23,57 @@
 
 #define NS_PER_S 1000000000ULL
 
+/* Length of the valid UTF-8 sequence at p (1 to 4), or 0 when the byte at p
+ * does not start one (overlong forms, surrogates and code points past
+ * U+10FFFF are invalid). */
+static size_t utf8_len(const unsigned char *p)
+{
+    size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (p[0] < 0x80)
+        return 1;
+    if (!n || p[0] > 0xf4)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+        return 0;
+    return n;
+}
+
+/* JSON strings are Unicode: a byte that is not valid UTF-8 becomes U+FFFD
+ * (summary.csv keeps the exact bytes). */
 void rp_json_str(FILE *f, const char *s)
 {
     fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;) {
+        size_t n = utf8_len(p);
         if (*p == '"' || *p == '\\')
             fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
+        else if (*p < 0x20 || *p == 0x7f)
             fprintf(f, "\\u%04x", *p);
+        else if (n == 0)
+            fputs("\\ufffd", f);
         else
-            fputc(*p, f);
+            fwrite(p, 1, n, f);
+        p += n ? n : 1;
     }
     fputc('"', f);
 }
 
+/* Names are shown as the terminal shows them (controls and invalid UTF-8
+ * as \xNN, so that a tab, a newline or a broken byte stays visible), then
+ * escaped for HTML. */
 void rp_html_str(FILE *f, const char *s)
 {
-    for (const char *p = s ? s : ""; *p; p++) {
+    char buf[AH_ESC_TERM_MAX(RP_NAME_MAX)];
+    size_t len = s ? strlen(s) : 0;
+    char *shown = len < RP_NAME_MAX ? buf : malloc(AH_ESC_TERM_MAX(len));
+    if (!shown)
+        return;
+    ah_esc_term(shown, len < RP_NAME_MAX ? sizeof buf : AH_ESC_TERM_MAX(len), s ? s : "", len);
+    for (const char *p = shown; *p; p++) {
         switch (*p) {
         case '<':
             fputs("&lt;", f);
@@ -49,10 +87,44 @@ void rp_html_str(FILE *f, const char *s)
         case '"':
             fputs("&quot;", f);
             break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
         default:
             fputc(*p, f);
         }
     }
+    if (shown != buf)
+        free(shown);
+}
+
+FILE *rp_out_open(const char *dir, const char *name, char *tmp, size_t tmplen)
+{
+    int fd = ah_file_tmp_open(dir, name, tmp, tmplen);
+    if (fd < 0) {
+        errno = -fd;
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        errno = e;
+    }
+    return f;
+}
+
+int rp_out_close(FILE *f, const char *tmp, const char *dir, const char *name)
+{
+    int rc = ferror(f) ? -EIO : 0;
+    if (fclose(f) != 0 && rc == 0)
+        rc = -errno;
+    if (rc < 0) {
+        unlink(tmp);
+        return rc;
+    }
+    return ah_file_commit(tmp, dir, name);
 }
 
 void rp_ms(char *buf, size_t len, double ms)
@@ -107,12 +179,18 @@ static void read_run_json(const char *path, uint64_t *start, uint64_t *end)
 
 /* ---- summary.csv and summary.json ---- */
 
-static int write_summary_csv(const struct ah_metrics *m, const char *path)
+static int write_summary_csv(const struct ah_metrics *m, const char *dir)
 {
     struct ah_csv *w = NULL;
-    int rc = ah_csv_open(&w, path, ah_summary_header, AH_SUMMARY_NCOLS);
-    if (rc < 0)
+    char tmp[PATH_MAX + 64];
+    int fd = ah_file_tmp_open(dir, "summary.csv", tmp, sizeof tmp);
+    if (fd < 0)
+        return fd;
+    int rc = ah_csv_open_fd(&w, fd, ah_summary_header, AH_SUMMARY_NCOLS);
+    if (rc < 0) {
+        unlink(tmp);
         return rc;
+    }
     for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
         const struct ah_metrics_row *r = ah_metrics_row(m, i);
         char b[6][32];
@@ -150,7 +228,13 @@ static int write_summary_csv(const struct ah_metrics *m, const char *path)
             break;
     }
     int rc2 = ah_csv_close(w);
-    return rc < 0 ? rc : rc2;
+    if (rc == 0)
+        rc = rc2;
+    if (rc < 0) {
+        unlink(tmp);
+        return rc;
+    }
+    return ah_file_commit(tmp, dir, "summary.csv");
 }
 
 static void json_inputs(FILE *f, const char *key, const struct rp_inputs *in, bool comma)
@@ -179,11 +263,8 @@ static void json_row_head(FILE *f, const struct ah_metrics_row *r)
             ah_service_name(r->service));
 }
 
-static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, const char *path)
+static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, FILE *f)
 {
-    FILE *f = fopen(path, "we");
-    if (!f)
-        return -errno;
     fprintf(f, "{\n  \"lab\": ");
     rp_json_str(f, rp->name);
     fprintf(f, ",\n  \"generator\": \"anycast-lab %s\",\n", AH_VERSION);
@@ -193,7 +274,8 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, c
     json_inputs(f, "probes", &rp->probes_in, true);
     json_inputs(f, "connections", &rp->conns_in, true);
     json_inputs(f, "events", &rp->events_in, true);
-    fprintf(f, "    \"late_rows\": %llu\n  },\n", (unsigned long long)rp->late);
+    fprintf(f, "    \"late_rows\": %llu,\n    \"merged_from_parts\": %s\n  },\n",
+            (unsigned long long)rp->late, rp->merged_parts ? "true" : "false");
     fprintf(f, "  \"passed\": %s,\n  \"expectations_failed\": %zu,\n",
             rp->failed || rp->not_measured ? "false" : "true", rp->failed);
     fprintf(f, "  \"expectations_not_measured\": %zu,\n", rp->not_measured);
@@ -273,12 +355,10 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, c
         fprintf(f, "}");
         first = false;
     }
-    fprintf(f, "%s]\n}\n", first ? "" : "\n  ");
-    if (ferror(f)) {
-        fclose(f);
-        return -EIO;
-    }
-    return fclose(f) == 0 ? 0 : -errno;
+    fprintf(f, "%s],\n", first ? "" : "\n  ");
+    fprintf(f, "  \"timeline\": {\"vantages_shown\": %zu, \"vantages_grouped\": %zu}\n}\n",
+            rp->vantages_own, rp->vantages_others);
+    return ferror(f) ? -EIO : 0;
 }
 
 /* ---- expectations ---- */
@@ -321,8 +401,16 @@ static int judge(struct rp *rp, const struct ah_metrics *m, const struct results
     return 0;
 }
 
+/* s as text safe for a terminal (names in it may be any bytes). */
+static const char *term(char *buf, size_t cap, const char *s)
+{
+    ah_esc_term(buf, cap, s, strlen(s));
+    return buf;
+}
+
 static void print_table(const struct rp *rp, const char *html)
 {
+    char a[1024], b[512], c[1024];
     if (rp->nverdicts) {
         printf("expectations: %zu passed, %zu failed",
                rp->nverdicts - rp->failed - rp->not_measured, rp->failed);
@@ -331,18 +419,19 @@ static void print_table(const struct rp *rp, const char *html)
         printf("\n");
         size_t w = 10;
         for (size_t i = 0; i < rp->nverdicts; i++)
-            if (strlen(rp->verdicts[i].text) > w)
-                w = strlen(rp->verdicts[i].text);
+            if (strlen(term(a, sizeof a, rp->verdicts[i].text)) > w)
+                w = strlen(a);
         for (size_t i = 0; i < rp->nverdicts; i++) {
             const struct rp_verdict *v = &rp->verdicts[i];
             printf("  %s  %-*s  %-12s %s\n",
                    v->v.not_measured ? "NOT MEASURED"
                    : v->v.pass       ? "PASS"
                                      : "FAIL",
-                   (int)w, v->text, v->v.measured, v->v.where);
+                   (int)w, term(a, sizeof a, v->text), term(b, sizeof b, v->v.measured),
+                   term(c, sizeof c, v->v.where));
         }
     }
-    printf("report: %s\n", html);
+    printf("report: %s\n", term(a, sizeof a, html));
     fflush(stdout);
 }
 
@@ -365,12 +454,49 @@ static void rp_free(struct rp *rp)
     free(rp->conns);
     free(rp->conn_vantages);
     free(rp->verdicts);
+    rp_names_free(&rp->names);
 }
 
 static bool exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+/* Writes summary.json and report.html through temp files, and moves the
+ * plots into place. */
+static int write_outputs(struct rp *rp, const struct ah_metrics *m, const char *dir)
+{
+    static const char *const names[] = {"summary.json", "report.html"};
+    int rc = write_summary_csv(m, dir);
+    if (rc < 0) {
+        ah_log_error("%s/summary.csv: %s", dir, strerror(-rc));
+        return rc;
+    }
+    if (rp_plot(rp) < 0)
+        ah_log_warn("report: no plots: %s", rp->plot_error);
+    for (size_t i = 0; i < 2; i++) {
+        char tmp[PATH_MAX + 64];
+        FILE *f = rp_out_open(dir, names[i], tmp, sizeof tmp);
+        if (!f) {
+            rc = -errno;
+        } else {
+            rc = i == 0 ? write_summary_json(rp, m, f) : rp_write_html(rp, m, f);
+            if (rc < 0) {
+                fclose(f);
+                unlink(tmp);
+            } else {
+                rc = rp_out_close(f, tmp, dir, names[i]);
+            }
+        }
+        if (rc < 0) {
+            ah_log_error("%s/%s: %s", dir, names[i], strerror(-rc));
+            return rc;
+        }
+    }
+    if (rp_plot_finish(rp, true) < 0)
+        ah_log_warn("report: plots not written: %s", rp->plot_error);
+    return 0;
 }
 
 int report_build(const char *run_dir, const struct lab *lab, const struct report_opts *opts)
@@ -381,6 +507,7 @@ int report_build(const char *run_dir, const struct lab *lab, const struct report
     struct ah_metrics *m = NULL;
     struct rp_merge *mg = NULL;
     struct results_late late = {0};
+    struct rp_parts pt = {0};
     char pp[PATH_MAX + 32], cp[PATH_MAX + 32], ep[PATH_MAX + 32], jp[PATH_MAX + 32];
     const char *pv[1] = {pp}, *cv[1] = {cp};
     int rc;
@@ -393,6 +520,19 @@ int report_build(const char *run_dir, const struct lab *lab, const struct report
         snprintf(cp, sizeof cp, "%s/connections.csv", run_dir);
         snprintf(ep, sizeof ep, "%s/events.csv", run_dir);
         snprintf(jp, sizeof jp, "%s/run.json", run_dir);
+        if (!o.probes && !exists(pp)) {
+            if ((rc = rp_parts_find(run_dir, &pt)) < 0)
+                goto out;
+            if (pt.n > 0) {
+                if ((rc = rp_parts_merge(run_dir, &pt)) < 0) {
+                    ah_log_error("%s: merging the per-vantage files: %s", run_dir, strerror(-rc));
+                    goto out;
+                }
+                snprintf(pp, sizeof pp, "%s", pt.probes);
+                snprintf(cp, sizeof cp, "%s", pt.conns);
+                rp.merged_parts = true;
+            }
+        }
         if (!o.probes) {
             o.probes = pv;
             o.nprobes = 1;
@@ -448,7 +588,8 @@ int report_build(const char *run_dir, const struct lab *lab, const struct report
             goto out;
     }
 
-    if ((rc = rp_merge_open(&mg, o.probes, o.nprobes, o.reorder_window_ns, &rp.probes_in)) < 0)
+    if ((rc = rp_merge_open(&mg, o.probes, o.nprobes, o.reorder_window_ns, &rp.probes_in,
+                            &rp.names)) < 0)
         goto out;
     struct rp_probe p;
     while ((rc = rp_merge_next(mg, &p)) > 0) {
@@ -463,6 +604,9 @@ int report_build(const char *run_dir, const struct lab *lab, const struct report
         ah_log_warn("%llu probe rows were further out of order than the reorder window; "
                     "counted where they belong, but a few figures may be off",
                     (unsigned long long)rp.late);
+    if (rp.vantages_others)
+        ah_log_info("report: %zu vantages drawn one by one, %zu more together as \"others\"",
+                    rp.vantages_own, rp.vantages_others);
     if ((rc = rp_read_conns(&rp, o.connections, o.nconnections, m)) < 0)
         goto out;
     if ((rc = ah_metrics_finish(m)) < 0)
@@ -482,24 +626,8 @@ int report_build(const char *run_dir, const struct lab *lab, const struct report
     if ((rc = judge(&rp, m, &late)) < 0)
         goto out;
     mkdir(o.out_dir, 0755);
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/summary.csv", o.out_dir);
-    if ((rc = write_summary_csv(m, path)) < 0) {
-        ah_log_error("%s: %s", path, strerror(-rc));
+    if ((rc = write_outputs(&rp, m, o.out_dir)) < 0)
         goto out;
-    }
-    snprintf(path, sizeof path, "%s/summary.json", o.out_dir);
-    if ((rc = write_summary_json(&rp, m, path)) < 0) {
-        ah_log_error("%s: %s", path, strerror(-rc));
-        goto out;
-    }
-    if (rp_plot(&rp) < 0)
-        ah_log_warn("report: no plots: %s", rp.plot_error);
-    snprintf(path, sizeof path, "%s/report.html", o.out_dir);
-    if ((rc = rp_write_html(&rp, m, path)) < 0) {
-        ah_log_error("%s: %s", path, strerror(-rc));
-        goto out;
-    }
     for (size_t i = 0; i < rp.nverdicts; i++)
         if (rp.verdicts[i].v.not_measured)
             ah_log_warn("expectation not measured: %s:%u: \"%s\": %s",
@@ -509,15 +637,20 @@ int report_build(const char *run_dir, const struct lab *lab, const struct report
             ah_log_error("expectation failed: %s:%u: \"%s\": measured %s (%s)",
                          lab && lab->path ? lab->path : "lab", rp.verdicts[i].line,
                          rp.verdicts[i].text, rp.verdicts[i].v.measured, rp.verdicts[i].v.where);
-    if (o.print_table)
-        print_table(&rp, path);
+    if (o.print_table) {
+        char html[PATH_MAX + 32];
+        snprintf(html, sizeof html, "%s/report.html", o.out_dir);
+        print_table(&rp, html);
+    }
     rc = (int)(rp.failed + rp.not_measured);
 out:
     results_late_free(&late);
+    rp_plot_finish(&rp, false); /* after an error: the private directory removed */
     rp_merge_close(mg);
     ah_metrics_free(m);
     rp_free(&rp);
     lab_free(own_lab);
+    rp_parts_free(&pt);
     return rc;
 }
 

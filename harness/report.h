@@ -36,6 +36,10 @@ struct report_opts {
  * when the report could not be made. */
 int report_build(const char *run_dir, const struct lab *lab, const struct report_opts *opts);
 
+/* True when dir holds a run's results: probes.csv, or the per-vantage files
+ * (probes-VANTAGE/probes.csv) of a run killed before it merged them. */
+bool report_is_run_dir(const char *dir);
+
 /* `anycast-lab report DIR | FILES...`; argv[0] is "report". Returns the
  * exit status: 0 all expectations passed, 1 one failed or an error, 2 bad
  * usage. */

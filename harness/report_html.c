@@ -2,10 +2,12 @@
  * no scripts, nothing fetched) with the lab's settings, the verdicts, the
  * plots, the summary table, the ground truth check and the inputs read. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "report_int.h"
 
@@ -38,14 +40,20 @@ static double rel_s(const struct rp *rp, uint64_t ts)
     return ((double)ts - (double)rp->start) / 1e9;
 }
 
-/* Copies an SVG file into the page from its <svg element on. */
-static bool inline_svg(FILE *f, const char *out_dir, const char *name, const char *id)
+/* Copies an SVG file made by gnuplot (in its private directory) into the
+ * page from its <svg element on. Every text in it is escaped by gnuplot
+ * (&lt; &amp;) and comes from our data files, never raw names. */
+static bool inline_svg(FILE *f, const char *plot_dir, const char *name, const char *id)
 {
     char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/%s.svg", out_dir, name);
-    FILE *s = fopen(path, "re");
-    if (!s)
+    snprintf(path, sizeof path, "%s/%s.svg", plot_dir, name);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    FILE *s = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (!s) {
+        if (fd >= 0)
+            close(fd);
         return false;
+    }
     char buf[65536];
     size_t n;
     bool started = false;
@@ -299,11 +307,8 @@ static void inputs(FILE *f, const struct rp *rp)
     fprintf(f, "</section>\n");
 }
 
-int rp_write_html(const struct rp *rp, const struct ah_metrics *m, const char *path)
+int rp_write_html(const struct rp *rp, const struct ah_metrics *m, FILE *f)
 {
-    FILE *f = fopen(path, "we");
-    if (!f)
-        return -errno;
     char t0[48], t1[48];
     utc(rp->start, t0, sizeof t0);
     utc(rp->end, t1, sizeof t1);
@@ -317,15 +322,27 @@ int rp_write_html(const struct rp *rp, const struct ah_metrics *m, const char *p
             t0, t1, ((double)rp->end - (double)rp->start) / 1e9, AH_VERSION);
     verdicts(f, rp);
     fprintf(f, "<section id=\"timeline\"><h2>Timeline</h2>\n");
+    if (rp->merged_parts)
+        fprintf(f, "<p class=\"bad\" id=\"merged-parts\">The run ended before it merged its "
+                   "per-vantage files: the report merged them.</p>\n");
+    size_t conn_others =
+        rp->nconn_vantages > RP_VANTAGES_SHOWN ? rp->nconn_vantages - RP_VANTAGES_SHOWN : 0;
+    size_t others = rp->vantages_others > conn_others ? rp->vantages_others : conn_others;
+    if (others)
+        fprintf(f,
+                "<p class=\"meta\" id=\"grouped\">Grouped: the plots draw the first %d "
+                "vantages (in the order of their first probe or connection) one by one and the "
+                "other %zu together as \"others\"; the tables below have every vantage.</p>\n",
+                RP_VANTAGES_SHOWN, others);
     if (rp->plot_error[0]) {
         fprintf(f, "<p class=\"bad\">No plot: ");
         rp_html_str(f, rp->plot_error);
         fprintf(f, "</p>\n");
     } else {
-        if (!rp->have_timeline || !inline_svg(f, rp->out_dir, "timeline", "timeline-plot"))
+        if (!rp->have_timeline || !inline_svg(f, rp->plot_dir, "timeline", "timeline-plot"))
             fprintf(f, "<p class=\"meta\">No probes to plot.</p>\n");
         if (rp->have_lifelines)
-            inline_svg(f, rp->out_dir, "connections", "connections-plot");
+            inline_svg(f, rp->plot_dir, "connections", "connections-plot");
     }
     fprintf(f, "</section>\n");
     summary(f, rp, m);
@@ -333,9 +350,5 @@ int rp_write_html(const struct rp *rp, const struct ah_metrics *m, const char *p
     settings(f, rp);
     inputs(f, rp);
     fprintf(f, "</body></html>\n");
-    if (ferror(f)) {
-        fclose(f);
-        return -EIO;
-    }
-    return fclose(f) == 0 ? 0 : -errno;
+    return ferror(f) ? -EIO : 0;
 }

@@ -4,6 +4,7 @@
  * through a min-heap that holds only rows within the reorder window. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,72 @@
 #include "results.h"
 
 static const char *const events_header[] = {"ts_ns", "event", "node", "detail"};
+
+/* ---- interned names ---- */
+
+struct rp_name {
+    struct rp_name_state st;
+    char s[];
+};
+
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+static int names_grow(struct rp_names *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 256;
+    struct rp_name **slot = calloc(cap, sizeof *slot);
+    if (!slot)
+        return -ENOMEM;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->slot[i])
+            continue;
+        size_t k = name_hash(t->slot[i]->s) & (cap - 1);
+        while (slot[k])
+            k = (k + 1) & (cap - 1);
+        slot[k] = t->slot[i];
+    }
+    free(t->slot);
+    t->slot = slot;
+    t->cap = cap;
+    return 0;
+}
+
+const char *rp_names_get(struct rp_names *t, const char *s)
+{
+    if ((t->n + 1) * 2 > t->cap && names_grow(t) < 0)
+        return NULL;
+    size_t k = name_hash(s) & (t->cap - 1);
+    for (; t->slot[k]; k = (k + 1) & (t->cap - 1))
+        if (strcmp(t->slot[k]->s, s) == 0)
+            return t->slot[k]->s;
+    size_t len = strlen(s);
+    struct rp_name *n = calloc(1, sizeof *n + len + 1);
+    if (!n)
+        return NULL;
+    memcpy(n->s, s, len + 1);
+    t->slot[k] = n;
+    t->n++;
+    return n->s;
+}
+
+struct rp_name_state *rp_name_state(const char *interned)
+{
+    return &((struct rp_name *)(void *)(interned - offsetof(struct rp_name, s)))->st;
+}
+
+void rp_names_free(struct rp_names *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        free(t->slot[i]);
+    free(t->slot);
+    memset(t, 0, sizeof *t);
+}
 
 void rp_inputs_free(struct rp_inputs *in)
 {
@@ -171,15 +238,19 @@ int rp_read_events(struct rp *rp, const char *path)
 
 static long conn_vantage(struct rp *rp, const char *v)
 {
-    for (size_t i = rp->nconn_vantages; i-- > 0;)
-        if (strcmp(rp->conn_vantages[i], v) == 0)
-            return (long)i;
-    char(*n)[RP_NAME_MAX] =
+    const char *name = rp_names_get(&rp->names, v);
+    if (!name)
+        return -ENOMEM;
+    struct rp_name_state *st = rp_name_state(name);
+    if (st->conn_row)
+        return (long)st->conn_row - 1;
+    const char **n =
         realloc(rp->conn_vantages, (rp->nconn_vantages + 1) * sizeof *rp->conn_vantages);
     if (!n)
         return -ENOMEM;
     rp->conn_vantages = n;
-    snprintf(n[rp->nconn_vantages], RP_NAME_MAX, "%s", v);
+    n[rp->nconn_vantages] = name;
+    st->conn_row = (uint32_t)(rp->nconn_vantages + 1);
     return (long)rp->nconn_vantages++;
 }
 
@@ -280,42 +351,44 @@ struct rp_merge {
     struct rp_inputs *stats;
     struct src *src;
     size_t nsrc;
+    struct rp_names *names;
     struct rp_probe *heap;
     size_t nheap, capheap;
     uint64_t window, late, emitted_ts;
 };
 
-static bool parse_probe(struct rp_file *f, char **fl, size_t nf, unsigned long line,
-                        struct rp_probe *p)
+/* 1: a valid row in *p; 0: a bad row (reported); -ENOMEM. */
+static int parse_probe(struct rp_names *names, struct rp_file *f, char **fl, size_t nf,
+                       unsigned long line, struct rp_probe *p)
 {
     uint64_t tmp;
     if (nf != RESULTS_PROBES_COLS) {
         bad_row(f, line, "%zu columns, expected 11", nf);
-        return false;
+        return 0;
     }
     if (!parse_u64(fl[0], &p->ts_ns))
-        return bad_row(f, line, "bad ts_ns \"%s\"", fl[0]), false;
+        return bad_row(f, line, "bad ts_ns \"%s\"", fl[0]), 0;
     if (!fl[1][0] || strlen(fl[1]) >= RP_NAME_MAX)
-        return bad_row(f, line, "bad vantage \"%s\"", fl[1]), false;
+        return bad_row(f, line, "bad vantage \"%s\"", fl[1]), 0;
     if (ah_transport_parse(fl[3], &p->tr) < 0)
-        return bad_row(f, line, "bad transport \"%s\"", fl[3]), false;
+        return bad_row(f, line, "bad transport \"%s\"", fl[3]), 0;
     if (ah_service_parse(fl[4], &p->svc) < 0)
-        return bad_row(f, line, "bad service \"%s\"", fl[4]), false;
+        return bad_row(f, line, "bad service \"%s\"", fl[4]), 0;
     if (!parse_u64(fl[5], &p->conn))
-        return bad_row(f, line, "bad conn \"%s\"", fl[5]), false;
+        return bad_row(f, line, "bad conn \"%s\"", fl[5]), 0;
     if (fl[6][0] && !parse_u64(fl[6], &tmp))
-        return bad_row(f, line, "bad seq \"%s\"", fl[6]), false;
+        return bad_row(f, line, "bad seq \"%s\"", fl[6]), 0;
     if (ah_result_parse(fl[7], &p->res) < 0)
-        return bad_row(f, line, "bad result \"%s\"", fl[7]), false;
+        return bad_row(f, line, "bad result \"%s\"", fl[7]), 0;
     if (strlen(fl[8]) >= RP_NAME_MAX)
-        return bad_row(f, line, "node too long \"%.40s\"", fl[8]), false;
+        return bad_row(f, line, "node too long \"%.40s\"", fl[8]), 0;
     if (p->res == AH_RES_OK && !fl[8][0])
-        return bad_row(f, line, "result ok without a node"), false;
+        return bad_row(f, line, "result ok without a node"), 0;
     if (fl[9][0] && !parse_u64(fl[9], &tmp))
-        return bad_row(f, line, "bad rtt_us \"%s\"", fl[9]), false;
-    memcpy(p->vantage, fl[1], strlen(fl[1]) + 1);
-    memcpy(p->node, fl[8], strlen(fl[8]) + 1);
-    return true;
+        return bad_row(f, line, "bad rtt_us \"%s\"", fl[9]), 0;
+    p->vantage = rp_names_get(names, fl[1]);
+    p->node = rp_names_get(names, fl[8]);
+    return p->vantage && p->node ? 1 : -ENOMEM;
 }
 
 static void heap_push(struct rp_merge *mg, const struct rp_probe *p)
@@ -352,11 +425,12 @@ static void heap_pop(struct rp_merge *mg, struct rp_probe *out)
 }
 
 int rp_merge_open(struct rp_merge **out, const char *const *paths, size_t n, uint64_t window_ns,
-                  struct rp_inputs *stats)
+                  struct rp_inputs *stats, struct rp_names *names)
 {
     struct rp_merge *mg = calloc(1, sizeof *mg);
     if (!mg)
         return -ENOMEM;
+    mg->names = names;
     mg->window = window_ns;
     mg->stats = stats;
     mg->src = calloc(n + 1, sizeof *mg->src);
@@ -398,7 +472,10 @@ static int src_read(struct rp_merge *mg, struct src *s, struct rp_file *f)
             return 0;
         }
         struct rp_probe p;
-        if (!parse_probe(f, fl, nf, line, &p))
+        int prc = parse_probe(mg->names, f, fl, nf, line, &p);
+        if (prc < 0)
+            return prc;
+        if (prc == 0)
             continue;
         f->rows++;
         if (mg->nheap == mg->capheap) {

@@ -1,24 +1,25 @@
 /* The report's plots: the answers timeline downsampled into a fixed number
  * of time buckets per vantage x transport (bucket width doubles as the run
- * grows, so memory stays fixed whatever the number of probes), TCP
- * connection lifelines, drill events and kernel route changes, drawn by a
- * gnuplot child process into SVG (inlined in report.html) and PNG. */
+ * grows, so memory stays fixed whatever the number of probes; vantages past
+ * RP_VANTAGES_SHOWN share one "others" row), TCP connection lifelines, drill
+ * events and kernel route changes. Every name reaches gnuplot only as a
+ * column of a data file in its display form (rp_plot_label); the script
+ * itself is made of our own words and numbers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "ah/log.h"
+#include "ah/esc.h"
 #include "report_int.h"
 
-#define MAX_LIFELINES     6000
-#define GNUPLOT_TIMEOUT_S 120
+#define MAX_LIFELINES 6000
+/* Boxes drawn in the timeline (each a path in the SVG): past this, buckets
+ * are drawn in pairs, fours, ..., so the SVG stays a few MB. */
+#define MAX_BOXES  12000
+#define PLOT_WIDTH 1100 /* pixels; events closer than a pixel are drawn once */
 
 /* Colours for nodes (a qualitative palette), then "other". */
 static const char *const node_colors[] = {
@@ -53,6 +54,34 @@ static const char *reason_color(unsigned r)
     }
 }
 
+/* gnuplot reads a string column up to the next double quote and then
+ * expands backslash escapes (\n, \101, ...); it never evaluates it. So the
+ * terminal-escaped text (printable, valid UTF-8, no tab or newline) is
+ * written with each backslash doubled and each double quote as \042. */
+size_t rp_plot_label(char *out, size_t cap, const char *name)
+{
+    char shown[RP_LABEL_MAX];
+    size_t o = 0;
+    if (cap == 0)
+        return 0;
+    ah_esc_term(shown, sizeof shown, name ? name : "", name ? strlen(name) : 0);
+    if (!shown[0])
+        snprintf(shown, sizeof shown, "(empty)");
+    for (const char *p = shown; *p; p++) {
+        const char *rep = *p == '\\' ? "\\\\" : *p == '"' ? "\\042" : NULL;
+        size_t n = rep ? strlen(rep) : 1;
+        if (o + n >= cap)
+            break;
+        if (rep)
+            memcpy(out + o, rep, n);
+        else
+            out[o] = *p;
+        o += n;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 /* ---- the downsampled timeline ---- */
 
 static void rescale(struct rp *rp)
@@ -70,15 +99,27 @@ static void rescale(struct rp *rp)
     rp->bw *= 2;
 }
 
+/* The strip of an interned vantage name: its own while fewer than
+ * RP_VANTAGES_SHOWN vantages have one, else the others' of its transport. */
 static struct rp_strip *strip_get(struct rp *rp, const char *vantage, enum ah_transport tr)
 {
-    static size_t last; /* the report is single-threaded; a hint only */
-    if (last < rp->nstrips && rp->strips[last]->tr == tr &&
-        strcmp(rp->strips[last]->vantage, vantage) == 0)
-        return rp->strips[last];
+    struct rp_name_state *ns = rp_name_state(vantage);
+    if (!ns->strip_seen) {
+        ns->strip_seen = 1;
+        if (rp->vantages_own < RP_VANTAGES_SHOWN) {
+            ns->strip_own = 1;
+            rp->vantages_own++;
+        } else {
+            rp->vantages_others++;
+        }
+    }
+    const char *key = ns->strip_own ? vantage : NULL;
+    size_t h = rp->strip_hint;
+    if (h < rp->nstrips && rp->strips[h]->tr == tr && rp->strips[h]->vantage == key)
+        return rp->strips[h];
     for (size_t i = 0; i < rp->nstrips; i++) {
-        if (rp->strips[i]->tr == tr && strcmp(rp->strips[i]->vantage, vantage) == 0) {
-            last = i;
+        if (rp->strips[i]->tr == tr && rp->strips[i]->vantage == key) {
+            rp->strip_hint = i;
             return rp->strips[i];
         }
     }
@@ -89,28 +130,28 @@ static struct rp_strip *strip_get(struct rp *rp, const char *vantage, enum ah_tr
     struct rp_strip *st = calloc(1, sizeof *st);
     if (!st)
         return NULL;
-    snprintf(st->vantage, sizeof st->vantage, "%s", vantage);
+    st->vantage = key;
     st->tr = tr;
-    last = rp->nstrips;
+    rp->strip_hint = rp->nstrips;
     rp->strips[rp->nstrips++] = st;
     return st;
 }
 
 static size_t node_col(struct rp *rp, const char *node)
 {
-    static size_t last;
-    if (last < rp->nnodes && strcmp(rp->nodes[last], node) == 0)
-        return last;
+    size_t h = rp->node_hint;
+    if (h < rp->nnodes && rp->nodes[h] == node)
+        return h;
     for (size_t i = 0; i < rp->nnodes; i++) {
-        if (strcmp(rp->nodes[i], node) == 0) {
-            last = i;
+        if (rp->nodes[i] == node) {
+            rp->node_hint = i;
             return i;
         }
     }
     if (rp->nnodes == RP_NODES_MAX)
         return RP_NODES_MAX;
-    snprintf(rp->nodes[rp->nnodes], RP_NAME_MAX, "%s", node);
-    last = rp->nnodes;
+    rp->nodes[rp->nnodes] = node;
+    rp->node_hint = rp->nnodes;
     return rp->nnodes++;
 }
 
@@ -138,165 +179,307 @@ int rp_timeline_add(struct rp *rp, const struct rp_probe *p)
     return 0;
 }
 
-/* ---- gnuplot ---- */
+/* ---- data files and script pieces ---- */
 
 static double sec(const struct rp *rp, uint64_t ts)
 {
     return ((double)ts - (double)rp->start) / 1e9;
 }
 
-static int strip_cmp(const void *a, const void *b)
+static double xmax(const struct rp *rp)
 {
-    const struct rp_strip *x = *(struct rp_strip *const *)a, *y = *(struct rp_strip *const *)b;
-    int c = strcmp(x->vantage, y->vantage);
-    return c ? c : (int)x->tr - (int)y->tr;
+    return sec(rp, rp->end) > 0 ? sec(rp, rp->end) : 1.0;
 }
 
-static void event_lines(const struct rp *rp, FILE *g)
+/* A new file of the private plot directory. */
+static FILE *dat_open(const struct rp *rp, const char *name)
 {
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s", rp->plot_dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "w");
+    if (!f)
+        close(fd);
+    return f;
+}
+
+static int dat_close(FILE *f)
+{
+    int rc = ferror(f) ? -EIO : 0;
+    if (fclose(f) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
+static void set_common(FILE *g)
+{
+    fprintf(g, "reset\nset datafile separator \"\\t\"\nset datafile commentschars \"\"\n"
+               "set border 3\nset tics nomirror\nset key outside right top vertical font ',9'\n"
+               "set tmargin 4\nset y2range [0:1]\n");
+}
+
+enum { EV_DRILL = 1, EV_ROUTE, EV_OBS, EV_OBS_UNNAMED };
+
+/* events.tsv: x, kind, label ("event node"); an event in the same pixel
+ * column as one of its kind already drawn is left out. Returns the kinds
+ * present as a bit mask, or a negative errno. */
+static int events_data(const struct rp *rp, const char *file)
+{
+    uint8_t seen[EV_OBS_UNNAMED + 1][PLOT_WIDTH / 8 + 1];
+    FILE *d = dat_open(rp, file);
+    if (!d)
+        return -errno;
+    memset(seen, 0, sizeof seen);
+    int kinds = 0;
     for (size_t i = 0; i < rp->nev; i++) {
         const struct rp_event *e = &rp->ev[i];
         double x = sec(rp, e->ts_ns);
-        if (e->kind == AH_EV_DRILL) {
-            fprintf(g,
-                    "set arrow from %.6f, graph 0 to %.6f, graph 1 nohead lc rgb '#444444' "
-                    "dt 2 lw 1 front\n",
-                    x, x);
-            fprintf(g,
-                    "set label \"%s %s\" at %.6f, graph 1.01 left rotate by 35 font ',8' "
-                    "tc rgb '#444444'\n",
-                    e->event, e->node, x);
-        } else if (e->kind == AH_EV_ROUTE) {
-            fprintf(g,
-                    "set arrow from %.6f, graph 0 to %.6f, graph 1 nohead lc rgb '#17becf' "
-                    "dt 3 lw 1 front\n",
-                    x, x);
-        } else if (e->kind == AH_EV_OBSERVATION && x >= 0) {
-            /* What the routing saw (track-*, health-*, bgp sessions, exits):
-             * a short tick at the bottom; named unless it is one of the
-             * many bgp session rows. Those of the set-up, before the
-             * probes started, are left out. */
-            fprintf(g,
-                    "set arrow from %.6f, graph 0 to %.6f, graph 0.08 nohead lc rgb '#ff7f0e' "
-                    "lw 1.5 front\n",
-                    x, x);
-            if (strcmp(e->event, "bgp") != 0)
-                fprintf(g,
-                        "set label \"%s %s\" at %.6f, graph 0.09 left rotate by 35 font ',7' "
-                        "tc rgb '#ff7f0e' front\n",
-                        e->event, e->node, x);
-        }
+        int k = e->kind == AH_EV_DRILL         ? EV_DRILL
+                : e->kind == AH_EV_ROUTE       ? EV_ROUTE
+                : strcmp(e->event, "bgp") != 0 ? EV_OBS
+                                               : EV_OBS_UNNAMED;
+        /* Outside the plot, e.g. the observations of the set-up before the
+         * probes started: left out. */
+        if (x < 0 || x > xmax(rp))
+            continue;
+        size_t px = (size_t)(x / xmax(rp) * (PLOT_WIDTH - 1));
+        if (seen[k][px / 8] & (1u << (px % 8)))
+            continue;
+        seen[k][px / 8] |= (uint8_t)(1u << (px % 8));
+        char ev[RP_PLOT_LABEL_CAP], node[RP_PLOT_LABEL_CAP];
+        rp_plot_label(ev, sizeof ev, e->event);
+        rp_plot_label(node, sizeof node, e->node[0] ? e->node : "-");
+        fprintf(d, "%.6f\t%d\t%s %s\n", x, k, ev, node);
+        kinds |= 1 << k;
     }
+    int rc = dat_close(d);
+    return rc < 0 ? rc : kinds;
 }
 
-/* Writes the timeline data and plot commands. */
-static int timeline_script(struct rp *rp, const char *dir, FILE *g)
+/* The plot clauses that draw the events of events.tsv. */
+static void events_clauses(FILE *g, const char *file, int kinds)
 {
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/timeline.dat", dir);
-    FILE *d = fopen(path, "we");
-    if (!d)
-        return -errno;
+    if (kinds & (1 << EV_DRILL))
+        fprintf(g,
+                ", '%s' using ($2==%d?$1:NaN):(0):(0):(1) axes x1y2 with vectors nohead "
+                "lc rgb '#444444' dt 2 lw 1 notitle"
+                ", '%s' using ($2==%d?$1:NaN):(1):3 axes x1y2 with labels left rotate by 35 "
+                "offset 0,0.6 font ',8' tc rgb '#444444' notitle",
+                file, EV_DRILL, file, EV_DRILL);
+    if (kinds & (1 << EV_ROUTE))
+        fprintf(g,
+                ", '%s' using ($2==%d?$1:NaN):(0):(0):(1) axes x1y2 with vectors nohead "
+                "lc rgb '#17becf' dt 3 lw 1 notitle",
+                file, EV_ROUTE);
+    if (kinds & ((1 << EV_OBS) | (1 << EV_OBS_UNNAMED)))
+        fprintf(g,
+                ", '%s' using ($2>=%d?$1:NaN):(0):(0):(0.08) axes x1y2 with vectors nohead "
+                "lc rgb '#ff7f0e' lw 1.5 notitle",
+                file, EV_OBS);
+    if (kinds & (1 << EV_OBS))
+        fprintf(g,
+                ", '%s' using ($2==%d?$1:NaN):(0.09):3 axes x1y2 with labels left rotate by 35 "
+                "font ',7' tc rgb '#ff7f0e' notitle",
+                file, EV_OBS);
+    fprintf(g, ", NaN with lines lc rgb '#444444' dt 2 title 'drill event'");
+    fprintf(g, ", NaN with lines lc rgb '#17becf' dt 3 title 'route change'");
+}
+
+/* The label of a timeline or lifeline row. */
+static void row_label(FILE *d, double y, const char *vantage, size_t others, const char *tr)
+{
+    char v[RP_PLOT_LABEL_CAP];
+    if (vantage)
+        rp_plot_label(v, sizeof v, vantage);
+    else
+        snprintf(v, sizeof v, "others (%zu vantages)", others);
+    fprintf(d, "%.2f\t%s%s%s\n", y, v, tr ? " " : "", tr ? tr : "");
+}
+
+/* ---- the timeline ---- */
+
+static int strip_cmp(const void *a, const void *b)
+{
+    const struct rp_strip *x = *(struct rp_strip *const *)a, *y = *(struct rp_strip *const *)b;
+    if (!x->vantage != !y->vantage)
+        return x->vantage ? -1 : 1; /* the others last */
+    int c = x->vantage ? strcmp(x->vantage, y->vantage) : 0;
+    return c ? c : (int)x->tr - (int)y->tr;
+}
+
+struct palette {
+    size_t order[RP_NODES_MAX]; /* node columns in name order */
+    size_t rank[RP_NODES_MAX + 1];
+};
+
+/* The counts of buckets [g*f, (g+1)*f) of st: failures first, then each
+ * node in name order, then other nodes. */
+static uint64_t group_counts(const struct rp *rp, const struct rp_strip *st,
+                             const struct palette *pal, size_t g, size_t f,
+                             uint64_t c[RP_NODES_MAX + 2])
+{
+    uint64_t total = 0;
+    memset(c, 0, (RP_NODES_MAX + 2) * sizeof *c);
+    for (size_t b = g * f; b < (g + 1) * f && b < RP_BUCKETS; b++) {
+        c[0] += st->fail[b];
+        for (size_t k = 0; k < rp->nnodes; k++)
+            c[1 + k] += st->ok[b][pal->order[k]];
+        c[RP_NODES_MAX + 1] += st->ok[b][RP_NODES_MAX];
+    }
+    for (size_t k = 0; k < RP_NODES_MAX + 2; k++)
+        total += c[k];
+    return total;
+}
+
+static bool same_shares(const uint64_t *a, uint64_t ta, const uint64_t *b, uint64_t tb)
+{
+    for (size_t k = 0; k < RP_NODES_MAX + 2; k++)
+        if (fabs((double)a[k] / (double)ta - (double)b[k] / (double)tb) > 0.002)
+            return false;
+    return true;
+}
+
+static const char *col_color(const struct palette *pal, size_t k)
+{
+    if (k == 0)
+        return FAIL_COLOR;
+    if (k == RP_NODES_MAX + 1)
+        return OTHER_COLOR;
+    return rp_node_color(pal->rank[pal->order[k - 1]]);
+}
+
+/* Writes (d not NULL) or counts the boxes of strip s drawn with groups of f
+ * buckets; consecutive groups with the same shares make one box each. */
+static size_t strip_boxes(const struct rp *rp, const struct palette *pal, size_t s, size_t f,
+                          FILE *d)
+{
+    const struct rp_strip *st = rp->strips[s];
+    double y = (double)(rp->nstrips - 1 - s), h = 0.76, y0 = y - h / 2;
+    uint64_t run[RP_NODES_MAX + 2], cur[RP_NODES_MAX + 2], trun = 0;
+    size_t ngroups = (RP_BUCKETS + f - 1) / f, boxes = 0, g0 = 0;
+    for (size_t g = 0; g <= ngroups; g++) {
+        uint64_t t = g < ngroups ? group_counts(rp, st, pal, g, f, cur) : 0;
+        if (trun && t && same_shares(run, trun, cur, t))
+            continue;
+        if (trun) {
+            /* Flush the run [g0, g). */
+            double x0 = sec(rp, rp->b0 + g0 * f * rp->bw);
+            double x1 = sec(rp, rp->b0 + (g * f < RP_BUCKETS ? g * f : RP_BUCKETS) * rp->bw);
+            double cum = 0;
+            for (size_t k = 0; k < RP_NODES_MAX + 2; k++) {
+                if (!run[k])
+                    continue;
+                double lo = y0 + h * cum / (double)trun,
+                       hi = lo + h * (double)run[k] / (double)trun;
+                cum += (double)run[k];
+                boxes++;
+                if (d)
+                    fprintf(d, "%.6f\t%.4f\t%.6f\t%.6f\t%.4f\t%.4f\t%ld\n", (x0 + x1) / 2,
+                            (lo + hi) / 2, x0, x1, lo, hi, strtol(col_color(pal, k) + 1, NULL, 16));
+            }
+        }
+        trun = t;
+        g0 = g;
+        memcpy(run, cur, sizeof run);
+    }
+    return boxes;
+}
+
+/* Writes the timeline's data files and its settings to g, and its plot
+ * command to cmd. Returns the height in pixels or a negative errno. */
+static int timeline_script(struct rp *rp, FILE *g, FILE *cmd)
+{
     qsort(rp->strips, rp->nstrips, sizeof *rp->strips, strip_cmp);
+    rp->strip_hint = 0;
     /* Colours in node-name order, so a node keeps its colour across runs. */
-    size_t order[RP_NODES_MAX], rank[RP_NODES_MAX + 1];
+    struct palette pal;
     for (size_t i = 0; i < rp->nnodes; i++) {
         size_t j = i;
-        while (j > 0 && strcmp(rp->nodes[order[j - 1]], rp->nodes[i]) > 0) {
-            order[j] = order[j - 1];
+        while (j > 0 && strcmp(rp->nodes[pal.order[j - 1]], rp->nodes[i]) > 0) {
+            pal.order[j] = pal.order[j - 1];
             j--;
         }
-        order[j] = i;
+        pal.order[j] = i;
     }
     for (size_t i = 0; i < rp->nnodes; i++)
-        rank[order[i]] = i;
-    rank[RP_NODES_MAX] = RP_NODES_MAX;
-    size_t ns = rp->nstrips;
-    for (size_t s = 0; s < ns; s++) {
-        const struct rp_strip *st = rp->strips[s];
-        double y = (double)(ns - 1 - s), h = 0.76, y0 = y - h / 2;
-        for (size_t b = 0; b < RP_BUCKETS; b++) {
-            uint64_t total = st->fail[b];
-            for (size_t n = 0; n <= RP_NODES_MAX; n++)
-                total += st->ok[b][n];
-            if (!total)
-                continue;
-            double x0 = sec(rp, rp->b0 + b * rp->bw), x1 = sec(rp, rp->b0 + (b + 1) * rp->bw);
-            /* A stack: failures at the bottom in red, then each node. */
-            double cum = 0;
-            for (size_t k = 0; k <= rp->nnodes; k++) {
-                uint64_t c;
-                const char *col;
-                if (k == 0) {
-                    c = st->fail[b];
-                    col = FAIL_COLOR;
-                } else {
-                    size_t n = order[k - 1];
-                    c = st->ok[b][n];
-                    col = rp_node_color(rank[n]);
-                }
-                if (!c)
-                    continue;
-                double lo = y0 + h * cum / (double)total, hi = lo + h * (double)c / (double)total;
-                cum += (double)c;
-                fprintf(d, "%.6f %.4f %.6f %.6f %.4f %.4f %ld\n", (x0 + x1) / 2, (lo + hi) / 2, x0,
-                        x1, lo, hi, strtol(col + 1, NULL, 16));
-            }
-            if (st->ok[b][RP_NODES_MAX]) {
-                double lo = y0 + h * cum / (double)total;
-                double hi = lo + h * (double)st->ok[b][RP_NODES_MAX] / (double)total;
-                fprintf(d, "%.6f %.4f %.6f %.6f %.4f %.4f %ld\n", (x0 + x1) / 2, (lo + hi) / 2, x0,
-                        x1, lo, hi, strtol(&OTHER_COLOR[1], NULL, 16));
-            }
-        }
+        pal.rank[pal.order[i]] = i;
+    pal.rank[RP_NODES_MAX] = RP_NODES_MAX;
+    size_t ns = rp->nstrips, f = 1;
+    for (;;) {
+        size_t boxes = 0;
+        for (size_t s = 0; s < ns; s++)
+            boxes += strip_boxes(rp, &pal, s, f, NULL);
+        if (boxes <= MAX_BOXES || f >= RP_BUCKETS)
+            break;
+        f *= 2;
     }
-    if (fclose(d) != 0)
-        return -EIO;
-    int height = 170 + 55 * (int)ns;
-    fprintf(g, "reset\nset border 3\nset tics nomirror\nset grid x lc rgb '#eeeeee'\n");
-    fprintf(g, "set xrange [%.6f:%.6f]\n", 0.0, sec(rp, rp->end) > 0 ? sec(rp, rp->end) : 1.0);
-    fprintf(g, "set yrange [-0.6:%.2f]\n", (double)ns - 0.4);
-    fprintf(g, "set ytics (");
-    for (size_t s = 0; s < ns; s++)
-        fprintf(g, "%s\"%s %s\" %zu", s ? ", " : "", rp->strips[s]->vantage,
-                ah_transport_name(rp->strips[s]->tr), ns - 1 - s);
-    fprintf(g, ")\n");
-    fprintf(g, "set key outside right top vertical font ',9'\nset tmargin 4\n");
+    FILE *d = dat_open(rp, "timeline.dat"), *r = dat_open(rp, "rows.tsv");
+    FILE *k = rp->nnodes ? dat_open(rp, "keys.tsv") : NULL;
+    int rc = 0;
+    if (!d || !r || (rp->nnodes && !k))
+        rc = -errno;
+    for (size_t s = 0; rc == 0 && s < ns; s++) {
+        strip_boxes(rp, &pal, s, f, d);
+        row_label(r, (double)(ns - 1 - s), rp->strips[s]->vantage, rp->vantages_others,
+                  ah_transport_name(rp->strips[s]->tr));
+    }
+    /* Node names as the column headers of keys.tsv, for the key; one row
+     * far out of range so that gnuplot has a point to read. */
+    for (size_t i = 0; rc == 0 && k && i < rp->nnodes; i++) {
+        char v[RP_PLOT_LABEL_CAP];
+        rp_plot_label(v, sizeof v, rp->nodes[pal.order[i]]);
+        fprintf(k, "%s%s", i ? "\t" : "", v);
+    }
+    if (k)
+        fprintf(k, "\n-1e30\n");
+    int rc2 = d ? dat_close(d) : 0, rc3 = r ? dat_close(r) : 0, rc4 = k ? dat_close(k) : 0;
+    if (rc == 0)
+        rc = rc2 ? rc2 : rc3 ? rc3 : rc4;
+    int kinds = rc == 0 ? events_data(rp, "tevents.tsv") : 0;
+    if (rc < 0 || kinds < 0)
+        return rc < 0 ? rc : kinds;
+    set_common(g);
+    fprintf(g, "set grid x lc rgb '#eeeeee'\nset xrange [0:%.6f]\nset yrange [-0.6:%.2f]\n",
+            xmax(rp), (double)ns - 0.4);
     fprintf(g,
-            "set xlabel 'seconds since the start of the run: which node answered (%.3g s "
-            "per bucket; red: failed probes)'\n",
-            (double)rp->bw / 1e9);
-    event_lines(rp, g);
-    fprintf(g,
-            "plot '%s' using 1:2:3:4:5:6:7 with boxxyerror fs solid 1.0 noborder "
-            "lc rgb variable notitle",
-            path);
-    for (size_t k = 0; k < rp->nnodes; k++)
-        fprintf(g, ", NaN with boxes fs solid lc rgb '%s' title \"%s\"", rp_node_color(k),
-                rp->nodes[order[k]]);
-    fprintf(g, ", NaN with boxes fs solid lc rgb '%s' title 'failed'", FAIL_COLOR);
-    fprintf(g, ", NaN with lines lc rgb '#444444' dt 2 title 'drill event'");
-    fprintf(g, ", NaN with lines lc rgb '#17becf' dt 3 title 'route change'\n");
-    return height;
+            "set xlabel 'seconds since the start of the run: which node answered (buckets "
+            "of %.3g s; red: failed probes)'\n",
+            (double)rp->bw * (double)f / 1e9);
+    fprintf(cmd, "plot 'timeline.dat' using 1:2:3:4:5:6:7 with boxxyerror fs solid 1.0 noborder "
+                 "lc rgb variable notitle, 'rows.tsv' using (NaN):1:ytic(2) notitle");
+    for (size_t i = 0; i < rp->nnodes; i++)
+        fprintf(cmd,
+                ", 'keys.tsv' using 1:1 with boxes fs solid lc rgb '%s' title columnheader(%zu)",
+                rp_node_color(i), i + 1);
+    fprintf(cmd, ", NaN with boxes fs solid lc rgb '%s' title 'failed'", FAIL_COLOR);
+    events_clauses(cmd, "tevents.tsv", kinds);
+    fprintf(cmd, "\n");
+    return 170 + 55 * (int)ns;
 }
+
+/* ---- the lifelines ---- */
 
 struct lane_item {
     size_t idx;
-    uint32_t vantage;
+    uint32_t row; /* the vantage's index, or RP_VANTAGES_SHOWN for the others */
     uint64_t opened;
 };
 
 static int lane_cmp(const void *a, const void *b)
 {
     const struct lane_item *x = a, *y = b;
-    if (x->vantage != y->vantage)
-        return x->vantage < y->vantage ? -1 : 1;
+    if (x->row != y->row)
+        return x->row < y->row ? -1 : 1;
     return x->opened < y->opened ? -1 : x->opened > y->opened;
 }
 
 /* Lifelines: each established connection a line from open to close, in
- * the lowest free lane of its vantage, coloured by its end reason. */
-static int lifeline_script(struct rp *rp, const char *dir, FILE *g)
+ * the lowest free lane of its vantage, coloured by its end reason. Writes
+ * the data, the settings to g and the plot command to cmd; returns the
+ * height in pixels, 0 when there is nothing to draw, or a negative errno. */
+static int lifeline_script(struct rp *rp, FILE *g, FILE *cmd)
 {
     size_t n = 0;
     for (size_t i = 0; i < rp->nconns; i++)
@@ -307,26 +490,25 @@ static int lifeline_script(struct rp *rp, const char *dir, FILE *g)
     uint64_t *lane_end = NULL;
     size_t nlanes = 0, caplanes = 0, k = 0;
     int rc = 0;
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/lifelines.dat", dir);
-    FILE *d = fopen(path, "we");
-    if (!it || !d) {
+    FILE *d = dat_open(rp, "lifelines.dat"), *r = dat_open(rp, "lrows.tsv");
+    if (!it || !d || !r) {
         rc = it ? -errno : -ENOMEM;
         goto out;
     }
-    for (size_t i = 0; i < rp->nconns; i++)
-        if (rp->conns[i].established)
-            it[k++] = (struct lane_item){i, rp->conns[i].vantage, rp->conns[i].opened};
+    for (size_t i = 0; i < rp->nconns; i++) {
+        const struct rp_conn *c = &rp->conns[i];
+        if (c->established)
+            it[k++] = (struct lane_item){
+                i, c->vantage < RP_VANTAGES_SHOWN ? c->vantage : RP_VANTAGES_SHOWN, c->opened};
+    }
     qsort(it, n, sizeof *it, lane_cmp);
     size_t stride = (n + MAX_LIFELINES - 1) / MAX_LIFELINES;
     double base = 0;
-    fprintf(g, "reset\nset border 3\nset tics nomirror\n");
-    fprintf(g, "set ytics (");
     for (size_t i = 0; i < n;) {
-        uint32_t v = it[i].vantage;
+        uint32_t v = it[i].row;
         nlanes = 0;
         size_t j = i;
-        for (; j < n && it[j].vantage == v; j++) {
+        for (; j < n && it[j].row == v; j++) {
             const struct rp_conn *c = &rp->conns[it[j].idx];
             uint64_t end = c->closed ? c->closed : rp->end;
             size_t l = 0;
@@ -346,174 +528,120 @@ static int lifeline_script(struct rp *rp, const char *dir, FILE *g)
             }
             lane_end[l] = end;
             if ((j - i) % stride == 0)
-                fprintf(d, "%.6f %.2f %.6f %ld %.6f\n", sec(rp, c->opened), base + (double)l,
+                fprintf(d, "%.6f\t%.2f\t%.6f\t%ld\t%.6f\n", sec(rp, c->opened), base + (double)l,
                         sec(rp, end) - sec(rp, c->opened),
                         strtol(reason_color(c->reason) + 1, NULL, 16),
                         c->reason == AH_REASON_END ? NAN : sec(rp, end));
         }
-        fprintf(g, "%s\"%s\" %.1f", i ? ", " : "", rp->conn_vantages[v], base + (double)nlanes / 2);
+        row_label(r, base + (double)nlanes / 2, v < RP_VANTAGES_SHOWN ? rp->conn_vantages[v] : NULL,
+                  rp->nconn_vantages - RP_VANTAGES_SHOWN, NULL);
         base += (double)nlanes + 3;
         i = j;
     }
-    fprintf(g, ")\n");
-    if (fclose(d) != 0)
-        rc = -EIO;
+    rc = dat_close(d);
     d = NULL;
+    int rc2 = dat_close(r);
+    r = NULL;
+    if (rc == 0)
+        rc = rc2;
     if (rc < 0)
         goto out;
-    fprintf(g, "set xrange [0:%.6f]\nset yrange [-1:%.1f]\n",
-            sec(rp, rp->end) > 0 ? sec(rp, rp->end) : 1.0, base);
-    fprintf(g, "set key outside right top vertical font ',9'\nset tmargin 4\n");
+    int kinds = events_data(rp, "levents.tsv");
+    if (kinds < 0) {
+        rc = kinds;
+        goto out;
+    }
+    set_common(g);
+    fprintf(g, "set xrange [0:%.6f]\nset yrange [-1:%.1f]\n", xmax(rp), base);
     fprintf(g,
             "set xlabel 'seconds since the start of the run: TCP connections from open to "
             "close, coloured by how they ended%s'\n",
             stride > 1 ? " (a sample)" : "");
-    event_lines(rp, g);
     /* A dot where a connection broke: a replacement may reuse the lane at
      * once, so the line alone would hide the break. */
-    fprintf(g,
-            "plot '%s' using 1:2:3:(0):4 with vectors nohead lw 1.5 lc rgb variable notitle, "
-            "'' using 5:2 with points pt 7 ps 0.3 lc rgb '#000000' title 'broke here'",
-            path);
-    for (unsigned r = 0; r < AH_REASON_COUNT; r++)
-        fprintf(g, ", NaN with lines lw 2 lc rgb '%s' title '%s'", reason_color(r),
-                ah_reason_name((enum ah_reason)r));
-    fprintf(g, "\n");
+    fprintf(cmd, "plot 'lifelines.dat' using 1:2:3:(0):4 with vectors nohead lw 1.5 lc rgb "
+                 "variable notitle, 'lifelines.dat' using 5:2 with points pt 7 ps 0.3 lc rgb "
+                 "'#000000' title 'broke here', 'lrows.tsv' using (NaN):1:ytic(2) notitle");
+    for (unsigned x = 0; x < AH_REASON_COUNT; x++)
+        fprintf(cmd, ", NaN with lines lw 2 lc rgb '%s' title '%s'", reason_color(x),
+                ah_reason_name((enum ah_reason)x));
+    events_clauses(cmd, "levents.tsv", kinds);
+    fprintf(cmd, "\n");
     rc = (int)(170 + (base > 300 ? 600 : 2 * base + 0));
     if (rc < 320)
         rc = 320;
 out:
     if (d)
         fclose(d);
+    if (r)
+        fclose(r);
     free(it);
     free(lane_end);
     return rc;
 }
 
-/* Runs gnuplot on script in dir, bounded in time. */
-static int run_gnuplot(const char *dir, const char *script, char *err, size_t errlen)
-{
-    char log[PATH_MAX + 32];
-    snprintf(log, sizeof log, "%s/gnuplot.log", dir);
-    pid_t pid = fork();
-    if (pid < 0)
-        return -errno;
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        if (nul >= 0)
-            dup2(nul, 0);
-        execlp("gnuplot", "gnuplot", script, (char *)NULL);
-        _exit(127);
-    }
-    int status = 0;
-    for (int i = 0; i < GNUPLOT_TIMEOUT_S * 100; i++) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            goto done;
-        if (w < 0 && errno != EINTR)
-            return -errno;
-        struct timespec ts = {0, 10000000};
-        nanosleep(&ts, NULL);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    snprintf(err, errlen, "gnuplot took over %d s and was stopped", GNUPLOT_TIMEOUT_S);
-    return -ETIMEDOUT;
-done:
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return 0;
-    char first[200] = "";
-    FILE *f = fopen(log, "re");
-    if (f) {
-        if (!fgets(first, sizeof first, f))
-            first[0] = '\0';
-        fclose(f);
-        first[strcspn(first, "\n")] = '\0';
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-        snprintf(err, errlen, "gnuplot not found (install gnuplot-nox)");
-    else
-        snprintf(err, errlen, "gnuplot failed: %s", first[0] ? first : "no message");
-    return -EIO;
-}
+/* ---- gnuplot ---- */
 
-static void rm_tree(const char *dir)
-{
-    static const char *const files[] = {"timeline.dat", "lifelines.dat", "plot.gp", "gnuplot.log"};
-    char p[PATH_MAX + 32];
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-}
-
-/* Emits the same plot into SVG and PNG. */
-static void outputs(FILE *g, const char *out_dir, const char *name, int height)
+/* The same plot into NAME.svg and NAME.png of gnuplot's directory. */
+static void outputs(FILE *g, const char *name, int height, const char *cmd)
 {
     fprintf(g,
-            "set terminal svg size 1100,%d dynamic enhanced font 'sans,10' background "
-            "'#ffffff'\n",
-            height);
-    fprintf(g, "set output '%s/%s.svg'\nreplot\n", out_dir, name);
-    fprintf(g, "set terminal pngcairo size 1100,%d font 'sans,9' background '#ffffff'\n", height);
-    fprintf(g, "set output '%s/%s.png'\nreplot\nset output\n", out_dir, name);
+            "set terminal svg size %d,%d dynamic noenhanced font 'sans,10' background "
+            "'#ffffff'\nset output '%s.svg'\n%s",
+            PLOT_WIDTH, height, name, cmd);
+    fprintf(g,
+            "set terminal pngcairo size %d,%d noenhanced font 'sans,9' background '#ffffff'\n"
+            "set output '%s.png'\n%s",
+            PLOT_WIDTH, height, name, cmd);
+    fprintf(g, "set output\n");
+}
+
+/* One plot: its settings to g, then its outputs. Returns 1 when drawn, 0
+ * when there was nothing to draw, or a negative errno. */
+static int one_plot(struct rp *rp, FILE *g, const char *name,
+                    int (*script)(struct rp *, FILE *, FILE *))
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *cmd = open_memstream(&buf, &len);
+    if (!cmd)
+        return -errno;
+    int h = script(rp, g, cmd);
+    if (fclose(cmd) != 0 && h >= 0)
+        h = -ENOMEM;
+    if (h > 0)
+        outputs(g, name, h, buf);
+    free(buf);
+    return h < 0 ? h : h > 0;
 }
 
 int rp_plot(struct rp *rp)
 {
-    char dir[] = "/tmp/anycast-report-XXXXXX";
-    char script[PATH_MAX + 32];
     int rc = 0;
-    if (!mkdtemp(dir)) {
-        snprintf(rp->plot_error, sizeof rp->plot_error, "mkdtemp: %s", strerror(errno));
-        return -errno;
-    }
-    snprintf(script, sizeof script, "%s/plot.gp", dir);
-    FILE *g = fopen(script, "we");
-    if (!g) {
+    FILE *g = NULL;
+    if (!rp->have_timeline && rp->nconns == 0)
+        return 0;
+    if ((rc = rp_gnuplot_dir(rp)) < 0)
+        goto out;
+    if (!(g = dat_open(rp, "plot.gp"))) {
         rc = -errno;
         goto out;
     }
-    /* gnuplot needs a terminal before the first plot; the real outputs are
-     * set by replot. */
-    fprintf(g, "set terminal unknown\n");
-    if (rp->have_timeline) {
-        int h = timeline_script(rp, dir, g);
-        if (h < 0) {
-            rc = h;
-            fclose(g);
-            goto out;
-        }
-        outputs(g, rp->out_dir, "timeline", h);
-    }
-    if (rp->nconns) {
-        fprintf(g, "set terminal unknown\n");
-        int h = lifeline_script(rp, dir, g);
-        if (h < 0) {
-            rc = h;
-            fclose(g);
-            goto out;
-        }
-        if (h > 0) {
-            outputs(g, rp->out_dir, "connections", h);
-            rp->have_lifelines = true;
-        }
-    }
-    if (fclose(g) != 0) {
-        rc = -EIO;
+    if (rp->have_timeline && (rc = one_plot(rp, g, "timeline", timeline_script)) < 0)
         goto out;
+    if (rp->nconns) {
+        if ((rc = one_plot(rp, g, "connections", lifeline_script)) < 0)
+            goto out;
+        rp->have_lifelines = rc > 0;
     }
-    if (rp->have_timeline || rp->have_lifelines)
-        rc = run_gnuplot(dir, script, rp->plot_error, sizeof rp->plot_error);
+    rc = dat_close(g);
+    g = NULL;
+    if (rc == 0)
+        rc = rp_gnuplot_run(rp, "plot.gp");
 out:
+    if (g)
+        fclose(g);
     if (rc < 0 && !rp->plot_error[0])
         snprintf(rp->plot_error, sizeof rp->plot_error, "plot: %s", strerror(-rc));
-    rm_tree(dir);
-    return rc;
+    return rc < 0 ? rc : 0;
 }

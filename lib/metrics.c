@@ -139,16 +139,34 @@ static void strtab_free(struct strtab *t)
 
 static int counts_add(struct counts *k, size_t id)
 {
-    if (id >= k->n) {
-        size_t n = id + 8;
-        uint32_t *c = realloc(k->c, n * sizeof *c);
+    for (size_t i = 0; i < k->n; i++) {
+        if (k->id[i] == id) {
+            k->c[i]++;
+            return 0;
+        }
+    }
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? 2 * k->cap : 4;
+        uint32_t *ids = realloc(k->id, cap * sizeof *ids);
+        if (!ids)
+            return -ENOMEM;
+        k->id = ids;
+        uint32_t *c = realloc(k->c, cap * sizeof *c);
         if (!c)
             return -ENOMEM;
-        memset(c + k->n, 0, (n - k->n) * sizeof *c);
         k->c = c;
-        k->n = n;
+        k->cap = cap;
     }
-    k->c[id]++;
+    k->id[k->n] = (uint32_t)id;
+    k->c[k->n++] = 1;
+    return 0;
+}
+
+uint32_t metrics_counts_get(const struct counts *k, size_t id)
+{
+    for (size_t i = 0; i < k->n; i++)
+        if (k->id[i] == id)
+            return k->c[i];
     return 0;
 }
 
@@ -156,9 +174,13 @@ static int counts_add(struct counts *k, size_t id)
 static long counts_mode(const struct counts *k)
 {
     long best = -1;
-    for (size_t i = 0; i < k->n; i++)
-        if (k->c[i] && (best < 0 || k->c[i] > k->c[best]))
-            best = (long)i;
+    uint32_t bc = 0;
+    for (size_t i = 0; i < k->n; i++) {
+        if (k->c[i] > bc || (k->c[i] == bc && best >= 0 && k->id[i] < (uint32_t)best)) {
+            best = (long)k->id[i];
+            bc = k->c[i];
+        }
+    }
     return best;
 }
 
@@ -191,11 +213,15 @@ void ah_metrics_free(struct ah_metrics *m)
         struct group *g = &m->g[i];
         for (size_t w = 0; g->acc && w <= m->nev; w++) {
             free(g->acc[w].pre.c);
+            free(g->acc[w].pre.id);
             free(g->acc[w].win.c);
+            free(g->acc[w].win.id);
         }
         free(g->acc);
         ah_flips_free(&g->flips);
         free(g->conns);
+        for (size_t k = 0; k < GAP_POW2; k++)
+            free(g->gap[k]);
     }
     free(m->g);
     free(m->gidx);
@@ -424,15 +450,18 @@ static long group_get(struct ah_metrics *m, const char *vantage, enum ah_transpo
     return (long)m->ng++;
 }
 
-static void gap_add(struct group *g, uint64_t gap)
+static int gap_add(struct group *g, uint64_t gap)
 {
     if (gap == 0)
-        return;
+        return 0;
     unsigned lg = 63 - (unsigned)__builtin_clzll(gap);
     unsigned sub = lg >= 4 ? (unsigned)((gap >> (lg - 4)) & (GAP_SUB - 1))
                            : (unsigned)((gap << (4 - lg)) & (GAP_SUB - 1));
-    g->gap_w[lg * GAP_SUB + sub] += gap;
-    g->gap_w2[lg * GAP_SUB + sub] += (double)gap * (double)gap;
+    if (!g->gap[lg] && !(g->gap[lg] = calloc(1, sizeof *g->gap[lg])))
+        return -ENOMEM;
+    g->gap[lg]->w[sub] += gap;
+    g->gap[lg]->w2[sub] += (double)gap * (double)gap;
+    return 0;
 }
 
 void metrics_before_resolve(struct acc *a)
@@ -512,8 +541,8 @@ int ah_metrics_add_probe(struct ah_metrics *m, const struct ah_metrics_probe *p)
         m->last_ts = p->ts_ns;
     if (p->ts_ns < m->first_ts)
         m->first_ts = p->ts_ns;
-    if (g->any && p->ts_ns >= g->last_ts)
-        gap_add(g, p->ts_ns - g->last_ts);
+    if (g->any && p->ts_ns >= g->last_ts && gap_add(g, p->ts_ns - g->last_ts) < 0)
+        return -ENOMEM;
     if (!g->any || p->ts_ns > g->last_ts)
         g->last_ts = p->ts_ns;
     g->any = true;

@@ -15,9 +15,15 @@
 #define TAIL      32 /* ok answers remembered to name the node "at the end" */
 
 /* Time-weighted gap histogram for the resolution: 16 sub-buckets per power
- * of two (6% wide), weights in nanoseconds. */
-#define GAP_SUB     16
-#define GAP_BUCKETS (64 * GAP_SUB)
+ * of two (6% wide), weights in nanoseconds. A group's gaps span a few powers
+ * of two, so the blocks of 16 are allocated as they are first used: a few
+ * hundred bytes per group instead of 16 KB (memory per vantage, issue 9). */
+#define GAP_SUB  16
+#define GAP_POW2 64
+struct gap_block {
+    uint64_t w[GAP_SUB];
+    double w2[GAP_SUB]; /* sum of gap squared, for the mean within a bucket */
+};
 
 /* ---- string interning (nodes, vantages) ---- */
 
@@ -55,11 +61,15 @@ struct conn {
     bool established;
 };
 
-/* Counts per node id, grown on demand. */
+/* Counts per node id: (id, count) pairs, since a group's window sees a few
+ * of the nodes, however many there are. */
 struct counts {
-    uint32_t *c;
-    size_t n;
+    uint32_t *id, *c;
+    size_t n, cap;
 };
+
+/* The count of id (0 when never counted). */
+uint32_t metrics_counts_get(const struct counts *k, size_t id);
 
 /* One (window, group): window 0 is the whole run, w >= 1 event w-1. */
 struct acc {
@@ -86,8 +96,7 @@ struct group {
     struct ah_flips flips;
     uint64_t last_ts;
     bool any;
-    uint64_t gap_w[GAP_BUCKETS];
-    double gap_w2[GAP_BUCKETS]; /* sum of gap squared, for the mean within a bucket */
+    struct gap_block *gap[GAP_POW2];
     struct conn *conns;
     size_t nconns, capconns;
 };

@@ -32,16 +32,20 @@ static uint64_t window_end(const struct ah_metrics *m, size_t w)
 static uint64_t gap_median(const struct group *g)
 {
     long double total = 0, acc = 0;
-    for (size_t i = 0; i < GAP_BUCKETS; i++)
-        total += g->gap_w[i];
+    for (size_t k = 0; k < GAP_POW2; k++)
+        for (size_t i = 0; g->gap[k] && i < GAP_SUB; i++)
+            total += g->gap[k]->w[i];
     if (total == 0)
         return 0;
-    for (size_t i = 0; i < GAP_BUCKETS; i++) {
-        acc += g->gap_w[i];
-        if (acc * 2 >= total) {
-            /* The time-weighted mean of the gaps in the median's bucket:
-             * exact when the gaps there are all equal. */
-            return (uint64_t)llround(g->gap_w2[i] / (double)g->gap_w[i]);
+    for (size_t k = 0; k < GAP_POW2; k++) {
+        for (size_t i = 0; g->gap[k] && i < GAP_SUB; i++) {
+            const struct gap_block *b = g->gap[k];
+            acc += b->w[i];
+            if (b->w[i] && acc * 2 >= total) {
+                /* The time-weighted mean of the gaps in the median's
+                 * bucket: exact when the gaps there are all equal. */
+                return (uint64_t)llround(b->w2[i] / (double)b->w[i]);
+            }
         }
     }
     return 0;
@@ -296,8 +300,7 @@ uint64_t ah_metrics_row_answers(const struct ah_metrics *m, const struct ah_metr
     size_t gi = r->index / (m->nev + 1), w = r->index % (m->nev + 1);
     if (gi >= m->ng)
         return 0;
-    const struct counts *k = &m->g[gi].acc[w].win;
-    return (size_t)id < k->n ? k->c[id] : 0;
+    return metrics_counts_get(&m->g[gi].acc[w].win, (size_t)id);
 }
 
 uint64_t ah_metrics_late(const struct ah_metrics *m)
