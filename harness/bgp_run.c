@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ah/file.h"
 #include "ah/clock.h"
 #include "ah/log.h"
 #include "bgp.h"
@@ -89,7 +90,7 @@ static int spawn_bird(struct bgp *b, struct bird *bd, const char *name)
 
 static int write_conf(struct bgp *b, struct bird *bd, bool node, size_t idx)
 {
-    FILE *f = fopen(bd->conf, "we");
+    FILE *f = ah_file_fopen_w(bd->conf);
     if (!f)
         return -errno;
     int rc = node ? bgp_write_node_conf(f, b->lab, idx, bd->log,

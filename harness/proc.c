@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ah/file.h"
 #include "ah/clock.h"
 #include "topo.h"
 
@@ -56,10 +57,11 @@ static void child_exec(const struct proc_spec *spec, int errfd, pid_t parent)
             _exit(127);
     }
     int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int out = open(spec->log_path ? spec->log_path : "/dev/null",
-                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    /* A log in the run directory is never written through a symlink. */
+    int out = spec->log_path ? ah_file_create(spec->log_path, O_APPEND)
+                             : open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (in < 0 || out < 0) {
-        err = errno;
+        err = out < -1 ? -out : errno;
         goto fail;
     }
     if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) {

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ah/file.h"
 #include "ah/clock.h"
 #include "ah/echo.h"
 #include "ah/ident.h"
@@ -52,7 +53,7 @@ int resp_substitute(const char *tmpl, const char *node, const char *addr, char *
 
 static int write_text(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "we");
+    FILE *f = ah_file_fopen_w(path);
     if (!f)
         return -errno;
     int rc = fputs(text, f) < 0 ? -EIO : 0;

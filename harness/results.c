@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ah/file.h"
 #include "ah/clock.h"
 #include "ah/csv.h"
 #include "ah/log.h"
@@ -67,9 +68,9 @@ int results_copy_file(const char *from, const char *to)
     int out = -1;
     if (in < 0)
         return -errno;
-    out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    out = ah_file_create(to, O_TRUNC);
     if (out < 0) {
-        err = -errno;
+        err = out;
         goto out;
     }
     for (;;) {
@@ -655,7 +656,7 @@ void results_late_free(struct results_late *l)
 int results_write_run_json(const char *path, const struct results_run_info *ri)
 {
     char esc[1024], esc2[1024];
-    FILE *f = fopen(path, "we");
+    FILE *f = ah_file_fopen_w(path);
     if (!f)
         return -errno;
     fprintf(f, "{\n");

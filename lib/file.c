@@ -141,3 +141,25 @@ out:
     close(in);
     return rc;
 }
+
+int ah_file_create(const char *path, int flags)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | flags, 0644);
+    return fd < 0 ? -errno : fd;
+}
+
+FILE *ah_file_fopen_w(const char *path)
+{
+    int fd = ah_file_create(path, O_TRUNC);
+    if (fd < 0) {
+        errno = -fd;
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (f == NULL) {
+        int err = errno;
+        close(fd);
+        errno = err;
+    }
+    return f;
+}

@@ -6,6 +6,7 @@
 #define AH_FILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Creates a new empty file ".NAME.XXXXXX" in dir (mode 0644 less the umask)
  * and opens it for writing; its path goes to tmp. name is a plain file name
@@ -22,5 +23,15 @@ int ah_file_commit(const char *tmp, const char *dir, const char *name);
  * dir that is then committed, and from removed. Returns 0 or a negative
  * errno (from is then left as it was). */
 int ah_file_move(const char *from, const char *dir, const char *name);
+
+/* Opens path for writing, creating it (mode 0644 less the umask) with
+ * O_NOFOLLOW|O_CLOEXEC plus flags (O_TRUNC, O_APPEND, O_EXCL): for files
+ * written in place, such as logs and configs a child reads while it runs. A
+ * symlink at path is refused (-ELOOP). Returns the fd or a negative errno. */
+int ah_file_create(const char *path, int flags);
+
+/* The same as a stdio stream opened "w" (truncated). Returns NULL with errno
+ * set on failure. */
+FILE *ah_file_fopen_w(const char *path);
 
 #endif

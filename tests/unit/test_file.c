@@ -165,6 +165,35 @@ START_TEST(move_across_file_systems_copies)
 }
 END_TEST
 
+START_TEST(create_refuses_a_symlink)
+{
+    char victim[128], link[128], plain[128];
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    snprintf(link, sizeof link, "%s/run.json", dir);
+    snprintf(plain, sizeof plain, "%s/log", dir);
+    put(victim, "precious");
+    ck_assert_int_eq(symlink(victim, link), 0);
+    ck_assert_int_eq(ah_file_create(link, O_TRUNC), -ELOOP);
+    ck_assert_ptr_null(ah_file_fopen_w(link));
+    ck_assert_int_eq(errno, ELOOP);
+    ck_assert_str_eq(get(victim), "precious");
+    /* A plain name is created, then appended to. */
+    int fd = ah_file_create(plain, O_APPEND);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "a", 1), 1);
+    close(fd);
+    fd = ah_file_create(plain, O_APPEND);
+    ck_assert_int_eq(write(fd, "b", 1), 1);
+    close(fd);
+    ck_assert_str_eq(get(plain), "ab");
+    FILE *f = ah_file_fopen_w(plain);
+    ck_assert_ptr_nonnull(f);
+    fputs("new", f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_str_eq(get(plain), "new");
+}
+END_TEST
+
 static Suite *file_suite(void)
 {
     Suite *s = suite_create("file");
@@ -175,6 +204,7 @@ static Suite *file_suite(void)
     tcase_add_test(tc, move_renames_over_a_symlink);
     tcase_add_test(tc, move_of_a_symlink_refused);
     tcase_add_test(tc, move_across_file_systems_copies);
+    tcase_add_test(tc, create_refuses_a_symlink);
     suite_add_tcase(s, tc);
     return s;
 }
