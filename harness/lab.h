@@ -18,6 +18,7 @@
 #define LAB_DRILL_MAX    1024
 #define LAB_EXPECT_MAX   1024
 #define LAB_DIAG_MAX     100 /* messages kept; one more says how many were left out */
+#define LAB_DEPTH_MAX    64  /* nested lists/mappings; deeper is an error before loading */
 
 enum lab_routing {
     LAB_ROUTING_STATIC,
