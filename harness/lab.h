@@ -158,6 +158,10 @@ struct lab_diag {
     size_t n;
 };
 
+/* True when s is a name as the lab file allows them: 1 to LAB_NAME_MAX - 1
+ * characters of [A-Za-z0-9_-]. Namespace names are made from these. */
+bool lab_name_valid(const char *s);
+
 /* Loads and validates a lab file (docs/lab-file.md). Returns 0 and *out, or
  * -EINVAL with every problem appended to diag, sorted by position (at most
  * LAB_DIAG_MAX, then a count), and *out set to NULL; or another negative errno if

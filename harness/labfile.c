@@ -346,19 +346,24 @@ const char *lf_scalar(struct lf *c, yaml_node_t *n, const char *what)
     return v;
 }
 
+bool lab_name_valid(const char *s)
+{
+    size_t len = strlen(s);
+    bool ok = len >= 1 && len < LAB_NAME_MAX;
+    for (size_t i = 0; ok && i < len; i++) {
+        char ch = s[i];
+        ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             ch == '_' || ch == '-';
+    }
+    return ok;
+}
+
 int lf_name(struct lf *c, yaml_node_t *n, const char *what, char out[LAB_NAME_MAX])
 {
     const char *v = lf_scalar(c, n, what);
     if (v == NULL)
         return -1;
-    size_t len = strlen(v);
-    bool ok = len >= 1 && len < LAB_NAME_MAX;
-    for (size_t i = 0; ok && i < len; i++) {
-        char ch = v[i];
-        ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-             ch == '_' || ch == '-';
-    }
-    if (!ok) {
+    if (!lab_name_valid(v)) {
         char d[64];
         lf_err(c, n,
                "%s: bad name %s: use 1 to %d letters, digits, '_' or '-' (namespace names "
@@ -366,7 +371,7 @@ int lf_name(struct lf *c, yaml_node_t *n, const char *what, char out[LAB_NAME_MA
                what, lf_describe(n, d, sizeof(d)), LAB_NAME_MAX - 1);
         return -1;
     }
-    memcpy(out, v, len + 1);
+    memcpy(out, v, strlen(v) + 1);
     return 0;
 }
 
