@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ah/clock.h"
+#include "ah/esc.h"
 #include "ah/log.h"
 #include "probe.h"
 
@@ -26,8 +27,13 @@ static bool print_once(struct probe_ctx *ctx)
             if (!ctx->o->transport[t] || !ctx->o->service[s])
                 continue;
             if (g->result[AH_RES_OK] > 0 && g->nodes.n > 0) {
-                printf("%s %s %s %.3f ms\n", probe_transport_name(t), probe_service_name(s),
-                       g->nodes.name[0], (double)g->rtt.max / 1e6);
+                /* The identity is the server's bytes: escaped, so a control
+                 * character or a newline in it cannot act on the terminal or
+                 * forge a line of ours. */
+                char node[AH_ESC_TERM_MAX(AH_NODE_NAME_MAX)];
+                ah_esc_term(node, sizeof(node), g->nodes.name[0], strlen(g->nodes.name[0]));
+                printf("%s %s %s %.3f ms\n", probe_transport_name(t), probe_service_name(s), node,
+                       (double)g->rtt.max / 1e6);
                 continue;
             }
             const char *why = "timeout";
@@ -35,7 +41,9 @@ static bool print_once(struct probe_ctx *ctx)
                 if (g->result[r])
                     why = ah_result_name(r);
             }
-            const char *detail = record_last_detail(ctx, t, s);
+            const char *raw = record_last_detail(ctx, t, s);
+            char detail[AH_ESC_TERM_MAX(32)];
+            ah_esc_term(detail, sizeof(detail), raw, strlen(raw));
             printf("%s %s - %s%s%s\n", probe_transport_name(t), probe_service_name(s), why,
                    detail[0] ? " " : "", detail);
             all = false;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ah/clock.h"
+#include "ah/esc.h"
 #include "probe.h"
 
 /* Node shares over every (transport, service), biggest first. */
@@ -41,7 +42,11 @@ static size_t node_shares(struct probe_ctx *ctx, char *buf, size_t cap)
         }
         if (best == n)
             break;
-        int w = snprintf(buf + len, cap - len, " %.12s %u%%", name[best],
+        /* At most 12 characters of a name, escaped: an identity is the
+         * server's bytes and this line goes to a terminal. */
+        char shown_name[13];
+        ah_esc_term(shown_name, sizeof(shown_name), name[best], strlen(name[best]));
+        int w = snprintf(buf + len, cap - len, " %s %u%%", shown_name,
                          (unsigned)(cnt[best] * 100 / total));
         if (w < 0 || (size_t)w >= cap - len)
             break;

@@ -1,11 +1,13 @@
 /* The end-of-run summary of anycast-probe, per (transport, service): probes,
  * ok, lost by result, RTT percentiles, nodes seen with counts, flips and TCP
- * connections by end reason; as text on stderr and as JSON for scripts. */
+ * connections by end reason; as text on stderr (identities escaped for a
+ * terminal) and as JSON for scripts (always valid JSON). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ah/clock.h"
+#include "ah/esc.h"
 #include "probe.h"
 
 static void fmt_ms(char *buf, size_t cap, uint64_t ns)
@@ -22,8 +24,10 @@ void summary_print(struct probe_ctx *ctx, FILE *f)
 {
     uint64_t el = ah_clock_mono_ns() - ctx->start_mono;
 
+    char vantage[AH_ESC_TERM_MAX(64)];
+    ah_esc_term(vantage, sizeof(vantage), ctx->o->vantage, strlen(ctx->o->vantage));
     fprintf(f, "anycast-probe: summary: target %s, vantage %s, %.1f s\n", ctx->o->target_text,
-            ctx->o->vantage, (double)el / 1e9);
+            vantage, (double)el / 1e9);
     for (int t = 0; t < PT_COUNT; t++) {
         for (int s = 0; s < PS_COUNT; s++) {
             const struct ah_group_stats *g = record_group(ctx, t, s);
@@ -53,9 +57,11 @@ void summary_print(struct probe_ctx *ctx, FILE *f)
             }
             fprintf(f, "; flips %llu\n", (unsigned long long)g->flips.flips);
             fprintf(f, "            nodes:");
-            for (unsigned i = 0; i < g->nodes.n; i++)
-                fprintf(f, "%s %s %llu", i ? "," : "", g->nodes.name[i],
-                        (unsigned long long)g->nodes.count[i]);
+            for (unsigned i = 0; i < g->nodes.n; i++) {
+                char name[AH_ESC_TERM_MAX(AH_NODE_NAME_MAX)];
+                ah_esc_term(name, sizeof(name), g->nodes.name[i], strlen(g->nodes.name[i]));
+                fprintf(f, "%s %s %llu", i ? "," : "", name, (unsigned long long)g->nodes.count[i]);
+            }
             fprintf(f, "%s\n", g->nodes.n ? "" : " none");
             if (t == PT_TCP) {
                 fprintf(f, "            connections: %llu opened; ended:",
@@ -74,16 +80,55 @@ void summary_print(struct probe_ctx *ctx, FILE *f)
     }
 }
 
-static void json_str(FILE *f, const char *s)
+/* Length of the valid UTF-8 sequence at s (2..4), or 0 when the bytes there
+ * do not start one (RFC 3629: no overlong forms, no surrogates, nothing past
+ * U+10FFFF). s is NUL-terminated, so a cut sequence stops at the NUL. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0], cp;
+    size_t n;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+        cp > 0x10ffff)
+        return 0;
+    return n;
+}
+
+void summary_json_str(FILE *f, const char *s)
 {
     fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = *p >= 0x80 ? utf8_seq(p) : 0;
+        if (n > 0) {
+            fwrite(p, 1, n, f);
+            p += n;
+            continue;
+        }
         if (*p == '"' || *p == '\\')
             fprintf(f, "\\%c", *p);
         else if (*p < 0x20 || *p == 0x7f)
             fprintf(f, "\\u%04x", *p);
+        else if (*p >= 0x80)
+            fputs("\\ufffd", f);
         else
             fputc(*p, f);
+        p++;
     }
     fputc('"', f);
 }
@@ -97,9 +142,9 @@ int summary_write_json(struct probe_ctx *ctx, const char *path)
     if (f == NULL)
         return -errno;
     fprintf(f, "{\"target\": ");
-    json_str(f, ctx->o->target_text);
+    summary_json_str(f, ctx->o->target_text);
     fprintf(f, ", \"vantage\": ");
-    json_str(f, ctx->o->vantage);
+    summary_json_str(f, ctx->o->vantage);
     fprintf(f, ", \"started_ns\": %llu, \"elapsed_ms\": %llu, \"groups\": [",
             (unsigned long long)ctx->start_real,
             (unsigned long long)((ah_clock_mono_ns() - ctx->start_mono) / 1000000));
@@ -129,7 +174,7 @@ int summary_write_json(struct probe_ctx *ctx, const char *path)
             fprintf(f, ", \"nodes\": {");
             for (unsigned i = 0; i < g->nodes.n; i++) {
                 fprintf(f, "%s", i ? ", " : "");
-                json_str(f, g->nodes.name[i]);
+                summary_json_str(f, g->nodes.name[i]);
                 fprintf(f, ": %llu", (unsigned long long)g->nodes.count[i]);
             }
             fprintf(f, "}, \"flips\": %llu", (unsigned long long)g->flips.flips);

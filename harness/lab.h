@@ -18,6 +18,7 @@
 #define LAB_DRILL_MAX    1024
 #define LAB_EXPECT_MAX   1024
 #define LAB_DIAG_MAX     100 /* messages kept; one more says how many were left out */
+#define LAB_DEPTH_MAX    64  /* nested lists/mappings; deeper is an error before loading */
 /* A drill step that starts later than this after its time fails the run
  * (lab key `tolerance`, docs/lab-file.md). */
 #define LAB_TOLERANCE_DEFAULT_NS (20ULL * 1000 * 1000)
@@ -161,6 +162,10 @@ struct lab_diag {
     char **msgs;
     size_t n;
 };
+
+/* True when s is a name as the lab file allows them: 1 to LAB_NAME_MAX - 1
+ * characters of [A-Za-z0-9_-]. Namespace names are made from these. */
+bool lab_name_valid(const char *s);
 
 /* Loads and validates a lab file (docs/lab-file.md). Returns 0 and *out, or
  * -EINVAL with every problem appended to diag, sorted by position (at most

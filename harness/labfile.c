@@ -346,19 +346,24 @@ const char *lf_scalar(struct lf *c, yaml_node_t *n, const char *what)
     return v;
 }
 
+bool lab_name_valid(const char *s)
+{
+    size_t len = strlen(s);
+    bool ok = len >= 1 && len < LAB_NAME_MAX;
+    for (size_t i = 0; ok && i < len; i++) {
+        char ch = s[i];
+        ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             ch == '_' || ch == '-';
+    }
+    return ok;
+}
+
 int lf_name(struct lf *c, yaml_node_t *n, const char *what, char out[LAB_NAME_MAX])
 {
     const char *v = lf_scalar(c, n, what);
     if (v == NULL)
         return -1;
-    size_t len = strlen(v);
-    bool ok = len >= 1 && len < LAB_NAME_MAX;
-    for (size_t i = 0; ok && i < len; i++) {
-        char ch = v[i];
-        ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-             ch == '_' || ch == '-';
-    }
-    if (!ok) {
+    if (!lab_name_valid(v)) {
         char d[64];
         lf_err(c, n,
                "%s: bad name %s: use 1 to %d letters, digits, '_' or '-' (namespace names "
@@ -366,7 +371,7 @@ int lf_name(struct lf *c, yaml_node_t *n, const char *what, char out[LAB_NAME_MA
                what, lf_describe(n, d, sizeof(d)), LAB_NAME_MAX - 1);
         return -1;
     }
-    memcpy(out, v, len + 1);
+    memcpy(out, v, strlen(v) + 1);
     return 0;
 }
 
@@ -527,6 +532,47 @@ out:
     return rc;
 }
 
+/* libyaml's scanner does work proportional to the flow nesting depth for
+ * every token, so a file of 40,000 '[' takes seconds and one of 1 MiB
+ * minutes, and its document loader would build all of it first. No lab file
+ * nests more than a few levels, so a first pass over the events refuses
+ * anything deeper than LAB_DEPTH_MAX as soon as the first too-deep
+ * collection starts; the scanner reads at most about 1 KiB ahead of the
+ * events, so that costs well under a millisecond. Syntax errors are left
+ * to the loading pass, which reports them with their context. Returns 0,
+ * -EINVAL (reported) or -ENOMEM. */
+static int check_depth(struct lf *c, const char *buf, size_t len)
+{
+    yaml_parser_t parser;
+    int rc = 0, depth = 0;
+    if (!yaml_parser_initialize(&parser))
+        return -ENOMEM;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev)) {
+            if (parser.error == YAML_MEMORY_ERROR)
+                rc = -ENOMEM;
+            break;
+        }
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+            if (++depth > LAB_DEPTH_MAX) {
+                lf_err_mark(c, ev.start_mark, "nested more than %d lists or mappings deep",
+                            LAB_DEPTH_MAX);
+                rc = -EINVAL;
+            }
+        } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+        yaml_event_delete(&ev);
+        if (rc < 0 || t == YAML_STREAM_END_EVENT)
+            break;
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
 /* Parses and validates buf into c->lab (allocated here); 0, -EINVAL or
  * -ENOMEM. On error c->lab is freed and NULL. */
 static int load_buffer(struct lf *c, const char *buf, size_t len)
@@ -540,6 +586,9 @@ static int load_buffer(struct lf *c, const char *buf, size_t len)
         err_file(c, "larger than %d bytes; is this a lab file?", LAB_FILE_MAX);
         return -EFBIG;
     }
+    rc = check_depth(c, buf, len);
+    if (rc < 0)
+        goto out;
     if (!yaml_parser_initialize(&parser)) {
         rc = -ENOMEM;
         goto out;

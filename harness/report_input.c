@@ -165,11 +165,19 @@ bad:
     return -EBADMSG;
 }
 
-/* Reads one record; 1 = fields, 0 = end, < 0 = malformed CSV (reported). */
+/* Reads one record; 1 = fields, 0 = end, < 0 = malformed CSV (reported). A
+ * record over one of the reader's limits is a bad row like any other:
+ * reported, counted and skipped. */
 static int next_row(struct ah_csv_reader *r, struct rp_file *f, char ***fields, size_t *nf,
                     unsigned long *line)
 {
-    int rc = ah_csv_reader_next(r, fields, nf, line);
+    int rc;
+    while ((rc = ah_csv_reader_next(r, fields, nf, line)) == -E2BIG || rc == -EMSGSIZE) {
+        if (rc == -E2BIG)
+            bad_row(f, *line, "more than %d columns", AH_CSV_READ_FIELDS_MAX);
+        else
+            bad_row(f, *line, "record longer than %d bytes", AH_CSV_READ_RECORD_MAX);
+    }
     if (rc < 0) {
         ah_log_warn("%s:%lu: malformed CSV (%s); the rest of the file is skipped", f->path, *line,
                     strerror(-rc));

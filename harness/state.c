@@ -16,6 +16,7 @@
 
 #include "ah/clock.h"
 #include "ah/log.h"
+#include "lab.h"
 #include "topo.h"
 
 const char *state_base(void)
@@ -159,6 +160,8 @@ bad:
 int state_dir(const char *runid, char *buf, size_t len)
 {
     const char *base = state_base();
+    if (!state_runid_valid(runid))
+        return -EINVAL;
     if (mkdir(base, 0755) < 0 && errno != EEXIST)
         return -errno;
     int n = snprintf(buf, len, "%s/%s", base, runid);
@@ -180,9 +183,14 @@ int state_save(const struct state *s)
     snprintf(path, sizeof path, "%s/state", dir);
     if ((rc = state_format(s, &text)) < 0)
         return rc;
-    FILE *f = fopen(tmp, "we");
+    /* A fresh file, never through a link left in the run directory. */
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         rc = -errno;
+        if (fd >= 0)
+            close(fd);
         goto out;
     }
     fputs(text, f);
@@ -197,47 +205,221 @@ out:
     return rc;
 }
 
-int state_load(const char *runid, struct state *s)
+bool state_runid_valid(const char *id)
 {
-    char path[600], buf[65536];
-    snprintf(path, sizeof path, "%s/%s/state", state_base(), runid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n < 0)
-        return -EIO;
-    buf[n] = '\0';
-    return state_parse(buf, s);
+    size_t n = strlen(id);
+    if (n == 0 || n >= STATE_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9')))
+            return false;
+    return true;
 }
 
-static int rm_tree(const char *path)
+/* A node, vantage or lab name (lab_name_valid), or "-" where there is none. */
+static bool name_or_dash(const char *v)
 {
-    DIR *d = opendir(path);
-    if (!d)
-        return errno == ENOENT ? 0 : (unlink(path) == 0 ? 0 : -errno);
+    return strcmp(v, "-") == 0 || lab_name_valid(v);
+}
+
+/* Free text that is shown but never used as a path to act on: any byte but
+ * control characters. */
+static bool printable(const char *v)
+{
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* A namespace of run runid: "ah-lab-<runid>-" and the rest of the name in
+ * the characters of lab names. clean kills every process inside and
+ * deletes it, so nothing else may pass. */
+static bool own_netns(const char *netns, const char *runid)
+{
+    size_t plen = strlen(TOPO_NETNS_PREFIX), idlen = strlen(runid);
+    if (strlen(netns) >= TOPO_NETNS_MAX || strncmp(netns, TOPO_NETNS_PREFIX, plen) != 0 ||
+        strncmp(netns + plen, runid, idlen) != 0 || netns[plen + idlen] != '-')
+        return false;
+    return lab_name_valid(netns + plen + idlen + 1);
+}
+
+const char *state_check(const struct state *s, const char *runid, char *why, size_t len)
+{
+    static const char *const roles[] = {"node", "router", "client", "fabric"};
+    if (!state_runid_valid(runid)) {
+        snprintf(why, len, "run id \"%.*s\" is not 1 to %d of [a-z0-9]", 32, runid,
+                 STATE_ID_MAX - 1);
+        return why;
+    }
+    if (strcmp(s->runid, runid) != 0) {
+        snprintf(why, len, "runid \"%.*s\" is not its directory's name %s", 32, s->runid, runid);
+        return why;
+    }
+    if (!lab_name_valid(s->name)) {
+        snprintf(why, len, "bad lab name \"%.*s\"", 32, s->name);
+        return why;
+    }
+    if (strcmp(s->mode, "run") != 0 && strcmp(s->mode, "up") != 0) {
+        snprintf(why, len, "mode \"%.*s\" is neither run nor up", 8, s->mode);
+        return why;
+    }
+    if (!printable(s->lab) || !printable(s->results)) {
+        snprintf(why, len, "control characters in the lab or results path");
+        return why;
+    }
+    for (size_t i = 0; i < s->nns; i++) {
+        const struct state_ns *n = &s->ns[i];
+        bool role = false;
+        for (size_t k = 0; k < sizeof roles / sizeof roles[0]; k++)
+            role |= strcmp(n->role, roles[k]) == 0;
+        if (!role || !name_or_dash(n->name)) {
+            snprintf(why, len, "netns line %zu: bad role or name", i + 1);
+            return why;
+        }
+        if (!own_netns(n->netns, runid)) {
+            snprintf(why, len, "netns \"%.*s\" is not a namespace of run %s (%s%s-...)", 64,
+                     n->netns, runid, TOPO_NETNS_PREFIX, runid);
+            return why;
+        }
+    }
+    for (size_t i = 0; i < s->npids; i++) {
+        const struct state_pid *p = &s->pids[i];
+        if (!lab_name_valid(p->what) || !name_or_dash(p->name) || p->pid <= 1) {
+            snprintf(why, len, "pid line %zu: bad process kind, name or pid", i + 1);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+/* Reads <base>/<runid>/state, neither following a symbolic link for the run
+ * directory nor for the file, up to STATE_FILE_MAX bytes. Returns the text
+ * (malloc'd) or NULL with errno set (ELOOP for a link). */
+static char *read_state_file(const char *runid)
+{
+    char *buf = NULL;
+    int dfd = -1, fd = -1, err = 0;
+    size_t len = 0;
+    int base = open(state_base(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (base < 0)
+        return NULL;
+    dfd = openat(base, runid, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0 || (fd = openat(dfd, "state", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+        err = errno == ENOTDIR ? ELOOP : errno;
+        goto out;
+    }
+    if (!(buf = malloc(STATE_FILE_MAX + 1))) {
+        err = ENOMEM;
+        goto out;
+    }
+    for (;;) {
+        ssize_t n = read(fd, buf + len, STATE_FILE_MAX + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err = errno;
+            goto out;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len > STATE_FILE_MAX) {
+            err = EFBIG;
+            goto out;
+        }
+    }
+    buf[len] = '\0';
+out:
+    if (fd >= 0)
+        close(fd);
+    if (dfd >= 0)
+        close(dfd);
+    close(base);
+    if (err) {
+        free(buf);
+        errno = err;
+        return NULL;
+    }
+    return buf;
+}
+
+int state_load(const char *runid, struct state *s)
+{
+    char why[256] = "";
+    char *text = NULL;
+    int rc = 0;
+    memset(s, 0, sizeof *s);
+    if (!state_runid_valid(runid)) {
+        snprintf(why, sizeof why, "\"%.*s\" is not a run id (1 to %d of [a-z0-9])", 64, runid,
+                 STATE_ID_MAX - 1);
+        goto out;
+    }
+    text = read_state_file(runid);
+    if (!text) {
+        rc = -errno;
+        if (rc == -ELOOP)
+            snprintf(why, sizeof why,
+                     "the run directory or its state file is a symbolic link (not followed)");
+        else if (rc == -EFBIG)
+            snprintf(why, sizeof why, "larger than %d bytes", STATE_FILE_MAX);
+        goto out;
+    }
+    if (state_parse(text, s) < 0) {
+        snprintf(why, sizeof why,
+                 "unreadable (no runid, a line too long or a short netns/pid line)");
+        goto out;
+    }
+    if (state_check(s, runid, why, sizeof why) != NULL)
+        state_free(s);
+out:
+    free(text);
+    if (why[0]) {
+        ah_log_error("%s/%.*s/state: bad state file: %s; skipped", state_base(), 64, runid, why);
+        rc = -EBADMSG;
+    }
+    return rc;
+}
+
+/* Removes the directory name in parent with its entries, following no
+ * symbolic link: a link is removed, not entered. Depth is bounded (a run
+ * directory holds files only). */
+static int rm_at(int parent, const char *name, int depth)
+{
+    int dfd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        if (errno != ENOTDIR && errno != ELOOP)
+            return -errno;
+        return unlinkat(parent, name, 0) == 0 ? 0 : -errno;
+    }
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return -errno;
+    }
     struct dirent *e;
     while ((e = readdir(d))) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        char sub[1024];
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        struct stat st;
-        if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-            rm_tree(sub);
-        else
-            unlink(sub);
+        if (unlinkat(dfd, e->d_name, 0) < 0 && errno == EISDIR && depth < 4)
+            rm_at(dfd, e->d_name, depth + 1);
     }
     closedir(d);
-    return rmdir(path) == 0 ? 0 : -errno;
+    return unlinkat(parent, name, AT_REMOVEDIR) == 0 ? 0 : -errno;
 }
 
 int state_remove(const char *runid)
 {
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/%s", state_base(), runid);
-    return rm_tree(dir);
+    if (!state_runid_valid(runid))
+        return -EINVAL;
+    int base = open(state_base(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (base < 0)
+        return -errno;
+    int rc = rm_at(base, runid, 0);
+    close(base);
+    return rc;
 }
 
 int state_foreach(void (*cb)(void *arg, const struct state *s), void *arg)
@@ -375,6 +557,12 @@ static bool pid_in_lab(const struct state *s, pid_t pid)
 int state_teardown(const struct state *s, void (*report)(void *arg, const char *what), void *arg)
 {
     char what[256];
+    /* Everything below kills and deletes by the names in s: only a state
+     * that names this run's own namespaces may do that. */
+    if (state_check(s, s->runid, what, sizeof what) != NULL) {
+        ah_log_error("run %.*s: %s; not taken down", 32, s->runid, what);
+        return -EINVAL;
+    }
     bool *live = calloc(s->npids + 1, sizeof *live);
     if (!live)
         return -ENOMEM;

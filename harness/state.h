@@ -11,6 +11,7 @@
 
 #define STATE_ID_MAX   16
 #define STATE_NAME_MAX 64
+#define STATE_FILE_MAX (1024 * 1024) /* a larger state file is refused */
 
 struct state_ns {
     char role[16];             /* node, router, client, fabric */
@@ -52,12 +53,31 @@ void state_free(struct state *s);
 int state_format(const struct state *s, char **out);
 int state_parse(const char *text, struct state *s);
 
+/* True for a run id as state_new_runid makes them: 1 to STATE_ID_MAX - 1
+ * characters of [a-z0-9]. */
+bool state_runid_valid(const char *runid);
+
+/* A state file is not trusted: clean kills and deletes by the names in it.
+ * Checks a parsed state read from the directory of run runid: its runid is
+ * that name and valid, the lab name and every node, vantage and process name
+ * are lab names (or "-"), every namespace is one of this run's
+ * ("ah-lab-<runid>-" and lab-name characters), roles and mode are known
+ * words, pids are > 1, paths have no control characters. Returns NULL when
+ * it passes, else why (written to why, len bytes); pure. */
+const char *state_check(const struct state *s, const char *runid, char *why, size_t len);
+
 /* <base>/<runid>: created with mkdir -p. state_save writes <dir>/state
  * atomically. */
 int state_dir(const char *runid, char *buf, size_t len);
 int state_save(const struct state *s);
+/* Reads and checks <base>/<runid>/state. The run id comes from the directory
+ * name (so runid must pass state_runid_valid); neither the directory nor the
+ * file may be a symbolic link. A file that fails (unparsable, too large,
+ * state_check) is reported on one line naming it and gives -EBADMSG; a
+ * missing one gives -ENOENT, silently. */
 int state_load(const char *runid, struct state *s);
-/* Removes <base>/<runid> and everything in it. */
+/* Removes <base>/<runid> and everything in it, following no symbolic link;
+ * -EINVAL unless runid passes state_runid_valid. */
 int state_remove(const char *runid);
 
 /* Finds a lab by run id or lab name. -ENOENT when none, -EEXIST when a name
@@ -76,7 +96,8 @@ int state_kill_netns_procs(const char *netns, void (*report)(void *arg, const ch
                            void *arg);
 
 /* Takes down a lab from its state: kills its processes, removes its
- * namespaces and its state directory, calling report for each. */
+ * namespaces and its state directory, calling report for each. A state
+ * that fails state_check is refused (-EINVAL, logged). */
 int state_teardown(const struct state *s, void (*report)(void *arg, const char *what), void *arg);
 
 /* `anycast-lab clean`: every run whose owner is dead (and, with all, labs

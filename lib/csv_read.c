@@ -11,8 +11,6 @@
 #include <unistd.h>
 
 #define READ_BUF_SIZE (64 * 1024)
-/* A bound on one record, so a file with a stray quote cannot eat memory. */
-#define RECORD_MAX (16 * 1024 * 1024)
 
 enum rd_state {
     ST_FIELD_START, /* at the start of a field */
@@ -28,6 +26,7 @@ struct ah_csv_reader {
     size_t in_pos, in_len;
     bool eof;
     int err;            /* sticky: a malformed record or I/O error ends reading */
+    bool skipping;      /* the record broke a limit: scan to its end, keep nothing */
     unsigned long line; /* current line, 1-based */
     /* The record being built: field texts, each NUL-terminated, in rec. */
     char *rec;
@@ -37,10 +36,15 @@ struct ah_csv_reader {
     size_t nfields, fields_cap;
 };
 
+/* Appends one byte of field text. Past AH_CSV_READ_RECORD_MAX the record is
+ * only scanned to its end: a file with a stray quote or one huge line costs
+ * no more memory than that. */
 static int rec_push(struct ah_csv_reader *r, char c)
 {
+    if (r->skipping)
+        return 0;
     if (r->rec_len == r->rec_cap) {
-        if (r->rec_cap >= RECORD_MAX)
+        if (r->rec_cap >= AH_CSV_READ_RECORD_MAX)
             return -EMSGSIZE;
         size_t cap = r->rec_cap * 2;
         char *p = realloc(r->rec, cap);
@@ -53,9 +57,15 @@ static int rec_push(struct ah_csv_reader *r, char c)
     return 0;
 }
 
-/* Ends the current field (NUL-terminates it); the next one starts after. */
+/* Ends the current field (NUL-terminates it); the next one starts after. A
+ * record of commas would otherwise cost two pointers per byte (a 16 MB line
+ * took 283 MB), so fields past AH_CSV_READ_FIELDS_MAX are an error. */
 static int field_end(struct ah_csv_reader *r)
 {
+    if (r->skipping)
+        return 0;
+    if (r->nfields == AH_CSV_READ_FIELDS_MAX)
+        return -E2BIG;
     int rc = rec_push(r, '\0');
     if (rc < 0)
         return rc;
@@ -108,10 +118,11 @@ int ah_csv_reader_next(struct ah_csv_reader *r, char ***fields, size_t *nfields,
     r->rec_len = 0;
     r->nfields = 0;
     r->starts[0] = 0;
+    r->skipping = false;
     unsigned long start_line = r->line, quote_line = r->line;
     enum rd_state st = ST_FIELD_START;
     bool any = false; /* consumed any byte of this record */
-    int rc = 0;
+    int rc = 0, over = 0;
 
     for (;;) {
         if (r->in_pos == r->in_len) {
@@ -184,6 +195,13 @@ int ah_csv_reader_next(struct ah_csv_reader *r, char ***fields, size_t *nfields,
             rc = field_end(r);
             goto record;
         }
+        if (rc == -EMSGSIZE || rc == -E2BIG) {
+            /* Over a limit: the rest of the record is scanned, not kept, so
+             * the next call starts at the next record. */
+            over = rc;
+            r->skipping = true;
+            rc = 0;
+        }
         if (rc < 0)
             goto fail;
     }
@@ -198,12 +216,18 @@ int ah_csv_reader_next(struct ah_csv_reader *r, char ***fields, size_t *nfields,
     }
     /* The last record had no line end; ST_CR here is a final lone CR. */
     rc = field_end(r);
-    if (rc < 0)
-        goto fail;
 
 record:
+    if (rc == -EMSGSIZE || rc == -E2BIG) {
+        over = rc; /* the limit broke on the record's last field */
+        rc = 0;
+    }
     if (rc < 0)
         goto fail;
+    if (over < 0) {
+        *line = start_line;
+        return over;
+    }
     for (size_t i = 0; i < r->nfields; i++)
         r->fields[i] = r->rec + r->starts[i];
     *fields = r->fields;

@@ -240,8 +240,9 @@ static int name_equals(const uint8_t *m, size_t len, size_t pos, const uint8_t *
     }
 }
 
-/* TXT strings are concatenated; control bytes become '?' so the identity
- * stays one printable field (UTF-8 bytes pass). */
+/* TXT strings are concatenated, every byte kept as the server sent it
+ * (probes.csv records identities exactly; whatever shows one escapes it for
+ * its medium). Only NUL, which a C string cannot hold, becomes '?'. */
 static size_t txt_to_identity(const uint8_t *rd, size_t rdlen, char *out, size_t cap)
 {
     size_t o = 0, i = 0;
@@ -251,7 +252,7 @@ static size_t txt_to_identity(const uint8_t *rd, size_t rdlen, char *out, size_t
             sl = rdlen - i;
         for (size_t k = 0; k < sl && o + 1 < cap; k++) {
             uint8_t c = rd[i + k];
-            out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+            out[o++] = c == 0 ? '?' : (char)c;
         }
         i += sl;
     }

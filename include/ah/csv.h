@@ -44,7 +44,13 @@ int ah_csv_close(struct ah_csv *w);
 /* Data rows ended so far (the header row not counted). */
 uint64_t ah_csv_rows(const struct ah_csv *w);
 
-/* Streaming reader. */
+/* Streaming reader. Its limits bound the memory any file can make it use:
+ * the widest file the project writes has 19 columns and its longest field
+ * is a 255-byte identity, so a record past either limit is an error of
+ * that record (its line), not a reason to grow. */
+#define AH_CSV_READ_FIELDS_MAX 64
+#define AH_CSV_READ_RECORD_MAX (1024 * 1024) /* bytes of field text in one record */
+
 struct ah_csv_reader;
 
 int ah_csv_reader_open(struct ah_csv_reader **out, const char *path);
@@ -56,9 +62,14 @@ int ah_csv_reader_open_fd(struct ah_csv_reader **out, int fd);
  * of file; -EBADMSG on a malformed record (unterminated quote, stray quote,
  * text after a closing quote, a CR not followed by LF outside quotes), with
  * *line set to the offending line (for an unterminated quote, the line where
- * it opened); -EMSGSIZE for a record over 16 MiB; other negative errno on I/O
- * errors. Errors are final: later calls return the same error. LF and CRLF
- * line ends are accepted; an empty line is a record of one empty field. */
+ * it opened); other negative errno on I/O errors. These errors are final:
+ * later calls return the same error. A record over a limit is not final:
+ * -E2BIG for more than AH_CSV_READ_FIELDS_MAX fields, -EMSGSIZE for more than
+ * AH_CSV_READ_RECORD_MAX bytes, with *line where the record starts; the
+ * record was read to its end without being kept, and the next call returns
+ * the next record (unless the rest of the file is malformed, then -EBADMSG).
+ * LF and CRLF line ends are accepted; an empty line is a record of one empty
+ * field. */
 int ah_csv_reader_next(struct ah_csv_reader *r, char ***fields, size_t *nfields,
                        unsigned long *line);
 void ah_csv_reader_close(struct ah_csv_reader *r);

@@ -43,8 +43,10 @@ struct ah_ident_reply {
 };
 
 /* Parses a reply to q. An identity is taken from the TXT answer matching the
- * question (CH kinds), else from the NSID option (printable ASCII kept,
- * anything else hex). Returns 0 when the message parses as a DNS response
+ * question (CH kinds; its strings joined, every byte kept but NUL, which
+ * becomes '?': the identity is untrusted text, escaped wherever it is
+ * shown), else from the NSID option (printable ASCII kept, anything else
+ * hex). Returns 0 when the message parses as a DNS response
  * (whether or not it carries an identity), -EBADMSG when it does not (not a
  * response, truncated, or the question differs from q). */
 int ah_ident_reply_parse(const struct ah_ident_query *q, const uint8_t *buf, size_t len,

@@ -25,6 +25,21 @@ for f in "$AH_ROOT"/tests/labs/bad-*.yaml; do
 done
 t_true "bad lab fixtures exist" test "$n" -ge 5
 
+# Nesting deeper than 64 in a 1 MiB file (made here, not checked in): libyaml
+# alone is quadratic in the flow depth (40,000 levels took 15 s, 1 MiB did not
+# finish in a minute). The loader stops at the 65th level, at once.
+for style in '[' '- '; do
+  head -c $((1024 * 1024 - 2)) /dev/zero | tr '\0' '#' | sed "s/#/$style/g" |
+    head -c $((1024 * 1024 - 2)) >"$T_TMP/deep.yaml"
+  start=$(date +%s%N)
+  out=$(timeout 60 "$LAB" check "$T_TMP/deep.yaml" 2>&1); rc=$?
+  ms=$((($(date +%s%N) - start) / 1000000))
+  t_eq "$rc" 2 "1 MiB nested '$style': exit 2"
+  t_match "$out" "^$T_TMP/deep\.yaml:1:[0-9]+: nested more than 64 lists or mappings deep\$" \
+    "1 MiB nested '$style': one FILE:LINE:COL message"
+  t_true "1 MiB nested '$style': refused in under 5 s (took ${ms} ms)" test "$ms" -lt 5000
+done
+
 # A lab written here: an unknown node in the drill, named with its line.
 cat >"$T_TMP/typo.yaml" <<'YAML'
 name: typo

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -563,22 +564,140 @@ START_TEST(test_read_open_errors)
 }
 END_TEST
 
+/* Writes head, then n copies of unit, then tail, without holding it all in
+ * memory (so the test's own peak stays small). */
+static void spit_repeated(const char *path, const char *head, const char *unit, size_t n,
+                          const char *tail)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(head, f);
+    for (size_t i = 0; i < n; i++)
+        fputs(unit, f);
+    fputs(tail, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static long peak_rss_kib(void)
+{
+    struct rusage ru;
+    ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
+    return ru.ru_maxrss;
+}
+
+/* A record over AH_CSV_READ_RECORD_MAX is an error of that record, reported
+ * at its first line; the reader goes on with the next one. */
 START_TEST(test_read_record_too_large)
 {
     const char *path = tmp_path("big.csv");
-    size_t n = 17u * 1024 * 1024;
-    char *text = malloc(n);
-    ck_assert_ptr_nonnull(text);
-    memset(text, 'a', n);
-    text[0] = '"';
-    spit(path, text, n);
-    free(text);
+    /* Unquoted, with quoted line breaks in the part that is skipped. */
+    spit_repeated(path, "a,b\n\"x\ny\",", "0123456789abcdef", AH_CSV_READ_RECORD_MAX / 16 + 1,
+                  ",\"p\nq\"\nc,d\n");
     struct ah_csv_reader *r;
     ck_assert_int_eq(ah_csv_reader_open(&r, path), 0);
     char **f;
     size_t nf;
     unsigned long line;
+    ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), 1);
     ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), -EMSGSIZE);
+    ck_assert_uint_eq(line, 2);
+    ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), 1);
+    ck_assert_uint_eq(line, 5);
+    ck_assert_uint_eq(nf, 2);
+    ck_assert_str_eq(f[0], "c");
+    ck_assert_str_eq(f[1], "d");
+    ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), 0);
+    ah_csv_reader_close(r);
+
+    /* Exactly at the limit is a record (one field, its NUL counted). */
+    spit_repeated(path, "", "a", AH_CSV_READ_RECORD_MAX - 1, "\nz\n");
+    ck_assert_int_eq(ah_csv_reader_open(&r, path), 0);
+    ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), 1);
+    ck_assert_uint_eq(strlen(f[0]), AH_CSV_READ_RECORD_MAX - 1);
+    ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), 1);
+    ck_assert_str_eq(f[0], "z");
+    ah_csv_reader_close(r);
+
+    /* A stray quote that is never closed: the unterminated quote is the
+     * error, at the line it opened, final, after 17 MiB were scanned but
+     * not kept. */
+    long before = peak_rss_kib();
+    spit_repeated(path, "a\n\"", "aaaaaaaaaaaaaaa\n", 17u * 1024 * 1024 / 16, "");
+    ck_assert_int_eq(ah_csv_reader_open(&r, path), 0);
+    ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), 1);
+    ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), -EBADMSG);
+    ck_assert_uint_eq(line, 2);
+    ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), -EBADMSG);
+    ah_csv_reader_close(r);
+    long grown = peak_rss_kib() - before;
+    ck_assert_msg(grown < 8 * 1024, "peak RSS grew by %ld KiB", grown);
+}
+END_TEST
+
+/* A record of more than AH_CSV_READ_FIELDS_MAX fields: -E2BIG at its line,
+ * and the next record is read. 16 MB of commas took 283 MB before there was
+ * a limit; now it costs no more than the record buffer. */
+START_TEST(test_read_too_many_fields)
+{
+    const char *path = tmp_path("commas.csv");
+    long before = peak_rss_kib();
+    spit_repeated(path, "h1,h2\n", ",,,,,,,,,,,,,,,,", 1024 * 1024, "\nc,d\n");
+    struct ah_csv_reader *r;
+    ck_assert_int_eq(ah_csv_reader_open(&r, path), 0);
+    char **f;
+    size_t nf;
+    unsigned long line;
+    ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), 1);
+    ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), -E2BIG);
+    ck_assert_uint_eq(line, 2);
+    ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), 1);
+    ck_assert_uint_eq(line, 3);
+    ck_assert_str_eq(f[1], "d");
+    ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), 0);
+    ah_csv_reader_close(r);
+    long grown = peak_rss_kib() - before;
+    ck_assert_msg(grown < 8 * 1024, "peak RSS grew by %ld KiB", grown);
+
+    /* The boundary, with each way a record can end: 64 fields are a record,
+     * 65 are not, whether the 65th ends in LF, CRLF, a closing quote or the
+     * end of the file. */
+    static const char *const ends[] = {"x\n", "x\r\n", "\"x\"\n", "\"x\"\r\n", "x", "\"x\""};
+    for (size_t e = 0; e < sizeof(ends) / sizeof(ends[0]); e++) {
+        for (int extra = 0; extra <= 1; extra++) {
+            char text[512] = "";
+            size_t n = 0;
+            int commas = AH_CSV_READ_FIELDS_MAX - 1 + extra;
+            for (int i = 0; i < commas; i++)
+                text[n++] = ',';
+            n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", ends[e]);
+            bool at_eof = strchr(ends[e], '\n') == NULL;
+            if (!at_eof)
+                n += (size_t)snprintf(text + n, sizeof(text) - n, "next\n");
+            spit(path, text, n);
+            ck_assert_int_eq(ah_csv_reader_open(&r, path), 0);
+            int rc = ah_csv_reader_next(r, &f, &nf, &line);
+            ck_assert_msg(rc == (extra ? -E2BIG : 1), "end %zu extra %d: %d", e, extra, rc);
+            ck_assert_uint_eq(line, 1);
+            if (!extra) {
+                ck_assert_uint_eq(nf, AH_CSV_READ_FIELDS_MAX);
+                ck_assert_str_eq(f[AH_CSV_READ_FIELDS_MAX - 1], "x");
+            }
+            if (at_eof) {
+                ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), 0);
+            } else {
+                ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), 1);
+                ck_assert_str_eq(f[0], "next");
+                ck_assert_uint_eq(line, 2);
+            }
+            ah_csv_reader_close(r);
+        }
+    }
+
+    /* A malformed byte in the skipped part still ends the file. */
+    spit_repeated(path, "", ",", 100, "a\"b\nc\n");
+    ck_assert_int_eq(ah_csv_reader_open(&r, path), 0);
+    ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), -EBADMSG);
+    ck_assert_int_eq(ah_csv_reader_next(r, &f, &nf, &line), -EBADMSG);
     ah_csv_reader_close(r);
 }
 END_TEST
@@ -842,6 +961,7 @@ static Suite *csv_suite(void)
                         (int)(sizeof(bad_reads) / sizeof(bad_reads[0])));
     tcase_add_test(tr, test_read_open_errors);
     tcase_add_test(tr, test_read_record_too_large);
+    tcase_add_test(tr, test_read_too_many_fields);
     tcase_add_test(tr, test_read_refill_boundaries);
     suite_add_tcase(s, tr);
 

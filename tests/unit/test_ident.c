@@ -186,6 +186,32 @@ START_TEST(reply_txt)
 }
 END_TEST
 
+/* A hostile TXT identity comes through byte for byte (terminal escapes, a
+ * newline, invalid UTF-8, shell and gnuplot syntax): it is data, escaped
+ * where it is shown. Only NUL cannot be held and becomes '?'. */
+START_TEST(reply_txt_exact_bytes)
+{
+    struct ah_ident_query q;
+    struct ah_ident_reply r;
+    uint8_t buf[1024];
+    const char *txt[] = {"\x1b]0;x\x07\x1b[2J", "a\nb\r\x7f\xe9`id`\"'", NULL};
+    ck_assert_int_eq(ah_ident_query_parse("hostname.bind", &q), 0);
+    int n = make_reply(&q, 7, 0, txt, NULL, 0, buf, sizeof buf);
+    ck_assert_int_eq(ah_ident_reply_parse(&q, buf, (size_t)n, &r), 0);
+    ck_assert(r.has_identity);
+    ck_assert_str_eq(r.identity, "\x1b]0;x\x07\x1b[2Ja\nb\r\x7f\xe9`id`\"'");
+
+    /* NUL bytes, patched into the wire after "ams". */
+    const char *nul[] = {"amsXX", NULL};
+    n = make_reply(&q, 8, 0, nul, NULL, 0, buf, sizeof buf);
+    uint8_t *at = memmem(buf, (size_t)n, "amsXX", 5);
+    ck_assert_ptr_nonnull(at);
+    at[3] = at[4] = 0;
+    ck_assert_int_eq(ah_ident_reply_parse(&q, buf, (size_t)n, &r), 0);
+    ck_assert_str_eq(r.identity, "ams??");
+}
+END_TEST
+
 START_TEST(reply_nsid_fallback)
 {
     struct ah_ident_query q;
@@ -362,6 +388,7 @@ static Suite *ident_suite(void)
     tcase_add_test(tc, build_matches_ldns);
     tcase_add_test(tc, build_nospace);
     tcase_add_test(tc, reply_txt);
+    tcase_add_test(tc, reply_txt_exact_bytes);
     tcase_add_test(tc, reply_nsid_fallback);
     tcase_add_test(tc, reply_nsid_kind);
     tcase_add_test(tc, reply_no_identity);

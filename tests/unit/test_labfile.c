@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SEC  1000000000ull
@@ -301,6 +302,8 @@ static const struct bad_case bad_cases[] = {
       ":10:22: probes.tcp.connections: 100001 is out of range (0..100000)",
       ":10:40: probes.tcp.interval: 2m is out of range (1ms..1m)",
       ":12:37: flap.count: 0 is out of range (1..1000)"}},
+    {"bad-deep-block.yaml", {":69:65: nested more than 64 lists or mappings deep"}},
+    {"bad-deep-flow.yaml", {":5:71: nested more than 64 lists or mappings deep"}},
     {"bad-drill-time.yaml",
      {":11:10: drill: at 1s comes before the previous event (2s, line 10); list events in time "
       "order",
@@ -671,6 +674,82 @@ START_TEST(delay_verb)
 }
 END_TEST
 
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Nesting deeper than LAB_DEPTH_MAX: 1 MiB files of every style, which
+ * libyaml alone would take minutes over (its scanner is quadratic in the
+ * flow depth), are refused at the first level too deep with its position,
+ * fast. The time bound is generous: the check itself takes milliseconds. */
+START_TEST(deep_nesting)
+{
+    enum { SIZE = 1024 * 1024 };
+    static const struct {
+        const char *unit; /* repeated to fill the file */
+        const char *where;
+    } styles[] = {
+        {"[", "<mem>:1:65: "},     /* flow lists, never closed */
+        {"{a: ", "<mem>:1:257: "}, /* flow mappings */
+        {"- ", "<mem>:1:129: "},   /* block lists on one line */
+    };
+    char *text = malloc(SIZE + 1);
+    ck_assert_ptr_nonnull(text);
+    for (size_t i = 0; i < sizeof(styles) / sizeof(styles[0]); i++) {
+        size_t ul = strlen(styles[i].unit), n = 0;
+        while (n + ul <= SIZE - 2) {
+            memcpy(text + n, styles[i].unit, ul);
+            n += ul;
+        }
+        text[n++] = 'x';
+        text[n] = '\0';
+        struct lab *lab = NULL;
+        struct lab_diag d = {0};
+        double t0 = mono_now();
+        ck_assert_int_eq(lab_load_buffer("<mem>", text, n, &lab, &d), -EINVAL);
+        double secs = mono_now() - t0;
+        ck_assert_msg(secs < 5.0, "style %zu took %.2f s", i, secs);
+        ck_assert_ptr_null(lab);
+        ck_assert_uint_eq(d.n, 1);
+        ck_assert_msg(strncmp(d.msgs[0], styles[i].where, strlen(styles[i].where)) == 0, "got %s",
+                      d.msgs[0]);
+        ck_assert_ptr_nonnull(strstr(d.msgs[0], "nested more than 64 lists or mappings deep"));
+        lab_diag_free(&d);
+    }
+
+    /* Block mappings by indentation, one level a line, as far as 1 MiB goes
+     * (about 1,400 levels). */
+    size_t n = 0;
+    for (int k = 0; n + (size_t)k + 16 < SIZE; k++)
+        n += (size_t)snprintf(text + n, SIZE + 1 - n, "%*sk%d:\n", k, "", k);
+    struct lab *lab = NULL;
+    struct lab_diag d = {0};
+    double t0 = mono_now();
+    ck_assert_int_eq(lab_load_buffer("<mem>", text, n, &lab, &d), -EINVAL);
+    ck_assert_msg(mono_now() - t0 < 5.0, "block mappings took too long");
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_str_eq(d.msgs[0], "<mem>:65:65: nested more than 64 lists or mappings deep");
+    lab_diag_free(&d);
+
+    /* Exactly LAB_DEPTH_MAX levels are YAML this check lets through (the
+     * lab file is then wrong for other reasons). */
+    n = (size_t)snprintf(text, SIZE, "name: x\nnodes: ");
+    for (int k = 0; k < LAB_DEPTH_MAX - 1; k++)
+        text[n++] = '[';
+    for (int k = 0; k < LAB_DEPTH_MAX - 1; k++)
+        text[n++] = ']';
+    text[n] = '\0';
+    ck_assert_int_eq(lab_load_buffer("<mem>", text, n, &lab, &d), -EINVAL);
+    for (size_t i = 0; i < d.n; i++)
+        ck_assert_ptr_null(strstr(d.msgs[i], "nested"));
+    lab_diag_free(&d);
+    free(text);
+}
+END_TEST
+
 static Suite *labfile_suite(void)
 {
     Suite *s = suite_create("labfile");
@@ -693,6 +772,7 @@ static Suite *labfile_suite(void)
     tcase_add_test(tc, names_and_lookups);
     tcase_add_test(tc, every_verb);
     tcase_add_test(tc, delay_verb);
+    tcase_add_test(tc, deep_nesting);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -133,11 +133,113 @@ START_TEST(rows_and_summaries)
 }
 END_TEST
 
+/* summary_json_str on one input; the result as a malloc'd string. */
+static char *json_of(const char *in)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    ck_assert_ptr_nonnull(f);
+    summary_json_str(f, in);
+    ck_assert_int_eq(fclose(f), 0);
+    return out;
+}
+
+static const struct {
+    const char *in, *out;
+} json_cases[] = {
+    {"ams", "\"ams\""},
+    {"a\"b\\c", "\"a\\\"b\\\\c\""},
+    {"\x01\x1f\n\r\t\x1b\x7f", "\"\\u0001\\u001f\\u000a\\u000d\\u0009\\u001b\\u007f\""},
+    {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
+    {"\xc2\x85", "\"\xc2\x85\""},                             /* C1 NEL is valid UTF-8 and JSON */
+    {"x\xe9y", "\"x\\ufffdy\""},                              /* Latin-1, not UTF-8 */
+    {"\xc0\xaf", "\"\\ufffd\\ufffd\""},                       /* overlong '/' */
+    {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},            /* a surrogate */
+    {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* past U+10FFFF */
+    {"\xe2\x82", "\"\\ufffd\\ufffd\""},                       /* cut at the end */
+    {"\xe2\x82x", "\"\\ufffd\\ufffdx\""},                     /* cut inside */
+    {"\x80\xbf", "\"\\ufffd\\ufffd\""},                       /* stray continuation bytes */
+    {"\xff\xfe", "\"\\ufffd\\ufffd\""},
+};
+
+START_TEST(json_strings)
+{
+    char *out = json_of(json_cases[_i].in);
+    ck_assert_str_eq(out, json_cases[_i].out);
+    free(out);
+}
+END_TEST
+
+/* Every single byte alone: no raw control character and nothing that is
+ * not UTF-8 comes out. */
+START_TEST(json_every_byte)
+{
+    for (int b = 1; b < 256; b++) {
+        char in[2] = {(char)b, 0};
+        char *out = json_of(in);
+        for (const unsigned char *p = (const unsigned char *)out; *p; p++) {
+            ck_assert_msg(*p >= 0x20 && *p < 0x7f, "byte 0x%02x gave 0x%02x", b, *p);
+        }
+        free(out);
+    }
+}
+END_TEST
+
+/* A server's identity with terminal escapes, a newline and invalid UTF-8:
+ * exact in probes.csv (quoted), escaped in the text summary, valid in the
+ * JSON. */
+START_TEST(hostile_identity)
+{
+    static const char evil[] = "\x1b]0;pwned\x07x\nanycast-probe: fake\r\xe9`id`";
+    char dir[] = "/tmp/ah-test-summary.XXXXXX", path[256];
+    struct probe_opts o;
+    struct probe_ctx ctx;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    setup(&o, &ctx, dir);
+    probe(&ctx, PT_UDP, PS_DNS, 40000, 1, AH_RES_OK, evil, 100000, NULL);
+    ck_assert_int_eq(record_flush(&ctx), 0);
+    snprintf(path, sizeof(path), "%s/probes.csv", dir);
+    char *csv = slurp(path);
+    ck_assert_ptr_nonnull(
+        strstr(csv, ",ok,\"\x1b]0;pwned\x07x\nanycast-probe: fake\r\xe9`id`\",100,"));
+    free(csv);
+
+    char *txt = NULL;
+    size_t txt_len = 0;
+    FILE *f = open_memstream(&txt, &txt_len);
+    summary_print(&ctx, f);
+    fclose(f);
+    ck_assert_ptr_nonnull(
+        strstr(txt, "nodes: \\x1b]0;pwned\\x07x\\x0aanycast-probe: fake\\x0d\\xe9`id` 1\n"));
+    for (size_t i = 0; i < txt_len; i++)
+        ck_assert_msg((unsigned char)txt[i] >= 0x20 || txt[i] == '\n', "raw 0x%02x at %zu",
+                      (unsigned char)txt[i], i);
+    ck_assert_ptr_null(strstr(txt, "\nanycast-probe: fake"));
+    free(txt);
+
+    snprintf(path, sizeof(path), "%s/summary.json", dir);
+    ck_assert_int_eq(summary_write_json(&ctx, path), 0);
+    char *js = slurp(path);
+    ck_assert_ptr_nonnull(strstr(js, "\"nodes\": {\"\\u001b]0;pwned\\u0007x\\u000aanycast-probe: "
+                                     "fake\\u000d\\ufffd`id`\": 1}"));
+    free(js);
+
+    ck_assert_int_eq(record_close(&ctx), 0);
+    snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
 static Suite *summary_suite(void)
 {
     Suite *s = suite_create("probe_summary");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, rows_and_summaries);
+    tcase_add_loop_test(tc, json_strings, 0, (int)(sizeof(json_cases) / sizeof(json_cases[0])));
+    tcase_add_test(tc, json_every_byte);
+    tcase_add_test(tc, hostile_identity);
     suite_add_tcase(s, tc);
     return s;
 }
