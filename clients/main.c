@@ -66,8 +66,10 @@ static int check_summary_path(const char *path)
         unlink(path);
         return 0;
     }
+    /* An existing file is checked as it will be written: never through a
+     * symlink. */
     if (errno == EEXIST)
-        fd = open(path, O_WRONLY | O_CLOEXEC);
+        fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     close(fd);

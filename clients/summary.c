@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ah/file.h"
 #include "ah/clock.h"
 #include "ah/esc.h"
 #include "probe.h"
@@ -135,7 +136,7 @@ void summary_json_str(FILE *f, const char *s)
 
 int summary_write_json(struct probe_ctx *ctx, const char *path)
 {
-    FILE *f = fopen(path, "w");
+    FILE *f = ah_file_fopen_w(path);
     bool first = true;
     int rc = 0;
 

@@ -70,6 +70,18 @@ t_true "no summary printed" bash -c "[[ '$err' != *summary:* ]]"
 t_match "$(cat "$T_TMP/in-out/s.json" 2>&1)" '"probes": 1,' "--summary-json inside a new --out dir"
 "$P" -n 1 --dns-port 9 --summary-json "$T_TMP/ok.json" 127.0.0.1 2>/dev/null
 t_match "$(cat "$T_TMP/ok.json" 2>&1)" '"probes": 1,' "a writable --summary-json is still written"
+# Outputs never follow a symlink planted at their names (docs/security.md):
+# the run refuses before probing and the symlinks' targets stay untouched.
+mkdir "$T_TMP/links"
+echo precious >"$T_TMP/victim"
+ln -s "$T_TMP/victim" "$T_TMP/links/s.json"
+err=$("$P" -n 1 --dns-port 9 --summary-json "$T_TMP/links/s.json" 127.0.0.1 2>&1)
+t_eq "$?" 1 "a symlink at --summary-json exits 1"
+t_match "$err" "symbolic links" "the error says why"
+rm "$T_TMP/links/s.json"
+ln -s "$T_TMP/victim" "$T_TMP/links/probes.csv"
+"$P" -n 1 --dns-port 9 -o "$T_TMP/links" 127.0.0.1 >/dev/null 2>&1
+t_true "a symlink at probes.csv is not written through" [ "$(cat "$T_TMP/victim")" = precious ]
 
 # Nothing listens on 127.0.0.1:9 (discard) here, or something does: either
 # way each probe ends at once (refused or an answer).
