@@ -306,6 +306,13 @@ static int read_row(struct minput *in, struct heap *h, size_t ncols, size_t key_
             in->eof = true;
             return 0;
         }
+        if (rc == -E2BIG || rc == -EMSGSIZE) {
+            /* Over a reader limit: that record alone is lost, as in the
+             * report. */
+            ah_log_warn("%s:%lu: %s; row skipped", in->path, line,
+                        rc == -E2BIG ? "too many fields" : "record too long");
+            continue;
+        }
         if (rc < 0) {
             ah_log_warn("%s:%lu: unreadable row (%s), rest of file skipped", in->path, line,
                         strerror(-rc));

@@ -165,6 +165,23 @@ START_TEST(merge_rejects_other_header_and_skips_bad_rows)
 }
 END_TEST
 
+START_TEST(merge_skips_a_record_over_the_reader_limits)
+{
+    const char *a = tmp_path("wide.csv"), *out = tmp_path("out.csv");
+    char text[4096];
+    int n = snprintf(text, sizeof text, "ts_ns,vantage,x\n1,eu,a\n2");
+    for (int i = 0; i < AH_CSV_READ_FIELDS_MAX + 10; i++)
+        text[n++] = ',';
+    snprintf(text + n, sizeof text - (size_t)n, "\n3,eu,c\n");
+    spit(a, text);
+    const char *in[] = {a};
+    unsigned long late;
+    /* The wide record alone is lost; the rows after it are merged. */
+    ck_assert_int_eq(results_merge(in, 1, out, 0, 10, hdr3, 3, &late), 2);
+    ck_assert_str_eq(slurp(out), "ts_ns,vantage,x\n1,eu,a\n3,eu,c\n");
+}
+END_TEST
+
 START_TEST(merge_without_inputs_writes_header)
 {
     const char *out = tmp_path("p.csv");
@@ -334,6 +351,7 @@ static Suite *results_suite(void)
     tcase_add_test(tc, merge_beyond_window_keeps_rows_and_counts_them);
     tcase_add_test(tc, merge_by_other_column_and_stable);
     tcase_add_test(tc, merge_rejects_other_header_and_skips_bad_rows);
+    tcase_add_test(tc, merge_skips_a_record_over_the_reader_limits);
     tcase_add_test(tc, merge_without_inputs_writes_header);
     tcase_add_test(tc, json_escape);
     tcase_add_test(tc, run_json_fields);
