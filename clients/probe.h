@@ -136,7 +136,7 @@ void run_stop(struct probe_ctx *ctx);
 void progress_update(struct probe_ctx *ctx, bool final);
 
 /* summary.c. Identities are server-sent bytes: the text summary shows them
- * escaped for a terminal (ah_esc_term), the JSON as summary_json_str. */
+ * escaped for a terminal (ah_esc_term), the JSON as ah_json_str. */
 void summary_print(struct probe_ctx *ctx, FILE *f);
 int summary_write_json(struct probe_ctx *ctx, const char *path);
 /* Writes s as a JSON string that is always valid JSON in UTF-8: '"' and '\\'
@@ -144,6 +144,5 @@ int summary_write_json(struct probe_ctx *ctx, const char *path);
  * is, and each byte that is not part of valid UTF-8 (stray continuation
  * bytes, overlong forms, surrogates, past U+10FFFF, cut sequences) as
  * \ufffd, the replacement character. The exact bytes are in probes.csv. */
-void summary_json_str(FILE *f, const char *s);
 
 #endif

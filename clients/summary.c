@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ah/json.h"
 #include "ah/file.h"
 #include "ah/clock.h"
 #include "ah/esc.h"
@@ -81,59 +82,6 @@ void summary_print(struct probe_ctx *ctx, FILE *f)
     }
 }
 
-/* Length of the valid UTF-8 sequence at s (2..4), or 0 when the bytes there
- * do not start one (RFC 3629: no overlong forms, no surrogates, nothing past
- * U+10FFFF). s is NUL-terminated, so a cut sequence stops at the NUL. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned c = s[0], cp;
-    size_t n;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
-        cp > 0x10ffff)
-        return 0;
-    return n;
-}
-
-void summary_json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = *p >= 0x80 ? utf8_seq(p) : 0;
-        if (n > 0) {
-            fwrite(p, 1, n, f);
-            p += n;
-            continue;
-        }
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(f, "\\u%04x", *p);
-        else if (*p >= 0x80)
-            fputs("\\ufffd", f);
-        else
-            fputc(*p, f);
-        p++;
-    }
-    fputc('"', f);
-}
-
 int summary_write_json(struct probe_ctx *ctx, const char *path)
 {
     FILE *f = ah_file_fopen_w(path);
@@ -143,9 +91,9 @@ int summary_write_json(struct probe_ctx *ctx, const char *path)
     if (f == NULL)
         return -errno;
     fprintf(f, "{\"target\": ");
-    summary_json_str(f, ctx->o->target_text);
+    ah_json_str(f, ctx->o->target_text);
     fprintf(f, ", \"vantage\": ");
-    summary_json_str(f, ctx->o->vantage);
+    ah_json_str(f, ctx->o->vantage);
     fprintf(f, ", \"started_ns\": %llu, \"elapsed_ms\": %llu, \"groups\": [",
             (unsigned long long)ctx->start_real,
             (unsigned long long)((ah_clock_mono_ns() - ctx->start_mono) / 1000000));
@@ -175,7 +123,7 @@ int summary_write_json(struct probe_ctx *ctx, const char *path)
             fprintf(f, ", \"nodes\": {");
             for (unsigned i = 0; i < g->nodes.n; i++) {
                 fprintf(f, "%s", i ? ", " : "");
-                summary_json_str(f, g->nodes.name[i]);
+                ah_json_str(f, g->nodes.name[i]);
                 fprintf(f, ": %llu", (unsigned long long)g->nodes.count[i]);
             }
             fprintf(f, "}, \"flips\": %llu", (unsigned long long)g->flips.flips);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ah/json.h"
 #include "ah/csv.h"
 #include "ah/dur.h"
 #include "ah/esc.h"
@@ -22,45 +23,6 @@
 #include "results.h"
 
 #define NS_PER_S 1000000000ULL
-
-/* Length of the valid UTF-8 sequence at p (1 to 4), or 0 when the byte at p
- * does not start one (overlong forms, surrogates and code points past
- * U+10FFFF are invalid). */
-static size_t utf8_len(const unsigned char *p)
-{
-    size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
-    if (p[0] < 0x80)
-        return 1;
-    if (!n || p[0] > 0xf4)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
-        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
-        return 0;
-    return n;
-}
-
-/* JSON strings are Unicode: a byte that is not valid UTF-8 becomes U+FFFD
- * (summary.csv keeps the exact bytes). */
-void rp_json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;) {
-        size_t n = utf8_len(p);
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(f, "\\u%04x", *p);
-        else if (n == 0)
-            fputs("\\ufffd", f);
-        else
-            fwrite(p, 1, n, f);
-        p += n ? n : 1;
-    }
-    fputc('"', f);
-}
 
 /* Names are shown as the terminal shows them (controls and invalid UTF-8
  * as \xNN, so that a tab, a newline or a broken byte stays visible), then
@@ -243,7 +205,7 @@ static void json_inputs(FILE *f, const char *key, const struct rp_inputs *in, bo
     for (size_t i = 0; i < in->nfiles; i++) {
         const struct rp_file *x = &in->files[i];
         fprintf(f, "%s{\"file\": ", i ? ", " : "");
-        rp_json_str(f, x->path);
+        ah_json_str(f, x->path);
         fprintf(f, ", \"rows\": %llu, \"skipped\": %llu, \"complete\": %s}",
                 (unsigned long long)x->rows, (unsigned long long)x->skipped,
                 x->broken ? "false" : "true");
@@ -254,11 +216,11 @@ static void json_inputs(FILE *f, const char *key, const struct rp_inputs *in, bo
 static void json_row_head(FILE *f, const struct ah_metrics_row *r)
 {
     fprintf(f, "{\"event_ts_ns\": %llu, \"event\": ", (unsigned long long)r->event_ts_ns);
-    rp_json_str(f, r->event);
+    ah_json_str(f, r->event);
     fprintf(f, ", \"node\": ");
-    rp_json_str(f, r->node);
+    ah_json_str(f, r->node);
     fprintf(f, ", \"occurrence\": %u, \"vantage\": ", r->occurrence);
-    rp_json_str(f, r->vantage);
+    ah_json_str(f, r->vantage);
     fprintf(f, ", \"transport\": \"%s\", \"service\": \"%s\"", ah_transport_name(r->transport),
             ah_service_name(r->service));
 }
@@ -266,7 +228,7 @@ static void json_row_head(FILE *f, const struct ah_metrics_row *r)
 static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, FILE *f)
 {
     fprintf(f, "{\n  \"lab\": ");
-    rp_json_str(f, rp->name);
+    ah_json_str(f, rp->name);
     fprintf(f, ",\n  \"generator\": \"anycast-lab %s\",\n", AH_VERSION);
     fprintf(f, "  \"start_ns\": %llu,\n  \"end_ns\": %llu,\n", (unsigned long long)rp->start,
             (unsigned long long)rp->end);
@@ -283,12 +245,12 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, F
     for (size_t i = 0; i < rp->nverdicts; i++) {
         const struct rp_verdict *v = &rp->verdicts[i];
         fprintf(f, "%s\n    {\"text\": ", i ? "," : "");
-        rp_json_str(f, v->text);
+        ah_json_str(f, v->text);
         fprintf(f, ", \"line\": %u, \"pass\": %s, \"verdict\": \"%s\", \"measured\": ", v->line,
                 v->v.pass ? "true" : "false", expect_verdict_name(&v->v));
-        rp_json_str(f, v->v.measured);
+        ah_json_str(f, v->v.measured);
         fprintf(f, ", \"where\": ");
-        rp_json_str(f, v->v.where);
+        ah_json_str(f, v->v.where);
         fprintf(f, "}");
     }
     fprintf(f, "%s],\n", rp->nverdicts ? "\n  " : "");
@@ -300,7 +262,7 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, F
         if (strcmp(r->event, "run") != 0)
             continue;
         fprintf(f, "%s\n    {\"vantage\": ", first ? "" : ",");
-        rp_json_str(f, r->vantage);
+        ah_json_str(f, r->vantage);
         fprintf(f, ", \"transport\": \"%s\", \"service\": \"%s\", \"resolution_ms\": ",
                 ah_transport_name(r->transport), ah_service_name(r->service));
         json_num(f, r->resolution_ms);
@@ -314,9 +276,9 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, F
         fprintf(f, "%s\n    ", i ? "," : "");
         json_row_head(f, r);
         fprintf(f, ", \"before\": ");
-        rp_json_str(f, r->before);
+        ah_json_str(f, r->before);
         fprintf(f, ", \"after\": ");
-        rp_json_str(f, r->after);
+        ah_json_str(f, r->after);
         fprintf(f, ", \"probes\": %llu, \"lost\": %llu, \"outage_ms\": ",
                 (unsigned long long)r->probes, (unsigned long long)r->lost);
         json_num(f, r->outage_ms);
@@ -348,7 +310,7 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, F
         fprintf(f, ", \"route_ts_ns\": %llu, \"route_ms\": ", (unsigned long long)r->route_ts_ns);
         json_num(f, r->route_ms);
         fprintf(f, ", \"nexthop\": ");
-        rp_json_str(f, r->route_nexthop);
+        ah_json_str(f, r->route_nexthop);
         json_member_num(f, "first_answer_ms", r->gt_answer_ms);
         json_member_num(f, "switch_ms", r->switch_ms);
         json_member_num(f, "resolution_ms", r->resolution_ms);

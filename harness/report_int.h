@@ -185,7 +185,6 @@ int rp_parts_merge(const char *run_dir, struct rp_parts *pt);
 void rp_parts_free(struct rp_parts *pt);
 
 /* Helpers shared by the writers. */
-void rp_json_str(FILE *f, const char *s);
 void rp_html_str(FILE *f, const char *s);
 void rp_ms(char *buf, size_t len, double ms); /* "%.3f" or "" for NaN */
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ah/json.h"
 #include "ah/file.h"
 #include "ah/clock.h"
 #include "ah/csv.h"
@@ -480,42 +481,11 @@ out:
     return rc;
 }
 
-int results_json_escape(const char *s, char *buf, size_t len)
-{
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        char tmp[8];
-        const char *add = tmp;
-        if (*p == '"')
-            add = "\\\"";
-        else if (*p == '\\')
-            add = "\\\\";
-        else if (*p == '\n')
-            add = "\\n";
-        else if (*p < 0x20)
-            snprintf(tmp, sizeof tmp, "\\u%04x", *p);
-        else {
-            tmp[0] = (char)*p;
-            tmp[1] = '\0';
-        }
-        size_t l = strlen(add);
-        if (o + l + 1 > len)
-            return -ENOSPC;
-        memcpy(buf + o, add, l);
-        o += l;
-    }
-    if (o + 1 > len)
-        return -ENOSPC;
-    buf[o] = '\0';
-    return 0;
-}
-
 static void json_str(FILE *f, const char *key, const char *val, bool comma)
 {
-    char esc[2048];
-    if (results_json_escape(val ? val : "", esc, sizeof esc) < 0)
-        esc[0] = '\0';
-    fprintf(f, "  \"%s\": \"%s\"%s\n", key, esc, comma ? "," : "");
+    fprintf(f, "  \"%s\": ", key);
+    ah_json_str(f, val);
+    fprintf(f, "%s\n", comma ? "," : "");
 }
 
 static void json_ns(FILE *f, const char *key, uint64_t ns, bool comma)
@@ -551,7 +521,7 @@ static void write_late(FILE *f, const struct results_run_info *ri)
     n = 0;
     for (size_t i = 0; late && i < ri->lab->nexpect; i++) {
         struct expect e;
-        char err[64], esc[1024];
+        char err[64];
         unsigned off;
         if (expect_parse(ri->lab->expect[i].text, &e, err, sizeof err, &off) < 0 ||
             expect_step_ref(&e, ref, sizeof ref) < 0)
@@ -564,10 +534,11 @@ static void write_late(FILE *f, const struct results_run_info *ri)
         }
         if (!hit)
             continue;
-        if (results_json_escape(ri->lab->expect[i].text, esc, sizeof esc) < 0)
-            esc[0] = '\0';
-        fprintf(f, "%s{\"line\": %u, \"text\": \"%s\", \"step\": \"%s\"}", n++ ? ", " : "",
-                ri->lab->expect[i].line, esc, ref);
+        fprintf(f, "%s{\"line\": %u, \"text\": ", n++ ? ", " : "", ri->lab->expect[i].line);
+        ah_json_str(f, ri->lab->expect[i].text);
+        fprintf(f, ", \"step\": ");
+        ah_json_str(f, ref);
+        fprintf(f, "}");
     }
     fprintf(f, "],\n");
 }
@@ -662,7 +633,6 @@ void results_late_free(struct results_late *l)
 
 int results_write_run_json(const char *path, const struct results_run_info *ri)
 {
-    char esc[1024], esc2[1024];
     FILE *f = ah_file_fopen_w(path);
     if (!f)
         return -errno;
@@ -692,10 +662,10 @@ int results_write_run_json(const char *path, const struct results_run_info *ri)
     write_late(f, ri);
     fprintf(f, "  \"versions\": {");
     for (size_t i = 0; i < ri->nversions; i++) {
-        results_json_escape(ri->version_keys[i], esc, sizeof esc);
-        if (results_json_escape(ri->version_vals[i], esc2, sizeof esc2) < 0)
-            esc2[0] = '\0';
-        fprintf(f, "%s\n    \"%s\": \"%s\"", i ? "," : "", esc, esc2);
+        fprintf(f, "%s\n    ", i ? "," : "");
+        ah_json_str(f, ri->version_keys[i]);
+        fprintf(f, ": ");
+        ah_json_str(f, ri->version_vals[i]);
     }
     fprintf(f, "%s},\n", ri->nversions ? "\n  " : "");
     fprintf(f, "  \"rows\": {\"probes\": %ld, \"connections\": %ld, \"events\": %zu},\n",
@@ -705,18 +675,20 @@ int results_write_run_json(const char *path, const struct results_run_info *ri)
     for (size_t i = 0; i < nsteps; i++) {
         const struct drill_step *s = &ri->drill->steps[i];
         const char *node = ri->lab && s->node < ri->lab->nnodes ? ri->lab->nodes[s->node].name : "";
-        results_json_escape(s->detail, esc, sizeof esc);
         fprintf(f, "%s\n    {\"at_ns\": %llu, \"event\": \"%s\", \"node\": \"%s\", ", i ? "," : "",
                 (unsigned long long)s->at_ns, lab_verb_name(s->verb), node);
-        if (s->done)
+        if (s->done) {
             fprintf(f,
                     "\"ack_ns\": %llu, \"late_ns\": %llu, \"late\": %s, \"ok\": %s, "
-                    "\"detail\": \"%s\"}",
+                    "\"detail\": ",
                     (unsigned long long)s->ack_ns, (unsigned long long)s->late_ns,
                     drill_step_late(s, ri->tolerance_ns) ? "true" : "false",
-                    s->rc == 0 ? "true" : "false", esc);
-        else
+                    s->rc == 0 ? "true" : "false");
+            ah_json_str(f, s->detail);
+            fprintf(f, "}");
+        } else {
             fprintf(f, "\"ack_ns\": null, \"ok\": false, \"detail\": \"not executed\"}");
+        }
     }
     fprintf(f, "%s]\n}\n", nsteps ? "\n  " : "");
     return fclose(f) == 0 ? 0 : -errno;

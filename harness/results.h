@@ -102,7 +102,4 @@ int results_late_read(const char *path, struct results_late *out);
 bool results_late_has(const struct results_late *l, const char *ref, uint64_t *late_ns);
 void results_late_free(struct results_late *l);
 
-/* Escapes s as the body of a JSON string into buf. Returns 0 or -ENOSPC. */
-int results_json_escape(const char *s, char *buf, size_t len);
-
 #endif

@@ -6,15 +6,16 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there do
- * not start one: overlong forms, surrogates, code points past U+10FFFF and C1
- * controls (U+0080..U+009F, which some terminals obey like ESC) all count as
- * invalid here. */
-static size_t utf8_len(const uint8_t *s, size_t left)
+size_t ah_utf8_len(const void *in, size_t left)
 {
+    const uint8_t *s = in;
     uint8_t c = s[0];
     size_t n;
     uint32_t cp;
+    if (left == 0)
+        return 0;
+    if (c < 0x80)
+        return 1;
     if (c >= 0xc2 && c <= 0xdf) {
         n = 2;
         cp = c & 0x1f;
@@ -34,10 +35,18 @@ static size_t utf8_len(const uint8_t *s, size_t left)
             return 0;
         cp = (cp << 6) | (s[i] & 0x3f);
     }
-    if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+        cp > 0x10ffff)
         return 0;
     return n;
+}
+
+/* A UTF-8 sequence a terminal shows as text: valid, and not a C1 control
+ * (U+0080..U+009F, which some terminals obey like ESC). */
+static size_t utf8_len(const uint8_t *s, size_t left)
+{
+    size_t n = ah_utf8_len(s, left);
+    return n == 2 && s[0] == 0xc2 && s[1] < 0xa0 ? 0 : n;
 }
 
 /* The escaped form of the character at s[0]: fills piece (or points *src at

@@ -14,6 +14,11 @@
  * length written (excluding the NUL). */
 size_t ah_esc_term(char *out, size_t cap, const char *in, size_t len);
 
+/* Length of the valid UTF-8 sequence (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF) at s, 1 for an ASCII byte, 0 when the
+ * bytes there (at most left of them) do not start one. */
+size_t ah_utf8_len(const void *s, size_t left);
+
 /* Worst-case output size (including the NUL) of ah_esc_term for len bytes. */
 #define AH_ESC_TERM_MAX(len) ((len)*4 + 1)
 

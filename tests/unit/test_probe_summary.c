@@ -11,6 +11,7 @@
 #include "../../clients/probe.h"
 #include "ah/clock.h"
 #include "ah/log.h"
+#include "ah/json.h"
 #include "check_main.h"
 
 static char *slurp(const char *path)
@@ -133,14 +134,14 @@ START_TEST(rows_and_summaries)
 }
 END_TEST
 
-/* summary_json_str on one input; the result as a malloc'd string. */
+/* ah_json_str on one input; the result as a malloc'd string. */
 static char *json_of(const char *in)
 {
     char *out = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);
     ck_assert_ptr_nonnull(f);
-    summary_json_str(f, in);
+    ah_json_str(f, in);
     ck_assert_int_eq(fclose(f), 0);
     return out;
 }

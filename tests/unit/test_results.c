@@ -199,15 +199,6 @@ START_TEST(merge_without_inputs_writes_header)
 }
 END_TEST
 
-START_TEST(json_escape)
-{
-    char buf[64];
-    ck_assert_int_eq(results_json_escape("a\"b\\c\nd\x01", buf, sizeof buf), 0);
-    ck_assert_str_eq(buf, "a\\\"b\\\\c\\nd\\u0001");
-    ck_assert_int_eq(results_json_escape("abcdef", buf, 4), -ENOSPC);
-}
-END_TEST
-
 START_TEST(run_json_fields)
 {
     const char *keys[] = {"anycast-lab"}, *vals[] = {"anycast-lab 0.1.0"};
@@ -353,7 +344,6 @@ static Suite *results_suite(void)
     tcase_add_test(tc, merge_rejects_other_header_and_skips_bad_rows);
     tcase_add_test(tc, merge_skips_a_record_over_the_reader_limits);
     tcase_add_test(tc, merge_without_inputs_writes_header);
-    tcase_add_test(tc, json_escape);
     tcase_add_test(tc, run_json_fields);
     tcase_add_test(tc, run_json_late_steps);
     tcase_add_test(tc, late_parse_bounds);
