@@ -64,7 +64,6 @@ int results_make_dir(const char *base, uint64_t realtime_ns, const char *lab_nam
 int results_copy_file(const char *from, const char *to)
 {
     int err = 0;
-    char buf[65536];
     int in = open(from, O_RDONLY | O_CLOEXEC);
     int out = -1;
     if (in < 0)
@@ -74,27 +73,7 @@ int results_copy_file(const char *from, const char *to)
         err = out;
         goto out;
     }
-    for (;;) {
-        ssize_t n = read(in, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            err = -errno;
-            goto out;
-        }
-        if (n == 0)
-            break;
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(out, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0) {
-                err = -errno;
-                goto out;
-            }
-            off += w;
-        }
-    }
+    err = ah_file_copy_fd(in, out);
 out:
     close(in);
     if (out >= 0 && close(out) < 0 && err == 0)

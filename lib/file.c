@@ -70,37 +70,36 @@ int ah_file_commit(const char *tmp, const char *dir, const char *name)
     return rc;
 }
 
-/* Copies the open file in into a new temp file of dir, then commits it. */
-static int copy_into(int in, const char *dir, const char *name)
+int ah_file_copy_fd(int in, int out)
 {
-    char tmp[4096], buf[65536];
-    int out = ah_file_tmp_open(dir, name, tmp, sizeof tmp);
-    if (out < 0)
-        return out;
-    int rc = 0;
+    char buf[65536];
     for (;;) {
         ssize_t n = read(in, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
-            rc = -errno;
-            break;
-        }
+        if (n < 0)
+            return -errno;
         if (n == 0)
-            break;
+            return 0;
         for (ssize_t off = 0; off < n;) {
             ssize_t w = write(out, buf + off, (size_t)(n - off));
             if (w < 0 && errno == EINTR)
                 continue;
-            if (w < 0) {
-                rc = -errno;
-                break;
-            }
+            if (w < 0)
+                return -errno;
             off += w;
         }
-        if (rc < 0)
-            break;
     }
+}
+
+/* Copies the open file in into a new temp file of dir, then commits it. */
+static int copy_into(int in, const char *dir, const char *name)
+{
+    char tmp[4096];
+    int out = ah_file_tmp_open(dir, name, tmp, sizeof tmp);
+    if (out < 0)
+        return out;
+    int rc = ah_file_copy_fd(in, out);
     if (close(out) < 0 && rc == 0)
         rc = -errno;
     if (rc < 0) {

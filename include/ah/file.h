@@ -24,6 +24,10 @@ int ah_file_commit(const char *tmp, const char *dir, const char *name);
  * errno (from is then left as it was). */
 int ah_file_move(const char *from, const char *dir, const char *name);
 
+/* Copies everything from the descriptor in to out (both open; neither is
+ * closed). Returns 0 or a negative errno. */
+int ah_file_copy_fd(int in, int out);
+
 /* Opens path for writing, creating it (mode 0644 less the umask) with
  * O_NOFOLLOW|O_CLOEXEC plus flags (O_TRUNC, O_APPEND, O_EXCL): for files
  * written in place, such as logs and configs a child reads while it runs. A
