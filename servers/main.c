@@ -76,7 +76,7 @@ static const struct opt_def opt_defs[] = {
      false},
     {"tcp-write-timeout", required_argument, OPT_TCP_WRITE, "DUR",
      "reset a TCP connection whose queued answers do not move (no byte taken by the kernel or "
-     "acknowledged by the client) for DUR (default 10s)",
+     "acknowledged by the client) for DUR (default 20s)",
      false},
     {"max-tcp-clients", required_argument, OPT_MAX_TCP, "N",
      "concurrent TCP connections over all workers; beyond it a new connection closes the "
@@ -574,7 +574,7 @@ int main(int argc, char **argv)
     cfg.workers = 1;
     cfg.tcp_idle_ms = 10000;
     cfg.tcp_io_ms = 500;
-    cfg.tcp_write_ms = 10000;
+    cfg.tcp_write_ms = 20000;
     cfg.tcp_buffer_budget = 32ull << 20;
     cfg.max_tcp_clients = 10000;
     cfg.udp_io = UDP_IO_MMSG;

@@ -192,10 +192,12 @@ static bool write_check(struct tcp_conn *c, uint64_t now)
     return true;
 }
 
+/* Takes c off the writing list. Its charge goes as each request is freed
+ * (conn_on_write), also when closing: libuv frees a closed connection's
+ * requests only at the end of the loop iteration, and until then their
+ * memory must keep others out of the budget. */
 static void write_unwatch(struct tcp_conn *c)
 {
-    c->w->tcp_buffered -= c->wcharged;
-    c->wcharged = 0;
     if (c->wlinked) {
         list_unlink(&c->wlink);
         c->wlinked = false;
@@ -283,11 +285,12 @@ static void conn_close_other(struct tcp_conn *c, bool reset)
  * older. That queue is looked at again first; if it moved, it goes to the
  * end of its list and the next is taken. NULL when there is none: then the
  * connection asking for memory goes. Queues are not closed sooner because a
- * client that reads slowly moves its queue only in steps: its kernel frees
- * receive memory a whole coalesced segment (up to 64 KiB) at a time, so at
- * 10 KiB/s nothing moves for up to ~6 s; closing the oldest queues would
- * let a flood of fresh never-reading connections push out such a client,
- * while this way the flood closes itself. */
+ * client that reads slowly moves its queue only in steps: its TCP opens the
+ * window once a good part of its receive buffer is free, and drops and
+ * retransmission back-off when that buffer overflows add more (a client
+ * reading 10 KiB/s with default buffers: nothing moved for 5 to 11 s at a
+ * time). Closing the oldest queues would let a flood of fresh never-reading
+ * connections push out such a client; this way the flood closes itself. */
 static struct tcp_conn *budget_victim(struct worker *w, uint64_t now)
 {
     uint64_t limit = w->r->cfg->tcp_write_ms;
@@ -421,13 +424,11 @@ static void conn_on_write(uv_write_t *req, int status)
 {
     struct tcp_wreq *wr = (struct tcp_wreq *)req;
     struct tcp_conn *c = wr->c;
-    uint32_t charge = wr->charge;
+    c->w->tcp_buffered -= wr->charge;
+    c->wcharged -= wr->charge;
     free(wr);
-    /* A closing connection gave back its whole charge in conn_close. */
     if (c->closing)
         return;
-    c->w->tcp_buffered -= charge;
-    c->wcharged -= charge;
     if (c->wcharged == 0)
         write_done(c);
     if (status < 0) {

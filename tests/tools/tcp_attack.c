@@ -14,8 +14,8 @@
  *       (in ms after they opened, -1 if still open after SECS)
  *   tcp_attack unread ADDR PORT N SECS [QNAME]   keeps N connections, each
  *       pipelining TXT queries for QNAME (default: CH TXT hostname.bind;
- *       given: IN TXT QNAME) as fast as the server takes them, at most 1 MiB
- *       per connection, and never reading; a connection the server closes
+ *       given: IN TXT QNAME) as fast as the server takes them, at most
+ *       64 KiB per connection, and never reading; a connection the server closes
  *       (reset, or EOF behind the unread answers) is reopened at the next
  *       50 ms pass; first_closed_ms is when the first close was seen (ms
  *       after the start, to a 50 ms pass; -1 if none)
@@ -44,7 +44,8 @@
 #define MAX_CONNECTS 200000
 #define TRICKLE_MS   2000
 #define PASS_MS      50
-#define QUERY_MAX    (1 << 20) /* bytes of queries per connection */
+#define QUERY_MAX    (1 << 20) /* bytes of queries on the slowread connection */
+#define UNREAD_MAX   (64 << 10) /* on each unread one: ~2,800 queries */
 #define QUERY_BLOCK  64        /* framed queries per send */
 
 static struct ah_addr target;
@@ -282,10 +283,10 @@ static int build_queries(const char *qname, uint8_t *block, size_t cap)
 }
 
 /* Sends queries on fd without blocking until the kernel takes no more or
- * QUERY_MAX bytes went in all. Returns false when the server closed fd. */
-static bool pump_queries(int fd, const uint8_t *block, size_t blen, size_t *sent)
+ * max bytes went in all. Returns false when the server closed fd. */
+static bool pump_queries(int fd, const uint8_t *block, size_t blen, size_t *sent, size_t max)
 {
-    while (*sent < QUERY_MAX) {
+    while (*sent < max) {
         size_t off = *sent % blen;
         ssize_t n = send(fd, block + off, blen - off, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n > 0) {
@@ -329,7 +330,7 @@ static int run_unread(int n, int secs, const char *qname)
                 p[i].fd = -1;
                 closed++;
             } else if (p[i].fd >= 0 && (p[i].revents & POLLOUT) &&
-                       !pump_queries(p[i].fd, block, (size_t)blen, &sent[i])) {
+                       !pump_queries(p[i].fd, block, (size_t)blen, &sent[i], UNREAD_MAX)) {
                 close(p[i].fd);
                 p[i].fd = -1;
                 closed++;
@@ -345,7 +346,7 @@ static int run_unread(int n, int secs, const char *qname)
                 total += sent[i];
                 sent[i] = 0;
                 p[i].fd = fd;
-                if (!pump_queries(fd, block, (size_t)blen, &sent[i])) {
+                if (!pump_queries(fd, block, (size_t)blen, &sent[i], UNREAD_MAX)) {
                     close(fd);
                     p[i].fd = -1;
                     closed++;
@@ -353,7 +354,7 @@ static int run_unread(int n, int secs, const char *qname)
                 }
             }
             if (p[i].fd >= 0)
-                p[i].events = (short)(POLLRDHUP | (sent[i] < QUERY_MAX ? POLLOUT : 0));
+                p[i].events = (short)(POLLRDHUP | (sent[i] < UNREAD_MAX ? POLLOUT : 0));
         }
         long long pass_end = now_ms() + PASS_MS;
         int wait = (int)(pass_end - now_ms());
@@ -401,7 +402,7 @@ static int run_slowread(int secs, const char *qname)
     next_read = start + 100;
     while (now_ms() < end && closed_at < 0) {
         struct pollfd p = {.fd = fd, .events = POLLRDHUP};
-        if (!pump_queries(fd, block, (size_t)blen, &sent)) {
+        if (!pump_queries(fd, block, (size_t)blen, &sent, QUERY_MAX)) {
             closed_at = now_ms() - start;
             break;
         }
