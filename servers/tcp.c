@@ -316,7 +316,7 @@ static int budget_room(struct tcp_conn *self, size_t n)
         if (old == NULL || old == self)
             return -ENOBUFS;
         stats_add(&w->stats, TR_TCP, old->svc, ST_TCP_OVER_BUDGET, 1);
-        conn_close_other(old, old->wlinked);
+        conn_close_other(old, true);
     }
     return 0;
 }
@@ -658,8 +658,8 @@ static void conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
          * to what it sent (half-close), so drain rather than drop. */
         if (nread == UV_EOF)
             conn_drain(c);
-        else
-            conn_close(c);
+        else /* UV_ENOBUFS: over the budget (conn_alloc), reset */
+            conn_close_how(c, nread == UV_ENOBUFS);
         return;
     }
     if (nread == 0)
@@ -680,8 +680,10 @@ static void conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         rc = conn_keep(c, w->tcp_in + used, (size_t)nread - used, now);
         if (rc == -ENOBUFS)
             stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_OVER_BUDGET, 1);
+        /* Closed for a limit, it is reset: what the kernel still holds for
+         * it goes at once. */
         if (rc < 0)
-            conn_close(c);
+            conn_close_how(c, rc == -ENOBUFS);
         return;
     }
     c->rlen += (uint32_t)nread;
@@ -690,8 +692,8 @@ static void conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 static void conn_process_buffer(struct tcp_conn *c, uint64_t now)
 {
-    size_t used = c->svc == SVC_DNS ? process_dns(c, c->rbuf, c->rlen)
-                                    : process_echo(c, c->rbuf, c->rlen);
+    size_t used =
+        c->svc == SVC_DNS ? process_dns(c, c->rbuf, c->rlen) : process_echo(c, c->rbuf, c->rlen);
     if (c->closing)
         return;
     if (used == c->rlen || c->draining) {

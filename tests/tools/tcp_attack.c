@@ -24,8 +24,8 @@
  *       100 ms; prints the bytes read and when the server closed it (ms
  *       after it opened, -1 if still open after SECS)
  * Every mode is bounded: at most SECS (1..120) seconds, N (1..5000)
- * connections, 200,000 connects and 1 MiB of queries per connection. Progress and results go to stdout as
- * key=value lines. Exit 0 when it ran, 1 on a local error, 2 usage. */
+ * connections, 200,000 connects and 1 MiB of queries per connection. Progress and results go to
+ * stdout as key=value lines. Exit 0 when it ran, 1 on a local error, 2 usage. */
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -44,9 +44,9 @@
 #define MAX_CONNECTS 200000
 #define TRICKLE_MS   2000
 #define PASS_MS      50
-#define QUERY_MAX    (1 << 20) /* bytes of queries on the slowread connection */
+#define QUERY_MAX    (1 << 20)  /* bytes of queries on the slowread connection */
 #define UNREAD_MAX   (64 << 10) /* on each unread one: ~2,800 queries */
-#define QUERY_BLOCK  64        /* framed queries per send */
+#define QUERY_BLOCK  64         /* framed queries per send */
 
 static struct ah_addr target;
 
