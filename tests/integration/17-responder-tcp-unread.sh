@@ -25,7 +25,8 @@ A=$AH_BIN/tests/tools/tcp_attack
 # responder's buffers and is not checked.
 RSS_MAX_KB=65536
 ASAN=
-ldd "$R" 2>/dev/null | grep -q libasan && ASAN=1
+# (Not "| grep -q": under pipefail, ldd killed by SIGPIPE would fail it.)
+[[ $(ldd "$R" 2>/dev/null) == *libasan* ]] && ASAN=1
 
 t_netns NS
 t_anycast_lo "$NS"
@@ -38,8 +39,8 @@ stat_of() { # SOCKET KEY
   echo stats | in_ns socat -t 2 - "UNIX-CONNECT:$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-dig_tcp() { in_ns dig +short +tcp +time=1 +tries=1 @"$V4" CH TXT hostname.bind 2>&1; }
-dig_udp() { in_ns dig +short +time=1 +tries=1 @"$V4" CH TXT hostname.bind 2>&1; }
+dig_tcp() { in_ns dig +short +tcp +time="${1:-1}" +tries=1 @"$V4" CH TXT hostname.bind 2>&1; }
+dig_udp() { in_ns dig +short +time="${1:-1}" +tries=1 @"$V4" CH TXT hostname.bind 2>&1; }
 answers_tcp() { [ "$(dig_tcp)" = '"unread-node"' ]; }
 
 # 40 TXT records of 200 bytes: an answer of about 8 KB for a 30-byte query.
@@ -70,17 +71,19 @@ T_DUMP+=("$T_TMP/unread.out")
 sleep 1
 
 # Fresh TCP and UDP queries every ~0.8 s while the flood runs, each to be
-# answered within dig's 1 s timeout; the peak RSS is recorded.
-tcp_ok=0 udp_ok=0 peak=0
+# answered within dig's 1 s timeout (3 s under ASan, which is several times
+# slower); the peak RSS is recorded.
+tcp_ok=0 udp_ok=0 peak=0 wait_s=1
+[ -n "$ASAN" ] && wait_s=3
 for i in 1 2 3 4 5 6 7 8; do
-  [ "$(dig_tcp)" = '"unread-node"' ] && tcp_ok=$((tcp_ok + 1))
-  [ "$(dig_udp)" = '"unread-node"' ] && udp_ok=$((udp_ok + 1))
+  [ "$(dig_tcp "$wait_s")" = '"unread-node"' ] && tcp_ok=$((tcp_ok + 1))
+  [ "$(dig_udp "$wait_s")" = '"unread-node"' ] && udp_ok=$((udp_ok + 1))
   rss=$(rss_kb "$RPID")
   [ "${rss:-0}" -gt "$peak" ] && peak=$rss
   sleep 0.6
 done
-t_eq "$tcp_ok" 8 "8 of 8 fresh TCP queries answered within 1 s during the flood"
-t_eq "$udp_ok" 8 "8 of 8 UDP queries answered within 1 s during the flood"
+t_eq "$tcp_ok" 8 "8 of 8 fresh TCP queries answered within ${wait_s} s during the flood"
+t_eq "$udp_ok" 8 "8 of 8 UDP queries answered within ${wait_s} s during the flood"
 echo "responder RSS: ${rss0} kB at rest, peak ${peak} kB under 500 never-reading clients"
 if [ -n "$ASAN" ]; then
   echo "skip - RSS (${peak} kB) not checked under ASan"
@@ -96,7 +99,9 @@ t_true "closes over --tcp-buffer-budget counted (${ob})" test "${ob:-0}" -gt 0
 
 # --tcp-write-timeout 1s: 20 never-reading clients (well within the budget)
 # are reset 1 to 1.5 s after their answers stopped moving (checked every
-# half timeout, sweep 250 ms), and again after each reconnect.
+# half timeout, sweep 250 ms). The client may not see every reset (one
+# behind data its kernel dropped is out of its window), so it may not
+# reconnect: each is counted once at least.
 t_bg RPID2 ip netns exec "$NS" "$R" --listen "$V4" --identity unread-node --no-echo \
   --dns-port 5300 --zone "$T_TMP/example.test.zone" --tcp-write-timeout 1s \
   --control "$T_TMP/ctl2.sock" 2>"$T_TMP/responder2.log"
@@ -110,8 +115,8 @@ t_true "the first reset came 1 to 2.5 s after the start (${first} ms)" \
   test "${first:--1}" -ge 1000 -a "${first:--1}" -lt 2500
 wt=$(stat_of "$T_TMP/ctl2.sock" tcp_dns_write_timeout)
 ob=$(stat_of "$T_TMP/ctl2.sock" tcp_dns_over_budget)
-t_true "closes by --tcp-write-timeout counted (${wt}, at least 2 per client in 5 s)" \
-  test "${wt:-0}" -ge 40
+t_true "closes by --tcp-write-timeout counted (${wt}, at least one per client)" \
+  test "${wt:-0}" -ge 20
 t_eq "$ob" 0 "none of them over the budget"
 
 wait "$SPID"
