@@ -7,7 +7,7 @@
 # a 64 KiB read of queries was answered in full: 3.5 GB); connections are
 # closed over --tcp-buffer-budget (over_budget); and a client that pipelines
 # the same queries but reads 1 KiB every 100 ms is not cut, during the flood
-# or after it, for 24 s (longer than the 20 s --tcp-write-timeout, although
+# or after it, for 28 s (longer than the 20 s --tcp-write-timeout, although
 # its answers stand still for up to ~11 s at a time). With
 # --tcp-write-timeout 1s, 20 never-reading clients are reset 1 to 1.5 s
 # after their answers stopped moving (write_timeout).
@@ -63,10 +63,19 @@ t_match "$(in_ns dig +tcp +time=1 +tries=1 @"$V4" big.example.test TXT)" 'MSG SI
   "big.example.test TXT is an answer of about 8 KB"
 rss0=$(rss_kb "$RPID")
 
-t_bg SPID ip netns exec "$NS" "$A" slowread "$V4" 53 24 big.example.test >"$T_TMP/slow.out"
+# The slow reader starts first: once the kernel's buffers for it are full
+# (2-4 s) its answers queue in the responder, and the flood must not push
+# it out. (A connection whose queue begins while the flood holds the whole
+# budget is reset instead: see docs, TCP limits.)
+t_bg SPID ip netns exec "$NS" "$A" slowread "$V4" 53 28 big.example.test >"$T_TMP/slow.out"
 T_DUMP+=("$T_TMP/slow.out")
-sleep 0.5
-t_bg APID ip netns exec "$NS" "$A" unread "$V4" 53 500 8 big.example.test >"$T_TMP/unread.out"
+sleep 5
+# Under ASan the responder is several times slower and 500 reconnecting
+# clients saturate its core on this shared machine: 200 (still ~60 MB of
+# answers against the 32 MiB budget) keep the fresh-query check meaningful.
+NFLOOD=500
+[ -n "$ASAN" ] && NFLOOD=200
+t_bg APID ip netns exec "$NS" "$A" unread "$V4" 53 "$NFLOOD" 8 big.example.test >"$T_TMP/unread.out"
 T_DUMP+=("$T_TMP/unread.out")
 sleep 1
 
@@ -85,7 +94,7 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 t_eq "$tcp_ok" 8 "8 of 8 fresh TCP queries answered within ${wait_s} s during the flood"
 t_eq "$udp_ok" 8 "8 of 8 UDP queries answered within ${wait_s} s during the flood"
-echo "responder RSS: ${rss0} kB at rest, peak ${peak} kB under 500 never-reading clients"
+echo "responder RSS: ${rss0} kB at rest, peak ${peak} kB under $NFLOOD never-reading clients"
 if [ -n "$ASAN" ]; then
   echo "skip - RSS (${peak} kB) not checked under ASan"
 else
@@ -125,8 +134,8 @@ slow=$(cat "$T_TMP/slow.out")
 echo "stats: $(echo stats | in_ns socat -t 2 - "UNIX-CONNECT:$T_TMP/ctl.sock" | tr " " "\n" | grep "^tcp_dns" | tr "\n" " ")"
 echo "slow reader: $slow"
 got=$(sed -n 's/.*slowread_bytes=\([0-9]*\).*/\1/p' <<<"$slow")
-t_match "$slow" 'closed_ms=-1' "the client reading 1 KiB every 100 ms was not cut in 24 s"
-t_true "and it read its answers all along (${got} bytes in 24 s)" test "${got:-0}" -ge 196608
+t_match "$slow" 'closed_ms=-1' "the client reading 1 KiB every 100 ms was not cut in 28 s"
+t_true "and it read its answers all along (${got} bytes in 28 s)" test "${got:-0}" -ge 229376
 
 t_true "a fresh client is answered after the attack" answers_tcp
 kill -TERM "$RPID" "$RPID2"
