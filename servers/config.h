@@ -36,7 +36,8 @@ struct responder_config {
     unsigned workers;
     uint64_t tcp_idle_ms;
     uint64_t tcp_io_ms;         /* a begun TCP message must complete within this */
-    uint64_t tcp_buffer_budget; /* bytes of partial TCP input, over all workers */
+    uint64_t tcp_write_ms;      /* queued TCP answers must move within this */
+    uint64_t tcp_buffer_budget; /* bytes of partial TCP input and unsent answers */
     unsigned max_tcp_clients;
     const char *control_path;
     unsigned control_mode;    /* socket file mode; 0 means 0600 */

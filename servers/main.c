@@ -33,6 +33,7 @@ enum {
     OPT_TCP_IDLE,
     OPT_MAX_TCP,
     OPT_TCP_IO,
+    OPT_TCP_WRITE,
     OPT_TCP_BUDGET,
     OPT_LOG_LEVEL,
     OPT_CONTROL_MODE,
@@ -76,13 +77,17 @@ static const struct opt_def opt_defs[] = {
      "close a TCP connection whose message is not complete DUR after its first byte (default "
      "500ms)",
      false},
+    {"tcp-write-timeout", required_argument, OPT_TCP_WRITE, "DUR",
+     "reset a TCP connection whose queued answers do not move (no byte taken by the kernel or "
+     "acknowledged by the client) for DUR (default 20s)",
+     false},
     {"max-tcp-clients", required_argument, OPT_MAX_TCP, "N",
      "concurrent TCP connections over all workers; beyond it a new connection closes the "
      "least recently read one of its worker (default 10000)",
      false},
     {"tcp-buffer-budget", required_argument, OPT_TCP_BUDGET, "SIZE",
-     "memory for incomplete TCP messages over all workers, e.g. 32M, 512K; over it the oldest "
-     "are closed (default 32M)",
+     "memory for incomplete TCP messages and unsent answers over all workers, e.g. 32M, 512K; "
+     "over it the oldest are closed (default 32M)",
      false},
     {"control", required_argument, 'c', "PATH",
      "control socket (unix stream; one command per line: pause, resume, delay MS, drop PERCENT, "
@@ -288,6 +293,15 @@ static int parse_args(int argc, char **argv, struct responder_config *cfg)
                 return usage_error("--tcp-io-timeout: \"%s\" is not a duration between 1ms and 1h",
                                    optarg);
             cfg->tcp_io_ms = ns / 1000000;
+            break;
+        }
+        case OPT_TCP_WRITE: {
+            uint64_t ns;
+            if (ah_dur_parse(optarg, &ns) < 0 || ns < 1000000 || ns > 3600ull * 1000000000)
+                return usage_error("--tcp-write-timeout: \"%s\" is not a duration between 1ms "
+                                   "and 1h",
+                                   optarg);
+            cfg->tcp_write_ms = ns / 1000000;
             break;
         }
         case OPT_TCP_BUDGET:
@@ -604,6 +618,7 @@ int main(int argc, char **argv)
     cfg.workers = 1;
     cfg.tcp_idle_ms = 10000;
     cfg.tcp_io_ms = 500;
+    cfg.tcp_write_ms = 20000;
     cfg.tcp_buffer_budget = 32ull << 20;
     cfg.max_tcp_clients = 10000;
     cfg.udp_io = UDP_IO_MMSG;

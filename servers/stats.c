@@ -9,8 +9,8 @@
 static const char *const tr_names[TR_COUNT] = {"udp", "tcp"};
 static const char *const svc_names[SVC_COUNT] = {"dns", "echo"};
 static const char *const counter_names[ST_COUNT] = {
-    "requests", "answers", "refused",  "formerr", "dropped",    "overlong",
-    "open",     "total",   "rejected", "evicted", "io_timeout", "over_budget",
+    "requests", "answers",  "refused", "formerr",    "dropped",     "overlong",      "open",
+    "total",    "rejected", "evicted", "io_timeout", "over_budget", "write_timeout",
 };
 
 void stats_accumulate(struct stats *dst, const struct stats *src)

@@ -20,7 +20,9 @@ enum service { SVC_DNS, SVC_ECHO, SVC_COUNT };
  * --max-tcp-clients; tcp_evicted: idle connections closed to admit a new one
  * over --max-tcp-clients; tcp_io_timeout: closed because a message did not
  * complete within --tcp-io-timeout; tcp_over_budget: closed because their
- * partial messages were the oldest over --tcp-buffer-budget. */
+ * partial messages or unsent answers came first over --tcp-buffer-budget;
+ * tcp_write_timeout: reset because their unsent answers did not move for
+ * --tcp-write-timeout. */
 enum stat_counter {
     ST_REQUESTS,
     ST_ANSWERS,
@@ -34,6 +36,7 @@ enum stat_counter {
     ST_TCP_EVICTED,
     ST_TCP_IO_TIMEOUT,
     ST_TCP_OVER_BUDGET,
+    ST_TCP_WRITE_TIMEOUT,
     ST_COUNT
 };
 

@@ -8,6 +8,15 @@
  * worker's least recently read one (preferring one with no answer in flight)
  * instead of being refused.
  *
+ * Answers a client does not read are bounded the same way (as Knot applies
+ * its io timeout to sending): the buffers of queued answers count in
+ * --tcp-buffer-budget with the partial input, and a connection whose queued
+ * answers make no progress for --tcp-write-timeout is reset. Progress is a
+ * byte the kernel took from the queue or the client acknowledged; it is
+ * checked lazily, at most once per half of the timeout per connection, so a
+ * stalled connection goes 1 to 1.5 timeouts after its last progress, and a
+ * slow reader that moves at least once per timeout is never cut.
+ *
  * A connection holds no read buffer while nothing is buffered: reads land in
  * the worker's tcp_in, complete messages are answered from there, and only
  * the start of an incomplete one is copied to a buffer of the connection,
@@ -21,6 +30,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "ah/echo.h"
@@ -45,6 +56,7 @@ struct tcp_conn {
     uv_tcp_t h;
     struct conn_link link;  /* in w->conns, by last read */
     struct conn_link plink; /* in w->partial while rlen > 0 */
+    struct conn_link wlink; /* in w->writing while answers are queued */
     struct worker *w;
     enum service svc;
     uint8_t *rbuf; /* start of an incomplete message; NULL when rlen == 0 */
@@ -54,8 +66,14 @@ struct tcp_conn {
     uint64_t last_ms;    /* last read */
     uint64_t partial_ms; /* first byte of the incomplete message */
     uint32_t delayed;    /* items in the delay queue that point here */
+    uint32_t wcharged;   /* bytes of w->tcp_buffered in our queued writes */
+    uint64_t wtotal;     /* answer bytes handed to the kernel or queued */
+    uint64_t wmark;      /* write_progress() when last seen moving */
+    uint64_t wstall_ms;  /* when the queue was last seen moving (or began) */
+    uint64_t wcheck_ms;  /* when write_progress() was last compared */
     bool linked;         /* counted as open, in w->conns */
     bool plinked;        /* in w->partial */
+    bool wlinked;        /* in w->writing */
     bool closing;        /* uv_close() called */
     bool closed;         /* close callback ran */
     bool draining;       /* close once queued output is written */
@@ -66,11 +84,13 @@ struct tcp_wreq {
     uv_write_t req;
     struct tcp_conn *c;
     uv_buf_t buf;
+    uint32_t charge; /* bytes of the budget this request holds */
     uint8_t data[];
 };
 
 #define CONN_OF(l)  ((struct tcp_conn *)((char *)(l)-offsetof(struct tcp_conn, link)))
 #define PCONN_OF(l) ((struct tcp_conn *)((char *)(l)-offsetof(struct tcp_conn, plink)))
+#define WCONN_OF(l) ((struct tcp_conn *)((char *)(l)-offsetof(struct tcp_conn, wlink)))
 
 static void list_unlink(struct conn_link *l)
 {
@@ -98,11 +118,17 @@ static size_t rbuf_size(size_t need, enum service svc)
 }
 
 /* c's incomplete message starts now: it goes to the end of the partial
- * list, which stays in order of partial_ms. */
+ * list, which stays in order of partial_ms. Not while we do not read (too
+ * many unsent answers): then the buffer may hold complete messages we put
+ * off, its clock does not run, and the write side decides c's fate. */
 static void partial_restart(struct tcp_conn *c, uint64_t now)
 {
-    if (c->plinked)
+    if (c->plinked) {
         list_unlink(&c->plink);
+        c->plinked = false;
+    }
+    if (c->backpressure)
+        return;
     list_append(&c->w->partial, &c->plink);
     c->plinked = true;
     c->partial_ms = now;
@@ -118,6 +144,75 @@ static void conn_uncharge(struct tcp_conn *c)
     if (c->plinked) {
         list_unlink(&c->plink);
         c->plinked = false;
+    }
+}
+
+static size_t write_queue(const struct tcp_conn *c)
+{
+    return uv_stream_get_write_queue_size((const uv_stream_t *)&c->h);
+}
+
+/* A count that grows whenever c's answers move: bytes the kernel took from
+ * our queue plus bytes the client acknowledged (taken minus SIOCOUTQ, the
+ * kernel's unsent and unacknowledged bytes). A client whose receive window
+ * stays shut moves neither. */
+static uint64_t write_progress(const struct tcp_conn *c)
+{
+    uint64_t taken = c->wtotal - write_queue(c);
+    uv_os_fd_t fd;
+    int outq;
+    if (uv_fileno((const uv_handle_t *)&c->h, &fd) == 0 && ioctl(fd, SIOCOUTQ, &outq) == 0 &&
+        outq >= 0 && (uint64_t)outq <= taken)
+        return taken + (taken - (uint64_t)outq);
+    return taken;
+}
+
+/* c's queue was seen moving now (or just began): it goes to the end of the
+ * writing list, which stays in order of wstall_ms. */
+static void write_moved(struct tcp_conn *c, uint64_t now, uint64_t mark)
+{
+    if (c->wlinked)
+        list_unlink(&c->wlink);
+    list_append(&c->w->writing, &c->wlink);
+    c->wlinked = true;
+    c->wmark = mark;
+    c->wstall_ms = now;
+    c->wcheck_ms = now;
+}
+
+/* Compares c's progress with the last look: true (and c moves to the end
+ * of the list) when its answers moved since. */
+static bool write_check(struct tcp_conn *c, uint64_t now)
+{
+    uint64_t mark = write_progress(c);
+    c->wcheck_ms = now;
+    if (mark == c->wmark)
+        return false;
+    write_moved(c, now, mark);
+    return true;
+}
+
+/* Takes c off the writing list. Its charge goes as each request is freed
+ * (conn_on_write), also when closing: libuv frees a closed connection's
+ * requests only at the end of the loop iteration, and until then their
+ * memory must keep others out of the budget. */
+static void write_unwatch(struct tcp_conn *c)
+{
+    if (c->wlinked) {
+        list_unlink(&c->wlink);
+        c->wlinked = false;
+    }
+}
+
+/* The client has read every queued answer: that counts as activity for the
+ * idle timeout, which skipped c meanwhile. */
+static void write_done(struct tcp_conn *c)
+{
+    write_unwatch(c);
+    c->last_ms = uv_now(&c->w->loop);
+    if (c->linked) {
+        list_unlink(&c->link);
+        list_append(&c->w->conns, &c->link);
     }
 }
 
@@ -144,13 +239,17 @@ static void conn_on_closed(uv_handle_t *h)
         conn_free(c);
 }
 
-static void conn_close(struct tcp_conn *c)
+/* Closes c; with reset, by RST (SO_LINGER 0), which drops the unsent
+ * answers in the kernel at once instead of leaving an orphan socket that
+ * holds them for minutes while probing a shut window. */
+static void conn_close_how(struct tcp_conn *c, bool reset)
 {
     struct worker *w = c->w;
     if (c->closing)
         return;
     c->closing = true;
     conn_uncharge(c);
+    write_unwatch(c);
     if (c->linked) {
         list_unlink(&c->link);
         c->linked = false;
@@ -158,40 +257,77 @@ static void conn_close(struct tcp_conn *c)
         stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_OPEN, -1);
         atomic_fetch_sub(&w->r->tcp_clients, 1);
     }
-    uv_close((uv_handle_t *)&c->h, conn_on_closed);
+    if (!reset || uv_tcp_close_reset(&c->h, conn_on_closed) < 0)
+        uv_close((uv_handle_t *)&c->h, conn_on_closed);
+}
+
+static void conn_close(struct tcp_conn *c)
+{
+    conn_close_how(c, false);
 }
 
 /* Closes a connection no caller up the stack is reading from (not the one
  * being read), freeing its buffer now rather than in the close callback:
  * the budget may close hundreds in one loop iteration, and their memory
  * must not outlive it. */
-static void conn_close_other(struct tcp_conn *c)
+static void conn_close_other(struct tcp_conn *c, bool reset)
 {
-    conn_close(c);
+    conn_close_how(c, reset);
     free(c->rbuf);
     c->rbuf = NULL;
     c->rcap = 0;
     c->rlen = 0;
 }
 
-/* Charges n more bytes of read buffer to self's worker, first closing the
- * connections whose partial messages are oldest while it would exceed the
- * budget. -ENOBUFS when self's own message is the oldest left: then self is
- * the one to close. */
-static int budget_charge(struct tcp_conn *self, size_t n)
+/* The connection to close first over the budget: of the oldest incomplete
+ * message and the queue of answers that has stood still longest, if that
+ * is already --tcp-write-timeout (the sweep would close it soon), the
+ * older. That queue is looked at again first; if it moved, it goes to the
+ * end of its list and the next is taken. NULL when there is none: then the
+ * connection asking for memory goes. Queues are not closed sooner because a
+ * client that reads slowly moves its queue only in steps: its TCP opens the
+ * window once a good part of its receive buffer is free, and drops and
+ * retransmission back-off when that buffer overflows add more (a client
+ * reading 10 KiB/s with default buffers: nothing moved for 5 to 11 s at a
+ * time). Closing the oldest queues would let a flood of fresh never-reading
+ * connections push out such a client; this way the flood closes itself. */
+static struct tcp_conn *budget_victim(struct worker *w, uint64_t now)
+{
+    uint64_t limit = w->r->cfg->tcp_write_ms;
+    for (;;) {
+        struct tcp_conn *p = w->partial.next == &w->partial ? NULL : PCONN_OF(w->partial.next);
+        struct tcp_conn *q = w->writing.next == &w->writing ? NULL : WCONN_OF(w->writing.next);
+        if (q == NULL || now - q->wstall_ms < limit || (p != NULL && p->partial_ms < q->wstall_ms))
+            return p;
+        if (!write_check(q, now))
+            return q;
+    }
+}
+
+/* Makes room for n more bytes in self's worker's budget, first closing the
+ * connections budget_victim() names. -ENOBUFS when there is none or self is
+ * the one to go. */
+static int budget_room(struct tcp_conn *self, size_t n)
 {
     struct worker *w = self->w;
+    uint64_t now = uv_now(&w->loop);
     while (w->tcp_buffered + n > w->tcp_budget) {
-        struct tcp_conn *old;
-        if (w->partial.next == &w->partial)
-            return -ENOBUFS;
-        old = PCONN_OF(w->partial.next);
-        if (old == self)
+        struct tcp_conn *old = budget_victim(w, now);
+        if (old == NULL || old == self)
             return -ENOBUFS;
         stats_add(&w->stats, TR_TCP, old->svc, ST_TCP_OVER_BUDGET, 1);
-        conn_close_other(old);
+        conn_close_other(old, true);
     }
-    w->tcp_buffered += n;
+    return 0;
+}
+
+/* Charges n more bytes of read buffer to self, within the budget. */
+static int budget_charge(struct tcp_conn *self, size_t n)
+{
+    int rc = budget_room(self, n);
+    if (rc < 0)
+        return rc;
+    self->w->tcp_buffered += n;
     self->charged += (uint32_t)n;
     return 0;
 }
@@ -246,11 +382,6 @@ static int conn_resize(struct tcp_conn *c, size_t cap)
     return 0;
 }
 
-static size_t write_queue(const struct tcp_conn *c)
-{
-    return uv_stream_get_write_queue_size((const uv_stream_t *)&c->h);
-}
-
 /* In draining mode, closes once nothing is left to write. */
 static void conn_check_drained(struct tcp_conn *c)
 {
@@ -269,37 +400,56 @@ static void conn_drain(struct tcp_conn *c)
 
 static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+static void conn_process_buffer(struct tcp_conn *c, uint64_t now);
+
+/* The client read enough of its answers: first answer the complete messages
+ * left in our buffer when reading stopped, then read again (unless those
+ * answers filled the queue once more). */
+static void conn_resume(struct tcp_conn *c)
+{
+    uint64_t now = uv_now(&c->w->loop);
+    c->backpressure = false;
+    if (c->rlen > 0)
+        conn_process_buffer(c, now);
+    if (c->closing || c->draining || c->backpressure)
+        return;
+    /* The io timeout was paused while we did not read: it restarts. */
+    if (c->rlen > 0)
+        partial_restart(c, now);
+    if (uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_on_read) < 0)
+        conn_close(c);
+}
 
 static void conn_on_write(uv_write_t *req, int status)
 {
     struct tcp_wreq *wr = (struct tcp_wreq *)req;
     struct tcp_conn *c = wr->c;
+    c->w->tcp_buffered -= wr->charge;
+    c->wcharged -= wr->charge;
     free(wr);
     if (c->closing)
         return;
+    if (c->wcharged == 0)
+        write_done(c);
     if (status < 0) {
         conn_close(c);
         return;
     }
-    if (c->backpressure && !c->draining && write_queue(c) < TCP_WQ_LOW) {
-        c->backpressure = false;
-        /* The io timeout was paused while we did not read: it restarts. */
-        if (c->plinked)
-            partial_restart(c, uv_now(&c->w->loop));
-        if (uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_on_read) < 0)
-            conn_close(c);
-    }
+    if (c->backpressure && !c->draining && write_queue(c) < TCP_WQ_LOW)
+        conn_resume(c);
     conn_check_drained(c);
 }
 
 /* Hands n framed answers to the kernel, queueing what it does not take at
- * once. Answers are counted here, failures as dropped. */
+ * once within the budget (over it, c is reset when its queue is the one to
+ * go). Answers are counted here, failures as dropped. */
 static void conn_write(struct tcp_conn *c, const uint8_t *data, size_t len, unsigned n)
 {
     struct worker *w = c->w;
     uv_stream_t *st = (uv_stream_t *)&c->h;
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
     struct tcp_wreq *wr;
+    size_t charge;
     int r;
 
     if (c->closing) {
@@ -311,23 +461,37 @@ static void conn_write(struct tcp_conn *c, const uint8_t *data, size_t len, unsi
         r = 0;
     if (r < 0)
         goto fail;
+    c->wtotal += (size_t)r;
     if ((size_t)r < len) {
-        wr = malloc(sizeof *wr + len - (size_t)r);
+        charge = sizeof *wr + len - (size_t)r;
+        if (budget_room(c, charge) < 0) {
+            stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_OVER_BUDGET, 1);
+            stats_add(&w->stats, TR_TCP, c->svc, ST_DROPPED, n);
+            conn_close_how(c, true);
+            return;
+        }
+        wr = malloc(charge);
         if (wr == NULL) {
             r = -ENOMEM;
             goto fail;
         }
         wr->c = c;
+        wr->charge = (uint32_t)charge;
         memcpy(wr->data, data + r, len - (size_t)r);
         wr->buf = uv_buf_init((char *)wr->data, (unsigned)(len - (size_t)r));
-        r = uv_write(&wr->req, st, &wr->buf, 1, conn_on_write);
-        if (r < 0) {
+        if (uv_write(&wr->req, st, &wr->buf, 1, conn_on_write) < 0) {
             free(wr);
             goto fail;
         }
+        c->wtotal += len - (size_t)r;
+        w->tcp_buffered += charge;
+        c->wcharged += (uint32_t)charge;
+        if (!c->wlinked)
+            write_moved(c, uv_now(&w->loop), write_progress(c));
         if (!c->backpressure && write_queue(c) > TCP_WQ_HIGH) {
             c->backpressure = true;
             uv_read_stop(st);
+            partial_restart(c, 0); /* takes c off the partial list */
         }
     }
     stats_add(&w->stats, TR_TCP, c->svc, ST_ANSWERS, n);
@@ -379,7 +543,9 @@ static size_t process_dns(struct tcp_conn *c, const uint8_t *data, size_t len)
     size_t off = 0, olen = 0;
     unsigned nans = 0;
 
-    while (!c->closing && !c->draining && len - off >= 2) {
+    /* Answers stop with reading once the client is TCP_WQ_HIGH behind: the
+     * rest waits in c's buffer (conn_resume). */
+    while (!c->closing && !c->draining && !c->backpressure && len - off >= 2) {
         size_t mlen = (size_t)data[off] << 8 | data[off + 1];
         int alen;
         if (mlen == 0) {
@@ -420,7 +586,7 @@ static size_t process_echo(struct tcp_conn *c, const uint8_t *data, size_t len)
     size_t off = 0, olen = 0;
     unsigned nans = 0;
 
-    while (!c->closing && !c->draining) {
+    while (!c->closing && !c->draining && !c->backpressure) {
         int n = ah_echo_find_line(data + off, len - off);
         int alen;
         if (n == 0)
@@ -492,8 +658,8 @@ static void conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
          * to what it sent (half-close), so drain rather than drop. */
         if (nread == UV_EOF)
             conn_drain(c);
-        else
-            conn_close(c);
+        else /* UV_ENOBUFS: over the budget (conn_alloc), reset */
+            conn_close_how(c, nread == UV_ENOBUFS);
         return;
     }
     if (nread == 0)
@@ -514,12 +680,20 @@ static void conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         rc = conn_keep(c, w->tcp_in + used, (size_t)nread - used, now);
         if (rc == -ENOBUFS)
             stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_OVER_BUDGET, 1);
+        /* Closed for a limit, it is reset: what the kernel still holds for
+         * it goes at once. */
         if (rc < 0)
-            conn_close(c);
+            conn_close_how(c, rc == -ENOBUFS);
         return;
     }
     c->rlen += (uint32_t)nread;
-    used = c->svc == SVC_DNS ? process_dns(c, c->rbuf, c->rlen) : process_echo(c, c->rbuf, c->rlen);
+    conn_process_buffer(c, now);
+}
+
+static void conn_process_buffer(struct tcp_conn *c, uint64_t now)
+{
+    size_t used =
+        c->svc == SVC_DNS ? process_dns(c, c->rbuf, c->rlen) : process_echo(c, c->rbuf, c->rlen);
     if (c->closing)
         return;
     if (used == c->rlen || c->draining) {
@@ -529,7 +703,7 @@ static void conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     if (used > 0) {
         memmove(c->rbuf, c->rbuf + used, c->rlen - used);
         c->rlen -= (uint32_t)used;
-        /* A message completed in this read, so the rest began in it. */
+        /* A message completed now, so the rest begins now. */
         partial_restart(c, now);
         /* Keep the buffer sized to what it holds (shrinking cannot fail
          * the connection: on error the larger buffer stays). */
@@ -561,7 +735,7 @@ static int evict(struct worker *w)
     if (victim == NULL)
         victim = CONN_OF(w->conns.next);
     stats_add(&w->stats, TR_TCP, victim->svc, ST_TCP_EVICTED, 1);
-    conn_close_other(victim);
+    conn_close_other(victim, victim->wlinked);
     return 0;
 }
 
@@ -665,7 +839,24 @@ void tcp_sweep(struct worker *w)
         if (c->backpressure || c->draining)
             continue;
         stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_IO_TIMEOUT, 1);
-        conn_close_other(c);
+        conn_close_other(c, false);
+    }
+    /* Queues of answers not seen moving for half the write timeout are
+     * looked at (at most once per half); one that did not move since it
+     * was last seen moving a whole timeout ago is reset. */
+    p = w->writing.next;
+    while (p != &w->writing) {
+        struct tcp_conn *c = WCONN_OF(p);
+        uint64_t half = cfg->tcp_write_ms / 2;
+        if (now - c->wstall_ms < half)
+            break;
+        p = p->next; /* write_check and conn_close move or unlink c */
+        if (now - c->wcheck_ms < half || write_check(c, now))
+            continue;
+        if (now - c->wstall_ms < cfg->tcp_write_ms)
+            continue;
+        stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_WRITE_TIMEOUT, 1);
+        conn_close_other(c, true);
     }
     /* Connections read from longest ago first, the same way. */
     p = w->conns.next;
@@ -674,8 +865,10 @@ void tcp_sweep(struct worker *w)
         if (now - c->last_ms < cfg->tcp_idle_ms)
             break;
         p = p->next;
-        if (c->delayed == 0)
-            conn_close_other(c);
+        /* Queued answers are the write timeout's to judge: while they
+         * wait we do not read, which is not the client's idling. */
+        if (c->delayed == 0 && !c->wlinked)
+            conn_close_other(c, false);
     }
 }
 

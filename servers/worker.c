@@ -166,9 +166,12 @@ static int init_handles(struct worker *w, char *err, size_t errlen)
     int rc;
 
     /* Idle connections and stalled messages are found by a sweep rather
-     * than one timer per connection: a quarter of the shorter timeout, at
+     * than one timer per connection: a quarter of the shortest timeout, at
      * most once a second. */
-    sweep = (cfg->tcp_io_ms < cfg->tcp_idle_ms ? cfg->tcp_io_ms : cfg->tcp_idle_ms) / 4;
+    sweep = cfg->tcp_io_ms < cfg->tcp_idle_ms ? cfg->tcp_io_ms : cfg->tcp_idle_ms;
+    if (cfg->tcp_write_ms < sweep)
+        sweep = cfg->tcp_write_ms;
+    sweep /= 4;
     if (sweep > 1000)
         sweep = 1000;
     if (sweep < 10)
@@ -202,6 +205,7 @@ int worker_create(struct responder *r, unsigned id, struct worker **out, char *e
     w->id = id;
     w->conns.next = w->conns.prev = &w->conns;
     w->partial.next = w->partial.prev = &w->partial;
+    w->writing.next = w->writing.prev = &w->writing;
     w->tcp_budget = (size_t)(r->cfg->tcp_buffer_budget / (r->cfg->workers ? r->cfg->workers : 1));
     w->scratch = malloc(WORKER_TCP_OUT);
     w->tcp_in = malloc(WORKER_TCP_IN);

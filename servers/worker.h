@@ -27,8 +27,9 @@ struct tcp_listener;
 
 /* Intrusive doubly linked list node of TCP connections: the worker's
  * connections in order of their last read (for the idle sweep, eviction and
- * shutdown) and those holding a partial message in order of its start (for
- * the io timeout and the buffer budget). */
+ * shutdown), those holding a partial message in order of its start (for
+ * the io timeout and the buffer budget) and those with queued answers in
+ * order of when these last moved (for the write timeout and the budget). */
 struct conn_link {
     struct conn_link *prev;
     struct conn_link *next;
@@ -54,7 +55,8 @@ struct worker {
     struct conn_link conns; /* sentinel; least recently read first */
     size_t nconns;
     struct conn_link partial; /* sentinel; oldest partial message first */
-    size_t tcp_buffered;      /* bytes of connection read buffers */
+    struct conn_link writing; /* sentinel; queue of answers seen moving longest ago first */
+    size_t tcp_buffered;      /* bytes of connection read buffers and queued answers */
     size_t tcp_budget;        /* this worker's share of --tcp-buffer-budget */
     uint8_t *tcp_in;          /* TCP reads land here while nothing is buffered */
     uint8_t *scratch;         /* one UDP answer (uv path) or one TCP batch */

@@ -23,7 +23,8 @@ A=$AH_BIN/tests/tools/tcp_attack
 RSS_ATTACK_KB=24576
 RSS_BUDGET_KB=20480
 ASAN=
-ldd "$R" 2>/dev/null | grep -q libasan && ASAN=1
+# (Not "| grep -q": under pipefail, ldd killed by SIGPIPE would fail it.)
+[[ $(ldd "$R" 2>/dev/null) == *libasan* ]] && ASAN=1
 
 t_netns NS
 t_anycast_lo "$NS"

@@ -12,9 +12,20 @@
  *   tcp_attack stall ADDR PORT SECS       opens one connection that sends one
  *       byte and one that sends nothing; prints when the server closed each
  *       (in ms after they opened, -1 if still open after SECS)
+ *   tcp_attack unread ADDR PORT N SECS [QNAME]   keeps N connections, each
+ *       pipelining TXT queries for QNAME (default: CH TXT hostname.bind;
+ *       given: IN TXT QNAME) as fast as the server takes them, at most
+ *       64 KiB per connection, and never reading; a connection the server closes
+ *       (reset, or EOF behind the unread answers) is reopened at the next
+ *       50 ms pass; first_closed_ms is when the first close was seen (ms
+ *       after the start, to a 50 ms pass; -1 if none)
+ *   tcp_attack slowread ADDR PORT SECS [QNAME]   one connection pipelining
+ *       the same queries (at most 1 MiB) while reading 1 KiB of answers every
+ *       100 ms; prints the bytes read and when the server closed it (ms
+ *       after it opened, -1 if still open after SECS)
  * Every mode is bounded: at most SECS (1..120) seconds, N (1..5000)
- * connections and 200,000 connects. Progress and results go to stdout as
- * key=value lines. Exit 0 when it ran, 1 on a local error, 2 usage. */
+ * connections, 200,000 connects and 1 MiB of queries per connection. Progress and results go to
+ * stdout as key=value lines. Exit 0 when it ran, 1 on a local error, 2 usage. */
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -23,6 +34,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +44,9 @@
 #define MAX_CONNECTS 200000
 #define TRICKLE_MS   2000
 #define PASS_MS      50
+#define QUERY_MAX    (1 << 20)  /* bytes of queries on the slowread connection */
+#define UNREAD_MAX   (64 << 10) /* on each unread one: ~2,800 queries */
+#define QUERY_BLOCK  64         /* framed queries per send */
 
 static struct ah_addr target;
 
@@ -229,11 +244,194 @@ static int run_stall(int secs)
     return 0;
 }
 
+/* QUERY_BLOCK framed TXT queries for qname (CH hostname.bind when NULL),
+ * back to back, in block; returns the length or -1 for a bad name. */
+static int build_queries(const char *qname, uint8_t *block, size_t cap)
+{
+    uint8_t q[2 + 12 + 256 + 4];
+    const char *name = qname ? qname : "hostname.bind";
+    size_t len = 2 + 12, off = 0;
+
+    memset(q, 0, sizeof q);
+    q[2 + 5] = 1; /* QDCOUNT */
+    while (*name != '\0') {
+        const char *dot = strchr(name, '.');
+        size_t l = dot ? (size_t)(dot - name) : strlen(name);
+        if (l == 0 || l > 63 || len + 1 + l + 1 + 4 > sizeof q)
+            return -1;
+        q[len++] = (uint8_t)l;
+        memcpy(q + len, name, l);
+        len += l;
+        name += l + (dot ? 1 : 0);
+    }
+    q[len++] = 0;
+    q[len++] = 0;
+    q[len++] = 16; /* TXT */
+    q[len++] = 0;
+    q[len++] = qname ? 1 : 3; /* IN, or CH for hostname.bind */
+    q[0] = (uint8_t)((len - 2) >> 8);
+    q[1] = (uint8_t)(len - 2);
+    if (len * QUERY_BLOCK > cap)
+        return -1;
+    for (int i = 0; i < QUERY_BLOCK; i++) {
+        memcpy(block + off, q, len);
+        block[off + 2] = (uint8_t)(i >> 8); /* message ID */
+        block[off + 3] = (uint8_t)i;
+        off += len;
+    }
+    return (int)off;
+}
+
+/* Sends queries on fd without blocking until the kernel takes no more or
+ * max bytes went in all. Returns false when the server closed fd. */
+static bool pump_queries(int fd, const uint8_t *block, size_t blen, size_t *sent, size_t max)
+{
+    while (*sent < max) {
+        size_t off = *sent % blen;
+        ssize_t n = send(fd, block + off, blen - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+            *sent += (size_t)n;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return true;
+        return false;
+    }
+    return true;
+}
+
+/* unread: N connections pipelining queries and never reading, SECS
+ * seconds. The server's close shows as a reset (POLLERR/POLLHUP) or, after
+ * a plain close, as POLLRDHUP once its FIN gets through. */
+static int run_unread(int n, int secs, const char *qname)
+{
+    struct pollfd *p = calloc((size_t)n, sizeof *p);
+    size_t *sent = calloc((size_t)n, sizeof *sent);
+    uint8_t block[QUERY_BLOCK * 300];
+    long long end = now_ms() + secs * 1000LL;
+    unsigned long connects = 0, closed = 0, failed = 0;
+    unsigned long long total = 0;
+    long long start = now_ms(), first_closed = -1;
+    int blen = build_queries(qname, block, sizeof block), rc = 0;
+
+    if (p == NULL || sent == NULL || blen < 0) {
+        free(p);
+        free(sent);
+        return 1;
+    }
+    for (int i = 0; i < n; i++)
+        p[i].fd = -1;
+    while (now_ms() < end) {
+        if (first_closed < 0 && closed > 0)
+            first_closed = now_ms() - start;
+        for (int i = 0; i < n; i++) {
+            if (p[i].fd >= 0 && (p[i].revents & (POLLERR | POLLHUP | POLLRDHUP))) {
+                close(p[i].fd);
+                p[i].fd = -1;
+                closed++;
+            } else if (p[i].fd >= 0 && (p[i].revents & POLLOUT) &&
+                       !pump_queries(p[i].fd, block, (size_t)blen, &sent[i], UNREAD_MAX)) {
+                close(p[i].fd);
+                p[i].fd = -1;
+                closed++;
+            }
+            p[i].revents = 0;
+            if (p[i].fd < 0 && connects < MAX_CONNECTS) {
+                int fd = open_conn();
+                connects++;
+                if (fd < 0) {
+                    failed++;
+                    continue;
+                }
+                total += sent[i];
+                sent[i] = 0;
+                p[i].fd = fd;
+                if (!pump_queries(fd, block, (size_t)blen, &sent[i], UNREAD_MAX)) {
+                    close(fd);
+                    p[i].fd = -1;
+                    closed++;
+                    continue;
+                }
+            }
+            if (p[i].fd >= 0)
+                p[i].events = (short)(POLLRDHUP | (sent[i] < UNREAD_MAX ? POLLOUT : 0));
+        }
+        long long pass_end = now_ms() + PASS_MS;
+        int wait = (int)(pass_end - now_ms());
+        if (poll(p, (nfds_t)n, wait > 0 ? wait : 0) < 0 && errno != EINTR) {
+            perror("tcp_attack: poll");
+            rc = 1;
+            break;
+        }
+        wait = (int)(pass_end - now_ms());
+        if (wait > 0)
+            poll(NULL, 0, wait);
+    }
+    for (int i = 0; i < n; i++) {
+        total += sent[i];
+        if (p[i].fd >= 0)
+            close(p[i].fd);
+    }
+    free(p);
+    free(sent);
+    printf("connects=%lu closed_by_server=%lu connect_errors=%lu query_bytes=%llu "
+           "first_closed_ms=%lld\n",
+           connects, closed, failed, total, first_closed);
+    return rc;
+}
+
+/* slowread: one connection pipelining queries while reading 1 KiB every
+ * 100 ms, SECS seconds. */
+static int run_slowread(int secs, const char *qname)
+{
+    uint8_t block[QUERY_BLOCK * 300], in[1024];
+    size_t sent = 0;
+    long long start, end, next_read, closed_at = -1;
+    unsigned long long got = 0;
+    int blen = build_queries(qname, block, sizeof block);
+    int fd = open_conn();
+
+    if (fd < 0 || blen < 0) {
+        fprintf(stderr, "tcp_attack: slowread: connect failed or bad name\n");
+        if (fd >= 0)
+            close(fd);
+        return 1;
+    }
+    start = now_ms();
+    end = start + secs * 1000LL;
+    next_read = start + 100;
+    while (now_ms() < end && closed_at < 0) {
+        struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+        if (!pump_queries(fd, block, (size_t)blen, &sent, QUERY_MAX)) {
+            closed_at = now_ms() - start;
+            break;
+        }
+        if (now_ms() >= next_read) {
+            ssize_t n = recv(fd, in, sizeof in, MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                closed_at = now_ms() - start;
+                break;
+            }
+            if (n > 0)
+                got += (unsigned long long)n;
+            next_read += 100;
+        }
+        int wait = (int)(next_read - now_ms());
+        if (poll(&p, 1, wait > 0 ? wait : 0) > 0 && (p.revents & (POLLERR | POLLHUP)))
+            closed_at = now_ms() - start;
+    }
+    printf("slowread_bytes=%llu query_bytes=%zu closed_ms=%lld\n", got, sent, closed_at);
+    close(fd);
+    return 0;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: tcp_attack trickle|idle ADDR PORT N SECS\n"
                     "       tcp_attack hold ADDR PORT N SECS [BYTES]\n"
-                    "       tcp_attack stall ADDR PORT SECS\n");
+                    "       tcp_attack stall ADDR PORT SECS\n"
+                    "       tcp_attack unread ADDR PORT N SECS [QNAME]\n"
+                    "       tcp_attack slowread ADDR PORT SECS [QNAME]\n");
     return 2;
 }
 
@@ -259,6 +457,11 @@ int main(int argc, char **argv)
             return usage();
         return run_stall(secs);
     }
+    if (strcmp(argv[1], "slowread") == 0) {
+        if (argc > 6 || (secs = arg_int(argv[4], 1, 120)) < 0)
+            return usage();
+        return run_slowread(secs, argc == 6 ? argv[5] : NULL);
+    }
     if (argc < 6 || (n = arg_int(argv[4], 1, MAX_CONNS)) < 0 ||
         (secs = arg_int(argv[5], 1, 120)) < 0)
         return usage();
@@ -273,5 +476,7 @@ int main(int argc, char **argv)
             return usage();
         return run_hold(n, secs, (size_t)bytes);
     }
+    if (strcmp(argv[1], "unread") == 0 && argc <= 7)
+        return run_unread(n, secs, argc == 7 ? argv[6] : NULL);
     return usage();
 }

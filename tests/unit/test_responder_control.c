@@ -167,6 +167,7 @@ START_TEST(stats_line_sums_workers)
     stats_add(&ws[1]->stats, TR_TCP, SVC_DNS, ST_TCP_EVICTED, 3);
     stats_add(&ws[1]->stats, TR_TCP, SVC_ECHO, ST_TCP_IO_TIMEOUT, 4);
     stats_add(&ws[0]->stats, TR_TCP, SVC_DNS, ST_TCP_OVER_BUDGET, 6);
+    stats_add(&ws[1]->stats, TR_TCP, SVC_DNS, ST_TCP_WRITE_TIMEOUT, 8);
     exec("delay 7", &rc);
     out = exec("stats", &rc);
     ck_assert_int_eq(rc, 0);
@@ -178,12 +179,15 @@ START_TEST(stats_line_sums_workers)
     ck_assert_ptr_nonnull(strstr(out, " tcp_echo_io_timeout=4 "));
     ck_assert_ptr_nonnull(strstr(out, " tcp_dns_over_budget=6 "));
     ck_assert_ptr_nonnull(strstr(out, " tcp_echo_over_budget=0 "));
+    ck_assert_ptr_nonnull(strstr(out, " tcp_dns_write_timeout=8 "));
+    ck_assert_ptr_nonnull(strstr(out, " tcp_echo_write_timeout=0 "));
     /* Counters that cannot happen are left out. */
     ck_assert_ptr_null(strstr(out, "udp_dns_overlong"));
     ck_assert_ptr_null(strstr(out, "udp_dns_open"));
     ck_assert_ptr_null(strstr(out, "echo_refused"));
     ck_assert_ptr_null(strstr(out, "udp_dns_evicted"));
     ck_assert_ptr_null(strstr(out, "udp_echo_io_timeout"));
+    ck_assert_ptr_null(strstr(out, "udp_dns_write_timeout"));
 }
 END_TEST
 
