@@ -244,9 +244,12 @@ static void json_inputs(FILE *f, const char *key, const struct rp_inputs *in, bo
         const struct rp_file *x = &in->files[i];
         fprintf(f, "%s{\"file\": ", i ? ", " : "");
         rp_json_str(f, x->path);
-        fprintf(f, ", \"rows\": %llu, \"skipped\": %llu, \"complete\": %s}",
+        fprintf(f, ", \"rows\": %llu, \"skipped\": %llu, \"complete\": %s",
                 (unsigned long long)x->rows, (unsigned long long)x->skipped,
                 x->broken ? "false" : "true");
+        if (x->over_limit) /* only then: the usual output stays as it was */
+            fprintf(f, ", \"over_limit\": %llu", (unsigned long long)x->over_limit);
+        fprintf(f, "}");
     }
     fprintf(f, "]%s\n", comma ? "," : "");
 }

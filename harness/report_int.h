@@ -23,6 +23,9 @@
  * plots stay bounded whatever the number of vantages. */
 #define RP_VANTAGES_SHOWN 32
 #define RP_LABEL_MAX      64 /* bytes of a name shown in a plot (escaped), then "..." */
+/* events.csv rows other than windowed events (route changes, observations)
+ * taken; the windowed events are limited by AH_METRICS_MAX_WINDOWS. */
+#define RP_EVENTS_OTHER_MAX AH_METRICS_MAX_ROUTES
 
 /* Names (vantages, nodes) are kept once each: a small cost per distinct
  * name, none per row. */
@@ -55,6 +58,9 @@ struct rp_probe {
 struct rp_file {
     char path[PATH_MAX];
     uint64_t rows, skipped;
+    /* events.csv: rows past the limits (AH_METRICS_MAX_WINDOWS windowed
+     * events, RP_EVENTS_OTHER_MAX route and observation rows), skipped. */
+    uint64_t over_limit;
     bool broken; /* a malformed CSV record ended the reading early */
 };
 
@@ -117,7 +123,7 @@ struct rp {
     size_t nnodes;
     size_t strip_hint, node_hint; /* the last strip and node looked up */
     struct rp_event *ev;
-    size_t nev;
+    size_t nev, capev;
     struct rp_conn *conns;
     size_t nconns, capconns;
     const char **conn_vantages; /* interned */
