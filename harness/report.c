@@ -445,12 +445,8 @@ static void rp_free(struct rp *rp)
     rp_inputs_free(&rp->probes_in);
     rp_inputs_free(&rp->conns_in);
     rp_inputs_free(&rp->events_in);
-    for (size_t i = 0; i < rp->nev; i++) {
-        free(rp->ev[i].event);
-        free(rp->ev[i].node);
-        free(rp->ev[i].detail);
-    }
     free(rp->ev);
+    rp_names_free(&rp->ev_names);
     for (size_t i = 0; i < rp->nstrips; i++)
         free(rp->strips[i]);
     free(rp->strips);

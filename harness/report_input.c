@@ -243,14 +243,11 @@ int rp_read_events(struct rp *rp, const char *path)
         }
         struct rp_event *e = &rp->ev[rp->nev];
         e->ts_ns = ts;
-        e->event = strdup(fl[1]);
-        e->node = strdup(fl[2]);
-        e->detail = strdup(fl[3]);
+        e->event = rp_names_get(&rp->ev_names, fl[1]);
+        e->node = rp_names_get(&rp->ev_names, fl[2]);
+        e->detail = rp_names_get(&rp->ev_names, fl[3]);
         e->kind = kind;
         if (!e->event || !e->node || !e->detail) {
-            free(e->event);
-            free(e->node);
-            free(e->detail);
             rc = -ENOMEM;
             break;
         }

@@ -33,7 +33,8 @@ struct rp_names {
     struct rp_name **slot;
     size_t cap, n;
 };
-/* The interned copy of s (len < RP_NAME_MAX), or NULL when out of memory. */
+/* The interned copy of s (vantage and node names are shorter than
+ * RP_NAME_MAX; events.csv fields may be longer), or NULL when out of memory. */
 const char *rp_names_get(struct rp_names *t, const char *s);
 void rp_names_free(struct rp_names *t);
 /* Per-name state of the report, kept with the interned name. */
@@ -81,7 +82,7 @@ void rp_merge_close(struct rp_merge *mg);
 
 struct rp_event {
     uint64_t ts_ns;
-    char *event, *node, *detail;
+    const char *event, *node, *detail; /* interned in rp->ev_names */
     enum ah_event_kind kind;
 };
 
@@ -124,6 +125,7 @@ struct rp {
     size_t strip_hint, node_hint; /* the last strip and node looked up */
     struct rp_event *ev;
     size_t nev, capev;
+    struct rp_names ev_names; /* events.csv's words, nodes and details: they repeat */
     struct rp_conn *conns;
     size_t nconns, capconns;
     const char **conn_vantages; /* interned */
