@@ -209,7 +209,7 @@ START_TEST(scale_events_vantages)
     struct ah_metrics *m = mk(102 * S);
     for (uint64_t k = 0; k < NEV; k++)
         ev(m, 1 * S + k * 10 * MS, "flap", "ams", "");
-    char names[NV][8];
+    char names[NV][16];
     for (int v = 0; v < NV; v++)
         snprintf(names[v], sizeof names[v], "v%04d", v);
     static const char *const nodes[4] = {"ams", "nyc", "sin", "lon"};
