@@ -214,8 +214,7 @@ void ah_metrics_free(struct ah_metrics *m)
         free(g->recent);
         free(g->hc.kv);
         free(g->bp);
-        for (size_t k = 0; k < GAP_POW2; k++)
-            free(g->gap[k]);
+        free(g->gap);
     }
     for (size_t i = 0; i < m->nacc; i++)
         free(m->acc[i].win.kv);

@@ -329,10 +329,20 @@ static int gap_add(struct group *g, uint64_t gap)
     unsigned lg = 63 - (unsigned)__builtin_clzll(gap);
     unsigned sub = lg >= 4 ? (unsigned)((gap >> (lg - 4)) & (GAP_SUB - 1))
                            : (unsigned)((gap << (4 - lg)) & (GAP_SUB - 1));
-    if (!g->gap[lg] && !(g->gap[lg] = calloc(1, sizeof *g->gap[lg])))
-        return -ENOMEM;
-    g->gap[lg]->w[sub] += gap;
-    g->gap[lg]->w2[sub] += (double)gap * (double)gap;
+    uint64_t bit = 1ULL << lg;
+    size_t k = (size_t)__builtin_popcountll(g->gapmask & (bit - 1));
+    if (!(g->gapmask & bit)) {
+        size_t n = (size_t)__builtin_popcountll(g->gapmask);
+        struct gap_block *b = realloc(g->gap, (n + 1) * sizeof *b);
+        if (!b)
+            return -ENOMEM;
+        memmove(b + k + 1, b + k, (n - k) * sizeof *b);
+        memset(&b[k], 0, sizeof *b);
+        g->gap = b;
+        g->gapmask |= bit;
+    }
+    g->gap[k].w[sub] += gap;
+    g->gap[k].w2[sub] += (double)gap * (double)gap;
     return 0;
 }
 

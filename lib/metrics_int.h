@@ -21,8 +21,7 @@
  * of two (6% wide), weights in nanoseconds. A group's gaps span a few powers
  * of two, so the blocks of 16 are allocated as they are first used: a few
  * hundred bytes per group instead of 16 KB (memory per vantage, issue 9). */
-#define GAP_SUB  16
-#define GAP_POW2 64
+#define GAP_SUB 16
 struct gap_block {
     uint64_t w[GAP_SUB];
     double w2[GAP_SUB]; /* sum of gap squared, for the mean within a bucket */
@@ -129,7 +128,9 @@ struct group {
     uint64_t last_ts;
     bool any;
     uint64_t res; /* resolution in ns, set by finish */
-    struct gap_block *gap[GAP_POW2];
+    /* The blocks of the powers of two in gapmask, in increasing order. */
+    struct gap_block *gap;
+    uint64_t gapmask;
     /* "before": the windows of events before ev_next are settled (into bp,
      * or their accumulator); recent holds the ok answers sent from a second
      * before event ev_next on (sorted by time, from rhead), hc the counts

@@ -33,14 +33,15 @@ static uint64_t window_end(const struct ah_metrics *m, size_t w)
 static uint64_t gap_median(const struct group *g)
 {
     long double total = 0, acc = 0;
-    for (size_t k = 0; k < GAP_POW2; k++)
-        for (size_t i = 0; g->gap[k] && i < GAP_SUB; i++)
-            total += g->gap[k]->w[i];
+    size_t nb = (size_t)__builtin_popcountll(g->gapmask);
+    for (size_t k = 0; k < nb; k++)
+        for (size_t i = 0; i < GAP_SUB; i++)
+            total += g->gap[k].w[i];
     if (total == 0)
         return 0;
-    for (size_t k = 0; k < GAP_POW2; k++) {
-        for (size_t i = 0; g->gap[k] && i < GAP_SUB; i++) {
-            const struct gap_block *b = g->gap[k];
+    for (size_t k = 0; k < nb; k++) {
+        for (size_t i = 0; i < GAP_SUB; i++) {
+            const struct gap_block *b = &g->gap[k];
             acc += b->w[i];
             if (b->w[i] && acc * 2 >= total) {
                 /* The time-weighted mean of the gaps in the median's
