@@ -128,7 +128,7 @@ int ah_metrics_finish(struct ah_metrics *m);
  * up to AH_METRICS_ROW_CACHE consecutive rows can be held at once; reading
  * the same row again costs nothing. Order: the run rows, then each event's
  * rows in time order; within them the groups by vantage, transport,
- * service. */
+ * service. Reading a row writes that cache: one thread at a time. */
 #define AH_METRICS_ROW_CACHE 64
 size_t ah_metrics_nrows(const struct ah_metrics *m);
 const struct ah_metrics_row *ah_metrics_row(const struct ah_metrics *m, size_t i);
