@@ -206,9 +206,12 @@ static void json_inputs(FILE *f, const char *key, const struct rp_inputs *in, bo
         const struct rp_file *x = &in->files[i];
         fprintf(f, "%s{\"file\": ", i ? ", " : "");
         ah_json_str(f, x->path);
-        fprintf(f, ", \"rows\": %llu, \"skipped\": %llu, \"complete\": %s}",
+        fprintf(f, ", \"rows\": %llu, \"skipped\": %llu, \"complete\": %s",
                 (unsigned long long)x->rows, (unsigned long long)x->skipped,
                 x->broken ? "false" : "true");
+        if (x->over_limit) /* only then: the usual output stays as it was */
+            fprintf(f, ", \"over_limit\": %llu", (unsigned long long)x->over_limit);
+        fprintf(f, "}");
     }
     fprintf(f, "]%s\n", comma ? "," : "");
 }
@@ -404,12 +407,8 @@ static void rp_free(struct rp *rp)
     rp_inputs_free(&rp->probes_in);
     rp_inputs_free(&rp->conns_in);
     rp_inputs_free(&rp->events_in);
-    for (size_t i = 0; i < rp->nev; i++) {
-        free(rp->ev[i].event);
-        free(rp->ev[i].node);
-        free(rp->ev[i].detail);
-    }
     free(rp->ev);
+    rp_names_free(&rp->ev_names);
     for (size_t i = 0; i < rp->nstrips; i++)
         free(rp->strips[i]);
     free(rp->strips);

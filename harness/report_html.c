@@ -11,7 +11,7 @@
 
 #include "report_int.h"
 
-#define HTML_MAX_ROWS 5000 /* summary rows shown; summary.csv has them all */
+#define HTML_MAX_ROWS 5000 /* summary rows and events shown; the CSVs have them all */
 
 static const char css[] =
     "body{font-family:system-ui,sans-serif;margin:1.5em 2em;color:#222;max-width:1400px}"
@@ -141,7 +141,7 @@ static void settings(FILE *f, const struct rp *rp)
     }
     fprintf(f, "<h3>Events</h3><table id=\"events-table\"><tr><th>at (s)</th><th>UTC</th>"
                "<th>event</th><th>node</th><th>detail</th></tr>\n");
-    for (size_t i = 0; i < rp->nev; i++) {
+    for (size_t i = 0; i < rp->nev && i < HTML_MAX_ROWS; i++) {
         const struct rp_event *e = &rp->ev[i];
         char t[48];
         utc(e->ts_ns, t, sizeof t);
@@ -153,7 +153,11 @@ static void settings(FILE *f, const struct rp *rp)
         rp_html_str(f, e->detail);
         fprintf(f, "</td></tr>\n");
     }
-    fprintf(f, "</table></section>\n");
+    fprintf(f, "</table>");
+    if (rp->nev > HTML_MAX_ROWS)
+        fprintf(f, "<p class=\"meta\">The first %d of %zu events; events.csv has all.</p>",
+                HTML_MAX_ROWS, rp->nev);
+    fprintf(f, "</section>\n");
 }
 
 static void verdicts(FILE *f, const struct rp *rp)
@@ -304,6 +308,17 @@ static void inputs(FILE *f, const struct rp *rp)
                 "<p class=\"bad\">%llu probe rows were further out of order than the "
                 "reorder window.</p>\n",
                 (unsigned long long)rp->late);
+    for (size_t i = 0; i < rp->events_in.nfiles; i++) {
+        const struct rp_file *x = &rp->events_in.files[i];
+        if (!x->over_limit)
+            continue;
+        fprintf(f, "<p class=\"bad\" id=\"events-over-limit\">");
+        rp_html_str(f, x->path);
+        fprintf(f,
+                ": %llu rows past the limits were skipped (at most %d windowed events and %d "
+                "route and observation rows are taken).</p>\n",
+                (unsigned long long)x->over_limit, AH_METRICS_MAX_WINDOWS, RP_EVENTS_OTHER_MAX);
+    }
     fprintf(f, "</section>\n");
 }
 

@@ -189,6 +189,23 @@ static int next_row(struct ah_csv_reader *r, struct rp_file *f, char ***fields, 
 
 /* ---- events.csv ---- */
 
+/* Past the limits, rows are counted and skipped: the windowed events bound
+ * the summary's rows (one per event and group) and both bound memory and
+ * time. */
+static bool events_over_limit(struct rp_file *f, enum ah_event_kind kind, uint64_t *windows,
+                              uint64_t *others)
+{
+    uint64_t *n = kind == AH_EV_DRILL ? windows : others;
+    uint64_t max = kind == AH_EV_DRILL ? AH_METRICS_MAX_WINDOWS : RP_EVENTS_OTHER_MAX;
+    if (*n >= max) {
+        f->over_limit++;
+        f->skipped++;
+        return true;
+    }
+    (*n)++;
+    return false;
+}
+
 int rp_read_events(struct rp *rp, const char *path)
 {
     struct rp_file *f = inputs_add(&rp->events_in, path);
@@ -196,6 +213,7 @@ int rp_read_events(struct rp *rp, const char *path)
     char **fl;
     size_t nf;
     unsigned long line;
+    uint64_t windows = 0, others = 0, win_over = 0;
     int rc;
     if (!f)
         return -ENOMEM;
@@ -216,22 +234,28 @@ int rp_read_events(struct rp *rp, const char *path)
             bad_row(f, line, "empty event");
             continue;
         }
-        struct rp_event *e = realloc(rp->ev, (rp->nev + 1) * sizeof *e);
-        if (!e) {
-            rc = -ENOMEM;
-            break;
+        enum ah_event_kind kind = ah_event_kind_of(fl[1]);
+        if (events_over_limit(f, kind, &windows, &others)) {
+            win_over += kind == AH_EV_DRILL;
+            continue;
         }
-        rp->ev = e;
-        e = &rp->ev[rp->nev];
+        if (rp->nev == rp->capev) {
+            size_t cap = rp->capev ? 2 * rp->capev : 64;
+            struct rp_event *e = realloc(rp->ev, cap * sizeof *e);
+            if (!e) {
+                rc = -ENOMEM;
+                break;
+            }
+            rp->ev = e;
+            rp->capev = cap;
+        }
+        struct rp_event *e = &rp->ev[rp->nev];
         e->ts_ns = ts;
-        e->event = strdup(fl[1]);
-        e->node = strdup(fl[2]);
-        e->detail = strdup(fl[3]);
-        e->kind = ah_event_kind_of(fl[1]);
+        e->event = rp_names_get(&rp->ev_names, fl[1]);
+        e->node = rp_names_get(&rp->ev_names, fl[2]);
+        e->detail = rp_names_get(&rp->ev_names, fl[3]);
+        e->kind = kind;
         if (!e->event || !e->node || !e->detail) {
-            free(e->event);
-            free(e->node);
-            free(e->detail);
             rc = -ENOMEM;
             break;
         }
@@ -239,6 +263,12 @@ int rp_read_events(struct rp *rp, const char *path)
         f->rows++;
     }
     ah_csv_reader_close(r);
+    if (f->over_limit)
+        ah_log_warn("%s: %llu rows past the limits skipped (%llu windowed events past %d, "
+                    "%llu route and observation rows past %d; docs/report.md)",
+                    f->path, (unsigned long long)f->over_limit, (unsigned long long)win_over,
+                    AH_METRICS_MAX_WINDOWS, (unsigned long long)(f->over_limit - win_over),
+                    RP_EVENTS_OTHER_MAX);
     return rc == -ENOMEM ? rc : 0;
 }
 

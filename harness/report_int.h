@@ -23,6 +23,9 @@
  * plots stay bounded whatever the number of vantages. */
 #define RP_VANTAGES_SHOWN 32
 #define RP_LABEL_MAX      64 /* bytes of a name shown in a plot (escaped), then "..." */
+/* events.csv rows other than windowed events (route changes, observations)
+ * taken; the windowed events are limited by AH_METRICS_MAX_WINDOWS. */
+#define RP_EVENTS_OTHER_MAX AH_METRICS_MAX_ROUTES
 
 /* Names (vantages, nodes) are kept once each: a small cost per distinct
  * name, none per row. */
@@ -30,7 +33,8 @@ struct rp_names {
     struct rp_name **slot;
     size_t cap, n;
 };
-/* The interned copy of s (len < RP_NAME_MAX), or NULL when out of memory. */
+/* The interned copy of s (vantage and node names are shorter than
+ * RP_NAME_MAX; events.csv fields may be longer), or NULL when out of memory. */
 const char *rp_names_get(struct rp_names *t, const char *s);
 void rp_names_free(struct rp_names *t);
 /* Per-name state of the report, kept with the interned name. */
@@ -55,6 +59,9 @@ struct rp_probe {
 struct rp_file {
     char path[PATH_MAX];
     uint64_t rows, skipped;
+    /* events.csv: rows past the limits (AH_METRICS_MAX_WINDOWS windowed
+     * events, RP_EVENTS_OTHER_MAX route and observation rows), skipped. */
+    uint64_t over_limit;
     bool broken; /* a malformed CSV record ended the reading early */
 };
 
@@ -75,7 +82,7 @@ void rp_merge_close(struct rp_merge *mg);
 
 struct rp_event {
     uint64_t ts_ns;
-    char *event, *node, *detail;
+    const char *event, *node, *detail; /* interned in rp->ev_names */
     enum ah_event_kind kind;
 };
 
@@ -117,7 +124,8 @@ struct rp {
     size_t nnodes;
     size_t strip_hint, node_hint; /* the last strip and node looked up */
     struct rp_event *ev;
-    size_t nev;
+    size_t nev, capev;
+    struct rp_names ev_names; /* events.csv's words, nodes and details: they repeat */
     struct rp_conn *conns;
     size_t nconns, capconns;
     const char **conn_vantages; /* interned */

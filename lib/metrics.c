@@ -1,9 +1,7 @@
-/* Failover metrics of design §6, computed in one pass over time-ordered
- * probe records: each probe is counted in the run-level accumulator of its
- * (vantage, transport, service) group, in the window of the event it falls
- * after, and in the "second before" of the events that follow it within a
- * second. Connections are kept compactly and evaluated per window at the end
- * (lib/metrics_rows.c). No I/O: records in, rows out. */
+/* Failover metrics of design §6, records in: the names, the events and
+ * route changes (sorted, occurrences numbered, route changes indexed by
+ * router when the first probe closes the list). Probes and connections are
+ * taken in lib/metrics_acc.c, rows made in lib/metrics_rows.c. No I/O. */
 #include "metrics_int.h"
 
 #include <errno.h>
@@ -137,48 +135,50 @@ static void strtab_free(struct strtab *t)
     memset(t, 0, sizeof *t);
 }
 
-static int counts_add(struct counts *k, size_t id)
+/* Adds d (+1 or -1) to the count of id; an entry that falls to 0 is
+ * removed (the mode never depends on the order of the pairs). */
+int metrics_counts_add(struct counts *k, size_t id, int d)
 {
-    for (size_t i = 0; i < k->n; i++) {
-        if (k->id[i] == id) {
-            k->c[i]++;
+    for (uint32_t i = 0; i < k->n; i++) {
+        if (k->kv[i].id == id) {
+            if (d < 0 && k->kv[i].c <= 1)
+                k->kv[i] = k->kv[--k->n];
+            else
+                k->kv[i].c += (uint32_t)d;
             return 0;
         }
     }
+    if (d < 0)
+        return 0;
     if (k->n == k->cap) {
-        size_t cap = k->cap ? 2 * k->cap : 4;
-        uint32_t *ids = realloc(k->id, cap * sizeof *ids);
-        if (!ids)
+        uint32_t cap = k->cap ? 2 * k->cap : 2;
+        struct kv *kv = realloc(k->kv, cap * sizeof *kv);
+        if (!kv)
             return -ENOMEM;
-        k->id = ids;
-        uint32_t *c = realloc(k->c, cap * sizeof *c);
-        if (!c)
-            return -ENOMEM;
-        k->c = c;
+        k->kv = kv;
         k->cap = cap;
     }
-    k->id[k->n] = (uint32_t)id;
-    k->c[k->n++] = 1;
+    k->kv[k->n++] = (struct kv){(uint32_t)id, 1};
     return 0;
 }
 
 uint32_t metrics_counts_get(const struct counts *k, size_t id)
 {
-    for (size_t i = 0; i < k->n; i++)
-        if (k->id[i] == id)
-            return k->c[i];
+    for (uint32_t i = 0; i < k->n; i++)
+        if (k->kv[i].id == id)
+            return k->kv[i].c;
     return 0;
 }
 
-/* Most counted id, or -1 when empty (ties: the lowest id). */
-static long counts_mode(const struct counts *k)
+long metrics_counts_mode(const struct counts *k)
 {
     long best = -1;
     uint32_t bc = 0;
-    for (size_t i = 0; i < k->n; i++) {
-        if (k->c[i] > bc || (k->c[i] == bc && best >= 0 && k->id[i] < (uint32_t)best)) {
-            best = (long)k->id[i];
-            bc = k->c[i];
+    for (uint32_t i = 0; i < k->n; i++) {
+        const struct kv *e = &k->kv[i];
+        if (e->c > bc || (e->c == bc && best >= 0 && e->id < (uint32_t)best)) {
+            best = (long)e->id;
+            bc = e->c;
         }
     }
     return best;
@@ -204,40 +204,46 @@ void ah_metrics_free(struct ah_metrics *m)
         free(m->ev[i].event);
         free(m->ev[i].node);
     }
-    for (size_t i = 0; i < m->nrt; i++) {
-        free(m->rt[i].router);
-        free(m->rt[i].nexthop);
-        free(m->rt[i].nodes);
-    }
+    for (size_t i = 0; i < m->nnhn; i++)
+        free(m->nhn[i].id);
     for (size_t i = 0; i < m->ng; i++) {
         struct group *g = &m->g[i];
-        for (size_t w = 0; g->acc && w <= m->nev; w++) {
-            free(g->acc[w].pre.c);
-            free(g->acc[w].pre.id);
-            free(g->acc[w].win.c);
-            free(g->acc[w].win.id);
-        }
-        free(g->acc);
         ah_flips_free(&g->flips);
         free(g->conns);
-        for (size_t k = 0; k < GAP_POW2; k++)
-            free(g->gap[k]);
+        free(g->byclose);
+        free(g->recent);
+        free(g->hc.kv);
+        free(g->bp);
+        free(g->gap);
     }
+    for (size_t i = 0; i < m->nacc; i++)
+        free(m->acc[i].win.kv);
+    free(m->acc);
+    free(m->tmpc.kv);
+    free(m->accslot);
     free(m->g);
     free(m->gidx);
     free(m->ev);
     free(m->rt);
-    free(m->rows);
+    free(m->nhn);
+    free(m->rt_by_router);
+    free(m->router_start);
+    free(m->order);
+    free(m->cache);
+    free(m->cache_idx);
+    free(m->scratch_brk);
+    free(m->scratch_dl);
     strtab_free(&m->nodes);
     strtab_free(&m->vantages);
+    strtab_free(&m->routers);
+    strtab_free(&m->nexthops);
     free(m);
 }
 
-/* Node names of a route's nexthop text: "nyc", "n2+n3", "none", or
+/* Node names of a nexthop's text: "nyc", "n2+n3", "none", or
  * "addr=list addr=list" when the addresses disagree. */
-static int route_parse_nodes(struct ah_metrics *m, struct route *r)
+static int nexthop_parse_nodes(struct ah_metrics *m, const char *s, struct nh_nodes *out)
 {
-    const char *s = r->nexthop;
     char name[128];
     while (*s) {
         size_t n = strcspn(s, "+ =,");
@@ -250,14 +256,14 @@ static int route_parse_nodes(struct ah_metrics *m, struct route *r)
                 if (id < 0)
                     return (int)id;
                 bool dup = false;
-                for (size_t i = 0; i < r->nnodes; i++)
-                    dup |= r->nodes[i] == (uint32_t)id;
+                for (size_t i = 0; i < out->n; i++)
+                    dup |= out->id[i] == (uint32_t)id;
                 if (!dup) {
-                    uint32_t *nn = realloc(r->nodes, (r->nnodes + 1) * sizeof *nn);
+                    uint32_t *nn = realloc(out->id, (out->n + 1) * sizeof *nn);
                     if (!nn)
                         return -ENOMEM;
-                    r->nodes = nn;
-                    r->nodes[r->nnodes++] = (uint32_t)id;
+                    out->id = nn;
+                    out->id[out->n++] = (uint32_t)id;
                 }
             }
         }
@@ -266,6 +272,27 @@ static int route_parse_nodes(struct ah_metrics *m, struct route *r)
             s++;
     }
     return 0;
+}
+
+/* The id of a nexthop text, its nodes parsed when it is new. */
+static long nexthop_id(struct ah_metrics *m, const char *nh)
+{
+    size_t before = m->nexthops.n;
+    long id = metrics_strtab_id(&m->nexthops, nh, true);
+    if (id < 0 || m->nexthops.n == before)
+        return id;
+    if (m->nexthops.n > m->capnhn) {
+        size_t cap = m->capnhn ? 2 * m->capnhn : 16;
+        struct nh_nodes *n = realloc(m->nhn, cap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        m->nhn = n;
+        m->capnhn = cap;
+    }
+    m->nhn[id] = (struct nh_nodes){0};
+    m->nnhn = (size_t)id + 1;
+    int rc = nexthop_parse_nodes(m, nh, &m->nhn[id]);
+    return rc < 0 ? rc : id;
 }
 
 /* "router=eu nexthop=nyc" -> "eu". */
@@ -278,6 +305,37 @@ static char *detail_router(const char *detail)
     return strndup(p, strcspn(p, " ,;"));
 }
 
+static int add_route(struct ah_metrics *m, const struct ah_metrics_event *e, const char *node)
+{
+    if (m->nrt >= AH_METRICS_MAX_ROUTES)
+        return -ENOSPC;
+    if (m->nrt == m->caprt) {
+        size_t cap = m->caprt ? m->caprt * 2 : 16;
+        struct route *r = realloc(m->rt, cap * sizeof *r);
+        if (!r)
+            return -ENOMEM;
+        m->rt = r;
+        m->caprt = cap;
+    }
+    const char *nh = node;
+    const char *p = e->detail ? strstr(e->detail, "nexthop=") : NULL;
+    if (!*nh && p)
+        nh = p + 8;
+    char *router = detail_router(e->detail);
+    if (!router)
+        return -ENOMEM;
+    long rid = metrics_strtab_id(&m->routers, router, true);
+    free(router);
+    if (rid < 0)
+        return (int)rid;
+    long nid = nexthop_id(m, nh);
+    if (nid < 0)
+        return (int)nid;
+    m->rt[m->nrt] = (struct route){e->ts_ns, (uint32_t)rid, (uint32_t)nid, (uint32_t)m->nrt};
+    m->nrt++;
+    return 0;
+}
+
 int ah_metrics_add_event(struct ah_metrics *m, const struct ah_metrics_event *e)
 {
     if (m->sealed)
@@ -286,33 +344,10 @@ int ah_metrics_add_event(struct ah_metrics *m, const struct ah_metrics_event *e)
     enum ah_event_kind kind = ah_event_kind_of(e->event);
     if (kind == AH_EV_OBSERVATION)
         return 0;
-    if (kind == AH_EV_ROUTE) {
-        if (m->nrt == m->caprt) {
-            size_t cap = m->caprt ? m->caprt * 2 : 16;
-            struct route *r = realloc(m->rt, cap * sizeof *r);
-            if (!r)
-                return -ENOMEM;
-            m->rt = r;
-            m->caprt = cap;
-        }
-        struct route *r = &m->rt[m->nrt];
-        memset(r, 0, sizeof *r);
-        r->ts = e->ts_ns;
-        r->order = m->nrt;
-        r->router = detail_router(e->detail);
-        const char *nh = node;
-        const char *p = e->detail ? strstr(e->detail, "nexthop=") : NULL;
-        if (!*nh && p)
-            nh = p + 8;
-        r->nexthop = strdup(nh);
-        if (!r->router || !r->nexthop) {
-            free(r->router);
-            free(r->nexthop);
-            return -ENOMEM;
-        }
-        m->nrt++;
-        return route_parse_nodes(m, r);
-    }
+    if (kind == AH_EV_ROUTE)
+        return add_route(m, e, node);
+    if (m->nev >= AH_METRICS_MAX_WINDOWS)
+        return -ENOSPC;
     if (m->nev == m->capev) {
         size_t cap = m->capev ? m->capev * 2 : 16;
         struct event *v = realloc(m->ev, cap * sizeof *v);
@@ -354,26 +389,69 @@ static int route_cmp(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
-void metrics_seal(struct ah_metrics *m)
+/* Events by word and node, then time order (their place in the sorted
+ * array): the occurrences are then runs. */
+static int occ_cmp(const void *a, const void *b)
+{
+    const struct event *x = *(const struct event *const *)a, *y = *(const struct event *const *)b;
+    int c = strcmp(x->event, y->event);
+    if (!c)
+        c = strcmp(x->node, y->node);
+    if (!c)
+        c = x < y ? -1 : x > y;
+    return c;
+}
+
+static int number_occurrences(struct ah_metrics *m)
+{
+    struct event **p = malloc((m->nev + 1) * sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    for (size_t i = 0; i < m->nev; i++)
+        p[i] = &m->ev[i];
+    qsort(p, m->nev, sizeof *p, occ_cmp);
+    for (size_t i = 0; i < m->nev; i++) {
+        bool same = i > 0 && strcmp(p[i]->event, p[i - 1]->event) == 0 &&
+                    strcmp(p[i]->node, p[i - 1]->node) == 0;
+        p[i]->occ = same ? p[i - 1]->occ + 1 : 1;
+    }
+    free(p);
+    return 0;
+}
+
+/* The routes of each router, in time order (a counting sort of the sorted
+ * routes by router). */
+static int index_routes(struct ah_metrics *m)
+{
+    size_t nr = m->routers.n;
+    m->router_start = calloc(nr + 2, sizeof *m->router_start);
+    m->rt_by_router = malloc((m->nrt + 1) * sizeof *m->rt_by_router);
+    if (!m->router_start || !m->rt_by_router)
+        return -ENOMEM;
+    for (size_t i = 0; i < m->nrt; i++)
+        m->router_start[m->rt[i].router + 2]++;
+    for (size_t r = 2; r < nr + 2; r++)
+        m->router_start[r] += m->router_start[r - 1];
+    /* router_start[r + 1] now is where router r's entries go. */
+    for (size_t i = 0; i < m->nrt; i++)
+        m->rt_by_router[m->router_start[m->rt[i].router + 1]++] = (uint32_t)i;
+    return 0;
+}
+
+int metrics_seal(struct ah_metrics *m)
 {
     if (m->sealed)
-        return;
+        return 0;
     m->sealed = true;
     if (m->nev)
         qsort(m->ev, m->nev, sizeof *m->ev, event_cmp);
     if (m->nrt)
         qsort(m->rt, m->nrt, sizeof *m->rt, route_cmp);
-    for (size_t i = 0; i < m->nev; i++) {
-        unsigned occ = 1;
-        for (size_t j = 0; j < i; j++)
-            occ += strcmp(m->ev[j].event, m->ev[i].event) == 0 &&
-                   strcmp(m->ev[j].node, m->ev[i].node) == 0;
-        m->ev[i].occ = occ;
-    }
+    int rc = number_occurrences(m);
+    return rc < 0 ? rc : index_routes(m);
 }
 
-/* First event index with ts > t (events sorted). */
-static size_t event_after(const struct ah_metrics *m, uint64_t t)
+size_t metrics_event_after(const struct ah_metrics *m, uint64_t t)
 {
     size_t lo = 0, hi = m->nev;
     while (lo < hi) {
@@ -391,216 +469,21 @@ uint64_t metrics_window_start(const struct ah_metrics *m, size_t w)
     return w == 0 ? m->start : m->ev[w - 1].ts;
 }
 
-static long group_get(struct ah_metrics *m, const char *vantage, enum ah_transport tr,
-                      enum ah_service svc)
+long metrics_route_in(const struct ah_metrics *m, const struct group *g, size_t w, uint64_t t1)
 {
-    if ((unsigned)tr >= AH_TR_COUNT || (unsigned)svc >= AH_SVC_COUNT)
-        return -EINVAL;
-    long vid = metrics_strtab_id(&m->vantages, vantage ? vantage : "", true);
-    if (vid < 0)
-        return vid;
-    if ((size_t)vid >= m->ngidx) {
-        size_t n = (size_t)vid + 16;
-        long(*gi)[AH_TR_COUNT][AH_SVC_COUNT] = realloc(m->gidx, n * sizeof *gi);
-        if (!gi)
-            return -ENOMEM;
-        for (size_t i = m->ngidx; i < n; i++)
-            for (unsigned t = 0; t < AH_TR_COUNT; t++)
-                for (unsigned s = 0; s < AH_SVC_COUNT; s++)
-                    gi[i][t][s] = -1;
-        m->gidx = gi;
-        m->ngidx = n;
+    if (g->router < 0 || w == 0 || !m->router_start)
+        return -1;
+    uint64_t t0 = m->ev[w - 1].ts;
+    size_t lo = m->router_start[g->router], hi = m->router_start[g->router + 1];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (m->rt[m->rt_by_router[mid]].ts < t0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    if (m->gidx[vid][tr][svc] >= 0)
-        return m->gidx[vid][tr][svc];
-    if (m->ng == m->capg) {
-        size_t cap = m->capg ? m->capg * 2 : 8;
-        struct group *g = realloc(m->g, cap * sizeof *g);
-        if (!g)
-            return -ENOMEM;
-        m->g = g;
-        m->capg = cap;
-    }
-    struct group *g = &m->g[m->ng];
-    memset(g, 0, sizeof *g);
-    g->vantage = (size_t)vid;
-    g->tr = tr;
-    g->svc = svc;
-    g->acc = calloc(m->nev + 1, sizeof *g->acc);
-    if (!g->acc)
-        return -ENOMEM;
-    ah_flips_init(&g->flips);
-    const char *vname = m->vantages.s[vid];
-    for (size_t w = 0; w <= m->nev; w++) {
-        struct acc *a = &g->acc[w];
-        a->before = -1;
-        a->route = -1;
-        if (w == 0)
-            continue;
-        /* The run's end is not known yet: the last window is open-ended. */
-        uint64_t t0 = metrics_window_start(m, w), t1 = w < m->nev ? m->ev[w].ts : UINT64_MAX;
-        for (size_t r = 0; r < m->nrt; r++) {
-            if (m->rt[r].ts >= t0 && m->rt[r].ts < t1 && strcmp(m->rt[r].router, vname) == 0) {
-                a->route = (long)r;
-                break;
-            }
-        }
-    }
-    m->gidx[vid][tr][svc] = (long)m->ng;
-    return (long)m->ng++;
-}
-
-static int gap_add(struct group *g, uint64_t gap)
-{
-    if (gap == 0)
-        return 0;
-    unsigned lg = 63 - (unsigned)__builtin_clzll(gap);
-    unsigned sub = lg >= 4 ? (unsigned)((gap >> (lg - 4)) & (GAP_SUB - 1))
-                           : (unsigned)((gap << (4 - lg)) & (GAP_SUB - 1));
-    if (!g->gap[lg] && !(g->gap[lg] = calloc(1, sizeof *g->gap[lg])))
-        return -ENOMEM;
-    g->gap[lg]->w[sub] += gap;
-    g->gap[lg]->w2[sub] += (double)gap * (double)gap;
-    return 0;
-}
-
-void metrics_before_resolve(struct acc *a)
-{
-    if (!a->before_done) {
-        a->before = counts_mode(&a->pre);
-        a->before_done = true;
-    }
-}
-
-static int acc_probe(struct ah_metrics *m, struct group *g, size_t w, uint64_t ts, bool ok,
-                     long node, int flip)
-{
-    struct acc *a = &g->acc[w];
-    metrics_before_resolve(a);
-    a->probes++;
-    if (!ok) {
-        a->lost++;
-        if (!a->failed) {
-            a->failed = true;
-            a->fail_ts = ts;
-        }
-        return 0;
-    }
-    if (a->failed && !a->recovered && ts >= a->fail_ts) {
-        a->recovered = true;
-        a->ok_after_fail_ts = ts;
-    }
-    if (flip > 0)
-        a->flips++;
-    if (node >= 0) {
-        if (counts_add(&a->win, (size_t)node) < 0)
-            return -ENOMEM;
-        a->tail[a->tailpos] = (uint32_t)node;
-        a->tailpos = (a->tailpos + 1) % TAIL;
-        if (a->ntail < TAIL)
-            a->ntail++;
-        if (!a->switched && node != a->before) {
-            a->switched = true;
-            a->switch_ts = ts;
-        }
-        if (a->route >= 0 && !a->gt_done) {
-            const struct route *r = &m->rt[a->route];
-            bool in = false, other = false;
-            for (size_t i = 0; i < r->nnodes; i++) {
-                in |= (long)r->nodes[i] == node;
-                other |= (long)r->nodes[i] != a->before;
-            }
-            if (ts >= r->ts && in && (node != a->before || !other)) {
-                a->gt_done = true;
-                a->gt_ts = ts;
-            }
-        }
-    }
-    return 0;
-}
-
-int ah_metrics_add_probe(struct ah_metrics *m, const struct ah_metrics_probe *p)
-{
-    if (m->finished)
-        return -EINVAL;
-    metrics_seal(m);
-    long gi = group_get(m, p->vantage, p->transport, p->service);
-    if (gi < 0)
-        return (int)gi;
-    struct group *g = &m->g[gi];
-    bool ok = p->result == AH_RES_OK;
-    long node = -1;
-    if (ok && p->node && p->node[0]) {
-        node = metrics_strtab_id(&m->nodes, p->node, true);
-        if (node < 0)
-            return (int)node;
-    }
-    if (p->ts_ns < m->last_ts)
-        m->late++;
-    else
-        m->last_ts = p->ts_ns;
-    if (p->ts_ns < m->first_ts)
-        m->first_ts = p->ts_ns;
-    if (g->any && p->ts_ns >= g->last_ts && gap_add(g, p->ts_ns - g->last_ts) < 0)
-        return -ENOMEM;
-    if (!g->any || p->ts_ns > g->last_ts)
-        g->last_ts = p->ts_ns;
-    g->any = true;
-
-    int flip = 0;
-    if (node >= 0) {
-        flip = ah_flips_add(&g->flips, p->conn, (unsigned)node);
-        if (flip < 0)
-            return flip;
-    }
-    int rc = acc_probe(m, g, 0, p->ts_ns, ok, node, flip);
-    if (rc < 0)
-        return rc;
-    size_t next = event_after(m, p->ts_ns);
-    if (next > 0) {
-        rc = acc_probe(m, g, next, p->ts_ns, ok, node, flip);
-        if (rc < 0)
-            return rc;
-    }
-    /* The second before each of the following events. */
-    for (size_t e = next; ok && node >= 0 && e < m->nev && m->ev[e].ts - p->ts_ns <= NS_PER_S;
-         e++) {
-        struct acc *a = &g->acc[e + 1];
-        if (a->before_done)
-            continue; /* a late probe: the window already started */
-        if (counts_add(&a->pre, (size_t)node) < 0)
-            return -ENOMEM;
-    }
-    return 0;
-}
-
-int ah_metrics_add_conn(struct ah_metrics *m, const struct ah_metrics_conn *c)
-{
-    if (m->finished)
-        return -EINVAL;
-    metrics_seal(m);
-    long gi = group_get(m, c->vantage, AH_TR_TCP, c->service);
-    if (gi < 0)
-        return (int)gi;
-    struct group *g = &m->g[gi];
-    if (g->nconns == g->capconns) {
-        size_t cap = g->capconns ? g->capconns * 2 : 64;
-        struct conn *n = realloc(g->conns, cap * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        g->conns = n;
-        g->capconns = cap;
-    }
-    struct conn *k = &g->conns[g->nconns++];
-    k->opened = c->opened_ns;
-    k->closed = c->closed_ns ? c->closed_ns : UINT64_MAX;
-    k->reason = (uint8_t)c->reason;
-    /* A refused, unreachable or timed-out attempt that never got an answer
-     * was never a connection. */
-    bool answered = (c->node && c->node[0]) || c->probes_ok > 0;
-    k->established = answered || c->reason == AH_REASON_RESET || c->reason == AH_REASON_EOF ||
-                     c->reason == AH_REASON_END;
-    if (c->opened_ns && c->opened_ns < m->first_ts)
-        m->first_ts = c->opened_ns;
-    return 0;
+    if (lo == m->router_start[g->router + 1])
+        return -1;
+    uint32_t r = m->rt_by_router[lo];
+    return m->rt[r].ts < t1 ? (long)r : -1;
 }

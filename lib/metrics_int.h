@@ -13,13 +13,15 @@
 #define NS_PER_S  1000000000ULL
 #define NS_PER_MS 1e6
 #define TAIL      32 /* ok answers remembered to name the node "at the end" */
+/* Answers sent after an event, come in, that settle the node before it when
+ * its window received no probe (see before_settle in lib/metrics_acc.c). */
+#define BEFORE_SETTLE 16
 
 /* Time-weighted gap histogram for the resolution: 16 sub-buckets per power
  * of two (6% wide), weights in nanoseconds. A group's gaps span a few powers
  * of two, so the blocks of 16 are allocated as they are first used: a few
  * hundred bytes per group instead of 16 KB (memory per vantage, issue 9). */
-#define GAP_SUB  16
-#define GAP_POW2 64
+#define GAP_SUB 16
 struct gap_block {
     uint64_t w[GAP_SUB];
     double w2[GAP_SUB]; /* sum of gap squared, for the mean within a bucket */
@@ -47,85 +49,160 @@ struct event {
     bool direct;  /* a route change the lab makes itself */
 };
 
+/* A route row: router and nexthop are interned (a route is 24 bytes, the
+ * limit on route rows allows a million), and the nodes a nexthop leads to
+ * are parsed once per distinct nexthop. */
 struct route {
     uint64_t ts;
-    char *router, *nexthop;
-    uint32_t *nodes; /* node ids the route leads to */
-    size_t nnodes;
-    size_t order;
+    uint32_t router, nexthop; /* ids in m->routers, m->nexthops */
+    uint32_t order;
 };
 
+struct nh_nodes {
+    uint32_t *id; /* node ids the nexthop leads to */
+    size_t n;
+};
+
+/* An established connection (attempts that never were one are not kept). */
 struct conn {
     uint64_t opened, closed; /* closed UINT64_MAX: open at the end */
     uint8_t reason;
-    bool established;
 };
 
-/* Counts per node id: (id, count) pairs, since a group's window sees a few
- * of the nodes, however many there are. */
+/* Counts per node id: (id, count) pairs, since a window sees a few of the
+ * nodes, however many there are. */
+struct kv {
+    uint32_t id, c;
+};
 struct counts {
-    uint32_t *id, *c;
-    size_t n, cap;
+    struct kv *kv;
+    uint32_t n, cap;
 };
 
 /* The count of id (0 when never counted). */
 uint32_t metrics_counts_get(const struct counts *k, size_t id);
+int metrics_counts_add(struct counts *k, size_t id, int d);
+/* Most counted id, or -1 when none is above 0 (ties: the lowest id). */
+long metrics_counts_mode(const struct counts *k);
 
-/* One (window, group): window 0 is the whole run, w >= 1 event w-1. */
+/* One (window, group) that received a probe: window 0 is the whole run,
+ * w >= 1 event w-1. Kept in m->acc, found by (group, window) through a hash
+ * table: windows no probe of the group fell into have none (their rows are
+ * made from nothing when asked). */
 struct acc {
+    uint32_t g, w;
     uint64_t probes, lost, flips;
-    uint64_t fail_ts, ok_after_fail_ts;
-    bool failed, recovered;
-    bool before_done;
-    long before; /* node id or -1 */
-    bool switched;
-    uint64_t switch_ts;
-    struct counts pre, win;
+    uint64_t fail_ts, ok_after_fail_ts, switch_ts, gt_ts;
+    int32_t before; /* node id or -1 */
+    int32_t route;  /* index into routes or -1 */
+    bool failed, recovered, switched, gt_done;
+    uint8_t ntail, tailpos;
+    struct counts win;
     uint32_t tail[TAIL];
-    unsigned ntail, tailpos;
-    long route; /* index into routes or -1 */
-    bool gt_done;
-    uint64_t gt_ts;
+};
+
+/* The node "before" each window of a group (the most frequent in the second
+ * before its event), as change points: window w has the value of the last
+ * point at or before it, -1 before the first. Consecutive windows mostly
+ * agree, so this stays small however many events there are. */
+struct before_pt {
+    uint32_t w;
+    int32_t node;
+};
+
+/* An ok answer in the second before an event not yet passed. */
+struct recent {
+    uint64_t ts;
+    uint32_t node;
 };
 
 struct group {
     size_t vantage; /* id */
     enum ah_transport tr;
     enum ah_service svc;
-    struct acc *acc; /* nev + 1 */
+    long router;    /* id in m->routers of the vantage's name, or -1 */
+    uint32_t acc0;  /* the run-level accumulator */
+    uint32_t lastw; /* window and accumulator of the latest probe */
+    uint32_t lastacc;
     struct ah_flips flips;
     uint64_t last_ts;
     bool any;
-    struct gap_block *gap[GAP_POW2];
+    uint64_t res; /* resolution in ns, set by finish */
+    /* The blocks of the powers of two in gapmask, in increasing order. */
+    struct gap_block *gap;
+    uint64_t gapmask;
+    /* "before": the windows of events before ev_next are settled (into bp,
+     * or their accumulator); recent holds the ok answers sent from a second
+     * before event ev_next on (sorted by time, from rhead), hc the counts
+     * per node of those sent in [hlo, hhi). */
+    size_t ev_next;
+    struct recent *recent;
+    size_t rhead, rn, rcap;
+    struct counts hc;
+    uint64_t hlo, hhi;
+    struct before_pt *bp;
+    size_t nbp, capbp;
+    /* Connections, sorted by opening at the finish; byclose: a copy sorted
+     * by closing. */
     struct conn *conns;
+    struct conn *byclose;
     size_t nconns, capconns;
+};
+
+struct delta {
+    uint64_t t;
+    int d;
 };
 
 struct ah_metrics {
     struct ah_metrics_cfg cfg;
-    struct strtab nodes, vantages;
+    struct strtab nodes, vantages, routers, nexthops;
+    struct nh_nodes *nhn; /* per nexthop id */
+    size_t nnhn, capnhn;
     struct event *ev;
     size_t nev, capev;
     struct route *rt;
     size_t nrt, caprt;
+    uint32_t *rt_by_router; /* route indices grouped by router, in time order */
+    size_t *router_start;   /* per router id: its first entry there; [nrouters] = nrt */
     bool sealed, finished;
     struct group *g;
     size_t ng, capg;
     long (*gidx)[AH_TR_COUNT][AH_SVC_COUNT]; /* per vantage id: group index or -1 */
     size_t ngidx;
-    uint64_t first_ts, last_ts, late;
+    struct acc *acc;
+    size_t nacc, capacc;
+    struct counts tmpc; /* scratch of a "before" counted afresh */
+    uint32_t *accslot;  /* hash of (group, window): acc index + 1, 0 = empty */
+    size_t naccslot;
+    uint64_t first_ts, last_ts, late, conn_last;
     uint64_t start, end;
-    struct ah_metrics_row *rows;
+    /* Rows are computed when asked: groups in row order, a small cache of
+     * computed rows, scratch space for the connection columns. */
+    size_t *order;
     size_t nrows;
+    struct ah_metrics_row *cache;
+    size_t *cache_idx; /* row index held by each cache slot + 1, 0 = none */
+    uint64_t *scratch_brk;
+    struct delta *scratch_dl;
 };
 
 /* Sorts the events and routes and numbers the occurrences, once: the first
  * probe or connection (or the finish) closes the event list. */
-void metrics_seal(struct ah_metrics *m);
+int metrics_seal(struct ah_metrics *m);
 /* Start of window w: the run's start for w 0, else event w-1. */
 uint64_t metrics_window_start(const struct ah_metrics *m, size_t w);
-/* Fixes the node "before" an accumulator's window from the second before
- * it, once the window has started. */
-void metrics_before_resolve(struct acc *a);
+/* First event index with ts > t (events sorted). */
+size_t metrics_event_after(const struct ah_metrics *m, uint64_t t);
+/* The first route change at the group's router in window w (w >= 1), up to
+ * t1 (exclusive): a route index or -1. */
+long metrics_route_in(const struct ah_metrics *m, const struct group *g, size_t w, uint64_t t1);
+/* The node before window w of group g (-1: none). */
+long metrics_before_of(const struct group *g, size_t w);
+/* The accumulator of (group, window), or NULL. */
+const struct acc *metrics_acc_find(const struct ah_metrics *m, size_t g, size_t w);
+/* Resolves "before" for every event of every group not yet passed (the
+ * finish). */
+int metrics_before_finish(struct ah_metrics *m);
 
 #endif

@@ -1,7 +1,8 @@
 /* Rows of the failover metrics (design §5 summary.csv, §6): once every
- * record is in, each (window, group) accumulator of lib/metrics.c becomes one
- * summary row, with the connection columns evaluated per window here; plus
- * the accessors of the finished rows and their fields by name. */
+ * record is in, each (window, group) is one summary row, computed when asked
+ * from the window's accumulator (lib/metrics_acc.c) or from nothing, with the
+ * connection columns evaluated per window here; plus the accessors of the
+ * rows and their fields by name. */
 #include "metrics_int.h"
 
 #include <errno.h>
@@ -32,14 +33,15 @@ static uint64_t window_end(const struct ah_metrics *m, size_t w)
 static uint64_t gap_median(const struct group *g)
 {
     long double total = 0, acc = 0;
-    for (size_t k = 0; k < GAP_POW2; k++)
-        for (size_t i = 0; g->gap[k] && i < GAP_SUB; i++)
-            total += g->gap[k]->w[i];
+    size_t nb = (size_t)__builtin_popcountll(g->gapmask);
+    for (size_t k = 0; k < nb; k++)
+        for (size_t i = 0; i < GAP_SUB; i++)
+            total += g->gap[k].w[i];
     if (total == 0)
         return 0;
-    for (size_t k = 0; k < GAP_POW2; k++) {
-        for (size_t i = 0; g->gap[k] && i < GAP_SUB; i++) {
-            const struct gap_block *b = g->gap[k];
+    for (size_t k = 0; k < nb; k++) {
+        for (size_t i = 0; i < GAP_SUB; i++) {
+            const struct gap_block *b = &g->gap[k];
             acc += b->w[i];
             if (b->w[i] && acc * 2 >= total) {
                 /* The time-weighted mean of the gaps in the median's
@@ -57,11 +59,6 @@ static int u64_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-struct delta {
-    uint64_t t;
-    int d;
-};
-
 static int delta_cmp(const void *a, const void *b)
 {
     const struct delta *x = a, *y = b;
@@ -70,49 +67,78 @@ static int delta_cmp(const void *a, const void *b)
     return x->d - y->d; /* closes before opens at one instant */
 }
 
-/* Connection columns of one tcp row. */
-static int conn_metrics(struct ah_metrics *m, const struct group *g, size_t w,
-                        struct ah_metrics_row *row)
+static int conn_open_cmp(const void *a, const void *b)
+{
+    const struct conn *x = a, *y = b;
+    if (x->opened != y->opened)
+        return x->opened < y->opened ? -1 : 1;
+    return x->closed < y->closed ? -1 : x->closed > y->closed;
+}
+
+static int conn_close_cmp(const void *a, const void *b)
+{
+    const struct conn *x = a, *y = b;
+    if (x->closed != y->closed)
+        return x->closed < y->closed ? -1 : 1;
+    return x->opened < y->opened ? -1 : x->opened > y->opened;
+}
+
+/* Number of connections of arr (sorted by the field at off) with that
+ * field <= t. */
+static size_t conns_upto(const struct conn *arr, size_t n, bool by_close, uint64_t t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if ((by_close ? arr[mid].closed : arr[mid].opened) <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Connection columns of one tcp row. The connections of the group are
+ * sorted by opening (conns) and by closing (byclose): those held at the
+ * event are counted as opened minus closed by then, and only the openings
+ * and closings inside the window are looked at. */
+static void conn_metrics(const struct ah_metrics *m, const struct group *g, size_t w,
+                         struct ah_metrics_row *row)
 {
     uint64_t t0 = metrics_window_start(m, w), t1 = window_end(m, w);
-    uint64_t *brk = malloc((g->nconns + 1) * sizeof *brk);
-    struct delta *dl = malloc((2 * g->nconns + 1) * sizeof *dl);
+    uint64_t *brk = m->scratch_brk;
+    struct delta *dl = m->scratch_dl;
     size_t nb = 0, nd = 0;
-    int rc = 0;
-    if (!brk || !dl) {
-        rc = -ENOMEM;
-        goto out;
-    }
     row->conns_at_event = row->conns_broken = 0;
-    for (size_t i = 0; i < g->nconns; i++) {
-        const struct conn *k = &g->conns[i];
-        if (!k->established)
-            continue;
-        if (w == 0) {
-            /* Run level: every connection of the run, its lifetime. */
+    if (w == 0) {
+        /* Run level: every connection of the run, its lifetime. */
+        for (size_t i = 0; i < g->nconns; i++) {
+            const struct conn *k = &g->conns[i];
             row->conns_at_event++;
             if (k->reason != AH_REASON_END && k->closed != UINT64_MAX) {
                 row->conns_broken++;
                 brk[nb++] = k->closed - k->opened;
             }
-            continue;
         }
-        bool at = k->opened <= t0 && k->closed > t0;
-        if (at) {
-            row->conns_at_event++;
-            if (k->reason != AH_REASON_END && k->closed < t1) {
+    } else {
+        row->conns_at_event = conns_upto(g->conns, g->nconns, false, t0) -
+                              conns_upto(g->byclose, g->nconns, true, t0);
+        /* Healthy count over the window: an `end` close is the prober's
+         * own doing and does not make it hold fewer connections. */
+        for (size_t i = conns_upto(g->byclose, g->nconns, true, t0);
+             i < g->nconns && g->byclose[i].closed < t1; i++) {
+            const struct conn *k = &g->byclose[i];
+            if (k->reason == AH_REASON_END)
+                continue;
+            if (k->opened <= t0) {
                 row->conns_broken++;
                 brk[nb++] = k->closed - t0;
             }
-        }
-        /* Healthy count over the window: an `end` close is the prober's
-         * own doing and does not make it hold fewer connections. */
-        bool alive_at = k->opened <= t0 && (k->closed > t0);
-        if (k->opened > t0 && k->opened < t1)
-            dl[nd++] = (struct delta){k->opened, +1};
-        if (k->reason != AH_REASON_END && k->closed > t0 && k->closed < t1 &&
-            (alive_at || k->opened > t0))
             dl[nd++] = (struct delta){k->closed, -1};
+        }
+        for (size_t i = conns_upto(g->conns, g->nconns, false, t0);
+             i < g->nconns && g->conns[i].opened < t1; i++)
+            dl[nd++] = (struct delta){g->conns[i].opened, +1};
     }
     if (nb > 0) {
         qsort(brk, nb, sizeof *brk, u64_cmp);
@@ -147,10 +173,6 @@ static int conn_metrics(struct ah_metrics *m, const struct group *g, size_t w,
             }
         }
     }
-out:
-    free(brk);
-    free(dl);
-    return rc;
 }
 
 static const char *node_name(const struct ah_metrics *m, long id)
@@ -176,9 +198,16 @@ static long tail_mode(const struct acc *a)
     return best;
 }
 
-static int group_cmp_ctx(const struct ah_metrics *m, const struct group *x, const struct group *y)
+struct group_key {
+    const char *vantage;
+    unsigned tr, svc;
+    size_t gi;
+};
+
+static int group_key_cmp(const void *a, const void *b)
 {
-    int c = strcmp(m->vantages.s[x->vantage], m->vantages.s[y->vantage]);
+    const struct group_key *x = a, *y = b;
+    int c = strcmp(x->vantage, y->vantage);
     if (c)
         return c;
     if (x->tr != y->tr)
@@ -186,99 +215,135 @@ static int group_cmp_ctx(const struct ah_metrics *m, const struct group *x, cons
     return x->svc < y->svc ? -1 : x->svc > y->svc;
 }
 
+/* Groups in a stable order: vantage, transport, service. */
+static int order_groups(struct ah_metrics *m)
+{
+    struct group_key *k = malloc((m->ng + 1) * sizeof *k);
+    m->order = malloc((m->ng + 1) * sizeof *m->order);
+    if (!k || !m->order) {
+        free(k);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < m->ng; i++)
+        k[i] = (struct group_key){m->vantages.s[m->g[i].vantage], m->g[i].tr, m->g[i].svc, i};
+    qsort(k, m->ng, sizeof *k, group_key_cmp);
+    for (size_t i = 0; i < m->ng; i++)
+        m->order[i] = k[i].gi;
+    free(k);
+    return 0;
+}
+
+/* Sorts each group's connections, measures its resolution, and makes room
+ * for the connection columns of its largest group. */
+static int prepare_groups(struct ah_metrics *m)
+{
+    size_t most = 0;
+    for (size_t i = 0; i < m->ng; i++) {
+        struct group *g = &m->g[i];
+        g->res = m->cfg.resolution_ns[g->tr] ? m->cfg.resolution_ns[g->tr] : gap_median(g);
+        if (g->nconns > most)
+            most = g->nconns;
+        if (!g->nconns)
+            continue;
+        qsort(g->conns, g->nconns, sizeof *g->conns, conn_open_cmp);
+        g->byclose = malloc(g->nconns * sizeof *g->byclose);
+        if (!g->byclose)
+            return -ENOMEM;
+        memcpy(g->byclose, g->conns, g->nconns * sizeof *g->byclose);
+        qsort(g->byclose, g->nconns, sizeof *g->byclose, conn_close_cmp);
+    }
+    m->scratch_brk = malloc((most + 1) * sizeof *m->scratch_brk);
+    m->scratch_dl = malloc((2 * most + 1) * sizeof *m->scratch_dl);
+    m->cache = calloc(AH_METRICS_ROW_CACHE, sizeof *m->cache);
+    m->cache_idx = calloc(AH_METRICS_ROW_CACHE, sizeof *m->cache_idx);
+    if (!m->scratch_brk || !m->scratch_dl || !m->cache || !m->cache_idx)
+        return -ENOMEM;
+    return 0;
+}
+
 int ah_metrics_finish(struct ah_metrics *m)
 {
     if (m->finished)
         return 0;
-    metrics_seal(m);
+    int rc = metrics_seal(m);
+    if (rc < 0)
+        return rc;
     m->finished = true;
     m->start = m->cfg.start_ns ? m->cfg.start_ns : (m->first_ts == UINT64_MAX ? 0 : m->first_ts);
     if (m->nev && (!m->cfg.start_ns) && m->ev[0].ts < m->start)
         m->start = m->ev[0].ts;
     uint64_t last = m->last_ts;
-    for (size_t i = 0; i < m->ng; i++)
-        for (size_t k = 0; k < m->g[i].nconns; k++)
-            if (m->g[i].conns[k].closed != UINT64_MAX && m->g[i].conns[k].closed > last)
-                last = m->g[i].conns[k].closed;
+    if (m->conn_last > last)
+        last = m->conn_last;
     if (m->nev && m->ev[m->nev - 1].ts > last)
         last = m->ev[m->nev - 1].ts;
     m->end = m->cfg.end_ns ? m->cfg.end_ns : last;
     if (m->end < m->start)
         m->end = m->start;
-
-    /* Groups in a stable order: vantage, transport, service. */
-    size_t *order = malloc((m->ng + 1) * sizeof *order);
-    if (!order)
-        return -ENOMEM;
-    for (size_t i = 0; i < m->ng; i++) {
-        size_t j = i;
-        while (j > 0 && group_cmp_ctx(m, &m->g[order[j - 1]], &m->g[i]) > 0) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = i;
+    if ((rc = metrics_before_finish(m)) < 0 || (rc = order_groups(m)) < 0 ||
+        (rc = prepare_groups(m)) < 0) {
+        m->nrows = 0;
+        return rc;
     }
     m->nrows = m->ng * (m->nev + 1);
-    m->rows = calloc(m->nrows + 1, sizeof *m->rows);
-    if (!m->rows) {
-        free(order);
-        return -ENOMEM;
+    return 0;
+}
+
+/* Row i (windows in time order, the groups in their order within each),
+ * computed into out from the window's accumulator, or from nothing when no
+ * probe of the group fell into the window. */
+static void row_make(const struct ah_metrics *m, size_t i, struct ah_metrics_row *row)
+{
+    size_t w = i / m->ng, gi = m->order[i % m->ng];
+    const struct group *g = &m->g[gi];
+    const struct acc *a = metrics_acc_find(m, gi, w);
+    struct acc none;
+    uint64_t t0 = metrics_window_start(m, w), t1 = window_end(m, w);
+    if (!a) {
+        memset(&none, 0, sizeof none);
+        none.before = w ? (int32_t)metrics_before_of(g, w) : -1;
+        none.route =
+            w ? (int32_t)metrics_route_in(m, g, w, w < m->nev ? m->ev[w].ts : UINT64_MAX) : -1;
+        a = &none;
     }
-    size_t r = 0;
-    int rc = 0;
-    for (size_t w = 0; w <= m->nev; w++) {
-        for (size_t oi = 0; oi < m->ng; oi++) {
-            struct group *g = &m->g[order[oi]];
-            struct acc *a = &g->acc[w];
-            struct ah_metrics_row *row = &m->rows[r++];
-            metrics_before_resolve(a);
-            uint64_t t0 = metrics_window_start(m, w), t1 = window_end(m, w);
-            row->event_ts_ns = t0;
-            row->event = w == 0 ? "run" : m->ev[w - 1].event;
-            row->node = w == 0 ? "" : m->ev[w - 1].node;
-            row->occurrence = w == 0 ? 1 : m->ev[w - 1].occ;
-            row->vantage = m->vantages.s[g->vantage];
-            row->transport = g->tr;
-            row->service = g->svc;
-            row->before = node_name(m, a->before);
-            row->after = node_name(m, tail_mode(a));
-            row->probes = a->probes;
-            row->lost = a->lost;
-            row->flips = a->flips;
-            row->outage_ms = 0;
-            if (a->failed) {
-                uint64_t to =
-                    a->recovered ? a->ok_after_fail_ts : (t1 > a->fail_ts ? t1 : a->fail_ts);
-                row->outage_ms = (double)(to - a->fail_ts) / NS_PER_MS;
-            }
-            row->switch_ms =
-                a->switched && a->switch_ts >= t0 ? (double)(a->switch_ts - t0) / NS_PER_MS : NAN;
-            row->tcp = g->tr == AH_TR_TCP;
-            row->break_ms_p50 = row->break_ms_max = row->reconnect_ms = NAN;
-            row->detect_ms = row->route_ms = row->gt_answer_ms = NAN;
-            row->route_nexthop = "";
-            if (row->tcp && (rc = conn_metrics(m, g, w, row)) < 0)
-                break;
-            uint64_t res =
-                m->cfg.resolution_ns[g->tr] ? m->cfg.resolution_ns[g->tr] : gap_median(g);
-            row->resolution_ms = (double)res / NS_PER_MS;
-            if (a->route >= 0) {
-                const struct route *rt = &m->rt[a->route];
-                row->route_ts_ns = rt->ts;
-                row->route_nexthop = rt->nexthop;
-                row->route_ms = (double)(rt->ts - t0) / NS_PER_MS;
-                if (a->gt_done)
-                    row->gt_answer_ms = (double)(a->gt_ts - rt->ts) / NS_PER_MS;
-                if (!m->ev[w - 1].direct)
-                    row->detect_ms = row->route_ms;
-            }
-            row->index = order[oi] * (m->nev + 1) + w;
-        }
-        if (rc < 0)
-            break;
+    memset(row, 0, sizeof *row);
+    row->event_ts_ns = t0;
+    row->event = w == 0 ? "run" : m->ev[w - 1].event;
+    row->node = w == 0 ? "" : m->ev[w - 1].node;
+    row->occurrence = w == 0 ? 1 : m->ev[w - 1].occ;
+    row->vantage = m->vantages.s[g->vantage];
+    row->transport = g->tr;
+    row->service = g->svc;
+    row->before = node_name(m, a->before);
+    row->after = node_name(m, tail_mode(a));
+    row->probes = a->probes;
+    row->lost = a->lost;
+    row->flips = a->flips;
+    row->outage_ms = 0;
+    if (a->failed) {
+        uint64_t to = a->recovered ? a->ok_after_fail_ts : (t1 > a->fail_ts ? t1 : a->fail_ts);
+        row->outage_ms = (double)(to - a->fail_ts) / NS_PER_MS;
     }
-    free(order);
-    return rc;
+    row->switch_ms =
+        a->switched && a->switch_ts >= t0 ? (double)(a->switch_ts - t0) / NS_PER_MS : NAN;
+    row->tcp = g->tr == AH_TR_TCP;
+    row->break_ms_p50 = row->break_ms_max = row->reconnect_ms = NAN;
+    row->detect_ms = row->route_ms = row->gt_answer_ms = NAN;
+    row->route_nexthop = "";
+    if (row->tcp)
+        conn_metrics(m, g, w, row);
+    row->resolution_ms = (double)g->res / NS_PER_MS;
+    if (a->route >= 0) {
+        const struct route *rt = &m->rt[a->route];
+        row->route_ts_ns = rt->ts;
+        row->route_nexthop = m->nexthops.s[rt->nexthop];
+        row->route_ms = (double)(rt->ts - t0) / NS_PER_MS;
+        if (a->gt_done)
+            row->gt_answer_ms = (double)(a->gt_ts - rt->ts) / NS_PER_MS;
+        if (!m->ev[w - 1].direct)
+            row->detect_ms = row->route_ms;
+    }
+    row->index = a == &none ? SIZE_MAX : (size_t)(a - m->acc);
 }
 
 size_t ah_metrics_nrows(const struct ah_metrics *m)
@@ -288,19 +353,23 @@ size_t ah_metrics_nrows(const struct ah_metrics *m)
 
 const struct ah_metrics_row *ah_metrics_row(const struct ah_metrics *m, size_t i)
 {
-    return m->finished && i < m->nrows ? &m->rows[i] : NULL;
+    if (!m->finished || i >= m->nrows)
+        return NULL;
+    size_t slot = i % AH_METRICS_ROW_CACHE;
+    if (m->cache_idx[slot] != i + 1) {
+        row_make(m, i, &m->cache[slot]);
+        m->cache_idx[slot] = i + 1;
+    }
+    return &m->cache[slot];
 }
 
 uint64_t ah_metrics_row_answers(const struct ah_metrics *m, const struct ah_metrics_row *r,
                                 const char *node)
 {
     long id = metrics_strtab_id((struct strtab *)&m->nodes, node, false);
-    if (id < 0 || !r)
+    if (id < 0 || !r || r->index >= m->nacc)
         return 0;
-    size_t gi = r->index / (m->nev + 1), w = r->index % (m->nev + 1);
-    if (gi >= m->ng)
-        return 0;
-    return metrics_counts_get(&m->g[gi].acc[w].win, (size_t)id);
+    return metrics_counts_get(&m->acc[r->index].win, (size_t)id);
 }
 
 uint64_t ah_metrics_late(const struct ah_metrics *m)

@@ -2,8 +2,10 @@
  * streaming computation on records: feed every event first, then probe
  * records in send-time order, then connection records, then finish and read
  * one summary row per event x vantage x transport x service plus run-level
- * rows (event "run"). Memory grows with events x groups, flows and
- * connections, never with the number of probes. */
+ * rows (event "run"), each computed when it is read. Memory grows with the
+ * events, the (vantage, transport, service) groups, the event windows that
+ * received probes, flows and connections: never with events x groups, nor
+ * with the number of probes. */
 #ifndef AH_METRICS_H
 #define AH_METRICS_H
 
@@ -28,6 +30,13 @@ int ah_reason_parse(const char *s, enum ah_reason *out);
  * hand-written events.csv uses) is an event with a window of its own. */
 enum ah_event_kind { AH_EV_DRILL, AH_EV_ROUTE, AH_EV_OBSERVATION };
 enum ah_event_kind ah_event_kind_of(const char *event);
+
+/* Limits on the events taken: windowed events (AH_EV_DRILL) and route rows.
+ * ah_metrics_add_event() returns -ENOSPC past them; the report skips the
+ * rows past them and says so. They bound memory (about 100 bytes per event,
+ * 24 per route) and the rows, one per event and group. */
+#define AH_METRICS_MAX_WINDOWS 65536
+#define AH_METRICS_MAX_ROUTES  1000000
 
 struct ah_metrics_cfg {
     /* Run window (CLOCK_REALTIME ns). 0: from the data (first and last
@@ -94,14 +103,15 @@ struct ah_metrics_row {
     const char *route_nexthop;
     double route_ms;     /* route change - event */
     double gt_answer_ms; /* route change -> first answer by the new node */
-    size_t index;        /* internal: accumulator of this row */
+    size_t index;        /* internal: accumulator of this row, SIZE_MAX: none */
 };
 
 struct ah_metrics;
 
 int ah_metrics_new(struct ah_metrics **out, const struct ah_metrics_cfg *cfg);
 void ah_metrics_free(struct ah_metrics *m);
-/* Events, in any order, all before the first probe (-EINVAL after). */
+/* Events, in any order, all before the first probe (-EINVAL after);
+ * -ENOSPC past the limits above. */
 int ah_metrics_add_event(struct ah_metrics *m, const struct ah_metrics_event *e);
 /* Probes in send-time order. A probe earlier than one already fed is still
  * counted, in the window of its own time, and reported by
@@ -112,6 +122,14 @@ int ah_metrics_add_conn(struct ah_metrics *m, const struct ah_metrics_conn *c);
 /* Computes the rows. Nothing can be added afterwards. */
 int ah_metrics_finish(struct ah_metrics *m);
 
+/* Rows are not stored: row i is computed when read, into one of
+ * AH_METRICS_ROW_CACHE slots (slot i % AH_METRICS_ROW_CACHE). The pointer
+ * stays valid until a row whose index falls into the same slot is read, so
+ * up to AH_METRICS_ROW_CACHE consecutive rows can be held at once; reading
+ * the same row again costs nothing. Order: the run rows, then each event's
+ * rows in time order; within them the groups by vantage, transport,
+ * service. Reading a row writes that cache: one thread at a time. */
+#define AH_METRICS_ROW_CACHE 64
 size_t ah_metrics_nrows(const struct ah_metrics *m);
 const struct ah_metrics_row *ah_metrics_row(const struct ah_metrics *m, size_t i);
 /* Ok answers from node in the row's window. */

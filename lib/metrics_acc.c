@@ -1,0 +1,488 @@
+/* Failover metrics, probes and connections in (design §6): each probe is
+ * counted in the run-level accumulator of its (vantage, transport, service)
+ * group and in the accumulator of the event window it falls into, made when
+ * the first probe falls there; the node "before" each event is resolved as
+ * the group's probes pass it, from the answers of the second before it.
+ * Memory grows with the groups, the windows that received probes, the
+ * events and the connections, never with events x groups. */
+#include "metrics_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the node before each event ---- */
+
+static int before_record(struct group *g, size_t w, long node)
+{
+    if (g->nbp ? g->bp[g->nbp - 1].node == node : node == -1)
+        return 0;
+    if (g->nbp == g->capbp) {
+        size_t cap = g->capbp ? g->capbp * 2 : 4;
+        struct before_pt *b = realloc(g->bp, cap * sizeof *b);
+        if (!b)
+            return -ENOMEM;
+        g->bp = b;
+        g->capbp = cap;
+    }
+    g->bp[g->nbp++] = (struct before_pt){(uint32_t)w, (int32_t)node};
+    return 0;
+}
+
+/* First position (from rhead) of an answer sent at or after t. */
+static size_t recent_lower(const struct group *g, uint64_t t)
+{
+    size_t lo = g->rhead, hi = g->rn;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (g->recent[mid].ts < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The most frequent node among the answers sent in [t - 1 s, t). Queries
+ * mostly move forward in time: hc then slides along (each answer added and
+ * removed once); a query back in time counts afresh. -1: none; below -1:
+ * out of memory. */
+static long before_query(struct ah_metrics *m, struct group *g, uint64_t t)
+{
+    uint64_t a = t > NS_PER_S ? t - NS_PER_S : 0, b = t;
+    if (a >= g->hlo && b >= g->hhi) {
+        size_t i = recent_lower(g, g->hlo), j = recent_lower(g, a < g->hhi ? a : g->hhi);
+        for (; i < j; i++)
+            metrics_counts_add(&g->hc, g->recent[i].node, -1);
+        i = recent_lower(g, a > g->hhi ? a : g->hhi);
+        j = recent_lower(g, b);
+        for (; i < j; i++)
+            if (metrics_counts_add(&g->hc, g->recent[i].node, +1) < 0)
+                return -ENOMEM - 1;
+        g->hlo = a;
+        g->hhi = b;
+        return metrics_counts_mode(&g->hc);
+    }
+    m->tmpc.n = 0;
+    for (size_t i = recent_lower(g, a), j = recent_lower(g, b); i < j; i++)
+        if (metrics_counts_add(&m->tmpc, g->recent[i].node, +1) < 0)
+            return -ENOMEM - 1;
+    return metrics_counts_mode(&m->tmpc);
+}
+
+/* Drops the answers sent before cutoff. */
+static void recent_evict(struct group *g, uint64_t cutoff)
+{
+    while (g->rhead < g->rn && g->recent[g->rhead].ts < cutoff) {
+        uint64_t ts = g->recent[g->rhead].ts;
+        if (ts >= g->hlo && ts < g->hhi)
+            metrics_counts_add(&g->hc, g->recent[g->rhead].node, -1);
+        g->rhead++;
+    }
+    if (g->rhead == g->rn)
+        g->rhead = g->rn = 0;
+}
+
+/* Settles, in time order, the node before each event of group gi whose
+ * window received no probe: once BEFORE_SETTLE answers sent after the event
+ * have come in (a window that received a probe was settled then), or every
+ * remaining one (all, at the finish). Until settled, answers that come late
+ * still count, as when each window kept its own counts; a stray row far
+ * ahead in time settles nothing by itself. */
+static int before_settle(struct ah_metrics *m, size_t gi, bool all)
+{
+    struct group *g = &m->g[gi];
+    while (g->ev_next < m->nev) {
+        size_t e = g->ev_next;
+        uint64_t et = m->ev[e].ts;
+        if (all && g->rhead == g->rn) {
+            /* No answers left: nothing before any remaining event. */
+            if (before_record(g, e + 1, -1) < 0)
+                return -ENOMEM;
+            g->ev_next = m->nev;
+            break;
+        }
+        if (!metrics_acc_find(m, gi, e + 1)) {
+            if (!all && g->rn - recent_lower(g, et) < BEFORE_SETTLE)
+                break;
+            long node = before_query(m, g, et);
+            if (node < -1 || before_record(g, e + 1, node) < 0)
+                return -ENOMEM;
+        }
+        g->ev_next++;
+        if (g->ev_next < m->nev && m->ev[g->ev_next].ts > NS_PER_S)
+            recent_evict(g, m->ev[g->ev_next].ts - NS_PER_S);
+    }
+    if (g->ev_next == m->nev) {
+        free(g->recent);
+        g->recent = NULL;
+        g->rhead = g->rn = g->rcap = 0;
+        free(g->hc.kv);
+        g->hc = (struct counts){0};
+    }
+    return 0;
+}
+
+/* Keeps an ok answer sent at or after a second before the first event not
+ * yet settled, in time order (also for a late probe). */
+static int recent_add(struct ah_metrics *m, struct group *g, uint64_t ts, uint32_t node)
+{
+    if (g->ev_next >= m->nev)
+        return 0;
+    uint64_t et = m->ev[g->ev_next].ts;
+    if (et > NS_PER_S && ts < et - NS_PER_S)
+        return 0;
+    if (g->rn == g->rcap) {
+        if (g->rhead > 0) {
+            memmove(g->recent, g->recent + g->rhead, (g->rn - g->rhead) * sizeof *g->recent);
+            g->rn -= g->rhead;
+            g->rhead = 0;
+        } else {
+            size_t cap = g->rcap ? g->rcap * 2 : 16;
+            struct recent *r = realloc(g->recent, cap * sizeof *r);
+            if (!r)
+                return -ENOMEM;
+            g->recent = r;
+            g->rcap = cap;
+        }
+    }
+    size_t i = g->rn;
+    while (i > g->rhead && g->recent[i - 1].ts > ts)
+        i--;
+    memmove(g->recent + i + 1, g->recent + i, (g->rn - i) * sizeof *g->recent);
+    g->recent[i] = (struct recent){ts, node};
+    g->rn++;
+    if (ts >= g->hlo && ts < g->hhi)
+        return metrics_counts_add(&g->hc, node, +1);
+    return 0;
+}
+
+int metrics_before_finish(struct ah_metrics *m)
+{
+    for (size_t i = 0; i < m->ng; i++)
+        if (before_settle(m, i, true) < 0)
+            return -ENOMEM;
+    return 0;
+}
+
+/* ---- accumulators, found by (group, window) ---- */
+
+static size_t acc_hash(size_t g, size_t w, size_t mask)
+{
+    uint64_t k = ((uint64_t)g << 32 | (uint64_t)w) * 0x9E3779B97F4A7C15ULL;
+    return (size_t)(k ^ (k >> 29)) & mask;
+}
+
+static int acc_rehash(struct ah_metrics *m)
+{
+    size_t ns = m->naccslot ? m->naccslot * 2 : 64;
+    uint32_t *slot = calloc(ns, sizeof *slot);
+    if (!slot)
+        return -ENOMEM;
+    for (size_t i = 0; i < m->nacc; i++) {
+        size_t j = acc_hash(m->acc[i].g, m->acc[i].w, ns - 1);
+        while (slot[j])
+            j = (j + 1) & (ns - 1);
+        slot[j] = (uint32_t)i + 1;
+    }
+    free(m->accslot);
+    m->accslot = slot;
+    m->naccslot = ns;
+    return 0;
+}
+
+const struct acc *metrics_acc_find(const struct ah_metrics *m, size_t g, size_t w)
+{
+    if (!m->naccslot)
+        return NULL;
+    size_t mask = m->naccslot - 1, j = acc_hash(g, w, mask);
+    for (; m->accslot[j]; j = (j + 1) & mask) {
+        const struct acc *a = &m->acc[m->accslot[j] - 1];
+        if (a->g == g && a->w == w)
+            return a;
+    }
+    return NULL;
+}
+
+long metrics_before_of(const struct group *g, size_t w)
+{
+    size_t lo = 0, hi = g->nbp;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (g->bp[mid].w <= w)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? g->bp[lo - 1].node : -1;
+}
+
+/* The accumulator of (group gi, window w), made when missing; returns its
+ * index or a negative errno. A window receives a probe only once the
+ * group's probes have passed its event, so its "before" is known. */
+static long acc_get(struct ah_metrics *m, size_t gi, size_t w)
+{
+    struct group *g = &m->g[gi];
+    if (g->lastacc != UINT32_MAX && g->lastw == w)
+        return g->lastacc;
+    const struct acc *found = metrics_acc_find(m, gi, w);
+    long idx;
+    if (found) {
+        idx = found - m->acc;
+    } else {
+        if (m->nacc >= UINT32_MAX - 1)
+            return -ENOMEM;
+        if ((m->nacc + 1) * 2 > m->naccslot && acc_rehash(m) < 0)
+            return -ENOMEM;
+        if (m->nacc == m->capacc) {
+            size_t cap = m->capacc ? m->capacc * 2 : 64;
+            struct acc *a = realloc(m->acc, cap * sizeof *a);
+            if (!a)
+                return -ENOMEM;
+            m->acc = a;
+            m->capacc = cap;
+        }
+        struct acc *a = &m->acc[m->nacc];
+        memset(a, 0, sizeof *a);
+        a->g = (uint32_t)gi;
+        a->w = (uint32_t)w;
+        a->before = -1;
+        if (w > 0 && w - 1 < g->ev_next) {
+            a->before = (int32_t)metrics_before_of(g, w);
+        } else if (w > 0) {
+            long b = before_query(m, g, m->ev[w - 1].ts);
+            if (b < -1)
+                return -ENOMEM;
+            a->before = (int32_t)b;
+        }
+        /* The run's end is not known yet: the last window is open-ended. */
+        a->route =
+            w ? (int32_t)metrics_route_in(m, g, w, w < m->nev ? m->ev[w].ts : UINT64_MAX) : -1;
+        size_t mask = m->naccslot - 1, j = acc_hash(gi, w, mask);
+        while (m->accslot[j])
+            j = (j + 1) & mask;
+        m->accslot[j] = (uint32_t)m->nacc + 1;
+        idx = (long)m->nacc++;
+    }
+    g->lastw = (uint32_t)w;
+    g->lastacc = (uint32_t)idx;
+    return idx;
+}
+
+/* ---- groups ---- */
+
+static long group_get(struct ah_metrics *m, const char *vantage, enum ah_transport tr,
+                      enum ah_service svc)
+{
+    if ((unsigned)tr >= AH_TR_COUNT || (unsigned)svc >= AH_SVC_COUNT)
+        return -EINVAL;
+    long vid = metrics_strtab_id(&m->vantages, vantage ? vantage : "", true);
+    if (vid < 0)
+        return vid;
+    if ((size_t)vid >= m->ngidx) {
+        size_t n = (size_t)vid + 16 + m->ngidx / 2;
+        long(*gi)[AH_TR_COUNT][AH_SVC_COUNT] = realloc(m->gidx, n * sizeof *gi);
+        if (!gi)
+            return -ENOMEM;
+        for (size_t i = m->ngidx; i < n; i++)
+            for (unsigned t = 0; t < AH_TR_COUNT; t++)
+                for (unsigned s = 0; s < AH_SVC_COUNT; s++)
+                    gi[i][t][s] = -1;
+        m->gidx = gi;
+        m->ngidx = n;
+    }
+    if (m->gidx[vid][tr][svc] >= 0)
+        return m->gidx[vid][tr][svc];
+    if (m->ng >= UINT32_MAX - 1)
+        return -ENOMEM;
+    if (m->ng == m->capg) {
+        size_t cap = m->capg ? m->capg * 2 : 8;
+        struct group *g = realloc(m->g, cap * sizeof *g);
+        if (!g)
+            return -ENOMEM;
+        m->g = g;
+        m->capg = cap;
+    }
+    struct group *g = &m->g[m->ng];
+    memset(g, 0, sizeof *g);
+    g->vantage = (size_t)vid;
+    g->tr = tr;
+    g->svc = svc;
+    g->lastacc = UINT32_MAX;
+    g->router = metrics_strtab_id(&m->routers, m->vantages.s[vid], false);
+    if (g->router < 0)
+        g->router = -1;
+    ah_flips_init(&g->flips);
+    size_t gi = m->ng++;
+    long a0 = acc_get(m, gi, 0);
+    if (a0 < 0)
+        return a0;
+    m->g[gi].acc0 = (uint32_t)a0;
+    m->gidx[vid][tr][svc] = (long)gi;
+    return (long)gi;
+}
+
+static int gap_add(struct group *g, uint64_t gap)
+{
+    if (gap == 0)
+        return 0;
+    unsigned lg = 63 - (unsigned)__builtin_clzll(gap);
+    unsigned sub = lg >= 4 ? (unsigned)((gap >> (lg - 4)) & (GAP_SUB - 1))
+                           : (unsigned)((gap << (4 - lg)) & (GAP_SUB - 1));
+    uint64_t bit = 1ULL << lg;
+    size_t k = (size_t)__builtin_popcountll(g->gapmask & (bit - 1));
+    if (!(g->gapmask & bit)) {
+        size_t n = (size_t)__builtin_popcountll(g->gapmask);
+        struct gap_block *b = realloc(g->gap, (n + 1) * sizeof *b);
+        if (!b)
+            return -ENOMEM;
+        memmove(b + k + 1, b + k, (n - k) * sizeof *b);
+        memset(&b[k], 0, sizeof *b);
+        g->gap = b;
+        g->gapmask |= bit;
+    }
+    g->gap[k].w[sub] += gap;
+    g->gap[k].w2[sub] += (double)gap * (double)gap;
+    return 0;
+}
+
+/* ---- probes ---- */
+
+static int acc_probe(struct ah_metrics *m, struct acc *a, uint64_t ts, bool ok, long node, int flip)
+{
+    a->probes++;
+    if (!ok) {
+        a->lost++;
+        if (!a->failed) {
+            a->failed = true;
+            a->fail_ts = ts;
+        }
+        return 0;
+    }
+    if (a->failed && !a->recovered && ts >= a->fail_ts) {
+        a->recovered = true;
+        a->ok_after_fail_ts = ts;
+    }
+    if (flip > 0)
+        a->flips++;
+    if (node < 0)
+        return 0;
+    if (metrics_counts_add(&a->win, (size_t)node, +1) < 0)
+        return -ENOMEM;
+    a->tail[a->tailpos] = (uint32_t)node;
+    a->tailpos = (uint8_t)((a->tailpos + 1) % TAIL);
+    if (a->ntail < TAIL)
+        a->ntail++;
+    if (!a->switched && node != a->before) {
+        a->switched = true;
+        a->switch_ts = ts;
+    }
+    if (a->route >= 0 && !a->gt_done) {
+        const struct route *r = &m->rt[a->route];
+        const struct nh_nodes *nn = &m->nhn[r->nexthop];
+        bool in = false, other = false;
+        for (size_t i = 0; i < nn->n; i++) {
+            in |= (long)nn->id[i] == node;
+            other |= (long)nn->id[i] != a->before;
+        }
+        if (ts >= r->ts && in && (node != a->before || !other)) {
+            a->gt_done = true;
+            a->gt_ts = ts;
+        }
+    }
+    return 0;
+}
+
+int ah_metrics_add_probe(struct ah_metrics *m, const struct ah_metrics_probe *p)
+{
+    if (m->finished)
+        return -EINVAL;
+    int rc = metrics_seal(m);
+    if (rc < 0)
+        return rc;
+    long gi = group_get(m, p->vantage, p->transport, p->service);
+    if (gi < 0)
+        return (int)gi;
+    struct group *g = &m->g[gi];
+    bool ok = p->result == AH_RES_OK;
+    long node = -1;
+    if (ok && p->node && p->node[0]) {
+        node = metrics_strtab_id(&m->nodes, p->node, true);
+        if (node < 0)
+            return (int)node;
+    }
+    if (p->ts_ns < m->last_ts)
+        m->late++;
+    else
+        m->last_ts = p->ts_ns;
+    if (p->ts_ns < m->first_ts)
+        m->first_ts = p->ts_ns;
+    if (g->any && p->ts_ns >= g->last_ts && gap_add(g, p->ts_ns - g->last_ts) < 0)
+        return -ENOMEM;
+    if (!g->any || p->ts_ns > g->last_ts)
+        g->last_ts = p->ts_ns;
+    g->any = true;
+
+    int flip = 0;
+    if (node >= 0) {
+        flip = ah_flips_add(&g->flips, p->conn, (unsigned)node);
+        if (flip < 0)
+            return flip;
+    }
+    if ((rc = acc_probe(m, &m->acc[g->acc0], p->ts_ns, ok, node, flip)) < 0)
+        return rc;
+    size_t next = metrics_event_after(m, p->ts_ns);
+    if (next > 0) {
+        long ai = acc_get(m, (size_t)gi, next);
+        if (ai < 0)
+            return (int)ai;
+        if ((rc = acc_probe(m, &m->acc[ai], p->ts_ns, ok, node, flip)) < 0)
+            return rc;
+    }
+    /* The second before the events that follow. */
+    if (ok && node >= 0 && (rc = recent_add(m, &m->g[gi], p->ts_ns, (uint32_t)node)) < 0)
+        return rc;
+    return before_settle(m, (size_t)gi, false);
+}
+
+/* ---- connections ---- */
+
+int ah_metrics_add_conn(struct ah_metrics *m, const struct ah_metrics_conn *c)
+{
+    if (m->finished)
+        return -EINVAL;
+    int rc = metrics_seal(m);
+    if (rc < 0)
+        return rc;
+    long gi = group_get(m, c->vantage, AH_TR_TCP, c->service);
+    if (gi < 0)
+        return (int)gi;
+    struct group *g = &m->g[gi];
+    if (c->opened_ns && c->opened_ns < m->first_ts)
+        m->first_ts = c->opened_ns;
+    if (c->closed_ns > m->conn_last)
+        m->conn_last = c->closed_ns;
+    /* A refused, unreachable or timed-out attempt that never got an answer
+     * was never a connection: not kept. */
+    bool answered = (c->node && c->node[0]) || c->probes_ok > 0;
+    if (!answered && c->reason != AH_REASON_RESET && c->reason != AH_REASON_EOF &&
+        c->reason != AH_REASON_END)
+        return 0;
+    if (g->nconns == g->capconns) {
+        size_t cap = g->capconns ? g->capconns * 2 : 4;
+        struct conn *n = realloc(g->conns, cap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        g->conns = n;
+        g->capconns = cap;
+    }
+    struct conn *k = &g->conns[g->nconns++];
+    k->opened = c->opened_ns;
+    k->closed = c->closed_ns ? c->closed_ns : UINT64_MAX;
+    /* A connection closed before it opened (a broken row) is taken as
+     * closed when it opened. */
+    if (k->closed < k->opened)
+        k->closed = k->opened;
+    k->reason = (uint8_t)c->reason;
+    return 0;
+}
