@@ -8,14 +8,9 @@
  * worker's least recently read one (preferring one with no answer in flight)
  * instead of being refused.
  *
- * Answers a client does not read are bounded the same way (as Knot applies
- * its io timeout to sending): the buffers of queued answers count in
- * --tcp-buffer-budget with the partial input, and a connection whose queued
- * answers make no progress for --tcp-write-timeout is reset. Progress is a
- * byte the kernel took from the queue or the client acknowledged; it is
- * checked lazily, at most once per half of the timeout per connection, so a
- * stalled connection goes 1 to 1.5 timeouts after its last progress, and a
- * slow reader that moves at least once per timeout is never cut.
+ * Answers a client does not read count in the same budget, and their
+ * queue has a deadline, --tcp-write-timeout. The lists, the budget, the
+ * sweep and eviction are in tcp_budget.c.
  *
  * A connection holds no read buffer while nothing is buffered: reads land in
  * the worker's tcp_in, complete messages are answered from there, and only
@@ -24,14 +19,12 @@
  * incomplete, up to one maximal DNS message (2 + 65535 bytes) or one echo
  * line. Queued output beyond TCP_WQ_HIGH stops reading until the client
  * drains it. */
-#include "tcp.h"
+#include "tcp_int.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "ah/echo.h"
@@ -42,42 +35,11 @@
 #define TCP_WQ_HIGH  (256 * 1024)
 #define TCP_WQ_LOW   (64 * 1024)
 #define TCP_DNS_MAX  65535
-/* Eviction looks this far from the least recently read connection for one
- * with no answer in flight before it takes the least recently read. */
-#define TCP_EVICT_SCAN 32
 
 struct tcp_listener {
     uv_tcp_t h;
     struct worker *w;
     enum service svc;
-};
-
-struct tcp_conn {
-    uv_tcp_t h;
-    struct conn_link link;  /* in w->conns, by last read */
-    struct conn_link plink; /* in w->partial while rlen > 0 */
-    struct conn_link wlink; /* in w->writing while answers are queued */
-    struct worker *w;
-    enum service svc;
-    uint8_t *rbuf; /* start of an incomplete message; NULL when rlen == 0 */
-    uint32_t rcap;
-    uint32_t rlen;
-    uint32_t charged;    /* bytes of w->tcp_buffered that are ours */
-    uint64_t last_ms;    /* last read */
-    uint64_t partial_ms; /* first byte of the incomplete message */
-    uint32_t delayed;    /* items in the delay queue that point here */
-    uint32_t wcharged;   /* bytes of w->tcp_buffered in our queued writes */
-    uint64_t wtotal;     /* answer bytes handed to the kernel or queued */
-    uint64_t wmark;      /* write_progress() when last seen moving */
-    uint64_t wstall_ms;  /* when the queue was last seen moving (or began) */
-    uint64_t wcheck_ms;  /* when write_progress() was last compared */
-    bool linked;         /* counted as open, in w->conns */
-    bool plinked;        /* in w->partial */
-    bool wlinked;        /* in w->writing */
-    bool closing;        /* uv_close() called */
-    bool closed;         /* close callback ran */
-    bool draining;       /* close once queued output is written */
-    bool backpressure;   /* reading stopped: too much queued output */
 };
 
 struct tcp_wreq {
@@ -87,24 +49,6 @@ struct tcp_wreq {
     uint32_t charge; /* bytes of the budget this request holds */
     uint8_t data[];
 };
-
-#define CONN_OF(l)  ((struct tcp_conn *)((char *)(l)-offsetof(struct tcp_conn, link)))
-#define PCONN_OF(l) ((struct tcp_conn *)((char *)(l)-offsetof(struct tcp_conn, plink)))
-#define WCONN_OF(l) ((struct tcp_conn *)((char *)(l)-offsetof(struct tcp_conn, wlink)))
-
-static void list_unlink(struct conn_link *l)
-{
-    l->prev->next = l->next;
-    l->next->prev = l->prev;
-}
-
-static void list_append(struct conn_link *head, struct conn_link *l)
-{
-    l->next = head;
-    l->prev = head->prev;
-    head->prev->next = l;
-    head->prev = l;
-}
 
 /* The buffer for an incomplete message of need bytes: at least 1 KiB (one
  * echo line for echo), doubled until it fits, at most one maximal message. */
@@ -117,108 +61,9 @@ static size_t rbuf_size(size_t need, enum service svc)
     return cap > max ? max : cap;
 }
 
-/* c's incomplete message starts now: it goes to the end of the partial
- * list, which stays in order of partial_ms. Not while we do not read (too
- * many unsent answers): then the buffer may hold complete messages we put
- * off, its clock does not run, and the write side decides c's fate. */
-static void partial_restart(struct tcp_conn *c, uint64_t now)
-{
-    if (c->plinked) {
-        list_unlink(&c->plink);
-        c->plinked = false;
-    }
-    if (c->backpressure)
-        return;
-    list_append(&c->w->partial, &c->plink);
-    c->plinked = true;
-    c->partial_ms = now;
-}
-
-/* Takes c's read buffer off the budget and the partial list. The memory
- * itself is freed by the caller or, once closing, by conn_free: a caller up
- * the stack may still be reading the buffer. */
-static void conn_uncharge(struct tcp_conn *c)
-{
-    c->w->tcp_buffered -= c->charged;
-    c->charged = 0;
-    if (c->plinked) {
-        list_unlink(&c->plink);
-        c->plinked = false;
-    }
-}
-
-static size_t write_queue(const struct tcp_conn *c)
-{
-    return uv_stream_get_write_queue_size((const uv_stream_t *)&c->h);
-}
-
-/* A count that grows whenever c's answers move: bytes the kernel took from
- * our queue plus bytes the client acknowledged (taken minus SIOCOUTQ, the
- * kernel's unsent and unacknowledged bytes). A client whose receive window
- * stays shut moves neither. */
-static uint64_t write_progress(const struct tcp_conn *c)
-{
-    uint64_t taken = c->wtotal - write_queue(c);
-    uv_os_fd_t fd;
-    int outq;
-    if (uv_fileno((const uv_handle_t *)&c->h, &fd) == 0 && ioctl(fd, SIOCOUTQ, &outq) == 0 &&
-        outq >= 0 && (uint64_t)outq <= taken)
-        return taken + (taken - (uint64_t)outq);
-    return taken;
-}
-
-/* c's queue was seen moving now (or just began): it goes to the end of the
- * writing list, which stays in order of wstall_ms. */
-static void write_moved(struct tcp_conn *c, uint64_t now, uint64_t mark)
-{
-    if (c->wlinked)
-        list_unlink(&c->wlink);
-    list_append(&c->w->writing, &c->wlink);
-    c->wlinked = true;
-    c->wmark = mark;
-    c->wstall_ms = now;
-    c->wcheck_ms = now;
-}
-
-/* Compares c's progress with the last look: true (and c moves to the end
- * of the list) when its answers moved since. */
-static bool write_check(struct tcp_conn *c, uint64_t now)
-{
-    uint64_t mark = write_progress(c);
-    c->wcheck_ms = now;
-    if (mark == c->wmark)
-        return false;
-    write_moved(c, now, mark);
-    return true;
-}
-
-/* Takes c off the writing list. Its charge goes as each request is freed
- * (conn_on_write), also when closing: libuv frees a closed connection's
- * requests only at the end of the loop iteration, and until then their
- * memory must keep others out of the budget. */
-static void write_unwatch(struct tcp_conn *c)
-{
-    if (c->wlinked) {
-        list_unlink(&c->wlink);
-        c->wlinked = false;
-    }
-}
-
-/* The client has read every queued answer: that counts as activity for the
- * idle timeout, which skipped c meanwhile. */
-static void write_done(struct tcp_conn *c)
-{
-    write_unwatch(c);
-    c->last_ms = uv_now(&c->w->loop);
-    if (c->linked) {
-        list_unlink(&c->link);
-        list_append(&c->w->conns, &c->link);
-    }
-}
-
 static void conn_drop_buffer(struct tcp_conn *c)
 {
-    conn_uncharge(c);
+    tcp_conn_uncharge(c);
     free(c->rbuf);
     c->rbuf = NULL;
     c->rcap = 0;
@@ -248,10 +93,10 @@ static void conn_close_how(struct tcp_conn *c, bool reset)
     if (c->closing)
         return;
     c->closing = true;
-    conn_uncharge(c);
-    write_unwatch(c);
+    tcp_conn_uncharge(c);
+    tcp_write_unwatch(c);
     if (c->linked) {
-        list_unlink(&c->link);
+        tcp_list_unlink(&c->link);
         c->linked = false;
         w->nconns--;
         stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_OPEN, -1);
@@ -270,66 +115,13 @@ static void conn_close(struct tcp_conn *c)
  * being read), freeing its buffer now rather than in the close callback:
  * the budget may close hundreds in one loop iteration, and their memory
  * must not outlive it. */
-static void conn_close_other(struct tcp_conn *c, bool reset)
+void tcp_conn_close_other(struct tcp_conn *c, bool reset)
 {
     conn_close_how(c, reset);
     free(c->rbuf);
     c->rbuf = NULL;
     c->rcap = 0;
     c->rlen = 0;
-}
-
-/* The connection to close first over the budget: of the oldest incomplete
- * message and the queue of answers that has stood still longest, if that
- * is already --tcp-write-timeout (the sweep would close it soon), the
- * older. That queue is looked at again first; if it moved, it goes to the
- * end of its list and the next is taken. NULL when there is none: then the
- * connection asking for memory goes. Queues are not closed sooner because a
- * client that reads slowly moves its queue only in steps: its TCP opens the
- * window once a good part of its receive buffer is free, and drops and
- * retransmission back-off when that buffer overflows add more (a client
- * reading 10 KiB/s with default buffers: nothing moved for 5 to 11 s at a
- * time). Closing the oldest queues would let a flood of fresh never-reading
- * connections push out such a client; this way the flood closes itself. */
-static struct tcp_conn *budget_victim(struct worker *w, uint64_t now)
-{
-    uint64_t limit = w->r->cfg->tcp_write_ms;
-    for (;;) {
-        struct tcp_conn *p = w->partial.next == &w->partial ? NULL : PCONN_OF(w->partial.next);
-        struct tcp_conn *q = w->writing.next == &w->writing ? NULL : WCONN_OF(w->writing.next);
-        if (q == NULL || now - q->wstall_ms < limit || (p != NULL && p->partial_ms < q->wstall_ms))
-            return p;
-        if (!write_check(q, now))
-            return q;
-    }
-}
-
-/* Makes room for n more bytes in self's worker's budget, first closing the
- * connections budget_victim() names. -ENOBUFS when there is none or self is
- * the one to go. */
-static int budget_room(struct tcp_conn *self, size_t n)
-{
-    struct worker *w = self->w;
-    uint64_t now = uv_now(&w->loop);
-    while (w->tcp_buffered + n > w->tcp_budget) {
-        struct tcp_conn *old = budget_victim(w, now);
-        if (old == NULL || old == self)
-            return -ENOBUFS;
-        stats_add(&w->stats, TR_TCP, old->svc, ST_TCP_OVER_BUDGET, 1);
-        conn_close_other(old, true);
-    }
-    return 0;
-}
-
-/* Charges n more bytes of read buffer to self, within the budget. */
-static int budget_charge(struct tcp_conn *self, size_t n)
-{
-    int rc = budget_room(self, n);
-    if (rc < 0)
-        return rc;
-    self->w->tcp_buffered += n;
-    self->charged += (uint32_t)n;
-    return 0;
 }
 
 /* Keeps the start of an incomplete message, read into the worker's buffer,
@@ -340,18 +132,18 @@ static int conn_keep(struct tcp_conn *c, const uint8_t *data, size_t len, uint64
     int rc;
     if (cap < len)
         return -EMSGSIZE; /* cannot happen: a longer one is complete or overlong */
-    rc = budget_charge(c, cap);
+    rc = tcp_budget_charge(c, cap);
     if (rc < 0)
         return rc;
     c->rbuf = malloc(cap);
     if (c->rbuf == NULL) {
-        conn_uncharge(c);
+        tcp_conn_uncharge(c);
         return -ENOMEM;
     }
     memcpy(c->rbuf, data, len);
     c->rcap = (uint32_t)cap;
     c->rlen = (uint32_t)len;
-    partial_restart(c, now);
+    tcp_partial_restart(c, now);
     return 0;
 }
 
@@ -361,7 +153,7 @@ static int conn_resize(struct tcp_conn *c, size_t cap)
     uint8_t *n;
     int rc;
     if (cap > c->rcap) {
-        rc = budget_charge(c, cap - c->rcap);
+        rc = tcp_budget_charge(c, cap - c->rcap);
         if (rc < 0)
             return rc;
     }
@@ -385,7 +177,7 @@ static int conn_resize(struct tcp_conn *c, size_t cap)
 /* In draining mode, closes once nothing is left to write. */
 static void conn_check_drained(struct tcp_conn *c)
 {
-    if (c->draining && !c->closing && c->delayed == 0 && write_queue(c) == 0)
+    if (c->draining && !c->closing && c->delayed == 0 && tcp_write_queue(c) == 0)
         conn_close(c);
 }
 
@@ -415,7 +207,7 @@ static void conn_resume(struct tcp_conn *c)
         return;
     /* The io timeout was paused while we did not read: it restarts. */
     if (c->rlen > 0)
-        partial_restart(c, now);
+        tcp_partial_restart(c, now);
     if (uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_on_read) < 0)
         conn_close(c);
 }
@@ -430,12 +222,12 @@ static void conn_on_write(uv_write_t *req, int status)
     if (c->closing)
         return;
     if (c->wcharged == 0)
-        write_done(c);
+        tcp_write_done(c);
     if (status < 0) {
         conn_close(c);
         return;
     }
-    if (c->backpressure && !c->draining && write_queue(c) < TCP_WQ_LOW)
+    if (c->backpressure && !c->draining && tcp_write_queue(c) < TCP_WQ_LOW)
         conn_resume(c);
     conn_check_drained(c);
 }
@@ -464,7 +256,7 @@ static void conn_write(struct tcp_conn *c, const uint8_t *data, size_t len, unsi
     c->wtotal += (size_t)r;
     if ((size_t)r < len) {
         charge = sizeof *wr + len - (size_t)r;
-        if (budget_room(c, charge) < 0) {
+        if (tcp_budget_room(c, charge) < 0) {
             stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_OVER_BUDGET, 1);
             stats_add(&w->stats, TR_TCP, c->svc, ST_DROPPED, n);
             conn_close_how(c, true);
@@ -487,11 +279,11 @@ static void conn_write(struct tcp_conn *c, const uint8_t *data, size_t len, unsi
         w->tcp_buffered += charge;
         c->wcharged += (uint32_t)charge;
         if (!c->wlinked)
-            write_moved(c, uv_now(&w->loop), write_progress(c));
-        if (!c->backpressure && write_queue(c) > TCP_WQ_HIGH) {
+            tcp_write_moved(c, uv_now(&w->loop), tcp_write_progress(c));
+        if (!c->backpressure && tcp_write_queue(c) > TCP_WQ_HIGH) {
             c->backpressure = true;
             uv_read_stop(st);
-            partial_restart(c, 0); /* takes c off the partial list */
+            tcp_partial_restart(c, 0); /* takes c off the partial list */
         }
     }
     stats_add(&w->stats, TR_TCP, c->svc, ST_ANSWERS, n);
@@ -669,8 +461,8 @@ static void conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     if (c->linked) {
         /* Most recently read last: the idle sweep and eviction take the
          * head. */
-        list_unlink(&c->link);
-        list_append(&w->conns, &c->link);
+        tcp_list_unlink(&c->link);
+        tcp_list_append(&w->conns, &c->link);
     }
     if (buf->base == (char *)w->tcp_in) {
         used = c->svc == SVC_DNS ? process_dns(c, w->tcp_in, (size_t)nread)
@@ -704,7 +496,7 @@ static void conn_process_buffer(struct tcp_conn *c, uint64_t now)
         memmove(c->rbuf, c->rbuf + used, c->rlen - used);
         c->rlen -= (uint32_t)used;
         /* A message completed now, so the rest begins now. */
-        partial_restart(c, now);
+        tcp_partial_restart(c, now);
         /* Keep the buffer sized to what it holds (shrinking cannot fail
          * the connection: on error the larger buffer stays). */
         if (rbuf_size(c->rlen, c->svc) * 2 <= c->rcap)
@@ -715,28 +507,6 @@ static void conn_process_buffer(struct tcp_conn *c, uint64_t now)
 static void reject_on_closed(uv_handle_t *h)
 {
     free(h);
-}
-
-/* Closes a connection to make room for a new one over --max-tcp-clients:
- * the least recently read of this worker with no answer in flight among the
- * first TCP_EVICT_SCAN, else the least recently read. -ENOENT when the
- * worker has none (the other workers' connections are theirs to close). */
-static int evict(struct worker *w)
-{
-    struct conn_link *p = w->conns.next;
-    struct tcp_conn *victim = NULL;
-    if (p == &w->conns)
-        return -ENOENT;
-    for (int i = 0; i < TCP_EVICT_SCAN && p != &w->conns && victim == NULL; i++, p = p->next) {
-        struct tcp_conn *c = CONN_OF(p);
-        if (c->delayed == 0 && write_queue(c) == 0)
-            victim = c;
-    }
-    if (victim == NULL)
-        victim = CONN_OF(w->conns.next);
-    stats_add(&w->stats, TR_TCP, victim->svc, ST_TCP_EVICTED, 1);
-    conn_close_other(victim, victim->wlinked);
-    return 0;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -764,14 +534,14 @@ static void on_connection(uv_stream_t *server, int status)
     /* Over the cap, the new client is served rather than an idle one (as
      * NSD and Knot do): the victim's close gives its slot back. */
     open = atomic_fetch_add(&w->r->tcp_clients, 1);
-    if (w->stopping || (open >= w->r->cfg->max_tcp_clients && evict(w) < 0)) {
+    if (w->stopping || (open >= w->r->cfg->max_tcp_clients && tcp_evict(w) < 0)) {
         atomic_fetch_sub(&w->r->tcp_clients, 1);
         stats_add(&w->stats, TR_TCP, l->svc, ST_TCP_REJECTED, 1);
         uv_close((uv_handle_t *)&c->h, reject_on_closed);
         return;
     }
     c->linked = true;
-    list_append(&w->conns, &c->link);
+    tcp_list_append(&w->conns, &c->link);
     w->nconns++;
     stats_add(&w->stats, TR_TCP, l->svc, ST_TCP_OPEN, 1);
     stats_add(&w->stats, TR_TCP, l->svc, ST_TCP_TOTAL, 1);
@@ -820,63 +590,11 @@ void tcp_listener_close(struct tcp_listener *l)
         uv_close((uv_handle_t *)&l->h, listener_on_closed);
 }
 
-void tcp_sweep(struct worker *w)
-{
-    uint64_t now = uv_now(&w->loop);
-    const struct responder_config *cfg = w->r->cfg;
-    struct conn_link *p;
-
-    /* Messages begun over --tcp-io-timeout ago; the list is in order of
-     * their start, so the walk stops at the first younger one. */
-    p = w->partial.next;
-    while (p != &w->partial) {
-        struct tcp_conn *c = PCONN_OF(p);
-        if (now - c->partial_ms < cfg->tcp_io_ms)
-            break;
-        p = p->next; /* conn_close unlinks c */
-        /* Not reading (queued output, draining) is our doing, not the
-         * client's. */
-        if (c->backpressure || c->draining)
-            continue;
-        stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_IO_TIMEOUT, 1);
-        conn_close_other(c, false);
-    }
-    /* Queues of answers not seen moving for half the write timeout are
-     * looked at (at most once per half); one that did not move since it
-     * was last seen moving a whole timeout ago is reset. */
-    p = w->writing.next;
-    while (p != &w->writing) {
-        struct tcp_conn *c = WCONN_OF(p);
-        uint64_t half = cfg->tcp_write_ms / 2;
-        if (now - c->wstall_ms < half)
-            break;
-        p = p->next; /* write_check and conn_close move or unlink c */
-        if (now - c->wcheck_ms < half || write_check(c, now))
-            continue;
-        if (now - c->wstall_ms < cfg->tcp_write_ms)
-            continue;
-        stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_WRITE_TIMEOUT, 1);
-        conn_close_other(c, true);
-    }
-    /* Connections read from longest ago first, the same way. */
-    p = w->conns.next;
-    while (p != &w->conns) {
-        struct tcp_conn *c = CONN_OF(p);
-        if (now - c->last_ms < cfg->tcp_idle_ms)
-            break;
-        p = p->next;
-        /* Queued answers are the write timeout's to judge: while they
-         * wait we do not read, which is not the client's idling. */
-        if (c->delayed == 0 && !c->wlinked)
-            conn_close_other(c, false);
-    }
-}
-
 void tcp_drain_all(struct worker *w)
 {
     struct conn_link *p = w->conns.next;
     while (p != &w->conns) {
-        struct tcp_conn *c = CONN_OF(p);
+        struct tcp_conn *c = TCP_CONN_OF(p);
         p = p->next;
         conn_drain(c);
     }
@@ -885,5 +603,5 @@ void tcp_drain_all(struct worker *w)
 void tcp_close_all(struct worker *w)
 {
     while (w->conns.next != &w->conns)
-        conn_close(CONN_OF(w->conns.next));
+        conn_close(TCP_CONN_OF(w->conns.next));
 }
