@@ -67,10 +67,13 @@ echo "eu connections to ams: $eu_ams, reset within 1 s of withdraw: $eu_reset"
 t_true "eu had connections to ams" test "$eu_ams" -ge 10
 t_eq "$eu_reset" "$eu_ams" "every eu connection to ams ended as reset after the withdraw"
 # us's connections to nyc survive the withdraw of ams (until nyc is stopped).
-read -r us_nyc us_broken < <(awk -F, -v w="$W" -v s="$S" \
-  '$2 == "us" && $6 == "nyc" && $5 < w { n++; if ($7 >= w && $7 < s) b++ }
-   END { print n + 0, b + 0 }' "$C")
-echo "us connections to nyc: $us_nyc, ended between withdraw and stop: $us_broken"
+# The stop's row carries the time its SIGKILL was acknowledged, after the
+# kernel already reset nyc's connections: the window ends 300 ms before it so
+# a slow (sanitizer) build's kill is not counted as a break.
+read -r us_nyc us_broken us_why < <(awk -F, -v w="$W" -v s="$S" \
+  '$2 == "us" && $6 == "nyc" && $5 < w { n++; if ($7 >= w && $7 < s - 300000000) { b++; why = why $8 "@" $7 " " } }
+   END { print n + 0, b + 0, why }' "$C")
+echo "us connections to nyc: $us_nyc, ended between withdraw and stop: $us_broken ${us_why:-}"
 t_true "us had connections to nyc" test "$us_nyc" -ge 10
 t_eq "$us_broken" 0 "us's connections to nyc stay up across withdraw ams"
 
