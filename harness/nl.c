@@ -10,6 +10,7 @@
 #include <linux/if_link.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
+#include <linux/neighbour.h>
 #include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -332,6 +333,8 @@ int nl_veth_add(struct nl *nl, const struct nl_link *a, const struct nl_link *pe
     mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
     if (a->master)
         mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)a->master);
+    if (a->mac)
+        mnl_attr_put(nlh, IFLA_ADDRESS, NL_MAC_LEN, a->mac);
     struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
     mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
     struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -349,8 +352,8 @@ int nl_veth_add(struct nl *nl, const struct nl_link *a, const struct nl_link *pe
     mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
     if (peer_netns_fd >= 0)
         mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
-    if (peer->master)
-        mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)peer->master);
+    if (peer->mac)
+        mnl_attr_put(nlh, IFLA_ADDRESS, NL_MAC_LEN, peer->mac);
     mnl_attr_nest_end(nlh, p);
     mnl_attr_nest_end(nlh, data);
     mnl_attr_nest_end(nlh, info);
@@ -364,6 +367,34 @@ int nl_link_set(struct nl *nl, int ifindex, bool up)
     if (!nlh)
         return -EIO;
     put_ifinfo(nlh, ifindex, up);
+    return 0;
+}
+
+int nl_link_set_master(struct nl *nl, int ifindex, int master)
+{
+    struct nlmsghdr *nlh =
+        nl_msg(nl, RTM_NEWLINK, 0, "attach link %d to bridge %d", ifindex, master);
+    if (!nlh)
+        return -EIO;
+    put_ifinfo(nlh, ifindex, true);
+    mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+    return 0;
+}
+
+int nl_neigh_add(struct nl *nl, int ifindex, const struct nl_ip *ip, const uint8_t *mac)
+{
+    char a[INET6_ADDRSTRLEN];
+    struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE,
+                                  "add neighbour %s on link %d", nl_ip_str(ip, a, sizeof(a)),
+                                  ifindex);
+    if (!nlh)
+        return -EIO;
+    struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+    nd->ndm_family = (uint8_t)ip->family;
+    nd->ndm_ifindex = ifindex;
+    nd->ndm_state = NUD_PERMANENT;
+    mnl_attr_put(nlh, NDA_DST, nl_ip_len(ip), ip->u.raw);
+    mnl_attr_put(nlh, NDA_LLADDR, NL_MAC_LEN, mac);
     return 0;
 }
 

@@ -85,16 +85,26 @@ struct nl_link {
     const char *name;
     int ifindex;
     bool up;
-    int master; /* ifindex of the bridge, or 0 */
+    int master;         /* ifindex of the bridge, or 0 (a veth peer: ignored) */
+    const uint8_t *mac; /* NL_MAC_LEN bytes, or NULL: the kernel picks one */
 };
+#define NL_MAC_LEN 6
 int nl_bridge_add(struct nl *nl, const struct nl_link *br);
 /* A veth pair: a here, peer in the namespace open as peer_netns_fd (-1: here). */
 int nl_veth_add(struct nl *nl, const struct nl_link *a, const struct nl_link *peer,
                 int peer_netns_fd);
 int nl_link_set(struct nl *nl, int ifindex, bool up);
+/* Attaches a link to a bridge (master ifindex) and sets it up. */
+int nl_link_set_master(struct nl *nl, int ifindex, int master);
 
 /* Adds (or, with replace, updates) an address; nodad for IPv6. */
 int nl_addr_add(struct nl *nl, int ifindex, const struct nl_ip *ip, unsigned plen, bool nodad);
+
+/* A permanent neighbour (ARP or ND) entry: ip is at mac on link ifindex.
+ * Permanent entries are never resolved, probed or garbage collected, and the
+ * kernel does not count them against the neighbour table's gc_thresh limits,
+ * which all namespaces share. Replaces an entry already there. */
+int nl_neigh_add(struct nl *nl, int ifindex, const struct nl_ip *ip, const uint8_t *mac);
 
 /* A route to dst/plen in the main table with metric. Nexthops: one gateway
  * (ngw == 1), several (RTA_MULTIPATH), or a nexthop object nh_id (ngw == 0).
