@@ -67,14 +67,6 @@ int nl_open(struct nl *nl, const char *label, unsigned groups)
     }
     nl->portid = mnl_socket_get_portid(nl->sock);
     nl->seq = 1;
-    if (!groups) {
-        nl->buf = malloc(NL_BUF_CAP);
-        nl->desc = calloc(NL_BATCH_MAX, sizeof(*nl->desc));
-        if (!nl->buf || !nl->desc) {
-            err = -ENOMEM;
-            goto fail;
-        }
-    }
     return 0;
 fail:
     nl_close(nl);
@@ -86,7 +78,6 @@ void nl_close(struct nl *nl)
     if (nl->sock)
         mnl_socket_close(nl->sock);
     free(nl->buf);
-    free(nl->desc);
     nl->sock = NULL;
     nl->buf = NULL;
     nl->desc = NULL;
@@ -113,6 +104,28 @@ static void nl_commit(struct nl *nl)
     nl->cur = SIZE_MAX;
 }
 
+/* The batch buffer exists only while a batch is pending: a lab keeps
+ * thousands of these sockets, and a process holding their buffers (200 KiB
+ * each, partly touched) made every fork() of a probe slower by milliseconds
+ * (the page tables are copied). */
+static int nl_buf_get(struct nl *nl)
+{
+    if (nl->buf)
+        return 0;
+    nl->buf = malloc(NL_BUF_CAP + NL_BATCH_MAX * sizeof(*nl->desc));
+    if (!nl->buf)
+        return -ENOMEM;
+    nl->desc = (char(*)[NL_DESC_MAX])(nl->buf + NL_BUF_CAP);
+    return 0;
+}
+
+static void nl_buf_put(struct nl *nl)
+{
+    free(nl->buf);
+    nl->buf = NULL;
+    nl->desc = NULL;
+}
+
 struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint16_t flags, const char *desc, ...)
 {
     va_list ap;
@@ -122,6 +135,11 @@ struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint16_t flags, const char
         int err = nl_flush(nl);
         if (err < 0 && !nl->err)
             nl->err = err;
+    }
+    if (nl_buf_get(nl) < 0) {
+        if (!nl->err)
+            nl->err = -ENOMEM;
+        return NULL;
     }
     struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf + nl->len);
     nlh->nlmsg_type = type;
@@ -227,6 +245,7 @@ out:
     nl->len = 0;
     nl->cur = SIZE_MAX;
     nl->npending = 0;
+    nl_buf_put(nl);
     return ret;
 }
 
@@ -384,9 +403,9 @@ int nl_link_set_master(struct nl *nl, int ifindex, int master)
 int nl_neigh_add(struct nl *nl, int ifindex, const struct nl_ip *ip, const uint8_t *mac)
 {
     char a[INET6_ADDRSTRLEN];
-    struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE,
-                                  "add neighbour %s on link %d", nl_ip_str(ip, a, sizeof(a)),
-                                  ifindex);
+    struct nlmsghdr *nlh =
+        nl_msg(nl, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, "add neighbour %s on link %d",
+               nl_ip_str(ip, a, sizeof(a)), ifindex);
     if (!nlh)
         return -EIO;
     struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));

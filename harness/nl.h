@@ -23,7 +23,7 @@ struct nl {
     struct mnl_socket *sock;
     uint32_t portid;
     uint32_t seq;              /* sequence number of the next message */
-    char *buf;                 /* pending batch */
+    char *buf;                 /* pending batch, NULL when none */
     size_t len;                /* bytes of finished messages in buf */
     size_t cur;                /* offset of the message being built, or SIZE_MAX */
     int err;                   /* first error of a flush nl_msg() forced */
@@ -63,8 +63,9 @@ int nl_join(struct nl *nl, unsigned group);
 
 /* Starts a message of type with flags (NLM_F_REQUEST is added) in the batch,
  * flushing first if the batch is full; desc (printf format) names the object
- * for error messages. Returns NULL only if a forced flush failed (the error is
- * kept and returned by the next nl_flush). */
+ * for error messages. The batch's buffer is allocated here and freed by
+ * nl_flush. Returns NULL only when that allocation fails (the error is kept
+ * and returned by the next nl_flush, as is that of a forced flush). */
 struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint16_t flags, const char *desc, ...)
     __attribute__((format(printf, 4, 5)));
 
