@@ -389,6 +389,24 @@ int nl_link_set(struct nl *nl, int ifindex, bool up)
     return 0;
 }
 
+int nl_brport_mcast_flood(struct nl *nl, int ifindex, bool on)
+{
+    struct nlmsghdr *nlh =
+        nl_msg(nl, RTM_NEWLINK, 0, "set bridge port %d mcast_flood %s", ifindex, on ? "on" : "off");
+    if (!nlh)
+        return -EIO;
+    struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = ifindex;
+    struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+    mnl_attr_put_strz(nlh, IFLA_INFO_SLAVE_KIND, "bridge");
+    struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_SLAVE_DATA);
+    mnl_attr_put_u8(nlh, IFLA_BRPORT_MCAST_FLOOD, on ? 1 : 0);
+    mnl_attr_nest_end(nlh, data);
+    mnl_attr_nest_end(nlh, info);
+    return 0;
+}
+
 int nl_link_set_master(struct nl *nl, int ifindex, int master)
 {
     struct nlmsghdr *nlh =

@@ -95,6 +95,9 @@ int nl_bridge_add(struct nl *nl, const struct nl_link *br);
 int nl_veth_add(struct nl *nl, const struct nl_link *a, const struct nl_link *peer,
                 int peer_netns_fd);
 int nl_link_set(struct nl *nl, int ifindex, bool up);
+/* A bridge port's multicast flooding (on by default): off, the port gets no
+ * multicast frame the bridge has no group entry for. */
+int nl_brport_mcast_flood(struct nl *nl, int ifindex, bool on);
 /* Attaches a link to a bridge (master ifindex) and sets it up. */
 int nl_link_set_master(struct nl *nl, int ifindex, int master);
 

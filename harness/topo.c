@@ -208,9 +208,22 @@ static int ns_inside(void *arg)
     struct inside_ctx *c = arg;
     int err;
     static const char *const common[][2] = {
-        {"net.ipv4.conf.all.rp_filter", "0"},      {"net.ipv4.conf.default.rp_filter", "0"},
-        {"net.ipv4.conf.lo.rp_filter", "0"},       {"net.ipv6.conf.all.accept_dad", "0"},
+        {"net.ipv4.conf.all.rp_filter", "0"},
+        {"net.ipv4.conf.default.rp_filter", "0"},
+        {"net.ipv4.conf.lo.rp_filter", "0"},
+        {"net.ipv6.conf.all.accept_dad", "0"},
         {"net.ipv6.conf.default.accept_dad", "0"},
+        /* No router solicitations from clients and nodes: the routers would
+         * keep a dynamic neighbour entry for every client's link-local
+         * address, and the senders one for ff02::2 (docs/topology.md). */
+        {"net.ipv6.conf.all.router_solicitations", "0"},
+        {"net.ipv6.conf.default.router_solicitations", "0"},
+    };
+    /* The fabric's ports and bridges have no addresses: without IPv6 they
+     * send no MLD reports and router solicitations to a thousand ports. */
+    static const char *const fabric[][2] = {
+        {"net.ipv6.conf.all.disable_ipv6", "1"},
+        {"net.ipv6.conf.default.disable_ipv6", "1"},
     };
     static const char *const router[][2] = {
         {"net.ipv4.ip_forward", "1"},
@@ -243,6 +256,10 @@ static int ns_inside(void *arg)
         return -errno;
     const char *const(*lists[3])[2] = {common, NULL, NULL};
     size_t counts[3] = {sizeof(common) / sizeof(common[0]), 0, 0};
+    if (c->kind == NS_FABRIC) {
+        lists[1] = fabric;
+        counts[1] = sizeof(fabric) / sizeof(fabric[0]);
+    }
     if (c->kind == NS_ROUTER) {
         lists[1] = router;
         counts[1] = sizeof(router) / sizeof(router[0]);
@@ -399,6 +416,12 @@ static int build_fabric(struct topo *t)
                                             .master = fabric_master(nn + v)},
                           &(struct nl_link){.name = "fab0", .ifindex = TOPO_IF_FAB, .mac = mac},
                           t->routers[v].fd);
+        /* Every end that talks has its neighbours' addresses (topo_neigh.c),
+         * so multicast (IPv6 neighbour discovery, MLD reports of a thousand
+         * links coming up) need not reach every router: only the nodes,
+         * which can still resolve an unplanned router from its solicitation. */
+        if (!err)
+            err = nl_brport_mcast_flood(nl, TOPO_IF_FAB_ROUTER + (int)v, false);
     }
     int ferr = nl_flush(nl);
     return err ? err : ferr;
