@@ -10,6 +10,7 @@
 #include <linux/if_link.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
+#include <linux/neighbour.h>
 #include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -66,14 +67,6 @@ int nl_open(struct nl *nl, const char *label, unsigned groups)
     }
     nl->portid = mnl_socket_get_portid(nl->sock);
     nl->seq = 1;
-    if (!groups) {
-        nl->buf = malloc(NL_BUF_CAP);
-        nl->desc = calloc(NL_BATCH_MAX, sizeof(*nl->desc));
-        if (!nl->buf || !nl->desc) {
-            err = -ENOMEM;
-            goto fail;
-        }
-    }
     return 0;
 fail:
     nl_close(nl);
@@ -85,7 +78,6 @@ void nl_close(struct nl *nl)
     if (nl->sock)
         mnl_socket_close(nl->sock);
     free(nl->buf);
-    free(nl->desc);
     nl->sock = NULL;
     nl->buf = NULL;
     nl->desc = NULL;
@@ -112,6 +104,28 @@ static void nl_commit(struct nl *nl)
     nl->cur = SIZE_MAX;
 }
 
+/* The batch buffer exists only while a batch is pending: a lab keeps
+ * thousands of these sockets, and a process holding their buffers (200 KiB
+ * each, partly touched) made every fork() of a probe slower by milliseconds
+ * (the page tables are copied). */
+static int nl_buf_get(struct nl *nl)
+{
+    if (nl->buf)
+        return 0;
+    nl->buf = malloc(NL_BUF_CAP + NL_BATCH_MAX * sizeof(*nl->desc));
+    if (!nl->buf)
+        return -ENOMEM;
+    nl->desc = (char(*)[NL_DESC_MAX])(nl->buf + NL_BUF_CAP);
+    return 0;
+}
+
+static void nl_buf_put(struct nl *nl)
+{
+    free(nl->buf);
+    nl->buf = NULL;
+    nl->desc = NULL;
+}
+
 struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint16_t flags, const char *desc, ...)
 {
     va_list ap;
@@ -121,6 +135,11 @@ struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint16_t flags, const char
         int err = nl_flush(nl);
         if (err < 0 && !nl->err)
             nl->err = err;
+    }
+    if (nl_buf_get(nl) < 0) {
+        if (!nl->err)
+            nl->err = -ENOMEM;
+        return NULL;
     }
     struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf + nl->len);
     nlh->nlmsg_type = type;
@@ -226,6 +245,7 @@ out:
     nl->len = 0;
     nl->cur = SIZE_MAX;
     nl->npending = 0;
+    nl_buf_put(nl);
     return ret;
 }
 
@@ -332,6 +352,8 @@ int nl_veth_add(struct nl *nl, const struct nl_link *a, const struct nl_link *pe
     mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
     if (a->master)
         mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)a->master);
+    if (a->mac)
+        mnl_attr_put(nlh, IFLA_ADDRESS, NL_MAC_LEN, a->mac);
     struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
     mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
     struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -349,8 +371,8 @@ int nl_veth_add(struct nl *nl, const struct nl_link *a, const struct nl_link *pe
     mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
     if (peer_netns_fd >= 0)
         mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
-    if (peer->master)
-        mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)peer->master);
+    if (peer->mac)
+        mnl_attr_put(nlh, IFLA_ADDRESS, NL_MAC_LEN, peer->mac);
     mnl_attr_nest_end(nlh, p);
     mnl_attr_nest_end(nlh, data);
     mnl_attr_nest_end(nlh, info);
@@ -364,6 +386,52 @@ int nl_link_set(struct nl *nl, int ifindex, bool up)
     if (!nlh)
         return -EIO;
     put_ifinfo(nlh, ifindex, up);
+    return 0;
+}
+
+int nl_brport_mcast_flood(struct nl *nl, int ifindex, bool on)
+{
+    struct nlmsghdr *nlh =
+        nl_msg(nl, RTM_NEWLINK, 0, "set bridge port %d mcast_flood %s", ifindex, on ? "on" : "off");
+    if (!nlh)
+        return -EIO;
+    struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = ifindex;
+    struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+    mnl_attr_put_strz(nlh, IFLA_INFO_SLAVE_KIND, "bridge");
+    struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_SLAVE_DATA);
+    mnl_attr_put_u8(nlh, IFLA_BRPORT_MCAST_FLOOD, on ? 1 : 0);
+    mnl_attr_nest_end(nlh, data);
+    mnl_attr_nest_end(nlh, info);
+    return 0;
+}
+
+int nl_link_set_master(struct nl *nl, int ifindex, int master)
+{
+    struct nlmsghdr *nlh =
+        nl_msg(nl, RTM_NEWLINK, 0, "attach link %d to bridge %d", ifindex, master);
+    if (!nlh)
+        return -EIO;
+    put_ifinfo(nlh, ifindex, true);
+    mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+    return 0;
+}
+
+int nl_neigh_add(struct nl *nl, int ifindex, const struct nl_ip *ip, const uint8_t *mac)
+{
+    char a[INET6_ADDRSTRLEN];
+    struct nlmsghdr *nlh =
+        nl_msg(nl, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, "add neighbour %s on link %d",
+               nl_ip_str(ip, a, sizeof(a)), ifindex);
+    if (!nlh)
+        return -EIO;
+    struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+    nd->ndm_family = (uint8_t)ip->family;
+    nd->ndm_ifindex = ifindex;
+    nd->ndm_state = NUD_PERMANENT;
+    mnl_attr_put(nlh, NDA_DST, nl_ip_len(ip), ip->u.raw);
+    mnl_attr_put(nlh, NDA_LLADDR, NL_MAC_LEN, mac);
     return 0;
 }
 

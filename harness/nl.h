@@ -23,7 +23,7 @@ struct nl {
     struct mnl_socket *sock;
     uint32_t portid;
     uint32_t seq;              /* sequence number of the next message */
-    char *buf;                 /* pending batch */
+    char *buf;                 /* pending batch, NULL when none */
     size_t len;                /* bytes of finished messages in buf */
     size_t cur;                /* offset of the message being built, or SIZE_MAX */
     int err;                   /* first error of a flush nl_msg() forced */
@@ -63,8 +63,9 @@ int nl_join(struct nl *nl, unsigned group);
 
 /* Starts a message of type with flags (NLM_F_REQUEST is added) in the batch,
  * flushing first if the batch is full; desc (printf format) names the object
- * for error messages. Returns NULL only if a forced flush failed (the error is
- * kept and returned by the next nl_flush). */
+ * for error messages. The batch's buffer is allocated here and freed by
+ * nl_flush. Returns NULL only when that allocation fails (the error is kept
+ * and returned by the next nl_flush, as is that of a forced flush). */
 struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint16_t flags, const char *desc, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -85,16 +86,29 @@ struct nl_link {
     const char *name;
     int ifindex;
     bool up;
-    int master; /* ifindex of the bridge, or 0 */
+    int master;         /* ifindex of the bridge, or 0 (a veth peer: ignored) */
+    const uint8_t *mac; /* NL_MAC_LEN bytes, or NULL: the kernel picks one */
 };
+#define NL_MAC_LEN 6
 int nl_bridge_add(struct nl *nl, const struct nl_link *br);
 /* A veth pair: a here, peer in the namespace open as peer_netns_fd (-1: here). */
 int nl_veth_add(struct nl *nl, const struct nl_link *a, const struct nl_link *peer,
                 int peer_netns_fd);
 int nl_link_set(struct nl *nl, int ifindex, bool up);
+/* A bridge port's multicast flooding (on by default): off, the port gets no
+ * multicast frame the bridge has no group entry for. */
+int nl_brport_mcast_flood(struct nl *nl, int ifindex, bool on);
+/* Attaches a link to a bridge (master ifindex) and sets it up. */
+int nl_link_set_master(struct nl *nl, int ifindex, int master);
 
 /* Adds (or, with replace, updates) an address; nodad for IPv6. */
 int nl_addr_add(struct nl *nl, int ifindex, const struct nl_ip *ip, unsigned plen, bool nodad);
+
+/* A permanent neighbour (ARP or ND) entry: ip is at mac on link ifindex.
+ * Permanent entries are never resolved, probed or garbage collected, and the
+ * kernel does not count them against the neighbour table's gc_thresh limits,
+ * which all namespaces share. Replaces an entry already there. */
+int nl_neigh_add(struct nl *nl, int ifindex, const struct nl_ip *ip, const uint8_t *mac);
 
 /* A route to dst/plen in the main table with metric. Nexthops: one gateway
  * (ngw == 1), several (RTA_MULTIPATH), or a nexthop object nh_id (ngw == 0).

@@ -463,47 +463,50 @@ static void play(struct run *r)
 
 /* The start barrier: waits until every probe has said it probes (one byte
  * each on the ready pipe), so that the drill's clock starts with the
- * measurement and not while hundreds of processes are still starting. */
+ * measurement and not while hundreds of processes are still starting. The
+ * deadline counts from the first probe's start (--ready-timeout). */
 static int wait_probes(struct run *r)
 {
     size_t ready = 0;
-    uint64_t start = ah_clock_mono_ns();
-    uint64_t deadline = start + r->o->ready_timeout_ns;
     struct pollfd fds[2] = {{.fd = r->sigfd, .events = POLLIN},
                             {.fd = r->ready_fd, .events = POLLIN}};
 
     if (r->ready_fd < 0)
         return 0;
     while (ready < r->nprobes) {
+        /* Everything already written first: bytes waiting in the pipe are
+         * probes running, however late this loop got to them. */
+        char buf[4096];
+        ssize_t n = read(r->ready_fd, buf, sizeof buf);
+        if (n > 0) {
+            ready += (size_t)n;
+            ah_log_debug("%zu of %zu probes running after %llu ms", ready, r->nprobes,
+                         (unsigned long long)((ah_clock_mono_ns() - r->probes_start) / NS_PER_MS));
+            continue;
+        }
+        if (n == 0) {
+            /* Every probe closed its end: the missing ones exited without
+             * probing; their exit is (or is about to be) reported. */
+            run_fail(r, "%zu of %zu probes started probing; the others exited", ready, r->nprobes);
+            return -ESRCH;
+        }
+        if (errno != EAGAIN && errno != EINTR)
+            return -errno;
         uint64_t now = ah_clock_mono_ns();
-        if (now >= deadline) {
+        if (now >= r->probes_deadline) {
             run_fail(r,
                      "%zu of %zu probes running after %llu ms (--ready-timeout): the machine "
                      "may be overloaded",
                      ready, r->nprobes, (unsigned long long)(r->o->ready_timeout_ns / NS_PER_MS));
             return -ETIMEDOUT;
         }
-        if (poll(fds, 2, (int)((deadline - now) / NS_PER_MS) + 1) < 0 && errno != EINTR)
+        if (poll(fds, 2, (int)((r->probes_deadline - now) / NS_PER_MS) + 1) < 0 && errno != EINTR)
             return -errno;
         /* A probe that dies now fails the run (reap_children). */
         if (poll_signals(r))
             return -EINTR;
         if (r->failed)
             return -ESRCH;
-        if (!(fds[1].revents & (POLLIN | POLLHUP)))
-            continue;
-        char buf[256];
-        ssize_t n = read(r->ready_fd, buf, sizeof buf);
-        if (n > 0) {
-            ready += (size_t)n;
-        } else if (n == 0) {
-            /* Every probe closed its end: the missing ones exited without
-             * probing; their exit is (or is about to be) reported. */
-            run_fail(r, "%zu of %zu probes started probing; the others exited", ready, r->nprobes);
-            return -ESRCH;
-        } else if (errno != EAGAIN && errno != EINTR) {
-            return -errno;
-        }
     }
     return 0;
 }

@@ -50,8 +50,9 @@ struct run {
     struct drill drill;
     struct routing *routing; /* routing: tracked / bgp, else NULL */
     int sigfd, tfd;
-    int ready_fd, ready_wfd; /* the probes' start barrier (-1: closed) */
-    int *mon;                /* one route monitor per vantage */
+    int ready_fd, ready_wfd;                /* the probes' start barrier (-1: closed) */
+    uint64_t probes_start, probes_deadline; /* mono ns: --ready-timeout from the first fork */
+    int *mon;                               /* one route monitor per vantage */
     size_t nmon;
     uint64_t t0_mono, t0_real, start_real, end_real;
     uint64_t topology_ns, responders_ns, probes_ns; /* startup, for run.json */

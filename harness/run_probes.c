@@ -90,8 +90,11 @@ static int start_probe(struct run *r, struct spawn_window *w, size_t v, const ch
     ARG(vname);
     ARG("--out");
     ARG(pp->outdir);
-    /* The probe runs a little longer than the lab; SIGINT ends it on time. */
-    ah_dur_format(lab->duration_ns + 5 * NS_PER_S, tmp, sizeof tmp);
+    /* The probe runs a little longer than the lab; SIGINT ends it on time.
+     * Its clock starts now, the drill's only after the start barrier, which
+     * may take up to the ready timeout: a probe started first must not end
+     * its run before the drill does. */
+    ah_dur_format(lab->duration_ns + r->o->ready_timeout_ns + 5 * NS_PER_S, tmp, sizeof tmp);
     ARG("--duration");
     ARG(tmp);
     ARG("--transport");
@@ -163,6 +166,8 @@ int run_start_probes(struct run *r)
 {
     char prog[PATH_MAX];
     const struct lab *lab = r->lab;
+    r->probes_start = ah_clock_mono_ns();
+    r->probes_deadline = r->probes_start + r->o->ready_timeout_ns;
     if (!lab->udp.enabled && !lab->tcp.enabled)
         return 0;
     if (proc_find_program("anycast-probe", false, prog, sizeof prog) < 0) {
@@ -182,6 +187,16 @@ int run_start_probes(struct run *r)
     struct spawn_window w = {0};
     int rc = 0;
     for (size_t v = 0; v < lab->nvantages && rc == 0; v++) {
+        /* Starting them may itself take longer than the barrier allows. */
+        if (ah_clock_mono_ns() >= r->probes_deadline) {
+            run_fail(r,
+                     "%zu of %zu probes started after %llu ms (--ready-timeout): the machine "
+                     "may be overloaded",
+                     r->nprobes, lab->nvantages,
+                     (unsigned long long)(r->o->ready_timeout_ns / NS_PER_MS));
+            rc = -ETIMEDOUT;
+            break;
+        }
         if (same || !(lab->udp.enabled && lab->tcp.enabled)) {
             rc = start_probe(r, &w, v, prog, "", lab->udp.enabled, lab->tcp.enabled);
         } else {
@@ -202,6 +217,8 @@ int run_start_probes(struct run *r)
             run_fail(r, "%s: probe did not start: %s", r->probes[i].p.name, strerror(-e));
         }
     }
+    ah_log_debug("%zu probes started in %llu ms", r->nprobes,
+                 (unsigned long long)((ah_clock_mono_ns() - r->probes_start) / NS_PER_MS));
     /* Only the probes hold the write end now: when all are gone, EOF. */
     close(r->ready_wfd);
     r->ready_wfd = -1;

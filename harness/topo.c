@@ -208,9 +208,22 @@ static int ns_inside(void *arg)
     struct inside_ctx *c = arg;
     int err;
     static const char *const common[][2] = {
-        {"net.ipv4.conf.all.rp_filter", "0"},      {"net.ipv4.conf.default.rp_filter", "0"},
-        {"net.ipv4.conf.lo.rp_filter", "0"},       {"net.ipv6.conf.all.accept_dad", "0"},
+        {"net.ipv4.conf.all.rp_filter", "0"},
+        {"net.ipv4.conf.default.rp_filter", "0"},
+        {"net.ipv4.conf.lo.rp_filter", "0"},
+        {"net.ipv6.conf.all.accept_dad", "0"},
         {"net.ipv6.conf.default.accept_dad", "0"},
+        /* No router solicitations from clients and nodes: the routers would
+         * keep a dynamic neighbour entry for every client's link-local
+         * address, and the senders one for ff02::2 (docs/topology.md). */
+        {"net.ipv6.conf.all.router_solicitations", "0"},
+        {"net.ipv6.conf.default.router_solicitations", "0"},
+    };
+    /* The fabric's ports and bridges have no addresses: without IPv6 they
+     * send no MLD reports and router solicitations to a thousand ports. */
+    static const char *const fabric[][2] = {
+        {"net.ipv6.conf.all.disable_ipv6", "1"},
+        {"net.ipv6.conf.default.disable_ipv6", "1"},
     };
     static const char *const router[][2] = {
         {"net.ipv4.ip_forward", "1"},
@@ -243,6 +256,10 @@ static int ns_inside(void *arg)
         return -errno;
     const char *const(*lists[3])[2] = {common, NULL, NULL};
     size_t counts[3] = {sizeof(common) / sizeof(common[0]), 0, 0};
+    if (c->kind == NS_FABRIC) {
+        lists[1] = fabric;
+        counts[1] = sizeof(fabric) / sizeof(fabric[0]);
+    }
     if (c->kind == NS_ROUTER) {
         lists[1] = router;
         counts[1] = sizeof(router) / sizeof(router[0]);
@@ -326,61 +343,115 @@ static int add_both(struct topo_ns *ns, int ifindex, size_t v, bool router_side)
     return err;
 }
 
-/* The fabric: the bridge and one veth per node and router, each created in
- * the fabric namespace with its peer ("fab0") made directly in the other
+/* The fabric: the bridges (one per TOPO_BRIDGE_PORTS ends, joined to br0)
+ * and one veth per node and router, each created in the fabric namespace
+ * with its peer ("fab0", its MAC from the plan) made directly in the other
  * namespace, already up and attached: one message per pair. */
+static size_t fabric_bridges(const struct topo *t)
+{
+    return (t->lab->nnodes + t->lab->nvantages + TOPO_BRIDGE_PORTS - 1) / TOPO_BRIDGE_PORTS;
+}
+
+/* The bridge of end e (nodes first, then routers). */
+static int fabric_master(size_t e)
+{
+    return TOPO_IF_BRIDGE + (int)(e / TOPO_BRIDGE_PORTS);
+}
+
+static int build_bridges(struct nl *nl, size_t nbr)
+{
+    char a[IFNAMSIZ], b[IFNAMSIZ];
+    int err = 0;
+
+    for (size_t k = 0; k < nbr && !err; k++) {
+        snprintf(a, sizeof(a), "br%u", (unsigned)k);
+        err = nl_bridge_add(
+            nl, &(struct nl_link){.name = a, .ifindex = TOPO_IF_BRIDGE + (int)k, .up = true});
+    }
+    /* A veth peer cannot be attached as it is made: a second message does. */
+    for (size_t k = 1; k < nbr && !err; k++) {
+        snprintf(a, sizeof(a), "l%u", (unsigned)k);
+        snprintf(b, sizeof(b), "m%u", (unsigned)k);
+        err = nl_veth_add(nl,
+                          &(struct nl_link){.name = a,
+                                            .ifindex = TOPO_IF_FAB_LINK + (int)k,
+                                            .up = true,
+                                            .master = TOPO_IF_BRIDGE},
+                          &(struct nl_link){.name = b, .ifindex = TOPO_IF_FAB_LINKP + (int)k}, -1);
+        if (!err)
+            err = nl_link_set_master(nl, TOPO_IF_FAB_LINKP + (int)k, TOPO_IF_BRIDGE + (int)k);
+    }
+    return err;
+}
+
 static int build_fabric(struct topo *t)
 {
     struct nl *nl = &t->fabric.nl;
     char a[IFNAMSIZ];
+    uint8_t mac[NL_MAC_LEN];
+    size_t nn = t->lab->nnodes;
     int err;
 
     err = nl_link_set(nl, TOPO_IF_LO, true);
     if (!err)
-        err = nl_bridge_add(
-            nl, &(struct nl_link){.name = "br0", .ifindex = TOPO_IF_BRIDGE, .up = true});
-    for (size_t i = 0; i < t->lab->nnodes && !err; i++) {
+        err = build_bridges(nl, fabric_bridges(t));
+    for (size_t i = 0; i < nn && !err; i++) {
         snprintf(a, sizeof(a), "n%u", (unsigned)(i % 100000));
-        err =
-            nl_veth_add(nl,
-                        &(struct nl_link){.name = a,
-                                          .ifindex = TOPO_IF_FAB_NODE + (int)i,
-                                          .up = true,
-                                          .master = TOPO_IF_BRIDGE},
-                        &(struct nl_link){.name = "fab0", .ifindex = TOPO_IF_FAB}, t->nodes[i].fd);
+        topo_plan_mac(TOPO_MAC_NODE_FAB, i, mac);
+        err = nl_veth_add(nl,
+                          &(struct nl_link){.name = a,
+                                            .ifindex = TOPO_IF_FAB_NODE + (int)i,
+                                            .up = true,
+                                            .master = fabric_master(i)},
+                          &(struct nl_link){.name = "fab0", .ifindex = TOPO_IF_FAB, .mac = mac},
+                          t->nodes[i].fd);
     }
     for (size_t v = 0; v < t->lab->nvantages && !err; v++) {
         snprintf(a, sizeof(a), "r%u", (unsigned)(v % 100000));
+        topo_plan_mac(TOPO_MAC_ROUTER_FAB, v, mac);
         err = nl_veth_add(nl,
                           &(struct nl_link){.name = a,
                                             .ifindex = TOPO_IF_FAB_ROUTER + (int)v,
                                             .up = true,
-                                            .master = TOPO_IF_BRIDGE},
-                          &(struct nl_link){.name = "fab0", .ifindex = TOPO_IF_FAB},
+                                            .master = fabric_master(nn + v)},
+                          &(struct nl_link){.name = "fab0", .ifindex = TOPO_IF_FAB, .mac = mac},
                           t->routers[v].fd);
+        /* Every end that talks has its neighbours' addresses (topo_neigh.c),
+         * so multicast (IPv6 neighbour discovery, MLD reports of a thousand
+         * links coming up) need not reach every router: only the nodes,
+         * which can still resolve an unplanned router from its solicitation. */
+        if (!err)
+            err = nl_brport_mcast_flood(nl, TOPO_IF_FAB_ROUTER + (int)v, false);
     }
     int ferr = nl_flush(nl);
     return err ? err : ferr;
 }
 
 /* A router: its client link (peer "up0" made in the client namespace), its
- * addresses and its anycast routes. Queued only; the caller flushes. */
+ * addresses, its neighbours and its anycast routes. Queued only; the caller
+ * flushes. */
 static int build_router(struct topo *t, size_t v)
 {
     struct topo_ns *ns = &t->routers[v];
     struct nl_ip ip;
+    uint8_t cli[NL_MAC_LEN], up[NL_MAC_LEN];
     int err = add_links_up(ns, TOPO_IF_FAB);
 
+    topo_plan_mac(TOPO_MAC_ROUTER_CLI, v, cli);
+    topo_plan_mac(TOPO_MAC_CLIENT_UP, v, up);
     if (!err)
         err = nl_veth_add(
-            &ns->nl, &(struct nl_link){.name = "cli0", .ifindex = TOPO_IF_CLI, .up = true},
-            &(struct nl_link){.name = "up0", .ifindex = TOPO_IF_UP}, t->clients[v].fd);
+            &ns->nl,
+            &(struct nl_link){.name = "cli0", .ifindex = TOPO_IF_CLI, .up = true, .mac = cli},
+            &(struct nl_link){.name = "up0", .ifindex = TOPO_IF_UP, .mac = up}, t->clients[v].fd);
     for (int f = 0; f < 2 && !err; f++) {
         topo_plan_router(v, f ? AF_INET6 : AF_INET, &ip);
         err = nl_addr_add(&ns->nl, TOPO_IF_FAB, &ip, f ? 64 : 16, true);
     }
     if (!err)
         err = add_both(ns, TOPO_IF_CLI, v, true);
+    if (!err)
+        err = topo_neigh_router(t, v);
     if (!err)
         err = topo_route_install(t, v);
     return err;
@@ -411,6 +482,8 @@ static int build_client(struct topo *t, size_t v)
 
     if (!err)
         err = add_both(ns, TOPO_IF_UP, v, false);
+    if (!err)
+        err = topo_neigh_client(t, v);
     for (int f = 0; f < 2 && !err; f++) {
         int fam = f ? AF_INET6 : AF_INET;
         topo_plan_client_side(v, fam, true, &gw);
@@ -461,7 +534,7 @@ static struct topo *topo_alloc(const struct lab *lab, const char *run_id)
     t->client4 = calloc(v, sizeof(*t->client4));
     t->client6 = calloc(v, sizeof(*t->client6));
     if (!t->nodes || !t->routers || !t->clients || !t->mon || !t->announced || !t->link_down ||
-        !t->node4 || !t->node6 || !t->client4 || !t->client6) {
+        !t->node4 || !t->node6 || !t->client4 || !t->client6 || topo_neigh_plan(t) < 0) {
         /* Only the fabric's fd is set; the arrays that exist are zeroed,
          * so release must not close fd 0 of their entries. */
         free(t->nodes);
@@ -537,8 +610,8 @@ int topo_build(const struct lab *lab, const char *run_id, struct topo **out)
     }
     if (lab->nnodes == 0 || lab->nnodes > TOPO_MAX_NODES || lab->nvantages == 0 ||
         lab->nvantages > TOPO_MAX_VANTAGES) {
-        ah_log_error("topology: %zu nodes and %zu vantages: each must be 1..%d", lab->nnodes,
-                     lab->nvantages, TOPO_MAX_NODES);
+        ah_log_error("topology: %zu nodes and %zu vantages: at most %d nodes and %d vantages",
+                     lab->nnodes, lab->nvantages, TOPO_MAX_NODES, TOPO_MAX_VANTAGES);
         return -EINVAL;
     }
     t = topo_alloc(lab, run_id);
@@ -638,6 +711,7 @@ void topo_release(struct topo *t)
     free(t->node6);
     free(t->client4);
     free(t->client6);
+    free(t->talks);
     free(t);
 }
 

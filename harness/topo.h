@@ -16,8 +16,10 @@
 #define TOPO_NETNS_PREFIX "ah-lab-"
 #define TOPO_NETNS_MAX    64
 #define TOPO_RUNID_MAX    17 /* run ids: 1..16 characters [a-z0-9] */
-#define TOPO_MAX_NODES    1000
-#define TOPO_MAX_VANTAGES 1000
+/* The lab file's bounds (lab.h) are the topology's: what `check` accepts,
+ * `run` builds. */
+#define TOPO_MAX_NODES    LAB_NODES_MAX
+#define TOPO_MAX_VANTAGES LAB_VANTAGES_MAX
 
 enum topo_role {
     TOPO_FABRIC, /* the namespace holding the bridge (index ignored) */

@@ -15,12 +15,27 @@
 /* Interface indexes are per namespace, so the builder picks them itself and
  * can refer to a link in the same batch that creates it. lo is always 1. */
 #define TOPO_IF_LO         1
-#define TOPO_IF_BRIDGE     2      /* fabric: "br0" */
+#define TOPO_IF_BRIDGE     2      /* fabric: "br<b>", index 2 + b */
 #define TOPO_IF_FAB_NODE   1000   /* fabric: "n<i>", index 1000 + i */
+#define TOPO_IF_FAB_LINK   50000  /* fabric: "l<b>" on br0, index 50000 + b */
+#define TOPO_IF_FAB_LINKP  60000  /* fabric: "m<b>" on br<b>, index 60000 + b */
 #define TOPO_IF_FAB_ROUTER 100000 /* fabric: "r<v>", index 100000 + v */
 #define TOPO_IF_FAB        2      /* node and router: "fab0", their end of the fabric */
 #define TOPO_IF_CLI        3      /* router: "cli0", towards its clients */
 #define TOPO_IF_UP         2      /* client: "up0", towards its router */
+
+/* A Linux bridge takes at most 1023 ports (BR_MAX_PORTS): the fabric is a
+ * star of bridges, br0 joined to each other one by a veth pair, with nodes
+ * then routers spread over them this many to a bridge. */
+#define TOPO_BRIDGE_PORTS 960
+
+/* Fixed MAC addresses (topo_plan_mac) of the veth ends with addresses. */
+enum topo_mac {
+    TOPO_MAC_NODE_FAB = 1,   /* node i: fab0 */
+    TOPO_MAC_ROUTER_FAB = 2, /* router v: fab0 */
+    TOPO_MAC_ROUTER_CLI = 3, /* router v: cli0 */
+    TOPO_MAC_CLIENT_UP = 4,  /* client v: up0 */
+};
 
 /* Metrics: static routes take TOPO_METRIC_BASE + rank in the vantage's prefer
  * list; the single ECMP / resilient route takes TOPO_METRIC_BASE. */
@@ -76,6 +91,7 @@ struct topo {
     bool *announced;      /* per node */
     bool *link_down;      /* per node */
     struct ah_addr *node4, *node6, *client4, *client6;
+    uint8_t *talks; /* [vantage * nnodes + node]: router and node exchange packets */
 };
 
 /* The address plan (docs/topology.md). */
@@ -96,6 +112,14 @@ bool topo_family_used(const struct topo *t, int family);
 /* topo_route.c */
 int topo_route_install(struct topo *t, size_t v);
 int topo_node_links(struct topo *t, size_t i); /* fab0 addresses and return routes */
+
+/* topo_neigh.c: MACs, and the permanent neighbour entries of a client, a
+ * router (client and nodes) and a node (routers), queued on its socket. */
+void topo_plan_mac(enum topo_mac kind, size_t idx, uint8_t mac[NL_MAC_LEN]);
+int topo_neigh_plan(struct topo *t); /* fills t->talks */
+int topo_neigh_client(struct topo *t, size_t v);
+int topo_neigh_router(struct topo *t, size_t v);
+int topo_neigh_node(struct topo *t, size_t i);
 
 /* topo_monitor.c */
 int topo_monitor_start(struct topo *t);

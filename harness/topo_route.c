@@ -209,6 +209,10 @@ int topo_node_links(struct topo *t, size_t i)
                                true);
         }
     }
+    /* Also after link-up: setting a link down deletes its permanent
+     * neighbour entries too. */
+    if (!err)
+        err = topo_neigh_node(t, i);
     return err;
 }
 

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <libmnl/libmnl.h>
+#include <linux/neighbour.h>
 #include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -203,6 +204,67 @@ START_TEST(test_resilient_group_message)
 }
 END_TEST
 
+/* The fixed MACs: locally administered unicast, one per kind and index,
+ * never two alike over the largest lab. */
+START_TEST(test_mac_plan)
+{
+    uint8_t a[NL_MAC_LEN], b[NL_MAC_LEN];
+    topo_plan_mac(TOPO_MAC_ROUTER_CLI, 299, a);
+    const uint8_t want[NL_MAC_LEN] = {0x02, 0x61, 0x68, 0x03, 0x01, 0x2b};
+    ck_assert_mem_eq(a, want, NL_MAC_LEN);
+    for (int k = TOPO_MAC_NODE_FAB; k <= TOPO_MAC_CLIENT_UP; k++) {
+        for (size_t i = 0; i < 1024; i += 7) {
+            topo_plan_mac((enum topo_mac)k, i, a);
+            ck_assert_uint_eq(a[0] & 1, 0); /* unicast */
+            ck_assert_uint_eq(a[0] & 2, 2); /* locally administered */
+            topo_plan_mac((enum topo_mac)k, i + 1, b);
+            ck_assert(memcmp(a, b, NL_MAC_LEN) != 0);
+            if (k < TOPO_MAC_CLIENT_UP) {
+                topo_plan_mac((enum topo_mac)(k + 1), i, b);
+                ck_assert(memcmp(a, b, NL_MAC_LEN) != 0);
+            }
+        }
+    }
+}
+END_TEST
+
+/* A permanent neighbour entry: family, link, state, address and MAC. */
+START_TEST(test_neigh_message)
+{
+    struct nl nl;
+    struct nl_ip ip;
+    uint8_t mac[NL_MAC_LEN];
+    ck_assert_int_eq(nl_open(&nl, "test", 0), 0);
+    topo_plan_node(4, AF_INET6, &ip);
+    topo_plan_mac(TOPO_MAC_NODE_FAB, 4, mac);
+    ck_assert_int_eq(nl_neigh_add(&nl, TOPO_IF_FAB, &ip, mac), 0);
+    const struct nlmsghdr *nlh = last_msg(&nl);
+    ck_assert_uint_eq(nlh->nlmsg_type, RTM_NEWNEIGH);
+    ck_assert_uint_eq(nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_REPLACE),
+                      NLM_F_CREATE | NLM_F_REPLACE);
+    const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
+    ck_assert_uint_eq(nd->ndm_family, AF_INET6);
+    ck_assert_int_eq(nd->ndm_ifindex, TOPO_IF_FAB);
+    ck_assert_uint_eq(nd->ndm_state, NUD_PERMANENT);
+    const struct nlattr *a;
+    bool dst = false, ll = false;
+    mnl_attr_for_each(a, nlh, sizeof(struct ndmsg))
+    {
+        if (mnl_attr_get_type(a) == NDA_DST) {
+            ck_assert_mem_eq(mnl_attr_get_payload(a), ip.u.raw, 16);
+            dst = true;
+        } else if (mnl_attr_get_type(a) == NDA_LLADDR) {
+            ck_assert_uint_eq(mnl_attr_get_payload_len(a), NL_MAC_LEN);
+            ck_assert_mem_eq(mnl_attr_get_payload(a), mac, NL_MAC_LEN);
+            ll = true;
+        }
+    }
+    ck_assert(dst && ll);
+    nl.npending = 0; /* never sent */
+    nl_close(&nl);
+}
+END_TEST
+
 static Suite *topo_plan_suite(void)
 {
     Suite *s = suite_create("topo_plan");
@@ -213,6 +275,8 @@ static Suite *topo_plan_suite(void)
     tcase_add_test(tc, test_no_collisions);
     tcase_add_test(tc, test_multipath_route_message);
     tcase_add_test(tc, test_resilient_group_message);
+    tcase_add_test(tc, test_mac_plan);
+    tcase_add_test(tc, test_neigh_message);
     suite_add_tcase(s, tc);
     return s;
 }
