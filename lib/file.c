@@ -41,7 +41,8 @@ int ah_file_tmp_open(const char *dir, const char *name, char *tmp, size_t tmplen
             uint64_t v = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 20) ^ (uint64_t)i;
             memcpy(r, &v, sizeof r);
         }
-        char file[sizeof base];
+        /* base was checked to leave room for the suffix. */
+        char file[sizeof base + 8];
         char sfx[8] = ".";
         for (size_t k = 0; k < sizeof r; k++)
             sfx[k + 1] = digits[r[k] % (sizeof digits - 1)];
