@@ -59,11 +59,16 @@ echo "eu udp after withdraw: nyc $after_nyc, other $after_other"
 t_true "eu udp answered by nyc after withdraw" test "$after_nyc" -gt 100
 t_eq "$after_other" 0 "no other node answered eu after withdraw"
 
-# eu's TCP connections to ams end as reset soon after the withdraw.
+# eu's TCP connections to ams end as reset soon after the withdraw. The
+# kernel moves the route before the withdraw's acknowledgement (W) is taken,
+# so a probe sent in between is reset just before W (seen once in a sanitizer
+# run under load): the window opens 100 ms early.
 read -r eu_ams eu_reset < <(awk -F, -v w="$W" \
-  '$2 == "eu" && $6 == "ams" && $5 < w { n++; if ($8 == "reset" && $7 >= w && $7 < w + 1000000000) r++ }
+  '$2 == "eu" && $6 == "ams" && $5 < w - 100000000 { n++; if ($8 == "reset" && $7 >= w - 100000000 && $7 < w + 1000000000) r++ }
    END { print n + 0, r + 0 }' "$C")
 echo "eu connections to ams: $eu_ams, reset within 1 s of withdraw: $eu_reset"
+awk -F, -v w="$W" '$2 == "eu" && $6 == "ams" && $5 < w - 100000000 && !($8 == "reset" && $7 >= w - 100000000 && $7 < w + 1000000000) {
+  printf "  not reset in time: conn %s closed %+.3f s after the withdraw, %s\n", $1, ($7 - w) / 1e9, $8 }' "$C"
 t_true "eu had connections to ams" test "$eu_ams" -ge 10
 t_eq "$eu_reset" "$eu_ams" "every eu connection to ams ended as reset after the withdraw"
 # us's connections to nyc survive the withdraw of ams (until nyc is stopped).
