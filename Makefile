@@ -1,6 +1,9 @@
-# anycast-harness build. Every .c file in lib/ goes into libah.a; each program
-# folder builds its main.c against its other files plus libah.a; tests and fuzz
-# targets are found by name, so adding a file needs no edit here.
+# anycast-harness build. Every .c file in lib/ goes into libah.a; servers/ and
+# clients/ build their main.c against their other files plus libah.a;
+# anycast-lab is one archive per layer of harness/ (ARCHITECTURE.md), linked
+# top layer first, and tests/layers.py fails the link when a layer calls one
+# above it. Tests and fuzz targets are found by name, so adding a file needs
+# no edit here.
 
 PREFIX  ?= /usr/local
 FUZZ_SECONDS ?= 15
@@ -21,7 +24,7 @@ WARN   += -Werror
 endif
 OPT    ?= -O2 -g
 SAN    ?=
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -Iinclude -DAH_VERSION='"$(VERSION)"' \
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -Iinclude -I. -DAH_VERSION='"$(VERSION)"' \
 	$(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 LIBS_ALL := $(PKG_LIBS) -lpthread -lm
@@ -29,8 +32,7 @@ LIBS_ALL := $(PKG_LIBS) -lpthread -lm
 LIB_SRCS     := $(wildcard lib/*.c)
 SERVER_SRCS  := $(filter-out servers/main.c,$(wildcard servers/*.c))
 CLIENT_SRCS  := $(filter-out clients/main.c,$(wildcard clients/*.c))
-HARNESS_SRCS := $(filter-out harness/main.c,$(wildcard harness/*.c))
-UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
+UNIT_SRCS    := $(shell find tests/unit -name 'test_*.c' | sort)
 BENCH_SRCS   := $(wildcard bench/*.c)
 TOOL_SRCS    := $(wildcard tests/tools/*.c)
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
@@ -40,15 +42,26 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBAH      := $(BUILD)/libah.a
 LIBSERVER  := $(BUILD)/libserver.a
 LIBCLIENT  := $(BUILD)/libclient.a
-LIBHARNESS := $(BUILD)/libharness.a
-ALL_LIBS   := $(LIBHARNESS) $(LIBCLIENT) $(LIBSERVER) $(LIBAH)
+
+# anycast-lab's layers, top first (the link order): each may call only the
+# ones after it. tests/layers.py holds the same list.
+HARNESS_LAYERS := cli run results routing topo sys lab
+layer_lib = $(BUILD)/libharness_$(1).a
+layer_srcs = $(filter-out harness/cli/main.c,$(wildcard harness/$(1)/*.c))
+# $(call from,L,LIST): LIST from word L on.
+from = $(if $(filter $(1),$(firstword $(2))),$(2),$(call from,$(1),$(wordlist 2,$(words $(2)),$(2))))
+# $(call harness_link,L): the archives layer L links against, in link order.
+harness_link = $(foreach l,$(call from,$(1),$(HARNESS_LAYERS)),$(call layer_lib,$(l))) $(LIBAH)
+HARNESS_LIBS := $(call harness_link,cli)
+ALL_LIBS     := $(HARNESS_LIBS) $(LIBCLIENT) $(LIBSERVER)
+LAYERS_OK    := $(BUILD)/layers.ok
 
 PROGS := $(BUILD)/anycast-responder $(BUILD)/anycast-probe $(BUILD)/anycast-lab
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 TOOL_BINS  := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 
-.PHONY: all responder probe lab unit bench-bins check unit-check integration-check asan fuzz \
+.PHONY: all responder probe lab unit bench-bins layers-check check unit-check integration-check asan fuzz \
 	fuzz-smoke install format format-check clean deps demo
 .DELETE_ON_ERROR:
 # Objects are intermediate in pattern chains; keep them so re-runs rebuild nothing.
@@ -69,7 +82,7 @@ $(BUILD)/obj/%.o: %.c
 $(LIBAH): $(call obj,$(LIB_SRCS))
 $(LIBSERVER): $(call obj,$(SERVER_SRCS))
 $(LIBCLIENT): $(call obj,$(CLIENT_SRCS))
-$(LIBHARNESS): $(call obj,$(HARNESS_SRCS))
+$(foreach l,$(HARNESS_LAYERS),$(eval $(call layer_lib,$(l)): $(call obj,$(call layer_srcs,$(l)))))
 $(ALL_LIBS):
 	@mkdir -p $(dir $@)
 	rm -f $@
@@ -79,12 +92,25 @@ $(BUILD)/anycast-responder: $(call obj,servers/main.c) $(LIBSERVER) $(LIBAH)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 $(BUILD)/anycast-probe: $(call obj,clients/main.c) $(LIBCLIENT) $(LIBAH)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
-$(BUILD)/anycast-lab: $(call obj,harness/main.c) $(LIBHARNESS) $(LIBAH)
+$(BUILD)/anycast-lab: $(call obj,harness/cli/main.c) $(HARNESS_LIBS) | $(LAYERS_OK)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(ALL_LIBS) $(LIBS_ALL) $(CHECK_LIBS)
+# The layering rule, checked on what was built: no archive needs a symbol
+# that a layer above it (or another program) defines.
+$(LAYERS_OK): $(ALL_LIBS) tests/layers.py
+	tests/layers.py symbols $(BUILD)
+	@touch $@
+
+# A unit test links only the area it tests: tests/unit/<area>/test_x.c.
+define unit_rule
+$(BUILD)/tests/$(1)/%: $(BUILD)/obj/tests/unit/$(1)/%.o $(2)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$< $(2) $$(LIBS_ALL) $$(CHECK_LIBS)
+endef
+$(eval $(call unit_rule,lib,$(LIBAH)))
+$(eval $(call unit_rule,servers,$(LIBSERVER) $(LIBAH)))
+$(eval $(call unit_rule,clients,$(LIBCLIENT) $(LIBAH)))
+$(foreach l,$(HARNESS_LAYERS),$(eval $(call unit_rule,harness/$(l),$(call harness_link,$(l)))))
 
 # Small helper programs that integration tests drive (clients, topology tools).
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(ALL_LIBS)
@@ -99,8 +125,13 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(ALL_LIBS)
 # namespaces; they need root and skip themselves with a message otherwise),
 # then a short fuzz run of every fuzz target.
 SUITE ?= all
-check: all unit $(if $(filter all %fuzz%,$(SUITE)),fuzz)
+check: all unit layers-check $(if $(filter all %fuzz%,$(SUITE)),fuzz)
 	AH_BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh $(SUITE)
+
+# The layering rule on the sources: no include crosses a layer upward, reaches
+# another program's headers or another folder's *_int.h, or uses ../.
+layers-check: $(LAYERS_OK)
+	tests/layers.py includes
 
 unit-check: unit
 	AH_BUILD=$(BUILD) tests/run.sh unit
@@ -113,15 +144,30 @@ asan:
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		SUITE=unit,integration check
 
-# libFuzzer targets (clang): each links the pure modules it exercises.
+# libFuzzer targets (clang). The modules they exercise are built a second
+# time with the fuzzer's coverage instrumentation into archives of their own,
+# which the targets link like any program.
 FUZZ_CC := clang
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -Iservers $(PKG_CFLAGS) \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -I. $(PKG_CFLAGS) $(FUZZ_SAN)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
-fuzz: $(FUZZ_BINS)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(SERVER_SRCS)
+FUZZ_LIBS := $(BUILD)/fuzz-lib/libharness_lab.a $(BUILD)/fuzz-lib/libserver.a \
+	$(BUILD)/fuzz-lib/libah.a
+fuzz_obj = $(patsubst %.c,$(BUILD)/fuzz-obj/%.o,$(1))
+$(BUILD)/fuzz-obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(SERVER_SRCS) $(LIBS_ALL)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(BUILD)/fuzz-lib/libah.a: $(call fuzz_obj,$(LIB_SRCS))
+$(BUILD)/fuzz-lib/libserver.a: $(call fuzz_obj,$(SERVER_SRCS))
+$(BUILD)/fuzz-lib/libharness_lab.a: $(call fuzz_obj,$(call layer_srcs,lab))
+$(FUZZ_LIBS):
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+fuzz: $(FUZZ_BINS)
+$(BUILD)/fuzz/%: $(BUILD)/fuzz-obj/tests/fuzz/%.o $(FUZZ_LIBS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS) $(LIBS_ALL)
 
 fuzz-smoke: fuzz
 	AH_BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh fuzz
@@ -145,4 +191,4 @@ deps:
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzz-obj -name '*.d' 2>/dev/null)

@@ -3,7 +3,7 @@
  * queries that matter, so the per-query CPU budget can be checked.
  * Usage: dns_answer_micro [--count N] [--identity NAME] */
 #include "ah/clock.h"
-#include "../servers/dns_answer.h"
+#include "servers/dns_answer.h"
 
 #include <errno.h>
 #include <getopt.h>

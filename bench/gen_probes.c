@@ -11,13 +11,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ah/clock.h"
 #include "ah/csv.h"
 #include "ah/stats.h"
 
 #define RATE      100000ULL /* probes per second over all vantages */
-#define NS_PER_S  1000000000ULL
-#define NS_PER_MS 1000000ULL
-#define T0        (1795777000ULL * NS_PER_S)
+#define T0        (1795777000ULL * AH_NS_PER_S)
 #define NODES     4
 #define FLOWS     8  /* UDP flows per vantage */
 #define CONNS     50 /* TCP connections per vantage */
@@ -49,11 +48,11 @@ static char vantage_name[64][8];
 static unsigned answering(unsigned v, uint64_t t, bool *gap)
 {
     unsigned pref = v % NODES;
-    uint64_t s = t / NS_PER_S, in = t % (EVERY_S * NS_PER_S);
+    uint64_t s = t / AH_NS_PER_S, in = t % (EVERY_S * AH_NS_PER_S);
     unsigned withdrawn = (unsigned)(s / EVERY_S) % NODES;
-    bool down = s >= EVERY_S && in < 5 * NS_PER_S;
-    uint64_t since = down ? in : in - 5 * NS_PER_S;
-    *gap = s >= EVERY_S && withdrawn == pref && since < GAP_MS * NS_PER_MS;
+    bool down = s >= EVERY_S && in < 5 * AH_NS_PER_S;
+    uint64_t since = down ? in : in - 5 * AH_NS_PER_S;
+    *gap = s >= EVERY_S && withdrawn == pref && since < GAP_MS * AH_NS_PER_MS;
     if (down && withdrawn == pref)
         return (pref + 1) % NODES;
     return pref;
@@ -93,10 +92,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "gen_probes: %s: %s\n", argv[1], strerror(rc < 0 ? -rc : ENOMEM));
         return 1;
     }
-    uint64_t step = NS_PER_S / RATE, dur = rows * step;
-    for (uint64_t s = EVERY_S; s * NS_PER_S < dur; s += EVERY_S) {
+    uint64_t step = AH_NS_PER_S / RATE, dur = rows * step;
+    for (uint64_t s = EVERY_S; s * AH_NS_PER_S < dur; s += EVERY_S) {
         unsigned n = (unsigned)(s / EVERY_S) % NODES;
-        ah_csv_u64(ew, T0 + s * NS_PER_S);
+        ah_csv_u64(ew, T0 + s * AH_NS_PER_S);
         ah_csv_str(ew, "withdraw");
         ah_csv_str(ew, node_name[n]);
         ah_csv_str(ew, "");
@@ -107,14 +106,14 @@ int main(int argc, char **argv)
             char d[160];
             snprintf(d, sizeof d, "router=%.7s nexthop=%.7s", vantage_name[v],
                      node_name[(n + 1) % NODES]);
-            ah_csv_u64(ew, T0 + s * NS_PER_S + 50000);
+            ah_csv_u64(ew, T0 + s * AH_NS_PER_S + 50000);
             ah_csv_str(ew, "route");
             ah_csv_str(ew, node_name[(n + 1) % NODES]);
             ah_csv_str(ew, d);
             ah_csv_end_row(ew);
         }
-        if ((s + 5) * NS_PER_S < dur) {
-            ah_csv_u64(ew, T0 + (s + 5) * NS_PER_S);
+        if ((s + 5) * AH_NS_PER_S < dur) {
+            ah_csv_u64(ew, T0 + (s + 5) * AH_NS_PER_S);
             ah_csv_str(ew, "announce");
             ah_csv_str(ew, node_name[n]);
             ah_csv_str(ew, "");
@@ -149,7 +148,7 @@ int main(int argc, char **argv)
                 n->id = k->id + (uint64_t)CONNS * 1000;
                 n->vantage = v;
                 n->node = node;
-                n->opened = T0 + t + NS_PER_MS;
+                n->opened = T0 + t + AH_NS_PER_MS;
                 cur[v * CONNS + c] = nconns++;
                 gap = true;
                 k = n;

@@ -5,9 +5,10 @@
 #include <errno.h>
 #include <stdbool.h>
 
-#define NS_PER_S   1000000000ull
+#include "ah/clock.h"
+
 #define RATE_MAX   (10000000ull * SCHED_RATE_SCALE)
-#define SCALED_SEC ((unsigned __int128)NS_PER_S * SCHED_RATE_SCALE)
+#define SCALED_SEC ((unsigned __int128)AH_NS_PER_S * SCHED_RATE_SCALE)
 
 int sched_rate_parse(const char *s, uint64_t *rate_milli)
 {
@@ -93,7 +94,7 @@ uint64_t sched_next_tick(uint64_t base_ns, uint64_t interval_ns, uint64_t now_ns
 
 uint64_t sched_backoff(unsigned fails)
 {
-    const uint64_t first = 100000000ull, cap = 10 * NS_PER_S;
+    const uint64_t first = 100000000ull, cap = 10 * AH_NS_PER_S;
     uint64_t d = first;
 
     for (unsigned i = 1; i < fails && d < cap; i++)

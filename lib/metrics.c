@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ah/clock.h"
+
 static const char *const tr_names[AH_TR_COUNT] = {"udp", "tcp"};
 static const char *const svc_names[AH_SVC_COUNT] = {"dns", "echo"};
 

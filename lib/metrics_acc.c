@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ah/clock.h"
+
 /* ---- the node before each event ---- */
 
 static int before_record(struct group *g, size_t w, long node)
@@ -49,7 +51,7 @@ static size_t recent_lower(const struct group *g, uint64_t t)
  * out of memory. */
 static long before_query(struct ah_metrics *m, struct group *g, uint64_t t)
 {
-    uint64_t a = t > NS_PER_S ? t - NS_PER_S : 0, b = t;
+    uint64_t a = t > AH_NS_PER_S ? t - AH_NS_PER_S : 0, b = t;
     if (a >= g->hlo && b >= g->hhi) {
         size_t i = recent_lower(g, g->hlo), j = recent_lower(g, a < g->hhi ? a : g->hhi);
         for (; i < j; i++)
@@ -110,8 +112,8 @@ static int before_settle(struct ah_metrics *m, size_t gi, bool all)
                 return -ENOMEM;
         }
         g->ev_next++;
-        if (g->ev_next < m->nev && m->ev[g->ev_next].ts > NS_PER_S)
-            recent_evict(g, m->ev[g->ev_next].ts - NS_PER_S);
+        if (g->ev_next < m->nev && m->ev[g->ev_next].ts > AH_NS_PER_S)
+            recent_evict(g, m->ev[g->ev_next].ts - AH_NS_PER_S);
     }
     if (g->ev_next == m->nev) {
         free(g->recent);
@@ -130,7 +132,7 @@ static int recent_add(struct ah_metrics *m, struct group *g, uint64_t ts, uint32
     if (g->ev_next >= m->nev)
         return 0;
     uint64_t et = m->ev[g->ev_next].ts;
-    if (et > NS_PER_S && ts < et - NS_PER_S)
+    if (et > AH_NS_PER_S && ts < et - AH_NS_PER_S)
         return 0;
     if (g->rn == g->rcap) {
         if (g->rhead > 0) {

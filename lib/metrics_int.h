@@ -9,10 +9,9 @@
 #include <stdint.h>
 
 #include "ah/metrics.h"
+#include "ah/clock.h"
 
-#define NS_PER_S  1000000000ULL
-#define NS_PER_MS 1e6
-#define TAIL      32 /* ok answers remembered to name the node "at the end" */
+#define TAIL 32 /* ok answers remembered to name the node "at the end" */
 /* Answers sent after an event, come in, that settle the node before it when
  * its window received no probe (see before_settle in lib/metrics_acc.c). */
 #define BEFORE_SETTLE 16

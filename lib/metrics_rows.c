@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ah/clock.h"
+
 const char *const ah_metrics_fields[AH_METRICS_NFIELDS] = {
     "probes",       "lost",         "outage_ms",    "switch_ms",    "flips",     "conns_at_event",
     "conns_broken", "break_ms_p50", "break_ms_max", "reconnect_ms", "detect_ms",
@@ -143,8 +145,8 @@ static void conn_metrics(const struct ah_metrics *m, const struct group *g, size
     if (nb > 0) {
         qsort(brk, nb, sizeof *brk, u64_cmp);
         size_t rank = (nb + 1) / 2; /* nearest rank of p50 */
-        row->break_ms_p50 = (double)brk[rank - 1] / NS_PER_MS;
-        row->break_ms_max = (double)brk[nb - 1] / NS_PER_MS;
+        row->break_ms_p50 = (double)brk[rank - 1] / AH_NS_PER_MS;
+        row->break_ms_max = (double)brk[nb - 1] / AH_NS_PER_MS;
     }
     if (w > 0) {
         long want =
@@ -161,12 +163,12 @@ static void conn_metrics(const struct ah_metrics *m, const struct group *g, size
             while (i < nd && dl[i].t <= from)
                 count += dl[i++].d;
             if (count >= want) {
-                row->reconnect_ms = (double)(from - t0) / NS_PER_MS;
+                row->reconnect_ms = (double)(from - t0) / AH_NS_PER_MS;
             } else {
                 for (; i < nd; i++) {
                     count += dl[i].d;
                     if (count >= want) {
-                        row->reconnect_ms = (double)(dl[i].t - t0) / NS_PER_MS;
+                        row->reconnect_ms = (double)(dl[i].t - t0) / AH_NS_PER_MS;
                         break;
                     }
                 }
@@ -322,24 +324,24 @@ static void row_make(const struct ah_metrics *m, size_t i, struct ah_metrics_row
     row->outage_ms = 0;
     if (a->failed) {
         uint64_t to = a->recovered ? a->ok_after_fail_ts : (t1 > a->fail_ts ? t1 : a->fail_ts);
-        row->outage_ms = (double)(to - a->fail_ts) / NS_PER_MS;
+        row->outage_ms = (double)(to - a->fail_ts) / AH_NS_PER_MS;
     }
     row->switch_ms =
-        a->switched && a->switch_ts >= t0 ? (double)(a->switch_ts - t0) / NS_PER_MS : NAN;
+        a->switched && a->switch_ts >= t0 ? (double)(a->switch_ts - t0) / AH_NS_PER_MS : NAN;
     row->tcp = g->tr == AH_TR_TCP;
     row->break_ms_p50 = row->break_ms_max = row->reconnect_ms = NAN;
     row->detect_ms = row->route_ms = row->gt_answer_ms = NAN;
     row->route_nexthop = "";
     if (row->tcp)
         conn_metrics(m, g, w, row);
-    row->resolution_ms = (double)g->res / NS_PER_MS;
+    row->resolution_ms = (double)g->res / AH_NS_PER_MS;
     if (a->route >= 0) {
         const struct route *rt = &m->rt[a->route];
         row->route_ts_ns = rt->ts;
         row->route_nexthop = m->nexthops.s[rt->nexthop];
-        row->route_ms = (double)(rt->ts - t0) / NS_PER_MS;
+        row->route_ms = (double)(rt->ts - t0) / AH_NS_PER_MS;
         if (a->gt_done)
-            row->gt_answer_ms = (double)(a->gt_ts - rt->ts) / NS_PER_MS;
+            row->gt_answer_ms = (double)(a->gt_ts - rt->ts) / AH_NS_PER_MS;
         if (!m->ev[w - 1].direct)
             row->detect_ms = row->route_ms;
     }

@@ -50,10 +50,10 @@ launch() {
 }
 
 if [[ $what == *,unit,* ]]; then
-  for t in "$AH_BUILD"/tests/test_*; do
+  for t in $(find "$AH_BUILD/tests" -path "$AH_BUILD/tests/tools" -prune -o -type f -name "test_*" -print | sort); do
     [ -x "$t" ] || continue
     case $(basename "$t") in *"$filter"*) ;; *) continue ;; esac
-    launch 1 "unit/$(basename "$t")" "$t"
+    launch 1 "unit/${t#"$AH_BUILD"/tests/}" "$t"
   done
   wait
 fi

@@ -5,6 +5,12 @@
 
 #include <stdint.h>
 
+/* The one definition of the time units; every duration in the project is an
+ * integer count of nanoseconds. */
+#define AH_NS_PER_US 1000ULL
+#define AH_NS_PER_MS 1000000ULL
+#define AH_NS_PER_S  1000000000ULL
+
 uint64_t ah_clock_realtime_ns(void);
 uint64_t ah_clock_mono_ns(void);
 

@@ -4,7 +4,7 @@
  * answer parses with ldns, carries the query's id and QR, and respects the
  * size limit; and wherever the template path answers, the ldns path gives
  * the same bytes (differential). */
-#include "dns_answer.h"
+#include "servers/dns_answer.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -2,11 +2,13 @@
  * Checks: no crash or leak; a load either succeeds with no message and a
  * model whose indexes and times are in range, or fails with at least one
  * message, each of the form "NAME:LINE:COL: ..." or "NAME: ...", and
- * nothing built. The Makefile links only lib/ and servers/ into fuzz
- * targets, so the loader's sources are compiled in here. */
-#include "../../harness/labfile.c"
-#include "../../harness/labfile_drill.c"
-#include "../../harness/labfile_sections.c"
+ * nothing built. The target links the lab layer's archive, built with the
+ * fuzzer's instrumentation. */
+#include "harness/lab/lab.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

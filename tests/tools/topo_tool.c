@@ -14,9 +14,10 @@
 #include "ah/addr.h"
 #include "ah/clock.h"
 #include "ah/log.h"
-#include "../../harness/lab.h"
-#include "../../harness/state.h"
-#include "../../harness/topo.h"
+#include "harness/lab/lab.h"
+#include "harness/run/state.h"
+#include "harness/run/teardown.h"
+#include "harness/topo/topo.h"
 
 static void usage(FILE *f)
 {
@@ -349,7 +350,7 @@ int main(int argc, char **argv)
         char prefix[TOPO_NETNS_MAX];
         snprintf(prefix, sizeof(prefix), "%s%s-", TOPO_NETNS_PREFIX, argv[1]);
         uint64_t t0 = ah_clock_mono_ns();
-        int n = topo_clean(prefix, NULL, NULL);
+        int n = teardown_sweep(prefix, NULL, NULL);
         if (!ns_left(prefix))
             state_remove(argv[1]); /* else a live owner keeps it */
         if (n < 0) {
@@ -360,7 +361,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc == 1 && !strcmp(argv[0], "clean")) {
-        int n = topo_clean(TOPO_NETNS_PREFIX, clean_report, NULL);
+        int n = teardown_sweep(TOPO_NETNS_PREFIX, clean_report, NULL);
         return n < 0 ? 1 : 0;
     }
     if (argc != 5 || (strcmp(argv[0], "up") && strcmp(argv[0], "run"))) {

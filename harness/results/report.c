@@ -1,0 +1,638 @@
+/* The report: streams the results CSVs through the metrics (lib/metrics.c)
+ * and the timeline, judges the lab's expectations, and writes summary.csv,
+ * summary.json, the plots and report.html; plus `anycast-lab report`. */
+#include "report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ah/clock.h"
+#include "ah/json.h"
+#include "ah/csv.h"
+#include "ah/dur.h"
+#include "ah/esc.h"
+#include "ah/file.h"
+#include "ah/log.h"
+#include "report_int.h"
+#include "results.h"
+
+/* Names are shown as the terminal shows them (controls and invalid UTF-8
+ * as \xNN, so that a tab, a newline or a broken byte stays visible), then
+ * escaped for HTML. */
+void rp_html_str(FILE *f, const char *s)
+{
+    char buf[AH_ESC_TERM_MAX(RP_NAME_MAX)];
+    size_t len = s ? strlen(s) : 0;
+    char *shown = len < RP_NAME_MAX ? buf : malloc(AH_ESC_TERM_MAX(len));
+    if (!shown)
+        return;
+    ah_esc_term(shown, len < RP_NAME_MAX ? sizeof buf : AH_ESC_TERM_MAX(len), s ? s : "", len);
+    for (const char *p = shown; *p; p++) {
+        switch (*p) {
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(*p, f);
+        }
+    }
+    if (shown != buf)
+        free(shown);
+}
+
+FILE *rp_out_open(const char *dir, const char *name, char *tmp, size_t tmplen)
+{
+    int fd = ah_file_tmp_open(dir, name, tmp, tmplen);
+    if (fd < 0) {
+        errno = -fd;
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        errno = e;
+    }
+    return f;
+}
+
+int rp_out_close(FILE *f, const char *tmp, const char *dir, const char *name)
+{
+    int rc = ferror(f) ? -EIO : 0;
+    if (fclose(f) != 0 && rc == 0)
+        rc = -errno;
+    if (rc < 0) {
+        unlink(tmp);
+        return rc;
+    }
+    return ah_file_commit(tmp, dir, name);
+}
+
+void rp_ms(char *buf, size_t len, double ms)
+{
+    if (isnan(ms))
+        buf[0] = '\0';
+    else
+        snprintf(buf, len, "%.3f", ms);
+}
+
+static void json_num(FILE *f, double v)
+{
+    if (isnan(v))
+        fputs("null", f);
+    else
+        fprintf(f, "%.3f", v);
+}
+
+/* One `, "key": number` member of a JSON object (null when unknown). */
+static void json_member_num(FILE *f, const char *key, double v)
+{
+    fprintf(f, ", \"%s\": ", key);
+    json_num(f, v);
+}
+
+/* A number from run.json ("key": 123); 0 when absent. */
+static uint64_t json_u64(const char *text, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(text, pat);
+    if (!p)
+        return 0;
+    return strtoull(p + strlen(pat), NULL, 10);
+}
+
+static void read_run_json(const char *path, uint64_t *start, uint64_t *end)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    uint64_t s = json_u64(buf, "drill_start_ns"), e = json_u64(buf, "end_ns");
+    if (s && e > s) {
+        *start = s;
+        *end = e;
+    }
+}
+
+/* ---- summary.csv and summary.json ---- */
+
+static int write_summary_csv(const struct ah_metrics *m, const char *dir)
+{
+    struct ah_csv *w = NULL;
+    char tmp[PATH_MAX + 64];
+    int fd = ah_file_tmp_open(dir, "summary.csv", tmp, sizeof tmp);
+    if (fd < 0)
+        return fd;
+    int rc = ah_csv_open_fd(&w, fd, ah_summary_header, AH_SUMMARY_NCOLS);
+    if (rc < 0) {
+        unlink(tmp);
+        return rc;
+    }
+    for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
+        const struct ah_metrics_row *r = ah_metrics_row(m, i);
+        char b[6][32];
+        rp_ms(b[0], sizeof b[0], r->outage_ms);
+        rp_ms(b[1], sizeof b[1], r->switch_ms);
+        rp_ms(b[2], sizeof b[2], r->break_ms_p50);
+        rp_ms(b[3], sizeof b[3], r->break_ms_max);
+        rp_ms(b[4], sizeof b[4], r->reconnect_ms);
+        rp_ms(b[5], sizeof b[5], r->detect_ms);
+        ah_csv_u64(w, r->event_ts_ns);
+        ah_csv_str(w, r->event);
+        ah_csv_str(w, r->node);
+        ah_csv_str(w, r->vantage);
+        ah_csv_str(w, ah_transport_name(r->transport));
+        ah_csv_str(w, ah_service_name(r->service));
+        ah_csv_str(w, r->before);
+        ah_csv_str(w, r->after);
+        ah_csv_u64(w, r->probes);
+        ah_csv_u64(w, r->lost);
+        ah_csv_str(w, b[0]);
+        ah_csv_str(w, b[1]);
+        ah_csv_u64(w, r->flips);
+        if (r->tcp) {
+            ah_csv_u64(w, r->conns_at_event);
+            ah_csv_u64(w, r->conns_broken);
+        } else {
+            ah_csv_empty(w);
+            ah_csv_empty(w);
+        }
+        ah_csv_str(w, b[2]);
+        ah_csv_str(w, b[3]);
+        ah_csv_str(w, b[4]);
+        ah_csv_str(w, b[5]);
+        if ((rc = ah_csv_end_row(w)) < 0)
+            break;
+    }
+    int rc2 = ah_csv_close(w);
+    if (rc == 0)
+        rc = rc2;
+    if (rc < 0) {
+        unlink(tmp);
+        return rc;
+    }
+    return ah_file_commit(tmp, dir, "summary.csv");
+}
+
+static void json_inputs(FILE *f, const char *key, const struct rp_inputs *in, bool comma)
+{
+    fprintf(f, "    \"%s\": [", key);
+    for (size_t i = 0; i < in->nfiles; i++) {
+        const struct rp_file *x = &in->files[i];
+        fprintf(f, "%s{\"file\": ", i ? ", " : "");
+        ah_json_str(f, x->path);
+        fprintf(f, ", \"rows\": %llu, \"skipped\": %llu, \"complete\": %s",
+                (unsigned long long)x->rows, (unsigned long long)x->skipped,
+                x->broken ? "false" : "true");
+        if (x->over_limit) /* only then: the usual output stays as it was */
+            fprintf(f, ", \"over_limit\": %llu", (unsigned long long)x->over_limit);
+        fprintf(f, "}");
+    }
+    fprintf(f, "]%s\n", comma ? "," : "");
+}
+
+static void json_row_head(FILE *f, const struct ah_metrics_row *r)
+{
+    fprintf(f, "{\"event_ts_ns\": %llu, \"event\": ", (unsigned long long)r->event_ts_ns);
+    ah_json_str(f, r->event);
+    fprintf(f, ", \"node\": ");
+    ah_json_str(f, r->node);
+    fprintf(f, ", \"occurrence\": %u, \"vantage\": ", r->occurrence);
+    ah_json_str(f, r->vantage);
+    fprintf(f, ", \"transport\": \"%s\", \"service\": \"%s\"", ah_transport_name(r->transport),
+            ah_service_name(r->service));
+}
+
+static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, FILE *f)
+{
+    fprintf(f, "{\n  \"lab\": ");
+    ah_json_str(f, rp->name);
+    fprintf(f, ",\n  \"generator\": \"anycast-lab %s\",\n", AH_VERSION);
+    fprintf(f, "  \"start_ns\": %llu,\n  \"end_ns\": %llu,\n", (unsigned long long)rp->start,
+            (unsigned long long)rp->end);
+    fprintf(f, "  \"inputs\": {\n");
+    json_inputs(f, "probes", &rp->probes_in, true);
+    json_inputs(f, "connections", &rp->conns_in, true);
+    json_inputs(f, "events", &rp->events_in, true);
+    fprintf(f, "    \"late_rows\": %llu,\n    \"merged_from_parts\": %s\n  },\n",
+            (unsigned long long)rp->late, rp->merged_parts ? "true" : "false");
+    fprintf(f, "  \"passed\": %s,\n  \"expectations_failed\": %zu,\n",
+            rp->failed || rp->not_measured ? "false" : "true", rp->failed);
+    fprintf(f, "  \"expectations_not_measured\": %zu,\n", rp->not_measured);
+    fprintf(f, "  \"expectations\": [");
+    for (size_t i = 0; i < rp->nverdicts; i++) {
+        const struct rp_verdict *v = &rp->verdicts[i];
+        fprintf(f, "%s\n    {\"text\": ", i ? "," : "");
+        ah_json_str(f, v->text);
+        fprintf(f, ", \"line\": %u, \"pass\": %s, \"verdict\": \"%s\", \"measured\": ", v->line,
+                v->v.pass ? "true" : "false", expect_verdict_name(&v->v));
+        ah_json_str(f, v->v.measured);
+        fprintf(f, ", \"where\": ");
+        ah_json_str(f, v->v.where);
+        fprintf(f, "}");
+    }
+    fprintf(f, "%s],\n", rp->nverdicts ? "\n  " : "");
+    /* The resolution of the time figures, per group (run rows). */
+    fprintf(f, "  \"resolution\": [");
+    bool first = true;
+    for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
+        const struct ah_metrics_row *r = ah_metrics_row(m, i);
+        if (strcmp(r->event, "run") != 0)
+            continue;
+        fprintf(f, "%s\n    {\"vantage\": ", first ? "" : ",");
+        ah_json_str(f, r->vantage);
+        fprintf(f, ", \"transport\": \"%s\", \"service\": \"%s\", \"resolution_ms\": ",
+                ah_transport_name(r->transport), ah_service_name(r->service));
+        json_num(f, r->resolution_ms);
+        fprintf(f, "}");
+        first = false;
+    }
+    fprintf(f, "%s],\n", first ? "" : "\n  ");
+    fprintf(f, "  \"rows\": [");
+    for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
+        const struct ah_metrics_row *r = ah_metrics_row(m, i);
+        fprintf(f, "%s\n    ", i ? "," : "");
+        json_row_head(f, r);
+        fprintf(f, ", \"before\": ");
+        ah_json_str(f, r->before);
+        fprintf(f, ", \"after\": ");
+        ah_json_str(f, r->after);
+        fprintf(f, ", \"probes\": %llu, \"lost\": %llu, \"outage_ms\": ",
+                (unsigned long long)r->probes, (unsigned long long)r->lost);
+        json_num(f, r->outage_ms);
+        json_member_num(f, "switch_ms", r->switch_ms);
+        fprintf(f, ", \"flips\": %llu", (unsigned long long)r->flips);
+        if (r->tcp)
+            fprintf(f, ", \"conns_at_event\": %llu, \"conns_broken\": %llu",
+                    (unsigned long long)r->conns_at_event, (unsigned long long)r->conns_broken);
+        else
+            fprintf(f, ", \"conns_at_event\": null, \"conns_broken\": null");
+        json_member_num(f, "break_ms_p50", r->break_ms_p50);
+        json_member_num(f, "break_ms_max", r->break_ms_max);
+        json_member_num(f, "reconnect_ms", r->reconnect_ms);
+        json_member_num(f, "detect_ms", r->detect_ms);
+        json_member_num(f, "resolution_ms", r->resolution_ms);
+        fprintf(f, "}");
+    }
+    fprintf(f, "%s],\n", ah_metrics_nrows(m) ? "\n  " : "");
+    /* Ground truth: the kernel's route change at each vantage's router and
+     * the delay from it to the first answer by the node it routes to. */
+    fprintf(f, "  \"ground_truth\": [");
+    first = true;
+    for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
+        const struct ah_metrics_row *r = ah_metrics_row(m, i);
+        if (!r->route_ts_ns)
+            continue;
+        fprintf(f, "%s\n    ", first ? "" : ",");
+        json_row_head(f, r);
+        fprintf(f, ", \"route_ts_ns\": %llu, \"route_ms\": ", (unsigned long long)r->route_ts_ns);
+        json_num(f, r->route_ms);
+        fprintf(f, ", \"nexthop\": ");
+        ah_json_str(f, r->route_nexthop);
+        json_member_num(f, "first_answer_ms", r->gt_answer_ms);
+        json_member_num(f, "switch_ms", r->switch_ms);
+        json_member_num(f, "resolution_ms", r->resolution_ms);
+        fprintf(f, "}");
+        first = false;
+    }
+    fprintf(f, "%s],\n", first ? "" : "\n  ");
+    fprintf(f, "  \"timeline\": {\"vantages_shown\": %zu, \"vantages_grouped\": %zu}\n}\n",
+            rp->vantages_own, rp->vantages_others);
+    return ferror(f) ? -EIO : 0;
+}
+
+/* ---- expectations ---- */
+
+/* An expectation tied to a drill step that started later than the lab's
+ * tolerance (run.json's late_steps) is "not measured": what it would judge
+ * happened at another time than the lab file says. */
+static int judge(struct rp *rp, const struct ah_metrics *m, const struct results_late *late)
+{
+    if (!rp->lab || rp->lab->nexpect == 0)
+        return 0;
+    rp->verdicts = calloc(rp->lab->nexpect, sizeof *rp->verdicts);
+    if (!rp->verdicts)
+        return -ENOMEM;
+    for (size_t i = 0; i < rp->lab->nexpect; i++) {
+        const struct lab_expect *le = &rp->lab->expect[i];
+        struct rp_verdict *v = &rp->verdicts[rp->nverdicts++];
+        struct expect e;
+        char err[256];
+        unsigned off;
+        v->text = le->text;
+        v->line = le->line;
+        if (expect_parse(le->text, &e, err, sizeof err, &off) < 0) {
+            v->v.pass = false;
+            snprintf(v->v.measured, sizeof v->v.measured, "invalid");
+            snprintf(v->v.where, sizeof v->v.where, "%.120s", err);
+        } else {
+            char ref[EXPECT_WORD_MAX * 2 + 16];
+            uint64_t late_ns;
+            if (expect_step_ref(&e, ref, sizeof ref) == 0 && results_late_has(late, ref, &late_ns))
+                expect_not_measured(&v->v, ref, late_ns, late->tolerance_ns);
+            else
+                expect_eval(&e, m, &v->v);
+        }
+        if (v->v.not_measured)
+            rp->not_measured++;
+        else if (!v->v.pass)
+            rp->failed++;
+    }
+    return 0;
+}
+
+/* s as text safe for a terminal (names in it may be any bytes). */
+static const char *term(char *buf, size_t cap, const char *s)
+{
+    ah_esc_term(buf, cap, s, strlen(s));
+    return buf;
+}
+
+static void print_table(const struct rp *rp, const char *html)
+{
+    char a[1024], b[512], c[1024];
+    if (rp->nverdicts) {
+        printf("expectations: %zu passed, %zu failed",
+               rp->nverdicts - rp->failed - rp->not_measured, rp->failed);
+        if (rp->not_measured)
+            printf(", %zu not measured", rp->not_measured);
+        printf("\n");
+        size_t w = 10;
+        for (size_t i = 0; i < rp->nverdicts; i++)
+            if (strlen(term(a, sizeof a, rp->verdicts[i].text)) > w)
+                w = strlen(a);
+        for (size_t i = 0; i < rp->nverdicts; i++) {
+            const struct rp_verdict *v = &rp->verdicts[i];
+            printf("  %s  %-*s  %-12s %s\n",
+                   v->v.not_measured ? "NOT MEASURED"
+                   : v->v.pass       ? "PASS"
+                                     : "FAIL",
+                   (int)w, term(a, sizeof a, v->text), term(b, sizeof b, v->v.measured),
+                   term(c, sizeof c, v->v.where));
+        }
+    }
+    printf("report: %s\n", term(a, sizeof a, html));
+    fflush(stdout);
+}
+
+/* ---- the whole report ---- */
+
+static void rp_free(struct rp *rp)
+{
+    rp_inputs_free(&rp->probes_in);
+    rp_inputs_free(&rp->conns_in);
+    rp_inputs_free(&rp->events_in);
+    free(rp->ev);
+    rp_names_free(&rp->ev_names);
+    for (size_t i = 0; i < rp->nstrips; i++)
+        free(rp->strips[i]);
+    free(rp->strips);
+    free(rp->conns);
+    free(rp->conn_vantages);
+    free(rp->verdicts);
+    rp_names_free(&rp->names);
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Writes summary.json and report.html through temp files, and moves the
+ * plots into place. */
+static int write_outputs(struct rp *rp, const struct ah_metrics *m, const char *dir)
+{
+    static const char *const names[] = {"summary.json", "report.html"};
+    int rc = write_summary_csv(m, dir);
+    if (rc < 0) {
+        ah_log_error("%s/summary.csv: %s", dir, strerror(-rc));
+        return rc;
+    }
+    if (rp_plot(rp) < 0)
+        ah_log_warn("report: no plots: %s", rp->plot_error);
+    for (size_t i = 0; i < 2; i++) {
+        char tmp[PATH_MAX + 64];
+        FILE *f = rp_out_open(dir, names[i], tmp, sizeof tmp);
+        if (!f) {
+            rc = -errno;
+        } else {
+            rc = i == 0 ? write_summary_json(rp, m, f) : rp_write_html(rp, m, f);
+            if (rc < 0) {
+                fclose(f);
+                unlink(tmp);
+            } else {
+                rc = rp_out_close(f, tmp, dir, names[i]);
+            }
+        }
+        if (rc < 0) {
+            ah_log_error("%s/%s: %s", dir, names[i], strerror(-rc));
+            return rc;
+        }
+    }
+    if (rp_plot_finish(rp, true) < 0)
+        ah_log_warn("report: plots not written: %s", rp->plot_error);
+    return 0;
+}
+
+int report_build(const char *run_dir, const struct lab *lab, const struct report_opts *opts)
+{
+    struct report_opts o = {0};
+    struct rp rp;
+    struct lab *own_lab = NULL;
+    struct ah_metrics *m = NULL;
+    struct rp_merge *mg = NULL;
+    struct results_late late = {0};
+    struct rp_parts pt = {0};
+    char pp[PATH_MAX + 32], cp[PATH_MAX + 32], ep[PATH_MAX + 32], jp[PATH_MAX + 32];
+    const char *pv[1] = {pp}, *cv[1] = {cp};
+    int rc;
+
+    if (opts)
+        o = *opts;
+    memset(&rp, 0, sizeof rp);
+    if (run_dir) {
+        snprintf(pp, sizeof pp, "%s/probes.csv", run_dir);
+        snprintf(cp, sizeof cp, "%s/connections.csv", run_dir);
+        snprintf(ep, sizeof ep, "%s/events.csv", run_dir);
+        snprintf(jp, sizeof jp, "%s/run.json", run_dir);
+        if (!o.probes && !exists(pp)) {
+            if ((rc = rp_parts_find(run_dir, &pt)) < 0)
+                goto out;
+            if (pt.n > 0) {
+                if ((rc = rp_parts_merge(run_dir, &pt)) < 0) {
+                    ah_log_error("%s: merging the per-vantage files: %s", run_dir, strerror(-rc));
+                    goto out;
+                }
+                snprintf(pp, sizeof pp, "%s", pt.probes);
+                snprintf(cp, sizeof cp, "%s", pt.conns);
+                rp.merged_parts = true;
+            }
+        }
+        if (!o.probes) {
+            o.probes = pv;
+            o.nprobes = 1;
+        }
+        if (!o.connections && exists(cp)) {
+            o.connections = cv;
+            o.nconnections = 1;
+        }
+        if (!o.events && exists(ep))
+            o.events = ep;
+        if (!o.run_json && exists(jp))
+            o.run_json = jp;
+        if (!o.out_dir)
+            o.out_dir = run_dir;
+        if (!lab) {
+            char lp[PATH_MAX + 32];
+            snprintf(lp, sizeof lp, "%s/lab.yaml", run_dir);
+            struct lab_diag d = {0};
+            if (exists(lp) && lab_load(lp, &own_lab, &d) < 0)
+                ah_log_warn("%s: not loaded (%s): no settings or expectations in the report", lp,
+                            d.n ? d.msgs[0] : "error");
+            lab_diag_free(&d);
+            lab = own_lab;
+        }
+    }
+    if (!o.out_dir)
+        o.out_dir = ".";
+    snprintf(rp.out_dir, sizeof rp.out_dir, "%s", o.out_dir);
+    rp.lab = lab;
+    snprintf(rp.name, sizeof rp.name, "%s", lab ? lab->name : run_dir ? "run" : "report");
+
+    struct ah_metrics_cfg cfg = {0};
+    if (o.run_json)
+        read_run_json(o.run_json, &cfg.start_ns, &cfg.end_ns);
+    if (lab) {
+        cfg.tcp_connections = lab->tcp.enabled ? lab->tcp.connections : 0;
+        cfg.direct_withdraw = lab->routing == LAB_ROUTING_STATIC ||
+                              lab->routing == LAB_ROUTING_ECMP ||
+                              lab->routing == LAB_ROUTING_ECMP_RESILIENT ||
+                              lab->routing == LAB_ROUTING_TRACKED; /* `no ip route` */
+    }
+    rp.start = cfg.start_ns;
+    rp.end = cfg.end_ns;
+    if ((rc = ah_metrics_new(&m, &cfg)) < 0)
+        goto out;
+
+    if (o.events && (rc = rp_read_events(&rp, o.events)) < 0)
+        goto out;
+    for (size_t i = 0; i < rp.nev; i++) {
+        struct ah_metrics_event e = {rp.ev[i].ts_ns, rp.ev[i].event, rp.ev[i].node,
+                                     rp.ev[i].detail};
+        if ((rc = ah_metrics_add_event(m, &e)) < 0)
+            goto out;
+    }
+
+    if ((rc = rp_merge_open(&mg, o.probes, o.nprobes, o.reorder_window_ns, &rp.probes_in,
+                            &rp.names)) < 0)
+        goto out;
+    struct rp_probe p;
+    while ((rc = rp_merge_next(mg, &p)) > 0) {
+        struct ah_metrics_probe mp = {p.ts_ns, p.vantage, p.tr, p.svc, p.conn, p.res, p.node};
+        if ((rc = ah_metrics_add_probe(m, &mp)) < 0 || (rc = rp_timeline_add(&rp, &p)) < 0)
+            goto out;
+    }
+    if (rc < 0)
+        goto out;
+    rp.late = rp_merge_late(mg);
+    if (rp.late)
+        ah_log_warn("%llu probe rows were further out of order than the reorder window; "
+                    "counted where they belong, but a few figures may be off",
+                    (unsigned long long)rp.late);
+    if (rp.vantages_others)
+        ah_log_info("report: %zu vantages drawn one by one, %zu more together as \"others\"",
+                    rp.vantages_own, rp.vantages_others);
+    if ((rc = rp_read_conns(&rp, o.connections, o.nconnections, m)) < 0)
+        goto out;
+    if ((rc = ah_metrics_finish(m)) < 0)
+        goto out;
+    ah_metrics_span(m, &rp.start, &rp.end);
+    for (size_t k = 0; k < 3; k++) {
+        const struct rp_inputs *in = k == 0 ? &rp.probes_in : k == 1 ? &rp.conns_in : &rp.events_in;
+        for (size_t i = 0; i < in->nfiles; i++)
+            if (in->files[i].skipped)
+                ah_log_warn("%s: %llu rows skipped, %llu used", in->files[i].path,
+                            (unsigned long long)in->files[i].skipped,
+                            (unsigned long long)in->files[i].rows);
+    }
+
+    if (o.run_json && (rc = results_late_read(o.run_json, &late)) < 0)
+        ah_log_warn("%s: late steps not read: %s", o.run_json, strerror(-rc));
+    if ((rc = judge(&rp, m, &late)) < 0)
+        goto out;
+    mkdir(o.out_dir, 0755);
+    if ((rc = write_outputs(&rp, m, o.out_dir)) < 0)
+        goto out;
+    for (size_t i = 0; i < rp.nverdicts; i++)
+        if (rp.verdicts[i].v.not_measured)
+            ah_log_warn("expectation not measured: %s:%u: \"%s\": %s",
+                        lab && lab->path ? lab->path : "lab", rp.verdicts[i].line,
+                        rp.verdicts[i].text, rp.verdicts[i].v.where);
+        else if (!rp.verdicts[i].v.pass)
+            ah_log_error("expectation failed: %s:%u: \"%s\": measured %s (%s)",
+                         lab && lab->path ? lab->path : "lab", rp.verdicts[i].line,
+                         rp.verdicts[i].text, rp.verdicts[i].v.measured, rp.verdicts[i].v.where);
+    if (o.print_table) {
+        char html[PATH_MAX + 32];
+        snprintf(html, sizeof html, "%s/report.html", o.out_dir);
+        print_table(&rp, html);
+    }
+    rc = (int)(rp.failed + rp.not_measured);
+out:
+    results_late_free(&late);
+    rp_plot_finish(&rp, false); /* after an error: the private directory removed */
+    rp_merge_close(mg);
+    ah_metrics_free(m);
+    rp_free(&rp);
+    lab_free(own_lab);
+    rp_parts_free(&pt);
+    return rc;
+}
+
+int report_file_kind(const char *path)
+{
+    struct ah_csv_reader *r = NULL;
+    char **fl;
+    size_t nf;
+    unsigned long line;
+    int kind = -1;
+    if (ah_csv_reader_open(&r, path) < 0)
+        return -1;
+    if (ah_csv_reader_next(r, &fl, &nf, &line) > 0 && nf > 1) {
+        if (nf == RESULTS_PROBES_COLS && strcmp(fl[1], results_probes_header[1]) == 0 &&
+            strcmp(fl[0], "ts_ns") == 0)
+            kind = REPORT_FILE_PROBES;
+        else if (strcmp(fl[0], "conn") == 0)
+            kind = REPORT_FILE_CONNECTIONS;
+        else if (strcmp(fl[0], "ts_ns") == 0 && nf == 4)
+            kind = REPORT_FILE_EVENTS;
+        else if (strcmp(fl[0], "ts_ns") == 0)
+            kind = REPORT_FILE_PROBES;
+    }
+    ah_csv_reader_close(r);
+    return kind;
+}

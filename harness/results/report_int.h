@@ -1,0 +1,199 @@
+/* Internals shared by the report's parts: validated input reading
+ * (report_input.c), the downsampled timeline and the plots
+ * (report_plot.c), and the HTML page (report_html.c). */
+#ifndef REPORT_INT_H
+#define REPORT_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ah/metrics.h"
+#include "harness/lab/expect.h"
+#include "harness/lab/lab.h"
+
+#define RP_NAME_MAX  256 /* vantage and node names incl. NUL: any identity a probe records */
+#define RP_BUCKETS   600 /* timeline buckets per strip */
+#define RP_NODES_MAX 32  /* distinct plot colours; more nodes share "other" */
+#define RP_BAD_SHOWN 20  /* bad rows reported per file; the rest counted */
+/* Vantages drawn one by one in the timeline and the lifelines; those whose
+ * first probe comes later are drawn together as "others", so memory and the
+ * plots stay bounded whatever the number of vantages. */
+#define RP_VANTAGES_SHOWN 32
+#define RP_LABEL_MAX      64 /* bytes of a name shown in a plot (escaped), then "..." */
+/* events.csv rows other than windowed events (route changes, observations)
+ * taken; the windowed events are limited by AH_METRICS_MAX_WINDOWS. */
+#define RP_EVENTS_OTHER_MAX AH_METRICS_MAX_ROUTES
+
+/* Names (vantages, nodes) are kept once each: a small cost per distinct
+ * name, none per row. */
+struct rp_names {
+    struct rp_name **slot;
+    size_t cap, n;
+};
+/* The interned copy of s (vantage and node names are shorter than
+ * RP_NAME_MAX; events.csv fields may be longer), or NULL when out of memory. */
+const char *rp_names_get(struct rp_names *t, const char *s);
+void rp_names_free(struct rp_names *t);
+/* Per-name state of the report, kept with the interned name. */
+struct rp_name_state {
+    uint32_t conn_row;  /* 1 + index into rp->conn_vantages; 0: none yet */
+    uint8_t strip_own;  /* the vantage has rows of its own in the timeline */
+    uint8_t strip_seen; /* the vantage was seen by the timeline */
+};
+struct rp_name_state *rp_name_state(const char *interned);
+
+/* One validated probes.csv row; the names are interned. */
+struct rp_probe {
+    uint64_t ts_ns, conn;
+    enum ah_transport tr;
+    enum ah_service svc;
+    enum ah_result res;
+    const char *vantage;
+    const char *node;
+};
+
+/* Per input file: what was read and skipped. */
+struct rp_file {
+    char path[PATH_MAX];
+    uint64_t rows, skipped;
+    /* events.csv: rows past the limits (AH_METRICS_MAX_WINDOWS windowed
+     * events, RP_EVENTS_OTHER_MAX route and observation rows), skipped. */
+    uint64_t over_limit;
+    bool broken; /* a malformed CSV record ended the reading early */
+};
+
+struct rp_inputs {
+    struct rp_file *files;
+    size_t nfiles;
+};
+
+/* Streaming, validated, time-ordered probes from one or more files. */
+struct rp_merge;
+int rp_merge_open(struct rp_merge **out, const char *const *paths, size_t n, uint64_t window_ns,
+                  struct rp_inputs *stats, struct rp_names *names);
+/* Returns 1 with *p, 0 at the end, or a negative errno. */
+int rp_merge_next(struct rp_merge *mg, struct rp_probe *p);
+/* Rows that came later than the reorder window allowed. */
+uint64_t rp_merge_late(const struct rp_merge *mg);
+void rp_merge_close(struct rp_merge *mg);
+
+struct rp_event {
+    uint64_t ts_ns;
+    const char *event, *node, *detail; /* interned in rp->ev_names */
+    enum ah_event_kind kind;
+};
+
+struct rp_conn {
+    uint64_t opened, closed; /* closed 0: still open */
+    uint32_t vantage;        /* index into rp->conn_vantages */
+    uint8_t reason;
+    bool established;
+};
+
+/* Answers of one vantage x transport over time, in RP_BUCKETS buckets. */
+struct rp_strip {
+    const char *vantage; /* interned; NULL: the others */
+    enum ah_transport tr;
+    uint32_t ok[RP_BUCKETS][RP_NODES_MAX + 1]; /* the last column: other nodes */
+    uint32_t fail[RP_BUCKETS];
+};
+
+struct rp_verdict {
+    const char *text;
+    unsigned line;
+    struct expect_verdict v;
+};
+
+struct rp {
+    char out_dir[PATH_MAX];
+    const struct lab *lab;
+    char name[RP_NAME_MAX];
+    struct rp_inputs probes_in, conns_in, events_in;
+    uint64_t late;
+    /* Timeline: bucket b covers [b0 + b*bw, b0 + (b+1)*bw). */
+    uint64_t b0, bw;
+    bool b0_set;
+    struct rp_names names;
+    struct rp_strip **strips;
+    size_t nstrips;
+    size_t vantages_own, vantages_others; /* timeline vantages drawn alone, grouped */
+    const char *nodes[RP_NODES_MAX];
+    size_t nnodes;
+    size_t strip_hint, node_hint; /* the last strip and node looked up */
+    struct rp_event *ev;
+    size_t nev, capev;
+    struct rp_names ev_names; /* events.csv's words, nodes and details: they repeat */
+    struct rp_conn *conns;
+    size_t nconns, capconns;
+    const char **conn_vantages; /* interned */
+    size_t nconn_vantages;
+    uint64_t start, end; /* the run window used by the metrics */
+    struct rp_verdict *verdicts;
+    size_t nverdicts, failed;
+    size_t not_measured; /* verdicts on a step that started late */
+    char plot_error[256];
+    char plot_dir[PATH_MAX]; /* private: gnuplot's working directory */
+    bool have_timeline, have_lifelines;
+    bool merged_parts; /* probes.csv was merged from a killed run's parts */
+};
+
+/* Inputs (report_input.c). */
+int rp_read_events(struct rp *rp, const char *path);
+int rp_read_conns(struct rp *rp, const char *const *paths, size_t n, struct ah_metrics *m);
+void rp_inputs_free(struct rp_inputs *in);
+
+/* Timeline (report_plot.c). */
+int rp_timeline_add(struct rp *rp, const struct rp_probe *p);
+/* Makes timeline.svg/.png and connections.svg/.png with gnuplot in the
+ * private rp->plot_dir. Returns 0, or a negative errno with rp->plot_error
+ * set (the report goes on). */
+int rp_plot(struct rp *rp);
+/* With publish, moves the plots made into out_dir (no symlink followed);
+ * then removes the private directory. Safe when rp_plot failed or was not
+ * called. Returns 0 or a negative errno with rp->plot_error set. */
+int rp_plot_finish(struct rp *rp, bool publish);
+const char *rp_node_color(size_t i);
+/* The display form of an untrusted name in a gnuplot data file: terminal
+ * escaping (controls, invalid UTF-8 as \xNN; cut to RP_LABEL_MAX bytes),
+ * then backslash and double quote written as gnuplot's string escapes, so
+ * the plot shows that text literally. Returns the length. */
+size_t rp_plot_label(char *out, size_t cap, const char *name);
+#define RP_PLOT_LABEL_CAP (RP_LABEL_MAX * 4 + 1)
+
+/* gnuplot in a private directory (report_gnuplot.c). */
+int rp_gnuplot_dir(struct rp *rp);
+int rp_gnuplot_run(struct rp *rp, const char *script);
+
+/* The page (report_html.c), written to f. */
+int rp_write_html(const struct rp *rp, const struct ah_metrics *m, FILE *f);
+
+/* Opens dir/name for an atomic write (a temp file beside it, renamed by
+ * rp_out_close); tmp receives the temp path. NULL with errno on failure. */
+FILE *rp_out_open(const char *dir, const char *name, char *tmp, size_t tmplen);
+/* Closes f and renames tmp into dir/name; removes tmp on any error.
+ * Returns 0 or a negative errno. */
+int rp_out_close(FILE *f, const char *tmp, const char *dir, const char *name);
+
+/* The per-vantage files of a run killed before it merged them
+ * (report_parts.c). */
+struct rp_parts {
+    char (*dir)[PATH_MAX + 32]; /* RUN/probes-VANTAGE[-KIND] */
+    size_t n;
+    char tmp[PATH_MAX];                               /* private directory of the merged files */
+    char probes[PATH_MAX + 32], conns[PATH_MAX + 32]; /* the merged files */
+};
+/* Lists the per-vantage directories that hold a probes.csv. */
+int rp_parts_find(const char *run_dir, struct rp_parts *pt);
+/* Merges them into pt->probes and pt->conns (in the run directory when it
+ * can be written, else in pt->tmp); says so on stderr. */
+int rp_parts_merge(const char *run_dir, struct rp_parts *pt);
+void rp_parts_free(struct rp_parts *pt);
+
+/* Helpers shared by the writers. */
+void rp_html_str(FILE *f, const char *s);
+void rp_ms(char *buf, size_t len, double ms); /* "%.3f" or "" for NaN */
+
+#endif

@@ -1,0 +1,522 @@
+/* routing: bgp at run time: BIRD processes on every node and router, the
+ * drill verbs that act on them (withdraw/announce through the node's control
+ * socket, kill/start and pause/resume of the node's BIRD), the poller that
+ * turns the routers' session states into `bgp` events, and the nodes' health
+ * checks of their own service (anycast-healthchecker: withdraw after `fall`
+ * failed checks, announce again after `rise` good ones). */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ah/file.h"
+#include "ah/clock.h"
+#include "ah/log.h"
+#include "bgp.h"
+#include "harness/sys/proc.h"
+#include "tracked.h"
+
+#define POLL_EVERY (100 * AH_NS_PER_MS)
+#define CTL_WAIT   (1 * AH_NS_PER_S)
+
+struct bird {
+    struct proc p;
+    char conf[PATH_MAX], sock[108], log[PATH_MAX], out[PATH_MAX];
+    const char *netns;
+};
+
+struct bgp_node {
+    struct bird b;
+    bool admin;  /* the drill's withdraw/announce */
+    bool health; /* the health check's verdict */
+    bool on;     /* what BIRD was last told */
+    bool hc;     /* a health check runs */
+    struct check chk;
+    struct track_sm sm;
+    uint64_t next_check;
+};
+
+struct bgp_router {
+    struct bird b;
+    char (*state)[64]; /* per node and family: "up Established" */
+};
+
+struct bgp {
+    const struct lab *lab;
+    struct topo *topo;
+    routing_event_cb cb;
+    void *arg;
+    bool die_with_parent;
+    struct bgp_node *nodes;
+    struct bgp_router *routers;
+    uint64_t next_poll;
+};
+
+static void emit(struct bgp *b, uint64_t ts, const char *event, const char *node,
+                 const char *detail)
+{
+    if (b->cb)
+        b->cb(b->arg, ts ? ts : ah_clock_realtime_ns(), event, node, detail);
+}
+
+static int spawn_bird(struct bgp *b, struct bird *bd, const char *name)
+{
+    char bird[PATH_MAX];
+    int rc = proc_find_program("bird", true, bird, sizeof bird);
+    if (rc < 0) {
+        ah_log_error("bgp: bird not found (install bird2: make deps)");
+        return rc;
+    }
+    char *argv[] = {bird, "-f", "-c", bd->conf, "-s", bd->sock, NULL};
+    struct proc_spec spec = {.netns = bd->netns,
+                             .log_path = bd->out,
+                             .argv = argv,
+                             .die_with_parent = b->die_with_parent};
+    snprintf(bd->p.name, sizeof bd->p.name, "bird %s", name);
+    bd->p.expected_exit = false;
+    rc = proc_spawn(&bd->p, &spec);
+    if (rc < 0)
+        ah_log_error("bgp: starting BIRD for %s in %s: %s", name, bd->netns, strerror(-rc));
+    return rc;
+}
+
+static int write_conf(struct bgp *b, struct bird *bd, bool node, size_t idx)
+{
+    FILE *f = ah_file_fopen_w(bd->conf);
+    if (!f)
+        return -errno;
+    int rc = node ? bgp_write_node_conf(f, b->lab, idx, bd->log,
+                                        b->nodes[idx].admin && b->nodes[idx].health)
+                  : bgp_write_router_conf(f, b->lab, idx, bd->log);
+    if (fclose(f) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
+static void bird_paths(struct bird *bd, const struct routing_opts *o, const char *kind,
+                       const char *name)
+{
+    snprintf(bd->conf, sizeof bd->conf, "%s/bird-%s-%s.conf", o->rundir, kind, name);
+    snprintf(bd->sock, sizeof bd->sock, "%s/bird-%s-%s.ctl", o->rundir, kind, name);
+    snprintf(bd->log, sizeof bd->log, "%s/bird-%s-%s.log", o->logdir, kind, name);
+    snprintf(bd->out, sizeof bd->out, "%s/bird-%s-%s.out", o->logdir, kind, name);
+}
+
+/* Tells a node's BIRD to announce or withdraw: enable/disable of its
+ * static protocols. Timed at BIRD's reply. */
+static int node_tell(struct bgp *b, size_t i, bool on, uint64_t *ack)
+{
+    struct bgp_node *n = &b->nodes[i];
+    char out[512];
+    int ret = 0;
+    static const int fams[2] = {AF_INET, AF_INET6};
+    for (int k = 0; k < 2; k++) {
+        bool has = false;
+        for (size_t a = 0; a < b->lab->nanycast; a++)
+            has = has || ah_addr_family(&b->lab->anycast[a]) == fams[k];
+        if (!has)
+            continue;
+        char cmd[64];
+        snprintf(cmd, sizeof cmd, "%s anycast%c", on ? "enable" : "disable", k ? '6' : '4');
+        int rc = bgp_birdc(n->b.sock, cmd, out, sizeof out, CTL_WAIT, ack);
+        if (rc < 0) {
+            ah_log_warn("bgp: %s: `%s`: %s %s", b->lab->nodes[i].name, cmd, strerror(-rc), out);
+            if (!ret)
+                ret = rc;
+        }
+    }
+    if (ret == 0)
+        n->on = on;
+    return ret;
+}
+
+static int node_sync(struct bgp *b, size_t i, uint64_t *ack)
+{
+    struct bgp_node *n = &b->nodes[i];
+    bool want = n->admin && n->health;
+    if (want == n->on) {
+        if (ack)
+            *ack = ah_clock_realtime_ns();
+        return 0;
+    }
+    return node_tell(b, i, want, ack);
+}
+
+/* ---- session poller ---- */
+
+struct poll_ctx {
+    struct bgp *b;
+    size_t v;
+    uint64_t ts;
+    size_t established;
+};
+
+static void on_proto(void *arg, const char *name, const char *state, const char *info)
+{
+    struct poll_ctx *c = arg;
+    size_t i;
+    int fam;
+    if (sscanf(name, "n%zu_%d", &i, &fam) != 2 || i >= c->b->lab->nnodes)
+        return;
+    char *slot = c->b->routers[c->v].state[2 * i + (fam == 6)];
+    char now[64];
+    snprintf(now, sizeof now, "%s %s", state, info);
+    if (!strcmp(info, "Established"))
+        c->established++;
+    if (!strcmp(slot, now))
+        return;
+    char detail[160];
+    snprintf(detail, sizeof detail, "router=%s ipv%d %s", c->b->lab->vantages[c->v].name, fam, now);
+    emit(c->b, c->ts, "bgp", c->b->lab->nodes[i].name, detail);
+    snprintf(slot, 64, "%s", now);
+}
+
+/* Polls one router; returns its established sessions or -errno. */
+static int poll_router(struct bgp *b, size_t v)
+{
+    char out[16384];
+    uint64_t ts = 0;
+    int rc = bgp_birdc(b->routers[v].b.sock, "show protocols", out, sizeof out, CTL_WAIT, &ts);
+    if (rc < 0)
+        return rc;
+    struct poll_ctx c = {.b = b, .v = v, .ts = ts};
+    bgp_parse_protocols(out, on_proto, &c);
+    return (int)c.established;
+}
+
+static void reap(struct bgp *b)
+{
+    char detail[96], st[32];
+    for (size_t i = 0; i < b->lab->nnodes; i++) {
+        struct proc *p = &b->nodes[i].b.p;
+        pid_t pid = p->pid;
+        if (proc_reap(p) && !p->expected_exit) {
+            proc_status_text(p->status, st, sizeof st);
+            snprintf(detail, sizeof detail, "bird pid %ld %s", (long)pid, st);
+            emit(b, 0, "exit", b->lab->nodes[i].name, detail);
+        }
+    }
+    for (size_t v = 0; v < b->lab->nvantages; v++) {
+        struct proc *p = &b->routers[v].b.p;
+        pid_t pid = p->pid;
+        if (proc_reap(p) && !p->expected_exit) {
+            proc_status_text(p->status, st, sizeof st);
+            snprintf(detail, sizeof detail, "router bird pid %ld %s", (long)pid, st);
+            emit(b, 0, "exit", b->lab->vantages[v].name, detail);
+        }
+    }
+}
+
+/* Sessions a router should have established: one per preferred node and
+ * family. */
+static size_t wanted_sessions(const struct lab *lab, size_t v)
+{
+    size_t fams = 0;
+    bool f4 = false, f6 = false;
+    for (size_t a = 0; a < lab->nanycast; a++) {
+        f4 = f4 || ah_addr_family(&lab->anycast[a]) == AF_INET;
+        f6 = f6 || ah_addr_family(&lab->anycast[a]) == AF_INET6;
+    }
+    fams = (size_t)f4 + (size_t)f6;
+    return fams * (lab->vantages[v].nprefer ? lab->vantages[v].nprefer : lab->nnodes);
+}
+
+/* Waits until every router has all its sessions up and a route for each
+ * anycast address. */
+static int wait_converged(struct bgp *b, uint64_t timeout_ns)
+{
+    uint64_t start = ah_clock_mono_ns(), deadline = start + timeout_ns;
+    for (;;) {
+        size_t ok = 0;
+        for (size_t v = 0; v < b->lab->nvantages; v++) {
+            int est = poll_router(b, v);
+            if (est < 0 || (size_t)est < wanted_sessions(b->lab, v))
+                continue;
+            bool routes = true;
+            for (size_t a = 0; a < b->lab->nanycast && routes; a++) {
+                char ab[64], cmd[128], out[4096];
+                ah_addr_format(&b->lab->anycast[a], false, ab, sizeof ab);
+                snprintf(cmd, sizeof cmd, "show route %s/%d", ab,
+                         ah_addr_family(&b->lab->anycast[a]) == AF_INET ? 32 : 128);
+                routes =
+                    bgp_birdc(b->routers[v].b.sock, cmd, out, sizeof out, CTL_WAIT, NULL) == 0 &&
+                    strstr(out, "via") != NULL;
+            }
+            ok += routes;
+        }
+        if (ok == b->lab->nvantages) {
+            ah_log_info("bgp: %zu routers converged (%.0f ms)", ok,
+                        (double)(ah_clock_mono_ns() - start) / 1e6);
+            return 0;
+        }
+        reap(b);
+        for (size_t i = 0; i < b->lab->nnodes; i++)
+            if (b->nodes[i].b.p.pid == 0) {
+                ah_log_error("bgp: BIRD of %s exited (see %s)", b->lab->nodes[i].name,
+                             b->nodes[i].b.out);
+                return -ESRCH;
+            }
+        /* SIGINT/SIGTERM are blocked for the runner's signalfd: look
+         * without taking them, so an interrupt does not wait for BIRD. */
+        sigset_t pend;
+        if (sigpending(&pend) == 0 &&
+            (sigismember(&pend, SIGINT) == 1 || sigismember(&pend, SIGTERM) == 1)) {
+            ah_log_warn("bgp: interrupted while waiting for the sessions");
+            return -EINTR;
+        }
+        if (ah_clock_mono_ns() >= deadline) {
+            ah_log_error("bgp: sessions not established within %.0f s (BIRD logs: %s)",
+                         (double)timeout_ns / 1e9, b->routers[0].b.log);
+            return -ETIMEDOUT;
+        }
+        struct timespec ts = {0, 50 * (long)AH_NS_PER_MS};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int bgp_start(const struct routing_opts *o, int epfd, struct bgp **out)
+{
+    const struct lab *lab = o->lab;
+    int rc = -ENOMEM;
+    struct bgp *b = calloc(1, sizeof *b);
+    if (!b)
+        return -ENOMEM;
+    b->lab = lab;
+    b->topo = o->topo;
+    b->cb = o->cb;
+    b->arg = o->arg;
+    b->die_with_parent = o->die_with_parent;
+    b->nodes = calloc(lab->nnodes, sizeof *b->nodes);
+    b->routers = calloc(lab->nvantages, sizeof *b->routers);
+    if (!b->nodes || !b->routers)
+        goto fail;
+    for (size_t i = 0; i < lab->nnodes; i++) {
+        struct bgp_node *n = &b->nodes[i];
+        n->chk.fd = -1;
+        n->admin = n->health = n->on = true;
+    }
+    for (size_t v = 0; v < lab->nvantages; v++) {
+        struct bgp_router *r = &b->routers[v];
+        r->state = calloc(2 * lab->nnodes, sizeof *r->state);
+        if (!r->state)
+            goto fail;
+        bird_paths(&r->b, o, "router", lab->vantages[v].name);
+        r->b.netns = topo_netns(o->topo, TOPO_ROUTER, v);
+        if ((rc = write_conf(b, &r->b, false, v)) < 0 ||
+            (rc = spawn_bird(b, &r->b, lab->vantages[v].name)) < 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < lab->nnodes; i++) {
+        struct bgp_node *n = &b->nodes[i];
+        bird_paths(&n->b, o, "node", lab->nodes[i].name);
+        n->b.netns = topo_netns(o->topo, TOPO_NODE, i);
+        if ((rc = write_conf(b, &n->b, true, i)) < 0 ||
+            (rc = spawn_bird(b, &n->b, lab->nodes[i].name)) < 0)
+            goto fail;
+    }
+    uint64_t wait = o->ready_timeout_ns > 20 * AH_NS_PER_S ? o->ready_timeout_ns : 20 * AH_NS_PER_S;
+    if ((rc = wait_converged(b, wait)) < 0)
+        goto fail;
+    /* Health checks: from inside the node, of its own service on the first
+     * anycast address, as anycast-healthchecker runs on the node. */
+    uint64_t now = ah_clock_mono_ns();
+    for (size_t i = 0; i < lab->nnodes; i++) {
+        struct bgp_node *n = &b->nodes[i];
+        const struct lab_healthcheck *hc = &lab->nodes[i].healthcheck;
+        if (!hc->enabled)
+            continue;
+        enum lab_service svc = lab->udp.enabled   ? lab->udp.service
+                               : lab->tcp.enabled ? lab->tcp.service
+                                                  : 0;
+        if (lab->nodes[i].responder == LAB_RESPONDER_NSD ||
+            lab->nodes[i].responder == LAB_RESPONDER_KNOT)
+            svc = LAB_SERVICE_DNS;
+        rc = check_open(&n->chk, n->b.netns, &lab->anycast[0], svc);
+        if (rc < 0) {
+            ah_log_error("bgp: health check of %s: %s", lab->nodes[i].name, strerror(-rc));
+            goto fail;
+        }
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = n};
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, n->chk.fd, &ev) < 0) {
+            rc = -errno;
+            goto fail;
+        }
+        track_sm_init(&n->sm, hc->fall, hc->rise, 0, 0);
+        n->hc = true;
+        n->next_check = now + hc->interval_ns * (i % 8) / 8;
+    }
+    b->next_poll = now;
+    *out = b;
+    return 0;
+fail:
+    bgp_stop(b, false);
+    return rc;
+}
+
+static void health_step(struct bgp *b, size_t i, uint64_t now)
+{
+    struct bgp_node *n = &b->nodes[i];
+    const struct lab_healthcheck *hc = &b->lab->nodes[i].healthcheck;
+    enum check_result res = check_poll(&n->chk, now);
+    enum track_change ch = TRACK_NONE;
+    if (res != CHECK_PENDING)
+        ch = track_sm_feed(&n->sm, res == CHECK_OK, now);
+    if (ch == TRACK_NONE && now >= n->next_check) {
+        if (n->chk.outstanding) {
+            n->chk.outstanding = false;
+            snprintf(n->chk.why, sizeof n->chk.why, "timeout");
+            ch = track_sm_feed(&n->sm, false, now);
+        }
+        if (ch == TRACK_NONE && check_send(&n->chk, now, hc->timeout_ns) == CHECK_FAILED)
+            ch = track_sm_feed(&n->sm, false, now);
+        n->next_check += hc->interval_ns;
+        if (n->next_check <= now)
+            n->next_check = now + hc->interval_ns;
+    }
+    if (ch == TRACK_NONE)
+        return;
+    char detail[128];
+    n->health = ch == TRACK_WENT_UP;
+    uint64_t ack = 0;
+    int rc = node_sync(b, i, &ack);
+    if (ch == TRACK_WENT_DOWN)
+        snprintf(detail, sizeof detail, "after %u failed checks (%s); %s%s", n->sm.fail_run,
+                 n->chk.why, n->admin ? "withdrawn" : "already withdrawn",
+                 rc < 0 ? " (birdc failed)" : "");
+    else
+        snprintf(detail, sizeof detail, "after %u good checks; %s%s", n->sm.ok_run,
+                 n->admin ? "announced" : "stays withdrawn", rc < 0 ? " (birdc failed)" : "");
+    emit(b, ack, ch == TRACK_WENT_DOWN ? "health-down" : "health-up", b->lab->nodes[i].name,
+         detail);
+}
+
+uint64_t bgp_handle(struct bgp *b, uint64_t now)
+{
+    uint64_t next = UINT64_MAX;
+    for (size_t i = 0; i < b->lab->nnodes; i++) {
+        struct bgp_node *n = &b->nodes[i];
+        if (!n->hc)
+            continue;
+        health_step(b, i, now);
+        if (n->next_check < next)
+            next = n->next_check;
+        if (n->chk.outstanding && n->chk.deadline < next)
+            next = n->chk.deadline;
+    }
+    if (now >= b->next_poll) {
+        reap(b);
+        for (size_t v = 0; v < b->lab->nvantages; v++)
+            if (b->routers[v].b.p.pid > 0)
+                poll_router(b, v);
+        b->next_poll = ah_clock_mono_ns() + POLL_EVERY;
+    }
+    return b->next_poll < next ? b->next_poll : next;
+}
+
+bool bgp_takes(enum lab_verb verb)
+{
+    switch (verb) {
+    case LAB_VERB_WITHDRAW:
+    case LAB_VERB_ANNOUNCE:
+    case LAB_VERB_KILL_BGP:
+    case LAB_VERB_START_BGP:
+    case LAB_VERB_PAUSE_BGP:
+    case LAB_VERB_RESUME_BGP:
+        return true;
+    default:
+        return false;
+    }
+}
+
+int bgp_action(struct bgp *b, enum lab_verb verb, size_t node, uint64_t *ack, char *detail,
+               size_t dlen)
+{
+    if (node >= b->lab->nnodes)
+        return -EINVAL;
+    struct bgp_node *n = &b->nodes[node];
+    size_t l = strlen(detail);
+    int rc = 0;
+    switch (verb) {
+    case LAB_VERB_WITHDRAW:
+    case LAB_VERB_ANNOUNCE:
+        n->admin = verb == LAB_VERB_ANNOUNCE;
+        reap(b);
+        if (n->b.p.pid <= 0) {
+            /* Nothing to tell: start-bgp writes the state into the config. */
+            snprintf(detail + l, dlen - l, "%sBIRD not running: applies at start-bgp",
+                     l ? "; " : "");
+            break;
+        }
+        rc = node_sync(b, node, ack);
+        snprintf(detail + l, dlen - l, "%sbirdc %s%s", l ? "; " : "",
+                 n->admin ? "enable" : "disable", n->health ? "" : " (health down: stays off)");
+        break;
+    case LAB_VERB_KILL_BGP:
+        if (n->b.p.pid <= 0) {
+            snprintf(detail + l, dlen - l, "%sBIRD not running", l ? "; " : "");
+            break;
+        }
+        n->b.p.expected_exit = true;
+        snprintf(detail + l, dlen - l, "%sbird pid %ld SIGKILL", l ? "; " : "", (long)n->b.p.pid);
+        rc = proc_signal(&n->b.p, SIGKILL);
+        *ack = ah_clock_realtime_ns();
+        break;
+    case LAB_VERB_START_BGP:
+        reap(b);
+        if (n->b.p.pid > 0) {
+            snprintf(detail + l, dlen - l, "%sBIRD already running (pid %ld)", l ? "; " : "",
+                     (long)n->b.p.pid);
+            break;
+        }
+        /* The config says what the drill and the health check decided
+         * meanwhile, so a withdrawn node does not announce for a moment. */
+        if ((rc = write_conf(b, &n->b, true, node)) == 0)
+            rc = spawn_bird(b, &n->b, b->lab->nodes[node].name);
+        *ack = ah_clock_realtime_ns();
+        if (rc == 0) {
+            n->on = n->admin && n->health;
+            snprintf(detail + l, dlen - l, "%sbird pid %ld%s", l ? "; " : "", (long)n->b.p.pid,
+                     n->on ? "" : " (starts withdrawn)");
+        }
+        break;
+    case LAB_VERB_PAUSE_BGP:
+    case LAB_VERB_RESUME_BGP: {
+        bool pause = verb == LAB_VERB_PAUSE_BGP;
+        snprintf(detail + l, dlen - l, "%sbird pid %ld %s", l ? "; " : "", (long)n->b.p.pid,
+                 pause ? "SIGSTOP" : "SIGCONT");
+        rc = proc_signal(&n->b.p, pause ? SIGSTOP : SIGCONT);
+        *ack = ah_clock_realtime_ns();
+        break;
+    }
+    default:
+        return -ENOTSUP;
+    }
+    return rc;
+}
+
+void bgp_stop(struct bgp *b, bool keep)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; b->nodes && i < b->lab->nnodes; i++) {
+        check_close(&b->nodes[i].chk);
+        if (!keep && b->nodes[i].b.p.pid > 0) {
+            proc_signal(&b->nodes[i].b.p, SIGCONT);
+            proc_stop(&b->nodes[i].b.p, SIGTERM, 2 * AH_NS_PER_S);
+        }
+    }
+    for (size_t v = 0; b->routers && v < b->lab->nvantages; v++) {
+        if (!keep && b->routers[v].b.p.pid > 0)
+            proc_stop(&b->routers[v].b.p, SIGTERM, 2 * AH_NS_PER_S);
+        free(b->routers[v].state);
+    }
+    free(b->nodes);
+    free(b->routers);
+    free(b);
+}

@@ -1,0 +1,197 @@
+/* The end of a run: per-vantage probe files merged into probes.csv and
+ * connections.csv, events.csv closed in time order, run.json written, and
+ * the per-event table printed. */
+#include "run_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ah/addr.h"
+#include "ah/clock.h"
+#include "ah/dur.h"
+#include "ah/log.h"
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "harness/sys/rootless.h"
+
+/* ---- reporting ---- */
+
+/* The first line a program prints for flag, run directly (no shell) with
+ * default signal handling and reaped before we go on; a program that hangs
+ * is killed after two seconds. */
+static void version_of(const char *prog, const char *flag, char *out, size_t len)
+{
+    char *argv[] = {(char *)prog, (char *)flag, NULL};
+    if (proc_capture(argv, out, len, 2 * AH_NS_PER_S) <= 0)
+        snprintf(out, len, "unknown");
+}
+
+/* One table line, without trailing blanks when the detail is empty. */
+static void table_line(const char *ev, const char *at, const char *node, const char *when,
+                       const char *lag, const char *detail)
+{
+    char line[512];
+    int n = snprintf(line, sizeof line, "%-10s %9s  %-10s %-26s %10s  %s", ev, at, node, when, lag,
+                     detail);
+    if (n < 0)
+        return;
+    size_t len = strlen(line);
+    while (len > 0 && line[len - 1] == ' ')
+        line[--len] = '\0';
+    puts(line);
+}
+
+void run_print_table(struct run *r)
+{
+    if (r->drill.n > 0)
+        table_line("event", "at", "node", "acknowledged (UTC)", "lag", "detail");
+    for (size_t i = 0; i < r->drill.n; i++) {
+        const struct drill_step *s = &r->drill.steps[i];
+        char at[32], when[48] = "-", lag[32] = "-";
+        snprintf(at, sizeof at, "%.3fs", (double)s->at_ns / 1e9);
+        if (s->done) {
+            time_t sec = (time_t)(s->ack_ns / AH_NS_PER_S);
+            struct tm tm;
+            gmtime_r(&sec, &tm);
+            char hms[32];
+            strftime(hms, sizeof hms, "%Y-%m-%d %H:%M:%S", &tm);
+            snprintf(when, sizeof when, "%s.%06llu", hms,
+                     (unsigned long long)(s->ack_ns % AH_NS_PER_S / 1000));
+            double l = ((double)s->ack_ns - (double)(r->t0_real + s->at_ns)) / 1e6;
+            snprintf(lag, sizeof lag, "%+.3fms", l);
+        }
+        table_line(lab_verb_name(s->verb), at, r->lab->nodes[s->node].name, when, lag,
+                   s->done ? s->detail : "not executed");
+    }
+}
+
+void run_collect(struct run *r, int exit_code)
+{
+    char out[PATH_MAX + 32], in[PATH_MAX + 32];
+    long probes = -1, conns = -1;
+    unsigned long late = 0;
+    const char **inputs = calloc(r->nprobes + 1, sizeof *inputs);
+    char(*paths)[PATH_MAX + 32] = calloc(r->nprobes + 1, sizeof *paths);
+
+    if (inputs && paths) {
+        static const char *const kinds[] = {"probes.csv", "connections.csv"};
+        for (size_t k = 0; k < 2; k++) {
+            for (size_t i = 0; i < r->nprobes; i++) {
+                snprintf(paths[i], sizeof paths[i], "%s/%s", r->probes[i].outdir, kinds[k]);
+                inputs[i] = paths[i];
+            }
+            snprintf(out, sizeof out, "%s/%s", r->resdir, kinds[k]);
+            /* Probe rows are written when the probe ends, at most a timeout
+             * after they were sent; connection rows when the connection
+             * ends, which can be the end of the run. */
+            uint64_t window = k == 0 ? 30 * AH_NS_PER_S : UINT64_MAX;
+            /* probes.csv in ts_ns order, connections.csv in opened_ns order. */
+            long n = results_merge(inputs, r->nprobes, out, k == 0 ? 0 : 4, window,
+                                   k == 0 ? results_probes_header : results_connections_header,
+                                   k == 0 ? RESULTS_PROBES_COLS : RESULTS_CONNECTIONS_COLS, &late);
+            if (n < 0)
+                ah_log_error("%s: merge failed: %s (per-vantage files kept)", out, strerror(-n));
+            else if (late > 0)
+                ah_log_warn("%s: %lu rows were more than the merge window out of order", out, late);
+            if (k == 0)
+                probes = n;
+            else
+                conns = n;
+        }
+        if (probes >= 0 && conns >= 0) {
+            for (size_t i = 0; i < r->nprobes; i++) {
+                for (size_t k = 0; k < 2; k++) {
+                    snprintf(in, sizeof in, "%s/%s", r->probes[i].outdir, kinds[k]);
+                    unlink(in);
+                }
+                rmdir(r->probes[i].outdir); /* kept if the probe left other files */
+            }
+        }
+    }
+    free(inputs);
+    free(paths);
+
+    r->probes_rows = probes;
+    r->connections_rows = conns;
+    r->events_rows = events_count(r->ev);
+    events_close(r->ev);
+    r->ev = NULL;
+    run_write_info(r, exit_code);
+}
+
+void run_write_info(struct run *r, int exit_code)
+{
+    char out[PATH_MAX + 32];
+
+    char vals[4][256];
+    const char *keys[4], *pv[4];
+    size_t nv = 0;
+    char prog[PATH_MAX];
+    keys[nv] = "anycast-lab";
+    snprintf(vals[nv], sizeof vals[nv], "anycast-lab %s", AH_VERSION);
+    nv++;
+    static const char *const progs[][3] = {{"anycast-responder", "--version", "0"},
+                                           {"anycast-probe", "--version", "0"},
+                                           {"nsd", "-v", "1"},
+                                           {"knotd", "--version", "1"}};
+    for (size_t i = 0; i < 4 && nv < 4; i++) {
+        bool used = i < 2;
+        for (size_t n = 0; !used && n < r->lab->nnodes; n++)
+            used = r->lab->nodes[n].responder == (i == 2 ? LAB_RESPONDER_NSD : LAB_RESPONDER_KNOT);
+        if (!used || proc_find_program(progs[i][0], progs[i][2][0] == '1', prog, sizeof prog) < 0)
+            continue;
+        version_of(prog, progs[i][1], vals[nv], sizeof vals[nv]);
+        keys[nv++] = progs[i][0];
+    }
+    for (size_t i = 0; i < nv; i++)
+        pv[i] = vals[i];
+
+    struct utsname u;
+    char kernel[512] = "unknown";
+    if (uname(&u) == 0)
+        snprintf(kernel, sizeof kernel, "%s %s %s %s", u.sysname, u.release, u.version, u.machine);
+    char status[600];
+    if (r->interrupted)
+        snprintf(status, sizeof status, "interrupted by %s", sigabbrev_np(r->interrupted));
+    else if (r->failed)
+        snprintf(status, sizeof status, "failed: %s", r->status);
+    else
+        snprintf(status, sizeof status, "ok");
+    struct results_run_info ri = {
+        .lab_name = r->lab->name,
+        .lab_file = r->o->lab_path,
+        .run_id = r->runid,
+        .routing = lab_routing_name(r->lab->routing),
+        .status = status,
+        .kernel = kernel,
+        .exit_code = exit_code,
+        .rootless = rootless_active(),
+        .start_ns = r->start_real,
+        .drill_start_ns = r->t0_real,
+        .end_ns = r->end_real,
+        .version_keys = keys,
+        .version_vals = pv,
+        .nversions = nv,
+        .probes_rows = r->probes_rows,
+        .connections_rows = r->connections_rows,
+        .events_rows = r->events_rows,
+        .lab = r->lab,
+        .drill = &r->drill,
+        .tolerance_ns = r->lab->tolerance_ns,
+        .topology_ns = r->topology_ns,
+        .responders_ns = r->responders_ns,
+        .probes_ns = r->probes_ns,
+    };
+    snprintf(out, sizeof out, "%s/run.json", r->resdir);
+    int rc = results_write_run_json(out, &ri);
+    if (rc < 0)
+        ah_log_error("%s: %s", out, strerror(-rc));
+}

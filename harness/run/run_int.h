@@ -1,0 +1,84 @@
+/* Internals of `anycast-lab run` shared by run.c (orchestration and the
+ * drill), run_probes.c (the probe processes) and run_collect.c (results and
+ * the per-event table). */
+#ifndef RUN_INT_H
+#define RUN_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "harness/lab/drill.h"
+#include "harness/lab/lab.h"
+#include "harness/sys/proc.h"
+#include "responders.h"
+#include "harness/results/results.h"
+#include "harness/routing/routing.h"
+#include "run.h"
+#include "state.h"
+#include "harness/topo/topo.h"
+#include "ah/clock.h"
+
+/* The lab process's nice value (its children keep 0): the drill's clock is
+ * scheduled before the probes and responders it times. */
+#define RUN_NICE -10
+
+struct probe_proc {
+    struct proc p;
+    size_t vantage;
+    char outdir[PATH_MAX];
+    char log[PATH_MAX];
+};
+
+struct run {
+    const struct run_opts *o;
+    struct lab *lab;
+    struct topo *topo;
+    char runid[STATE_ID_MAX];
+    char rundir[512];
+    char resdir[1000]; /* as the user gave it, for messages */
+    char resabs[1000]; /* absolute: children work in another directory */
+    char logdir[1024];
+    struct state st;
+    struct events *ev;
+    struct proc *resp;
+    struct resp_launch *launch;
+    char (*resp_log)[PATH_MAX];
+    struct probe_proc *probes;
+    size_t nprobes;
+    struct drill drill;
+    struct routing *routing; /* routing: tracked / bgp, else NULL */
+    int sigfd, tfd;
+    int ready_fd, ready_wfd;                /* the probes' start barrier (-1: closed) */
+    uint64_t probes_start, probes_deadline; /* mono ns: --ready-timeout from the first fork */
+    int *mon;                               /* one route monitor per vantage */
+    size_t nmon;
+    uint64_t t0_mono, t0_real, start_real, end_real;
+    uint64_t topology_ns, responders_ns, probes_ns; /* startup, for run.json */
+    int interrupted;
+    bool failed;
+    char status[512];
+    long probes_rows, connections_rows; /* merged rows, -1 if the merge failed */
+    size_t events_rows;
+};
+
+/* Records the first failure as the run's status and logs it. */
+void run_fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends an events.csv row (ts 0: now). */
+void run_event(struct run *r, uint64_t ts, const char *event, const char *node, const char *detail);
+/* Logs the last lines of a process's log file, where its own error is. */
+void run_log_tail(const char *path);
+
+/* Starts every probe; each reports on r->ready_fd once it probes. Returns 0
+ * or a negative errno (the run has failed). */
+int run_start_probes(struct run *r);
+void run_stop_probes(struct run *r);
+
+/* Merges the probe files, closes events.csv, writes run.json. */
+void run_collect(struct run *r, int exit_code);
+/* (Re)writes run.json with the final exit status, which the report (it reads
+ * run.json's times) can still change by a failed expectation. */
+void run_write_info(struct run *r, int exit_code);
+void run_print_table(struct run *r);
+
+#endif

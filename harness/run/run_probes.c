@@ -1,0 +1,258 @@
+/* The probe processes of a run: one anycast-probe per vantage in its client
+ * namespace (two when UDP and TCP probe different services), started with
+ * the lab's probe settings and stopped with SIGINT so every row is written.
+ * Hundreds start at once (a window of forks whose exec is confirmed later),
+ * and each says on a shared pipe when it probes: the drill's start barrier. */
+#include "run_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ah/addr.h"
+#include "ah/clock.h"
+#include "ah/dur.h"
+#include "ah/log.h"
+
+/* ---- probes ---- */
+
+static int push_arg(char **argv, size_t *n, size_t cap, char *store, size_t *used, size_t slen,
+                    const char *s)
+{
+    size_t l = strlen(s) + 1;
+    if (*n + 1 >= cap || *used + l > slen)
+        return -ENOSPC;
+    memcpy(store + *used, s, l);
+    argv[(*n)++] = store + *used;
+    argv[*n] = NULL;
+    *used += l;
+    return 0;
+}
+
+/* Forks in flight whose exec is not yet confirmed: enough to overlap the
+ * children's namespace entry and exec, few enough for any fd limit. */
+#define SPAWN_WINDOW 32
+
+struct spawn_window {
+    size_t probe[SPAWN_WINDOW];
+    int errfd[SPAWN_WINDOW];
+    size_t head, n;
+};
+
+/* Confirms the oldest spawn in flight. */
+static int window_pop(struct run *r, struct spawn_window *w)
+{
+    size_t i = w->probe[w->head];
+    struct probe_proc *pp = &r->probes[i];
+    int rc = proc_spawn_end(&pp->p, w->errfd[w->head]);
+    w->head = (w->head + 1) % SPAWN_WINDOW;
+    w->n--;
+    if (rc < 0)
+        ah_log_error("%s: starting anycast-probe in %s: %s", r->lab->vantages[pp->vantage].name,
+                     topo_netns(r->topo, TOPO_CLIENT, pp->vantage), strerror(-rc));
+    return rc;
+}
+
+static int start_probe(struct run *r, struct spawn_window *w, size_t v, const char *prog,
+                       const char *kind, bool udp, bool tcp)
+{
+    char *argv[40];
+    char store[4096], tmp[64], target[AH_ADDR_STRLEN];
+    size_t n = 0, used = 0;
+    const struct lab *lab = r->lab;
+    struct probe_proc *pp = &r->probes[r->nprobes];
+    const char *vname = lab->vantages[v].name;
+    int rc = 0;
+
+#define ARG(s)                                                                                     \
+    do {                                                                                           \
+        if (rc == 0)                                                                               \
+            rc = push_arg(argv, &n, 40, store, &used, sizeof store, (s));                          \
+    } while (0)
+
+    snprintf(pp->outdir, sizeof pp->outdir, "%s/probes-%s%s%s", r->resabs, vname, *kind ? "-" : "",
+             kind);
+    snprintf(pp->log, sizeof pp->log, "%s/probe-%s%s%s.log", r->logdir, vname, *kind ? "-" : "",
+             kind);
+    if (mkdir(pp->outdir, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    ah_addr_format(&lab->anycast[0], false, target, sizeof target);
+
+    ARG(prog);
+    ARG("--vantage");
+    ARG(vname);
+    ARG("--out");
+    ARG(pp->outdir);
+    /* The probe runs a little longer than the lab; SIGINT ends it on time.
+     * Its clock starts now, the drill's only after the start barrier, which
+     * may take up to the ready timeout: a probe started first must not end
+     * its run before the drill does. */
+    ah_dur_format(lab->duration_ns + r->o->ready_timeout_ns + 5 * AH_NS_PER_S, tmp, sizeof tmp);
+    ARG("--duration");
+    ARG(tmp);
+    ARG("--transport");
+    ARG(udp && tcp ? "both" : udp ? "udp" : "tcp");
+    ARG("--service");
+    ARG(lab_service_name(udp ? lab->udp.service : lab->tcp.service));
+    if (udp) {
+        snprintf(tmp, sizeof tmp, "%u", lab->udp.rate);
+        ARG("--rate");
+        ARG(tmp);
+        snprintf(tmp, sizeof tmp, "%u", lab->udp.flows);
+        ARG("--flows");
+        ARG(tmp);
+        if (lab->udp.timeout_ns) {
+            ah_dur_format(lab->udp.timeout_ns, tmp, sizeof tmp);
+            ARG("--timeout");
+            ARG(tmp);
+        }
+    }
+    if (tcp) {
+        snprintf(tmp, sizeof tmp, "%u", lab->tcp.connections);
+        ARG("--connections");
+        ARG(tmp);
+        ah_dur_format(lab->tcp.interval_ns, tmp, sizeof tmp);
+        ARG("--interval");
+        ARG(tmp);
+        if (lab->tcp.timeout_ns && !(udp && lab->udp.timeout_ns)) {
+            ah_dur_format(lab->tcp.timeout_ns, tmp, sizeof tmp);
+            ARG("--timeout");
+            ARG(tmp);
+        }
+    }
+    ARG("--ready-fd");
+    snprintf(tmp, sizeof tmp, "%d", PROC_PASS_FD);
+    ARG(tmp);
+    ARG(target);
+#undef ARG
+    if (rc < 0)
+        return rc;
+
+    struct proc_spec spec = {
+        .netns = topo_netns(r->topo, TOPO_CLIENT, v),
+        .log_path = pp->log,
+        .argv = argv,
+        .die_with_parent = true,
+        .chdir_to = r->rundir,
+        .pass_fd = r->ready_wfd,
+    };
+    snprintf(pp->p.name, sizeof pp->p.name, "probe %s%s%s", vname, *kind ? " " : "", kind);
+    pp->vantage = v;
+    if (w->n == SPAWN_WINDOW && (rc = window_pop(r, w)) < 0)
+        return rc;
+    int errfd;
+    rc = proc_spawn_begin(&pp->p, &spec, &errfd);
+    if (rc < 0) {
+        ah_log_error("%s: starting %s in %s: %s", vname, prog, spec.netns, strerror(-rc));
+        return rc;
+    }
+    size_t slot = (w->head + w->n) % SPAWN_WINDOW;
+    w->probe[slot] = r->nprobes;
+    w->errfd[slot] = errfd;
+    w->n++;
+    r->nprobes++;
+    state_add_pid(&r->st, "probe", vname, pp->p.pid);
+    return 0;
+}
+
+int run_start_probes(struct run *r)
+{
+    char prog[PATH_MAX];
+    const struct lab *lab = r->lab;
+    r->probes_start = ah_clock_mono_ns();
+    r->probes_deadline = r->probes_start + r->o->ready_timeout_ns;
+    if (!lab->udp.enabled && !lab->tcp.enabled)
+        return 0;
+    if (proc_find_program("anycast-probe", false, prog, sizeof prog) < 0) {
+        run_fail(r, "anycast-probe: program not found (set AH_BIN_DIR or install it next to "
+                    "anycast-lab)");
+        return -ENOENT;
+    }
+    /* Each probe writes one byte here once it probes (--ready-fd). */
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0) {
+        run_fail(r, "pipe: %s", strerror(errno));
+        return -errno;
+    }
+    r->ready_fd = pfd[0];
+    r->ready_wfd = pfd[1];
+    bool same = lab->udp.enabled && lab->tcp.enabled && lab->udp.service == lab->tcp.service;
+    struct spawn_window w = {0};
+    int rc = 0;
+    for (size_t v = 0; v < lab->nvantages && rc == 0; v++) {
+        /* Starting them may itself take longer than the barrier allows. */
+        if (ah_clock_mono_ns() >= r->probes_deadline) {
+            run_fail(r,
+                     "%zu of %zu probes started after %llu ms (--ready-timeout): the machine "
+                     "may be overloaded",
+                     r->nprobes, lab->nvantages,
+                     (unsigned long long)(r->o->ready_timeout_ns / AH_NS_PER_MS));
+            rc = -ETIMEDOUT;
+            break;
+        }
+        if (same || !(lab->udp.enabled && lab->tcp.enabled)) {
+            rc = start_probe(r, &w, v, prog, "", lab->udp.enabled, lab->tcp.enabled);
+        } else {
+            /* Different services per transport: one probe each. */
+            rc = start_probe(r, &w, v, prog, "udp", true, false);
+            if (rc == 0)
+                rc = start_probe(r, &w, v, prog, "tcp", false, true);
+        }
+        if (rc < 0)
+            run_fail(r, "%s: probe did not start: %s", lab->vantages[v].name, strerror(-rc));
+    }
+    /* Every fork gets its confirmation, also after a failure. */
+    while (w.n > 0) {
+        size_t i = w.probe[w.head];
+        int e = window_pop(r, &w);
+        if (e < 0 && rc == 0) {
+            rc = e;
+            run_fail(r, "%s: probe did not start: %s", r->probes[i].p.name, strerror(-e));
+        }
+    }
+    ah_log_debug("%zu probes started in %llu ms", r->nprobes,
+                 (unsigned long long)((ah_clock_mono_ns() - r->probes_start) / AH_NS_PER_MS));
+    /* Only the probes hold the write end now: when all are gone, EOF. */
+    close(r->ready_wfd);
+    r->ready_wfd = -1;
+    state_save(&r->st);
+    return rc;
+}
+
+void run_stop_probes(struct run *r)
+{
+    uint64_t t = r->lab->udp.timeout_ns > r->lab->tcp.timeout_ns ? r->lab->udp.timeout_ns
+                                                                 : r->lab->tcp.timeout_ns;
+    if (t == 0)
+        t = AH_NS_PER_S;
+    for (size_t i = 0; i < r->nprobes; i++) {
+        if (r->probes[i].p.pid > 0) {
+            r->probes[i].p.expected_exit = true;
+            proc_signal(&r->probes[i].p, SIGINT);
+        }
+    }
+    /* One SIGINT each, sent above: the probe takes a second one as "stop
+     * now" (no wait for outstanding probes), and once its handler is gone
+     * (while it writes its files and exits) it would be killed by it. */
+    for (size_t i = 0; i < r->nprobes; i++) {
+        struct proc *p = &r->probes[i].p;
+        pid_t pid = p->pid;
+        if (pid <= 0)
+            continue;
+        if (proc_stop(p, 0, t + 3 * AH_NS_PER_S) == 1) {
+            ah_log_warn("%s: needed SIGKILL; its last second of rows may be missing", p->name);
+        } else if (p->pid == 0 && !(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0)) {
+            char st[32];
+            proc_status_text(p->status, st, sizeof st);
+            ah_log_warn("%s (pid %ld) ended with %s after SIGINT; log: %s", p->name, (long)pid, st,
+                        r->probes[i].log);
+        }
+    }
+}

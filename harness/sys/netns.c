@@ -1,0 +1,285 @@
+/* Named network namespaces the iproute2 way (see netns.h): /run/netns as a
+ * shared mount, one bind mount of the namespace file per name, creation by
+ * unshare() in the calling thread, and removal by lazy unmount + unlink. */
+#include "netns.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ah/log.h"
+
+static bool prepared;
+
+int netns_prepare(void)
+{
+    bool bound = false;
+
+    if (prepared)
+        return 0;
+    if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST) {
+        int err = -errno;
+        ah_log_error("mkdir %s: %s", NETNS_RUN_DIR, strerror(errno));
+        return err;
+    }
+    /* Shared, so a namespace mounted here is visible in every mount
+     * namespace that shares /run/netns (iproute2 does the same). If it is
+     * not a mount point yet, bind it onto itself first. */
+    while (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
+        if (errno != EINVAL || bound) {
+            int err = -errno;
+            ah_log_error("mount --make-shared %s: %s", NETNS_RUN_DIR, strerror(errno));
+            return err;
+        }
+        if (mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL) < 0) {
+            int err = -errno;
+            ah_log_error("mount --bind %s: %s", NETNS_RUN_DIR, strerror(errno));
+            return err;
+        }
+        bound = true;
+    }
+    prepared = true;
+    return 0;
+}
+
+static int netns_path(const char *name, char *buf, size_t len)
+{
+    if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+        return -EINVAL;
+    int n = snprintf(buf, len, "%s/%s", NETNS_RUN_DIR, name);
+    return (n < 0 || (size_t)n >= len) ? -ENAMETOOLONG : 0;
+}
+
+int netns_create(const char *name, int (*inside)(void *arg), void *arg)
+{
+    char path[256];
+    int orig = -1, fd, err;
+
+    err = netns_path(name, path, sizeof(path));
+    if (err < 0)
+        return err;
+    fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+    if (fd < 0) {
+        err = -errno;
+        ah_log_error("netns %s: create %s: %s", name, path, strerror(errno));
+        return err;
+    }
+    close(fd);
+    orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (orig < 0) {
+        err = -errno;
+        unlink(path);
+        return err;
+    }
+    if (unshare(CLONE_NEWNET) < 0) {
+        err = -errno;
+        ah_log_error("netns %s: unshare: %s", name, strerror(errno));
+        unlink(path);
+        goto out;
+    }
+    if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0) {
+        err = -errno;
+        ah_log_error("netns %s: bind mount: %s", name, strerror(errno));
+    } else if (inside) {
+        err = inside(arg);
+    }
+    /* Going back must work: every later step assumes the original namespace. */
+    if (setns(orig, CLONE_NEWNET) < 0) {
+        int e = errno;
+        ah_log_error("netns %s: cannot return to the original namespace: %s", name, strerror(e));
+        err = -e;
+        goto out;
+    }
+    if (err < 0)
+        netns_delete(name);
+out:
+    close(orig);
+    return err;
+}
+
+int netns_delete(const char *name)
+{
+    char path[256];
+    int err = netns_path(name, path, sizeof(path));
+
+    if (err < 0)
+        return err;
+    if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+        err = -errno;
+    if (unlink(path) < 0 && errno != ENOENT && !err)
+        err = -errno;
+    return err;
+}
+
+int netns_open(const char *name)
+{
+    char path[256];
+    int err = netns_path(name, path, sizeof(path));
+
+    if (err < 0)
+        return err;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+static int sysctl_path(const char *key, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "/proc/sys/%s", key);
+    if (n < 0 || (size_t)n >= len)
+        return -ENAMETOOLONG;
+    for (char *p = buf + strlen("/proc/sys/"); *p; p++)
+        if (*p == '.')
+            *p = '/';
+    return 0;
+}
+
+int netns_sysctl_write(const char *key, const char *value)
+{
+    char path[256];
+    int err = sysctl_path(key, path, sizeof(path));
+
+    if (err < 0)
+        return err;
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t n = strlen(value);
+    ssize_t w = write(fd, value, n);
+    err = (w == (ssize_t)n) ? 0 : (w < 0 ? -errno : -EIO);
+    close(fd);
+    return err;
+}
+
+int netns_sysctl_read(const char *key, char *buf, size_t len)
+{
+    char path[256];
+    int err = sysctl_path(key, path, sizeof(path));
+
+    if (err < 0 || len == 0)
+        return err < 0 ? err : -EINVAL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t r = read(fd, buf, len - 1);
+    err = r < 0 ? -errno : 0;
+    close(fd);
+    if (err < 0)
+        return err;
+    buf[r] = 0;
+    while (r > 0 && (buf[r - 1] == '\n' || buf[r - 1] == ' '))
+        buf[--r] = 0;
+    return 0;
+}
+
+int netns_id_of(const char *name, struct netns_id *id)
+{
+    char path[256];
+    struct stat st;
+    int err = netns_path(name, path, sizeof(path));
+
+    if (err < 0)
+        return err;
+    if (stat(path, &st) < 0)
+        return -errno;
+    id->dev = (unsigned long)st.st_dev;
+    id->ino = (unsigned long)st.st_ino;
+    return 0;
+}
+
+/* A process is gone for our purpose once it is a zombie: it has left its
+ * namespaces already, only its parent has to reap it. */
+static bool proc_alive(int pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
+int netns_kill_procs(const struct netns_id *ids, size_t n, unsigned wait_ms,
+                     void (*report)(void *arg, int pid, const char *comm, size_t idx), void *arg)
+{
+    DIR *d = opendir("/proc");
+    int *pids = NULL, count = 0, cap = 0;
+    struct dirent *de;
+
+    if (!d)
+        return -errno;
+    while ((de = readdir(d))) {
+        if (!isdigit((unsigned char)de->d_name[0]))
+            continue;
+        int pid = atoi(de->d_name);
+        char path[64];
+        struct stat st;
+        if (pid <= 1 || pid == getpid())
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+        if (stat(path, &st) < 0)
+            continue;
+        size_t idx = n;
+        for (size_t i = 0; i < n && idx == n; i++)
+            if (ids[i].ino == (unsigned long)st.st_ino && ids[i].dev == (unsigned long)st.st_dev)
+                idx = i;
+        if (idx == n)
+            continue;
+        char comm[64] = "?";
+        snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+        FILE *f = fopen(path, "re");
+        if (f) {
+            if (fgets(comm, sizeof(comm), f))
+                comm[strcspn(comm, "\n")] = 0;
+            fclose(f);
+        }
+        if (kill(pid, SIGKILL) < 0)
+            continue;
+        if (report)
+            report(arg, pid, comm, idx);
+        if (count == cap) {
+            int *np = realloc(pids, (size_t)(cap ? cap * 2 : 16) * sizeof(*pids));
+            if (!np)
+                continue;
+            pids = np;
+            cap = cap ? cap * 2 : 16;
+        }
+        pids[count++] = pid;
+    }
+    closedir(d);
+    /* Bounded wait so that the namespaces are really free when we return. */
+    for (unsigned waited = 0; waited < wait_ms; waited += 5) {
+        bool any = false;
+        for (int i = 0; i < count && !any; i++)
+            any = proc_alive(pids[i]);
+        if (!any)
+            break;
+        nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+    }
+    free(pids);
+    return count;
+}
+
+int netns_enter(const char *name)
+{
+    int fd = netns_open(name);
+    if (fd < 0)
+        return fd;
+    int err = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
+    close(fd);
+    return err;
+}

@@ -1,0 +1,305 @@
+/* Unit tests for the expectation language (harness/lab/expect.c): parsing with
+ * word offsets, validation against a lab with FILE:LINE:COL messages, and
+ * verdicts on hand-built metrics. */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ah/metrics.h"
+#include "tests/unit/check_main.h"
+#include "harness/lab/expect.h"
+#include "harness/lab/lab.h"
+
+#define S  1000000000ULL
+#define MS 1000000ULL
+#define T0 (1700000000ULL * S)
+
+static int parse(const char *text, struct expect *e, unsigned *off)
+{
+    char err[256];
+    return expect_parse(text, e, err, sizeof err, off);
+}
+
+START_TEST(parse_forms)
+{
+    struct expect e;
+    unsigned off;
+    ck_assert_int_eq(parse("eu udp after withdraw ams answered-by nyc", &e, &off), 0);
+    ck_assert_int_eq(e.kind, EXPECT_AFTER_ANSWERED_BY);
+    ck_assert_str_eq(e.vantage, "eu");
+    ck_assert_int_eq(e.transport, AH_TR_UDP);
+    ck_assert_int_eq(e.service, -1);
+    ck_assert_str_eq(e.at.verb, "withdraw");
+    ck_assert_str_eq(e.at.node, "ams");
+    ck_assert_uint_eq(e.at.occ, 1);
+    ck_assert_str_eq(e.node, "nyc");
+
+    ck_assert_int_eq(parse("* tcp echo conns_broken <= 10 at withdraw sin#3", &e, &off), 0);
+    ck_assert_int_eq(e.kind, EXPECT_METRIC);
+    ck_assert_str_eq(e.vantage, "*");
+    ck_assert_int_eq(e.service, AH_SVC_ECHO);
+    ck_assert_str_eq(e.metric, "conns_broken");
+    ck_assert_int_eq(e.op, EXPECT_LE);
+    ck_assert(e.value == 10.0);
+    ck_assert_uint_eq(e.at.occ, 3);
+    ck_assert_str_eq(e.at.node, "sin");
+
+    ck_assert_int_eq(parse("us * flips <= 2", &e, &off), 0);
+    ck_assert_int_eq(e.transport, -1);
+    ck_assert(e.at.run);
+    ck_assert_int_eq(parse("  eu   udp dns   outage_ms < 49.5 at run ", &e, &off), 0);
+    ck_assert(e.at.run);
+    ck_assert(e.value == 49.5);
+    ck_assert_int_eq(parse("eu * never-answered-by sin", &e, &off), 0);
+    ck_assert_int_eq(e.kind, EXPECT_NEVER_ANSWERED_BY);
+    ck_assert(e.at.run);
+    ck_assert_int_eq(parse("eu * * never-answered-by ams at withdraw ams", &e, &off), 0);
+    ck_assert(!e.at.run);
+    ck_assert_int_eq(parse("eu udp before withdraw ams answered-by ams", &e, &off), 0);
+    ck_assert_int_eq(e.kind, EXPECT_BEFORE_ANSWERED_BY);
+    ck_assert_int_eq(parse("eu udp lost == 0", &e, &off), 0);
+    ck_assert_int_eq(e.op, EXPECT_EQ);
+}
+END_TEST
+
+START_TEST(parse_errors)
+{
+    struct expect e;
+    unsigned off;
+    /* Each error points at the word that is wrong. */
+    ck_assert_int_eq(parse("eu sctp lost < 1", &e, &off), -EINVAL);
+    ck_assert_uint_eq(off, 3);
+    ck_assert_int_eq(parse("eu udp lots < 1", &e, &off), -EINVAL);
+    ck_assert_uint_eq(off, 7);
+    ck_assert_int_eq(parse("eu udp lost ~ 1", &e, &off), -EINVAL);
+    ck_assert_uint_eq(off, 12);
+    ck_assert_int_eq(parse("eu udp lost < 1x", &e, &off), -EINVAL);
+    ck_assert_uint_eq(off, 14);
+    ck_assert_int_eq(parse("eu udp lost < 1 at withdraw", &e, &off), -EINVAL);
+    ck_assert_uint_eq(off, 19);
+    ck_assert_int_eq(parse("eu udp lost < 1 at withdraw ams#0", &e, &off), -EINVAL);
+    ck_assert_uint_eq(off, 31);
+    ck_assert_int_eq(parse("eu udp after withdraw ams answered nyc", &e, &off), -EINVAL);
+    ck_assert_uint_eq(off, 26);
+    ck_assert_int_eq(parse("eu udp after run answered-by nyc", &e, &off), -EINVAL);
+    ck_assert_int_eq(parse("eu udp after withdraw ams answered-by", &e, &off), -EINVAL);
+    ck_assert_uint_eq(off, 37);
+    ck_assert_int_eq(parse("eu udp flips <= 2 extra", &e, &off), -EINVAL);
+    ck_assert_uint_eq(off, 18);
+    ck_assert_int_eq(parse("eu", &e, &off), -EINVAL);
+    ck_assert_int_eq(parse("", &e, &off), -EINVAL);
+}
+END_TEST
+
+static const char lab_text[] =
+    "name: t\n"
+    "anycast: [198.51.100.53]\n"
+    "routing: static\n"
+    "duration: 12s\n"
+    "nodes:\n"
+    "  - name: ams\n"
+    "  - name: nyc\n"
+    "  - name: sin\n"
+    "vantages:\n"
+    "  - name: eu\n"
+    "  - name: us\n"
+    "probes:\n"
+    "  udp: {service: dns, rate: 100, flows: 2}\n"
+    "  tcp: {service: echo, connections: 2, interval: 100ms}\n"
+    "drill:\n"
+    "  - {at: 2s, withdraw: ams}\n"
+    "  - {at: 10s, flap: {node: sin, count: 2, down: 200ms, up: 300ms}}\n"
+    "expect:\n";
+
+static int validate(const char *expect_lines, struct lab_diag *d)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s%s", lab_text, expect_lines);
+    struct lab *lab = NULL;
+    struct lab_diag ld = {0};
+    int rc = lab_load_buffer("t.yaml", buf, strlen(buf), &lab, &ld);
+    ck_assert_msg(rc == 0, "lab: %s", ld.n ? ld.msgs[0] : "?");
+    lab_diag_free(&ld);
+    rc = expect_validate_lab(lab, d);
+    lab_free(lab);
+    return rc;
+}
+
+START_TEST(validate_lab)
+{
+    struct lab_diag d = {0};
+    ck_assert_int_eq(validate("  - \"eu udp after withdraw ams answered-by nyc\"\n"
+                              "  - \"* tcp conns_broken <= 50 at announce sin#2\"\n"
+                              "  - \"us udp dns outage_ms < 50 at withdraw sin#2\"\n",
+                              &d),
+                     0);
+    ck_assert_uint_eq(d.n, 0);
+    /* Line 19 is the first expect entry; col 6 is the text after the quote. */
+    ck_assert_int_eq(validate("  - \"asia udp lost < 1\"\n"
+                              "  - \"eu udp after withdraw ams answered-by lon\"\n"
+                              "  - \"eu udp lost < 1 at withdraw sin#3\"\n"
+                              "  - \"eu udp conns_broken < 1\"\n"
+                              "  - \"eu tcp dns lost < 1\"\n"
+                              "  - \"eu udp lost < 1 at flap sin\"\n"
+                              "  - \"eu udp lost < 1 at stop ams\"\n"
+                              "  - \"eu udp lost <\"\n",
+                              &d),
+                     -EINVAL);
+    ck_assert_uint_eq(d.n, 8);
+    ck_assert_str_eq(d.msgs[0], "t.yaml:19:6: expect: unknown vantage \"asia\"");
+    ck_assert_str_eq(d.msgs[1], "t.yaml:20:44: expect: unknown node \"lon\"");
+    ck_assert_str_eq(d.msgs[2], "t.yaml:21:25: expect: the drill has only 2 such events");
+    ck_assert_str_eq(d.msgs[3], "t.yaml:22:13: expect: conns_broken applies to tcp only");
+    ck_assert_str_eq(d.msgs[4], "t.yaml:23:13: expect: no tcp probes of service dns in this lab");
+    ck_assert_ptr_nonnull(strstr(d.msgs[5], "t.yaml:24:25: expect: a flap is played"));
+    ck_assert_str_eq(d.msgs[6], "t.yaml:25:25: expect: the drill has no event \"stop ams\"");
+    ck_assert_str_eq(d.msgs[7], "t.yaml:26:19: expect: expected a number");
+    lab_diag_free(&d);
+}
+END_TEST
+
+/* Metrics of a small run: eu moves from ams to nyc at 2 s with a 20 ms gap
+ * in UDP answers; us stays on nyc. */
+static struct ah_metrics *run_metrics(void)
+{
+    struct ah_metrics_cfg cfg = {.start_ns = T0, .end_ns = T0 + 4 * S};
+    struct ah_metrics *m = NULL;
+    ck_assert_int_eq(ah_metrics_new(&m, &cfg), 0);
+    struct ah_metrics_event e = {T0 + 2 * S, "withdraw", "ams", ""};
+    ck_assert_int_eq(ah_metrics_add_event(m, &e), 0);
+    for (uint64_t t = 0; t < 4 * S; t += 10 * MS) {
+        const char *eu = t < 2 * S ? "ams" : t < 2 * S + 20 * MS ? NULL : "nyc";
+        struct ah_metrics_probe p = {
+            T0 + t, "eu", AH_TR_UDP, AH_SVC_DNS, 1, eu ? AH_RES_OK : AH_RES_TIMEOUT, eu};
+        ck_assert_int_eq(ah_metrics_add_probe(m, &p), 0);
+        struct ah_metrics_probe q = {T0 + t + 1, "us", AH_TR_UDP, AH_SVC_DNS, 1, AH_RES_OK, "nyc"};
+        ck_assert_int_eq(ah_metrics_add_probe(m, &q), 0);
+    }
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    return m;
+}
+
+static struct expect_verdict judge(const struct ah_metrics *m, const char *text)
+{
+    struct expect e;
+    unsigned off;
+    struct expect_verdict v;
+    ck_assert_msg(parse(text, &e, &off) == 0, "parse %s", text);
+    expect_eval(&e, m, &v);
+    return v;
+}
+
+START_TEST(verdicts)
+{
+    struct ah_metrics *m = run_metrics();
+    struct expect_verdict v;
+    v = judge(m, "eu udp after withdraw ams answered-by nyc");
+    ck_assert(v.pass);
+    ck_assert_str_eq(v.measured, "nyc");
+    v = judge(m, "* udp after withdraw ams answered-by nyc");
+    ck_assert(v.pass);
+    v = judge(m, "eu udp after withdraw ams answered-by sin");
+    ck_assert(!v.pass);
+    ck_assert_str_eq(v.measured, "nyc");
+    ck_assert_str_eq(v.where, "eu udp dns at withdraw ams");
+    v = judge(m, "eu udp before withdraw ams answered-by ams");
+    ck_assert(v.pass);
+    /* The outage: first failure at 2.000 s, next ok at 2.020 s. */
+    v = judge(m, "eu udp outage_ms < 50 at withdraw ams");
+    ck_assert(v.pass);
+    ck_assert_str_eq(v.measured, "20");
+    v = judge(m, "eu udp outage_ms < 10 at withdraw ams");
+    ck_assert(!v.pass);
+    ck_assert_str_eq(v.measured, "20");
+    /* Over both vantages the failing one is named. */
+    v = judge(m, "* udp lost == 0 at withdraw ams");
+    ck_assert(!v.pass);
+    ck_assert_str_eq(v.measured, "2");
+    ck_assert_str_eq(v.where, "eu udp dns at withdraw ams");
+    /* The passing value nearest the bound is reported. */
+    v = judge(m, "* udp lost <= 5 at withdraw ams");
+    ck_assert(v.pass);
+    ck_assert_str_eq(v.measured, "2");
+    v = judge(m, "eu udp switch_ms <= 20 at withdraw ams");
+    ck_assert(v.pass);
+    ck_assert_str_eq(v.measured, "20");
+    v = judge(m, "us udp switch_ms < 1000 at withdraw ams"); /* us never switched */
+    ck_assert(!v.pass);
+    ck_assert_str_eq(v.measured, "none");
+    v = judge(m, "eu udp flips <= 1");
+    ck_assert(v.pass);
+    v = judge(m, "eu udp flips == 0");
+    ck_assert(!v.pass);
+    v = judge(m, "us * never-answered-by ams");
+    ck_assert(v.pass);
+    v = judge(m, "eu * never-answered-by ams at withdraw ams");
+    ck_assert(v.pass);
+    v = judge(m, "eu * never-answered-by ams");
+    ck_assert(!v.pass);
+    ck_assert_str_eq(v.measured, "200 answers");
+    /* No TCP rows: nothing to judge is a failure, not a pass. */
+    v = judge(m, "eu tcp conns_broken == 0 at withdraw ams");
+    ck_assert(!v.pass);
+    ck_assert_str_eq(v.measured, "no data");
+    v = judge(m, "asia udp lost == 0");
+    ck_assert(!v.pass);
+    ah_metrics_free(m);
+}
+END_TEST
+
+/* An expectation tied to a late step is "not measured": a verdict of its own,
+ * not a failure with "none". */
+START_TEST(not_measured_verdict)
+{
+    struct expect e;
+    char err[128], ref[64];
+    unsigned off;
+    struct expect_verdict v = {.pass = true};
+
+    ck_assert_int_eq(
+        expect_parse("eu udp after withdraw ams answered-by nyc", &e, err, sizeof err, &off), 0);
+    ck_assert_int_eq(expect_step_ref(&e, ref, sizeof ref), 0);
+    ck_assert_str_eq(ref, "withdraw ams");
+    ck_assert_int_eq(expect_parse("eu udp lost == 0 at withdraw ams#2", &e, err, sizeof err, &off),
+                     0);
+    ck_assert_int_eq(expect_step_ref(&e, ref, sizeof ref), 0);
+    ck_assert_str_eq(ref, "withdraw ams#2");
+    ck_assert_int_eq(expect_step_ref(&e, ref, 4), -ENOSPC);
+    ck_assert_int_eq(expect_parse("eu udp lost == 0 at withdraw ams#1", &e, err, sizeof err, &off),
+                     0);
+    ck_assert_int_eq(expect_step_ref(&e, ref, sizeof ref), 0);
+    ck_assert_str_eq(ref, "withdraw ams");
+    ck_assert_int_eq(expect_parse("eu udp lost == 0", &e, err, sizeof err, &off), 0);
+    ck_assert_int_eq(expect_step_ref(&e, ref, sizeof ref), -ENOENT); /* over the run */
+
+    expect_not_measured(&v, "withdraw ams", 7712500000ULL, 20000000ULL);
+    ck_assert(!v.pass);
+    ck_assert(v.not_measured);
+    ck_assert_str_eq(v.measured, "not measured");
+    ck_assert_str_eq(v.where, "withdraw ams started 7712.500 ms late (tolerance 20ms)");
+    ck_assert_str_eq(expect_verdict_name(&v), "not measured");
+    expect_not_measured(&v, "withdraw ams", UINT64_MAX, 1);
+    ck_assert_str_eq(v.where, "withdraw ams started later than the tolerance (1ns)");
+    v = (struct expect_verdict){.pass = true};
+    ck_assert_str_eq(expect_verdict_name(&v), "pass");
+    v.pass = false;
+    ck_assert_str_eq(expect_verdict_name(&v), "fail");
+}
+END_TEST
+
+static Suite *expect_suite(void)
+{
+    Suite *s = suite_create("expect");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, parse_forms);
+    tcase_add_test(tc, parse_errors);
+    tcase_add_test(tc, validate_lab);
+    tcase_add_test(tc, verdicts);
+    tcase_add_test(tc, not_measured_verdict);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+AH_CHECK_MAIN(expect_suite)

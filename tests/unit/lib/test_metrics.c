@@ -1,0 +1,328 @@
+/* Unit tests for the failover metrics (lib/metrics.c): hand-built record
+ * sets whose right answers are worked out here from the definitions of
+ * design §6. */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ah/metrics.h"
+#include "tests/unit/check_main.h"
+
+#define S  1000000000ULL
+#define MS 1000000ULL
+#define T0 (1700000000ULL * S) /* an arbitrary epoch time */
+
+static struct ah_metrics *mk(uint64_t end_rel, bool direct)
+{
+    struct ah_metrics_cfg cfg = {.start_ns = T0, .end_ns = T0 + end_rel, .direct_withdraw = direct};
+    struct ah_metrics *m = NULL;
+    ck_assert_int_eq(ah_metrics_new(&m, &cfg), 0);
+    return m;
+}
+
+static void ev(struct ah_metrics *m, uint64_t rel, const char *event, const char *node,
+               const char *detail)
+{
+    struct ah_metrics_event e = {T0 + rel, event, node, detail};
+    ck_assert_int_eq(ah_metrics_add_event(m, &e), 0);
+}
+
+static void pr(struct ah_metrics *m, uint64_t rel, const char *vantage, enum ah_transport tr,
+               uint64_t flow, const char *node)
+{
+    struct ah_metrics_probe p = {
+        .ts_ns = T0 + rel,
+        .vantage = vantage,
+        .transport = tr,
+        .service = tr == AH_TR_UDP ? AH_SVC_DNS : AH_SVC_ECHO,
+        .conn = flow,
+        .result = node ? AH_RES_OK : AH_RES_TIMEOUT,
+        .node = node,
+    };
+    ck_assert_int_eq(ah_metrics_add_probe(m, &p), 0);
+}
+
+static void cn(struct ah_metrics *m, uint64_t id, uint64_t opened_rel, uint64_t closed_rel,
+               enum ah_reason reason, const char *node)
+{
+    struct ah_metrics_conn c = {
+        .conn = id,
+        .vantage = "eu",
+        .service = AH_SVC_ECHO,
+        .opened_ns = T0 + opened_rel,
+        .closed_ns = closed_rel ? T0 + closed_rel : 0,
+        .node = node,
+        .reason = reason,
+        .probes_ok = node ? 1 : 0,
+    };
+    ck_assert_int_eq(ah_metrics_add_conn(m, &c), 0);
+}
+
+/* The row of (event word, occurrence) for vantage/transport. */
+static const struct ah_metrics_row *row(const struct ah_metrics *m, const char *event, unsigned occ,
+                                        const char *vantage, enum ah_transport tr)
+{
+    for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
+        const struct ah_metrics_row *r = ah_metrics_row(m, i);
+        if (strcmp(r->event, event) == 0 && r->occurrence == occ &&
+            strcmp(r->vantage, vantage) == 0 && r->transport == tr)
+            return r;
+    }
+    ck_abort_msg("no row %s#%u %s %s", event, occ, vantage, ah_transport_name(tr));
+    return NULL;
+}
+
+#define ck_ms(v, want) ck_assert_msg(fabs((v) - (want)) < 1e-6, "%s = %f, want %f", #v, (v), (want))
+
+START_TEST(outage_never_recovers)
+{
+    struct ah_metrics *m = mk(12 * S, false);
+    ev(m, 10 * S, "withdraw", "ams", "");
+    /* One probe every 10 ms from 9 s: ams answers until 10 s, then nothing. */
+    for (uint64_t t = 9 * S; t < 12 * S; t += 10 * MS)
+        pr(m, t, "eu", AH_TR_UDP, 1, t < 10 * S ? "ams" : NULL);
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    const struct ah_metrics_row *r = row(m, "withdraw", 1, "eu", AH_TR_UDP);
+    ck_assert_uint_eq(r->event_ts_ns, T0 + 10 * S);
+    ck_assert_str_eq(r->before, "ams");
+    ck_assert_str_eq(r->after, "");
+    ck_assert_uint_eq(r->probes, 200); /* 10.00 .. 11.99 s */
+    ck_assert_uint_eq(r->lost, 200);
+    /* From the first failed probe (10.000 s) to the window's end (12 s). */
+    ck_ms(r->outage_ms, 2000.0);
+    ck_assert(isnan(r->switch_ms));
+    ck_assert_uint_eq(r->flips, 0);
+    ck_assert(!r->tcp);
+    /* The run row covers everything: 300 probes, the same 200 lost. */
+    const struct ah_metrics_row *run = row(m, "run", 1, "eu", AH_TR_UDP);
+    ck_assert_uint_eq(run->probes, 300);
+    ck_assert_uint_eq(run->lost, 200);
+    ck_assert_str_eq(run->before, "");
+    ck_ms(run->switch_ms, 9000.0); /* the first answer, 9 s after the start */
+    /* Resolution: one probe every 10 ms (within the 6% bucket width). */
+    ck_assert_msg(fabs(r->resolution_ms - 10.0) < 0.7, "resolution %f", r->resolution_ms);
+    ah_metrics_free(m);
+}
+END_TEST
+
+START_TEST(event_without_probes)
+{
+    struct ah_metrics *m = mk(8 * S, false);
+    ev(m, 6 * S, "stop", "nyc", "pid 1");
+    for (uint64_t t = 0; t < 4 * S; t += 100 * MS)
+        pr(m, t, "us", AH_TR_UDP, 9, "nyc");
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    const struct ah_metrics_row *r = row(m, "stop", 1, "us", AH_TR_UDP);
+    ck_assert_uint_eq(r->probes, 0);
+    ck_assert_uint_eq(r->lost, 0);
+    ck_ms(r->outage_ms, 0.0);
+    ck_assert(isnan(r->switch_ms));
+    /* Nothing answered in the second before 6 s either. */
+    ck_assert_str_eq(r->before, "");
+    ck_assert_str_eq(r->after, "");
+    ck_assert(isnan(r->detect_ms));
+    double v;
+    ck_assert_int_eq(ah_metrics_field(r, "switch_ms", &v), 0);
+    ck_assert_int_eq(ah_metrics_field(r, "probes", &v), 1);
+    ck_ms(v, 0.0);
+    ck_assert_int_eq(ah_metrics_field(r, "nonsense", &v), -ENOENT);
+    ah_metrics_free(m);
+}
+END_TEST
+
+START_TEST(flips_one_flow)
+{
+    struct ah_metrics *m = mk(10 * S, false);
+    /* Flow 7: a b a b -> 3 flips; a failure between two answers does not
+     * hide a flip: b, timeout, a -> 1 more. Flow 8 always a: none, though
+     * it interleaves with flow 7 (flips are per flow). */
+    static const char *const f7[] = {"a", "b", "a", "b", NULL, "a"};
+    uint64_t t = 1 * S;
+    for (size_t i = 0; i < 6; i++) {
+        pr(m, t, "eu", AH_TR_UDP, 7, f7[i]);
+        pr(m, t + MS, "eu", AH_TR_UDP, 8, "a");
+        t += 100 * MS;
+    }
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    const struct ah_metrics_row *r = row(m, "run", 1, "eu", AH_TR_UDP);
+    ck_assert_uint_eq(r->flips, 4);
+    ck_assert_uint_eq(r->probes, 12);
+    ck_assert_uint_eq(r->lost, 1);
+    /* The failure at 1.4 s ended with flow 8's ok answer 1 ms later. */
+    ck_ms(r->outage_ms, 1.0);
+    ck_assert_uint_eq(ah_metrics_row_answers(m, r, "a"), 9);
+    ck_assert_uint_eq(ah_metrics_row_answers(m, r, "b"), 2);
+    ck_assert_uint_eq(ah_metrics_row_answers(m, r, "zzz"), 0);
+    ah_metrics_free(m);
+}
+END_TEST
+
+START_TEST(two_events_10ms_apart)
+{
+    struct ah_metrics *m = mk(3 * S, false);
+    ev(m, 2 * S + 10 * MS, "announce", "ams", "");
+    ev(m, 2 * S, "withdraw", "ams", ""); /* out of order on purpose */
+    /* A probe every ms: ams until 2.000, nyc from 2.000 to 2.012, then ams. */
+    for (uint64_t t = 1 * S; t < 3 * S; t += MS) {
+        const char *n = t < 2 * S ? "ams" : t < 2 * S + 12 * MS ? "nyc" : "ams";
+        pr(m, t, "eu", AH_TR_UDP, 1 + t / MS % 4, n);
+    }
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    const struct ah_metrics_row *w = row(m, "withdraw", 1, "eu", AH_TR_UDP);
+    const struct ah_metrics_row *a = row(m, "announce", 1, "eu", AH_TR_UDP);
+    ck_assert_uint_eq(w->event_ts_ns, T0 + 2 * S);
+    ck_assert_uint_eq(a->event_ts_ns, T0 + 2 * S + 10 * MS);
+    ck_assert_uint_eq(w->probes, 10); /* 2.000 .. 2.009 */
+    ck_assert_uint_eq(a->probes, 990);
+    ck_assert_str_eq(w->before, "ams");
+    ck_assert_str_eq(w->after, "nyc");
+    ck_ms(w->switch_ms, 0.0);
+    /* The second before 2.010 s: 990 answers from ams, 10 from nyc. */
+    ck_assert_str_eq(a->before, "ams");
+    ck_assert_str_eq(a->after, "ams");
+    /* The first answer not from ams after 2.010 is nyc at 2.010. */
+    ck_ms(a->switch_ms, 0.0);
+    /* Four flows, each moved ams -> nyc and back: 2 flips each, the first
+     * in the withdraw window, the second in the announce window. */
+    ck_assert_uint_eq(w->flips, 4);
+    ck_assert_uint_eq(a->flips, 4);
+    ck_assert_uint_eq(row(m, "run", 1, "eu", AH_TR_UDP)->flips, 8);
+    ah_metrics_free(m);
+}
+END_TEST
+
+START_TEST(connections_before_after)
+{
+    struct ah_metrics_cfg cfg = {.start_ns = T0, .end_ns = T0 + 10 * S, .tcp_connections = 3};
+    struct ah_metrics *m = NULL;
+    ck_assert_int_eq(ah_metrics_new(&m, &cfg), 0);
+    ev(m, 5 * S, "withdraw", "ams", "");
+    ev(m, 8 * S, "announce", "ams", "");
+    for (uint64_t t = 1 * S; t < 10 * S; t += 50 * MS)
+        pr(m, t, "eu", AH_TR_TCP, 2, "ams");
+    cn(m, 1, 1 * S, 4 * S, AH_REASON_RESET, "ams");            /* broke before the event */
+    cn(m, 2, 1 * S, 5 * S + 200 * MS, AH_REASON_RESET, "ams"); /* broke 200 ms after */
+    cn(m, 3, 1 * S, 0, AH_REASON_END, "ams");                  /* still open at the end */
+    cn(m, 4, 1 * S, 9 * S, AH_REASON_RESET, "ams");            /* broke after the next event */
+    cn(m, 5, 5 * S + 100 * MS, 5 * S + 101 * MS, AH_REASON_REFUSED, NULL); /* never opened */
+    cn(m, 6, 5 * S + 300 * MS, 7 * S, AH_REASON_RESET, "nyc");             /* the replacement ... */
+    cn(m, 7, 7 * S + 200 * MS, 0, AH_REASON_END, "nyc");                   /* ... and its own */
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    const struct ah_metrics_row *r = row(m, "withdraw", 1, "eu", AH_TR_TCP);
+    ck_assert(r->tcp);
+    ck_assert_uint_eq(r->conns_at_event, 3); /* 2, 3, 4 */
+    ck_assert_uint_eq(r->conns_broken, 1);   /* 2 (4 broke in the next window) */
+    ck_ms(r->break_ms_p50, 200.0);
+    ck_ms(r->break_ms_max, 200.0);
+    /* 3 held at 5 s, 2 after 5.2 s, 3 again when 6 opened at 5.3 s; that
+     * the replacement broke at 7 s (2 again until 7.2 s) does not count:
+     * the time is to the recovery after the last break of a connection
+     * held at the event. */
+    ck_ms(r->reconnect_ms, 300.0);
+    const struct ah_metrics_row *a = row(m, "announce", 1, "eu", AH_TR_TCP);
+    ck_assert_uint_eq(a->conns_at_event, 3); /* 3, 4, 7 */
+    ck_assert_uint_eq(a->conns_broken, 1);
+    ck_ms(a->break_ms_max, 1000.0);
+    /* 4 never came back: the prober holds 2 of 3 until the end. */
+    ck_assert(isnan(a->reconnect_ms));
+    /* Run level: 6 connections were established, 4 of them broke. */
+    const struct ah_metrics_row *run = row(m, "run", 1, "eu", AH_TR_TCP);
+    ck_assert_uint_eq(run->conns_at_event, 6);
+    ck_assert_uint_eq(run->conns_broken, 4);
+    ck_ms(run->break_ms_max, 8000.0); /* connection 4 lived 1 s .. 9 s */
+    ah_metrics_free(m);
+}
+END_TEST
+
+static void switch_run(bool direct, double *sw, double *gt, double *det, double *route)
+{
+    struct ah_metrics *m = mk(4 * S, direct);
+    ev(m, 2 * S, "withdraw", "ams", "");
+    ev(m, 2 * S + 100000, "route", "nyc", "router=eu nexthop=nyc");
+    ev(m, 2 * S + 50000, "route", "sin", "router=us nexthop=sin");
+    ev(m, 2 * S + 60000, "exit", "sin", "responder pid 3 killed");
+    /* A probe every ms; nyc answers from 2.002 s (the probe at 2.001 s was
+     * still answered by ams). */
+    for (uint64_t t = 1 * S; t < 4 * S; t += MS)
+        pr(m, t, "eu", AH_TR_UDP, 1, t < 2 * S + 2 * MS ? "ams" : "nyc");
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    const struct ah_metrics_row *r = row(m, "withdraw", 1, "eu", AH_TR_UDP);
+    ck_assert_str_eq(r->route_nexthop, "nyc");
+    ck_assert_uint_eq(r->route_ts_ns, T0 + 2 * S + 100000);
+    ck_assert_uint_eq(ah_metrics_nrows(m), 2); /* run + withdraw: exit is no window */
+    *sw = r->switch_ms;
+    *gt = r->gt_answer_ms;
+    *det = r->detect_ms;
+    *route = r->route_ms;
+    ah_metrics_free(m);
+}
+
+START_TEST(switch_and_ground_truth)
+{
+    double sw, gt, det, route;
+    switch_run(false, &sw, &gt, &det, &route);
+    ck_ms(sw, 2.0);
+    ck_ms(route, 0.1);
+    ck_ms(gt, 1.9); /* route change at 2.0001 s, first nyc answer at 2.002 s */
+    ck_ms(det, 0.1);
+    /* When withdraw itself moves the route, detect_ms stays empty. */
+    switch_run(true, &sw, &gt, &det, &route);
+    ck_ms(sw, 2.0);
+    ck_assert(isnan(det));
+}
+END_TEST
+
+START_TEST(events_after_probes_rejected)
+{
+    struct ah_metrics *m = mk(4 * S, false);
+    pr(m, 1 * S, "eu", AH_TR_UDP, 1, "ams");
+    struct ah_metrics_event e = {T0 + 2 * S, "withdraw", "ams", ""};
+    ck_assert_int_eq(ah_metrics_add_event(m, &e), -EINVAL);
+    /* A late probe is still counted, and reported. */
+    pr(m, 500 * MS, "eu", AH_TR_UDP, 1, "ams");
+    ck_assert_uint_eq(ah_metrics_late(m), 1);
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    ck_assert_uint_eq(row(m, "run", 1, "eu", AH_TR_UDP)->probes, 2);
+    ah_metrics_free(m);
+}
+END_TEST
+
+START_TEST(words)
+{
+    enum ah_transport t;
+    enum ah_service s;
+    enum ah_reason r;
+    ck_assert_int_eq(ah_transport_parse("tcp", &t), 0);
+    ck_assert_int_eq(t, AH_TR_TCP);
+    ck_assert_int_eq(ah_transport_parse("sctp", &t), -EINVAL);
+    ck_assert_int_eq(ah_service_parse("echo", &s), 0);
+    ck_assert_int_eq(s, AH_SVC_ECHO);
+    ck_assert_int_eq(ah_reason_parse("unreachable", &r), 0);
+    ck_assert_int_eq(r, AH_REASON_UNREACHABLE);
+    ck_assert_int_eq(ah_reason_parse("gone", &r), -EINVAL);
+    ck_assert_int_eq(ah_event_kind_of("route"), AH_EV_ROUTE);
+    ck_assert_int_eq(ah_event_kind_of("track-down"), AH_EV_OBSERVATION);
+    ck_assert_int_eq(ah_event_kind_of("health-down"), AH_EV_OBSERVATION);
+    ck_assert_int_eq(ah_event_kind_of("flap"), AH_EV_DRILL);
+}
+END_TEST
+
+static Suite *metrics_suite(void)
+{
+    Suite *s = suite_create("metrics");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, outage_never_recovers);
+    tcase_add_test(tc, event_without_probes);
+    tcase_add_test(tc, flips_one_flow);
+    tcase_add_test(tc, two_events_10ms_apart);
+    tcase_add_test(tc, connections_before_after);
+    tcase_add_test(tc, switch_and_ground_truth);
+    tcase_add_test(tc, events_after_probes_rejected);
+    tcase_add_test(tc, words);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+AH_CHECK_MAIN(metrics_suite)
