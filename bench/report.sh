@@ -2,7 +2,7 @@
 # Report benchmark: generates a synthetic run directory with ROWS probe rows
 # (default 10 million, bench/gen_probes.c) and times `anycast-lab report` on
 # it, printing the wall time, CPU time and peak RSS (GNU time), plus the size
-# of what it wrote. The target (issue 5) is under 60 s with memory that does
+# of what it wrote. The target (docs/bench.md) is under 60 s with memory that does
 # not grow with the number of rows: run it with ROWS=1000000 as well to see.
 # Usage: bench/report.sh   (env: AH_BUILD=build, ROWS=10000000, KEEP=0)
 set -uo pipefail

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks anycast-responder against NSD, Knot and the machine's UDP ceiling (a plain
 # recvmmsg/sendmmsg echo loop), all under the same load, and prints the answered rates side
-# by side with their ratios to the targets of issue 2. Runs as root in a network namespace
+# by side with their ratios to the targets in docs/bench.md. Runs as root in a network namespace
 # of its own (198.51.100.53/32 on its lo) that it removes on exit with every process in it.
 # See docs/bench.md for what each figure means.
 set -uo pipefail

@@ -9,7 +9,7 @@
 #   bgp pause-bgp  hold 3 s / keepalive 1 s (hold timer) and BFD 100 ms x 3
 #   bgp health     (stop with healthcheck interval 200 ms, fall 2)
 # Prints min / median / max in ms per figure (docs/routing.md has them next to
-# design §8). Root only; results go to a temporary directory that is removed.
+# docs/bench.md). Root only; results go to a temporary directory that is removed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 AH_BUILD=${AH_BUILD:-build}

@@ -1,4 +1,4 @@
-/* Rows of one run: probes.csv and connections.csv exactly as design §5 (when
+/* Rows of one run: probes.csv and connections.csv exactly as docs/formats.md (when
  * --out is given), and the per (transport, service) statistics the summary
  * and the progress line read. Every probe and connection passes through here
  * once, at the moment its result is known. */

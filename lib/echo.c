@@ -1,4 +1,4 @@
-/* The identity echo protocol (design §3) as pure functions on bytes: line
+/* The identity echo protocol (docs/formats.md, "Echo") as pure functions on bytes: line
  * framing for the responder's TCP streams, reply building, and the probe's
  * reply check. */
 #include "ah/echo.h"

@@ -1,4 +1,4 @@
-/* Failover metrics of design §6, records in: the names, the events and
+/* Failover metrics of docs/formats.md, records in: the names, the events and
  * route changes (sorted, occurrences numbered, route changes indexed by
  * router when the first probe closes the list). Probes and connections are
  * taken in lib/metrics_acc.c, rows made in lib/metrics_rows.c. No I/O. */

@@ -1,4 +1,4 @@
-/* Failover metrics, probes and connections in (design §6): each probe is
+/* Failover metrics, probes and connections in (docs/formats.md, "Metrics"): each probe is
  * counted in the run-level accumulator of its (vantage, transport, service)
  * group and in the accumulator of the event window it falls into, made when
  * the first probe falls there; the node "before" each event is resolved as

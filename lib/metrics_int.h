@@ -19,7 +19,7 @@
 /* Time-weighted gap histogram for the resolution: 16 sub-buckets per power
  * of two (6% wide), weights in nanoseconds. A group's gaps span a few powers
  * of two, so the blocks of 16 are allocated as they are first used: a few
- * hundred bytes per group instead of 16 KB (memory per vantage, issue 9). */
+ * hundred bytes per group instead of 16 KB (memory per vantage, docs/security.md). */
 #define GAP_SUB 16
 struct gap_block {
     uint64_t w[GAP_SUB];

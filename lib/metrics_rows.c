@@ -1,4 +1,4 @@
-/* Rows of the failover metrics (design §5 summary.csv, §6): once every
+/* Rows of the failover metrics (docs/formats.md: summary.csv and the metrics): once every
  * record is in, each (window, group) is one summary row, computed when asked
  * from the window's accumulator (lib/metrics_acc.c) or from nothing, with the
  * connection columns evaluated per window here; plus the accessors of the

@@ -47,7 +47,7 @@ struct responder_config {
     unsigned udp_batch; /* datagrams per recvmmsg/sendmmsg call */
 };
 
-/* Brown-out switches (design §4 drill verbs pause/resume). Written by the
+/* Brown-out switches (docs/lab-file.md drill verbs pause/resume). Written by the
  * control thread, read by the workers on every request with relaxed loads:
  * a request racing a change may see the old value, which is harmless. */
 struct fault {

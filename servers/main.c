@@ -1,5 +1,5 @@
 /* anycast-responder: a paired UDP+TCP DNS and echo responder bound to one or
- * more anycast addresses, answering with its node identity (design §2-§3).
+ * more anycast addresses, answering with its node identity (docs/anycast-responder.md).
  * This file parses options, builds the shared state, starts the workers and
  * runs the main thread's loop: signals and the control socket. */
 #include <errno.h>

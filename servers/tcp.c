@@ -1,6 +1,6 @@
 /* TCP DNS and echo connections for one worker; see tcp.h.
  *
- * Slow and idle clients cannot hold the server (issue 9): a message whose
+ * Slow and idle clients cannot hold the server (docs/security.md): a message whose
  * first byte arrived must be complete within --tcp-io-timeout; the read
  * buffers of all connections of a worker share its part of
  * --tcp-buffer-budget, and over it the connections whose partial messages

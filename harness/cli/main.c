@@ -1,6 +1,6 @@
 /* anycast-lab: builds an anycast lab of network namespaces from a lab file,
  * runs responders and probes in it, plays a failover drill and writes the
- * results (design §4, §5). This file parses the command line and dispatches
+ * results (docs/lab-file.md, docs/formats.md). This file parses the command line and dispatches
  * to the subcommands. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,4 +1,4 @@
-/* The lab model: what a lab file (design §4) says, validated and resolved
+/* The lab model: what a lab file (docs/lab-file.md) says, validated and resolved
  * (names turned into indexes, durations into nanoseconds). Built by
  * lab_load() from YAML; read by the topology builder, the runner and the
  * drill. Nothing here touches the system. */
@@ -44,7 +44,7 @@ enum lab_service {
     LAB_SERVICE_ECHO,
 };
 
-/* anycast-healthchecker semantics, for routing: bgp (issue 6). */
+/* anycast-healthchecker semantics, for routing: bgp (docs/routing.md). */
 struct lab_healthcheck {
     bool enabled;
     uint64_t interval_ns, timeout_ns;
@@ -118,14 +118,14 @@ struct lab_expect {
     unsigned line, col; /* col: of the text's first character (after a quote) */
 };
 
-/* routing: tracked (issue 6). */
+/* routing: tracked (docs/routing.md). */
 struct lab_track {
     enum lab_service service;
     uint64_t frequency_ns, timeout_ns, delay_down_ns, delay_up_ns;
     unsigned down, up;
 };
 
-/* routing: bgp (issue 6). Zero means "BIRD's default". */
+/* routing: bgp (docs/routing.md). Zero means "BIRD's default". */
 struct lab_bgp {
     uint64_t hold_ns, keepalive_ns;
     bool bfd;

@@ -1,4 +1,4 @@
-/* Lab file loader: reads a lab file (design §4) with libyaml's document API,
+/* Lab file loader: reads a lab file (docs/lab-file.md) with libyaml's document API,
  * collects every problem as "FILE:LINE:COL: message" and builds the
  * validated model of lab.h only when there is none. This file holds the
  * entry points, the diagnostics and the typed readers for YAML nodes; the

@@ -1,4 +1,4 @@
-/* Lab file sections (design §4): the top-level keys, anycast addresses,
+/* Lab file sections (docs/lab-file.md): the top-level keys, anycast addresses,
  * nodes, vantages, probes, track, bgp and expect, with their defaults and
  * bounds (docs/lab-file.md lists them) and the checks that span sections.
  * The drill is in labfile_drill.c. */
@@ -386,7 +386,7 @@ static void parse_probes(struct lf *c, yaml_node_t *key, yaml_node_t *n)
                "probes out for both with their defaults)");
 }
 
-/* ---- track and bgp (issue 6) ---- */
+/* ---- track and bgp (docs/routing.md) ---- */
 
 static void parse_track(struct lf *c, yaml_node_t *n)
 {

@@ -1,4 +1,4 @@
-/* The report of a run (design §5): summary.csv, summary.json (with the
+/* The report of a run (docs/formats.md): summary.csv, summary.json (with the
  * expectation verdicts, the resolution of the time figures and the ground
  * truth check) and report.html with its plots, recomputed from the results
  * CSVs in bounded memory. Used at the end of `anycast-lab run` and by

@@ -204,7 +204,8 @@ static void summary(FILE *f, const struct rp *rp, const struct ah_metrics *m)
 {
     size_t n = ah_metrics_nrows(m);
     fprintf(f, "<section id=\"summary\"><h2>Summary</h2>\n<p class=\"meta\">Per event, vantage, "
-               "transport and service (design §6); times in ms, each with the resolution of "
+               "transport and service (docs/formats.md, \"Metrics\"); times in ms, each with the "
+               "resolution of "
                "its group's probe interval (res). ");
     if (n > HTML_MAX_ROWS)
         fprintf(f, "The first %d of %zu rows; summary.csv has all. ", HTML_MAX_ROWS, n);

@@ -1,5 +1,5 @@
 /* Results of a run: directory naming, the events log and the streaming merge
- * of per-vantage CSV files into one time-ordered file (design §5). */
+ * of per-vantage CSV files into one time-ordered file (docs/formats.md). */
 #include "results.h"
 
 #include <errno.h>

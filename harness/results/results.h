@@ -1,4 +1,4 @@
-/* The results directory of a run (design §5): its name, the events log
+/* The results directory of a run (docs/formats.md): its name, the events log
  * (drill actions, route changes, unexpected exits), the merge of the
  * per-vantage probe files into one time-ordered probes.csv and
  * connections.csv, and run.json. */

@@ -1,4 +1,4 @@
-/* The routing that removes itself (issue 6), as one object the runner
+/* The routing that removes itself (docs/routing.md), as one object the runner
  * drives: routing: tracked (tracked.c) or routing: bgp (bgp.c). It hands the
  * runner a single pollable fd (an epoll set of its timer and sockets), takes
  * the drill verbs that depend on the routing mode, and reports its state

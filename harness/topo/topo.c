@@ -1,4 +1,4 @@
-/* Builds and removes the lab topology (design §4, docs/topology.md): the
+/* Builds and removes the lab topology (docs/lab-file.md, docs/topology.md): the
  * namespaces with their sockets and sysctls, the fabric bridge and veths,
  * addresses, and the address plan. Routes are in topo_route.c. */
 #include "topo.h"

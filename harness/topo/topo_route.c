@@ -178,7 +178,7 @@ int topo_route_install(struct topo *t, size_t v)
         return err ? err : res_set(t, v, none);
     case LAB_ROUTING_TRACKED:
     case LAB_ROUTING_BGP:
-        /* Installed by the health checker or BIRD (issue 6), not here. */
+        /* Installed by the health checker or BIRD (docs/routing.md), not here. */
         return 0;
     }
     return -EINVAL;

@@ -15,7 +15,7 @@ uint64_t ah_clock_realtime_ns(void);
 uint64_t ah_clock_mono_ns(void);
 
 /* Formats a CLOCK_REALTIME ns value as UTC "yyyymmddThhmmssZ" (the results
- * directory stamp of design §5); buf needs 17 bytes. Returns 0 or -ENOSPC. */
+ * directory stamp of docs/formats.md); buf needs 17 bytes. Returns 0 or -ENOSPC. */
 int ah_clock_format_stamp(uint64_t realtime_ns, char *buf, unsigned long len);
 
 #endif

@@ -1,6 +1,6 @@
 /* RFC 4180 CSV: a buffered writer (quoting only where needed, CRLF-free "\n"
  * line ends as most tools expect, flush on demand) and a streaming reader that
- * reports line numbers, for results files of design §5. */
+ * reports line numbers, for results files of docs/formats.md. */
 #ifndef AH_CSV_H
 #define AH_CSV_H
 

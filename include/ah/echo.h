@@ -1,4 +1,4 @@
-/* The identity echo protocol of design §3, as pure functions on bytes: a
+/* The identity echo protocol of docs/formats.md, "Echo", as pure functions on bytes: a
  * request is one line of at most AH_ECHO_MAX_LINE bytes ending in '\n'; the
  * reply is "<identity> <request line>\n". */
 #ifndef AH_ECHO_H

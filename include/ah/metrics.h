@@ -1,4 +1,4 @@
-/* Failover metrics (design §5 summary.csv, §6 definitions) as a pure,
+/* Failover metrics (docs/formats.md: summary.csv and the metrics) as a pure,
  * streaming computation on records: feed every event first, then probe
  * records in send-time order, then connection records, then finish and read
  * one summary row per event x vantage x transport x service plus run-level
@@ -151,7 +151,7 @@ int ah_metrics_field(const struct ah_metrics_row *r, const char *name, double *o
  * only to TCP). */
 bool ah_metrics_field_applies(const struct ah_metrics_row *r, const char *name);
 
-/* summary.csv header (design §5). */
+/* summary.csv header (docs/formats.md). */
 #define AH_SUMMARY_NCOLS 19
 extern const char *const ah_summary_header[AH_SUMMARY_NCOLS];
 

@@ -1,6 +1,6 @@
 /* Probe statistics as pure functions on records: result words and their
  * classification from errno values, an RTT histogram with bounded memory and
- * percentiles, node identity counts and flips per flow (design §5, §6). */
+ * percentiles, node identity counts and flips per flow (docs/formats.md). */
 #ifndef AH_STATS_H
 #define AH_STATS_H
 
@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Probe results, in the words of design §5 (probes.csv "result"). */
+/* Probe results, in the words of docs/formats.md (probes.csv "result"). */
 enum ah_result {
     AH_RES_OK = 0,
     AH_RES_TIMEOUT,
@@ -95,7 +95,7 @@ unsigned ah_nodes_index(struct ah_nodes *ns, const char *name);
 /* Interns name and counts one answer from it; returns its index. */
 unsigned ah_nodes_add(struct ah_nodes *ns, const char *name);
 
-/* Flips (design §6): two consecutive ok answers on the same flow from
+/* Flips (docs/formats.md, "Metrics"): two consecutive ok answers on the same flow from
  * different nodes. Flows are keyed by a 64-bit id (the "conn" column); the
  * table is an open-addressing hash that grows as flows appear. */
 struct ah_flips {

@@ -2,7 +2,7 @@
 # anycast-probe against real DNS servers: NSD and Knot, each configured with
 # an identity and NSID in a test namespace. Every probe over UDP and TCP must
 # be ok with node = the server's identity; probes.csv and connections.csv
-# must carry the design §5 headers byte for byte and well-formed rows; the
+# must carry the docs/formats.md headers byte for byte and well-formed rows; the
 # id.server and nsid:NAME/TYPE queries and --once work against both; an NSD
 # that hides its identity gives bad_reply with the rcode in detail.
 source "$(dirname "$0")/lib.sh"

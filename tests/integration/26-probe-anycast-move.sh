@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The anycast case itself: one client behind a router, two nodes with the
 # same address. When the router's route moves from node-a to node-b, every
-# UDP flow's answers move too (one flip per flow, design §6), and every
+# UDP flow's answers move too (one flip per flow, docs/formats.md, "Metrics"), and every
 # established TCP connection is reset by node-b on its next write, then
 # reconnects to node-b.
 source "$(dirname "$0")/lib.sh"

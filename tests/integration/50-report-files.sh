@@ -90,7 +90,7 @@ for f in summary.csv summary.json report.html timeline.svg timeline.png connecti
 done
 t_match "$(cat "$T_TMP/stdout")" "report: $O/report.html" "the report path is printed"
 
-# Values worked out by hand (design §6).
+# Values worked out by hand (docs/formats.md, "Metrics").
 get() { # event vantage transport column
   awk -F, -v e="$1" -v v="$2" -v t="$3" -v c="$4" '
     NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }

@@ -74,7 +74,7 @@ t_true "switch_ms agrees with the ground-truth delay within one probe interval +
 # Both figures are printed to the microsecond; they may differ by that rounding.
 t_true "summary.json's ground truth is the same delay" \
   awk -v g="$gt" -v d="$delay" 'BEGIN { x = g - d; if (x < 0) x = -x; exit !(x < 0.0015) }'
-t_true "the new node answers within one probe interval + 1 ms of the route change (design §8)" \
+t_true "the new node answers within one probe interval + 1 ms of the route change (docs/bench.md)" \
   awk -v d="$delay" -v r="$res" 'BEGIN { exit !(d <= r + 1) }'
 t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the run is left"
 t_done

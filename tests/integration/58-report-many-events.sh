@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The report's memory does not grow with events x vantages (issue 9, item
-# 5): 10,000 drill events x 20 vantages (200,020 summary rows, of which
+# The report's memory does not grow with events x vantages (docs/security.md,
+# "CSV files, run.json, results directories"): 10,000 drill events x 20
+# vantages (200,020 summary rows, of which
 # 2,020 windows received a probe) stay under 60 MB (was 120 MB: an
 # accumulator for every window of every vantage, and every row stored). And
 # events.csv rows past the limits (65,536 windowed events, 1,000,000 route

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A latency brown-out the routing answers by itself (issue 6): `delay` makes
+# A latency brown-out the routing answers by itself (docs/routing.md): `delay` makes
 # a's builtin responder answer 400 ms late (its control socket's "delay MS").
 # With routing: tracked and a 200 ms check timeout, va's router sees its
 # checks of a time out, takes a's route away and va's UDP is answered by b;

@@ -1,4 +1,4 @@
-/* udp_flows: sends one echo request (design §3, "probe\n") from each of N
+/* udp_flows: sends one echo request (docs/formats.md "Echo", "probe\n") from each of N
  * UDP source ports to ADDR:PORT and prints "SPORT NODE" per flow, NODE being
  * the identity that answered or "none" after the timeout. The topology tests
  * use it to see how a router spreads flows over the nodes. */

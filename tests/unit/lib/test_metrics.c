@@ -1,6 +1,6 @@
 /* Unit tests for the failover metrics (lib/metrics.c): hand-built record
  * sets whose right answers are worked out here from the definitions of
- * design §6. */
+ * docs/formats.md, "Metrics". */
 #include <check.h>
 #include <errno.h>
 #include <math.h>

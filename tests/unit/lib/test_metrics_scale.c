@@ -1,4 +1,4 @@
-/* Unit tests for the failover metrics at scale (lib/metrics*.c, issue 9):
+/* Unit tests for the failover metrics at scale (lib/metrics*.c, docs/security.md):
  * event windows no probe fell into cost nothing and still give their rows,
  * a stray row far ahead in time does not settle the windows before it,
  * occurrences of 60,000 events are numbered quickly, the limits on events

@@ -226,7 +226,7 @@ START_TEST(full_values)
 }
 END_TEST
 
-/* routing: tracked and bgp with every key (issue 6). */
+/* routing: tracked and bgp with every key (docs/routing.md). */
 START_TEST(tracked_and_bgp)
 {
     struct lab *lab = load_ok("tests/labs/good-tracked.yaml");

@@ -187,7 +187,7 @@ static void count_cb(void *arg, const struct state *s)
     (*(int *)arg)++;
 }
 
-/* The attack of issue 9: a state file whose runid is ../victimdir, or whose
+/* The attack docs/security.md lists: a state file whose runid is ../victimdir, or whose
  * run directory is a link to the victim. Neither is loaded, removed through
  * or followed; the good lab beside them still is. */
 START_TEST(crafted_state_dirs)
