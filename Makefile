@@ -132,6 +132,7 @@ check: all unit layers-check $(if $(filter all %fuzz%,$(SUITE)),fuzz)
 # another program's headers or another folder's *_int.h, or uses ../.
 layers-check: $(LAYERS_OK)
 	tests/layers.py includes
+	tests/layers_test.sh >/dev/null || tests/layers_test.sh
 
 unit-check: unit
 	AH_BUILD=$(BUILD) tests/run.sh unit
