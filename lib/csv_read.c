@@ -108,6 +108,78 @@ static int refill(struct ah_csv_reader *r)
     }
 }
 
+/* Feeds one byte of a record to the state machine. Sets *end when the byte
+ * ended the record (its last field is then closed). Returns 0 or a negative
+ * error (-EMSGSIZE/-E2BIG for a limit, -EBADMSG for malformed CSV). */
+static int consume(struct ah_csv_reader *r, enum rd_state *st, char c, unsigned long *quote_line,
+                   bool *end)
+{
+    switch (*st) {
+    case ST_FIELD_START:
+        if (c == '"') {
+            *st = ST_QUOTED;
+            *quote_line = r->line;
+            return 0;
+        }
+        *st = ST_UNQUOTED;
+        /* fall through */
+    case ST_UNQUOTED:
+        if (c == '"')
+            return -EBADMSG; /* RFC 4180: a quote may only appear in a quoted field. */
+        break;
+    case ST_QUOTED:
+        if (c == '"') {
+            *st = ST_QUOTE_SEEN;
+            return 0;
+        }
+        if (c == '\n')
+            r->line++;
+        return rec_push(r, c);
+    case ST_QUOTE_SEEN:
+        if (c == '"') {
+            *st = ST_QUOTED;
+            return rec_push(r, '"');
+        }
+        if (c != ',' && c != '\n' && c != '\r')
+            return -EBADMSG; /* garbage after the closing quote */
+        break;
+    case ST_CR:
+        if (c != '\n')
+            return -EBADMSG; /* a bare CR must be quoted */
+        break;
+    }
+    /* Outside quotes: the separators, or a byte of an unquoted field. */
+    if (c == ',' && *st != ST_CR) {
+        *st = ST_FIELD_START;
+        return field_end(r);
+    }
+    if (c == '\n') {
+        r->line++;
+        *end = true;
+        return field_end(r);
+    }
+    if (c == '\r') {
+        *st = ST_CR;
+        return 0;
+    }
+    return rec_push(r, c);
+}
+
+/* Makes the record just read the caller's, or reports the limit it broke
+ * (over) at its first line. */
+static int record_out(struct ah_csv_reader *r, int over, unsigned long start_line, char ***fields,
+                      size_t *nfields, unsigned long *line)
+{
+    *line = start_line;
+    if (over < 0)
+        return over;
+    for (size_t i = 0; i < r->nfields; i++)
+        r->fields[i] = r->rec + r->starts[i];
+    *fields = r->fields;
+    *nfields = r->nfields;
+    return 1;
+}
+
 int ah_csv_reader_next(struct ah_csv_reader *r, char ***fields, size_t *nfields,
                        unsigned long *line)
 {
@@ -132,69 +204,9 @@ int ah_csv_reader_next(struct ah_csv_reader *r, char ***fields, size_t *nfields,
             if (rc == 0)
                 break;
         }
-        char c = r->in[r->in_pos++];
         any = true;
-        switch (st) {
-        case ST_FIELD_START:
-            if (c == '"') {
-                st = ST_QUOTED;
-                quote_line = r->line;
-                continue;
-            }
-            st = ST_UNQUOTED;
-            /* fall through */
-        case ST_UNQUOTED:
-            if (c == ',') {
-                rc = field_end(r);
-                st = ST_FIELD_START;
-            } else if (c == '\n') {
-                r->line++;
-                rc = field_end(r);
-                goto record;
-            } else if (c == '\r') {
-                st = ST_CR;
-            } else if (c == '"') {
-                /* RFC 4180: a quote may only appear in a quoted field. */
-                rc = -EBADMSG;
-            } else {
-                rc = rec_push(r, c);
-            }
-            break;
-        case ST_QUOTED:
-            if (c == '"') {
-                st = ST_QUOTE_SEEN;
-            } else {
-                if (c == '\n')
-                    r->line++;
-                rc = rec_push(r, c);
-            }
-            break;
-        case ST_QUOTE_SEEN:
-            if (c == '"') {
-                rc = rec_push(r, '"');
-                st = ST_QUOTED;
-            } else if (c == ',') {
-                rc = field_end(r);
-                st = ST_FIELD_START;
-            } else if (c == '\n') {
-                r->line++;
-                rc = field_end(r);
-                goto record;
-            } else if (c == '\r') {
-                st = ST_CR;
-            } else {
-                rc = -EBADMSG; /* garbage after the closing quote */
-            }
-            break;
-        case ST_CR:
-            if (c != '\n') {
-                rc = -EBADMSG; /* a bare CR must be quoted */
-                break;
-            }
-            r->line++;
-            rc = field_end(r);
-            goto record;
-        }
+        bool end = false;
+        rc = consume(r, &st, r->in[r->in_pos++], &quote_line, &end);
         if (rc == -EMSGSIZE || rc == -E2BIG) {
             /* Over a limit: the rest of the record is scanned, not kept, so
              * the next call starts at the next record. */
@@ -204,6 +216,8 @@ int ah_csv_reader_next(struct ah_csv_reader *r, char ***fields, size_t *nfields,
         }
         if (rc < 0)
             goto fail;
+        if (end)
+            return record_out(r, over, start_line, fields, nfields, line);
     }
 
     /* End of file. */
@@ -216,24 +230,13 @@ int ah_csv_reader_next(struct ah_csv_reader *r, char ***fields, size_t *nfields,
     }
     /* The last record had no line end; ST_CR here is a final lone CR. */
     rc = field_end(r);
-
-record:
     if (rc == -EMSGSIZE || rc == -E2BIG) {
         over = rc; /* the limit broke on the record's last field */
         rc = 0;
     }
     if (rc < 0)
         goto fail;
-    if (over < 0) {
-        *line = start_line;
-        return over;
-    }
-    for (size_t i = 0; i < r->nfields; i++)
-        r->fields[i] = r->rec + r->starts[i];
-    *fields = r->fields;
-    *nfields = r->nfields;
-    *line = start_line;
-    return 1;
+    return record_out(r, over, start_line, fields, nfields, line);
 
 fail:
     r->err = rc;
