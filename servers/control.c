@@ -548,25 +548,13 @@ static bool socket_in_use(const char *path)
     return used;
 }
 
-int control_open(uv_loop_t *loop, struct responder *r, const char *path, struct control **out,
-                 char *err, size_t errlen)
+/* A socket file left by a killed run would make bind fail, so it goes; one a
+ * running responder still serves stays (taking it over would silently cut
+ * that responder off from its drills), and so does anything else at PATH:
+ * it is the user's. */
+static int remove_stale(const char *path, char *err, size_t errlen)
 {
-    const struct responder_config *cfg = r->cfg;
-    struct control *ctl;
-    struct sockaddr_un sa;
     struct stat st;
-    const char *what = NULL;
-    bool bound = false;
-    int fd = -1;
-    int rc;
-
-    rc = check_dir(path, err, errlen);
-    if (rc < 0)
-        return rc;
-    /* A socket file left by a killed run would make bind fail, so it goes;
-     * one a running responder still serves stays (taking it over would
-     * silently cut that responder off from its drills), and so does
-     * anything else at PATH: it is the user's. */
     if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
         if (socket_in_use(path)) {
             snprintf(err, errlen, "--control %s: in use by a running process (another responder?)",
@@ -575,6 +563,75 @@ int control_open(uv_loop_t *loop, struct responder *r, const char *path, struct 
         }
         unlink(path);
     }
+    return 0;
+}
+
+/* Creates the listening socket's file at path with exactly ctl->mode, and
+ * records its group. Returns the socket or -errno with *what naming the
+ * call that failed; *bound says whether the file was created. */
+static int bind_private(struct control *ctl, const char *path, bool *bound, const char **what)
+{
+    struct sockaddr_un sa;
+    struct stat st;
+    int rc = 0;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *what = "socket";
+        return -errno;
+    }
+    /* Linux creates the socket file with the socket's own mode less the
+     * umask, so after this fchmod it is born no wider than the mode asked
+     * for, without touching the umask (process-wide, and other threads may
+     * create files). The chmod below then only ever restores bits the
+     * umask took away; no client can connect before listen() anyway. */
+    if (fchmod(fd, ctl->mode) < 0) {
+        rc = -errno;
+        *what = "fchmod";
+        goto out;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    *bound = true;
+    if (lstat(path, &st) < 0) {
+        rc = -errno;
+        *what = "lstat";
+        goto out;
+    }
+    if ((st.st_mode & 07777) != ctl->mode && chmod(path, ctl->mode) < 0) {
+        rc = -errno;
+        *what = "chmod";
+        goto out;
+    }
+    ctl->gid = (unsigned)st.st_gid;
+out:
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
+int control_open(uv_loop_t *loop, struct responder *r, const char *path, struct control **out,
+                 char *err, size_t errlen)
+{
+    const struct responder_config *cfg = r->cfg;
+    struct control *ctl;
+    const char *what = NULL;
+    bool bound = false;
+    int fd = -1;
+    int rc;
+
+    rc = check_dir(path, err, errlen);
+    if (rc < 0)
+        return rc;
+    rc = remove_stale(path, err, errlen);
+    if (rc < 0)
+        return rc;
     ctl = calloc(1, sizeof *ctl);
     if (ctl == NULL || (ctl->path = strdup(path)) == NULL) {
         free(ctl);
@@ -591,41 +648,9 @@ int control_open(uv_loop_t *loop, struct responder *r, const char *path, struct 
     ctl->server.data = ctl->sweep.data = ctl;
     ctl->open_handles = 2;
 
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        rc = -errno;
-        what = "socket";
+    fd = rc = bind_private(ctl, path, &bound, &what);
+    if (rc < 0)
         goto out;
-    }
-    /* Linux creates the socket file with the socket's own mode less the
-     * umask, so after this fchmod it is born no wider than the mode asked
-     * for, without touching the umask (process-wide, and other threads may
-     * create files). The chmod below then only ever restores bits the
-     * umask took away; no client can connect before listen() anyway. */
-    if (fchmod(fd, ctl->mode) < 0) {
-        rc = -errno;
-        what = "fchmod";
-        goto out;
-    }
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        rc = -errno;
-        goto out;
-    }
-    bound = true;
-    if (lstat(path, &st) < 0) {
-        rc = -errno;
-        what = "lstat";
-        goto out;
-    }
-    if ((st.st_mode & 07777) != ctl->mode && chmod(path, ctl->mode) < 0) {
-        rc = -errno;
-        what = "chmod";
-        goto out;
-    }
-    ctl->gid = (unsigned)st.st_gid;
     rc = uv_pipe_open(&ctl->server, fd);
     if (rc < 0) {
         what = "uv_pipe_open";
