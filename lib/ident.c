@@ -285,6 +285,38 @@ static size_t nsid_to_identity(const uint8_t *d, size_t n, char *out, size_t cap
     return o;
 }
 
+/* Checks that the question at *pos is the one asked and steps over it. */
+static int skip_question(const struct ah_ident_query *q, const uint8_t *qwire, const uint8_t *m,
+                         size_t len, size_t *pos)
+{
+    if (name_equals(m, len, *pos, qwire) <= 0)
+        return -EBADMSG;
+    if (skip_name(m, len, pos) < 0 || *pos + 4 > len)
+        return -EBADMSG;
+    if (rd16(m + *pos) != q->qtype || rd16(m + *pos + 2) != q->qclass)
+        return -EBADMSG;
+    *pos += 4;
+    return 0;
+}
+
+/* Finds the first NSID option in an OPT record's rdata; an option that runs
+ * past the rdata makes the message malformed. */
+static int find_nsid(const uint8_t *rd, size_t rdlen, const uint8_t **nsid, size_t *nsid_len)
+{
+    for (size_t o = 0; o + 4 <= rdlen;) {
+        uint16_t code = rd16(rd + o), olen = rd16(rd + o + 2);
+        o += 4;
+        if (olen > rdlen - o)
+            return -EBADMSG;
+        if (code == OPT_NSID && *nsid == NULL) {
+            *nsid = rd + o;
+            *nsid_len = olen;
+        }
+        o += olen;
+    }
+    return 0;
+}
+
 int ah_ident_reply_parse(const struct ah_ident_query *q, const uint8_t *m, size_t len,
                          struct ah_ident_reply *out)
 {
@@ -307,16 +339,8 @@ int ah_ident_reply_parse(const struct ah_ident_query *q, const uint8_t *m, size_
     /* Error replies (FORMERR, NOTIMP, ...) often carry no question. */
     if (qd > 1 || (qd == 0 && rcode == 0))
         return -EBADMSG;
-    if (qd == 1) {
-        int eq = name_equals(m, len, pos, qwire);
-        if (eq <= 0)
-            return -EBADMSG;
-        if (skip_name(m, len, &pos) < 0 || pos + 4 > len)
-            return -EBADMSG;
-        if (rd16(m + pos) != q->qtype || rd16(m + pos + 2) != q->qclass)
-            return -EBADMSG;
-        pos += 4;
-    }
+    if (qd == 1 && skip_question(q, qwire, m, len, &pos) < 0)
+        return -EBADMSG;
 
     const uint8_t *txt = NULL, *nsid = NULL;
     size_t txt_len = 0, nsid_len = 0;
@@ -347,17 +371,8 @@ int ah_ident_reply_parse(const struct ah_ident_query *q, const uint8_t *m, size_
             }
         } else if (i >= an + ns && type == LDNS_RR_TYPE_OPT) {
             ext_rcode = (int)(ttl >> 24);
-            for (size_t o = 0; o + 4 <= rdlen;) {
-                uint16_t code = rd16(rd + o), olen = rd16(rd + o + 2);
-                o += 4;
-                if (olen > rdlen - o)
-                    return -EBADMSG;
-                if (code == OPT_NSID && !nsid) {
-                    nsid = rd + o;
-                    nsid_len = olen;
-                }
-                o += olen;
-            }
+            if (find_nsid(rd, rdlen, &nsid, &nsid_len) < 0)
+                return -EBADMSG;
         }
     }
 
