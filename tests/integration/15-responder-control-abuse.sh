@@ -14,14 +14,8 @@ source "$(dirname "$0")/lib.sh"
 t_need_root
 t_need dig socat python3 setpriv
 
-V4=198.51.100.53
-R=$AH_BIN/anycast-responder
-[ -x "$R" ] || { echo "missing $R (build first)"; exit 1; }
+t_responder_ns
 id nobody >/dev/null 2>&1 || t_skip "needs the user nobody"
-
-t_netns NS
-t_anycast_lo "$NS"
-in_ns() { ip netns exec "$NS" "$@"; }
 # nobody must be able to reach the socket's directory for the refusal to be
 # the responder's and not the file system's.
 chmod 0711 "$T_TMP"

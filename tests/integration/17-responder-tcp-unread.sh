@@ -15,26 +15,20 @@ source "$(dirname "$0")/lib.sh"
 t_need_root
 t_need dig socat
 
-V4=198.51.100.53
-R=$AH_BIN/anycast-responder
+t_responder_ns
 A=$AH_BIN/tests/tools/tcp_attack
-[ -x "$R" ] || { echo "missing $R (build first)"; exit 1; }
-[ -x "$A" ] || { echo "missing $A (make unit builds tests/tools)"; exit 1; }
+t_built "$A" "make unit builds tests/tools"
 # RSS bound (kB): about 4 MB at rest plus the 32 MiB budget and what malloc
 # keeps; under ASan (quarantine, shadow memory) RSS says nothing about the
 # responder's buffers and is not checked.
 RSS_MAX_KB=65536
 ASAN=
-# (Not "| grep -q": under pipefail, ldd killed by SIGPIPE would fail it.)
-[[ $(ldd "$R" 2>/dev/null) == *libasan* ]] && ASAN=1
+t_asan "$R" && ASAN=1
 
-t_netns NS
-t_anycast_lo "$NS"
 # An internet-sized MSS: with loopback's 64 KiB segments a receiver opens
 # its window only after reading ~64 KiB, so a client reading 10 KiB/s would
 # let nothing through for seconds, which no real path does.
 ip -n "$NS" link set lo mtu 1500
-in_ns() { ip netns exec "$NS" "$@"; }
 stat_of() { # SOCKET KEY
   echo stats | in_ns socat -t 2 - "UNIX-CONNECT:$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
