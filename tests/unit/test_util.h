@@ -1,8 +1,8 @@
 /* Helpers shared by the unit tests that work with files (test_csv.c,
  * test_log.c, test_proc.c, test_responders.c, test_results.c,
- * test_state.c): one temporary directory per test program, paths in it, and
- * reading a whole file back. Each test is its own program, so everything
- * here is static inline. */
+ * test_state.c): one temporary directory per test program, paths in it,
+ * reading a whole file back and a fake program for the harness to find.
+ * Each test is its own program, so everything here is static inline. */
 #ifndef TEST_UTIL_H
 #define TEST_UTIL_H
 
@@ -52,6 +52,20 @@ static inline char *tmp_path(const char *name)
     k = (k + 1) % 8;
     snprintf(path[k], sizeof(path[k]), "%s/%s", tmpdir, name);
     return path[k];
+}
+
+/* Installs a program called name in tmpdir (a shell script that does nothing), its path
+ * written to bin, and points $AH_BIN_DIR there, where the harness looks for its programs
+ * first. */
+static inline void fake_program(const char *name, char *bin, size_t cap)
+{
+    snprintf(bin, cap, "%s/%s", tmpdir, name);
+    FILE *f = fopen(bin, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("#!/bin/sh\n", f);
+    fclose(f);
+    chmod(bin, 0755);
+    setenv("AH_BIN_DIR", tmpdir, 1);
 }
 
 /* Reads the rest of an open file and closes it (malloc'd, NUL-terminated). */

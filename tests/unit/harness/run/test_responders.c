@@ -85,13 +85,7 @@ START_TEST(prepare_command_and_builtin)
 
     /* The builtin is found through $AH_BIN_DIR: make a fake one. */
     char bin[128];
-    snprintf(bin, sizeof bin, "%s/anycast-responder", tmpdir);
-    FILE *f = fopen(bin, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("#!/bin/sh\n", f);
-    fclose(f);
-    chmod(bin, 0755);
-    setenv("AH_BIN_DIR", tmpdir, 1);
+    fake_program("anycast-responder", bin, sizeof bin);
     ck_assert_int_eq(resp_prepare(&lab, 1, addrs, 3, tmpdir, &l), 0);
     ck_assert_str_eq(l.argv[0], bin);
     ck_assert_uint_eq(l.argc, 1 + 6 + 4);
