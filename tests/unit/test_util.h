@@ -93,6 +93,24 @@ static inline char *slurp_alloc(const char *path, size_t *len_out)
     return read_all(f, len_out);
 }
 
+/* The file at path holds exactly want. */
+static inline void expect_file(const char *path, const char *want)
+{
+    char *got = slurp_alloc(path, NULL);
+    ck_assert_str_eq(got, want);
+    free(got);
+}
+
+/* text contains every one of the strings that follow (at least one). */
+#define expect_contains(text, ...)                                                                 \
+    expect_contains_all(text, (const char *const[]){__VA_ARGS__, NULL})
+
+static inline void expect_contains_all(const char *text, const char *const *needles)
+{
+    for (; *needles != NULL; needles++)
+        ck_assert_msg(strstr(text, *needles) != NULL, "\"%s\" not found", *needles);
+}
+
 /* Reads up to 64 KiB of an open file into a static buffer (overwritten by
  * the next call) and closes it. */
 static inline char *read_small(FILE *f)
