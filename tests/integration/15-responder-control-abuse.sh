@@ -30,7 +30,6 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 answers() { [ "$(in_ns dig +time=1 +tries=1 +short @"$V4" CH TXT hostname.bind)" = '"abuse-node"' ]; }
 nfds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 fds_at_most() { test "$(nfds "$1")" -le "$2"; }
-rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 
 # --- Socket mode under umask 000 -------------------------------------------
 saved_umask=$(umask)
@@ -155,7 +154,7 @@ t_true "40 idle clients hold at most 17 descriptors (fds $fd0 -> $fd1)" test "$f
 t_match "$(ctl4 stats)" '^ok udp_dns_requests=' \
   "a fresh client is served (in the slot of a client idle for 1 s)"
 t_true "the responder answers DNS" answers
-rss0=$(rss_kb "$RPID")
+rss0=$(t_rss_kb "$RPID")
 LIMIT_KB=65536
 python3 "$T_TMP/flood.py" "$CTL" "$RPID" 4 "$LIMIT_KB" 14 >"$T_TMP/flood.out" &
 FPID=$!

@@ -72,13 +72,16 @@ t_responder_ns() {
 }
 
 # t_responder_ctl: the responder's control socket is CTL ($T_TMP/ctl.sock);
-# ctl LINE sends it one request from NS and prints the reply, stat_of KEY
-# prints one counter of its stats line.
+# ctl LINE [SOCKET] sends it (or SOCKET) one request from NS and prints the
+# reply, stat_of KEY [SOCKET] prints one counter of its stats line.
 t_responder_ctl() {
   CTL=$T_TMP/ctl.sock
-  ctl() { echo "$1" | in_ns socat -t 2 - "UNIX-CONNECT:$CTL"; }
-  stat_of() { ctl stats | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+  ctl() { echo "$1" | in_ns socat -t 2 - "UNIX-CONNECT:${2:-$CTL}"; }
+  stat_of() { ctl stats "${2:-$CTL}" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 }
+
+# t_rss_kb PID: the process's resident set size in kB.
+t_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # t_bg VAR CMD...: starts CMD in the background, records its PID for cleanup.
 t_bg() {
