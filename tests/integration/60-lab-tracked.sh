@@ -14,7 +14,7 @@ cat >"$T_TMP/tracked.yaml" <<YAML
 name: tracked-t
 anycast: [198.51.100.53, "2001:db8:53::53"]
 routing: tracked
-track: {service: dns, frequency: 300ms, timeout: 200ms, down: 2, up: 2}
+$LAB_TRACK
 duration: 5s
 $LAB_NODES_AB
 $LAB_VANTAGES_AB

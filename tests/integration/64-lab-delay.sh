@@ -15,7 +15,7 @@ cat >"$T_TMP/delay.yaml" <<YAML
 name: delay-t
 anycast: [198.51.100.53]
 routing: tracked
-track: {service: dns, frequency: 300ms, timeout: 200ms, down: 2, up: 2}
+$LAB_TRACK
 duration: 5500ms
 $LAB_NODES_AB
 $LAB_VANTAGES_AB

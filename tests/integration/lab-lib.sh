@@ -120,7 +120,11 @@ lab_phase() {
      END { print a + 0, o + 0, x + 0 }' "$LAB_DIR/probes.csv"
 }
 
-# lab_track_moved V NODE FROM WHAT: with the tracked labs' checks (frequency
+# The health checks of the tracked labs, for a lab file's unquoted heredoc;
+# lab_track_moved's bounds follow from them.
+LAB_TRACK='track: {service: dns, frequency: 300ms, timeout: 200ms, down: 2, up: 2}'
+
+# lab_track_moved V NODE FROM WHAT: with the checks of LAB_TRACK (frequency
 # 300 ms, down 2, timeout 200 ms), V's route moves to NODE after FROM (the
 # event WHAT) within frequency x down + timeout + 500 ms and not before one
 # frequency. Sets R to the ts_ns of that route row.
