@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -65,11 +66,12 @@ static inline int bench_opt_other(const char *prog, int c, void (*usage)(FILE *)
     return -EINVAL;
 }
 
-/* Says that option c (a long-only option when c < 32) got a value it does not take;
+/* Says that option c (a long-only option when it is no letter) got a value it does not take;
  * returns -EINVAL. */
 static inline int bench_opt_bad(const char *prog, int c, const char *value)
 {
-    fprintf(stderr, "%s: bad value for option -%c: \"%s\"\n", prog, c < 32 ? '-' : c, value);
+    fprintf(stderr, "%s: bad value for option -%c: \"%s\"\n", prog, c < 32 || c > 127 ? '-' : c,
+            value);
     return -EINVAL;
 }
 
@@ -92,6 +94,43 @@ static inline void bench_catch_signals(bool ignore_pipe)
     if (ignore_pipe)
         signal(SIGPIPE, SIG_IGN);
 }
+
+/* The server a tool talks to and the query it sends: -s/--server, -p/--port, -n/--qname,
+ * --qclass and --qtype, the same in every tool that takes them. */
+struct bench_target {
+    const char *server;
+    unsigned port;
+    const char *qname;
+    uint16_t qclass, qtype;
+};
+
+/* Port 53 and CH TXT hostname.bind, what a tool sends unless told otherwise. */
+#define BENCH_TARGET_DEFAULTS                                                                      \
+    {                                                                                              \
+        .port = 53, .qname = "hostname.bind", .qclass = 3, .qtype = 16                             \
+    }
+
+/* getopt_long values of the long-only query options, above every short option's letter. */
+enum { BENCH_OPT_QCLASS = 0x100, BENCH_OPT_QTYPE };
+
+/* The long options of struct bench_target for a tool's table: the server's pair, the query's
+ * three, and the --help/--version pair with the table's end. */
+#define BENCH_LONGOPTS_SERVER                                                                      \
+    {"server", required_argument, NULL, 's'},                                                      \
+    {                                                                                              \
+        "port", required_argument, NULL, 'p'                                                       \
+    }
+#define BENCH_LONGOPTS_QUERY                                                                       \
+    {"qname", required_argument, NULL, 'n'},                                                       \
+        {"qclass", required_argument, NULL, BENCH_OPT_QCLASS},                                     \
+    {                                                                                              \
+        "qtype", required_argument, NULL, BENCH_OPT_QTYPE                                          \
+    }
+#define BENCH_LONGOPTS_END                                                                         \
+    {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},                         \
+    {                                                                                              \
+        NULL, 0, NULL, 0                                                                           \
+    }
 
 /* Fills ss from a numeric IPv4 or IPv6 address and a port; returns the sockaddr length or
  * -EINVAL. Brackets around IPv6 addresses are accepted. */
@@ -120,6 +159,17 @@ static inline int bench_parse_addr(const char *addr, unsigned port, struct socka
         return (int)sizeof(*sin6);
     }
     return -EINVAL;
+}
+
+/* Fills ss from t's server and port; returns the sockaddr length, or -EINVAL after saying on
+ * stderr that the address is bad. */
+static inline int bench_target_addr(const char *prog, const struct bench_target *t,
+                                    struct sockaddr_storage *ss)
+{
+    int sslen = bench_parse_addr(t->server, t->port, ss);
+    if (sslen < 0)
+        fprintf(stderr, "%s: bad server address \"%s\"\n", prog, t->server);
+    return sslen;
 }
 
 /* DNS class/type names the tools accept besides plain numbers. */
@@ -154,6 +204,35 @@ static inline int bench_parse_rrtype(const char *s, uint16_t *out)
         return -EINVAL;
     *out = (uint16_t)v;
     return 0;
+}
+
+/* What a tool's option loop does with an option that is none of its own: the options of
+ * struct bench_target go into t, --help and --version print and exit 0 (bench_opt_other),
+ * and a bad value or an unknown option is said on stderr. Returns 0 or -EINVAL. */
+static inline int bench_opt_target(const char *prog, int c, const char *arg, struct bench_target *t,
+                                   void (*usage)(FILE *))
+{
+    int bad = 0;
+    switch (c) {
+    case 's':
+        t->server = arg;
+        break;
+    case 'p':
+        bad = bench_parse_port(arg, &t->port);
+        break;
+    case 'n':
+        t->qname = arg;
+        break;
+    case BENCH_OPT_QCLASS:
+        bad = bench_parse_rrclass(arg, &t->qclass);
+        break;
+    case BENCH_OPT_QTYPE:
+        bad = bench_parse_rrtype(arg, &t->qtype);
+        break;
+    default:
+        return bench_opt_other(prog, c, usage);
+    }
+    return bad != 0 ? bench_opt_bad(prog, c, arg) : 0;
 }
 
 /* Writes a one-question query (ID 0, no RD, no EDNS) for qname/qclass/qtype into out;

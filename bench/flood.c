@@ -28,11 +28,9 @@ struct flow {
 };
 
 struct opts {
-    const char *server;
-    unsigned port;
+    struct bench_target t;
     long seconds, sockets, window, batch, rate, timeout_ms, threads;
-    const char *qname, *write_query;
-    uint16_t qclass, qtype;
+    const char *write_query;
 };
 
 struct stats {
@@ -66,35 +64,29 @@ static void usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
-        {"server", required_argument, NULL, 's'},  {"port", required_argument, NULL, 'p'},
-        {"seconds", required_argument, NULL, 'l'}, {"sockets", required_argument, NULL, 'c'},
-        {"window", required_argument, NULL, 'w'},  {"batch", required_argument, NULL, 'b'},
-        {"rate", required_argument, NULL, 'r'},    {"timeout", required_argument, NULL, 't'},
-        {"qname", required_argument, NULL, 'n'},   {"qclass", required_argument, NULL, 1},
-        {"qtype", required_argument, NULL, 2},     {"write-query", required_argument, NULL, 3},
-        {"threads", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
+        BENCH_LONGOPTS_SERVER,
+        {"seconds", required_argument, NULL, 'l'},
+        {"sockets", required_argument, NULL, 'c'},
+        {"window", required_argument, NULL, 'w'},
+        {"batch", required_argument, NULL, 'b'},
+        {"rate", required_argument, NULL, 'r'},
+        {"timeout", required_argument, NULL, 't'},
+        BENCH_LONGOPTS_QUERY,
+        {"write-query", required_argument, NULL, 1},
+        {"threads", required_argument, NULL, 'T'},
+        BENCH_LONGOPTS_END,
     };
-    *o = (struct opts){.port = 53,
+    *o = (struct opts){.t = BENCH_TARGET_DEFAULTS,
                        .seconds = 5,
                        .sockets = 8,
                        .window = 64,
                        .batch = 32,
                        .timeout_ms = 200,
-                       .threads = 1,
-                       .qname = "hostname.bind",
-                       .qclass = 3,
-                       .qtype = 16};
+                       .threads = 1};
     int c;
     while ((c = getopt_long(argc, argv, "s:p:l:c:w:b:r:t:n:T:hV", longopts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
-        case 's':
-            o->server = optarg;
-            break;
-        case 'p':
-            bad = bench_parse_port(optarg, &o->port);
-            break;
         case 'l':
             bad = bench_parse_long(optarg, 1, 60, &o->seconds);
             break;
@@ -113,23 +105,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 't':
             bad = bench_parse_long(optarg, 1, 10000, &o->timeout_ms);
             break;
-        case 'n':
-            o->qname = optarg;
-            break;
         case 'T':
             bad = bench_parse_long(optarg, 1, 64, &o->threads);
             break;
         case 1:
-            bad = bench_parse_rrclass(optarg, &o->qclass);
-            break;
-        case 2:
-            bad = bench_parse_rrtype(optarg, &o->qtype);
-            break;
-        case 3:
             o->write_query = optarg;
             break;
         default:
-            return bench_opt_other("flood", c, usage);
+            if (bench_opt_target("flood", c, optarg, &o->t, usage) != 0)
+                return -EINVAL;
         }
         if (bad)
             return bench_opt_bad("flood", c, optarg);
@@ -138,7 +122,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         fprintf(stderr, "flood: unexpected argument \"%s\"\n", argv[optind]);
         return -EINVAL;
     }
-    if (o->server == NULL && o->write_query == NULL) {
+    if (o->t.server == NULL && o->write_query == NULL) {
         fprintf(stderr, "flood: --server is required\n");
         return -EINVAL;
     }
@@ -335,11 +319,9 @@ static void *gen_main(void *arg)
 static int run(const struct opts *o, const uint8_t *query, int qlen)
 {
     struct sockaddr_storage ss;
-    int sslen = bench_parse_addr(o->server, o->port, &ss);
-    if (sslen < 0) {
-        fprintf(stderr, "flood: bad server address \"%s\"\n", o->server);
+    int sslen = bench_target_addr("flood", &o->t, &ss);
+    if (sslen < 0)
         return 2;
-    }
     int rc = 1, nflows = (int)o->sockets, ngens = (int)o->threads, started = 0, opened = 0;
     struct flow *flows = calloc((size_t)nflows, sizeof(*flows));
     struct pollfd *pfd = calloc((size_t)nflows, sizeof(*pfd));
@@ -354,7 +336,7 @@ static int run(const struct opts *o, const uint8_t *query, int qlen)
         goto out;
     }
     for (; opened < nflows; opened++) {
-        if (open_flow(&flows[opened], &ss, (socklen_t)sslen, o->server, o->port) != 0)
+        if (open_flow(&flows[opened], &ss, (socklen_t)sslen, o->t.server, o->t.port) != 0)
             goto out;
         pfd[opened].fd = flows[opened].fd;
         pfd[opened].events = POLLIN;
@@ -410,7 +392,7 @@ static int run(const struct opts *o, const uint8_t *query, int qlen)
     fflush(stdout);
     rc = st.answered > 0 ? 0 : 1;
     if (rc != 0)
-        fprintf(stderr, "flood: no answers from %s:%u/udp\n", o->server, o->port);
+        fprintf(stderr, "flood: no answers from %s:%u/udp\n", o->t.server, o->t.port);
 out:
     for (int i = 0; i < opened; i++)
         close(flows[i].fd);
@@ -426,9 +408,9 @@ int main(int argc, char **argv)
     if (parse_opts(argc, argv, &o) != 0)
         return 2;
     uint8_t query[MAX_QLEN];
-    int qlen = bench_build_query(o.qname, o.qclass, o.qtype, query, sizeof(query));
+    int qlen = bench_build_query(o.t.qname, o.t.qclass, o.t.qtype, query, sizeof(query));
     if (qlen < 0) {
-        fprintf(stderr, "flood: bad query name \"%s\"\n", o.qname);
+        fprintf(stderr, "flood: bad query name \"%s\"\n", o.t.qname);
         return 2;
     }
     if (o.write_query != NULL)

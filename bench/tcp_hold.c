@@ -22,8 +22,7 @@ struct hconn {
 };
 
 struct opts {
-    const char *server;
-    unsigned port;
+    struct bench_target t;
     long conns, seconds, parallel, rss_pid, connect_timeout;
     bool query;
 };
@@ -48,30 +47,24 @@ static void usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
-        {"server", required_argument, NULL, 's'},
-        {"port", required_argument, NULL, 'p'},
+        BENCH_LONGOPTS_SERVER,
         {"conns", required_argument, NULL, 'c'},
         {"seconds", required_argument, NULL, 'l'},
         {"parallel", required_argument, NULL, 'P'},
         {"rss-pid", required_argument, NULL, 'r'},
         {"connect-timeout", required_argument, NULL, 1},
         {"query", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        BENCH_LONGOPTS_END,
     };
-    *o = (struct opts){
-        .port = 53, .conns = 10000, .seconds = 10, .parallel = 256, .connect_timeout = 30};
+    *o = (struct opts){.t = BENCH_TARGET_DEFAULTS,
+                       .conns = 10000,
+                       .seconds = 10,
+                       .parallel = 256,
+                       .connect_timeout = 30};
     int c;
     while ((c = getopt_long(argc, argv, "s:p:c:l:P:r:qhV", longopts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
-        case 's':
-            o->server = optarg;
-            break;
-        case 'p':
-            bad = bench_parse_port(optarg, &o->port);
-            break;
         case 'c':
             bad = bench_parse_long(optarg, 1, 60000, &o->conns);
             break;
@@ -91,12 +84,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             o->query = true;
             break;
         default:
-            return bench_opt_other("tcp_hold", c, usage);
+            if (bench_opt_target("tcp_hold", c, optarg, &o->t, usage) != 0)
+                return -EINVAL;
         }
         if (bad)
             return bench_opt_bad("tcp_hold", c, optarg);
     }
-    if (o->server == NULL || optind != argc) {
+    if (o->t.server == NULL || optind != argc) {
         usage(stderr);
         return -EINVAL;
     }
@@ -161,7 +155,7 @@ static bool is_closed(const struct hconn *c)
 static long query_all(const struct opts *o, struct hconn *cs, int ep)
 {
     uint8_t frame[MAX_QLEN + 2];
-    int flen = bench_build_tcp_query("hostname.bind", 3, 16, frame, sizeof(frame));
+    int flen = bench_build_tcp_query(o->t.qname, o->t.qclass, o->t.qtype, frame, sizeof(frame));
     long waiting = 0, answered = 0;
     for (long i = 0; i < o->conns; i++) {
         struct hconn *c = &cs[i];
@@ -205,11 +199,9 @@ int main(int argc, char **argv)
     if (parse_opts(argc, argv, &o) != 0)
         return 2;
     struct sockaddr_storage ss;
-    int sslen = bench_parse_addr(o.server, o.port, &ss);
-    if (sslen < 0) {
-        fprintf(stderr, "tcp_hold: bad server address \"%s\"\n", o.server);
+    int sslen = bench_target_addr("tcp_hold", &o.t, &ss);
+    if (sslen < 0)
         return 2;
-    }
     bench_catch_signals(true);
     int e = bench_raise_nofile((rlim_t)o.conns + 64);
     if (e != 0) {

@@ -26,11 +26,8 @@ struct conn {
 };
 
 struct opts {
-    const char *server;
-    unsigned port;
+    struct bench_target t;
     long conns, depth, seconds;
-    const char *qname;
-    uint16_t qclass, qtype;
 };
 
 struct stats {
@@ -55,35 +52,18 @@ static void usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
-        {"server", required_argument, NULL, 's'},
-        {"port", required_argument, NULL, 'p'},
+        BENCH_LONGOPTS_SERVER,
         {"conns", required_argument, NULL, 'c'},
         {"depth", required_argument, NULL, 'd'},
         {"seconds", required_argument, NULL, 'l'},
-        {"qname", required_argument, NULL, 'n'},
-        {"qclass", required_argument, NULL, 1},
-        {"qtype", required_argument, NULL, 2},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        BENCH_LONGOPTS_QUERY,
+        BENCH_LONGOPTS_END,
     };
-    *o = (struct opts){.port = 53,
-                       .conns = 100,
-                       .depth = 16,
-                       .seconds = 5,
-                       .qname = "hostname.bind",
-                       .qclass = 3,
-                       .qtype = 16};
+    *o = (struct opts){.t = BENCH_TARGET_DEFAULTS, .conns = 100, .depth = 16, .seconds = 5};
     int c;
     while ((c = getopt_long(argc, argv, "s:p:c:d:l:n:hV", longopts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
-        case 's':
-            o->server = optarg;
-            break;
-        case 'p':
-            bad = bench_parse_port(optarg, &o->port);
-            break;
         case 'c':
             bad = bench_parse_long(optarg, 1, 10000, &o->conns);
             break;
@@ -93,22 +73,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'l':
             bad = bench_parse_long(optarg, 1, 60, &o->seconds);
             break;
-        case 'n':
-            o->qname = optarg;
-            break;
-        case 1:
-            bad = bench_parse_rrclass(optarg, &o->qclass);
-            break;
-        case 2:
-            bad = bench_parse_rrtype(optarg, &o->qtype);
-            break;
         default:
-            return bench_opt_other("tcp_load", c, usage);
+            if (bench_opt_target("tcp_load", c, optarg, &o->t, usage) != 0)
+                return -EINVAL;
         }
         if (bad)
             return bench_opt_bad("tcp_load", c, optarg);
     }
-    if (o->server == NULL || optind != argc) {
+    if (o->t.server == NULL || optind != argc) {
         usage(stderr);
         return -EINVAL;
     }
@@ -262,15 +234,13 @@ int main(int argc, char **argv)
         return 2;
     static struct ctx x;
     x.o = &o;
-    int sslen = bench_parse_addr(o.server, o.port, &x.ss);
-    if (sslen < 0) {
-        fprintf(stderr, "tcp_load: bad server address \"%s\"\n", o.server);
+    int sslen = bench_target_addr("tcp_load", &o.t, &x.ss);
+    if (sslen < 0)
         return 2;
-    }
     x.sslen = (socklen_t)sslen;
-    int flen = bench_build_tcp_query(o.qname, o.qclass, o.qtype, x.frame, sizeof(x.frame));
+    int flen = bench_build_tcp_query(o.t.qname, o.t.qclass, o.t.qtype, x.frame, sizeof(x.frame));
     if (flen < 0) {
-        fprintf(stderr, "tcp_load: bad query name \"%s\"\n", o.qname);
+        fprintf(stderr, "tcp_load: bad query name \"%s\"\n", o.t.qname);
         return 2;
     }
     x.flen = (size_t)flen;
@@ -288,7 +258,8 @@ int main(int argc, char **argv)
     for (; opened < o.conns; opened++) {
         int e = conn_open(&x, &conns[opened]);
         if (e != 0) {
-            fprintf(stderr, "tcp_load: connect %s:%u/tcp: %s\n", o.server, o.port, strerror(-e));
+            fprintf(stderr, "tcp_load: connect %s:%u/tcp: %s\n", o.t.server, o.t.port,
+                    strerror(-e));
             goto out;
         }
     }
@@ -314,7 +285,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     rc = x.st.answered > 0 ? 0 : 1;
     if (rc != 0)
-        fprintf(stderr, "tcp_load: no answers from %s:%u/tcp\n", o.server, o.port);
+        fprintf(stderr, "tcp_load: no answers from %s:%u/tcp\n", o.t.server, o.t.port);
 out:
     for (int i = 0; i < opened; i++)
         conn_close(&x, &conns[i]);

@@ -7,17 +7,9 @@ source "$(dirname "$0")/lib.sh"
 t_need_root
 t_need dig kdig socat
 
-V4=198.51.100.53
-V6=2001:db8:53::53
-R=$AH_BIN/anycast-responder
+t_responder_ns
+t_responder_ctl
 PIPE=$AH_BIN/tests/tools/responder_pipeline
-[ -x "$R" ] || { echo "missing $R (build first)"; exit 1; }
-
-t_netns NS
-t_anycast_lo "$NS"
-in_ns() { ip netns exec "$NS" "$@"; }
-ctl() { echo "$1" | in_ns socat -t 2 - "UNIX-CONNECT:$T_TMP/ctl.sock"; }
-stat_of() { ctl stats | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 # A zone with a normal name, an NXDOMAIN case and one RRset too big for a
 # 512-byte UDP answer (30 TXT records of 100 bytes).

@@ -6,16 +6,8 @@ source "$(dirname "$0")/lib.sh"
 t_need_root
 t_need socat
 
-V4=198.51.100.53
-V6=2001:db8:53::53
-R=$AH_BIN/anycast-responder
-[ -x "$R" ] || { echo "missing $R (build first)"; exit 1; }
-
-t_netns NS
-t_anycast_lo "$NS"
-in_ns() { ip netns exec "$NS" "$@"; }
-ctl() { echo "$1" | in_ns socat -t 2 - "UNIX-CONNECT:$T_TMP/ctl.sock"; }
-stat_of() { ctl stats | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+t_responder_ns
+t_responder_ctl
 
 t_bg RPID ip netns exec "$NS" "$R" --listen "$V4" --listen "$V6" --identity echo-node \
   --no-dns --control "$T_TMP/ctl.sock" 2>"$T_TMP/responder.log"

@@ -7,17 +7,8 @@ source "$(dirname "$0")/lib.sh"
 t_need_root
 t_need dig socat
 
-V4=198.51.100.53
-V6=2001:db8:53::53
-R=$AH_BIN/anycast-responder
-[ -x "$R" ] || { echo "missing $R (build first)"; exit 1; }
-
-t_netns NS
-t_anycast_lo "$NS"
-in_ns() { ip netns exec "$NS" "$@"; }
-CTL=$T_TMP/ctl.sock
-ctl() { echo "$1" | in_ns socat -t 2 - "UNIX-CONNECT:$CTL"; }
-stat_of() { ctl stats | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+t_responder_ns
+t_responder_ctl
 DIG="dig +time=1 +tries=1"
 ask() { in_ns $DIG +short "$@" CH TXT hostname.bind; }
 qtime() { in_ns dig +time=3 +tries=1 "$@" CH TXT hostname.bind | sed -n 's/^;; Query time: \([0-9]*\) msec/\1/p'; }

@@ -10,20 +10,12 @@ source "$(dirname "$0")/lib.sh"
 t_need_root
 t_need dig
 
-V4=198.51.100.53
-V6=2001:db8:53::53
-R=$AH_BIN/anycast-responder
+t_responder_ns
+t_responder_ctl
 M=$AH_BIN/tests/tools/malformed
 A=$AH_BIN/tests/tools/tcp_attack
-[ -x "$R" ] || { echo "missing $R (build first)"; exit 1; }
-[ -x "$M" ] || { echo "missing $M (make unit builds tests/tools)"; exit 1; }
-[ -x "$A" ] || { echo "missing $A (make unit builds tests/tools)"; exit 1; }
-
-t_netns NS
-t_anycast_lo "$NS"
-in_ns() { ip netns exec "$NS" "$@"; }
-ctl() { echo "$1" | in_ns socat -t 2 - "UNIX-CONNECT:$T_TMP/ctl.sock"; }
-stat_of() { ctl stats | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+t_built "$M" "make unit builds tests/tools"
+t_built "$A" "make unit builds tests/tools"
 
 # Usage errors: exit 2 and a message naming the option.
 usage_case() { # expected-regex args...

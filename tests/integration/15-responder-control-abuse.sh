@@ -14,14 +14,8 @@ source "$(dirname "$0")/lib.sh"
 t_need_root
 t_need dig socat python3 setpriv
 
-V4=198.51.100.53
-R=$AH_BIN/anycast-responder
-[ -x "$R" ] || { echo "missing $R (build first)"; exit 1; }
+t_responder_ns
 id nobody >/dev/null 2>&1 || t_skip "needs the user nobody"
-
-t_netns NS
-t_anycast_lo "$NS"
-in_ns() { ip netns exec "$NS" "$@"; }
 # nobody must be able to reach the socket's directory for the refusal to be
 # the responder's and not the file system's.
 chmod 0711 "$T_TMP"
@@ -36,7 +30,6 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 answers() { [ "$(in_ns dig +time=1 +tries=1 +short @"$V4" CH TXT hostname.bind)" = '"abuse-node"' ]; }
 nfds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 fds_at_most() { test "$(nfds "$1")" -le "$2"; }
-rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 
 # --- Socket mode under umask 000 -------------------------------------------
 saved_umask=$(umask)
@@ -161,7 +154,7 @@ t_true "40 idle clients hold at most 17 descriptors (fds $fd0 -> $fd1)" test "$f
 t_match "$(ctl4 stats)" '^ok udp_dns_requests=' \
   "a fresh client is served (in the slot of a client idle for 1 s)"
 t_true "the responder answers DNS" answers
-rss0=$(rss_kb "$RPID")
+rss0=$(t_rss_kb "$RPID")
 LIMIT_KB=65536
 python3 "$T_TMP/flood.py" "$CTL" "$RPID" 4 "$LIMIT_KB" 14 >"$T_TMP/flood.out" &
 FPID=$!

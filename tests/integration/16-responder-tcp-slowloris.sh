@@ -13,26 +13,17 @@ source "$(dirname "$0")/lib.sh"
 t_need_root
 t_need dig
 
-V4=198.51.100.53
-R=$AH_BIN/anycast-responder
+t_responder_ns
+t_responder_ctl
 A=$AH_BIN/tests/tools/tcp_attack
-[ -x "$R" ] || { echo "missing $R (build first)"; exit 1; }
-[ -x "$A" ] || { echo "missing $A (make unit builds tests/tools)"; exit 1; }
+t_built "$A" "make unit builds tests/tools"
 # RSS bounds (kB): about 4 MB at rest; under ASan (quarantine, shadow
 # memory) RSS says nothing about the responder's buffers and is not checked.
 RSS_ATTACK_KB=24576
 RSS_BUDGET_KB=20480
 ASAN=
-# (Not "| grep -q": under pipefail, ldd killed by SIGPIPE would fail it.)
-[[ $(ldd "$R" 2>/dev/null) == *libasan* ]] && ASAN=1
+t_asan "$R" && ASAN=1
 
-t_netns NS
-t_anycast_lo "$NS"
-in_ns() { ip netns exec "$NS" "$@"; }
-stat_of() { # SOCKET KEY
-  echo stats | in_ns socat -t 2 - "UNIX-CONNECT:$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 dig_tcp() { in_ns dig +short +tcp +time=1 +tries=1 -p "$1" @"$V4" CH TXT hostname.bind 2>&1; }
 dig_udp() { in_ns dig +short +time=1 +tries=1 -p "$1" @"$V4" CH TXT hostname.bind 2>&1; }
 answers_tcp() { [ "$(dig_tcp "$1")" = '"slow-node"' ]; }
@@ -44,7 +35,7 @@ probe_during() { # LABEL PORT PID RSS_MAX_KB
   for i in 1 2 3 4 5 6; do
     [ "$(dig_tcp "$2")" = '"slow-node"' ] && tcp_ok=$((tcp_ok + 1))
     [ "$(dig_udp "$2")" = '"slow-node"' ] && udp_ok=$((udp_ok + 1))
-    rss=$(rss_kb "$3")
+    rss=$(t_rss_kb "$3")
     [ "${rss:-0}" -gt "$peak" ] && peak=$rss
     sleep 0.8
   done
@@ -69,7 +60,7 @@ t_bg APID ip netns exec "$NS" "$A" trickle "$V4" 53 150 9 >"$T_TMP/trickle.out"
 T_DUMP+=("$T_TMP/trickle.out")
 sleep 1.5
 t_true "trickle: the attackers took every slot" \
-  test "$(stat_of "$T_TMP/ctl.sock" tcp_clients)" -ge 95
+  test "$(stat_of tcp_clients)" -ge 95
 probe_during "trickle, 150 clients on 100 slots" 53 "$RPID" "$RSS_ATTACK_KB"
 wait "$APID"
 t_match "$(cat "$T_TMP/trickle.out")" 'closed_by_server=[1-9]' \
@@ -83,7 +74,7 @@ n=$(sed -n 's/.*closed_by_server=\([0-9]*\).*/\1/p' "$T_TMP/trickle50.out")
 t_true "trickle under the cap: the 50 were closed at least twice each in 3 s (${n} closes)" \
   test "${n:-0}" -ge 100
 t_true "trickle under the cap: counted as io_timeout" \
-  test "$(stat_of "$T_TMP/ctl.sock" tcp_dns_io_timeout)" -ge 100
+  test "$(stat_of tcp_dns_io_timeout)" -ge 100
 
 t_bg APID ip netns exec "$NS" "$A" idle "$V4" 53 150 8 >"$T_TMP/idle.out"
 T_DUMP+=("$T_TMP/idle.out")
@@ -91,7 +82,7 @@ sleep 1.5
 probe_during "idle, 150 clients on 100 slots" 53 "$RPID" "$RSS_ATTACK_KB"
 wait "$APID"
 t_true "idle: new clients evicted idle ones" \
-  test "$(stat_of "$T_TMP/ctl.sock" tcp_dns_evicted)" -gt 0
+  test "$(stat_of tcp_dns_evicted)" -gt 0
 
 # --tcp-io-timeout (default 500 ms): one byte then silence is closed soon;
 # a connection with nothing buffered waits for the idle timeout (4 s).
@@ -129,7 +120,7 @@ t_true "the oldest went first: the 100 newest are all open (highest closed ${hig
   test "${high:-999}" -lt 500
 t_true "and some are kept (lowest open ${low})" test "${low:--1}" -ge 0
 t_true "closes counted as over_budget" \
-  test "$(stat_of "$T_TMP/ctl2.sock" tcp_dns_over_budget)" -ge 400
+  test "$(stat_of tcp_dns_over_budget "$T_TMP/ctl2.sock")" -ge 400
 
 kill -TERM "$RPID" "$RPID2"
 wait "$RPID"

@@ -15,30 +15,21 @@ source "$(dirname "$0")/lib.sh"
 t_need_root
 t_need dig socat
 
-V4=198.51.100.53
-R=$AH_BIN/anycast-responder
+t_responder_ns
+t_responder_ctl
 A=$AH_BIN/tests/tools/tcp_attack
-[ -x "$R" ] || { echo "missing $R (build first)"; exit 1; }
-[ -x "$A" ] || { echo "missing $A (make unit builds tests/tools)"; exit 1; }
+t_built "$A" "make unit builds tests/tools"
 # RSS bound (kB): about 4 MB at rest plus the 32 MiB budget and what malloc
 # keeps; under ASan (quarantine, shadow memory) RSS says nothing about the
 # responder's buffers and is not checked.
 RSS_MAX_KB=65536
 ASAN=
-# (Not "| grep -q": under pipefail, ldd killed by SIGPIPE would fail it.)
-[[ $(ldd "$R" 2>/dev/null) == *libasan* ]] && ASAN=1
+t_asan "$R" && ASAN=1
 
-t_netns NS
-t_anycast_lo "$NS"
 # An internet-sized MSS: with loopback's 64 KiB segments a receiver opens
 # its window only after reading ~64 KiB, so a client reading 10 KiB/s would
 # let nothing through for seconds, which no real path does.
 ip -n "$NS" link set lo mtu 1500
-in_ns() { ip netns exec "$NS" "$@"; }
-stat_of() { # SOCKET KEY
-  echo stats | in_ns socat -t 2 - "UNIX-CONNECT:$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 dig_tcp() { in_ns dig +short +tcp +time="${1:-1}" +tries=1 @"$V4" CH TXT hostname.bind 2>&1; }
 dig_udp() { in_ns dig +short +time="${1:-1}" +tries=1 @"$V4" CH TXT hostname.bind 2>&1; }
 answers_tcp() { [ "$(dig_tcp)" = '"unread-node"' ]; }
@@ -61,7 +52,7 @@ T_DUMP+=("$T_TMP/responder.log")
 t_true "responder answers TCP within 5 s" t_wait_for 5 answers_tcp
 t_match "$(in_ns dig +tcp +time=1 +tries=1 @"$V4" big.example.test TXT)" 'MSG SIZE  rcvd: 8[0-9][0-9][0-9]' \
   "big.example.test TXT is an answer of about 8 KB"
-rss0=$(rss_kb "$RPID")
+rss0=$(t_rss_kb "$RPID")
 
 # The slow reader starts first: once the kernel's buffers for it are full
 # (2-4 s) its answers queue in the responder, and the flood must not push
@@ -88,7 +79,7 @@ tcp_ok=0 udp_ok=0 peak=0 wait_s=2
 for i in 1 2 3 4 5 6 7 8; do
   [ "$(dig_tcp "$wait_s")" = '"unread-node"' ] && tcp_ok=$((tcp_ok + 1))
   [ "$(dig_udp "$wait_s")" = '"unread-node"' ] && udp_ok=$((udp_ok + 1))
-  rss=$(rss_kb "$RPID")
+  rss=$(t_rss_kb "$RPID")
   [ "${rss:-0}" -gt "$peak" ] && peak=$rss
   sleep 0.6
 done
@@ -104,7 +95,7 @@ wait "$APID"
 # The client's own count of closes is only shown: a reset sent behind data
 # its kernel dropped falls outside its window and goes unseen.
 echo "unread: $(cat "$T_TMP/unread.out")"
-ob=$(stat_of "$T_TMP/ctl.sock" tcp_dns_over_budget)
+ob=$(stat_of tcp_dns_over_budget)
 t_true "closes over --tcp-buffer-budget counted (${ob})" test "${ob:-0}" -gt 0
 
 # --tcp-write-timeout 1s: 20 never-reading clients (well within the budget)
@@ -123,8 +114,8 @@ echo "unread, write timeout 1s: $out"
 first=$(sed -n 's/.*first_closed_ms=\(-\{0,1\}[0-9]*\).*/\1/p' <<<"$out")
 t_true "the first reset came 1 to 2.5 s after the start (${first} ms)" \
   test "${first:--1}" -ge 1000 -a "${first:--1}" -lt 2500
-wt=$(stat_of "$T_TMP/ctl2.sock" tcp_dns_write_timeout)
-ob=$(stat_of "$T_TMP/ctl2.sock" tcp_dns_over_budget)
+wt=$(stat_of tcp_dns_write_timeout "$T_TMP/ctl2.sock")
+ob=$(stat_of tcp_dns_over_budget "$T_TMP/ctl2.sock")
 t_true "closes by --tcp-write-timeout counted (${wt}, at least one per client)" \
   test "${wt:-0}" -ge 20
 t_eq "$ob" 0 "none of them over the budget"

@@ -16,11 +16,7 @@ nodes:
   - name: a
   - name: b
     responder: {command: "exec $AH_BIN/anycast-responder --listen {addr} --identity {node}-cmd"}
-vantages:
-  - name: va
-    prefer: [a, b]
-  - name: vb
-    prefer: [b, a]
+$LAB_VANTAGES_AB
 probes:
   udp: {service: dns, rate: 200, flows: 2, timeout: 300ms}
 drill:
@@ -36,28 +32,22 @@ t_match "$(awk -F, '$2 == "pause" && $3 == "a" { print $4 }' "$LAB_DIR/events.cs
   "builtin paused through its control socket"
 t_match "$(awk -F, '$2 == "pause" && $3 == "b" { print $4 }' "$LAB_DIR/events.csv")" '^SIGSTOP pid [0-9]+' \
   "command responder paused with SIGSTOP"
-# phase V NODE FROM TO: "<ok from NODE> <other ok> <failed>" for vantage V's probes sent in (FROM, TO).
-phase() {
-  awk -F, -v v="$1" -v n="$2" -v f="$3" -v t="$4" \
-    '$2 == v && $1 > f && $1 < t { if ($8 != "ok") x++; else if ($9 == n) a++; else o++ }
-     END { print a + 0, o + 0, x + 0 }' "$LAB_DIR/probes.csv"
-}
-read -r ok other bad < <(phase va a 0 $((PA - 5 * MS))); echo "va before pause: a $ok other $other failed $bad"
+read -r ok other bad < <(lab_phase va a 0 $((PA - 5 * MS))); echo "va before pause: a $ok other $other failed $bad"
 t_true "va answered by builtin a before pause" test "$ok" -gt 50 -a "$bad" -eq 0
 # The responder resumes before its reply reaches us: 5 ms margin.
-read -r ok other bad < <(phase va a $((PA + 5 * MS)) $((RA - 5 * MS))); echo "va paused: a $ok other $other failed $bad"
+read -r ok other bad < <(lab_phase va a $((PA + 5 * MS)) $((RA - 5 * MS))); echo "va paused: a $ok other $other failed $bad"
 t_eq "$((ok + other))" 0 "no answer to va while a is paused (the route stays)"
 t_true "va's probes failed while a was paused" test "$bad" -gt 50
-read -r ok other bad < <(phase va a $((RA + 400 * MS)) "$PB"); echo "va resumed: a $ok failed $bad"
+read -r ok other bad < <(lab_phase va a $((RA + 400 * MS)) "$PB"); echo "va resumed: a $ok failed $bad"
 t_true "a answers again after resume" test "$ok" -gt 50 -a "$bad" -eq 0
-read -r ok other bad < <(phase vb b-cmd 0 $((PB - 5 * MS))); echo "vb before pause: b-cmd $ok other $other"
+read -r ok other bad < <(lab_phase vb b-cmd 0 $((PB - 5 * MS))); echo "vb before pause: b-cmd $ok other $other"
 t_true "the command responder answered as b-cmd ({node} substituted)" test "$ok" -gt 50 -a "$other" -eq 0
 # A stopped process keeps its socket: queries queued in the last probe
 # timeout (300 ms) before SIGCONT are answered in time after it.
-read -r ok other bad < <(phase vb b-cmd $((PB + 5 * MS)) $((RB - 300 * MS))); echo "vb stopped: b-cmd $ok failed $bad"
+read -r ok other bad < <(lab_phase vb b-cmd $((PB + 5 * MS)) $((RB - 300 * MS))); echo "vb stopped: b-cmd $ok failed $bad"
 t_eq "$((ok + other))" 0 "no answer to vb while b is stopped"
 t_true "vb's probes failed while b was stopped" test "$bad" -gt 50
-read -r ok other bad < <(phase vb b-cmd $((RB + 400 * MS)) 9999999999999999999); echo "vb resumed: b-cmd $ok failed $bad"
+read -r ok other bad < <(lab_phase vb b-cmd $((RB + 400 * MS)) 9999999999999999999); echo "vb resumed: b-cmd $ok failed $bad"
 t_true "b answers again after SIGCONT" test "$ok" -gt 20 -a "$bad" -eq 0
 t_eq "$(awk -F, '$2 == "exit"' "$LAB_DIR/events.csv" | wc -l)" 0 "no exit events"
 t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the run remains"

@@ -9,19 +9,13 @@ source "$(dirname "$0")/lab-lib.sh"
 t_need_root
 t_need python3
 
-cat >"$T_TMP/killed.yaml" <<'YAML'
+cat >"$T_TMP/killed.yaml" <<YAML
 name: killed
 anycast: [198.51.100.53]
 routing: static
 duration: 8s
-nodes:
-  - name: a
-  - name: b
-vantages:
-  - name: va
-    prefer: [a, b]
-  - name: vb
-    prefer: [b, a]
+$LAB_NODES_AB
+$LAB_VANTAGES_AB
 probes:
   udp: {service: dns, rate: 200, flows: 2}
   tcp: {service: echo, connections: 2, interval: 100ms}

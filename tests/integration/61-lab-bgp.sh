@@ -38,12 +38,6 @@ drill:
   - {at: 3s, stop: b}
   - {at: 3.5s, stop: c}
 YAML
-# phase V NODE FROM TO: "<ok by NODE> <ok by others> <failed>" for V's UDP probes in (FROM, TO).
-phase() {
-  awk -F, -v v="$1" -v n="$2" -v f="$3" -v t="$4" \
-    '$2 == v && $4 == "udp" && $1 > f && $1 < t { if ($8 != "ok") x++; else if ($9 == n) a++; else o++ }
-     END { print a + 0, o + 0, x + 0 }' "$LAB_DIR/probes.csv"
-}
 
 lab_run "$T_TMP/bgp.yaml"
 t_eq "$LAB_RC" 0 "run exits 0"
@@ -60,7 +54,7 @@ echo "withdraw ack -> route change at va: $(( (R - W) / 1000 )) us"
 t_true "within 100 ms of BIRD's acknowledgement" test $((R - W)) -lt $((100 * MS))
 # The window ends 20 ms before the announce ack: the route can move back a
 # moment before the lab receives BIRD's reply.
-read -r n o x < <(phase va c $((R + 20 * MS)) $((A - 20 * MS))); echo "va after withdraw: c $n other $o failed $x"
+read -r n o x < <(lab_phase va c $((R + 20 * MS)) $((A - 20 * MS))); echo "va after withdraw: c $n other $o failed $x"
 t_true "va's UDP answered by c after withdraw" test "$n" -gt 50 -a "$o" -eq 0 -a "$x" -eq 0
 RESETS=$(awk -F, -v w="$W" -v a="$A" '$2 == "va" && $6 == "a" && $8 == "reset" && $7 > w && $7 < a' "$LAB_DIR/connections.csv" | wc -l)
 echo "va's TCP connections on a reset after withdraw: $RESETS"
@@ -69,7 +63,7 @@ RA=$(route_after va a "$A")
 t_true "va's route back to a after announce" test -n "$RA"
 # stop b: no health check, the route stays.
 t_eq "$(route_after vb c "$SB")" "" "stop b: vb's route stays (no health check)"
-read -r n o x < <(phase vb b $((SB + 250 * MS)) 9999999999999999999); echo "vb after stop b: b $n other $o failed $x"
+read -r n o x < <(lab_phase vb b $((SB + 250 * MS)) 9999999999999999999); echo "vb after stop b: b $n other $o failed $x"
 t_true "stop b: vb's UDP in a black hole" test "$x" -gt 100 -a "$n" -eq 0 -a "$o" -eq 0
 # stop c: the health check withdraws it.
 HD=$(awk -F, -v t="$SC" '$2 == "health-down" && $3 == "c" && $1 > t { print $1; exit }' "$LAB_DIR/events.csv")
@@ -78,7 +72,7 @@ RC=$(route_after vc a "$SC")
 t_true "vc's route moved to a" test -n "$RC"
 echo "stop c -> route change at vc: $(( (RC - SC) / MS )) ms (interval 200 ms x fall 2)"
 t_true "within interval x fall + timeout + 500 ms" test $((RC - SC)) -lt $((1000 * MS))
-read -r n o x < <(phase vc a $((RC + 20 * MS)) 9999999999999999999); echo "vc after recovery: a $n other $o failed $x"
+read -r n o x < <(lab_phase vc a $((RC + 20 * MS)) 9999999999999999999); echo "vc after recovery: a $n other $o failed $x"
 t_true "vc's UDP recovers on a" test "$n" -gt 50 -a "$x" -eq 0
 t_eq "$(awk -F, '$2 == "exit"' "$LAB_DIR/events.csv" | wc -l)" 0 "no unexpected exits"
 t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the run remains"

@@ -87,6 +87,17 @@ lab_run() {
   [ -z "$LAB_LEFT" ] || sed 's/^/    left behind| /' <<<"$LAB_LEFT"
 }
 
+# The two-node lab most tests use, for a lab file's unquoted heredoc: nodes a
+# and b, vantage va preferring a and vb preferring b.
+LAB_NODES_AB='nodes:
+  - name: a
+  - name: b'
+LAB_VANTAGES_AB='vantages:
+  - name: va
+    prefer: [a, b]
+  - name: vb
+    prefer: [b, a]'
+
 MS=1000000 # ns per ms, for windows over ts_ns columns
 
 # route_after V NODE TS: ts of the first route row at V's router to NODE after TS.
@@ -99,6 +110,32 @@ route_after() {
 ev_ts() {
   awk -F, -v e="$1" -v n="$2" -v k="${3:-1}" \
     '$2 == e && $3 == n && ++c == k { print $1; exit }' "$LAB_DIR/events.csv"
+}
+
+# lab_phase V NODE FROM TO: "<ok by NODE> <ok by others> <failed>" for vantage
+# V's UDP probes sent in (FROM, TO).
+lab_phase() {
+  awk -F, -v v="$1" -v n="$2" -v f="$3" -v t="$4" \
+    '$2 == v && $4 == "udp" && $1 > f && $1 < t { if ($8 != "ok") x++; else if ($9 == n) a++; else o++ }
+     END { print a + 0, o + 0, x + 0 }' "$LAB_DIR/probes.csv"
+}
+
+# The health checks of the tracked labs, for a lab file's unquoted heredoc;
+# lab_track_moved's bounds follow from them.
+LAB_TRACK='track: {service: dns, frequency: 300ms, timeout: 200ms, down: 2, up: 2}'
+
+# lab_track_moved V NODE FROM WHAT: with the checks of LAB_TRACK (frequency
+# 300 ms, down 2, timeout 200 ms), V's route moves to NODE after FROM (the
+# event WHAT) within frequency x down + timeout + 500 ms and not before one
+# frequency. Sets R to the ts_ns of that route row.
+lab_track_moved() {
+  local det
+  R=$(route_after "$1" "$2" "$3")
+  t_true "$1's route moved to $2" test -n "$R"
+  det=$(( (R - $3) / MS ))
+  echo "detection ($4 -> route change at $1): $det ms (bound 300 x 2 + 200 + 500)"
+  t_true "route removed within frequency x down + timeout + 500 ms" test "$det" -le 1300
+  t_true "not before the second failed check (>= 1 frequency)" test "$det" -ge 250
 }
 
 # lab_runid_of PID: the run id whose state names PID as its owner.

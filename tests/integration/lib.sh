@@ -49,6 +49,40 @@ t_anycast_lo() {
   ip -n "$1" addr add 2001:db8:53::53/128 dev lo nodad
 }
 
+# t_built PROG HINT: a test of PROG fails at once (exit 1, not skipped) when it
+# is not built; HINT says how to build it.
+t_built() { [ -x "$1" ] || { echo "missing $1 ($2)"; exit 1; }; }
+
+# t_asan PROG: true when PROG is built with AddressSanitizer, whose quarantine
+# and shadow memory make its RSS say nothing about its own buffers. (Not
+# "| grep -q": under pipefail, ldd killed by SIGPIPE would fail it.)
+t_asan() { [[ $(ldd "$1" 2>/dev/null) == *libasan* ]]; }
+
+# t_responder_ns: what the anycast-responder tests start from. R is the built
+# responder, V4 and V6 the anycast addresses, on the lo of a new namespace NS;
+# in_ns CMD... runs CMD in NS.
+t_responder_ns() {
+  V4=198.51.100.53
+  V6=2001:db8:53::53
+  R=$AH_BIN/anycast-responder
+  t_built "$R" "build first"
+  t_netns NS
+  t_anycast_lo "$NS"
+  in_ns() { ip netns exec "$NS" "$@"; }
+}
+
+# t_responder_ctl: the responder's control socket is CTL ($T_TMP/ctl.sock);
+# ctl LINE [SOCKET] sends it (or SOCKET) one request from NS and prints the
+# reply, stat_of KEY [SOCKET] prints one counter of its stats line.
+t_responder_ctl() {
+  CTL=$T_TMP/ctl.sock
+  ctl() { echo "$1" | in_ns socat -t 2 - "UNIX-CONNECT:${2:-$CTL}"; }
+  stat_of() { ctl stats "${2:-$CTL}" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+}
+
+# t_rss_kb PID: the process's resident set size in kB.
+t_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
 # t_bg VAR CMD...: starts CMD in the background, records its PID for cleanup.
 t_bg() {
   local var=$1; shift

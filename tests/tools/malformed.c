@@ -24,6 +24,7 @@
 
 #include "ah/addr.h"
 #include "ah/ident.h"
+#include "tool_util.h"
 
 #define CASES    4000
 #define FAMILIES 16
@@ -64,6 +65,18 @@ static size_t header(uint8_t *b, uint16_t id, uint16_t flags, uint16_t qd, uint1
     put16(b + 8, ns);
     put16(b + 10, ar);
     return 12;
+}
+
+/* The start of the EDNS cases: a header announcing one question and one additional record,
+ * and the question CH TXT hostname.bind; returns its length (the OPT record follows). */
+static size_t opt_query(uint8_t *b, uint16_t id)
+{
+    size_t n = header(b, id, 0, 1, 0, 0, 1);
+    memcpy(b + n,
+           "\x08hostname\x04"
+           "bind\x00\x00\x10\x00\x03",
+           20);
+    return n + 20;
 }
 
 /* Builds malformed case k into buf; returns its length. */
@@ -146,21 +159,11 @@ static size_t gen_case(unsigned k, uint8_t *b, size_t cap)
         put16(b + n + 2, 3);
         return n + 4;
     case 12: /* OPT record whose rdata runs past the end */
-        n = header(b, id, 0, 1, 0, 0, 1);
-        memcpy(b + n,
-               "\x08hostname\x04"
-               "bind\x00\x00\x10\x00\x03",
-               20);
-        n += 20;
+        n = opt_query(b, id);
         memcpy(b + n, "\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x01\x00", 11);
         return n + 11;
     case 13: /* NSID option with a length past the OPT rdata */
-        n = header(b, id, 0, 1, 0, 0, 1);
-        memcpy(b + n,
-               "\x08hostname\x04"
-               "bind\x00\x00\x10\x00\x03",
-               20);
-        n += 20;
+        n = opt_query(b, id);
         memcpy(b + n, "\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x04\x00\x03\x00\x40", 15);
         return n + 15;
     case 14: /* a valid query with a few bits flipped */
@@ -198,20 +201,6 @@ static int open_sock(int type, int timeout_ms)
     return fd;
 }
 
-static int read_full(int fd, uint8_t *buf, size_t len)
-{
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = read(fd, buf + off, len - off);
-        if (n == 0)
-            return -EPIPE;
-        if (n < 0)
-            return errno == EINTR ? 0 : -errno;
-        off += (size_t)n;
-    }
-    return 0;
-}
-
 /* The closing check: one UDP and one TCP identity answer. */
 static int check_answers(const char *when)
 {
@@ -228,9 +217,9 @@ static int check_answers(const char *when)
             put16(buf, (uint16_t)len);
             if (tcp) {
                 uint8_t hdr[2];
-                if (write(fd, buf, (size_t)len + 2) == len + 2 && read_full(fd, hdr, 2) == 0) {
+                if (write(fd, buf, (size_t)len + 2) == len + 2 && tool_read_full(fd, hdr, 2) == 0) {
                     n = hdr[0] << 8 | hdr[1];
-                    if (read_full(fd, buf, (size_t)n) < 0)
+                    if (tool_read_full(fd, buf, (size_t)n) < 0)
                         n = -1;
                 }
             } else if (send(fd, buf + 2, (size_t)len, 0) == len) {

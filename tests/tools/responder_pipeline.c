@@ -12,23 +12,7 @@
 
 #include "ah/addr.h"
 #include "ah/ident.h"
-
-static int read_full(int fd, uint8_t *buf, size_t len)
-{
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = read(fd, buf + off, len - off);
-        if (n == 0)
-            return -EPIPE;
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        off += (size_t)n;
-    }
-    return 0;
-}
+#include "tool_util.h"
 
 int main(int argc, char **argv)
 {
@@ -71,10 +55,10 @@ int main(int argc, char **argv)
         uint8_t hdr[2], msg[65535];
         struct ah_ident_reply r;
         size_t mlen = 0;
-        int rc = read_full(fd, hdr, 2);
+        int rc = tool_read_full(fd, hdr, 2);
         if (rc == 0) {
             mlen = (size_t)hdr[0] << 8 | hdr[1];
-            rc = read_full(fd, msg, mlen);
+            rc = tool_read_full(fd, msg, mlen);
         }
         if (rc < 0) {
             fprintf(stderr, "responder_pipeline: answer %d of %d: %s\n", i + 1, n, strerror(-rc));

@@ -89,40 +89,98 @@ static void raise_nofile(int want)
     }
 }
 
+/* N connection slots that trickle, idle and unread keep filled: a slot the
+ * server closed is opened again on the next pass, MAX_CONNECTS times at most
+ * in all. */
+struct slots {
+    struct pollfd *p;
+    int n;
+    unsigned long connects, closed, failed;
+};
+
+/* Allocates n empty slots; returns 0 or -ENOMEM. */
+static int slots_init(struct slots *s, int n)
+{
+    *s = (struct slots){.p = calloc((size_t)n, sizeof *s->p), .n = n};
+    if (s->p == NULL)
+        return -ENOMEM;
+    for (int i = 0; i < n; i++)
+        s->p[i].fd = -1;
+    return 0;
+}
+
+/* Slot i's connection was closed by the server (or failed): closed and counted. */
+static void slot_drop(struct slots *s, int i)
+{
+    close(s->p[i].fd);
+    s->p[i].fd = -1;
+    s->closed++;
+}
+
+/* Opens a connection into the empty slot i unless MAX_CONNECTS were made;
+ * returns its fd, or -1 with the slot still empty. */
+static int slot_open(struct slots *s, int i)
+{
+    if (s->connects >= MAX_CONNECTS)
+        return -1;
+    int fd = open_conn();
+    s->connects++;
+    if (fd < 0) {
+        s->failed++;
+        return -1;
+    }
+    s->p[i].fd = fd;
+    return fd;
+}
+
+/* One pass per PASS_MS at most: closes are noticed by poll, and reopening
+ * waits for the next pass. Returns 0, or -1 when poll failed. */
+static int slots_pass(struct slots *s)
+{
+    long long pass_end = now_ms() + PASS_MS;
+    int wait = (int)(pass_end - now_ms());
+    if (poll(s->p, (nfds_t)s->n, wait > 0 ? wait : 0) < 0 && errno != EINTR) {
+        perror("tcp_attack: poll");
+        return -1;
+    }
+    wait = (int)(pass_end - now_ms());
+    if (wait > 0)
+        poll(NULL, 0, wait);
+    return 0;
+}
+
+static void slots_free(struct slots *s)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->p[i].fd >= 0)
+            close(s->p[i].fd);
+    free(s->p);
+}
+
 /* trickle and idle: N slots kept open for SECS seconds. */
 static int run_keep(bool trickle, int n, int secs)
 {
-    struct pollfd *p = calloc((size_t)n, sizeof *p);
+    struct slots s;
     long long end = now_ms() + secs * 1000LL, next_byte = now_ms() + TRICKLE_MS;
-    unsigned long connects = 0, closed = 0, failed = 0;
     int rc = 0;
 
-    if (p == NULL)
+    if (slots_init(&s, n) != 0)
         return 1;
-    for (int i = 0; i < n; i++)
-        p[i].fd = -1;
+    struct pollfd *p = s.p;
     while (now_ms() < end) {
         bool tick = now_ms() >= next_byte;
         for (int i = 0; i < n; i++) {
             if (p[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
-                server_closed(p[i].fd)) {
-                close(p[i].fd);
-                p[i].fd = -1;
-                closed++;
-            }
+                server_closed(p[i].fd))
+                slot_drop(&s, i);
             p[i].revents = 0;
-            if (p[i].fd < 0 && connects < MAX_CONNECTS) {
-                int fd = open_conn();
-                connects++;
-                if (fd < 0) {
-                    failed++;
+            if (p[i].fd < 0) {
+                if (slot_open(&s, i) < 0)
                     continue;
-                }
-                p[i].fd = fd;
                 p[i].events = POLLIN;
                 if (trickle)
-                    (void)!send(fd, "\xff", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-            } else if (p[i].fd >= 0 && trickle && tick) {
+                    (void)!send(p[i].fd, "\xff", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+            } else if (trickle && tick) {
                 /* Another byte of the endless frame: prefix, then body. */
                 (void)!send(p[i].fd, "\xff", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
             }
@@ -130,24 +188,14 @@ static int run_keep(bool trickle, int n, int secs)
         if (tick)
             next_byte += TRICKLE_MS;
         fflush(stdout);
-        /* One pass per PASS_MS at most: closes are noticed by poll, and
-         * reopening waits for the next pass. */
-        long long pass_end = now_ms() + PASS_MS;
-        int wait = (int)(pass_end - now_ms());
-        if (poll(p, (nfds_t)n, wait > 0 ? wait : 0) < 0 && errno != EINTR) {
-            perror("tcp_attack: poll");
+        if (slots_pass(&s) != 0) {
             rc = 1;
             break;
         }
-        wait = (int)(pass_end - now_ms());
-        if (wait > 0)
-            poll(NULL, 0, wait);
     }
-    for (int i = 0; i < n; i++)
-        if (p[i].fd >= 0)
-            close(p[i].fd);
-    free(p);
-    printf("connects=%lu closed_by_server=%lu connect_errors=%lu\n", connects, closed, failed);
+    slots_free(&s);
+    printf("connects=%lu closed_by_server=%lu connect_errors=%lu\n", s.connects, s.closed,
+           s.failed);
     return rc;
 }
 
@@ -305,78 +353,53 @@ static bool pump_queries(int fd, const uint8_t *block, size_t blen, size_t *sent
  * a plain close, as POLLRDHUP once its FIN gets through. */
 static int run_unread(int n, int secs, const char *qname)
 {
-    struct pollfd *p = calloc((size_t)n, sizeof *p);
+    struct slots s;
     size_t *sent = calloc((size_t)n, sizeof *sent);
     uint8_t block[QUERY_BLOCK * 300];
     long long end = now_ms() + secs * 1000LL;
-    unsigned long connects = 0, closed = 0, failed = 0;
     unsigned long long total = 0;
     long long start = now_ms(), first_closed = -1;
     int blen = build_queries(qname, block, sizeof block), rc = 0;
 
-    if (p == NULL || sent == NULL || blen < 0) {
-        free(p);
+    if (sent == NULL || blen < 0 || slots_init(&s, n) != 0) {
         free(sent);
         return 1;
     }
-    for (int i = 0; i < n; i++)
-        p[i].fd = -1;
+    struct pollfd *p = s.p;
     while (now_ms() < end) {
-        if (first_closed < 0 && closed > 0)
+        if (first_closed < 0 && s.closed > 0)
             first_closed = now_ms() - start;
         for (int i = 0; i < n; i++) {
-            if (p[i].fd >= 0 && (p[i].revents & (POLLERR | POLLHUP | POLLRDHUP))) {
-                close(p[i].fd);
-                p[i].fd = -1;
-                closed++;
-            } else if (p[i].fd >= 0 && (p[i].revents & POLLOUT) &&
-                       !pump_queries(p[i].fd, block, (size_t)blen, &sent[i], UNREAD_MAX)) {
-                close(p[i].fd);
-                p[i].fd = -1;
-                closed++;
-            }
+            if (p[i].fd >= 0 && (p[i].revents & (POLLERR | POLLHUP | POLLRDHUP)))
+                slot_drop(&s, i);
+            else if (p[i].fd >= 0 && (p[i].revents & POLLOUT) &&
+                     !pump_queries(p[i].fd, block, (size_t)blen, &sent[i], UNREAD_MAX))
+                slot_drop(&s, i);
             p[i].revents = 0;
-            if (p[i].fd < 0 && connects < MAX_CONNECTS) {
-                int fd = open_conn();
-                connects++;
-                if (fd < 0) {
-                    failed++;
+            if (p[i].fd < 0) {
+                if (slot_open(&s, i) < 0)
                     continue;
-                }
                 total += sent[i];
                 sent[i] = 0;
-                p[i].fd = fd;
-                if (!pump_queries(fd, block, (size_t)blen, &sent[i], UNREAD_MAX)) {
-                    close(fd);
-                    p[i].fd = -1;
-                    closed++;
+                if (!pump_queries(p[i].fd, block, (size_t)blen, &sent[i], UNREAD_MAX)) {
+                    slot_drop(&s, i);
                     continue;
                 }
             }
-            if (p[i].fd >= 0)
-                p[i].events = (short)(POLLRDHUP | (sent[i] < UNREAD_MAX ? POLLOUT : 0));
+            p[i].events = (short)(POLLRDHUP | (sent[i] < UNREAD_MAX ? POLLOUT : 0));
         }
-        long long pass_end = now_ms() + PASS_MS;
-        int wait = (int)(pass_end - now_ms());
-        if (poll(p, (nfds_t)n, wait > 0 ? wait : 0) < 0 && errno != EINTR) {
-            perror("tcp_attack: poll");
+        if (slots_pass(&s) != 0) {
             rc = 1;
             break;
         }
-        wait = (int)(pass_end - now_ms());
-        if (wait > 0)
-            poll(NULL, 0, wait);
     }
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++)
         total += sent[i];
-        if (p[i].fd >= 0)
-            close(p[i].fd);
-    }
-    free(p);
+    slots_free(&s);
     free(sent);
     printf("connects=%lu closed_by_server=%lu connect_errors=%lu query_bytes=%llu "
            "first_closed_ms=%lld\n",
-           connects, closed, failed, total, first_closed);
+           s.connects, s.closed, s.failed, total, first_closed);
     return rc;
 }
 

@@ -1,8 +1,8 @@
 /* Helpers shared by the unit tests that work with files (test_csv.c,
  * test_log.c, test_proc.c, test_responders.c, test_results.c,
- * test_state.c): one temporary directory per test program, paths in it, and
- * reading a whole file back. Each test is its own program, so everything
- * here is static inline. */
+ * test_state.c): one temporary directory per test program, paths in it,
+ * reading a whole file back and a fake program for the harness to find.
+ * Each test is its own program, so everything here is static inline. */
 #ifndef TEST_UTIL_H
 #define TEST_UTIL_H
 
@@ -54,6 +54,20 @@ static inline char *tmp_path(const char *name)
     return path[k];
 }
 
+/* Installs a program called name in tmpdir (a shell script that does nothing), its path
+ * written to bin, and points $AH_BIN_DIR there, where the harness looks for its programs
+ * first. */
+static inline void fake_program(const char *name, char *bin, size_t cap)
+{
+    snprintf(bin, cap, "%s/%s", tmpdir, name);
+    FILE *f = fopen(bin, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("#!/bin/sh\n", f);
+    fclose(f);
+    chmod(bin, 0755);
+    setenv("AH_BIN_DIR", tmpdir, 1);
+}
+
 /* Reads the rest of an open file and closes it (malloc'd, NUL-terminated). */
 static inline char *read_all(FILE *f, size_t *len_out)
 {
@@ -77,6 +91,24 @@ static inline char *slurp_alloc(const char *path, size_t *len_out)
     FILE *f = fopen(path, "rb");
     ck_assert_ptr_nonnull(f);
     return read_all(f, len_out);
+}
+
+/* The file at path holds exactly want. */
+static inline void expect_file(const char *path, const char *want)
+{
+    char *got = slurp_alloc(path, NULL);
+    ck_assert_str_eq(got, want);
+    free(got);
+}
+
+/* text contains every one of the strings that follow (at least one). */
+#define expect_contains(text, ...)                                                                 \
+    expect_contains_all(text, (const char *const[]){__VA_ARGS__, NULL})
+
+static inline void expect_contains_all(const char *text, const char *const *needles)
+{
+    for (; *needles != NULL; needles++)
+        ck_assert_msg(strstr(text, *needles) != NULL, "\"%s\" not found", *needles);
 }
 
 /* Reads up to 64 KiB of an open file into a static buffer (overwritten by

@@ -1,7 +1,7 @@
 /* Unit tests for lib/addr.c: address/port parsing in every accepted form,
  * rejected forms, formatting round trips, prefixes and containment. */
 #include "ah/addr.h"
-#include "tests/unit/check_main.h"
+#include "tests/unit/lib/parse_cases.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,11 +54,6 @@ START_TEST(test_parse_good)
     ck_assert_int_eq(memcmp(&a.ss, &b.ss, a.len), 0);
 }
 END_TEST
-
-struct bad_case {
-    const char *text;
-    int err;
-};
 
 static const struct bad_case bad[] = {
     {"", -EINVAL},
@@ -329,8 +324,8 @@ static Suite *addr_suite(void)
 {
     Suite *s = suite_create("addr");
     TCase *tc = tcase_create("core");
-    tcase_add_loop_test(tc, test_parse_good, 0, (int)(sizeof(good) / sizeof(good[0])));
-    tcase_add_loop_test(tc, test_parse_bad, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+    TCASE_ADD_TABLE(tc, test_parse_good, good);
+    TCASE_ADD_TABLE(tc, test_parse_bad, bad);
     tcase_add_test(tc, test_parse_ip);
     tcase_add_test(tc, test_port_parse);
     tcase_add_test(tc, test_format_variants);

@@ -89,13 +89,11 @@ START_TEST(test_write_basic)
     ck_assert_int_eq(ah_csv_end_row(w), 0);
     ck_assert_uint_eq(ah_csv_rows(w), 4);
     ck_assert_int_eq(ah_csv_close(w), 0);
-    char *got = slurp_alloc(path, NULL);
-    ck_assert_str_eq(got, "ts_ns,node,rtt_us\n"
-                          "1700000000123456789,ams,-42\n"
-                          "0,,\n"
-                          "18446744073709551615,nyc,-9223372036854775808\n"
-                          "7,,9223372036854775807\n");
-    free(got);
+    expect_file(path, "ts_ns,node,rtt_us\n"
+                      "1700000000123456789,ams,-42\n"
+                      "0,,\n"
+                      "18446744073709551615,nyc,-9223372036854775808\n"
+                      "7,,9223372036854775807\n");
 }
 END_TEST
 
@@ -143,9 +141,7 @@ START_TEST(test_write_single_empty_column)
     ck_assert_int_eq(ah_csv_empty(w), 0);
     ck_assert_int_eq(ah_csv_end_row(w), 0);
     ck_assert_int_eq(ah_csv_close(w), 0);
-    char *got = slurp_alloc(path, NULL);
-    ck_assert_str_eq(got, "only\n\"\"\nx\n\"\"\n");
-    free(got);
+    expect_file(path, "only\n\"\"\nx\n\"\"\n");
 }
 END_TEST
 
@@ -167,9 +163,7 @@ START_TEST(test_write_wrong_field_count)
     ck_assert_int_eq(ah_csv_end_row(w), 0);
     ck_assert_uint_eq(ah_csv_rows(w), 1);
     ck_assert_int_eq(ah_csv_close(w), 0);
-    char *got = slurp_alloc(path, NULL);
-    ck_assert_str_eq(got, "ts_ns,node,rtt_us\n1,2,3\n");
-    free(got);
+    expect_file(path, "ts_ns,node,rtt_us\n1,2,3\n");
 }
 END_TEST
 
@@ -189,21 +183,15 @@ START_TEST(test_write_flush_complete_rows_only)
     ck_assert_int_eq(ah_csv_u64(w, 3), 0);
     ck_assert_int_eq(ah_csv_str(w, "half"), 0);
     ck_assert_int_eq(ah_csv_flush(w), 0);
-    char *got = slurp_alloc(path, NULL);
-    ck_assert_str_eq(got, "ts_ns,node,rtt_us\n1,a,2\n");
-    free(got);
+    expect_file(path, "ts_ns,node,rtt_us\n1,a,2\n");
     ck_assert_int_eq(ah_csv_u64(w, 4), 0);
     ck_assert_int_eq(ah_csv_end_row(w), 0);
     ck_assert_int_eq(ah_csv_flush(w), 0);
-    got = slurp_alloc(path, NULL);
-    ck_assert_str_eq(got, "ts_ns,node,rtt_us\n1,a,2\n3,half,4\n");
-    free(got);
+    expect_file(path, "ts_ns,node,rtt_us\n1,a,2\n3,half,4\n");
     /* An unfinished row at close is dropped. */
     ck_assert_int_eq(ah_csv_u64(w, 5), 0);
     ck_assert_int_eq(ah_csv_close(w), 0);
-    got = slurp_alloc(path, NULL);
-    ck_assert_str_eq(got, "ts_ns,node,rtt_us\n1,a,2\n3,half,4\n");
-    free(got);
+    expect_file(path, "ts_ns,node,rtt_us\n1,a,2\n3,half,4\n");
 }
 END_TEST
 

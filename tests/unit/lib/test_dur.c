@@ -1,17 +1,12 @@
 /* Unit tests for lib/dur.c: every unit, exact fractions, rejected syntax,
  * overflow, formatting with the largest exact unit and round trips. */
 #include "ah/dur.h"
-#include "tests/unit/check_main.h"
+#include "tests/unit/lib/parse_cases.h"
 
 #include <errno.h>
 #include <string.h>
 
-struct good_case {
-    const char *text;
-    uint64_t ns;
-};
-
-static const struct good_case good[] = {
+static const struct u64_case good[] = {
     {"0", 0},
     {"0s", 0},
     {"500ns", 500},
@@ -44,18 +39,9 @@ static const struct good_case good[] = {
 
 START_TEST(test_parse_good)
 {
-    const struct good_case *c = &good[_i];
-    uint64_t ns = 12345;
-    ck_assert_msg(ah_dur_parse(c->text, &ns) == 0, "parse \"%s\" failed", c->text);
-    ck_assert_msg(ns == c->ns, "\"%s\" gave %llu, want %llu", c->text, (unsigned long long)ns,
-                  (unsigned long long)c->ns);
+    check_u64_good(ah_dur_parse, &good[_i]);
 }
 END_TEST
-
-struct bad_case {
-    const char *text;
-    int err;
-};
 
 static const struct bad_case bad[] = {
     {"", -EINVAL},
@@ -93,11 +79,7 @@ static const struct bad_case bad[] = {
 
 START_TEST(test_parse_bad)
 {
-    const struct bad_case *c = &bad[_i];
-    uint64_t ns = 777;
-    int rc = ah_dur_parse(c->text, &ns);
-    ck_assert_msg(rc == c->err, "\"%s\" gave %d, want %d", c->text, rc, c->err);
-    ck_assert_msg(ns == 777, "\"%s\" changed the output on error", c->text);
+    check_u64_bad(ah_dur_parse, &bad[_i]);
 }
 END_TEST
 
@@ -110,7 +92,7 @@ END_TEST
 
 START_TEST(test_format)
 {
-    static const struct good_case fmt[] = {
+    static const struct u64_case fmt[] = {
         {"0s", 0},
         {"1ns", 1},
         {"999ns", 999},
@@ -127,7 +109,7 @@ START_TEST(test_format)
     };
     char buf[32];
     for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
-        int n = ah_dur_format(fmt[i].ns, buf, sizeof(buf));
+        int n = ah_dur_format(fmt[i].want, buf, sizeof(buf));
         ck_assert_int_eq(n, (int)strlen(fmt[i].text));
         ck_assert_str_eq(buf, fmt[i].text);
     }
@@ -170,8 +152,8 @@ static Suite *dur_suite(void)
 {
     Suite *s = suite_create("dur");
     TCase *tc = tcase_create("core");
-    tcase_add_loop_test(tc, test_parse_good, 0, (int)(sizeof(good) / sizeof(good[0])));
-    tcase_add_loop_test(tc, test_parse_bad, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+    TCASE_ADD_TABLE(tc, test_parse_good, good);
+    TCASE_ADD_TABLE(tc, test_parse_bad, bad);
     tcase_add_test(tc, test_parse_null);
     tcase_add_test(tc, test_format);
     tcase_add_test(tc, test_format_nospace);

@@ -7,42 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ah/metrics.h"
-#include "tests/unit/check_main.h"
-
-#define S  1000000000ULL
-#define MS 1000000ULL
-#define T0 (1700000000ULL * S) /* an arbitrary epoch time */
-
-static struct ah_metrics *mk(uint64_t end_rel, bool direct)
-{
-    struct ah_metrics_cfg cfg = {.start_ns = T0, .end_ns = T0 + end_rel, .direct_withdraw = direct};
-    struct ah_metrics *m = NULL;
-    ck_assert_int_eq(ah_metrics_new(&m, &cfg), 0);
-    return m;
-}
-
-static void ev(struct ah_metrics *m, uint64_t rel, const char *event, const char *node,
-               const char *detail)
-{
-    struct ah_metrics_event e = {T0 + rel, event, node, detail};
-    ck_assert_int_eq(ah_metrics_add_event(m, &e), 0);
-}
-
-static void pr(struct ah_metrics *m, uint64_t rel, const char *vantage, enum ah_transport tr,
-               uint64_t flow, const char *node)
-{
-    struct ah_metrics_probe p = {
-        .ts_ns = T0 + rel,
-        .vantage = vantage,
-        .transport = tr,
-        .service = tr == AH_TR_UDP ? AH_SVC_DNS : AH_SVC_ECHO,
-        .conn = flow,
-        .result = node ? AH_RES_OK : AH_RES_TIMEOUT,
-        .node = node,
-    };
-    ck_assert_int_eq(ah_metrics_add_probe(m, &p), 0);
-}
+#include "tests/unit/lib/metrics_test.h"
 
 static void cn(struct ah_metrics *m, uint64_t id, uint64_t opened_rel, uint64_t closed_rel,
                enum ah_reason reason, const char *node)
@@ -74,15 +39,13 @@ static const struct ah_metrics_row *row(const struct ah_metrics *m, const char *
     return NULL;
 }
 
-#define ck_ms(v, want) ck_assert_msg(fabs((v) - (want)) < 1e-6, "%s = %f, want %f", #v, (v), (want))
-
 START_TEST(outage_never_recovers)
 {
-    struct ah_metrics *m = mk(12 * S, false);
-    ev(m, 10 * S, "withdraw", "ams", "");
+    struct ah_metrics *m = metrics_mk(12 * S, false);
+    metrics_event(m, 10 * S, "withdraw", "ams", "");
     /* One probe every 10 ms from 9 s: ams answers until 10 s, then nothing. */
     for (uint64_t t = 9 * S; t < 12 * S; t += 10 * MS)
-        pr(m, t, "eu", AH_TR_UDP, 1, t < 10 * S ? "ams" : NULL);
+        metrics_probe(m, t, "eu", AH_TR_UDP, 1, t < 10 * S ? "ams" : NULL);
     ck_assert_int_eq(ah_metrics_finish(m), 0);
     const struct ah_metrics_row *r = row(m, "withdraw", 1, "eu", AH_TR_UDP);
     ck_assert_uint_eq(r->event_ts_ns, T0 + 10 * S);
@@ -109,10 +72,10 @@ END_TEST
 
 START_TEST(event_without_probes)
 {
-    struct ah_metrics *m = mk(8 * S, false);
-    ev(m, 6 * S, "stop", "nyc", "pid 1");
+    struct ah_metrics *m = metrics_mk(8 * S, false);
+    metrics_event(m, 6 * S, "stop", "nyc", "pid 1");
     for (uint64_t t = 0; t < 4 * S; t += 100 * MS)
-        pr(m, t, "us", AH_TR_UDP, 9, "nyc");
+        metrics_probe(m, t, "us", AH_TR_UDP, 9, "nyc");
     ck_assert_int_eq(ah_metrics_finish(m), 0);
     const struct ah_metrics_row *r = row(m, "stop", 1, "us", AH_TR_UDP);
     ck_assert_uint_eq(r->probes, 0);
@@ -134,15 +97,15 @@ END_TEST
 
 START_TEST(flips_one_flow)
 {
-    struct ah_metrics *m = mk(10 * S, false);
+    struct ah_metrics *m = metrics_mk(10 * S, false);
     /* Flow 7: a b a b -> 3 flips; a failure between two answers does not
      * hide a flip: b, timeout, a -> 1 more. Flow 8 always a: none, though
      * it interleaves with flow 7 (flips are per flow). */
     static const char *const f7[] = {"a", "b", "a", "b", NULL, "a"};
     uint64_t t = 1 * S;
     for (size_t i = 0; i < 6; i++) {
-        pr(m, t, "eu", AH_TR_UDP, 7, f7[i]);
-        pr(m, t + MS, "eu", AH_TR_UDP, 8, "a");
+        metrics_probe(m, t, "eu", AH_TR_UDP, 7, f7[i]);
+        metrics_probe(m, t + MS, "eu", AH_TR_UDP, 8, "a");
         t += 100 * MS;
     }
     ck_assert_int_eq(ah_metrics_finish(m), 0);
@@ -161,13 +124,13 @@ END_TEST
 
 START_TEST(two_events_10ms_apart)
 {
-    struct ah_metrics *m = mk(3 * S, false);
-    ev(m, 2 * S + 10 * MS, "announce", "ams", "");
-    ev(m, 2 * S, "withdraw", "ams", ""); /* out of order on purpose */
+    struct ah_metrics *m = metrics_mk(3 * S, false);
+    metrics_event(m, 2 * S + 10 * MS, "announce", "ams", "");
+    metrics_event(m, 2 * S, "withdraw", "ams", ""); /* out of order on purpose */
     /* A probe every ms: ams until 2.000, nyc from 2.000 to 2.012, then ams. */
     for (uint64_t t = 1 * S; t < 3 * S; t += MS) {
         const char *n = t < 2 * S ? "ams" : t < 2 * S + 12 * MS ? "nyc" : "ams";
-        pr(m, t, "eu", AH_TR_UDP, 1 + t / MS % 4, n);
+        metrics_probe(m, t, "eu", AH_TR_UDP, 1 + t / MS % 4, n);
     }
     ck_assert_int_eq(ah_metrics_finish(m), 0);
     const struct ah_metrics_row *w = row(m, "withdraw", 1, "eu", AH_TR_UDP);
@@ -198,10 +161,10 @@ START_TEST(connections_before_after)
     struct ah_metrics_cfg cfg = {.start_ns = T0, .end_ns = T0 + 10 * S, .tcp_connections = 3};
     struct ah_metrics *m = NULL;
     ck_assert_int_eq(ah_metrics_new(&m, &cfg), 0);
-    ev(m, 5 * S, "withdraw", "ams", "");
-    ev(m, 8 * S, "announce", "ams", "");
+    metrics_event(m, 5 * S, "withdraw", "ams", "");
+    metrics_event(m, 8 * S, "announce", "ams", "");
     for (uint64_t t = 1 * S; t < 10 * S; t += 50 * MS)
-        pr(m, t, "eu", AH_TR_TCP, 2, "ams");
+        metrics_probe(m, t, "eu", AH_TR_TCP, 2, "ams");
     cn(m, 1, 1 * S, 4 * S, AH_REASON_RESET, "ams");            /* broke before the event */
     cn(m, 2, 1 * S, 5 * S + 200 * MS, AH_REASON_RESET, "ams"); /* broke 200 ms after */
     cn(m, 3, 1 * S, 0, AH_REASON_END, "ams");                  /* still open at the end */
@@ -238,15 +201,15 @@ END_TEST
 
 static void switch_run(bool direct, double *sw, double *gt, double *det, double *route)
 {
-    struct ah_metrics *m = mk(4 * S, direct);
-    ev(m, 2 * S, "withdraw", "ams", "");
-    ev(m, 2 * S + 100000, "route", "nyc", "router=eu nexthop=nyc");
-    ev(m, 2 * S + 50000, "route", "sin", "router=us nexthop=sin");
-    ev(m, 2 * S + 60000, "exit", "sin", "responder pid 3 killed");
+    struct ah_metrics *m = metrics_mk(4 * S, direct);
+    metrics_event(m, 2 * S, "withdraw", "ams", "");
+    metrics_event(m, 2 * S + 100000, "route", "nyc", "router=eu nexthop=nyc");
+    metrics_event(m, 2 * S + 50000, "route", "sin", "router=us nexthop=sin");
+    metrics_event(m, 2 * S + 60000, "exit", "sin", "responder pid 3 killed");
     /* A probe every ms; nyc answers from 2.002 s (the probe at 2.001 s was
      * still answered by ams). */
     for (uint64_t t = 1 * S; t < 4 * S; t += MS)
-        pr(m, t, "eu", AH_TR_UDP, 1, t < 2 * S + 2 * MS ? "ams" : "nyc");
+        metrics_probe(m, t, "eu", AH_TR_UDP, 1, t < 2 * S + 2 * MS ? "ams" : "nyc");
     ck_assert_int_eq(ah_metrics_finish(m), 0);
     const struct ah_metrics_row *r = row(m, "withdraw", 1, "eu", AH_TR_UDP);
     ck_assert_str_eq(r->route_nexthop, "nyc");
@@ -276,12 +239,12 @@ END_TEST
 
 START_TEST(events_after_probes_rejected)
 {
-    struct ah_metrics *m = mk(4 * S, false);
-    pr(m, 1 * S, "eu", AH_TR_UDP, 1, "ams");
+    struct ah_metrics *m = metrics_mk(4 * S, false);
+    metrics_probe(m, 1 * S, "eu", AH_TR_UDP, 1, "ams");
     struct ah_metrics_event e = {T0 + 2 * S, "withdraw", "ams", ""};
     ck_assert_int_eq(ah_metrics_add_event(m, &e), -EINVAL);
     /* A late probe is still counted, and reported. */
-    pr(m, 500 * MS, "eu", AH_TR_UDP, 1, "ams");
+    metrics_probe(m, 500 * MS, "eu", AH_TR_UDP, 1, "ams");
     ck_assert_uint_eq(ah_metrics_late(m), 1);
     ck_assert_int_eq(ah_metrics_finish(m), 0);
     ck_assert_uint_eq(row(m, "run", 1, "eu", AH_TR_UDP)->probes, 2);

@@ -10,12 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "ah/metrics.h"
-#include "tests/unit/check_main.h"
-
-#define S  1000000000ULL
-#define MS 1000000ULL
-#define T0 (1700000000ULL * S)
+#include "tests/unit/lib/metrics_test.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define RSS_FACTOR 3 /* AddressSanitizer's shadow and quarantine */
@@ -23,46 +18,21 @@
 #define RSS_FACTOR 1
 #endif
 
-static struct ah_metrics *mk(uint64_t end_rel)
-{
-    struct ah_metrics_cfg cfg = {.start_ns = T0, .end_ns = T0 + end_rel};
-    struct ah_metrics *m = NULL;
-    ck_assert_int_eq(ah_metrics_new(&m, &cfg), 0);
-    return m;
-}
-
-static void ev(struct ah_metrics *m, uint64_t rel, const char *event, const char *node,
-               const char *detail)
-{
-    struct ah_metrics_event e = {T0 + rel, event, node, detail};
-    ck_assert_int_eq(ah_metrics_add_event(m, &e), 0);
-}
-
+/* Every probe here is UDP on flow 1. */
 static void pr(struct ah_metrics *m, uint64_t rel, const char *vantage, const char *node)
 {
-    struct ah_metrics_probe p = {
-        .ts_ns = T0 + rel,
-        .vantage = vantage,
-        .transport = AH_TR_UDP,
-        .service = AH_SVC_DNS,
-        .conn = 1,
-        .result = node ? AH_RES_OK : AH_RES_TIMEOUT,
-        .node = node,
-    };
-    ck_assert_int_eq(ah_metrics_add_probe(m, &p), 0);
+    metrics_probe(m, rel, vantage, AH_TR_UDP, 1, node);
 }
-
-#define ck_ms(v, want) ck_assert_msg(fabs((v) - (want)) < 1e-6, "%s = %f, want %f", #v, (v), (want))
 
 /* 1000 events one second apart, a probe in the first window and one in the
  * last: those two rows are right, the other 998 are made from nothing, with
  * the route change and the second before that apply to them. */
 START_TEST(sparse_windows)
 {
-    struct ah_metrics *m = mk(1002 * S);
+    struct ah_metrics *m = metrics_mk(1002 * S, false);
     for (uint64_t k = 1; k <= 1000; k++)
-        ev(m, k * S, "flap", "ams", "");
-    ev(m, 500 * S + 3 * MS, "route", "nyc", "router=eu nexthop=nyc");
+        metrics_event(m, k * S, "flap", "ams", "");
+    metrics_event(m, 500 * S + 3 * MS, "route", "nyc", "router=eu nexthop=nyc");
     pr(m, 1 * S + 100 * MS, "eu", "ams");
     pr(m, 1000 * S + 100 * MS, "eu", NULL);
     ck_assert_int_eq(ah_metrics_finish(m), 0);
@@ -128,10 +98,10 @@ END_TEST
  * of their second before. */
 START_TEST(stray_row_ahead)
 {
-    struct ah_metrics *m = mk(200 * S);
-    ev(m, 2 * S, "withdraw", "ams", "");
-    ev(m, 3 * S, "announce", "ams", "");
-    ev(m, 50 * S, "stop", "ams", "");
+    struct ah_metrics *m = metrics_mk(200 * S, false);
+    metrics_event(m, 2 * S, "withdraw", "ams", "");
+    metrics_event(m, 3 * S, "announce", "ams", "");
+    metrics_event(m, 50 * S, "stop", "ams", "");
     for (uint64_t t = 0; t < 4 * S; t += 100 * MS) {
         pr(m, t, "eu", t < 2 * S || t >= 3 * S ? "ams" : "nyc");
         if (t == 500 * MS)
@@ -158,9 +128,9 @@ END_TEST
 START_TEST(occurrences_many)
 {
     static const char *const words[3] = {"withdraw", "announce", "flap"};
-    struct ah_metrics *m = mk(200000 * MS);
+    struct ah_metrics *m = metrics_mk(200000 * MS, false);
     for (uint64_t k = 60000; k-- > 0;)
-        ev(m, k * MS, words[k % 3], k % 3 == 2 ? "nyc" : "ams", "");
+        metrics_event(m, k * MS, words[k % 3], k % 3 == 2 ? "nyc" : "ams", "");
     pr(m, 0, "eu", "ams");
     ck_assert_int_eq(ah_metrics_finish(m), 0);
     ck_assert_uint_eq(ah_metrics_nrows(m), 60001);
@@ -176,13 +146,13 @@ END_TEST
 
 START_TEST(limits)
 {
-    struct ah_metrics *m = mk(10 * S);
+    struct ah_metrics *m = metrics_mk(10 * S, false);
     for (uint64_t k = 0; k < AH_METRICS_MAX_WINDOWS; k++)
-        ev(m, k, "withdraw", "ams", "");
+        metrics_event(m, k, "withdraw", "ams", "");
     struct ah_metrics_event e = {T0, "withdraw", "ams", ""};
     ck_assert_int_eq(ah_metrics_add_event(m, &e), -ENOSPC);
     for (uint64_t k = 0; k < AH_METRICS_MAX_ROUTES; k++)
-        ev(m, k, "route", "nyc", "router=eu");
+        metrics_event(m, k, "route", "nyc", "router=eu");
     struct ah_metrics_event r = {T0, "route", "nyc", "router=eu"};
     ck_assert_int_eq(ah_metrics_add_event(m, &r), -ENOSPC);
     /* Observations are not kept: no limit applies. */
@@ -206,9 +176,9 @@ static long max_rss_mb(void)
 START_TEST(scale_events_vantages)
 {
     enum { NV = 1000, NEV = 10000 };
-    struct ah_metrics *m = mk(102 * S);
+    struct ah_metrics *m = metrics_mk(102 * S, false);
     for (uint64_t k = 0; k < NEV; k++)
-        ev(m, 1 * S + k * 10 * MS, "flap", "ams", "");
+        metrics_event(m, 1 * S + k * 10 * MS, "flap", "ams", "");
     char names[NV][16];
     for (int v = 0; v < NV; v++)
         snprintf(names[v], sizeof names[v], "v%04d", v);

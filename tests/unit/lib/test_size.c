@@ -1,17 +1,12 @@
 /* Unit tests for lib/size.c: every unit, bytes without one, rejected
  * syntax and overflow at each unit. */
 #include "ah/size.h"
-#include "tests/unit/check_main.h"
+#include "tests/unit/lib/parse_cases.h"
 
 #include <errno.h>
 #include <stdint.h>
 
-struct good_case {
-    const char *text;
-    uint64_t bytes;
-};
-
-static const struct good_case good[] = {
+static const struct u64_case good[] = {
     {"0", 0},
     {"1", 1},
     {"65536", 65536},
@@ -34,18 +29,9 @@ static const struct good_case good[] = {
 
 START_TEST(test_parse_good)
 {
-    const struct good_case *c = &good[_i];
-    uint64_t v = 12345;
-    ck_assert_msg(ah_size_parse(c->text, &v) == 0, "parse \"%s\" failed", c->text);
-    ck_assert_msg(v == c->bytes, "\"%s\" gave %llu, want %llu", c->text, (unsigned long long)v,
-                  (unsigned long long)c->bytes);
+    check_u64_good(ah_size_parse, &good[_i]);
 }
 END_TEST
-
-struct bad_case {
-    const char *text;
-    int err;
-};
 
 static const struct bad_case bad[] = {
     {"", -EINVAL},
@@ -72,11 +58,7 @@ static const struct bad_case bad[] = {
 
 START_TEST(test_parse_bad)
 {
-    const struct bad_case *c = &bad[_i];
-    uint64_t v = 777;
-    int rc = ah_size_parse(c->text, &v);
-    ck_assert_msg(rc == c->err, "\"%s\" gave %d, want %d", c->text, rc, c->err);
-    ck_assert_msg(v == 777, "\"%s\" changed the output on error", c->text);
+    check_u64_bad(ah_size_parse, &bad[_i]);
 }
 END_TEST
 
@@ -91,8 +73,8 @@ static Suite *size_suite(void)
 {
     Suite *s = suite_create("size");
     TCase *tc = tcase_create("core");
-    tcase_add_loop_test(tc, test_parse_good, 0, (int)(sizeof good / sizeof good[0]));
-    tcase_add_loop_test(tc, test_parse_bad, 0, (int)(sizeof bad / sizeof bad[0]));
+    TCASE_ADD_TABLE(tc, test_parse_good, good);
+    TCASE_ADD_TABLE(tc, test_parse_bad, bad);
     tcase_add_test(tc, test_parse_null);
     suite_add_tcase(s, tc);
     return s;

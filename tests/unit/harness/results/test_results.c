@@ -228,13 +228,11 @@ START_TEST(run_json_fields)
     const char *p = tmp_path("run.json");
     ck_assert_int_eq(results_write_run_json(p, &ri), 0);
     const char *j = slurp(p);
-    ck_assert_ptr_nonnull(strstr(j, "\"lab\": \"q\""));
-    ck_assert_ptr_nonnull(strstr(j, "\"start_ns\": 5,"));
-    ck_assert_ptr_nonnull(strstr(j, "\"drill_start_ns\": null,"));
-    ck_assert_ptr_nonnull(strstr(j, "\"anycast-lab\": \"anycast-lab 0.1.0\""));
-    ck_assert_ptr_nonnull(strstr(j, "\"event\": \"withdraw\", \"node\": \"ams\", \"ack_ns\": 77"));
-    ck_assert_ptr_nonnull(strstr(j, "\"detail\": \"not executed\""));
-    ck_assert_ptr_nonnull(strstr(j, "\"probes\": 10, \"connections\": 2, \"events\": 3"));
+    expect_contains(j, "\"lab\": \"q\"", "\"start_ns\": 5,", "\"drill_start_ns\": null,",
+                    "\"anycast-lab\": \"anycast-lab 0.1.0\"",
+                    "\"event\": \"withdraw\", \"node\": \"ams\", \"ack_ns\": 77",
+                    "\"detail\": \"not executed\"",
+                    "\"probes\": 10, \"connections\": 2, \"events\": 3");
 }
 END_TEST
 
@@ -265,18 +263,18 @@ START_TEST(run_json_late_steps)
     const char *p = tmp_path("run.json");
     ck_assert_int_eq(results_write_run_json(p, &ri), 0);
     const char *j = slurp(p);
-    ck_assert_ptr_nonnull(strstr(j, "\"tolerance_ns\": 20000000,"));
-    ck_assert_ptr_nonnull(strstr(j, "\"startup\": {\"topology_ns\": 1400000000, "
-                                    "\"responders_ns\": null, \"probes_ns\": 5000000000}"));
-    ck_assert_ptr_nonnull(strstr(j, "\"late_steps\": [{\"step\": \"announce ams\", \"late_ns\": "
-                                    "30000000}, {\"step\": \"withdraw ams#2\", \"late_ns\": "
-                                    "9000000000}],"));
-    ck_assert_ptr_nonnull(strstr(j, "\"late_steps_truncated\": false"));
-    ck_assert_ptr_nonnull(strstr(j, "\"not_measured\": [{\"line\": 20, \"text\": \"eu udp after "
-                                    "withdraw ams#2 answered-by nyc\", \"step\": \"withdraw "
-                                    "ams#2\"}]"));
-    ck_assert_ptr_nonnull(strstr(j, "\"late_ns\": 1000, \"late\": false"));
-    ck_assert_ptr_nonnull(strstr(j, "\"late_ns\": 9000000000, \"late\": true"));
+    expect_contains(j, "\"tolerance_ns\": 20000000,",
+                    "\"startup\": {\"topology_ns\": 1400000000, "
+                    "\"responders_ns\": null, \"probes_ns\": 5000000000}",
+                    "\"late_steps\": [{\"step\": \"announce ams\", \"late_ns\": "
+                    "30000000}, {\"step\": \"withdraw ams#2\", \"late_ns\": "
+                    "9000000000}],",
+                    "\"late_steps_truncated\": false",
+                    "\"not_measured\": [{\"line\": 20, \"text\": \"eu udp after "
+                    "withdraw ams#2 answered-by nyc\", \"step\": \"withdraw "
+                    "ams#2\"}]",
+                    "\"late_ns\": 1000, \"late\": false",
+                    "\"late_ns\": 9000000000, \"late\": true");
 
     struct results_late l;
     uint64_t late;

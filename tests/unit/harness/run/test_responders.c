@@ -40,15 +40,10 @@ START_TEST(nsd_conf)
     snprintf(path, sizeof path, "%s/nsd.conf", tmpdir);
     ck_assert_int_eq(resp_write_nsd_conf(path, "sin", addrs, 3, tmpdir), 0);
     const char *c = slurp(path);
-    ck_assert_ptr_nonnull(strstr(c, "  ip-address: 198.51.100.53@53\n"));
-    ck_assert_ptr_nonnull(strstr(c, "  ip-address: 2001:db8:53::53@53\n"));
-    ck_assert_ptr_nonnull(strstr(c, "  ip-address: 203.0.113.10@53\n"));
-    ck_assert_ptr_nonnull(strstr(c, "identity: \"sin\"\n"));
-    ck_assert_ptr_nonnull(strstr(c, "nsid: \"ascii_sin\"\n"));
-    ck_assert_ptr_nonnull(strstr(c, "rrl-ratelimit: 0\n"));
-    ck_assert_ptr_nonnull(strstr(c, "username: \"\"\n"));
-    ck_assert_ptr_nonnull(strstr(c, "control-enable: no\n"));
-    ck_assert_ptr_nonnull(strstr(c, tmpdir));
+    expect_contains(c, "  ip-address: 198.51.100.53@53\n", "  ip-address: 2001:db8:53::53@53\n",
+                    "  ip-address: 203.0.113.10@53\n", "identity: \"sin\"\n",
+                    "nsid: \"ascii_sin\"\n", "rrl-ratelimit: 0\n", "username: \"\"\n",
+                    "control-enable: no\n", tmpdir);
 }
 END_TEST
 
@@ -59,10 +54,8 @@ START_TEST(knot_conf)
     snprintf(path, sizeof path, "%s/knot.conf", tmpdir);
     ck_assert_int_eq(resp_write_knot_conf(path, "ams", addrs, 2, tmpdir), 0);
     const char *c = slurp(path);
-    ck_assert_ptr_nonnull(strstr(c, "listen: [ 198.51.100.53@53, 2001:db8:53::53@53 ]\n"));
-    ck_assert_ptr_nonnull(strstr(c, "identity: \"ams\"\n"));
-    ck_assert_ptr_nonnull(strstr(c, "nsid: \"ams\"\n"));
-    ck_assert_ptr_nonnull(strstr(c, "storage: \""));
+    expect_contains(c, "listen: [ 198.51.100.53@53, 2001:db8:53::53@53 ]\n", "identity: \"ams\"\n",
+                    "nsid: \"ams\"\n", "storage: \"");
 }
 END_TEST
 
@@ -85,13 +78,7 @@ START_TEST(prepare_command_and_builtin)
 
     /* The builtin is found through $AH_BIN_DIR: make a fake one. */
     char bin[128];
-    snprintf(bin, sizeof bin, "%s/anycast-responder", tmpdir);
-    FILE *f = fopen(bin, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("#!/bin/sh\n", f);
-    fclose(f);
-    chmod(bin, 0755);
-    setenv("AH_BIN_DIR", tmpdir, 1);
+    fake_program("anycast-responder", bin, sizeof bin);
     ck_assert_int_eq(resp_prepare(&lab, 1, addrs, 3, tmpdir, &l), 0);
     ck_assert_str_eq(l.argv[0], bin);
     ck_assert_uint_eq(l.argc, 1 + 6 + 4);

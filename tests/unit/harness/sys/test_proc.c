@@ -234,13 +234,7 @@ END_TEST
 START_TEST(find_program)
 {
     char path[256], bin[128];
-    snprintf(bin, sizeof bin, "%s/my-tool", tmpdir);
-    FILE *f = fopen(bin, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("#!/bin/sh\n", f);
-    fclose(f);
-    chmod(bin, 0755);
-    setenv("AH_BIN_DIR", tmpdir, 1);
+    fake_program("my-tool", bin, sizeof bin);
     ck_assert_int_eq(proc_find_program("my-tool", false, path, sizeof path), 0);
     ck_assert_str_eq(path, bin);
     unsetenv("AH_BIN_DIR");
