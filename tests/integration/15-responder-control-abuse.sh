@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# anycast-responder's control socket under abuse (docs/security.md, "Control socket"): started
+# anycast-responder's control socket under abuse (docs/security.md, "Limits", anycast-responder): started
 # under umask 000 the socket is still 0600; another user (nobody) who can
 # reach it is refused and cannot pause; "resume\0junk" is an error, not a
 # resume; control characters are escaped in the log; 40 idle clients (one

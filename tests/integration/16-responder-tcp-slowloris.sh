@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# anycast-responder against slow TCP clients (docs/security.md, "TCP"). With
+# anycast-responder against slow TCP clients (docs/security.md, "Limits", anycast-responder). With
 # --max-tcp-clients 100, 150 clients trickling one byte of a never-ending
 # frame every 2 s, then 150 clients that connect and send nothing: a fresh
 # TCP query is answered within 1 s throughout, UDP too, and the responder's

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # anycast-responder against TCP clients that pipeline queries and never read
-# the answers (docs/security.md, TCP, the write side). With the defaults, 500 such
+# the answers (docs/security.md, "Limits", anycast-responder: the write side). With the defaults, 500 such
 # clients, each asking again and again for an 8 KB TXT answer and
 # reconnecting when closed, for 8 s: a fresh TCP query is answered within
 # 2 s throughout, UDP too; the responder's RSS stays under 64 MB (unbounded,
