@@ -20,6 +20,7 @@
 #include "harness/results/report.h"
 #include "harness/run/run.h"
 #include "harness/run/state.h"
+#include "harness/run/teardown.h"
 #include "harness/sys/netns.h"
 #include "harness/topo/topo.h"
 
@@ -166,7 +167,7 @@ static int cmd_down(int argc, char **argv)
         state_free(&s);
         return 1;
     }
-    rc = state_teardown(&s, report_line, NULL);
+    rc = teardown_lab(&s, report_line, NULL);
     printf("lab %s (run id %s) is down\n", s.name, s.runid);
     state_free(&s);
     return rc < 0 ? 1 : 0;
@@ -277,7 +278,7 @@ static int cmd_clean(int argc, char **argv)
                "with their run\n");
         return 0;
     }
-    int n = state_clean(all, only, report_line, NULL);
+    int n = teardown_clean(all, only, report_line, NULL);
     if (n < 0) {
         ah_log_error("clean: %s", strerror(-n));
         return 1;

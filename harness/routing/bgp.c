@@ -1,30 +1,22 @@
-/* routing: bgp — generates the BIRD 2 configurations into the run's
- * directory, starts BIRD in every node and router namespace, talks to BIRD
- * over its control sockets (the birdc protocol, in-process so that an
- * acknowledgement is timed without a process start), plays the BGP drill
- * verbs, polls the routers' sessions into `bgp` events and runs the nodes'
- * health checks (anycast-healthchecker semantics). */
+/* routing: bgp — the BIRD 2 configurations of nodes and routers, the client
+ * of BIRD's control socket (the birdc protocol over ah/unixctl.h,
+ * in-process so that an acknowledgement is timed without a process start)
+ * and the parser of `show protocols`. Running BIRD, the drill verbs, the
+ * session poller and the health checks are in bgp_run.c. */
 #include "bgp.h"
 
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "ah/clock.h"
 #include "ah/log.h"
-#include "harness/sys/proc.h"
-#include "harness/topo/topo.h"
-#include "tracked.h"
+#include "ah/unixctl.h"
 
-#define POLL_EVERY (100 * AH_NS_PER_MS) /* session-state poll period per router */
-#define SOCK_MAX   108
+/* A reply larger than this is refused: `show protocols` of the largest lab
+ * is a few hundred KiB. */
+#define BIRDC_REPLY_MAX (4 * 1024 * 1024)
 
 /* ---- configuration ---- */
 
@@ -196,104 +188,57 @@ int bgp_write_router_conf(FILE *f, const struct lab *lab, size_t v, const char *
 
 /* ---- control socket ---- */
 
-static int read_line(int fd, char *buf, size_t cap, size_t *have, char *line, size_t lcap,
-                     uint64_t deadline)
+struct birdc_reply {
+    char *out;
+    size_t cap, used;
+    bool error;
+};
+
+/* One line of a BIRD reply: "DDDD-text" (more follow), " text"
+ * (continuation) or "DDDD text"; a code starting with 0 ends the reply, 8
+ * or 9 is an error that ends it too. The text goes to out without its code. */
+static int birdc_line(void *arg, const char *line, size_t len)
 {
-    for (;;) {
-        char *nl = memchr(buf, '\n', *have);
-        if (nl) {
-            size_t n = (size_t)(nl - buf);
-            size_t c = n < lcap - 1 ? n : lcap - 1;
-            memcpy(line, buf, c);
-            line[c] = '\0';
-            memmove(buf, nl + 1, *have - n - 1);
-            *have -= n + 1;
-            return 0;
-        }
-        if (*have == cap)
-            *have = 0; /* an overlong line: drop it */
-        uint64_t now = ah_clock_mono_ns();
-        if (now >= deadline)
-            return -ETIMEDOUT;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int rc = poll(&p, 1, (int)((deadline - now + AH_NS_PER_MS - 1) / AH_NS_PER_MS));
-        if (rc < 0 && errno != EINTR)
-            return -errno;
-        if (rc <= 0)
-            continue;
-        ssize_t n = read(fd, buf + *have, cap - *have);
-        if (n == 0)
-            return -ECONNRESET;
-        if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN)
-                continue;
-            return -errno;
-        }
-        *have += (size_t)n;
+    struct birdc_reply *r = arg;
+    const char *text = line;
+    bool last = false;
+
+    if (len >= 5 && line[0] >= '0' && line[0] <= '9' && (line[4] == ' ' || line[4] == '-')) {
+        text = line + 5;
+        last = line[4] == ' ' && (line[0] == '0' || line[0] == '8' || line[0] == '9');
+        r->error = line[0] == '8' || line[0] == '9';
+    } else if (line[0] == ' ') {
+        text = line + 1;
     }
+    if (r->out && r->cap && *text) {
+        int w = snprintf(r->out + r->used, r->cap - r->used, "%s\n", text);
+        if (w > 0)
+            r->used = r->used + (size_t)w < r->cap ? r->used + (size_t)w : r->cap - 1;
+    }
+    return last;
 }
 
 int bgp_birdc(const char *sock, const char *cmd, char *out, size_t cap, uint64_t timeout_ns,
               uint64_t *ack_ns)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    char buf[8192], line[1024];
-    size_t have = 0, used = 0;
-    int rc;
-    uint64_t deadline = ah_clock_mono_ns() + timeout_ns;
+    struct birdc_reply r = {.out = out, .cap = cap};
+    /* The greeting is "0001 BIRD 2.0.12 ready.". */
+    struct ah_unixctl c = {.path = sock,
+                           .request = cmd,
+                           .greeting = true,
+                           .on_line = birdc_line,
+                           .arg = &r,
+                           .reply_max = BIRDC_REPLY_MAX,
+                           .timeout_ns = timeout_ns};
 
     if (out && cap)
         out[0] = '\0';
-    if (strlen(sock) >= sizeof sa.sun_path)
-        return -ENAMETOOLONG;
-    memcpy(sa.sun_path, sock, strlen(sock) + 1);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        rc = -errno;
-        goto out;
-    }
-    /* The greeting: "0001 BIRD 2.0.12 ready." */
-    if ((rc = read_line(fd, buf, sizeof buf, &have, line, sizeof line, deadline)) < 0)
-        goto out;
-    char req[256];
-    int n = snprintf(req, sizeof req, "%s\n", cmd);
-    if (n < 0 || (size_t)n >= sizeof req || write(fd, req, (size_t)n) != n) {
-        rc = n < 0 || (size_t)n >= sizeof req ? -E2BIG : -errno;
-        goto out;
-    }
-    /* Each line is "DDDD-text" (more follow), " text" (continuation) or
-     * "DDDD text"; a code starting with 0 ends the reply, 8 or 9 is an
-     * error that ends it too. */
-    for (;;) {
-        if ((rc = read_line(fd, buf, sizeof buf, &have, line, sizeof line, deadline)) < 0)
-            goto out;
-        const char *text = line;
-        bool last = false, err = false;
-        if (strlen(line) >= 5 && line[0] >= '0' && line[0] <= '9' &&
-            (line[4] == ' ' || line[4] == '-')) {
-            text = line + 5;
-            last = line[4] == ' ' && (line[0] == '0' || line[0] == '8' || line[0] == '9');
-            err = line[0] == '8' || line[0] == '9';
-        } else if (line[0] == ' ') {
-            text = line + 1;
-        }
-        if (out && cap && *text) {
-            int w = snprintf(out + used, cap - used, "%s\n", text);
-            if (w > 0)
-                used = used + (size_t)w < cap ? used + (size_t)w : cap - 1;
-        }
-        if (last) {
-            if (ack_ns)
-                *ack_ns = ah_clock_realtime_ns();
-            rc = err ? -EPROTO : 0;
-            goto out;
-        }
-    }
-out:
-    close(fd);
-    return rc;
+    int rc = ah_unixctl_call(&c);
+    if (rc < 0)
+        return rc;
+    if (ack_ns)
+        *ack_ns = c.done_ns;
+    return r.error ? -EPROTO : 0;
 }
 
 int bgp_parse_protocols(const char *text,

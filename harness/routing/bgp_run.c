@@ -20,7 +20,7 @@
 #include "ah/log.h"
 #include "bgp.h"
 #include "harness/sys/proc.h"
-#include "tracked.h"
+#include "health.h"
 
 #define POLL_EVERY (100 * AH_NS_PER_MS)
 #define CTL_WAIT   (1 * AH_NS_PER_S)
@@ -37,8 +37,8 @@ struct bgp_node {
     bool health; /* the health check's verdict */
     bool on;     /* what BIRD was last told */
     bool hc;     /* a health check runs */
-    struct check chk;
-    struct track_sm sm;
+    struct health_check chk;
+    struct health_sm sm;
     uint64_t next_check;
 };
 
@@ -337,7 +337,7 @@ int bgp_start(const struct routing_opts *o, int epfd, struct bgp **out)
         if (lab->nodes[i].responder == LAB_RESPONDER_NSD ||
             lab->nodes[i].responder == LAB_RESPONDER_KNOT)
             svc = LAB_SERVICE_DNS;
-        rc = check_open(&n->chk, n->b.netns, &lab->anycast[0], svc);
+        rc = health_open(&n->chk, n->b.netns, &lab->anycast[0], svc);
         if (rc < 0) {
             ah_log_error("bgp: health check of %s: %s", lab->nodes[i].name, strerror(-rc));
             goto fail;
@@ -347,7 +347,7 @@ int bgp_start(const struct routing_opts *o, int epfd, struct bgp **out)
             rc = -errno;
             goto fail;
         }
-        track_sm_init(&n->sm, hc->fall, hc->rise, 0, 0);
+        health_sm_init(&n->sm, hc->fall, hc->rise, 0, 0);
         n->hc = true;
         n->next_check = now + hc->interval_ns * (i % 8) / 8;
     }
@@ -363,36 +363,36 @@ static void health_step(struct bgp *b, size_t i, uint64_t now)
 {
     struct bgp_node *n = &b->nodes[i];
     const struct lab_healthcheck *hc = &b->lab->nodes[i].healthcheck;
-    enum check_result res = check_poll(&n->chk, now);
-    enum track_change ch = TRACK_NONE;
-    if (res != CHECK_PENDING)
-        ch = track_sm_feed(&n->sm, res == CHECK_OK, now);
-    if (ch == TRACK_NONE && now >= n->next_check) {
+    enum health_result res = health_poll(&n->chk, now);
+    enum health_change ch = HEALTH_NONE;
+    if (res != HEALTH_PENDING)
+        ch = health_sm_feed(&n->sm, res == HEALTH_OK, now);
+    if (ch == HEALTH_NONE && now >= n->next_check) {
         if (n->chk.outstanding) {
             n->chk.outstanding = false;
             snprintf(n->chk.why, sizeof n->chk.why, "timeout");
-            ch = track_sm_feed(&n->sm, false, now);
+            ch = health_sm_feed(&n->sm, false, now);
         }
-        if (ch == TRACK_NONE && check_send(&n->chk, now, hc->timeout_ns) == CHECK_FAILED)
-            ch = track_sm_feed(&n->sm, false, now);
+        if (ch == HEALTH_NONE && health_send(&n->chk, now, hc->timeout_ns) == HEALTH_FAILED)
+            ch = health_sm_feed(&n->sm, false, now);
         n->next_check += hc->interval_ns;
         if (n->next_check <= now)
             n->next_check = now + hc->interval_ns;
     }
-    if (ch == TRACK_NONE)
+    if (ch == HEALTH_NONE)
         return;
     char detail[128];
-    n->health = ch == TRACK_WENT_UP;
+    n->health = ch == HEALTH_WENT_UP;
     uint64_t ack = 0;
     int rc = node_sync(b, i, &ack);
-    if (ch == TRACK_WENT_DOWN)
+    if (ch == HEALTH_WENT_DOWN)
         snprintf(detail, sizeof detail, "after %u failed checks (%s); %s%s", n->sm.fail_run,
                  n->chk.why, n->admin ? "withdrawn" : "already withdrawn",
                  rc < 0 ? " (birdc failed)" : "");
     else
         snprintf(detail, sizeof detail, "after %u good checks; %s%s", n->sm.ok_run,
                  n->admin ? "announced" : "stays withdrawn", rc < 0 ? " (birdc failed)" : "");
-    emit(b, ack, ch == TRACK_WENT_DOWN ? "health-down" : "health-up", b->lab->nodes[i].name,
+    emit(b, ack, ch == HEALTH_WENT_DOWN ? "health-down" : "health-up", b->lab->nodes[i].name,
          detail);
 }
 
@@ -505,7 +505,7 @@ void bgp_stop(struct bgp *b, bool keep)
     if (!b)
         return;
     for (size_t i = 0; b->nodes && i < b->lab->nnodes; i++) {
-        check_close(&b->nodes[i].chk);
+        health_close(&b->nodes[i].chk);
         if (!keep && b->nodes[i].b.p.pid > 0) {
             proc_signal(&b->nodes[i].b.p, SIGCONT);
             proc_stop(&b->nodes[i].b.p, SIGTERM, 2 * AH_NS_PER_S);

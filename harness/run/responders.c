@@ -4,15 +4,12 @@
 #include "responders.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "ah/file.h"
@@ -20,7 +17,13 @@
 #include "ah/echo.h"
 #include "ah/ident.h"
 #include "ah/log.h"
+#include "ah/unixctl.h"
+#include "harness/sys/netns.h"
 #include "harness/sys/proc.h"
+
+/* The longest reply kept from the control socket; the rest of a longer
+ * line is dropped. */
+#define RESP_CONTROL_REPLY_MAX 256
 
 int resp_substitute(const char *tmpl, const char *node, const char *addr, char *out, size_t len)
 {
@@ -220,39 +223,6 @@ int resp_prepare(const struct lab *lab, size_t node, const char *const *addrs, s
     return -EINVAL;
 }
 
-/* Makes a socket inside the named namespace and switches back. */
-static int socket_in_netns(const char *netns, int domain, int type)
-{
-    char path[256];
-    int self = -1, target = -1, fd = -1, err = 0;
-
-    snprintf(path, sizeof path, "/run/netns/%s", netns);
-    self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    target = open(path, O_RDONLY | O_CLOEXEC);
-    if (self < 0 || target < 0) {
-        err = -errno;
-        goto out;
-    }
-    if (setns(target, CLONE_NEWNET) < 0) {
-        err = -errno;
-        goto out;
-    }
-    fd = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        err = -errno;
-    if (setns(self, CLONE_NEWNET) < 0) {
-        /* Staying in the lab's namespace would misplace every later socket. */
-        ah_log_error("setns back to our own network namespace: %s", strerror(errno));
-        abort();
-    }
-out:
-    if (self >= 0)
-        close(self);
-    if (target >= 0)
-        close(target);
-    return err < 0 ? err : fd;
-}
-
 int resp_check(const char *netns, const struct ah_addr *addr, enum lab_service service,
                uint64_t timeout_ns)
 {
@@ -272,7 +242,8 @@ int resp_check(const char *netns, const struct ah_addr *addr, enum lab_service s
         qlen = snprintf((char *)q, sizeof q, "anycast-lab ready?\n");
         ah_addr_set_port(&to, 7);
     }
-    int fd = socket_in_netns(netns, ah_addr_family(addr), SOCK_DGRAM);
+    int fd =
+        netns_socket(netns, ah_addr_family(addr), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return fd;
     rc = -ETIMEDOUT;
@@ -319,56 +290,44 @@ out:
     return rc;
 }
 
+struct control_reply {
+    char *reply;
+    size_t len;
+};
+
+/* The responder answers one line ("ok ..." or "err ..."). */
+static int control_line(void *arg, const char *line, size_t len)
+{
+    struct control_reply *r = arg;
+    (void)len;
+    if (r->reply)
+        snprintf(r->reply, r->len, "%s", line);
+    return 1;
+}
+
 int resp_control(const char *path, const char *cmd, char *reply, size_t reply_len,
                  uint64_t timeout_ns, uint64_t *ack_ns)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    char line[256];
-    int rc = 0;
+    char line[RESP_CONTROL_REPLY_MAX] = "";
+    struct control_reply r = {line, sizeof line};
+    struct ah_unixctl c = {.path = path,
+                           .request = cmd,
+                           .on_line = control_line,
+                           .arg = &r,
+                           .reply_max = AH_UNIXCTL_LINE_MAX + 1,
+                           .timeout_ns = timeout_ns};
 
-    if (strlen(path) >= sizeof sa.sun_path)
-        return -ENAMETOOLONG;
-    strcpy(sa.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        rc = -errno;
-        goto out;
-    }
-    int n = snprintf(line, sizeof line, "%s\n", cmd);
-    if (write(fd, line, (size_t)n) != n) {
-        rc = -EIO;
-        goto out;
-    }
+    int rc = ah_unixctl_call(&c);
+    /* A responder that does not answer in time, or closes without a line,
+     * took the command all the same: it is acknowledged when written. */
+    if (c.sent_ns && (rc == -ETIMEDOUT || rc == -ECONNRESET))
+        rc = 0;
+    if (rc < 0)
+        return rc;
     if (ack_ns)
-        *ack_ns = ah_clock_realtime_ns();
-    size_t got = 0;
-    uint64_t end = ah_clock_mono_ns() + timeout_ns;
-    while (got + 1 < sizeof line) {
-        uint64_t now = ah_clock_mono_ns();
-        if (now >= end)
-            break;
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (poll(&pfd, 1, (int)((end - now + 999999) / 1000000)) <= 0)
-            continue;
-        ssize_t r = read(fd, line + got, sizeof line - 1 - got);
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-        if (memchr(line, '\n', got)) {
-            if (ack_ns)
-                *ack_ns = ah_clock_realtime_ns();
-            break;
-        }
-    }
-    line[got] = '\0';
-    line[strcspn(line, "\r\n")] = '\0';
+        *ack_ns = c.done_ns ? c.done_ns : c.sent_ns;
+    line[strcspn(line, "\r")] = '\0';
     if (reply)
         snprintf(reply, reply_len, "%s", line);
-    if (strncmp(line, "err", 3) == 0 || strncmp(line, "ERR", 3) == 0)
-        rc = -EINVAL;
-out:
-    close(fd);
-    return rc;
+    return strncmp(line, "err", 3) == 0 || strncmp(line, "ERR", 3) == 0 ? -EINVAL : 0;
 }

@@ -1,6 +1,7 @@
 /* Lab state on disk: /run/anycast-lab/<run id>/state records a lab that is
  * up or running (name, namespaces, process ids, owning process) so that
- * `list`, `down`, `exec` and `clean` find it from another invocation. */
+ * `list`, `down`, `exec` and `clean` find it from another invocation. This
+ * module only persists; taking a lab down from its state is teardown.h. */
 #ifndef STATE_H
 #define STATE_H
 
@@ -57,8 +58,8 @@ int state_parse(const char *text, struct state *s);
  * characters of [a-z0-9]. */
 bool state_runid_valid(const char *runid);
 
-/* A state file is not trusted: clean kills and deletes by the names in it.
- * Checks a parsed state read from the directory of run runid: its runid is
+/* A state file is not trusted: teardown kills and deletes by the names in
+ * it. Checks a parsed state read from the directory of run runid: its runid is
  * that name and valid, the lab name and every node, vantage and process name
  * are lab names (or "-"), every namespace is one of this run's
  * ("ah-lab-<runid>-" and lab-name characters), roles and mode are known
@@ -89,20 +90,5 @@ int state_foreach(void (*cb)(void *arg, const struct state *s), void *arg);
 
 /* True when the owner process is alive and is an anycast-lab. */
 bool state_owner_alive(const struct state *s);
-
-/* Kills (SIGKILL) every process whose network namespace is the named one, as
- * found in /proc/<pid>/ns/net. Returns the number killed. */
-int state_kill_netns_procs(const char *netns, void (*report)(void *arg, const char *what),
-                           void *arg);
-
-/* Takes down a lab from its state: kills its processes, removes its
- * namespaces and its state directory, calling report for each. A state
- * that fails state_check is refused (-EINVAL, logged). */
-int state_teardown(const struct state *s, void (*report)(void *arg, const char *what), void *arg);
-
-/* `anycast-lab clean`: every run whose owner is dead (and, with all, labs
- * left up), plus namespaces with the lab prefix that no live run owns. With
- * only (a run id or lab name), just that lab. */
-int state_clean(bool all, const char *only, void (*report)(void *arg, const char *what), void *arg);
 
 #endif

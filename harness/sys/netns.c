@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -213,65 +214,100 @@ static bool proc_alive(int pid)
     return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
 }
 
-int netns_kill_procs(const struct netns_id *ids, size_t n, unsigned wait_ms,
-                     void (*report)(void *arg, int pid, const char *comm, size_t idx), void *arg)
+bool netns_pid_in(int pid, const struct netns_id *ids, size_t n, size_t *idx)
 {
-    DIR *d = opendir("/proc");
-    int *pids = NULL, count = 0, cap = 0;
-    struct dirent *de;
+    char path[64];
+    struct stat st;
 
-    if (!d)
-        return -errno;
-    while ((de = readdir(d))) {
-        if (!isdigit((unsigned char)de->d_name[0]))
-            continue;
-        int pid = atoi(de->d_name);
-        char path[64];
-        struct stat st;
-        if (pid <= 1 || pid == getpid())
-            continue;
-        snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-        if (stat(path, &st) < 0)
-            continue;
-        size_t idx = n;
-        for (size_t i = 0; i < n && idx == n; i++)
-            if (ids[i].ino == (unsigned long)st.st_ino && ids[i].dev == (unsigned long)st.st_dev)
-                idx = i;
-        if (idx == n)
-            continue;
-        char comm[64] = "?";
-        snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-        FILE *f = fopen(path, "re");
-        if (f) {
-            if (fgets(comm, sizeof(comm), f))
-                comm[strcspn(comm, "\n")] = 0;
-            fclose(f);
+    if (pid <= 0)
+        return false;
+    snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+    if (stat(path, &st) < 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i].ino == (unsigned long)st.st_ino && ids[i].dev == (unsigned long)st.st_dev) {
+            if (idx)
+                *idx = i;
+            return true;
         }
-        if (kill(pid, SIGKILL) < 0)
-            continue;
-        if (report)
-            report(arg, pid, comm, idx);
-        if (count == cap) {
-            int *np = realloc(pids, (size_t)(cap ? cap * 2 : 16) * sizeof(*pids));
-            if (!np)
-                continue;
-            pids = np;
-            cap = cap ? cap * 2 : 16;
-        }
-        pids[count++] = pid;
     }
-    closedir(d);
-    /* Bounded wait so that the namespaces are really free when we return. */
+    return false;
+}
+
+static void proc_comm(int pid, char *comm, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+    snprintf(comm, len, "?");
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    if (fgets(comm, (int)len, f))
+        comm[strcspn(comm, "\n")] = 0;
+    fclose(f);
+}
+
+struct pid_list {
+    int *pids;
+    int count, cap;
+};
+
+/* Remembers a signalled pid for the wait; one that does not fit is not
+ * waited for (it was signalled all the same). */
+static void pid_list_add(struct pid_list *l, int pid)
+{
+    if (l->count == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 16;
+        int *np = realloc(l->pids, (size_t)cap * sizeof(*np));
+        if (!np)
+            return;
+        l->pids = np;
+        l->cap = cap;
+    }
+    l->pids[l->count++] = pid;
+}
+
+/* Bounded wait so that the namespaces are really free when we return. */
+static void wait_gone(const struct pid_list *l, unsigned wait_ms)
+{
     for (unsigned waited = 0; waited < wait_ms; waited += 5) {
         bool any = false;
-        for (int i = 0; i < count && !any; i++)
-            any = proc_alive(pids[i]);
+        for (int i = 0; i < l->count && !any; i++)
+            any = proc_alive(l->pids[i]);
         if (!any)
             break;
         nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
     }
-    free(pids);
-    return count;
+}
+
+int netns_kill_procs(const struct netns_id *ids, size_t n, unsigned wait_ms,
+                     void (*report)(void *arg, int pid, const char *comm, size_t idx), void *arg)
+{
+    struct pid_list killed = {0};
+    struct dirent *de;
+    DIR *d = opendir("/proc");
+
+    if (!d)
+        return -errno;
+    while ((de = readdir(d))) {
+        char comm[64];
+        size_t idx;
+        if (!isdigit((unsigned char)de->d_name[0]))
+            continue;
+        int pid = atoi(de->d_name);
+        if (pid <= 1 || pid == getpid() || !netns_pid_in(pid, ids, n, &idx))
+            continue;
+        proc_comm(pid, comm, sizeof(comm));
+        if (kill(pid, SIGKILL) < 0)
+            continue;
+        if (report)
+            report(arg, pid, comm, idx);
+        pid_list_add(&killed, pid);
+    }
+    closedir(d);
+    wait_gone(&killed, wait_ms);
+    free(killed.pids);
+    return killed.count;
 }
 
 int netns_enter(const char *name)
@@ -281,5 +317,42 @@ int netns_enter(const char *name)
         return fd;
     int err = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
     close(fd);
+    return err;
+}
+
+int netns_socket(const char *name, int domain, int type, int proto)
+{
+    int self = -1, target = -1, fd, err;
+
+    if (!name) {
+        fd = socket(domain, type, proto);
+        return fd < 0 ? -errno : fd;
+    }
+    self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (self < 0)
+        return -errno;
+    target = netns_open(name);
+    if (target < 0) {
+        err = target;
+        goto out;
+    }
+    if (setns(target, CLONE_NEWNET) < 0) {
+        err = -errno;
+        goto out;
+    }
+    fd = socket(domain, type, proto);
+    err = fd < 0 ? -errno : fd;
+    if (setns(self, CLONE_NEWNET) < 0) {
+        /* Staying in the lab's namespace would misplace every later socket
+         * and route: the caller must fail. */
+        err = -errno;
+        ah_log_error("netns %s: cannot return to the original namespace: %s", name, strerror(-err));
+        if (fd >= 0)
+            close(fd);
+    }
+out:
+    if (target >= 0)
+        close(target);
+    close(self);
     return err;
 }

@@ -6,6 +6,7 @@
 #ifndef NETNS_H
 #define NETNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define NETNS_RUN_DIR "/run/netns"
@@ -26,6 +27,18 @@ int netns_delete(const char *name);
 /* Opens /run/netns/name (O_RDONLY|O_CLOEXEC). Returns the fd or -errno. */
 int netns_open(const char *name);
 
+/* Opens a socket (socket(2)'s domain, type and protocol; add SOCK_CLOEXEC
+ * and SOCK_NONBLOCK to type as wanted) inside namespace name, or in the
+ * calling thread's own namespace when name is NULL. The calling thread
+ * switches into the namespace for the socket() call and back; the socket
+ * keeps the namespace it was made in. Safe where it is used because the lab
+ * process is single-threaded while it does this: no other thread can make a
+ * socket or a route in the wrong namespace meanwhile, and setns(2) changes
+ * the calling thread only. Returns the fd or -errno; if the switch back
+ * fails (it cannot with a namespace file we hold open) the socket is closed
+ * and the error returned, logged. */
+int netns_socket(const char *name, int domain, int type, int proto);
+
 /* Moves the calling thread into namespace name. Only for a forked child
  * before exec, or a process with one thread: setns(2) affects the calling
  * thread alone. Returns 0 or -errno. */
@@ -36,14 +49,21 @@ int netns_enter(const char *name);
 int netns_sysctl_write(const char *key, const char *value);
 int netns_sysctl_read(const char *key, char *buf, size_t len);
 
-/* Kills (SIGKILL) every process whose network namespace is one of the inodes
- * (st_dev/st_ino pairs of the namespace files), in one pass over /proc, then
- * waits up to wait_ms for them to be gone. report gets the index into ids of
- * the namespace the process was in. Returns the number signalled or -errno. */
+/* A namespace's identity: st_dev/st_ino of its namespace file, as
+ * /proc/PID/ns/net shows it for a process inside. */
 struct netns_id {
     unsigned long dev, ino;
 };
+/* The identity of namespace name (stat of NETNS_RUN_DIR/name), or -errno. */
 int netns_id_of(const char *name, struct netns_id *id);
+/* True when process pid is alive and its network namespace is one of ids;
+ * *idx (may be NULL) gets the index. */
+bool netns_pid_in(int pid, const struct netns_id *ids, size_t n, size_t *idx);
+
+/* The one /proc scan that empties namespaces: kills (SIGKILL) every process
+ * whose network namespace is one of ids, in one pass over /proc, then waits
+ * up to wait_ms for them to be gone. report gets the index into ids of the
+ * namespace the process was in. Returns the number signalled or -errno. */
 int netns_kill_procs(const struct netns_id *ids, size_t n, unsigned wait_ms,
                      void (*report)(void *arg, int pid, const char *comm, size_t idx), void *arg);
 

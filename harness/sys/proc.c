@@ -106,11 +106,10 @@ fail:
     _exit(127);
 }
 
-int proc_spawn_begin(struct proc *p, const struct proc_spec *spec, int *errfd)
+/* A pipe (close-on-exec both ends) and a fork: the pid (0 in the child) or
+ * -errno, with the pipe closed again on failure. */
+static pid_t fork_with_pipe(int pfd[2])
 {
-    int pfd[2];
-    pid_t parent = getpid();
-
     if (pipe2(pfd, O_CLOEXEC) < 0)
         return -errno;
     pid_t pid = fork();
@@ -120,6 +119,17 @@ int proc_spawn_begin(struct proc *p, const struct proc_spec *spec, int *errfd)
         close(pfd[1]);
         return err;
     }
+    return pid;
+}
+
+int proc_spawn_begin(struct proc *p, const struct proc_spec *spec, int *errfd)
+{
+    int pfd[2];
+    pid_t parent = getpid();
+
+    pid_t pid = fork_with_pipe(pfd);
+    if (pid < 0)
+        return (int)pid;
     if (pid == 0) {
         close(pfd[0]);
         child_exec(spec, pfd[1], parent);
@@ -264,47 +274,34 @@ int proc_reap_all(uint64_t timeout_ns)
     }
 }
 
-int proc_capture(char *const *argv, char *out, size_t len, uint64_t timeout_ns)
+/* The child of proc_capture: stdin from /dev/null, stdout and stderr into
+ * the pipe's write end, then the program. Never returns. */
+static _Noreturn void capture_child(char *const *argv, int wfd)
 {
-    int pfd[2];
-    int rc = 0;
-    size_t used = 0;
-
-    if (len == 0)
-        return -EINVAL;
-    out[0] = '\0';
-    if (pipe2(pfd, O_CLOEXEC) < 0)
-        return -errno;
-    pid_t pid = fork();
-    if (pid < 0) {
-        rc = -errno;
-        close(pfd[0]);
-        close(pfd[1]);
-        return rc;
-    }
-    if (pid == 0) {
-        reset_signals();
-        int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (in < 0 || dup2(in, 0) < 0 || dup2(pfd[1], 1) < 0 || dup2(pfd[1], 2) < 0)
-            _exit(127);
-        if (strchr(argv[0], '/'))
-            execv(argv[0], argv);
-        else
-            execvp(argv[0], argv);
+    reset_signals();
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (in < 0 || dup2(in, 0) < 0 || dup2(wfd, 1) < 0 || dup2(wfd, 2) < 0)
         _exit(127);
-    }
-    close(pfd[1]);
-    uint64_t end = ah_clock_mono_ns() + timeout_ns;
-    /* Up to the first line; the rest is read and dropped so that the child
-     * never blocks on a full pipe. */
+    if (strchr(argv[0], '/'))
+        execv(argv[0], argv);
+    else
+        execvp(argv[0], argv);
+    _exit(127);
+}
+
+/* Reads fd until its end or the deadline, keeping the first non-empty line
+ * in out (len > 0); the rest is read and dropped so that the child never
+ * blocks on a full pipe. *used gets the line's length. Returns 0 or
+ * -ETIMEDOUT. */
+static int capture_first_line(int fd, char *out, size_t len, size_t *used, uint64_t end)
+{
     bool line_done = false;
+
     for (;;) {
         uint64_t now = ah_clock_mono_ns();
-        if (now >= end) {
-            rc = -ETIMEDOUT;
-            break;
-        }
-        struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+        if (now >= end)
+            return -ETIMEDOUT;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
         int left_ms = (int)((end - now) / 1000000) + 1;
         int n = poll(&p, 1, left_ms);
         if (n < 0 && errno == EINTR)
@@ -312,23 +309,30 @@ int proc_capture(char *const *argv, char *out, size_t len, uint64_t timeout_ns)
         if (n <= 0)
             continue; /* the clock decides */
         char buf[512];
-        ssize_t got = read(pfd[0], buf, sizeof buf);
+        ssize_t got = read(fd, buf, sizeof buf);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
-            break;
+            return 0;
         for (ssize_t i = 0; i < got && !line_done; i++) {
             if (buf[i] == '\n' || buf[i] == '\r')
-                line_done = used > 0;
-            else if (used + 1 < len)
-                out[used++] = buf[i];
+                line_done = *used > 0;
+            else if (*used + 1 < len)
+                out[(*used)++] = buf[i];
         }
     }
-    out[used] = '\0';
-    close(pfd[0]);
+}
+
+/* Reaps the child: at once after a failure rc (it was killed), else by the
+ * deadline, after which a program that lingers past its output is killed
+ * too. Returns rc, -ETIMEDOUT, -ENOEXEC when the program could not be run,
+ * or -errno. */
+static int capture_reap(pid_t pid, int rc, uint64_t end)
+{
+    int st = 0;
+
     if (rc < 0)
         kill(pid, SIGKILL);
-    int st = 0;
     for (;;) {
         pid_t w = waitpid(pid, &st, rc < 0 ? 0 : WNOHANG);
         if (w == pid)
@@ -350,6 +354,28 @@ int proc_capture(char *const *argv, char *out, size_t len, uint64_t timeout_ns)
     }
     if (rc == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) != 127))
         rc = -ENOEXEC;
+    return rc;
+}
+
+int proc_capture(char *const *argv, char *out, size_t len, uint64_t timeout_ns)
+{
+    int pfd[2];
+    size_t used = 0;
+
+    if (len == 0)
+        return -EINVAL;
+    out[0] = '\0';
+    pid_t pid = fork_with_pipe(pfd);
+    if (pid < 0)
+        return (int)pid;
+    if (pid == 0)
+        capture_child(argv, pfd[1]);
+    close(pfd[1]);
+    uint64_t end = ah_clock_mono_ns() + timeout_ns;
+    int rc = capture_first_line(pfd[0], out, len, &used, end);
+    out[used] = '\0';
+    close(pfd[0]);
+    rc = capture_reap(pid, rc, end);
     return rc < 0 ? rc : (int)used;
 }
 

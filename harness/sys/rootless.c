@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ah/log.h"
+#include "netns.h"
 
 static bool active;
 
@@ -63,12 +64,12 @@ int rootless_enter(void)
         goto fail;
     }
     /* /run belongs to the real root: a private tmpfs over it gives a
-     * writable /run/netns and /run/anycast-lab that vanish with the run. */
+     * writable NETNS_RUN_DIR and /run/anycast-lab that vanish with the run. */
     if (mount("anycast-lab", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
         rc = -errno;
         goto fail;
     }
-    if (mkdir("/run/netns", 0755) < 0 || mkdir("/run/anycast-lab", 0755) < 0) {
+    if (mkdir(NETNS_RUN_DIR, 0755) < 0 || mkdir("/run/anycast-lab", 0755) < 0) {
         rc = -errno;
         goto fail;
     }

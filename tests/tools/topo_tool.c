@@ -17,6 +17,7 @@
 #include "harness/lab/lab.h"
 #include "harness/run/state.h"
 #include "harness/run/teardown.h"
+#include "harness/sys/netns.h"
 #include "harness/topo/topo.h"
 
 static void usage(FILE *f)
@@ -266,10 +267,10 @@ static int run_loop(struct topo *t, const struct lab *lab)
     return 0;
 }
 
-/* True when some namespace name in /run/netns starts with prefix. */
+/* True when some namespace name in NETNS_RUN_DIR starts with prefix. */
 static bool ns_left(const char *prefix)
 {
-    DIR *d = opendir("/run/netns");
+    DIR *d = opendir(NETNS_RUN_DIR);
     struct dirent *de;
     bool left = false;
     while (d && !left && (de = readdir(d)))

@@ -1,6 +1,8 @@
 /* Unit tests for harness/run/state.c: the state record's text form round trip,
- * saving/finding labs in a private state directory, and run ids. */
+ * saving/finding labs in a private state directory, run ids, and teardown_lab
+ * refusing a state that fails state_check. */
 #include "harness/run/state.h"
+#include "harness/run/teardown.h"
 #include "tests/unit/check_main.h"
 #include "tests/unit/test_util.h"
 
@@ -251,7 +253,7 @@ START_TEST(crafted_state_dirs)
     /* A state made in memory with a foreign namespace is not taken down. */
     fill(&s, "good1", "good");
     ck_assert_int_eq(state_add_ns(&s, "node", "v", "ah-t1-victim"), 0);
-    ck_assert_int_eq(state_teardown(&s, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(teardown_lab(&s, NULL, NULL), -EINVAL);
     state_free(&s);
     ck_assert_int_eq(state_find("good", &t), 0); /* its state is still there */
     state_free(&t);
