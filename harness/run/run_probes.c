@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,4 +256,57 @@ void run_stop_probes(struct run *r)
                         r->probes[i].log);
         }
     }
+}
+
+/* The start barrier: waits until every probe has said it probes (one byte
+ * each on the ready pipe), so that the drill's clock starts with the
+ * measurement and not while hundreds of processes are still starting. The
+ * deadline counts from the first probe's start (--ready-timeout). */
+int run_wait_probes(struct run *r)
+{
+    size_t ready = 0;
+    struct pollfd fds[2] = {{.fd = r->sigfd, .events = POLLIN},
+                            {.fd = r->ready_fd, .events = POLLIN}};
+
+    if (r->ready_fd < 0)
+        return 0;
+    while (ready < r->nprobes) {
+        /* Everything already written first: bytes waiting in the pipe are
+         * probes running, however late this loop got to them. */
+        char buf[4096];
+        ssize_t n = read(r->ready_fd, buf, sizeof buf);
+        if (n > 0) {
+            ready += (size_t)n;
+            ah_log_debug(
+                "%zu of %zu probes running after %llu ms", ready, r->nprobes,
+                (unsigned long long)((ah_clock_mono_ns() - r->probes_start) / AH_NS_PER_MS));
+            continue;
+        }
+        if (n == 0) {
+            /* Every probe closed its end: the missing ones exited without
+             * probing; their exit is (or is about to be) reported. */
+            run_fail(r, "%zu of %zu probes started probing; the others exited", ready, r->nprobes);
+            return -ESRCH;
+        }
+        if (errno != EAGAIN && errno != EINTR)
+            return -errno;
+        uint64_t now = ah_clock_mono_ns();
+        if (now >= r->probes_deadline) {
+            run_fail(r,
+                     "%zu of %zu probes running after %llu ms (--ready-timeout): the machine "
+                     "may be overloaded",
+                     ready, r->nprobes,
+                     (unsigned long long)(r->o->ready_timeout_ns / AH_NS_PER_MS));
+            return -ETIMEDOUT;
+        }
+        if (poll(fds, 2, (int)((r->probes_deadline - now) / AH_NS_PER_MS) + 1) < 0 &&
+            errno != EINTR)
+            return -errno;
+        /* A probe that dies now fails the run (reap_children). */
+        if (run_poll_signals(r))
+            return -EINTR;
+        if (r->failed)
+            return -ESRCH;
+    }
+    return 0;
 }
