@@ -522,91 +522,69 @@ static void write_late(FILE *f, const struct results_run_info *ri)
     fprintf(f, "],\n");
 }
 
+int results_run_json_load(const char *path, json_t **out, char *err, size_t errlen)
+{
+    return ah_json_load_file(path, RESULTS_RUN_JSON_READ_MAX, out, err, errlen);
+}
+
+int results_late_from_json(const json_t *run, struct results_late *out)
+{
+    memset(out, 0, sizeof *out);
+    json_t *steps = json_is_object(run) ? json_object_get(run, "late_steps") : NULL;
+    if (json_is_array(steps))
+        out->steps = json_incref(steps);
+    out->truncated = ah_json_true(run, "late_steps_truncated");
+    out->tolerance_ns = ah_json_u64(run, "tolerance_ns", 0);
+    return 0;
+}
+
 int results_late_parse(const char *json, size_t len, struct results_late *out)
 {
-    static const char key[] = "\"late_steps\": [";
+    json_t *run = NULL;
+    char err[256];
     memset(out, 0, sizeof *out);
-    const char *p = memmem(json, len, key, sizeof key - 1);
-    if (p) {
-        p += sizeof key - 1;
-        const char *e = memchr(p, ']', len - (size_t)(p - json));
-        if (!e)
-            e = json + len; /* cut short: what is there counts */
-        out->text = strndup(p, (size_t)(e - p));
-        if (!out->text)
-            return -ENOMEM;
-    }
-    static const char tr[] = "\"late_steps_truncated\": true";
-    out->truncated = memmem(json, len, tr, sizeof tr - 1) != NULL;
-    static const char tk[] = "\"tolerance_ns\": ";
-    const char *t = memmem(json, len, tk, sizeof tk - 1);
-    if (t) {
-        t += sizeof tk - 1;
-        uint64_t v = 0;
-        for (; t < json + len && *t >= '0' && *t <= '9' && v < UINT64_MAX / 10; t++)
-            v = v * 10 + (uint64_t)(*t - '0');
-        out->tolerance_ns = v;
-    }
-    return 0;
+    int rc = ah_json_load_buffer("run.json", json, len, &run, err, sizeof err);
+    if (rc < 0)
+        return rc;
+    rc = results_late_from_json(run, out);
+    json_decref(run);
+    return rc;
 }
 
 int results_late_read(const char *path, struct results_late *out)
 {
+    json_t *run = NULL;
+    char err[256]; /* the caller says what went wrong */
     memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : -errno;
-    char *buf = malloc(RESULTS_RUN_JSON_READ_MAX);
-    int rc = 0;
-    size_t got = 0;
-    if (!buf) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    while (got < RESULTS_RUN_JSON_READ_MAX) {
-        ssize_t n = read(fd, buf + got, RESULTS_RUN_JSON_READ_MAX - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = -errno;
-            goto out;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    rc = results_late_parse(buf, got, out);
-out:
-    free(buf);
-    close(fd);
+    int rc = results_run_json_load(path, &run, err, sizeof err);
+    if (rc < 0)
+        return rc == -ENOENT ? 0 : rc;
+    rc = results_late_from_json(run, out);
+    json_decref(run);
     return rc;
 }
 
+/* A step is {"step": REF, "late_ns": N}; one without late_ns is not a late
+ * step, one whose late_ns is not a number is late by an unknown time. */
 bool results_late_has(const struct results_late *l, const char *ref, uint64_t *late_ns)
 {
-    char pat[LAB_NAME_MAX + 64];
+    size_t i;
+    json_t *step;
     *late_ns = UINT64_MAX;
-    /* A name is [A-Za-z0-9_-]: nothing in a ref needs JSON escaping, and one
-     * that would is not a step. */
-    if (strpbrk(ref, "\"\\") ||
-        (size_t)snprintf(pat, sizeof pat, "{\"step\": \"%s\", \"late_ns\": ", ref) >= sizeof pat)
-        return l->truncated;
-    const char *p = l->text ? strstr(l->text, pat) : NULL;
-    if (!p)
-        return l->truncated;
-    p += strlen(pat);
-    if (*p >= '0' && *p <= '9') {
-        uint64_t v = 0;
-        for (; *p >= '0' && *p <= '9' && v < UINT64_MAX / 10; p++)
-            v = v * 10 + (uint64_t)(*p - '0');
-        *late_ns = v;
+    json_array_foreach(l->steps, i, step)
+    {
+        const char *name = ah_json_string(step, "step");
+        if (name && strcmp(name, ref) == 0 && json_object_get(step, "late_ns")) {
+            *late_ns = ah_json_u64(step, "late_ns", UINT64_MAX);
+            return true;
+        }
     }
-    return true;
+    return l->truncated;
 }
 
 void results_late_free(struct results_late *l)
 {
-    free(l->text);
+    json_decref(l->steps);
     memset(l, 0, sizeof *l);
 }
 
