@@ -235,9 +235,9 @@ static int step_delay(struct run *r, struct drill_step *s, uint64_t *ack, char *
     return rc;
 }
 
-/* One step's action; routing: tracked and bgp (routing.c) take the verbs
- * that depend on them. */
-static int step_act(struct run *r, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
+/* One step's action, by its verb; routing: tracked and bgp (routing.c)
+ * take the verbs that depend on them. */
+static int do_step(struct run *r, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
 {
     if (routing_takes(r->routing, s->verb))
         return routing_action(r->routing, s->verb, s->node, ack, detail, dlen);
@@ -262,14 +262,16 @@ static int step_act(struct run *r, struct drill_step *s, uint64_t *ack, char *de
     }
 }
 
-static int do_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
+/* The drill's action callback: the step done, its failure logged and
+ * made the run's, and its events.csv row. */
+static int on_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
 {
     struct run *r = arg;
     const struct lab_node *node = &r->lab->nodes[s->node];
 
     if (s->flap_n)
         snprintf(detail, dlen, "flap %u/%u", s->flap_i, s->flap_n);
-    int rc = step_act(r, s, ack, detail, dlen);
+    int rc = do_step(r, s, ack, detail, dlen);
     if (*ack == 0)
         *ack = ah_clock_realtime_ns();
     if (rc < 0) {
@@ -296,7 +298,7 @@ static uint64_t drill_clock(void *arg)
  * the routing's events in between, until the lab's duration. */
 static void drill_loop(struct run *r)
 {
-    struct drill_ops ops = {.arg = r, .action = do_step, .now = drill_clock};
+    struct drill_ops ops = {.arg = r, .action = on_step, .now = drill_clock};
     uint64_t dur = r->lab->duration_ns;
     struct pollfd *fds = calloc(r->nmon + 3, sizeof *fds);
     if (!fds) {
