@@ -43,20 +43,15 @@ static void proc_report(void *arg, int pid, const char *comm, size_t idx)
         r->report(r->arg, what);
 }
 
-int teardown_sweep(const char *prefix, void (*report)(void *arg, const char *what), void *arg)
+/* The lab namespaces under prefix whose run has no live owner, in *names
+ * (*n of them; free each and the array). Returns 0 or a negative errno (the
+ * names found so far are kept). */
+static int stale_namespaces(const char *prefix, char ***names, size_t *n)
 {
-    size_t plen = strlen(TOPO_NETNS_PREFIX);
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int removed = 0, err = 0;
+    size_t plen = strlen(TOPO_NETNS_PREFIX), cap = 0;
     char last_id[TOPO_RUNID_MAX] = "";
     bool last_owned = false;
-
-    if (!prefix)
-        prefix = TOPO_NETNS_PREFIX;
-    /* Never wider than the lab prefix: other namespaces are not ours. */
-    if (strncmp(prefix, TOPO_NETNS_PREFIX, plen) != 0)
-        return -EINVAL;
+    int err = 0;
     DIR *d = opendir(NETNS_RUN_DIR);
     if (!d)
         return errno == ENOENT ? 0 : -errno;
@@ -78,25 +73,31 @@ int teardown_sweep(const char *prefix, void (*report)(void *arg, const char *wha
         }
         if (last_owned)
             continue;
-        if (n == cap) {
+        if (*n == cap) {
             size_t nc = cap ? 2 * cap : 64;
-            char **nn = realloc(names, nc * sizeof(*nn));
+            char **nn = realloc(*names, nc * sizeof(*nn));
             if (!nn) {
                 err = -ENOMEM;
                 break;
             }
-            names = nn;
+            *names = nn;
             cap = nc;
         }
-        names[n] = strdup(de->d_name);
-        if (!names[n]) {
+        if (!((*names)[*n] = strdup(de->d_name))) {
             err = -ENOMEM;
             break;
         }
-        n++;
+        (*n)++;
     }
     closedir(d);
-    /* One pass over /proc for all of them: a lab has hundreds. */
+    return err;
+}
+
+/* Stops the processes inside the namespaces: one pass over /proc for all of
+ * them, as a lab has hundreds. */
+static void kill_inside(char **names, size_t n, void (*report)(void *arg, const char *what),
+                        void *arg)
+{
     struct netns_id *ids = n ? calloc(n, sizeof(*ids)) : NULL;
     char **idnames = n ? calloc(n, sizeof(*idnames)) : NULL;
     size_t nids = 0;
@@ -109,6 +110,21 @@ int teardown_sweep(const char *prefix, void (*report)(void *arg, const char *wha
     }
     free(ids);
     free(idnames);
+}
+
+int teardown_sweep(const char *prefix, void (*report)(void *arg, const char *what), void *arg)
+{
+    char **names = NULL;
+    size_t n = 0;
+    int removed = 0, err;
+
+    if (!prefix)
+        prefix = TOPO_NETNS_PREFIX;
+    /* Never wider than the lab prefix: other namespaces are not ours. */
+    if (strncmp(prefix, TOPO_NETNS_PREFIX, strlen(TOPO_NETNS_PREFIX)) != 0)
+        return -EINVAL;
+    err = stale_namespaces(prefix, &names, &n);
+    kill_inside(names, n, report, arg);
     for (size_t k = 0; k < n; k++) {
         int e = netns_delete(names[k]);
         if (e < 0) {
