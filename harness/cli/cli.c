@@ -5,7 +5,6 @@
 #include <errno.h>
 
 #include "ah/log.h"
-#include "harness/lab/expect.h"
 
 int cli_common_opt(int c, void (*usage)(FILE *f))
 {
@@ -25,30 +24,7 @@ int cli_common_opt(int c, void (*usage)(FILE *f))
     }
 }
 
-static void print_diags(struct lab_diag *d)
-{
-    for (size_t i = 0; i < d->n; i++)
-        fprintf(stderr, "%s\n", d->msgs[i]);
-    lab_diag_free(d);
-}
-
 int cli_load_lab(const char *path, struct lab **out)
 {
-    struct lab *lab = NULL;
-    struct lab_diag d = {0};
-    int rc = lab_load(path, &lab, &d);
-    print_diags(&d);
-    if (rc < 0)
-        return rc;
-    /* The expect: strings are checked here too, so that a typo in one is a
-     * lab-file error before anything is built or computed. */
-    d = (struct lab_diag){0};
-    rc = expect_validate_lab(lab, &d);
-    print_diags(&d);
-    if (rc < 0) {
-        lab_free(lab);
-        return rc;
-    }
-    *out = lab;
-    return 0;
+    return lab_load_checked(path, out);
 }

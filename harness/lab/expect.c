@@ -106,124 +106,180 @@ static int parse_op(const char *s, enum expect_op *op)
     return -EINVAL;
 }
 
+/* An expectation being parsed: its words, the next one, and where errors
+ * go. */
+struct ep {
+    struct tok t[MAX_TOKENS];
+    size_t n, i;
+    unsigned endoff; /* the end of the text, where "missing ..." points */
+    char *err;
+    size_t errlen;
+    unsigned *erroff;
+};
+
+/* Splits text into words at blanks, keeping each word's offset. */
+static int tokenize(struct ep *p, const char *text)
+{
+    const char *s = text;
+    while (*s) {
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (!*s)
+            break;
+        size_t len = strcspn(s, " \t");
+        unsigned off = (unsigned)(s - text);
+        if (p->n == MAX_TOKENS)
+            return fail(p->err, p->errlen, p->erroff, off, "too many words");
+        if (len >= EXPECT_WORD_MAX)
+            return fail(p->err, p->errlen, p->erroff, off, "word too long");
+        memcpy(p->t[p->n].s, s, len);
+        p->t[p->n].s[len] = '\0';
+        p->t[p->n].off = off;
+        p->n++;
+        s += len;
+    }
+    p->endoff = (unsigned)strlen(text);
+    return 0;
+}
+
+/* The scope: VANTAGE TRANSPORT [SERVICE]. */
+static int parse_scope(struct ep *p, struct expect *out)
+{
+    const struct tok *t = p->t;
+    copy_word(out->vantage, t[p->i].s);
+    out->off_vantage = t[p->i++].off;
+    enum ah_transport tr;
+    out->off_transport = t[p->i].off;
+    if (strcmp(t[p->i].s, "*") == 0)
+        out->transport = -1;
+    else if (ah_transport_parse(t[p->i].s, &tr) == 0)
+        out->transport = (int)tr;
+    else
+        return fail(p->err, p->errlen, p->erroff, t[p->i].off,
+                    "unknown transport `%s` (udp, tcp or *)", t[p->i].s);
+    p->i++;
+    enum ah_service svc;
+    out->service = -1;
+    out->off_service = t[p->i].off;
+    if (ah_service_parse(t[p->i].s, &svc) == 0) {
+        out->service = (int)svc;
+        p->i++;
+    } else if (strcmp(t[p->i].s, "*") == 0) {
+        p->i++;
+    }
+    if (p->i >= p->n)
+        return fail(p->err, p->errlen, p->erroff, p->endoff, "missing claim after the scope");
+    return 0;
+}
+
+static int parse_event(struct ep *p, struct expect_ref *ref)
+{
+    return parse_ref(p->t, p->n, &p->i, ref, p->err, p->errlen, p->erroff, p->endoff);
+}
+
+/* The node a claim names, after the word `after`. */
+static int parse_node(struct ep *p, struct expect *out, const char *after)
+{
+    if (p->i >= p->n)
+        return fail(p->err, p->errlen, p->erroff, p->endoff, "expected a node after `%s`", after);
+    copy_word(out->node, p->t[p->i].s);
+    out->off_node = p->t[p->i++].off;
+    return 0;
+}
+
+/* The optional `at VERB NODE` of a claim that is about the whole run
+ * without it. */
+static int parse_at(struct ep *p, struct expect *out)
+{
+    out->at.run = true;
+    if (p->i < p->n && strcmp(p->t[p->i].s, "at") == 0) {
+        p->i++;
+        return parse_event(p, &out->at);
+    }
+    return 0;
+}
+
+/* after|before VERB NODE answered-by NODE */
+static int parse_answered(struct ep *p, struct expect *out)
+{
+    const char *w = p->t[p->i].s;
+    out->kind = w[0] == 'a' ? EXPECT_AFTER_ANSWERED_BY : EXPECT_BEFORE_ANSWERED_BY;
+    p->i++;
+    int rc = parse_event(p, &out->at);
+    if (rc < 0)
+        return rc;
+    if (out->at.run)
+        return fail(p->err, p->errlen, p->erroff, out->at.off,
+                    "`%s run` has no meaning: name a drill event (VERB NODE)", w);
+    if (p->i >= p->n || strcmp(p->t[p->i].s, "answered-by") != 0)
+        return fail(p->err, p->errlen, p->erroff, p->i < p->n ? p->t[p->i].off : p->endoff,
+                    "expected `answered-by NODE` after the event");
+    p->i++;
+    return parse_node(p, out, "answered-by");
+}
+
+/* never-answered-by NODE [at VERB NODE] */
+static int parse_never(struct ep *p, struct expect *out)
+{
+    out->kind = EXPECT_NEVER_ANSWERED_BY;
+    p->i++;
+    int rc = parse_node(p, out, "never-answered-by");
+    return rc < 0 ? rc : parse_at(p, out);
+}
+
+/* METRIC OP NUMBER [at VERB NODE] */
+static int parse_metric(struct ep *p, struct expect *out)
+{
+    const struct tok *t = p->t;
+    out->kind = EXPECT_METRIC;
+    copy_word(out->metric, t[p->i].s);
+    out->off_metric = t[p->i++].off;
+    if (p->i >= p->n || parse_op(t[p->i].s, &out->op) < 0)
+        return fail(p->err, p->errlen, p->erroff, p->i < p->n ? t[p->i].off : p->endoff,
+                    "expected a comparison (<, <=, >, >=, ==, !=) after the metric");
+    p->i++;
+    if (p->i >= p->n)
+        return fail(p->err, p->errlen, p->erroff, p->endoff, "expected a number");
+    char *end;
+    errno = 0;
+    out->value = strtod(t[p->i].s, &end);
+    if (*end || end == t[p->i].s || errno || !isfinite(out->value))
+        return fail(p->err, p->errlen, p->erroff, t[p->i].off, "bad number `%s`", t[p->i].s);
+    p->i++;
+    return parse_at(p, out);
+}
+
 int expect_parse(const char *text, struct expect *out, char *err, size_t errlen, unsigned *erroff)
 {
-    struct tok t[MAX_TOKENS];
-    size_t n = 0;
-    const char *p = text;
+    struct ep p = {.err = err, .errlen = errlen, .erroff = erroff};
     memset(out, 0, sizeof *out);
     *erroff = 0;
     err[0] = '\0';
-    while (*p) {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (!*p)
-            break;
-        size_t len = strcspn(p, " \t");
-        unsigned off = (unsigned)(p - text);
-        if (n == MAX_TOKENS)
-            return fail(err, errlen, erroff, off, "too many words");
-        if (len >= EXPECT_WORD_MAX)
-            return fail(err, errlen, erroff, off, "word too long");
-        memcpy(t[n].s, p, len);
-        t[n].s[len] = '\0';
-        t[n].off = off;
-        n++;
-        p += len;
-    }
-    unsigned endoff = (unsigned)strlen(text);
-    if (n < 3)
-        return fail(err, errlen, erroff, n ? t[n - 1].off : 0,
+    int rc = tokenize(&p, text);
+    if (rc < 0)
+        return rc;
+    if (p.n < 3)
+        return fail(err, errlen, erroff, p.n ? p.t[p.n - 1].off : 0,
                     "too short: write VANTAGE TRANSPORT [SERVICE] CLAIM (see docs/expect.md)");
-    size_t i = 0;
-    copy_word(out->vantage, t[i].s);
-    out->off_vantage = t[i++].off;
-    enum ah_transport tr;
-    out->off_transport = t[i].off;
-    if (strcmp(t[i].s, "*") == 0)
-        out->transport = -1;
-    else if (ah_transport_parse(t[i].s, &tr) == 0)
-        out->transport = (int)tr;
+    if ((rc = parse_scope(&p, out)) < 0)
+        return rc;
+    const char *w = p.t[p.i].s;
+    if (strcmp(w, "after") == 0 || strcmp(w, "before") == 0)
+        rc = parse_answered(&p, out);
+    else if (strcmp(w, "never-answered-by") == 0)
+        rc = parse_never(&p, out);
+    else if (is_metric(w))
+        rc = parse_metric(&p, out);
     else
-        return fail(err, errlen, erroff, t[i].off, "unknown transport `%s` (udp, tcp or *)",
-                    t[i].s);
-    i++;
-    enum ah_service svc;
-    out->service = -1;
-    out->off_service = t[i].off;
-    if (ah_service_parse(t[i].s, &svc) == 0) {
-        out->service = (int)svc;
-        i++;
-    } else if (strcmp(t[i].s, "*") == 0) {
-        i++;
-    }
-    if (i >= n)
-        return fail(err, errlen, erroff, endoff, "missing claim after the scope");
-
-    const char *w = t[i].s;
-    if (strcmp(w, "after") == 0 || strcmp(w, "before") == 0) {
-        out->kind = w[0] == 'a' ? EXPECT_AFTER_ANSWERED_BY : EXPECT_BEFORE_ANSWERED_BY;
-        i++;
-        int rc = parse_ref(t, n, &i, &out->at, err, errlen, erroff, endoff);
-        if (rc < 0)
-            return rc;
-        if (out->at.run)
-            return fail(err, errlen, erroff, out->at.off,
-                        "`%s run` has no meaning: name a drill event (VERB NODE)", w);
-        if (i >= n || strcmp(t[i].s, "answered-by") != 0)
-            return fail(err, errlen, erroff, i < n ? t[i].off : endoff,
-                        "expected `answered-by NODE` after the event");
-        i++;
-        if (i >= n)
-            return fail(err, errlen, erroff, endoff, "expected a node after `answered-by`");
-        copy_word(out->node, t[i].s);
-        out->off_node = t[i++].off;
-    } else if (strcmp(w, "never-answered-by") == 0) {
-        out->kind = EXPECT_NEVER_ANSWERED_BY;
-        i++;
-        if (i >= n)
-            return fail(err, errlen, erroff, endoff, "expected a node after `never-answered-by`");
-        copy_word(out->node, t[i].s);
-        out->off_node = t[i++].off;
-        out->at.run = true;
-        if (i < n && strcmp(t[i].s, "at") == 0) {
-            i++;
-            int rc = parse_ref(t, n, &i, &out->at, err, errlen, erroff, endoff);
-            if (rc < 0)
-                return rc;
-        }
-    } else if (is_metric(w)) {
-        out->kind = EXPECT_METRIC;
-        copy_word(out->metric, w);
-        out->off_metric = t[i++].off;
-        if (i >= n || parse_op(t[i].s, &out->op) < 0)
-            return fail(err, errlen, erroff, i < n ? t[i].off : endoff,
-                        "expected a comparison (<, <=, >, >=, ==, !=) after the metric");
-        i++;
-        if (i >= n)
-            return fail(err, errlen, erroff, endoff, "expected a number");
-        char *end;
-        errno = 0;
-        out->value = strtod(t[i].s, &end);
-        if (*end || end == t[i].s || errno || !isfinite(out->value))
-            return fail(err, errlen, erroff, t[i].off, "bad number `%s`", t[i].s);
-        i++;
-        out->at.run = true;
-        if (i < n && strcmp(t[i].s, "at") == 0) {
-            i++;
-            int rc = parse_ref(t, n, &i, &out->at, err, errlen, erroff, endoff);
-            if (rc < 0)
-                return rc;
-        }
-    } else {
-        return fail(err, errlen, erroff, t[i].off,
-                    "unknown claim `%s`: after, before, never-answered-by or a metric (probes, "
-                    "lost, outage_ms, switch_ms, flips, conns_at_event, conns_broken, "
-                    "break_ms_p50, break_ms_max, reconnect_ms, detect_ms)",
-                    w);
-    }
-    if (i < n)
-        return fail(err, errlen, erroff, t[i].off, "unexpected `%s` at the end", t[i].s);
+        rc = fail(err, errlen, erroff, p.t[p.i].off,
+                  "unknown claim `%s`: after, before, never-answered-by or a metric (probes, "
+                  "lost, outage_ms, switch_ms, flips, conns_at_event, conns_broken, "
+                  "break_ms_p50, break_ms_max, reconnect_ms, detect_ms)",
+                  w);
+    if (rc < 0)
+        return rc;
+    if (p.i < p.n)
+        return fail(err, errlen, erroff, p.t[p.i].off, "unexpected `%s` at the end", p.t[p.i].s);
     return 0;
 }
 

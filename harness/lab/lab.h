@@ -177,6 +177,12 @@ int lab_load(const char *path, struct lab **out, struct lab_diag *diag);
  * name stands for the file in messages and becomes lab->path. */
 int lab_load_buffer(const char *name, const char *buf, size_t len, struct lab **out,
                     struct lab_diag *diag);
+/* Loads the lab file at path and validates its expect: strings against it
+ * (expect_validate_lab), printing every diagnostic to stderr as a
+ * "FILE:LINE:COL: message" line. Returns 0 with *out set (lab_free() it),
+ * -EINVAL for a mistake in the file (exit status 2) or another negative
+ * errno (exit status 1). */
+int lab_load_checked(const char *path, struct lab **out);
 void lab_free(struct lab *lab);
 void lab_diag_free(struct lab_diag *diag);
 

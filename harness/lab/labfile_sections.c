@@ -544,6 +544,33 @@ static void check_echo(struct lf *c, yaml_node_t *nodes_seq)
     }
 }
 
+/* track: and bgp:, each only with its routing. Defaults of the routing
+ * that removes itself, documented in docs/lab-file.md:
+ * anycast-healthchecker's interval 10 s, timeout 2 s, rise/fall 2; BGP
+ * timers 0 = BIRD's own. */
+static void parse_routing_sections(struct lf *c, yaml_node_t *track_key, yaml_node_t *track,
+                                   yaml_node_t *bgp_key, yaml_node_t *bgp)
+{
+    struct lab *lab = c->lab;
+    lab->track = (struct lab_track){.service = LAB_SERVICE_DNS,
+                                    .frequency_ns = 10 * AH_NS_PER_S,
+                                    .timeout_ns = 2 * AH_NS_PER_S,
+                                    .down = 2,
+                                    .up = 2};
+    if (track_key != NULL) {
+        parse_track(c, track);
+        if (c->routing_ok && lab->routing != LAB_ROUTING_TRACKED)
+            lf_err(c, track_key, "track: only used with routing: tracked (routing is %s)",
+                   lab_routing_name(lab->routing));
+    }
+    if (bgp_key != NULL) {
+        parse_bgp(c, bgp);
+        if (c->routing_ok && lab->routing != LAB_ROUTING_BGP)
+            lf_err(c, bgp_key, "bgp: only used with routing: bgp (routing is %s)",
+                   lab_routing_name(lab->routing));
+    }
+}
+
 void lf_parse_lab(struct lf *c)
 {
     static const char *const keys[] = {"name",     "anycast",   "routing", "duration", "nodes",
@@ -605,26 +632,7 @@ void lf_parse_lab(struct lf *c)
         parse_vantages(c, m.val[K_VANTAGES]);
     parse_probes(c, m.key[K_PROBES], m.val[K_PROBES]);
 
-    /* Defaults of the routing that removes itself, documented in
-     * docs/lab-file.md: anycast-healthchecker's interval 10 s, timeout 2 s,
-     * rise/fall 2; BGP timers 0 = BIRD's own. */
-    lab->track = (struct lab_track){.service = LAB_SERVICE_DNS,
-                                    .frequency_ns = 10 * AH_NS_PER_S,
-                                    .timeout_ns = 2 * AH_NS_PER_S,
-                                    .down = 2,
-                                    .up = 2};
-    if (m.key[K_TRACK] != NULL) {
-        parse_track(c, m.val[K_TRACK]);
-        if (c->routing_ok && lab->routing != LAB_ROUTING_TRACKED)
-            lf_err(c, m.key[K_TRACK], "track: only used with routing: tracked (routing is %s)",
-                   lab_routing_name(lab->routing));
-    }
-    if (m.key[K_BGP] != NULL) {
-        parse_bgp(c, m.val[K_BGP]);
-        if (c->routing_ok && lab->routing != LAB_ROUTING_BGP)
-            lf_err(c, m.key[K_BGP], "bgp: only used with routing: bgp (routing is %s)",
-                   lab_routing_name(lab->routing));
-    }
+    parse_routing_sections(c, m.key[K_TRACK], m.val[K_TRACK], m.key[K_BGP], m.val[K_BGP]);
     if (m.key[K_DRILL] != NULL)
         lf_parse_drill(c, m.val[K_DRILL]);
     if (m.key[K_EXPECT] != NULL)

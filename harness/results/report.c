@@ -110,33 +110,6 @@ static void json_member_num(FILE *f, const char *key, double v)
     json_num(f, v);
 }
 
-/* A number from run.json ("key": 123); 0 when absent. */
-static uint64_t json_u64(const char *text, const char *key)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(text, pat);
-    if (!p)
-        return 0;
-    return strtoull(p + strlen(pat), NULL, 10);
-}
-
-static void read_run_json(const char *path, uint64_t *start, uint64_t *end)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return;
-    char buf[8192];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    uint64_t s = json_u64(buf, "drill_start_ns"), e = json_u64(buf, "end_ns");
-    if (s && e > s) {
-        *start = s;
-        *end = e;
-    }
-}
-
 /* ---- summary.csv and summary.json ---- */
 
 static int write_summary_csv(const struct ah_metrics *m, const char *dir)
@@ -226,22 +199,8 @@ static void json_row_head(FILE *f, const struct ah_metrics_row *r)
             ah_service_name(r->service));
 }
 
-static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, FILE *f)
+static void json_expectations(FILE *f, const struct rp *rp)
 {
-    fprintf(f, "{\n  \"lab\": ");
-    ah_json_str(f, rp->name);
-    fprintf(f, ",\n  \"generator\": \"anycast-lab %s\",\n", AH_VERSION);
-    fprintf(f, "  \"start_ns\": %llu,\n  \"end_ns\": %llu,\n", (unsigned long long)rp->start,
-            (unsigned long long)rp->end);
-    fprintf(f, "  \"inputs\": {\n");
-    json_inputs(f, "probes", &rp->probes_in, true);
-    json_inputs(f, "connections", &rp->conns_in, true);
-    json_inputs(f, "events", &rp->events_in, true);
-    fprintf(f, "    \"late_rows\": %llu,\n    \"merged_from_parts\": %s\n  },\n",
-            (unsigned long long)rp->late, rp->merged_parts ? "true" : "false");
-    fprintf(f, "  \"passed\": %s,\n  \"expectations_failed\": %zu,\n",
-            rp->failed || rp->not_measured ? "false" : "true", rp->failed);
-    fprintf(f, "  \"expectations_not_measured\": %zu,\n", rp->not_measured);
     fprintf(f, "  \"expectations\": [");
     for (size_t i = 0; i < rp->nverdicts; i++) {
         const struct rp_verdict *v = &rp->verdicts[i];
@@ -255,7 +214,11 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, F
         fprintf(f, "}");
     }
     fprintf(f, "%s],\n", rp->nverdicts ? "\n  " : "");
-    /* The resolution of the time figures, per group (run rows). */
+}
+
+/* The resolution of the time figures, per group (run rows). */
+static void json_resolution(FILE *f, const struct ah_metrics *m)
+{
     fprintf(f, "  \"resolution\": [");
     bool first = true;
     for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
@@ -271,6 +234,10 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, F
         first = false;
     }
     fprintf(f, "%s],\n", first ? "" : "\n  ");
+}
+
+static void json_rows(FILE *f, const struct ah_metrics *m)
+{
     fprintf(f, "  \"rows\": [");
     for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
         const struct ah_metrics_row *r = ah_metrics_row(m, i);
@@ -298,10 +265,14 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, F
         fprintf(f, "}");
     }
     fprintf(f, "%s],\n", ah_metrics_nrows(m) ? "\n  " : "");
-    /* Ground truth: the kernel's route change at each vantage's router and
-     * the delay from it to the first answer by the node it routes to. */
+}
+
+/* Ground truth: the kernel's route change at each vantage's router and the
+ * delay from it to the first answer by the node it routes to. */
+static void json_ground_truth(FILE *f, const struct ah_metrics *m)
+{
     fprintf(f, "  \"ground_truth\": [");
-    first = true;
+    bool first = true;
     for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
         const struct ah_metrics_row *r = ah_metrics_row(m, i);
         if (!r->route_ts_ns)
@@ -319,6 +290,28 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, F
         first = false;
     }
     fprintf(f, "%s],\n", first ? "" : "\n  ");
+}
+
+static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, FILE *f)
+{
+    fprintf(f, "{\n  \"lab\": ");
+    ah_json_str(f, rp->name);
+    fprintf(f, ",\n  \"generator\": \"anycast-lab %s\",\n", AH_VERSION);
+    fprintf(f, "  \"start_ns\": %llu,\n  \"end_ns\": %llu,\n", (unsigned long long)rp->start,
+            (unsigned long long)rp->end);
+    fprintf(f, "  \"inputs\": {\n");
+    json_inputs(f, "probes", &rp->probes_in, true);
+    json_inputs(f, "connections", &rp->conns_in, true);
+    json_inputs(f, "events", &rp->events_in, true);
+    fprintf(f, "    \"late_rows\": %llu,\n    \"merged_from_parts\": %s\n  },\n",
+            (unsigned long long)rp->late, rp->merged_parts ? "true" : "false");
+    fprintf(f, "  \"passed\": %s,\n  \"expectations_failed\": %zu,\n",
+            rp->failed || rp->not_measured ? "false" : "true", rp->failed);
+    fprintf(f, "  \"expectations_not_measured\": %zu,\n", rp->not_measured);
+    json_expectations(f, rp);
+    json_resolution(f, m);
+    json_rows(f, m);
+    json_ground_truth(f, m);
     fprintf(f, "  \"timeline\": {\"vantages_shown\": %zu, \"vantages_grouped\": %zu}\n}\n",
             rp->vantages_own, rp->vantages_others);
     return ferror(f) ? -EIO : 0;
@@ -458,158 +451,249 @@ static int write_outputs(struct rp *rp, const struct ah_metrics *m, const char *
     return 0;
 }
 
-int report_build(const char *run_dir, const struct lab *lab, const struct report_opts *opts)
-{
-    struct report_opts o = {0};
+/* What report_build works on: its options with the run directory's files
+ * filled in, the report itself, and everything freed at the end. */
+struct rb {
+    struct report_opts o;
     struct rp rp;
-    struct lab *own_lab = NULL;
-    struct ah_metrics *m = NULL;
-    struct rp_merge *mg = NULL;
-    struct results_late late = {0};
-    struct rp_parts pt = {0};
+    const struct lab *lab;
+    struct lab *own_lab;
+    struct ah_metrics *m;
+    struct rp_merge *mg;
+    struct rp_parts pt;
+    json_t *run_json; /* NULL: no run.json, or one that could not be read */
     char pp[PATH_MAX + 32], cp[PATH_MAX + 32], ep[PATH_MAX + 32], jp[PATH_MAX + 32];
-    const char *pv[1] = {pp}, *cv[1] = {cp};
-    int rc;
+    const char *pv[1], *cv[1];
+};
 
-    if (opts)
-        o = *opts;
-    memset(&rp, 0, sizeof rp);
-    if (run_dir) {
-        snprintf(pp, sizeof pp, "%s/probes.csv", run_dir);
-        snprintf(cp, sizeof cp, "%s/connections.csv", run_dir);
-        snprintf(ep, sizeof ep, "%s/events.csv", run_dir);
-        snprintf(jp, sizeof jp, "%s/run.json", run_dir);
-        if (!o.probes && !exists(pp)) {
-            if ((rc = rp_parts_find(run_dir, &pt)) < 0)
-                goto out;
-            if (pt.n > 0) {
-                if ((rc = rp_parts_merge(run_dir, &pt)) < 0) {
-                    ah_log_error("%s: merging the per-vantage files: %s", run_dir, strerror(-rc));
-                    goto out;
-                }
-                snprintf(pp, sizeof pp, "%s", pt.probes);
-                snprintf(cp, sizeof cp, "%s", pt.conns);
-                rp.merged_parts = true;
-            }
-        }
-        if (!o.probes) {
-            o.probes = pv;
-            o.nprobes = 1;
-        }
-        if (!o.connections && exists(cp)) {
-            o.connections = cv;
-            o.nconnections = 1;
-        }
-        if (!o.events && exists(ep))
-            o.events = ep;
-        if (!o.run_json && exists(jp))
-            o.run_json = jp;
-        if (!o.out_dir)
-            o.out_dir = run_dir;
-        if (!lab) {
-            char lp[PATH_MAX + 32];
-            snprintf(lp, sizeof lp, "%s/lab.yaml", run_dir);
-            struct lab_diag d = {0};
-            if (exists(lp) && lab_load(lp, &own_lab, &d) < 0)
-                ah_log_warn("%s: not loaded (%s): no settings or expectations in the report", lp,
-                            d.n ? d.msgs[0] : "error");
-            lab_diag_free(&d);
-            lab = own_lab;
-        }
+/* A run killed before it merged its per-vantage files: they are merged now
+ * and read instead of the missing probes.csv and connections.csv. */
+static int rb_parts(struct rb *b, const char *run_dir)
+{
+    int rc = rp_parts_find(run_dir, &b->pt);
+    if (rc < 0 || b->pt.n == 0)
+        return rc;
+    if ((rc = rp_parts_merge(run_dir, &b->pt)) < 0) {
+        ah_log_error("%s: merging the per-vantage files: %s", run_dir, strerror(-rc));
+        return rc;
     }
-    if (!o.out_dir)
-        o.out_dir = ".";
-    snprintf(rp.out_dir, sizeof rp.out_dir, "%s", o.out_dir);
-    rp.lab = lab;
-    snprintf(rp.name, sizeof rp.name, "%s", lab ? lab->name : run_dir ? "run" : "report");
+    snprintf(b->pp, sizeof b->pp, "%s", b->pt.probes);
+    snprintf(b->cp, sizeof b->cp, "%s", b->pt.conns);
+    b->rp.merged_parts = true;
+    return 0;
+}
 
+/* The run directory's lab.yaml, when the caller has no lab: the settings
+ * and expectations of the report. */
+static void rb_lab_of_run(struct rb *b, const char *run_dir)
+{
+    char lp[PATH_MAX + 32];
+    snprintf(lp, sizeof lp, "%s/lab.yaml", run_dir);
+    struct lab_diag d = {0};
+    if (exists(lp) && lab_load(lp, &b->own_lab, &d) < 0)
+        ah_log_warn("%s: not loaded (%s): no settings or expectations in the report", lp,
+                    d.n ? d.msgs[0] : "error");
+    lab_diag_free(&d);
+    b->lab = b->own_lab;
+}
+
+/* The files of a run directory, for each input the options leave open. */
+static int rb_run_dir(struct rb *b, const char *run_dir)
+{
+    struct report_opts *o = &b->o;
+    int rc;
+    snprintf(b->pp, sizeof b->pp, "%s/probes.csv", run_dir);
+    snprintf(b->cp, sizeof b->cp, "%s/connections.csv", run_dir);
+    snprintf(b->ep, sizeof b->ep, "%s/events.csv", run_dir);
+    snprintf(b->jp, sizeof b->jp, "%s/run.json", run_dir);
+    if (!o->probes && !exists(b->pp) && (rc = rb_parts(b, run_dir)) < 0)
+        return rc;
+    b->pv[0] = b->pp;
+    b->cv[0] = b->cp;
+    if (!o->probes) {
+        o->probes = b->pv;
+        o->nprobes = 1;
+    }
+    if (!o->connections && exists(b->cp)) {
+        o->connections = b->cv;
+        o->nconnections = 1;
+    }
+    if (!o->events && exists(b->ep))
+        o->events = b->ep;
+    if (!o->run_json && exists(b->jp))
+        o->run_json = b->jp;
+    if (!o->out_dir)
+        o->out_dir = run_dir;
+    if (!b->lab)
+        rb_lab_of_run(b, run_dir);
+    return 0;
+}
+
+/* Inputs: the files to read, the lab, the report's name and run.json. A
+ * run.json that cannot be read leaves the report without the drill's times
+ * and late steps, as one without them. */
+static int rb_inputs(struct rb *b, const char *run_dir)
+{
+    int rc;
+    if (run_dir && (rc = rb_run_dir(b, run_dir)) < 0)
+        return rc;
+    if (!b->o.out_dir)
+        b->o.out_dir = ".";
+    snprintf(b->rp.out_dir, sizeof b->rp.out_dir, "%s", b->o.out_dir);
+    b->rp.lab = b->lab;
+    snprintf(b->rp.name, sizeof b->rp.name, "%s",
+             b->lab    ? b->lab->name
+             : run_dir ? "run"
+                       : "report");
+    if (b->o.run_json) {
+        char err[PATH_MAX + 256];
+        rc = results_run_json_load(b->o.run_json, &b->run_json, err, sizeof err);
+        if (rc < 0 && rc != -ENOENT)
+            ah_log_warn("%s: not used: no drill times or late steps from it", err);
+    }
+    return 0;
+}
+
+/* Metrics: set up from run.json's drill window and the lab's settings. */
+static int rb_metrics(struct rb *b)
+{
     struct ah_metrics_cfg cfg = {0};
-    if (o.run_json)
-        read_run_json(o.run_json, &cfg.start_ns, &cfg.end_ns);
-    if (lab) {
+    uint64_t s = ah_json_u64(b->run_json, "drill_start_ns", 0);
+    uint64_t e = ah_json_u64(b->run_json, "end_ns", 0);
+    if (s && e > s) {
+        cfg.start_ns = s;
+        cfg.end_ns = e;
+    }
+    if (b->lab) {
+        const struct lab *lab = b->lab;
         cfg.tcp_connections = lab->tcp.enabled ? lab->tcp.connections : 0;
         cfg.direct_withdraw = lab->routing == LAB_ROUTING_STATIC ||
                               lab->routing == LAB_ROUTING_ECMP ||
                               lab->routing == LAB_ROUTING_ECMP_RESILIENT ||
                               lab->routing == LAB_ROUTING_TRACKED; /* `no ip route` */
     }
-    rp.start = cfg.start_ns;
-    rp.end = cfg.end_ns;
-    if ((rc = ah_metrics_new(&m, &cfg)) < 0)
-        goto out;
+    b->rp.start = cfg.start_ns;
+    b->rp.end = cfg.end_ns;
+    return ah_metrics_new(&b->m, &cfg);
+}
 
-    if (o.events && (rc = rp_read_events(&rp, o.events)) < 0)
-        goto out;
-    for (size_t i = 0; i < rp.nev; i++) {
-        struct ah_metrics_event e = {rp.ev[i].ts_ns, rp.ev[i].event, rp.ev[i].node,
-                                     rp.ev[i].detail};
-        if ((rc = ah_metrics_add_event(m, &e)) < 0)
-            goto out;
-    }
-
-    if ((rc = rp_merge_open(&mg, o.probes, o.nprobes, o.reorder_window_ns, &rp.probes_in,
-                            &rp.names)) < 0)
-        goto out;
+/* The probe files merged in time order into the metrics and the timeline. */
+static int rb_probes(struct rb *b)
+{
     struct rp_probe p;
-    while ((rc = rp_merge_next(mg, &p)) > 0) {
+    int rc = rp_merge_open(&b->mg, b->o.probes, b->o.nprobes, b->o.reorder_window_ns,
+                           &b->rp.probes_in, &b->rp.names);
+    if (rc < 0)
+        return rc;
+    while ((rc = rp_merge_next(b->mg, &p)) > 0) {
         struct ah_metrics_probe mp = {p.ts_ns, p.vantage, p.tr, p.svc, p.conn, p.res, p.node};
-        if ((rc = ah_metrics_add_probe(m, &mp)) < 0 || (rc = rp_timeline_add(&rp, &p)) < 0)
-            goto out;
+        if ((rc = ah_metrics_add_probe(b->m, &mp)) < 0 || (rc = rp_timeline_add(&b->rp, &p)) < 0)
+            return rc;
     }
     if (rc < 0)
-        goto out;
-    rp.late = rp_merge_late(mg);
-    if (rp.late)
+        return rc;
+    b->rp.late = rp_merge_late(b->mg);
+    if (b->rp.late)
         ah_log_warn("%llu probe rows were further out of order than the reorder window; "
                     "counted where they belong, but a few figures may be off",
-                    (unsigned long long)rp.late);
-    if (rp.vantages_others)
+                    (unsigned long long)b->rp.late);
+    if (b->rp.vantages_others)
         ah_log_info("report: %zu vantages drawn one by one, %zu more together as \"others\"",
-                    rp.vantages_own, rp.vantages_others);
-    if ((rc = rp_read_conns(&rp, o.connections, o.nconnections, m)) < 0)
-        goto out;
-    if ((rc = ah_metrics_finish(m)) < 0)
-        goto out;
-    ah_metrics_span(m, &rp.start, &rp.end);
+                    b->rp.vantages_own, b->rp.vantages_others);
+    return 0;
+}
+
+/* Merge: events, probes and connections through the metrics. */
+static int rb_merge(struct rb *b)
+{
+    struct rp *rp = &b->rp;
+    int rc;
+    if (b->o.events && (rc = rp_read_events(rp, b->o.events)) < 0)
+        return rc;
+    for (size_t i = 0; i < rp->nev; i++) {
+        struct ah_metrics_event e = {rp->ev[i].ts_ns, rp->ev[i].event, rp->ev[i].node,
+                                     rp->ev[i].detail};
+        if ((rc = ah_metrics_add_event(b->m, &e)) < 0)
+            return rc;
+    }
+    if ((rc = rb_probes(b)) < 0 ||
+        (rc = rp_read_conns(rp, b->o.connections, b->o.nconnections, b->m)) < 0 ||
+        (rc = ah_metrics_finish(b->m)) < 0)
+        return rc;
+    ah_metrics_span(b->m, &rp->start, &rp->end);
     for (size_t k = 0; k < 3; k++) {
-        const struct rp_inputs *in = k == 0 ? &rp.probes_in : k == 1 ? &rp.conns_in : &rp.events_in;
+        const struct rp_inputs *in = k == 0   ? &rp->probes_in
+                                     : k == 1 ? &rp->conns_in
+                                              : &rp->events_in;
         for (size_t i = 0; i < in->nfiles; i++)
             if (in->files[i].skipped)
                 ah_log_warn("%s: %llu rows skipped, %llu used", in->files[i].path,
                             (unsigned long long)in->files[i].skipped,
                             (unsigned long long)in->files[i].rows);
     }
+    return 0;
+}
 
-    if (o.run_json && (rc = results_late_read(o.run_json, &late)) < 0)
-        ah_log_warn("%s: late steps not read: %s", o.run_json, strerror(-rc));
-    if ((rc = judge(&rp, m, &late)) < 0)
-        goto out;
-    mkdir(o.out_dir, 0755);
-    if ((rc = write_outputs(&rp, m, o.out_dir)) < 0)
-        goto out;
-    for (size_t i = 0; i < rp.nverdicts; i++)
-        if (rp.verdicts[i].v.not_measured)
-            ah_log_warn("expectation not measured: %s:%u: \"%s\": %s",
-                        lab && lab->path ? lab->path : "lab", rp.verdicts[i].line,
-                        rp.verdicts[i].text, rp.verdicts[i].v.where);
-        else if (!rp.verdicts[i].v.pass)
-            ah_log_error("expectation failed: %s:%u: \"%s\": measured %s (%s)",
-                         lab && lab->path ? lab->path : "lab", rp.verdicts[i].line,
-                         rp.verdicts[i].text, rp.verdicts[i].v.measured, rp.verdicts[i].v.where);
-    if (o.print_table) {
-        char html[PATH_MAX + 32];
-        snprintf(html, sizeof html, "%s/report.html", o.out_dir);
-        print_table(&rp, html);
-    }
-    rc = (int)(rp.failed + rp.not_measured);
-out:
+/* Judge: the expectations against the metrics, those on a late step not
+ * measured. */
+static int rb_judge(struct rb *b)
+{
+    struct results_late late;
+    results_late_from_json(b->run_json, &late);
+    int rc = judge(&b->rp, b->m, &late);
     results_late_free(&late);
-    rp_plot_finish(&rp, false); /* after an error: the private directory removed */
-    rp_merge_close(mg);
-    ah_metrics_free(m);
-    rp_free(&rp);
-    lab_free(own_lab);
-    rp_parts_free(&pt);
+    return rc;
+}
+
+/* Outputs: the files, one log line per expectation that did not pass, and
+ * the verdict table. */
+static int rb_outputs(struct rb *b)
+{
+    const struct rp *rp = &b->rp;
+    const char *lab_path = b->lab && b->lab->path ? b->lab->path : "lab";
+    mkdir(b->o.out_dir, 0755);
+    int rc = write_outputs(&b->rp, b->m, b->o.out_dir);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < rp->nverdicts; i++) {
+        const struct rp_verdict *v = &rp->verdicts[i];
+        if (v->v.not_measured)
+            ah_log_warn("expectation not measured: %s:%u: \"%s\": %s", lab_path, v->line, v->text,
+                        v->v.where);
+        else if (!v->v.pass)
+            ah_log_error("expectation failed: %s:%u: \"%s\": measured %s (%s)", lab_path, v->line,
+                         v->text, v->v.measured, v->v.where);
+    }
+    if (b->o.print_table) {
+        char html[PATH_MAX + 32];
+        snprintf(html, sizeof html, "%s/report.html", b->o.out_dir);
+        print_table(rp, html);
+    }
+    return 0;
+}
+
+int report_build(const char *run_dir, const struct lab *lab, const struct report_opts *opts)
+{
+    struct rb *b = calloc(1, sizeof *b);
+    if (!b)
+        return -ENOMEM;
+    if (opts)
+        b->o = *opts;
+    b->lab = lab;
+    int rc;
+    if ((rc = rb_inputs(b, run_dir)) < 0 || (rc = rb_metrics(b)) < 0 || (rc = rb_merge(b)) < 0 ||
+        (rc = rb_judge(b)) < 0 || (rc = rb_outputs(b)) < 0)
+        goto out;
+    rc = (int)(b->rp.failed + b->rp.not_measured);
+out:
+    rp_plot_finish(&b->rp, false); /* after an error: the private directory removed */
+    rp_merge_close(b->mg);
+    ah_metrics_free(b->m);
+    rp_free(&b->rp);
+    lab_free(b->own_lab);
+    rp_parts_free(&b->pt);
+    json_decref(b->run_json);
+    free(b);
     return rc;
 }
 

@@ -475,26 +475,19 @@ static int lane_cmp(const void *a, const void *b)
     return x->opened < y->opened ? -1 : x->opened > y->opened;
 }
 
-/* Lifelines: each established connection a line from open to close, in
- * the lowest free lane of its vantage, coloured by its end reason. Writes
- * the data, the settings to g and the plot command to cmd; returns the
- * height in pixels, 0 when there is nothing to draw, or a negative errno. */
-static int lifeline_script(struct rp *rp, FILE *g, FILE *cmd)
+/* The lanes of one vantage's row: when each lane's last connection ends. */
+struct lanes {
+    uint64_t *end;
+    size_t n, cap;
+};
+
+/* The established connections, ordered by vantage row and open time. */
+static struct lane_item *lane_items(const struct rp *rp, size_t n)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < rp->nconns; i++)
-        n += rp->conns[i].established;
-    if (n == 0)
-        return 0;
     struct lane_item *it = malloc(n * sizeof *it);
-    uint64_t *lane_end = NULL;
-    size_t nlanes = 0, caplanes = 0, k = 0;
-    int rc = 0;
-    FILE *d = dat_open(rp, "lifelines.dat"), *r = dat_open(rp, "lrows.tsv");
-    if (!it || !d || !r) {
-        rc = it ? -errno : -ENOMEM;
-        goto out;
-    }
+    size_t k = 0;
+    if (!it)
+        return NULL;
     for (size_t i = 0; i < rp->nconns; i++) {
         const struct rp_conn *c = &rp->conns[i];
         if (c->established)
@@ -502,55 +495,59 @@ static int lifeline_script(struct rp *rp, FILE *g, FILE *cmd)
                 i, c->vantage < RP_VANTAGES_SHOWN ? c->vantage : RP_VANTAGES_SHOWN, c->opened};
     }
     qsort(it, n, sizeof *it, lane_cmp);
-    size_t stride = (n + MAX_LIFELINES - 1) / MAX_LIFELINES;
-    double base = 0;
-    for (size_t i = 0; i < n;) {
-        uint32_t v = it[i].row;
-        nlanes = 0;
-        size_t j = i;
-        for (; j < n && it[j].row == v; j++) {
-            const struct rp_conn *c = &rp->conns[it[j].idx];
-            uint64_t end = c->closed ? c->closed : rp->end;
-            size_t l = 0;
-            while (l < nlanes && lane_end[l] > c->opened)
-                l++;
-            if (l == nlanes) {
-                if (nlanes == caplanes) {
-                    caplanes = caplanes ? 2 * caplanes : 64;
-                    uint64_t *ne = realloc(lane_end, caplanes * sizeof *ne);
-                    if (!ne) {
-                        rc = -ENOMEM;
-                        goto out;
-                    }
-                    lane_end = ne;
-                }
-                nlanes++;
-            }
-            lane_end[l] = end;
-            if ((j - i) % stride == 0)
-                fprintf(d, "%.6f\t%.2f\t%.6f\t%ld\t%.6f\n", sec(rp, c->opened), base + (double)l,
-                        sec(rp, end) - sec(rp, c->opened),
-                        strtol(reason_color(c->reason) + 1, NULL, 16),
-                        c->reason == AH_REASON_END ? NAN : sec(rp, end));
+    return it;
+}
+
+/* The lowest lane free at opened (a new one when none is), taken until
+ * end. Returns the lane or -ENOMEM. */
+static long lane_take(struct lanes *ln, uint64_t opened, uint64_t end)
+{
+    size_t l = 0;
+    while (l < ln->n && ln->end[l] > opened)
+        l++;
+    if (l == ln->n) {
+        if (ln->n == ln->cap) {
+            size_t cap = ln->cap ? 2 * ln->cap : 64;
+            uint64_t *ne = realloc(ln->end, cap * sizeof *ne);
+            if (!ne)
+                return -ENOMEM;
+            ln->end = ne;
+            ln->cap = cap;
         }
-        row_label(r, base + (double)nlanes / 2, v < RP_VANTAGES_SHOWN ? rp->conn_vantages[v] : NULL,
-                  rp->nconn_vantages - RP_VANTAGES_SHOWN, NULL);
-        base += (double)nlanes + 3;
-        i = j;
+        ln->n++;
     }
-    rc = dat_close(d);
-    d = NULL;
-    int rc2 = dat_close(r);
-    r = NULL;
-    if (rc == 0)
-        rc = rc2;
-    if (rc < 0)
-        goto out;
-    int kinds = events_data(rp, "levents.tsv");
-    if (kinds < 0) {
-        rc = kinds;
-        goto out;
+    ln->end[l] = end;
+    return (long)l;
+}
+
+/* Writes the lifelines of the row that starts at it[i] (every stride-th
+ * one) to d, from y = base up; *next gets the next row's first item.
+ * Returns 0 or -ENOMEM. */
+static int lifeline_row(struct rp *rp, const struct lane_item *it, size_t n, size_t i,
+                        size_t stride, struct lanes *ln, double base, FILE *d, size_t *next)
+{
+    size_t j = i;
+    ln->n = 0;
+    for (; j < n && it[j].row == it[i].row; j++) {
+        const struct rp_conn *c = &rp->conns[it[j].idx];
+        uint64_t end = c->closed ? c->closed : rp->end;
+        long l = lane_take(ln, c->opened, end);
+        if (l < 0)
+            return (int)l;
+        if ((j - i) % stride == 0)
+            fprintf(d, "%.6f\t%.2f\t%.6f\t%ld\t%.6f\n", sec(rp, c->opened), base + (double)l,
+                    sec(rp, end) - sec(rp, c->opened),
+                    strtol(reason_color(c->reason) + 1, NULL, 16),
+                    c->reason == AH_REASON_END ? NAN : sec(rp, end));
     }
+    *next = j;
+    return 0;
+}
+
+/* The lifelines' settings to g and plot command to cmd; returns the height
+ * in pixels. */
+static int lifeline_plot(struct rp *rp, FILE *g, FILE *cmd, double base, size_t stride, int kinds)
+{
     set_common(g);
     fprintf(g, "set xrange [0:%.6f]\nset yrange [-1:%.1f]\n", xmax(rp), base);
     fprintf(g,
@@ -567,16 +564,56 @@ static int lifeline_script(struct rp *rp, FILE *g, FILE *cmd)
                 ah_reason_name((enum ah_reason)x));
     events_clauses(cmd, "levents.tsv", kinds);
     fprintf(cmd, "\n");
-    rc = (int)(170 + (base > 300 ? 600 : 2 * base + 0));
-    if (rc < 320)
-        rc = 320;
+    int h = (int)(170 + (base > 300 ? 600 : 2 * base + 0));
+    return h < 320 ? 320 : h;
+}
+
+/* Lifelines: each established connection a line from open to close, in
+ * the lowest free lane of its vantage, coloured by its end reason. Writes
+ * the data, the settings to g and the plot command to cmd; returns the
+ * height in pixels, 0 when there is nothing to draw, or a negative errno. */
+static int lifeline_script(struct rp *rp, FILE *g, FILE *cmd)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rp->nconns; i++)
+        n += rp->conns[i].established;
+    if (n == 0)
+        return 0;
+    struct lane_item *it = lane_items(rp, n);
+    struct lanes ln = {0};
+    int rc = 0;
+    FILE *d = dat_open(rp, "lifelines.dat"), *r = dat_open(rp, "lrows.tsv");
+    if (!it || !d || !r) {
+        rc = it ? -errno : -ENOMEM;
+        goto out;
+    }
+    size_t stride = (n + MAX_LIFELINES - 1) / MAX_LIFELINES;
+    double base = 0;
+    for (size_t i = 0, next; i < n; i = next) {
+        uint32_t v = it[i].row;
+        if ((rc = lifeline_row(rp, it, n, i, stride, &ln, base, d, &next)) < 0)
+            goto out;
+        row_label(r, base + (double)ln.n / 2, v < RP_VANTAGES_SHOWN ? rp->conn_vantages[v] : NULL,
+                  rp->nconn_vantages - RP_VANTAGES_SHOWN, NULL);
+        base += (double)ln.n + 3;
+    }
+    rc = dat_close(d);
+    d = NULL;
+    int rc2 = dat_close(r);
+    r = NULL;
+    if (rc == 0)
+        rc = rc2;
+    if (rc < 0)
+        goto out;
+    int kinds = events_data(rp, "levents.tsv");
+    rc = kinds < 0 ? kinds : lifeline_plot(rp, g, cmd, base, stride, kinds);
 out:
     if (d)
         fclose(d);
     if (r)
         fclose(r);
     free(it);
-    free(lane_end);
+    free(ln.end);
     return rc;
 }
 

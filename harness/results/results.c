@@ -337,59 +337,132 @@ static bool same_header(char **f, size_t n, const char *const *hdr, size_t ncols
     return true;
 }
 
-long results_merge(const char *const *inputs, size_t ninputs, const char *out, size_t key_col,
-                   uint64_t window_ns, const char *const *header, size_t ncols, unsigned long *late)
-{
-    long rc = 0, written = 0;
-    struct minput *in = calloc(ninputs ? ninputs : 1, sizeof *in);
-    struct heap h = {0};
-    struct ah_csv *w = NULL;
-    char **hdr_copy = NULL;
-    size_t hdr_n = 0;
-    uint64_t seq = 0, last_out = 0;
-    bool have_out = false;
+/* One merge in progress: the inputs with their header, the rows held back
+ * in key order, and the output. */
+struct merge {
+    struct minput *in;
+    size_t nin;
+    struct heap h;
+    struct ah_csv *w;
+    char **hdr; /* the first input's header (NULL: no input has one) */
+    size_t hdr_n;
+    uint64_t seq, last_out;
+    bool have_out;
+};
 
-    *late = 0;
-    if (!in)
+static int merge_copy_header(struct merge *mg, char **f, size_t n)
+{
+    mg->hdr = calloc(n, sizeof *mg->hdr);
+    if (!mg->hdr)
         return -ENOMEM;
-    for (size_t i = 0; i < ninputs; i++) {
-        in[i].path = inputs[i];
-        in[i].eof = true;
+    mg->hdr_n = n;
+    for (size_t k = 0; k < n; k++) {
+        if (!(mg->hdr[k] = strdup(f[k])))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Opens every input that exists and reads its header, which must be the
+ * first one's. An input that is missing, unreadable or empty stays at eof. */
+static int merge_open(struct merge *mg, const char *const *inputs)
+{
+    for (size_t i = 0; i < mg->nin; i++) {
+        struct minput *in = &mg->in[i];
+        in->path = inputs[i];
+        in->eof = true;
         if (access(inputs[i], F_OK) != 0)
             continue;
-        int orc = ah_csv_reader_open(&in[i].r, inputs[i]);
-        if (orc < 0) {
-            ah_log_warn("%s: %s", inputs[i], strerror(-orc));
+        int rc = ah_csv_reader_open(&in->r, inputs[i]);
+        if (rc < 0) {
+            ah_log_warn("%s: %s", inputs[i], strerror(-rc));
             continue;
         }
         char **f;
         size_t n;
         unsigned long line;
-        if (ah_csv_reader_next(in[i].r, &f, &n, &line) != 1)
+        if (ah_csv_reader_next(in->r, &f, &n, &line) != 1)
             continue; /* empty file: no header, no rows */
-        if (!hdr_copy) {
-            hdr_copy = calloc(n, sizeof *hdr_copy);
-            if (!hdr_copy) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            hdr_n = n;
-            for (size_t k = 0; k < n; k++) {
-                if (!(hdr_copy[k] = strdup(f[k]))) {
-                    rc = -ENOMEM;
-                    goto out;
-                }
-            }
-        } else if (!same_header(f, n, (const char *const *)hdr_copy, hdr_n)) {
+        if (!mg->hdr) {
+            if ((rc = merge_copy_header(mg, f, n)) < 0)
+                return rc;
+        } else if (!same_header(f, n, (const char *const *)mg->hdr, mg->hdr_n)) {
             ah_log_error("%s: header differs from %s", inputs[i], inputs[0]);
-            rc = -EBADMSG;
-            goto out;
+            return -EBADMSG;
         }
-        in[i].eof = false;
+        in->eof = false;
     }
-    if (hdr_copy) {
-        header = (const char *const *)hdr_copy;
-        ncols = hdr_n;
+    return 0;
+}
+
+/* Reads a row from an input that may still hold one older than the heap's
+ * minimum. Returns 1 when one was read, 0 when the minimum is final, or a
+ * negative errno. */
+static int merge_read(struct merge *mg, size_t ncols, size_t key_col, uint64_t window_ns)
+{
+    const struct heap *h = &mg->h;
+    uint64_t horizon = h->n == 0                              ? UINT64_MAX
+                       : h->a[0].key > UINT64_MAX - window_ns ? UINT64_MAX
+                                                              : h->a[0].key + window_ns;
+    for (size_t i = 0; i < mg->nin; i++) {
+        if (mg->in[i].eof)
+            continue;
+        if (h->n == 0 || mg->in[i].last_key < horizon || horizon == UINT64_MAX) {
+            int rc = read_row(&mg->in[i], &mg->h, ncols, key_col, &mg->seq);
+            return rc < 0 ? rc : 1;
+        }
+    }
+    return 0;
+}
+
+/* Writes the heap's minimum; a row older than one already written is
+ * counted in *late. */
+static int merge_write(struct merge *mg, unsigned long *late)
+{
+    struct mrow m = heap_pop(&mg->h);
+    if (mg->have_out && m.key < mg->last_out)
+        (*late)++;
+    else
+        mg->last_out = m.key;
+    mg->have_out = true;
+    for (size_t k = 0; k < m.n; k++)
+        ah_csv_str(mg->w, m.f[k]);
+    mrow_free(&m);
+    return ah_csv_end_row(mg->w);
+}
+
+static void merge_free(struct merge *mg)
+{
+    while (mg->h.n > 0) {
+        struct mrow m = heap_pop(&mg->h);
+        mrow_free(&m);
+    }
+    free(mg->h.a);
+    for (size_t i = 0; i < mg->nin; i++) {
+        if (mg->in[i].r)
+            ah_csv_reader_close(mg->in[i].r);
+    }
+    free(mg->in);
+    for (size_t k = 0; k < mg->hdr_n; k++)
+        free(mg->hdr ? mg->hdr[k] : NULL);
+    free(mg->hdr);
+}
+
+long results_merge(const char *const *inputs, size_t ninputs, const char *out, size_t key_col,
+                   uint64_t window_ns, const char *const *header, size_t ncols, unsigned long *late)
+{
+    struct merge mg = {.nin = ninputs};
+    long rc, written = 0;
+
+    *late = 0;
+    mg.in = calloc(ninputs ? ninputs : 1, sizeof *mg.in);
+    if (!mg.in)
+        return -ENOMEM;
+    if ((rc = merge_open(&mg, inputs)) < 0)
+        goto out;
+    if (mg.hdr) {
+        header = (const char *const *)mg.hdr;
+        ncols = mg.hdr_n;
     }
     if (key_col >= ncols) {
         rc = -EINVAL;
@@ -397,66 +470,27 @@ long results_merge(const char *const *inputs, size_t ninputs, const char *out, s
     }
     if (!header)
         goto out;
-    rc = ah_csv_open(&w, out, header, ncols);
-    if (rc < 0)
+    if ((rc = ah_csv_open(&mg.w, out, header, ncols)) < 0)
         goto out;
-
     for (;;) {
-        /* Read from an input that may still hold a row older than the
-         * heap's minimum; else the minimum is final. */
-        bool read_one = false;
-        for (size_t i = 0; i < ninputs; i++) {
-            if (in[i].eof)
-                continue;
-            uint64_t horizon = h.n == 0                              ? UINT64_MAX
-                               : h.a[0].key > UINT64_MAX - window_ns ? UINT64_MAX
-                                                                     : h.a[0].key + window_ns;
-            if (h.n == 0 || in[i].last_key < horizon || horizon == UINT64_MAX) {
-                rc = read_row(&in[i], &h, ncols, key_col, &seq);
-                if (rc < 0)
-                    goto out;
-                read_one = true;
-                break;
-            }
-        }
-        if (read_one)
+        if ((rc = merge_read(&mg, ncols, key_col, window_ns)) < 0)
+            goto out;
+        if (rc > 0)
             continue;
-        if (h.n == 0)
+        if (mg.h.n == 0)
             break;
-        struct mrow m = heap_pop(&h);
-        if (have_out && m.key < last_out)
-            (*late)++;
-        else
-            last_out = m.key;
-        have_out = true;
-        for (size_t k = 0; k < m.n; k++)
-            ah_csv_str(w, m.f[k]);
-        mrow_free(&m);
-        rc = ah_csv_end_row(w);
-        if (rc < 0)
+        if ((rc = merge_write(&mg, late)) < 0)
             goto out;
         written++;
     }
     rc = written;
 out:
-    if (w) {
-        int crc = ah_csv_close(w);
+    if (mg.w) {
+        int crc = ah_csv_close(mg.w);
         if (rc >= 0 && crc < 0)
             rc = crc;
     }
-    while (h.n > 0) {
-        struct mrow m = heap_pop(&h);
-        mrow_free(&m);
-    }
-    free(h.a);
-    for (size_t i = 0; i < ninputs; i++) {
-        if (in[i].r)
-            ah_csv_reader_close(in[i].r);
-    }
-    free(in);
-    for (size_t k = 0; k < hdr_n; k++)
-        free(hdr_copy ? hdr_copy[k] : NULL);
-    free(hdr_copy);
+    merge_free(&mg);
     return rc;
 }
 
@@ -522,91 +556,69 @@ static void write_late(FILE *f, const struct results_run_info *ri)
     fprintf(f, "],\n");
 }
 
+int results_run_json_load(const char *path, json_t **out, char *err, size_t errlen)
+{
+    return ah_json_load_file(path, RESULTS_RUN_JSON_READ_MAX, out, err, errlen);
+}
+
+int results_late_from_json(const json_t *run, struct results_late *out)
+{
+    memset(out, 0, sizeof *out);
+    json_t *steps = json_is_object(run) ? json_object_get(run, "late_steps") : NULL;
+    if (json_is_array(steps))
+        out->steps = json_incref(steps);
+    out->truncated = ah_json_true(run, "late_steps_truncated");
+    out->tolerance_ns = ah_json_u64(run, "tolerance_ns", 0);
+    return 0;
+}
+
 int results_late_parse(const char *json, size_t len, struct results_late *out)
 {
-    static const char key[] = "\"late_steps\": [";
+    json_t *run = NULL;
+    char err[256];
     memset(out, 0, sizeof *out);
-    const char *p = memmem(json, len, key, sizeof key - 1);
-    if (p) {
-        p += sizeof key - 1;
-        const char *e = memchr(p, ']', len - (size_t)(p - json));
-        if (!e)
-            e = json + len; /* cut short: what is there counts */
-        out->text = strndup(p, (size_t)(e - p));
-        if (!out->text)
-            return -ENOMEM;
-    }
-    static const char tr[] = "\"late_steps_truncated\": true";
-    out->truncated = memmem(json, len, tr, sizeof tr - 1) != NULL;
-    static const char tk[] = "\"tolerance_ns\": ";
-    const char *t = memmem(json, len, tk, sizeof tk - 1);
-    if (t) {
-        t += sizeof tk - 1;
-        uint64_t v = 0;
-        for (; t < json + len && *t >= '0' && *t <= '9' && v < UINT64_MAX / 10; t++)
-            v = v * 10 + (uint64_t)(*t - '0');
-        out->tolerance_ns = v;
-    }
-    return 0;
+    int rc = ah_json_load_buffer("run.json", json, len, &run, err, sizeof err);
+    if (rc < 0)
+        return rc;
+    rc = results_late_from_json(run, out);
+    json_decref(run);
+    return rc;
 }
 
 int results_late_read(const char *path, struct results_late *out)
 {
+    json_t *run = NULL;
+    char err[256]; /* the caller says what went wrong */
     memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : -errno;
-    char *buf = malloc(RESULTS_RUN_JSON_READ_MAX);
-    int rc = 0;
-    size_t got = 0;
-    if (!buf) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    while (got < RESULTS_RUN_JSON_READ_MAX) {
-        ssize_t n = read(fd, buf + got, RESULTS_RUN_JSON_READ_MAX - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = -errno;
-            goto out;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    rc = results_late_parse(buf, got, out);
-out:
-    free(buf);
-    close(fd);
+    int rc = results_run_json_load(path, &run, err, sizeof err);
+    if (rc < 0)
+        return rc == -ENOENT ? 0 : rc;
+    rc = results_late_from_json(run, out);
+    json_decref(run);
     return rc;
 }
 
+/* A step is {"step": REF, "late_ns": N}; one without late_ns is not a late
+ * step, one whose late_ns is not a number is late by an unknown time. */
 bool results_late_has(const struct results_late *l, const char *ref, uint64_t *late_ns)
 {
-    char pat[LAB_NAME_MAX + 64];
+    size_t i;
+    json_t *step;
     *late_ns = UINT64_MAX;
-    /* A name is [A-Za-z0-9_-]: nothing in a ref needs JSON escaping, and one
-     * that would is not a step. */
-    if (strpbrk(ref, "\"\\") ||
-        (size_t)snprintf(pat, sizeof pat, "{\"step\": \"%s\", \"late_ns\": ", ref) >= sizeof pat)
-        return l->truncated;
-    const char *p = l->text ? strstr(l->text, pat) : NULL;
-    if (!p)
-        return l->truncated;
-    p += strlen(pat);
-    if (*p >= '0' && *p <= '9') {
-        uint64_t v = 0;
-        for (; *p >= '0' && *p <= '9' && v < UINT64_MAX / 10; p++)
-            v = v * 10 + (uint64_t)(*p - '0');
-        *late_ns = v;
+    json_array_foreach(l->steps, i, step)
+    {
+        const char *name = ah_json_string(step, "step");
+        if (name && strcmp(name, ref) == 0 && json_object_get(step, "late_ns")) {
+            *late_ns = ah_json_u64(step, "late_ns", UINT64_MAX);
+            return true;
+        }
     }
-    return true;
+    return l->truncated;
 }
 
 void results_late_free(struct results_late *l)
 {
-    free(l->text);
+    json_decref(l->steps);
     memset(l, 0, sizeof *l);
 }
 

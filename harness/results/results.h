@@ -75,9 +75,17 @@ struct results_run_info {
 /* Late steps listed in run.json at most; past it "late_steps_truncated" is
  * true and every expectation tied to a step counts as not measured. */
 #define RESULTS_LATE_MAX 1024
-/* How much of run.json the report reads for the late steps (they come before
- * the per-step list). */
+/* The largest run.json the report reads (docs/security.md); a larger one
+ * is refused whole. */
 #define RESULTS_RUN_JSON_READ_MAX (1024 * 1024)
+
+struct json_t;
+
+/* Reads run.json (parsed by ah_json_load_file: at most
+ * RESULTS_RUN_JSON_READ_MAX bytes, never through a symlink, no key twice).
+ * Returns 0 with *out set (json_decref() it) or a negative errno with the
+ * reason, "PATH:LINE:COL: message" for a syntax error, in err. */
+int results_run_json_load(const char *path, struct json_t **out, char *err, size_t errlen);
 
 /* Writes run.json. Returns 0 or -errno. */
 int results_write_run_json(const char *path, const struct results_run_info *ri);
@@ -85,17 +93,21 @@ int results_write_run_json(const char *path, const struct results_run_info *ri);
 /* The late steps of a run as run.json records them ("late_steps"), for the
  * report's "not measured" verdicts. */
 struct results_late {
-    char *text; /* the late_steps array, NUL-terminated (NULL: none recorded) */
+    struct json_t *steps; /* the late_steps array (NULL: none recorded) */
     bool truncated;
     uint64_t tolerance_ns;
 };
 
-/* Finds the late steps in run.json text (pure; at most len bytes, NUL not
- * needed). A run.json without them gives an empty list. Returns 0 or
- * -ENOMEM. Free with results_late_free. */
+/* The late steps of a parsed run.json (run: its top-level object). A
+ * member that is missing or of another type counts as absent: no late
+ * steps, not truncated, tolerance 0. Returns 0. Free with
+ * results_late_free. */
+int results_late_from_json(const struct json_t *run, struct results_late *out);
+/* The same from run.json text (pure; len bytes, NUL not needed). Returns 0,
+ * -EBADMSG when the text is not JSON (nothing late then), or -ENOMEM. */
 int results_late_parse(const char *json, size_t len, struct results_late *out);
-/* Reads the first RESULTS_RUN_JSON_READ_MAX bytes of path and parses them.
- * A missing file gives an empty list. Returns 0 or a negative errno. */
+/* The same from the run.json at path (results_run_json_load). A missing file
+ * gives an empty list. Returns 0 or a negative errno (nothing late then). */
 int results_late_read(const char *path, struct results_late *out);
 /* True when step ref ("withdraw ams", "withdraw ams#2") started late (or the
  * list was truncated); *late_ns gets its lateness, or UINT64_MAX if unknown. */

@@ -21,12 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ah/addr.h"
 #include "ah/clock.h"
-#include "ah/dur.h"
 #include "ah/log.h"
 #include "harness/lab/drill.h"
-#include "harness/lab/expect.h"
 #include "harness/lab/lab.h"
 #include "harness/sys/proc.h"
 #include "responders.h"
@@ -110,8 +107,7 @@ static void reap_children(struct run *r)
     }
 }
 
-/* Reads pending signals; returns true when the run was interrupted. */
-static bool poll_signals(struct run *r)
+bool run_poll_signals(struct run *r)
 {
     struct signalfd_siginfo si;
     while (read(r->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
@@ -123,12 +119,6 @@ static bool poll_signals(struct run *r)
         }
     }
     return r->interrupted != 0;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-    struct timespec ts = {(time_t)(ns / AH_NS_PER_S), (long)(ns % AH_NS_PER_S)};
-    nanosleep(&ts, NULL);
 }
 
 /* ---- route monitor ---- */
@@ -150,139 +140,6 @@ static void drain_monitor(struct run *r)
             if (topo_monitor_read(r->topo, r->mon[i], on_route, r) < 0)
                 break;
         }
-    }
-}
-
-/* ---- responders ---- */
-
-static int spawn_responder(struct run *r, size_t i)
-{
-    struct proc_spec spec = {
-        .netns = topo_netns(r->topo, TOPO_NODE, i),
-        .log_path = r->resp_log[i],
-        .argv = r->launch[i].argv,
-        .die_with_parent = !(r->o->up_only || r->o->keep_up),
-        .chdir_to = r->rundir,
-    };
-    snprintf(r->resp[i].name, sizeof r->resp[i].name, "responder %s", r->lab->nodes[i].name);
-    int rc = proc_spawn(&r->resp[i], &spec);
-    if (rc < 0)
-        ah_log_error("%s: starting %s in %s: %s", r->lab->nodes[i].name, r->launch[i].argv[0],
-                     spec.netns, strerror(-rc));
-    return rc;
-}
-
-static int start_responders(struct run *r)
-{
-    char abuf[LAB_ANYCAST_MAX + 2][AH_ADDR_STRLEN];
-    const char *addrs[LAB_ANYCAST_MAX + 2];
-
-    for (size_t i = 0; i < r->lab->nnodes; i++) {
-        size_t n = 0;
-        for (size_t a = 0; a < r->lab->nanycast; a++)
-            ah_addr_format(&r->lab->anycast[a], false, abuf[n], sizeof abuf[n]), n++;
-        static const int fams[] = {AF_INET, AF_INET6};
-        for (size_t f = 0; f < 2; f++) {
-            const struct ah_addr *u = topo_node_addr(r->topo, i, fams[f]);
-            if (u && ah_addr_format(u, false, abuf[n], sizeof abuf[n]) == 0)
-                n++;
-        }
-        for (size_t k = 0; k < n; k++)
-            addrs[k] = abuf[k];
-        int rc = resp_prepare(r->lab, i, addrs, n, r->rundir, &r->launch[i]);
-        if (rc < 0) {
-            run_fail(r, "%s: cannot prepare the responder: %s", r->lab->nodes[i].name,
-                     strerror(-rc));
-            return rc;
-        }
-        snprintf(r->resp_log[i], sizeof r->resp_log[i], "%s/responder-%s.log", r->logdir,
-                 r->lab->nodes[i].name);
-        if ((rc = spawn_responder(r, i)) < 0) {
-            run_fail(r, "%s: responder did not start", r->lab->nodes[i].name);
-            return rc;
-        }
-        state_add_pid(&r->st, "responder", r->lab->nodes[i].name, r->resp[i].pid);
-    }
-    state_save(&r->st);
-    return 0;
-}
-
-static bool node_speaks(const struct lab_node *n, enum lab_service s)
-{
-    return s == LAB_SERVICE_DNS ||
-           (n->responder != LAB_RESPONDER_NSD && n->responder != LAB_RESPONDER_KNOT);
-}
-
-/* Waits until every node answers each probed service on each anycast
- * address, queried from inside the node's own namespace. */
-static int wait_ready(struct run *r)
-{
-    enum lab_service svcs[2];
-    size_t nsvc = 0;
-    if (r->lab->udp.enabled)
-        svcs[nsvc++] = r->lab->udp.service;
-    if (r->lab->tcp.enabled && (nsvc == 0 || svcs[0] != r->lab->tcp.service))
-        svcs[nsvc++] = r->lab->tcp.service;
-    if (nsvc == 0)
-        svcs[nsvc++] = LAB_SERVICE_DNS;
-
-    uint64_t start = ah_clock_mono_ns();
-    uint64_t deadline = start + r->o->ready_timeout_ns;
-    for (size_t i = 0; i < r->lab->nnodes; i++) {
-        const char *ns = topo_netns(r->topo, TOPO_NODE, i);
-        for (size_t a = 0; a < r->lab->nanycast; a++) {
-            for (size_t s = 0; s < nsvc; s++) {
-                if (!node_speaks(&r->lab->nodes[i], svcs[s]))
-                    continue;
-                int rc;
-                while ((rc = resp_check(ns, &r->lab->anycast[a], svcs[s], 200 * AH_NS_PER_MS)) <
-                       0) {
-                    if (poll_signals(r))
-                        return -EINTR;
-                    if (r->resp[i].pid == 0) {
-                        run_fail(r, "%s: responder exited before answering (log %s)",
-                                 r->lab->nodes[i].name, r->resp_log[i]);
-                        run_log_tail(r->resp_log[i]);
-                        return -ESRCH;
-                    }
-                    if (ah_clock_mono_ns() >= deadline) {
-                        char ab[AH_ADDR_STRLEN];
-                        ah_addr_format(&r->lab->anycast[a], false, ab, sizeof ab);
-                        run_fail(r, "%s: no %s answer on %s within %llu ms (%s; log %s)",
-                                 r->lab->nodes[i].name, lab_service_name(svcs[s]), ab,
-                                 (unsigned long long)(r->o->ready_timeout_ns / AH_NS_PER_MS),
-                                 strerror(-rc), r->resp_log[i]);
-                        run_log_tail(r->resp_log[i]);
-                        return -ETIMEDOUT;
-                    }
-                    sleep_ns(20 * AH_NS_PER_MS);
-                }
-            }
-        }
-    }
-    ah_log_info("%zu responders answer (%.0f ms)", r->lab->nnodes,
-                (double)(ah_clock_mono_ns() - start) / 1e6);
-    return 0;
-}
-
-/* SIGTERM to every responder first, then the waits: they stop in parallel,
- * not one after the other. */
-static void stop_responders(struct run *r)
-{
-    for (size_t i = 0; r->resp && i < r->lab->nnodes; i++) {
-        if (r->resp[i].pid > 0) {
-            r->resp[i].expected_exit = true;
-            if (r->resp[i].stopped)
-                proc_signal(&r->resp[i], SIGCONT);
-            proc_signal(&r->resp[i], SIGTERM);
-        }
-    }
-    uint64_t end = ah_clock_mono_ns() + 2 * AH_NS_PER_S;
-    for (size_t i = 0; r->resp && i < r->lab->nnodes; i++) {
-        uint64_t now = ah_clock_mono_ns();
-        if (r->resp[i].pid > 0 &&
-            proc_stop(&r->resp[i], 0, now < end ? end - now : AH_NS_PER_MS) == 1)
-            ah_log_warn("%s: responder needed SIGKILL", r->lab->nodes[i].name);
     }
 }
 
@@ -313,87 +170,108 @@ static int start_routing(struct run *r)
 
 /* ---- the drill ---- */
 
-static int do_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
+/* stop and start: the responder process itself, killed or started again. */
+static int step_process(struct run *r, struct drill_step *s, uint64_t *ack, char *detail,
+                        size_t dlen)
 {
-    struct run *r = arg;
     struct proc *p = &r->resp[s->node];
-    const struct lab_node *node = &r->lab->nodes[s->node];
     int rc = 0;
-
-    if (s->flap_n)
-        snprintf(detail, dlen, "flap %u/%u", s->flap_i, s->flap_n);
-    /* routing: tracked / bgp (routing.c) take the verbs that depend on them. */
-    if (routing_takes(r->routing, s->verb)) {
-        rc = routing_action(r->routing, s->verb, s->node, ack, detail, dlen);
-        goto done;
-    }
-    switch (s->verb) {
-    case LAB_VERB_WITHDRAW:
-        rc = topo_withdraw(r->topo, s->node, ack);
-        break;
-    case LAB_VERB_ANNOUNCE:
-        rc = topo_announce(r->topo, s->node, ack);
-        break;
-    case LAB_VERB_LINK_DOWN:
-    case LAB_VERB_LINK_UP:
-        rc = topo_link_set(r->topo, s->node, s->verb == LAB_VERB_LINK_UP, ack);
-        break;
-    case LAB_VERB_STOP:
+    if (s->verb == LAB_VERB_STOP) {
         if (p->pid <= 0) {
             snprintf(detail, dlen, "not running");
-            break;
+            return 0;
         }
         p->expected_exit = true;
         snprintf(detail, dlen, "pid %ld SIGKILL", (long)p->pid);
         rc = proc_signal(p, SIGKILL);
         *ack = ah_clock_realtime_ns();
-        break;
-    case LAB_VERB_START:
-        if (p->pid > 0) {
-            snprintf(detail, dlen, "already running (pid %ld)", (long)p->pid);
-            break;
-        }
-        rc = spawn_responder(r, s->node);
+        return rc;
+    }
+    if (p->pid > 0) {
+        snprintf(detail, dlen, "already running (pid %ld)", (long)p->pid);
+        return 0;
+    }
+    rc = run_spawn_responder(r, s->node);
+    *ack = ah_clock_realtime_ns();
+    if (rc == 0) {
+        snprintf(detail, dlen, "pid %ld", (long)p->pid);
+        state_add_pid(&r->st, "responder", r->lab->nodes[s->node].name, p->pid);
+        state_save(&r->st);
+    }
+    return rc;
+}
+
+/* pause and resume: the builtin responder through its control socket, any
+ * other by SIGSTOP/SIGCONT. */
+static int step_pause(struct run *r, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
+{
+    struct proc *p = &r->resp[s->node];
+    bool pause = s->verb == LAB_VERB_PAUSE;
+    int rc;
+    if (r->lab->nodes[s->node].responder == LAB_RESPONDER_BUILTIN) {
+        char reply[64] = "";
+        rc = resp_control(r->launch[s->node].control, pause ? "pause" : "resume", reply,
+                          sizeof reply, AH_NS_PER_S, ack);
+        snprintf(detail, dlen, "control%s%s", reply[0] ? ": " : "", reply);
+    } else {
+        snprintf(detail, dlen, "%s pid %ld", pause ? "SIGSTOP" : "SIGCONT", (long)p->pid);
+        rc = proc_signal(p, pause ? SIGSTOP : SIGCONT);
         *ack = ah_clock_realtime_ns();
-        if (rc == 0) {
-            snprintf(detail, dlen, "pid %ld", (long)p->pid);
-            state_add_pid(&r->st, "responder", node->name, p->pid);
-            state_save(&r->st);
-        }
-        break;
+    }
+    return rc;
+}
+
+/* delay: the builtin responder's answers held back (the loader allows it on
+ * builtin responders only). */
+static int step_delay(struct run *r, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
+{
+    unsigned ms = r->lab->drill[s->event].delay_ms;
+    char cmd[32], reply[64] = "";
+    if (r->lab->nodes[s->node].responder != LAB_RESPONDER_BUILTIN)
+        return -ENOTSUP;
+    snprintf(cmd, sizeof cmd, "delay %u", ms);
+    int rc = resp_control(r->launch[s->node].control, cmd, reply, sizeof reply, AH_NS_PER_S, ack);
+    snprintf(detail, dlen, "%s; control%s%s", cmd, reply[0] ? ": " : "", reply);
+    return rc;
+}
+
+/* One step's action, by its verb; routing: tracked and bgp (routing.c)
+ * take the verbs that depend on them. */
+static int do_step(struct run *r, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
+{
+    if (routing_takes(r->routing, s->verb))
+        return routing_action(r->routing, s->verb, s->node, ack, detail, dlen);
+    switch (s->verb) {
+    case LAB_VERB_WITHDRAW:
+        return topo_withdraw(r->topo, s->node, ack);
+    case LAB_VERB_ANNOUNCE:
+        return topo_announce(r->topo, s->node, ack);
+    case LAB_VERB_LINK_DOWN:
+    case LAB_VERB_LINK_UP:
+        return topo_link_set(r->topo, s->node, s->verb == LAB_VERB_LINK_UP, ack);
+    case LAB_VERB_STOP:
+    case LAB_VERB_START:
+        return step_process(r, s, ack, detail, dlen);
     case LAB_VERB_PAUSE:
-    case LAB_VERB_RESUME: {
-        bool pause = s->verb == LAB_VERB_PAUSE;
-        if (node->responder == LAB_RESPONDER_BUILTIN) {
-            char reply[64] = "";
-            rc = resp_control(r->launch[s->node].control, pause ? "pause" : "resume", reply,
-                              sizeof reply, AH_NS_PER_S, ack);
-            snprintf(detail, dlen, "control%s%s", reply[0] ? ": " : "", reply);
-        } else {
-            snprintf(detail, dlen, "%s pid %ld", pause ? "SIGSTOP" : "SIGCONT", (long)p->pid);
-            rc = proc_signal(p, pause ? SIGSTOP : SIGCONT);
-            *ack = ah_clock_realtime_ns();
-        }
-        break;
-    }
-    case LAB_VERB_DELAY: {
-        /* The loader allows delay on builtin responders only. */
-        unsigned ms = r->lab->drill[s->event].delay_ms;
-        char cmd[32], reply[64] = "";
-        if (node->responder != LAB_RESPONDER_BUILTIN) {
-            rc = -ENOTSUP;
-            break;
-        }
-        snprintf(cmd, sizeof cmd, "delay %u", ms);
-        rc = resp_control(r->launch[s->node].control, cmd, reply, sizeof reply, AH_NS_PER_S, ack);
-        snprintf(detail, dlen, "%s; control%s%s", cmd, reply[0] ? ": " : "", reply);
-        break;
-    }
+    case LAB_VERB_RESUME:
+        return step_pause(r, s, ack, detail, dlen);
+    case LAB_VERB_DELAY:
+        return step_delay(r, s, ack, detail, dlen);
     default:
-        rc = -ENOTSUP;
-        break;
+        return -ENOTSUP;
     }
-done:
+}
+
+/* The drill's action callback: the step done, its failure logged and
+ * made the run's, and its events.csv row. */
+static int on_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
+{
+    struct run *r = arg;
+    const struct lab_node *node = &r->lab->nodes[s->node];
+
+    if (s->flap_n)
+        snprintf(detail, dlen, "flap %u/%u", s->flap_i, s->flap_n);
+    int rc = do_step(r, s, ack, detail, dlen);
     if (*ack == 0)
         *ack = ah_clock_realtime_ns();
     if (rc < 0) {
@@ -416,9 +294,11 @@ static uint64_t drill_clock(void *arg)
     return ah_clock_mono_ns() - r->t0_mono;
 }
 
-static void play(struct run *r)
+/* The drill's poll loop: each step when it is due, the route monitors and
+ * the routing's events in between, until the lab's duration. */
+static void drill_loop(struct run *r)
 {
-    struct drill_ops ops = {.arg = r, .action = do_step, .now = drill_clock};
+    struct drill_ops ops = {.arg = r, .action = on_step, .now = drill_clock};
     uint64_t dur = r->lab->duration_ns;
     struct pollfd *fds = calloc(r->nmon + 3, sizeof *fds);
     if (!fds) {
@@ -433,7 +313,7 @@ static void play(struct run *r)
     /* routing.c's one fd (-1, ignored by poll, in the static modes). */
     fds[2 + r->nmon] = (struct pollfd){.fd = routing_fd(r->routing), .events = POLLIN};
 
-    while (!poll_signals(r)) {
+    while (!run_poll_signals(r)) {
         uint64_t now = ah_clock_mono_ns() - r->t0_mono;
         drill_run_due(&r->drill, now, &ops);
         now = ah_clock_mono_ns() - r->t0_mono;
@@ -462,59 +342,6 @@ static void play(struct run *r)
             routing_handle(r->routing);
     }
     free(fds);
-}
-
-/* The start barrier: waits until every probe has said it probes (one byte
- * each on the ready pipe), so that the drill's clock starts with the
- * measurement and not while hundreds of processes are still starting. The
- * deadline counts from the first probe's start (--ready-timeout). */
-static int wait_probes(struct run *r)
-{
-    size_t ready = 0;
-    struct pollfd fds[2] = {{.fd = r->sigfd, .events = POLLIN},
-                            {.fd = r->ready_fd, .events = POLLIN}};
-
-    if (r->ready_fd < 0)
-        return 0;
-    while (ready < r->nprobes) {
-        /* Everything already written first: bytes waiting in the pipe are
-         * probes running, however late this loop got to them. */
-        char buf[4096];
-        ssize_t n = read(r->ready_fd, buf, sizeof buf);
-        if (n > 0) {
-            ready += (size_t)n;
-            ah_log_debug(
-                "%zu of %zu probes running after %llu ms", ready, r->nprobes,
-                (unsigned long long)((ah_clock_mono_ns() - r->probes_start) / AH_NS_PER_MS));
-            continue;
-        }
-        if (n == 0) {
-            /* Every probe closed its end: the missing ones exited without
-             * probing; their exit is (or is about to be) reported. */
-            run_fail(r, "%zu of %zu probes started probing; the others exited", ready, r->nprobes);
-            return -ESRCH;
-        }
-        if (errno != EAGAIN && errno != EINTR)
-            return -errno;
-        uint64_t now = ah_clock_mono_ns();
-        if (now >= r->probes_deadline) {
-            run_fail(r,
-                     "%zu of %zu probes running after %llu ms (--ready-timeout): the machine "
-                     "may be overloaded",
-                     ready, r->nprobes,
-                     (unsigned long long)(r->o->ready_timeout_ns / AH_NS_PER_MS));
-            return -ETIMEDOUT;
-        }
-        if (poll(fds, 2, (int)((r->probes_deadline - now) / AH_NS_PER_MS) + 1) < 0 &&
-            errno != EINTR)
-            return -errno;
-        /* A probe that dies now fails the run (reap_children). */
-        if (poll_signals(r))
-            return -EINTR;
-        if (r->failed)
-            return -ESRCH;
-    }
-    return 0;
 }
 
 /* ---- setup ---- */
@@ -600,61 +427,55 @@ static int run_report(struct run *r, int exit_code)
     return failed > 0 ? 1 : exit_code;
 }
 
-static int print_diags(const struct lab_diag *d)
+/* ---- the steps of run_lab ---- */
+
+/* Who runs the lab: root, or anyone through a user namespace for a lab
+ * that lives only as long as `run`. Returns 0, or the exit status. */
+static int check_user(const struct run *r)
 {
-    for (size_t i = 0; i < d->n; i++)
-        fprintf(stderr, "%s\n", d->msgs[i]);
-    return 2;
+    if (geteuid() == 0)
+        return 0;
+    if (r->o->up_only || r->o->keep_up) {
+        ah_log_error("%s needs root: a rootless lab lives only as long as `run`",
+                     r->o->up_only ? "up" : "--keep-up");
+        return 2;
+    }
+    return rootless_enter() < 0 ? 1 : 0;
 }
 
-int run_lab(const struct run_opts *o)
+/* The run's own record in the state directory, "run" with a live owner
+ * until the lab is up: clean leaves it alone while it builds and removes it
+ * if the build is killed. */
+static void prepare_state(struct run *r)
 {
-    struct run r = {.o = o, .sigfd = -1, .tfd = -1, .ready_fd = -1, .ready_wfd = -1};
-    struct lab_diag diag = {0};
-    int exit_code = 1;
+    state_new_runid(r->runid, sizeof r->runid);
+    snprintf(r->st.runid, sizeof r->st.runid, "%s", r->runid);
+    snprintf(r->st.name, sizeof r->st.name, "%s", r->lab->name);
+    snprintf(r->st.mode, sizeof r->st.mode, "run");
+    if (!realpath(r->o->lab_path, r->st.lab))
+        snprintf(r->st.lab, sizeof r->st.lab, "%s", r->o->lab_path);
+    r->st.owner = getpid();
+    r->st.started_ns = r->start_real;
+}
 
-    int rc = lab_load(o->lab_path, &r.lab, &diag);
-    if (rc < 0) {
-        exit_code = rc == -EINVAL ? print_diags(&diag) : (print_diags(&diag), 1);
-        lab_diag_free(&diag);
-        return exit_code;
+/* Prepare: memory, signals, the run's state and its directories. Returns 0
+ * or a negative errno (the run has failed). */
+static int prepare(struct run *r)
+{
+    int rc;
+    r->start_real = ah_clock_realtime_ns();
+    r->resp = calloc(r->lab->nnodes, sizeof *r->resp);
+    r->launch = calloc(r->lab->nnodes, sizeof *r->launch);
+    r->resp_log = calloc(r->lab->nnodes, sizeof *r->resp_log);
+    r->probes = calloc(2 * r->lab->nvantages + 1, sizeof *r->probes);
+    if (!r->resp || !r->launch || !r->resp_log || !r->probes ||
+        drill_expand(r->lab, &r->drill) < 0) {
+        run_fail(r, "out of memory");
+        return -ENOMEM;
     }
-    lab_diag_free(&diag);
-    /* A mistake in an expectation is a lab-file error, found before anything
-     * is built (docs/expect.md). */
-    diag = (struct lab_diag){0};
-    rc = expect_validate_lab(r.lab, &diag);
-    if (rc < 0) {
-        exit_code = rc == -EINVAL ? print_diags(&diag) : (print_diags(&diag), 1);
-        lab_diag_free(&diag);
-        lab_free(r.lab);
-        return exit_code;
-    }
-    lab_diag_free(&diag);
-    if (geteuid() != 0) {
-        if (o->up_only || o->keep_up) {
-            ah_log_error("%s needs root: a rootless lab lives only as long as `run`",
-                         o->up_only ? "up" : "--keep-up");
-            lab_free(r.lab);
-            return 2;
-        }
-        if (rootless_enter() < 0) {
-            lab_free(r.lab);
-            return 1;
-        }
-    }
-    r.start_real = ah_clock_realtime_ns();
-    r.resp = calloc(r.lab->nnodes, sizeof *r.resp);
-    r.launch = calloc(r.lab->nnodes, sizeof *r.launch);
-    r.resp_log = calloc(r.lab->nnodes, sizeof *r.resp_log);
-    r.probes = calloc(2 * r.lab->nvantages + 1, sizeof *r.probes);
-    if (!r.resp || !r.launch || !r.resp_log || !r.probes || drill_expand(r.lab, &r.drill) < 0) {
-        run_fail(&r, "out of memory");
-        goto out;
-    }
-    if (setup_signals(&r) < 0) {
-        run_fail(&r, "signals: %s", strerror(errno));
-        goto out;
+    if ((rc = setup_signals(r)) < 0) {
+        run_fail(r, "signals: %s", strerror(errno));
+        return rc;
     }
     /* Orphans of our children (a sanitizer's tracer left when a probe is
      * killed, a daemon's worker) become ours, so that the teardown reaps
@@ -665,159 +486,216 @@ int run_lab(const struct run_opts *o)
      * processes use every core; they run at the default priority. */
     if ((rc = proc_raise_priority(RUN_NICE)) < 0)
         ah_log_debug("cannot raise our priority: %s", strerror(-rc));
-    state_new_runid(r.runid, sizeof r.runid);
-    snprintf(r.st.runid, sizeof r.st.runid, "%s", r.runid);
-    snprintf(r.st.name, sizeof r.st.name, "%s", r.lab->name);
-    /* "run" with a live owner until the lab is up: clean leaves it alone
-     * while it builds and removes it if the build is killed. */
-    snprintf(r.st.mode, sizeof r.st.mode, "run");
-    if (!realpath(o->lab_path, r.st.lab))
-        snprintf(r.st.lab, sizeof r.st.lab, "%s", o->lab_path);
-    r.st.owner = getpid();
-    r.st.started_ns = r.start_real;
-    if (prepare_dirs(&r) < 0)
-        goto out;
-    state_save(&r.st);
+    prepare_state(r);
+    if ((rc = prepare_dirs(r)) < 0)
+        return rc;
+    state_save(&r->st);
+    return 0;
+}
 
+/* Build: the topology, the responders (answering), the routing. Returns 0
+ * or a negative errno (the run has failed or was interrupted). */
+static int build(struct run *r)
+{
     uint64_t t_build = ah_clock_mono_ns();
-    rc = topo_build(r.lab, r.runid, &r.topo);
+    int rc = topo_build(r->lab, r->runid, &r->topo);
     if (rc < 0) {
-        r.topo = NULL;
-        run_fail(&r, "%s: building the topology: %s", r.lab->name, strerror(-rc));
-        goto out;
+        r->topo = NULL;
+        run_fail(r, "%s: building the topology: %s", r->lab->name, strerror(-rc));
+        return rc;
     }
-    r.topology_ns = ah_clock_mono_ns() - t_build;
-    ah_log_info("%s: topology up in %.0f ms (run id %s)", r.lab->name, (double)r.topology_ns / 1e6,
-                r.runid);
-    record_netns(&r);
+    r->topology_ns = ah_clock_mono_ns() - t_build;
+    ah_log_info("%s: topology up in %.0f ms (run id %s)", r->lab->name,
+                (double)r->topology_ns / 1e6, r->runid);
+    record_netns(r);
     uint64_t t_resp = ah_clock_mono_ns();
-    if (poll_signals(&r) || start_responders(&r) < 0 || wait_ready(&r) < 0)
-        goto out;
-    if (start_routing(&r) < 0)
-        goto out;
-    r.responders_ns = ah_clock_mono_ns() - t_resp;
+    if (run_poll_signals(r))
+        return -EINTR;
+    if ((rc = run_start_responders(r)) < 0 || (rc = run_wait_ready(r)) < 0 ||
+        (rc = start_routing(r)) < 0)
+        return rc;
+    r->responders_ns = ah_clock_mono_ns() - t_resp;
+    return 0;
+}
 
-    if (o->up_only) {
-        printf("lab %s is up (run id %s); namespaces:\n", r.lab->name, r.runid);
-        for (size_t i = 0; i < r.st.nns; i++)
-            printf("  %-7s %-12s %s\n", r.st.ns[i].role, r.st.ns[i].name, r.st.ns[i].netns);
-        printf("use: anycast-lab exec %s NODE|VANTAGE -- CMD; anycast-lab down %s\n", r.lab->name,
-               r.lab->name);
-        /* The lab stays: its processes were started without a death
-         * signal, and nothing is torn down. */
-        snprintf(r.st.mode, sizeof r.st.mode, "up");
-        state_save(&r.st);
-        routing_stop(r.routing, true);
-        r.routing = NULL;
-        topo_release(r.topo);
-        r.topo = NULL;
-        exit_code = 0;
-        goto out_keep;
+/* Play: the probes started and past their start barrier, then the drill
+ * on its clock. Returns 0 or a negative errno (the run has failed or was
+ * interrupted before the drill). */
+static int play(struct run *r)
+{
+    r->mon = calloc(r->lab->nvantages + 1, sizeof *r->mon);
+    if (!r->mon) {
+        run_fail(r, "out of memory");
+        return -ENOMEM;
     }
-
-    r.mon = calloc(r.lab->nvantages + 1, sizeof *r.mon);
-    if (!r.mon) {
-        run_fail(&r, "out of memory");
-        goto out;
-    }
-    int n = topo_monitor_fds(r.topo, r.mon, r.lab->nvantages);
-    r.nmon = n > 0 ? (size_t)n : 0;
+    int n = topo_monitor_fds(r->topo, r->mon, r->lab->nvantages);
+    r->nmon = n > 0 ? (size_t)n : 0;
     uint64_t t_probes = ah_clock_mono_ns();
-    if (run_start_probes(&r) < 0 || wait_probes(&r) < 0)
-        goto out;
-    r.probes_ns = ah_clock_mono_ns() - t_probes;
+    int rc;
+    if ((rc = run_start_probes(r)) < 0 || (rc = run_wait_probes(r)) < 0)
+        return rc;
+    r->probes_ns = ah_clock_mono_ns() - t_probes;
     /* The drill's clock starts here, past the start barrier: every responder
      * answers and every probe probes. */
-    r.t0_mono = ah_clock_mono_ns();
-    r.t0_real = ah_clock_realtime_ns();
+    r->t0_mono = ah_clock_mono_ns();
+    r->t0_real = ah_clock_realtime_ns();
     ah_log_info("%s: startup: topology %.0f ms, %zu responders %.0f ms, %zu probes %.0f ms",
-                r.lab->name, (double)r.topology_ns / 1e6, r.lab->nnodes,
-                (double)r.responders_ns / 1e6, r.nprobes, (double)r.probes_ns / 1e6);
-    ah_log_info("%s: drill of %zu steps over %.1f s", r.lab->name, r.drill.n,
-                (double)r.lab->duration_ns / 1e9);
-    play(&r);
+                r->lab->name, (double)r->topology_ns / 1e6, r->lab->nnodes,
+                (double)r->responders_ns / 1e6, r->nprobes, (double)r->probes_ns / 1e6);
+    ah_log_info("%s: drill of %zu steps over %.1f s", r->lab->name, r->drill.n,
+                (double)r->lab->duration_ns / 1e9);
+    drill_loop(r);
     char late[512];
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    if (drill_late_message(&r.drill, r.lab, r.lab->tolerance_ns, r.lab->nnodes + r.nprobes,
+    if (drill_late_message(&r->drill, r->lab, r->lab->tolerance_ns, r->lab->nnodes + r->nprobes,
                            ncpu > 0 ? ncpu : 1, late, sizeof late) == 0)
-        run_fail(&r, "%s", late);
+        run_fail(r, "%s", late);
+    return 0;
+}
 
-out:
-    poll_signals(&r);
-    run_stop_probes(&r);
-    poll_signals(&r);
-    if (r.topo)
-        drain_monitor(&r);
-    if (o->keep_up && !r.failed && !r.interrupted) {
-        snprintf(r.st.mode, sizeof r.st.mode, "up");
-        state_save(&r.st);
-        /* Our handles go, the namespaces stay. */
-        routing_stop(r.routing, true);
-        r.routing = NULL;
-        topo_release(r.topo);
-        r.topo = NULL;
-        r.end_real = ah_clock_realtime_ns();
-        exit_code = 0;
-        /* run_collect closes the events log, so remember whether it was open. */
-        bool have_results = r.ev != NULL;
-        if (have_results)
-            run_collect(&r, exit_code);
-        run_print_table(&r);
-        if (have_results) {
-            int final = run_report(&r, exit_code);
-            if (final != exit_code)
-                run_write_info(&r, final);
-            exit_code = final;
-        }
-        printf("results: %s\nlab %s stays up (run id %s): anycast-lab down %s\n", r.resdir,
-               r.lab->name, r.runid, r.runid);
-        goto out_keep;
-    }
-    routing_stop(r.routing, false);
-    r.routing = NULL;
-    stop_responders(&r);
-    if (r.topo) {
-        rc = topo_destroy(r.topo);
-        r.topo = NULL;
+/* Stay up (`up`, `run --keep-up`): the lab is left running. Its processes
+ * were started without a death signal; the state file says "up", and our
+ * handles go while the namespaces stay. */
+static void stay_up(struct run *r)
+{
+    snprintf(r->st.mode, sizeof r->st.mode, "up");
+    state_save(&r->st);
+    routing_stop(r->routing, true);
+    r->routing = NULL;
+    topo_release(r->topo);
+    r->topo = NULL;
+}
+
+/* `up`: the lab stays, and how to reach it is printed. Returns 0. */
+static int finish_up(struct run *r)
+{
+    printf("lab %s is up (run id %s); namespaces:\n", r->lab->name, r->runid);
+    for (size_t i = 0; i < r->st.nns; i++)
+        printf("  %-7s %-12s %s\n", r->st.ns[i].role, r->st.ns[i].name, r->st.ns[i].netns);
+    printf("use: anycast-lab exec %s NODE|VANTAGE -- CMD; anycast-lab down %s\n", r->lab->name,
+           r->lab->name);
+    stay_up(r);
+    return 0;
+}
+
+/* Collects the results, prints the per-event table and judges the
+ * expectations; returns the exit status, which a failed expectation makes 1
+ * (run.json is written again then). */
+static int collect_and_report(struct run *r, int exit_code)
+{
+    run_collect(r, exit_code);
+    run_print_table(r);
+    int final = run_report(r, exit_code);
+    if (final != exit_code)
+        run_write_info(r, final);
+    return final;
+}
+
+/* `run --keep-up` after a drill that went well: the results as usual, and
+ * the lab stays. Returns the exit status. */
+static int finish_keep_up(struct run *r)
+{
+    int exit_code = 0;
+    stay_up(r);
+    r->end_real = ah_clock_realtime_ns();
+    /* run_collect closes the events log, so it is looked at first. */
+    if (r->ev)
+        exit_code = collect_and_report(r, exit_code);
+    else
+        run_print_table(r);
+    printf("results: %s\nlab %s stays up (run id %s): anycast-lab down %s\n", r->resdir,
+           r->lab->name, r->runid, r->runid);
+    return exit_code;
+}
+
+/* The lab torn down, then the results collected and the report made.
+ * Returns the exit status. */
+static int finish_down(struct run *r)
+{
+    routing_stop(r->routing, false);
+    r->routing = NULL;
+    run_stop_responders(r);
+    if (r->topo) {
+        int rc = topo_destroy(r->topo);
+        r->topo = NULL;
         if (rc < 0)
-            ah_log_error("%s: teardown: %s (run `anycast-lab clean`)", r.lab->name, strerror(-rc));
+            ah_log_error("%s: teardown: %s (run `anycast-lab clean`)", r->lab->name, strerror(-rc));
     }
-    r.end_real = ah_clock_realtime_ns();
-    exit_code = r.failed || r.interrupted ? 1 : 0;
-    if (r.ev) {
-        run_collect(&r, exit_code);
-        run_print_table(&r);
-        int final = run_report(&r, exit_code);
-        if (final != exit_code)
-            run_write_info(&r, final);
-        exit_code = final;
-        printf("results: %s\n", r.resdir);
+    r->end_real = ah_clock_realtime_ns();
+    int exit_code = r->failed || r->interrupted ? 1 : 0;
+    if (r->ev) {
+        exit_code = collect_and_report(r, exit_code);
+        printf("results: %s\n", r->resdir);
     }
     /* Every process of the run is stopped by now: collect what is left (an
      * orphan passed to us, a child stopped by SIGKILL) so that none outlives
      * `run` as a zombie. */
-    if ((rc = proc_reap_all(3 * AH_NS_PER_S)) < 0)
-        ah_log_warn("%s: a process the run started was still running at exit", r.lab->name);
-    if (r.runid[0])
-        state_remove(r.runid);
-out_keep:
-    if (r.ev)
-        events_close(r.ev);
-    if (r.sigfd >= 0)
-        close(r.sigfd);
-    if (r.tfd >= 0)
-        close(r.tfd);
-    if (r.ready_fd >= 0)
-        close(r.ready_fd);
-    if (r.ready_wfd >= 0)
-        close(r.ready_wfd);
-    free(r.mon);
-    drill_free(&r.drill);
-    state_free(&r.st);
-    free(r.resp);
-    free(r.launch);
-    free(r.resp_log);
-    free(r.probes);
-    lab_free(r.lab);
+    if (proc_reap_all(3 * AH_NS_PER_S) < 0)
+        ah_log_warn("%s: a process the run started was still running at exit", r->lab->name);
+    if (r->runid[0])
+        state_remove(r->runid);
+    return exit_code;
+}
+
+/* Finish: the probes stopped and the last route changes read, then the lab
+ * kept (--keep-up, when nothing failed) or torn down. Returns the exit
+ * status. */
+static int finish(struct run *r)
+{
+    run_poll_signals(r);
+    run_stop_probes(r);
+    run_poll_signals(r);
+    if (r->topo)
+        drain_monitor(r);
+    if (r->o->keep_up && !r->failed && !r->interrupted)
+        return finish_keep_up(r);
+    return finish_down(r);
+}
+
+/* What the run holds in this process: descriptors and memory. */
+static void release(struct run *r)
+{
+    if (r->ev)
+        events_close(r->ev);
+    if (r->sigfd >= 0)
+        close(r->sigfd);
+    if (r->tfd >= 0)
+        close(r->tfd);
+    if (r->ready_fd >= 0)
+        close(r->ready_fd);
+    if (r->ready_wfd >= 0)
+        close(r->ready_wfd);
+    free(r->mon);
+    drill_free(&r->drill);
+    state_free(&r->st);
+    free(r->resp);
+    free(r->launch);
+    free(r->resp_log);
+    free(r->probes);
+    lab_free(r->lab);
+}
+
+int run_lab(const struct run_opts *o)
+{
+    struct run r = {.o = o, .sigfd = -1, .tfd = -1, .ready_fd = -1, .ready_wfd = -1};
+    int rc = lab_load_checked(o->lab_path, &r.lab);
+    if (rc < 0)
+        return rc == -EINVAL ? 2 : 1;
+    int exit_code = check_user(&r);
+    if (exit_code != 0) {
+        lab_free(r.lab);
+        return exit_code;
+    }
+    rc = prepare(&r);
+    if (rc == 0)
+        rc = build(&r);
+    if (rc == 0 && o->up_only) {
+        exit_code = finish_up(&r);
+    } else {
+        if (rc == 0)
+            play(&r);
+        exit_code = finish(&r);
+    }
+    release(&r);
     return exit_code;
 }

@@ -1,6 +1,6 @@
 /* Internals of `anycast-lab run` shared by run.c (orchestration and the
- * drill), run_probes.c (the probe processes) and run_collect.c (results and
- * the per-event table). */
+ * drill), run_responders.c and run_probes.c (the processes) and
+ * run_collect.c (results and the per-event table). */
 #ifndef RUN_INT_H
 #define RUN_INT_H
 
@@ -69,9 +69,30 @@ void run_event(struct run *r, uint64_t ts, const char *event, const char *node, 
 /* Logs the last lines of a process's log file, where its own error is. */
 void run_log_tail(const char *path);
 
+/* Reads pending signals (SIGCHLD reaps the children, SIGINT/SIGTERM/SIGHUP
+ * interrupt the run); returns true when the run was interrupted. */
+bool run_poll_signals(struct run *r);
+
+/* (run_responders.c) Starts node i's responder in its namespace. Returns 0
+ * or a negative errno (logged). */
+int run_spawn_responder(struct run *r, size_t i);
+/* Prepares and starts every node's responder and records their pids in the
+ * state file. Returns 0 or a negative errno (the run has failed). */
+int run_start_responders(struct run *r);
+/* Waits until every node answers each probed service on each anycast
+ * address (--ready-timeout). Returns 0, -EINTR when interrupted, or another
+ * negative errno (the run has failed). */
+int run_wait_ready(struct run *r);
+/* Stops every responder: SIGTERM to all, then up to 2 s, then SIGKILL. */
+void run_stop_responders(struct run *r);
+
 /* Starts every probe; each reports on r->ready_fd once it probes. Returns 0
  * or a negative errno (the run has failed). */
 int run_start_probes(struct run *r);
+/* The start barrier: waits until every probe has said it probes, so that
+ * the drill's clock starts with the measurement. Returns 0, -EINTR when
+ * interrupted, or another negative errno (the run has failed). */
+int run_wait_probes(struct run *r);
 void run_stop_probes(struct run *r);
 
 /* Merges the probe files, closes events.csv, writes run.json. */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,19 +23,6 @@
 #include "ah/log.h"
 
 /* ---- probes ---- */
-
-static int push_arg(char **argv, size_t *n, size_t cap, char *store, size_t *used, size_t slen,
-                    const char *s)
-{
-    size_t l = strlen(s) + 1;
-    if (*n + 1 >= cap || *used + l > slen)
-        return -ENOSPC;
-    memcpy(store + *used, s, l);
-    argv[(*n)++] = store + *used;
-    argv[*n] = NULL;
-    *used += l;
-    return 0;
-}
 
 /* Forks in flight whose exec is not yet confirmed: enough to overlap the
  * children's namespace entry and exec, few enough for any fd limit. */
@@ -60,97 +48,88 @@ static int window_pop(struct run *r, struct spawn_window *w)
     return rc;
 }
 
-static int start_probe(struct run *r, struct spawn_window *w, size_t v, const char *prog,
-                       const char *kind, bool udp, bool tcp)
-{
+/* A probe's command line, built in a fixed store; the first error (no room)
+ * is kept and every later argument ignored. */
+struct probe_argv {
     char *argv[40];
-    char store[4096], tmp[64], target[AH_ADDR_STRLEN];
-    size_t n = 0, used = 0;
+    char store[4096];
+    size_t n, used;
+    int rc;
+};
+
+static void arg(struct probe_argv *a, const char *s)
+{
+    size_t l = strlen(s) + 1;
+    if (a->rc < 0)
+        return;
+    if (a->n + 1 >= sizeof a->argv / sizeof a->argv[0] || a->used + l > sizeof a->store) {
+        a->rc = -ENOSPC;
+        return;
+    }
+    memcpy(a->store + a->used, s, l);
+    a->argv[a->n++] = a->store + a->used;
+    a->argv[a->n] = NULL;
+    a->used += l;
+}
+
+/* An option and its value. */
+static void opt(struct probe_argv *a, const char *name, const char *val)
+{
+    arg(a, name);
+    arg(a, val);
+}
+
+static void opt_u(struct probe_argv *a, const char *name, unsigned val)
+{
+    char tmp[16];
+    snprintf(tmp, sizeof tmp, "%u", val);
+    opt(a, name, tmp);
+}
+
+static void opt_dur(struct probe_argv *a, const char *name, uint64_t ns)
+{
+    char tmp[64];
+    ah_dur_format(ns, tmp, sizeof tmp);
+    opt(a, name, tmp);
+}
+
+/* The lab's probe settings as anycast-probe options. */
+static void probe_args(const struct run *r, struct probe_argv *a, bool udp, bool tcp)
+{
     const struct lab *lab = r->lab;
-    struct probe_proc *pp = &r->probes[r->nprobes];
-    const char *vname = lab->vantages[v].name;
-    int rc = 0;
-
-#define ARG(s)                                                                                     \
-    do {                                                                                           \
-        if (rc == 0)                                                                               \
-            rc = push_arg(argv, &n, 40, store, &used, sizeof store, (s));                          \
-    } while (0)
-
-    snprintf(pp->outdir, sizeof pp->outdir, "%s/probes-%s%s%s", r->resabs, vname, *kind ? "-" : "",
-             kind);
-    snprintf(pp->log, sizeof pp->log, "%s/probe-%s%s%s.log", r->logdir, vname, *kind ? "-" : "",
-             kind);
-    if (mkdir(pp->outdir, 0755) < 0 && errno != EEXIST)
-        return -errno;
-    ah_addr_format(&lab->anycast[0], false, target, sizeof target);
-
-    ARG(prog);
-    ARG("--vantage");
-    ARG(vname);
-    ARG("--out");
-    ARG(pp->outdir);
     /* The probe runs a little longer than the lab; SIGINT ends it on time.
      * Its clock starts now, the drill's only after the start barrier, which
      * may take up to the ready timeout: a probe started first must not end
      * its run before the drill does. */
-    ah_dur_format(lab->duration_ns + r->o->ready_timeout_ns + 5 * AH_NS_PER_S, tmp, sizeof tmp);
-    ARG("--duration");
-    ARG(tmp);
-    ARG("--transport");
-    ARG(udp && tcp ? "both" : udp ? "udp" : "tcp");
-    ARG("--service");
-    ARG(lab_service_name(udp ? lab->udp.service : lab->tcp.service));
+    opt_dur(a, "--duration", lab->duration_ns + r->o->ready_timeout_ns + 5 * AH_NS_PER_S);
+    opt(a, "--transport", udp && tcp ? "both" : udp ? "udp" : "tcp");
+    opt(a, "--service", lab_service_name(udp ? lab->udp.service : lab->tcp.service));
     if (udp) {
-        snprintf(tmp, sizeof tmp, "%u", lab->udp.rate);
-        ARG("--rate");
-        ARG(tmp);
-        snprintf(tmp, sizeof tmp, "%u", lab->udp.flows);
-        ARG("--flows");
-        ARG(tmp);
-        if (lab->udp.timeout_ns) {
-            ah_dur_format(lab->udp.timeout_ns, tmp, sizeof tmp);
-            ARG("--timeout");
-            ARG(tmp);
-        }
+        opt_u(a, "--rate", lab->udp.rate);
+        opt_u(a, "--flows", lab->udp.flows);
+        if (lab->udp.timeout_ns)
+            opt_dur(a, "--timeout", lab->udp.timeout_ns);
     }
     if (tcp) {
-        snprintf(tmp, sizeof tmp, "%u", lab->tcp.connections);
-        ARG("--connections");
-        ARG(tmp);
-        ah_dur_format(lab->tcp.interval_ns, tmp, sizeof tmp);
-        ARG("--interval");
-        ARG(tmp);
-        if (lab->tcp.timeout_ns && !(udp && lab->udp.timeout_ns)) {
-            ah_dur_format(lab->tcp.timeout_ns, tmp, sizeof tmp);
-            ARG("--timeout");
-            ARG(tmp);
-        }
+        opt_u(a, "--connections", lab->tcp.connections);
+        opt_dur(a, "--interval", lab->tcp.interval_ns);
+        if (lab->tcp.timeout_ns && !(udp && lab->udp.timeout_ns))
+            opt_dur(a, "--timeout", lab->tcp.timeout_ns);
     }
-    ARG("--ready-fd");
-    snprintf(tmp, sizeof tmp, "%d", PROC_PASS_FD);
-    ARG(tmp);
-    ARG(target);
-#undef ARG
-    if (rc < 0)
-        return rc;
+}
 
-    struct proc_spec spec = {
-        .netns = topo_netns(r->topo, TOPO_CLIENT, v),
-        .log_path = pp->log,
-        .argv = argv,
-        .die_with_parent = true,
-        .chdir_to = r->rundir,
-        .pass_fd = r->ready_wfd,
-    };
-    snprintf(pp->p.name, sizeof pp->p.name, "probe %s%s%s", vname, *kind ? " " : "", kind);
-    pp->vantage = v;
+/* Starts the probe in the window, confirming the oldest spawn first when
+ * the window is full. */
+static int spawn_probe(struct run *r, struct spawn_window *w, const struct proc_spec *spec)
+{
+    struct probe_proc *pp = &r->probes[r->nprobes];
+    int errfd, rc;
     if (w->n == SPAWN_WINDOW && (rc = window_pop(r, w)) < 0)
         return rc;
-    int errfd;
-    rc = proc_spawn_begin(&pp->p, &spec, &errfd);
+    rc = proc_spawn_begin(&pp->p, spec, &errfd);
     if (rc < 0) {
-        ah_log_error("%s: starting %s in %s: %s", vname, prog, spec.netns, strerror(-rc));
+        ah_log_error("%s: starting %s in %s: %s", r->lab->vantages[pp->vantage].name, spec->argv[0],
+                     spec->netns, strerror(-rc));
         return rc;
     }
     size_t slot = (w->head + w->n) % SPAWN_WINDOW;
@@ -158,8 +137,45 @@ static int start_probe(struct run *r, struct spawn_window *w, size_t v, const ch
     w->errfd[slot] = errfd;
     w->n++;
     r->nprobes++;
-    state_add_pid(&r->st, "probe", vname, pp->p.pid);
+    state_add_pid(&r->st, "probe", r->lab->vantages[pp->vantage].name, pp->p.pid);
     return 0;
+}
+
+static int start_probe(struct run *r, struct spawn_window *w, size_t v, const char *prog,
+                       const char *kind, bool udp, bool tcp)
+{
+    struct probe_argv a = {0};
+    char target[AH_ADDR_STRLEN];
+    struct probe_proc *pp = &r->probes[r->nprobes];
+    const char *vname = r->lab->vantages[v].name;
+
+    snprintf(pp->outdir, sizeof pp->outdir, "%s/probes-%s%s%s", r->resabs, vname, *kind ? "-" : "",
+             kind);
+    snprintf(pp->log, sizeof pp->log, "%s/probe-%s%s%s.log", r->logdir, vname, *kind ? "-" : "",
+             kind);
+    if (mkdir(pp->outdir, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    ah_addr_format(&r->lab->anycast[0], false, target, sizeof target);
+    arg(&a, prog);
+    opt(&a, "--vantage", vname);
+    opt(&a, "--out", pp->outdir);
+    probe_args(r, &a, udp, tcp);
+    opt_u(&a, "--ready-fd", PROC_PASS_FD);
+    arg(&a, target);
+    if (a.rc < 0)
+        return a.rc;
+
+    struct proc_spec spec = {
+        .netns = topo_netns(r->topo, TOPO_CLIENT, v),
+        .log_path = pp->log,
+        .argv = a.argv,
+        .die_with_parent = true,
+        .chdir_to = r->rundir,
+        .pass_fd = r->ready_wfd,
+    };
+    snprintf(pp->p.name, sizeof pp->p.name, "probe %s%s%s", vname, *kind ? " " : "", kind);
+    pp->vantage = v;
+    return spawn_probe(r, w, &spec);
 }
 
 int run_start_probes(struct run *r)
@@ -255,4 +271,57 @@ void run_stop_probes(struct run *r)
                         r->probes[i].log);
         }
     }
+}
+
+/* The start barrier: waits until every probe has said it probes (one byte
+ * each on the ready pipe), so that the drill's clock starts with the
+ * measurement and not while hundreds of processes are still starting. The
+ * deadline counts from the first probe's start (--ready-timeout). */
+int run_wait_probes(struct run *r)
+{
+    size_t ready = 0;
+    struct pollfd fds[2] = {{.fd = r->sigfd, .events = POLLIN},
+                            {.fd = r->ready_fd, .events = POLLIN}};
+
+    if (r->ready_fd < 0)
+        return 0;
+    while (ready < r->nprobes) {
+        /* Everything already written first: bytes waiting in the pipe are
+         * probes running, however late this loop got to them. */
+        char buf[4096];
+        ssize_t n = read(r->ready_fd, buf, sizeof buf);
+        if (n > 0) {
+            ready += (size_t)n;
+            ah_log_debug(
+                "%zu of %zu probes running after %llu ms", ready, r->nprobes,
+                (unsigned long long)((ah_clock_mono_ns() - r->probes_start) / AH_NS_PER_MS));
+            continue;
+        }
+        if (n == 0) {
+            /* Every probe closed its end: the missing ones exited without
+             * probing; their exit is (or is about to be) reported. */
+            run_fail(r, "%zu of %zu probes started probing; the others exited", ready, r->nprobes);
+            return -ESRCH;
+        }
+        if (errno != EAGAIN && errno != EINTR)
+            return -errno;
+        uint64_t now = ah_clock_mono_ns();
+        if (now >= r->probes_deadline) {
+            run_fail(r,
+                     "%zu of %zu probes running after %llu ms (--ready-timeout): the machine "
+                     "may be overloaded",
+                     ready, r->nprobes,
+                     (unsigned long long)(r->o->ready_timeout_ns / AH_NS_PER_MS));
+            return -ETIMEDOUT;
+        }
+        if (poll(fds, 2, (int)((r->probes_deadline - now) / AH_NS_PER_MS) + 1) < 0 &&
+            errno != EINTR)
+            return -errno;
+        /* A probe that dies now fails the run (reap_children). */
+        if (run_poll_signals(r))
+            return -EINTR;
+        if (r->failed)
+            return -ESRCH;
+    }
+    return 0;
 }

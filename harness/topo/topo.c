@@ -200,48 +200,90 @@ struct inside_ctx {
     struct topo_mon *mon; /* routers: the monitor socket is opened here too */
 };
 
-/* Runs inside a new namespace: its sockets, its own fd, and its sysctls.
- * Setting the "default" values before any link exists gives every link made
- * later the same value, so each interface's rp_filter is explicitly 0. */
+/* The sysctls of a new namespace. Setting the "default" values before any
+ * link exists gives every link made later the same value, so each
+ * interface's rp_filter is explicitly 0. */
+static const char *const sysctl_common[][2] = {
+    {"net.ipv4.conf.all.rp_filter", "0"},
+    {"net.ipv4.conf.default.rp_filter", "0"},
+    {"net.ipv4.conf.lo.rp_filter", "0"},
+    {"net.ipv6.conf.all.accept_dad", "0"},
+    {"net.ipv6.conf.default.accept_dad", "0"},
+    /* No router solicitations from clients and nodes: the routers would
+     * keep a dynamic neighbour entry for every client's link-local
+     * address, and the senders one for ff02::2 (docs/topology.md). */
+    {"net.ipv6.conf.all.router_solicitations", "0"},
+    {"net.ipv6.conf.default.router_solicitations", "0"},
+};
+/* The fabric's ports and bridges have no addresses: without IPv6 they
+ * send no MLD reports and router solicitations to a thousand ports. */
+static const char *const sysctl_fabric[][2] = {
+    {"net.ipv6.conf.all.disable_ipv6", "1"},
+    {"net.ipv6.conf.default.disable_ipv6", "1"},
+};
+static const char *const sysctl_router[][2] = {
+    {"net.ipv4.ip_forward", "1"},
+    {"net.ipv6.conf.all.forwarding", "1"},
+};
+/* ECMP hashes on the 5-tuple of each packet's headers (policy 3 with
+ * fields src/dst address, protocol, src/dst port), as a real router does.
+ * Policy 1 would reuse the hash a veth carries over from the sender's
+ * socket (a random value per socket, which TCP even changes after a
+ * retransmission timeout), so flows would not follow their ports. */
+static const char *const sysctl_ecmp[][2] = {
+    {"net.ipv4.fib_multipath_hash_fields", "0x37"},
+    {"net.ipv4.fib_multipath_hash_policy", "3"},
+    {"net.ipv6.fib_multipath_hash_fields", "0x37"},
+    {"net.ipv6.fib_multipath_hash_policy", "3"},
+};
+
+#define NS_SYSCTLS(list) list, sizeof(list) / sizeof(list[0])
+
+/* Writes count sysctls of list inside the namespace. */
+static int ns_sysctl_list(const struct inside_ctx *c, const char *const (*list)[2], size_t count)
+{
+    for (size_t k = 0; k < count; k++) {
+        int err = netns_sysctl_write(list[k][0], list[k][1]);
+        if (err < 0) {
+            ah_log_error("netns %s: sysctl %s=%s: %s", c->ns->name, list[k][0], list[k][1],
+                         strerror(-err));
+            return err;
+        }
+    }
+    return 0;
+}
+
+/* The sysctls a namespace of this kind needs (run inside it). */
+static int ns_sysctls(const struct inside_ctx *c)
+{
+    const struct lab *lab = c->t->lab;
+    int err = ns_sysctl_list(c, NS_SYSCTLS(sysctl_common));
+    if (err == 0 && c->kind == NS_FABRIC)
+        err = ns_sysctl_list(c, NS_SYSCTLS(sysctl_fabric));
+    if (err < 0 || c->kind != NS_ROUTER)
+        return err;
+    if ((err = ns_sysctl_list(c, NS_SYSCTLS(sysctl_router))) < 0)
+        return err;
+    /* bgp with multipath: BIRD's merged route hashes the same way. */
+    if (!(lab->routing == LAB_ROUTING_ECMP || lab->routing == LAB_ROUTING_ECMP_RESILIENT ||
+          (lab->routing == LAB_ROUTING_BGP && lab->bgp.multipath)))
+        return 0;
+    if ((err = ns_sysctl_list(c, NS_SYSCTLS(sysctl_ecmp))) < 0)
+        return err;
+    /* A fixed hash seed (kernels from 6.11 have the sysctl) makes every run
+     * spread the same flows the same way, so drills are reproducible. */
+    err = netns_sysctl_write("net.ipv4.fib_multipath_hash_seed", "1095262572");
+    if (err < 0 && err != -ENOENT)
+        ah_log_warn("netns %s: sysctl net.ipv4.fib_multipath_hash_seed: %s", c->ns->name,
+                    strerror(-err));
+    return 0;
+}
+
+/* Runs inside a new namespace: its sockets, its own fd, and its sysctls. */
 static int ns_inside(void *arg)
 {
     struct inside_ctx *c = arg;
-    int err;
-    static const char *const common[][2] = {
-        {"net.ipv4.conf.all.rp_filter", "0"},
-        {"net.ipv4.conf.default.rp_filter", "0"},
-        {"net.ipv4.conf.lo.rp_filter", "0"},
-        {"net.ipv6.conf.all.accept_dad", "0"},
-        {"net.ipv6.conf.default.accept_dad", "0"},
-        /* No router solicitations from clients and nodes: the routers would
-         * keep a dynamic neighbour entry for every client's link-local
-         * address, and the senders one for ff02::2 (docs/topology.md). */
-        {"net.ipv6.conf.all.router_solicitations", "0"},
-        {"net.ipv6.conf.default.router_solicitations", "0"},
-    };
-    /* The fabric's ports and bridges have no addresses: without IPv6 they
-     * send no MLD reports and router solicitations to a thousand ports. */
-    static const char *const fabric[][2] = {
-        {"net.ipv6.conf.all.disable_ipv6", "1"},
-        {"net.ipv6.conf.default.disable_ipv6", "1"},
-    };
-    static const char *const router[][2] = {
-        {"net.ipv4.ip_forward", "1"},
-        {"net.ipv6.conf.all.forwarding", "1"},
-    };
-    /* ECMP hashes on the 5-tuple of each packet's headers (policy 3 with
-     * fields src/dst address, protocol, src/dst port), as a real router does.
-     * Policy 1 would reuse the hash a veth carries over from the sender's
-     * socket (a random value per socket, which TCP even changes after a
-     * retransmission timeout), so flows would not follow their ports. */
-    static const char *const ecmp[][2] = {
-        {"net.ipv4.fib_multipath_hash_fields", "0x37"},
-        {"net.ipv4.fib_multipath_hash_policy", "3"},
-        {"net.ipv6.fib_multipath_hash_fields", "0x37"},
-        {"net.ipv6.fib_multipath_hash_policy", "3"},
-    };
-
-    err = nl_open(&c->ns->nl, c->ns->name, 0);
+    int err = nl_open(&c->ns->nl, c->ns->name, 0);
     if (err < 0) {
         ah_log_error("netns %s: netlink socket: %s", c->ns->name, strerror(-err));
         return err;
@@ -254,42 +296,7 @@ static int ns_inside(void *arg)
     c->ns->fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (c->ns->fd < 0)
         return -errno;
-    const char *const(*lists[3])[2] = {common, NULL, NULL};
-    size_t counts[3] = {sizeof(common) / sizeof(common[0]), 0, 0};
-    if (c->kind == NS_FABRIC) {
-        lists[1] = fabric;
-        counts[1] = sizeof(fabric) / sizeof(fabric[0]);
-    }
-    if (c->kind == NS_ROUTER) {
-        lists[1] = router;
-        counts[1] = sizeof(router) / sizeof(router[0]);
-        /* bgp with multipath: BIRD's merged route hashes the same way. */
-        if (c->t->lab->routing == LAB_ROUTING_ECMP ||
-            c->t->lab->routing == LAB_ROUTING_ECMP_RESILIENT ||
-            (c->t->lab->routing == LAB_ROUTING_BGP && c->t->lab->bgp.multipath)) {
-            lists[2] = ecmp;
-            counts[2] = sizeof(ecmp) / sizeof(ecmp[0]);
-        }
-    }
-    for (int l = 0; l < 3; l++) {
-        for (size_t k = 0; k < counts[l]; k++) {
-            err = netns_sysctl_write(lists[l][k][0], lists[l][k][1]);
-            if (err < 0) {
-                ah_log_error("netns %s: sysctl %s=%s: %s", c->ns->name, lists[l][k][0],
-                             lists[l][k][1], strerror(-err));
-                return err;
-            }
-        }
-    }
-    /* A fixed hash seed (kernels from 6.11 have the sysctl) makes every run
-     * spread the same flows the same way, so drills are reproducible. */
-    if (lists[2]) {
-        err = netns_sysctl_write("net.ipv4.fib_multipath_hash_seed", "1095262572");
-        if (err < 0 && err != -ENOENT)
-            ah_log_warn("netns %s: sysctl net.ipv4.fib_multipath_hash_seed: %s", c->ns->name,
-                        strerror(-err));
-    }
-    return 0;
+    return ns_sysctls(c);
 }
 
 static int ns_make(struct topo *t, struct topo_ns *ns, enum ns_kind kind, struct topo_mon *mon)
@@ -596,32 +603,12 @@ static uint64_t ms_since(uint64_t t0)
     return (ah_clock_mono_ns() - t0) / 1000000;
 }
 
-int topo_build(const struct lab *lab, const char *run_id, struct topo **out)
+/* The names of every namespace of the run. Returns 0 or -ENAMETOOLONG
+ * (logged). */
+static int name_namespaces(struct topo *t, const char *run_id)
 {
-    struct topo *t = NULL;
-    int err;
-    uint64_t t0 = ah_clock_mono_ns();
-
-    *out = NULL;
-    if (valid_run_id(run_id) < 0) {
-        ah_log_error("topology: bad run id \"%s\" (1..%d characters a-z, 0-9)", run_id,
-                     TOPO_RUNID_MAX - 1);
-        return -EINVAL;
-    }
-    if (lab->nnodes == 0 || lab->nnodes > TOPO_MAX_NODES || lab->nvantages == 0 ||
-        lab->nvantages > TOPO_MAX_VANTAGES) {
-        ah_log_error("topology: %zu nodes and %zu vantages: at most %d nodes and %d vantages",
-                     lab->nnodes, lab->nvantages, TOPO_MAX_NODES, TOPO_MAX_VANTAGES);
-        return -EINVAL;
-    }
-    t = topo_alloc(lab, run_id);
-    if (!t)
-        return -ENOMEM;
-    err = netns_prepare();
-    if (err < 0)
-        goto fail;
-
-    err = ns_name(t->fabric.name, run_id, 'f', NULL);
+    const struct lab *lab = t->lab;
+    int err = ns_name(t->fabric.name, run_id, 'f', NULL);
     for (size_t i = 0; i < lab->nnodes && !err; i++)
         err = ns_name(t->nodes[i].name, run_id, 'n', lab->nodes[i].name);
     for (size_t v = 0; v < lab->nvantages && !err; v++) {
@@ -629,14 +616,16 @@ int topo_build(const struct lab *lab, const char *run_id, struct topo **out)
         if (!err)
             err = ns_name(t->clients[v].name, run_id, 'c', lab->vantages[v].name);
     }
-    if (err < 0) {
+    if (err < 0)
         ah_log_error("topology: a namespace name for run %s is longer than %d characters", run_id,
                      TOPO_NETNS_MAX - 1);
-        goto fail;
-    }
+    return err;
+}
 
-    /* Namespaces first: every later step talks to them over their sockets. */
-    err = ns_make(t, &t->fabric, NS_FABRIC, NULL);
+static int make_namespaces(struct topo *t)
+{
+    const struct lab *lab = t->lab;
+    int err = ns_make(t, &t->fabric, NS_FABRIC, NULL);
     for (size_t i = 0; i < lab->nnodes && !err; i++)
         err = ns_make(t, &t->nodes[i], NS_NODE, NULL);
     for (size_t v = 0; v < lab->nvantages && !err; v++) {
@@ -644,18 +633,15 @@ int topo_build(const struct lab *lab, const char *run_id, struct topo **out)
         if (!err)
             err = ns_make(t, &t->clients[v], NS_CLIENT, NULL);
     }
-    if (err < 0)
-        goto fail;
-    ah_log_debug("topology %s: %zu namespaces in %llu ms", run_id,
-                 1 + lab->nnodes + 2 * lab->nvantages, (unsigned long long)ms_since(t0));
+    return err;
+}
 
-    err = build_fabric(t);
-    if (err < 0)
-        goto fail;
-    ah_log_debug("topology %s: fabric at %llu ms", run_id, (unsigned long long)ms_since(t0));
-
-    /* Routers before nodes: a router's batch makes its client link, the
-     * clients' batches use it. Each namespace's requests go as one batch. */
+/* Routers before nodes: a router's batch makes its client link, the
+ * clients' batches use it. Each namespace's requests go as one batch. */
+static int build_namespaces(struct topo *t)
+{
+    const struct lab *lab = t->lab;
+    int err = 0;
     for (size_t v = 0; v < lab->nvantages && !err; v++) {
         err = build_router(t, v);
         int ferr = nl_flush(&t->routers[v].nl);
@@ -671,11 +657,51 @@ int topo_build(const struct lab *lab, const char *run_id, struct topo **out)
         int ferr = nl_flush(&t->nodes[i].nl);
         err = err ? err : ferr;
     }
+    return err;
+}
+
+static int check_args(const struct lab *lab, const char *run_id)
+{
+    if (valid_run_id(run_id) < 0) {
+        ah_log_error("topology: bad run id \"%s\" (1..%d characters a-z, 0-9)", run_id,
+                     TOPO_RUNID_MAX - 1);
+        return -EINVAL;
+    }
+    if (lab->nnodes == 0 || lab->nnodes > TOPO_MAX_NODES || lab->nvantages == 0 ||
+        lab->nvantages > TOPO_MAX_VANTAGES) {
+        ah_log_error("topology: %zu nodes and %zu vantages: at most %d nodes and %d vantages",
+                     lab->nnodes, lab->nvantages, TOPO_MAX_NODES, TOPO_MAX_VANTAGES);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int topo_build(const struct lab *lab, const char *run_id, struct topo **out)
+{
+    struct topo *t = NULL;
+    uint64_t t0 = ah_clock_mono_ns();
+
+    *out = NULL;
+    int err = check_args(lab, run_id);
     if (err < 0)
+        return err;
+    t = topo_alloc(lab, run_id);
+    if (!t)
+        return -ENOMEM;
+    if ((err = netns_prepare()) < 0 || (err = name_namespaces(t, run_id)) < 0)
+        goto fail;
+    /* Namespaces first: every later step talks to them over their sockets. */
+    if ((err = make_namespaces(t)) < 0)
+        goto fail;
+    ah_log_debug("topology %s: %zu namespaces in %llu ms", run_id,
+                 1 + lab->nnodes + 2 * lab->nvantages, (unsigned long long)ms_since(t0));
+    if ((err = build_fabric(t)) < 0)
+        goto fail;
+    ah_log_debug("topology %s: fabric at %llu ms", run_id, (unsigned long long)ms_since(t0));
+    if ((err = build_namespaces(t)) < 0)
         goto fail;
     close_build_fds(t);
-    err = topo_monitor_start(t);
-    if (err < 0)
+    if ((err = topo_monitor_start(t)) < 0)
         goto fail;
     ah_log_debug("topology %s: up in %llu ms", run_id, (unsigned long long)ms_since(t0));
     *out = t;

@@ -306,22 +306,37 @@ START_TEST(late_parse_bounds)
     ck_assert(results_late_has(&l, "stop nyc", &late));
     ck_assert_uint_eq(late, UINT64_MAX);
     results_late_free(&l);
-    /* Cut off inside the list: what is there counts; the length bounds the
-     * search (the text after len is not looked at). */
+    /* Cut off inside the list: not JSON, so nothing is late; the length
+     * bounds the text (what follows len is not looked at). */
     t = "{\"late_steps\": [{\"step\": \"stop nyc\", \"late_ns\": 5}, {\"step\": \"start nyc\"";
-    ck_assert_int_eq(results_late_parse(t, strlen(t), &l), 0);
+    ck_assert_int_eq(results_late_parse(t, strlen(t), &l), -EBADMSG);
+    ck_assert(!results_late_has(&l, "stop nyc", &late));
+    results_late_free(&l);
+    t = "{\"late_steps\": [{\"step\": \"stop nyc\", \"late_ns\": 5}]}, garbage";
+    ck_assert_int_eq(results_late_parse(t, strlen(t) - 9, &l), 0);
     ck_assert(results_late_has(&l, "stop nyc", &late));
     ck_assert_uint_eq(late, 5);
     ck_assert(!results_late_has(&l, "start nyc", &late));
     results_late_free(&l);
-    ck_assert_int_eq(results_late_parse(t, 10, &l), 0);
-    ck_assert(!results_late_has(&l, "stop nyc", &late));
+    /* A number too large for JSON's integers is not JSON either. */
+    t = "{\"late_steps\": [{\"step\": \"stop nyc\", \"late_ns\": 99999999999999999999999}]}";
+    ck_assert_int_eq(results_late_parse(t, strlen(t), &l), -EBADMSG);
     results_late_free(&l);
-    /* An absurd number saturates instead of overflowing. */
-    t = "\"late_steps\": [{\"step\": \"stop nyc\", \"late_ns\": 99999999999999999999999}]";
+    /* Members of another type count as absent; a step without late_ns is
+     * not late, one whose late_ns is not a number is late by an unknown
+     * time. */
+    t = "{\"late_steps\": [{\"step\": \"stop nyc\"}, {\"late_ns\": \"x\", \"step\": "
+        "\"start nyc\"}, 7], \"late_steps_truncated\": \"true\", \"tolerance_ns\": \"5\"}";
     ck_assert_int_eq(results_late_parse(t, strlen(t), &l), 0);
-    ck_assert(results_late_has(&l, "stop nyc", &late));
-    ck_assert_uint_ge(late, UINT64_MAX / 10);
+    ck_assert(!l.truncated);
+    ck_assert_uint_eq(l.tolerance_ns, 0);
+    ck_assert(!results_late_has(&l, "stop nyc", &late));
+    ck_assert(results_late_has(&l, "start nyc", &late));
+    ck_assert_uint_eq(late, UINT64_MAX);
+    results_late_free(&l);
+    t = "{\"late_steps\": {\"step\": \"stop nyc\", \"late_ns\": 5}}";
+    ck_assert_int_eq(results_late_parse(t, strlen(t), &l), 0);
+    ck_assert(!results_late_has(&l, "stop nyc", &late));
     results_late_free(&l);
 }
 END_TEST

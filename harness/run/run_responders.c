@@ -1,0 +1,153 @@
+/* The responders of a run: one process per node, started in the node's
+ * namespace, waited for until each answers on every anycast address, and
+ * stopped together at the end. */
+#include "run_int.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "ah/addr.h"
+#include "ah/clock.h"
+#include "ah/log.h"
+#include "harness/topo/topo.h"
+
+static void sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / AH_NS_PER_S), (long)(ns % AH_NS_PER_S)};
+    nanosleep(&ts, NULL);
+}
+
+int run_spawn_responder(struct run *r, size_t i)
+{
+    struct proc_spec spec = {
+        .netns = topo_netns(r->topo, TOPO_NODE, i),
+        .log_path = r->resp_log[i],
+        .argv = r->launch[i].argv,
+        .die_with_parent = !(r->o->up_only || r->o->keep_up),
+        .chdir_to = r->rundir,
+    };
+    snprintf(r->resp[i].name, sizeof r->resp[i].name, "responder %s", r->lab->nodes[i].name);
+    int rc = proc_spawn(&r->resp[i], &spec);
+    if (rc < 0)
+        ah_log_error("%s: starting %s in %s: %s", r->lab->nodes[i].name, r->launch[i].argv[0],
+                     spec.netns, strerror(-rc));
+    return rc;
+}
+
+int run_start_responders(struct run *r)
+{
+    char abuf[LAB_ANYCAST_MAX + 2][AH_ADDR_STRLEN];
+    const char *addrs[LAB_ANYCAST_MAX + 2];
+
+    for (size_t i = 0; i < r->lab->nnodes; i++) {
+        size_t n = 0;
+        for (size_t a = 0; a < r->lab->nanycast; a++)
+            ah_addr_format(&r->lab->anycast[a], false, abuf[n], sizeof abuf[n]), n++;
+        static const int fams[] = {AF_INET, AF_INET6};
+        for (size_t f = 0; f < 2; f++) {
+            const struct ah_addr *u = topo_node_addr(r->topo, i, fams[f]);
+            if (u && ah_addr_format(u, false, abuf[n], sizeof abuf[n]) == 0)
+                n++;
+        }
+        for (size_t k = 0; k < n; k++)
+            addrs[k] = abuf[k];
+        int rc = resp_prepare(r->lab, i, addrs, n, r->rundir, &r->launch[i]);
+        if (rc < 0) {
+            run_fail(r, "%s: cannot prepare the responder: %s", r->lab->nodes[i].name,
+                     strerror(-rc));
+            return rc;
+        }
+        snprintf(r->resp_log[i], sizeof r->resp_log[i], "%s/responder-%s.log", r->logdir,
+                 r->lab->nodes[i].name);
+        if ((rc = run_spawn_responder(r, i)) < 0) {
+            run_fail(r, "%s: responder did not start", r->lab->nodes[i].name);
+            return rc;
+        }
+        state_add_pid(&r->st, "responder", r->lab->nodes[i].name, r->resp[i].pid);
+    }
+    state_save(&r->st);
+    return 0;
+}
+
+static bool node_speaks(const struct lab_node *n, enum lab_service s)
+{
+    return s == LAB_SERVICE_DNS ||
+           (n->responder != LAB_RESPONDER_NSD && n->responder != LAB_RESPONDER_KNOT);
+}
+
+/* Waits until every node answers each probed service on each anycast
+ * address, queried from inside the node's own namespace. */
+int run_wait_ready(struct run *r)
+{
+    enum lab_service svcs[2];
+    size_t nsvc = 0;
+    if (r->lab->udp.enabled)
+        svcs[nsvc++] = r->lab->udp.service;
+    if (r->lab->tcp.enabled && (nsvc == 0 || svcs[0] != r->lab->tcp.service))
+        svcs[nsvc++] = r->lab->tcp.service;
+    if (nsvc == 0)
+        svcs[nsvc++] = LAB_SERVICE_DNS;
+
+    uint64_t start = ah_clock_mono_ns();
+    uint64_t deadline = start + r->o->ready_timeout_ns;
+    for (size_t i = 0; i < r->lab->nnodes; i++) {
+        const char *ns = topo_netns(r->topo, TOPO_NODE, i);
+        for (size_t a = 0; a < r->lab->nanycast; a++) {
+            for (size_t s = 0; s < nsvc; s++) {
+                if (!node_speaks(&r->lab->nodes[i], svcs[s]))
+                    continue;
+                int rc;
+                while ((rc = resp_check(ns, &r->lab->anycast[a], svcs[s], 200 * AH_NS_PER_MS)) <
+                       0) {
+                    if (run_poll_signals(r))
+                        return -EINTR;
+                    if (r->resp[i].pid == 0) {
+                        run_fail(r, "%s: responder exited before answering (log %s)",
+                                 r->lab->nodes[i].name, r->resp_log[i]);
+                        run_log_tail(r->resp_log[i]);
+                        return -ESRCH;
+                    }
+                    if (ah_clock_mono_ns() >= deadline) {
+                        char ab[AH_ADDR_STRLEN];
+                        ah_addr_format(&r->lab->anycast[a], false, ab, sizeof ab);
+                        run_fail(r, "%s: no %s answer on %s within %llu ms (%s; log %s)",
+                                 r->lab->nodes[i].name, lab_service_name(svcs[s]), ab,
+                                 (unsigned long long)(r->o->ready_timeout_ns / AH_NS_PER_MS),
+                                 strerror(-rc), r->resp_log[i]);
+                        run_log_tail(r->resp_log[i]);
+                        return -ETIMEDOUT;
+                    }
+                    sleep_ns(20 * AH_NS_PER_MS);
+                }
+            }
+        }
+    }
+    ah_log_info("%zu responders answer (%.0f ms)", r->lab->nnodes,
+                (double)(ah_clock_mono_ns() - start) / 1e6);
+    return 0;
+}
+
+/* SIGTERM to every responder first, then the waits: they stop in parallel,
+ * not one after the other. */
+void run_stop_responders(struct run *r)
+{
+    for (size_t i = 0; r->resp && i < r->lab->nnodes; i++) {
+        if (r->resp[i].pid > 0) {
+            r->resp[i].expected_exit = true;
+            if (r->resp[i].stopped)
+                proc_signal(&r->resp[i], SIGCONT);
+            proc_signal(&r->resp[i], SIGTERM);
+        }
+    }
+    uint64_t end = ah_clock_mono_ns() + 2 * AH_NS_PER_S;
+    for (size_t i = 0; r->resp && i < r->lab->nnodes; i++) {
+        uint64_t now = ah_clock_mono_ns();
+        if (r->resp[i].pid > 0 &&
+            proc_stop(&r->resp[i], 0, now < end ? end - now : AH_NS_PER_MS) == 1)
+            ah_log_warn("%s: responder needed SIGKILL", r->lab->nodes[i].name);
+    }
+}
