@@ -131,18 +131,20 @@ void run_write_info(struct run *r, int exit_code)
 {
     char out[PATH_MAX + 32];
 
-    char vals[4][256];
-    const char *keys[4], *pv[4];
+    static const char *const progs[][3] = {{"anycast-responder", "--version", "0"},
+                                           {"anycast-probe", "--version", "0"},
+                                           {"nsd", "-v", "1"},
+                                           {"knotd", "--version", "1"}};
+    enum { NPROGS = sizeof progs / sizeof progs[0] };
+    /* anycast-lab itself, then every program the run used. */
+    char vals[1 + NPROGS][256];
+    const char *keys[1 + NPROGS], *pv[1 + NPROGS];
     size_t nv = 0;
     char prog[PATH_MAX];
     keys[nv] = "anycast-lab";
     snprintf(vals[nv], sizeof vals[nv], "anycast-lab %s", AH_VERSION);
     nv++;
-    static const char *const progs[][3] = {{"anycast-responder", "--version", "0"},
-                                           {"anycast-probe", "--version", "0"},
-                                           {"nsd", "-v", "1"},
-                                           {"knotd", "--version", "1"}};
-    for (size_t i = 0; i < 4 && nv < 4; i++) {
+    for (size_t i = 0; i < NPROGS; i++) {
         bool used = i < 2;
         for (size_t n = 0; !used && n < r->lab->nnodes; n++)
             used = r->lab->nodes[n].responder == (i == 2 ? LAB_RESPONDER_NSD : LAB_RESPONDER_KNOT);

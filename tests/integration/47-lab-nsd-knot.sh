@@ -14,6 +14,7 @@ t_eq "$LAB_RC" 0 "run exits 0"
 W1=$(ev_ts withdraw nsd1) W2=$(ev_ts withdraw knot1)
 t_true "NSD's log shows it ran" grep -q 'nsd start' "$LAB_DIR/logs/responder-nsd1.log"
 t_match "$(grep -o '"nsd": "[^"]*"' "$LAB_DIR/run.json")" 'NSD|nsd' "run.json records NSD's version"
+t_match "$(grep -o '"knotd": "[^"]*"' "$LAB_DIR/run.json")" '[0-9]+\.[0-9]+' "run.json records Knot's version next to NSD's (one slot per program)"
 for tr in udp tcp; do
   # 5 ms before each ack time are left out: the kernel moves the route
   # before its acknowledgement arrives.
