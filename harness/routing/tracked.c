@@ -114,16 +114,16 @@ out:
 }
 
 int check_open(struct check *c, const char *netns, const struct ah_addr *addr,
-               enum lab_service service)
+               enum ah_service service)
 {
     struct ah_addr to = *addr;
 
     memset(c, 0, sizeof *c);
     c->fd = -1;
     c->service = service;
-    if (service == LAB_SERVICE_DNS && ah_ident_query_parse("hostname.bind", &c->iq) < 0)
+    if (service == AH_SVC_DNS && ah_ident_query_parse("hostname.bind", &c->iq) < 0)
         return -EINVAL;
-    ah_addr_set_port(&to, service == LAB_SERVICE_DNS ? 53 : 7);
+    ah_addr_set_port(&to, service == AH_SVC_DNS ? 53 : 7);
     int fd = socket_in_netns_named(netns, ah_addr_family(addr), SOCK_DGRAM);
     if (fd < 0)
         return fd;
@@ -154,7 +154,7 @@ enum check_result check_send(struct check *c, uint64_t now_ns, uint64_t timeout_
     int len;
 
     c->id++;
-    if (c->service == LAB_SERVICE_DNS)
+    if (c->service == AH_SVC_DNS)
         len = ah_ident_query_build(&c->iq, c->id, c->q, sizeof c->q);
     else
         len = snprintf((char *)c->q, sizeof c->q, "track %u\n", (unsigned)c->id);
@@ -192,7 +192,7 @@ enum check_result check_poll(struct check *c, uint64_t now_ns)
             return CHECK_FAILED;
         }
         bool ok = false;
-        if (c->service == LAB_SERVICE_DNS) {
+        if (c->service == AH_SVC_DNS) {
             struct ah_ident_reply rep;
             ok = ah_ident_reply_parse(&c->iq, buf, (size_t)n, &rep) == 0 && rep.id == c->id &&
                  rep.rcode == 0;
@@ -311,7 +311,7 @@ int tracked_start(const struct lab *lab, struct topo *topo, int epfd, tracked_ev
         }
     }
     ah_log_info("tracked: %zu track objects (%s every %.0f ms, timeout %.0f ms, down %u, up %u)",
-                tr->nobj, lab_service_name(lab->track.service),
+                tr->nobj, ah_service_name(lab->track.service),
                 (double)lab->track.frequency_ns / 1e6, (double)lab->track.timeout_ns / 1e6,
                 lab->track.down, lab->track.up);
     *out = tr;
@@ -333,7 +333,9 @@ static void on_change(struct tracked *tr, struct track_obj *o, enum track_change
     else
         snprintf(detail, sizeof detail, "router=%s after %u good checks",
                  tr->lab->vantages[o->v].name, o->sm.ok_run);
-    emit(tr, ts, ch == TRACK_WENT_DOWN ? "track-down" : "track-up", o->node, detail);
+    emit(tr, ts,
+         ah_schema_event_name(ch == TRACK_WENT_DOWN ? AH_EVENT_TRACK_DOWN : AH_EVENT_TRACK_UP),
+         o->node, detail);
     ah_log_info("tracked: %s %s at %s's router", tr->lab->nodes[o->node].name,
                 ch == TRACK_WENT_DOWN ? "down" : "up", tr->lab->vantages[o->v].name);
     sync_route(tr, o, NULL);

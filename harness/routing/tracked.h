@@ -58,7 +58,7 @@ enum check_result {
 
 struct check {
     int fd;
-    enum lab_service service;
+    enum ah_service service;
     struct ah_ident_query iq;
     uint8_t q[512];
     size_t qlen;
@@ -71,7 +71,7 @@ struct check {
 /* Opens the socket inside netns (NULL: the current one), connected to addr
  * on the service's port (53 or 7). Returns 0 or -errno. */
 int check_open(struct check *c, const char *netns, const struct ah_addr *addr,
-               enum lab_service service);
+               enum ah_service service);
 void check_close(struct check *c);
 /* Sends one check with the given timeout. Returns CHECK_PENDING, or
  * CHECK_FAILED when it could not be sent (e.g. refused by an earlier ICMP). */

@@ -90,7 +90,7 @@ static void reap_children(struct run *r)
         if (proc_reap(&r->resp[i]) && !r->resp[i].expected_exit) {
             proc_status_text(r->resp[i].status, st, sizeof st);
             snprintf(detail, sizeof detail, "responder pid %ld %s", (long)pid, st);
-            run_event(r, 0, "exit", r->lab->nodes[i].name, detail);
+            run_event(r, 0, ah_schema_event_name(AH_EVENT_EXIT), r->lab->nodes[i].name, detail);
             ah_log_warn("responder of %s (pid %ld) died: %s; log: %s", r->lab->nodes[i].name,
                         (long)pid, st, r->resp_log[i]);
         }
@@ -101,7 +101,8 @@ static void reap_children(struct run *r)
         if (proc_reap(&pp->p) && !pp->p.expected_exit) {
             proc_status_text(pp->p.status, st, sizeof st);
             snprintf(detail, sizeof detail, "probe pid %ld %s", (long)pid, st);
-            run_event(r, 0, "exit", r->lab->vantages[pp->vantage].name, detail);
+            run_event(r, 0, ah_schema_event_name(AH_EVENT_EXIT), r->lab->vantages[pp->vantage].name,
+                      detail);
             if (!(WIFEXITED(pp->p.status) && WEXITSTATUS(pp->p.status) == 0)) {
                 run_fail(r, "%s (pid %ld) ended early: %s", pp->p.name, (long)pid, st);
                 run_log_tail(pp->log);
@@ -139,7 +140,7 @@ static void on_route(void *arg, uint64_t ts_ns, size_t vantage, const char *next
     char detail[128];
     snprintf(detail, sizeof detail, "router=%s nexthop=%s",
              vantage < r->lab->nvantages ? r->lab->vantages[vantage].name : "?", nexthops);
-    run_event(r, ts_ns, "route", nexthops, detail);
+    run_event(r, ts_ns, ah_schema_event_name(AH_EVENT_ROUTE), nexthops, detail);
 }
 
 static void drain_monitor(struct run *r)
@@ -207,9 +208,9 @@ static int start_responders(struct run *r)
     return 0;
 }
 
-static bool node_speaks(const struct lab_node *n, enum lab_service s)
+static bool node_speaks(const struct lab_node *n, enum ah_service s)
 {
-    return s == LAB_SERVICE_DNS ||
+    return s == AH_SVC_DNS ||
            (n->responder != LAB_RESPONDER_NSD && n->responder != LAB_RESPONDER_KNOT);
 }
 
@@ -217,14 +218,14 @@ static bool node_speaks(const struct lab_node *n, enum lab_service s)
  * address, queried from inside the node's own namespace. */
 static int wait_ready(struct run *r)
 {
-    enum lab_service svcs[2];
+    enum ah_service svcs[2];
     size_t nsvc = 0;
     if (r->lab->udp.enabled)
         svcs[nsvc++] = r->lab->udp.service;
     if (r->lab->tcp.enabled && (nsvc == 0 || svcs[0] != r->lab->tcp.service))
         svcs[nsvc++] = r->lab->tcp.service;
     if (nsvc == 0)
-        svcs[nsvc++] = LAB_SERVICE_DNS;
+        svcs[nsvc++] = AH_SVC_DNS;
 
     uint64_t start = ah_clock_mono_ns();
     uint64_t deadline = start + r->o->ready_timeout_ns;
@@ -249,7 +250,7 @@ static int wait_ready(struct run *r)
                         char ab[AH_ADDR_STRLEN];
                         ah_addr_format(&r->lab->anycast[a], false, ab, sizeof ab);
                         run_fail(r, "%s: no %s answer on %s within %llu ms (%s; log %s)",
-                                 r->lab->nodes[i].name, lab_service_name(svcs[s]), ab,
+                                 r->lab->nodes[i].name, ah_service_name(svcs[s]), ab,
                                  (unsigned long long)(r->o->ready_timeout_ns / AH_NS_PER_MS),
                                  strerror(-rc), r->resp_log[i]);
                         run_log_tail(r->resp_log[i]);
@@ -328,17 +329,17 @@ static int do_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail,
         goto done;
     }
     switch (s->verb) {
-    case LAB_VERB_WITHDRAW:
+    case AH_VERB_WITHDRAW:
         rc = topo_withdraw(r->topo, s->node, ack);
         break;
-    case LAB_VERB_ANNOUNCE:
+    case AH_VERB_ANNOUNCE:
         rc = topo_announce(r->topo, s->node, ack);
         break;
-    case LAB_VERB_LINK_DOWN:
-    case LAB_VERB_LINK_UP:
-        rc = topo_link_set(r->topo, s->node, s->verb == LAB_VERB_LINK_UP, ack);
+    case AH_VERB_LINK_DOWN:
+    case AH_VERB_LINK_UP:
+        rc = topo_link_set(r->topo, s->node, s->verb == AH_VERB_LINK_UP, ack);
         break;
-    case LAB_VERB_STOP:
+    case AH_VERB_STOP:
         if (p->pid <= 0) {
             snprintf(detail, dlen, "not running");
             break;
@@ -348,7 +349,7 @@ static int do_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail,
         rc = proc_signal(p, SIGKILL);
         *ack = ah_clock_realtime_ns();
         break;
-    case LAB_VERB_START:
+    case AH_VERB_START:
         if (p->pid > 0) {
             snprintf(detail, dlen, "already running (pid %ld)", (long)p->pid);
             break;
@@ -361,12 +362,13 @@ static int do_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail,
             state_save(&r->st);
         }
         break;
-    case LAB_VERB_PAUSE:
-    case LAB_VERB_RESUME: {
-        bool pause = s->verb == LAB_VERB_PAUSE;
+    case AH_VERB_PAUSE:
+    case AH_VERB_RESUME: {
+        bool pause = s->verb == AH_VERB_PAUSE;
         if (node->responder == LAB_RESPONDER_BUILTIN) {
             char reply[64] = "";
-            rc = resp_control(r->launch[s->node].control, pause ? "pause" : "resume", reply,
+            rc = resp_control(r->launch[s->node].control,
+                              ah_schema_control_name(pause ? AH_CTL_PAUSE : AH_CTL_RESUME), reply,
                               sizeof reply, AH_NS_PER_S, ack);
             snprintf(detail, dlen, "control%s%s", reply[0] ? ": " : "", reply);
         } else {
@@ -376,7 +378,7 @@ static int do_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail,
         }
         break;
     }
-    case LAB_VERB_DELAY: {
+    case AH_VERB_DELAY: {
         /* The loader allows delay on builtin responders only. */
         unsigned ms = r->lab->drill[s->event].delay_ms;
         char cmd[32], reply[64] = "";
@@ -384,7 +386,7 @@ static int do_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail,
             rc = -ENOTSUP;
             break;
         }
-        snprintf(cmd, sizeof cmd, "delay %u", ms);
+        snprintf(cmd, sizeof cmd, "%s %u", ah_schema_control_name(AH_CTL_DELAY), ms);
         rc = resp_control(r->launch[s->node].control, cmd, reply, sizeof reply, AH_NS_PER_S, ack);
         snprintf(detail, dlen, "%s; control%s%s", cmd, reply[0] ? ": " : "", reply);
         break;
@@ -399,14 +401,14 @@ done:
     if (rc < 0) {
         size_t l = strlen(detail);
         snprintf(detail + l, dlen - l, "%sfailed: %s", l ? "; " : "", strerror(-rc));
-        ah_log_error("%s %s at %.3fs: %s", lab_verb_name(s->verb), node->name,
+        ah_log_error("%s %s at %.3fs: %s", ah_schema_verb_name(s->verb), node->name,
                      (double)s->at_ns / 1e9, strerror(-rc));
         r->failed = true;
         if (!r->status[0])
-            snprintf(r->status, sizeof r->status, "%s %s failed", lab_verb_name(s->verb),
+            snprintf(r->status, sizeof r->status, "%s %s failed", ah_schema_verb_name(s->verb),
                      node->name);
     }
-    run_event(r, *ack, lab_verb_name(s->verb), node->name, detail);
+    run_event(r, *ack, ah_schema_verb_name(s->verb), node->name, detail);
     return rc;
 }
 

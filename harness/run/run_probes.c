@@ -98,9 +98,9 @@ static int start_probe(struct run *r, struct spawn_window *w, size_t v, const ch
     ARG("--duration");
     ARG(tmp);
     ARG("--transport");
-    ARG(udp && tcp ? "both" : udp ? "udp" : "tcp");
+    ARG(udp && tcp ? "both" : ah_transport_name(udp ? AH_TR_UDP : AH_TR_TCP));
     ARG("--service");
-    ARG(lab_service_name(udp ? lab->udp.service : lab->tcp.service));
+    ARG(ah_service_name(udp ? lab->udp.service : lab->tcp.service));
     if (udp) {
         snprintf(tmp, sizeof tmp, "%u", lab->udp.rate);
         ARG("--rate");
@@ -201,9 +201,9 @@ int run_start_probes(struct run *r)
             rc = start_probe(r, &w, v, prog, "", lab->udp.enabled, lab->tcp.enabled);
         } else {
             /* Different services per transport: one probe each. */
-            rc = start_probe(r, &w, v, prog, "udp", true, false);
+            rc = start_probe(r, &w, v, prog, ah_transport_name(AH_TR_UDP), true, false);
             if (rc == 0)
-                rc = start_probe(r, &w, v, prog, "tcp", false, true);
+                rc = start_probe(r, &w, v, prog, ah_transport_name(AH_TR_TCP), false, true);
         }
         if (rc < 0)
             run_fail(r, "%s: probe did not start: %s", lab->vantages[v].name, strerror(-rc));
