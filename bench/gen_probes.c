@@ -13,6 +13,7 @@
 
 #include "ah/clock.h"
 #include "ah/csv.h"
+#include "ah/schema.h"
 #include "ah/stats.h"
 
 #define RATE      100000ULL /* probes per second over all vantages */
@@ -23,14 +24,6 @@
 #define EVERY_S   10 /* a withdraw every 10 s, the announce 5 s later */
 #define GAP_MS    20 /* answers missing after a move */
 #define MAX_CONNS 2000000
-
-static const char *const probes_hdr[] = {"ts_ns",   "vantage", "target", "transport",
-                                         "service", "conn",    "seq",    "result",
-                                         "node",    "rtt_us",  "detail"};
-static const char *const conns_hdr[] = {"conn",      "vantage",      "target",    "service",
-                                        "opened_ns", "node",         "closed_ns", "reason",
-                                        "probes_ok", "probes_failed"};
-static const char *const events_hdr[] = {"ts_ns", "event", "node", "detail"};
 
 struct conn {
     uint64_t id, opened, closed;
@@ -78,13 +71,13 @@ int main(int argc, char **argv)
     char path[4096];
     struct ah_csv *pw = NULL, *cw = NULL, *ew = NULL;
     snprintf(path, sizeof path, "%s/probes.csv", argv[1]);
-    int rc = ah_csv_open(&pw, path, probes_hdr, 11);
+    int rc = ah_csv_open(&pw, path, ah_schema_probes_cols, AH_SCHEMA_PROBES_COLS);
     snprintf(path, sizeof path, "%s/connections.csv", argv[1]);
     if (rc == 0)
-        rc = ah_csv_open(&cw, path, conns_hdr, 10);
+        rc = ah_csv_open(&cw, path, ah_schema_connections_cols, AH_SCHEMA_CONNECTIONS_COLS);
     snprintf(path, sizeof path, "%s/events.csv", argv[1]);
     if (rc == 0)
-        rc = ah_csv_open(&ew, path, events_hdr, 4);
+        rc = ah_csv_open(&ew, path, ah_schema_events_cols, AH_SCHEMA_EVENTS_COLS);
     struct conn *conns = calloc(MAX_CONNS, sizeof *conns);
     size_t nconns = 0;
     size_t *cur = calloc((size_t)nv * CONNS, sizeof *cur);
@@ -96,7 +89,7 @@ int main(int argc, char **argv)
     for (uint64_t s = EVERY_S; s * AH_NS_PER_S < dur; s += EVERY_S) {
         unsigned n = (unsigned)(s / EVERY_S) % NODES;
         ah_csv_u64(ew, T0 + s * AH_NS_PER_S);
-        ah_csv_str(ew, "withdraw");
+        ah_csv_str(ew, ah_schema_verb_name(AH_VERB_WITHDRAW));
         ah_csv_str(ew, node_name[n]);
         ah_csv_str(ew, "");
         ah_csv_end_row(ew);
@@ -107,14 +100,14 @@ int main(int argc, char **argv)
             snprintf(d, sizeof d, "router=%.7s nexthop=%.7s", vantage_name[v],
                      node_name[(n + 1) % NODES]);
             ah_csv_u64(ew, T0 + s * AH_NS_PER_S + 50000);
-            ah_csv_str(ew, "route");
+            ah_csv_str(ew, ah_schema_event_name(AH_EVENT_ROUTE));
             ah_csv_str(ew, node_name[(n + 1) % NODES]);
             ah_csv_str(ew, d);
             ah_csv_end_row(ew);
         }
         if ((s + 5) * AH_NS_PER_S < dur) {
             ah_csv_u64(ew, T0 + (s + 5) * AH_NS_PER_S);
-            ah_csv_str(ew, "announce");
+            ah_csv_str(ew, ah_schema_verb_name(AH_VERB_ANNOUNCE));
             ah_csv_str(ew, node_name[n]);
             ah_csv_str(ew, "");
             ah_csv_end_row(ew);
@@ -162,11 +155,11 @@ int main(int argc, char **argv)
         ah_csv_u64(pw, T0 + t);
         ah_csv_str(pw, vantage_name[v]);
         ah_csv_str(pw, "198.51.100.53");
-        ah_csv_str(pw, tcp ? "tcp" : "udp");
-        ah_csv_str(pw, tcp ? "echo" : "dns");
+        ah_csv_str(pw, ah_transport_name(tcp ? AH_TR_TCP : AH_TR_UDP));
+        ah_csv_str(pw, ah_service_name(tcp ? AH_SVC_ECHO : AH_SVC_DNS));
         ah_csv_u64(pw, flow);
         ah_csv_u64(pw, ++seq);
-        ah_csv_str(pw, gap ? (tcp ? "reset" : "timeout") : "ok");
+        ah_csv_str(pw, ah_result_name(gap ? (tcp ? AH_RES_RESET : AH_RES_TIMEOUT) : AH_RES_OK));
         ah_csv_str(pw, gap ? "" : node_name[node]);
         if (gap)
             ah_csv_empty(pw);
@@ -180,7 +173,7 @@ int main(int argc, char **argv)
         ah_csv_u64(cw, k->id);
         ah_csv_str(cw, vantage_name[k->vantage]);
         ah_csv_str(cw, "198.51.100.53");
-        ah_csv_str(cw, "echo");
+        ah_csv_str(cw, ah_service_name(AH_SVC_ECHO));
         ah_csv_u64(cw, k->opened);
         ah_csv_str(cw, node_name[k->node]);
         ah_csv_u64(cw, k->closed ? k->closed : T0 + dur);

@@ -9,17 +9,15 @@
 
 #include "ah/clock.h"
 #include "ah/csv.h"
+#include "ah/schema.h"
 #include "ah/stats.h"
-
-static const char *const cols[] = {"ts_ns", "vantage", "target", "transport", "service", "conn",
-                                   "seq",   "result",  "node",   "rtt_us",    "detail"};
 
 static int write_rows(const char *path, unsigned long rows, struct ah_group_stats *g, double *secs)
 {
     static const char *const nodes[] = {"ams", "nyc", "sin"};
     struct ah_csv *w;
     uint64_t t0 = ah_clock_mono_ns(), ts = ah_clock_realtime_ns();
-    int rc = ah_csv_open(&w, path, cols, 11);
+    int rc = ah_csv_open(&w, path, ah_schema_probes_cols, AH_SCHEMA_PROBES_COLS);
 
     if (rc < 0)
         return rc;
@@ -29,11 +27,11 @@ static int write_rows(const char *path, unsigned long rows, struct ah_group_stat
         ah_csv_u64(w, ts + i * 10000);
         ah_csv_str(w, "vantage-eu");
         ah_csv_str(w, "198.51.100.53");
-        ah_csv_str(w, "udp");
-        ah_csv_str(w, "dns");
+        ah_csv_str(w, ah_transport_name(AH_TR_UDP));
+        ah_csv_str(w, ah_service_name(AH_SVC_DNS));
         ah_csv_u64(w, 40000 + i % 8);
         ah_csv_u64(w, i / 8 + 1);
-        ah_csv_str(w, "ok");
+        ah_csv_str(w, ah_result_name(AH_RES_OK));
         ah_csv_str(w, node);
         ah_csv_u64(w, rtt / 1000);
         ah_csv_empty(w);

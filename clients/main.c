@@ -21,8 +21,8 @@ static bool print_once(struct probe_ctx *ctx)
 {
     bool all = true;
 
-    for (int t = 0; t < PT_COUNT; t++) {
-        for (int s = 0; s < PS_COUNT; s++) {
+    for (int t = 0; t < AH_TR_COUNT; t++) {
+        for (int s = 0; s < AH_SVC_COUNT; s++) {
             const struct ah_group_stats *g = record_group(ctx, t, s);
             if (!ctx->o->transport[t] || !ctx->o->service[s])
                 continue;
@@ -32,7 +32,7 @@ static bool print_once(struct probe_ctx *ctx)
                  * forge a line of ours. */
                 char node[AH_ESC_TERM_MAX(AH_NODE_NAME_MAX)];
                 ah_esc_term(node, sizeof(node), g->nodes.name[0], strlen(g->nodes.name[0]));
-                printf("%s %s %s %.3f ms\n", probe_transport_name(t), probe_service_name(s), node,
+                printf("%s %s %s %.3f ms\n", ah_transport_name(t), ah_service_name(s), node,
                        (double)g->rtt.max / 1e6);
                 continue;
             }
@@ -44,7 +44,7 @@ static bool print_once(struct probe_ctx *ctx)
             const char *raw = record_last_detail(ctx, t, s);
             char detail[AH_ESC_TERM_MAX(32)];
             ah_esc_term(detail, sizeof(detail), raw, strlen(raw));
-            printf("%s %s - %s%s%s\n", probe_transport_name(t), probe_service_name(s), why,
+            printf("%s %s - %s%s%s\n", ah_transport_name(t), ah_service_name(s), why,
                    detail[0] ? " " : "", detail);
             all = false;
         }

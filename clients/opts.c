@@ -166,8 +166,8 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 static void set_defaults(struct probe_opts *o)
 {
     memset(o, 0, sizeof(*o));
-    o->port[PS_DNS] = 53;
-    o->port[PS_ECHO] = 7;
+    o->port[AH_SVC_DNS] = 53;
+    o->port[AH_SVC_ECHO] = 7;
     o->rate_milli = 10 * SCHED_RATE_SCALE;
     o->flows = 1;
     o->timeout_ns = 1000000000ull;
@@ -190,29 +190,29 @@ static int apply(struct probe_opts *o, const struct opt_def *d, const char *v, b
 
     switch (d->id) {
     case O_SERVICE:
-        if (strcmp(v, "dns") == 0)
-            o->service[PS_DNS] = true;
-        else if (strcmp(v, "echo") == 0)
-            o->service[PS_ECHO] = true;
+        if (strcmp(v, ah_service_name(AH_SVC_DNS)) == 0)
+            o->service[AH_SVC_DNS] = true;
+        else if (strcmp(v, ah_service_name(AH_SVC_ECHO)) == 0)
+            o->service[AH_SVC_ECHO] = true;
         else
             return bad(d->name, v, "expected dns or echo");
         *svc_given = true;
         return 0;
     case O_TRANSPORT:
-        if (strcmp(v, "udp") == 0)
-            o->transport[PT_UDP] = true;
-        else if (strcmp(v, "tcp") == 0)
-            o->transport[PT_TCP] = true;
+        if (strcmp(v, ah_transport_name(AH_TR_UDP)) == 0)
+            o->transport[AH_TR_UDP] = true;
+        else if (strcmp(v, ah_transport_name(AH_TR_TCP)) == 0)
+            o->transport[AH_TR_TCP] = true;
         else if (strcmp(v, "both") == 0)
-            o->transport[PT_UDP] = o->transport[PT_TCP] = true;
+            o->transport[AH_TR_UDP] = o->transport[AH_TR_TCP] = true;
         else
             return bad(d->name, v, "expected udp, tcp or both");
         *tr_given = true;
         return 0;
     case O_DNS_PORT:
     case O_ECHO_PORT:
-        if (ah_port_parse(v, &o->port[d->id == O_DNS_PORT ? PS_DNS : PS_ECHO]) < 0 ||
-            o->port[d->id == O_DNS_PORT ? PS_DNS : PS_ECHO] == 0)
+        if (ah_port_parse(v, &o->port[d->id == O_DNS_PORT ? AH_SVC_DNS : AH_SVC_ECHO]) < 0 ||
+            o->port[d->id == O_DNS_PORT ? AH_SVC_DNS : AH_SVC_ECHO] == 0)
             return bad(d->name, v, "expected a port 1..65535");
         return 0;
     case O_QUERY:
@@ -419,12 +419,12 @@ int opts_parse(int argc, char **argv, struct probe_opts *o)
         o->count = 0;
     }
     if (!svc_given) {
-        o->service[PS_DNS] = true;
-        o->service[PS_ECHO] = o->once;
+        o->service[AH_SVC_DNS] = true;
+        o->service[AH_SVC_ECHO] = o->once;
     }
     if (!tr_given) {
-        o->transport[PT_UDP] = true;
-        o->transport[PT_TCP] = o->once;
+        o->transport[AH_TR_UDP] = true;
+        o->transport[AH_TR_TCP] = o->once;
     }
     return 0;
 }

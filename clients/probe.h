@@ -12,24 +12,20 @@
 
 #include "ah/addr.h"
 #include "ah/ident.h"
+#include "ah/schema.h"
 #include "ah/stats.h"
 
-enum probe_transport { PT_UDP = 0, PT_TCP, PT_COUNT };
-enum probe_service { PS_DNS = 0, PS_ECHO, PS_COUNT };
 enum tcp_mode { TCP_PERSISTENT = 0, TCP_PER_QUERY };
 enum reconnect_mode { RECONNECT_IMMEDIATE = 0, RECONNECT_BACKOFF, RECONNECT_NEVER };
-
-const char *probe_transport_name(enum probe_transport t);
-const char *probe_service_name(enum probe_service s);
 
 struct probe_opts {
     struct ah_addr target; /* port unset; set per service */
     char target_text[AH_ADDR_STRLEN];
     bool has_source;
     struct ah_addr source;
-    bool service[PS_COUNT];
-    bool transport[PT_COUNT];
-    uint16_t port[PS_COUNT];
+    bool service[AH_SVC_COUNT];
+    bool transport[AH_TR_COUNT];
+    uint16_t port[AH_SVC_COUNT];
     struct ah_ident_query query;
     uint64_t rate_milli;  /* UDP probes per second in total, x1000 */
     unsigned flows;       /* UDP flows (sockets) per service */
@@ -68,8 +64,8 @@ struct probe_ctx {
     bool stopping;        /* no new probes */
     bool finishing;       /* handles are being closed */
     uint64_t outstanding; /* probes sent or pending without a result */
-    uint64_t sent[PT_COUNT];
-    bool done_sending[PT_COUNT];
+    uint64_t sent[AH_TR_COUNT];
+    bool done_sending[AH_TR_COUNT];
     unsigned tcp_up, tcp_broken;
     int exit_code;
     uv_timer_t house; /* flush, progress, duration end, drain guard */
@@ -81,8 +77,8 @@ struct probe_ctx {
 /* Probe identity for the rows: "conn" is the UDP source port or the TCP
  * connection id, "seq" counts from 1 within it. */
 struct probe_row {
-    enum probe_transport transport;
-    enum probe_service service;
+    enum ah_transport transport;
+    enum ah_service service;
     uint64_t conn;
     uint64_t seq;
     uint64_t ts_ns;  /* CLOCK_REALTIME at send */
@@ -94,7 +90,7 @@ struct probe_row {
 
 struct conn_row {
     uint64_t conn;
-    enum probe_service service;
+    enum ah_service service;
     uint64_t opened_ns, closed_ns;
     const char *node;
     enum ah_reason reason;
@@ -104,15 +100,14 @@ struct conn_row {
 /* record.c: CSV files (when --out) and the per-group statistics. */
 int record_open(struct probe_ctx *ctx);
 void record_probe(struct probe_ctx *ctx, const struct probe_row *r);
-void record_conn_opened(struct probe_ctx *ctx, enum probe_service s);
+void record_conn_opened(struct probe_ctx *ctx, enum ah_service s);
 void record_conn(struct probe_ctx *ctx, const struct conn_row *c);
 int record_flush(struct probe_ctx *ctx);
 int record_close(struct probe_ctx *ctx);
-struct ah_group_stats *record_group(struct probe_ctx *ctx, enum probe_transport t,
-                                    enum probe_service s);
+struct ah_group_stats *record_group(struct probe_ctx *ctx, enum ah_transport t, enum ah_service s);
 /* The detail (errno name, rcode, reason) of the group's last failed probe, or
  * "" if none had one. */
-const char *record_last_detail(struct probe_ctx *ctx, enum probe_transport t, enum probe_service s);
+const char *record_last_detail(struct probe_ctx *ctx, enum ah_transport t, enum ah_service s);
 
 /* udp.c / tcp.c: engines. start() creates the handles, stop_sending() ends
  * the schedule, finish() times out what is left and closes every handle. */
@@ -126,7 +121,7 @@ void tcp_finish(struct probe_ctx *ctx);
 /* run.c: the run's life cycle. */
 int run_probe(struct probe_ctx *ctx);
 /* Called by the engines: a transport has sent all it will send. */
-void run_done_sending(struct probe_ctx *ctx, enum probe_transport t);
+void run_done_sending(struct probe_ctx *ctx, enum ah_transport t);
 /* Called after each result: finishes the run once stopping and idle. */
 void run_check_idle(struct probe_ctx *ctx);
 /* Requests the end of sending (duration over, count reached, signal). */

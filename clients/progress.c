@@ -17,8 +17,8 @@ static size_t node_shares(struct probe_ctx *ctx, char *buf, size_t cap)
     unsigned n = 0;
     size_t len = 0;
 
-    for (int t = 0; t < PT_COUNT; t++) {
-        for (int s = 0; s < PS_COUNT; s++) {
+    for (int t = 0; t < AH_TR_COUNT; t++) {
+        for (int s = 0; s < AH_SVC_COUNT; s++) {
             const struct ah_nodes *ns = &record_group(ctx, t, s)->nodes;
             for (unsigned i = 0; i < ns->n; i++) {
                 unsigned j;
@@ -67,15 +67,15 @@ void progress_update(struct probe_ctx *ctx, bool final)
     static unsigned ring_n, ring_at;
     static int last_len, tty = -1;
     uint64_t now = ah_clock_mono_ns();
-    uint64_t sent = ctx->sent[PT_UDP] + ctx->sent[PT_TCP], ok = 0, done = 0;
+    uint64_t sent = ctx->sent[AH_TR_UDP] + ctx->sent[AH_TR_TCP], ok = 0, done = 0;
     char line[256], nodes[128];
     double rate = 0;
     int len;
 
     if (tty < 0)
         tty = isatty(STDERR_FILENO);
-    for (int t = 0; t < PT_COUNT; t++) {
-        for (int s = 0; s < PS_COUNT; s++) {
+    for (int t = 0; t < AH_TR_COUNT; t++) {
+        for (int s = 0; s < AH_SVC_COUNT; s++) {
             const struct ah_group_stats *g = record_group(ctx, t, s);
             ok += g->result[AH_RES_OK];
             done += g->probes;
@@ -101,7 +101,7 @@ void progress_update(struct probe_ctx *ctx, bool final)
     len = snprintf(line, sizeof(line), "%7.1fs sent %llu ok %.1f%% |%s",
                    (double)(now - ctx->start_mono) / 1e9, (unsigned long long)sent,
                    done ? 100.0 * (double)ok / (double)done : 0.0, nodes[0] ? nodes : " -");
-    if (ctx->o->transport[PT_TCP] && len > 0 && (size_t)len < sizeof(line))
+    if (ctx->o->transport[AH_TR_TCP] && len > 0 && (size_t)len < sizeof(line))
         len += snprintf(line + len, sizeof(line) - (size_t)len, " | tcp up %u broken %u",
                         ctx->tcp_up, ctx->tcp_broken);
     if (len > 0 && (size_t)len < sizeof(line))

@@ -9,32 +9,16 @@
 
 #include "ah/csv.h"
 #include "ah/log.h"
+#include "ah/schema.h"
 #include "probe.h"
 
 struct record {
     struct ah_csv *probes, *conns;
-    struct ah_group_stats group[PT_COUNT][PS_COUNT];
+    struct ah_group_stats group[AH_TR_COUNT][AH_SVC_COUNT];
     int err; /* first write error, reported once */
     /* The detail of the last failed probe per group, for --once's line. */
-    char last_detail[PT_COUNT][PS_COUNT][32];
+    char last_detail[AH_TR_COUNT][AH_SVC_COUNT][32];
 };
-
-static const char *const probe_cols[] = {"ts_ns",   "vantage", "target", "transport",
-                                         "service", "conn",    "seq",    "result",
-                                         "node",    "rtt_us",  "detail"};
-static const char *const conn_cols[] = {"conn",      "vantage",      "target",    "service",
-                                        "opened_ns", "node",         "closed_ns", "reason",
-                                        "probes_ok", "probes_failed"};
-
-const char *probe_transport_name(enum probe_transport t)
-{
-    return t == PT_TCP ? "tcp" : "udp";
-}
-
-const char *probe_service_name(enum probe_service s)
-{
-    return s == PS_ECHO ? "echo" : "dns";
-}
 
 static int open_csv(struct ah_csv **w, const char *dir, const char *name, const char *const *cols,
                     size_t n)
@@ -60,8 +44,8 @@ int record_open(struct probe_ctx *ctx)
 
     if (r == NULL)
         return -ENOMEM;
-    for (int t = 0; t < PT_COUNT; t++)
-        for (int s = 0; s < PS_COUNT; s++)
+    for (int t = 0; t < AH_TR_COUNT; t++)
+        for (int s = 0; s < AH_SVC_COUNT; s++)
             ah_group_stats_init(&r->group[t][s]);
     ctx->rec = r;
     if (dir == NULL)
@@ -71,9 +55,10 @@ int record_open(struct probe_ctx *ctx)
         ah_log_error("--out %s: %s", dir, strerror(errno));
         return rc;
     }
-    rc = open_csv(&r->probes, dir, "probes.csv", probe_cols, 11);
+    rc = open_csv(&r->probes, dir, "probes.csv", ah_schema_probes_cols, AH_SCHEMA_PROBES_COLS);
     if (rc == 0)
-        rc = open_csv(&r->conns, dir, "connections.csv", conn_cols, 10);
+        rc = open_csv(&r->conns, dir, "connections.csv", ah_schema_connections_cols,
+                      AH_SCHEMA_CONNECTIONS_COLS);
     return rc;
 }
 
@@ -103,8 +88,8 @@ void record_probe(struct probe_ctx *ctx, const struct probe_row *p)
     ah_csv_u64(w, p->ts_ns);
     ah_csv_str(w, ctx->o->vantage);
     ah_csv_str(w, ctx->o->target_text);
-    ah_csv_str(w, probe_transport_name(p->transport));
-    ah_csv_str(w, probe_service_name(p->service));
+    ah_csv_str(w, ah_transport_name(p->transport));
+    ah_csv_str(w, ah_service_name(p->service));
     ah_csv_u64(w, p->conn);
     ah_csv_u64(w, p->seq);
     ah_csv_str(w, ah_result_name(p->result));
@@ -119,9 +104,9 @@ void record_probe(struct probe_ctx *ctx, const struct probe_row *p)
         note_err(r, rc, "probes.csv");
 }
 
-void record_conn_opened(struct probe_ctx *ctx, enum probe_service s)
+void record_conn_opened(struct probe_ctx *ctx, enum ah_service s)
 {
-    ctx->rec->group[PT_TCP][s].conns_opened++;
+    ctx->rec->group[AH_TR_TCP][s].conns_opened++;
 }
 
 void record_conn(struct probe_ctx *ctx, const struct conn_row *c)
@@ -130,13 +115,13 @@ void record_conn(struct probe_ctx *ctx, const struct conn_row *c)
     struct ah_csv *w = r->conns;
     int rc;
 
-    r->group[PT_TCP][c->service].conns_ended[c->reason]++;
+    r->group[AH_TR_TCP][c->service].conns_ended[c->reason]++;
     if (w == NULL)
         return;
     ah_csv_u64(w, c->conn);
     ah_csv_str(w, ctx->o->vantage);
     ah_csv_str(w, ctx->o->target_text);
-    ah_csv_str(w, probe_service_name(c->service));
+    ah_csv_str(w, ah_service_name(c->service));
     ah_csv_u64(w, c->opened_ns);
     ah_csv_str(w, c->node && c->node[0] ? c->node : NULL);
     ah_csv_u64(w, c->closed_ns);
@@ -178,8 +163,8 @@ int record_close(struct probe_ctx *ctx)
     rc2 = ah_csv_close(r->conns);
     note_err(r, rc2, "connections.csv");
     r->probes = r->conns = NULL;
-    for (int t = 0; t < PT_COUNT; t++)
-        for (int s = 0; s < PS_COUNT; s++)
+    for (int t = 0; t < AH_TR_COUNT; t++)
+        for (int s = 0; s < AH_SVC_COUNT; s++)
             ah_group_stats_free(&r->group[t][s]);
     rc = r->err;
     free(r);
@@ -187,13 +172,12 @@ int record_close(struct probe_ctx *ctx)
     return rc;
 }
 
-struct ah_group_stats *record_group(struct probe_ctx *ctx, enum probe_transport t,
-                                    enum probe_service s)
+struct ah_group_stats *record_group(struct probe_ctx *ctx, enum ah_transport t, enum ah_service s)
 {
     return &ctx->rec->group[t][s];
 }
 
-const char *record_last_detail(struct probe_ctx *ctx, enum probe_transport t, enum probe_service s)
+const char *record_last_detail(struct probe_ctx *ctx, enum ah_transport t, enum ah_service s)
 {
     return ctx->rec->last_detail[t][s];
 }

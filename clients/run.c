@@ -34,10 +34,10 @@ void run_stop(struct probe_ctx *ctx)
     run_check_idle(ctx);
 }
 
-void run_done_sending(struct probe_ctx *ctx, enum probe_transport t)
+void run_done_sending(struct probe_ctx *ctx, enum ah_transport t)
 {
     ctx->done_sending[t] = true;
-    for (int i = 0; i < PT_COUNT; i++) {
+    for (int i = 0; i < AH_TR_COUNT; i++) {
         if (ctx->o->transport[i] && !ctx->done_sending[i])
             return;
     }
@@ -117,9 +117,9 @@ int run_probe(struct probe_ctx *ctx)
     sigaddset(&stop_sigs, SIGINT);
     sigaddset(&stop_sigs, SIGTERM);
     sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
-    if (o->transport[PT_UDP])
+    if (o->transport[AH_TR_UDP])
         rc = udp_start(ctx);
-    if (rc == 0 && o->transport[PT_TCP])
+    if (rc == 0 && o->transport[AH_TR_TCP])
         rc = tcp_start(ctx);
     if (rc < 0) {
         ctx->exit_code = 1;

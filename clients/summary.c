@@ -30,15 +30,15 @@ void summary_print(struct probe_ctx *ctx, FILE *f)
     ah_esc_term(vantage, sizeof(vantage), ctx->o->vantage, strlen(ctx->o->vantage));
     fprintf(f, "anycast-probe: summary: target %s, vantage %s, %.1f s\n", ctx->o->target_text,
             vantage, (double)el / 1e9);
-    for (int t = 0; t < PT_COUNT; t++) {
-        for (int s = 0; s < PS_COUNT; s++) {
+    for (int t = 0; t < AH_TR_COUNT; t++) {
+        for (int s = 0; s < AH_SVC_COUNT; s++) {
             const struct ah_group_stats *g = record_group(ctx, t, s);
             char p50[32], p90[32], p99[32], mx[32];
 
             if (!group_used(ctx, t, s))
                 continue;
-            fprintf(f, "  %s %-4s: %llu probes, %llu ok, %llu lost", probe_transport_name(t),
-                    probe_service_name(s), (unsigned long long)g->probes,
+            fprintf(f, "  %s %-4s: %llu probes, %llu ok, %llu lost", ah_transport_name(t),
+                    ah_service_name(s), (unsigned long long)g->probes,
                     (unsigned long long)g->result[AH_RES_OK],
                     (unsigned long long)ah_group_stats_lost(g));
             const char *sep = " (";
@@ -65,7 +65,7 @@ void summary_print(struct probe_ctx *ctx, FILE *f)
                 fprintf(f, "%s %s %llu", i ? "," : "", name, (unsigned long long)g->nodes.count[i]);
             }
             fprintf(f, "%s\n", g->nodes.n ? "" : " none");
-            if (t == PT_TCP) {
+            if (t == AH_TR_TCP) {
                 fprintf(f, "            connections: %llu opened; ended:",
                         (unsigned long long)g->conns_opened);
                 const char *sep2 = " ";
@@ -97,15 +97,15 @@ int summary_write_json(struct probe_ctx *ctx, const char *path)
     fprintf(f, ", \"started_ns\": %llu, \"elapsed_ms\": %llu, \"groups\": [",
             (unsigned long long)ctx->start_real,
             (unsigned long long)((ah_clock_mono_ns() - ctx->start_mono) / 1000000));
-    for (int t = 0; t < PT_COUNT; t++) {
-        for (int s = 0; s < PS_COUNT; s++) {
+    for (int t = 0; t < AH_TR_COUNT; t++) {
+        for (int s = 0; s < AH_SVC_COUNT; s++) {
             const struct ah_group_stats *g = record_group(ctx, t, s);
             if (!group_used(ctx, t, s))
                 continue;
             fprintf(f,
                     "%s\n  {\"transport\": \"%s\", \"service\": \"%s\", \"probes\": %llu, "
                     "\"ok\": %llu, \"lost\": %llu, \"results\": {",
-                    first ? "" : ",", probe_transport_name(t), probe_service_name(s),
+                    first ? "" : ",", ah_transport_name(t), ah_service_name(s),
                     (unsigned long long)g->probes, (unsigned long long)g->result[AH_RES_OK],
                     (unsigned long long)ah_group_stats_lost(g));
             first = false;
@@ -127,7 +127,7 @@ int summary_write_json(struct probe_ctx *ctx, const char *path)
                 fprintf(f, ": %llu", (unsigned long long)g->nodes.count[i]);
             }
             fprintf(f, "}, \"flips\": %llu", (unsigned long long)g->flips.flips);
-            if (t == PT_TCP) {
+            if (t == AH_TR_TCP) {
                 fprintf(f, ", \"connections\": {\"opened\": %llu, \"ended\": {",
                         (unsigned long long)g->conns_opened);
                 for (int r = 0; r < AH_REASON_COUNT; r++)

@@ -42,7 +42,7 @@ struct tcp_conn {
 
 struct tcp_slot {
     struct tcp_engine *e;
-    enum probe_service svc;
+    enum ah_service svc;
     uv_timer_t tick;
     uv_timer_t to; /* connect or probe timeout, or the back-off wait */
     struct tcp_conn *c;
@@ -107,11 +107,11 @@ static void on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
     *buf = uv_buf_init(rbuf, sizeof(rbuf));
 }
 
-static void write_probe_row(struct tcp_conn *c, enum probe_service svc, uint64_t seq, uint64_t ts,
+static void write_probe_row(struct tcp_conn *c, enum ah_service svc, uint64_t seq, uint64_t ts,
                             enum ah_result res, const char *node, const char *detail, uint64_t rtt)
 {
     struct probe_row row = {
-        .transport = PT_TCP,
+        .transport = AH_TR_TCP,
         .service = svc,
         .conn = c->id,
         .seq = seq,
@@ -154,7 +154,7 @@ static void conn_end(struct tcp_conn *c, enum ah_result res, int err)
         if (res == AH_RES_OK) {
             /* Stopping before the probe could leave: it was never sent. */
             ctx->outstanding--;
-            ctx->sent[PT_TCP]--;
+            ctx->sent[AH_TR_TCP]--;
         } else {
             write_probe_row(c, sl->svc, ++c->seq, sl->pend_real, res, NULL, detail, 0);
         }
@@ -219,7 +219,7 @@ static void conn_send(struct tcp_conn *c)
     int rc;
 
     c->seq++;
-    if (sl->svc == PS_DNS) {
+    if (sl->svc == AH_SVC_DNS) {
         c->dns_id = (uint16_t)(c->id_base + c->seq);
         len = wire_dns_query(&c->e->tpl, c->dns_id, c->wbuf + 2);
         c->wbuf[0] = (uint8_t)(len >> 8);
@@ -260,7 +260,7 @@ static void handle_reply(struct tcp_conn *c, const uint8_t *msg, size_t len)
         e->stray++;
         return;
     }
-    if (sl->svc == PS_DNS) {
+    if (sl->svc == AH_SVC_DNS) {
         uint16_t id;
         if (wire_dns_id(msg, len, &id) == 0 && id != c->dns_id) {
             v.result = AH_RES_BAD_REPLY;
@@ -303,7 +303,7 @@ static long parse_stream(struct tcp_conn *c, const uint8_t *p, size_t len)
     while (!c->ended && used < len) {
         const uint8_t *m = p + used;
         size_t left = len - used;
-        if (c->slot->svc == PS_DNS) {
+        if (c->slot->svc == AH_SVC_DNS) {
             if (left < 2)
                 break;
             size_t ml = (size_t)m[0] << 8 | m[1];
@@ -501,7 +501,7 @@ static void slot_due(struct tcp_slot *sl, uint64_t now)
     if (c != NULL && !c->up && sl->pending)
         return;
     e->used++;
-    ctx->sent[PT_TCP]++;
+    ctx->sent[AH_TR_TCP]++;
     ctx->outstanding++;
     if (c != NULL && c->up) {
         conn_send(c);
@@ -514,7 +514,7 @@ static void slot_due(struct tcp_slot *sl, uint64_t now)
     (void)now;
     if (e->used >= e->total) {
         tcp_stop_sending(ctx);
-        run_done_sending(ctx, PT_TCP);
+        run_done_sending(ctx, AH_TR_TCP);
     }
 }
 
@@ -558,7 +558,7 @@ static void on_tick(uv_timer_t *t)
         if (--e->ticking == 0) {
             slot_due(sl, now);
             tcp_stop_sending(ctx);
-            run_done_sending(ctx, PT_TCP);
+            run_done_sending(ctx, AH_TR_TCP);
             return;
         }
     }
@@ -574,7 +574,7 @@ int tcp_start(struct probe_ctx *ctx)
 
     if (e == NULL)
         return -ENOMEM;
-    for (int s = 0; s < PS_COUNT; s++)
+    for (int s = 0; s < AH_SVC_COUNT; s++)
         nsvc += o->service[s];
     per = o->once ? 1 : o->connections;
     e->ctx = ctx;
@@ -588,7 +588,7 @@ int tcp_start(struct probe_ctx *ctx)
     e->total = o->count ? o->count : UINT64_MAX;
     if (o->once)
         e->total = nsvc;
-    if (o->service[PS_DNS]) {
+    if (o->service[AH_SVC_DNS]) {
         rc = wire_dns_template(&o->query, &e->tpl);
         if (rc < 0) {
             ah_log_error("cannot build the DNS query: %s", strerror(-rc));
@@ -597,12 +597,12 @@ int tcp_start(struct probe_ctx *ctx)
     }
     e->sending = true;
     for (unsigned i = 0, k = 0; i < per; i++) {
-        for (int s = 0; s < PS_COUNT; s++) {
+        for (int s = 0; s < AH_SVC_COUNT; s++) {
             if (!o->service[s])
                 continue;
             struct tcp_slot *sl = &e->slots[k];
             sl->e = e;
-            sl->svc = (enum probe_service)s;
+            sl->svc = (enum ah_service)s;
             uv_timer_init(ctx->loop, &sl->tick);
             uv_timer_init(ctx->loop, &sl->to);
             sl->tick.data = sl->to.data = sl;

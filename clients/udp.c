@@ -47,7 +47,7 @@ struct udp_slot {
 struct udp_flow {
     uv_udp_t h;
     struct udp_engine *e;
-    enum probe_service svc;
+    enum ah_service svc;
     uint16_t port; /* our source port: the "conn" column */
     struct ah_addr dst;
     uint16_t id_base;
@@ -89,7 +89,7 @@ static void finalize(struct udp_flow *f, struct udp_slot *s, enum ah_result res,
 {
     struct probe_ctx *ctx = f->e->ctx;
     struct probe_row row = {
-        .transport = PT_UDP,
+        .transport = AH_TR_UDP,
         .service = f->svc,
         .conn = f->port,
         .seq = s->seq,
@@ -111,7 +111,7 @@ static struct udp_slot *match(struct udp_flow *f, const uint8_t *buf, size_t len
     struct udp_slot *s;
     uint64_t flow, seq;
 
-    if (f->svc == PS_DNS) {
+    if (f->svc == AH_SVC_DNS) {
         uint16_t id;
         if (wire_dns_id(buf, len, &id) < 0)
             return NULL;
@@ -220,7 +220,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
         finalize(f, s, AH_RES_BAD_REPLY, NULL, detail, rtt);
         return;
     }
-    if (f->svc == PS_DNS) {
+    if (f->svc == AH_SVC_DNS) {
         wire_dns_judge(&ctx->o->query, (const uint8_t *)buf->base, (size_t)nread, &v);
     } else {
         char line[64];
@@ -247,7 +247,7 @@ static void send_one(struct udp_engine *e, struct udp_flow *f)
         e->collisions++;
         finalize(f, s, AH_RES_TIMEOUT, NULL, NULL, 0);
     }
-    if (f->svc == PS_DNS) {
+    if (f->svc == AH_SVC_DNS) {
         b = uv_buf_init((char *)pkt,
                         (unsigned)wire_dns_query(&e->tpl, (uint16_t)(f->id_base + seq), pkt));
     } else {
@@ -257,7 +257,7 @@ static void send_one(struct udp_engine *e, struct udp_flow *f)
     s->seq = seq;
     s->real_ns = ah_clock_realtime_ns();
     s->mono_ns = ah_clock_mono_ns();
-    ctx->sent[PT_UDP]++;
+    ctx->sent[AH_TR_UDP]++;
     ctx->outstanding++;
     rc = uv_udp_try_send(&f->h, &b, 1, (const struct sockaddr *)&f->dst.ss);
     if (rc < 0)
@@ -305,7 +305,7 @@ static void on_tick(uv_poll_t *p, int status, int events)
     }
     if (e->k >= e->total) {
         udp_stop_sending(ctx);
-        run_done_sending(ctx, PT_UDP);
+        run_done_sending(ctx, AH_TR_UDP);
         return;
     }
     if (e->k < due) {
@@ -356,8 +356,7 @@ static void on_closed(uv_handle_t *h)
     free(e);
 }
 
-static int open_flow(struct udp_engine *e, struct udp_flow *f, enum probe_service svc,
-                     uint32_t ring)
+static int open_flow(struct udp_engine *e, struct udp_flow *f, enum ah_service svc, uint32_t ring)
 {
     const struct probe_opts *o = e->ctx->o;
     struct ah_addr dst = o->target, src;
@@ -426,7 +425,7 @@ int udp_start(struct probe_ctx *ctx)
     uint32_t ring;
     int rc;
 
-    for (int s = 0; s < PS_COUNT; s++)
+    for (int s = 0; s < AH_SVC_COUNT; s++)
         nsvc += o->service[s];
     e = calloc(1, sizeof(*e));
     if (e == NULL)
@@ -455,7 +454,7 @@ int udp_start(struct probe_ctx *ctx)
         if (e->min_gap > GAP_MAX_NS)
             e->min_gap = GAP_MAX_NS;
     }
-    if (o->service[PS_DNS]) {
+    if (o->service[AH_SVC_DNS]) {
         rc = wire_dns_template(&o->query, &e->tpl);
         if (rc < 0) {
             ah_log_error("cannot build the DNS query: %s", strerror(-rc));
@@ -466,10 +465,10 @@ int udp_start(struct probe_ctx *ctx)
     /* Flow-major order: probe k goes to flow (k / nsvc) % flows and the
      * services take turns within a flow. */
     for (unsigned fl = 0, i = 0; fl < o->flows; fl++) {
-        for (int s = 0; s < PS_COUNT; s++) {
+        for (int s = 0; s < AH_SVC_COUNT; s++) {
             if (!o->service[s])
                 continue;
-            rc = open_flow(e, &e->flows[i++], (enum probe_service)s, ring);
+            rc = open_flow(e, &e->flows[i++], (enum ah_service)s, ring);
             if (rc < 0)
                 return rc;
         }

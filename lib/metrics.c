@@ -10,62 +10,6 @@
 
 #include "ah/clock.h"
 
-static const char *const tr_names[AH_TR_COUNT] = {"udp", "tcp"};
-static const char *const svc_names[AH_SVC_COUNT] = {"dns", "echo"};
-
-const char *ah_transport_name(enum ah_transport t)
-{
-    return (unsigned)t < AH_TR_COUNT ? tr_names[t] : "?";
-}
-
-const char *ah_service_name(enum ah_service s)
-{
-    return (unsigned)s < AH_SVC_COUNT ? svc_names[s] : "?";
-}
-
-int ah_transport_parse(const char *s, enum ah_transport *out)
-{
-    for (unsigned i = 0; i < AH_TR_COUNT; i++) {
-        if (strcmp(s, tr_names[i]) == 0) {
-            *out = (enum ah_transport)i;
-            return 0;
-        }
-    }
-    return -EINVAL;
-}
-
-int ah_service_parse(const char *s, enum ah_service *out)
-{
-    for (unsigned i = 0; i < AH_SVC_COUNT; i++) {
-        if (strcmp(s, svc_names[i]) == 0) {
-            *out = (enum ah_service)i;
-            return 0;
-        }
-    }
-    return -EINVAL;
-}
-
-int ah_reason_parse(const char *s, enum ah_reason *out)
-{
-    for (unsigned i = 0; i < AH_REASON_COUNT; i++) {
-        if (strcmp(s, ah_reason_name((enum ah_reason)i)) == 0) {
-            *out = (enum ah_reason)i;
-            return 0;
-        }
-    }
-    return -EINVAL;
-}
-
-enum ah_event_kind ah_event_kind_of(const char *event)
-{
-    if (strcmp(event, "route") == 0)
-        return AH_EV_ROUTE;
-    if (strcmp(event, "exit") == 0 || strncmp(event, "track-", 6) == 0 ||
-        strncmp(event, "health-", 7) == 0 || strncmp(event, "bgp", 3) == 0)
-        return AH_EV_OBSERVATION;
-    return AH_EV_DRILL;
-}
-
 /* ---- string interning (nodes, vantages) ---- */
 
 static uint64_t str_hash(const char *s)
@@ -369,8 +313,9 @@ int ah_metrics_add_event(struct ah_metrics *m, const struct ah_metrics_event *e)
         free(v->node);
         return -ENOMEM;
     }
-    v->direct = m->cfg.direct_withdraw &&
-                (strcmp(e->event, "withdraw") == 0 || strcmp(e->event, "announce") == 0);
+    enum ah_verb verb;
+    v->direct = m->cfg.direct_withdraw && ah_schema_verb_parse(e->event, &verb) == 0 &&
+                (verb == AH_VERB_WITHDRAW || verb == AH_VERB_ANNOUNCE);
     m->nev++;
     return 0;
 }

@@ -12,17 +12,7 @@
 
 #include "ah/clock.h"
 
-const char *const ah_metrics_fields[AH_METRICS_NFIELDS] = {
-    "probes",       "lost",         "outage_ms",    "switch_ms",    "flips",     "conns_at_event",
-    "conns_broken", "break_ms_p50", "break_ms_max", "reconnect_ms", "detect_ms",
-};
-
-const char *const ah_summary_header[AH_SUMMARY_NCOLS] = {
-    "event_ts_ns",  "event",        "node",         "vantage",        "transport",
-    "service",      "before",       "after",        "probes",         "lost",
-    "outage_ms",    "switch_ms",    "flips",        "conns_at_event", "conns_broken",
-    "break_ms_p50", "break_ms_max", "reconnect_ms", "detect_ms",
-};
+const char *const *const ah_metrics_fields = &ah_schema_summary_cols[AH_SUMMARY_PROBES];
 
 static uint64_t window_end(const struct ah_metrics *m, size_t w)
 {
@@ -310,7 +300,7 @@ static void row_make(const struct ah_metrics *m, size_t i, struct ah_metrics_row
     }
     memset(row, 0, sizeof *row);
     row->event_ts_ns = t0;
-    row->event = w == 0 ? "run" : m->ev[w - 1].event;
+    row->event = w == 0 ? ah_schema_event_name(AH_EVENT_RUN) : m->ev[w - 1].event;
     row->node = w == 0 ? "" : m->ev[w - 1].node;
     row->occurrence = w == 0 ? 1 : m->ev[w - 1].occ;
     row->vantage = m->vantages.s[g->vantage];
@@ -385,33 +375,55 @@ void ah_metrics_span(const struct ah_metrics *m, uint64_t *start_ns, uint64_t *e
     *end_ns = m->end;
 }
 
+/* The summary.csv column of a numeric field name, or -ENOENT. */
+static int field_index(const char *name)
+{
+    for (int i = AH_SUMMARY_PROBES; i < AH_SCHEMA_SUMMARY_COLS; i++)
+        if (strcmp(name, ah_schema_summary_cols[i]) == 0)
+            return i;
+    return -ENOENT;
+}
+
 int ah_metrics_field(const struct ah_metrics_row *r, const char *name, double *out)
 {
     double v;
-    if (strcmp(name, "probes") == 0)
+    switch (field_index(name)) {
+    case AH_SUMMARY_PROBES:
         v = (double)r->probes;
-    else if (strcmp(name, "lost") == 0)
+        break;
+    case AH_SUMMARY_LOST:
         v = (double)r->lost;
-    else if (strcmp(name, "outage_ms") == 0)
+        break;
+    case AH_SUMMARY_OUTAGE_MS:
         v = r->outage_ms;
-    else if (strcmp(name, "switch_ms") == 0)
+        break;
+    case AH_SUMMARY_SWITCH_MS:
         v = r->switch_ms;
-    else if (strcmp(name, "flips") == 0)
+        break;
+    case AH_SUMMARY_FLIPS:
         v = (double)r->flips;
-    else if (strcmp(name, "conns_at_event") == 0)
+        break;
+    case AH_SUMMARY_CONNS_AT_EVENT:
         v = r->tcp ? (double)r->conns_at_event : NAN;
-    else if (strcmp(name, "conns_broken") == 0)
+        break;
+    case AH_SUMMARY_CONNS_BROKEN:
         v = r->tcp ? (double)r->conns_broken : NAN;
-    else if (strcmp(name, "break_ms_p50") == 0)
+        break;
+    case AH_SUMMARY_BREAK_MS_P50:
         v = r->break_ms_p50;
-    else if (strcmp(name, "break_ms_max") == 0)
+        break;
+    case AH_SUMMARY_BREAK_MS_MAX:
         v = r->break_ms_max;
-    else if (strcmp(name, "reconnect_ms") == 0)
+        break;
+    case AH_SUMMARY_RECONNECT_MS:
         v = r->reconnect_ms;
-    else if (strcmp(name, "detect_ms") == 0)
+        break;
+    case AH_SUMMARY_DETECT_MS:
         v = r->detect_ms;
-    else
+        break;
+    default:
         return -ENOENT;
+    }
     if (isnan(v))
         return 0;
     *out = v;
@@ -420,8 +432,14 @@ int ah_metrics_field(const struct ah_metrics_row *r, const char *name, double *o
 
 bool ah_metrics_field_applies(const struct ah_metrics_row *r, const char *name)
 {
-    if (strncmp(name, "conns_", 6) == 0 || strncmp(name, "break_", 6) == 0 ||
-        strcmp(name, "reconnect_ms") == 0)
+    switch (field_index(name)) {
+    case AH_SUMMARY_CONNS_AT_EVENT:
+    case AH_SUMMARY_CONNS_BROKEN:
+    case AH_SUMMARY_BREAK_MS_P50:
+    case AH_SUMMARY_BREAK_MS_MAX:
+    case AH_SUMMARY_RECONNECT_MS:
         return r->tcp;
-    return true;
+    default:
+        return true;
+    }
 }

@@ -9,35 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const result_names[AH_RES_COUNT] = {
-    "ok", "timeout", "reset", "refused", "unreachable", "eof", "bad_reply", "error",
-};
-
-static const char *const reason_names[AH_REASON_COUNT] = {
-    "end", "reset", "timeout", "eof", "refused", "unreachable", "error",
-};
-
-const char *ah_result_name(enum ah_result r)
-{
-    return (unsigned)r < AH_RES_COUNT ? result_names[r] : "error";
-}
-
-const char *ah_reason_name(enum ah_reason r)
-{
-    return (unsigned)r < AH_REASON_COUNT ? reason_names[r] : "error";
-}
-
-int ah_result_parse(const char *s, enum ah_result *out)
-{
-    for (unsigned i = 0; i < AH_RES_COUNT; i++) {
-        if (strcmp(s, result_names[i]) == 0) {
-            *out = (enum ah_result)i;
-            return 0;
-        }
-    }
-    return -EINVAL;
-}
-
 /* libuv's UV_EOF is -4095 on every platform; it is not an errno. */
 #define UV_EOF_VALUE 4095
 

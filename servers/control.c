@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ah/log.h"
+#include "ah/schema.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -111,13 +112,28 @@ static int run_command(struct responder *r, const char *line, char *out, size_t 
         snprintf(out, len, "error %s: too many arguments", verb);
         return -EINVAL;
     }
-    if (strcmp(verb, "pause") == 0 && arg == NULL) {
-        atomic_store(&r->fault.paused, true);
-        snprintf(out, len, "ok paused");
-    } else if (strcmp(verb, "resume") == 0 && arg == NULL) {
-        atomic_store(&r->fault.paused, false);
-        snprintf(out, len, "ok resumed");
-    } else if (strcmp(verb, "delay") == 0 && arg != NULL) {
+    enum ah_control c;
+    if (ah_schema_control_parse(verb, &c) < 0) {
+        snprintf(out, len, "error unknown command \"%.64s\" (try help)", verb);
+        return -EINVAL;
+    }
+    bool takes_arg = c == AH_CTL_DELAY || c == AH_CTL_DROP;
+    if (takes_arg && arg == NULL) {
+        snprintf(out, len, "error %s needs an argument (%s)", verb,
+                 c == AH_CTL_DELAY ? "MS" : "PERCENT");
+        return -EINVAL;
+    }
+    if (!takes_arg && arg != NULL) {
+        snprintf(out, len, "error %s takes no argument", verb);
+        return -EINVAL;
+    }
+    switch (c) {
+    case AH_CTL_PAUSE:
+    case AH_CTL_RESUME:
+        atomic_store(&r->fault.paused, c == AH_CTL_PAUSE);
+        snprintf(out, len, "ok %s", c == AH_CTL_PAUSE ? "paused" : "resumed");
+        break;
+    case AH_CTL_DELAY:
         if (parse_uint(arg, CTL_DELAY_MAX, &v) < 0) {
             snprintf(out, len, "error delay: \"%s\" is not a whole number of ms in 0..%u", arg,
                      CTL_DELAY_MAX);
@@ -125,30 +141,25 @@ static int run_command(struct responder *r, const char *line, char *out, size_t 
         }
         atomic_store(&r->fault.delay_ms, v);
         snprintf(out, len, "ok delay %u", v);
-    } else if (strcmp(verb, "drop") == 0 && arg != NULL) {
+        break;
+    case AH_CTL_DROP:
         if (parse_uint(arg, 100, &v) < 0) {
             snprintf(out, len, "error drop: \"%s\" is not a whole percentage in 0..100", arg);
             return -EINVAL;
         }
         atomic_store(&r->fault.drop_pct, v);
         snprintf(out, len, "ok drop %u", v);
-    } else if (strcmp(verb, "stats") == 0 && arg == NULL) {
+        break;
+    case AH_CTL_STATS: {
         char line_buf[CTL_REPLY_MAX];
         control_stats_line(r, line_buf, sizeof line_buf);
         snprintf(out, len, "ok %s", line_buf);
-    } else if (strcmp(verb, "help") == 0 && arg == NULL) {
+        break;
+    }
+    case AH_CTL_HELP:
+    default:
         snprintf(out, len, "ok commands: pause, resume, delay MS, drop PERCENT, stats, help");
-    } else if (strcmp(verb, "pause") == 0 || strcmp(verb, "resume") == 0 ||
-               strcmp(verb, "stats") == 0 || strcmp(verb, "help") == 0) {
-        snprintf(out, len, "error %s takes no argument", verb);
-        return -EINVAL;
-    } else if (strcmp(verb, "delay") == 0 || strcmp(verb, "drop") == 0) {
-        snprintf(out, len, "error %s needs an argument (%s)", verb,
-                 verb[1] == 'e' ? "MS" : "PERCENT");
-        return -EINVAL;
-    } else {
-        snprintf(out, len, "error unknown command \"%.64s\" (try help)", verb);
-        return -EINVAL;
+        break;
     }
     return 0;
 }
@@ -315,7 +326,8 @@ static void client_process(struct ctl_client *cl)
         if (ll > 0) {
             int rc = control_execute_line(cl->ctl->r, cl->buf, ll, reply, sizeof reply);
             /* ah_log escapes the line; a NUL ends it, the reply says where. */
-            if (rc < 0 || ll < 5 || strncmp(cl->buf, "stats", 5) != 0)
+            const char *stats = ah_schema_control_name(AH_CTL_STATS);
+            if (rc < 0 || ll < strlen(stats) || strncmp(cl->buf, stats, strlen(stats)) != 0)
                 ah_log_info("control: %.*s -> %s", (int)ll, cl->buf, reply);
             client_reply(cl, reply);
             if (uv_is_closing((uv_handle_t *)&cl->h))

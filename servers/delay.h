@@ -24,7 +24,7 @@ struct delay_item {
     uint64_t due_ms; /* uv_now() time at which to send */
     delay_send_fn send;
     void *owner; /* the UDP socket or TCP connection */
-    int svc;     /* enum service, for the owner's counters */
+    int svc;     /* enum ah_service, for the owner's counters */
     unsigned n;  /* answers in data (TCP batches hold several) */
     struct sockaddr_storage peer;
     socklen_t peerlen;

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ah/schema.h"
+
 /* A large receive buffer absorbs bursts (benchmarks, floods) while a worker
  * is busy; SO_RCVBUFFORCE passes rmem_max when we have CAP_NET_ADMIN, else the
  * plain option is capped by the kernel, which is fine. */
@@ -21,7 +23,7 @@ void listen_describe(const struct ah_addr *addr, uint16_t port, int type, char *
     ah_addr_set_port(&a, port);
     if (ah_addr_format(&a, true, s, sizeof s) < 0)
         snprintf(s, sizeof s, "?");
-    snprintf(buf, len, "%s/%s", s, type == SOCK_DGRAM ? "udp" : "tcp");
+    snprintf(buf, len, "%s/%s", s, ah_transport_name(type == SOCK_DGRAM ? AH_TR_UDP : AH_TR_TCP));
 }
 
 static const char *errno_hint(int err)

@@ -6,8 +6,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-static const char *const tr_names[TR_COUNT] = {"udp", "tcp"};
-static const char *const svc_names[SVC_COUNT] = {"dns", "echo"};
 static const char *const counter_names[ST_COUNT] = {
     "requests", "answers",  "refused", "formerr",    "dropped",     "overlong",      "open",
     "total",    "rejected", "evicted", "io_timeout", "over_budget", "write_timeout",
@@ -15,8 +13,8 @@ static const char *const counter_names[ST_COUNT] = {
 
 void stats_accumulate(struct stats *dst, const struct stats *src)
 {
-    for (int t = 0; t < TR_COUNT; t++)
-        for (int s = 0; s < SVC_COUNT; s++)
+    for (int t = 0; t < AH_TR_COUNT; t++)
+        for (int s = 0; s < AH_SVC_COUNT; s++)
             for (int c = 0; c < ST_COUNT; c++)
                 stats_add(dst, t, s, c, (int64_t)stats_get(src, t, s, c));
 }
@@ -24,11 +22,11 @@ void stats_accumulate(struct stats *dst, const struct stats *src)
 static bool counter_applies(int t, int s, int c)
 {
     if (c == ST_OVERLONG)
-        return s == SVC_ECHO;
+        return s == AH_SVC_ECHO;
     if (c == ST_REFUSED || c == ST_FORMERR)
-        return s == SVC_DNS;
+        return s == AH_SVC_DNS;
     if (c >= ST_TCP_OPEN)
-        return t == TR_TCP;
+        return t == AH_TR_TCP;
     return true;
 }
 
@@ -38,13 +36,14 @@ int stats_format(const struct stats *st, char *buf, size_t len)
     if (len == 0)
         return -ENOSPC;
     buf[0] = '\0';
-    for (int t = 0; t < TR_COUNT; t++) {
-        for (int s = 0; s < SVC_COUNT; s++) {
+    for (int t = 0; t < AH_TR_COUNT; t++) {
+        for (int s = 0; s < AH_SVC_COUNT; s++) {
             for (int c = 0; c < ST_COUNT; c++) {
                 if (!counter_applies(t, s, c))
                     continue;
                 int n = snprintf(buf + off, len - off, "%s%s_%s_%s=%llu", off ? " " : "",
-                                 tr_names[t], svc_names[s], counter_names[c],
+                                 ah_transport_name((enum ah_transport)t),
+                                 ah_service_name((enum ah_service)s), counter_names[c],
                                  (unsigned long long)stats_get(st, t, s, c));
                 if (n < 0 || (size_t)n >= len - off)
                     return -ENOSPC;

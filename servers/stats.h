@@ -8,8 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum transport { TR_UDP, TR_TCP, TR_COUNT };
-enum service { SVC_DNS, SVC_ECHO, SVC_COUNT };
+#include "ah/schema.h"
 
 /* requests: messages read (a DNS message or an echo line/datagram);
  * answers: replies sent, of any rcode; refused/formerr: of those answers,
@@ -41,10 +40,10 @@ enum stat_counter {
 };
 
 struct stats {
-    _Atomic uint64_t v[TR_COUNT][SVC_COUNT][ST_COUNT];
+    _Atomic uint64_t v[AH_TR_COUNT][AH_SVC_COUNT][ST_COUNT];
 };
 
-static inline void stats_add(struct stats *s, enum transport t, enum service svc,
+static inline void stats_add(struct stats *s, enum ah_transport t, enum ah_service svc,
                              enum stat_counter c, int64_t n)
 {
     _Atomic uint64_t *p = &s->v[t][svc][c];
@@ -52,7 +51,7 @@ static inline void stats_add(struct stats *s, enum transport t, enum service svc
                           memory_order_relaxed);
 }
 
-static inline uint64_t stats_get(const struct stats *s, enum transport t, enum service svc,
+static inline uint64_t stats_get(const struct stats *s, enum ah_transport t, enum ah_service svc,
                                  enum stat_counter c)
 {
     return atomic_load_explicit(&s->v[t][svc][c], memory_order_relaxed);

@@ -39,7 +39,7 @@
 struct tcp_listener {
     uv_tcp_t h;
     struct worker *w;
-    enum service svc;
+    enum ah_service svc;
 };
 
 struct tcp_wreq {
@@ -52,10 +52,10 @@ struct tcp_wreq {
 
 /* The buffer for an incomplete message of need bytes: at least 1 KiB (one
  * echo line for echo), doubled until it fits, at most one maximal message. */
-static size_t rbuf_size(size_t need, enum service svc)
+static size_t rbuf_size(size_t need, enum ah_service svc)
 {
-    size_t cap = svc == SVC_ECHO ? AH_ECHO_MAX_LINE : TCP_RBUF_MIN;
-    size_t max = svc == SVC_ECHO ? AH_ECHO_MAX_LINE : TCP_RBUF_MAX;
+    size_t cap = svc == AH_SVC_ECHO ? AH_ECHO_MAX_LINE : TCP_RBUF_MIN;
+    size_t max = svc == AH_SVC_ECHO ? AH_ECHO_MAX_LINE : TCP_RBUF_MAX;
     while (cap < need && cap < max)
         cap *= 2;
     return cap > max ? max : cap;
@@ -99,7 +99,7 @@ static void conn_close_how(struct tcp_conn *c, bool reset)
         tcp_list_unlink(&c->link);
         c->linked = false;
         w->nconns--;
-        stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_OPEN, -1);
+        stats_add(&w->stats, AH_TR_TCP, c->svc, ST_TCP_OPEN, -1);
         atomic_fetch_sub(&w->r->tcp_clients, 1);
     }
     if (!reset || uv_tcp_close_reset(&c->h, conn_on_closed) < 0)
@@ -245,7 +245,7 @@ static void conn_write(struct tcp_conn *c, const uint8_t *data, size_t len, unsi
     int r;
 
     if (c->closing) {
-        stats_add(&w->stats, TR_TCP, c->svc, ST_DROPPED, n);
+        stats_add(&w->stats, AH_TR_TCP, c->svc, ST_DROPPED, n);
         return;
     }
     r = uv_try_write(st, &b, 1);
@@ -257,8 +257,8 @@ static void conn_write(struct tcp_conn *c, const uint8_t *data, size_t len, unsi
     if ((size_t)r < len) {
         charge = sizeof *wr + len - (size_t)r;
         if (tcp_budget_room(c, charge) < 0) {
-            stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_OVER_BUDGET, 1);
-            stats_add(&w->stats, TR_TCP, c->svc, ST_DROPPED, n);
+            stats_add(&w->stats, AH_TR_TCP, c->svc, ST_TCP_OVER_BUDGET, 1);
+            stats_add(&w->stats, AH_TR_TCP, c->svc, ST_DROPPED, n);
             conn_close_how(c, true);
             return;
         }
@@ -286,11 +286,11 @@ static void conn_write(struct tcp_conn *c, const uint8_t *data, size_t len, unsi
             tcp_partial_restart(c, 0); /* takes c off the partial list */
         }
     }
-    stats_add(&w->stats, TR_TCP, c->svc, ST_ANSWERS, n);
+    stats_add(&w->stats, AH_TR_TCP, c->svc, ST_ANSWERS, n);
     return;
 
 fail:
-    stats_add(&w->stats, TR_TCP, c->svc, ST_DROPPED, n);
+    stats_add(&w->stats, AH_TR_TCP, c->svc, ST_DROPPED, n);
     conn_close(c);
 }
 
@@ -299,7 +299,7 @@ static void conn_send_delayed(struct delay_item *it)
     struct tcp_conn *c = it->owner;
     c->delayed--;
     if (c->closing) {
-        stats_add(&c->w->stats, TR_TCP, c->svc, ST_DROPPED, it->n);
+        stats_add(&c->w->stats, AH_TR_TCP, c->svc, ST_DROPPED, it->n);
         if (c->closed && c->delayed == 0)
             conn_free(c);
         return;
@@ -320,7 +320,7 @@ static void conn_emit(struct tcp_conn *c, const uint8_t *data, size_t len, unsig
         return;
     }
     if (delay_push(&w->delay, ms, conn_send_delayed, c, c->svc, n, NULL, 0, data, len) < 0) {
-        stats_add(&w->stats, TR_TCP, c->svc, ST_DROPPED, n);
+        stats_add(&w->stats, AH_TR_TCP, c->svc, ST_DROPPED, n);
         return;
     }
     c->delayed++;
@@ -342,8 +342,8 @@ static size_t process_dns(struct tcp_conn *c, const uint8_t *data, size_t len)
         int alen;
         if (mlen == 0) {
             /* Not even a header: nothing to answer and no way to resync. */
-            stats_add(&w->stats, TR_TCP, SVC_DNS, ST_REQUESTS, 1);
-            stats_add(&w->stats, TR_TCP, SVC_DNS, ST_DROPPED, 1);
+            stats_add(&w->stats, AH_TR_TCP, AH_SVC_DNS, ST_REQUESTS, 1);
+            stats_add(&w->stats, AH_TR_TCP, AH_SVC_DNS, ST_DROPPED, 1);
             conn_drain(c);
             break;
         }
@@ -354,7 +354,8 @@ static size_t process_dns(struct tcp_conn *c, const uint8_t *data, size_t len)
             olen = 0;
             nans = 0;
         }
-        alen = worker_answer(w, TR_TCP, SVC_DNS, data + off + 2, mlen, out + olen + 2, TCP_DNS_MAX);
+        alen = worker_answer(w, AH_TR_TCP, AH_SVC_DNS, data + off + 2, mlen, out + olen + 2,
+                             TCP_DNS_MAX);
         off += 2 + mlen;
         if (alen > 0) {
             out[olen] = (uint8_t)(alen >> 8);
@@ -384,9 +385,9 @@ static size_t process_echo(struct tcp_conn *c, const uint8_t *data, size_t len)
         if (n == 0)
             break;
         if (n < 0) {
-            stats_add(&w->stats, TR_TCP, SVC_ECHO, ST_REQUESTS, 1);
-            stats_add(&w->stats, TR_TCP, SVC_ECHO, ST_OVERLONG, 1);
-            stats_add(&w->stats, TR_TCP, SVC_ECHO, ST_DROPPED, 1);
+            stats_add(&w->stats, AH_TR_TCP, AH_SVC_ECHO, ST_REQUESTS, 1);
+            stats_add(&w->stats, AH_TR_TCP, AH_SVC_ECHO, ST_OVERLONG, 1);
+            stats_add(&w->stats, AH_TR_TCP, AH_SVC_ECHO, ST_DROPPED, 1);
             if (olen > 0)
                 conn_emit(c, out, olen, nans);
             olen = 0;
@@ -399,7 +400,7 @@ static size_t process_echo(struct tcp_conn *c, const uint8_t *data, size_t len)
             olen = 0;
             nans = 0;
         }
-        alen = worker_answer(w, TR_TCP, SVC_ECHO, data + off, (size_t)n, out + olen,
+        alen = worker_answer(w, AH_TR_TCP, AH_SVC_ECHO, data + off, (size_t)n, out + olen,
                              WORKER_TCP_OUT - olen);
         off += (size_t)n;
         if (alen > 0) {
@@ -427,7 +428,7 @@ static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         /* The incomplete message fills the buffer: grow, bounded. */
         rc = conn_resize(c, rbuf_size((size_t)c->rcap + 1, c->svc));
         if (rc == -ENOBUFS)
-            stats_add(&c->w->stats, TR_TCP, c->svc, ST_TCP_OVER_BUDGET, 1);
+            stats_add(&c->w->stats, AH_TR_TCP, c->svc, ST_TCP_OVER_BUDGET, 1);
         if (rc < 0 || c->rlen == c->rcap) {
             /* A zero-length buffer makes libuv report UV_ENOBUFS: we close. */
             *buf = uv_buf_init(NULL, 0);
@@ -465,13 +466,13 @@ static void conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         tcp_list_append(&w->conns, &c->link);
     }
     if (buf->base == (char *)w->tcp_in) {
-        used = c->svc == SVC_DNS ? process_dns(c, w->tcp_in, (size_t)nread)
-                                 : process_echo(c, w->tcp_in, (size_t)nread);
+        used = c->svc == AH_SVC_DNS ? process_dns(c, w->tcp_in, (size_t)nread)
+                                    : process_echo(c, w->tcp_in, (size_t)nread);
         if (used == (size_t)nread || c->closing || c->draining)
             return;
         rc = conn_keep(c, w->tcp_in + used, (size_t)nread - used, now);
         if (rc == -ENOBUFS)
-            stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_OVER_BUDGET, 1);
+            stats_add(&w->stats, AH_TR_TCP, c->svc, ST_TCP_OVER_BUDGET, 1);
         /* Closed for a limit, it is reset: what the kernel still holds for
          * it goes at once. */
         if (rc < 0)
@@ -485,7 +486,7 @@ static void conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 static void conn_process_buffer(struct tcp_conn *c, uint64_t now)
 {
     size_t used =
-        c->svc == SVC_DNS ? process_dns(c, c->rbuf, c->rlen) : process_echo(c, c->rbuf, c->rlen);
+        c->svc == AH_SVC_DNS ? process_dns(c, c->rbuf, c->rlen) : process_echo(c, c->rbuf, c->rlen);
     if (c->closing)
         return;
     if (used == c->rlen || c->draining) {
@@ -536,15 +537,15 @@ static void on_connection(uv_stream_t *server, int status)
     open = atomic_fetch_add(&w->r->tcp_clients, 1);
     if (w->stopping || (open >= w->r->cfg->max_tcp_clients && tcp_evict(w) < 0)) {
         atomic_fetch_sub(&w->r->tcp_clients, 1);
-        stats_add(&w->stats, TR_TCP, l->svc, ST_TCP_REJECTED, 1);
+        stats_add(&w->stats, AH_TR_TCP, l->svc, ST_TCP_REJECTED, 1);
         uv_close((uv_handle_t *)&c->h, reject_on_closed);
         return;
     }
     c->linked = true;
     tcp_list_append(&w->conns, &c->link);
     w->nconns++;
-    stats_add(&w->stats, TR_TCP, l->svc, ST_TCP_OPEN, 1);
-    stats_add(&w->stats, TR_TCP, l->svc, ST_TCP_TOTAL, 1);
+    stats_add(&w->stats, AH_TR_TCP, l->svc, ST_TCP_OPEN, 1);
+    stats_add(&w->stats, AH_TR_TCP, l->svc, ST_TCP_TOTAL, 1);
     c->last_ms = uv_now(&w->loop);
     uv_tcp_nodelay(&c->h, 1);
     if (uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_on_read) < 0)
@@ -556,7 +557,7 @@ static void listener_on_closed(uv_handle_t *h)
     free(h->data);
 }
 
-int tcp_listener_open(struct worker *w, int fd, enum service svc, struct tcp_listener **out)
+int tcp_listener_open(struct worker *w, int fd, enum ah_service svc, struct tcp_listener **out)
 {
     struct tcp_listener *l = calloc(1, sizeof *l);
     int rc;

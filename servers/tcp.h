@@ -13,7 +13,7 @@ struct tcp_listener;
 
 /* Wraps the listening socket fd (owned from now on, also on failure) and
  * starts accepting. */
-int tcp_listener_open(struct worker *w, int fd, enum service svc, struct tcp_listener **out);
+int tcp_listener_open(struct worker *w, int fd, enum ah_service svc, struct tcp_listener **out);
 void tcp_listener_close(struct tcp_listener *l);
 
 /* Closes connections whose message began longer than --tcp-io-timeout ago,

@@ -158,7 +158,7 @@ int tcp_budget_room(struct tcp_conn *self, size_t n)
         struct tcp_conn *old = budget_victim(w, now);
         if (old == NULL || old == self)
             return -ENOBUFS;
-        stats_add(&w->stats, TR_TCP, old->svc, ST_TCP_OVER_BUDGET, 1);
+        stats_add(&w->stats, AH_TR_TCP, old->svc, ST_TCP_OVER_BUDGET, 1);
         tcp_conn_close_other(old, true);
     }
     return 0;
@@ -192,7 +192,7 @@ int tcp_evict(struct worker *w)
     }
     if (victim == NULL)
         victim = TCP_CONN_OF(w->conns.next);
-    stats_add(&w->stats, TR_TCP, victim->svc, ST_TCP_EVICTED, 1);
+    stats_add(&w->stats, AH_TR_TCP, victim->svc, ST_TCP_EVICTED, 1);
     tcp_conn_close_other(victim, victim->wlinked);
     return 0;
 }
@@ -215,7 +215,7 @@ void tcp_sweep(struct worker *w)
          * client's. */
         if (c->backpressure || c->draining)
             continue;
-        stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_IO_TIMEOUT, 1);
+        stats_add(&w->stats, AH_TR_TCP, c->svc, ST_TCP_IO_TIMEOUT, 1);
         tcp_conn_close_other(c, false);
     }
     /* Queues of answers not seen moving for half the write timeout are
@@ -232,7 +232,7 @@ void tcp_sweep(struct worker *w)
             continue;
         if (now - c->wstall_ms < cfg->tcp_write_ms)
             continue;
-        stats_add(&w->stats, TR_TCP, c->svc, ST_TCP_WRITE_TIMEOUT, 1);
+        stats_add(&w->stats, AH_TR_TCP, c->svc, ST_TCP_WRITE_TIMEOUT, 1);
         tcp_conn_close_other(c, true);
     }
     /* Connections read from longest ago first, the same way. */

@@ -16,7 +16,7 @@ struct tcp_conn {
     struct conn_link plink; /* in w->partial while rlen > 0 */
     struct conn_link wlink; /* in w->writing while answers are queued */
     struct worker *w;
-    enum service svc;
+    enum ah_service svc;
     uint8_t *rbuf; /* start of an incomplete message; NULL when rlen == 0 */
     uint32_t rcap;
     uint32_t rlen;

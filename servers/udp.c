@@ -26,7 +26,7 @@
 
 struct udp_sock {
     struct worker *w;
-    enum service svc;
+    enum ah_service svc;
     int fd;
     int sfd; /* where answers leave: a send-only socket, or fd */
     bool use_poll;
@@ -76,7 +76,7 @@ static void send_delayed(struct delay_item *it)
     struct udp_sock *s = it->owner;
     ssize_t n =
         sendto(s->fd, it->data, it->len, MSG_DONTWAIT, (struct sockaddr *)&it->peer, it->peerlen);
-    stats_add(&s->w->stats, TR_UDP, s->svc, n < 0 ? ST_DROPPED : ST_ANSWERS, 1);
+    stats_add(&s->w->stats, AH_TR_UDP, s->svc, n < 0 ? ST_DROPPED : ST_ANSWERS, 1);
 }
 
 /* Returns true when the answer was queued for later instead of sent now. */
@@ -87,7 +87,7 @@ static bool maybe_delay(struct udp_sock *s, const struct sockaddr *peer, socklen
     if (ms == 0)
         return false;
     if (delay_push(&s->w->delay, ms, send_delayed, s, s->svc, 1, peer, plen, ans, alen) < 0)
-        stats_add(&s->w->stats, TR_UDP, s->svc, ST_DROPPED, 1);
+        stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_DROPPED, 1);
     return true;
 }
 
@@ -113,12 +113,12 @@ static void uv_on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const st
     if (nread <= 0 || addr == NULL)
         return; /* nothing, an error we keep running through, or MMSG_FREE */
     if (flags & UV_UDP_PARTIAL) {
-        stats_add(&w->stats, TR_UDP, s->svc, ST_REQUESTS, 1);
-        stats_add(&w->stats, TR_UDP, s->svc, ST_DROPPED, 1);
+        stats_add(&w->stats, AH_TR_UDP, s->svc, ST_REQUESTS, 1);
+        stats_add(&w->stats, AH_TR_UDP, s->svc, ST_DROPPED, 1);
         return;
     }
-    alen = worker_answer(w, TR_UDP, s->svc, (const uint8_t *)buf->base, (size_t)nread, w->scratch,
-                         WORKER_UDP_ANSWER_MAX);
+    alen = worker_answer(w, AH_TR_UDP, s->svc, (const uint8_t *)buf->base, (size_t)nread,
+                         w->scratch, WORKER_UDP_ANSWER_MAX);
     if (alen <= 0)
         return;
     plen = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -126,7 +126,7 @@ static void uv_on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const st
         return;
     uv_buf_t out = uv_buf_init((char *)w->scratch, (unsigned)alen);
     int rc = uv_udp_try_send(h, &out, 1, addr);
-    stats_add(&w->stats, TR_UDP, s->svc, rc < 0 ? ST_DROPPED : ST_ANSWERS, 1);
+    stats_add(&w->stats, AH_TR_UDP, s->svc, rc < 0 ? ST_DROPPED : ST_ANSWERS, 1);
 }
 
 /* ---- recvmmsg/sendmmsg path ---- */
@@ -157,14 +157,14 @@ static void mmsg_send(struct udp_sock *s, unsigned n)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 /* One bad destination fails the call: skip it, go on. */
-                stats_add(&s->w->stats, TR_UDP, s->svc, ST_DROPPED, 1);
+                stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_DROPPED, 1);
                 off++;
                 continue;
             }
-            stats_add(&s->w->stats, TR_UDP, s->svc, ST_DROPPED, n - off);
+            stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_DROPPED, n - off);
             return;
         }
-        stats_add(&s->w->stats, TR_UDP, s->svc, ST_ANSWERS, r);
+        stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_ANSWERS, r);
         off += (unsigned)r;
     }
 }
@@ -189,11 +189,11 @@ static void mmsg_on_poll(uv_poll_t *h, int status, int events)
             uint8_t *ans = s->sbuf + (size_t)i * WORKER_UDP_ANSWER_MAX;
             int alen;
             if (m->msg_flags & MSG_TRUNC) {
-                stats_add(&w->stats, TR_UDP, s->svc, ST_REQUESTS, 1);
-                stats_add(&w->stats, TR_UDP, s->svc, ST_DROPPED, 1);
+                stats_add(&w->stats, AH_TR_UDP, s->svc, ST_REQUESTS, 1);
+                stats_add(&w->stats, AH_TR_UDP, s->svc, ST_DROPPED, 1);
                 continue;
             }
-            alen = worker_answer(w, TR_UDP, s->svc, s->rbuf + (size_t)i * UDP_SLOT,
+            alen = worker_answer(w, AH_TR_UDP, s->svc, s->rbuf + (size_t)i * UDP_SLOT,
                                  s->rmsg[i].msg_len, ans, WORKER_UDP_ANSWER_MAX);
             if (alen <= 0)
                 continue;
@@ -237,7 +237,7 @@ static int mmsg_alloc(struct udp_sock *s, unsigned batch)
     return 0;
 }
 
-int udp_sock_open(struct worker *w, int fd, enum service svc, struct udp_sock **out)
+int udp_sock_open(struct worker *w, int fd, enum ah_service svc, struct udp_sock **out)
 {
     const struct responder_config *cfg = w->r->cfg;
     struct udp_sock *s = calloc(1, sizeof *s);

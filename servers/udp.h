@@ -10,7 +10,7 @@ struct udp_sock;
 
 /* Wraps the bound socket fd (owned from now on, also on failure) for the
  * worker's loop and starts reading. */
-int udp_sock_open(struct worker *w, int fd, enum service svc, struct udp_sock **out);
+int udp_sock_open(struct worker *w, int fd, enum ah_service svc, struct udp_sock **out);
 
 /* mmsg path only: adds a send-only socket for answers (see
  * listen_open_udp_sender). steer_first: attach the steering program to the

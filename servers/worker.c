@@ -18,14 +18,14 @@
 #define WORKER_DRAIN_MS 2000
 #define TCP_BACKLOG     1024
 
-int worker_answer(struct worker *w, enum transport t, enum service svc, const uint8_t *req,
+int worker_answer(struct worker *w, enum ah_transport t, enum ah_service svc, const uint8_t *req,
                   size_t len, uint8_t *out, size_t cap)
 {
     struct stats *st = &w->stats;
     int n;
 
     stats_add(st, t, svc, ST_REQUESTS, 1);
-    if (svc == SVC_ECHO && len > AH_ECHO_MAX_LINE) {
+    if (svc == AH_SVC_ECHO && len > AH_ECHO_MAX_LINE) {
         stats_add(st, t, svc, ST_OVERLONG, 1);
         stats_add(st, t, svc, ST_DROPPED, 1);
         return 0;
@@ -34,9 +34,9 @@ int worker_answer(struct worker *w, enum transport t, enum service svc, const ui
         stats_add(st, t, svc, ST_DROPPED, 1);
         return 0;
     }
-    if (svc == SVC_DNS) {
+    if (svc == AH_SVC_DNS) {
         enum dns_verdict v = DNS_DROPPED;
-        n = dns_answer(w->r->dns, req, len, t == TR_UDP, out, cap, &v);
+        n = dns_answer(w->r->dns, req, len, t == AH_TR_UDP, out, cap, &v);
         if (n > 0 && v == DNS_REFUSED)
             stats_add(st, t, svc, ST_REFUSED, 1);
         else if (n > 0 && v == DNS_FORMERR)
@@ -121,7 +121,7 @@ static void on_stop(uv_async_t *a)
 }
 
 static int open_service(struct worker *w, const struct ah_addr *addr, uint16_t port,
-                        enum service svc, char *err, size_t errlen)
+                        enum ah_service svc, char *err, size_t errlen)
 {
     char what[AH_ADDR_STRLEN + 8];
     int type = SOCK_DGRAM;
@@ -181,12 +181,12 @@ static int init_handles(struct worker *w, char *err, size_t errlen)
 
     for (size_t i = 0; i < cfg->nlisten; i++) {
         if (cfg->dns) {
-            rc = open_service(w, &cfg->listen[i], cfg->dns_port, SVC_DNS, err, errlen);
+            rc = open_service(w, &cfg->listen[i], cfg->dns_port, AH_SVC_DNS, err, errlen);
             if (rc < 0)
                 return rc;
         }
         if (cfg->echo) {
-            rc = open_service(w, &cfg->listen[i], cfg->echo_port, SVC_ECHO, err, errlen);
+            rc = open_service(w, &cfg->listen[i], cfg->echo_port, AH_SVC_ECHO, err, errlen);
             if (rc < 0)
                 return rc;
         }

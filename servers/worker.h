@@ -48,9 +48,9 @@ struct worker {
     bool stopping;
     unsigned drop_acc; /* drop PERCENT accumulator: deterministic share */
     struct stats stats;
-    struct udp_sock *udp[RESPONDER_MAX_LISTEN * SVC_COUNT];
+    struct udp_sock *udp[RESPONDER_MAX_LISTEN * AH_SVC_COUNT];
     size_t nudp;
-    struct tcp_listener *tcp[RESPONDER_MAX_LISTEN * SVC_COUNT];
+    struct tcp_listener *tcp[RESPONDER_MAX_LISTEN * AH_SVC_COUNT];
     size_t ntcp;
     struct conn_link conns; /* sentinel; least recently read first */
     size_t nconns;
@@ -108,7 +108,7 @@ static inline unsigned worker_delay_ms(const struct worker *w)
  * the fault gate and the service. Counts requests, refused, formerr,
  * overlong and dropped; the caller counts answers once sent. Returns the
  * answer length, or 0 for silence. */
-int worker_answer(struct worker *w, enum transport t, enum service svc, const uint8_t *req,
+int worker_answer(struct worker *w, enum ah_transport t, enum ah_service svc, const uint8_t *req,
                   size_t len, uint8_t *out, size_t cap);
 
 #endif

@@ -88,7 +88,7 @@ static int cmd_check(int argc, char **argv)
         return rc == -EINVAL ? 2 : 1;
     size_t steps = 0;
     for (size_t i = 0; i < lab->ndrill; i++)
-        steps += lab->drill[i].verb == LAB_VERB_FLAP ? 2 * lab->drill[i].flap_count : 1;
+        steps += lab->drill[i].verb == AH_VERB_FLAP ? 2 * lab->drill[i].flap_count : 1;
     printf("%s: ok: lab %s, routing %s, %zu nodes, %zu vantages, %zu drill events (%zu steps)\n",
            argv[1], lab->name, lab_routing_name(lab->routing), lab->nnodes, lab->nvantages,
            lab->ndrill, steps);

@@ -26,7 +26,7 @@ int drill_expand(const struct lab *lab, struct drill *out)
     size_t n = 0;
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < lab->ndrill; i++)
-        n += lab->drill[i].verb == LAB_VERB_FLAP ? 2 * (size_t)lab->drill[i].flap_count : 1;
+        n += lab->drill[i].verb == AH_VERB_FLAP ? 2 * (size_t)lab->drill[i].flap_count : 1;
     if (n == 0)
         return 0;
     struct drill_step *s = calloc(n, sizeof *s);
@@ -35,7 +35,7 @@ int drill_expand(const struct lab *lab, struct drill *out)
     size_t k = 0;
     for (size_t i = 0; i < lab->ndrill; i++) {
         const struct lab_event *e = &lab->drill[i];
-        if (e->verb != LAB_VERB_FLAP) {
+        if (e->verb != AH_VERB_FLAP) {
             s[k].at_ns = e->at_ns;
             s[k].verb = e->verb;
             s[k].node = e->node;
@@ -47,14 +47,14 @@ int drill_expand(const struct lab *lab, struct drill *out)
         for (unsigned c = 0; c < e->flap_count; c++) {
             uint64_t t = e->at_ns + (uint64_t)c * period;
             s[k] = (struct drill_step){.at_ns = t,
-                                       .verb = LAB_VERB_WITHDRAW,
+                                       .verb = AH_VERB_WITHDRAW,
                                        .node = e->node,
                                        .event = i,
                                        .flap_i = 2 * c + 1,
                                        .flap_n = 2 * e->flap_count};
             s[k + 1] = s[k];
             s[k + 1].at_ns = t + e->flap_down_ns;
-            s[k + 1].verb = LAB_VERB_ANNOUNCE;
+            s[k + 1].verb = AH_VERB_ANNOUNCE;
             s[k + 1].flap_i = 2 * c + 2;
             k += 2;
         }
@@ -74,7 +74,7 @@ void drill_free(struct drill *d)
 
 const char *drill_step_event(const struct drill_step *s)
 {
-    return lab_verb_name(s->verb);
+    return ah_schema_verb_name(s->verb);
 }
 
 size_t drill_run_due(struct drill *d, uint64_t now_ns, const struct drill_ops *ops)

@@ -16,7 +16,7 @@
 /* One action at one time. */
 struct drill_step {
     uint64_t at_ns; /* from the drill's start */
-    enum lab_verb verb;
+    enum ah_verb verb;
     size_t node;
     size_t event;    /* index of the lab event it came from */
     unsigned flap_i; /* 1-based step of a flap (0 when not a flap) */

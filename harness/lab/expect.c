@@ -62,7 +62,7 @@ static int parse_ref(const struct tok *t, size_t n, size_t *i, struct expect_ref
     if (*i >= n)
         return fail(err, errlen, erroff, endoff, "expected an event (`run` or VERB NODE)");
     ref->off = t[*i].off;
-    if (strcmp(t[*i].s, "run") == 0) {
+    if (strcmp(t[*i].s, ah_schema_event_name(AH_EVENT_RUN)) == 0) {
         ref->run = true;
         (*i)++;
         return 0;
@@ -343,7 +343,7 @@ static int check_one(const struct lab *lab, const struct lab_expect *le, const s
             r = diag(d, lab, le, e->at.off, "expect: unknown node \"%s\" in the event", e->at.node);
             return rc ? rc : r;
         }
-        if (strcmp(e->at.verb, "flap") == 0) {
+        if (strcmp(e->at.verb, ah_schema_verb_name(AH_VERB_FLAP)) == 0) {
             r = diag(d, lab, le, e->at.off,
                      "expect: a flap is played as withdraw/announce steps: name one, e.g. "
                      "`withdraw %s#2`",
@@ -410,7 +410,7 @@ static bool row_matches(const struct expect *e, const struct ah_metrics_row *r)
     if (e->service >= 0 && (int)r->service != e->service)
         return false;
     if (e->at.run)
-        return strcmp(r->event, "run") == 0;
+        return strcmp(r->event, ah_schema_event_name(AH_EVENT_RUN)) == 0;
     return strcmp(r->event, e->at.verb) == 0 && strcmp(r->node, e->at.node) == 0 &&
            r->occurrence == (e->at.occ ? e->at.occ : 1);
 }
@@ -436,7 +436,7 @@ static bool compare(double v, enum expect_op op, double x)
 
 static void where(const struct ah_metrics_row *r, char *buf, size_t len)
 {
-    if (strcmp(r->event, "run") == 0)
+    if (strcmp(r->event, ah_schema_event_name(AH_EVENT_RUN)) == 0)
         snprintf(buf, len, "%s %s %s over the run", r->vantage, ah_transport_name(r->transport),
                  ah_service_name(r->service));
     else if (r->occurrence > 1)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "ah/addr.h"
+#include "ah/schema.h"
 
 #define LAB_NAME_MAX     32 /* node/vantage/lab names: [A-Za-z0-9_-], 1..31 chars */
 #define LAB_ANYCAST_MAX  8
@@ -39,11 +40,6 @@ enum lab_responder {
     LAB_RESPONDER_COMMAND,
 };
 
-enum lab_service {
-    LAB_SERVICE_DNS,
-    LAB_SERVICE_ECHO,
-};
-
 /* anycast-healthchecker semantics, for routing: bgp (docs/routing.md). */
 struct lab_healthcheck {
     bool enabled;
@@ -68,7 +64,7 @@ struct lab_vantage {
 
 struct lab_probe_udp {
     bool enabled;
-    enum lab_service service;
+    enum ah_service service;
     uint32_t rate;  /* probes per second in total */
     uint32_t flows; /* sockets, each a fixed source port */
     uint64_t timeout_ns;
@@ -76,32 +72,15 @@ struct lab_probe_udp {
 
 struct lab_probe_tcp {
     bool enabled;
-    enum lab_service service;
+    enum ah_service service;
     uint32_t connections;
     uint64_t interval_ns;
     uint64_t timeout_ns;
 };
 
-enum lab_verb {
-    LAB_VERB_WITHDRAW,
-    LAB_VERB_ANNOUNCE,
-    LAB_VERB_FLAP,
-    LAB_VERB_STOP,
-    LAB_VERB_START,
-    LAB_VERB_PAUSE,
-    LAB_VERB_RESUME,
-    LAB_VERB_LINK_DOWN,
-    LAB_VERB_LINK_UP,
-    LAB_VERB_KILL_BGP,
-    LAB_VERB_START_BGP,
-    LAB_VERB_PAUSE_BGP,
-    LAB_VERB_RESUME_BGP,
-    LAB_VERB_DELAY, /* builtin responder only: answer everything delay_ms late */
-};
-
 struct lab_event {
     uint64_t at_ns; /* from the start of the drill */
-    enum lab_verb verb;
+    enum ah_verb verb;
     size_t node;
     /* flap: {node, count, down, up}: count times (withdraw, wait down,
      * announce, wait up); it spans count * (down + up) from at_ns. */
@@ -120,7 +99,7 @@ struct lab_expect {
 
 /* routing: tracked (docs/routing.md). */
 struct lab_track {
-    enum lab_service service;
+    enum ah_service service;
     uint64_t frequency_ns, timeout_ns, delay_down_ns, delay_up_ns;
     unsigned down, up;
 };
@@ -196,8 +175,6 @@ int lab_diag_addf(struct lab_diag *diag, const char *file, unsigned line, unsign
 int lab_node_index(const struct lab *lab, const char *name);
 int lab_vantage_index(const struct lab *lab, const char *name);
 
-const char *lab_verb_name(enum lab_verb v);
 const char *lab_routing_name(enum lab_routing r);
-const char *lab_service_name(enum lab_service s);
 
 #endif

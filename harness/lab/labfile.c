@@ -712,23 +712,6 @@ int lab_vantage_index(const struct lab *lab, const char *name)
     return -ENOENT;
 }
 
-static const char *const verb_names[] = {
-    [LAB_VERB_WITHDRAW] = "withdraw",
-    [LAB_VERB_ANNOUNCE] = "announce",
-    [LAB_VERB_FLAP] = "flap",
-    [LAB_VERB_STOP] = "stop",
-    [LAB_VERB_START] = "start",
-    [LAB_VERB_PAUSE] = "pause",
-    [LAB_VERB_RESUME] = "resume",
-    [LAB_VERB_LINK_DOWN] = "link-down",
-    [LAB_VERB_LINK_UP] = "link-up",
-    [LAB_VERB_KILL_BGP] = "kill-bgp",
-    [LAB_VERB_START_BGP] = "start-bgp",
-    [LAB_VERB_PAUSE_BGP] = "pause-bgp",
-    [LAB_VERB_RESUME_BGP] = "resume-bgp",
-    [LAB_VERB_DELAY] = "delay",
-};
-
 static const char *const routing_names[] = {
     [LAB_ROUTING_STATIC] = "static",
     [LAB_ROUTING_ECMP] = "ecmp",
@@ -737,25 +720,10 @@ static const char *const routing_names[] = {
     [LAB_ROUTING_BGP] = "bgp",
 };
 
-static const char *const service_names[] = {
-    [LAB_SERVICE_DNS] = "dns",
-    [LAB_SERVICE_ECHO] = "echo",
-};
-
 #define NAME_OF(tab, i)                                                                            \
     ((size_t)(i) < sizeof(tab) / sizeof(tab[0]) && tab[i] != NULL ? tab[i] : "?")
-
-const char *lab_verb_name(enum lab_verb v)
-{
-    return NAME_OF(verb_names, v);
-}
 
 const char *lab_routing_name(enum lab_routing r)
 {
     return NAME_OF(routing_names, r);
-}
-
-const char *lab_service_name(enum lab_service s)
-{
-    return NAME_OF(service_names, s);
 }

@@ -7,29 +7,35 @@
 #include <string.h>
 
 #include "ah/clock.h"
+#include "ah/schema.h"
 
 #include "labfile_int.h"
 
 #define MSEC 1000000ull
 #define HOUR (3600 * AH_NS_PER_S)
 
-/* Keys of a drill event: "at" and the verbs, in the order of enum lab_verb
- * (keys[1 + verb]); the unit test checks this against lab_verb_name(). */
-static const char *const event_keys[] = {
-    "at",        "withdraw", "announce", "flap",      "stop",      "start",      "pause", "resume",
-    "link-down", "link-up",  "kill-bgp", "start-bgp", "pause-bgp", "resume-bgp", "delay", NULL};
-#define NVERBS       14
+#define NKEYS        (AH_VERB_COUNT + 2)
 #define DELAY_MS_MAX 60000
 
-static bool verb_needs_bgp(enum lab_verb v)
+/* Keys of a drill event: "at" and the verbs in the order of enum ah_verb
+ * (keys[1 + verb]), NULL-terminated. */
+static void event_keys(const char *keys[NKEYS])
 {
-    return v == LAB_VERB_KILL_BGP || v == LAB_VERB_START_BGP || v == LAB_VERB_PAUSE_BGP ||
-           v == LAB_VERB_RESUME_BGP;
+    keys[0] = "at";
+    for (int v = 0; v < AH_VERB_COUNT; v++)
+        keys[1 + v] = ah_schema_verb_name((enum ah_verb)v);
+    keys[NKEYS - 1] = NULL;
 }
 
-static bool verb_moves_route(enum lab_verb v)
+static bool verb_needs_bgp(enum ah_verb v)
 {
-    return v == LAB_VERB_WITHDRAW || v == LAB_VERB_ANNOUNCE || v == LAB_VERB_FLAP;
+    return v == AH_VERB_KILL_BGP || v == AH_VERB_START_BGP || v == AH_VERB_PAUSE_BGP ||
+           v == AH_VERB_RESUME_BGP;
+}
+
+static bool verb_moves_route(enum ah_verb v)
+{
+    return v == AH_VERB_WITHDRAW || v == AH_VERB_ANNOUNCE || v == AH_VERB_FLAP;
 }
 
 static uint64_t flap_span(const struct lab_event *e)
@@ -118,14 +124,16 @@ static int parse_event(struct lf *c, yaml_node_t *item, struct lab_event *e, yam
 {
     struct lf_map m;
     const struct lab *lab = c->lab;
+    const char *keys[NKEYS];
     int rc = 0;
+    event_keys(keys);
     *at = NULL;
     *verb_key = NULL;
     e->line = lf_line(item);
     e->col = lf_col(item);
-    if (lf_mapping(c, item, "drill event", event_keys, &m) < 0)
+    if (lf_mapping(c, item, "drill event", keys, &m) < 0)
         return -1;
-    if (!lf_require(c, item, &m, 0, event_keys, "drill event"))
+    if (!lf_require(c, item, &m, 0, keys, "drill event"))
         rc = -1;
     else if (lf_dur(c, m.val[0], "drill.at", 0, 24 * HOUR, &e->at_ns) < 0)
         rc = -1;
@@ -133,13 +141,13 @@ static int parse_event(struct lf *c, yaml_node_t *item, struct lab_event *e, yam
         *at = m.val[0];
 
     int verb = -1;
-    for (int v = 0; v < NVERBS; v++) {
+    for (int v = 0; v < AH_VERB_COUNT; v++) {
         yaml_node_t *k = m.key[1 + v];
         if (k == NULL)
             continue;
         if (verb >= 0) {
             lf_err(c, k, "drill event has two verbs, %s and %s: write one event per verb",
-                   event_keys[1 + verb], event_keys[1 + v]);
+                   keys[1 + verb], keys[1 + v]);
             rc = -1;
             continue;
         }
@@ -151,17 +159,17 @@ static int parse_event(struct lf *c, yaml_node_t *item, struct lab_event *e, yam
                "resume, delay, link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp)");
         return -1;
     }
-    e->verb = (enum lab_verb)verb;
+    e->verb = (enum ah_verb)verb;
     *verb_key = m.key[1 + verb];
     if (verb_needs_bgp(e->verb) && c->routing_ok && lab->routing != LAB_ROUTING_BGP) {
         lf_err(c, m.key[1 + verb], "drill: %s needs routing: bgp (routing is %s)",
-               lab_verb_name(e->verb), lab_routing_name(lab->routing));
+               ah_schema_verb_name(e->verb), lab_routing_name(lab->routing));
         rc = -1;
     }
     yaml_node_t *val = m.val[1 + verb];
-    int node = e->verb == LAB_VERB_FLAP    ? parse_flap(c, val, e)
-               : e->verb == LAB_VERB_DELAY ? parse_delay(c, val, m.key[1 + verb], e)
-                                           : drill_node(c, val, "drill");
+    int node = e->verb == AH_VERB_FLAP    ? parse_flap(c, val, e)
+               : e->verb == AH_VERB_DELAY ? parse_delay(c, val, m.key[1 + verb], e)
+                                          : drill_node(c, val, "drill");
     if (node < 0)
         return -1;
     e->node = (size_t)node;
@@ -204,7 +212,7 @@ void lf_parse_drill(struct lf *c, yaml_node_t *seq)
         }
         if (rc < 0 || at == NULL)
             continue;
-        if (e->verb == LAB_VERB_FLAP && c->duration_ok &&
+        if (e->verb == AH_VERB_FLAP && c->duration_ok &&
             e->at_ns + flap_span(e) > lab->duration_ns && e->at_ns < lab->duration_ns)
             lf_err(c, verb_key,
                    "drill: flap of %s from %s runs until %s (count x (down + up)), past "
@@ -217,12 +225,12 @@ void lf_parse_drill(struct lf *c, yaml_node_t *seq)
         if (verb_moves_route(e->verb)) {
             for (size_t j = 0; j < lab->ndrill; j++) {
                 const struct lab_event *f = &lab->drill[j];
-                if (f->verb != LAB_VERB_FLAP || f->node != e->node)
+                if (f->verb != AH_VERB_FLAP || f->node != e->node)
                     continue;
                 if (e->at_ns >= f->at_ns && e->at_ns < f->at_ns + flap_span(f)) {
                     lf_err(c, verb_key,
                            "drill: %s of %s at %s falls inside the flap of %s (%s..%s, line %u)",
-                           lab_verb_name(e->verb), lab->nodes[e->node].name,
+                           ah_schema_verb_name(e->verb), lab->nodes[e->node].name,
                            lf_durstr(e->at_ns, a, sizeof(a)), lab->nodes[f->node].name,
                            lf_durstr(f->at_ns, b, sizeof(b)),
                            lf_durstr(f->at_ns + flap_span(f), d, sizeof(d)), f->line);

@@ -9,6 +9,7 @@
 
 #include "ah/clock.h"
 #include "ah/addr.h"
+#include "ah/schema.h"
 #include "labfile_int.h"
 
 #define MSEC   1000000ull
@@ -17,7 +18,15 @@
 
 static const char *const routing_words[] = {"static",  "ecmp", "ecmp-resilient",
                                             "tracked", "bgp",  NULL};
-static const char *const service_words[] = {"dns", "echo", NULL};
+
+/* The service words of ah/schema.h, NULL-terminated, for lf_word. */
+static const char *const *service_words(void)
+{
+    static const char *words[AH_SVC_COUNT + 1];
+    for (int s = 0; s < AH_SVC_COUNT; s++)
+        words[s] = ah_service_name((enum ah_service)s);
+    return words;
+}
 
 /* ---- anycast ---- */
 
@@ -319,8 +328,8 @@ static void parse_udp(struct lf *c, yaml_node_t *n, struct lab_probe_udp *u)
     int w;
     uint64_t v;
     if (m.val[K_SERVICE] != NULL &&
-        lf_word(c, m.val[K_SERVICE], "probes.udp.service", service_words, &w) == 0)
-        u->service = (enum lab_service)w;
+        lf_word(c, m.val[K_SERVICE], "probes.udp.service", service_words(), &w) == 0)
+        u->service = (enum ah_service)w;
     if (m.val[K_RATE] != NULL && lf_uint(c, m.val[K_RATE], "probes.udp.rate", 1, 1000000, &v) == 0)
         u->rate = (uint32_t)v;
     if (m.val[K_FLOWS] != NULL && lf_uint(c, m.val[K_FLOWS], "probes.udp.flows", 1, 1024, &v) == 0)
@@ -340,8 +349,8 @@ static void parse_tcp(struct lf *c, yaml_node_t *n, struct lab_probe_tcp *t)
     int w;
     uint64_t v;
     if (m.val[K_SERVICE] != NULL &&
-        lf_word(c, m.val[K_SERVICE], "probes.tcp.service", service_words, &w) == 0)
-        t->service = (enum lab_service)w;
+        lf_word(c, m.val[K_SERVICE], "probes.tcp.service", service_words(), &w) == 0)
+        t->service = (enum ah_service)w;
     if (m.val[K_CONNECTIONS] != NULL &&
         lf_uint(c, m.val[K_CONNECTIONS], "probes.tcp.connections", 0, 100000, &v) == 0)
         t->connections = (uint32_t)v;
@@ -357,11 +366,11 @@ static void parse_tcp(struct lf *c, yaml_node_t *n, struct lab_probe_tcp *t)
 
 static void parse_probes(struct lf *c, yaml_node_t *key, yaml_node_t *n)
 {
-    static const char *const keys[] = {"udp", "tcp", NULL};
+    const char *const keys[] = {ah_transport_name(AH_TR_UDP), ah_transport_name(AH_TR_TCP), NULL};
     struct lab *lab = c->lab;
     lab->udp = (struct lab_probe_udp){
-        .service = LAB_SERVICE_DNS, .rate = 100, .flows = 4, .timeout_ns = AH_NS_PER_S};
-    lab->tcp = (struct lab_probe_tcp){.service = LAB_SERVICE_ECHO,
+        .service = AH_SVC_DNS, .rate = 100, .flows = 4, .timeout_ns = AH_NS_PER_S};
+    lab->tcp = (struct lab_probe_tcp){.service = AH_SVC_ECHO,
                                       .connections = 10,
                                       .interval_ns = 100 * MSEC,
                                       .timeout_ns = AH_NS_PER_S};
@@ -374,10 +383,10 @@ static void parse_probes(struct lf *c, yaml_node_t *key, yaml_node_t *n)
     struct lf_map m;
     if (lf_mapping(c, n, "probes", keys, &m) < 0)
         return;
-    if (m.key[0] != NULL)
-        parse_udp(c, m.val[0], &lab->udp);
-    if (m.key[1] != NULL)
-        parse_tcp(c, m.val[1], &lab->tcp);
+    if (m.key[AH_TR_UDP] != NULL)
+        parse_udp(c, m.val[AH_TR_UDP], &lab->udp);
+    if (m.key[AH_TR_TCP] != NULL)
+        parse_tcp(c, m.val[AH_TR_TCP], &lab->tcp);
     else
         lab->tcp.enabled = false;
     if (!lab->udp.enabled && !lab->tcp.enabled)
@@ -401,8 +410,8 @@ static void parse_track(struct lf *c, yaml_node_t *n)
     uint64_t v;
     bool fok = true, tok = true;
     if (m.val[K_SERVICE] != NULL &&
-        lf_word(c, m.val[K_SERVICE], "track.service", service_words, &w) == 0)
-        t->service = (enum lab_service)w;
+        lf_word(c, m.val[K_SERVICE], "track.service", service_words(), &w) == 0)
+        t->service = (enum ah_service)w;
     if (m.val[K_FREQUENCY] != NULL)
         fok = lf_dur(c, m.val[K_FREQUENCY], "track.frequency", 10 * MSEC, HOUR, &t->frequency_ns) ==
               0;
@@ -525,11 +534,11 @@ static void check_echo(struct lf *c, yaml_node_t *nodes_seq)
 {
     struct lab *lab = c->lab;
     const char *user = NULL;
-    if (lab->udp.enabled && lab->udp.service == LAB_SERVICE_ECHO)
+    if (lab->udp.enabled && lab->udp.service == AH_SVC_ECHO)
         user = "probes.udp";
-    else if (lab->tcp.enabled && lab->tcp.service == LAB_SERVICE_ECHO)
+    else if (lab->tcp.enabled && lab->tcp.service == AH_SVC_ECHO)
         user = "probes.tcp";
-    else if (lab->routing == LAB_ROUTING_TRACKED && lab->track.service == LAB_SERVICE_ECHO)
+    else if (lab->routing == LAB_ROUTING_TRACKED && lab->track.service == AH_SVC_ECHO)
         user = "track";
     if (user == NULL || nodes_seq == NULL || nodes_seq->type != YAML_SEQUENCE_NODE)
         return;
@@ -552,7 +561,7 @@ static void parse_routing_sections(struct lf *c, yaml_node_t *track_key, yaml_no
                                    yaml_node_t *bgp_key, yaml_node_t *bgp)
 {
     struct lab *lab = c->lab;
-    lab->track = (struct lab_track){.service = LAB_SERVICE_DNS,
+    lab->track = (struct lab_track){.service = AH_SVC_DNS,
                                     .frequency_ns = 10 * AH_NS_PER_S,
                                     .timeout_ns = 2 * AH_NS_PER_S,
                                     .down = 2,

@@ -19,6 +19,7 @@
 #include "ah/esc.h"
 #include "ah/file.h"
 #include "ah/log.h"
+#include "ah/schema.h"
 #include "report_int.h"
 #include "results.h"
 
@@ -119,7 +120,7 @@ static int write_summary_csv(const struct ah_metrics *m, const char *dir)
     int fd = ah_file_tmp_open(dir, "summary.csv", tmp, sizeof tmp);
     if (fd < 0)
         return fd;
-    int rc = ah_csv_open_fd(&w, fd, ah_summary_header, AH_SUMMARY_NCOLS);
+    int rc = ah_csv_open_fd(&w, fd, ah_schema_summary_cols, AH_SCHEMA_SUMMARY_COLS);
     if (rc < 0) {
         unlink(tmp);
         return rc;
@@ -223,7 +224,7 @@ static void json_resolution(FILE *f, const struct ah_metrics *m)
     bool first = true;
     for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
         const struct ah_metrics_row *r = ah_metrics_row(m, i);
-        if (strcmp(r->event, "run") != 0)
+        if (strcmp(r->event, ah_schema_event_name(AH_EVENT_RUN)) != 0)
             continue;
         fprintf(f, "%s\n    {\"vantage\": ", first ? "" : ",");
         ah_json_str(f, r->vantage);
@@ -707,14 +708,18 @@ int report_file_kind(const char *path)
     if (ah_csv_reader_open(&r, path) < 0)
         return -1;
     if (ah_csv_reader_next(r, &fl, &nf, &line) > 0 && nf > 1) {
-        if (nf == RESULTS_PROBES_COLS && strcmp(fl[1], results_probes_header[1]) == 0 &&
-            strcmp(fl[0], "ts_ns") == 0)
+        /* By the first column, and the count and the second column where
+         * probes.csv and events.csv share the first. */
+        const char *first = fl[0];
+        if (nf == AH_SCHEMA_PROBES_COLS &&
+            strcmp(fl[AH_PROBES_VANTAGE], ah_schema_probes_cols[AH_PROBES_VANTAGE]) == 0 &&
+            strcmp(first, ah_schema_probes_cols[0]) == 0)
             kind = REPORT_FILE_PROBES;
-        else if (strcmp(fl[0], "conn") == 0)
+        else if (strcmp(first, ah_schema_connections_cols[0]) == 0)
             kind = REPORT_FILE_CONNECTIONS;
-        else if (strcmp(fl[0], "ts_ns") == 0 && nf == 4)
+        else if (strcmp(first, ah_schema_events_cols[0]) == 0 && nf == AH_SCHEMA_EVENTS_COLS)
             kind = REPORT_FILE_EVENTS;
-        else if (strcmp(fl[0], "ts_ns") == 0)
+        else if (strcmp(first, ah_schema_probes_cols[0]) == 0)
             kind = REPORT_FILE_PROBES;
     }
     ah_csv_reader_close(r);

@@ -130,12 +130,12 @@ static void settings(FILE *f, const struct rp *rp)
         fprintf(f, "</td></tr>\n");
         if (lab->udp.enabled)
             fprintf(f, "<tr><th>udp probes</th><td>%s, %u/s in total over %u flows</td></tr>\n",
-                    lab_service_name(lab->udp.service), lab->udp.rate, lab->udp.flows);
+                    ah_service_name(lab->udp.service), lab->udp.rate, lab->udp.flows);
         if (lab->tcp.enabled)
             fprintf(f,
                     "<tr><th>tcp probes</th><td>%s, %u connections, one probe each per %.0f "
                     "ms</td></tr>\n",
-                    lab_service_name(lab->tcp.service), lab->tcp.connections,
+                    ah_service_name(lab->tcp.service), lab->tcp.connections,
                     (double)lab->tcp.interval_ns / 1e6);
         fprintf(f, "</table>\n");
     }
@@ -210,8 +210,8 @@ static void summary(FILE *f, const struct rp *rp, const struct ah_metrics *m)
     if (n > HTML_MAX_ROWS)
         fprintf(f, "The first %d of %zu rows; summary.csv has all. ", HTML_MAX_ROWS, n);
     fprintf(f, "</p>\n<div class=\"scroll\"><table id=\"summary-table\"><tr><th>at (s)</th>");
-    for (size_t i = 1; i < AH_SUMMARY_NCOLS; i++)
-        fprintf(f, "<th>%s</th>", ah_summary_header[i]);
+    for (size_t i = 1; i < AH_SCHEMA_SUMMARY_COLS; i++)
+        fprintf(f, "<th>%s</th>", ah_schema_summary_cols[i]);
     fprintf(f, "<th>res</th></tr>\n");
     for (size_t i = 0; i < n && i < HTML_MAX_ROWS; i++) {
         const struct ah_metrics_row *r = ah_metrics_row(m, i);

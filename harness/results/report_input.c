@@ -10,10 +10,9 @@
 
 #include "ah/csv.h"
 #include "ah/log.h"
+#include "ah/schema.h"
 #include "report_int.h"
 #include "results.h"
-
-static const char *const events_header[] = {"ts_ns", "event", "node", "detail"};
 
 /* ---- interned names ---- */
 
@@ -217,24 +216,24 @@ int rp_read_events(struct rp *rp, const char *path)
     int rc;
     if (!f)
         return -ENOMEM;
-    rc = open_checked(&r, f, events_header, 4);
+    rc = open_checked(&r, f, ah_schema_events_cols, AH_SCHEMA_EVENTS_COLS);
     if (rc < 0)
         return rc;
     while ((rc = next_row(r, f, &fl, &nf, &line)) > 0) {
         uint64_t ts;
-        if (nf != 4) {
-            bad_row(f, line, "%zu columns, expected 4", nf);
+        if (nf != AH_SCHEMA_EVENTS_COLS) {
+            bad_row(f, line, "%zu columns, expected %d", nf, AH_SCHEMA_EVENTS_COLS);
             continue;
         }
-        if (!parse_u64(fl[0], &ts)) {
-            bad_row(f, line, "bad ts_ns \"%s\"", fl[0]);
+        if (!parse_u64(fl[AH_EVENTS_TS_NS], &ts)) {
+            bad_row(f, line, "bad ts_ns \"%s\"", fl[AH_EVENTS_TS_NS]);
             continue;
         }
-        if (!fl[1][0]) {
+        if (!fl[AH_EVENTS_EVENT][0]) {
             bad_row(f, line, "empty event");
             continue;
         }
-        enum ah_event_kind kind = ah_event_kind_of(fl[1]);
+        enum ah_event_kind kind = ah_event_kind_of(fl[AH_EVENTS_EVENT]);
         if (events_over_limit(f, kind, &windows, &others)) {
             win_over += kind == AH_EV_DRILL;
             continue;
@@ -251,9 +250,9 @@ int rp_read_events(struct rp *rp, const char *path)
         }
         struct rp_event *e = &rp->ev[rp->nev];
         e->ts_ns = ts;
-        e->event = rp_names_get(&rp->ev_names, fl[1]);
-        e->node = rp_names_get(&rp->ev_names, fl[2]);
-        e->detail = rp_names_get(&rp->ev_names, fl[3]);
+        e->event = rp_names_get(&rp->ev_names, fl[AH_EVENTS_EVENT]);
+        e->node = rp_names_get(&rp->ev_names, fl[AH_EVENTS_NODE]);
+        e->detail = rp_names_get(&rp->ev_names, fl[AH_EVENTS_DETAIL]);
         e->kind = kind;
         if (!e->event || !e->node || !e->detail) {
             rc = -ENOMEM;
@@ -297,36 +296,36 @@ static int one_conn(struct rp *rp, struct ah_metrics *m, struct rp_file *f, char
 {
     struct ah_metrics_conn c = {0};
     uint64_t tmp;
-    if (nf != RESULTS_CONNECTIONS_COLS) {
-        bad_row(f, line, "%zu columns, expected 10", nf);
+    if (nf != AH_SCHEMA_CONNECTIONS_COLS) {
+        bad_row(f, line, "%zu columns, expected %d", nf, AH_SCHEMA_CONNECTIONS_COLS);
         return 0;
     }
-    if (!parse_u64(fl[0], &c.conn))
-        return bad_row(f, line, "bad conn \"%s\"", fl[0]), 0;
-    if (!fl[1][0] || strlen(fl[1]) >= RP_NAME_MAX)
-        return bad_row(f, line, "bad vantage \"%s\"", fl[1]), 0;
-    if (ah_service_parse(fl[3], &c.service) < 0)
-        return bad_row(f, line, "bad service \"%s\"", fl[3]), 0;
-    if (!parse_u64(fl[4], &c.opened_ns))
-        return bad_row(f, line, "bad opened_ns \"%s\"", fl[4]), 0;
-    if (strlen(fl[5]) >= RP_NAME_MAX)
-        return bad_row(f, line, "bad node \"%s\"", fl[5]), 0;
-    if (fl[6][0] && !parse_u64(fl[6], &c.closed_ns))
-        return bad_row(f, line, "bad closed_ns \"%s\"", fl[6]), 0;
+    if (!parse_u64(fl[AH_CONNS_CONN], &c.conn))
+        return bad_row(f, line, "bad conn \"%s\"", fl[AH_CONNS_CONN]), 0;
+    if (!fl[AH_CONNS_VANTAGE][0] || strlen(fl[AH_CONNS_VANTAGE]) >= RP_NAME_MAX)
+        return bad_row(f, line, "bad vantage \"%s\"", fl[AH_CONNS_VANTAGE]), 0;
+    if (ah_service_parse(fl[AH_CONNS_SERVICE], &c.service) < 0)
+        return bad_row(f, line, "bad service \"%s\"", fl[AH_CONNS_SERVICE]), 0;
+    if (!parse_u64(fl[AH_CONNS_OPENED_NS], &c.opened_ns))
+        return bad_row(f, line, "bad opened_ns \"%s\"", fl[AH_CONNS_OPENED_NS]), 0;
+    if (strlen(fl[AH_CONNS_NODE]) >= RP_NAME_MAX)
+        return bad_row(f, line, "bad node \"%s\"", fl[AH_CONNS_NODE]), 0;
+    if (fl[AH_CONNS_CLOSED_NS][0] && !parse_u64(fl[AH_CONNS_CLOSED_NS], &c.closed_ns))
+        return bad_row(f, line, "bad closed_ns \"%s\"", fl[AH_CONNS_CLOSED_NS]), 0;
     if (c.closed_ns && c.closed_ns < c.opened_ns)
-        return bad_row(f, line, "closed_ns %s is before opened_ns", fl[6]), 0;
-    if (ah_reason_parse(fl[7], &c.reason) < 0)
-        return bad_row(f, line, "bad reason \"%s\"", fl[7]), 0;
-    if (!parse_u64(fl[8], &c.probes_ok))
-        return bad_row(f, line, "bad probes_ok \"%s\"", fl[8]), 0;
-    if (!parse_u64(fl[9], &tmp))
-        return bad_row(f, line, "bad probes_failed \"%s\"", fl[9]), 0;
-    c.vantage = fl[1];
-    c.node = fl[5];
+        return bad_row(f, line, "closed_ns %s is before opened_ns", fl[AH_CONNS_CLOSED_NS]), 0;
+    if (ah_reason_parse(fl[AH_CONNS_REASON], &c.reason) < 0)
+        return bad_row(f, line, "bad reason \"%s\"", fl[AH_CONNS_REASON]), 0;
+    if (!parse_u64(fl[AH_CONNS_PROBES_OK], &c.probes_ok))
+        return bad_row(f, line, "bad probes_ok \"%s\"", fl[AH_CONNS_PROBES_OK]), 0;
+    if (!parse_u64(fl[AH_CONNS_PROBES_FAILED], &tmp))
+        return bad_row(f, line, "bad probes_failed \"%s\"", fl[AH_CONNS_PROBES_FAILED]), 0;
+    c.vantage = fl[AH_CONNS_VANTAGE];
+    c.node = fl[AH_CONNS_NODE];
     int rc = ah_metrics_add_conn(m, &c);
     if (rc < 0)
         return rc;
-    long vi = conn_vantage(rp, fl[1]);
+    long vi = conn_vantage(rp, fl[AH_CONNS_VANTAGE]);
     if (vi < 0)
         return (int)vi;
     if (rp->nconns == rp->capconns) {
@@ -342,7 +341,7 @@ static int one_conn(struct rp *rp, struct ah_metrics *m, struct rp_file *f, char
     k->closed = c.closed_ns;
     k->vantage = (uint32_t)vi;
     k->reason = (uint8_t)c.reason;
-    k->established = fl[5][0] || c.probes_ok > 0 || c.reason == AH_REASON_RESET ||
+    k->established = fl[AH_CONNS_NODE][0] || c.probes_ok > 0 || c.reason == AH_REASON_RESET ||
                      c.reason == AH_REASON_EOF || c.reason == AH_REASON_END;
     f->rows++;
     return 0;
@@ -359,7 +358,7 @@ int rp_read_conns(struct rp *rp, const char *const *paths, size_t n, struct ah_m
         int rc;
         if (!f)
             return -ENOMEM;
-        rc = open_checked(&r, f, results_connections_header, RESULTS_CONNECTIONS_COLS);
+        rc = open_checked(&r, f, ah_schema_connections_cols, AH_SCHEMA_CONNECTIONS_COLS);
         if (rc < 0) {
             f->broken = true;
             return rc;
@@ -400,32 +399,32 @@ static int parse_probe(struct rp_names *names, struct rp_file *f, char **fl, siz
                        unsigned long line, struct rp_probe *p)
 {
     uint64_t tmp;
-    if (nf != RESULTS_PROBES_COLS) {
-        bad_row(f, line, "%zu columns, expected 11", nf);
+    if (nf != AH_SCHEMA_PROBES_COLS) {
+        bad_row(f, line, "%zu columns, expected %d", nf, AH_SCHEMA_PROBES_COLS);
         return 0;
     }
-    if (!parse_u64(fl[0], &p->ts_ns))
-        return bad_row(f, line, "bad ts_ns \"%s\"", fl[0]), 0;
-    if (!fl[1][0] || strlen(fl[1]) >= RP_NAME_MAX)
-        return bad_row(f, line, "bad vantage \"%s\"", fl[1]), 0;
-    if (ah_transport_parse(fl[3], &p->tr) < 0)
-        return bad_row(f, line, "bad transport \"%s\"", fl[3]), 0;
-    if (ah_service_parse(fl[4], &p->svc) < 0)
-        return bad_row(f, line, "bad service \"%s\"", fl[4]), 0;
-    if (!parse_u64(fl[5], &p->conn))
-        return bad_row(f, line, "bad conn \"%s\"", fl[5]), 0;
-    if (fl[6][0] && !parse_u64(fl[6], &tmp))
-        return bad_row(f, line, "bad seq \"%s\"", fl[6]), 0;
-    if (ah_result_parse(fl[7], &p->res) < 0)
-        return bad_row(f, line, "bad result \"%s\"", fl[7]), 0;
-    if (strlen(fl[8]) >= RP_NAME_MAX)
-        return bad_row(f, line, "node too long \"%.40s\"", fl[8]), 0;
-    if (p->res == AH_RES_OK && !fl[8][0])
+    if (!parse_u64(fl[AH_PROBES_TS_NS], &p->ts_ns))
+        return bad_row(f, line, "bad ts_ns \"%s\"", fl[AH_PROBES_TS_NS]), 0;
+    if (!fl[AH_PROBES_VANTAGE][0] || strlen(fl[AH_PROBES_VANTAGE]) >= RP_NAME_MAX)
+        return bad_row(f, line, "bad vantage \"%s\"", fl[AH_PROBES_VANTAGE]), 0;
+    if (ah_transport_parse(fl[AH_PROBES_TRANSPORT], &p->tr) < 0)
+        return bad_row(f, line, "bad transport \"%s\"", fl[AH_PROBES_TRANSPORT]), 0;
+    if (ah_service_parse(fl[AH_PROBES_SERVICE], &p->svc) < 0)
+        return bad_row(f, line, "bad service \"%s\"", fl[AH_PROBES_SERVICE]), 0;
+    if (!parse_u64(fl[AH_PROBES_CONN], &p->conn))
+        return bad_row(f, line, "bad conn \"%s\"", fl[AH_PROBES_CONN]), 0;
+    if (fl[AH_PROBES_SEQ][0] && !parse_u64(fl[AH_PROBES_SEQ], &tmp))
+        return bad_row(f, line, "bad seq \"%s\"", fl[AH_PROBES_SEQ]), 0;
+    if (ah_result_parse(fl[AH_PROBES_RESULT], &p->res) < 0)
+        return bad_row(f, line, "bad result \"%s\"", fl[AH_PROBES_RESULT]), 0;
+    if (strlen(fl[AH_PROBES_NODE]) >= RP_NAME_MAX)
+        return bad_row(f, line, "node too long \"%.40s\"", fl[AH_PROBES_NODE]), 0;
+    if (p->res == AH_RES_OK && !fl[AH_PROBES_NODE][0])
         return bad_row(f, line, "result ok without a node"), 0;
-    if (fl[9][0] && !parse_u64(fl[9], &tmp))
-        return bad_row(f, line, "bad rtt_us \"%s\"", fl[9]), 0;
-    p->vantage = rp_names_get(names, fl[1]);
-    p->node = rp_names_get(names, fl[8]);
+    if (fl[AH_PROBES_RTT_US][0] && !parse_u64(fl[AH_PROBES_RTT_US], &tmp))
+        return bad_row(f, line, "bad rtt_us \"%s\"", fl[AH_PROBES_RTT_US]), 0;
+    p->vantage = rp_names_get(names, fl[AH_PROBES_VANTAGE]);
+    p->node = rp_names_get(names, fl[AH_PROBES_NODE]);
     return p->vantage && p->node ? 1 : -ENOMEM;
 }
 
@@ -483,7 +482,7 @@ int rp_merge_open(struct rp_merge **out, const char *const *paths, size_t n, uin
             return -ENOMEM;
         }
         struct src *s = &mg->src[mg->nsrc];
-        int rc = open_checked(&s->r, f, results_probes_header, RESULTS_PROBES_COLS);
+        int rc = open_checked(&s->r, f, ah_schema_probes_cols, AH_SCHEMA_PROBES_COLS);
         if (rc < 0) {
             /* A file that is not what it claims is an error, not a skip. */
             f->broken = true;

@@ -85,10 +85,10 @@ int rp_parts_merge(const char *run_dir, struct rp_parts *pt)
         snprintf(out, sizeof pt->probes, "%s/%s", pt->tmp, kinds[k]);
         /* The windows of run_collect(): probe rows are written at most a
          * timeout after they were sent, connection rows when they end. */
-        long n =
-            results_merge(in, pt->n, out, k == 0 ? 0 : 4, k == 0 ? 30 * AH_NS_PER_S : UINT64_MAX,
-                          k == 0 ? results_probes_header : results_connections_header,
-                          k == 0 ? RESULTS_PROBES_COLS : RESULTS_CONNECTIONS_COLS, &late);
+        long n = results_merge(in, pt->n, out, k == 0 ? AH_PROBES_TS_NS : AH_CONNS_OPENED_NS,
+                               k == 0 ? 30 * AH_NS_PER_S : UINT64_MAX,
+                               k == 0 ? ah_schema_probes_cols : ah_schema_connections_cols,
+                               k == 0 ? AH_SCHEMA_PROBES_COLS : AH_SCHEMA_CONNECTIONS_COLS, &late);
         if (n < 0) {
             rc = (int)n;
             goto out;

@@ -236,10 +236,10 @@ static int events_data(const struct rp *rp, const char *file)
     for (size_t i = 0; i < rp->nev; i++) {
         const struct rp_event *e = &rp->ev[i];
         double x = sec(rp, e->ts_ns);
-        int k = e->kind == AH_EV_DRILL         ? EV_DRILL
-                : e->kind == AH_EV_ROUTE       ? EV_ROUTE
-                : strcmp(e->event, "bgp") != 0 ? EV_OBS
-                                               : EV_OBS_UNNAMED;
+        int k = e->kind == AH_EV_DRILL                                      ? EV_DRILL
+                : e->kind == AH_EV_ROUTE                                    ? EV_ROUTE
+                : strcmp(e->event, ah_schema_event_name(AH_EVENT_BGP)) != 0 ? EV_OBS
+                                                                            : EV_OBS_UNNAMED;
         /* Outside the plot, e.g. the observations of the set-up before the
          * probes started: left out. */
         if (x < 0 || x > xmax(rp))

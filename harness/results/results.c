@@ -15,20 +15,10 @@
 #include "ah/clock.h"
 #include "ah/csv.h"
 #include "ah/log.h"
+#include "ah/schema.h"
 #include "harness/lab/drill.h"
 #include "harness/lab/expect.h"
 #include "harness/lab/lab.h"
-
-const char *const results_probes_header[RESULTS_PROBES_COLS] = {
-    "ts_ns", "vantage", "target", "transport", "service", "conn",
-    "seq",   "result",  "node",   "rtt_us",    "detail",
-};
-const char *const results_connections_header[RESULTS_CONNECTIONS_COLS] = {
-    "conn", "vantage",   "target", "service",   "opened_ns",
-    "node", "closed_ns", "reason", "probes_ok", "probes_failed",
-};
-
-static const char *const events_header[] = {"ts_ns", "event", "node", "detail"};
 
 int results_dir_name(uint64_t realtime_ns, const char *lab_name, char *buf, size_t len)
 {
@@ -103,7 +93,7 @@ int events_open(struct events **out, const char *path)
         free(ev);
         return -ENOMEM;
     }
-    int rc = ah_csv_open(&ev->w, path, events_header, 4);
+    int rc = ah_csv_open(&ev->w, path, ah_schema_events_cols, AH_SCHEMA_EVENTS_COLS);
     if (rc < 0) {
         free(ev->path);
         free(ev);
@@ -178,7 +168,7 @@ int events_close(struct events *ev)
     if (ev->n > 0)
         qsort(ev->rows, ev->n, sizeof *ev->rows, event_cmp);
     struct ah_csv *w = NULL;
-    int rc2 = ah_csv_open(&w, ev->path, events_header, 4);
+    int rc2 = ah_csv_open(&w, ev->path, ah_schema_events_cols, AH_SCHEMA_EVENTS_COLS);
     if (rc2 == 0) {
         for (size_t i = 0; i < ev->n; i++)
             write_event(w, &ev->rows[i]);
@@ -667,7 +657,7 @@ int results_write_run_json(const char *path, const struct results_run_info *ri)
         const struct drill_step *s = &ri->drill->steps[i];
         const char *node = ri->lab && s->node < ri->lab->nnodes ? ri->lab->nodes[s->node].name : "";
         fprintf(f, "%s\n    {\"at_ns\": %llu, \"event\": \"%s\", \"node\": \"%s\", ", i ? "," : "",
-                (unsigned long long)s->at_ns, lab_verb_name(s->verb), node);
+                (unsigned long long)s->at_ns, ah_schema_verb_name(s->verb), node);
         if (s->done) {
             fprintf(f,
                     "\"ack_ns\": %llu, \"late_ns\": %llu, \"late\": %s, \"ok\": %s, "

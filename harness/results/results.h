@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ah/schema.h"
+
 /* "<UTC yyyymmddThhmmssZ>-<name>" for a CLOCK_REALTIME time. Returns 0 or
  * -ENOSPC. */
 int results_dir_name(uint64_t realtime_ns, const char *lab_name, char *buf, size_t len);
@@ -43,11 +45,6 @@ int events_close(struct events *ev);
 long results_merge(const char *const *inputs, size_t ninputs, const char *out, size_t key_col,
                    uint64_t window_ns, const char *const *header, size_t ncols,
                    unsigned long *late);
-
-#define RESULTS_PROBES_COLS      11
-#define RESULTS_CONNECTIONS_COLS 10
-extern const char *const results_probes_header[RESULTS_PROBES_COLS];
-extern const char *const results_connections_header[RESULTS_CONNECTIONS_COLS];
 
 struct lab;
 struct drill;

@@ -45,8 +45,8 @@ int bgp_parse_protocols(const char *text,
 struct bgp;
 int bgp_start(const struct routing_opts *o, int epfd, struct bgp **out);
 uint64_t bgp_handle(struct bgp *b, uint64_t now_ns);
-bool bgp_takes(enum lab_verb verb);
-int bgp_action(struct bgp *b, enum lab_verb verb, size_t node, uint64_t *ack_ns, char *detail,
+bool bgp_takes(enum ah_verb verb);
+int bgp_action(struct bgp *b, enum ah_verb verb, size_t node, uint64_t *ack_ns, char *detail,
                size_t dlen);
 void bgp_stop(struct bgp *b, bool keep);
 

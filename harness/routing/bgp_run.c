@@ -173,7 +173,7 @@ static void on_proto(void *arg, const char *name, const char *state, const char 
         return;
     char detail[160];
     snprintf(detail, sizeof detail, "router=%s ipv%d %s", c->b->lab->vantages[c->v].name, fam, now);
-    emit(c->b, c->ts, "bgp", c->b->lab->nodes[i].name, detail);
+    emit(c->b, c->ts, ah_schema_event_name(AH_EVENT_BGP), c->b->lab->nodes[i].name, detail);
     snprintf(slot, 64, "%s", now);
 }
 
@@ -199,7 +199,7 @@ static void reap(struct bgp *b)
         if (proc_reap(p) && !p->expected_exit) {
             proc_status_text(p->status, st, sizeof st);
             snprintf(detail, sizeof detail, "bird pid %ld %s", (long)pid, st);
-            emit(b, 0, "exit", b->lab->nodes[i].name, detail);
+            emit(b, 0, ah_schema_event_name(AH_EVENT_EXIT), b->lab->nodes[i].name, detail);
         }
     }
     for (size_t v = 0; v < b->lab->nvantages; v++) {
@@ -208,7 +208,7 @@ static void reap(struct bgp *b)
         if (proc_reap(p) && !p->expected_exit) {
             proc_status_text(p->status, st, sizeof st);
             snprintf(detail, sizeof detail, "router bird pid %ld %s", (long)pid, st);
-            emit(b, 0, "exit", b->lab->vantages[v].name, detail);
+            emit(b, 0, ah_schema_event_name(AH_EVENT_EXIT), b->lab->vantages[v].name, detail);
         }
     }
 }
@@ -331,12 +331,12 @@ int bgp_start(const struct routing_opts *o, int epfd, struct bgp **out)
         const struct lab_healthcheck *hc = &lab->nodes[i].healthcheck;
         if (!hc->enabled)
             continue;
-        enum lab_service svc = lab->udp.enabled   ? lab->udp.service
-                               : lab->tcp.enabled ? lab->tcp.service
-                                                  : 0;
+        enum ah_service svc = lab->udp.enabled   ? lab->udp.service
+                              : lab->tcp.enabled ? lab->tcp.service
+                                                 : 0;
         if (lab->nodes[i].responder == LAB_RESPONDER_NSD ||
             lab->nodes[i].responder == LAB_RESPONDER_KNOT)
-            svc = LAB_SERVICE_DNS;
+            svc = AH_SVC_DNS;
         rc = health_open(&n->chk, n->b.netns, &lab->anycast[0], svc);
         if (rc < 0) {
             ah_log_error("bgp: health check of %s: %s", lab->nodes[i].name, strerror(-rc));
@@ -392,8 +392,9 @@ static void health_step(struct bgp *b, size_t i, uint64_t now)
     else
         snprintf(detail, sizeof detail, "after %u good checks; %s%s", n->sm.ok_run,
                  n->admin ? "announced" : "stays withdrawn", rc < 0 ? " (birdc failed)" : "");
-    emit(b, ack, ch == HEALTH_WENT_DOWN ? "health-down" : "health-up", b->lab->nodes[i].name,
-         detail);
+    emit(b, ack,
+         ah_schema_event_name(ch == HEALTH_WENT_DOWN ? AH_EVENT_HEALTH_DOWN : AH_EVENT_HEALTH_UP),
+         b->lab->nodes[i].name, detail);
 }
 
 uint64_t bgp_handle(struct bgp *b, uint64_t now)
@@ -419,22 +420,22 @@ uint64_t bgp_handle(struct bgp *b, uint64_t now)
     return b->next_poll < next ? b->next_poll : next;
 }
 
-bool bgp_takes(enum lab_verb verb)
+bool bgp_takes(enum ah_verb verb)
 {
     switch (verb) {
-    case LAB_VERB_WITHDRAW:
-    case LAB_VERB_ANNOUNCE:
-    case LAB_VERB_KILL_BGP:
-    case LAB_VERB_START_BGP:
-    case LAB_VERB_PAUSE_BGP:
-    case LAB_VERB_RESUME_BGP:
+    case AH_VERB_WITHDRAW:
+    case AH_VERB_ANNOUNCE:
+    case AH_VERB_KILL_BGP:
+    case AH_VERB_START_BGP:
+    case AH_VERB_PAUSE_BGP:
+    case AH_VERB_RESUME_BGP:
         return true;
     default:
         return false;
     }
 }
 
-int bgp_action(struct bgp *b, enum lab_verb verb, size_t node, uint64_t *ack, char *detail,
+int bgp_action(struct bgp *b, enum ah_verb verb, size_t node, uint64_t *ack, char *detail,
                size_t dlen)
 {
     if (node >= b->lab->nnodes)
@@ -443,9 +444,9 @@ int bgp_action(struct bgp *b, enum lab_verb verb, size_t node, uint64_t *ack, ch
     size_t l = strlen(detail);
     int rc = 0;
     switch (verb) {
-    case LAB_VERB_WITHDRAW:
-    case LAB_VERB_ANNOUNCE:
-        n->admin = verb == LAB_VERB_ANNOUNCE;
+    case AH_VERB_WITHDRAW:
+    case AH_VERB_ANNOUNCE:
+        n->admin = verb == AH_VERB_ANNOUNCE;
         reap(b);
         if (n->b.p.pid <= 0) {
             /* Nothing to tell: start-bgp writes the state into the config. */
@@ -457,7 +458,7 @@ int bgp_action(struct bgp *b, enum lab_verb verb, size_t node, uint64_t *ack, ch
         snprintf(detail + l, dlen - l, "%sbirdc %s%s", l ? "; " : "",
                  n->admin ? "enable" : "disable", n->health ? "" : " (health down: stays off)");
         break;
-    case LAB_VERB_KILL_BGP:
+    case AH_VERB_KILL_BGP:
         if (n->b.p.pid <= 0) {
             snprintf(detail + l, dlen - l, "%sBIRD not running", l ? "; " : "");
             break;
@@ -467,7 +468,7 @@ int bgp_action(struct bgp *b, enum lab_verb verb, size_t node, uint64_t *ack, ch
         rc = proc_signal(&n->b.p, SIGKILL);
         *ack = ah_clock_realtime_ns();
         break;
-    case LAB_VERB_START_BGP:
+    case AH_VERB_START_BGP:
         reap(b);
         if (n->b.p.pid > 0) {
             snprintf(detail + l, dlen - l, "%sBIRD already running (pid %ld)", l ? "; " : "",
@@ -485,9 +486,9 @@ int bgp_action(struct bgp *b, enum lab_verb verb, size_t node, uint64_t *ack, ch
                      n->on ? "" : " (starts withdrawn)");
         }
         break;
-    case LAB_VERB_PAUSE_BGP:
-    case LAB_VERB_RESUME_BGP: {
-        bool pause = verb == LAB_VERB_PAUSE_BGP;
+    case AH_VERB_PAUSE_BGP:
+    case AH_VERB_RESUME_BGP: {
+        bool pause = verb == AH_VERB_PAUSE_BGP;
         snprintf(detail + l, dlen - l, "%sbird pid %ld %s", l ? "; " : "", (long)n->b.p.pid,
                  pause ? "SIGSTOP" : "SIGCONT");
         rc = proc_signal(&n->b.p, pause ? SIGSTOP : SIGCONT);

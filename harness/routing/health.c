@@ -71,16 +71,16 @@ uint64_t health_sm_deadline(const struct health_sm *sm)
 /* ---- checker ---- */
 
 int health_open(struct health_check *c, const char *netns, const struct ah_addr *addr,
-                enum lab_service service)
+                enum ah_service service)
 {
     struct ah_addr to = *addr;
 
     memset(c, 0, sizeof *c);
     c->fd = -1;
     c->service = service;
-    if (service == LAB_SERVICE_DNS && ah_ident_query_parse("hostname.bind", &c->iq) < 0)
+    if (service == AH_SVC_DNS && ah_ident_query_parse("hostname.bind", &c->iq) < 0)
         return -EINVAL;
-    ah_addr_set_port(&to, service == LAB_SERVICE_DNS ? 53 : 7);
+    ah_addr_set_port(&to, service == AH_SVC_DNS ? 53 : 7);
     int fd =
         netns_socket(netns, ah_addr_family(addr), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
@@ -112,7 +112,7 @@ enum health_result health_send(struct health_check *c, uint64_t now_ns, uint64_t
     int len;
 
     c->id++;
-    if (c->service == LAB_SERVICE_DNS)
+    if (c->service == AH_SVC_DNS)
         len = ah_ident_query_build(&c->iq, c->id, c->q, sizeof c->q);
     else
         len = snprintf((char *)c->q, sizeof c->q, "track %u\n", (unsigned)c->id);
@@ -150,7 +150,7 @@ enum health_result health_poll(struct health_check *c, uint64_t now_ns)
             return HEALTH_FAILED;
         }
         bool ok = false;
-        if (c->service == LAB_SERVICE_DNS) {
+        if (c->service == AH_SVC_DNS) {
             struct ah_ident_reply rep;
             ok = ah_ident_reply_parse(&c->iq, buf, (size_t)n, &rep) == 0 && rep.id == c->id &&
                  rep.rcode == 0;

@@ -58,7 +58,7 @@ enum health_result {
 
 struct health_check {
     int fd;
-    enum lab_service service;
+    enum ah_service service;
     struct ah_ident_query iq;
     uint8_t q[512];
     size_t qlen;
@@ -71,7 +71,7 @@ struct health_check {
 /* Opens the socket inside netns (NULL: the current one), connected to addr
  * on the service's port (53 or 7). Returns 0 or -errno. */
 int health_open(struct health_check *c, const char *netns, const struct ah_addr *addr,
-                enum lab_service service);
+                enum ah_service service);
 void health_close(struct health_check *c);
 /* Sends one check with the given timeout. Returns HEALTH_PENDING, or
  * HEALTH_FAILED when it could not be sent (e.g. refused by an earlier ICMP). */

@@ -91,23 +91,23 @@ void routing_handle(struct routing *r)
     arm(r, next);
 }
 
-bool routing_takes(const struct routing *r, enum lab_verb verb)
+bool routing_takes(const struct routing *r, enum ah_verb verb)
 {
     if (!r)
         return false;
-    if (verb == LAB_VERB_WITHDRAW || verb == LAB_VERB_ANNOUNCE)
+    if (verb == AH_VERB_WITHDRAW || verb == AH_VERB_ANNOUNCE)
         return true;
     return r->mode == LAB_ROUTING_BGP && bgp_takes(verb);
 }
 
-int routing_action(struct routing *r, enum lab_verb verb, size_t node, uint64_t *ack_ns,
+int routing_action(struct routing *r, enum ah_verb verb, size_t node, uint64_t *ack_ns,
                    char *detail, size_t dlen)
 {
     int rc = -ENOTSUP;
     if (!r)
         return rc;
-    if (r->tr && (verb == LAB_VERB_WITHDRAW || verb == LAB_VERB_ANNOUNCE))
-        rc = tracked_set_announced(r->tr, node, verb == LAB_VERB_ANNOUNCE, ack_ns);
+    if (r->tr && (verb == AH_VERB_WITHDRAW || verb == AH_VERB_ANNOUNCE))
+        rc = tracked_set_announced(r->tr, node, verb == AH_VERB_ANNOUNCE, ack_ns);
     else if (r->bgp)
         rc = bgp_action(r->bgp, verb, node, ack_ns, detail, dlen);
     routing_handle(r);

@@ -42,10 +42,10 @@ void routing_handle(struct routing *r);
 
 /* Whether the routing takes this drill verb (withdraw/announce in tracked
  * and bgp, the *-bgp verbs in bgp). */
-bool routing_takes(const struct routing *r, enum lab_verb verb);
+bool routing_takes(const struct routing *r, enum ah_verb verb);
 /* Executes such a verb: returns 0 or -errno, sets *ack_ns (CLOCK_REALTIME of
  * the acknowledgement) and may write a detail. */
-int routing_action(struct routing *r, enum lab_verb verb, size_t node, uint64_t *ack_ns,
+int routing_action(struct routing *r, enum ah_verb verb, size_t node, uint64_t *ack_ns,
                    char *detail, size_t dlen);
 
 /* Stops it (BIRD gets SIGTERM) and frees it. With keep, processes stay

@@ -113,7 +113,7 @@ int tracked_start(const struct lab *lab, struct topo *topo, int epfd, tracked_ev
         }
     }
     ah_log_info("tracked: %zu track objects (%s every %.0f ms, timeout %.0f ms, down %u, up %u)",
-                tr->nobj, lab_service_name(lab->track.service),
+                tr->nobj, ah_service_name(lab->track.service),
                 (double)lab->track.frequency_ns / 1e6, (double)lab->track.timeout_ns / 1e6,
                 lab->track.down, lab->track.up);
     *out = tr;
@@ -135,7 +135,9 @@ static void on_change(struct tracked *tr, struct track_obj *o, enum health_chang
     else
         snprintf(detail, sizeof detail, "router=%s after %u good checks",
                  tr->lab->vantages[o->v].name, o->sm.ok_run);
-    emit(tr, ts, ch == HEALTH_WENT_DOWN ? "track-down" : "track-up", o->node, detail);
+    emit(tr, ts,
+         ah_schema_event_name(ch == HEALTH_WENT_DOWN ? AH_EVENT_TRACK_DOWN : AH_EVENT_TRACK_UP),
+         o->node, detail);
     ah_log_info("tracked: %s %s at %s's router", tr->lab->nodes[o->node].name,
                 ch == HEALTH_WENT_DOWN ? "down" : "up", tr->lab->vantages[o->v].name);
     sync_route(tr, o, NULL);

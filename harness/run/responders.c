@@ -223,7 +223,7 @@ int resp_prepare(const struct lab *lab, size_t node, const char *const *addrs, s
     return -EINVAL;
 }
 
-int resp_check(const char *netns, const struct ah_addr *addr, enum lab_service service,
+int resp_check(const char *netns, const struct ah_addr *addr, enum ah_service service,
                uint64_t timeout_ns)
 {
     uint8_t q[512], r[4096];
@@ -231,7 +231,7 @@ int resp_check(const char *netns, const struct ah_addr *addr, enum lab_service s
     struct ah_ident_query iq;
     struct ah_addr to = *addr;
 
-    if (service == LAB_SERVICE_DNS) {
+    if (service == AH_SVC_DNS) {
         if (ah_ident_query_parse("hostname.bind", &iq) < 0)
             return -EINVAL;
         qlen = ah_ident_query_build(&iq, (uint16_t)(ah_clock_mono_ns() & 0xffff), q, sizeof q);
@@ -271,7 +271,7 @@ int resp_check(const char *netns, const struct ah_addr *addr, enum lab_service s
             rc = -errno; /* e.g. ECONNREFUSED: nothing listens yet */
             break;
         }
-        if (service == LAB_SERVICE_DNS) {
+        if (service == AH_SVC_DNS) {
             struct ah_ident_reply rep;
             if (ah_ident_reply_parse(&iq, r, (size_t)n, &rep) == 0) {
                 rc = 0;

@@ -45,7 +45,7 @@ int resp_prepare(const struct lab *lab, size_t node, const char *const *addrs, s
  * waits up to timeout_ns for a well-formed answer. Returns 0 when answered,
  * -ETIMEDOUT, or another negative errno. The caller must be single-threaded
  * (the socket is made after a setns and the namespace switched back). */
-int resp_check(const char *netns, const struct ah_addr *addr, enum lab_service service,
+int resp_check(const char *netns, const struct ah_addr *addr, enum ah_service service,
                uint64_t timeout_ns);
 
 /* Sends one command line ("pause", "resume", ...) to a control socket and

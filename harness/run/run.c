@@ -87,7 +87,7 @@ static void reap_children(struct run *r)
         if (proc_reap(&r->resp[i]) && !r->resp[i].expected_exit) {
             proc_status_text(r->resp[i].status, st, sizeof st);
             snprintf(detail, sizeof detail, "responder pid %ld %s", (long)pid, st);
-            run_event(r, 0, "exit", r->lab->nodes[i].name, detail);
+            run_event(r, 0, ah_schema_event_name(AH_EVENT_EXIT), r->lab->nodes[i].name, detail);
             ah_log_warn("responder of %s (pid %ld) died: %s; log: %s", r->lab->nodes[i].name,
                         (long)pid, st, r->resp_log[i]);
         }
@@ -98,7 +98,8 @@ static void reap_children(struct run *r)
         if (proc_reap(&pp->p) && !pp->p.expected_exit) {
             proc_status_text(pp->p.status, st, sizeof st);
             snprintf(detail, sizeof detail, "probe pid %ld %s", (long)pid, st);
-            run_event(r, 0, "exit", r->lab->vantages[pp->vantage].name, detail);
+            run_event(r, 0, ah_schema_event_name(AH_EVENT_EXIT), r->lab->vantages[pp->vantage].name,
+                      detail);
             if (!(WIFEXITED(pp->p.status) && WEXITSTATUS(pp->p.status) == 0)) {
                 run_fail(r, "%s (pid %ld) ended early: %s", pp->p.name, (long)pid, st);
                 run_log_tail(pp->log);
@@ -129,7 +130,7 @@ static void on_route(void *arg, uint64_t ts_ns, size_t vantage, const char *next
     char detail[128];
     snprintf(detail, sizeof detail, "router=%s nexthop=%s",
              vantage < r->lab->nvantages ? r->lab->vantages[vantage].name : "?", nexthops);
-    run_event(r, ts_ns, "route", nexthops, detail);
+    run_event(r, ts_ns, ah_schema_event_name(AH_EVENT_ROUTE), nexthops, detail);
 }
 
 static void drain_monitor(struct run *r)
@@ -176,7 +177,7 @@ static int step_process(struct run *r, struct drill_step *s, uint64_t *ack, char
 {
     struct proc *p = &r->resp[s->node];
     int rc = 0;
-    if (s->verb == LAB_VERB_STOP) {
+    if (s->verb == AH_VERB_STOP) {
         if (p->pid <= 0) {
             snprintf(detail, dlen, "not running");
             return 0;
@@ -206,11 +207,12 @@ static int step_process(struct run *r, struct drill_step *s, uint64_t *ack, char
 static int step_pause(struct run *r, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
 {
     struct proc *p = &r->resp[s->node];
-    bool pause = s->verb == LAB_VERB_PAUSE;
+    bool pause = s->verb == AH_VERB_PAUSE;
     int rc;
     if (r->lab->nodes[s->node].responder == LAB_RESPONDER_BUILTIN) {
         char reply[64] = "";
-        rc = resp_control(r->launch[s->node].control, pause ? "pause" : "resume", reply,
+        rc = resp_control(r->launch[s->node].control,
+                          ah_schema_control_name(pause ? AH_CTL_PAUSE : AH_CTL_RESUME), reply,
                           sizeof reply, AH_NS_PER_S, ack);
         snprintf(detail, dlen, "control%s%s", reply[0] ? ": " : "", reply);
     } else {
@@ -229,7 +231,7 @@ static int step_delay(struct run *r, struct drill_step *s, uint64_t *ack, char *
     char cmd[32], reply[64] = "";
     if (r->lab->nodes[s->node].responder != LAB_RESPONDER_BUILTIN)
         return -ENOTSUP;
-    snprintf(cmd, sizeof cmd, "delay %u", ms);
+    snprintf(cmd, sizeof cmd, "%s %u", ah_schema_control_name(AH_CTL_DELAY), ms);
     int rc = resp_control(r->launch[s->node].control, cmd, reply, sizeof reply, AH_NS_PER_S, ack);
     snprintf(detail, dlen, "%s; control%s%s", cmd, reply[0] ? ": " : "", reply);
     return rc;
@@ -242,20 +244,20 @@ static int do_step(struct run *r, struct drill_step *s, uint64_t *ack, char *det
     if (routing_takes(r->routing, s->verb))
         return routing_action(r->routing, s->verb, s->node, ack, detail, dlen);
     switch (s->verb) {
-    case LAB_VERB_WITHDRAW:
+    case AH_VERB_WITHDRAW:
         return topo_withdraw(r->topo, s->node, ack);
-    case LAB_VERB_ANNOUNCE:
+    case AH_VERB_ANNOUNCE:
         return topo_announce(r->topo, s->node, ack);
-    case LAB_VERB_LINK_DOWN:
-    case LAB_VERB_LINK_UP:
-        return topo_link_set(r->topo, s->node, s->verb == LAB_VERB_LINK_UP, ack);
-    case LAB_VERB_STOP:
-    case LAB_VERB_START:
+    case AH_VERB_LINK_DOWN:
+    case AH_VERB_LINK_UP:
+        return topo_link_set(r->topo, s->node, s->verb == AH_VERB_LINK_UP, ack);
+    case AH_VERB_STOP:
+    case AH_VERB_START:
         return step_process(r, s, ack, detail, dlen);
-    case LAB_VERB_PAUSE:
-    case LAB_VERB_RESUME:
+    case AH_VERB_PAUSE:
+    case AH_VERB_RESUME:
         return step_pause(r, s, ack, detail, dlen);
-    case LAB_VERB_DELAY:
+    case AH_VERB_DELAY:
         return step_delay(r, s, ack, detail, dlen);
     default:
         return -ENOTSUP;
@@ -277,14 +279,14 @@ static int on_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail,
     if (rc < 0) {
         size_t l = strlen(detail);
         snprintf(detail + l, dlen - l, "%sfailed: %s", l ? "; " : "", strerror(-rc));
-        ah_log_error("%s %s at %.3fs: %s", lab_verb_name(s->verb), node->name,
+        ah_log_error("%s %s at %.3fs: %s", ah_schema_verb_name(s->verb), node->name,
                      (double)s->at_ns / 1e9, strerror(-rc));
         r->failed = true;
         if (!r->status[0])
-            snprintf(r->status, sizeof r->status, "%s %s failed", lab_verb_name(s->verb),
+            snprintf(r->status, sizeof r->status, "%s %s failed", ah_schema_verb_name(s->verb),
                      node->name);
     }
-    run_event(r, *ack, lab_verb_name(s->verb), node->name, detail);
+    run_event(r, *ack, ah_schema_verb_name(s->verb), node->name, detail);
     return rc;
 }
 

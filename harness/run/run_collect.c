@@ -68,7 +68,7 @@ void run_print_table(struct run *r)
             double l = ((double)s->ack_ns - (double)(r->t0_real + s->at_ns)) / 1e6;
             snprintf(lag, sizeof lag, "%+.3fms", l);
         }
-        table_line(lab_verb_name(s->verb), at, r->lab->nodes[s->node].name, when, lag,
+        table_line(ah_schema_verb_name(s->verb), at, r->lab->nodes[s->node].name, when, lag,
                    s->done ? s->detail : "not executed");
     }
 }
@@ -94,9 +94,10 @@ void run_collect(struct run *r, int exit_code)
              * ends, which can be the end of the run. */
             uint64_t window = k == 0 ? 30 * AH_NS_PER_S : UINT64_MAX;
             /* probes.csv in ts_ns order, connections.csv in opened_ns order. */
-            long n = results_merge(inputs, r->nprobes, out, k == 0 ? 0 : 4, window,
-                                   k == 0 ? results_probes_header : results_connections_header,
-                                   k == 0 ? RESULTS_PROBES_COLS : RESULTS_CONNECTIONS_COLS, &late);
+            long n = results_merge(
+                inputs, r->nprobes, out, k == 0 ? AH_PROBES_TS_NS : AH_CONNS_OPENED_NS, window,
+                k == 0 ? ah_schema_probes_cols : ah_schema_connections_cols,
+                k == 0 ? AH_SCHEMA_PROBES_COLS : AH_SCHEMA_CONNECTIONS_COLS, &late);
             if (n < 0)
                 ah_log_error("%s: merge failed: %s (per-vantage files kept)", out, strerror(-n));
             else if (late > 0)

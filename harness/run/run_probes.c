@@ -102,8 +102,8 @@ static void probe_args(const struct run *r, struct probe_argv *a, bool udp, bool
      * may take up to the ready timeout: a probe started first must not end
      * its run before the drill does. */
     opt_dur(a, "--duration", lab->duration_ns + r->o->ready_timeout_ns + 5 * AH_NS_PER_S);
-    opt(a, "--transport", udp && tcp ? "both" : udp ? "udp" : "tcp");
-    opt(a, "--service", lab_service_name(udp ? lab->udp.service : lab->tcp.service));
+    opt(a, "--transport", udp && tcp ? "both" : ah_transport_name(udp ? AH_TR_UDP : AH_TR_TCP));
+    opt(a, "--service", ah_service_name(udp ? lab->udp.service : lab->tcp.service));
     if (udp) {
         opt_u(a, "--rate", lab->udp.rate);
         opt_u(a, "--flows", lab->udp.flows);
@@ -217,9 +217,9 @@ int run_start_probes(struct run *r)
             rc = start_probe(r, &w, v, prog, "", lab->udp.enabled, lab->tcp.enabled);
         } else {
             /* Different services per transport: one probe each. */
-            rc = start_probe(r, &w, v, prog, "udp", true, false);
+            rc = start_probe(r, &w, v, prog, ah_transport_name(AH_TR_UDP), true, false);
             if (rc == 0)
-                rc = start_probe(r, &w, v, prog, "tcp", false, true);
+                rc = start_probe(r, &w, v, prog, ah_transport_name(AH_TR_TCP), false, true);
         }
         if (rc < 0)
             run_fail(r, "%s: probe did not start: %s", lab->vantages[v].name, strerror(-rc));

@@ -73,9 +73,9 @@ int run_start_responders(struct run *r)
     return 0;
 }
 
-static bool node_speaks(const struct lab_node *n, enum lab_service s)
+static bool node_speaks(const struct lab_node *n, enum ah_service s)
 {
-    return s == LAB_SERVICE_DNS ||
+    return s == AH_SVC_DNS ||
            (n->responder != LAB_RESPONDER_NSD && n->responder != LAB_RESPONDER_KNOT);
 }
 
@@ -83,14 +83,14 @@ static bool node_speaks(const struct lab_node *n, enum lab_service s)
  * address, queried from inside the node's own namespace. */
 int run_wait_ready(struct run *r)
 {
-    enum lab_service svcs[2];
+    enum ah_service svcs[2];
     size_t nsvc = 0;
     if (r->lab->udp.enabled)
         svcs[nsvc++] = r->lab->udp.service;
     if (r->lab->tcp.enabled && (nsvc == 0 || svcs[0] != r->lab->tcp.service))
         svcs[nsvc++] = r->lab->tcp.service;
     if (nsvc == 0)
-        svcs[nsvc++] = LAB_SERVICE_DNS;
+        svcs[nsvc++] = AH_SVC_DNS;
 
     uint64_t start = ah_clock_mono_ns();
     uint64_t deadline = start + r->o->ready_timeout_ns;
@@ -115,7 +115,7 @@ int run_wait_ready(struct run *r)
                         char ab[AH_ADDR_STRLEN];
                         ah_addr_format(&r->lab->anycast[a], false, ab, sizeof ab);
                         run_fail(r, "%s: no %s answer on %s within %llu ms (%s; log %s)",
-                                 r->lab->nodes[i].name, lab_service_name(svcs[s]), ab,
+                                 r->lab->nodes[i].name, ah_service_name(svcs[s]), ab,
                                  (unsigned long long)(r->o->ready_timeout_ns / AH_NS_PER_MS),
                                  strerror(-rc), r->resp_log[i]);
                         run_log_tail(r->resp_log[i]);

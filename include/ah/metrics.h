@@ -13,23 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ah/schema.h"
 #include "ah/stats.h"
-
-enum ah_transport { AH_TR_UDP = 0, AH_TR_TCP, AH_TR_COUNT };
-enum ah_service { AH_SVC_DNS = 0, AH_SVC_ECHO, AH_SVC_COUNT };
-
-const char *ah_transport_name(enum ah_transport t);
-const char *ah_service_name(enum ah_service s);
-int ah_transport_parse(const char *s, enum ah_transport *out);
-int ah_service_parse(const char *s, enum ah_service *out);
-int ah_reason_parse(const char *s, enum ah_reason *out);
-
-/* What kind of events.csv row an event word is: "route" rows are the
- * kernel's ground truth, "exit", "track-up", "track-down" and "bgp..." rows
- * are observations; every other word (the drill verbs, or whatever a
- * hand-written events.csv uses) is an event with a window of its own. */
-enum ah_event_kind { AH_EV_DRILL, AH_EV_ROUTE, AH_EV_OBSERVATION };
-enum ah_event_kind ah_event_kind_of(const char *event);
 
 /* Limits on the events taken: windowed events (AH_EV_DRILL) and route rows.
  * ah_metrics_add_event() returns -ENOSPC past them; the report skips the
@@ -139,20 +124,17 @@ uint64_t ah_metrics_late(const struct ah_metrics *m);
 /* The run window actually used. */
 void ah_metrics_span(const struct ah_metrics *m, uint64_t *start_ns, uint64_t *end_ns);
 
-/* The numeric summary columns by name: probes, lost, outage_ms, switch_ms,
- * flips, conns_at_event, conns_broken, break_ms_p50, break_ms_max,
- * reconnect_ms, detect_ms. */
-#define AH_METRICS_NFIELDS 11
-extern const char *const ah_metrics_fields[AH_METRICS_NFIELDS];
+/* The numeric summary columns by name: the summary.csv columns from
+ * AH_SUMMARY_PROBES to the end (probes, lost, outage_ms, switch_ms, flips,
+ * conns_at_event, conns_broken, break_ms_p50, break_ms_max, reconnect_ms,
+ * detect_ms). */
+#define AH_METRICS_NFIELDS (AH_SCHEMA_SUMMARY_COLS - AH_SUMMARY_PROBES)
+extern const char *const *const ah_metrics_fields;
 /* Returns 1 with *out set, 0 when the row's field is empty, -ENOENT for an
  * unknown name. */
 int ah_metrics_field(const struct ah_metrics_row *r, const char *name, double *out);
 /* True when the field applies to the row's transport (connection columns
  * only to TCP). */
 bool ah_metrics_field_applies(const struct ah_metrics_row *r, const char *name);
-
-/* summary.csv header (docs/formats.md). */
-#define AH_SUMMARY_NCOLS 19
-extern const char *const ah_summary_header[AH_SUMMARY_NCOLS];
 
 #endif

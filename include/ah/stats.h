@@ -1,6 +1,7 @@
-/* Probe statistics as pure functions on records: result words and their
- * classification from errno values, an RTT histogram with bounded memory and
- * percentiles, node identity counts and flips per flow (docs/formats.md). */
+/* Probe statistics as pure functions on records: results classified from
+ * errno values (their words are in ah/schema.h), an RTT histogram with
+ * bounded memory and percentiles, node identity counts and flips per flow
+ * (docs/formats.md). */
 #ifndef AH_STATS_H
 #define AH_STATS_H
 
@@ -8,36 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Probe results, in the words of docs/formats.md (probes.csv "result"). */
-enum ah_result {
-    AH_RES_OK = 0,
-    AH_RES_TIMEOUT,
-    AH_RES_RESET,
-    AH_RES_REFUSED,
-    AH_RES_UNREACHABLE,
-    AH_RES_EOF,
-    AH_RES_BAD_REPLY,
-    AH_RES_ERROR,
-    AH_RES_COUNT
-};
-
-/* TCP connection end reasons (connections.csv "reason"). "error" is the
- * catch-all the probe issue adds for ends none of the others describe. */
-enum ah_reason {
-    AH_REASON_END = 0, /* closed by the prober itself (run over, per-query) */
-    AH_REASON_RESET,
-    AH_REASON_TIMEOUT,
-    AH_REASON_EOF,
-    AH_REASON_REFUSED,
-    AH_REASON_UNREACHABLE,
-    AH_REASON_ERROR,
-    AH_REASON_COUNT
-};
-
-const char *ah_result_name(enum ah_result r);
-const char *ah_reason_name(enum ah_reason r);
-/* Parses a result word; returns 0 or -EINVAL. */
-int ah_result_parse(const char *s, enum ah_result *out);
+#include "ah/schema.h"
 
 /* Classifies an errno value (positive or negative; libuv status codes are
  * negative errnos on Linux, and UV_EOF means an orderly close):

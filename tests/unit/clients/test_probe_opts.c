@@ -26,10 +26,10 @@ START_TEST(defaults)
     const char *a[] = {"198.51.100.53", NULL};
 
     ck_assert_int_eq(parse(&o, a), 0);
-    ck_assert(o.service[PS_DNS] && !o.service[PS_ECHO]);
-    ck_assert(o.transport[PT_UDP] && !o.transport[PT_TCP]);
-    ck_assert_uint_eq(o.port[PS_DNS], 53);
-    ck_assert_uint_eq(o.port[PS_ECHO], 7);
+    ck_assert(o.service[AH_SVC_DNS] && !o.service[AH_SVC_ECHO]);
+    ck_assert(o.transport[AH_TR_UDP] && !o.transport[AH_TR_TCP]);
+    ck_assert_uint_eq(o.port[AH_SVC_DNS], 53);
+    ck_assert_uint_eq(o.port[AH_SVC_ECHO], 7);
     ck_assert_uint_eq(o.timeout_ns, 1000000000ull);
     ck_assert_uint_eq(o.rate_milli, 10000);
     ck_assert_uint_eq(o.flows, 1);
@@ -86,10 +86,10 @@ START_TEST(everything)
                        NULL};
 
     ck_assert_int_eq(parse(&o, a), 0);
-    ck_assert(o.service[PS_DNS] && o.service[PS_ECHO]);
-    ck_assert(o.transport[PT_UDP] && o.transport[PT_TCP]);
-    ck_assert_uint_eq(o.port[PS_DNS], 5300);
-    ck_assert_uint_eq(o.port[PS_ECHO], 5307);
+    ck_assert(o.service[AH_SVC_DNS] && o.service[AH_SVC_ECHO]);
+    ck_assert(o.transport[AH_TR_UDP] && o.transport[AH_TR_TCP]);
+    ck_assert_uint_eq(o.port[AH_SVC_DNS], 5300);
+    ck_assert_uint_eq(o.port[AH_SVC_ECHO], 5307);
     ck_assert_int_eq(o.query.kind, AH_IDENT_NSID);
     ck_assert_uint_eq(o.rate_milli, 2500000);
     ck_assert_uint_eq(o.flows, 8);
@@ -115,10 +115,10 @@ START_TEST(once_defaults_to_everything)
     const char *b[] = {"--once", "-t", "udp", "198.51.100.53", NULL};
 
     ck_assert_int_eq(parse(&o, a), 0);
-    ck_assert(o.once && o.service[PS_DNS] && o.service[PS_ECHO]);
-    ck_assert(o.transport[PT_UDP] && o.transport[PT_TCP]);
+    ck_assert(o.once && o.service[AH_SVC_DNS] && o.service[AH_SVC_ECHO]);
+    ck_assert(o.transport[AH_TR_UDP] && o.transport[AH_TR_TCP]);
     ck_assert_int_eq(parse(&o, b), 0);
-    ck_assert(o.transport[PT_UDP] && !o.transport[PT_TCP]);
+    ck_assert(o.transport[AH_TR_UDP] && !o.transport[AH_TR_TCP]);
 }
 END_TEST
 

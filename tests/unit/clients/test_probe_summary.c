@@ -37,8 +37,8 @@ static void setup(struct probe_opts *o, struct probe_ctx *ctx, const char *dir)
     ck_assert_int_eq(record_open(ctx), 0);
 }
 
-static void probe(struct probe_ctx *ctx, enum probe_transport t, enum probe_service s,
-                  uint64_t conn, uint64_t seq, enum ah_result r, const char *node, uint64_t rtt,
+static void probe(struct probe_ctx *ctx, enum ah_transport t, enum ah_service s, uint64_t conn,
+                  uint64_t seq, enum ah_result r, const char *node, uint64_t rtt,
                   const char *detail)
 {
     struct probe_row row = {.transport = t,
@@ -64,16 +64,16 @@ START_TEST(rows_and_summaries)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     setup(&o, &ctx, dir);
     /* UDP dns, flow 40000: ams ams nyc (1 flip), then a timeout. */
-    probe(&ctx, PT_UDP, PS_DNS, 40000, 1, AH_RES_OK, "ams", 100000, NULL);
-    probe(&ctx, PT_UDP, PS_DNS, 40000, 2, AH_RES_OK, "ams", 200000, NULL);
-    probe(&ctx, PT_UDP, PS_DNS, 40000, 3, AH_RES_OK, "nyc", 300000, "REFUSED");
-    probe(&ctx, PT_UDP, PS_DNS, 40000, 4, AH_RES_TIMEOUT, NULL, 0, NULL);
+    probe(&ctx, AH_TR_UDP, AH_SVC_DNS, 40000, 1, AH_RES_OK, "ams", 100000, NULL);
+    probe(&ctx, AH_TR_UDP, AH_SVC_DNS, 40000, 2, AH_RES_OK, "ams", 200000, NULL);
+    probe(&ctx, AH_TR_UDP, AH_SVC_DNS, 40000, 3, AH_RES_OK, "nyc", 300000, "REFUSED");
+    probe(&ctx, AH_TR_UDP, AH_SVC_DNS, 40000, 4, AH_RES_TIMEOUT, NULL, 0, NULL);
     /* TCP echo, connection 1: one ok, then reset. */
-    record_conn_opened(&ctx, PS_ECHO);
-    probe(&ctx, PT_TCP, PS_ECHO, 1, 1, AH_RES_OK, "node,with\"quote", 50000, NULL);
-    probe(&ctx, PT_TCP, PS_ECHO, 1, 2, AH_RES_RESET, NULL, 0, "ECONNRESET");
+    record_conn_opened(&ctx, AH_SVC_ECHO);
+    probe(&ctx, AH_TR_TCP, AH_SVC_ECHO, 1, 1, AH_RES_OK, "node,with\"quote", 50000, NULL);
+    probe(&ctx, AH_TR_TCP, AH_SVC_ECHO, 1, 2, AH_RES_RESET, NULL, 0, "ECONNRESET");
     struct conn_row c = {.conn = 1,
-                         .service = PS_ECHO,
+                         .service = AH_SVC_ECHO,
                          .opened_ns = 10,
                          .closed_ns = 20,
                          .node = "node,with\"quote",
@@ -199,7 +199,7 @@ START_TEST(hostile_identity)
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
     setup(&o, &ctx, dir);
-    probe(&ctx, PT_UDP, PS_DNS, 40000, 1, AH_RES_OK, evil, 100000, NULL);
+    probe(&ctx, AH_TR_UDP, AH_SVC_DNS, 40000, 1, AH_RES_OK, evil, 100000, NULL);
     ck_assert_int_eq(record_flush(&ctx), 0);
     snprintf(path, sizeof(path), "%s/probes.csv", dir);
     char *csv = slurp(path);

@@ -158,16 +158,16 @@ START_TEST(stats_line_sums_workers)
 {
     int rc;
     const char *out;
-    stats_add(&ws[0]->stats, TR_UDP, SVC_DNS, ST_REQUESTS, 3);
-    stats_add(&ws[1]->stats, TR_UDP, SVC_DNS, ST_REQUESTS, 4);
-    stats_add(&ws[1]->stats, TR_TCP, SVC_ECHO, ST_OVERLONG, 2);
-    stats_add(&ws[0]->stats, TR_TCP, SVC_DNS, ST_TCP_OPEN, 1);
-    stats_add(&ws[0]->stats, TR_TCP, SVC_DNS, ST_TCP_OPEN, -1);
-    stats_add(&ws[0]->stats, TR_TCP, SVC_DNS, ST_TCP_EVICTED, 2);
-    stats_add(&ws[1]->stats, TR_TCP, SVC_DNS, ST_TCP_EVICTED, 3);
-    stats_add(&ws[1]->stats, TR_TCP, SVC_ECHO, ST_TCP_IO_TIMEOUT, 4);
-    stats_add(&ws[0]->stats, TR_TCP, SVC_DNS, ST_TCP_OVER_BUDGET, 6);
-    stats_add(&ws[1]->stats, TR_TCP, SVC_DNS, ST_TCP_WRITE_TIMEOUT, 8);
+    stats_add(&ws[0]->stats, AH_TR_UDP, AH_SVC_DNS, ST_REQUESTS, 3);
+    stats_add(&ws[1]->stats, AH_TR_UDP, AH_SVC_DNS, ST_REQUESTS, 4);
+    stats_add(&ws[1]->stats, AH_TR_TCP, AH_SVC_ECHO, ST_OVERLONG, 2);
+    stats_add(&ws[0]->stats, AH_TR_TCP, AH_SVC_DNS, ST_TCP_OPEN, 1);
+    stats_add(&ws[0]->stats, AH_TR_TCP, AH_SVC_DNS, ST_TCP_OPEN, -1);
+    stats_add(&ws[0]->stats, AH_TR_TCP, AH_SVC_DNS, ST_TCP_EVICTED, 2);
+    stats_add(&ws[1]->stats, AH_TR_TCP, AH_SVC_DNS, ST_TCP_EVICTED, 3);
+    stats_add(&ws[1]->stats, AH_TR_TCP, AH_SVC_ECHO, ST_TCP_IO_TIMEOUT, 4);
+    stats_add(&ws[0]->stats, AH_TR_TCP, AH_SVC_DNS, ST_TCP_OVER_BUDGET, 6);
+    stats_add(&ws[1]->stats, AH_TR_TCP, AH_SVC_DNS, ST_TCP_WRITE_TIMEOUT, 8);
     exec("delay 7", &rc);
     out = exec("stats", &rc);
     ck_assert_int_eq(rc, 0);

@@ -13,24 +13,24 @@
 #define MS 1000000ULL
 #define S  1000000000ULL
 
-static struct lab_event ev(uint64_t at, enum lab_verb verb, size_t node)
+static struct lab_event ev(uint64_t at, enum ah_verb verb, size_t node)
 {
     return (struct lab_event){.at_ns = at, .verb = verb, .node = node};
 }
 
 START_TEST(plain_events_keep_order)
 {
-    struct lab_event e[] = {ev(2 * S, LAB_VERB_WITHDRAW, 0), ev(5 * S, LAB_VERB_ANNOUNCE, 0),
-                            ev(7 * S, LAB_VERB_STOP, 1), ev(7 * S, LAB_VERB_PAUSE, 2)};
+    struct lab_event e[] = {ev(2 * S, AH_VERB_WITHDRAW, 0), ev(5 * S, AH_VERB_ANNOUNCE, 0),
+                            ev(7 * S, AH_VERB_STOP, 1), ev(7 * S, AH_VERB_PAUSE, 2)};
     struct lab lab = {.drill = e, .ndrill = 4};
     struct drill d;
     ck_assert_int_eq(drill_expand(&lab, &d), 0);
     ck_assert_uint_eq(d.n, 4);
     ck_assert_uint_eq(d.steps[0].at_ns, 2 * S);
-    ck_assert_int_eq(d.steps[1].verb, LAB_VERB_ANNOUNCE);
+    ck_assert_int_eq(d.steps[1].verb, AH_VERB_ANNOUNCE);
     /* Equal times keep the lab's order. */
-    ck_assert_int_eq(d.steps[2].verb, LAB_VERB_STOP);
-    ck_assert_int_eq(d.steps[3].verb, LAB_VERB_PAUSE);
+    ck_assert_int_eq(d.steps[2].verb, AH_VERB_STOP);
+    ck_assert_int_eq(d.steps[3].verb, AH_VERB_PAUSE);
     ck_assert_uint_eq(d.steps[3].node, 2);
     ck_assert_uint_eq(d.steps[0].flap_n, 0);
     ck_assert_str_eq(drill_step_event(&d.steps[0]), "withdraw");
@@ -40,7 +40,7 @@ END_TEST
 
 START_TEST(flap_expands_to_pairs)
 {
-    struct lab_event e[] = {ev(10 * S, LAB_VERB_FLAP, 2)};
+    struct lab_event e[] = {ev(10 * S, AH_VERB_FLAP, 2)};
     e[0].flap_count = 3;
     e[0].flap_down_ns = 200 * MS;
     e[0].flap_up_ns = 300 * MS;
@@ -51,7 +51,7 @@ START_TEST(flap_expands_to_pairs)
     uint64_t want[] = {10000, 10200, 10500, 10700, 11000, 11200};
     for (size_t i = 0; i < 6; i++) {
         ck_assert_uint_eq(d.steps[i].at_ns, want[i] * MS);
-        ck_assert_int_eq(d.steps[i].verb, i % 2 ? LAB_VERB_ANNOUNCE : LAB_VERB_WITHDRAW);
+        ck_assert_int_eq(d.steps[i].verb, i % 2 ? AH_VERB_ANNOUNCE : AH_VERB_WITHDRAW);
         ck_assert_uint_eq(d.steps[i].node, 2);
         ck_assert_uint_eq(d.steps[i].flap_i, i + 1);
         ck_assert_uint_eq(d.steps[i].flap_n, 6);
@@ -63,7 +63,7 @@ END_TEST
 START_TEST(flap_interleaves_with_later_events)
 {
     /* A flap that overlaps a later event: the later event sorts in. */
-    struct lab_event e[] = {ev(1 * S, LAB_VERB_FLAP, 0), ev(1100 * MS, LAB_VERB_STOP, 1)};
+    struct lab_event e[] = {ev(1 * S, AH_VERB_FLAP, 0), ev(1100 * MS, AH_VERB_STOP, 1)};
     e[0].flap_count = 2;
     e[0].flap_down_ns = 50 * MS;
     e[0].flap_up_ns = 100 * MS;
@@ -73,7 +73,7 @@ START_TEST(flap_interleaves_with_later_events)
     ck_assert_uint_eq(d.n, 5);
     ck_assert_uint_eq(d.steps[0].at_ns, 1000 * MS);
     ck_assert_uint_eq(d.steps[1].at_ns, 1050 * MS);
-    ck_assert_int_eq(d.steps[2].verb, LAB_VERB_STOP);
+    ck_assert_int_eq(d.steps[2].verb, AH_VERB_STOP);
     ck_assert_uint_eq(d.steps[3].at_ns, 1150 * MS);
     ck_assert_uint_eq(d.steps[4].at_ns, 1200 * MS);
     drill_free(&d);
@@ -93,7 +93,7 @@ END_TEST
 
 struct fake {
     int calls;
-    enum lab_verb verbs[16];
+    enum ah_verb verbs[16];
     int fail_on;
 };
 
@@ -108,8 +108,8 @@ static int fake_action(void *arg, struct drill_step *s, uint64_t *ack, char *det
 
 START_TEST(executor_runs_only_due_steps)
 {
-    struct lab_event e[] = {ev(2 * S, LAB_VERB_WITHDRAW, 0), ev(5 * S, LAB_VERB_ANNOUNCE, 0),
-                            ev(5 * S, LAB_VERB_STOP, 1)};
+    struct lab_event e[] = {ev(2 * S, AH_VERB_WITHDRAW, 0), ev(5 * S, AH_VERB_ANNOUNCE, 0),
+                            ev(5 * S, AH_VERB_STOP, 1)};
     struct lab lab = {.drill = e, .ndrill = 3};
     struct drill d;
     struct fake f = {.fail_on = 3};
@@ -127,8 +127,8 @@ START_TEST(executor_runs_only_due_steps)
     ck_assert_int_eq(d.steps[1].done, 0);
     /* A late tick runs everything that is due, in order. */
     ck_assert_uint_eq(drill_run_due(&d, 9 * S, &ops), 2);
-    ck_assert_int_eq(f.verbs[1], LAB_VERB_ANNOUNCE);
-    ck_assert_int_eq(f.verbs[2], LAB_VERB_STOP);
+    ck_assert_int_eq(f.verbs[1], AH_VERB_ANNOUNCE);
+    ck_assert_int_eq(f.verbs[2], AH_VERB_STOP);
     ck_assert_int_eq(d.steps[2].rc, -EIO);
     ck_assert_uint_eq(d.steps[2].late_ns, 4 * S);
     ck_assert_uint_eq(drill_next_at(&d), UINT64_MAX);
@@ -161,8 +161,8 @@ static uint64_t slow_now(void *arg)
 
 START_TEST(each_step_has_its_own_lateness)
 {
-    struct lab_event e[] = {ev(2 * S, LAB_VERB_WITHDRAW, 0), ev(2 * S, LAB_VERB_STOP, 1),
-                            ev(2 * S, LAB_VERB_ANNOUNCE, 0)};
+    struct lab_event e[] = {ev(2 * S, AH_VERB_WITHDRAW, 0), ev(2 * S, AH_VERB_STOP, 1),
+                            ev(2 * S, AH_VERB_ANNOUNCE, 0)};
     struct lab lab = {.drill = e, .ndrill = 3};
     struct drill d;
     struct slow c = {.now = 2 * S + 1 * MS};
@@ -176,7 +176,7 @@ START_TEST(each_step_has_its_own_lateness)
 }
 END_TEST
 
-static struct drill_step done_step(uint64_t at, enum lab_verb verb, size_t node, uint64_t late)
+static struct drill_step done_step(uint64_t at, enum ah_verb verb, size_t node, uint64_t late)
 {
     return (struct drill_step){.at_ns = at, .verb = verb, .node = node, .late_ns = late, .done = 1};
 }
@@ -186,11 +186,11 @@ START_TEST(late_steps_against_tolerance)
     struct lab_node nodes[2] = {{.name = "ams"}, {.name = "nyc"}};
     struct lab lab = {.nodes = nodes, .nnodes = 2};
     struct drill_step st[5] = {
-        done_step(1 * S, LAB_VERB_WITHDRAW, 0, 20 * MS),     /* exactly the tolerance: on time */
-        done_step(2 * S, LAB_VERB_ANNOUNCE, 0, 20 * MS + 1), /* 1 ns over: late */
-        done_step(3 * S, LAB_VERB_WITHDRAW, 0, 7700 * MS),   /* the latest */
-        done_step(4 * S, LAB_VERB_STOP, 1, 0),
-        {.at_ns = 5 * S, .verb = LAB_VERB_START, .node = 1, .late_ns = 9 * S}, /* not run */
+        done_step(1 * S, AH_VERB_WITHDRAW, 0, 20 * MS),     /* exactly the tolerance: on time */
+        done_step(2 * S, AH_VERB_ANNOUNCE, 0, 20 * MS + 1), /* 1 ns over: late */
+        done_step(3 * S, AH_VERB_WITHDRAW, 0, 7700 * MS),   /* the latest */
+        done_step(4 * S, AH_VERB_STOP, 1, 0),
+        {.at_ns = 5 * S, .verb = AH_VERB_START, .node = 1, .late_ns = 9 * S}, /* not run */
     };
     struct drill d = {.steps = st, .n = 5};
     size_t worst = 0;

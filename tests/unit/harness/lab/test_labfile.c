@@ -70,22 +70,22 @@ START_TEST(quickstart)
     ck_assert_uint_eq(us->prefer[1], 0); /* ams */
     ck_assert_uint_eq(us->prefer[2], 2); /* sin */
     ck_assert(lab->udp.enabled);
-    ck_assert_int_eq(lab->udp.service, LAB_SERVICE_DNS);
+    ck_assert_int_eq(lab->udp.service, AH_SVC_DNS);
     ck_assert_uint_eq(lab->udp.rate, 500);
     ck_assert_uint_eq(lab->udp.flows, 8);
     ck_assert_uint_eq(lab->udp.timeout_ns, SEC);
     ck_assert(lab->tcp.enabled);
-    ck_assert_int_eq(lab->tcp.service, LAB_SERVICE_ECHO);
+    ck_assert_int_eq(lab->tcp.service, AH_SVC_ECHO);
     ck_assert_uint_eq(lab->tcp.connections, 50);
     ck_assert_uint_eq(lab->tcp.interval_ns, 100 * MSEC);
     ck_assert_uint_eq(lab->ndrill, 5);
-    ck_assert_int_eq(lab->drill[0].verb, LAB_VERB_WITHDRAW);
+    ck_assert_int_eq(lab->drill[0].verb, AH_VERB_WITHDRAW);
     ck_assert_uint_eq(lab->drill[0].at_ns, 2 * SEC);
     ck_assert_uint_eq(lab->drill[0].node, 0);
-    ck_assert_int_eq(lab->drill[2].verb, LAB_VERB_STOP);
+    ck_assert_int_eq(lab->drill[2].verb, AH_VERB_STOP);
     ck_assert_uint_eq(lab->drill[2].node, 1);
     const struct lab_event *flap = &lab->drill[4];
-    ck_assert_int_eq(flap->verb, LAB_VERB_FLAP);
+    ck_assert_int_eq(flap->verb, AH_VERB_FLAP);
     ck_assert_uint_eq(flap->node, 2);
     ck_assert_uint_eq(flap->at_ns, 10 * SEC);
     ck_assert_uint_eq(flap->flap_count, 3);
@@ -139,7 +139,7 @@ START_TEST(nsd_knot)
     struct lab *lab = load_ok("labs/nsd-knot.yaml");
     ck_assert_int_eq(lab->nodes[lab_node_index(lab, "nsd1")].responder, LAB_RESPONDER_NSD);
     ck_assert_int_eq(lab->nodes[lab_node_index(lab, "knot1")].responder, LAB_RESPONDER_KNOT);
-    ck_assert_int_eq(lab->tcp.service, LAB_SERVICE_DNS);
+    ck_assert_int_eq(lab->tcp.service, AH_SVC_DNS);
     lab_free(lab);
 }
 END_TEST
@@ -156,12 +156,12 @@ START_TEST(minimal_defaults)
     ck_assert_uint_eq(lab->vantages[0].prefer[0], 0);
     /* No probes section: UDP DNS and TCP echo with their defaults. */
     ck_assert(lab->udp.enabled);
-    ck_assert_int_eq(lab->udp.service, LAB_SERVICE_DNS);
+    ck_assert_int_eq(lab->udp.service, AH_SVC_DNS);
     ck_assert_uint_eq(lab->udp.rate, 100);
     ck_assert_uint_eq(lab->udp.flows, 4);
     ck_assert_uint_eq(lab->udp.timeout_ns, SEC);
     ck_assert(lab->tcp.enabled);
-    ck_assert_int_eq(lab->tcp.service, LAB_SERVICE_ECHO);
+    ck_assert_int_eq(lab->tcp.service, AH_SVC_ECHO);
     ck_assert_uint_eq(lab->tcp.connections, 10);
     ck_assert_uint_eq(lab->tcp.interval_ns, 100 * MSEC);
     ck_assert_uint_eq(lab->tcp.timeout_ns, SEC);
@@ -197,15 +197,15 @@ START_TEST(full_values)
     ck_assert_uint_eq(lab->udp.rate, 1000000);
     ck_assert_uint_eq(lab->udp.flows, 1024);
     ck_assert_uint_eq(lab->udp.timeout_ns, 250 * MSEC);
-    ck_assert_int_eq(lab->tcp.service, LAB_SERVICE_DNS);
+    ck_assert_int_eq(lab->tcp.service, AH_SVC_DNS);
     ck_assert_uint_eq(lab->tcp.connections, 100000);
     ck_assert_uint_eq(lab->tcp.interval_ns, MSEC);
     ck_assert_uint_eq(lab->tcp.timeout_ns, 60 * SEC);
     ck_assert_uint_eq(lab->ndrill, 11);
-    static const enum lab_verb verbs[] = {LAB_VERB_WITHDRAW,  LAB_VERB_ANNOUNCE, LAB_VERB_STOP,
-                                          LAB_VERB_START,     LAB_VERB_PAUSE,    LAB_VERB_RESUME,
-                                          LAB_VERB_LINK_DOWN, LAB_VERB_LINK_UP,  LAB_VERB_FLAP,
-                                          LAB_VERB_FLAP,      LAB_VERB_WITHDRAW};
+    static const enum ah_verb verbs[] = {AH_VERB_WITHDRAW,  AH_VERB_ANNOUNCE, AH_VERB_STOP,
+                                         AH_VERB_START,     AH_VERB_PAUSE,    AH_VERB_RESUME,
+                                         AH_VERB_LINK_DOWN, AH_VERB_LINK_UP,  AH_VERB_FLAP,
+                                         AH_VERB_FLAP,      AH_VERB_WITHDRAW};
     for (size_t i = 0; i < 11; i++)
         ck_assert_int_eq(lab->drill[i].verb, verbs[i]);
     ck_assert_uint_eq(lab->drill[8].line, 34); /* a block mapping event */
@@ -231,7 +231,7 @@ START_TEST(tracked_and_bgp)
 {
     struct lab *lab = load_ok("tests/labs/good-tracked.yaml");
     ck_assert_int_eq(lab->routing, LAB_ROUTING_TRACKED);
-    ck_assert_int_eq(lab->track.service, LAB_SERVICE_ECHO);
+    ck_assert_int_eq(lab->track.service, AH_SVC_ECHO);
     ck_assert_uint_eq(lab->track.frequency_ns, SEC);
     ck_assert_uint_eq(lab->track.timeout_ns, 500 * MSEC);
     ck_assert_uint_eq(lab->track.down, 3);
@@ -249,7 +249,7 @@ START_TEST(tracked_and_bgp)
     ck_assert(lab->nodes[0].healthcheck.enabled);
     ck_assert_uint_eq(lab->nodes[0].healthcheck.rise, 3);
     ck_assert_uint_eq(lab->nodes[0].healthcheck.fall, 1);
-    ck_assert_int_eq(lab->drill[2].verb, LAB_VERB_KILL_BGP);
+    ck_assert_int_eq(lab->drill[2].verb, AH_VERB_KILL_BGP);
     lab_free(lab);
 }
 END_TEST
@@ -575,14 +575,14 @@ START_TEST(names_and_lookups)
     static const char *const verbs[] = {
         "withdraw",  "announce", "flap",     "stop",      "start",     "pause",      "resume",
         "link-down", "link-up",  "kill-bgp", "start-bgp", "pause-bgp", "resume-bgp", "delay"};
-    for (int v = LAB_VERB_WITHDRAW; v <= LAB_VERB_DELAY; v++)
-        ck_assert_str_eq(lab_verb_name((enum lab_verb)v), verbs[v]);
-    ck_assert_str_eq(lab_verb_name((enum lab_verb)99), "?");
+    for (int v = AH_VERB_WITHDRAW; v <= AH_VERB_DELAY; v++)
+        ck_assert_str_eq(ah_schema_verb_name((enum ah_verb)v), verbs[v]);
+    ck_assert_str_eq(ah_schema_verb_name((enum ah_verb)99), "?");
     ck_assert_str_eq(lab_routing_name(LAB_ROUTING_STATIC), "static");
     ck_assert_str_eq(lab_routing_name(LAB_ROUTING_ECMP_RESILIENT), "ecmp-resilient");
     ck_assert_str_eq(lab_routing_name(LAB_ROUTING_BGP), "bgp");
-    ck_assert_str_eq(lab_service_name(LAB_SERVICE_ECHO), "echo");
-    ck_assert_str_eq(lab_service_name((enum lab_service)7), "?");
+    ck_assert_str_eq(ah_service_name(AH_SVC_ECHO), "echo");
+    ck_assert_str_eq(ah_service_name((enum ah_service)7), "?");
 
     struct lab *lab = load_ok("labs/quickstart.yaml");
     ck_assert_int_eq(lab_node_index(lab, "nyc"), 1);
@@ -597,21 +597,21 @@ START_TEST(names_and_lookups)
 END_TEST
 
 /* Each drill verb written in a lab is read back as that verb (so the key
- * table of the drill parser follows enum lab_verb). */
+ * table of the drill parser follows enum ah_verb). */
 START_TEST(every_verb)
 {
     struct lab *lab = NULL;
     struct lab_diag d = {0};
-    for (int v = LAB_VERB_WITHDRAW; v <= LAB_VERB_RESUME_BGP; v++) {
+    for (int v = AH_VERB_WITHDRAW; v <= AH_VERB_RESUME_BGP; v++) {
         char head[256];
         snprintf(head, sizeof(head),
                  "name: verb\nanycast: [198.51.100.1]\nduration: 5s\n"
                  "nodes: [{name: a}]\nvantages: [{name: v}]\ndrill:\n  - {at: 1s, %s: a}\n",
-                 lab_verb_name((enum lab_verb)v));
+                 ah_schema_verb_name((enum ah_verb)v));
         char *path = write_temp(head, "", "", 0);
         int rc = lab_load(path, &lab, &d);
         unlink(path);
-        if (v >= LAB_VERB_KILL_BGP) {
+        if (v >= AH_VERB_KILL_BGP) {
             /* Only with routing: bgp. */
             ck_assert_int_eq(rc, -EINVAL);
             ck_assert_uint_eq(d.n, 1);
@@ -642,11 +642,11 @@ START_TEST(delay_verb)
              "  - {at: 2s, delay: {node: a, ms: 0}}\n");
     ck_assert_int_eq(lab_load_buffer("<mem>", text, strlen(text), &lab, &d), 0);
     ck_assert_uint_eq(lab->ndrill, 2);
-    ck_assert_int_eq(lab->drill[0].verb, LAB_VERB_DELAY);
+    ck_assert_int_eq(lab->drill[0].verb, AH_VERB_DELAY);
     ck_assert_uint_eq(lab->drill[0].node, 0);
     ck_assert_uint_eq(lab->drill[0].delay_ms, 400);
     ck_assert_uint_eq(lab->drill[0].at_ns, SEC);
-    ck_assert_int_eq(lab->drill[1].verb, LAB_VERB_DELAY);
+    ck_assert_int_eq(lab->drill[1].verb, AH_VERB_DELAY);
     ck_assert_uint_eq(lab->drill[1].delay_ms, 0);
     ck_assert_uint_eq(lab->drill[1].at_ns, 2 * SEC);
     lab_free(lab);

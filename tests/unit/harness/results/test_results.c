@@ -188,11 +188,11 @@ START_TEST(merge_without_inputs_writes_header)
     const char *in[] = {tmp_path("nope.csv")};
     unsigned long late;
     ck_assert_int_eq(
-        results_merge(in, 1, out, 0, 10, results_probes_header, RESULTS_PROBES_COLS, &late), 0);
+        results_merge(in, 1, out, 0, 10, ah_schema_probes_cols, AH_SCHEMA_PROBES_COLS, &late), 0);
     ck_assert_str_eq(slurp(out), "ts_ns,vantage,target,transport,service,conn,seq,result,node,"
                                  "rtt_us,detail\n");
-    ck_assert_int_eq(results_merge(in, 1, tmp_path("c.csv"), 4, 10, results_connections_header,
-                                   RESULTS_CONNECTIONS_COLS, &late),
+    ck_assert_int_eq(results_merge(in, 1, tmp_path("c.csv"), 4, 10, ah_schema_connections_cols,
+                                   AH_SCHEMA_CONNECTIONS_COLS, &late),
                      0);
     ck_assert_str_eq(slurp(tmp_path("c.csv")), "conn,vantage,target,service,opened_ns,node,"
                                                "closed_ns,reason,probes_ok,probes_failed\n");
@@ -203,8 +203,8 @@ START_TEST(run_json_fields)
 {
     const char *keys[] = {"anycast-lab"}, *vals[] = {"anycast-lab 0.1.0"};
     struct drill_step steps[2] = {
-        {.at_ns = 2000000000, .verb = LAB_VERB_WITHDRAW, .node = 0, .done = 1, .ack_ns = 77},
-        {.at_ns = 5000000000, .verb = LAB_VERB_ANNOUNCE, .node = 0},
+        {.at_ns = 2000000000, .verb = AH_VERB_WITHDRAW, .node = 0, .done = 1, .ack_ns = 77},
+        {.at_ns = 5000000000, .verb = AH_VERB_ANNOUNCE, .node = 0},
     };
     struct drill d = {.steps = steps, .n = 2};
     struct lab_node nodes[1] = {{.name = "ams"}};
@@ -242,9 +242,9 @@ END_TEST
 START_TEST(run_json_late_steps)
 {
     struct drill_step steps[3] = {
-        {.at_ns = 2000000000, .verb = LAB_VERB_WITHDRAW, .late_ns = 1000, .done = 1},
-        {.at_ns = 5000000000, .verb = LAB_VERB_ANNOUNCE, .late_ns = 30000000, .done = 1},
-        {.at_ns = 8000000000, .verb = LAB_VERB_WITHDRAW, .late_ns = 9000000000, .done = 1},
+        {.at_ns = 2000000000, .verb = AH_VERB_WITHDRAW, .late_ns = 1000, .done = 1},
+        {.at_ns = 5000000000, .verb = AH_VERB_ANNOUNCE, .late_ns = 30000000, .done = 1},
+        {.at_ns = 8000000000, .verb = AH_VERB_WITHDRAW, .late_ns = 9000000000, .done = 1},
     };
     struct drill d = {.steps = steps, .n = 3};
     struct lab_node nodes[1] = {{.name = "ams"}};

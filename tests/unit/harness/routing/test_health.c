@@ -120,7 +120,7 @@ START_TEST(checker_refused_and_timeout)
     struct ah_addr a;
     ck_assert_int_eq(ah_addr_parse("127.0.0.1", 7, &a), 0);
     struct health_check c;
-    ck_assert_int_eq(health_open(&c, NULL, &a, LAB_SERVICE_ECHO), 0);
+    ck_assert_int_eq(health_open(&c, NULL, &a, AH_SVC_ECHO), 0);
     uint64_t now = 1 * S;
     enum health_result r = health_send(&c, now, 200 * MS);
     if (r == HEALTH_PENDING) {
@@ -141,7 +141,7 @@ START_TEST(checker_refused_and_timeout)
     struct ah_addr srv;
     int sfd = udp_server(&srv);
     struct health_check d;
-    ck_assert_int_eq(health_open(&d, NULL, &srv, LAB_SERVICE_ECHO), 0);
+    ck_assert_int_eq(health_open(&d, NULL, &srv, AH_SVC_ECHO), 0);
     /* health_open set the port to 7; point it back at our silent server. */
     struct sockaddr_in sin;
     memcpy(&sin, &srv.ss, sizeof sin);
