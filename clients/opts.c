@@ -18,13 +18,13 @@ static int opt_service(const struct ah_opt *opt, void *base, const char *val, ch
                        size_t errlen)
 {
     struct probe_opts *o = base;
+    bool dns = strcmp(val, "dns") == 0, echo = strcmp(val, "echo") == 0;
     (void)opt;
-    if (strcmp(val, "dns") == 0)
-        o->service[PS_DNS] = true;
-    else if (strcmp(val, "echo") == 0)
-        o->service[PS_ECHO] = true;
-    else
-        return snprintf(err, errlen, "\"%s\": expected dns or echo", val), -EINVAL;
+    if (!dns && !echo) {
+        snprintf(err, errlen, "\"%s\": expected dns or echo", val);
+        return -EINVAL;
+    }
+    o->service[dns ? PS_DNS : PS_ECHO] = true;
     return 0;
 }
 
@@ -32,13 +32,15 @@ static int opt_transport(const struct ah_opt *opt, void *base, const char *val, 
                          size_t errlen)
 {
     struct probe_opts *o = base;
+    bool both = strcmp(val, "both") == 0;
+    bool udp = both || strcmp(val, "udp") == 0, tcp = both || strcmp(val, "tcp") == 0;
     (void)opt;
-    if (strcmp(val, "udp") == 0 || strcmp(val, "both") == 0)
-        o->transport[PT_UDP] = true;
-    if (strcmp(val, "tcp") == 0 || strcmp(val, "both") == 0)
-        o->transport[PT_TCP] = true;
-    else if (strcmp(val, "udp") != 0)
-        return snprintf(err, errlen, "\"%s\": expected udp, tcp or both", val), -EINVAL;
+    if (!udp && !tcp) {
+        snprintf(err, errlen, "\"%s\": expected udp, tcp or both", val);
+        return -EINVAL;
+    }
+    o->transport[PT_UDP] |= udp;
+    o->transport[PT_TCP] |= tcp;
     return 0;
 }
 
@@ -47,10 +49,10 @@ static int opt_query(const struct ah_opt *opt, void *base, const char *val, char
 {
     struct probe_opts *o = base;
     (void)opt;
-    if (ah_ident_query_parse(val, &o->query) < 0)
-        return snprintf(err, errlen, "\"%s\": expected hostname.bind, id.server or nsid:NAME/TYPE",
-                        val),
-               -EINVAL;
+    if (ah_ident_query_parse(val, &o->query) < 0) {
+        snprintf(err, errlen, "\"%s\": expected hostname.bind, id.server or nsid:NAME/TYPE", val);
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -71,8 +73,10 @@ static int opt_vantage(const struct ah_opt *opt, void *base, const char *val, ch
 {
     struct probe_opts *o = base;
     (void)opt;
-    if (val[0] == '\0' || strlen(val) >= sizeof(o->vantage))
-        return snprintf(err, errlen, "\"%s\": expected a name of 1..63 bytes", val), -EINVAL;
+    if (val[0] == '\0' || strlen(val) >= sizeof(o->vantage)) {
+        snprintf(err, errlen, "\"%s\": expected a name of 1..63 bytes", val);
+        return -EINVAL;
+    }
     snprintf(o->vantage, sizeof(o->vantage), "%s", val);
     return 0;
 }
@@ -83,8 +87,10 @@ static int opt_log_level(const struct ah_opt *opt, void *base, const char *val, 
     enum ah_log_level l;
     (void)opt;
     (void)base;
-    if (ah_log_level_parse(val, &l) < 0)
-        return snprintf(err, errlen, "\"%s\": expected error, warn, info or debug", val), -EINVAL;
+    if (ah_log_level_parse(val, &l) < 0) {
+        snprintf(err, errlen, "\"%s\": expected error, warn, info or debug", val);
+        return -EINVAL;
+    }
     ah_log_set_level(l);
     return 0;
 }
