@@ -85,11 +85,12 @@ static const struct ah_opt_cmd main_cmd = {
     .flags = AH_OPT_STOP_AT_OPERAND,
 };
 
-/* A subcommand whose only option is --help. */
-#define SIMPLE_CMD(cmd_name, usage_text)                                                           \
+/* A subcommand of anycast-lab with its option table tbl; the rest are more
+ * designated initialisers of struct ah_opt_cmd. */
+#define LAB_CMD(cmd_name, tbl, usage_text, ...)                                                    \
     {                                                                                              \
-        .program = "anycast-lab", .command = cmd_name, .usage = usage_text, .opts = help_only,     \
-        .nopts = 1                                                                                 \
+        .program = "anycast-lab", .command = cmd_name, .usage = usage_text, .opts = tbl,           \
+        .nopts = sizeof tbl / sizeof tbl[0], __VA_ARGS__                                           \
     }
 
 static const struct ah_opt help_only[] = {HELP_OPT("this text")};
@@ -105,10 +106,11 @@ static int need_root(const char *cmd)
 }
 
 static const struct ah_opt_cmd check_cmd =
-    SIMPLE_CMD("check", "Usage: anycast-lab check LAB.yaml\n"
-                        "\n"
-                        "Validates the lab file (no root needed); exit 2 with every error as\n"
-                        "FILE:LINE:COL: message.\n");
+    LAB_CMD("check", help_only,
+            "Usage: anycast-lab check LAB.yaml\n"
+            "\n"
+            "Validates the lab file (no root needed); exit 2 with every error as\n"
+            "FILE:LINE:COL: message.\n");
 
 static int cmd_check(int argc, char **argv)
 {
@@ -159,26 +161,18 @@ static const struct ah_opt run_opts[] = {
 /* `up` takes run's options except --keep-up, which it implies. */
 static const struct ah_opt up_opts[] = {RESULTS_OPT, READY_OPT, HELP_OPT("this text")};
 
-static const struct ah_opt_cmd run_cmd = {
-    .program = "anycast-lab",
-    .command = "run",
-    .usage = "Usage: anycast-lab run LAB.yaml [--results DIR] [--keep-up] [--ready-timeout DUR]\n"
-             "\n"
-             "Builds the lab, starts responders and probes, plays the drill, collects the\n"
-             "results and tears the lab down.\n",
-    .opts = run_opts,
-    .nopts = sizeof run_opts / sizeof run_opts[0],
-};
+static const struct ah_opt_cmd run_cmd =
+    LAB_CMD("run", run_opts,
+            "Usage: anycast-lab run LAB.yaml [--results DIR] [--keep-up] [--ready-timeout DUR]\n"
+            "\n"
+            "Builds the lab, starts responders and probes, plays the drill, collects the\n"
+            "results and tears the lab down.\n");
 
-static const struct ah_opt_cmd up_cmd = {
-    .program = "anycast-lab",
-    .command = "up",
-    .usage = "Usage: anycast-lab up LAB.yaml\n"
-             "\n"
-             "Builds the lab and leaves it running (root); `anycast-lab down` takes it down.\n",
-    .opts = up_opts,
-    .nopts = sizeof up_opts / sizeof up_opts[0],
-};
+static const struct ah_opt_cmd up_cmd =
+    LAB_CMD("up", up_opts,
+            "Usage: anycast-lab up LAB.yaml\n"
+            "\n"
+            "Builds the lab and leaves it running (root); `anycast-lab down` takes it down.\n");
 
 static int cmd_run(int argc, char **argv, bool up)
 {
@@ -203,9 +197,10 @@ static void report_line(void *arg, const char *what)
 }
 
 static const struct ah_opt_cmd down_cmd =
-    SIMPLE_CMD("down", "Usage: anycast-lab down NAME|RUNID\n"
-                       "\n"
-                       "Takes down a lab left up (by `up` or `run --keep-up`).\n");
+    LAB_CMD("down", help_only,
+            "Usage: anycast-lab down NAME|RUNID\n"
+            "\n"
+            "Takes down a lab left up (by `up` or `run --keep-up`).\n");
 
 static int cmd_down(int argc, char **argv)
 {
@@ -239,17 +234,14 @@ static int cmd_down(int argc, char **argv)
     return rc < 0 ? 1 : 0;
 }
 
-static const struct ah_opt_cmd exec_cmd = {
-    .program = "anycast-lab",
-    .command = "exec",
-    .usage = "Usage: anycast-lab exec NAME NODE|VANTAGE|router:VANTAGE|fabric [-- CMD...]\n"
-             "\n"
-             "Runs CMD (default: a shell) in one of the namespaces of lab NAME.\n",
-    .opts = help_only,
-    .nopts = 1,
-    /* What follows NAME and NODE is the command's own. */
-    .flags = AH_OPT_STOP_AT_OPERAND,
-};
+/* What follows NAME and NODE is the command's own: options end at the first
+ * operand. */
+static const struct ah_opt_cmd exec_cmd =
+    LAB_CMD("exec", help_only,
+            "Usage: anycast-lab exec NAME NODE|VANTAGE|router:VANTAGE|fabric [-- CMD...]\n"
+            "\n"
+            "Runs CMD (default: a shell) in one of the namespaces of lab NAME.\n",
+            .flags = AH_OPT_STOP_AT_OPERAND);
 
 static int cmd_exec(int argc, char **argv)
 {
@@ -329,9 +321,10 @@ static void list_cb(void *arg, const struct state *s)
     printf("%-8s %-20s %-5s %-8s %-20s %zu\n", s->runid, s->name, s->mode, st, when, s->nns);
 }
 
-static const struct ah_opt_cmd list_cmd = SIMPLE_CMD("list", "Usage: anycast-lab list\n"
-                                                             "\n"
-                                                             "Lists the labs up or running.\n");
+static const struct ah_opt_cmd list_cmd = LAB_CMD("list", help_only,
+                                                  "Usage: anycast-lab list\n"
+                                                  "\n"
+                                                  "Lists the labs up or running.\n");
 
 static int cmd_list(int argc, char **argv)
 {
@@ -354,16 +347,12 @@ static const struct ah_opt clean_opts[] = {
     HELP_OPT("this text"),
 };
 
-static const struct ah_opt_cmd clean_cmd = {
-    .program = "anycast-lab",
-    .command = "clean",
-    .usage = "Usage: anycast-lab clean [--all] [RUNID|NAME]\n"
-             "\n"
-             "Removes the namespaces and processes killed runs left (RUNID or NAME: only\n"
-             "that run's).\n",
-    .opts = clean_opts,
-    .nopts = sizeof clean_opts / sizeof clean_opts[0],
-};
+static const struct ah_opt_cmd clean_cmd =
+    LAB_CMD("clean", clean_opts,
+            "Usage: anycast-lab clean [--all] [RUNID|NAME]\n"
+            "\n"
+            "Removes the namespaces and processes killed runs left (RUNID or NAME: only\n"
+            "that run's).\n");
 
 static int cmd_clean(int argc, char **argv)
 {
