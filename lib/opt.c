@@ -107,7 +107,7 @@ static void store(void *p, size_t size, uint64_t v)
         memcpy(p, &x, 4);
         break;
     }
-    default:
+    default: /* 8, as check_table() made sure */
         memcpy(p, &v, 8);
     }
 }
@@ -343,14 +343,33 @@ static int bad_option(const struct ah_opt_cmd *cmd, int c, const char *arg)
     return ah_opt_error(cmd, "unknown option %s", arg);
 }
 
+/* A mistake in the table itself: a value with nowhere to go, or of a size
+ * store() cannot write. */
+static int check_table(const struct ah_opt_cmd *cmd)
+{
+    if (cmd->nopts > AH_OPT_MAX)
+        return ah_opt_error(cmd, "internal: more than %d options", AH_OPT_MAX);
+    for (size_t i = 0; i < cmd->nopts; i++) {
+        const struct ah_opt *o = &cmd->opts[i];
+        bool sized = o->kind == AH_OPT_UINT || o->kind == AH_OPT_DUR || o->kind == AH_OPT_SIZE ||
+                     o->kind == AH_OPT_CHOICE;
+        bool ok = !sized || o->size == 1 || o->size == 2 || o->size == 4 || o->size == 8;
+        ok = ok && (o->kind != AH_OPT_CALL || o->fn != NULL);
+        ok = ok && (o->kind != AH_OPT_CHOICE || o->choices != NULL);
+        if (o->name == NULL || !ok)
+            return ah_opt_error(cmd, "internal: option table entry %zu is incomplete", i);
+    }
+    return 0;
+}
+
 int ah_opt_parse(const struct ah_opt_cmd *cmd, void *base, int argc, char **argv, int *operand)
 {
     struct option lo[AH_OPT_MAX + 1];
     char shorts[3 * AH_OPT_MAX + 3];
     int c, rc;
 
-    if (cmd->nopts > AH_OPT_MAX)
-        return ah_opt_error(cmd, "internal: more than %d options", AH_OPT_MAX);
+    if (check_table(cmd) < 0)
+        return -EINVAL;
     build(cmd, lo, shorts);
     opterr = 0;
     optind = 0; /* glibc: 0 also resets its state from an earlier parse */

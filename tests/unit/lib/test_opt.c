@@ -347,6 +347,21 @@ START_TEST(long_help_wraps)
 }
 END_TEST
 
+/* A table entry missing what its kind needs is refused before any parsing. */
+START_TEST(bad_table)
+{
+    static const struct ah_opt no_size[] = {{"n", 0, AH_OPT_UINT, .metavar = "N"}};
+    static const struct ah_opt no_fn[] = {{"f", 0, AH_OPT_CALL, .help = "f"}};
+    static const struct ah_opt_cmd a = {.program = "p", .opts = no_size, .nopts = 1};
+    static const struct ah_opt_cmd b = {.program = "p", .opts = no_fn, .nopts = 1};
+    struct conf c;
+    int op;
+    ck_assert_int_eq(parse_flags(&a, &c, ARGS("--n", "1"), &op, NULL), -EINVAL);
+    ck_assert_str_eq(errbuf, "p: internal: option table entry 0 is incomplete\n");
+    ck_assert_int_eq(parse_flags(&b, &c, ARGS("x"), &op, NULL), -EINVAL);
+}
+END_TEST
+
 static Suite *opt_suite(void)
 {
     Suite *s = suite_create("opt");
@@ -358,6 +373,7 @@ static Suite *opt_suite(void)
     tcase_add_test(tc, permutation_and_double_dash);
     tcase_add_test(tc, help_and_version);
     tcase_add_test(tc, long_help_wraps);
+    tcase_add_test(tc, bad_table);
     suite_add_tcase(s, tc);
     return s;
 }
