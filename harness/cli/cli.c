@@ -1,27 +1,29 @@
 /* Command-line pieces shared by anycast-lab's main() and its subcommands
- * (see cli.h): the common options and loading a lab file for a command. */
+ * (see cli.h): parsing a command's options, the common ones, and loading a
+ * lab file for a command. */
 #include "cli.h"
 
 #include <errno.h>
 
 #include "ah/log.h"
 
-int cli_common_opt(int c, void (*usage)(FILE *f))
+int cli_parse(const struct ah_opt_cmd *cmd, void *base, int argc, char **argv, int *operand)
 {
-    switch (c) {
-    case 'q':
-        ah_log_set_level(AH_LOG_ERROR);
-        return 0;
-    case 'h':
-        usage(stdout);
-        return 1;
-    case 'V':
-        printf("anycast-lab %s\n", AH_VERSION);
-        return 1;
-    default:
-        usage(stderr);
-        return -EINVAL;
-    }
+    int rc = ah_opt_parse(cmd, base, argc, argv, operand);
+    if (rc < 0)
+        return 2;
+    return rc > 0 ? 0 : -1;
+}
+
+int cli_opt_quiet(const struct ah_opt *opt, void *base, const char *val, char *err, size_t errlen)
+{
+    (void)opt;
+    (void)base;
+    (void)val;
+    (void)err;
+    (void)errlen;
+    ah_log_set_level(AH_LOG_ERROR);
+    return 0;
 }
 
 int cli_load_lab(const char *path, struct lab **out)

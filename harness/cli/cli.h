@@ -1,19 +1,22 @@
 /* Command-line pieces of anycast-lab's subcommands (harness/cli/main.c and
- * cli_report.c): the options they spell alike, and
- * loading a lab file with its expectations checked and every diagnostic on
- * stderr. */
+ * cli_report.c): parsing a subcommand's option table, the options they spell
+ * alike, and loading a lab file with its expectations checked and every
+ * diagnostic on stderr. */
 #ifndef CLI_H
 #define CLI_H
 
 #include <stdio.h>
 
+#include "ah/opt.h"
 #include "harness/lab/lab.h"
 
-/* Handles an option that is none of the caller's own: -q (errors only),
- * -h (usage on stdout), -V (the version) or an unknown one (usage on
- * stderr). Returns 0 when parsing goes on, 1 when the command is done (help
- * or version printed: exit 0), -EINVAL for an unknown option (exit 2). */
-int cli_common_opt(int c, void (*usage)(FILE *f));
+/* ah_opt_parse for a command of anycast-lab. Returns -1 when the command
+ * goes on (*operand: its first operand), else its exit status: 0 after
+ * --help or --version, 2 after a usage error. */
+int cli_parse(const struct ah_opt_cmd *cmd, void *base, int argc, char **argv, int *operand);
+
+/* -q, --quiet: errors only. */
+int cli_opt_quiet(const struct ah_opt *opt, void *base, const char *val, char *err, size_t errlen);
 
 /* Loads the lab file at path and validates its expect: strings against it,
  * printing every diagnostic to stderr. Returns 0 with *out set (lab_free()

@@ -3,7 +3,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,126 +15,151 @@
 #include "harness/lab/lab.h"
 #include "harness/results/report.h"
 
-static void usage(FILE *f)
+/* What `report`'s options fill in. */
+struct report_args {
+    struct report_opts o;
+    const char *lab_path;
+    bool window_set;
+};
+
+static int opt_window(const struct ah_opt *opt, void *base, const char *val, char *err,
+                      size_t errlen)
 {
-    fprintf(f, "Usage: anycast-lab report [OPTIONS] RUN_DIR\n"
-               "       anycast-lab report [OPTIONS] FILE.csv...\n"
-               "\n"
-               "Recomputes summary.csv, summary.json and report.html (with timeline.svg/.png\n"
-               "and connections.svg/.png) from results CSVs: from a run directory, or from\n"
-               "probes.csv and connections.csv files recorded by anycast-probe on several\n"
-               "hosts plus an events.csv (files are told apart by their header). Bad rows are\n"
-               "reported as FILE:LINE and skipped. No root needed.\n"
-               "\n"
-               "Options:\n"
-               "  -o, --out DIR             where to write (default: RUN_DIR, or .)\n"
-               "  -l, --lab LAB.yaml        settings and expectations to judge\n"
-               "  -w, --reorder-window DUR  how far probe rows may be out of send order\n"
-               "                            (default 0 for a run directory, 10s for files)\n"
-               "  -q, --quiet               errors only\n"
-               "  -h, --help                this text\n"
-               "  -V, --version             print the version\n"
-               "\n"
-               "Exit status: 0 all expectations passed, 1 one failed or an error, 2 bad usage.\n");
+    struct report_args *a = base;
+    (void)opt;
+    if (ah_dur_parse(val, &a->o.reorder_window_ns) < 0) {
+        snprintf(err, errlen, "\"%s\" is not a duration", val);
+        return -EINVAL;
+    }
+    a->window_set = true;
+    return 0;
+}
+
+static const struct ah_opt report_opts[] = {
+    {"out", 'o', AH_OPT_STRING, AH_OPT_AT(struct report_args, o.out_dir), .metavar = "DIR",
+     .help = "where to write (default: RUN_DIR, or .)"},
+    {"lab", 'l', AH_OPT_STRING, AH_OPT_AT(struct report_args, lab_path), .metavar = "LAB.yaml",
+     .help = "settings and expectations to judge"},
+    {"reorder-window", 'w', AH_OPT_CALL, .fn = opt_window, .metavar = "DUR",
+     .help = "how far probe rows may be out of send order (default 0 for a run directory, 10s "
+             "for files)"},
+    {"quiet", 'q', AH_OPT_CALL, .fn = cli_opt_quiet, .help = "errors only"},
+    {"help", 'h', AH_OPT_HELP, .help = "this text"},
+    {"version", 'V', AH_OPT_VERSION, .help = "print the version"},
+};
+
+static const struct ah_opt_cmd report_cmd = {
+    .program = "anycast-lab",
+    .command = "report",
+    .version = AH_VERSION,
+    .usage = "Usage: anycast-lab report [OPTIONS] RUN_DIR\n"
+             "       anycast-lab report [OPTIONS] FILE.csv...\n"
+             "\n"
+             "Recomputes summary.csv, summary.json and report.html (with timeline.svg/.png\n"
+             "and connections.svg/.png) from results CSVs: from a run directory, or from\n"
+             "probes.csv and connections.csv files recorded by anycast-probe on several\n"
+             "hosts plus an events.csv (files are told apart by their header). Bad rows are\n"
+             "reported as FILE:LINE and skipped. No root needed.\n",
+    .footer = "Exit status: 0 all expectations passed, 1 one failed or an error, 2 bad usage.\n",
+    .opts = report_opts,
+    .nopts = sizeof report_opts / sizeof report_opts[0],
+};
+
+/* A path that is not there, or a directory that holds no results, is a
+ * runtime error naming that path (exit 1), before the report looks at the
+ * files. */
+static int paths_exist(int argc, char **argv, int op)
+{
+    for (int i = op; i < argc; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) < 0) {
+            ah_log_error("report %s: %s", argv[i], strerror(errno));
+            return 1;
+        }
+        if (S_ISDIR(st.st_mode) && !report_is_run_dir(argv[i])) {
+            ah_log_error("report %s: not a run's results directory (it has no probes.csv)",
+                         argv[i]);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Sorts the files by their header into o's lists (pr and co have room for
+ * all). Returns 0, or 2 after naming a file that is none of them. */
+static int sort_files(struct report_opts *o, const char **pr, const char **co, int n, char **files)
+{
+    int status = 0;
+    o->probes = pr;
+    o->connections = co;
+    for (int i = 0; i < n; i++) {
+        switch (report_file_kind(files[i])) {
+        case REPORT_FILE_PROBES:
+            pr[o->nprobes++] = files[i];
+            break;
+        case REPORT_FILE_CONNECTIONS:
+            co[o->nconnections++] = files[i];
+            break;
+        case REPORT_FILE_EVENTS:
+            if (o->events) {
+                ah_log_error("report: two events files: %s and %s", o->events, files[i]);
+                status = 2;
+            }
+            o->events = files[i];
+            break;
+        default:
+            ah_log_error("%s: not a probes, connections or events CSV (unreadable, or an "
+                         "unknown header)",
+                         files[i]);
+            status = 2;
+        }
+    }
+    if (status == 0 && o->nprobes == 0) {
+        ah_log_error("report: no probes.csv among the files");
+        status = 2;
+    }
+    return status;
+}
+
+/* The report from CSV files given one by one. Returns the exit status. */
+static int report_files(struct report_args *a, const struct lab *lab, int n, char **files)
+{
+    const char **pr = calloc((size_t)n, sizeof *pr), **co = calloc((size_t)n, sizeof *co);
+    int status = 1;
+    if (!pr || !co)
+        goto out;
+    status = sort_files(&a->o, pr, co, n, files);
+    if (status != 0)
+        goto out;
+    if (!a->window_set)
+        a->o.reorder_window_ns = 10 * AH_NS_PER_S;
+    status = report_build(NULL, lab, &a->o) == 0 ? 0 : 1;
+out:
+    free(pr);
+    free(co);
+    return status;
 }
 
 int cli_report_main(int argc, char **argv)
 {
-    static const struct option lopts[] = {
-        {"out", required_argument, NULL, 'o'},
-        {"lab", required_argument, NULL, 'l'},
-        {"reorder-window", required_argument, NULL, 'w'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    struct report_opts o = {.print_table = true};
-    const char *lab_path = NULL;
-    bool window_set = false;
-    int c, rc;
-    optind = 0; /* GNU: reinitialise (main parsed its own options first) */
-    while ((c = getopt_long(argc, argv, "o:l:w:qhV", lopts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            o.out_dir = optarg;
-            break;
-        case 'l':
-            lab_path = optarg;
-            break;
-        case 'w':
-            if (ah_dur_parse(optarg, &o.reorder_window_ns) < 0) {
-                ah_log_error("--reorder-window: bad duration \"%s\"", optarg);
-                return 2;
-            }
-            window_set = true;
-            break;
-        default:
-            rc = cli_common_opt(c, usage);
-            if (rc != 0)
-                return rc < 0 ? 2 : 0;
-        }
-    }
-    if (optind >= argc) {
+    struct report_args a = {.o = {.print_table = true}};
+    struct lab *lab = NULL;
+    struct stat st;
+    int op, rc = cli_parse(&report_cmd, &a, argc, argv, &op);
+    if (rc >= 0)
+        return rc;
+    if ((rc = paths_exist(argc, argv, op)) != 0)
+        return rc;
+    if (op >= argc) {
         ah_log_error("report: give a run directory or CSV files (see --help)");
         return 2;
     }
-    struct lab *lab = NULL;
-    if (lab_path && (rc = cli_load_lab(lab_path, &lab)) < 0)
+    if (a.lab_path && (rc = cli_load_lab(a.lab_path, &lab)) < 0)
         return rc == -EINVAL ? 2 : 1;
-    struct stat st;
-    if (argc - optind == 1 && stat(argv[optind], &st) == 0 && S_ISDIR(st.st_mode)) {
-        rc = report_build(argv[optind], lab, &o);
-    } else {
-        size_t n = (size_t)(argc - optind);
-        const char **pr = calloc(n, sizeof *pr), **co = calloc(n, sizeof *co);
-        if (!pr || !co) {
-            free(pr);
-            free(co);
-            lab_free(lab);
-            return 1;
-        }
-        o.probes = pr;
-        o.connections = co;
-        bool bad = false;
-        rc = 0;
-        for (int i = optind; i < argc; i++) {
-            switch (report_file_kind(argv[i])) {
-            case REPORT_FILE_PROBES:
-                pr[o.nprobes++] = argv[i];
-                break;
-            case REPORT_FILE_CONNECTIONS:
-                co[o.nconnections++] = argv[i];
-                break;
-            case REPORT_FILE_EVENTS:
-                if (o.events) {
-                    ah_log_error("report: two events files: %s and %s", o.events, argv[i]);
-                    bad = true;
-                }
-                o.events = argv[i];
-                break;
-            default:
-                ah_log_error("%s: not a probes, connections or events CSV (unreadable, or an "
-                             "unknown header)",
-                             argv[i]);
-                bad = true;
-            }
-        }
-        if (!bad && o.nprobes == 0) {
-            ah_log_error("report: no probes.csv among the files");
-            bad = true;
-        }
-        if (!window_set)
-            o.reorder_window_ns = 10 * AH_NS_PER_S;
-        if (!bad)
-            rc = report_build(NULL, lab, &o);
-        free(pr);
-        free(co);
-        if (bad) {
-            lab_free(lab);
-            return 2;
-        }
-    }
+    if (argc - op == 1 && stat(argv[op], &st) == 0 && S_ISDIR(st.st_mode))
+        rc = report_build(argv[op], lab, &a.o) == 0 ? 0 : 1;
+    else
+        rc = report_files(&a, lab, argc - op, argv + op);
     lab_free(lab);
-    return rc == 0 ? 0 : 1;
+    return rc;
 }

@@ -3,68 +3,98 @@
  * results (docs/lab-file.md, docs/formats.md). This file parses the command line and dispatches
  * to the subcommands. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "ah/dur.h"
+#include "ah/clock.h"
 #include "ah/log.h"
 #include "cli.h"
 #include "harness/lab/lab.h"
-#include "harness/results/report.h"
 #include "harness/run/run.h"
 #include "harness/run/state.h"
 #include "harness/run/teardown.h"
 #include "harness/sys/netns.h"
 #include "harness/topo/topo.h"
 
-static void usage(FILE *f)
+#define HELP_OPT(text)                                                                             \
+    {                                                                                              \
+        "help", 'h', AH_OPT_HELP, .help = text                                                     \
+    }
+
+static int opt_verbose(const struct ah_opt *opt, void *base, const char *val, char *err,
+                       size_t errlen)
 {
-    fprintf(f, "Usage: anycast-lab [OPTIONS] COMMAND [ARGS]\n"
-               "\n"
-               "Builds an anycast lab of network namespaces (nodes, routers, vantages) from a\n"
-               "YAML lab file, runs responders and probes in it, plays the drill timeline\n"
-               "and writes results/<UTC>-<name>/: the measurements (events.csv, probes.csv,\n"
-               "connections.csv), run.json, a copy of the lab file and logs/, then the\n"
-               "report: summary.csv (per event and vantage: outage, switch and break\n"
-               "times), summary.json (the same plus a pass/fail verdict for each of the lab's\n"
-               "expectations) and report.html (timeline plots). The verdicts are printed as\n"
-               "a table; a failed expectation makes `run` exit 1.\n"
-               "\n"
-               "Commands:\n"
-               "  check LAB.yaml            validate the lab file (no root needed); exit 2\n"
-               "                            with every error as FILE:LINE:COL: message\n"
-               "  run LAB.yaml [--results DIR] [--keep-up] [--ready-timeout DUR]\n"
-               "                            build, start responders and probes, play the\n"
-               "                            drill, collect results, tear down\n"
-               "  up LAB.yaml               build the lab and leave it running (root)\n"
-               "  down NAME|RUNID           take down a lab left up\n"
-               "  exec NAME NODE|VANTAGE|router:VANTAGE|fabric [-- CMD...]\n"
-               "                            run CMD (default: a shell) in one of its namespaces\n"
-               "  list                      labs up or running\n"
-               "  report RUN_DIR|FILES...   recompute summary.csv, summary.json and\n"
-               "                            report.html from results CSVs (no root needed)\n"
-               "  clean [--all] [RUNID|NAME]\n"
-               "                            remove namespaces and processes killed runs left\n"
-               "                            (--all: also labs left up; RUNID: only that run)\n"
-               "\n"
-               "Options:\n"
-               "  -v, --verbose             more progress on stderr\n"
-               "  -q, --quiet               errors only\n"
-               "  -h, --help                this text\n"
-               "  -V, --version             print the version\n"
-               "\n"
-               "Without root, `run` enters a user namespace of its own (needs unprivileged\n"
-               "user namespaces: user.max_user_namespaces > 0 and, where it exists,\n"
-               "kernel.unprivileged_userns_clone=1). Programs are found in $AH_BIN_DIR or\n"
-               "next to anycast-lab. Exit status: 0 ok, 1 runtime failure, 2 bad usage.\n");
+    (void)opt;
+    (void)base;
+    (void)val;
+    (void)err;
+    (void)errlen;
+    ah_log_set_level(AH_LOG_DEBUG);
+    return 0;
 }
+
+static const struct ah_opt main_opts[] = {
+    {"verbose", 'v', AH_OPT_CALL, .fn = opt_verbose, .help = "more progress on stderr"},
+    {"quiet", 'q', AH_OPT_CALL, .fn = cli_opt_quiet, .help = "errors only"},
+    HELP_OPT("this text"),
+    {"version", 'V', AH_OPT_VERSION, .help = "print the version"},
+};
+
+static const struct ah_opt_cmd main_cmd = {
+    .program = "anycast-lab",
+    .version = AH_VERSION,
+    .usage = "Usage: anycast-lab [OPTIONS] COMMAND [ARGS]\n"
+             "\n"
+             "Builds an anycast lab of network namespaces (nodes, routers, vantages) from a\n"
+             "YAML lab file, runs responders and probes in it, plays the drill timeline\n"
+             "and writes results/<UTC>-<name>/: the measurements (events.csv, probes.csv,\n"
+             "connections.csv), run.json, a copy of the lab file and logs/, then the\n"
+             "report: summary.csv (per event and vantage: outage, switch and break\n"
+             "times), summary.json (the same plus a pass/fail verdict for each of the lab's\n"
+             "expectations) and report.html (timeline plots). The verdicts are printed as\n"
+             "a table; a failed expectation makes `run` exit 1.\n"
+             "\n"
+             "Commands:\n"
+             "  check LAB.yaml            validate the lab file (no root needed); exit 2\n"
+             "                            with every error as FILE:LINE:COL: message\n"
+             "  run LAB.yaml [--results DIR] [--keep-up] [--ready-timeout DUR]\n"
+             "                            build, start responders and probes, play the\n"
+             "                            drill, collect results, tear down\n"
+             "  up LAB.yaml               build the lab and leave it running (root)\n"
+             "  down NAME|RUNID           take down a lab left up\n"
+             "  exec NAME NODE|VANTAGE|router:VANTAGE|fabric [-- CMD...]\n"
+             "                            run CMD (default: a shell) in one of its namespaces\n"
+             "  list                      labs up or running\n"
+             "  report RUN_DIR|FILES...   recompute summary.csv, summary.json and\n"
+             "                            report.html from results CSVs (no root needed)\n"
+             "  clean [--all] [RUNID|NAME]\n"
+             "                            remove namespaces and processes killed runs left\n"
+             "                            (--all: also labs left up; RUNID: only that run)\n"
+             "\n"
+             "Each command takes --help.\n",
+    .footer = "Without root, `run` enters a user namespace of its own (needs unprivileged\n"
+              "user namespaces: user.max_user_namespaces > 0 and, where it exists,\n"
+              "kernel.unprivileged_userns_clone=1). Programs are found in $AH_BIN_DIR or\n"
+              "next to anycast-lab. Exit status: 0 ok, 1 runtime failure, 2 bad usage.\n",
+    .opts = main_opts,
+    .nopts = sizeof main_opts / sizeof main_opts[0],
+    .flags = AH_OPT_STOP_AT_OPERAND,
+};
+
+/* A subcommand of anycast-lab with its option table tbl; the rest are more
+ * designated initialisers of struct ah_opt_cmd. */
+#define LAB_CMD(cmd_name, tbl, usage_text, ...)                                                    \
+    {                                                                                              \
+        .program = "anycast-lab", .command = cmd_name, .usage = usage_text, .opts = tbl,           \
+        .nopts = sizeof tbl / sizeof tbl[0], __VA_ARGS__                                           \
+    }
+
+static const struct ah_opt help_only[] = {HELP_OPT("this text")};
 
 static int need_root(const char *cmd)
 {
@@ -76,66 +106,88 @@ static int need_root(const char *cmd)
     return 1;
 }
 
+static const struct ah_opt_cmd check_cmd =
+    LAB_CMD("check", help_only,
+            "Usage: anycast-lab check LAB.yaml\n"
+            "\n"
+            "Validates the lab file (no root needed); exit 2 with every error as\n"
+            "FILE:LINE:COL: message.\n");
+
 static int cmd_check(int argc, char **argv)
 {
-    if (argc != 2) {
+    int op, rc = cli_parse(&check_cmd, NULL, argc, argv, &op);
+    if (rc >= 0)
+        return rc;
+    if (op != argc - 1) {
         ah_log_error("usage: anycast-lab check LAB.yaml");
         return 2;
     }
     struct lab *lab = NULL;
-    int rc = cli_load_lab(argv[1], &lab);
+    rc = cli_load_lab(argv[op], &lab);
     if (rc < 0)
         return rc == -EINVAL ? 2 : 1;
     size_t steps = 0;
     for (size_t i = 0; i < lab->ndrill; i++)
         steps += lab->drill[i].verb == AH_VERB_FLAP ? 2 * lab->drill[i].flap_count : 1;
     printf("%s: ok: lab %s, routing %s, %zu nodes, %zu vantages, %zu drill events (%zu steps)\n",
-           argv[1], lab->name, lab_routing_name(lab->routing), lab->nnodes, lab->nvantages,
+           argv[op], lab->name, lab_routing_name(lab->routing), lab->nnodes, lab->nvantages,
            lab->ndrill, steps);
     lab_free(lab);
     return 0;
 }
 
+#define RUN_OPT(member) AH_OPT_AT(struct run_opts, member)
+#define RESULTS_OPT                                                                                \
+    {                                                                                              \
+        "results", 'r', AH_OPT_STRING, RUN_OPT(results_base),                                      \
+            .metavar = "DIR",                                                                      \
+            .help = "write the run's results under DIR/<UTC>-<name>/ (default results)"            \
+    }
+#define READY_OPT                                                                                  \
+    {                                                                                              \
+        "ready-timeout", 't', AH_OPT_DUR, RUN_OPT(ready_timeout_ns),                               \
+            .min = 1, .metavar = "DUR",                                                            \
+            .help = "how long each responder may take to answer and the probes to start (default " \
+                    "10s)"                                                                         \
+    }
+
+static const struct ah_opt run_opts[] = {
+    RESULTS_OPT,
+    {"keep-up", 'k', AH_OPT_FLAG, RUN_OPT(keep_up),
+     .help = "leave the lab up after the run (see `anycast-lab down`)"},
+    READY_OPT,
+    HELP_OPT("this text"),
+};
+
+/* `up` takes run's options except --keep-up, which it implies. */
+static const struct ah_opt up_opts[] = {RESULTS_OPT, READY_OPT, HELP_OPT("this text")};
+
+static const struct ah_opt_cmd run_cmd =
+    LAB_CMD("run", run_opts,
+            "Usage: anycast-lab run LAB.yaml [--results DIR] [--keep-up] [--ready-timeout DUR]\n"
+            "\n"
+            "Builds the lab, starts responders and probes, plays the drill, collects the\n"
+            "results and tears the lab down.\n");
+
+static const struct ah_opt_cmd up_cmd =
+    LAB_CMD("up", up_opts,
+            "Usage: anycast-lab up LAB.yaml\n"
+            "\n"
+            "Builds the lab and leaves it running (root); `anycast-lab down` takes it down.\n");
+
 static int cmd_run(int argc, char **argv, bool up)
 {
-    static const struct option opts[] = {
-        {"results", required_argument, NULL, 'r'},
-        {"keep-up", no_argument, NULL, 'k'},
-        {"ready-timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct run_opts o = {
-        .results_base = "results", .up_only = up, .ready_timeout_ns = 10ULL * 1000 * 1000 * 1000};
-    int c;
-    optind = 0; /* GNU: reinitialise, options may follow the lab file */
-    while ((c = getopt_long(argc, argv, "r:kt:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            o.results_base = optarg;
-            break;
-        case 'k':
-            o.keep_up = true;
-            break;
-        case 't':
-            if (ah_dur_parse(optarg, &o.ready_timeout_ns) < 0 || o.ready_timeout_ns == 0) {
-                ah_log_error("--ready-timeout: bad duration \"%s\"", optarg);
-                return 2;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return 2;
-        }
-    }
-    if (optind != argc - 1 || (up && o.keep_up)) {
+        .results_base = "results", .up_only = up, .ready_timeout_ns = 10 * AH_NS_PER_S};
+    int op, rc = cli_parse(up ? &up_cmd : &run_cmd, &o, argc, argv, &op);
+    if (rc >= 0)
+        return rc;
+    if (op != argc - 1) {
         ah_log_error("usage: anycast-lab %s LAB.yaml%s", up ? "up" : "run",
                      up ? "" : " [--results DIR] [--keep-up] [--ready-timeout DUR]");
         return 2;
     }
-    o.lab_path = argv[optind];
+    o.lab_path = argv[op];
     return run_lab(&o);
 }
 
@@ -145,24 +197,34 @@ static void report_line(void *arg, const char *what)
     printf("removed %s\n", what);
 }
 
+static const struct ah_opt_cmd down_cmd =
+    LAB_CMD("down", help_only,
+            "Usage: anycast-lab down NAME|RUNID\n"
+            "\n"
+            "Takes down a lab left up (by `up` or `run --keep-up`).\n");
+
 static int cmd_down(int argc, char **argv)
 {
-    if (argc != 2) {
+    int op, rc = cli_parse(&down_cmd, NULL, argc, argv, &op);
+    if (rc >= 0)
+        return rc;
+    if (op != argc - 1) {
         ah_log_error("usage: anycast-lab down NAME|RUNID");
         return 2;
     }
+    const char *name = argv[op];
     if (need_root("down"))
         return 1;
     struct state s;
-    int rc = state_find(argv[1], &s);
+    rc = state_find(name, &s);
     if (rc == -ENOENT) {
-        ah_log_error("%s: no such lab (see `anycast-lab list`)", argv[1]);
+        ah_log_error("%s: no such lab (see `anycast-lab list`)", name);
         return 1;
     }
     if (rc < 0)
         return 1;
     if (strcmp(s.mode, "run") == 0 && state_owner_alive(&s)) {
-        ah_log_error("%s: run %s is in progress (pid %ld): interrupt it instead", argv[1], s.runid,
+        ah_log_error("%s: run %s is in progress (pid %ld): interrupt it instead", name, s.runid,
                      (long)s.owner);
         state_free(&s);
         return 1;
@@ -173,8 +235,23 @@ static int cmd_down(int argc, char **argv)
     return rc < 0 ? 1 : 0;
 }
 
+/* What follows NAME and NODE is the command's own: options end at the first
+ * operand. */
+static const struct ah_opt_cmd exec_cmd =
+    LAB_CMD("exec", help_only,
+            "Usage: anycast-lab exec NAME NODE|VANTAGE|router:VANTAGE|fabric [-- CMD...]\n"
+            "\n"
+            "Runs CMD (default: a shell) in one of the namespaces of lab NAME.\n",
+            .flags = AH_OPT_STOP_AT_OPERAND);
+
 static int cmd_exec(int argc, char **argv)
 {
+    int op, rc = cli_parse(&exec_cmd, NULL, argc, argv, &op);
+    if (rc >= 0)
+        return rc;
+    /* From here argv[1] is the first operand. */
+    argc -= op - 1;
+    argv += op - 1;
     if (argc < 3) {
         ah_log_error("usage: anycast-lab exec NAME NODE|VANTAGE|router:VANTAGE|fabric [-- CMD...]");
         return 2;
@@ -182,7 +259,7 @@ static int cmd_exec(int argc, char **argv)
     if (need_root("exec"))
         return 1;
     struct state s;
-    int rc = state_find(argv[1], &s);
+    rc = state_find(argv[1], &s);
     if (rc == -ENOENT)
         ah_log_error("%s: no such lab (see `anycast-lab list`)", argv[1]);
     if (rc < 0)
@@ -245,10 +322,17 @@ static void list_cb(void *arg, const struct state *s)
     printf("%-8s %-20s %-5s %-8s %-20s %zu\n", s->runid, s->name, s->mode, st, when, s->nns);
 }
 
+static const struct ah_opt_cmd list_cmd = LAB_CMD("list", help_only,
+                                                  "Usage: anycast-lab list\n"
+                                                  "\n"
+                                                  "Lists the labs up or running.\n");
+
 static int cmd_list(int argc, char **argv)
 {
-    (void)argv;
-    if (argc != 1) {
+    int op, rc = cli_parse(&list_cmd, NULL, argc, argv, &op);
+    if (rc >= 0)
+        return rc;
+    if (op != argc) {
         ah_log_error("usage: anycast-lab list");
         return 2;
     }
@@ -259,26 +343,34 @@ static int cmd_list(int argc, char **argv)
     return 0;
 }
 
+static const struct ah_opt clean_opts[] = {
+    {"all", 0, AH_OPT_FLAG, .off = 0, .size = sizeof(bool), .help = "also labs left up"},
+    HELP_OPT("this text"),
+};
+
+static const struct ah_opt_cmd clean_cmd =
+    LAB_CMD("clean", clean_opts,
+            "Usage: anycast-lab clean [--all] [RUNID|NAME]\n"
+            "\n"
+            "Removes the namespaces and processes killed runs left (RUNID or NAME: only\n"
+            "that run's).\n");
+
 static int cmd_clean(int argc, char **argv)
 {
     bool all = false;
-    const char *only = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--all") == 0)
-            all = true;
-        else if (argv[i][0] != '-' && !only)
-            only = argv[i];
-        else {
-            ah_log_error("usage: anycast-lab clean [--all] [RUNID|NAME]");
-            return 2;
-        }
+    int op, rc = cli_parse(&clean_cmd, &all, argc, argv, &op);
+    if (rc >= 0)
+        return rc;
+    if (argc - op > 1) {
+        ah_log_error("usage: anycast-lab clean [--all] [RUNID|NAME]");
+        return 2;
     }
     if (geteuid() != 0) {
         printf("nothing to clean: without root, labs live in a private namespace that ends "
                "with their run\n");
         return 0;
     }
-    int n = teardown_clean(all, only, report_line, NULL);
+    int n = teardown_clean(all, op < argc ? argv[op] : NULL, report_line, NULL);
     if (n < 0) {
         ah_log_error("clean: %s", strerror(-n));
         return 1;
@@ -287,91 +379,48 @@ static int cmd_clean(int argc, char **argv)
     return 0;
 }
 
-/* `report` on a path that is not there, or on a directory that holds no
- * results, is a runtime error naming that path (exit 1), before the report
- * looks at the files. Options of `report` that take a value are skipped. */
-static int report_paths_exist(int argc, char **argv)
+/* Runs the subcommand argv[0]. Returns the exit status. */
+static int dispatch(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--") == 0)
-            continue;
-        if (a[0] == '-') {
-            bool takes = strcmp(a, "-o") == 0 || strcmp(a, "-l") == 0 || strcmp(a, "-w") == 0 ||
-                         strcmp(a, "--out") == 0 || strcmp(a, "--lab") == 0 ||
-                         strcmp(a, "--reorder-window") == 0;
-            i += takes;
-            continue;
-        }
-        struct stat st;
-        if (stat(a, &st) < 0) {
-            ah_log_error("report %s: %s", a, strerror(errno));
-            return 1;
-        }
-        if (S_ISDIR(st.st_mode) && !report_is_run_dir(a)) {
-            ah_log_error("report %s: not a run's results directory (it has no probes.csv)", a);
-            return 1;
-        }
-    }
-    return 0;
-}
-
-int main(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"verbose", no_argument, NULL, 'v'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    int c, rc;
-    ah_log_init("anycast-lab", AH_LOG_INFO);
-    while ((c = getopt_long(argc, argv, "+vqhV", opts, NULL)) != -1) {
-        switch (c) {
-        case 'v':
-            ah_log_set_level(AH_LOG_DEBUG);
-            break;
-        default:
-            rc = cli_common_opt(c, usage);
-            if (rc != 0)
-                return rc < 0 ? 2 : 0;
-        }
-    }
-    if (optind >= argc) {
-        ah_log_error("no command given: check, run, up, down, exec, list, report or clean "
-                     "(see anycast-lab --help)");
-        return 2;
-    }
-    const char *cmd = argv[optind];
-    int sub_argc = argc - optind;
-    char **sub_argv = argv + optind;
-    /* Line-buffered stdout so the table and the results path appear in
-     * order with stderr progress, also when piped. */
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *cmd = argv[0];
     if (strcmp(cmd, "check") == 0)
-        return cmd_check(sub_argc, sub_argv);
+        return cmd_check(argc, argv);
     if (strcmp(cmd, "run") == 0)
-        return cmd_run(sub_argc, sub_argv, false);
+        return cmd_run(argc, argv, false);
     if (strcmp(cmd, "up") == 0)
-        return cmd_run(sub_argc, sub_argv, true);
+        return cmd_run(argc, argv, true);
     if (strcmp(cmd, "down") == 0)
-        return cmd_down(sub_argc, sub_argv);
+        return cmd_down(argc, argv);
     if (strcmp(cmd, "exec") == 0)
-        return cmd_exec(sub_argc, sub_argv);
+        return cmd_exec(argc, argv);
     if (strcmp(cmd, "list") == 0)
-        return cmd_list(sub_argc, sub_argv);
+        return cmd_list(argc, argv);
     if (strcmp(cmd, "clean") == 0)
-        return cmd_clean(sub_argc, sub_argv);
-    if (strcmp(cmd, "report") == 0) {
-        if ((rc = report_paths_exist(sub_argc, sub_argv)) != 0)
-            return rc;
-        return cli_report_main(sub_argc, sub_argv);
-    }
+        return cmd_clean(argc, argv);
+    if (strcmp(cmd, "report") == 0)
+        return cli_report_main(argc, argv);
     if (strcmp(cmd, "help") == 0) {
-        usage(stdout);
+        ah_opt_help(&main_cmd, stdout);
         return 0;
     }
     ah_log_error("unknown command \"%s\" (see anycast-lab --help)", cmd);
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    int op, rc;
+    ah_log_init("anycast-lab", AH_LOG_INFO);
+    rc = cli_parse(&main_cmd, NULL, argc, argv, &op);
+    if (rc >= 0)
+        return rc;
+    if (op >= argc) {
+        ah_log_error("no command given: check, run, up, down, exec, list, report or clean "
+                     "(see anycast-lab --help)");
+        return 2;
+    }
+    /* Line-buffered stdout so the table and the results path appear in
+     * order with stderr progress, also when piped. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    return dispatch(argc - op, argv + op);
 }

@@ -49,7 +49,7 @@ check_bad -- '--tcp-mode: "sometimes"' --tcp-mode sometimes 198.51.100.53
 check_bad -- '--reconnect: "later"' --reconnect later 198.51.100.53
 check_bad -- '--count: "many"' --count many 198.51.100.53
 check_bad 'unknown option --frobnicate' --frobnicate 198.51.100.53
-check_bad 'missing value' 198.51.100.53 --rate
+check_bad -- '--rate: missing argument' 198.51.100.53 --rate
 check_bad 'different address families' --source 2001:db8::1 198.51.100.53
 check_bad -- '--once sends one probe each: it cannot be combined with --count' \
   --once -n 5 198.51.100.53

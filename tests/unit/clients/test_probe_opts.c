@@ -36,6 +36,9 @@ START_TEST(defaults)
     ck_assert_int_eq(o.query.kind, AH_IDENT_HOSTNAME_BIND);
     ck_assert_str_eq(o.target_text, "198.51.100.53");
     ck_assert_str_ne(o.vantage, "");
+    ck_assert_int_eq(o.progress, -1);
+    ck_assert_int_eq(o.ready_fd, -1);
+    ck_assert(!o.has_source && !o.once);
 }
 END_TEST
 
@@ -105,6 +108,22 @@ START_TEST(everything)
     ck_assert_str_eq(o.vantage, "eu");
     ck_assert_int_eq(o.progress, 0);
     ck_assert_str_eq(o.target_text, "2001:db8:53::53");
+    ck_assert(!o.has_source);
+}
+END_TEST
+
+START_TEST(source_and_ready_fd)
+{
+    struct probe_opts o;
+    const char *a[] = {
+        "198.51.100.53", "--source", "192.0.2.1",          "--ready-fd", "2147483647",
+        "--progress",    "always",   "--tcp-user-timeout", "0",          NULL};
+
+    ck_assert_int_eq(parse(&o, a), 0);
+    ck_assert(o.has_source);
+    ck_assert_int_eq(o.ready_fd, 2147483647);
+    ck_assert_int_eq(o.progress, 1);
+    ck_assert_uint_eq(o.tcp_user_timeout_ns, 0);
 }
 END_TEST
 
@@ -159,6 +178,15 @@ START_TEST(usage_errors)
         {"198.51.100.53", "2001:db8::1", NULL},
         {"--once", "-n", "5", "198.51.100.53", NULL},
         {"--once", "-d", "5s", "198.51.100.53", NULL},
+        /* Refused by the option table itself. */
+        {"--once=yes", "198.51.100.53", NULL},
+        {"--timeout", NULL},
+        {"-d", "0", "198.51.100.53", NULL},
+        {"--tcp-user-timeout", "5000000h", "198.51.100.53", NULL},
+        {"--ready-fd", "-1", "198.51.100.53", NULL},
+        {"--ready-fd", "2147483648", "198.51.100.53", NULL},
+        {"--source", "localhost", "198.51.100.53", NULL},
+        {"--count", "18446744073709551616", "198.51.100.53", NULL},
     };
     struct probe_opts o;
 
@@ -175,6 +203,7 @@ static Suite *opts_suite(void)
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, everything);
     tcase_add_test(tc, once_defaults_to_everything);
+    tcase_add_test(tc, source_and_ready_fd);
     tcase_add_test(tc, usage_errors);
     suite_add_tcase(s, tc);
     return s;
