@@ -19,11 +19,13 @@ if [ -d harness/lab ]; then
     "$("$here/tests/layers.py" includes "$dir" 2>&1 | grep -c ': #include')"
 fi
 echo "== functions over 80 lines"
-git ls-files '*.c' | xargs awk '
+long=$(git ls-files '*.c' | xargs awk '
   /^[A-Za-z_].*\(/ { sig = $0; sl = FNR }
   /^\{/ { start = FNR; name = sig; at = sl }
   /^\}/ { if (start) { n = FNR - start - 1; if (n > 80) print n, FILENAME ":" at; start = 0 } }' |
-  sort -rn | tee /dev/stderr | wc -l | sed 's/$/ functions over 80 lines/'
+  sort -rn)
+[ -n "$long" ] && echo "$long"
+printf '%d functions over 80 lines\n' "$(grep -c . <<<"$long")"
 if command -v duplicates >/dev/null; then
   echo "== duplicated blocks (6+ lines)"
   duplicates --most 200 --seconds 60 | head -1
