@@ -316,6 +316,64 @@ static void *gen_main(void *arg)
     return NULL;
 }
 
+/* The threads share the sockets out evenly and run on the CPUs the process may use
+ * (taskset). */
+static void share_out(struct gen *gens, int ngens, struct flow *flows, struct pollfd *pfd,
+                      int nflows, const struct opts *o, const uint8_t *query, int qlen)
+{
+    uint64_t start = bench_now_ns();
+    for (int k = 0, first = 0; k < ngens; k++) {
+        struct gen *g = &gens[k];
+        g->o = o;
+        g->nflows = nflows / ngens + (k < nflows % ngens);
+        g->flows = flows + first;
+        g->pfd = pfd + first;
+        first += g->nflows;
+        g->start = start;
+        g->end = start + (uint64_t)o->seconds * 1000000000ull;
+        g->qlen = qlen;
+        for (int i = 0; i < MAX_BATCH; i++)
+            memcpy(g->qbuf[i], query, (size_t)qlen);
+    }
+}
+
+/* Waits for the started threads and adds up their counts and what they left in flight. */
+static void join_gens(struct gen *gens, int started, struct stats *st, uint64_t *inflight)
+{
+    for (int k = 0; k < started; k++) {
+        pthread_join(gens[k].tid, NULL);
+        const struct stats *s = &gens[k].st;
+        st->sent += s->sent;
+        st->answered += s->answered;
+        st->empty += s->empty;
+        st->lost += s->lost;
+        st->late += s->late;
+        st->errors += s->errors;
+        st->refused += s->refused;
+        st->rtt_sum_us += s->rtt_sum_us;
+        *inflight += gens[k].inflight_end;
+    }
+}
+
+/* Prints the one result line; returns the exit code, 1 if nothing was answered. */
+static int report(const struct opts *o, const struct stats *st, uint64_t inflight, uint64_t start)
+{
+    double secs = (double)(bench_now_ns() - start) / 1e9;
+    printf("sent %llu answered %llu qps_answered %.0f empty %llu lost %llu late %llu errors %llu "
+           "refused %llu inflight_end %llu rtt_avg_us %.1f seconds %.3f\n",
+           (unsigned long long)st->sent, (unsigned long long)st->answered,
+           secs > 0 ? (double)st->answered / secs : 0.0, (unsigned long long)st->empty,
+           (unsigned long long)st->lost, (unsigned long long)st->late,
+           (unsigned long long)st->errors, (unsigned long long)st->refused,
+           (unsigned long long)inflight,
+           st->answered ? (double)st->rtt_sum_us / (double)st->answered : 0.0, secs);
+    fflush(stdout);
+    if (st->answered > 0)
+        return 0;
+    fprintf(stderr, "flood: no answers from %s:%u/udp\n", o->t.server, o->t.port);
+    return 1;
+}
+
 static int run(const struct opts *o, const uint8_t *query, int qlen)
 {
     struct sockaddr_storage ss;
@@ -341,22 +399,7 @@ static int run(const struct opts *o, const uint8_t *query, int qlen)
         pfd[opened].fd = flows[opened].fd;
         pfd[opened].events = POLLIN;
     }
-    /* The threads share the sockets out evenly and run on the CPUs the process may use
-     * (taskset). */
-    uint64_t start = bench_now_ns();
-    for (int k = 0, first = 0; k < ngens; k++) {
-        struct gen *g = &gens[k];
-        g->o = o;
-        g->nflows = nflows / ngens + (k < nflows % ngens);
-        g->flows = flows + first;
-        g->pfd = pfd + first;
-        first += g->nflows;
-        g->start = start;
-        g->end = start + (uint64_t)o->seconds * 1000000000ull;
-        g->qlen = qlen;
-        for (int i = 0; i < MAX_BATCH; i++)
-            memcpy(g->qbuf[i], query, (size_t)qlen);
-    }
+    share_out(gens, ngens, flows, pfd, nflows, o, query, qlen);
     for (; started < ngens; started++) {
         if (pthread_create(&gens[started].tid, NULL, gen_main, &gens[started]) != 0) {
             fprintf(stderr, "flood: pthread_create failed\n");
@@ -366,33 +409,9 @@ static int run(const struct opts *o, const uint8_t *query, int qlen)
     }
     struct stats st = {0};
     uint64_t inflight = 0;
-    for (int k = 0; k < started; k++) {
-        pthread_join(gens[k].tid, NULL);
-        const struct stats *s = &gens[k].st;
-        st.sent += s->sent;
-        st.answered += s->answered;
-        st.empty += s->empty;
-        st.lost += s->lost;
-        st.late += s->late;
-        st.errors += s->errors;
-        st.refused += s->refused;
-        st.rtt_sum_us += s->rtt_sum_us;
-        inflight += gens[k].inflight_end;
-    }
-    if (started < ngens)
-        goto out;
-    double secs = (double)(bench_now_ns() - start) / 1e9;
-    printf("sent %llu answered %llu qps_answered %.0f empty %llu lost %llu late %llu errors %llu "
-           "refused %llu inflight_end %llu rtt_avg_us %.1f seconds %.3f\n",
-           (unsigned long long)st.sent, (unsigned long long)st.answered,
-           secs > 0 ? (double)st.answered / secs : 0.0, (unsigned long long)st.empty,
-           (unsigned long long)st.lost, (unsigned long long)st.late, (unsigned long long)st.errors,
-           (unsigned long long)st.refused, (unsigned long long)inflight,
-           st.answered ? (double)st.rtt_sum_us / (double)st.answered : 0.0, secs);
-    fflush(stdout);
-    rc = st.answered > 0 ? 0 : 1;
-    if (rc != 0)
-        fprintf(stderr, "flood: no answers from %s:%u/udp\n", o->t.server, o->t.port);
+    join_gens(gens, started, &st, &inflight);
+    if (started == ngens)
+        rc = report(o, &st, inflight, gens[0].start);
 out:
     for (int i = 0; i < opened; i++)
         close(flows[i].fd);

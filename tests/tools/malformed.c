@@ -79,101 +79,179 @@ static size_t opt_query(uint8_t *b, uint16_t id)
     return n + 20;
 }
 
+/* Ends a question after its name at b + n with type TXT, class CH; returns the length. */
+static size_t txt_ch(uint8_t *b, size_t n)
+{
+    put16(b + n, 16);
+    put16(b + n + 2, 3);
+    return n + 4;
+}
+
+/* The case generators, one per family: each builds its case with the message id into b
+ * (cap bytes) and returns its length. They draw from rng() in a fixed order, so that a
+ * run's cases are always the same. */
+
+static size_t random_bytes(uint16_t id, uint8_t *b, size_t cap)
+{
+    (void)id;
+    size_t n = 1 + rng() % 600;
+    for (size_t i = 0; i < n && i < cap; i++)
+        b[i] = (uint8_t)rng();
+    return n < cap ? n : cap;
+}
+
+/* A valid query cut anywhere. */
+static size_t cut_query(uint16_t id, uint8_t *b, size_t cap)
+{
+    int vlen = valid_query(id, b, cap);
+    return vlen > 0 ? rng() % (unsigned)vlen : 0;
+}
+
+/* A header claiming a question that is not there. */
+static size_t missing_question(uint16_t id, uint8_t *b, size_t cap)
+{
+    (void)cap;
+    return header(b, id, 0, 1, 0, 0, 0);
+}
+
+/* A name that is a pointer to itself. */
+static size_t self_pointer(uint16_t id, uint8_t *b, size_t cap)
+{
+    (void)cap;
+    size_t n = header(b, id, 0, 1, 0, 0, 0);
+    b[n++] = 0xc0;
+    b[n++] = 12;
+    return txt_ch(b, n);
+}
+
+/* A label, then a pointer back to it: an endless name. */
+static size_t endless_name(uint16_t id, uint8_t *b, size_t cap)
+{
+    (void)cap;
+    size_t n = header(b, id, 0, 1, 0, 0, 0);
+    b[n++] = 1;
+    b[n++] = 'a';
+    b[n++] = 0xc0;
+    b[n++] = 12;
+    return txt_ch(b, n);
+}
+
+/* Two pointers pointing at each other, plus a forward pointer. */
+static size_t pointer_pair(uint16_t id, uint8_t *b, size_t cap)
+{
+    (void)cap;
+    size_t n = header(b, id, 0, 2, 0, 0, 0);
+    b[n++] = 0xc0;
+    b[n++] = 18;
+    n = txt_ch(b, n);
+    b[n++] = 0xc0;
+    b[n++] = 12;
+    b[n++] = 0xc0;
+    b[n++] = 0xff;
+    return n;
+}
+
+/* A response (QR=1): must be ignored. */
+static size_t response(uint16_t id, uint8_t *b, size_t cap)
+{
+    int vlen = valid_query(id, b, cap);
+    b[2] |= 0x80;
+    return (size_t)vlen;
+}
+
+/* Opcode UPDATE / reserved opcodes. */
+static size_t bad_opcode(uint16_t id, uint8_t *b, size_t cap)
+{
+    int vlen = valid_query(id, b, cap);
+    b[2] = (uint8_t)((b[2] & 0x87) | ((5 + rng() % 10) << 3));
+    return (size_t)vlen;
+}
+
+/* No question. */
+static size_t no_question(uint16_t id, uint8_t *b, size_t cap)
+{
+    (void)cap;
+    return header(b, id, 0, 0, 0, 0, 0);
+}
+
+/* Two questions, one present. */
+static size_t two_questions(uint16_t id, uint8_t *b, size_t cap)
+{
+    int vlen = valid_query(id, b, cap);
+    put16(b + 4, 2);
+    return (size_t)vlen;
+}
+
+/* Label types 01 and 10 (reserved / extended). */
+static size_t bad_label_type(uint16_t id, uint8_t *b, size_t cap)
+{
+    (void)cap;
+    size_t n = header(b, id, 0, 1, 0, 0, 0);
+    b[n++] = (rng() & 1) ? 0x40 : 0x80;
+    b[n++] = 'x';
+    b[n++] = 0;
+    return txt_ch(b, n);
+}
+
+/* A name longer than 255 bytes. */
+static size_t long_name(uint16_t id, uint8_t *b, size_t cap)
+{
+    (void)cap;
+    size_t n = header(b, id, 0, 1, 0, 0, 0);
+    for (int l = 0; l < 6; l++) {
+        b[n++] = 63;
+        memset(b + n, 'z', 63);
+        n += 63;
+    }
+    b[n++] = 0;
+    return txt_ch(b, n);
+}
+
+/* An OPT record whose rdata runs past the end. */
+static size_t opt_past_end(uint16_t id, uint8_t *b, size_t cap)
+{
+    (void)cap;
+    size_t n = opt_query(b, id);
+    memcpy(b + n, "\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x01\x00", 11);
+    return n + 11;
+}
+
+/* An NSID option with a length past the OPT rdata. */
+static size_t nsid_past_opt(uint16_t id, uint8_t *b, size_t cap)
+{
+    (void)cap;
+    size_t n = opt_query(b, id);
+    memcpy(b + n, "\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x04\x00\x03\x00\x40", 15);
+    return n + 15;
+}
+
+/* A valid query with a few bits flipped. */
+static size_t bit_flips(uint16_t id, uint8_t *b, size_t cap)
+{
+    int vlen = valid_query(id, b, cap);
+    for (int f = 0; f < 1 + (int)(rng() % 3); f++)
+        b[rng() % (unsigned)vlen] ^= (uint8_t)(1u << (rng() % 8));
+    return (size_t)vlen;
+}
+
+/* Counts promising records that are not there. */
+static size_t missing_records(uint16_t id, uint8_t *b, size_t cap)
+{
+    (void)cap;
+    return header(b, id, 0, 1, 65535, 65535, 65535);
+}
+
+static size_t (*const families[FAMILIES])(uint16_t id, uint8_t *b, size_t cap) = {
+    random_bytes, cut_query,     missing_question, self_pointer,    endless_name,   pointer_pair,
+    response,     bad_opcode,    no_question,      two_questions,   bad_label_type, long_name,
+    opt_past_end, nsid_past_opt, bit_flips,        missing_records,
+};
+
 /* Builds malformed case k into buf; returns its length. */
 static size_t gen_case(unsigned k, uint8_t *b, size_t cap)
 {
     uint16_t id = (uint16_t)rng();
-    size_t n = 0;
-    int vlen;
-
-    switch (k % FAMILIES) {
-    case 0: /* random bytes */
-        n = 1 + rng() % 600;
-        for (size_t i = 0; i < n && i < cap; i++)
-            b[i] = (uint8_t)rng();
-        return n < cap ? n : cap;
-    case 1: /* a valid query cut anywhere */
-        vlen = valid_query(id, b, cap);
-        return vlen > 0 ? rng() % (unsigned)vlen : 0;
-    case 2: /* header claiming a question that is not there */
-        return header(b, id, 0, 1, 0, 0, 0);
-    case 3: /* name that is a pointer to itself */
-        n = header(b, id, 0, 1, 0, 0, 0);
-        b[n++] = 0xc0;
-        b[n++] = 12;
-        put16(b + n, 16);
-        put16(b + n + 2, 3);
-        return n + 4;
-    case 4: /* label, then a pointer back to it: an endless name */
-        n = header(b, id, 0, 1, 0, 0, 0);
-        b[n++] = 1;
-        b[n++] = 'a';
-        b[n++] = 0xc0;
-        b[n++] = 12;
-        put16(b + n, 16);
-        put16(b + n + 2, 3);
-        return n + 4;
-    case 5: /* two pointers pointing at each other, plus a forward pointer */
-        n = header(b, id, 0, 2, 0, 0, 0);
-        b[n++] = 0xc0;
-        b[n++] = 18;
-        put16(b + n, 16);
-        put16(b + n + 2, 3);
-        n += 4;
-        b[n++] = 0xc0;
-        b[n++] = 12;
-        b[n++] = 0xc0;
-        b[n++] = 0xff;
-        return n;
-    case 6: /* a response (QR=1): must be ignored */
-        vlen = valid_query(id, b, cap);
-        b[2] |= 0x80;
-        return (size_t)vlen;
-    case 7: /* opcode UPDATE / reserved opcodes */
-        vlen = valid_query(id, b, cap);
-        b[2] = (uint8_t)((b[2] & 0x87) | ((5 + rng() % 10) << 3));
-        return (size_t)vlen;
-    case 8: /* no question */
-        return header(b, id, 0, 0, 0, 0, 0);
-    case 9: /* two questions, one present */
-        vlen = valid_query(id, b, cap);
-        put16(b + 4, 2);
-        return (size_t)vlen;
-    case 10: /* label types 01 and 10 (reserved / extended) */
-        n = header(b, id, 0, 1, 0, 0, 0);
-        b[n++] = (rng() & 1) ? 0x40 : 0x80;
-        b[n++] = 'x';
-        b[n++] = 0;
-        put16(b + n, 16);
-        put16(b + n + 2, 3);
-        return n + 4;
-    case 11: /* name longer than 255 bytes */
-        n = header(b, id, 0, 1, 0, 0, 0);
-        for (int l = 0; l < 6; l++) {
-            b[n++] = 63;
-            memset(b + n, 'z', 63);
-            n += 63;
-        }
-        b[n++] = 0;
-        put16(b + n, 16);
-        put16(b + n + 2, 3);
-        return n + 4;
-    case 12: /* OPT record whose rdata runs past the end */
-        n = opt_query(b, id);
-        memcpy(b + n, "\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x01\x00", 11);
-        return n + 11;
-    case 13: /* NSID option with a length past the OPT rdata */
-        n = opt_query(b, id);
-        memcpy(b + n, "\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x04\x00\x03\x00\x40", 15);
-        return n + 15;
-    case 14: /* a valid query with a few bits flipped */
-        vlen = valid_query(id, b, cap);
-        for (int f = 0; f < 1 + (int)(rng() % 3); f++)
-            b[rng() % (unsigned)vlen] ^= (uint8_t)(1u << (rng() % 8));
-        return (size_t)vlen;
-    default: /* counts promising records that are not there */
-        return header(b, id, 0, 1, 65535, 65535, 65535);
-    }
+    return families[k % FAMILIES](id, b, cap);
 }
 
 /* A reply to garbage must at least be a response with a header. */

@@ -304,32 +304,28 @@ static void clean_report(void *arg, const char *what)
     ah_log_info("removed %s", what);
 }
 
-int main(int argc, char **argv)
+/* Reads the options into lab and keep; returns -1 to go on, else the exit code. */
+static int parse_opts(int argc, char **argv, struct lab *lab, bool *keep)
 {
     static const struct option opts[] = {
         {"anycast", required_argument, NULL, 'a'}, {"keep", no_argument, NULL, 'k'},
         {"verbose", no_argument, NULL, 'v'},       {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
     };
-    struct lab lab;
-    bool keep = false;
-    int c, rc = 1;
+    int c;
 
-    memset(&lab, 0, sizeof(lab));
-    ah_log_init("topo_tool", AH_LOG_INFO);
-    setvbuf(stdout, NULL, _IOLBF, 0);
     while ((c = getopt_long(argc, argv, "a:kvhV", opts, NULL)) != -1) {
         switch (c) {
         case 'a':
-            if (lab.nanycast == LAB_ANYCAST_MAX ||
-                ah_addr_parse_ip(optarg, &lab.anycast[lab.nanycast]) < 0) {
+            if (lab->nanycast == LAB_ANYCAST_MAX ||
+                ah_addr_parse_ip(optarg, &lab->anycast[lab->nanycast]) < 0) {
                 fprintf(stderr, "topo_tool: bad anycast address \"%s\"\n", optarg);
                 return 2;
             }
-            lab.nanycast++;
+            lab->nanycast++;
             break;
         case 'k':
-            keep = true;
+            *keep = true;
             break;
         case 'v':
             ah_log_set_level(AH_LOG_DEBUG);
@@ -345,22 +341,105 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    argc -= optind;
-    argv += optind;
-    if (argc == 2 && !strcmp(argv[0], "down")) {
-        char prefix[TOPO_NETNS_MAX];
-        snprintf(prefix, sizeof(prefix), "%s%s-", TOPO_NETNS_PREFIX, argv[1]);
-        uint64_t t0 = ah_clock_mono_ns();
-        int n = teardown_sweep(prefix, NULL, NULL);
-        if (!ns_left(prefix))
-            state_remove(argv[1]); /* else a live owner keeps it */
-        if (n < 0) {
-            fprintf(stderr, "topo_tool: down %s: %s\n", argv[1], strerror(-n));
-            return 1;
-        }
-        printf("down %.1f ms (%d namespaces)\n", (double)(ah_clock_mono_ns() - t0) / 1e6, n);
+    return -1;
+}
+
+/* `down RUNID`: removes that lab's namespaces, and its state once none is left. */
+static int cmd_down(const char *run_id)
+{
+    char prefix[TOPO_NETNS_MAX];
+    snprintf(prefix, sizeof(prefix), "%s%s-", TOPO_NETNS_PREFIX, run_id);
+    uint64_t t0 = ah_clock_mono_ns();
+    int n = teardown_sweep(prefix, NULL, NULL);
+    if (!ns_left(prefix))
+        state_remove(run_id); /* else a live owner keeps it */
+    if (n < 0) {
+        fprintf(stderr, "topo_tool: down %s: %s\n", run_id, strerror(-n));
+        return 1;
+    }
+    printf("down %.1f ms (%d namespaces)\n", (double)(ah_clock_mono_ns() - t0) / 1e6, n);
+    return 0;
+}
+
+/* Fills lab from the arguments RUNID NODES VANTAGES ROUTING of up/run; returns 0 or the
+ * exit code 2 after the message. */
+static int parse_topology(struct lab *lab, char **argv)
+{
+    snprintf(lab->name, sizeof(lab->name), "topo");
+    if (!strcmp(argv[4], "static"))
+        lab->routing = LAB_ROUTING_STATIC;
+    else if (!strcmp(argv[4], "ecmp"))
+        lab->routing = LAB_ROUTING_ECMP;
+    else if (!strcmp(argv[4], "ecmp-resilient"))
+        lab->routing = LAB_ROUTING_ECMP_RESILIENT;
+    else {
+        fprintf(stderr, "topo_tool: unknown routing \"%s\"\n", argv[4]);
+        return 2;
+    }
+    if (!lab->nanycast) {
+        ah_addr_parse_ip("198.51.100.53", &lab->anycast[0]);
+        ah_addr_parse_ip("2001:db8:53::53", &lab->anycast[1]);
+        lab->nanycast = 2;
+    }
+    if (parse_nodes(lab, argv[2]) < 0 || parse_vantages(lab, argv[3]) < 0) {
+        fprintf(stderr, "topo_tool: bad NODES \"%s\" or VANTAGES \"%s\"\n", argv[2], argv[3]);
+        return 2;
+    }
+    return 0;
+}
+
+/* `up` builds the lab and leaves it; `run` builds it, runs the command loop and tears it
+ * down unless --keep. Returns the exit code. */
+static int cmd_up_run(struct lab *lab, bool keep, char **argv)
+{
+    const char *run_id = argv[1];
+    struct topo *t = NULL;
+    /* Another lab's state under this run id is not ours to replace. */
+    struct state old;
+    bool had_state = state_load(run_id, &old) == 0;
+    if (had_state)
+        state_free(&old);
+    else
+        save_state(run_id);
+    uint64_t t0 = ah_clock_mono_ns();
+    int err = topo_build(lab, run_id, &t);
+    if (err < 0) {
+        if (!had_state)
+            state_remove(run_id);
+        fprintf(stderr, "topo_tool: up %s: %s\n", run_id, strerror(-err));
+        return 1;
+    }
+    if (!strcmp(argv[0], "up")) {
+        printf("up %.1f ms (%zu namespaces)\n", (double)(ah_clock_mono_ns() - t0) / 1e6,
+               1 + lab->nnodes + 2 * lab->nvantages);
+        topo_release(t);
         return 0;
     }
+    run_loop(t, lab);
+    if (keep) {
+        topo_release(t);
+        return 0;
+    }
+    err = topo_destroy(t);
+    state_remove(run_id);
+    return err < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct lab lab;
+    bool keep = false;
+
+    memset(&lab, 0, sizeof(lab));
+    ah_log_init("topo_tool", AH_LOG_INFO);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    int rc = parse_opts(argc, argv, &lab, &keep);
+    if (rc >= 0)
+        return rc;
+    argc -= optind;
+    argv += optind;
+    if (argc == 2 && !strcmp(argv[0], "down"))
+        return cmd_down(argv[1]);
     if (argc == 1 && !strcmp(argv[0], "clean")) {
         int n = teardown_sweep(TOPO_NETNS_PREFIX, clean_report, NULL);
         return n < 0 ? 1 : 0;
@@ -369,61 +448,9 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    snprintf(lab.name, sizeof(lab.name), "topo");
-    if (!strcmp(argv[4], "static"))
-        lab.routing = LAB_ROUTING_STATIC;
-    else if (!strcmp(argv[4], "ecmp"))
-        lab.routing = LAB_ROUTING_ECMP;
-    else if (!strcmp(argv[4], "ecmp-resilient"))
-        lab.routing = LAB_ROUTING_ECMP_RESILIENT;
-    else {
-        fprintf(stderr, "topo_tool: unknown routing \"%s\"\n", argv[4]);
-        return 2;
-    }
-    if (!lab.nanycast) {
-        ah_addr_parse_ip("198.51.100.53", &lab.anycast[0]);
-        ah_addr_parse_ip("2001:db8:53::53", &lab.anycast[1]);
-        lab.nanycast = 2;
-    }
-    if (parse_nodes(&lab, argv[2]) < 0 || parse_vantages(&lab, argv[3]) < 0) {
-        fprintf(stderr, "topo_tool: bad NODES \"%s\" or VANTAGES \"%s\"\n", argv[2], argv[3]);
-        free_lab(&lab);
-        return 2;
-    }
-    struct topo *t = NULL;
-    /* Another lab's state under this run id is not ours to replace. */
-    struct state old;
-    bool had_state = state_load(argv[1], &old) == 0;
-    if (had_state)
-        state_free(&old);
-    else
-        save_state(argv[1]);
-    uint64_t t0 = ah_clock_mono_ns();
-    int err = topo_build(&lab, argv[1], &t);
-    if (err < 0) {
-        if (!had_state)
-            state_remove(argv[1]);
-        fprintf(stderr, "topo_tool: up %s: %s\n", argv[1], strerror(-err));
-        goto out;
-    }
-    if (!strcmp(argv[0], "up")) {
-        printf("up %.1f ms (%zu namespaces)\n", (double)(ah_clock_mono_ns() - t0) / 1e6,
-               1 + lab.nnodes + 2 * lab.nvantages);
-        topo_release(t);
-        rc = 0;
-        goto out;
-    }
-    run_loop(t, &lab);
-    if (keep) {
-        topo_release(t);
-    } else {
-        err = topo_destroy(t);
-        state_remove(argv[1]);
-        if (err < 0)
-            goto out;
-    }
-    rc = 0;
-out:
+    rc = parse_topology(&lab, argv);
+    if (rc == 0)
+        rc = cmd_up_run(&lab, keep, argv);
     free_lab(&lab);
     return rc;
 }

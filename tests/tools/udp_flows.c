@@ -19,18 +19,28 @@ static void usage(FILE *f)
                "  prints \"SPORT NODE\" for each source port FIRST_SPORT..+COUNT-1\n");
 }
 
-int main(int argc, char **argv)
+/* The flows: one socket per source port first..first+n-1, and the node each heard from. */
+struct flows {
+    struct ah_addr dst;
+    long timeout_ms, first, n;
+    int *fds;
+    char (*node)[64];
+    struct pollfd *p;
+};
+
+/* Reads the options and arguments; returns -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct flows *f)
 {
     static const struct option opts[] = {{"timeout", required_argument, NULL, 't'},
                                          {"help", no_argument, NULL, 'h'},
                                          {"version", no_argument, NULL, 'V'},
                                          {NULL, 0, NULL, 0}};
-    long timeout_ms = 1000;
     int c;
 
+    f->timeout_ms = 1000;
     while ((c = getopt_long(argc, argv, "t:hV", opts, NULL)) != -1) {
         if (c == 't')
-            timeout_ms = strtol(optarg, NULL, 10);
+            f->timeout_ms = strtol(optarg, NULL, 10);
         else if (c == 'h') {
             usage(stdout);
             return 0;
@@ -46,72 +56,96 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    struct ah_addr dst;
-    if (ah_addr_parse(argv[optind], 7, &dst) < 0) {
+    if (ah_addr_parse(argv[optind], 7, &f->dst) < 0) {
         fprintf(stderr, "udp_flows: bad address \"%s\"\n", argv[optind]);
         return 2;
     }
-    long first = strtol(argv[optind + 1], NULL, 10), n = strtol(argv[optind + 2], NULL, 10);
-    if (first < 1024 || n < 1 || n > 4096 || first + n > 65536) {
+    f->first = strtol(argv[optind + 1], NULL, 10);
+    f->n = strtol(argv[optind + 2], NULL, 10);
+    if (f->first < 1024 || f->n < 1 || f->n > 4096 || f->first + f->n > 65536) {
         usage(stderr);
         return 2;
     }
-    int *fds = calloc((size_t)n, sizeof(*fds));
-    char(*node)[64] = calloc((size_t)n, sizeof(*node));
-    struct pollfd *p = calloc((size_t)n, sizeof(*p));
-    if (!fds || !node || !p)
-        return 1;
-    int family = ah_addr_family(&dst), rc = 0;
-    for (long i = 0; i < n; i++) {
+    return -1;
+}
+
+/* Binds, connects and sends the request on every flow; returns 0 or 1 after the message. */
+static int open_flows(struct flows *f)
+{
+    int family = ah_addr_family(&f->dst);
+    for (long i = 0; i < f->n; i++) {
         struct ah_addr src;
         memset(&src, 0, sizeof(src));
         src.ss.ss_family = (sa_family_t)family;
-        src.len = dst.len;
-        ah_addr_set_port(&src, (uint16_t)(first + i));
-        snprintf(node[i], sizeof(node[i]), "none");
-        fds[i] = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        src.len = f->dst.len;
+        ah_addr_set_port(&src, (uint16_t)(f->first + i));
+        snprintf(f->node[i], sizeof(f->node[i]), "none");
+        f->fds[i] = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         int one = 1;
-        if (fds[i] < 0 || setsockopt(fds[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-            bind(fds[i], (struct sockaddr *)&src.ss, src.len) < 0 ||
-            connect(fds[i], (struct sockaddr *)&dst.ss, dst.len) < 0 ||
-            send(fds[i], "probe\n", 6, 0) != 6) {
-            fprintf(stderr, "udp_flows: source port %ld: %s\n", first + i, strerror(errno));
-            rc = 1;
-            goto out;
+        if (f->fds[i] < 0 ||
+            setsockopt(f->fds[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+            bind(f->fds[i], (struct sockaddr *)&src.ss, src.len) < 0 ||
+            connect(f->fds[i], (struct sockaddr *)&f->dst.ss, f->dst.len) < 0 ||
+            send(f->fds[i], "probe\n", 6, 0) != 6) {
+            fprintf(stderr, "udp_flows: source port %ld: %s\n", f->first + i, strerror(errno));
+            return 1;
         }
-        p[i].fd = fds[i];
-        p[i].events = POLLIN;
+        f->p[i].fd = f->fds[i];
+        f->p[i].events = POLLIN;
     }
-    uint64_t end = ah_clock_mono_ns() + (uint64_t)timeout_ms * 1000000;
-    for (long left = n; left > 0;) {
+    return 0;
+}
+
+/* Takes the first answer of each flow until all have one or the timeout passes. */
+static void collect(struct flows *f)
+{
+    uint64_t end = ah_clock_mono_ns() + (uint64_t)f->timeout_ms * 1000000;
+    for (long left = f->n; left > 0;) {
         uint64_t now = ah_clock_mono_ns();
         if (now >= end)
             break;
-        int r = poll(p, (nfds_t)n, (int)((end - now) / 1000000) + 1);
+        int r = poll(f->p, (nfds_t)f->n, (int)((end - now) / 1000000) + 1);
         if (r < 0 && errno != EINTR)
             break;
-        for (long i = 0; r > 0 && i < n; i++) {
-            if (!(p[i].revents & POLLIN))
+        for (long i = 0; r > 0 && i < f->n; i++) {
+            if (!(f->p[i].revents & POLLIN))
                 continue;
             char buf[600];
-            ssize_t len = recv(fds[i], buf, sizeof(buf) - 1, 0);
-            p[i].fd = -1; /* one answer per flow */
+            ssize_t len = recv(f->fds[i], buf, sizeof(buf) - 1, 0);
+            f->p[i].fd = -1; /* one answer per flow */
             left--;
             if (len <= 0)
                 continue;
             buf[len] = 0;
             size_t w = strcspn(buf, " \n");
-            snprintf(node[i], sizeof(node[i]), "%.*s", (int)(w < 63 ? w : 63), buf);
+            snprintf(f->node[i], sizeof(f->node[i]), "%.*s", (int)(w < 63 ? w : 63), buf);
         }
     }
-    for (long i = 0; i < n; i++)
-        printf("%ld %s\n", first + i, node[i]);
-out:
-    for (long i = 0; i < n; i++)
-        if (fds[i] > 0)
-            close(fds[i]);
-    free(fds);
-    free(node);
-    free(p);
+}
+
+int main(int argc, char **argv)
+{
+    struct flows f;
+    memset(&f, 0, sizeof(f));
+    int rc = parse_args(argc, argv, &f);
+    if (rc >= 0)
+        return rc;
+    f.fds = calloc((size_t)f.n, sizeof(*f.fds));
+    f.node = calloc((size_t)f.n, sizeof(*f.node));
+    f.p = calloc((size_t)f.n, sizeof(*f.p));
+    if (!f.fds || !f.node || !f.p)
+        return 1;
+    rc = open_flows(&f);
+    if (rc == 0) {
+        collect(&f);
+        for (long i = 0; i < f.n; i++)
+            printf("%ld %s\n", f.first + i, f.node[i]);
+    }
+    for (long i = 0; i < f.n; i++)
+        if (f.fds[i] > 0)
+            close(f.fds[i]);
+    free(f.fds);
+    free(f.node);
+    free(f.p);
     return rc;
 }

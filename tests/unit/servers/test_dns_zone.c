@@ -4,10 +4,25 @@
  * errors with file and line. */
 #include "dns_test_util.h"
 
-START_TEST(zone_answers)
+/* Every test here asks the same zone, loaded fresh by the fixture. */
+static struct dns_zone *zone;
+static struct dns_answerer *answerer;
+
+static void zone_setup(void)
 {
-    struct dns_zone *z = load_zone("");
-    struct dns_answerer *a = new_answerer(IDENTITY, z);
+    zone = load_zone("");
+    answerer = new_answerer(IDENTITY, zone);
+}
+
+static void zone_teardown(void)
+{
+    dns_answerer_free(answerer);
+    dns_zone_free(zone);
+}
+
+START_TEST(zone_hit_and_cname)
+{
+    struct dns_answerer *a = answerer;
     enum dns_verdict v;
 
     /* Hit. */
@@ -33,9 +48,16 @@ START_TEST(zone_answers)
     ck_assert_int_eq(ldns_pkt_get_rcode(p), 0);
     ck_assert_int_eq(ldns_pkt_ancount(p), 2);
     ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(zone_nxdomain_nodata)
+{
+    struct dns_answerer *a = answerer;
+    enum dns_verdict v;
 
     /* NXDOMAIN with the SOA, TTL lowered to the SOA minimum. */
-    p = zone_query(a, "nope.example.test.", LDNS_RR_TYPE_A, true, &v, NULL);
+    ldns_pkt *p = zone_query(a, "nope.example.test.", LDNS_RR_TYPE_A, true, &v, NULL);
     ck_assert_int_eq(v, DNS_NXDOMAIN);
     ck_assert(ldns_pkt_aa(p));
     ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
@@ -59,9 +81,16 @@ START_TEST(zone_answers)
     ck_assert_int_eq(ldns_pkt_get_rcode(p), 0);
     ck_assert_int_eq(ldns_pkt_nscount(p), 1);
     ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(zone_referral)
+{
+    struct dns_answerer *a = answerer;
+    enum dns_verdict v;
 
     /* Referral below a delegation: NS + glue, not authoritative. */
-    p = zone_query(a, "host.sub.example.test.", LDNS_RR_TYPE_A, true, &v, NULL);
+    ldns_pkt *p = zone_query(a, "host.sub.example.test.", LDNS_RR_TYPE_A, true, &v, NULL);
     ck_assert(!ldns_pkt_aa(p));
     ck_assert_int_eq(ldns_pkt_get_rcode(p), 0);
     ck_assert_int_eq(ldns_pkt_ancount(p), 0);
@@ -69,8 +98,16 @@ START_TEST(zone_answers)
     ck_assert_int_eq(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_authority(p), 0)), LDNS_RR_TYPE_NS);
     ck_assert_int_eq(ldns_pkt_arcount(p), 1);
     ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(zone_wildcard)
+{
+    struct dns_answerer *a = answerer;
+    enum dns_verdict v;
 
     /* Wildcards: synthesised with the name asked, also two labels down. */
+    ldns_pkt *p;
     const char *wild[] = {"x.wild.example.test.", "Y.x.wild.example.test."};
     for (int i = 0; i < 2; i++) {
         p = zone_query(a, wild[i], LDNS_RR_TYPE_A, true, &v, NULL);
@@ -97,9 +134,16 @@ START_TEST(zone_answers)
     p = zone_query(a, "q.www.example.test.", LDNS_RR_TYPE_A, true, &v, NULL);
     ck_assert_int_eq(v, DNS_NXDOMAIN);
     ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(zone_outside)
+{
+    struct dns_answerer *a = answerer;
+    enum dns_verdict v;
 
     /* Outside the zone, and the identity still answers. */
-    p = zone_query(a, "example.org.", LDNS_RR_TYPE_A, true, &v, NULL);
+    ldns_pkt *p = zone_query(a, "example.org.", LDNS_RR_TYPE_A, true, &v, NULL);
     ck_assert_int_eq(v, DNS_REFUSED);
     ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
     ldns_pkt_free(p);
@@ -121,9 +165,6 @@ START_TEST(zone_answers)
         ck_assert_int_gt(answer(a, q, ql, true, out, sizeof out, &v), 0);
         ck_assert_int_eq(v, DNS_REFUSED);
     }
-
-    dns_answerer_free(a);
-    dns_zone_free(z);
 }
 END_TEST
 
@@ -218,8 +259,15 @@ END_TEST
 static Suite *dns_zone_suite(void)
 {
     Suite *s = suite_create("dns_zone");
+    TCase *answers = tcase_create("answers");
+    tcase_add_checked_fixture(answers, zone_setup, zone_teardown);
+    tcase_add_test(answers, zone_hit_and_cname);
+    tcase_add_test(answers, zone_nxdomain_nodata);
+    tcase_add_test(answers, zone_referral);
+    tcase_add_test(answers, zone_wildcard);
+    tcase_add_test(answers, zone_outside);
+    suite_add_tcase(s, answers);
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, zone_answers);
     tcase_add_test(tc, zone_big_rrset_tc);
     tcase_add_test(tc, zone_errors);
     suite_add_tcase(s, tc);
