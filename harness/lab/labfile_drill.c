@@ -154,9 +154,13 @@ static int parse_event(struct lf *c, yaml_node_t *item, struct lab_event *e, yam
         verb = v;
     }
     if (verb < 0) {
-        lf_err(c, item,
-               "drill event needs a verb (withdraw, announce, flap, stop, start, pause, "
-               "resume, delay, link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp)");
+        /* The list comes from the verb table, so a new verb shows up here. */
+        char list[256];
+        size_t len = 0;
+        for (int v = 0; v < AH_VERB_COUNT && len < sizeof list; v++)
+            len +=
+                (size_t)snprintf(list + len, sizeof list - len, "%s%s", v ? ", " : "", keys[1 + v]);
+        lf_err(c, item, "drill event needs a verb (%s)", list);
         return -1;
     }
     e->verb = (enum ah_verb)verb;
