@@ -29,7 +29,7 @@
  * measured here batches cut the probe's CPU by 15-40% at 100k/s. */
 #define BATCH_RATE_MILLI (10000ull * SCHED_RATE_SCALE)
 #define GAP_MIN_NS       100000ull
-#define GAP_MAX_NS       1000000ull
+#define GAP_MAX_NS       AH_NS_PER_MS
 /* The sweep that times out unanswered probes runs every tenth of the
  * timeout, within these bounds: a timeout row comes at most that much after
  * its time (an answer later than the timeout is a timeout anyway, see

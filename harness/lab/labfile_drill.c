@@ -11,7 +11,7 @@
 
 #include "labfile_int.h"
 
-#define MSEC 1000000ull
+#define MSEC AH_NS_PER_MS
 #define HOUR (3600 * AH_NS_PER_S)
 
 #define NKEYS        (AH_VERB_COUNT + 2)

@@ -12,7 +12,7 @@
 #include "ah/schema.h"
 #include "labfile_int.h"
 
-#define MSEC   1000000ull
+#define MSEC   AH_NS_PER_MS
 #define MINUTE (60 * AH_NS_PER_S)
 #define HOUR   (3600 * AH_NS_PER_S)
 

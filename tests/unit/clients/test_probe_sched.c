@@ -7,8 +7,9 @@
 #include "clients/sched.h"
 #include "tests/unit/check_main.h"
 
-#define S 1000000000ull
+#include "ah/clock.h"
 
+#define S AH_NS_PER_S
 START_TEST(rate_parse)
 {
     uint64_t r;

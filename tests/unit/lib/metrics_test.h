@@ -12,8 +12,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define S  1000000000ULL
-#define MS 1000000ULL
+#include "ah/clock.h"
+
+#define S  AH_NS_PER_S
+#define MS AH_NS_PER_MS
 #define T0 (1700000000ULL * S) /* an arbitrary epoch time */
 
 /* A metrics computation for a run from T0 to T0 + end_rel. */

@@ -10,9 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MS 1000000ULL
-#define S  1000000000ULL
+#include "ah/clock.h"
 
+#define MS AH_NS_PER_MS
+#define S  AH_NS_PER_S
 static struct lab_event ev(uint64_t at, enum ah_verb verb, size_t node)
 {
     return (struct lab_event){.at_ns = at, .verb = verb, .node = node};

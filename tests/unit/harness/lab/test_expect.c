@@ -12,8 +12,10 @@
 #include "harness/lab/expect.h"
 #include "harness/lab/lab.h"
 
-#define S  1000000000ULL
-#define MS 1000000ULL
+#include "ah/clock.h"
+
+#define S  AH_NS_PER_S
+#define MS AH_NS_PER_MS
 #define T0 (1700000000ULL * S)
 
 static int parse(const char *text, struct expect *e, unsigned *off)

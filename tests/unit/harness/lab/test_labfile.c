@@ -13,9 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SEC  1000000000ull
-#define MSEC 1000000ull
+#include "ah/clock.h"
 
+#define SEC  AH_NS_PER_S
+#define MSEC AH_NS_PER_MS
 /* tests/run.sh exports AH_ROOT; paths in messages stay relative to it. */
 static void to_root(void)
 {

@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MS 1000000ULL
-#define S  1000000000ULL
+#include "ah/clock.h"
 
+#define MS AH_NS_PER_MS
+#define S  AH_NS_PER_S
 struct fixture {
     struct lab lab;
     struct lab_node nodes[3];

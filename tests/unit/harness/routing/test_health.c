@@ -15,9 +15,10 @@
 
 #include "ah/echo.h"
 
-#define MS 1000000ULL
-#define S  1000000000ULL
+#include "ah/clock.h"
 
+#define MS AH_NS_PER_MS
+#define S  AH_NS_PER_S
 START_TEST(starts_up_and_needs_down_failures)
 {
     struct health_sm sm;
