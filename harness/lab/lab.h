@@ -25,6 +25,46 @@
 #define LAB_TOLERANCE_DEFAULT_NS (20ULL * 1000 * 1000)
 #define LAB_TOLERANCE_MAX_NS     (3600ULL * 1000 * 1000 * 1000)
 
+/* kind: lab builds namespaces; kind: deployment names real hosts reached
+ * with the OpenSSH client (docs/deployment.md). */
+enum lab_kind {
+    LAB_KIND_LAB,
+    LAB_KIND_DEPLOYMENT,
+};
+
+#define LAB_SSH_OPTIONS_MAX 32   /* ssh: options entries */
+#define LAB_COMMAND_MAX     4096 /* bytes of an action, run: command, probe or ssh value */
+
+/* How to reach a host with ssh(1): -F config, -l user, -i identity, -o each
+ * option. Paths are absolute after loading (relative ones are taken from
+ * the run file's directory). NULL or 0 = not given. */
+struct lab_ssh {
+    char *config;
+    char *user;
+    char *identity;
+    char **options;
+    size_t noptions;
+};
+
+/* A deployment host: the ssh destination as the user wrote it (host,
+ * user@host, [v6]:port or a Host alias of the config) and the ssh settings
+ * that apply to it: the file's ssh: with the host's own ssh: over it
+ * (options appended after the file's). */
+struct lab_host {
+    char *dest;
+    struct lab_ssh ssh;
+};
+
+/* atlas: {probes, area, interval, start, stop}: the RIPE Atlas measurement
+ * `anycast-lab atlas spec` writes for the file's anycast addresses. */
+struct lab_atlas {
+    bool given;
+    unsigned probes;      /* requested probes, default 500 */
+    char area[16];        /* WW, West, North-Central, South-Central, North-East, South-East */
+    uint64_t interval_ns; /* default 240 s */
+    int64_t start, stop;  /* unix seconds; 0 = not given */
+};
+
 enum lab_routing {
     LAB_ROUTING_STATIC,
     LAB_ROUTING_ECMP,
@@ -52,6 +92,10 @@ struct lab_node {
     enum lab_responder responder;
     char *command; /* responder: {command: "..."}; {node} and {addr} substituted */
     struct lab_healthcheck healthcheck;
+    /* kind: deployment: the host, and the command run on it for each drill
+     * verb (actions:, NULL where the verb has none). */
+    struct lab_host host;
+    char *actions[AH_VERB_COUNT];
     unsigned line, col; /* of the node's entry in the lab file, 1-based */
 };
 
@@ -59,6 +103,10 @@ struct lab_vantage {
     char name[LAB_NAME_MAX];
     size_t *prefer; /* node indexes, most preferred first; all nodes if absent */
     size_t nprefer;
+    /* kind: deployment: the host, and the anycast-probe command on it
+     * (default "anycast-probe", found on the remote PATH). */
+    struct lab_host host;
+    char *probe;
     unsigned line, col;
 };
 
@@ -89,6 +137,9 @@ struct lab_event {
     /* delay: {node, ms}: the node's builtin responder answers ms late from
      * at_ns on (a latency brown-out); ms 0 ends it. */
     unsigned delay_ms;
+    /* run: {node, command} (deployment only): a command run on the node's
+     * host at at_ns. */
+    char *command;
     unsigned line, col;
 };
 
@@ -133,6 +184,10 @@ struct lab {
     size_t nexpect;
     struct lab_track track;
     struct lab_bgp bgp;
+    enum lab_kind kind;
+    struct lab_ssh ssh;   /* kind: deployment: the file's ssh: defaults */
+    bool on_failure_stop; /* on-failure: stop (default: continue) */
+    struct lab_atlas atlas;
 };
 
 /* Diagnostics collected while loading: every problem found, each a full

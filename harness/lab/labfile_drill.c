@@ -23,7 +23,7 @@ static void event_keys(const char *keys[NKEYS])
 {
     keys[0] = "at";
     for (int v = 0; v < AH_VERB_COUNT; v++)
-        keys[1 + v] = ah_schema_verb_name((enum ah_verb)v);
+        keys[1 + v] = ah_schema_verb_key((enum ah_verb)v);
     keys[NKEYS - 1] = NULL;
 }
 

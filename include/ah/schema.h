@@ -70,11 +70,15 @@ enum ah_verb {
     AH_VERB_PAUSE_BGP,
     AH_VERB_RESUME_BGP,
     AH_VERB_DELAY, /* builtin responder only: answer everything delay_ms late */
+    AH_VERB_RUN,   /* deployment only: run: {node, command} on the node's host */
     AH_VERB_COUNT
 };
 
 const char *ah_schema_verb_name(enum ah_verb v);
 int ah_schema_verb_parse(const char *s, enum ah_verb *out);
+/* The verb's key in a lab file's drill event: its word, except "run" for
+ * AH_VERB_RUN. */
+const char *ah_schema_verb_key(enum ah_verb v);
 
 /* The other event words: "run" names the run-level summary rows; the rest
  * are events.csv rows written by the harness besides the drill's verbs. */

@@ -92,10 +92,14 @@ START_TEST(words_spelled)
         ck_assert_str_eq(ah_reason_name((enum ah_reason)i), reasons[i]);
     const char *verbs[] = {"withdraw",  "announce",  "flap",       "stop",    "start",
                            "pause",     "resume",    "link-down",  "link-up", "kill-bgp",
-                           "start-bgp", "pause-bgp", "resume-bgp", "delay"};
+                           "start-bgp", "pause-bgp", "resume-bgp", "delay",   "command"};
     ck_assert_int_eq(sizeof verbs / sizeof verbs[0], AH_VERB_COUNT);
     for (int i = 0; i < AH_VERB_COUNT; i++)
         ck_assert_str_eq(ah_schema_verb_name((enum ah_verb)i), verbs[i]);
+    /* The lab file's key for a command step is "run"; its event word is
+     * "command", so it never reads as the run-level summary rows. */
+    ck_assert_str_eq(ah_schema_verb_key(AH_VERB_RUN), "run");
+    ck_assert_str_eq(ah_schema_verb_key(AH_VERB_WITHDRAW), "withdraw");
     const char *events[] = {"run",      "route",       "exit",      "track-down",
                             "track-up", "health-down", "health-up", "bgp"};
     ck_assert_int_eq(sizeof events / sizeof events[0], AH_EVENT_COUNT);

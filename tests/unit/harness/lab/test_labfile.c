@@ -342,7 +342,7 @@ static const struct bad_case bad_cases[] = {
       ":7:5: missing required key \"name\" in vantage",
       ":9:5: missing required key \"at\" in drill event",
       ":10:5: drill event needs a verb (withdraw, announce, flap, stop, start, pause, resume, "
-      "link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp, delay)",
+      "link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp, delay, run)",
       ":11:20: missing required key \"node\" in flap"}},
     {"bad-multidoc.yaml", {":7:1: only one YAML document per lab file"}},
     {"bad-names.yaml",
@@ -390,10 +390,10 @@ static const struct bad_case bad_cases[] = {
       ":10:5: unknown key \"prefers\" in vantage (known: name, prefer)",
       ":12:19: unknown key \"flow\" in probes.udp (known: service, rate, flows, timeout)",
       ":14:5: drill event needs a verb (withdraw, announce, flap, stop, start, pause, resume, "
-      "link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp, delay)",
+      "link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp, delay, run)",
       ":14:14: unknown key \"withdrw\" in drill event (known: at, withdraw, announce, flap, stop, "
       "start, pause, resume, link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp, "
-      "delay)",
+      "delay, run)",
       ":15:30: unknown key \"cnt\" in flap (known: node, count, down, up)"}},
     {"bad-unknown-node.yaml",
      {":9:19: unknown node \"lon\" in prefer", ":12:24: unknown node \"nyc2\" in drill",
@@ -402,7 +402,7 @@ static const struct bad_case bad_cases[] = {
     {"bad-verbs.yaml",
      {":10:27: drill event has two verbs, withdraw and stop: write one event per verb",
       ":11:5: drill event needs a verb (withdraw, announce, flap, stop, start, pause, resume, "
-      "link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp, delay)",
+      "link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp, delay, run)",
       ":12:5: drill event: expected a mapping (key: value), got a list"}},
     {"bad-probes.yaml",
      {":7:1: probes: nothing would be sent: give udp, or tcp with connections > 0 (leave probes "
