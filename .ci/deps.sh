@@ -10,7 +10,7 @@ PKGS=(
   libuv1-dev libldns-dev check libsubunit-dev libmnl-dev libyaml-dev libjansson-dev
   iproute2 procps psmisc socat jq python3 util-linux
   dnsutils knot-dnsutils dnsperf nsd knot bird2 gnuplot-nox
-  chromium-headless-shell time
+  chromium-headless-shell time openssh-client openssh-server faketime
 )
 
 missing=()
