@@ -65,7 +65,15 @@ static void parse_anycast(struct lf *c, yaml_node_t *n)
             lf_err(c, item, "anycast: \"%s\" is not an IPv4 or IPv6 address", v);
             continue;
         }
-        if (!ah_prefix_contains(&ranges[0], &a) && !ah_prefix_contains(&ranges[1], &a)) {
+        const char *why = NULL;
+        if (c->lab->kind == LAB_KIND_DEPLOYMENT && (why = lf_not_anycast(&a)) != NULL) {
+            lf_err(c, item, "anycast: %s %s: not an anycast service address", v, why);
+            continue;
+        }
+        /* A deployment's addresses are the user's own; a lab's are routed
+         * only inside its namespaces, from its documentation ranges. */
+        if (c->lab->kind == LAB_KIND_LAB && !ah_prefix_contains(&ranges[0], &a) &&
+            !ah_prefix_contains(&ranges[1], &a)) {
             lf_err(c, item,
                    "anycast: %s is outside the lab's anycast ranges 198.51.100.0/24 and "
                    "2001:db8:53::/48",
@@ -159,10 +167,29 @@ static void parse_responder(struct lf *c, yaml_node_t *n, struct lab_node *node)
         node->responder = (enum lab_responder)w;
 }
 
+/* A node's deployment keys: host (required), actions and its own ssh. */
+static void parse_node_kind(struct lf *c, yaml_node_t *item, const struct lf_map *m,
+                            const char *const *keys, struct lab_node *node)
+{
+    enum { K_HOST = 3, K_ACTIONS, K_SSH };
+    bool dep = c->lab->kind == LAB_KIND_DEPLOYMENT;
+    if (!dep) {
+        for (int k = K_HOST; k <= K_SSH; k++)
+            lf_kind_only(c, m->key[k], LAB_KIND_DEPLOYMENT);
+        return;
+    }
+    lf_require(c, item, m, K_HOST, keys, "node");
+    lf_parse_host(c, m->val[K_HOST], m->key[K_SSH] != NULL ? m->val[K_SSH] : NULL, "node host",
+                  &node->host);
+    if (m->key[K_ACTIONS] != NULL)
+        lf_parse_actions(c, m->val[K_ACTIONS], node);
+}
+
 static void parse_nodes(struct lf *c, yaml_node_t *seq)
 {
-    static const char *const keys[] = {"name", "responder", "healthcheck", NULL};
-    enum { K_NAME, K_RESPONDER, K_HEALTHCHECK };
+    static const char *const keys[] = {"name",    "responder", "healthcheck", "host",
+                                       "actions", "ssh",       NULL};
+    enum { K_NAME, K_RESPONDER, K_HEALTHCHECK, K_HOST, K_ACTIONS, K_SSH };
     int n = lf_sequence(c, seq, "nodes", false);
     if (n < 0)
         return;
@@ -203,9 +230,10 @@ static void parse_nodes(struct lf *c, yaml_node_t *seq)
                 }
             }
         }
-        if (m.val[K_RESPONDER] != NULL)
+        parse_node_kind(c, item, &m, keys, node);
+        if (m.val[K_RESPONDER] != NULL && lf_kind_only(c, m.key[K_RESPONDER], LAB_KIND_LAB))
             parse_responder(c, m.val[K_RESPONDER], node);
-        if (m.key[K_HEALTHCHECK] != NULL) {
+        if (m.key[K_HEALTHCHECK] != NULL && lf_kind_only(c, m.key[K_HEALTHCHECK], LAB_KIND_LAB)) {
             parse_healthcheck(c, m.val[K_HEALTHCHECK], &node->healthcheck);
             if (c->routing_ok && lab->routing != LAB_ROUTING_BGP)
                 lf_err(c, m.key[K_HEALTHCHECK],
@@ -257,10 +285,30 @@ static void parse_prefer(struct lf *c, yaml_node_t *n, struct lab_vantage *v)
     }
 }
 
+/* A vantage's deployment keys: host (required), probe and its own ssh. */
+static void parse_vantage_kind(struct lf *c, yaml_node_t *item, const struct lf_map *m,
+                               const char *const *keys, struct lab_vantage *v)
+{
+    enum { K_HOST = 2, K_PROBE, K_SSH };
+    if (c->lab->kind != LAB_KIND_DEPLOYMENT) {
+        for (int k = K_HOST; k <= K_SSH; k++)
+            lf_kind_only(c, m->key[k], LAB_KIND_DEPLOYMENT);
+        return;
+    }
+    lf_require(c, item, m, K_HOST, keys, "vantage");
+    lf_parse_host(c, m->val[K_HOST], m->key[K_SSH] != NULL ? m->val[K_SSH] : NULL, "vantage host",
+                  &v->host);
+    const char *probe = "anycast-probe";
+    if (m->key[K_PROBE] != NULL)
+        probe = lf_text(c, m->val[K_PROBE], "probe");
+    if (probe != NULL)
+        v->probe = lf_strdup(c, probe);
+}
+
 static void parse_vantages(struct lf *c, yaml_node_t *seq)
 {
-    static const char *const keys[] = {"name", "prefer", NULL};
-    enum { K_NAME, K_PREFER };
+    static const char *const keys[] = {"name", "prefer", "host", "probe", "ssh", NULL};
+    enum { K_NAME, K_PREFER, K_HOST, K_PROBE, K_SSH };
     int n = lf_sequence(c, seq, "vantages", false);
     if (n < 0)
         return;
@@ -301,7 +349,8 @@ static void parse_vantages(struct lf *c, yaml_node_t *seq)
                        "vantages need distinct names",
                        v->name, lab->nodes[ni].line, lab->nodes[ni].col);
         }
-        if (m.key[K_PREFER] != NULL) {
+        parse_vantage_kind(c, item, &m, keys, v);
+        if (m.key[K_PREFER] != NULL && lf_kind_only(c, m.key[K_PREFER], LAB_KIND_LAB)) {
             parse_prefer(c, m.val[K_PREFER], v);
         } else if (lab->nnodes > 0) {
             /* Default: every node, in file order. */
@@ -582,9 +631,10 @@ static void parse_routing_sections(struct lf *c, yaml_node_t *track_key, yaml_no
 
 void lf_parse_lab(struct lf *c)
 {
-    static const char *const keys[] = {"name",     "anycast",   "routing", "duration", "nodes",
-                                       "vantages", "probes",    "drill",   "expect",   "track",
-                                       "bgp",      "tolerance", NULL};
+    static const char *const keys[] = {"name",     "anycast",   "routing", "duration",   "nodes",
+                                       "vantages", "probes",    "drill",   "expect",     "track",
+                                       "bgp",      "tolerance", "kind",    "on-failure", "ssh",
+                                       "atlas",    NULL};
     enum {
         K_NAME,
         K_ANYCAST,
@@ -597,7 +647,11 @@ void lf_parse_lab(struct lf *c)
         K_EXPECT,
         K_TRACK,
         K_BGP,
-        K_TOLERANCE
+        K_TOLERANCE,
+        K_KIND,
+        K_ON_FAILURE,
+        K_SSH,
+        K_ATLAS
     };
     struct lab *lab = c->lab;
     struct lf_map m;
@@ -613,8 +667,24 @@ void lf_parse_lab(struct lf *c)
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
         lf_require(c, c->root, &m, required[i], keys, "the lab file");
 
+    lf_parse_kind(c, m.key[K_KIND], m.val[K_KIND]);
     if (m.key[K_NAME] != NULL)
         lf_name(c, m.val[K_NAME], "name", lab->name);
+    /* Keys of the other kind are reported, their values not read. */
+    static const size_t lab_only[] = {K_ROUTING, K_TRACK, K_BGP};
+    static const size_t deployment_only[] = {K_SSH, K_ON_FAILURE};
+    for (size_t i = 0; i < sizeof lab_only / sizeof lab_only[0]; i++)
+        if (!lf_kind_only(c, m.key[lab_only[i]], LAB_KIND_LAB))
+            m.key[lab_only[i]] = m.val[lab_only[i]] = NULL;
+    for (size_t i = 0; i < sizeof deployment_only / sizeof deployment_only[0]; i++)
+        if (!lf_kind_only(c, m.key[deployment_only[i]], LAB_KIND_DEPLOYMENT))
+            m.key[deployment_only[i]] = m.val[deployment_only[i]] = NULL;
+    if (m.key[K_SSH] != NULL)
+        lf_parse_ssh(c, m.val[K_SSH], &lab->ssh);
+    if (m.key[K_ON_FAILURE] != NULL)
+        lf_parse_on_failure(c, m.val[K_ON_FAILURE]);
+    if (m.key[K_ATLAS] != NULL)
+        lf_parse_atlas(c, m.val[K_ATLAS]);
     if (m.key[K_ANYCAST] != NULL)
         parse_anycast(c, m.val[K_ANYCAST]);
     lab->routing = LAB_ROUTING_STATIC;
