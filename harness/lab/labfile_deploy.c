@@ -306,7 +306,7 @@ void lf_parse_host(struct lf *c, yaml_node_t *host, yaml_node_t *ssh, const char
         out->dest = lf_strdup(c, v);
     if (ssh != NULL)
         lf_parse_ssh(c, ssh, &own);
-    ssh_merge(c, host, &own, &out->ssh);
+    ssh_merge(c, ssh != NULL ? ssh : host, &own, &out->ssh);
 }
 
 void lf_host_free(struct lab_host *h)
@@ -348,7 +348,7 @@ static void known_actions(char *buf, size_t len)
 {
     size_t off = 0;
     for (int v = 0; v < AH_VERB_COUNT && off < len; v++) {
-        if (v == AH_VERB_RUN)
+        if (v == AH_VERB_RUN || v == AH_VERB_FLAP)
             continue;
         int n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
                          ah_schema_verb_key((enum ah_verb)v));
@@ -382,6 +382,12 @@ void lf_parse_actions(struct lf *c, yaml_node_t *n, struct lab_node *node)
             lf_err(c, k,
                    "actions: run is not an action: a drill's run: step carries its own "
                    "command");
+            continue;
+        }
+        if (v == AH_VERB_FLAP) {
+            lf_err(c, k,
+                   "actions: flap is not an action: a flap runs the node's withdraw and "
+                   "announce actions");
             continue;
         }
         if (v < 0) {
@@ -452,16 +458,16 @@ int lf_parse_run(struct lf *c, yaml_node_t *n, struct lab_event *e)
 static const struct {
     const char *prefix, *why;
 } not_anycast[] = {
-    {"0.0.0.0/8", "is in 0.0.0.0/8 (\"this network\")"},
-    {"127.0.0.0/8", "is a loopback address"},
-    {"169.254.0.0/16", "is link-local"},
-    {"224.0.0.0/4", "is multicast"},
-    {"240.0.0.0/4", "is reserved (240.0.0.0/4, with the broadcast address)"},
-    {"::/128", "is the unspecified address"},
-    {"::1/128", "is the loopback address"},
-    {"::ffff:0.0.0.0/96", "is IPv4-mapped: write the IPv4 address"},
-    {"fe80::/10", "is link-local"},
-    {"ff00::/8", "is multicast"},
+    {"0.0.0.0/8", "\"this network\", 0.0.0.0/8"},
+    {"127.0.0.0/8", "loopback"},
+    {"169.254.0.0/16", "link-local"},
+    {"224.0.0.0/4", "multicast"},
+    {"240.0.0.0/4", "reserved, 240.0.0.0/4 with the broadcast address"},
+    {"::/128", "the unspecified address"},
+    {"::1/128", "loopback"},
+    {"::ffff:0.0.0.0/96", "IPv4-mapped: write the IPv4 address"},
+    {"fe80::/10", "link-local"},
+    {"ff00::/8", "multicast"},
 };
 
 const char *lf_not_anycast(const struct ah_addr *a)

@@ -67,7 +67,7 @@ static void parse_anycast(struct lf *c, yaml_node_t *n)
         }
         const char *why = NULL;
         if (c->lab->kind == LAB_KIND_DEPLOYMENT && (why = lf_not_anycast(&a)) != NULL) {
-            lf_err(c, item, "anycast: %s %s: not an anycast service address", v, why);
+            lf_err(c, item, "anycast: %s cannot be an anycast service address (%s)", v, why);
             continue;
         }
         /* A deployment's addresses are the user's own; a lab's are routed

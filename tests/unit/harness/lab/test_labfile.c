@@ -385,9 +385,11 @@ static const struct bad_case bad_cases[] = {
       ":11:5: expect: expected a string, got a mapping (quote the expectation)"}},
     {"bad-unknown-key.yaml",
      {":3:1: unknown key \"duraton\" in the lab file (known: name, anycast, routing, duration, "
-      "nodes, vantages, probes, drill, expect, track, bgp, tolerance)",
-      ":7:5: unknown key \"respnder\" in node (known: name, responder, healthcheck)",
-      ":10:5: unknown key \"prefers\" in vantage (known: name, prefer)",
+      "nodes, vantages, probes, drill, expect, track, bgp, tolerance, kind, on-failure, ssh, "
+      "atlas)",
+      ":7:5: unknown key \"respnder\" in node (known: name, responder, healthcheck, host, actions, "
+      "ssh)",
+      ":10:5: unknown key \"prefers\" in vantage (known: name, prefer, host, probe, ssh)",
       ":12:19: unknown key \"flow\" in probes.udp (known: service, rate, flows, timeout)",
       ":14:5: drill event needs a verb (withdraw, announce, flap, stop, start, pause, resume, "
       "link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp, delay, run)",
