@@ -318,13 +318,16 @@ void lf_host_free(struct lab_host *h)
 
 /* ---- actions ---- */
 
-/* "withdraw, announce" or "none", for messages. */
+/* The verbs a node has actions for ("withdraw, announce", or "none"), or
+ * with node NULL every verb that can be an action, for messages. */
 static const char *action_list(const struct lab_node *node, char *buf, size_t len)
 {
     size_t off = 0;
     buf[0] = '\0';
     for (int v = 0; v < AH_VERB_COUNT && off < len; v++) {
-        if (node->actions[v] == NULL)
+        bool listed =
+            node != NULL ? node->actions[v] != NULL : v != AH_VERB_RUN && v != AH_VERB_FLAP;
+        if (!listed)
             continue;
         int n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
                          ah_schema_verb_key((enum ah_verb)v));
@@ -342,20 +345,6 @@ static int verb_of_key(const char *s)
         if (strcmp(ah_schema_verb_key((enum ah_verb)v), s) == 0)
             return v;
     return -1;
-}
-
-static void known_actions(char *buf, size_t len)
-{
-    size_t off = 0;
-    for (int v = 0; v < AH_VERB_COUNT && off < len; v++) {
-        if (v == AH_VERB_RUN || v == AH_VERB_FLAP)
-            continue;
-        int n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
-                         ah_schema_verb_key((enum ah_verb)v));
-        if (n < 0)
-            break;
-        off += (size_t)n;
-    }
 }
 
 void lf_parse_actions(struct lf *c, yaml_node_t *n, struct lab_node *node)
@@ -392,8 +381,8 @@ void lf_parse_actions(struct lf *c, yaml_node_t *n, struct lab_node *node)
         }
         if (v < 0) {
             char known[256];
-            known_actions(known, sizeof known);
-            lf_err(c, k, "unknown action \"%s\" in actions (known: %s)", name, known);
+            lf_err(c, k, "unknown action \"%s\" in actions (known: %s)", name,
+                   action_list(NULL, known, sizeof known));
             continue;
         }
         if (first[v] != NULL) {

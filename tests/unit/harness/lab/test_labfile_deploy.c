@@ -6,6 +6,7 @@
  * (tests/run.sh does). */
 #include "harness/lab/lab.h"
 #include "tests/unit/check_main.h"
+#include "tests/unit/harness/lab/labfile_test.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -18,28 +19,6 @@
 
 #define SEC AH_NS_PER_S
 
-/* tests/run.sh exports AH_ROOT; paths in messages stay relative to it. */
-static void to_root(void)
-{
-    const char *root = getenv("AH_ROOT");
-    if (root != NULL)
-        ck_assert_int_eq(chdir(root), 0);
-}
-
-static struct lab *load_ok(const char *path)
-{
-    struct lab *lab = NULL;
-    struct lab_diag d = {0};
-    to_root();
-    int rc = lab_load(path, &lab, &d);
-    for (size_t i = 0; i < d.n; i++)
-        fprintf(stderr, "unexpected: %s\n", d.msgs[i]);
-    ck_assert_int_eq(rc, 0);
-    ck_assert_uint_eq(d.n, 0);
-    lab_diag_free(&d);
-    return lab;
-}
-
 /* The working directory joined with rel, as the loader makes paths absolute. */
 static const char *from_cwd(const char *rel)
 {
@@ -48,13 +27,6 @@ static const char *from_cwd(const char *rel)
     ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
     snprintf(buf, sizeof buf, "%s/%s", cwd, rel);
     return buf;
-}
-
-static void addr_is(const struct ah_addr *a, const char *text)
-{
-    char buf[AH_ADDR_STRLEN];
-    ck_assert_int_eq(ah_addr_format(a, false, buf, sizeof(buf)), 0);
-    ck_assert_str_eq(buf, text);
 }
 
 START_TEST(full)
@@ -249,11 +221,6 @@ START_TEST(bounds)
 END_TEST
 
 /* The bad fixtures and every message each must give, in order. */
-struct bad_case {
-    const char *file;
-    const char *msgs[32];
-};
-
 static const struct bad_case bad_cases[] = {
     {"bad-kind.yaml", {":2:7: kind: unknown value \"cloud\" (one of: lab, deployment)"}},
     {"bad-deploy-lab-keys.yaml",
@@ -334,28 +301,7 @@ static const struct bad_case bad_cases[] = {
 
 START_TEST(bad_files)
 {
-    const struct bad_case *bc = &bad_cases[_i];
-    char path[256];
-    snprintf(path, sizeof(path), "tests/labs/%s", bc->file);
-    to_root();
-    struct lab *lab = (struct lab *)&path; /* must be reset to NULL */
-    struct lab_diag d = {0};
-    int rc = lab_load(path, &lab, &d);
-    size_t want = 0;
-    while (want < 32 && bc->msgs[want] != NULL)
-        want++;
-    for (size_t i = 0; i < d.n; i++) {
-        char exp[512] = "";
-        if (i < want)
-            snprintf(exp, sizeof(exp), "%s%s", path, bc->msgs[i]);
-        if (strcmp(exp, d.msgs[i]) != 0)
-            fprintf(stderr, "%s: message %zu\n  got:  %s\n  want: %s\n", bc->file, i, d.msgs[i],
-                    exp);
-    }
-    ck_assert_int_eq(rc, -EINVAL);
-    ck_assert_ptr_null(lab);
-    ck_assert_uint_eq(d.n, want);
-    lab_diag_free(&d);
+    check_bad(&bad_cases[_i]);
 }
 END_TEST
 
