@@ -129,8 +129,12 @@ static int cmd_check(int argc, char **argv)
     size_t steps = 0;
     for (size_t i = 0; i < lab->ndrill; i++)
         steps += lab->drill[i].verb == AH_VERB_FLAP ? 2 * lab->drill[i].flap_count : 1;
-    printf("%s: ok: lab %s, routing %s, %zu nodes, %zu vantages, %zu drill events (%zu steps)\n",
-           argv[op], lab->name, lab_routing_name(lab->routing), lab->nnodes, lab->nvantages,
+    /* A deployment has no routing of its own: its hosts route. */
+    if (lab->kind == LAB_KIND_DEPLOYMENT)
+        printf("%s: ok: deployment %s, ", argv[op], lab->name);
+    else
+        printf("%s: ok: lab %s, routing %s, ", argv[op], lab->name, lab_routing_name(lab->routing));
+    printf("%zu nodes, %zu vantages, %zu drill events (%zu steps)\n", lab->nnodes, lab->nvantages,
            lab->ndrill, steps);
     lab_free(lab);
     return 0;

@@ -680,13 +680,23 @@ void lab_free(struct lab *lab)
 {
     if (lab == NULL)
         return;
-    for (size_t i = 0; lab->nodes != NULL && i < lab->nnodes; i++)
+    for (size_t i = 0; lab->nodes != NULL && i < lab->nnodes; i++) {
         free(lab->nodes[i].command);
+        lf_host_free(&lab->nodes[i].host);
+        for (int v = 0; v < AH_VERB_COUNT; v++)
+            free(lab->nodes[i].actions[v]);
+    }
     free(lab->nodes);
-    for (size_t i = 0; lab->vantages != NULL && i < lab->nvantages; i++)
+    for (size_t i = 0; lab->vantages != NULL && i < lab->nvantages; i++) {
         free(lab->vantages[i].prefer);
+        lf_host_free(&lab->vantages[i].host);
+        free(lab->vantages[i].probe);
+    }
     free(lab->vantages);
+    for (size_t i = 0; lab->drill != NULL && i < lab->ndrill; i++)
+        free(lab->drill[i].command);
     free(lab->drill);
+    lf_ssh_free(&lab->ssh);
     for (size_t i = 0; lab->expect != NULL && i < lab->nexpect; i++)
         free(lab->expect[i].text);
     free(lab->expect);

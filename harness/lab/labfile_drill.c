@@ -1,9 +1,11 @@
 /* The drill section of a lab file: a time-ordered list of events
  * `{at: 2s, <verb>: node}` (flap takes {node, count, down, up}, delay takes
- * {node, ms}). Checks each verb against the routing mode and the node's
- * responder, the timeline against the duration, and that route changes of
+ * {node, ms}, run: {node, command} in a deployment). Checks each verb
+ * against the routing mode and the node's responder (in a deployment:
+ * against the node's actions), the timeline against the duration, and that route changes of
  * one node do not overlap a flap of it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ah/clock.h"
@@ -165,18 +167,32 @@ static int parse_event(struct lf *c, yaml_node_t *item, struct lab_event *e, yam
     }
     e->verb = (enum ah_verb)verb;
     *verb_key = m.key[1 + verb];
-    if (verb_needs_bgp(e->verb) && c->routing_ok && lab->routing != LAB_ROUTING_BGP) {
+    bool dep = lab->kind == LAB_KIND_DEPLOYMENT;
+    if (e->verb == AH_VERB_RUN && !lf_kind_only(c, *verb_key, LAB_KIND_DEPLOYMENT))
+        return -1;
+    /* In a deployment a verb is the name of the node's action: no routing
+     * or responder is needed (docs/deployment.md). */
+    if (!dep && verb_needs_bgp(e->verb) && c->routing_ok && lab->routing != LAB_ROUTING_BGP) {
         lf_err(c, m.key[1 + verb], "drill: %s needs routing: bgp (routing is %s)",
                ah_schema_verb_name(e->verb), lab_routing_name(lab->routing));
         rc = -1;
     }
     yaml_node_t *val = m.val[1 + verb];
-    int node = e->verb == AH_VERB_FLAP    ? parse_flap(c, val, e)
-               : e->verb == AH_VERB_DELAY ? parse_delay(c, val, m.key[1 + verb], e)
-                                          : drill_node(c, val, "drill");
+    if (dep && e->verb == AH_VERB_DELAY && val != NULL && val->type == YAML_MAPPING_NODE) {
+        lf_err(c, val,
+               "delay: in kind: deployment takes a node name: it runs the node's delay "
+               "action");
+        return -1;
+    }
+    int node = e->verb == AH_VERB_FLAP            ? parse_flap(c, val, e)
+               : e->verb == AH_VERB_RUN           ? lf_parse_run(c, val, e)
+               : e->verb == AH_VERB_DELAY && !dep ? parse_delay(c, val, m.key[1 + verb], e)
+                                                  : drill_node(c, val, "drill");
     if (node < 0)
         return -1;
     e->node = (size_t)node;
+    if (dep)
+        lf_check_action(c, *verb_key, e);
     return rc;
 }
 
@@ -198,6 +214,7 @@ void lf_parse_drill(struct lf *c, yaml_node_t *seq)
     for (int i = 0; i < n; i++) {
         yaml_node_t *item = lf_item(c, seq, i), *at, *verb_key;
         struct lab_event *e = &lab->drill[lab->ndrill];
+        free(e->command); /* of a broken event before, whose slot this reuses */
         memset(e, 0, sizeof(*e));
         int rc = parse_event(c, item, e, &at, &verb_key);
 

@@ -22,11 +22,12 @@ struct lf {
     bool routing_ok;   /* lab->routing was given validly (or defaulted) */
     bool duration_ok;  /* lab->duration_ns is valid */
     bool nodes_ok;     /* every node has a valid, unique name */
+    bool kind_ok;      /* lab->kind was given validly (or defaulted) */
     yaml_node_t *root; /* the top-level mapping */
 };
 
 /* A mapping's values by key, in the order of the caller's key list. */
-#define LF_KEYS_MAX 16
+#define LF_KEYS_MAX 24
 struct lf_map {
     yaml_node_t *key[LF_KEYS_MAX];
     yaml_node_t *val[LF_KEYS_MAX];
@@ -81,5 +82,30 @@ const char *lf_durstr(uint64_t ns, char *buf, size_t len);
 /* Sections, in labfile_sections.c and labfile_drill.c. */
 void lf_parse_lab(struct lf *c);
 void lf_parse_drill(struct lf *c, yaml_node_t *seq);
+
+/* Deployment sections and atlas:, in labfile_deploy.c (docs/deployment.md). */
+const char *lf_kind_name(enum lab_kind k);
+void lf_parse_kind(struct lf *c, yaml_node_t *key, yaml_node_t *n);
+/* Reports `KEY: only in kind: KIND` at key (a scalar key node) when the file
+ * is of the other kind; true when key is NULL or allowed. */
+bool lf_kind_only(struct lf *c, yaml_node_t *key, enum lab_kind kind);
+/* A string that becomes an ssh argument or a remote command: not empty,
+ * shorter than LAB_COMMAND_MAX, no control bytes but tab. NULL if not. */
+const char *lf_text(struct lf *c, yaml_node_t *n, const char *what);
+void lf_parse_ssh(struct lf *c, yaml_node_t *n, struct lab_ssh *s);
+/* A node's or vantage's host: and own ssh: (either may be NULL), merged
+ * over the file's ssh: (parse that first) into out. */
+void lf_parse_host(struct lf *c, yaml_node_t *host, yaml_node_t *ssh, const char *what,
+                   struct lab_host *out);
+void lf_parse_actions(struct lf *c, yaml_node_t *n, struct lab_node *node);
+/* A deployment drill step's verb must be one of its node's actions. */
+void lf_check_action(struct lf *c, yaml_node_t *verb_key, const struct lab_event *e);
+int lf_parse_run(struct lf *c, yaml_node_t *n, struct lab_event *e);
+/* Why a is no anycast service address (multicast, loopback, ...), or NULL. */
+const char *lf_not_anycast(const struct ah_addr *a);
+void lf_parse_on_failure(struct lf *c, yaml_node_t *n);
+void lf_parse_atlas(struct lf *c, yaml_node_t *n);
+void lf_ssh_free(struct lab_ssh *s);
+void lf_host_free(struct lab_host *h);
 
 #endif

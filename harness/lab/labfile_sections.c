@@ -65,7 +65,15 @@ static void parse_anycast(struct lf *c, yaml_node_t *n)
             lf_err(c, item, "anycast: \"%s\" is not an IPv4 or IPv6 address", v);
             continue;
         }
-        if (!ah_prefix_contains(&ranges[0], &a) && !ah_prefix_contains(&ranges[1], &a)) {
+        const char *why = NULL;
+        if (c->lab->kind == LAB_KIND_DEPLOYMENT && (why = lf_not_anycast(&a)) != NULL) {
+            lf_err(c, item, "anycast: %s cannot be an anycast service address (%s)", v, why);
+            continue;
+        }
+        /* A deployment's addresses are the user's own; a lab's are routed
+         * only inside its namespaces, from its documentation ranges. */
+        if (c->lab->kind == LAB_KIND_LAB && !ah_prefix_contains(&ranges[0], &a) &&
+            !ah_prefix_contains(&ranges[1], &a)) {
             lf_err(c, item,
                    "anycast: %s is outside the lab's anycast ranges 198.51.100.0/24 and "
                    "2001:db8:53::/48",
@@ -159,10 +167,29 @@ static void parse_responder(struct lf *c, yaml_node_t *n, struct lab_node *node)
         node->responder = (enum lab_responder)w;
 }
 
+/* A node's deployment keys: host (required), actions and its own ssh. */
+static void parse_node_kind(struct lf *c, yaml_node_t *item, const struct lf_map *m,
+                            const char *const *keys, struct lab_node *node)
+{
+    enum { K_HOST = 3, K_ACTIONS, K_SSH };
+    bool dep = c->lab->kind == LAB_KIND_DEPLOYMENT;
+    if (!dep) {
+        for (int k = K_HOST; k <= K_SSH; k++)
+            lf_kind_only(c, m->key[k], LAB_KIND_DEPLOYMENT);
+        return;
+    }
+    lf_require(c, item, m, K_HOST, keys, "node");
+    lf_parse_host(c, m->val[K_HOST], m->key[K_SSH] != NULL ? m->val[K_SSH] : NULL, "node host",
+                  &node->host);
+    if (m->key[K_ACTIONS] != NULL)
+        lf_parse_actions(c, m->val[K_ACTIONS], node);
+}
+
 static void parse_nodes(struct lf *c, yaml_node_t *seq)
 {
-    static const char *const keys[] = {"name", "responder", "healthcheck", NULL};
-    enum { K_NAME, K_RESPONDER, K_HEALTHCHECK };
+    static const char *const keys[] = {"name",    "responder", "healthcheck", "host",
+                                       "actions", "ssh",       NULL};
+    enum { K_NAME, K_RESPONDER, K_HEALTHCHECK, K_HOST, K_ACTIONS, K_SSH };
     int n = lf_sequence(c, seq, "nodes", false);
     if (n < 0)
         return;
@@ -203,9 +230,10 @@ static void parse_nodes(struct lf *c, yaml_node_t *seq)
                 }
             }
         }
-        if (m.val[K_RESPONDER] != NULL)
+        parse_node_kind(c, item, &m, keys, node);
+        if (m.val[K_RESPONDER] != NULL && lf_kind_only(c, m.key[K_RESPONDER], LAB_KIND_LAB))
             parse_responder(c, m.val[K_RESPONDER], node);
-        if (m.key[K_HEALTHCHECK] != NULL) {
+        if (m.key[K_HEALTHCHECK] != NULL && lf_kind_only(c, m.key[K_HEALTHCHECK], LAB_KIND_LAB)) {
             parse_healthcheck(c, m.val[K_HEALTHCHECK], &node->healthcheck);
             if (c->routing_ok && lab->routing != LAB_ROUTING_BGP)
                 lf_err(c, m.key[K_HEALTHCHECK],
@@ -257,10 +285,30 @@ static void parse_prefer(struct lf *c, yaml_node_t *n, struct lab_vantage *v)
     }
 }
 
+/* A vantage's deployment keys: host (required), probe and its own ssh. */
+static void parse_vantage_kind(struct lf *c, yaml_node_t *item, const struct lf_map *m,
+                               const char *const *keys, struct lab_vantage *v)
+{
+    enum { K_HOST = 2, K_PROBE, K_SSH };
+    if (c->lab->kind != LAB_KIND_DEPLOYMENT) {
+        for (int k = K_HOST; k <= K_SSH; k++)
+            lf_kind_only(c, m->key[k], LAB_KIND_DEPLOYMENT);
+        return;
+    }
+    lf_require(c, item, m, K_HOST, keys, "vantage");
+    lf_parse_host(c, m->val[K_HOST], m->key[K_SSH] != NULL ? m->val[K_SSH] : NULL, "vantage host",
+                  &v->host);
+    const char *probe = "anycast-probe";
+    if (m->key[K_PROBE] != NULL)
+        probe = lf_text(c, m->val[K_PROBE], "probe");
+    if (probe != NULL)
+        v->probe = lf_strdup(c, probe);
+}
+
 static void parse_vantages(struct lf *c, yaml_node_t *seq)
 {
-    static const char *const keys[] = {"name", "prefer", NULL};
-    enum { K_NAME, K_PREFER };
+    static const char *const keys[] = {"name", "prefer", "host", "probe", "ssh", NULL};
+    enum { K_NAME, K_PREFER, K_HOST, K_PROBE, K_SSH };
     int n = lf_sequence(c, seq, "vantages", false);
     if (n < 0)
         return;
@@ -301,7 +349,8 @@ static void parse_vantages(struct lf *c, yaml_node_t *seq)
                        "vantages need distinct names",
                        v->name, lab->nodes[ni].line, lab->nodes[ni].col);
         }
-        if (m.key[K_PREFER] != NULL) {
+        parse_vantage_kind(c, item, &m, keys, v);
+        if (m.key[K_PREFER] != NULL && lf_kind_only(c, m.key[K_PREFER], LAB_KIND_LAB)) {
             parse_prefer(c, m.val[K_PREFER], v);
         } else if (lab->nnodes > 0) {
             /* Default: every node, in file order. */
@@ -580,25 +629,76 @@ static void parse_routing_sections(struct lf *c, yaml_node_t *track_key, yaml_no
     }
 }
 
+/* The top-level keys, in the order of enum top_key. */
+static const char *const top_keys[] = {"name",     "anycast",   "routing", "duration",   "nodes",
+                                       "vantages", "probes",    "drill",   "expect",     "track",
+                                       "bgp",      "tolerance", "kind",    "on-failure", "ssh",
+                                       "atlas",    NULL};
+enum top_key {
+    TOP_NAME,
+    TOP_ANYCAST,
+    TOP_ROUTING,
+    TOP_DURATION,
+    TOP_NODES,
+    TOP_VANTAGES,
+    TOP_PROBES,
+    TOP_DRILL,
+    TOP_EXPECT,
+    TOP_TRACK,
+    TOP_BGP,
+    TOP_TOLERANCE,
+    TOP_KIND,
+    TOP_ON_FAILURE,
+    TOP_SSH,
+    TOP_ATLAS
+};
+
+/* kind: first, as the other sections depend on it; then the keys of one
+ * kind only (those of the other kind are reported, their values not read),
+ * and atlas:. */
+static void parse_kind_sections(struct lf *c, struct lf_map *m)
+{
+    static const enum top_key lab_only[] = {TOP_ROUTING, TOP_TRACK, TOP_BGP};
+    static const enum top_key deployment_only[] = {TOP_SSH, TOP_ON_FAILURE};
+    lf_parse_kind(c, m->key[TOP_KIND], m->val[TOP_KIND]);
+    for (size_t i = 0; i < sizeof lab_only / sizeof lab_only[0]; i++)
+        if (!lf_kind_only(c, m->key[lab_only[i]], LAB_KIND_LAB))
+            m->key[lab_only[i]] = m->val[lab_only[i]] = NULL;
+    for (size_t i = 0; i < sizeof deployment_only / sizeof deployment_only[0]; i++)
+        if (!lf_kind_only(c, m->key[deployment_only[i]], LAB_KIND_DEPLOYMENT))
+            m->key[deployment_only[i]] = m->val[deployment_only[i]] = NULL;
+    if (m->key[TOP_SSH] != NULL)
+        lf_parse_ssh(c, m->val[TOP_SSH], &c->lab->ssh);
+    if (m->key[TOP_ON_FAILURE] != NULL)
+        lf_parse_on_failure(c, m->val[TOP_ON_FAILURE]);
+    if (m->key[TOP_ATLAS] != NULL)
+        lf_parse_atlas(c, m->val[TOP_ATLAS]);
+}
+
+/* routing, duration and tolerance. */
+static void parse_timing(struct lf *c, const struct lf_map *m)
+{
+    struct lab *lab = c->lab;
+    lab->routing = LAB_ROUTING_STATIC;
+    c->routing_ok = true;
+    if (m->key[TOP_ROUTING] != NULL) {
+        int w;
+        c->routing_ok = lf_word(c, m->val[TOP_ROUTING], "routing", routing_words, &w) == 0;
+        if (c->routing_ok)
+            lab->routing = (enum lab_routing)w;
+    }
+    if (m->key[TOP_DURATION] != NULL)
+        c->duration_ok = lf_dur(c, m->val[TOP_DURATION], "duration", AH_NS_PER_S, 24 * HOUR,
+                                &lab->duration_ns) == 0;
+    /* How late a drill step may start before the run fails: 1 ns (every
+     * step is late: tests use it) to an hour (effectively never). */
+    lab->tolerance_ns = LAB_TOLERANCE_DEFAULT_NS;
+    if (m->key[TOP_TOLERANCE] != NULL)
+        lf_dur(c, m->val[TOP_TOLERANCE], "tolerance", 1, LAB_TOLERANCE_MAX_NS, &lab->tolerance_ns);
+}
+
 void lf_parse_lab(struct lf *c)
 {
-    static const char *const keys[] = {"name",     "anycast",   "routing", "duration", "nodes",
-                                       "vantages", "probes",    "drill",   "expect",   "track",
-                                       "bgp",      "tolerance", NULL};
-    enum {
-        K_NAME,
-        K_ANYCAST,
-        K_ROUTING,
-        K_DURATION,
-        K_NODES,
-        K_VANTAGES,
-        K_PROBES,
-        K_DRILL,
-        K_EXPECT,
-        K_TRACK,
-        K_BGP,
-        K_TOLERANCE
-    };
     struct lab *lab = c->lab;
     struct lf_map m;
     char d[64];
@@ -608,44 +708,30 @@ void lf_parse_lab(struct lf *c)
                lf_describe(c->root, d, sizeof(d)));
         return;
     }
-    lf_mapping(c, c->root, "the lab file", keys, &m);
-    static const size_t required[] = {K_NAME, K_ANYCAST, K_DURATION, K_NODES, K_VANTAGES};
+    lf_mapping(c, c->root, "the lab file", top_keys, &m);
+    static const size_t required[] = {TOP_NAME, TOP_ANYCAST, TOP_DURATION, TOP_NODES, TOP_VANTAGES};
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-        lf_require(c, c->root, &m, required[i], keys, "the lab file");
+        lf_require(c, c->root, &m, required[i], top_keys, "the lab file");
 
-    if (m.key[K_NAME] != NULL)
-        lf_name(c, m.val[K_NAME], "name", lab->name);
-    if (m.key[K_ANYCAST] != NULL)
-        parse_anycast(c, m.val[K_ANYCAST]);
-    lab->routing = LAB_ROUTING_STATIC;
-    c->routing_ok = true;
-    if (m.key[K_ROUTING] != NULL) {
-        int w;
-        c->routing_ok = lf_word(c, m.val[K_ROUTING], "routing", routing_words, &w) == 0;
-        if (c->routing_ok)
-            lab->routing = (enum lab_routing)w;
-    }
-    if (m.key[K_DURATION] != NULL)
-        c->duration_ok = lf_dur(c, m.val[K_DURATION], "duration", AH_NS_PER_S, 24 * HOUR,
-                                &lab->duration_ns) == 0;
-    /* How late a drill step may start before the run fails: 1 ns (every
-     * step is late: tests use it) to an hour (effectively never). */
-    lab->tolerance_ns = LAB_TOLERANCE_DEFAULT_NS;
-    if (m.key[K_TOLERANCE] != NULL)
-        lf_dur(c, m.val[K_TOLERANCE], "tolerance", 1, LAB_TOLERANCE_MAX_NS, &lab->tolerance_ns);
-    if (m.key[K_NODES] != NULL)
-        parse_nodes(c, m.val[K_NODES]);
+    if (m.key[TOP_NAME] != NULL)
+        lf_name(c, m.val[TOP_NAME], "name", lab->name);
+    parse_kind_sections(c, &m);
+    if (m.key[TOP_ANYCAST] != NULL)
+        parse_anycast(c, m.val[TOP_ANYCAST]);
+    parse_timing(c, &m);
+    if (m.key[TOP_NODES] != NULL)
+        parse_nodes(c, m.val[TOP_NODES]);
     else
         c->nodes_ok = false;
-    if (m.key[K_VANTAGES] != NULL)
-        parse_vantages(c, m.val[K_VANTAGES]);
-    parse_probes(c, m.key[K_PROBES], m.val[K_PROBES]);
+    if (m.key[TOP_VANTAGES] != NULL)
+        parse_vantages(c, m.val[TOP_VANTAGES]);
+    parse_probes(c, m.key[TOP_PROBES], m.val[TOP_PROBES]);
 
-    parse_routing_sections(c, m.key[K_TRACK], m.val[K_TRACK], m.key[K_BGP], m.val[K_BGP]);
-    if (m.key[K_DRILL] != NULL)
-        lf_parse_drill(c, m.val[K_DRILL]);
-    if (m.key[K_EXPECT] != NULL)
-        parse_expect(c, m.val[K_EXPECT]);
+    parse_routing_sections(c, m.key[TOP_TRACK], m.val[TOP_TRACK], m.key[TOP_BGP], m.val[TOP_BGP]);
+    if (m.key[TOP_DRILL] != NULL)
+        lf_parse_drill(c, m.val[TOP_DRILL]);
+    if (m.key[TOP_EXPECT] != NULL)
+        parse_expect(c, m.val[TOP_EXPECT]);
     if (c->routing_ok)
-        check_echo(c, m.val[K_NODES]);
+        check_echo(c, m.val[TOP_NODES]);
 }
