@@ -683,6 +683,14 @@ int run_lab(const struct run_opts *o)
     int rc = lab_load_checked(o->lab_path, &r.lab);
     if (rc < 0)
         return rc == -EINVAL ? 2 : 1;
+    if (r.lab->kind == LAB_KIND_DEPLOYMENT) {
+        /* A deployment names hosts: there is no topology to build or keep up. */
+        ah_log_error("%s: kind: deployment: %s", o->lab_path,
+                     o->up_only ? "`up` builds labs only; a deployment's hosts are already up"
+                                : "drills on real hosts are not supported by this build yet");
+        lab_free(r.lab);
+        return 2;
+    }
     int exit_code = check_user(&r);
     if (exit_code != 0) {
         lab_free(r.lab);
