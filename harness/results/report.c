@@ -568,10 +568,13 @@ static int rb_metrics(struct rb *b)
     if (b->lab) {
         const struct lab *lab = b->lab;
         cfg.tcp_connections = lab->tcp.enabled ? lab->tcp.connections : 0;
-        cfg.direct_withdraw = lab->routing == LAB_ROUTING_STATIC ||
-                              lab->routing == LAB_ROUTING_ECMP ||
-                              lab->routing == LAB_ROUTING_ECMP_RESILIENT ||
-                              lab->routing == LAB_ROUTING_TRACKED; /* `no ip route` */
+        /* In a deployment, withdraw is whatever the user's action does (a
+         * BGP withdraw, say): nothing says it moves the route directly. */
+        cfg.direct_withdraw =
+            lab->kind == LAB_KIND_LAB &&
+            (lab->routing == LAB_ROUTING_STATIC || lab->routing == LAB_ROUTING_ECMP ||
+             lab->routing == LAB_ROUTING_ECMP_RESILIENT ||
+             lab->routing == LAB_ROUTING_TRACKED); /* `no ip route` */
     }
     b->rp.start = cfg.start_ns;
     b->rp.end = cfg.end_ns;

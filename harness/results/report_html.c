@@ -95,8 +95,11 @@ static void settings(FILE *f, const struct rp *rp)
     } else {
         fprintf(f, "<table>\n<tr><th>file</th><td>");
         rp_html_str(f, lab->path);
-        fprintf(f, "</td></tr>\n<tr><th>routing</th><td>%s</td></tr>\n",
-                lab_routing_name(lab->routing));
+        if (lab->kind == LAB_KIND_DEPLOYMENT)
+            fprintf(f, "</td></tr>\n<tr><th>kind</th><td>deployment (real hosts)</td></tr>\n");
+        else
+            fprintf(f, "</td></tr>\n<tr><th>routing</th><td>%s</td></tr>\n",
+                    lab_routing_name(lab->routing));
         fprintf(f, "<tr><th>duration</th><td>%.3f s</td></tr>\n", (double)lab->duration_ns / 1e9);
         fprintf(f, "<tr><th>anycast</th><td>");
         for (size_t i = 0; i < lab->nanycast; i++) {
@@ -111,15 +114,24 @@ static void settings(FILE *f, const struct rp *rp)
         for (size_t i = 0; i < lab->nnodes; i++) {
             fprintf(f, "%s", i ? ", " : "");
             rp_html_str(f, lab->nodes[i].name);
-            if (lab->nodes[i].responder != LAB_RESPONDER_BUILTIN)
+            if (lab->kind == LAB_KIND_DEPLOYMENT && lab->nodes[i].host.dest) {
+                fprintf(f, " (");
+                rp_html_str(f, lab->nodes[i].host.dest);
+                fprintf(f, ")");
+            } else if (lab->nodes[i].responder != LAB_RESPONDER_BUILTIN) {
                 fprintf(f, " (%s)", resp[lab->nodes[i].responder]);
+            }
         }
         fprintf(f, "</td></tr>\n<tr><th>vantages</th><td>");
         for (size_t i = 0; i < lab->nvantages; i++) {
             const struct lab_vantage *v = &lab->vantages[i];
             fprintf(f, "%s", i ? "; " : "");
             rp_html_str(f, v->name);
-            if (v->nprefer) {
+            if (lab->kind == LAB_KIND_DEPLOYMENT && v->host.dest) {
+                fprintf(f, " (");
+                rp_html_str(f, v->host.dest);
+                fprintf(f, ")");
+            } else if (v->nprefer) {
                 fprintf(f, " prefers ");
                 for (size_t k = 0; k < v->nprefer; k++) {
                     fprintf(f, "%s", k ? " &gt; " : "");

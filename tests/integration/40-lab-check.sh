@@ -122,6 +122,8 @@ out=$("$LAB" report --lab "$D/deploy.yaml" --out "$D/out" "$D/a/probes.csv" "$D/
 t_eq "$rc" 0 "report --lab with a deployment file exits 0"
 t_match "$out" "expectations: 2 passed, 0 failed" "and meets its expectations"
 t_true "and writes the report" test -s "$D/out/report.html"
+t_true "the page names it a deployment, with its hosts" grep -q '<th>kind</th><td>deployment' "$D/out/report.html"
+t_eq "$(grep -c '<th>routing</th>' "$D/out/report.html")" 0 "and shows no lab routing for it"
 t_match "$(cat "$D/out/summary.csv")" "withdraw,fra,eu-west,udp,dns,fra,ams," "the withdraw's row: fra before, ams after"
 
 out=$("$LAB" check "$T_TMP/missing.yaml" 2>&1); rc=$?
