@@ -172,6 +172,57 @@ START_TEST(rebase)
 }
 END_TEST
 
+START_TEST(offset_parse)
+{
+    char v[16], err[256];
+    int64_t ns = 0;
+
+    ck_assert_int_eq(clock_offset_parse("eu-west=+5000", v, sizeof v, &ns, err, sizeof err), 0);
+    ck_assert_str_eq(v, "eu-west");
+    ck_assert_int_eq(ns, 5 * (int64_t)AH_NS_PER_S);
+    ck_assert_int_eq(clock_offset_parse("a=-12.5", v, sizeof v, &ns, err, sizeof err), 0);
+    ck_assert_str_eq(v, "a");
+    ck_assert_int_eq(ns, -12500000);
+    ck_assert_int_eq(clock_offset_parse("a=0.000001", v, sizeof v, &ns, err, sizeof err), 0);
+    ck_assert_int_eq(ns, 1);
+    ck_assert_int_eq(clock_offset_parse("a=-0", v, sizeof v, &ns, err, sizeof err), 0);
+    ck_assert_int_eq(ns, 0);
+    ck_assert_int_eq(clock_offset_parse("a=3", v, sizeof v, &ns, err, sizeof err), 0);
+    ck_assert_int_eq(ns, 3000000);
+    /* The name ends at the last '=': a value never holds one. */
+    ck_assert_int_eq(clock_offset_parse("k=v=-1.25", v, sizeof v, &ns, err, sizeof err), 0);
+    ck_assert_str_eq(v, "k=v");
+    ck_assert_int_eq(ns, -1250000);
+    ck_assert_int_eq(clock_offset_parse("a=-9000000000000", v, sizeof v, &ns, err, sizeof err), 0);
+    ck_assert_int_eq(ns, -9000000000000LL * 1000000);
+
+    static const char *const bad[] = {
+        "eu-west",
+        "=5",
+        "a=",
+        "a=+",
+        "a=5.",
+        "a=.5",
+        "a=5ms",
+        "a=1.0000001",
+        "a=1e3",
+        "a= 5",
+        "a=5 ",
+        "a=--5",
+        "a=0x10",
+        "a=9000000000001",
+        "a=99999999999999999999999",
+        "this-name-is-too-long=1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        ck_assert_msg(clock_offset_parse(bad[i], v, sizeof v, &ns, err, sizeof err) == -EINVAL,
+                      "\"%s\" accepted", bad[i]);
+        ck_assert_msg(err[0] != '\0', "no reason for \"%s\"", bad[i]);
+    }
+}
+END_TEST
+
 static Suite *clock_align_suite(void)
 {
     Suite *s = suite_create("clock_align");
@@ -183,6 +234,7 @@ static Suite *clock_align_suite(void)
     tcase_add_test(tc, odd_delay_rounds_uncertainty_up);
     tcase_add_test(tc, drift_between_start_and_end);
     tcase_add_test(tc, rebase);
+    tcase_add_test(tc, offset_parse);
     suite_add_tcase(s, tc);
     return s;
 }
