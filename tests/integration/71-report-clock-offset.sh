@@ -120,6 +120,8 @@ t_eq "$(js "$R" "print([r['resolution_ms'] for r in d['resolution'] if r['vantag
 t_eq "$(js "$R" "print(sorted((c['vantage'], c['clock_offset_ms'], c['clock_uncertainty_ms'], c['source']) for c in d['clocks']))")" \
   "[('eu', 0.0, 0.5, 'run.json'), ('us', 4999.6, 0.5, 'run.json')]" "summary.json lists run.json's clocks"
 t_eq "$(get "$R" withdraw us tcp break_ms_max)" 1.400 "connection times rebased from run.json"
+t_match "$(cat "$R/report.html")" "id=\"clocks\">[^<]*eu \+0.000 ms &plusmn; 0.500 \(run.json\); us \+4999.600 ms &plusmn; 0.500 \(run.json\)" \
+  "the page lists the clocks"
 # --clock-offset replaces run.json's entry for its vantage only.
 "$LAB" report -q --clock-offset us=+5000 "$R" >/dev/null
 t_eq "$(get "$R" withdraw us udp switch_ms)" 40.000 "--clock-offset wins over run.json"
