@@ -1,14 +1,17 @@
 /* Unit tests for the clock estimator (harness/results/clock_align.c), with
  * numbers worked out by hand: a remote 5 s ahead, asymmetric paths, an
  * impossible sample, the minimum-delay pick, drift between start and end,
- * and rebasing at the edges of the range. */
+ * and rebasing at the edges of the range; the parsing of --clock-offset
+ * values and of run.json's "hosts" (harness/results/results.c). */
 #include "tests/unit/check_main.h"
 #include "harness/results/clock_align.h"
+#include "harness/results/results.h"
 
 #include <errno.h>
 #include <stdint.h>
 
 #include "ah/clock.h"
+#include "ah/json.h"
 
 /* A controller time around 2026, so that realtime-sized values are used. */
 #define T0 (1795000000ULL * AH_NS_PER_S)
@@ -223,6 +226,47 @@ START_TEST(offset_parse)
 }
 END_TEST
 
+START_TEST(run_json_hosts)
+{
+    /* What a deployment run writes, and what the report must skip: a node,
+     * a vantage never measured, a name that is not a string, a negative
+     * offset, a missing uncertainty. */
+    static const char text[] =
+        "{\"hosts\": ["
+        "{\"name\": \"fra\", \"role\": \"node\", \"host\": \"fra1\", \"commands\": []},"
+        "{\"name\": \"eu-west\", \"role\": \"vantage\", \"offset_ns\": -5000123, "
+        "\"uncertainty_ns\": 412000},"
+        "{\"name\": \"unmeasured\", \"role\": \"vantage\", \"offset_ns\": null},"
+        "{\"name\": 7, \"role\": \"vantage\", \"offset_ns\": 1},"
+        "{\"name\": \"\", \"role\": \"vantage\", \"offset_ns\": 1},"
+        "{\"name\": \"us\", \"role\": \"vantage\", \"offset_ns\": 4999600000}"
+        "]}";
+    json_t *run = NULL;
+    char err[256];
+    struct results_clock c[4];
+
+    ck_assert_int_eq(ah_json_load_buffer("run.json", text, sizeof text - 1, &run, err, sizeof err),
+                     0);
+    ck_assert_uint_eq(results_clocks_from_json(run, c, 4), 2);
+    ck_assert_str_eq(c[0].vantage, "eu-west");
+    ck_assert_int_eq(c[0].offset_ns, -5000123);
+    ck_assert_uint_eq(c[0].uncertainty_ns, 412000);
+    ck_assert_str_eq(c[1].vantage, "us");
+    ck_assert_int_eq(c[1].offset_ns, 4999600000);
+    ck_assert_uint_eq(c[1].uncertainty_ns, 0);
+    /* The cap holds. */
+    ck_assert_uint_eq(results_clocks_from_json(run, c, 1), 1);
+    ck_assert_uint_eq(results_clocks_from_json(NULL, c, 4), 0);
+    json_decref(run);
+
+    /* "hosts" of another type: none. */
+    ck_assert_int_eq(ah_json_load_buffer("run.json", "{\"hosts\": {}}", 13, &run, err, sizeof err),
+                     0);
+    ck_assert_uint_eq(results_clocks_from_json(run, c, 4), 0);
+    json_decref(run);
+}
+END_TEST
+
 static Suite *clock_align_suite(void)
 {
     Suite *s = suite_create("clock_align");
@@ -235,6 +279,7 @@ static Suite *clock_align_suite(void)
     tcase_add_test(tc, drift_between_start_and_end);
     tcase_add_test(tc, rebase);
     tcase_add_test(tc, offset_parse);
+    tcase_add_test(tc, run_json_hosts);
     suite_add_tcase(s, tc);
     return s;
 }
