@@ -96,11 +96,11 @@ def write_fixtures(d):
     with open(os.path.join(d, "results.json"), "w") as f:
         f.write("[" + ",\n".join(parts) + "]\n")
     lines = [result(2001, T0 + 20, reply("hostname.bind", [["ams-1"]]), msm=5002,
-                    dst="2001:db8::53", af=6),
+                    dst="2001:db8:53::53", af=6),
              result(2002, T0 + 21, reply("hostname.bind", [["lon-1"]]), msm=5002,
-                    dst="2001:db8::53", af=6),
+                    dst="2001:db8:53::53", af=6),
              result(2001, T0 + 260, reply("hostname.bind", [["ams-1"]]), msm=5002,
-                    dst="2001:db8::53", af=6)]
+                    dst="2001:db8:53::53", af=6)]
     with open(os.path.join(d, "lines.jsonl"), "w") as f:
         for r in lines:
             f.write(json.dumps(r) + "\n")
