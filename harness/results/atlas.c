@@ -247,12 +247,47 @@ static int decode_obj(const json_t *top, atlas_row_fn fn, void *arg, char *err, 
     return (int)n;
 }
 
+/* jansson's values of one element come from an arena that is emptied after
+ * the element: a result is many small allocations, and malloc/free of each
+ * would be a good part of the import's time. Past the arena, malloc. */
+#define ARENA_SIZE (256 * 1024)
+
+static struct {
+    char *base;
+    size_t used;
+} arena;
+
+static void *arena_malloc(size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (arena.base && n <= ARENA_SIZE - arena.used) {
+        void *p = arena.base + arena.used;
+        arena.used += n;
+        return p;
+    }
+    return malloc(n);
+}
+
+static void arena_free(void *p)
+{
+    if (!arena.base || (char *)p < arena.base || (char *)p >= arena.base + ARENA_SIZE)
+        free(p);
+}
+
 int atlas_decode(const char *text, size_t len, atlas_row_fn fn, void *arg, char *err,
                  size_t errlen)
 {
     json_error_t je;
+    json_malloc_t old_malloc;
+    json_free_t old_free;
+    if (!arena.base)
+        arena.base = malloc(ARENA_SIZE);
+    json_get_alloc_funcs(&old_malloc, &old_free);
+    json_set_alloc_funcs(arena_malloc, arena_free);
     json_t *top = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!top) {
+        json_set_alloc_funcs(old_malloc, old_free);
+        arena.used = 0;
         snprintf(err, errlen, "not JSON: %s (byte %d)", je.text, je.position);
         return -EBADMSG;
     }
@@ -264,5 +299,7 @@ int atlas_decode(const char *text, size_t len, atlas_row_fn fn, void *arg, char 
         rc = decode_obj(top, fn, arg, err, errlen);
     }
     json_decref(top);
+    json_set_alloc_funcs(old_malloc, old_free);
+    arena.used = 0;
     return rc;
 }

@@ -30,16 +30,20 @@ static bool is_ws(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static int keep(struct scan *s, char c)
+/* Appends n bytes to the element, up to the bound; past it the element is
+ * only scanned to its end. */
+static int keep(struct scan *s, const char *p, size_t n)
 {
-    if (s->over)
+    if (s->over || n == 0)
         return 0;
-    if (s->len == s->max) {
+    if (n > s->max - s->len) {
         s->over = true;
         return 0;
     }
-    if (s->len == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 4096;
+    if (s->len + n > s->cap) {
+        size_t cap = s->cap ? s->cap : 4096;
+        while (cap < s->len + n)
+            cap *= 2;
         if (cap > s->max)
             cap = s->max;
         char *nb = realloc(s->buf, cap);
@@ -48,7 +52,8 @@ static int keep(struct scan *s, char c)
         s->buf = nb;
         s->cap = cap;
     }
-    s->buf[s->len++] = c;
+    memcpy(s->buf + s->len, p, n);
+    s->len += n;
     return 0;
 }
 
@@ -63,23 +68,21 @@ static int finish(struct scan *s)
     return s->fn(s->arg, s->n, s->elem_off, s->buf, s->len, NULL);
 }
 
-static int start(struct scan *s, char c)
+static void start(struct scan *s, char c)
 {
     s->in_elem = true;
     s->n++;
     s->elem_off = s->off;
     s->len = 0;
     s->over = false;
-    s->depth = 0;
-    s->in_str = c == '"';
+    s->in_str = false;
     s->esc = false;
     s->scalar = c != '{' && c != '[';
-    if (!s->scalar)
-        s->depth = 1;
-    return keep(s, c);
+    s->depth = 0;
 }
 
-/* One byte between elements. */
+/* One byte between elements: returns 1 when it starts an element (the
+ * byte is then the element's first), else 0 or a negative errno. */
 static int outer(struct scan *s, char c)
 {
     if (is_ws(c) || (c == ',' && s->in_array))
@@ -96,39 +99,75 @@ static int outer(struct scan *s, char c)
         s->n++;
         return s->fn(s->arg, s->n, s->off, NULL, 0, "a stray ',', ']' or '}'");
     }
-    return start(s, c);
+    start(s, c);
+    return 1;
 }
 
-/* One byte inside an element. */
-static int inner(struct scan *s, char c)
+/* Where in p[0..n) the element ends: the index past its last byte, or n
+ * when it goes on; *done tells which. */
+static size_t inner(struct scan *s, const char *p, size_t n, bool *done)
 {
-    if (s->in_str) {
-        if (s->esc)
-            s->esc = false;
-        else if (c == '\\')
-            s->esc = true;
-        else if (c == '"')
-            s->in_str = false;
-        int rc = keep(s, c);
-        if (rc == 0 && !s->in_str && s->scalar && s->depth == 0 && c == '"')
+    *done = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (s->in_str) {
+            if (s->esc) {
+                s->esc = false;
+            } else if (c == '\\') {
+                s->esc = true;
+            } else if (c == '"') {
+                s->in_str = false;
+                if (s->scalar && s->depth == 0) {
+                    *done = true;
+                    return i + 1;
+                }
+            }
+            continue;
+        }
+        if (s->scalar && s->depth == 0 && (i > 0 || s->len > 0 || s->over) &&
+            (is_ws(c) || c == ',' || c == ']' || c == '}')) {
+            *done = true;
+            return i;
+        }
+        if (c == '"') {
+            s->in_str = true;
+        } else if (c == '{' || c == '[') {
+            s->depth++;
+        } else if ((c == '}' || c == ']') && s->depth > 0 && --s->depth == 0) {
+            *done = true;
+            return i + 1;
+        }
+    }
+    return n;
+}
+
+/* One chunk of the file. */
+static int chunk(struct scan *s, const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (!s->in_elem) {
+            int rc = outer(s, p[i]);
+            if (rc < 0)
+                return rc;
+            if (rc == 0) {
+                i++;
+                s->off++;
+                continue;
+            }
+        }
+        bool done;
+        size_t end = i + inner(s, p + i, n - i, &done);
+        /* A scalar's first byte is never its end. */
+        int rc = keep(s, p + i, end - i);
+        s->off += end - i;
+        i = end;
+        if (rc == 0 && done)
             rc = finish(s);
-        return rc;
+        if (rc < 0)
+            return rc;
     }
-    if (s->scalar && s->depth == 0 && (is_ws(c) || c == ',' || c == ']' || c == '}')) {
-        int rc = finish(s);
-        return rc < 0 ? rc : outer(s, c);
-    }
-    if (c == '"') {
-        s->in_str = true;
-    } else if (c == '{' || c == '[') {
-        s->depth++;
-    } else if (c == '}' || c == ']') {
-        int rc = keep(s, c);
-        if (rc == 0 && --s->depth == 0)
-            rc = finish(s);
-        return rc;
-    }
-    return keep(s, c);
+    return 0;
 }
 
 static int at_end(struct scan *s)
@@ -160,12 +199,10 @@ long atlas_scan_fd(int fd, size_t max_elem, atlas_elem_fn fn, void *arg)
         }
         if (got == 0)
             break;
-        for (ssize_t i = 0; i < got; i++, s.off++) {
-            int rc = s.in_elem ? inner(&s, rd[i]) : outer(&s, rd[i]);
-            if (rc < 0) {
-                ret = rc;
-                goto out;
-            }
+        int rc = chunk(&s, rd, (size_t)got);
+        if (rc < 0) {
+            ret = rc;
+            goto out;
         }
     }
     ret = at_end(&s);
