@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "ah/clock.h"
+#include "atlas_pool.h"
 
 /* Seconds past which a time in ns no longer fits 64 bits. */
 #define TS_MAX_S 18000000000.0
@@ -247,12 +248,13 @@ static int decode_obj(const json_t *top, atlas_row_fn fn, void *arg, char *err, 
     return (int)n;
 }
 
-/* jansson's values of one element come from an arena that is emptied after
- * the element: a result is many small allocations, and malloc/free of each
- * would be a good part of the import's time. Past the arena, malloc. */
+/* jansson's values of one element come from an arena of the decoding
+ * thread that is emptied after the element: a result is many small
+ * allocations, and malloc/free of each would be a good part of an import's
+ * time. Past the arena, and on a thread without one, malloc. */
 #define ARENA_SIZE (256 * 1024)
 
-static struct {
+static _Thread_local struct {
     char *base;
     size_t used;
 } arena;
@@ -274,19 +276,31 @@ static void arena_free(void *p)
         free(p);
 }
 
+void atlas_arena_begin(void)
+{
+    if (!arena.base)
+        arena.base = malloc(ARENA_SIZE);
+    arena.used = 0;
+}
+
+void atlas_arena_end(void)
+{
+    free(arena.base);
+    arena.base = NULL;
+}
+
+void atlas_arena_install(json_malloc_t *old_malloc, json_free_t *old_free)
+{
+    json_get_alloc_funcs(old_malloc, old_free);
+    json_set_alloc_funcs(arena_malloc, arena_free);
+}
+
 int atlas_decode(const char *text, size_t len, atlas_row_fn fn, void *arg, char *err,
                  size_t errlen)
 {
     json_error_t je;
-    json_malloc_t old_malloc;
-    json_free_t old_free;
-    if (!arena.base)
-        arena.base = malloc(ARENA_SIZE);
-    json_get_alloc_funcs(&old_malloc, &old_free);
-    json_set_alloc_funcs(arena_malloc, arena_free);
     json_t *top = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!top) {
-        json_set_alloc_funcs(old_malloc, old_free);
         arena.used = 0;
         snprintf(err, errlen, "not JSON: %s (byte %d)", je.text, je.position);
         return -EBADMSG;
@@ -299,7 +313,6 @@ int atlas_decode(const char *text, size_t len, atlas_row_fn fn, void *arg, char 
         rc = decode_obj(top, fn, arg, err, errlen);
     }
     json_decref(top);
-    json_set_alloc_funcs(old_malloc, old_free);
     arena.used = 0;
     return rc;
 }

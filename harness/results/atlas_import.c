@@ -17,6 +17,7 @@
 #include "ah/csv.h"
 #include "ah/esc.h"
 #include "ah/log.h"
+#include "atlas_pool.h"
 
 #define CC_MAX 8 /* country code bytes kept (two letters are expected) */
 
@@ -34,6 +35,7 @@ struct import {
     struct atlas_import_stats *st;
     struct meta *meta;
     size_t nmeta, capmeta;
+    struct atlas_pool *pool;
 };
 
 static void log_skip(const char *file, unsigned long n, uint64_t off, const char *why)
@@ -148,29 +150,31 @@ static int row_out(void *arg, const struct atlas_row *r)
     return ah_csv_end_row(im->csv);
 }
 
+static int result_done(void *arg, const struct atlas_done *d)
+{
+    struct import *im = arg;
+    if (d->n > 0)
+        im->st->elements++;
+    if (d->bad) {
+        log_skip(d->file, d->n, d->offset, d->err);
+        if (d->n > 0)
+            im->st->skipped++;
+        return 0;
+    }
+    for (size_t i = 0; i < d->nrows; i++) {
+        int rc = row_out(im, &d->rows[i]);
+        if (rc < 0)
+            return rc;
+    }
+    im->st->results++;
+    return 0;
+}
+
 static int result_elem(void *arg, unsigned long n, uint64_t off, const char *text, size_t len,
                        const char *why)
 {
     struct import *im = arg;
-    char err[ATLAS_DETAIL_MAX * 2];
-    if (n > 0)
-        im->st->elements++;
-    if (!text) {
-        log_skip(im->file, n, off, why);
-        if (n > 0)
-            im->st->skipped++;
-        return 0;
-    }
-    int rc = atlas_decode(text, len, row_out, im, err, sizeof err);
-    if (rc == -EBADMSG) {
-        log_skip(im->file, n, off, err);
-        im->st->skipped++;
-        return 0;
-    }
-    if (rc < 0)
-        return rc;
-    im->st->results++;
-    return 0;
+    return atlas_pool_add(im->pool, im->file, n, off, text, len, why);
 }
 
 static int scan_file(struct import *im, const char *path, size_t max, atlas_elem_fn fn)
@@ -218,6 +222,23 @@ static int write_meta(struct import *im, const char *dir)
     return ah_csv_close(w);
 }
 
+/* The result files through the decoding pool, jansson's allocations going
+ * to the per-thread arenas meanwhile. */
+static int import_files(struct import *im, const struct atlas_import_opts *o)
+{
+    json_malloc_t old_malloc;
+    json_free_t old_free;
+    atlas_arena_begin();
+    atlas_arena_install(&old_malloc, &old_free);
+    int rc = atlas_pool_open(&im->pool, result_done, im);
+    for (size_t i = 0; i < o->nfiles && rc == 0; i++)
+        rc = scan_file(im, o->files[i], ATLAS_ELEMENT_MAX, result_elem);
+    int prc = atlas_pool_close(im->pool, rc == 0);
+    json_set_alloc_funcs(old_malloc, old_free);
+    atlas_arena_end();
+    return rc < 0 ? rc : prc;
+}
+
 int atlas_import(const struct atlas_import_opts *o, struct atlas_import_stats *st)
 {
     struct import im = {.st = st};
@@ -240,8 +261,7 @@ int atlas_import(const struct atlas_import_opts *o, struct atlas_import_stats *s
         ah_log_error("%s: %s", path, strerror(-rc));
         goto out;
     }
-    for (size_t i = 0; i < o->nfiles && rc == 0; i++)
-        rc = scan_file(&im, o->files[i], ATLAS_ELEMENT_MAX, result_elem);
+    rc = import_files(&im, o);
     int crc = ah_csv_close(im.csv);
     if (rc == 0 && crc < 0) {
         rc = crc;
