@@ -77,8 +77,7 @@ static void print_counts(const struct import_args *a, const struct atlas_import_
         }
     printf(") into %s/probes.csv\n", a->out);
     if (a->probes)
-        printf("probe metadata for %lu vantages in %s/atlas-probes.csv\n", st->probes_meta,
-               a->out);
+        printf("probe metadata for %lu vantages in %s/atlas-probes.csv\n", st->probes_meta, a->out);
 }
 
 static int cmd_import(int argc, char **argv)

@@ -295,8 +295,7 @@ void atlas_arena_install(json_malloc_t *old_malloc, json_free_t *old_free)
     json_set_alloc_funcs(arena_malloc, arena_free);
 }
 
-int atlas_decode(const char *text, size_t len, atlas_row_fn fn, void *arg, char *err,
-                 size_t errlen)
+int atlas_decode(const char *text, size_t len, atlas_row_fn fn, void *arg, char *err, size_t errlen)
 {
     json_error_t je;
     json_t *top = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);

@@ -21,8 +21,8 @@
 #define ATLAS_PROBES_ELEMENT_MAX (16 * 1024 * 1024)
 /* Entries of one resultset turned into rows; more are an error. */
 #define ATLAS_RESULTSET_MAX 64
-#define ATLAS_TARGET_MAX    64  /* dst_addr bytes kept (an address fits) */
-#define ATLAS_DETAIL_MAX    128 /* detail bytes kept */
+#define ATLAS_TARGET_MAX    64          /* dst_addr bytes kept (an address fits) */
+#define ATLAS_DETAIL_MAX    128         /* detail bytes kept */
 #define ATLAS_ABUF_MAX      (88 * 1024) /* base64 of the largest DNS message */
 
 /* One probes.csv row decoded from a result. */

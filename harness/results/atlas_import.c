@@ -250,8 +250,8 @@ int atlas_import(const struct atlas_import_opts *o, struct atlas_import_stats *s
         ah_log_error("%s: %s", o->out_dir, strerror(errno));
         goto out;
     }
-    if (o->probes_json && (rc = scan_file(&im, o->probes_json, ATLAS_PROBES_ELEMENT_MAX,
-                                          meta_elem)) < 0)
+    if (o->probes_json &&
+        (rc = scan_file(&im, o->probes_json, ATLAS_PROBES_ELEMENT_MAX, meta_elem)) < 0)
         goto out;
     if (im.nmeta)
         qsort(im.meta, im.nmeta, sizeof *im.meta, meta_cmp);

@@ -69,8 +69,7 @@ static void decode_batch(struct batch *b)
         e->row0 = b->nrows;
         if (!e->has_text)
             continue;
-        int rc = atlas_decode(b->text + e->text_off, e->len, add_row, b, e->d.err,
-                              sizeof e->d.err);
+        int rc = atlas_decode(b->text + e->text_off, e->len, add_row, b, e->d.err, sizeof e->d.err);
         if (rc < 0 && rc != -EBADMSG)
             b->rc = rc;
         e->d.bad = rc == -EBADMSG;
@@ -141,8 +140,8 @@ static int submit(struct atlas_pool *p)
     return 0;
 }
 
-int atlas_pool_add(struct atlas_pool *p, const char *file, unsigned long n, uint64_t off, const char *text,
-                   size_t len, const char *why)
+int atlas_pool_add(struct atlas_pool *p, const char *file, unsigned long n, uint64_t off,
+                   const char *text, size_t len, const char *why)
 {
     struct batch *b = &p->ring[p->submit % POOL_RING];
     struct pelem *e = &b->el[b->nel];

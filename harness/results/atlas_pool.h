@@ -25,8 +25,8 @@ typedef int (*atlas_done_fn)(void *arg, const struct atlas_done *d);
 
 int atlas_pool_open(struct atlas_pool **out, atlas_done_fn fn, void *arg);
 /* Adds an element (text NULL: skipped by the scanner for reason why). */
-int atlas_pool_add(struct atlas_pool *p, const char *file, unsigned long n, uint64_t off, const char *text,
-                   size_t len, const char *why);
+int atlas_pool_add(struct atlas_pool *p, const char *file, unsigned long n, uint64_t off,
+                   const char *text, size_t len, const char *why);
 /* Decodes and hands over what is left (when flush), stops the workers and
  * frees. Returns the first error of the writer or a decoder. */
 int atlas_pool_close(struct atlas_pool *p, bool flush);

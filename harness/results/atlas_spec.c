@@ -24,8 +24,8 @@ static json_t *definition(const struct lab *lab, const struct ah_addr *a, uint64
              lab->name, addr);
     return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:I}", "type", "dns", "af",
                      ah_addr_family(a) == AF_INET6 ? 6 : 4, "target", addr, "description", desc,
-                     "query_class", "CHAOS", "query_type", "TXT", "query_argument",
-                     "hostname.bind", "set_nsid_bit", 1, "use_probe_resolver", 0, "interval",
+                     "query_class", "CHAOS", "query_type", "TXT", "query_argument", "hostname.bind",
+                     "set_nsid_bit", 1, "use_probe_resolver", 0, "interval",
                      (json_int_t)interval_s);
 }
 
@@ -48,8 +48,8 @@ int atlas_spec_write(FILE *f, const struct lab *lab)
                      (json_int_t)probes, "type", "area", "value", area, "is_oneoff", 0);
     if (!body)
         goto out;
-    if (at->given && at->start > 0 && json_object_set_new(body, "start_time",
-                                                          json_integer(at->start)) < 0)
+    if (at->given && at->start > 0 &&
+        json_object_set_new(body, "start_time", json_integer(at->start)) < 0)
         goto out;
     if (at->given && at->stop > 0 &&
         json_object_set_new(body, "stop_time", json_integer(at->stop)) < 0)

@@ -119,6 +119,20 @@ t_match "$(cat "$T_TMP/stderr4")" "big.json:1: element over 1048576 bytes" "FILE
 t_match "$(cat "$T_TMP/stdout4")" "imported 1 results of 2 elements \(1 skipped\): 1 rows" \
   "the next element is imported"
 
+# Many batches on the decoding threads: rows come out in file order.
+python3 "$AH_ROOT/bench/atlas_gen.py" "$T_TMP/many.json" 5000 300 || exit 1
+"$LAB" atlas import -q --out "$T_TMP/out6" "$T_TMP/many.json" >/dev/null 2>&1
+t_eq "$?" 0 "5000 generated results import"
+t_eq "$(python3 -c '
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+src = json.load(open(sys.argv[2]))
+ok = len(rows) == len(src) and all(
+    r["vantage"] == "atlas-%d" % s["prb_id"] and int(r["seq"]) == i + 1 and
+    int(r["ts_ns"]) == s["timestamp"] * 10**9 for i, (r, s) in enumerate(zip(rows, src)))
+print(len(rows), ok)' "$T_TMP/out6/probes.csv" "$T_TMP/many.json")" "5000 True" \
+  "5000 rows in the order of the file"
+
 # Usage and missing files.
 "$LAB" atlas import --out "$T_TMP/out5" >/dev/null 2>&1
 t_eq "$?" 2 "no files: exit 2"

@@ -92,8 +92,7 @@ END_TEST
 START_TEST(errors_are_failed_rows)
 {
     ck_assert_int_eq(
-        decode("{\"prb_id\":1,\"timestamp\":5,\"proto\":\"TCP\",\"error\":{\"timeout\":5000}}"),
-        1);
+        decode("{\"prb_id\":1,\"timestamp\":5,\"proto\":\"TCP\",\"error\":{\"timeout\":5000}}"), 1);
     ck_assert_int_eq(rows[0].result, AH_RES_TIMEOUT);
     ck_assert_str_eq(rows[0].detail, "timeout: 5000");
     ck_assert_int_eq(rows[0].transport, AH_TR_TCP);
