@@ -72,7 +72,7 @@ static const struct ah_opt_cmd main_cmd = {
              "  list                      labs up or running\n"
              "  report RUN_DIR|FILES...   recompute summary.csv, summary.json and\n"
              "                            report.html from results CSVs (no root needed)\n"
-             "  atlas import|spec ...      RIPE Atlas results in, measurement requests out\n"
+             "  atlas import|spec ...     RIPE Atlas results in, measurement requests out\n"
              "  clean [--all] [RUNID|NAME]\n"
              "                            remove namespaces and processes killed runs left\n"
              "                            (--all: also labs left up; RUNID: only that run)\n"
@@ -418,7 +418,7 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (op >= argc) {
-        ah_log_error("no command given: check, run, up, down, exec, list, report or clean "
+        ah_log_error("no command given: check, run, up, down, exec, list, report, atlas or clean "
                      "(see anycast-lab --help)");
         return 2;
     }
