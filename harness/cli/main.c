@@ -418,7 +418,7 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (op >= argc) {
-        ah_log_error("no command given: check, run, up, down, exec, list, report, atlas or clean "
+        ah_log_error("no command given: check, run, up, down, exec, list, report or clean "
                      "(see anycast-lab --help)");
         return 2;
     }
