@@ -90,6 +90,14 @@ struct atlas_import_stats {
  * negative errno (a file that cannot be read, a write error). */
 int atlas_import(const struct atlas_import_opts *o, struct atlas_import_stats *st);
 
+/* ---- the report page (atlas_html.c) ---- */
+
+struct ah_metrics;
+
+/* When dir has atlas-probes.csv, writes the page section that groups the
+ * run rows of m by country and ASN. Returns 0 or a negative errno. */
+int atlas_html_groups(FILE *f, const char *dir, const struct ah_metrics *m);
+
 /* ---- measurement request (atlas_spec.c) ---- */
 
 struct lab;

@@ -93,6 +93,10 @@ t_true "summary.json parses" jq -e '.rows | length > 0' "$O/summary.json"
 t_true "no raw <script> from an identity on the page" \
   bash -c "! grep -q '<script>alert' '$O/report.html'"
 t_true "the identity is shown escaped" grep -q '&lt;script&gt;alert(1)' "$O/report.html"
+t_true "the page groups the probes by country: NL, 3 results, 1 flip, lon-1" \
+  grep -q '<tr><td>NL</td><td class="n">1</td><td class="n">3</td><td class="n">0</td><td class="n">1</td><td>lon-1 1</td>' "$O/report.html"
+t_true "... and by ASN" grep -q '<tr><td>AS680</td><td class="n">1</td><td class="n">1</td>' \
+  "$O/report.html"
 
 # Expectations from --lab: both pass (exit 0); a wrong one fails (exit 1).
 O2=$T_TMP/out2
@@ -100,6 +104,8 @@ O2=$T_TMP/out2
   >"$T_TMP/stdout2" 2>/dev/null
 t_eq "$?" 0 "expectations from --lab pass: exit 0"
 t_match "$(cat "$T_TMP/stdout2")" "expectations: 2 passed, 0 failed" "verdict table printed"
+t_true "without --probes, no Atlas groups on the page" \
+  bash -c "! grep -q 'atlas-groups' '$O2/report.html'"
 sed 's/never-answered-by sin-1/never-answered-by lon-1/' "$F/lab.yaml" >"$T_TMP/wrong.yaml"
 "$LAB" atlas import --lab "$T_TMP/wrong.yaml" --out "$T_TMP/out3" "$F/results.json" \
   >"$T_TMP/stdout3" 2>/dev/null
