@@ -27,4 +27,7 @@ int cli_load_lab(const char *path, struct lab **out);
 /* `anycast-lab report ARGS`: argv[0] is "report". Returns the exit status. */
 int cli_report_main(int argc, char **argv);
 
+/* `anycast-lab atlas import|spec ARGS`: argv[0] is "atlas". */
+int cli_atlas_main(int argc, char **argv);
+
 #endif

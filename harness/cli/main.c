@@ -72,6 +72,7 @@ static const struct ah_opt_cmd main_cmd = {
              "  list                      labs up or running\n"
              "  report RUN_DIR|FILES...   recompute summary.csv, summary.json and\n"
              "                            report.html from results CSVs (no root needed)\n"
+             "  atlas import|spec ...     RIPE Atlas results in, measurement requests out\n"
              "  clean [--all] [RUNID|NAME]\n"
              "                            remove namespaces and processes killed runs left\n"
              "                            (--all: also labs left up; RUNID: only that run)\n"
@@ -403,6 +404,8 @@ static int dispatch(int argc, char **argv)
         return cmd_clean(argc, argv);
     if (strcmp(cmd, "report") == 0)
         return cli_report_main(argc, argv);
+    if (strcmp(cmd, "atlas") == 0)
+        return cli_atlas_main(argc, argv);
     if (strcmp(cmd, "help") == 0) {
         ah_opt_help(&main_cmd, stdout);
         return 0;

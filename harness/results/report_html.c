@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ah/clock.h"
+#include "atlas.h"
 #include "report_int.h"
 
 #define HTML_MAX_ROWS 5000 /* summary rows and events shown; the CSVs have them all */
@@ -396,6 +397,7 @@ int rp_write_html(const struct rp *rp, const struct ah_metrics *m, FILE *f)
     }
     fprintf(f, "</section>\n");
     summary(f, rp, m);
+    atlas_html_groups(f, rp->out_dir, m);
     ground_truth(f, rp, m);
     settings(f, rp);
     inputs(f, rp);
