@@ -157,6 +157,14 @@ t_eq "$(jq -c '[.definitions[] | [.type, .af, .target, .query_class, .query_type
   "definitions: CHAOS TXT hostname.bind, NSID bit, both families"
 t_eq "$(jq -c '[.probes, .is_oneoff, has("start_time"), (.definitions[0].description | length > 0)]' "$T_TMP/spec.json")" \
   '[[{"requested":500,"type":"area","value":"WW"}],false,false,true]' "probes and timing defaults"
+# The file's atlas: block: probe count, area, interval, start and stop (an
+# ISO 8601 time turned into unix seconds).
+"$LAB" atlas spec "$AH_ROOT/tests/labs/deploy-full.yaml" >"$T_TMP/spec2.json" 2>>"$T_TMP/spec.err"
+t_eq "$?" 0 "atlas spec of a deployment file with an atlas: block exits 0"
+t_eq "$(jq -c '[.probes, ([.definitions[].interval] | unique), .start_time, .stop_time,
+  [.definitions[].target]]' "$T_TMP/spec2.json")" \
+  '[[{"requested":50000,"type":"area","value":"North-East"}],[60],1796292000,1796299200,["198.51.100.53","2001:db8::53","198.18.0.53"]]' \
+  "the atlas: block sets probes, area, interval, start and stop"
 "$LAB" atlas spec "$T_TMP/nonexistent.yaml" >/dev/null 2>&1
 t_eq "$?" 1 "spec of a missing file: exit 1"
 t_done

@@ -37,7 +37,7 @@ START_TEST(full)
     /* Any unicast address: no lab range check. */
     ck_assert_uint_eq(lab->nanycast, 3);
     addr_is(&lab->anycast[1], "2001:db8::53");
-    addr_is(&lab->anycast[2], "10.53.0.1");
+    addr_is(&lab->anycast[2], "198.18.0.53");
     ck_assert_uint_eq(lab->duration_ns, 600 * SEC);
     ck_assert_uint_eq(lab->tolerance_ns, 200 * AH_NS_PER_MS);
     ck_assert(lab->on_failure_stop);

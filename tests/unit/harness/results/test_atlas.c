@@ -107,17 +107,18 @@ END_TEST
 
 START_TEST(resultset_rows)
 {
-    const char *j = "{\"type\":\"dns\",\"prb_id\":9,\"msm_id\":3,\"timestamp\":100,"
-                    "\"resultset\":[{\"time\":101,\"dst_addr\":\"192.0.2.1\",\"result\":{\"rt\":"
-                    "1.5,\"abuf\":\"" AB_HOSTNAME "\"}},{\"dst_addr\":\"192.0.2.2\",\"error\":"
-                    "{\"timeout\":1000}}]}";
+    const char *j =
+        "{\"type\":\"dns\",\"prb_id\":9,\"msm_id\":3,\"timestamp\":100,"
+        "\"resultset\":[{\"time\":101,\"dst_addr\":\"203.0.113.101\",\"result\":{\"rt\":"
+        "1.5,\"abuf\":\"" AB_HOSTNAME "\"}},{\"dst_addr\":\"203.0.113.102\",\"error\":"
+        "{\"timeout\":1000}}]}";
     ck_assert_int_eq(decode(j), 2);
     ck_assert_uint_eq(rows[0].ts_ns, 101000000000ULL);
     ck_assert_str_eq(rows[0].node, "ams-1");
     ck_assert_uint_eq(rows[0].conn, 3 * 256 + 1);
     ck_assert_uint_eq(rows[1].ts_ns, 100000000000ULL); /* the result's timestamp */
     ck_assert_int_eq(rows[1].result, AH_RES_TIMEOUT);
-    ck_assert_str_eq(rows[1].target, "192.0.2.2");
+    ck_assert_str_eq(rows[1].target, "203.0.113.102");
     ck_assert_uint_eq(rows[1].conn, 3 * 256 + 2);
 }
 END_TEST
