@@ -88,6 +88,45 @@ static bool inline_svg(FILE *f, const char *plot_dir, const char *name, const ch
     return started;
 }
 
+/* " (host)" of a deployment host. */
+static void host_of(FILE *f, const struct lab *lab, const struct lab_host *h)
+{
+    if (lab->kind != LAB_KIND_DEPLOYMENT || !h->dest)
+        return;
+    fprintf(f, " (");
+    rp_html_str(f, h->dest);
+    fprintf(f, ")");
+}
+
+/* The nodes row (with their responder or host) and the vantages row (with
+ * their preference or host). */
+static void settings_members(FILE *f, const struct lab *lab)
+{
+    fprintf(f, "</td></tr>\n<tr><th>nodes</th><td>");
+    static const char *const resp[] = {"builtin", "nsd", "knot", "command"};
+    for (size_t i = 0; i < lab->nnodes; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        rp_html_str(f, lab->nodes[i].name);
+        host_of(f, lab, &lab->nodes[i].host);
+        if (lab->kind == LAB_KIND_LAB && lab->nodes[i].responder != LAB_RESPONDER_BUILTIN)
+            fprintf(f, " (%s)", resp[lab->nodes[i].responder]);
+    }
+    fprintf(f, "</td></tr>\n<tr><th>vantages</th><td>");
+    for (size_t i = 0; i < lab->nvantages; i++) {
+        const struct lab_vantage *v = &lab->vantages[i];
+        fprintf(f, "%s", i ? "; " : "");
+        rp_html_str(f, v->name);
+        host_of(f, lab, &v->host);
+        if (lab->kind == LAB_KIND_LAB && v->nprefer) {
+            fprintf(f, " prefers ");
+            for (size_t k = 0; k < v->nprefer; k++) {
+                fprintf(f, "%s", k ? " &gt; " : "");
+                rp_html_str(f, lab->nodes[v->prefer[k]].name);
+            }
+        }
+    }
+}
+
 static void settings(FILE *f, const struct rp *rp)
 {
     const struct lab *lab = rp->lab;
@@ -111,36 +150,7 @@ static void settings(FILE *f, const struct rp *rp)
             fprintf(f, "%s", i ? ", " : "");
             rp_html_str(f, a);
         }
-        fprintf(f, "</td></tr>\n<tr><th>nodes</th><td>");
-        static const char *const resp[] = {"builtin", "nsd", "knot", "command"};
-        for (size_t i = 0; i < lab->nnodes; i++) {
-            fprintf(f, "%s", i ? ", " : "");
-            rp_html_str(f, lab->nodes[i].name);
-            if (lab->kind == LAB_KIND_DEPLOYMENT && lab->nodes[i].host.dest) {
-                fprintf(f, " (");
-                rp_html_str(f, lab->nodes[i].host.dest);
-                fprintf(f, ")");
-            } else if (lab->nodes[i].responder != LAB_RESPONDER_BUILTIN) {
-                fprintf(f, " (%s)", resp[lab->nodes[i].responder]);
-            }
-        }
-        fprintf(f, "</td></tr>\n<tr><th>vantages</th><td>");
-        for (size_t i = 0; i < lab->nvantages; i++) {
-            const struct lab_vantage *v = &lab->vantages[i];
-            fprintf(f, "%s", i ? "; " : "");
-            rp_html_str(f, v->name);
-            if (lab->kind == LAB_KIND_DEPLOYMENT && v->host.dest) {
-                fprintf(f, " (");
-                rp_html_str(f, v->host.dest);
-                fprintf(f, ")");
-            } else if (v->nprefer) {
-                fprintf(f, " prefers ");
-                for (size_t k = 0; k < v->nprefer; k++) {
-                    fprintf(f, "%s", k ? " &gt; " : "");
-                    rp_html_str(f, lab->nodes[v->prefer[k]].name);
-                }
-            }
-        }
+        settings_members(f, lab);
         fprintf(f, "</td></tr>\n");
         if (lab->udp.enabled)
             fprintf(f, "<tr><th>udp probes</th><td>%s, %u/s in total over %u flows</td></tr>\n",
