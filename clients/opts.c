@@ -173,6 +173,10 @@ static const struct ah_opt opts[] = {
     {"ready-fd", 0, AH_OPT_UINT, O(ready_fd), .max = INT_MAX,
      .why = ": expected a file descriptor number", .metavar = "FD",
      .help = "write one byte to FD and close it once probing has started (for anycast-lab)"},
+    {"clock-echo", 0, AH_OPT_FLAG, O(clock_echo),
+     .help = "probe nothing: answer each line on stdin with \"T2 T3\" (CLOCK_REALTIME ns when it "
+             "was read and when answered) until end of input; anycast-lab measures this host's "
+             "clock with it (no TARGET)"},
     {"help", 'h', AH_OPT_HELP, .help = "show this help"},
     {"version", 'V', AH_OPT_VERSION, .help = "show the version"},
 };
@@ -181,6 +185,7 @@ static const struct ah_opt_cmd cmd = {
     .program = "anycast-probe",
     .version = AH_VERSION,
     .usage = "Usage: anycast-probe [OPTION]... TARGET\n"
+             "  or:  anycast-probe --clock-echo\n"
              "Probe an anycast address over UDP and TCP with DNS identity queries and the\n"
              "identity echo, record which node answers every probe, and summarise.\n",
     .footer = "TARGET is an IPv4 or IPv6 address. Durations: 250ms, 2s, 1.5m.\n"
@@ -273,6 +278,12 @@ int opts_parse(int argc, char **argv, struct probe_opts *o)
     rc = ah_opt_parse(&cmd, o, argc, argv, &operand);
     if (rc != 0)
         return rc < 0 ? -EINVAL : 1;
+    /* The echo mode probes nothing: a TARGET would be silently unused. */
+    if (o->clock_echo) {
+        if (operand < argc)
+            return ah_opt_error(&cmd, "--clock-echo takes no TARGET (got \"%s\")", argv[operand]);
+        return 0;
+    }
     if (check_target(o, argc, argv, operand) < 0)
         return -EINVAL;
     settle(o);

@@ -41,8 +41,9 @@ struct probe_opts {
     char vantage[64];
     const char *summary_json;
     bool once;
-    int progress; /* -1 auto, 0 never, 1 always */
-    int ready_fd; /* -1, or written one byte and closed once probing started */
+    int progress;    /* -1 auto, 0 never, 1 always */
+    int ready_fd;    /* -1, or written one byte and closed once probing started */
+    bool clock_echo; /* --clock-echo: answer clock exchanges on stdin, probe nothing */
 };
 
 /* Parses argv. Returns 0 to run, 1 when --help/--version printed (exit 0),
@@ -126,6 +127,12 @@ void run_done_sending(struct probe_ctx *ctx, enum ah_transport t);
 void run_check_idle(struct probe_ctx *ctx);
 /* Requests the end of sending (duration over, count reached, signal). */
 void run_stop(struct probe_ctx *ctx);
+
+/* clock_echo.c: --clock-echo. Answers each line read from in_fd with
+ * "T2 T3\n" on out_fd (CLOCK_REALTIME ns when the line was read and just
+ * before the answer is written), until end of file. Returns 0 at end of file
+ * or a negative errno. */
+int clock_echo_run(int in_fd, int out_fd);
 
 /* progress.c */
 void progress_update(struct probe_ctx *ctx, bool final);

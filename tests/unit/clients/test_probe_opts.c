@@ -141,6 +141,19 @@ START_TEST(once_defaults_to_everything)
 }
 END_TEST
 
+START_TEST(clock_echo_needs_no_target)
+{
+    struct probe_opts o;
+    const char *a[] = {"--clock-echo", NULL};
+
+    ck_assert_int_eq(parse(&o, a), 0);
+    ck_assert(o.clock_echo);
+    const char *b[] = {"198.51.100.53", NULL};
+    ck_assert_int_eq(parse(&o, b), 0);
+    ck_assert(!o.clock_echo);
+}
+END_TEST
+
 START_TEST(usage_errors)
 {
     static const char *const bad[][6] = {
@@ -187,6 +200,8 @@ START_TEST(usage_errors)
         {"--ready-fd", "2147483648", "198.51.100.53", NULL},
         {"--source", "localhost", "198.51.100.53", NULL},
         {"--count", "18446744073709551616", "198.51.100.53", NULL},
+        {"--clock-echo", "198.51.100.53", NULL},
+        {"--clock-echo=yes", NULL},
     };
     struct probe_opts o;
 
@@ -204,6 +219,7 @@ static Suite *opts_suite(void)
     tcase_add_test(tc, everything);
     tcase_add_test(tc, once_defaults_to_everything);
     tcase_add_test(tc, source_and_ready_fd);
+    tcase_add_test(tc, clock_echo_needs_no_target);
     tcase_add_test(tc, usage_errors);
     suite_add_tcase(s, tc);
     return s;
