@@ -118,7 +118,8 @@ int ssh_build(struct ssh_argv *a, const struct ssh_conf *c, const struct lab_hos
         word(a, "ControlMaster=yes");
         word(a, "-o");
         word(a, "ControlPersist=no");
-        word(a, "-M");
+        /* No -M beside ControlMaster=yes: the two together mean "ask"
+         * (ssh_config(5)), and a master that asks refuses every session. */
         word(a, "-N");
     } else {
         word(a, "-o");

@@ -17,7 +17,7 @@
 
 /* What an ssh command line is for. */
 enum ssh_mode {
-    SSH_MASTER,  /* -M -N: the host's ControlMaster, owned by the controller */
+    SSH_MASTER,  /* ControlMaster=yes -N: the host's master, owned by the controller */
     SSH_COMMAND, /* one remote command through the master */
     SSH_CHECK,   /* -O check: is the master up? */
 };

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# A kind: deployment drill over real OpenSSH and real BIRD: a bgp lab brought
+# up with `anycast-lab up` stands in for the hosts, sshd runs in each node's
+# and vantage's namespace, and the controller runs `anycast-lab run` on a
+# deployment file whose actions are `birdc disable/enable` on the nodes.
+# Checked: the drill moves the route and meets its expectations, events.csv
+# has each step's exit status and stderr, run.json lists the hosts; a failing
+# action is a failed step and the run goes on; an unreachable host stops the
+# run at preflight before any step; Ctrl-C mid-run leaves no anycast-probe in
+# any namespace and keeps the rows; --dry-run prints the ssh commands only.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lab-lib.sh"
+source "$(dirname "$0")/ssh-lib.sh"
+t_need_root
+t_need ssh ssh-keygen /usr/sbin/sshd birdc bird python3
+
+NAME=deplab-$$
+cat >"$T_TMP/lab.yaml" <<EOF
+name: $NAME
+anycast: [198.51.100.53]
+routing: bgp
+bgp: {hold: 3s, keepalive: 1s}
+duration: 5s
+nodes:
+  - name: ams
+  - name: nyc
+vantages:
+  - name: eu
+    prefer: [ams, nyc]
+  - name: us
+    prefer: [nyc, ams]
+probes:
+  udp: {service: dns, rate: 50, flows: 2}
+EOF
+out=$("$LAB" up "$T_TMP/lab.yaml" 2>&1); rc=$?
+id=$(printf '%s\n' "$out" | sed -n 's/.*(run id \([a-z0-9]*\)).*/\1/p' | head -n 1)
+[ -n "$id" ] && LAB_RUNIDS+=("$id")
+[ "$rc" -eq 0 ] && [ -n "$id" ] || { echo "$out"; echo "lab up failed"; exit 1; }
+
+ssh_keys
+A_AMS=$(ssh_addr "ah-lab-$id-n-ams" fab0)
+A_NYC=$(ssh_addr "ah-lab-$id-n-nyc" fab0)
+A_EU=$(ssh_addr "ah-lab-$id-c-eu" up0)
+A_US=$(ssh_addr "ah-lab-$id-c-us" up0)
+for x in "n-ams $A_AMS" "n-nyc $A_NYC" "c-eu $A_EU" "c-us $A_US"; do
+  set -- $x
+  ssh_sshd "ah-lab-$id-$1" "$2"
+done
+ssh_controller "$id"
+
+BIRDC="birdc -s /run/anycast-lab/$id/bird-node"
+# deployment FILE DURATION DRILL [US_PROBE] [AMS_HOST]: a deployment file.
+deployment() {
+  cat >"$1" <<EOF
+name: dep-$$
+kind: deployment
+anycast: [198.51.100.53]
+duration: $2
+ssh:
+  config: $SSH_DIR/ssh_config
+  user: root
+  identity: $SSH_DIR/id_ed25519
+  options: [StrictHostKeyChecking=yes, "UserKnownHostsFile=$SSH_DIR/known_hosts", Port=$SSH_PORT]
+nodes:
+  - name: ams
+    host: "${5:-$A_AMS}"
+    actions:
+      withdraw: "$BIRDC-ams.ctl disable anycast4"
+      announce: "$BIRDC-ams.ctl enable anycast4"
+  - name: nyc
+    host: "$A_NYC"
+    actions:
+      withdraw: "$BIRDC-nyc.ctl disable anycast4"
+      announce: "$BIRDC-nyc.ctl enable anycast4"
+vantages:
+  - name: eu
+    host: "$A_EU"
+    probe: $AH_BIN/anycast-probe
+  - name: us
+    host: "$A_US"
+    probe: ${4:-$AH_BIN/anycast-probe}
+probes:
+  udp: {service: dns, rate: 50, flows: 2}
+drill:
+$3
+expect:
+  - "eu udp after withdraw ams answered-by nyc"
+  - "eu udp after announce ams answered-by ams"
+  - "us udp never-answered-by ams"
+EOF
+}
+
+DRILL='  - {at: 1.5s, withdraw: ams}
+  - {at: 3.5s, announce: ams}'
+
+# --dry-run: every ssh command, nothing run.
+deployment "$T_TMP/dry.yaml" 6s "$DRILL"
+dry=$("$LAB" run --dry-run "$T_TMP/dry.yaml" 2>&1); rc=$?
+t_eq "$rc" 0 "--dry-run exits 0"
+t_eq "$(grep -c -- 'ControlMaster=yes .* -N ' <<<"$dry")" 4 "--dry-run: one master per host"
+t_match "$(grep -- 'disable anycast4' <<<"$dry" | head -n 1)" "^ssh .* -o Port=$SSH_PORT .* $A_AMS -- '.*disable anycast4'$" \
+  "--dry-run: the withdraw runs on ams's host, quoted for its shell"
+t_eq "$(ls "$T_TMP/results" 2>/dev/null | wc -l)" 0 "--dry-run writes no results"
+
+# 1. The drill: ams withdrawn and announced again through its actions.
+deployment "$T_TMP/dep.yaml" 6s "$DRILL"
+dep_run "$T_TMP/dep.yaml"
+t_eq "$DEP_RC" 0 "deployment run exits 0 (expectations met)"
+t_eq "$DEP_LEFT" "" "the run leaves no process behind"
+ev=$DEP_DIR/events.csv
+t_match "$(awk -F, '$2 == "withdraw" && $3 == "ams"' "$ev")" 'exit 0 in [0-9.]+ms' \
+  "events.csv: the withdraw row has its exit status and time"
+t_true "probes.csv has rows of both vantages" \
+  test "$(awk -F, 'NR > 1 { v[$2]++ } END { print length(v) }' "$DEP_DIR/probes.csv")" = 2
+t_true "run.json lists the four hosts" \
+  python3 -c 'import json,sys; h=json.load(open(sys.argv[1]))["hosts"]; sys.exit(len(h) != 4)' "$DEP_DIR/run.json"
+t_true "run.json: every vantage has a clock offset and uncertainty" python3 -c '
+import json, sys
+h = json.load(open(sys.argv[1]))["hosts"]
+sys.exit(not all("offset_ns" in x and "uncertainty_ns" in x for x in h if x["role"] == "vantage"))' "$DEP_DIR/run.json"
+t_true "run.json: ams's commands include the withdraw" grep -q 'disable anycast4' "$DEP_DIR/run.json"
+t_true "report written" test -s "$DEP_DIR/report.html"
+# Step latency over ssh: step start (its schedule) to the command's return.
+python3 - "$DEP_DIR/run.json" "$ev" <<'EOF'
+import csv, json, sys
+run = json.load(open(sys.argv[1]))
+for row in csv.reader(open(sys.argv[2])):
+    if row[1] in ("withdraw", "announce"):
+        print("step %s %s: %s" % (row[1], row[2], row[3]))
+for h in run["hosts"]:
+    if h["role"] == "vantage":
+        print("clock %s: offset %.3f ms +- %.3f ms" % (h["name"], h["offset_ns"] / 1e6, h["uncertainty_ns"] / 1e6))
+EOF
+
+# 2. A failing action: a failed step, the run goes on.
+deployment "$T_TMP/fail.yaml" 4s '  - {at: 1s, run: {node: nyc, command: "echo no such thing >&2; exit 1"}}
+  - {at: 1.5s, withdraw: ams}
+  - {at: 3s, announce: ams}'
+dep_run "$T_TMP/fail.yaml"
+t_eq "$DEP_RC" 1 "a failed step: exit 1"
+t_match "$(awk -F, '$2 == "command" && $3 == "nyc"' "$DEP_DIR/events.csv")" 'exit 1 .*no such thing' \
+  "events.csv: the failed step's exit status and stderr"
+t_match "$(awk -F, '$2 == "withdraw" && $3 == "ams"' "$DEP_DIR/events.csv")" 'exit 0' \
+  "the run went on: the next step ran"
+
+# 3. An unreachable host at preflight: ams's host is the controller's own
+# address, where no sshd listens.
+deployment "$T_TMP/unreach.yaml" 4s "$DRILL" "$AH_BIN/anycast-probe" 198.18.250.1
+dep_run "$T_TMP/unreach.yaml"
+t_eq "$DEP_RC" 1 "unreachable host: exit 1"
+t_match "$(cat "$T_TMP/dep.err")" "preflight: ams \\(198\\.18\\.250\\.1\\): unreachable: .*refused" \
+  "the message names the host and the reason"
+t_eq "$(awk -F, '$2 == "withdraw"' "$DEP_DIR/events.csv" | wc -l)" 0 "no drill step ran"
+
+# 4. Ctrl-C mid-run: no remote probe left, the rows kept.
+deployment "$T_TMP/intr.yaml" 30s "$DRILL"
+( sleep 0; dep_run "$T_TMP/intr.yaml" ) &
+bg=$!
+t_wait_for 20 test -s "$T_TMP/dep.left.pid"
+t_wait_for 20 sh -c "[ -n \"\$(ip netns pids ah-lab-$id-c-eu | xargs -r -I{} cat /proc/{}/comm | grep anycast-probe)\" ]"
+sleep 3
+kill -INT "$(cat "$T_TMP/dep.left.pid")"
+wait "$bg"
+DEP_DIR=$(sed -n 's/^results: //p' "$T_TMP/dep.out" | tail -n 1)
+t_eq "$(ssh_probes_left)" "" "after Ctrl-C no anycast-probe is left in any namespace"
+t_true "run.json says interrupted" grep -q '"interrupted by INT"' "$DEP_DIR/run.json"
+t_true "the rows measured before Ctrl-C are kept" \
+  test "$(awk -F, 'NR > 1 && $2 == "eu"' "$DEP_DIR/probes.csv" | wc -l)" -gt 50
+
+t_done
