@@ -306,7 +306,7 @@ void lf_parse_host(struct lf *c, yaml_node_t *host, yaml_node_t *ssh, const char
         out->dest = lf_strdup(c, v);
     if (ssh != NULL)
         lf_parse_ssh(c, ssh, &own);
-    ssh_merge(c, host, &own, &out->ssh);
+    ssh_merge(c, ssh != NULL ? ssh : host, &own, &out->ssh);
 }
 
 void lf_host_free(struct lab_host *h)
@@ -318,13 +318,16 @@ void lf_host_free(struct lab_host *h)
 
 /* ---- actions ---- */
 
-/* "withdraw, announce" or "none", for messages. */
+/* The verbs a node has actions for ("withdraw, announce", or "none"), or
+ * with node NULL every verb that can be an action, for messages. */
 static const char *action_list(const struct lab_node *node, char *buf, size_t len)
 {
     size_t off = 0;
     buf[0] = '\0';
     for (int v = 0; v < AH_VERB_COUNT && off < len; v++) {
-        if (node->actions[v] == NULL)
+        bool listed =
+            node != NULL ? node->actions[v] != NULL : v != AH_VERB_RUN && v != AH_VERB_FLAP;
+        if (!listed)
             continue;
         int n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
                          ah_schema_verb_key((enum ah_verb)v));
@@ -342,20 +345,6 @@ static int verb_of_key(const char *s)
         if (strcmp(ah_schema_verb_key((enum ah_verb)v), s) == 0)
             return v;
     return -1;
-}
-
-static void known_actions(char *buf, size_t len)
-{
-    size_t off = 0;
-    for (int v = 0; v < AH_VERB_COUNT && off < len; v++) {
-        if (v == AH_VERB_RUN)
-            continue;
-        int n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
-                         ah_schema_verb_key((enum ah_verb)v));
-        if (n < 0)
-            break;
-        off += (size_t)n;
-    }
 }
 
 void lf_parse_actions(struct lf *c, yaml_node_t *n, struct lab_node *node)
@@ -384,10 +373,16 @@ void lf_parse_actions(struct lf *c, yaml_node_t *n, struct lab_node *node)
                    "command");
             continue;
         }
+        if (v == AH_VERB_FLAP) {
+            lf_err(c, k,
+                   "actions: flap is not an action: a flap runs the node's withdraw and "
+                   "announce actions");
+            continue;
+        }
         if (v < 0) {
             char known[256];
-            known_actions(known, sizeof known);
-            lf_err(c, k, "unknown action \"%s\" in actions (known: %s)", name, known);
+            lf_err(c, k, "unknown action \"%s\" in actions (known: %s)", name,
+                   action_list(NULL, known, sizeof known));
             continue;
         }
         if (first[v] != NULL) {
@@ -452,16 +447,16 @@ int lf_parse_run(struct lf *c, yaml_node_t *n, struct lab_event *e)
 static const struct {
     const char *prefix, *why;
 } not_anycast[] = {
-    {"0.0.0.0/8", "is in 0.0.0.0/8 (\"this network\")"},
-    {"127.0.0.0/8", "is a loopback address"},
-    {"169.254.0.0/16", "is link-local"},
-    {"224.0.0.0/4", "is multicast"},
-    {"240.0.0.0/4", "is reserved (240.0.0.0/4, with the broadcast address)"},
-    {"::/128", "is the unspecified address"},
-    {"::1/128", "is the loopback address"},
-    {"::ffff:0.0.0.0/96", "is IPv4-mapped: write the IPv4 address"},
-    {"fe80::/10", "is link-local"},
-    {"ff00::/8", "is multicast"},
+    {"0.0.0.0/8", "\"this network\", 0.0.0.0/8"},
+    {"127.0.0.0/8", "loopback"},
+    {"169.254.0.0/16", "link-local"},
+    {"224.0.0.0/4", "multicast"},
+    {"240.0.0.0/4", "reserved, 240.0.0.0/4 with the broadcast address"},
+    {"::/128", "the unspecified address"},
+    {"::1/128", "loopback"},
+    {"::ffff:0.0.0.0/96", "IPv4-mapped: write the IPv4 address"},
+    {"fe80::/10", "link-local"},
+    {"ff00::/8", "multicast"},
 };
 
 const char *lf_not_anycast(const struct ah_addr *a)

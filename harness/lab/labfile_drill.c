@@ -178,6 +178,12 @@ static int parse_event(struct lf *c, yaml_node_t *item, struct lab_event *e, yam
         rc = -1;
     }
     yaml_node_t *val = m.val[1 + verb];
+    if (dep && e->verb == AH_VERB_DELAY && val != NULL && val->type == YAML_MAPPING_NODE) {
+        lf_err(c, val,
+               "delay: in kind: deployment takes a node name: it runs the node's delay "
+               "action");
+        return -1;
+    }
     int node = e->verb == AH_VERB_FLAP            ? parse_flap(c, val, e)
                : e->verb == AH_VERB_RUN           ? lf_parse_run(c, val, e)
                : e->verb == AH_VERB_DELAY && !dep ? parse_delay(c, val, m.key[1 + verb], e)

@@ -67,7 +67,7 @@ static void parse_anycast(struct lf *c, yaml_node_t *n)
         }
         const char *why = NULL;
         if (c->lab->kind == LAB_KIND_DEPLOYMENT && (why = lf_not_anycast(&a)) != NULL) {
-            lf_err(c, item, "anycast: %s %s: not an anycast service address", v, why);
+            lf_err(c, item, "anycast: %s cannot be an anycast service address (%s)", v, why);
             continue;
         }
         /* A deployment's addresses are the user's own; a lab's are routed
@@ -629,30 +629,76 @@ static void parse_routing_sections(struct lf *c, yaml_node_t *track_key, yaml_no
     }
 }
 
-void lf_parse_lab(struct lf *c)
-{
-    static const char *const keys[] = {"name",     "anycast",   "routing", "duration",   "nodes",
+/* The top-level keys, in the order of enum top_key. */
+static const char *const top_keys[] = {"name",     "anycast",   "routing", "duration",   "nodes",
                                        "vantages", "probes",    "drill",   "expect",     "track",
                                        "bgp",      "tolerance", "kind",    "on-failure", "ssh",
                                        "atlas",    NULL};
-    enum {
-        K_NAME,
-        K_ANYCAST,
-        K_ROUTING,
-        K_DURATION,
-        K_NODES,
-        K_VANTAGES,
-        K_PROBES,
-        K_DRILL,
-        K_EXPECT,
-        K_TRACK,
-        K_BGP,
-        K_TOLERANCE,
-        K_KIND,
-        K_ON_FAILURE,
-        K_SSH,
-        K_ATLAS
-    };
+enum top_key {
+    TOP_NAME,
+    TOP_ANYCAST,
+    TOP_ROUTING,
+    TOP_DURATION,
+    TOP_NODES,
+    TOP_VANTAGES,
+    TOP_PROBES,
+    TOP_DRILL,
+    TOP_EXPECT,
+    TOP_TRACK,
+    TOP_BGP,
+    TOP_TOLERANCE,
+    TOP_KIND,
+    TOP_ON_FAILURE,
+    TOP_SSH,
+    TOP_ATLAS
+};
+
+/* kind: first, as the other sections depend on it; then the keys of one
+ * kind only (those of the other kind are reported, their values not read),
+ * and atlas:. */
+static void parse_kind_sections(struct lf *c, struct lf_map *m)
+{
+    static const enum top_key lab_only[] = {TOP_ROUTING, TOP_TRACK, TOP_BGP};
+    static const enum top_key deployment_only[] = {TOP_SSH, TOP_ON_FAILURE};
+    lf_parse_kind(c, m->key[TOP_KIND], m->val[TOP_KIND]);
+    for (size_t i = 0; i < sizeof lab_only / sizeof lab_only[0]; i++)
+        if (!lf_kind_only(c, m->key[lab_only[i]], LAB_KIND_LAB))
+            m->key[lab_only[i]] = m->val[lab_only[i]] = NULL;
+    for (size_t i = 0; i < sizeof deployment_only / sizeof deployment_only[0]; i++)
+        if (!lf_kind_only(c, m->key[deployment_only[i]], LAB_KIND_DEPLOYMENT))
+            m->key[deployment_only[i]] = m->val[deployment_only[i]] = NULL;
+    if (m->key[TOP_SSH] != NULL)
+        lf_parse_ssh(c, m->val[TOP_SSH], &c->lab->ssh);
+    if (m->key[TOP_ON_FAILURE] != NULL)
+        lf_parse_on_failure(c, m->val[TOP_ON_FAILURE]);
+    if (m->key[TOP_ATLAS] != NULL)
+        lf_parse_atlas(c, m->val[TOP_ATLAS]);
+}
+
+/* routing, duration and tolerance. */
+static void parse_timing(struct lf *c, const struct lf_map *m)
+{
+    struct lab *lab = c->lab;
+    lab->routing = LAB_ROUTING_STATIC;
+    c->routing_ok = true;
+    if (m->key[TOP_ROUTING] != NULL) {
+        int w;
+        c->routing_ok = lf_word(c, m->val[TOP_ROUTING], "routing", routing_words, &w) == 0;
+        if (c->routing_ok)
+            lab->routing = (enum lab_routing)w;
+    }
+    if (m->key[TOP_DURATION] != NULL)
+        c->duration_ok = lf_dur(c, m->val[TOP_DURATION], "duration", AH_NS_PER_S, 24 * HOUR,
+                                &lab->duration_ns) == 0;
+    /* How late a drill step may start before the run fails: 1 ns (every
+     * step is late: tests use it) to an hour (effectively never). */
+    lab->tolerance_ns = LAB_TOLERANCE_DEFAULT_NS;
+    if (m->key[TOP_TOLERANCE] != NULL)
+        lf_dur(c, m->val[TOP_TOLERANCE], "tolerance", 1, LAB_TOLERANCE_MAX_NS, &lab->tolerance_ns);
+}
+
+void lf_parse_lab(struct lf *c)
+{
     struct lab *lab = c->lab;
     struct lf_map m;
     char d[64];
@@ -662,60 +708,30 @@ void lf_parse_lab(struct lf *c)
                lf_describe(c->root, d, sizeof(d)));
         return;
     }
-    lf_mapping(c, c->root, "the lab file", keys, &m);
-    static const size_t required[] = {K_NAME, K_ANYCAST, K_DURATION, K_NODES, K_VANTAGES};
+    lf_mapping(c, c->root, "the lab file", top_keys, &m);
+    static const size_t required[] = {TOP_NAME, TOP_ANYCAST, TOP_DURATION, TOP_NODES, TOP_VANTAGES};
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-        lf_require(c, c->root, &m, required[i], keys, "the lab file");
+        lf_require(c, c->root, &m, required[i], top_keys, "the lab file");
 
-    lf_parse_kind(c, m.key[K_KIND], m.val[K_KIND]);
-    if (m.key[K_NAME] != NULL)
-        lf_name(c, m.val[K_NAME], "name", lab->name);
-    /* Keys of the other kind are reported, their values not read. */
-    static const size_t lab_only[] = {K_ROUTING, K_TRACK, K_BGP};
-    static const size_t deployment_only[] = {K_SSH, K_ON_FAILURE};
-    for (size_t i = 0; i < sizeof lab_only / sizeof lab_only[0]; i++)
-        if (!lf_kind_only(c, m.key[lab_only[i]], LAB_KIND_LAB))
-            m.key[lab_only[i]] = m.val[lab_only[i]] = NULL;
-    for (size_t i = 0; i < sizeof deployment_only / sizeof deployment_only[0]; i++)
-        if (!lf_kind_only(c, m.key[deployment_only[i]], LAB_KIND_DEPLOYMENT))
-            m.key[deployment_only[i]] = m.val[deployment_only[i]] = NULL;
-    if (m.key[K_SSH] != NULL)
-        lf_parse_ssh(c, m.val[K_SSH], &lab->ssh);
-    if (m.key[K_ON_FAILURE] != NULL)
-        lf_parse_on_failure(c, m.val[K_ON_FAILURE]);
-    if (m.key[K_ATLAS] != NULL)
-        lf_parse_atlas(c, m.val[K_ATLAS]);
-    if (m.key[K_ANYCAST] != NULL)
-        parse_anycast(c, m.val[K_ANYCAST]);
-    lab->routing = LAB_ROUTING_STATIC;
-    c->routing_ok = true;
-    if (m.key[K_ROUTING] != NULL) {
-        int w;
-        c->routing_ok = lf_word(c, m.val[K_ROUTING], "routing", routing_words, &w) == 0;
-        if (c->routing_ok)
-            lab->routing = (enum lab_routing)w;
-    }
-    if (m.key[K_DURATION] != NULL)
-        c->duration_ok = lf_dur(c, m.val[K_DURATION], "duration", AH_NS_PER_S, 24 * HOUR,
-                                &lab->duration_ns) == 0;
-    /* How late a drill step may start before the run fails: 1 ns (every
-     * step is late: tests use it) to an hour (effectively never). */
-    lab->tolerance_ns = LAB_TOLERANCE_DEFAULT_NS;
-    if (m.key[K_TOLERANCE] != NULL)
-        lf_dur(c, m.val[K_TOLERANCE], "tolerance", 1, LAB_TOLERANCE_MAX_NS, &lab->tolerance_ns);
-    if (m.key[K_NODES] != NULL)
-        parse_nodes(c, m.val[K_NODES]);
+    if (m.key[TOP_NAME] != NULL)
+        lf_name(c, m.val[TOP_NAME], "name", lab->name);
+    parse_kind_sections(c, &m);
+    if (m.key[TOP_ANYCAST] != NULL)
+        parse_anycast(c, m.val[TOP_ANYCAST]);
+    parse_timing(c, &m);
+    if (m.key[TOP_NODES] != NULL)
+        parse_nodes(c, m.val[TOP_NODES]);
     else
         c->nodes_ok = false;
-    if (m.key[K_VANTAGES] != NULL)
-        parse_vantages(c, m.val[K_VANTAGES]);
-    parse_probes(c, m.key[K_PROBES], m.val[K_PROBES]);
+    if (m.key[TOP_VANTAGES] != NULL)
+        parse_vantages(c, m.val[TOP_VANTAGES]);
+    parse_probes(c, m.key[TOP_PROBES], m.val[TOP_PROBES]);
 
-    parse_routing_sections(c, m.key[K_TRACK], m.val[K_TRACK], m.key[K_BGP], m.val[K_BGP]);
-    if (m.key[K_DRILL] != NULL)
-        lf_parse_drill(c, m.val[K_DRILL]);
-    if (m.key[K_EXPECT] != NULL)
-        parse_expect(c, m.val[K_EXPECT]);
+    parse_routing_sections(c, m.key[TOP_TRACK], m.val[TOP_TRACK], m.key[TOP_BGP], m.val[TOP_BGP]);
+    if (m.key[TOP_DRILL] != NULL)
+        lf_parse_drill(c, m.val[TOP_DRILL]);
+    if (m.key[TOP_EXPECT] != NULL)
+        parse_expect(c, m.val[TOP_EXPECT]);
     if (c->routing_ok)
-        check_echo(c, m.val[K_NODES]);
+        check_echo(c, m.val[TOP_NODES]);
 }

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # anycast-lab's command line without root: `check` accepts the example labs
-# and rejects bad lab files with exit 2 and FILE:LINE:COL messages; --help,
+# and deployments and rejects bad lab files with exit 2 and FILE:LINE:COL
+# messages; report --lab with a deployment file and hand-collected CSVs; --help,
 # --version, unknown commands and bad usage, and the one-line errors of a
 # user's mistakes (missing or wrong files, unknown labs).
 source "$(dirname "$0")/lib.sh"
 LAB=$AH_BIN/anycast-lab
 [ -x "$LAB" ] || t_skip "no $LAB"
 
-for f in "$AH_ROOT"/labs/*.yaml "$AH_ROOT"/tests/labs/lab-*.yaml; do
+for f in "$AH_ROOT"/labs/*.yaml "$AH_ROOT"/tests/labs/lab-*.yaml "$AH_ROOT"/tests/labs/deploy-*.yaml; do
   out=$("$LAB" check "$f" 2>&1); rc=$?
   t_eq "$rc" 0 "check $(basename "$f") exits 0"
-  t_match "$out" ': ok: lab ' "check $(basename "$f") says ok"
+  t_match "$out" ': ok: (lab|deployment) ' "check $(basename "$f") says ok"
 done
+out=$("$LAB" check "$AH_ROOT/labs/deployment.yaml" 2>&1)
+t_match "$out" ': ok: deployment staging-drill, 2 nodes, 2 vantages, 5 drill events \(8 steps\)$' \
+  "check of a deployment names its kind and no routing"
 
 n=0
 for f in "$AH_ROOT"/tests/labs/bad-*.yaml; do
@@ -58,6 +62,67 @@ t_match "$out" "typo\.yaml:9:[0-9]+: .*amsx" "unknown drill node named with file
 out=$("$LAB" run "$T_TMP/typo.yaml" 2>&1); rc=$?
 t_eq "$rc" 2 "run of a bad lab exits 2 before building anything"
 t_match "$out" "typo\.yaml:9:" "run reports file:line too"
+
+# A deployment written here (docs/deployment.md): real addresses outside the
+# lab's ranges, hosts, actions and a run: step check clean; a verb the node
+# has no action for is refused at its position, naming node, verb and the
+# node's actions, and so is run: in a lab file.
+D=$T_TMP/deploy
+mkdir -p "$D/a" "$D/b"
+cat >"$D/deploy.yaml" <<'YAML'
+name: real
+kind: deployment
+anycast: [203.0.113.53, "2001:db8::53"]
+duration: 4s
+ssh: {user: drill, identity: keys/id_ed25519}
+nodes:
+  - {name: fra, host: fra1.example.net, actions: {withdraw: "birdc disable a4", announce: "birdc enable a4"}}
+  - {name: ams, host: "[2001:db8::10]:2222"}
+vantages:
+  - {name: eu-west, host: probe@eu.example.net}
+  - {name: us-east, host: probe@us.example.net, probe: /opt/bin/anycast-probe}
+probes: {udp: {service: dns, rate: 10, flows: 1}}
+drill:
+  - {at: 2s, withdraw: fra}
+  - {at: 2500ms, run: {node: fra, command: "sudo tc qdisc del dev eth0 root"}}
+expect:
+  - "eu-west udp after withdraw fra answered-by ams"
+  - "us-east * never-answered-by fra"
+YAML
+out=$("$LAB" check "$D/deploy.yaml" 2>&1); rc=$?
+t_eq "$rc" 0 "check of a deployment exits 0"
+t_match "$out" "deploy\.yaml: ok: deployment real, 2 nodes, 2 vantages, 2 drill events \(2 steps\)" \
+  "check of a deployment says ok"
+sed -e 's/  - {at: 2s, withdraw: fra}/  - {at: 2s, stop: fra}/' "$D/deploy.yaml" >"$D/bad.yaml"
+out=$("$LAB" check "$D/bad.yaml" 2>&1); rc=$?
+t_eq "$rc" 2 "a verb the node has no action for: exit 2"
+t_eq "$out" "$D/bad.yaml:14:14: drill: node \"fra\" has no \"stop\" action (its actions: withdraw, announce)" \
+  "named at its position with the node's actions"
+printf 'name: l\nanycast: 198.51.100.53\nduration: 5s\nnodes: [{name: a}]\nvantages: [{name: v}]\ndrill: [{at: 1s, run: {node: a, command: "true"}}]\n' >"$D/lab-run.yaml"
+out=$("$LAB" check "$D/lab-run.yaml" 2>&1); rc=$?
+t_eq "$rc" 2 "run: in a lab file: exit 2"
+t_eq "$out" "$D/lab-run.yaml:6:18: run: only in kind: deployment (this file is kind: lab)" "run: in a lab file says so"
+
+# Files collected by hand from the hosts, merged against the deployment
+# file: its anycast addresses are real ones, not the lab's ranges.
+T=1800000000000000000
+{ echo "ts_ns,vantage,target,transport,service,conn,seq,result,node,rtt_us,detail"
+  for i in $(seq 0 39); do
+    node=fra; [ "$i" -ge 20 ] && node=ams
+    echo "$((T + i * 100000000)),eu-west,203.0.113.53,udp,dns,5353,$i,ok,$node,250,"
+  done; } >"$D/a/probes.csv"
+{ echo "ts_ns,vantage,target,transport,service,conn,seq,result,node,rtt_us,detail"
+  for i in $(seq 0 39); do
+    echo "$((T + i * 100000000 + 7000000)),us-east,203.0.113.53,udp,dns,5353,$i,ok,ams,250,"
+  done; } >"$D/b/probes.csv"
+printf 'ts_ns,event,node,detail\n%s,withdraw,fra,exit=0\n%s,command,fra,exit=0\n' \
+  "$((T + 1950000000))" "$((T + 2500000000))" >"$D/events.csv"
+out=$("$LAB" report --lab "$D/deploy.yaml" --out "$D/out" "$D/a/probes.csv" "$D/b/probes.csv" \
+  "$D/events.csv" 2>&1); rc=$?
+t_eq "$rc" 0 "report --lab with a deployment file exits 0"
+t_match "$out" "expectations: 2 passed, 0 failed" "and meets its expectations"
+t_true "and writes the report" test -s "$D/out/report.html"
+t_match "$(cat "$D/out/summary.csv")" "withdraw,fra,eu-west,udp,dns,fra,ams," "the withdraw's row: fra before, ams after"
 
 out=$("$LAB" check "$T_TMP/missing.yaml" 2>&1); rc=$?
 t_true "missing lab file is an error" test "$rc" -ne 0

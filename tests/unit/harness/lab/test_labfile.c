@@ -4,6 +4,7 @@
  * with nothing built. Run from the repository root (tests/run.sh does). */
 #include "harness/lab/lab.h"
 #include "tests/unit/check_main.h"
+#include "tests/unit/harness/lab/labfile_test.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,35 +18,6 @@
 
 #define SEC  AH_NS_PER_S
 #define MSEC AH_NS_PER_MS
-/* tests/run.sh exports AH_ROOT; paths in messages stay relative to it. */
-static void to_root(void)
-{
-    const char *root = getenv("AH_ROOT");
-    if (root != NULL)
-        ck_assert_int_eq(chdir(root), 0);
-}
-
-static struct lab *load_ok(const char *path)
-{
-    struct lab *lab = NULL;
-    struct lab_diag d = {0};
-    to_root();
-    int rc = lab_load(path, &lab, &d);
-    for (size_t i = 0; i < d.n; i++)
-        fprintf(stderr, "unexpected: %s\n", d.msgs[i]);
-    ck_assert_int_eq(rc, 0);
-    ck_assert_uint_eq(d.n, 0);
-    ck_assert_ptr_nonnull(lab);
-    lab_diag_free(&d);
-    return lab;
-}
-
-static void addr_is(const struct ah_addr *a, const char *text)
-{
-    char buf[AH_ADDR_STRLEN];
-    ck_assert_int_eq(ah_addr_format(a, false, buf, sizeof(buf)), 0);
-    ck_assert_str_eq(buf, text);
-}
 
 START_TEST(quickstart)
 {
@@ -281,11 +253,6 @@ START_TEST(aliases)
 END_TEST
 
 /* The bad fixtures and every message each must give, in order. */
-struct bad_case {
-    const char *file;
-    const char *msgs[12];
-};
-
 static const struct bad_case bad_cases[] = {
     {"bad-anycast.yaml",
      {":2:11: anycast: 192.0.2.1 is outside the lab's anycast ranges 198.51.100.0/24 and "
@@ -385,9 +352,11 @@ static const struct bad_case bad_cases[] = {
       ":11:5: expect: expected a string, got a mapping (quote the expectation)"}},
     {"bad-unknown-key.yaml",
      {":3:1: unknown key \"duraton\" in the lab file (known: name, anycast, routing, duration, "
-      "nodes, vantages, probes, drill, expect, track, bgp, tolerance)",
-      ":7:5: unknown key \"respnder\" in node (known: name, responder, healthcheck)",
-      ":10:5: unknown key \"prefers\" in vantage (known: name, prefer)",
+      "nodes, vantages, probes, drill, expect, track, bgp, tolerance, kind, on-failure, ssh, "
+      "atlas)",
+      ":7:5: unknown key \"respnder\" in node (known: name, responder, healthcheck, host, actions, "
+      "ssh)",
+      ":10:5: unknown key \"prefers\" in vantage (known: name, prefer, host, probe, ssh)",
       ":12:19: unknown key \"flow\" in probes.udp (known: service, rate, flows, timeout)",
       ":14:5: drill event needs a verb (withdraw, announce, flap, stop, start, pause, resume, "
       "link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp, delay, run)",
@@ -411,35 +380,7 @@ static const struct bad_case bad_cases[] = {
 
 START_TEST(bad_files)
 {
-    const struct bad_case *bc = &bad_cases[_i];
-    char path[256];
-    snprintf(path, sizeof(path), "tests/labs/%s", bc->file);
-    to_root();
-    struct lab *lab = (struct lab *)&path; /* must be reset to NULL */
-    struct lab_diag d = {0};
-    int rc = lab_load(path, &lab, &d);
-    size_t want = 0;
-    while (want < 12 && bc->msgs[want] != NULL)
-        want++;
-    for (size_t i = 0; i < d.n; i++) {
-        char exp[512] = "";
-        if (i < want)
-            snprintf(exp, sizeof(exp), "%s%s", path, bc->msgs[i]);
-        if (strcmp(exp, d.msgs[i]) != 0)
-            fprintf(stderr, "%s: message %zu\n  got:  %s\n  want: %s\n", bc->file, i, d.msgs[i],
-                    exp);
-    }
-    ck_assert_int_eq(rc, -EINVAL);
-    ck_assert_ptr_null(lab);
-    ck_assert_uint_eq(d.n, want);
-    for (size_t i = 0; i < want; i++) {
-        char exp[512];
-        snprintf(exp, sizeof(exp), "%s%s", path, bc->msgs[i]);
-        ck_assert_str_eq(d.msgs[i], exp);
-    }
-    lab_diag_free(&d);
-    ck_assert_uint_eq(d.n, 0);
-    ck_assert_ptr_null(d.msgs);
+    check_bad(&bad_cases[_i]);
 }
 END_TEST
 
