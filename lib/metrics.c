@@ -142,10 +142,31 @@ int ah_metrics_new(struct ah_metrics **out, const struct ah_metrics_cfg *cfg)
     return 0;
 }
 
+int ah_metrics_set_clock(struct ah_metrics *m, const char *vantage, uint64_t uncertainty_ns)
+{
+    if (m->finished)
+        return -EINVAL;
+    long id = metrics_strtab_id(&m->vantages, vantage, true);
+    if (id < 0)
+        return (int)id;
+    if ((size_t)id >= m->nclock) {
+        size_t n = (size_t)id + 16;
+        uint64_t *u = realloc(m->clock_unc, n * sizeof *u);
+        if (!u)
+            return -ENOMEM;
+        memset(u + m->nclock, 0, (n - m->nclock) * sizeof *u);
+        m->clock_unc = u;
+        m->nclock = n;
+    }
+    m->clock_unc[id] = uncertainty_ns;
+    return 0;
+}
+
 void ah_metrics_free(struct ah_metrics *m)
 {
     if (!m)
         return;
+    free(m->clock_unc);
     for (size_t i = 0; i < m->nev; i++) {
         free(m->ev[i].event);
         free(m->ev[i].node);

@@ -184,6 +184,10 @@ struct ah_metrics {
     size_t *cache_idx; /* row index held by each cache slot + 1, 0 = none */
     uint64_t *scratch_brk;
     struct delta *scratch_dl;
+    /* Clock uncertainty per vantage id (ah_metrics_set_clock), added to
+     * the resolution; ids past nclock have none. */
+    uint64_t *clock_unc;
+    size_t nclock;
 };
 
 /* Sorts the events and routes and numbers the occurrences, once: the first

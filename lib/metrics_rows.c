@@ -225,14 +225,17 @@ static int order_groups(struct ah_metrics *m)
     return 0;
 }
 
-/* Sorts each group's connections, measures its resolution, and makes room
- * for the connection columns of its largest group. */
+/* Sorts each group's connections, measures its resolution (the probe
+ * interval plus the vantage's clock uncertainty, saturating), and makes
+ * room for the connection columns of its largest group. */
 static int prepare_groups(struct ah_metrics *m)
 {
     size_t most = 0;
     for (size_t i = 0; i < m->ng; i++) {
         struct group *g = &m->g[i];
         g->res = m->cfg.resolution_ns[g->tr] ? m->cfg.resolution_ns[g->tr] : gap_median(g);
+        uint64_t clock = g->vantage < m->nclock ? m->clock_unc[g->vantage] : 0;
+        g->res = g->res > UINT64_MAX - clock ? UINT64_MAX : g->res + clock;
         if (g->nconns > most)
             most = g->nconns;
         if (!g->nconns)

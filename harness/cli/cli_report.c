@@ -13,6 +13,7 @@
 #include "ah/dur.h"
 #include "ah/log.h"
 #include "harness/lab/lab.h"
+#include "harness/results/clock_align.h"
 #include "harness/results/report.h"
 
 /* What `report`'s options fill in. */
@@ -20,7 +21,47 @@ struct report_args {
     struct report_opts o;
     const char *lab_path;
     bool window_set;
+    struct report_clock *clocks; /* --clock-offset, each vantage name its own allocation */
+    size_t nclocks;
 };
+
+/* The longest vantage name a results CSV may hold, with its NUL. */
+#define VANTAGE_NAME_MAX 256
+
+/* --clock-offset VANTAGE=[+-]MS, repeatable. */
+static int opt_clock_offset(const struct ah_opt *opt, void *base, const char *val, char *err,
+                            size_t errlen)
+{
+    struct report_args *a = base;
+    char name[VANTAGE_NAME_MAX];
+    int64_t ns;
+    (void)opt;
+    if (clock_offset_parse(val, name, sizeof name, &ns, err, errlen) < 0)
+        return -EINVAL;
+    struct report_clock *c = realloc(a->clocks, (a->nclocks + 1) * sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    a->clocks = c;
+    c[a->nclocks].vantage = strdup(name);
+    c[a->nclocks].offset_ns = ns;
+    if (!c[a->nclocks].vantage) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    a->nclocks++;
+    a->o.clocks = a->clocks;
+    a->o.nclocks = a->nclocks;
+    return 0;
+}
+
+static void clocks_free(struct report_args *a)
+{
+    for (size_t i = 0; i < a->nclocks; i++)
+        free((char *)a->clocks[i].vantage);
+    free(a->clocks);
+}
 
 static int opt_window(const struct ah_opt *opt, void *base, const char *val, char *err,
                       size_t errlen)
@@ -43,6 +84,10 @@ static const struct ah_opt report_opts[] = {
     {"reorder-window", 'w', AH_OPT_CALL, .fn = opt_window, .metavar = "DUR",
      .help = "how far probe rows may be out of send order (default 0 for a run directory, 10s "
              "for files)"},
+    {"clock-offset", 0, AH_OPT_CALL, .fn = opt_clock_offset, .metavar = "VANTAGE=[+-]MS",
+     .help = "VANTAGE's clock minus the reference clock, in ms (decimals allowed; +5000: 5 s "
+             "ahead): its rows are moved back by it; replaces run.json's offset for VANTAGE; "
+             "repeatable (docs/report.md, \"Clock alignment\")"},
     {"quiet", 'q', AH_OPT_CALL, .fn = cli_opt_quiet, .help = "errors only"},
     {"help", 'h', AH_OPT_HELP, .help = "this text"},
     {"version", 'V', AH_OPT_VERSION, .help = "print the version"},
@@ -140,12 +185,11 @@ out:
     return status;
 }
 
-int cli_report_main(int argc, char **argv)
+static int report_main(struct report_args *a, int argc, char **argv)
 {
-    struct report_args a = {.o = {.print_table = true}};
     struct lab *lab = NULL;
     struct stat st;
-    int op, rc = cli_parse(&report_cmd, &a, argc, argv, &op);
+    int op, rc = cli_parse(&report_cmd, a, argc, argv, &op);
     if (rc >= 0)
         return rc;
     if ((rc = paths_exist(argc, argv, op)) != 0)
@@ -154,12 +198,20 @@ int cli_report_main(int argc, char **argv)
         ah_log_error("report: give a run directory or CSV files (see --help)");
         return 2;
     }
-    if (a.lab_path && (rc = cli_load_lab(a.lab_path, &lab)) < 0)
+    if (a->lab_path && (rc = cli_load_lab(a->lab_path, &lab)) < 0)
         return rc == -EINVAL ? 2 : 1;
     if (argc - op == 1 && stat(argv[op], &st) == 0 && S_ISDIR(st.st_mode))
-        rc = report_build(argv[op], lab, &a.o) == 0 ? 0 : 1;
+        rc = report_build(argv[op], lab, &a->o) == 0 ? 0 : 1;
     else
-        rc = report_files(&a, lab, argc - op, argv + op);
+        rc = report_files(a, lab, argc - op, argv + op);
     lab_free(lab);
+    return rc;
+}
+
+int cli_report_main(int argc, char **argv)
+{
+    struct report_args a = {.o = {.print_table = true}};
+    int rc = report_main(&a, argc, argv);
+    clocks_free(&a);
     return rc;
 }

@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 
 /* The offset of one sample, ((t2 - t1) + (t3 - t4)) / 2, computed in 128
  * bits so that no realtime value can overflow it. */
@@ -84,4 +86,66 @@ int64_t clock_rebase(uint64_t remote_ts_ns, int64_t offset_ns)
     if (t > INT64_MAX)
         return INT64_MAX;
     return (int64_t)t;
+}
+
+/* "[+-]DIGITS[.DIGITS]" milliseconds into ns, with at most 6 decimals (a
+ * nanosecond) and at most CLOCK_OFFSET_MAX_MS. */
+static int ms_parse(const char *s, int64_t *ns)
+{
+    bool neg = *s == '-';
+    int64_t ms = 0, frac = 0;
+    int digits = 0, decimals = 0;
+
+    if (*s == '+' || *s == '-')
+        s++;
+    for (; *s >= '0' && *s <= '9'; s++, digits++) {
+        ms = ms * 10 + (*s - '0');
+        if (ms > CLOCK_OFFSET_MAX_MS)
+            return -ERANGE;
+    }
+    if (*s == '.') {
+        for (s++; *s >= '0' && *s <= '9'; s++, decimals++) {
+            if (decimals == 6)
+                return -EINVAL;
+            frac = frac * 10 + (*s - '0');
+        }
+        if (decimals == 0)
+            return -EINVAL;
+    }
+    if (digits == 0 || *s != '\0')
+        return -EINVAL;
+    for (int i = decimals; i < 6; i++)
+        frac *= 10;
+    int64_t v = ms * (int64_t)1000000 + frac;
+    *ns = neg ? -v : v;
+    return 0;
+}
+
+int clock_offset_parse(const char *spec, char *vantage, size_t vlen, int64_t *offset_ns, char *err,
+                       size_t errlen)
+{
+    const char *eq = strrchr(spec, '=');
+    if (eq == NULL || eq == spec) {
+        snprintf(err, errlen, "\"%s\": expected VANTAGE=[+-]MS, e.g. eu-west=-5000.25", spec);
+        return -EINVAL;
+    }
+    if ((size_t)(eq - spec) >= vlen) {
+        snprintf(err, errlen, "\"%.40s...\": the vantage name is longer than %zu bytes", spec,
+                 vlen - 1);
+        return -EINVAL;
+    }
+    int rc = ms_parse(eq + 1, offset_ns);
+    if (rc < 0) {
+        if (rc == -ERANGE)
+            snprintf(err, errlen, "\"%s\": more than %lld ms", spec, CLOCK_OFFSET_MAX_MS);
+        else
+            snprintf(err, errlen,
+                     "\"%s\": expected milliseconds after '=' (at most 6 decimals), e.g. "
+                     "+5000 or -12.5",
+                     spec);
+        return -EINVAL;
+    }
+    memcpy(vantage, spec, (size_t)(eq - spec));
+    vantage[eq - spec] = '\0';
+    return 0;
 }

@@ -41,4 +41,18 @@ int clock_combine(const struct clock_estimate *start, const struct clock_estimat
  * saturating to 0..INT64_MAX. */
 int64_t clock_rebase(uint64_t remote_ts_ns, int64_t offset_ns);
 
+/* The largest offset --clock-offset takes, in ms: a clock at 1970 on a
+ * host in 2026 (an unset clock) still fits, and the nanoseconds fit in 64
+ * bits. */
+#define CLOCK_OFFSET_MAX_MS 9000000000000LL
+
+/* Parses "VANTAGE=[+-]MS" (`anycast-lab report --clock-offset`): the name
+ * is everything before the last '=' (1 byte at least, shorter than vlen),
+ * MS a decimal number of milliseconds with at most 6 decimals and at most
+ * CLOCK_OFFSET_MAX_MS, the vantage clock minus the controller's (a
+ * vantage 5 s ahead is "+5000"). Returns 0 with vantage and *offset_ns set,
+ * or -EINVAL with the reason in err. */
+int clock_offset_parse(const char *spec, char *vantage, size_t vlen, int64_t *offset_ns, char *err,
+                       size_t errlen);
+
 #endif

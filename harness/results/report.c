@@ -293,6 +293,23 @@ static void json_ground_truth(FILE *f, const struct ah_metrics *m)
     fprintf(f, "%s],\n", first ? "" : "\n  ");
 }
 
+/* The vantages' clocks: offset (vantage - controller) and uncertainty, and
+ * where they came from. */
+static void json_clocks(FILE *f, const struct rp *rp)
+{
+    fprintf(f, "  \"clocks\": [");
+    for (size_t i = 0; i < rp->nclocked; i++) {
+        const struct rp_name_state *st = rp_name_state(rp->clocked[i]);
+        fprintf(f, "%s\n    {\"vantage\": ", i ? "," : "");
+        ah_json_str(f, rp->clocked[i]);
+        json_member_num(f, "clock_offset_ms", (double)st->clock_offset_ns / AH_NS_PER_MS);
+        json_member_num(f, "clock_uncertainty_ms", (double)st->clock_uncertainty_ns / AH_NS_PER_MS);
+        fprintf(f, ", \"source\": \"%s\"}",
+                st->clock == RP_CLOCK_OPTION ? "--clock-offset" : "run.json");
+    }
+    fprintf(f, "%s],\n", rp->nclocked ? "\n  " : "");
+}
+
 static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, FILE *f)
 {
     fprintf(f, "{\n  \"lab\": ");
@@ -311,6 +328,7 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, F
     fprintf(f, "  \"expectations_not_measured\": %zu,\n", rp->not_measured);
     json_expectations(f, rp);
     json_resolution(f, m);
+    json_clocks(f, rp);
     json_rows(f, m);
     json_ground_truth(f, m);
     fprintf(f, "  \"timeline\": {\"vantages_shown\": %zu, \"vantages_grouped\": %zu}\n}\n",
@@ -407,6 +425,7 @@ static void rp_free(struct rp *rp)
     free(rp->conns);
     free(rp->conn_vantages);
     free(rp->verdicts);
+    free(rp->clocked);
     rp_names_free(&rp->names);
 }
 
@@ -604,6 +623,19 @@ static int rb_probes(struct rb *b)
     return 0;
 }
 
+/* The vantages' clocks (run.json, --clock-offset): rows are rebased as they
+ * are read, so the reorder window grows by the spread of the offsets. */
+static int rb_clocks(struct rb *b)
+{
+    uint64_t widen = 0;
+    int rc = rp_clocks_load(&b->rp, b->run_json, b->o.clocks, b->o.nclocks, b->m, &widen);
+    if (rc < 0)
+        return rc;
+    uint64_t w = b->o.reorder_window_ns;
+    b->o.reorder_window_ns = w > UINT64_MAX - widen ? UINT64_MAX : w + widen;
+    return 0;
+}
+
 /* Merge: events, probes and connections through the metrics. */
 static int rb_merge(struct rb *b)
 {
@@ -619,7 +651,7 @@ static int rb_merge(struct rb *b)
     }
     if ((rc = rb_probes(b)) < 0 ||
         (rc = rp_read_conns(rp, b->o.connections, b->o.nconnections, b->m)) < 0 ||
-        (rc = ah_metrics_finish(b->m)) < 0)
+        (rc = rp_clock_check(rp)) < 0 || (rc = ah_metrics_finish(b->m)) < 0)
         return rc;
     ah_metrics_span(b->m, &rp->start, &rp->end);
     for (size_t k = 0; k < 3; k++) {
@@ -682,8 +714,8 @@ int report_build(const char *run_dir, const struct lab *lab, const struct report
         b->o = *opts;
     b->lab = lab;
     int rc;
-    if ((rc = rb_inputs(b, run_dir)) < 0 || (rc = rb_metrics(b)) < 0 || (rc = rb_merge(b)) < 0 ||
-        (rc = rb_judge(b)) < 0 || (rc = rb_outputs(b)) < 0)
+    if ((rc = rb_inputs(b, run_dir)) < 0 || (rc = rb_metrics(b)) < 0 || (rc = rb_clocks(b)) < 0 ||
+        (rc = rb_merge(b)) < 0 || (rc = rb_judge(b)) < 0 || (rc = rb_outputs(b)) < 0)
         goto out;
     rc = (int)(b->rp.failed + b->rp.not_measured);
 out:

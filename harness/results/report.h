@@ -12,6 +12,13 @@
 
 struct lab;
 
+/* A vantage's clock offset given by hand (`report --clock-offset`): the
+ * vantage clock minus the controller's (or the reference clock's). */
+struct report_clock {
+    const char *vantage;
+    int64_t offset_ns;
+};
+
 struct report_opts {
     /* Inputs when not taken from a run directory. */
     const char *const *probes;
@@ -25,6 +32,10 @@ struct report_opts {
      * written when a probe completes). 0 for files already merged. */
     uint64_t reorder_window_ns;
     bool print_table; /* the verdict table on stdout */
+    /* Offsets that replace run.json's for their vantages (uncertainty 0:
+     * the user vouches for them); a vantage without rows is an error. */
+    const struct report_clock *clocks;
+    size_t nclocks;
 };
 
 /* Builds the report. With run_dir, the inputs are its probes.csv,

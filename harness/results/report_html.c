@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ah/clock.h"
 #include "report_int.h"
 
 #define HTML_MAX_ROWS 5000 /* summary rows and events shown; the CSVs have them all */
@@ -200,13 +201,34 @@ static void cell_ms(FILE *f, double v)
     fprintf(f, "<td class=\"n\">%s</td>", b);
 }
 
+/* The vantages whose rows were rebased onto the controller's clock, the
+ * first HTML_MAX_CLOCKS of them (summary.json lists all). */
+#define HTML_MAX_CLOCKS 32
+static void clocks(FILE *f, const struct rp *rp)
+{
+    if (!rp->nclocked)
+        return;
+    fprintf(f, "<span id=\"clocks\">Clocks moved onto the controller's (docs/report.md, \"Clock "
+               "alignment\"): ");
+    for (size_t i = 0; i < rp->nclocked && i < HTML_MAX_CLOCKS; i++) {
+        const struct rp_name_state *st = rp_name_state(rp->clocked[i]);
+        fprintf(f, "%s", i ? "; " : "");
+        rp_html_str(f, rp->clocked[i]);
+        fprintf(f, " %+.3f ms &plusmn; %.3f (%s)", (double)st->clock_offset_ns / AH_NS_PER_MS,
+                (double)st->clock_uncertainty_ns / AH_NS_PER_MS,
+                st->clock == RP_CLOCK_OPTION ? "--clock-offset" : "run.json");
+    }
+    fprintf(f, "%s.</span> ", rp->nclocked > HTML_MAX_CLOCKS ? "; ..." : "");
+}
+
 static void summary(FILE *f, const struct rp *rp, const struct ah_metrics *m)
 {
     size_t n = ah_metrics_nrows(m);
     fprintf(f, "<section id=\"summary\"><h2>Summary</h2>\n<p class=\"meta\">Per event, vantage, "
                "transport and service (docs/formats.md, \"Metrics\"); times in ms, each with the "
                "resolution of "
-               "its group's probe interval (res). ");
+               "its group's probe interval plus its vantage's clock uncertainty (res). ");
+    clocks(f, rp);
     if (n > HTML_MAX_ROWS)
         fprintf(f, "The first %d of %zu rows; summary.csv has all. ", HTML_MAX_ROWS, n);
     fprintf(f, "</p>\n<div class=\"scroll\"><table id=\"summary-table\"><tr><th>at (s)</th>");

@@ -1,7 +1,8 @@
 /* Reading the results CSVs for the report: header and row validation (a bad
- * row is reported with FILE:LINE and skipped, and counted), and the
- * streaming merge of one or more probes.csv files into send-time order
- * through a min-heap that holds only rows within the reorder window. */
+ * row is reported with FILE:LINE and skipped, and counted), the rebasing of
+ * every time column onto the controller's clock, and the streaming merge of
+ * one or more probes.csv files into send-time order through a min-heap that
+ * holds only rows within the reorder window. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,8 +10,11 @@
 #include <string.h>
 
 #include "ah/csv.h"
+#include "ah/esc.h"
 #include "ah/log.h"
 #include "ah/schema.h"
+#include "clock_align.h"
+#include "report.h"
 #include "report_int.h"
 #include "results.h"
 
@@ -96,6 +100,82 @@ static struct rp_file *inputs_add(struct rp_inputs *in, const char *path)
     memset(f, 0, sizeof *f);
     snprintf(f->path, sizeof f->path, "%s", path);
     return f;
+}
+
+/* ---- vantage clocks ---- */
+
+int rp_clock_set(struct rp *rp, const char *vantage, int64_t offset_ns, uint64_t uncertainty_ns,
+                 int source)
+{
+    const char *name = rp_names_get(&rp->names, vantage);
+    if (!name)
+        return -ENOMEM;
+    struct rp_name_state *st = rp_name_state(name);
+    if (st->clock == RP_CLOCK_NONE) {
+        const char **n = realloc(rp->clocked, (rp->nclocked + 1) * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        rp->clocked = n;
+        n[rp->nclocked++] = name;
+    }
+    st->clock = (uint8_t)source;
+    st->clock_offset_ns = offset_ns;
+    st->clock_uncertainty_ns = uncertainty_ns;
+    return 0;
+}
+
+int rp_clock_check(const struct rp *rp)
+{
+    int rc = 0;
+    for (size_t i = 0; i < rp->nclocked; i++) {
+        const struct rp_name_state *st = rp_name_state(rp->clocked[i]);
+        if (st->clock == RP_CLOCK_OPTION && !st->rows) {
+            char shown[AH_ESC_TERM_MAX(RP_NAME_MAX)];
+            ah_esc_term(shown, sizeof shown, rp->clocked[i], strlen(rp->clocked[i]));
+            ah_log_error("--clock-offset %s: no probes or connections row has that vantage", shown);
+            rc = -EINVAL;
+        }
+    }
+    return rc;
+}
+
+int rp_clocks_load(struct rp *rp, const struct json_t *run, const struct report_clock *opt,
+                   size_t nopt, struct ah_metrics *m, uint64_t *widen_ns)
+{
+    struct results_clock *c = calloc(RESULTS_CLOCKS_MAX, sizeof *c);
+    int rc = 0;
+    if (!c)
+        return -ENOMEM;
+    size_t n = results_clocks_from_json(run, c, RESULTS_CLOCKS_MAX);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = rp_clock_set(rp, c[i].vantage, c[i].offset_ns, c[i].uncertainty_ns, RP_CLOCK_RUN_JSON);
+    for (size_t i = 0; i < nopt && rc == 0; i++)
+        rc = rp_clock_set(rp, opt[i].vantage, opt[i].offset_ns, 0, RP_CLOCK_OPTION);
+    free(c);
+    /* A file may hold the rows of several vantages (a run's merged
+     * probes.csv is in their own clocks' order): after rebasing, its rows
+     * are out of order by up to the spread of the offsets (0 included, for
+     * vantages without one). */
+    int64_t lo = 0, hi = 0;
+    for (size_t i = 0; i < rp->nclocked && rc == 0; i++) {
+        const struct rp_name_state *st = rp_name_state(rp->clocked[i]);
+        lo = st->clock_offset_ns < lo ? st->clock_offset_ns : lo;
+        hi = st->clock_offset_ns > hi ? st->clock_offset_ns : hi;
+        rc = ah_metrics_set_clock(m, rp->clocked[i], st->clock_uncertainty_ns);
+    }
+    *widen_ns = (uint64_t)hi - (uint64_t)lo;
+    return rc;
+}
+
+/* The one place a row's time is rebased: every time column of a vantage's
+ * rows goes through here (0, "never", stays 0). vantage is interned. */
+static uint64_t rebase(const char *vantage, uint64_t ts_ns)
+{
+    struct rp_name_state *st = rp_name_state(vantage);
+    st->rows = 1;
+    if (st->clock == RP_CLOCK_NONE || ts_ns == 0)
+        return ts_ns;
+    return (uint64_t)clock_rebase(ts_ns, st->clock_offset_ns);
 }
 
 static void bad_row(struct rp_file *f, unsigned long line, const char *fmt, ...)
@@ -320,14 +400,16 @@ static int one_conn(struct rp *rp, struct ah_metrics *m, struct rp_file *f, char
         return bad_row(f, line, "bad probes_ok \"%s\"", fl[AH_CONNS_PROBES_OK]), 0;
     if (!parse_u64(fl[AH_CONNS_PROBES_FAILED], &tmp))
         return bad_row(f, line, "bad probes_failed \"%s\"", fl[AH_CONNS_PROBES_FAILED]), 0;
-    c.vantage = fl[AH_CONNS_VANTAGE];
-    c.node = fl[AH_CONNS_NODE];
-    int rc = ah_metrics_add_conn(m, &c);
-    if (rc < 0)
-        return rc;
     long vi = conn_vantage(rp, fl[AH_CONNS_VANTAGE]);
     if (vi < 0)
         return (int)vi;
+    c.vantage = rp->conn_vantages[vi];
+    c.node = fl[AH_CONNS_NODE];
+    c.opened_ns = rebase(c.vantage, c.opened_ns);
+    c.closed_ns = rebase(c.vantage, c.closed_ns);
+    int rc = ah_metrics_add_conn(m, &c);
+    if (rc < 0)
+        return rc;
     if (rp->nconns == rp->capconns) {
         size_t cap = rp->capconns ? rp->capconns * 2 : 256;
         struct rp_conn *n = realloc(rp->conns, cap * sizeof *n);
@@ -425,7 +507,10 @@ static int parse_probe(struct rp_names *names, struct rp_file *f, char **fl, siz
         return bad_row(f, line, "bad rtt_us \"%s\"", fl[AH_PROBES_RTT_US]), 0;
     p->vantage = rp_names_get(names, fl[AH_PROBES_VANTAGE]);
     p->node = rp_names_get(names, fl[AH_PROBES_NODE]);
-    return p->vantage && p->node ? 1 : -ENOMEM;
+    if (!p->vantage || !p->node)
+        return -ENOMEM;
+    p->ts_ns = rebase(p->vantage, p->ts_ns);
+    return 1;
 }
 
 static void heap_push(struct rp_merge *mg, const struct rp_probe *p)

@@ -42,7 +42,12 @@ struct rp_name_state {
     uint32_t conn_row;  /* 1 + index into rp->conn_vantages; 0: none yet */
     uint8_t strip_own;  /* the vantage has rows of its own in the timeline */
     uint8_t strip_seen; /* the vantage was seen by the timeline */
+    uint8_t clock;      /* RP_CLOCK_*: where the vantage's clock offset came from */
+    uint8_t rows;       /* a probes or connections row named this vantage */
+    int64_t clock_offset_ns;
+    uint64_t clock_uncertainty_ns;
 };
+enum { RP_CLOCK_NONE = 0, RP_CLOCK_RUN_JSON, RP_CLOCK_OPTION };
 struct rp_name_state *rp_name_state(const char *interned);
 
 /* One validated probes.csv row; the names are interned. */
@@ -137,13 +142,32 @@ struct rp {
     char plot_error[256];
     char plot_dir[PATH_MAX]; /* private: gnuplot's working directory */
     bool have_timeline, have_lifelines;
-    bool merged_parts; /* probes.csv was merged from a killed run's parts */
+    bool merged_parts;    /* probes.csv was merged from a killed run's parts */
+    const char **clocked; /* interned vantages with a clock offset, in the order set */
+    size_t nclocked;
 };
 
 /* Inputs (report_input.c). */
 int rp_read_events(struct rp *rp, const char *path);
 int rp_read_conns(struct rp *rp, const char *const *paths, size_t n, struct ah_metrics *m);
 void rp_inputs_free(struct rp_inputs *in);
+/* Sets a vantage's clock: every time column of its probes and connections
+ * rows read afterwards is rebased onto the controller's clock (time -
+ * offset_ns). A later call for the same vantage replaces the earlier one.
+ * Returns 0 or -ENOMEM. */
+int rp_clock_set(struct rp *rp, const char *vantage, int64_t offset_ns, uint64_t uncertainty_ns,
+                 int source);
+struct json_t;
+struct report_clock;
+/* The vantages' clocks: run.json's "hosts" (run may be NULL), then opt
+ * (replacing run.json's for their vantages); tells the metrics each one's
+ * uncertainty. *widen_ns: how much wider the reorder window must be (the
+ * spread of the offsets). Returns 0 or a negative errno. */
+int rp_clocks_load(struct rp *rp, const struct json_t *run, const struct report_clock *opt,
+                   size_t nopt, struct ah_metrics *m, uint64_t *widen_ns);
+/* After the rows were read: -EINVAL, after naming it, when a vantage whose
+ * offset was given by option had no row. */
+int rp_clock_check(const struct rp *rp);
 
 /* Timeline (report_plot.c). */
 int rp_timeline_add(struct rp *rp, const struct rp_probe *p);

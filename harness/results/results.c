@@ -674,3 +674,25 @@ int results_write_run_json(const char *path, const struct results_run_info *ri)
     fprintf(f, "%s]\n}\n", nsteps ? "\n  " : "");
     return fclose(f) == 0 ? 0 : -errno;
 }
+
+size_t results_clocks_from_json(const json_t *run, struct results_clock *out, size_t cap)
+{
+    json_t *hosts = json_is_object(run) ? json_object_get(run, "hosts") : NULL;
+    json_t *h;
+    size_t i, n = 0;
+
+    json_array_foreach(hosts, i, h)
+    {
+        const char *role = ah_json_string(h, "role"), *name = ah_json_string(h, "name");
+        json_t *off = json_object_get(h, "offset_ns");
+        if (n == cap)
+            break;
+        if (!role || strcmp(role, "vantage") != 0 || !name || !name[0] || !json_is_integer(off))
+            continue;
+        out[n].vantage = name;
+        out[n].offset_ns = (int64_t)json_integer_value(off);
+        out[n].uncertainty_ns = ah_json_u64(h, "uncertainty_ns", 0);
+        n++;
+    }
+    return n;
+}

@@ -111,4 +111,22 @@ int results_late_read(const char *path, struct results_late *out);
 bool results_late_has(const struct results_late *l, const char *ref, uint64_t *late_ns);
 void results_late_free(struct results_late *l);
 
+/* A vantage's clock as run.json's "hosts" list records it (written by a
+ * deployment run, docs/formats.md): offset_ns = vantage clock - controller
+ * clock, known to +- uncertainty_ns. */
+struct results_clock {
+    const char *vantage; /* points into the parsed run.json */
+    int64_t offset_ns;
+    uint64_t uncertainty_ns;
+};
+/* Clocks taken from one run.json at most; the rest are ignored. */
+#define RESULTS_CLOCKS_MAX 4096
+
+/* The clocks of run's "hosts" entries (run: run.json's top-level object)
+ * whose role is "vantage" and that have a string "name" and an integer
+ * "offset_ns" ("uncertainty_ns": a non-negative integer, else 0). Other
+ * entries (nodes, hosts whose clock was never measured) are skipped. Fills
+ * at most cap entries of out and returns how many. */
+size_t results_clocks_from_json(const struct json_t *run, struct results_clock *out, size_t cap);
+
 #endif

@@ -95,6 +95,12 @@ struct ah_metrics;
 
 int ah_metrics_new(struct ah_metrics **out, const struct ah_metrics_cfg *cfg);
 void ah_metrics_free(struct ah_metrics *m);
+/* The uncertainty of a vantage's clock (docs/formats.md, "Metrics"): its
+ * rows' times were rebased onto the controller's clock with an offset known
+ * to +- uncertainty_ns, so it is added to the resolution of every row of
+ * that vantage. A vantage never given has 0. Call before
+ * ah_metrics_finish(). Returns 0, -EINVAL after it, or -ENOMEM. */
+int ah_metrics_set_clock(struct ah_metrics *m, const char *vantage, uint64_t uncertainty_ns);
 /* Events, in any order, all before the first probe (-EINVAL after);
  * -ENOSPC past the limits above. */
 int ah_metrics_add_event(struct ah_metrics *m, const struct ah_metrics_event *e);

@@ -1,14 +1,17 @@
 /* Unit tests for the clock estimator (harness/results/clock_align.c), with
  * numbers worked out by hand: a remote 5 s ahead, asymmetric paths, an
  * impossible sample, the minimum-delay pick, drift between start and end,
- * and rebasing at the edges of the range. */
+ * and rebasing at the edges of the range; the parsing of --clock-offset
+ * values and of run.json's "hosts" (harness/results/results.c). */
 #include "tests/unit/check_main.h"
 #include "harness/results/clock_align.h"
+#include "harness/results/results.h"
 
 #include <errno.h>
 #include <stdint.h>
 
 #include "ah/clock.h"
+#include "ah/json.h"
 
 /* A controller time around 2026, so that realtime-sized values are used. */
 #define T0 (1795000000ULL * AH_NS_PER_S)
@@ -172,6 +175,98 @@ START_TEST(rebase)
 }
 END_TEST
 
+START_TEST(offset_parse)
+{
+    char v[16], err[256];
+    int64_t ns = 0;
+
+    ck_assert_int_eq(clock_offset_parse("eu-west=+5000", v, sizeof v, &ns, err, sizeof err), 0);
+    ck_assert_str_eq(v, "eu-west");
+    ck_assert_int_eq(ns, 5 * (int64_t)AH_NS_PER_S);
+    ck_assert_int_eq(clock_offset_parse("a=-12.5", v, sizeof v, &ns, err, sizeof err), 0);
+    ck_assert_str_eq(v, "a");
+    ck_assert_int_eq(ns, -12500000);
+    ck_assert_int_eq(clock_offset_parse("a=0.000001", v, sizeof v, &ns, err, sizeof err), 0);
+    ck_assert_int_eq(ns, 1);
+    ck_assert_int_eq(clock_offset_parse("a=-0", v, sizeof v, &ns, err, sizeof err), 0);
+    ck_assert_int_eq(ns, 0);
+    ck_assert_int_eq(clock_offset_parse("a=3", v, sizeof v, &ns, err, sizeof err), 0);
+    ck_assert_int_eq(ns, 3000000);
+    /* The name ends at the last '=': a value never holds one. */
+    ck_assert_int_eq(clock_offset_parse("k=v=-1.25", v, sizeof v, &ns, err, sizeof err), 0);
+    ck_assert_str_eq(v, "k=v");
+    ck_assert_int_eq(ns, -1250000);
+    ck_assert_int_eq(clock_offset_parse("a=-9000000000000", v, sizeof v, &ns, err, sizeof err), 0);
+    ck_assert_int_eq(ns, -9000000000000LL * 1000000);
+
+    static const char *const bad[] = {
+        "eu-west",
+        "=5",
+        "a=",
+        "a=+",
+        "a=5.",
+        "a=.5",
+        "a=5ms",
+        "a=1.0000001",
+        "a=1e3",
+        "a= 5",
+        "a=5 ",
+        "a=--5",
+        "a=0x10",
+        "a=9000000000001",
+        "a=99999999999999999999999",
+        "this-name-is-too-long=1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        ck_assert_msg(clock_offset_parse(bad[i], v, sizeof v, &ns, err, sizeof err) == -EINVAL,
+                      "\"%s\" accepted", bad[i]);
+        ck_assert_msg(err[0] != '\0', "no reason for \"%s\"", bad[i]);
+    }
+}
+END_TEST
+
+START_TEST(run_json_hosts)
+{
+    /* What a deployment run writes, and what the report must skip: a node,
+     * a vantage never measured, a name that is not a string, a negative
+     * offset, a missing uncertainty. */
+    static const char text[] =
+        "{\"hosts\": ["
+        "{\"name\": \"fra\", \"role\": \"node\", \"host\": \"fra1\", \"commands\": []},"
+        "{\"name\": \"eu-west\", \"role\": \"vantage\", \"offset_ns\": -5000123, "
+        "\"uncertainty_ns\": 412000},"
+        "{\"name\": \"unmeasured\", \"role\": \"vantage\", \"offset_ns\": null},"
+        "{\"name\": 7, \"role\": \"vantage\", \"offset_ns\": 1},"
+        "{\"name\": \"\", \"role\": \"vantage\", \"offset_ns\": 1},"
+        "{\"name\": \"us\", \"role\": \"vantage\", \"offset_ns\": 4999600000}"
+        "]}";
+    json_t *run = NULL;
+    char err[256];
+    struct results_clock c[4];
+
+    ck_assert_int_eq(ah_json_load_buffer("run.json", text, sizeof text - 1, &run, err, sizeof err),
+                     0);
+    ck_assert_uint_eq(results_clocks_from_json(run, c, 4), 2);
+    ck_assert_str_eq(c[0].vantage, "eu-west");
+    ck_assert_int_eq(c[0].offset_ns, -5000123);
+    ck_assert_uint_eq(c[0].uncertainty_ns, 412000);
+    ck_assert_str_eq(c[1].vantage, "us");
+    ck_assert_int_eq(c[1].offset_ns, 4999600000);
+    ck_assert_uint_eq(c[1].uncertainty_ns, 0);
+    /* The cap holds. */
+    ck_assert_uint_eq(results_clocks_from_json(run, c, 1), 1);
+    ck_assert_uint_eq(results_clocks_from_json(NULL, c, 4), 0);
+    json_decref(run);
+
+    /* "hosts" of another type: none. */
+    ck_assert_int_eq(ah_json_load_buffer("run.json", "{\"hosts\": {}}", 13, &run, err, sizeof err),
+                     0);
+    ck_assert_uint_eq(results_clocks_from_json(run, c, 4), 0);
+    json_decref(run);
+}
+END_TEST
+
 static Suite *clock_align_suite(void)
 {
     Suite *s = suite_create("clock_align");
@@ -183,6 +278,8 @@ static Suite *clock_align_suite(void)
     tcase_add_test(tc, odd_delay_rounds_uncertainty_up);
     tcase_add_test(tc, drift_between_start_and_end);
     tcase_add_test(tc, rebase);
+    tcase_add_test(tc, offset_parse);
+    tcase_add_test(tc, run_json_hosts);
     suite_add_tcase(s, tc);
     return s;
 }
