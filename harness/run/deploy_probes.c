@@ -33,13 +33,17 @@ int deploy_probe_remote(const struct run *r, const struct deploy_host *h, size_t
     ah_addr_format(&r->lab->anycast[0], false, target, sizeof target);
     /* The wrapper: the directory's name on the first line, then the probe's
      * ready byte (its --ready-fd is our stdout); the probe runs in the
-     * background with its output in the directory while the shell waits for
-     * the end of stdin, then stops it with SIGTERM (an asynchronous command
-     * of a non-interactive shell ignores SIGINT) and waits for its rows. */
+     * background, in a process group of its own (setsid) with its output in
+     * the directory, while the shell waits for the end of stdin. Then the
+     * whole group gets SIGTERM (an asynchronous command of a non-interactive
+     * shell ignores SIGINT; a wrapper such as faketime forks and would not
+     * pass a signal on) and the shell waits until the group is gone, every
+     * row written. */
     int n = snprintf(buf, len,
                      "d=$(mktemp -d \"${TMPDIR:-/tmp}/anycast-probe.XXXXXX\") || exit 1\n"
                      "echo \"$d\"\n"
-                     "%s",
+                     "s=; command -v setsid >/dev/null 2>&1 && s=setsid\n"
+                     "$s %s",
                      h->probe);
     if (n < 0 || (size_t)n >= len)
         return -ENOSPC;
@@ -57,8 +61,10 @@ int deploy_probe_remote(const struct run *r, const struct deploy_host *h, size_t
                  " 3>&1 >\"$d/probe.log\" 2>&1 </dev/null &\n"
                  "p=$!\n"
                  "read x\n"
-                 "kill -TERM \"$p\" 2>/dev/null\n"
-                 "wait \"$p\"\n");
+                 "kill -TERM -\"$p\" 2>/dev/null || kill -TERM \"$p\" 2>/dev/null\n"
+                 "wait \"$p\"; rc=$?\n"
+                 "i=0; while kill -0 -\"$p\" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n"
+                 "exit $rc\n");
     return rc < 0 || n < 0 || (size_t)n >= len - l ? -ENOSPC : 0;
 }
 
