@@ -182,6 +182,24 @@ else
   echo "skip the shifted clock: no faketime"
 fi
 
+# 6. Measured (docs/deployment.md): a trivial command's step latency over the
+# master, from the step's start to the command's return, median of 20; and
+# the clocks' uncertainty on one machine.
+steps=$(for i in $(seq 0 19); do echo "  - {at: $((i / 4)).$(( (i % 4) * 25 ))s, run: {node: ams, command: \"true\"}}"; done)
+deployment "$T_TMP/lat.yaml" 6s "$steps"
+sed -i '/^expect:/,$d' "$T_TMP/lat.yaml"
+dep_run "$T_TMP/lat.yaml" >/dev/null
+t_eq "$DEP_RC" 0 "20 trivial steps over ssh"
+t_true "drill-step latency over ssh: median under 1 s" python3 -c '
+import csv, json, re, statistics, sys
+ms = [float(re.search(r"in ([0-9.]+)ms", r[3]).group(1))
+      for r in csv.reader(open(sys.argv[1])) if r[1] == "command"]
+unc = [h["uncertainty_ns"] / 1e6 for h in json.load(open(sys.argv[2]))["hosts"] if h["role"] == "vantage"]
+print("drill-step latency over ssh (n=%d): median %.1f ms, min %.1f ms, max %.1f ms" %
+      (len(ms), statistics.median(ms), min(ms), max(ms)))
+print("clock uncertainty: %s ms" % ", ".join("%.3f" % u for u in unc))
+sys.exit(len(ms) != 20 or statistics.median(ms) >= 1000)' "$DEP_DIR/events.csv" "$DEP_DIR/run.json"
+
 # 4. Ctrl-C mid-run: no remote probe left, the rows kept.
 deployment "$T_TMP/intr.yaml" 30s "$DRILL"
 rm -f "$T_TMP/dep.err" "$T_TMP/dep.left.pid"
