@@ -51,8 +51,8 @@ void deploy_note(struct deploy *d, size_t i, const char *remote)
 
 static bool same_host(const struct lab_host *a, const struct lab_host *b)
 {
-    return strcmp(a->dest, b->dest) == 0 &&
-           !!a->ssh.user == !!b->ssh.user && (!a->ssh.user || strcmp(a->ssh.user, b->ssh.user) == 0);
+    return strcmp(a->dest, b->dest) == 0 && !!a->ssh.user == !!b->ssh.user &&
+           (!a->ssh.user || strcmp(a->ssh.user, b->ssh.user) == 0);
 }
 
 /* The hosts of the lab: nodes, then vantages; a host reached twice (a node
@@ -68,18 +68,17 @@ static int deploy_new(const struct lab *lab, const char *ctl_dir, struct deploy 
         return -ENOMEM;
     }
     snprintf(d->ctl_dir, sizeof d->ctl_dir, "%s", ctl_dir);
-    d->conf = (struct ssh_conf){.control_dir = d->ctl_dir, .connect_timeout_s = 10,
-                                .alive_interval_s = 5};
+    d->conf = (struct ssh_conf){
+        .control_dir = d->ctl_dir, .connect_timeout_s = 10, .alive_interval_s = 5};
     for (size_t i = 0; i < lab->nnodes; i++)
-        d->h[d->n++] = (struct deploy_host){.name = lab->nodes[i].name,
-                                            .host = &lab->nodes[i].host};
+        d->h[d->n++] =
+            (struct deploy_host){.name = lab->nodes[i].name, .host = &lab->nodes[i].host};
     for (size_t v = 0; v < lab->nvantages; v++)
         d->h[d->n++] = (struct deploy_host){.name = lab->vantages[v].name,
                                             .vantage = true,
                                             .host = &lab->vantages[v].host,
-                                            .probe = lab->vantages[v].probe
-                                                         ? lab->vantages[v].probe
-                                                         : "anycast-probe"};
+                                            .probe = lab->vantages[v].probe ? lab->vantages[v].probe
+                                                                            : "anycast-probe"};
     for (size_t i = 0; i < d->n; i++) {
         d->h[i].master_of = -1;
         d->h[i].log_fd = -1;
@@ -199,7 +198,8 @@ static void once_remote(const struct lab *lab, const char *probe, char *buf, siz
     snprintf(buf, len, "%s", probe);
     ssh_quote_append(buf, len, "--once");
     ssh_quote_append(buf, len, "--transport");
-    ssh_quote_append(buf, len, udp && tcp ? "both" : ah_transport_name(tcp ? AH_TR_TCP : AH_TR_UDP));
+    ssh_quote_append(buf, len,
+                     udp && tcp ? "both" : ah_transport_name(tcp ? AH_TR_TCP : AH_TR_UDP));
     ssh_quote_append(buf, len, "--service");
     ssh_quote_append(buf, len, ah_service_name(udp ? lab->udp.service : lab->tcp.service));
     ssh_quote_append(buf, len, target);
@@ -234,10 +234,11 @@ static int preflight(struct run *r)
                      res.err_last[0] ? res.err_last : strerror(-rc));
             return rc;
         }
-        snprintf(h->probe_version, sizeof h->probe_version, "%.*s", (int)sizeof h->probe_version - 1, res.out);
+        snprintf(h->probe_version, sizeof h->probe_version, "%.*s",
+                 (int)sizeof h->probe_version - 1, res.out);
         if (strcmp(res.out, d->local_version) != 0) {
-            run_fail(r, "preflight: %s (%s): probe version '%s', the controller's is '%s'",
-                     h->name, h->host->dest, res.out, d->local_version);
+            run_fail(r, "preflight: %s (%s): probe version '%s', the controller's is '%s'", h->name,
+                     h->host->dest, res.out, d->local_version);
             return -EPROTO;
         }
         once_remote(r->lab, h->probe, remote, sizeof remote);
@@ -324,8 +325,8 @@ static void clocks(struct run *r, int which)
             continue;
         int rc = deploy_clock_measure(r->dep, i, which);
         if (rc < 0)
-            ah_log_warn("%s: clock offset at %s: %s", r->dep->h[i].name,
-                        which ? "end" : "start", strerror(-rc));
+            ah_log_warn("%s: clock offset at %s: %s", r->dep->h[i].name, which ? "end" : "start",
+                        strerror(-rc));
         if (which)
             deploy_clock_finish(&r->dep->h[i]);
     }
@@ -402,7 +403,8 @@ int deploy_dry_run(const struct lab *lab, uint64_t ready_timeout_ns)
         bool both = lab->udp.enabled && lab->tcp.enabled;
         bool split = both && lab->udp.service != lab->tcp.service;
         for (int k = 0; k < (split ? 2 : 1) && rc == 0; k++) {
-            rc = deploy_probe_remote(&r, &d->h[i], i - lab->nnodes, split ? k == 0 : lab->udp.enabled,
+            rc = deploy_probe_remote(&r, &d->h[i], i - lab->nnodes,
+                                     split ? k == 0 : lab->udp.enabled,
                                      split ? k == 1 : lab->tcp.enabled, remote, sizeof remote);
             if (rc == 0)
                 rc = deploy_cmd(d, i, SSH_COMMAND, remote, &a);

@@ -22,8 +22,8 @@
 #include "ah/file.h"
 #include "ah/log.h"
 
-int deploy_probe_remote(const struct run *r, const struct deploy_host *h, size_t vantage,
-                        bool udp, bool tcp, char *buf, size_t len)
+int deploy_probe_remote(const struct run *r, const struct deploy_host *h, size_t vantage, bool udp,
+                        bool tcp, char *buf, size_t len)
 {
     struct probe_argv a = {0};
     char target[AH_ADDR_STRLEN];
@@ -57,14 +57,15 @@ int deploy_probe_remote(const struct run *r, const struct deploy_host *h, size_t
     if (rc == 0 && n > 0 && (size_t)n < len - l)
         rc = ssh_quote_append(buf, len, target);
     l = strlen(buf);
-    n = snprintf(buf + l, len - l,
-                 " 3>&1 >\"$d/probe.log\" 2>&1 </dev/null &\n"
-                 "p=$!\n"
-                 "read x\n"
-                 "kill -TERM -\"$p\" 2>/dev/null || kill -TERM \"$p\" 2>/dev/null\n"
-                 "wait \"$p\"; rc=$?\n"
-                 "i=0; while kill -0 -\"$p\" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n"
-                 "exit $rc\n");
+    n = snprintf(
+        buf + l, len - l,
+        " 3>&1 >\"$d/probe.log\" 2>&1 </dev/null &\n"
+        "p=$!\n"
+        "read x\n"
+        "kill -TERM -\"$p\" 2>/dev/null || kill -TERM \"$p\" 2>/dev/null\n"
+        "wait \"$p\"; rc=$?\n"
+        "i=0; while kill -0 -\"$p\" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n"
+        "exit $rc\n");
     return rc < 0 || n < 0 || (size_t)n >= len - l ? -ENOSPC : 0;
 }
 

@@ -70,8 +70,8 @@ struct run {
     bool failed;
     char status[512];
     long probes_rows, connections_rows; /* merged rows, -1 if the merge failed */
-    struct deploy *dep; /* kind: deployment (deploy.c), else NULL */
-    bool stop;          /* on-failure: stop after a failed step */
+    struct deploy *dep;                 /* kind: deployment (deploy.c), else NULL */
+    bool stop;                          /* on-failure: stop after a failed step */
     size_t events_rows;
 };
 

@@ -74,8 +74,8 @@ static int split_dest(const char *in, char *dest, size_t dlen, char *port, size_
     } else if (close[1]) {
         return -EINVAL;
     }
-    int n = snprintf(dest, dlen, "%.*s%.*s", (int)(host - in), in, (int)(close - host - 1),
-                     host + 1);
+    int n =
+        snprintf(dest, dlen, "%.*s%.*s", (int)(host - in), in, (int)(close - host - 1), host + 1);
     return n < 0 || (size_t)n >= dlen ? -ENAMETOOLONG : 0;
 }
 

@@ -72,9 +72,9 @@ int ssh_spawn(char *const *argv, bool want_in, bool want_out, int out_fd, int er
 
 /* The result of ssh_run. */
 struct ssh_result {
-    int status;        /* waitpid status */
-    char out[256];     /* first non-empty line of stdout */
-    char err_last[256]; /* last non-empty line of stderr */
+    int status;                /* waitpid status */
+    char out[256];             /* first non-empty line of stdout */
+    char err_last[256];        /* last non-empty line of stderr */
     uint64_t start_ns, end_ns; /* CLOCK_REALTIME */
 };
 

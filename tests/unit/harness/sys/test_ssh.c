@@ -51,8 +51,8 @@ START_TEST(destinations)
     ck_assert_str_eq(a.argv[a.n - 3], "2001:db8::10");
 
     /* Read as an option by ssh, or not an address with a port. */
-    static const char *const bad[] = {"-oProxyCommand=x", "u@-x", "[2001:db8::1]:x",
-                                      "[2001:db8::1", "[]:22", "[::1]x", ""};
+    static const char *const bad[] = {
+        "-oProxyCommand=x", "u@-x", "[2001:db8::1]:x", "[2001:db8::1", "[]:22", "[::1]x", ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         h.dest = (char *)bad[i];
         ck_assert_int_eq(ssh_build(&a, &conf, &h, SSH_COMMAND, "true"), -EINVAL);
@@ -96,9 +96,11 @@ END_TEST
 /* Quotes words, lets sh print them back one per line, compares. */
 START_TEST(quoting_round_trip)
 {
-    static const char *const words[] = {"plain", "two words", "it's", "'", "''",
-                                        "$HOME `id` $(id) \\ \" ; | & > <",
-                                        "new\nline", "*", "-", "a=b,c:d@e%f+g/h.i_j"};
+    static const char *const words[] = {"plain",     "two words",
+                                        "it's",      "'",
+                                        "''",        "$HOME `id` $(id) \\ \" ; | & > <",
+                                        "new\nline", "*",
+                                        "-",         "a=b,c:d@e%f+g/h.i_j"};
     char cmd[2048] = "printf '%s\\n'", out[2048];
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         ck_assert_int_eq(ssh_quote_append(cmd, sizeof cmd, words[i]), 0);
