@@ -49,14 +49,15 @@ done
 ssh_controller "$id"
 
 BIRDC="birdc -s /run/anycast-lab/$id/bird-node"
-# deployment FILE DURATION DRILL: a deployment file; $EU_PROBE and $AMS_HOST
-# change eu's probe command and ams's host.
+# deployment FILE DURATION DRILL: a deployment file; $EU_PROBE, $AMS_HOST and
+# $ON_FAILURE change eu's probe command, ams's host and on-failure.
 deployment() {
   cat >"$1" <<EOF
 name: dep-$$
 kind: deployment
 anycast: [198.51.100.53]
 duration: $2
+on-failure: ${ON_FAILURE:-continue}
 ssh:
   config: $SSH_DIR/ssh_config
   user: root
@@ -144,6 +145,15 @@ t_match "$(awk -F, '$2 == "command" && $3 == "nyc"' "$DEP_DIR/events.csv")" 'exi
 t_match "$(awk -F, '$2 == "withdraw" && $3 == "ams"' "$DEP_DIR/events.csv")" 'exit 0' \
   "the run went on: the next step ran"
 
+# ... and with on-failure: stop, the drill ends at the failed step.
+ON_FAILURE=stop deployment "$T_TMP/stop.yaml" 4s '  - {at: 1s, run: {node: nyc, command: "exit 1"}}
+  - {at: 1.5s, withdraw: ams}
+  - {at: 3s, announce: ams}'
+dep_run "$T_TMP/stop.yaml"
+t_eq "$DEP_RC" 1 "on-failure: stop: exit 1"
+t_eq "$(awk -F, '$2 == "withdraw"' "$DEP_DIR/events.csv" | wc -l)" 0 "on-failure: stop: no step after the failed one"
+t_eq "$DEP_LEFT$(ssh_probes_left)" "" "on-failure: stop: nothing left behind"
+
 # 3. An unreachable host at preflight: ams's host is the controller's own
 # address, where no sshd listens.
 AMS_HOST=198.18.250.1 deployment "$T_TMP/unreach.yaml" 4s "$DRILL"
@@ -216,5 +226,30 @@ t_eq "$(ssh_probes_left)" "" "after Ctrl-C no anycast-probe is left in any names
 t_true "run.json says interrupted" grep -q '"interrupted by INT"' "$DEP_DIR/run.json"
 t_true "the rows measured before Ctrl-C are kept" \
   test "$(awk -F, 'NR > 1 && $2 == "eu"' "$DEP_DIR/probes.csv" | wc -l)" -gt 50
+
+# 7. A dead master: eu's connection killed mid-run. Its probe session ends
+# with it, the probe on eu stops, the run fails naming it and still fetches
+# eu's rows over a new connection.
+deployment "$T_TMP/dead.yaml" 8s "$DRILL"
+rm -f "$T_TMP/dep.err" "$T_TMP/dep.left.pid"
+( dep_run "$T_TMP/dead.yaml" ) &
+bg=$!
+t_wait_for 30 grep -q 'drill of' "$T_TMP/dep.err"
+ctl=$(cat "$T_TMP/dep.left.pid")
+master=$(for p in $(ip netns pids "$CTL_NS"); do
+  [ "$(awk '{ print $4 }' /proc/$p/stat 2>/dev/null)" = "$ctl" ] &&
+    tr '\0' ' ' </proc/$p/cmdline | grep -q -- "ControlMaster=yes .* $A_EU \$" && echo "$p"
+done)
+t_match "$master" '^[0-9]+$' "eu's master found"
+sleep 1
+kill -KILL "$master"
+t_true "eu's probe stops when its master dies" \
+  t_wait_for 10 sh -c "! ip netns pids ah-lab-$id-c-eu | xargs -r -I{} cat /proc/{}/comm | grep -q anycast-probe"
+wait "$bg"
+DEP_DIR=$(sed -n 's/^results: //p' "$T_TMP/dep.out" | tail -n 1)
+t_match "$(cat "$T_TMP/dep.err")" "probe eu .*ended early" "the run says eu's probe ended early"
+t_true "eu's rows up to the master's death are kept" \
+  test "$(awk -F, 'NR > 1 && $2 == "eu"' "$DEP_DIR/probes.csv" | wc -l)" -gt 20
+t_eq "$(ssh_probes_left)" "" "no anycast-probe left after the dead master"
 
 t_done
