@@ -698,6 +698,12 @@ int run_lab(const struct run_opts *o)
         lab_free(r.lab);
         return ec;
     }
+    if (deployment && (o->up_only || o->keep_up)) {
+        ah_log_error("%s: %s is for kind: lab files: a deployment has nothing to keep up",
+                     o->lab_path, o->up_only ? "up" : "--keep-up");
+        lab_free(r.lab);
+        return 2;
+    }
     /* A deployment builds nothing here: no root needed. */
     int exit_code = deployment ? 0 : check_user(&r);
     if (exit_code != 0) {
