@@ -346,10 +346,8 @@ int deploy_play(struct run *r)
         return rc;
     }
     local_version(r->dep);
-    uint64_t t_start = ah_clock_mono_ns();
     if ((rc = open_logs(r)) < 0 || (rc = masters_all_up(r)) < 0 || (rc = preflight(r)) < 0)
         goto out;
-    r->topology_ns = ah_clock_mono_ns() - t_start;
     clocks(r, 0);
     uint64_t t_probes = ah_clock_mono_ns();
     rc = deploy_start_probes(r);
@@ -360,6 +358,10 @@ int deploy_play(struct run *r)
         ah_log_info("%s: drill of %zu steps over %.1f s on %zu hosts", r->lab->name, r->drill.n,
                     (double)r->lab->duration_ns / 1e9, r->dep->n);
         run_drill_loop(r);
+        char late[512];
+        if (drill_late_message(&r->drill, r->lab, r->lab->tolerance_ns, r->dep->n, 1, late,
+                               sizeof late) == 0)
+            run_fail(r, "%s", late);
     }
     deploy_stop_probes(r);
     if (!r->interrupted)

@@ -268,8 +268,8 @@ int ssh_wait(struct ssh_child *c, uint64_t timeout_ns)
     return status;
 }
 
-/* Keeps the first (first) or last non-empty line of the text seen so far;
- * line holds the line being read (pos: its length). */
+/* Keeps the first (first) or last non-empty line of the text seen so far in
+ * keep; cur holds the line being read (pos: its length). */
 struct line_keep {
     char cur[256];
     size_t pos;
@@ -288,7 +288,10 @@ static void keep_bytes(struct line_keep *k, const char *b, size_t n)
             }
             k->pos = 0;
         } else if (k->pos + 1 < sizeof k->cur) {
-            k->cur[k->pos++] = b[i];
+            /* A remote host's bytes end up on our terminal and in CSV
+             * details: no control character acts on either. */
+            unsigned char c = (unsigned char)b[i];
+            k->cur[k->pos++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
         }
     }
 }
