@@ -371,6 +371,34 @@ out:
     return rc;
 }
 
+/* The end of a dry run: each vantage's files fetched from the directory
+ * its probe wrapper printed ($DIR here), the directory removed, the clock
+ * measured again; then the masters get SIGTERM (no command). */
+static int dry_run_end(struct deploy *d)
+{
+    static const char *const cmds[] = {"cat -- \"$DIR\"/probes.csv",
+                                       "cat -- \"$DIR\"/connections.csv",
+                                       "cat -- \"$DIR\"/probe.log", "rm -rf -- \"$DIR\""};
+    struct ssh_argv a;
+    char remote[LAB_COMMAND_MAX + 32];
+    int rc = 0;
+    printf("# end: stdin of each probe session closed, then each vantage's files ($DIR: the "
+           "directory its session printed)\n");
+    for (size_t i = 0; rc == 0 && i < d->n; i++) {
+        for (size_t k = 0; d->h[i].vantage && rc == 0 && k < sizeof cmds / sizeof cmds[0]; k++)
+            rc = deploy_cmd(d, i, SSH_COMMAND, cmds[k], &a);
+    }
+    printf("# clock at end\n");
+    for (size_t i = 0; rc == 0 && i < d->n; i++) {
+        if (!d->h[i].vantage)
+            continue;
+        snprintf(remote, sizeof remote, "%s --clock-echo", d->h[i].probe);
+        rc = deploy_cmd(d, i, SSH_COMMAND, remote, &a);
+    }
+    printf("# masters ended (SIGTERM)\n");
+    return rc;
+}
+
 int deploy_dry_run(const struct lab *lab, uint64_t ready_timeout_ns)
 {
     struct run_opts o = {.ready_timeout_ns = ready_timeout_ns};
@@ -425,8 +453,8 @@ int deploy_dry_run(const struct lab *lab, uint64_t ready_timeout_ns)
         }
     }
     drill_free(&dr);
-    printf("# end: each vantage's rows fetched (cat DIR/probes.csv DIR/connections.csv; rm -rf "
-           "DIR), the clock at end, the masters ended\n");
+    if (rc == 0)
+        rc = dry_run_end(d);
     deploy_free(d);
     return rc < 0 ? 1 : 0;
 }
