@@ -109,6 +109,7 @@ deployment "$T_TMP/dep.yaml" 6s "$DRILL"
 dep_run "$T_TMP/dep.yaml"
 t_eq "$DEP_RC" 0 "deployment run exits 0 (expectations met)"
 t_eq "$DEP_LEFT" "" "the run leaves no process behind"
+t_eq "$(ls "$SSH_DIR/remote-tmp")" "" "the probes' remote directories are removed"
 ev=$DEP_DIR/events.csv
 t_match "$(awk -F, '$2 == "withdraw" && $3 == "ams"' "$ev")" 'exit 0 in [0-9.]+ms' \
   "events.csv: the withdraw row has its exit status and time"
@@ -251,5 +252,22 @@ t_match "$(cat "$T_TMP/dep.err")" "probe eu .*ended early" "the run says eu's pr
 t_true "eu's rows up to the master's death are kept" \
   test "$(awk -F, 'NR > 1 && $2 == "eu"' "$DEP_DIR/probes.csv" | wc -l)" -gt 20
 t_eq "$(ssh_probes_left)" "" "no anycast-probe left after the dead master"
+
+# 8. A dead controller: anycast-lab killed with SIGKILL mid-run. Its ssh
+# clients get SIGTERM (parent-death signal), every session closes and every
+# remote probe stops; the rows stay in the hosts' directories.
+deployment "$T_TMP/kill.yaml" 20s "$DRILL"
+rm -f "$T_TMP/dep.err" "$T_TMP/dep.left.pid"
+( dep_run "$T_TMP/kill.yaml" >/dev/null ) &
+bg=$!
+t_wait_for 30 grep -q 'drill of' "$T_TMP/dep.err"
+sleep 1
+kill -KILL "$(cat "$T_TMP/dep.left.pid")"
+wait "$bg"
+t_true "no anycast-probe left in any namespace after the controller died" \
+  t_wait_for 10 sh -c "[ -z \"\$(for ns in ${SSH_NS[*]}; do ip netns pids \$ns; done | xargs -r -I{} cat /proc/{}/comm 2>/dev/null | grep anycast-probe)\" ]"
+t_eq "$(for p in $(ip netns pids "$CTL_NS"); do cat /proc/$p/comm; done)" "" \
+  "no ssh client of the dead controller is left"
+t_true "the rows are kept on the vantage" sh -c "cat $SSH_DIR/remote-tmp/anycast-probe.*/probes.csv | grep -q ,eu,"
 
 t_done
