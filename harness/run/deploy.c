@@ -122,24 +122,31 @@ static void log_last_line(const char *path, char *out, size_t len)
     fclose(f);
 }
 
-/* Starts host i's master and waits until `ssh -O check` finds it. */
-static int master_up(struct run *r, size_t i, uint64_t deadline)
+/* Starts host i's master, in the background. */
+static int master_start(struct run *r, size_t i)
 {
-    struct deploy *d = r->dep;
-    struct deploy_host *h = &d->h[i];
-    struct ssh_argv a, c;
-    int rc = deploy_cmd(d, i, SSH_MASTER, NULL, &a);
-    if (rc == 0)
-        rc = deploy_cmd(d, i, SSH_CHECK, NULL, &c);
+    struct deploy_host *h = &r->dep->h[i];
+    struct ssh_argv a;
+    int rc = deploy_cmd(r->dep, i, SSH_MASTER, NULL, &a);
     if (rc < 0) {
         run_fail(r, "preflight: %s (%s): bad ssh destination", h->name, h->host->dest);
         return rc;
     }
-    if ((rc = ssh_spawn(a.argv, false, false, h->log_fd, h->log_fd, &h->master)) < 0) {
+    if ((rc = ssh_spawn(a.argv, false, false, h->log_fd, h->log_fd, &h->master)) < 0)
         run_fail(r, "preflight: %s (%s): cannot start ssh: %s", h->name, h->host->dest,
                  strerror(-rc));
+    return rc;
+}
+
+/* Waits until `ssh -O check` finds host i's master, or it exits (the host
+ * is unreachable, with ssh's last word as the reason). */
+static int master_wait(struct run *r, size_t i, uint64_t deadline)
+{
+    struct deploy_host *h = &r->dep->h[i];
+    struct ssh_argv c;
+    int rc = deploy_cmd(r->dep, i, SSH_CHECK, NULL, &c);
+    if (rc < 0)
         return rc;
-    }
     while (ah_clock_mono_ns() < deadline) {
         struct ssh_result res;
         int st;
@@ -158,8 +165,8 @@ static int master_up(struct run *r, size_t i, uint64_t deadline)
             return -EINTR;
         usleep(MASTER_POLL_NS / 1000);
     }
-    run_fail(r, "preflight: %s (%s): unreachable: no connection within %u s", h->name,
-             h->host->dest, d->conf.connect_timeout_s);
+    run_fail(r, "preflight: %s (%s): unreachable: no connection within --ready-timeout + 10 s",
+             h->name, h->host->dest);
     return -ETIMEDOUT;
 }
 
@@ -305,17 +312,21 @@ static int open_logs(struct run *r)
     return 0;
 }
 
+/* Every master starts at once (the handshakes overlap), then each is
+ * waited for. */
 static int masters_all_up(struct run *r)
 {
     uint64_t deadline = ah_clock_mono_ns() + r->o->ready_timeout_ns + 10 * AH_NS_PER_S;
-    for (size_t i = 0; i < r->dep->n; i++) {
-        if (r->dep->h[i].master_of >= 0)
-            continue;
-        int rc = master_up(r, i, deadline);
-        if (rc < 0)
-            return rc;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < r->dep->n; i++) {
+        if (r->dep->h[i].master_of < 0)
+            rc = master_start(r, i);
     }
-    return 0;
+    for (size_t i = 0; rc == 0 && i < r->dep->n; i++) {
+        if (r->dep->h[i].master_of < 0)
+            rc = master_wait(r, i, deadline);
+    }
+    return rc;
 }
 
 static void clocks(struct run *r, int which)
