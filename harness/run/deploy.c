@@ -68,6 +68,7 @@ static int deploy_new(const struct lab *lab, const char *ctl_dir, struct deploy 
         return -ENOMEM;
     }
     snprintf(d->ctl_dir, sizeof d->ctl_dir, "%s", ctl_dir);
+    d->stop.fd = -1;
     d->conf = (struct ssh_conf){
         .control_dir = d->ctl_dir, .connect_timeout_s = 10, .alive_interval_s = 5};
     for (size_t i = 0; i < lab->nnodes; i++)
@@ -158,7 +159,7 @@ static int master_wait(struct run *r, size_t i, uint64_t deadline)
                      why[0] ? why : "ssh exited");
             return -EHOSTUNREACH;
         }
-        if (ssh_run(c.argv, 5 * AH_NS_PER_S, -1, &res) == 0 && WIFEXITED(res.status) &&
+        if (ssh_run(c.argv, 5 * AH_NS_PER_S, -1, NULL, &res) == 0 && WIFEXITED(res.status) &&
             WEXITSTATUS(res.status) == 0)
             return 0;
         if (run_poll_signals(r))
@@ -189,7 +190,7 @@ int deploy_remote_run(struct deploy *d, size_t i, const char *remote, uint64_t t
     if (rc < 0 || d->dry)
         return rc;
     deploy_note(d, i, remote);
-    rc = ssh_run(a.argv, timeout, d->h[i].log_fd, res);
+    rc = ssh_run(a.argv, timeout, d->h[i].log_fd, d->stop.fd >= 0 ? &d->stop : NULL, res);
     if (rc < 0)
         return rc;
     return WIFEXITED(res->status) && WEXITSTATUS(res->status) == 0 ? 0 : -EREMOTEIO;
@@ -343,6 +344,11 @@ static void clocks(struct run *r, int which)
     }
 }
 
+static bool interrupted(void *arg)
+{
+    return run_poll_signals(arg);
+}
+
 int deploy_play(struct run *r)
 {
     char ctl[PATH_MAX];
@@ -357,6 +363,9 @@ int deploy_play(struct run *r)
         return rc;
     }
     local_version(r->dep);
+    /* Until the drill ends, a Ctrl-C ends the command that runs; the end's
+     * commands (fetching the rows) run to their end. */
+    r->dep->stop = (struct ssh_stop){.fd = r->sigfd, .check = interrupted, .arg = r};
     if ((rc = open_logs(r)) < 0 || (rc = masters_all_up(r)) < 0 || (rc = preflight(r)) < 0)
         goto out;
     clocks(r, 0);
@@ -374,6 +383,7 @@ int deploy_play(struct run *r)
                                sizeof late) == 0)
             run_fail(r, "%s", late);
     }
+    r->dep->stop.fd = -1;
     deploy_stop_probes(r);
     if (!r->interrupted)
         clocks(r, 1);

@@ -54,6 +54,7 @@ struct deploy {
     size_t n;
     struct deploy_sess *sess; /* 2 per vantage at most */
     struct ssh_conf conf;
+    struct ssh_stop stop; /* fd -1: commands run to their end (or deadline) */
     char ctl_dir[PATH_MAX];
     bool dry;
     char local_version[128];

@@ -296,7 +296,8 @@ static void keep_bytes(struct line_keep *k, const char *b, size_t n)
     }
 }
 
-int ssh_run(char *const *argv, uint64_t timeout_ns, int log_fd, struct ssh_result *res)
+int ssh_run(char *const *argv, uint64_t timeout_ns, int log_fd, const struct ssh_stop *stop,
+            struct ssh_result *res)
 {
     int perr[2] = {-1, -1};
     struct ssh_child c = {0};
@@ -312,18 +313,24 @@ int ssh_run(char *const *argv, uint64_t timeout_ns, int log_fd, struct ssh_resul
         return rc;
     }
     struct line_keep ko = {.first = true, .keep = res->out}, ke = {.keep = res->err_last};
-    struct pollfd p[2] = {{.fd = c.out, .events = POLLIN}, {.fd = perr[0], .events = POLLIN}};
+    struct pollfd p[3] = {{.fd = c.out, .events = POLLIN},
+                          {.fd = perr[0], .events = POLLIN},
+                          {.fd = stop ? stop->fd : -1, .events = POLLIN}};
     uint64_t end = ah_clock_mono_ns() + timeout_ns;
-    bool timed_out = false;
+    bool timed_out = false, stopped = false;
     while (p[0].fd >= 0 || p[1].fd >= 0) {
         uint64_t now = ah_clock_mono_ns();
         if (now >= end) {
             timed_out = true;
             break;
         }
-        int n = poll(p, 2, (int)((end - now) / AH_NS_PER_MS) + 1);
+        int n = poll(p, 3, (int)((end - now) / AH_NS_PER_MS) + 1);
         if (n < 0 && errno != EINTR)
             break;
+        if ((p[2].revents & POLLIN) && stop->check(stop->arg)) {
+            stopped = true;
+            break;
+        }
         for (int i = 0; i < 2; i++) {
             if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
@@ -345,10 +352,10 @@ int ssh_run(char *const *argv, uint64_t timeout_ns, int log_fd, struct ssh_resul
         if (p[i].fd >= 0)
             close(p[i].fd);
     }
-    rc = ssh_wait(&c, timed_out ? 0 : 5 * AH_NS_PER_S);
+    rc = ssh_wait(&c, timed_out || stopped ? 0 : 5 * AH_NS_PER_S);
     res->end_ns = ah_clock_realtime_ns();
     if (rc < 0)
         return rc;
     res->status = rc;
-    return timed_out ? -ETIMEDOUT : 0;
+    return timed_out ? -ETIMEDOUT : stopped ? -EINTR : 0;
 }

@@ -78,12 +78,22 @@ struct ssh_result {
     uint64_t start_ns, end_ns; /* CLOCK_REALTIME */
 };
 
+/* A way to give up on ssh_run early: whenever fd is readable, check(arg)
+ * is asked whether to stop (the controller's signals: a Ctrl-C ends a step
+ * that hangs). */
+struct ssh_stop {
+    int fd;
+    bool (*check)(void *arg);
+    void *arg;
+};
+
 /* Runs argv with stdin from /dev/null, waits up to timeout_ns (then SIGKILL
  * to the client; the remote command may go on), and copies stdout and
- * stderr to log_fd (-1: nowhere). Returns 0 with res filled (the remote
- * status is the exit status: 255 is ssh's own failure), -ETIMEDOUT or
- * another negative errno. */
-int ssh_run(char *const *argv, uint64_t timeout_ns, int log_fd, struct ssh_result *res);
+ * stderr to log_fd (-1: nowhere). stop may be NULL. Returns 0 with res
+ * filled (the remote status is the exit status: 255 is ssh's own failure),
+ * -ETIMEDOUT, -EINTR (stopped) or another negative errno. */
+int ssh_run(char *const *argv, uint64_t timeout_ns, int log_fd, const struct ssh_stop *stop,
+            struct ssh_result *res);
 
 /* Waits up to timeout_ns for c to end (SIGKILL to its group after that).
  * Returns its waitpid status, or a negative errno. */

@@ -212,7 +212,11 @@ print("clock uncertainty: %s ms" % ", ".join("%.3f" % u for u in unc))
 sys.exit(len(ms) != 20 or statistics.median(ms) >= 1000)' "$DEP_DIR/events.csv" "$DEP_DIR/run.json"
 
 # 4. Ctrl-C mid-run: no remote probe left, the rows kept.
-deployment "$T_TMP/intr.yaml" 30s "$DRILL"
+# A step that hangs (sleep 60 on nyc) is running when Ctrl-C comes: it is
+# given up at once.
+deployment "$T_TMP/intr.yaml" 30s '  - {at: 1.5s, withdraw: ams}
+  - {at: 2s, run: {node: nyc, command: "sleep 60"}}
+  - {at: 3.5s, announce: ams}'
 rm -f "$T_TMP/dep.err" "$T_TMP/dep.left.pid"
 ( sleep 0; dep_run "$T_TMP/intr.yaml" ) &
 bg=$!
@@ -221,7 +225,9 @@ t_wait_for 30 grep -q 'drill of' "$T_TMP/dep.err"
 t_true "the probes run on the vantages" test -n "$(ssh_probes_left)"
 sleep 3
 kill -INT "$(cat "$T_TMP/dep.left.pid")"
+t0=$SECONDS
 wait "$bg"
+t_true "Ctrl-C during a hanging step: the run ends within 15 s" test $((SECONDS - t0)) -le 15
 DEP_DIR=$(sed -n 's/^results: //p' "$T_TMP/dep.out" | tail -n 1)
 t_eq "$(ssh_probes_left)" "" "after Ctrl-C no anycast-probe is left in any namespace"
 t_true "run.json says interrupted" grep -q '"interrupted by INT"' "$DEP_DIR/run.json"

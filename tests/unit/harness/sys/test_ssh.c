@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "ah/clock.h"
 
@@ -130,11 +131,17 @@ START_TEST(quoting_round_trip)
 }
 END_TEST
 
+static bool yes(void *arg)
+{
+    (void)arg;
+    return true;
+}
+
 START_TEST(run_status_lines_deadline)
 {
     struct ssh_result res;
     char *ok[] = {"sh", "-c", "echo first; echo second; echo e1 >&2; echo e2 >&2; exit 3", NULL};
-    ck_assert_int_eq(ssh_run(ok, 5 * AH_NS_PER_S, -1, &res), 0);
+    ck_assert_int_eq(ssh_run(ok, 5 * AH_NS_PER_S, -1, NULL, &res), 0);
     ck_assert(WIFEXITED(res.status));
     ck_assert_int_eq(WEXITSTATUS(res.status), 3);
     ck_assert_str_eq(res.out, "first");
@@ -143,12 +150,23 @@ START_TEST(run_status_lines_deadline)
 
     char *slow[] = {"sh", "-c", "exec sleep 5", NULL};
     uint64_t t0 = ah_clock_mono_ns();
-    ck_assert_int_eq(ssh_run(slow, 200 * AH_NS_PER_MS, -1, &res), -ETIMEDOUT);
+    ck_assert_int_eq(ssh_run(slow, 200 * AH_NS_PER_MS, -1, NULL, &res), -ETIMEDOUT);
     ck_assert_uint_lt(ah_clock_mono_ns() - t0, 3 * AH_NS_PER_S);
 
     char *missing[] = {"/nonexistent/ssh", NULL};
-    ck_assert_int_eq(ssh_run(missing, AH_NS_PER_S, -1, &res), 0);
+    ck_assert_int_eq(ssh_run(missing, AH_NS_PER_S, -1, NULL, &res), 0);
     ck_assert_int_eq(WEXITSTATUS(res.status), 127);
+
+    /* Stopped from outside: the check says yes once its fd is readable. */
+    int pfd[2];
+    ck_assert_int_eq(pipe(pfd), 0);
+    ck_assert_int_eq(write(pfd[1], "x", 1), 1);
+    struct ssh_stop st = {.fd = pfd[0], .check = yes};
+    t0 = ah_clock_mono_ns();
+    ck_assert_int_eq(ssh_run(slow, 5 * AH_NS_PER_S, -1, &st, &res), -EINTR);
+    ck_assert_uint_lt(ah_clock_mono_ns() - t0, 2 * AH_NS_PER_S);
+    close(pfd[0]);
+    close(pfd[1]);
 }
 END_TEST
 
