@@ -401,7 +401,6 @@ static int dry_run_end(struct deploy *d)
                                        "cat -- \"$DIR\"/connections.csv",
                                        "cat -- \"$DIR\"/probe.log", "rm -rf -- \"$DIR\""};
     struct ssh_argv a;
-    char remote[LAB_COMMAND_MAX + 32];
     int rc = 0;
     printf("# end: stdin of each probe session closed, then each vantage's files ($DIR: the "
            "directory its session printed)\n");
@@ -410,12 +409,8 @@ static int dry_run_end(struct deploy *d)
             rc = deploy_cmd(d, i, SSH_COMMAND, cmds[k], &a);
     }
     printf("# clock at end\n");
-    for (size_t i = 0; rc == 0 && i < d->n; i++) {
-        if (!d->h[i].vantage)
-            continue;
-        snprintf(remote, sizeof remote, "%s --clock-echo", d->h[i].probe);
-        rc = deploy_cmd(d, i, SSH_COMMAND, remote, &a);
-    }
+    for (size_t i = 0; rc == 0 && i < d->n; i++)
+        rc = d->h[i].vantage ? deploy_clock_measure(d, i, 1) : 0;
     printf("# masters ended (SIGTERM)\n");
     return rc;
 }
@@ -441,12 +436,8 @@ int deploy_dry_run(const struct lab *lab, uint64_t ready_timeout_ns)
     if (rc == 0)
         rc = preflight(&r);
     printf("# clock at start: each vantage, %d exchanges\n", DEPLOY_CLOCK_N);
-    for (size_t i = 0; rc == 0 && i < d->n; i++) {
-        if (!d->h[i].vantage)
-            continue;
-        snprintf(remote, sizeof remote, "%s --clock-echo", d->h[i].probe);
-        rc = deploy_cmd(d, i, SSH_COMMAND, remote, &a);
-    }
+    for (size_t i = 0; rc == 0 && i < d->n; i++)
+        rc = d->h[i].vantage ? deploy_clock_measure(d, i, 0) : 0;
     printf("# probes (one session per vantage; stdin closed at the end)\n");
     for (size_t i = 0; rc == 0 && i < d->n; i++) {
         if (!d->h[i].vantage)
