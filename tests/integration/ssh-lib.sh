@@ -38,13 +38,16 @@ ssh_keys() {
   cp "$SSH_DIR/id_ed25519.pub" "$SSH_DIR/authorized_keys"
   : >"$SSH_DIR/ssh_config"
   : >"$SSH_DIR/known_hosts"
-  mkdir -p "$SSH_DIR/remote-tmp" # the hosts' TMPDIR: the probes' directories
+  # The hosts' TMPDIR (the probes' directories) and HOME: an empty one, so
+  # that this machine's ~/.bashrc (which bash reads for ssh commands) takes
+  # no part in what is measured.
+  mkdir -p "$SSH_DIR/remote-tmp" "$SSH_DIR/remote-home"
   if [ ! -d /run/sshd ]; then mkdir -m 755 /run/sshd && SSH_RUNSSHD=1; fi
 }
 
 # ssh_sshd NS ADDR: Debian's sshd in namespace NS on ADDR:$SSH_PORT, root
-# logins by our key only, TMPDIR in our directory; its host key goes to
-# known_hosts.
+# logins by our key only, TMPDIR and HOME in our directory; its host key
+# goes to known_hosts.
 ssh_sshd() {
   local ns=$1 addr=$2 cfg="$SSH_DIR/sshd-$1.conf"
   cat >"$cfg" <<EOF
@@ -60,7 +63,7 @@ UsePAM no
 PrintMotd no
 MaxSessions 64
 MaxStartups 64
-SetEnv TMPDIR=$SSH_DIR/remote-tmp
+SetEnv TMPDIR=$SSH_DIR/remote-tmp HOME=$SSH_DIR/remote-home
 EOF
   ip netns exec "$ns" /usr/sbin/sshd -D -f "$cfg" -E "$SSH_DIR/sshd-$ns.log" &
   SSH_PIDS+=($!)
