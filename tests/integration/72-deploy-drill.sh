@@ -269,7 +269,10 @@ rm -f "$T_TMP/dep.err" "$T_TMP/dep.left.pid"
 bg=$!
 t_wait_for 30 grep -q 'drill of' "$T_TMP/dep.err"
 sleep 1
-kill -KILL "$(cat "$T_TMP/dep.left.pid")"
+ctl=$(cat "$T_TMP/dep.left.pid")
+# The run's state directory outlives a killed controller: `clean` on exit.
+LAB_RUNIDS+=("$(lab_runid_of "$ctl")")
+kill -KILL "$ctl"
 wait "$bg"
 t_true "no anycast-probe left in any namespace after the controller died" \
   t_wait_for 10 sh -c "[ -z \"\$(for ns in ${SSH_NS[*]}; do ip netns pids \$ns; done | xargs -r -I{} cat /proc/{}/comm 2>/dev/null | grep anycast-probe)\" ]"
