@@ -160,6 +160,8 @@ static const struct ah_opt run_opts[] = {
     RESULTS_OPT,
     {"keep-up", 'k', AH_OPT_FLAG, RUN_OPT(keep_up),
      .help = "leave the lab up after the run (see `anycast-lab down`)"},
+    {"dry-run", 'n', AH_OPT_FLAG, RUN_OPT(dry_run),
+     .help = "kind: deployment: print every ssh command the run would run, touch nothing"},
     READY_OPT,
     HELP_OPT("this text"),
 };
@@ -169,7 +171,8 @@ static const struct ah_opt up_opts[] = {RESULTS_OPT, READY_OPT, HELP_OPT("this t
 
 static const struct ah_opt_cmd run_cmd =
     LAB_CMD("run", run_opts,
-            "Usage: anycast-lab run LAB.yaml [--results DIR] [--keep-up] [--ready-timeout DUR]\n"
+            "Usage: anycast-lab run LAB.yaml [--results DIR] [--keep-up] [--dry-run]\n"
+            "                        [--ready-timeout DUR]\n"
             "\n"
             "Builds the lab, starts responders and probes, plays the drill, collects the\n"
             "results and tears the lab down.\n");

@@ -33,6 +33,7 @@
 #include "harness/routing/routing.h"
 #include "state.h"
 #include "harness/topo/topo.h"
+#include "deploy.h"
 
 void run_fail(struct run *r, const char *fmt, ...)
 {
@@ -241,6 +242,8 @@ static int step_delay(struct run *r, struct drill_step *s, uint64_t *ack, char *
  * take the verbs that depend on them. */
 static int do_step(struct run *r, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
 {
+    if (r->lab->kind == LAB_KIND_DEPLOYMENT)
+        return deploy_step(r, s, ack, detail, dlen);
     if (routing_takes(r->routing, s->verb))
         return routing_action(r->routing, s->verb, s->node, ack, detail, dlen);
     switch (s->verb) {
@@ -282,6 +285,7 @@ static int on_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail,
         ah_log_error("%s %s at %.3fs: %s", ah_schema_verb_name(s->verb), node->name,
                      (double)s->at_ns / 1e9, strerror(-rc));
         r->failed = true;
+        r->stop = r->lab->on_failure_stop;
         if (!r->status[0])
             snprintf(r->status, sizeof r->status, "%s %s failed", ah_schema_verb_name(s->verb),
                      node->name);
@@ -298,7 +302,7 @@ static uint64_t drill_clock(void *arg)
 
 /* The drill's poll loop: each step when it is due, the route monitors and
  * the routing's events in between, until the lab's duration. */
-static void drill_loop(struct run *r)
+void run_drill_loop(struct run *r)
 {
     struct drill_ops ops = {.arg = r, .action = on_step, .now = drill_clock};
     uint64_t dur = r->lab->duration_ns;
@@ -315,9 +319,11 @@ static void drill_loop(struct run *r)
     /* routing.c's one fd (-1, ignored by poll, in the static modes). */
     fds[2 + r->nmon] = (struct pollfd){.fd = routing_fd(r->routing), .events = POLLIN};
 
-    while (!run_poll_signals(r)) {
+    while (!run_poll_signals(r) && !r->stop) {
         uint64_t now = ah_clock_mono_ns() - r->t0_mono;
         drill_run_due(&r->drill, now, &ops);
+        if (r->stop)
+            break;
         now = ah_clock_mono_ns() - r->t0_mono;
         if (now >= dur)
             break;
@@ -546,7 +552,7 @@ static int play(struct run *r)
                 (double)r->responders_ns / 1e6, r->nprobes, (double)r->probes_ns / 1e6);
     ah_log_info("%s: drill of %zu steps over %.1f s", r->lab->name, r->drill.n,
                 (double)r->lab->duration_ns / 1e9);
-    drill_loop(r);
+    run_drill_loop(r);
     char late[512];
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (drill_late_message(&r->drill, r->lab, r->lab->tolerance_ns, r->lab->nnodes + r->nprobes,
@@ -674,6 +680,7 @@ static void release(struct run *r)
     free(r->launch);
     free(r->resp_log);
     free(r->probes);
+    deploy_free(r->dep);
     lab_free(r->lab);
 }
 
@@ -683,20 +690,33 @@ int run_lab(const struct run_opts *o)
     int rc = lab_load_checked(o->lab_path, &r.lab);
     if (rc < 0)
         return rc == -EINVAL ? 2 : 1;
-    if (r.lab->kind == LAB_KIND_DEPLOYMENT) {
-        /* A deployment names hosts: there is no topology to build or keep up. */
-        ah_log_error("%s: kind: deployment: %s", o->lab_path,
-                     o->up_only ? "`up` builds labs only; a deployment's hosts are already up"
-                                : "drills on real hosts are not supported by this build yet");
+    bool deployment = r.lab->kind == LAB_KIND_DEPLOYMENT;
+    if (o->dry_run) {
+        int ec = deployment ? deploy_dry_run(r.lab, o->ready_timeout_ns) : 2;
+        if (!deployment)
+            ah_log_error("%s: --dry-run is for kind: deployment files", o->lab_path);
+        lab_free(r.lab);
+        return ec;
+    }
+    if (deployment && (o->up_only || o->keep_up)) {
+        ah_log_error("%s: %s is for kind: lab files: a deployment has nothing to keep up",
+                     o->lab_path, o->up_only ? "up" : "--keep-up");
         lab_free(r.lab);
         return 2;
     }
-    int exit_code = check_user(&r);
+    /* A deployment builds nothing here: no root needed. */
+    int exit_code = deployment ? 0 : check_user(&r);
     if (exit_code != 0) {
         lab_free(r.lab);
         return exit_code;
     }
     rc = prepare(&r);
+    if (rc == 0 && deployment) {
+        deploy_play(&r);
+        exit_code = finish(&r);
+        release(&r);
+        return exit_code;
+    }
     if (rc == 0)
         rc = build(&r);
     if (rc == 0 && o->up_only) {

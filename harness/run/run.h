@@ -12,6 +12,7 @@ struct run_opts {
     const char *results_base; /* "results" by default */
     bool keep_up;             /* run: leave the lab up afterwards */
     bool up_only;             /* up: no probes, no drill, leave it up */
+    bool dry_run;             /* run --dry-run (deployment): print the ssh commands only */
     uint64_t ready_timeout_ns;
 };
 

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "harness/sys/rootless.h"
+#include "deploy.h"
 
 /* ---- reporting ---- */
 
@@ -197,4 +198,6 @@ void run_write_info(struct run *r, int exit_code)
     int rc = results_write_run_json(out, &ri);
     if (rc < 0)
         ah_log_error("%s: %s", out, strerror(-rc));
+    else if (r->dep)
+        deploy_write_hosts(r->dep, out);
 }

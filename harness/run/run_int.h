@@ -30,6 +30,17 @@ struct probe_proc {
     char log[PATH_MAX];
 };
 
+/* A probe's command line, built in a fixed store; the first error (no room)
+ * is kept and every later argument ignored. */
+struct probe_argv {
+    char *argv[40];
+    char store[4096];
+    size_t n, used;
+    int rc;
+};
+
+struct deploy;
+
 struct run {
     const struct run_opts *o;
     struct lab *lab;
@@ -59,6 +70,8 @@ struct run {
     bool failed;
     char status[512];
     long probes_rows, connections_rows; /* merged rows, -1 if the merge failed */
+    struct deploy *dep;                 /* kind: deployment (deploy.c), else NULL */
+    bool stop;                          /* on-failure: stop after a failed step */
     size_t events_rows;
 };
 
@@ -94,6 +107,10 @@ int run_start_probes(struct run *r);
  * interrupted, or another negative errno (the run has failed). */
 int run_wait_probes(struct run *r);
 void run_stop_probes(struct run *r);
+/* (run_probes.c) The lab's probe settings as anycast-probe options. */
+void run_probe_args(const struct run *r, struct probe_argv *a, bool udp, bool tcp);
+/* (run.c) The drill's poll loop, until the lab's duration. */
+void run_drill_loop(struct run *r);
 
 /* Merges the probe files, closes events.csv, writes run.json. */
 void run_collect(struct run *r, int exit_code);

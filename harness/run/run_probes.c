@@ -48,15 +48,6 @@ static int window_pop(struct run *r, struct spawn_window *w)
     return rc;
 }
 
-/* A probe's command line, built in a fixed store; the first error (no room)
- * is kept and every later argument ignored. */
-struct probe_argv {
-    char *argv[40];
-    char store[4096];
-    size_t n, used;
-    int rc;
-};
-
 static void arg(struct probe_argv *a, const char *s)
 {
     size_t l = strlen(s) + 1;
@@ -93,8 +84,7 @@ static void opt_dur(struct probe_argv *a, const char *name, uint64_t ns)
     opt(a, name, tmp);
 }
 
-/* The lab's probe settings as anycast-probe options. */
-static void probe_args(const struct run *r, struct probe_argv *a, bool udp, bool tcp)
+void run_probe_args(const struct run *r, struct probe_argv *a, bool udp, bool tcp)
 {
     const struct lab *lab = r->lab;
     /* The probe runs a little longer than the lab; SIGINT ends it on time.
@@ -159,7 +149,7 @@ static int start_probe(struct run *r, struct spawn_window *w, size_t v, const ch
     arg(&a, prog);
     opt(&a, "--vantage", vname);
     opt(&a, "--out", pp->outdir);
-    probe_args(r, &a, udp, tcp);
+    run_probe_args(r, &a, udp, tcp);
     opt_u(&a, "--ready-fd", PROC_PASS_FD);
     arg(&a, target);
     if (a.rc < 0)
