@@ -278,10 +278,11 @@ int deploy_step(struct run *r, struct drill_step *s, uint64_t *ack, char *detail
     }
     if (rc < 0 && rc != -EREMOTEIO)
         return rc;
-    /* The start is the ack minus this time: the row's ts is the return. */
+    /* The row's ts is the return; the start is in the detail too. */
     char st[32];
     proc_status_text(res.status, st, sizeof st);
-    snprintf(detail, dlen, "%s in %.1fms%s%s", st, (double)(res.end_ns - res.start_ns) / 1e6,
+    snprintf(detail, dlen, "%s in %.1fms, started %llu%s%s", st,
+             (double)(res.end_ns - res.start_ns) / 1e6, (unsigned long long)res.start_ns,
              res.err_last[0] ? ": " : "", res.err_last);
     return rc;
 }

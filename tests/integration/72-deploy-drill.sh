@@ -111,8 +111,8 @@ t_eq "$DEP_RC" 0 "deployment run exits 0 (expectations met)"
 t_eq "$DEP_LEFT" "" "the run leaves no process behind"
 t_eq "$(ls "$SSH_DIR/remote-tmp")" "" "the probes' remote directories are removed"
 ev=$DEP_DIR/events.csv
-t_match "$(awk -F, '$2 == "withdraw" && $3 == "ams"' "$ev")" 'exit 0 in [0-9.]+ms' \
-  "events.csv: the withdraw row has its exit status and time"
+t_match "$(awk -F, '$2 == "withdraw" && $3 == "ams"' "$ev")" 'exit 0 in [0-9.]+ms, started [0-9]{19}' \
+  "events.csv: the withdraw row has its exit status, duration and start time"
 t_true "probes.csv has rows of both vantages" \
   test "$(awk -F, 'NR > 1 { v[$2]++ } END { print length(v) }' "$DEP_DIR/probes.csv")" = 2
 t_true "run.json lists the four hosts" \
@@ -168,7 +168,9 @@ t_eq "$(awk -F, '$2 == "withdraw"' "$DEP_DIR/events.csv" | wc -l)" 0 "no drill s
 # clock only: a host's monotonic clock is not shifted with it). Its
 # offset is measured, its rows are rebased by the report and still meet the
 # expectations timed against the controller's drill.
-if command -v faketime >/dev/null; then
+# libfaketime preloaded ahead of the sanitizer's runtime makes an ASan probe
+# refuse to start, so the sanitizer build skips this part.
+if command -v faketime >/dev/null && ! t_asan "$AH_BIN/anycast-probe"; then
   EU_PROBE="env FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f +5s $AH_BIN/anycast-probe" deployment "$T_TMP/fake.yaml" 6s "$DRILL"
   dep_run "$T_TMP/fake.yaml"
   t_eq "$DEP_RC" 0 "a vantage 5 s ahead: the expectations are met"
@@ -191,7 +193,7 @@ eu = first["eu"] - h["eu"]["offset_ns"]
 print("first rows: eu (rebased) - us = %.3f ms" % ((eu - first["us"]) / 1e6))
 sys.exit(abs(eu - first["us"]) > 250e6)' "$DEP_DIR/run.json" "$DEP_DIR/probes.csv"
 else
-  echo "skip the shifted clock: no faketime"
+  echo "skip the shifted clock: no faketime, or a sanitizer build"
 fi
 
 # 6. Measured (docs/deployment.md): a trivial command's step latency over the
