@@ -23,7 +23,7 @@
 #define MASTER_POLL_NS (50 * AH_NS_PER_MS)
 
 int deploy_cmd(struct deploy *d, size_t i, enum ssh_mode mode, const char *remote,
-               struct ssh_argv *a)
+               struct proc_argv *a)
 {
     int rc = ssh_build(a, &d->conf, d->h[i].host, mode, remote);
     if (rc < 0) {
@@ -127,7 +127,7 @@ static void log_last_line(const char *path, char *out, size_t len)
 static int master_start(struct run *r, size_t i)
 {
     struct deploy_host *h = &r->dep->h[i];
-    struct ssh_argv a;
+    struct proc_argv a;
     int rc = deploy_cmd(r->dep, i, SSH_MASTER, NULL, &a);
     if (rc < 0) {
         run_fail(r, "preflight: %s (%s): bad ssh destination", h->name, h->host->dest);
@@ -144,7 +144,7 @@ static int master_start(struct run *r, size_t i)
 static int master_wait(struct run *r, size_t i, uint64_t deadline)
 {
     struct deploy_host *h = &r->dep->h[i];
-    struct ssh_argv c;
+    struct proc_argv c;
     int rc = deploy_cmd(r->dep, i, SSH_CHECK, NULL, &c);
     if (rc < 0)
         return rc;
@@ -184,7 +184,7 @@ static void masters_down(struct deploy *d)
 int deploy_remote_run(struct deploy *d, size_t i, const char *remote, uint64_t timeout,
                       struct ssh_result *res)
 {
-    struct ssh_argv a;
+    struct proc_argv a;
     memset(res, 0, sizeof *res);
     int rc = deploy_cmd(d, i, SSH_COMMAND, remote, &a);
     if (rc < 0 || d->dry)
@@ -401,7 +401,7 @@ static int dry_run_end(struct deploy *d)
     static const char *const cmds[] = {"cat -- \"$DIR\"/probes.csv",
                                        "cat -- \"$DIR\"/connections.csv",
                                        "cat -- \"$DIR\"/probe.log", "rm -rf -- \"$DIR\""};
-    struct ssh_argv a;
+    struct proc_argv a;
     int rc = 0;
     printf("# end: stdin of each probe session closed, then each vantage's files ($DIR: the "
            "directory its session printed)\n");
@@ -426,7 +426,7 @@ int deploy_dry_run(const struct lab *lab, uint64_t ready_timeout_ns)
         return 1;
     struct deploy *d = r.dep;
     d->dry = true;
-    struct ssh_argv a;
+    struct proc_argv a;
     printf("# masters\n");
     for (size_t i = 0; i < d->n; i++) {
         if (d->h[i].master_of < 0 && (deploy_cmd(d, i, SSH_MASTER, NULL, &a) < 0 ||

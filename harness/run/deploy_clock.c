@@ -21,7 +21,7 @@ int deploy_clock_measure(struct deploy *d, size_t i, int which)
     char remote[LAB_COMMAND_MAX + 32];
     struct clock_sample s[DEPLOY_CLOCK_N];
     struct clock_estimate est;
-    struct ssh_argv a;
+    struct proc_argv a;
     struct ssh_child c;
     snprintf(remote, sizeof remote, "%s --clock-echo", h->probe);
     int rc = deploy_cmd(d, i, SSH_COMMAND, remote, &a);

@@ -63,7 +63,7 @@ struct deploy {
 /* Builds the ssh argv for host i (a: the caller's store); in a dry run it
  * prints it too. Returns 0 or a negative errno. */
 int deploy_cmd(struct deploy *d, size_t i, enum ssh_mode mode, const char *remote,
-               struct ssh_argv *a);
+               struct proc_argv *a);
 /* Runs remote on host i through its master; the result in res. Returns 0
  * when it ran and exited 0, -EREMOTEIO when it exited otherwise, or another
  * negative errno. */

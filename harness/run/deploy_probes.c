@@ -25,7 +25,7 @@
 int deploy_probe_remote(const struct run *r, const struct deploy_host *h, size_t vantage, bool udp,
                         bool tcp, char *buf, size_t len)
 {
-    struct probe_argv a = {0};
+    struct proc_argv a = {0};
     char target[AH_ADDR_STRLEN];
     run_probe_args(r, &a, udp, tcp);
     if (a.rc < 0)
@@ -86,7 +86,7 @@ static int start_one(struct run *r, size_t v, const char *kind, bool udp, bool t
     struct probe_proc *pp = &r->probes[r->nprobes];
     struct deploy_sess *s = &d->sess[r->nprobes];
     char remote[LAB_COMMAND_MAX + 2048];
-    struct ssh_argv a;
+    struct proc_argv a;
     struct ssh_child c;
     int rc = deploy_probe_remote(r, h, v, udp, tcp, remote, sizeof remote);
     if (rc == 0)
@@ -224,7 +224,7 @@ static int fetch(struct run *r, size_t i, const char *name, const char *path)
     struct deploy *d = r->dep;
     struct deploy_sess *s = &d->sess[i];
     char remote[512] = "cat --", f[300];
-    struct ssh_argv a;
+    struct proc_argv a;
     struct ssh_child c;
     snprintf(f, sizeof f, "%s/%s", s->dir, name);
     ssh_quote_append(remote, sizeof remote, f);

@@ -32,12 +32,6 @@ struct probe_proc {
 
 /* A probe's command line, built in a fixed store; the first error (no room)
  * is kept and every later argument ignored. */
-struct probe_argv {
-    char *argv[40];
-    char store[4096];
-    size_t n, used;
-    int rc;
-};
 
 struct deploy;
 
@@ -108,7 +102,7 @@ int run_start_probes(struct run *r);
 int run_wait_probes(struct run *r);
 void run_stop_probes(struct run *r);
 /* (run_probes.c) The lab's probe settings as anycast-probe options. */
-void run_probe_args(const struct run *r, struct probe_argv *a, bool udp, bool tcp);
+void run_probe_args(const struct run *r, struct proc_argv *a, bool udp, bool tcp);
 /* (run.c) The drill's poll loop, until the lab's duration. */
 void run_drill_loop(struct run *r);
 

@@ -48,43 +48,28 @@ static int window_pop(struct run *r, struct spawn_window *w)
     return rc;
 }
 
-static void arg(struct probe_argv *a, const char *s)
-{
-    size_t l = strlen(s) + 1;
-    if (a->rc < 0)
-        return;
-    if (a->n + 1 >= sizeof a->argv / sizeof a->argv[0] || a->used + l > sizeof a->store) {
-        a->rc = -ENOSPC;
-        return;
-    }
-    memcpy(a->store + a->used, s, l);
-    a->argv[a->n++] = a->store + a->used;
-    a->argv[a->n] = NULL;
-    a->used += l;
-}
-
 /* An option and its value. */
-static void opt(struct probe_argv *a, const char *name, const char *val)
+static void opt(struct proc_argv *a, const char *name, const char *val)
 {
-    arg(a, name);
-    arg(a, val);
+    proc_argv_add(a, name);
+    proc_argv_add(a, val);
 }
 
-static void opt_u(struct probe_argv *a, const char *name, unsigned val)
+static void opt_u(struct proc_argv *a, const char *name, unsigned val)
 {
     char tmp[16];
     snprintf(tmp, sizeof tmp, "%u", val);
     opt(a, name, tmp);
 }
 
-static void opt_dur(struct probe_argv *a, const char *name, uint64_t ns)
+static void opt_dur(struct proc_argv *a, const char *name, uint64_t ns)
 {
     char tmp[64];
     ah_dur_format(ns, tmp, sizeof tmp);
     opt(a, name, tmp);
 }
 
-void run_probe_args(const struct run *r, struct probe_argv *a, bool udp, bool tcp)
+void run_probe_args(const struct run *r, struct proc_argv *a, bool udp, bool tcp)
 {
     const struct lab *lab = r->lab;
     /* The probe runs a little longer than the lab; SIGINT ends it on time.
@@ -134,7 +119,7 @@ static int spawn_probe(struct run *r, struct spawn_window *w, const struct proc_
 static int start_probe(struct run *r, struct spawn_window *w, size_t v, const char *prog,
                        const char *kind, bool udp, bool tcp)
 {
-    struct probe_argv a = {0};
+    struct proc_argv a = {0};
     char target[AH_ADDR_STRLEN];
     struct probe_proc *pp = &r->probes[r->nprobes];
     const char *vname = r->lab->vantages[v].name;
@@ -146,12 +131,12 @@ static int start_probe(struct run *r, struct spawn_window *w, size_t v, const ch
     if (mkdir(pp->outdir, 0755) < 0 && errno != EEXIST)
         return -errno;
     ah_addr_format(&r->lab->anycast[0], false, target, sizeof target);
-    arg(&a, prog);
+    proc_argv_add(&a, prog);
     opt(&a, "--vantage", vname);
     opt(&a, "--out", pp->outdir);
     run_probe_args(r, &a, udp, tcp);
     opt_u(&a, "--ready-fd", PROC_PASS_FD);
-    arg(&a, target);
+    proc_argv_add(&a, target);
     if (a.rc < 0)
         return a.rc;
 

@@ -437,3 +437,18 @@ int proc_find_program(const char *name, bool search_path, char *buf, size_t len)
     }
     return -ENOENT;
 }
+
+void proc_argv_add(struct proc_argv *a, const char *word)
+{
+    size_t l = strlen(word) + 1;
+    if (a->rc < 0)
+        return;
+    if (a->n + 1 >= PROC_ARGV_MAX || a->used + l > sizeof a->store) {
+        a->rc = -ENOSPC;
+        return;
+    }
+    memcpy(a->store + a->used, word, l);
+    a->argv[a->n++] = a->store + a->used;
+    a->argv[a->n] = NULL;
+    a->used += l;
+}

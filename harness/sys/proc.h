@@ -12,6 +12,19 @@
 
 #define PROC_NAME_MAX 64
 
+/* An argv built word by word in a fixed store, for execvp: the first error
+ * (no room) is kept in rc and every later word ignored, so a caller checks
+ * once at the end. */
+#define PROC_ARGV_MAX   96
+#define PROC_ARGV_STORE 20480
+struct proc_argv {
+    char *argv[PROC_ARGV_MAX];
+    char store[PROC_ARGV_STORE];
+    size_t n, used;
+    int rc;
+};
+void proc_argv_add(struct proc_argv *a, const char *word);
+
 struct proc {
     char name[PROC_NAME_MAX]; /* "responder ams", "probe eu" */
     pid_t pid;                /* 0 when not running */

@@ -17,37 +17,22 @@
 
 #include "ah/clock.h"
 
-static void word(struct ssh_argv *a, const char *s)
-{
-    size_t l = strlen(s) + 1;
-    if (a->rc < 0)
-        return;
-    if (a->n + 1 >= SSH_ARGV_MAX || a->used + l > sizeof a->store) {
-        a->rc = -ENOSPC;
-        return;
-    }
-    memcpy(a->store + a->used, s, l);
-    a->argv[a->n++] = a->store + a->used;
-    a->argv[a->n] = NULL;
-    a->used += l;
-}
-
 /* opt (NULL: none), then prefix and value as one word. */
-static void optw(struct ssh_argv *a, const char *opt, const char *prefix, const char *v)
+static void optw(struct proc_argv *a, const char *opt, const char *prefix, const char *v)
 {
     char tmp[LAB_COMMAND_MAX + 64];
     if (opt)
-        word(a, opt);
+        proc_argv_add(a, opt);
     snprintf(tmp, sizeof tmp, "%s%s", prefix, v);
-    word(a, tmp);
+    proc_argv_add(a, tmp);
 }
 
-static void optu(struct ssh_argv *a, const char *name, unsigned v)
+static void optu(struct proc_argv *a, const char *name, unsigned v)
 {
     char tmp[64];
     snprintf(tmp, sizeof tmp, "%s=%u", name, v);
-    word(a, "-o");
-    word(a, tmp);
+    proc_argv_add(a, "-o");
+    proc_argv_add(a, tmp);
 }
 
 /* "[v6]:port" and "user@[v6]:port": the user part and the bare address go to
@@ -79,7 +64,7 @@ static int split_dest(const char *in, char *dest, size_t dlen, char *port, size_
     return n < 0 || (size_t)n >= dlen ? -ENAMETOOLONG : 0;
 }
 
-int ssh_build(struct ssh_argv *a, const struct ssh_conf *c, const struct lab_host *h,
+int ssh_build(struct proc_argv *a, const struct ssh_conf *c, const struct lab_host *h,
               enum ssh_mode mode, const char *remote)
 {
     char dest[LAB_COMMAND_MAX], port[16];
@@ -89,7 +74,7 @@ int ssh_build(struct ssh_argv *a, const struct ssh_conf *c, const struct lab_hos
     int rc = split_dest(h->dest ? h->dest : "", dest, sizeof dest, port, sizeof port);
     if (rc < 0)
         return a->rc = rc;
-    word(a, "ssh");
+    proc_argv_add(a, "ssh");
     if (h->ssh.config)
         optw(a, "-F", "", h->ssh.config);
     if (h->ssh.user)
@@ -102,8 +87,8 @@ int ssh_build(struct ssh_argv *a, const struct ssh_conf *c, const struct lab_hos
      * below only fill in what the user did not set. */
     for (size_t i = 0; i < h->ssh.noptions; i++)
         optw(a, "-o", "", h->ssh.options[i]);
-    word(a, "-o");
-    word(a, "BatchMode=yes");
+    proc_argv_add(a, "-o");
+    proc_argv_add(a, "BatchMode=yes");
     char ctl[LAB_COMMAND_MAX];
     snprintf(ctl, sizeof ctl, "%s/%%C", c->control_dir);
     optw(a, "-o", "ControlPath=", ctl);
@@ -112,29 +97,29 @@ int ssh_build(struct ssh_argv *a, const struct ssh_conf *c, const struct lab_hos
          * it (or die), never left behind by ControlPersist. */
         optu(a, "ConnectTimeout", c->connect_timeout_s ? c->connect_timeout_s : 10);
         optu(a, "ServerAliveInterval", c->alive_interval_s ? c->alive_interval_s : 5);
-        word(a, "-o");
-        word(a, "ServerAliveCountMax=3");
-        word(a, "-o");
-        word(a, "ControlMaster=yes");
-        word(a, "-o");
-        word(a, "ControlPersist=no");
+        proc_argv_add(a, "-o");
+        proc_argv_add(a, "ServerAliveCountMax=3");
+        proc_argv_add(a, "-o");
+        proc_argv_add(a, "ControlMaster=yes");
+        proc_argv_add(a, "-o");
+        proc_argv_add(a, "ControlPersist=no");
         /* No -M beside ControlMaster=yes: the two together mean "ask"
          * (ssh_config(5)), and a master that asks refuses every session. */
-        word(a, "-N");
+        proc_argv_add(a, "-N");
     } else {
-        word(a, "-o");
-        word(a, "ControlMaster=no");
+        proc_argv_add(a, "-o");
+        proc_argv_add(a, "ControlMaster=no");
         optu(a, "ConnectTimeout", c->connect_timeout_s ? c->connect_timeout_s : 10);
         if (mode == SSH_CHECK) {
-            word(a, "-O");
-            word(a, "check");
+            proc_argv_add(a, "-O");
+            proc_argv_add(a, "check");
         }
     }
-    word(a, "-T");
-    word(a, dest);
+    proc_argv_add(a, "-T");
+    proc_argv_add(a, dest);
     if (mode == SSH_COMMAND) {
-        word(a, "--");
-        word(a, remote ? remote : "true");
+        proc_argv_add(a, "--");
+        proc_argv_add(a, remote ? remote : "true");
     }
     return a->rc;
 }

@@ -11,24 +11,20 @@
 #include <sys/types.h>
 
 #include "harness/lab/lab.h"
+#include "proc.h"
 
+/* An ssh command line: our options, 2 words per user option, the
+ * destination and the remote command; it fits a struct proc_argv. */
 #define SSH_ARGV_MAX  (24 + 2 * LAB_SSH_OPTIONS_MAX)
 #define SSH_STORE_MAX (4 * LAB_COMMAND_MAX + 4096)
+_Static_assert(SSH_ARGV_MAX <= PROC_ARGV_MAX && SSH_STORE_MAX <= PROC_ARGV_STORE,
+               "an ssh command line fits a struct proc_argv");
 
 /* What an ssh command line is for. */
 enum ssh_mode {
     SSH_MASTER,  /* ControlMaster=yes -N: the host's master, owned by the controller */
     SSH_COMMAND, /* one remote command through the master */
     SSH_CHECK,   /* -O check: is the master up? */
-};
-
-/* An argv built in a fixed store; the first error (no room, a bad
- * destination) is kept in rc and every later word ignored. */
-struct ssh_argv {
-    char *argv[SSH_ARGV_MAX];
-    char store[SSH_STORE_MAX];
-    size_t n, used;
-    int rc;
 };
 
 /* Settings that apply to every ssh command of a run. */
@@ -42,7 +38,7 @@ struct ssh_conf {
  * remote user's shell (SSH_COMMAND only; NULL otherwise). The destination
  * "[v6]:port" or "user@[v6]:port" becomes -p port and the bare address.
  * Returns 0 or a negative errno (also in a->rc). */
-int ssh_build(struct ssh_argv *a, const struct ssh_conf *c, const struct lab_host *h,
+int ssh_build(struct proc_argv *a, const struct ssh_conf *c, const struct lab_host *h,
               enum ssh_mode mode, const char *remote);
 
 /* Appends word to the NUL-terminated string buf (of size len), quoted for a

@@ -28,7 +28,7 @@ static int find(char *const *argv, const char *w)
 
 START_TEST(destinations)
 {
-    struct ssh_argv a;
+    struct proc_argv a;
     struct lab_host h = {.dest = "probe@203.0.113.10"};
     ck_assert_int_eq(ssh_build(&a, &conf, &h, SSH_COMMAND, "true"), 0);
     ck_assert_str_eq(a.argv[a.n - 3], "probe@203.0.113.10");
@@ -63,7 +63,7 @@ END_TEST
 
 START_TEST(modes_and_options)
 {
-    struct ssh_argv a;
+    struct proc_argv a;
     char *opts[] = {"StrictHostKeyChecking=yes", "ConnectTimeout=3"};
     struct lab_host h = {.dest = "fra",
                          .ssh = {.config = "/k/cfg",
