@@ -311,8 +311,10 @@ int ah_metrics_add_event(struct ah_metrics *m, const struct ah_metrics_event *e)
     enum ah_event_kind kind = ah_event_kind_of(e->event);
     if (kind == AH_EV_OBSERVATION)
         return 0;
+    /* A router's route at the drill's start is its starting point, not a
+     * change: it gives no detect_ms, route_ms or gt_answer_ms. */
     if (kind == AH_EV_ROUTE)
-        return add_route(m, e, node);
+        return ah_route_is_initial(e->detail) ? 0 : add_route(m, e, node);
     if (m->nev >= AH_METRICS_MAX_WINDOWS)
         return -ENOSPC;
     if (m->nev == m->capev) {

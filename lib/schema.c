@@ -147,3 +147,9 @@ enum ah_event_kind ah_event_kind_of(const char *event)
     }
     return AH_EV_DRILL;
 }
+
+bool ah_route_is_initial(const char *detail)
+{
+    size_t n = strlen(AH_ROUTE_INITIAL);
+    return detail && strncmp(detail, AH_ROUTE_INITIAL, n) == 0 && (detail[n] == ' ' || !detail[n]);
+}

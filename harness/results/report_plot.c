@@ -241,8 +241,9 @@ static int events_data(const struct rp *rp, const char *file)
                 : strcmp(e->event, ah_schema_event_name(AH_EVENT_BGP)) != 0 ? EV_OBS
                                                                             : EV_OBS_UNNAMED;
         /* Outside the plot, e.g. the observations of the set-up before the
-         * probes started: left out. */
-        if (x < 0 || x > xmax(rp))
+         * probes started, and a router's initial route (no change): left
+         * out. */
+        if (x < 0 || x > xmax(rp) || (k == EV_ROUTE && ah_route_is_initial(e->detail)))
             continue;
         size_t px = (size_t)(x / xmax(rp) * (PLOT_WIDTH - 1));
         if (seen[k][px / 8] & (1u << (px % 8)))

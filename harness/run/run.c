@@ -134,14 +134,37 @@ static void on_route(void *arg, uint64_t ts_ns, size_t vantage, const char *next
     run_event(r, ts_ns, ah_schema_event_name(AH_EVENT_ROUTE), nexthops, detail);
 }
 
-static void drain_monitor(struct run *r)
+/* Reads what the route monitors have pending; cb NULL applies the changes
+ * without writing rows. */
+static void drain_monitor(struct run *r, topo_route_cb cb)
 {
     for (size_t i = 0; i < r->nmon; i++) {
         struct pollfd p = {.fd = r->mon[i], .events = POLLIN};
         while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
-            if (topo_monitor_read(r->topo, r->mon[i], on_route, r) < 0)
+            if (topo_monitor_read(r->topo, r->mon[i], cb, r) < 0)
                 break;
         }
+    }
+}
+
+/* One `route` row per router with its route at the drill's start, marked
+ * initial so that no reader takes it for a change (docs/formats.md,
+ * "events.csv"). The changes since the monitors started (BIRD installing
+ * its routes, with routing: bgp) are folded into it. */
+static void record_initial_routes(struct run *r)
+{
+    drain_monitor(r, NULL);
+    uint64_t ts = ah_clock_realtime_ns();
+    for (size_t v = 0; v < r->lab->nvantages; v++) {
+        const char *nexthops = topo_monitor_state(r->topo, v);
+        char *detail = NULL;
+        if (asprintf(&detail, "%s router=%s nexthop=%s", AH_ROUTE_INITIAL, r->lab->vantages[v].name,
+                     nexthops) < 0) {
+            run_fail(r, "out of memory");
+            return;
+        }
+        run_event(r, ts, ah_schema_event_name(AH_EVENT_ROUTE), nexthops, detail);
+        free(detail);
     }
 }
 
@@ -543,6 +566,7 @@ static int play(struct run *r)
     if ((rc = run_start_probes(r)) < 0 || (rc = run_wait_probes(r)) < 0)
         return rc;
     r->probes_ns = ah_clock_mono_ns() - t_probes;
+    record_initial_routes(r);
     /* The drill's clock starts here, past the start barrier: every responder
      * answers and every probe probes. */
     r->t0_mono = ah_clock_mono_ns();
@@ -654,7 +678,7 @@ static int finish(struct run *r)
     run_stop_probes(r);
     run_poll_signals(r);
     if (r->topo)
-        drain_monitor(r);
+        drain_monitor(r, on_route);
     if (r->o->keep_up && !r->failed && !r->interrupted)
         return finish_keep_up(r);
     return finish_down(r);

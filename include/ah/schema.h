@@ -8,6 +8,8 @@
 #ifndef AH_SCHEMA_H
 #define AH_SCHEMA_H
 
+#include <stdbool.h>
+
 /* ---- words ---- */
 
 /* Name functions return "?" ("error" for results and reasons) for a value
@@ -104,6 +106,12 @@ int ah_schema_event_parse(const char *s, enum ah_event *out);
  * own. */
 enum ah_event_kind { AH_EV_DRILL, AH_EV_ROUTE, AH_EV_OBSERVATION };
 enum ah_event_kind ah_event_kind_of(const char *event);
+
+/* The first word of the detail of a `route` row that records a router's
+ * route at the drill's start rather than a change ("initial router=eu
+ * nexthop=nyc"): the metrics and the timeline leave such rows out. */
+#define AH_ROUTE_INITIAL "initial"
+bool ah_route_is_initial(const char *detail);
 
 /* Commands of the builtin responder's control socket
  * (docs/anycast-responder.md), which the harness sends for the drill's

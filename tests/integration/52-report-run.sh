@@ -4,7 +4,8 @@
 # is named. Ground truth: switch_ms (from the drill event) agrees, within one
 # probe interval + 1 ms, with the delay from the kernel's route change
 # (events.csv `route` row) to the first answer by the new node, computed here
-# from the CSVs independently of the metrics code.
+# from the CSVs independently of the metrics code. Each router's initial
+# route is one `route` row marked initial that changes no figure.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lab-lib.sh"
 t_need_root
@@ -76,5 +77,25 @@ t_true "summary.json's ground truth is the same delay" \
   awk -v g="$gt" -v d="$delay" 'BEGIN { x = g - d; if (x < 0) x = -x; exit !(x < 0.0015) }'
 t_true "the new node answers within one probe interval + 1 ms of the route change (docs/bench.md)" \
   awk -v d="$delay" -v r="$res" 'BEGIN { exit !(d <= r + 1) }'
+
+# The routes at the start: one `route` row per router, marked initial, to
+# the vantage's preferred node, before the drill's clock started; a change
+# row never carries the mark.
+E=$LAB_DIR/events.csv
+t0=$(python3 -c "import json; print(json.load(open('$LAB_DIR/run.json'))['drill_start_ns'])")
+t_eq "$(awk -F, '$2 == "route" && $4 ~ /^initial / { print $3, $4 }' "$E" | sort | tr '\n' ';')" \
+  "ams initial router=eu nexthop=ams;nyc initial router=us nexthop=nyc;" \
+  "one initial route row per router, to its preferred node"
+t_eq "$(awk -F, -v t="$t0" '$2 == "route" && $4 ~ /^initial / && $1 > t' "$E" | wc -l)" 0 \
+  "the initial rows are from before the drill's start"
+t_eq "$(awk -F, '$2 == "route" && $4 !~ /^initial / && $1 <= '"$W"'' "$E" | wc -l)" 0 \
+  "no route change before the withdraw (the initial rows are no changes)"
+# The summary is the same without them: they count as no route change.
+cp -r "$LAB_DIR" "$T_TMP/noinit"
+awk -F, '!($2 == "route" && $4 ~ /^initial /)' "$E" >"$T_TMP/noinit/events.csv"
+rm -f "$T_TMP/noinit/summary.csv"
+"$LAB" report "$T_TMP/noinit" >/dev/null 2>&1
+t_true "the report of the results without the initial rows ran" test -s "$T_TMP/noinit/summary.csv"
+t_true "summary.csv is the same without the initial rows" cmp -s "$LAB_DIR/summary.csv" "$T_TMP/noinit/summary.csv"
 t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the run is left"
 t_done

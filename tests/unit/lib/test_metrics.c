@@ -206,6 +206,9 @@ static void switch_run(bool direct, double *sw, double *gt, double *det, double 
     metrics_event(m, 2 * S + 100000, "route", "nyc", "router=eu nexthop=nyc");
     metrics_event(m, 2 * S + 50000, "route", "sin", "router=us nexthop=sin");
     metrics_event(m, 2 * S + 60000, "exit", "sin", "responder pid 3 killed");
+    /* A router's initial route is no change, even inside the window: the
+     * ground truth stays the change to nyc. */
+    metrics_event(m, 2 * S + 10000, "route", "ams", "initial router=eu nexthop=ams");
     /* A probe every ms; nyc answers from 2.002 s (the probe at 2.001 s was
      * still answered by ams). */
     for (uint64_t t = 1 * S; t < 4 * S; t += MS)

@@ -123,6 +123,11 @@ START_TEST(event_kinds)
     ck_assert_int_eq(ah_event_kind_of("health-down"), AH_EV_OBSERVATION);
     ck_assert_int_eq(ah_event_kind_of("bgp"), AH_EV_OBSERVATION);
     ck_assert_int_eq(ah_event_kind_of("bgp-session"), AH_EV_OBSERVATION);
+    ck_assert(ah_route_is_initial("initial router=eu nexthop=nyc"));
+    ck_assert(ah_route_is_initial("initial"));
+    ck_assert(!ah_route_is_initial("initially router=eu"));
+    ck_assert(!ah_route_is_initial("router=eu nexthop=nyc"));
+    ck_assert(!ah_route_is_initial(NULL));
     ck_assert_int_eq(ah_event_kind_of("track"), AH_EV_DRILL);
     ck_assert_int_eq(ah_event_kind_of("run"), AH_EV_DRILL);
     for (int i = 0; i < AH_VERB_COUNT; i++)
