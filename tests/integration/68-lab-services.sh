@@ -41,6 +41,8 @@ done
 t_eq "$(ls -d "$LAB_DIR"/logs/probe-*.log 2>/dev/null | wc -l)" 2 "one probe process per vantage"
 t_eq "$(awk -F, 'NR > 1 && $2 == "vb" && $4 == "udp" && $8 == "ok" && $9 != "b"' "$P" | wc -l)" 0 \
   "vb's udp probes of both services answered by b"
+t_true "report.html's settings list udp probes of dns, echo" \
+  grep -q '<tr><th>udp probes</th><td>dns, echo,' "$LAB_DIR/report.html"
 S=$LAB_DIR/summary.csv
 for s in dns echo; do
   n=$(awk -F, -v s=$s 'NR > 1 && $2 == "withdraw" && $4 == "va" && $5 == "udp" && $6 == s' "$S" | wc -l)
