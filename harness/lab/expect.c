@@ -316,10 +316,8 @@ static int check_one(const struct lab *lab, const struct lab_expect *le, const s
         rc = rc ? rc : r;
     }
     if (e->service >= 0) {
-        bool udp_ok =
-            lab->udp.enabled && (int)lab->udp.service == e->service && e->transport != AH_TR_TCP;
-        bool tcp_ok =
-            lab->tcp.enabled && (int)lab->tcp.service == e->service && e->transport != AH_TR_UDP;
+        bool udp_ok = lab->udp.enabled && lab->udp.service[e->service] && e->transport != AH_TR_TCP;
+        bool tcp_ok = lab->tcp.enabled && lab->tcp.service[e->service] && e->transport != AH_TR_UDP;
         if (!udp_ok && !tcp_ok) {
             r = diag(d, lab, le, e->off_service, "expect: no %s probes of service %s in this lab",
                      e->transport < 0 ? "udp or tcp"

@@ -110,9 +110,11 @@ struct lab_vantage {
     unsigned line, col;
 };
 
+/* A transport's services: a set, with at least one member when the
+ * transport is enabled (docs/lab-file.md, probes). */
 struct lab_probe_udp {
     bool enabled;
-    enum ah_service service;
+    bool service[AH_SVC_COUNT];
     uint32_t rate;  /* probes per second in total */
     uint32_t flows; /* sockets, each a fixed source port */
     uint64_t timeout_ns;
@@ -120,7 +122,7 @@ struct lab_probe_udp {
 
 struct lab_probe_tcp {
     bool enabled;
-    enum ah_service service;
+    bool service[AH_SVC_COUNT];
     uint32_t connections;
     uint64_t interval_ns;
     uint64_t timeout_ns;
@@ -231,5 +233,16 @@ int lab_node_index(const struct lab *lab, const char *name);
 int lab_vantage_index(const struct lab *lab, const char *name);
 
 const char *lab_routing_name(enum lab_routing r);
+
+/* Service sets. lab_services_first gives the lowest member (AH_SVC_DNS for
+ * an empty set); lab_services_format writes "dns, echo" into buf. */
+bool lab_services_equal(const bool a[AH_SVC_COUNT], const bool b[AH_SVC_COUNT]);
+enum ah_service lab_services_first(const bool s[AH_SVC_COUNT]);
+const char *lab_services_format(const bool s[AH_SVC_COUNT], char *buf, size_t len);
+/* True when an enabled transport probes s. */
+bool lab_probes_service(const struct lab *lab, enum ah_service s);
+/* True when UDP and TCP both probe but different services, so each needs a
+ * probe process of its own (anycast-probe takes one service set). */
+bool lab_probes_split(const struct lab *lab);
 
 #endif

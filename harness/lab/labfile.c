@@ -737,3 +737,48 @@ const char *lab_routing_name(enum lab_routing r)
 {
     return NAME_OF(routing_names, r);
 }
+
+/* ---- service sets ---- */
+
+bool lab_services_equal(const bool a[AH_SVC_COUNT], const bool b[AH_SVC_COUNT])
+{
+    for (int s = 0; s < AH_SVC_COUNT; s++)
+        if (a[s] != b[s])
+            return false;
+    return true;
+}
+
+enum ah_service lab_services_first(const bool s[AH_SVC_COUNT])
+{
+    for (int i = 0; i < AH_SVC_COUNT; i++)
+        if (s[i])
+            return (enum ah_service)i;
+    return AH_SVC_DNS;
+}
+
+const char *lab_services_format(const bool s[AH_SVC_COUNT], char *buf, size_t len)
+{
+    size_t off = 0;
+    if (len == 0)
+        return buf;
+    buf[0] = '\0';
+    for (int i = 0; i < AH_SVC_COUNT; i++) {
+        if (!s[i] || off >= len)
+            continue;
+        int n = snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+                         ah_service_name((enum ah_service)i));
+        off += n > 0 ? (size_t)n : 0;
+    }
+    return buf;
+}
+
+bool lab_probes_service(const struct lab *lab, enum ah_service s)
+{
+    return (lab->udp.enabled && lab->udp.service[s]) || (lab->tcp.enabled && lab->tcp.service[s]);
+}
+
+bool lab_probes_split(const struct lab *lab)
+{
+    return lab->udp.enabled && lab->tcp.enabled &&
+           !lab_services_equal(lab->udp.service, lab->tcp.service);
+}

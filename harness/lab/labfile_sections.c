@@ -366,6 +366,42 @@ static void parse_vantages(struct lf *c, yaml_node_t *seq)
 
 /* ---- probes ---- */
 
+/* A transport's service: one word or a list of distinct words. The set is
+ * replaced only when the whole value is good, so an error leaves the
+ * default and reports once per bad item. */
+static void parse_services(struct lf *c, yaml_node_t *n, const char *what, bool out[AH_SVC_COUNT])
+{
+    bool set[AH_SVC_COUNT] = {false};
+    yaml_node_t *first[AH_SVC_COUNT] = {NULL};
+    int w;
+    if (n->type != YAML_SEQUENCE_NODE) {
+        if (lf_word(c, n, what, service_words(), &w) == 0) {
+            memset(out, 0, AH_SVC_COUNT * sizeof(*out));
+            out[w] = true;
+        }
+        return;
+    }
+    int cnt = lf_sequence(c, n, what, false);
+    if (cnt == 0)
+        lf_err(c, n, "%s: empty list: give at least one service", what);
+    bool ok = cnt > 0;
+    for (int i = 0; i < cnt; i++) {
+        yaml_node_t *item = lf_item(c, n, i);
+        if (lf_word(c, item, what, service_words(), &w) < 0) {
+            ok = false;
+        } else if (set[w]) {
+            lf_err(c, item, "%s: duplicate service %s (first at %u:%u)", what,
+                   ah_service_name((enum ah_service)w), lf_line(first[w]), lf_col(first[w]));
+            ok = false;
+        } else {
+            set[w] = true;
+            first[w] = item;
+        }
+    }
+    if (ok)
+        memcpy(out, set, sizeof(set));
+}
+
 static void parse_udp(struct lf *c, yaml_node_t *n, struct lab_probe_udp *u)
 {
     static const char *const keys[] = {"service", "rate", "flows", "timeout", NULL};
@@ -374,11 +410,9 @@ static void parse_udp(struct lf *c, yaml_node_t *n, struct lab_probe_udp *u)
     u->enabled = true;
     if (lf_mapping(c, n, "probes.udp", keys, &m) < 0)
         return;
-    int w;
     uint64_t v;
-    if (m.val[K_SERVICE] != NULL &&
-        lf_word(c, m.val[K_SERVICE], "probes.udp.service", service_words(), &w) == 0)
-        u->service = (enum ah_service)w;
+    if (m.val[K_SERVICE] != NULL)
+        parse_services(c, m.val[K_SERVICE], "probes.udp.service", u->service);
     if (m.val[K_RATE] != NULL && lf_uint(c, m.val[K_RATE], "probes.udp.rate", 1, 1000000, &v) == 0)
         u->rate = (uint32_t)v;
     if (m.val[K_FLOWS] != NULL && lf_uint(c, m.val[K_FLOWS], "probes.udp.flows", 1, 1024, &v) == 0)
@@ -395,11 +429,9 @@ static void parse_tcp(struct lf *c, yaml_node_t *n, struct lab_probe_tcp *t)
     struct lf_map m;
     if (lf_mapping(c, n, "probes.tcp", keys, &m) < 0)
         return;
-    int w;
     uint64_t v;
-    if (m.val[K_SERVICE] != NULL &&
-        lf_word(c, m.val[K_SERVICE], "probes.tcp.service", service_words(), &w) == 0)
-        t->service = (enum ah_service)w;
+    if (m.val[K_SERVICE] != NULL)
+        parse_services(c, m.val[K_SERVICE], "probes.tcp.service", t->service);
     if (m.val[K_CONNECTIONS] != NULL &&
         lf_uint(c, m.val[K_CONNECTIONS], "probes.tcp.connections", 0, 100000, &v) == 0)
         t->connections = (uint32_t)v;
@@ -418,8 +450,8 @@ static void parse_probes(struct lf *c, yaml_node_t *key, yaml_node_t *n)
     const char *const keys[] = {ah_transport_name(AH_TR_UDP), ah_transport_name(AH_TR_TCP), NULL};
     struct lab *lab = c->lab;
     lab->udp = (struct lab_probe_udp){
-        .service = AH_SVC_DNS, .rate = 100, .flows = 4, .timeout_ns = AH_NS_PER_S};
-    lab->tcp = (struct lab_probe_tcp){.service = AH_SVC_ECHO,
+        .service[AH_SVC_DNS] = true, .rate = 100, .flows = 4, .timeout_ns = AH_NS_PER_S};
+    lab->tcp = (struct lab_probe_tcp){.service[AH_SVC_ECHO] = true,
                                       .connections = 10,
                                       .interval_ns = 100 * MSEC,
                                       .timeout_ns = AH_NS_PER_S};
@@ -583,9 +615,9 @@ static void check_echo(struct lf *c, yaml_node_t *nodes_seq)
 {
     struct lab *lab = c->lab;
     const char *user = NULL;
-    if (lab->udp.enabled && lab->udp.service == AH_SVC_ECHO)
+    if (lab->udp.enabled && lab->udp.service[AH_SVC_ECHO])
         user = "probes.udp";
-    else if (lab->tcp.enabled && lab->tcp.service == AH_SVC_ECHO)
+    else if (lab->tcp.enabled && lab->tcp.service[AH_SVC_ECHO])
         user = "probes.tcp";
     else if (lab->routing == LAB_ROUTING_TRACKED && lab->track.service == AH_SVC_ECHO)
         user = "track";

@@ -152,14 +152,16 @@ static void settings(FILE *f, const struct rp *rp)
         }
         settings_members(f, lab);
         fprintf(f, "</td></tr>\n");
+        char svc[64];
         if (lab->udp.enabled)
             fprintf(f, "<tr><th>udp probes</th><td>%s, %u/s in total over %u flows</td></tr>\n",
-                    ah_service_name(lab->udp.service), lab->udp.rate, lab->udp.flows);
+                    lab_services_format(lab->udp.service, svc, sizeof svc), lab->udp.rate,
+                    lab->udp.flows);
         if (lab->tcp.enabled)
             fprintf(f,
                     "<tr><th>tcp probes</th><td>%s, %u connections, one probe each per %.0f "
                     "ms</td></tr>\n",
-                    ah_service_name(lab->tcp.service), lab->tcp.connections,
+                    lab_services_format(lab->tcp.service, svc, sizeof svc), lab->tcp.connections,
                     (double)lab->tcp.interval_ns / 1e6);
         fprintf(f, "</table>\n");
     }

@@ -331,9 +331,9 @@ int bgp_start(const struct routing_opts *o, int epfd, struct bgp **out)
         const struct lab_healthcheck *hc = &lab->nodes[i].healthcheck;
         if (!hc->enabled)
             continue;
-        enum ah_service svc = lab->udp.enabled   ? lab->udp.service
-                              : lab->tcp.enabled ? lab->tcp.service
-                                                 : 0;
+        enum ah_service svc = lab->udp.enabled   ? lab_services_first(lab->udp.service)
+                              : lab->tcp.enabled ? lab_services_first(lab->tcp.service)
+                                                 : AH_SVC_DNS;
         if (lab->nodes[i].responder == LAB_RESPONDER_NSD ||
             lab->nodes[i].responder == LAB_RESPONDER_KNOT)
             svc = AH_SVC_DNS;

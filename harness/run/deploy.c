@@ -208,8 +208,12 @@ static void once_remote(const struct lab *lab, const char *probe, char *buf, siz
     ssh_quote_append(buf, len, "--transport");
     ssh_quote_append(buf, len,
                      udp && tcp ? "both" : ah_transport_name(tcp ? AH_TR_TCP : AH_TR_UDP));
-    ssh_quote_append(buf, len, "--service");
-    ssh_quote_append(buf, len, ah_service_name(udp ? lab->udp.service : lab->tcp.service));
+    for (int s = 0; s < AH_SVC_COUNT; s++) {
+        if (lab_probes_service(lab, (enum ah_service)s)) {
+            ssh_quote_append(buf, len, "--service");
+            ssh_quote_append(buf, len, ah_service_name((enum ah_service)s));
+        }
+    }
     ssh_quote_append(buf, len, target);
 }
 
@@ -443,8 +447,7 @@ int deploy_dry_run(const struct lab *lab, uint64_t ready_timeout_ns)
     for (size_t i = 0; rc == 0 && i < d->n; i++) {
         if (!d->h[i].vantage)
             continue;
-        bool both = lab->udp.enabled && lab->tcp.enabled;
-        bool split = both && lab->udp.service != lab->tcp.service;
+        bool split = lab_probes_split(lab);
         for (int k = 0; k < (split ? 2 : 1) && rc == 0; k++) {
             rc = deploy_probe_remote(&r, &d->h[i], i - lab->nnodes,
                                      split ? k == 0 : lab->udp.enabled,

@@ -197,8 +197,7 @@ static int wait_ready(struct run *r)
 int deploy_start_probes(struct run *r)
 {
     const struct lab *lab = r->lab;
-    bool both = lab->udp.enabled && lab->tcp.enabled;
-    bool split = both && lab->udp.service != lab->tcp.service;
+    bool split = lab_probes_split(lab);
     int rc = 0;
     if (!lab->udp.enabled && !lab->tcp.enabled)
         return 0;

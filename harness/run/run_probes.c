@@ -78,7 +78,10 @@ void run_probe_args(const struct run *r, struct proc_argv *a, bool udp, bool tcp
      * its run before the drill does. */
     opt_dur(a, "--duration", lab->duration_ns + r->o->ready_timeout_ns + 5 * AH_NS_PER_S);
     opt(a, "--transport", udp && tcp ? "both" : ah_transport_name(udp ? AH_TR_UDP : AH_TR_TCP));
-    opt(a, "--service", ah_service_name(udp ? lab->udp.service : lab->tcp.service));
+    const bool *svc = udp ? lab->udp.service : lab->tcp.service;
+    for (int s = 0; s < AH_SVC_COUNT; s++)
+        if (svc[s])
+            opt(a, "--service", ah_service_name((enum ah_service)s));
     if (udp) {
         opt_u(a, "--rate", lab->udp.rate);
         opt_u(a, "--flows", lab->udp.flows);
@@ -174,7 +177,7 @@ int run_start_probes(struct run *r)
     }
     r->ready_fd = pfd[0];
     r->ready_wfd = pfd[1];
-    bool same = lab->udp.enabled && lab->tcp.enabled && lab->udp.service == lab->tcp.service;
+    bool split = lab_probes_split(lab);
     struct spawn_window w = {0};
     int rc = 0;
     for (size_t v = 0; v < lab->nvantages && rc == 0; v++) {
@@ -188,7 +191,7 @@ int run_start_probes(struct run *r)
             rc = -ETIMEDOUT;
             break;
         }
-        if (same || !(lab->udp.enabled && lab->tcp.enabled)) {
+        if (!split) {
             rc = start_probe(r, &w, v, prog, "", lab->udp.enabled, lab->tcp.enabled);
         } else {
             /* Different services per transport: one probe each. */

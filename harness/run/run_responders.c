@@ -83,12 +83,11 @@ static bool node_speaks(const struct lab_node *n, enum ah_service s)
  * address, queried from inside the node's own namespace. */
 int run_wait_ready(struct run *r)
 {
-    enum ah_service svcs[2];
+    enum ah_service svcs[AH_SVC_COUNT];
     size_t nsvc = 0;
-    if (r->lab->udp.enabled)
-        svcs[nsvc++] = r->lab->udp.service;
-    if (r->lab->tcp.enabled && (nsvc == 0 || svcs[0] != r->lab->tcp.service))
-        svcs[nsvc++] = r->lab->tcp.service;
+    for (int s = 0; s < AH_SVC_COUNT; s++)
+        if (lab_probes_service(r->lab, (enum ah_service)s))
+            svcs[nsvc++] = (enum ah_service)s;
     if (nsvc == 0)
         svcs[nsvc++] = AH_SVC_DNS;
 

@@ -43,12 +43,12 @@ START_TEST(quickstart)
     ck_assert_uint_eq(us->prefer[1], 0); /* ams */
     ck_assert_uint_eq(us->prefer[2], 2); /* sin */
     ck_assert(lab->udp.enabled);
-    ck_assert_int_eq(lab->udp.service, AH_SVC_DNS);
+    ck_assert(lab->udp.service[AH_SVC_DNS]);
     ck_assert_uint_eq(lab->udp.rate, 500);
     ck_assert_uint_eq(lab->udp.flows, 8);
     ck_assert_uint_eq(lab->udp.timeout_ns, SEC);
     ck_assert(lab->tcp.enabled);
-    ck_assert_int_eq(lab->tcp.service, AH_SVC_ECHO);
+    ck_assert(lab->tcp.service[AH_SVC_ECHO]);
     ck_assert_uint_eq(lab->tcp.connections, 50);
     ck_assert_uint_eq(lab->tcp.interval_ns, 100 * MSEC);
     ck_assert_uint_eq(lab->ndrill, 5);
@@ -112,7 +112,7 @@ START_TEST(nsd_knot)
     struct lab *lab = load_ok("labs/nsd-knot.yaml");
     ck_assert_int_eq(lab->nodes[lab_node_index(lab, "nsd1")].responder, LAB_RESPONDER_NSD);
     ck_assert_int_eq(lab->nodes[lab_node_index(lab, "knot1")].responder, LAB_RESPONDER_KNOT);
-    ck_assert_int_eq(lab->tcp.service, AH_SVC_DNS);
+    ck_assert(lab->tcp.service[AH_SVC_DNS]);
     lab_free(lab);
 }
 END_TEST
@@ -129,12 +129,12 @@ START_TEST(minimal_defaults)
     ck_assert_uint_eq(lab->vantages[0].prefer[0], 0);
     /* No probes section: UDP DNS and TCP echo with their defaults. */
     ck_assert(lab->udp.enabled);
-    ck_assert_int_eq(lab->udp.service, AH_SVC_DNS);
+    ck_assert(lab->udp.service[AH_SVC_DNS]);
     ck_assert_uint_eq(lab->udp.rate, 100);
     ck_assert_uint_eq(lab->udp.flows, 4);
     ck_assert_uint_eq(lab->udp.timeout_ns, SEC);
     ck_assert(lab->tcp.enabled);
-    ck_assert_int_eq(lab->tcp.service, AH_SVC_ECHO);
+    ck_assert(lab->tcp.service[AH_SVC_ECHO]);
     ck_assert_uint_eq(lab->tcp.connections, 10);
     ck_assert_uint_eq(lab->tcp.interval_ns, 100 * MSEC);
     ck_assert_uint_eq(lab->tcp.timeout_ns, SEC);
@@ -170,7 +170,7 @@ START_TEST(full_values)
     ck_assert_uint_eq(lab->udp.rate, 1000000);
     ck_assert_uint_eq(lab->udp.flows, 1024);
     ck_assert_uint_eq(lab->udp.timeout_ns, 250 * MSEC);
-    ck_assert_int_eq(lab->tcp.service, AH_SVC_DNS);
+    ck_assert(lab->tcp.service[AH_SVC_DNS]);
     ck_assert_uint_eq(lab->tcp.connections, 100000);
     ck_assert_uint_eq(lab->tcp.interval_ns, MSEC);
     ck_assert_uint_eq(lab->tcp.timeout_ns, 60 * SEC);
@@ -430,6 +430,67 @@ START_TEST(from_buffer)
     ck_assert_uint_eq(d.n, 1);
     ck_assert_str_eq(d.msgs[0], "<mem>:6:10: routing: unknown value \"ecmpX\" (one of: static, "
                                 "ecmp, ecmp-resilient, tracked, bgp)");
+    lab_diag_free(&d);
+}
+END_TEST
+
+/* service: one word or a list of distinct services, per transport. */
+#define SVC_HEAD                                                                                   \
+    "name: s\nanycast: [198.51.100.2]\nduration: 2s\nnodes: [{name: a}]\n"                         \
+    "vantages: [{name: v}]\n"
+
+static void services_load(const char *probes, int want_rc, struct lab **lab, struct lab_diag *d)
+{
+    char text[512];
+    snprintf(text, sizeof text, "%sprobes: %s\n", SVC_HEAD, probes);
+    ck_assert_int_eq(lab_load_buffer("<mem>", text, strlen(text), lab, d), want_rc);
+}
+
+START_TEST(service_lists)
+{
+    struct lab *lab = NULL;
+    struct lab_diag d = {0};
+    char buf[32];
+    services_load("{udp: {service: [dns, echo]}, tcp: {service: [echo], connections: 1}}", 0, &lab,
+                  &d);
+    ck_assert(lab->udp.service[AH_SVC_DNS] && lab->udp.service[AH_SVC_ECHO]);
+    ck_assert(!lab->tcp.service[AH_SVC_DNS] && lab->tcp.service[AH_SVC_ECHO]);
+    ck_assert_str_eq(lab_services_format(lab->udp.service, buf, sizeof buf), "dns, echo");
+    ck_assert(lab_probes_split(lab));
+    ck_assert(lab_probes_service(lab, AH_SVC_DNS));
+    lab_free(lab);
+    services_load("{udp: {service: [echo, dns]}, tcp: {service: [dns, echo], connections: 1}}", 0,
+                  &lab, &d);
+    ck_assert(!lab_probes_split(lab));
+    ck_assert_int_eq(lab_services_first(lab->tcp.service), AH_SVC_DNS);
+    lab_free(lab);
+    services_load("{udp: {service: echo}}", 0, &lab, &d);
+    ck_assert(!lab->udp.service[AH_SVC_DNS] && lab->udp.service[AH_SVC_ECHO]);
+    ck_assert(!lab_probes_service(lab, AH_SVC_DNS));
+    ck_assert_str_eq(lab_services_format(lab->udp.service, buf, sizeof buf), "echo");
+    lab_free(lab);
+    ck_assert_uint_eq(d.n, 0);
+}
+END_TEST
+
+START_TEST(service_list_errors)
+{
+    struct lab *lab = NULL;
+    struct lab_diag d = {0};
+    services_load("{udp: {service: []}}", -EINVAL, &lab, &d);
+    services_load("{udp: {service: [dns, echo, dns]}}", -EINVAL, &lab, &d);
+    services_load("{tcp: {service: [dns, http, {x: 1}]}}", -EINVAL, &lab, &d);
+    services_load("{udp: {service: {dns: 1}}}", -EINVAL, &lab, &d);
+    ck_assert_ptr_null(lab);
+    ck_assert_uint_eq(d.n, 5);
+    ck_assert_str_eq(d.msgs[0], "<mem>:6:25: probes.udp.service: empty list: give at least one "
+                                "service");
+    ck_assert_str_eq(d.msgs[1], "<mem>:6:37: probes.udp.service: duplicate service dns (first "
+                                "at 6:26)");
+    ck_assert_str_eq(d.msgs[2], "<mem>:6:31: probes.tcp.service: unknown value \"http\" (one "
+                                "of: dns, echo)");
+    ck_assert_ptr_nonnull(strstr(d.msgs[3], "<mem>:6:37: probes.tcp.service: "));
+    ck_assert_ptr_nonnull(strstr(d.msgs[4], "<mem>:6:25: probes.udp.service: "));
     lab_diag_free(&d);
 }
 END_TEST
@@ -709,6 +770,8 @@ static Suite *labfile_suite(void)
     tcase_add_test(tc, diag_appends);
     tcase_add_test(tc, diag_addf);
     tcase_add_test(tc, from_buffer);
+    tcase_add_test(tc, service_lists);
+    tcase_add_test(tc, service_list_errors);
     tcase_add_test(tc, error_cap);
     tcase_add_test(tc, limits);
     tcase_add_test(tc, names_and_lookups);
