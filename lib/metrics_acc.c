@@ -371,9 +371,8 @@ static int gap_add(struct group *g, uint64_t gap)
 {
     if (gap == 0)
         return 0;
-    unsigned lg = 63 - (unsigned)__builtin_clzll(gap);
-    unsigned sub = lg >= 4 ? (unsigned)((gap >> (lg - 4)) & (GAP_SUB - 1))
-                           : (unsigned)((gap << (4 - lg)) & (GAP_SUB - 1));
+    unsigned lg, sub;
+    metrics_log_bucket(gap, &lg, &sub);
     uint64_t bit = 1ULL << lg;
     size_t k = (size_t)__builtin_popcountll(g->gapmask & (bit - 1));
     if (!(g->gapmask & bit)) {

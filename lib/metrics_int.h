@@ -16,11 +16,17 @@
  * its window received no probe (see before_settle in lib/metrics_acc.c). */
 #define BEFORE_SETTLE 16
 
+/* Log-scale buckets shared by the gap and RTT histograms: LOG_SUB
+ * sub-buckets per power of two. metrics_log_bucket() gives the power lg
+ * and the sub-bucket of v > 0; below 2^4 every value has its own. */
+#define LOG_SUB 16
+void metrics_log_bucket(uint64_t v, unsigned *lg, unsigned *sub);
+
 /* Time-weighted gap histogram for the resolution: 16 sub-buckets per power
  * of two (6% wide), weights in nanoseconds. A group's gaps span a few powers
  * of two, so the blocks of 16 are allocated as they are first used: a few
  * hundred bytes per group instead of 16 KB (memory per vantage, docs/security.md). */
-#define GAP_SUB 16
+#define GAP_SUB LOG_SUB
 struct gap_block {
     uint64_t w[GAP_SUB];
     double w2[GAP_SUB]; /* sum of gap squared, for the mean within a bucket */
@@ -30,7 +36,7 @@ struct gap_block {
  * two, so a percentile (the middle of its bucket, clamped to the window's
  * min and max) is within 1/32 (3.1%) of the true value; exact below 16 us.
  * Blocks are allocated per power of two used, as for the gaps. */
-#define RTT_SUB 16
+#define RTT_SUB LOG_SUB
 struct rtt_hist {
     uint32_t (*blk)[RTT_SUB]; /* the powers of two in mask, increasing */
     uint64_t mask;

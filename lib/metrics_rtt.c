@@ -8,6 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+void metrics_log_bucket(uint64_t v, unsigned *lg, unsigned *sub)
+{
+    *lg = 63 - (unsigned)__builtin_clzll(v);
+    *sub = *lg >= 4 ? (unsigned)((v >> (*lg - 4)) & (LOG_SUB - 1))
+                    : (unsigned)((v << (4 - *lg)) & (LOG_SUB - 1));
+}
+
 int metrics_rtt_add(struct rtt_hist *h, uint64_t us)
 {
     if (h->n == 0 || us < h->min)
@@ -19,9 +26,8 @@ int metrics_rtt_add(struct rtt_hist *h, uint64_t us)
         h->zero++;
         return 0;
     }
-    unsigned lg = 63 - (unsigned)__builtin_clzll(us);
-    unsigned sub = lg >= 4 ? (unsigned)((us >> (lg - 4)) & (RTT_SUB - 1))
-                           : (unsigned)((us << (4 - lg)) & (RTT_SUB - 1));
+    unsigned lg, sub;
+    metrics_log_bucket(us, &lg, &sub);
     uint64_t bit = 1ULL << lg;
     size_t k = (size_t)__builtin_popcountll(h->mask & (bit - 1));
     if (!(h->mask & bit)) {

@@ -127,19 +127,13 @@ static int write_summary_csv(const struct ah_metrics *m, const char *dir)
     }
     for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
         const struct ah_metrics_row *r = ah_metrics_row(m, i);
-        char b[12][32];
-        rp_ms(b[0], sizeof b[0], r->outage_ms);
-        rp_ms(b[1], sizeof b[1], r->switch_ms);
-        rp_ms(b[2], sizeof b[2], r->break_ms_p50);
-        rp_ms(b[3], sizeof b[3], r->break_ms_max);
-        rp_ms(b[4], sizeof b[4], r->reconnect_ms);
-        rp_ms(b[5], sizeof b[5], r->detect_ms);
-        rp_ms(b[6], sizeof b[6], r->rtt_ms_p50);
-        rp_ms(b[7], sizeof b[7], r->rtt_ms_p99);
-        rp_ms(b[8], sizeof b[8], r->rtt_ms_max);
-        rp_ms(b[9], sizeof b[9], r->base_rtt_ms_p50);
-        rp_ms(b[10], sizeof b[10], r->base_rtt_ms_p99);
-        rp_ms(b[11], sizeof b[11], r->base_rtt_ms_max);
+        const double ms[] = {r->outage_ms,       r->switch_ms,       r->break_ms_p50,
+                             r->break_ms_max,    r->reconnect_ms,    r->detect_ms,
+                             r->rtt_ms_p50,      r->rtt_ms_p99,      r->rtt_ms_max,
+                             r->base_rtt_ms_p50, r->base_rtt_ms_p99, r->base_rtt_ms_max};
+        char b[sizeof ms / sizeof ms[0]][32];
+        for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++)
+            rp_ms(b[k], sizeof b[k], ms[k]);
         ah_csv_u64(w, r->event_ts_ns);
         ah_csv_str(w, r->event);
         ah_csv_str(w, r->node);
@@ -162,7 +156,7 @@ static int write_summary_csv(const struct ah_metrics *m, const char *dir)
         }
         ah_csv_str(w, b[2]);
         ah_csv_str(w, b[3]);
-        for (size_t k = 4; k < 12; k++)
+        for (size_t k = 4; k < sizeof ms / sizeof ms[0]; k++)
             ah_csv_str(w, b[k]);
         if ((rc = ah_csv_end_row(w)) < 0)
             break;
