@@ -371,20 +371,12 @@ static int gap_add(struct group *g, uint64_t gap)
 {
     if (gap == 0)
         return 0;
-    unsigned lg, sub;
-    metrics_log_bucket(gap, &lg, &sub);
-    uint64_t bit = 1ULL << lg;
-    size_t k = (size_t)__builtin_popcountll(g->gapmask & (bit - 1));
-    if (!(g->gapmask & bit)) {
-        size_t n = (size_t)__builtin_popcountll(g->gapmask);
-        struct gap_block *b = realloc(g->gap, (n + 1) * sizeof *b);
-        if (!b)
-            return -ENOMEM;
-        memmove(b + k + 1, b + k, (n - k) * sizeof *b);
-        memset(&b[k], 0, sizeof *b);
-        g->gap = b;
-        g->gapmask |= bit;
-    }
+    unsigned sub;
+    void *blocks = g->gap;
+    long k = metrics_log_slot(&blocks, &g->gapmask, gap, sizeof *g->gap, &sub);
+    g->gap = blocks;
+    if (k < 0)
+        return -ENOMEM;
     g->gap[k].w[sub] += gap;
     g->gap[k].w2[sub] += (double)gap * (double)gap;
     return 0;

@@ -17,10 +17,13 @@
 #define BEFORE_SETTLE 16
 
 /* Log-scale buckets shared by the gap and RTT histograms: LOG_SUB
- * sub-buckets per power of two. metrics_log_bucket() gives the power lg
- * and the sub-bucket of v > 0; below 2^4 every value has its own. */
+ * sub-buckets per power of two (below 2^4 every value has its own), kept as
+ * sparse blocks of LOG_SUB, one per power of two set in *mask, in
+ * increasing order. metrics_log_slot() finds the block of v > 0 in *blocks
+ * (each size bytes), inserted zeroed when missing, and its sub-bucket in
+ * *sub. Returns the block's index or -ENOMEM. */
 #define LOG_SUB 16
-void metrics_log_bucket(uint64_t v, unsigned *lg, unsigned *sub);
+long metrics_log_slot(void **blocks, uint64_t *mask, uint64_t v, size_t size, unsigned *sub);
 
 /* Time-weighted gap histogram for the resolution: 16 sub-buckets per power
  * of two (6% wide), weights in nanoseconds. A group's gaps span a few powers

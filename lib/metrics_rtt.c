@@ -8,11 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-void metrics_log_bucket(uint64_t v, unsigned *lg, unsigned *sub)
+long metrics_log_slot(void **blocks, uint64_t *mask, uint64_t v, size_t size, unsigned *sub)
 {
-    *lg = 63 - (unsigned)__builtin_clzll(v);
-    *sub = *lg >= 4 ? (unsigned)((v >> (*lg - 4)) & (LOG_SUB - 1))
-                    : (unsigned)((v << (4 - *lg)) & (LOG_SUB - 1));
+    unsigned lg = 63 - (unsigned)__builtin_clzll(v);
+    *sub = lg >= 4 ? (unsigned)((v >> (lg - 4)) & (LOG_SUB - 1))
+                   : (unsigned)((v << (4 - lg)) & (LOG_SUB - 1));
+    uint64_t bit = 1ULL << lg;
+    size_t k = (size_t)__builtin_popcountll(*mask & (bit - 1));
+    if (!(*mask & bit)) {
+        size_t n = (size_t)__builtin_popcountll(*mask);
+        char *b = realloc(*blocks, (n + 1) * size);
+        if (!b)
+            return -ENOMEM;
+        memmove(b + (k + 1) * size, b + k * size, (n - k) * size);
+        memset(b + k * size, 0, size);
+        *blocks = b;
+        *mask |= bit;
+    }
+    return (long)k;
 }
 
 int metrics_rtt_add(struct rtt_hist *h, uint64_t us)
@@ -26,21 +39,13 @@ int metrics_rtt_add(struct rtt_hist *h, uint64_t us)
         h->zero++;
         return 0;
     }
-    unsigned lg, sub;
-    metrics_log_bucket(us, &lg, &sub);
-    uint64_t bit = 1ULL << lg;
-    size_t k = (size_t)__builtin_popcountll(h->mask & (bit - 1));
-    if (!(h->mask & bit)) {
-        size_t n = (size_t)__builtin_popcountll(h->mask);
-        uint32_t(*b)[RTT_SUB] = realloc(h->blk, (n + 1) * sizeof *b);
-        if (!b) {
-            h->n--;
-            return -ENOMEM;
-        }
-        memmove(b + k + 1, b + k, (n - k) * sizeof *b);
-        memset(&b[k], 0, sizeof *b);
-        h->blk = b;
-        h->mask |= bit;
+    unsigned sub;
+    void *blocks = h->blk;
+    long k = metrics_log_slot(&blocks, &h->mask, us, sizeof *h->blk, &sub);
+    h->blk = blocks;
+    if (k < 0) {
+        h->n--;
+        return -ENOMEM;
     }
     h->blk[k][sub]++;
     return 0;
