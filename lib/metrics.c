@@ -183,10 +183,13 @@ void ah_metrics_free(struct ah_metrics *m)
         free(g->bp);
         free(g->gap);
     }
-    for (size_t i = 0; i < m->nacc; i++)
+    for (size_t i = 0; i < m->nacc; i++) {
         free(m->acc[i].win.kv);
+        free(m->acc[i].rtt.blk);
+    }
     free(m->acc);
     free(m->tmpc.kv);
+    free(m->tmprtt);
     free(m->accslot);
     free(m->g);
     free(m->gidx);

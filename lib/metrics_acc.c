@@ -8,6 +8,7 @@
 #include "metrics_int.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,7 +128,8 @@ static int before_settle(struct ah_metrics *m, size_t gi, bool all)
 
 /* Keeps an ok answer sent at or after a second before the first event not
  * yet settled, in time order (also for a late probe). */
-static int recent_add(struct ah_metrics *m, struct group *g, uint64_t ts, uint32_t node)
+static int recent_add(struct ah_metrics *m, struct group *g, uint64_t ts, uint32_t node,
+                      uint32_t rtt_us)
 {
     if (g->ev_next >= m->nev)
         return 0;
@@ -152,7 +154,7 @@ static int recent_add(struct ah_metrics *m, struct group *g, uint64_t ts, uint32
     while (i > g->rhead && g->recent[i - 1].ts > ts)
         i--;
     memmove(g->recent + i + 1, g->recent + i, (g->rn - i) * sizeof *g->recent);
-    g->recent[i] = (struct recent){ts, node};
+    g->recent[i] = (struct recent){ts, node, rtt_us};
     g->rn++;
     if (ts >= g->hlo && ts < g->hhi)
         return metrics_counts_add(&g->hc, node, +1);
@@ -164,6 +166,46 @@ int metrics_before_finish(struct ah_metrics *m)
     for (size_t i = 0; i < m->ng; i++)
         if (before_settle(m, i, true) < 0)
             return -ENOMEM;
+    return 0;
+}
+
+/* Nearest-rank percentile of n sorted RTTs, in ms. */
+static double base_rank(const uint32_t *v, size_t n, double p)
+{
+    size_t rank = (size_t)ceil(p / 100.0 * (double)n);
+    return (double)v[rank ? rank - 1 : 0] / 1000.0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The baseline of a window: the RTTs of the group's ok probes sent in the
+ * second before its event t, exact (they are the answers the node "before"
+ * is counted from, already kept). */
+static int base_rtt(struct ah_metrics *m, const struct group *g, uint64_t t, struct acc *a)
+{
+    a->base_p50 = a->base_p99 = a->base_max = NAN;
+    size_t i = recent_lower(g, t > AH_NS_PER_S ? t - AH_NS_PER_S : 0), j = recent_lower(g, t);
+    if (j - i > m->captmprtt) {
+        uint32_t *v = realloc(m->tmprtt, (j - i) * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        m->tmprtt = v;
+        m->captmprtt = j - i;
+    }
+    size_t n = 0;
+    for (; i < j; i++)
+        if (g->recent[i].rtt_us != UINT32_MAX)
+            m->tmprtt[n++] = g->recent[i].rtt_us;
+    if (n == 0)
+        return 0;
+    qsort(m->tmprtt, n, sizeof *m->tmprtt, cmp_u32);
+    a->base_p50 = base_rank(m->tmprtt, n, 50);
+    a->base_p99 = base_rank(m->tmprtt, n, 99);
+    a->base_max = (double)m->tmprtt[n - 1] / 1000.0;
     return 0;
 }
 
@@ -249,11 +291,12 @@ static long acc_get(struct ah_metrics *m, size_t gi, size_t w)
         a->g = (uint32_t)gi;
         a->w = (uint32_t)w;
         a->before = -1;
+        a->base_p50 = a->base_p99 = a->base_max = NAN;
         if (w > 0 && w - 1 < g->ev_next) {
             a->before = (int32_t)metrics_before_of(g, w);
         } else if (w > 0) {
             long b = before_query(m, g, m->ev[w - 1].ts);
-            if (b < -1)
+            if (b < -1 || base_rtt(m, g, m->ev[w - 1].ts, a) < 0)
                 return -ENOMEM;
             a->before = (int32_t)b;
         }
@@ -328,21 +371,12 @@ static int gap_add(struct group *g, uint64_t gap)
 {
     if (gap == 0)
         return 0;
-    unsigned lg = 63 - (unsigned)__builtin_clzll(gap);
-    unsigned sub = lg >= 4 ? (unsigned)((gap >> (lg - 4)) & (GAP_SUB - 1))
-                           : (unsigned)((gap << (4 - lg)) & (GAP_SUB - 1));
-    uint64_t bit = 1ULL << lg;
-    size_t k = (size_t)__builtin_popcountll(g->gapmask & (bit - 1));
-    if (!(g->gapmask & bit)) {
-        size_t n = (size_t)__builtin_popcountll(g->gapmask);
-        struct gap_block *b = realloc(g->gap, (n + 1) * sizeof *b);
-        if (!b)
-            return -ENOMEM;
-        memmove(b + k + 1, b + k, (n - k) * sizeof *b);
-        memset(&b[k], 0, sizeof *b);
-        g->gap = b;
-        g->gapmask |= bit;
-    }
+    unsigned sub;
+    void *blocks = g->gap;
+    long k = metrics_log_slot(&blocks, &g->gapmask, gap, sizeof *g->gap, &sub);
+    g->gap = blocks;
+    if (k < 0)
+        return -ENOMEM;
     g->gap[k].w[sub] += gap;
     g->gap[k].w2[sub] += (double)gap * (double)gap;
     return 0;
@@ -350,8 +384,11 @@ static int gap_add(struct group *g, uint64_t gap)
 
 /* ---- probes ---- */
 
-static int acc_probe(struct ah_metrics *m, struct acc *a, uint64_t ts, bool ok, long node, int flip)
+static int acc_probe(struct ah_metrics *m, struct acc *a, const struct ah_metrics_probe *p,
+                     long node, int flip)
 {
+    uint64_t ts = p->ts_ns;
+    bool ok = p->result == AH_RES_OK;
     a->probes++;
     if (!ok) {
         a->lost++;
@@ -367,6 +404,8 @@ static int acc_probe(struct ah_metrics *m, struct acc *a, uint64_t ts, bool ok, 
     }
     if (flip > 0)
         a->flips++;
+    if (p->has_rtt && metrics_rtt_add(&a->rtt, p->rtt_us) < 0)
+        return -ENOMEM;
     if (node < 0)
         return 0;
     if (metrics_counts_add(&a->win, (size_t)node, +1) < 0)
@@ -431,18 +470,21 @@ int ah_metrics_add_probe(struct ah_metrics *m, const struct ah_metrics_probe *p)
         if (flip < 0)
             return flip;
     }
-    if ((rc = acc_probe(m, &m->acc[g->acc0], p->ts_ns, ok, node, flip)) < 0)
+    if ((rc = acc_probe(m, &m->acc[g->acc0], p, node, flip)) < 0)
         return rc;
     size_t next = metrics_event_after(m, p->ts_ns);
     if (next > 0) {
         long ai = acc_get(m, (size_t)gi, next);
         if (ai < 0)
             return (int)ai;
-        if ((rc = acc_probe(m, &m->acc[ai], p->ts_ns, ok, node, flip)) < 0)
+        if ((rc = acc_probe(m, &m->acc[ai], p, node, flip)) < 0)
             return rc;
     }
     /* The second before the events that follow. */
-    if (ok && node >= 0 && (rc = recent_add(m, &m->g[gi], p->ts_ns, (uint32_t)node)) < 0)
+    uint32_t rtt = !p->has_rtt               ? UINT32_MAX
+                   : p->rtt_us >= UINT32_MAX ? UINT32_MAX - 1
+                                             : (uint32_t)p->rtt_us;
+    if (ok && node >= 0 && (rc = recent_add(m, &m->g[gi], p->ts_ns, (uint32_t)node, rtt)) < 0)
         return rc;
     return before_settle(m, (size_t)gi, false);
 }

@@ -16,15 +16,39 @@
  * its window received no probe (see before_settle in lib/metrics_acc.c). */
 #define BEFORE_SETTLE 16
 
+/* Log-scale buckets shared by the gap and RTT histograms: LOG_SUB
+ * sub-buckets per power of two (below 2^4 every value has its own), kept as
+ * sparse blocks of LOG_SUB, one per power of two set in *mask, in
+ * increasing order. metrics_log_slot() finds the block of v > 0 in *blocks
+ * (each size bytes), inserted zeroed when missing, and its sub-bucket in
+ * *sub. Returns the block's index or -ENOMEM. */
+#define LOG_SUB 16
+long metrics_log_slot(void **blocks, uint64_t *mask, uint64_t v, size_t size, unsigned *sub);
+
 /* Time-weighted gap histogram for the resolution: 16 sub-buckets per power
  * of two (6% wide), weights in nanoseconds. A group's gaps span a few powers
  * of two, so the blocks of 16 are allocated as they are first used: a few
  * hundred bytes per group instead of 16 KB (memory per vantage, docs/security.md). */
-#define GAP_SUB 16
+#define GAP_SUB LOG_SUB
 struct gap_block {
     uint64_t w[GAP_SUB];
     double w2[GAP_SUB]; /* sum of gap squared, for the mean within a bucket */
 };
+
+/* RTT histogram of a window, in microseconds: 16 sub-buckets per power of
+ * two, so a percentile (the middle of its bucket, clamped to the window's
+ * min and max) is within 1/32 (3.1%) of the true value; exact below 16 us.
+ * Blocks are allocated per power of two used, as for the gaps. */
+#define RTT_SUB LOG_SUB
+struct rtt_hist {
+    uint32_t (*blk)[RTT_SUB]; /* the powers of two in mask, increasing */
+    uint64_t mask;
+    uint64_t n, zero, min, max;
+};
+
+int metrics_rtt_add(struct rtt_hist *h, uint64_t us);
+/* Nearest-rank percentile in ms (p in (0, 100]); NaN when empty. */
+double metrics_rtt_ms(const struct rtt_hist *h, double p);
 
 /* ---- string interning (nodes, vantages) ---- */
 
@@ -98,6 +122,8 @@ struct acc {
     uint8_t ntail, tailpos;
     struct counts win;
     uint32_t tail[TAIL];
+    struct rtt_hist rtt;
+    double base_p50, base_p99, base_max; /* ms, NaN: no baseline */
 };
 
 /* The node "before" each window of a group (the most frequent in the second
@@ -113,6 +139,7 @@ struct before_pt {
 struct recent {
     uint64_t ts;
     uint32_t node;
+    uint32_t rtt_us; /* UINT32_MAX: none (larger values are clamped below it) */
 };
 
 struct group {
@@ -172,7 +199,9 @@ struct ah_metrics {
     struct acc *acc;
     size_t nacc, capacc;
     struct counts tmpc; /* scratch of a "before" counted afresh */
-    uint32_t *accslot;  /* hash of (group, window): acc index + 1, 0 = empty */
+    uint32_t *tmprtt;   /* scratch of a baseline: RTTs sorted */
+    size_t captmprtt;
+    uint32_t *accslot; /* hash of (group, window): acc index + 1, 0 = empty */
     size_t naccslot;
     uint64_t first_ts, last_ts, late, conn_last;
     uint64_t start, end;

@@ -338,6 +338,12 @@ static void row_make(const struct ah_metrics *m, size_t i, struct ah_metrics_row
         if (!m->ev[w - 1].direct)
             row->detect_ms = row->route_ms;
     }
+    row->rtt_ms_p50 = metrics_rtt_ms(&a->rtt, 50);
+    row->rtt_ms_p99 = metrics_rtt_ms(&a->rtt, 99);
+    row->rtt_ms_max = metrics_rtt_ms(&a->rtt, 100);
+    row->base_rtt_ms_p50 = a == &none ? NAN : a->base_p50;
+    row->base_rtt_ms_p99 = a == &none ? NAN : a->base_p99;
+    row->base_rtt_ms_max = a == &none ? NAN : a->base_max;
     row->index = a == &none ? SIZE_MAX : (size_t)(a - m->acc);
 }
 
@@ -423,6 +429,24 @@ int ah_metrics_field(const struct ah_metrics_row *r, const char *name, double *o
         break;
     case AH_SUMMARY_DETECT_MS:
         v = r->detect_ms;
+        break;
+    case AH_SUMMARY_RTT_MS_P50:
+        v = r->rtt_ms_p50;
+        break;
+    case AH_SUMMARY_RTT_MS_P99:
+        v = r->rtt_ms_p99;
+        break;
+    case AH_SUMMARY_RTT_MS_MAX:
+        v = r->rtt_ms_max;
+        break;
+    case AH_SUMMARY_BASE_RTT_MS_P50:
+        v = r->base_rtt_ms_p50;
+        break;
+    case AH_SUMMARY_BASE_RTT_MS_P99:
+        v = r->base_rtt_ms_p99;
+        break;
+    case AH_SUMMARY_BASE_RTT_MS_MAX:
+        v = r->base_rtt_ms_max;
         break;
     default:
         return -ENOENT;

@@ -227,7 +227,31 @@ static int parse_never(struct ep *p, struct expect *out)
     return rc < 0 ? rc : parse_at(p, out);
 }
 
-/* METRIC OP NUMBER [at VERB NODE] */
+/* After the number of a metric claim (at offset numoff): `x baseline` (or
+ * NUMBERx, given in xsuffix) makes it relative to the row's base_ figure of
+ * the metric. */
+static int parse_relative(struct ep *p, struct expect *out, bool xsuffix, unsigned numoff)
+{
+    const struct tok *t = p->t;
+    if (!xsuffix && (p->i >= p->n || strcmp(t[p->i].s, "x") != 0))
+        return 0;
+    char base[EXPECT_WORD_MAX + 8];
+    snprintf(base, sizeof base, "base_%s", out->metric);
+    if (!is_metric(base))
+        return fail(p->err, p->errlen, p->erroff, numoff,
+                    "`%s` has no baseline: only rtt_ms_p50, rtt_ms_p99 and rtt_ms_max do",
+                    out->metric);
+    if (!xsuffix)
+        p->i++;
+    if (p->i >= p->n || strcmp(t[p->i].s, "baseline") != 0)
+        return fail(p->err, p->errlen, p->erroff, p->i < p->n ? t[p->i].off : p->endoff,
+                    "expected `baseline` after the factor");
+    out->relative = true;
+    p->i++;
+    return 0;
+}
+
+/* METRIC OP NUMBER[x baseline] [at VERB NODE] */
 static int parse_metric(struct ep *p, struct expect *out)
 {
     const struct tok *t = p->t;
@@ -243,10 +267,12 @@ static int parse_metric(struct ep *p, struct expect *out)
     char *end;
     errno = 0;
     out->value = strtod(t[p->i].s, &end);
-    if (*end || end == t[p->i].s || errno || !isfinite(out->value))
+    bool xsuffix = *end == 'x' && end[1] == '\0' && end != t[p->i].s;
+    if ((*end && !xsuffix) || end == t[p->i].s || errno || !isfinite(out->value))
         return fail(p->err, p->errlen, p->erroff, t[p->i].off, "bad number `%s`", t[p->i].s);
     p->i++;
-    return parse_at(p, out);
+    int rc = parse_relative(p, out, xsuffix, t[p->i - 1].off);
+    return rc < 0 ? rc : parse_at(p, out);
 }
 
 int expect_parse(const char *text, struct expect *out, char *err, size_t errlen, unsigned *erroff)
@@ -274,7 +300,8 @@ int expect_parse(const char *text, struct expect *out, char *err, size_t errlen,
         rc = fail(err, errlen, erroff, p.t[p.i].off,
                   "unknown claim `%s`: after, before, never-answered-by or a metric (probes, "
                   "lost, outage_ms, switch_ms, flips, conns_at_event, conns_broken, "
-                  "break_ms_p50, break_ms_max, reconnect_ms, detect_ms)",
+                  "break_ms_p50, break_ms_max, reconnect_ms, detect_ms, rtt_ms_p50, "
+                  "rtt_ms_p99, rtt_ms_max, base_rtt_ms_p50, base_rtt_ms_p99, base_rtt_ms_max)",
                   w);
     if (rc < 0)
         return rc;
@@ -459,6 +486,24 @@ static double closeness(double v, enum expect_op op)
     return op == EXPECT_GT || op == EXPECT_GE ? -v : v;
 }
 
+/* A relative claim on a row whose metric is x: against value times the
+ * row's baseline, which must exist. */
+static bool judge_relative(const struct expect *e, const struct ah_metrics_row *r, double x,
+                           char *val, size_t len)
+{
+    char base[EXPECT_WORD_MAX + 8], xs[32], bs[32];
+    double b;
+    snprintf(base, sizeof base, "base_%s", e->metric);
+    fmt_value(x, xs, sizeof xs);
+    if (ah_metrics_field(r, base, &b) != 1) {
+        snprintf(val, len, "%.20s, no baseline", xs);
+        return false;
+    }
+    fmt_value(b, bs, sizeof bs);
+    snprintf(val, len, "%.20s, baseline %.20s", xs, bs);
+    return compare(x, e->op, e->value * b);
+}
+
 void expect_eval(const struct expect *e, const struct ah_metrics *m, struct expect_verdict *v)
 {
     size_t matched = 0;
@@ -489,6 +534,9 @@ void expect_eval(const struct expect *e, const struct ah_metrics *m, struct expe
                 /* Break times of no broken connection fulfil any bound. */
                 ok = strncmp(e->metric, "break_", 6) == 0 && r->conns_broken == 0;
                 snprintf(val, sizeof val, "%s", ok ? "none broken" : "none");
+            } else if (e->relative) {
+                ok = judge_relative(e, r, x, val, sizeof val);
+                close = closeness(x, e->op);
             } else {
                 ok = compare(x, e->op, e->value);
                 fmt_value(x, val, sizeof val);

@@ -17,7 +17,7 @@
 enum expect_kind {
     EXPECT_AFTER_ANSWERED_BY,  /* after EVENT answered-by NODE */
     EXPECT_BEFORE_ANSWERED_BY, /* before EVENT answered-by NODE */
-    EXPECT_METRIC,             /* METRIC OP NUMBER [at EVENT] */
+    EXPECT_METRIC,             /* METRIC OP NUMBER[x baseline] [at EVENT] */
     EXPECT_NEVER_ANSWERED_BY,  /* never-answered-by NODE [at EVENT] */
 };
 
@@ -41,6 +41,8 @@ struct expect {
     char metric[EXPECT_WORD_MAX];
     enum expect_op op;
     double value;
+    /* METRIC OP NUMBERx baseline: value is a factor of the row's base_METRIC. */
+    bool relative;
     char node[EXPECT_WORD_MAX]; /* answered-by / never-answered-by */
     struct expect_ref at;
     /* Offsets in the text of the vantage, transport, service, metric and

@@ -127,13 +127,13 @@ static int write_summary_csv(const struct ah_metrics *m, const char *dir)
     }
     for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
         const struct ah_metrics_row *r = ah_metrics_row(m, i);
-        char b[6][32];
-        rp_ms(b[0], sizeof b[0], r->outage_ms);
-        rp_ms(b[1], sizeof b[1], r->switch_ms);
-        rp_ms(b[2], sizeof b[2], r->break_ms_p50);
-        rp_ms(b[3], sizeof b[3], r->break_ms_max);
-        rp_ms(b[4], sizeof b[4], r->reconnect_ms);
-        rp_ms(b[5], sizeof b[5], r->detect_ms);
+        const double ms[] = {r->outage_ms,       r->switch_ms,       r->break_ms_p50,
+                             r->break_ms_max,    r->reconnect_ms,    r->detect_ms,
+                             r->rtt_ms_p50,      r->rtt_ms_p99,      r->rtt_ms_max,
+                             r->base_rtt_ms_p50, r->base_rtt_ms_p99, r->base_rtt_ms_max};
+        char b[sizeof ms / sizeof ms[0]][32];
+        for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++)
+            rp_ms(b[k], sizeof b[k], ms[k]);
         ah_csv_u64(w, r->event_ts_ns);
         ah_csv_str(w, r->event);
         ah_csv_str(w, r->node);
@@ -156,8 +156,8 @@ static int write_summary_csv(const struct ah_metrics *m, const char *dir)
         }
         ah_csv_str(w, b[2]);
         ah_csv_str(w, b[3]);
-        ah_csv_str(w, b[4]);
-        ah_csv_str(w, b[5]);
+        for (size_t k = 4; k < sizeof ms / sizeof ms[0]; k++)
+            ah_csv_str(w, b[k]);
         if ((rc = ah_csv_end_row(w)) < 0)
             break;
     }
@@ -262,6 +262,12 @@ static void json_rows(FILE *f, const struct ah_metrics *m)
         json_member_num(f, "break_ms_max", r->break_ms_max);
         json_member_num(f, "reconnect_ms", r->reconnect_ms);
         json_member_num(f, "detect_ms", r->detect_ms);
+        json_member_num(f, "rtt_ms_p50", r->rtt_ms_p50);
+        json_member_num(f, "rtt_ms_p99", r->rtt_ms_p99);
+        json_member_num(f, "rtt_ms_max", r->rtt_ms_max);
+        json_member_num(f, "base_rtt_ms_p50", r->base_rtt_ms_p50);
+        json_member_num(f, "base_rtt_ms_p99", r->base_rtt_ms_p99);
+        json_member_num(f, "base_rtt_ms_max", r->base_rtt_ms_max);
         json_member_num(f, "resolution_ms", r->resolution_ms);
         fprintf(f, "}");
     }
@@ -609,7 +615,8 @@ static int rb_probes(struct rb *b)
     if (rc < 0)
         return rc;
     while ((rc = rp_merge_next(b->mg, &p)) > 0) {
-        struct ah_metrics_probe mp = {p.ts_ns, p.vantage, p.tr, p.svc, p.conn, p.res, p.node};
+        struct ah_metrics_probe mp = {p.ts_ns, p.vantage, p.tr,      p.svc,   p.conn,
+                                      p.res,   p.node,    p.has_rtt, p.rtt_us};
         if ((rc = ah_metrics_add_probe(b->m, &mp)) < 0 || (rc = rp_timeline_add(&b->rp, &p)) < 0)
             return rc;
     }

@@ -289,6 +289,12 @@ static void summary(FILE *f, const struct rp *rp, const struct ah_metrics *m)
         cell_ms(f, r->break_ms_max);
         cell_ms(f, r->reconnect_ms);
         cell_ms(f, r->detect_ms);
+        cell_ms(f, r->rtt_ms_p50);
+        cell_ms(f, r->rtt_ms_p99);
+        cell_ms(f, r->rtt_ms_max);
+        cell_ms(f, r->base_rtt_ms_p50);
+        cell_ms(f, r->base_rtt_ms_p99);
+        cell_ms(f, r->base_rtt_ms_max);
         cell_ms(f, r->resolution_ms);
         fprintf(f, "</tr>\n");
     }

@@ -503,7 +503,8 @@ static int parse_probe(struct rp_names *names, struct rp_file *f, char **fl, siz
         return bad_row(f, line, "node too long \"%.40s\"", fl[AH_PROBES_NODE]), 0;
     if (p->res == AH_RES_OK && !fl[AH_PROBES_NODE][0])
         return bad_row(f, line, "result ok without a node"), 0;
-    if (fl[AH_PROBES_RTT_US][0] && !parse_u64(fl[AH_PROBES_RTT_US], &tmp))
+    p->has_rtt = fl[AH_PROBES_RTT_US][0] != 0;
+    if (p->has_rtt && !parse_u64(fl[AH_PROBES_RTT_US], &p->rtt_us))
         return bad_row(f, line, "bad rtt_us \"%s\"", fl[AH_PROBES_RTT_US]), 0;
     p->vantage = rp_names_get(names, fl[AH_PROBES_VANTAGE]);
     p->node = rp_names_get(names, fl[AH_PROBES_NODE]);

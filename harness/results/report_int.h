@@ -58,6 +58,8 @@ struct rp_probe {
     enum ah_result res;
     const char *vantage;
     const char *node;
+    bool has_rtt; /* rtt_us given */
+    uint64_t rtt_us;
 };
 
 /* Per input file: what was read and skipped. */

@@ -54,6 +54,9 @@ struct ah_metrics_probe {
     uint64_t conn; /* TCP connection id or UDP flow id */
     enum ah_result result;
     const char *node; /* NULL or "" when nothing answered */
+    /* The probes.csv rtt_us of an ok probe; has_rtt false: none. */
+    bool has_rtt;
+    uint64_t rtt_us;
 };
 
 struct ah_metrics_conn {
@@ -80,6 +83,10 @@ struct ah_metrics_row {
     bool tcp; /* connection columns apply */
     uint64_t conns_at_event, conns_broken;
     double break_ms_p50, break_ms_max, reconnect_ms, detect_ms;
+    /* RTT of the window's ok probes and of the baseline, the ok probes
+     * sent in the second before the event (docs/formats.md, "Metrics"). */
+    double rtt_ms_p50, rtt_ms_p99, rtt_ms_max;
+    double base_rtt_ms_p50, base_rtt_ms_p99, base_rtt_ms_max;
     double resolution_ms; /* of outage_ms, switch_ms, reconnect_ms */
     /* Ground truth: the first route change at this vantage's router in the
      * window, and the delay from it to the first ok answer (sent after it)
@@ -133,7 +140,7 @@ void ah_metrics_span(const struct ah_metrics *m, uint64_t *start_ns, uint64_t *e
 /* The numeric summary columns by name: the summary.csv columns from
  * AH_SUMMARY_PROBES to the end (probes, lost, outage_ms, switch_ms, flips,
  * conns_at_event, conns_broken, break_ms_p50, break_ms_max, reconnect_ms,
- * detect_ms). */
+ * detect_ms, rtt_ms_p50, rtt_ms_p99, rtt_ms_max and their base_ figures). */
 #define AH_METRICS_NFIELDS (AH_SCHEMA_SUMMARY_COLS - AH_SUMMARY_PROBES)
 extern const char *const *const ah_metrics_fields;
 /* Returns 1 with *out set, 0 when the row's field is empty, -ENOENT for an

@@ -185,7 +185,13 @@ int ah_schema_control_parse(const char *s, enum ah_control *out);
     X(AH_SUMMARY_BREAK_MS_P50, "break_ms_p50")                                                     \
     X(AH_SUMMARY_BREAK_MS_MAX, "break_ms_max")                                                     \
     X(AH_SUMMARY_RECONNECT_MS, "reconnect_ms")                                                     \
-    X(AH_SUMMARY_DETECT_MS, "detect_ms")
+    X(AH_SUMMARY_DETECT_MS, "detect_ms")                                                           \
+    X(AH_SUMMARY_RTT_MS_P50, "rtt_ms_p50")                                                         \
+    X(AH_SUMMARY_RTT_MS_P99, "rtt_ms_p99")                                                         \
+    X(AH_SUMMARY_RTT_MS_MAX, "rtt_ms_max")                                                         \
+    X(AH_SUMMARY_BASE_RTT_MS_P50, "base_rtt_ms_p50")                                               \
+    X(AH_SUMMARY_BASE_RTT_MS_P99, "base_rtt_ms_p99")                                               \
+    X(AH_SUMMARY_BASE_RTT_MS_MAX, "base_rtt_ms_max")
 
 #define AH_SCHEMA_INDEX_(index, name) index,
 

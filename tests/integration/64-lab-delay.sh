@@ -5,7 +5,9 @@
 # checks of a time out, takes a's route away and va's UDP is answered by b;
 # `delay` with ms 0 ends the brown-out, the track comes up and the route
 # returns to a. vb (preferring b) is not disturbed. A delay on an NSD node is
-# refused when the lab is loaded.
+# refused when the lab is loaded. Then a brown-out the routing does not answer
+# (static, a 1 s timeout): va's RTT goes from a sub-ms baseline to ~300 ms
+# in the summary, and expectations on it hold or fail as written.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lab-lib.sh"
 t_need_root
@@ -69,4 +71,44 @@ t_true "va's UDP answered by a again" test "$a" -gt 50 -a "$x" -eq 0
 read -r a b x < <(lab_phase vb a 0 $((RB + 800 * MS))); echo "vb throughout: a $a b $b failed $x"
 t_true "vb stays on b, undisturbed" test "$b" -gt 200 -a "$x" -eq 0 -a "$a" -eq 0
 t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the delay run remains"
+
+cat >"$T_TMP/brown.yaml" <<YAML
+name: brown-t
+anycast: [198.51.100.53]
+routing: static
+duration: 3s
+$LAB_NODES_AB
+$LAB_VANTAGES_AB
+probes:
+  udp: {service: dns, rate: 100, flows: 2, timeout: 1s}
+drill:
+  - {at: 1500ms, delay: {node: a, ms: 300}}
+expect:
+  - "va udp rtt_ms_p50 > 250 at delay a"
+  - "va udp rtt_ms_p99 < 50 at delay a"
+  - "va udp rtt_ms_p50 > 20x baseline at delay a"
+YAML
+lab_run "$T_TMP/brown.yaml"
+t_eq "$LAB_RC" 1 "brown-out run exits 1 (one expectation fails on purpose)"
+# col EVENT VANTAGE NAME: a summary.csv column of the udp row.
+col() {
+  awk -F, -v e="$1" -v v="$2" -v c="$3" 'NR == 1 { for (i = 1; i <= NF; i++) n[$i] = i; next }
+    $2 == e && $4 == v && $5 == "udp" { print $n[c]; exit }' "$LAB_DIR/summary.csv"
+}
+P50=$(col delay va rtt_ms_p50) B50=$(col delay va base_rtt_ms_p50) MAX=$(col delay va rtt_ms_max)
+echo "va at delay a: rtt p50 $B50 -> $P50 ms, max $MAX ms"
+t_true "va's RTT p50 at the delay is ~300 ms" awk -v x="$P50" 'BEGIN { exit !(x >= 290 && x < 400) }'
+t_true "va's baseline p50 is small (sub-ms on a quiet machine)" awk -v x="$B50" 'BEGIN { exit !(x > 0 && x < 5) }'
+t_true "vb's RTT at the delay stays small" awk -v x="$(col delay vb rtt_ms_p99)" 'BEGIN { exit !(x > 0 && x < 50) }'
+t_eq "$(col run va base_rtt_ms_p50)" "" "run rows have no baseline"
+t_eq "$(python3 -c "
+import json
+d = json.load(open('$LAB_DIR/summary.json'))
+print(' '.join(e['verdict'] for e in d['expectations']))")" "pass fail pass" \
+  "absolute > 250 passes, absolute < 50 fails, 20x baseline passes"
+t_match "$(python3 -c "
+import json
+d = json.load(open('$LAB_DIR/summary.json'))
+print(d['expectations'][2]['measured'])")" '^[0-9.]+, baseline [0-9.]+$' "the relative verdict shows the baseline"
+t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the brown-out run remains"
 t_done

@@ -275,6 +275,89 @@ START_TEST(words)
 }
 END_TEST
 
+/* An ok UDP probe of eu with an RTT; rtt_us 0: a timeout. */
+static void rtt_probe(struct ah_metrics *m, uint64_t rel, uint64_t rtt_us)
+{
+    struct ah_metrics_probe p = {
+        .ts_ns = T0 + rel,
+        .vantage = "eu",
+        .transport = AH_TR_UDP,
+        .service = AH_SVC_DNS,
+        .conn = 1,
+        .result = rtt_us ? AH_RES_OK : AH_RES_TIMEOUT,
+        .node = rtt_us ? "ams" : NULL,
+        .has_rtt = rtt_us != 0,
+        .rtt_us = rtt_us,
+    };
+    ck_assert_int_eq(ah_metrics_add_probe(m, &p), 0);
+}
+
+/* A brown-out at 2 s, a probe every 100 ms. Before 1 s: 5 ms. The
+ * baseline, [1 s, 2 s): 0.1, 0.2, ... 1.0 ms, exact: p50 is the 5th of 10
+ * (0.5), p99 the 10th (1.0). The window, [2 s, 4 s): 19 answers of 300 ms,
+ * one of 310 ms, a timeout. p50, the 10th of 20, is the middle of the
+ * histogram bucket of 300 ms: 2^18 us + 2 x 2^14 + 2^13 = 303104 us (1% off);
+ * p99, the 20th, is the exact max. */
+START_TEST(rtt_window_and_baseline)
+{
+    struct ah_metrics *m = metrics_mk(4 * S, false);
+    metrics_event(m, 2 * S, "delay", "ams", "");
+    for (uint64_t k = 0; k < 10; k++)
+        rtt_probe(m, k * 100 * MS, 5000);
+    for (uint64_t k = 0; k < 10; k++)
+        rtt_probe(m, S + k * 100 * MS, 100 * (k + 1));
+    for (uint64_t k = 0; k < 20; k++)
+        rtt_probe(m, 2 * S + k * 100 * MS, k == 7 ? 310000 : 300000);
+    rtt_probe(m, 2 * S + 50 * MS, 0);
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    const struct ah_metrics_row *r = row(m, "delay", 1, "eu", AH_TR_UDP);
+    ck_ms(r->base_rtt_ms_p50, 0.5);
+    ck_ms(r->base_rtt_ms_p99, 1.0);
+    ck_ms(r->base_rtt_ms_max, 1.0);
+    ck_ms(r->rtt_ms_p50, 303.104);
+    ck_ms(r->rtt_ms_p99, 310.0);
+    ck_ms(r->rtt_ms_max, 310.0);
+    double v;
+    ck_assert_int_eq(ah_metrics_field(r, "rtt_ms_max", &v), 1);
+    ck_ms(v, 310.0);
+    ck_assert_int_eq(ah_metrics_field(r, "base_rtt_ms_p50", &v), 1);
+    ck_ms(v, 0.5);
+    /* The run: the 20th of 40 is a 5 ms answer, in the bucket 2^12 + 3 x
+     * 2^8 (4864 us), reported as its middle 4992 us; no baseline. */
+    r = row(m, "run", 1, "eu", AH_TR_UDP);
+    ck_ms(r->rtt_ms_p50, 4.992);
+    ck_ms(r->rtt_ms_max, 310.0);
+    ck_assert(isnan(r->base_rtt_ms_p50));
+    ck_assert_int_eq(ah_metrics_field(r, "base_rtt_ms_p99", &v), 0);
+    ah_metrics_free(m);
+}
+END_TEST
+
+/* Below 16 us every value has a bucket of its own: exact. A window of
+ * timeouts only has no RTT, and an event with nothing in the second before
+ * it no baseline. */
+START_TEST(rtt_small_and_empty)
+{
+    struct ah_metrics *m = metrics_mk(3 * S, false);
+    metrics_event(m, S, "delay", "ams", "");
+    metrics_event(m, 2 * S, "delay", "ams", "");
+    rtt_probe(m, 1 * S + 1, 3);
+    rtt_probe(m, 1 * S + 2, 12);
+    rtt_probe(m, 1 * S + 3, 7);
+    rtt_probe(m, 2 * S + 1, 0);
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    const struct ah_metrics_row *r = row(m, "delay", 1, "eu", AH_TR_UDP);
+    ck_ms(r->rtt_ms_p50, 0.007);
+    ck_ms(r->rtt_ms_p99, 0.012);
+    ck_assert(isnan(r->base_rtt_ms_p50) && isnan(r->base_rtt_ms_max));
+    r = row(m, "delay", 2, "eu", AH_TR_UDP);
+    ck_assert(isnan(r->rtt_ms_p50) && isnan(r->rtt_ms_max));
+    ck_ms(r->base_rtt_ms_p50, 0.007);
+    ck_ms(r->base_rtt_ms_max, 0.012);
+    ah_metrics_free(m);
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
     Suite *s = suite_create("metrics");
@@ -287,6 +370,8 @@ static Suite *metrics_suite(void)
     tcase_add_test(tc, switch_and_ground_truth);
     tcase_add_test(tc, events_after_probes_rejected);
     tcase_add_test(tc, words);
+    tcase_add_test(tc, rtt_window_and_baseline);
+    tcase_add_test(tc, rtt_small_and_empty);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -29,7 +29,9 @@ START_TEST(uncertainty_added_to_its_vantage)
                                          AH_SVC_DNS,
                                          4000,
                                          AH_RES_OK,
-                                         "ams"};
+                                         "ams",
+                                         false,
+                                         0};
             ck_assert_int_eq(ah_metrics_add_probe(m, &p), 0);
         }
     }

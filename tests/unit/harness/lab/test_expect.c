@@ -63,6 +63,18 @@ START_TEST(parse_forms)
     ck_assert_int_eq(e.kind, EXPECT_BEFORE_ANSWERED_BY);
     ck_assert_int_eq(parse("eu udp lost == 0", &e, &off), 0);
     ck_assert_int_eq(e.op, EXPECT_EQ);
+    ck_assert(!e.relative);
+    ck_assert_int_eq(parse("eu udp rtt_ms_p50 < 50 at delay ams", &e, &off), 0);
+    ck_assert_str_eq(e.metric, "rtt_ms_p50");
+    ck_assert(!e.relative);
+    ck_assert_int_eq(parse("eu udp rtt_ms_p99 < 2x baseline at delay ams", &e, &off), 0);
+    ck_assert(e.relative);
+    ck_assert(e.value == 2.0);
+    ck_assert_str_eq(e.at.verb, "delay");
+    ck_assert_int_eq(parse("eu udp rtt_ms_max <= 1.5 x baseline", &e, &off), 0);
+    ck_assert(e.relative);
+    ck_assert(e.value == 1.5);
+    ck_assert(e.at.run);
 }
 END_TEST
 
@@ -88,6 +100,10 @@ START_TEST(parse_errors)
     ck_assert_int_eq(parse("eu udp after run answered-by nyc", &e, &off), -EINVAL);
     ck_assert_int_eq(parse("eu udp after withdraw ams answered-by", &e, &off), -EINVAL);
     ck_assert_uint_eq(off, 37);
+    ck_assert_int_eq(parse("eu udp rtt_ms_p99 < 2x at delay ams", &e, &off), -EINVAL);
+    ck_assert_uint_eq(off, 23);
+    ck_assert_int_eq(parse("eu udp lost < 2 x baseline", &e, &off), -EINVAL);
+    ck_assert_uint_eq(off, 14);
     ck_assert_int_eq(parse("eu udp flips <= 2 extra", &e, &off), -EINVAL);
     ck_assert_uint_eq(off, 18);
     ck_assert_int_eq(parse("eu", &e, &off), -EINVAL);
@@ -163,7 +179,7 @@ START_TEST(validate_lab)
 END_TEST
 
 /* Metrics of a small run: eu moves from ams to nyc at 2 s with a 20 ms gap
- * in UDP answers; us stays on nyc. */
+ * in UDP answers, its RTT from 1 ms to 300 ms; us stays on nyc at 0.5 ms. */
 static struct ah_metrics *run_metrics(void)
 {
     struct ah_metrics_cfg cfg = {.start_ns = T0, .end_ns = T0 + 4 * S};
@@ -173,10 +189,12 @@ static struct ah_metrics *run_metrics(void)
     ck_assert_int_eq(ah_metrics_add_event(m, &e), 0);
     for (uint64_t t = 0; t < 4 * S; t += 10 * MS) {
         const char *eu = t < 2 * S ? "ams" : t < 2 * S + 20 * MS ? NULL : "nyc";
-        struct ah_metrics_probe p = {
-            T0 + t, "eu", AH_TR_UDP, AH_SVC_DNS, 1, eu ? AH_RES_OK : AH_RES_TIMEOUT, eu};
+        struct ah_metrics_probe p = {T0 + t,     "eu",       AH_TR_UDP,
+                                     AH_SVC_DNS, 1,          eu ? AH_RES_OK : AH_RES_TIMEOUT,
+                                     eu,         eu != NULL, t < 2 * S ? 1000 : 300000};
         ck_assert_int_eq(ah_metrics_add_probe(m, &p), 0);
-        struct ah_metrics_probe q = {T0 + t + 1, "us", AH_TR_UDP, AH_SVC_DNS, 1, AH_RES_OK, "nyc"};
+        struct ah_metrics_probe q = {T0 + t + 1, "us",  AH_TR_UDP, AH_SVC_DNS, 1,
+                                     AH_RES_OK,  "nyc", true,      500};
         ck_assert_int_eq(ah_metrics_add_probe(m, &q), 0);
     }
     ck_assert_int_eq(ah_metrics_finish(m), 0);
@@ -247,6 +265,28 @@ START_TEST(verdicts)
     ck_assert_str_eq(v.measured, "no data");
     v = judge(m, "asia udp lost == 0");
     ck_assert(!v.pass);
+    /* RTT, absolute and against the second before the event. */
+    v = judge(m, "eu udp rtt_ms_p50 > 250 at withdraw ams");
+    ck_assert(v.pass);
+    ck_assert_str_eq(v.measured, "300");
+    v = judge(m, "eu udp rtt_ms_p99 < 50 at withdraw ams");
+    ck_assert(!v.pass);
+    ck_assert_str_eq(v.measured, "300");
+    v = judge(m, "eu udp base_rtt_ms_max == 1 at withdraw ams");
+    ck_assert(v.pass);
+    v = judge(m, "eu udp rtt_ms_p99 < 2x baseline at withdraw ams");
+    ck_assert(!v.pass);
+    ck_assert_str_eq(v.measured, "300, baseline 1");
+    v = judge(m, "us udp rtt_ms_p99 < 2x baseline at withdraw ams");
+    ck_assert(v.pass);
+    ck_assert_str_eq(v.measured, "0.500, baseline 0.500");
+    v = judge(m, "* udp rtt_ms_max >= 100 x baseline at withdraw ams");
+    ck_assert(!v.pass); /* us did not slow down */
+    ck_assert_str_eq(v.where, "us udp dns at withdraw ams");
+    /* The run row has no baseline. */
+    v = judge(m, "us udp rtt_ms_p50 < 2x baseline");
+    ck_assert(!v.pass);
+    ck_assert_str_eq(v.measured, "0.500, no baseline");
     ah_metrics_free(m);
 }
 END_TEST
