@@ -85,7 +85,9 @@ PY
   t_bg RELAY ip netns exec "$NS" python3 "$T_TMP/relay.py"
   t_wait_for 5 in_ns "$P" --once -t tcp -s echo --echo-port 5407 "$V4"
   out=$T_TMP/pieces
-  in_ns "$P" -s dns -s echo -t tcp -c 2 -i 100ms -d 1.5s --dns-port 5400 --echo-port 5407 \
+  # The relay writes one byte at a time from Python: on a loaded machine a
+  # reply takes long, so the run is 3 s for at least 20 probes (up to 120).
+  in_ns "$P" -s dns -s echo -t tcp -c 2 -i 100ms -d 3s --dns-port 5400 --echo-port 5407 \
     -o "$out" "$V4" 2>"$out.err"
   t_eq "$?" 0 "byte-by-byte run exits 0"
   n=$(count "$out/probes.csv" 1)
