@@ -62,7 +62,7 @@ static const struct ah_opt_cmd main_cmd = {
              "Commands:\n"
              "  check LAB.yaml            validate the lab file (no root needed); exit 2\n"
              "                            with every error as FILE:LINE:COL: message\n"
-             "  run LAB.yaml [--results DIR] [--keep-up] [--ready-timeout DUR]\n"
+             "  run LAB.yaml [--results DIR] [--keep-up] [--dry-run] [--ready-timeout DUR]\n"
              "                            build, start responders and probes, play the\n"
              "                            drill, collect results, tear down\n"
              "  up LAB.yaml               build the lab and leave it running (root)\n"
