@@ -20,7 +20,7 @@ t_true "results directory named <UTC stamp>-quick" \
 for f in lab.yaml events.csv probes.csv connections.csv run.json logs/responder-ams.log; do
   t_true "results hold $f" test -s "$LAB_DIR/$f"
 done
-t_true "lab.yaml is a copy of the lab file" cmp -s "$LAB_DIR/lab.yaml" "$AH_ROOT/tests/labs/lab-quick.yaml"
+t_true "lab.yaml is a copy of the lab file" cmp -s "$LAB_DIR/lab.yaml" "$LAB_FILE"
 t_eq "$(head -n 1 "$LAB_DIR/probes.csv")" \
   "ts_ns,vantage,target,transport,service,conn,seq,result,node,rtt_us,detail" "probes.csv header"
 t_eq "$(head -n 1 "$LAB_DIR/connections.csv")" \
