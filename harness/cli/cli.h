@@ -20,8 +20,7 @@ int cli_opt_quiet(const struct ah_opt *opt, void *base, const char *val, char *e
 
 /* Loads the lab file at path and validates its expect: strings against it,
  * printing every diagnostic to stderr. Returns 0 with *out set (lab_free()
- * it), -EINVAL for a mistake in the file (exit 2) or another negative errno
- * (exit 1). */
+ * it) or a negative errno (lab_load_exit() gives the exit status). */
 int cli_load_lab(const char *path, struct lab **out);
 
 /* `anycast-lab report ARGS`: argv[0] is "report". Returns the exit status. */

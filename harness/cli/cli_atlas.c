@@ -92,7 +92,7 @@ static int cmd_import(int argc, char **argv)
         return 2;
     }
     if (a.lab && (rc = cli_load_lab(a.lab, &lab)) < 0)
-        return rc == -EINVAL ? 2 : 1;
+        return lab_load_exit(rc);
     struct atlas_import_opts io = {.files = (const char *const *)(argv + op),
                                    .nfiles = (size_t)(argc - op),
                                    .probes_json = a.probes,
@@ -127,7 +127,7 @@ static int cmd_spec(int argc, char **argv)
         return 2;
     }
     if ((rc = cli_load_lab(argv[op], &lab)) < 0)
-        return rc == -EINVAL ? 2 : 1;
+        return lab_load_exit(rc);
     rc = atlas_spec_write(stdout, lab);
     if (rc < 0)
         ah_log_error("atlas spec: %s", strerror(-rc));

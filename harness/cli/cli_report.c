@@ -199,7 +199,7 @@ static int report_main(struct report_args *a, int argc, char **argv)
         return 2;
     }
     if (a->lab_path && (rc = cli_load_lab(a->lab_path, &lab)) < 0)
-        return rc == -EINVAL ? 2 : 1;
+        return lab_load_exit(rc);
     if (argc - op == 1 && stat(argv[op], &st) == 0 && S_ISDIR(st.st_mode))
         rc = report_build(argv[op], lab, &a->o) == 0 ? 0 : 1;
     else

@@ -13,6 +13,7 @@
 
 #include "ah/clock.h"
 #include "ah/log.h"
+#include "ah/suggest.h"
 #include "cli.h"
 #include "harness/lab/lab.h"
 #include "harness/run/run.h"
@@ -126,7 +127,7 @@ static int cmd_check(int argc, char **argv)
     struct lab *lab = NULL;
     rc = cli_load_lab(argv[op], &lab);
     if (rc < 0)
-        return rc == -EINVAL ? 2 : 1;
+        return lab_load_exit(rc);
     size_t steps = 0;
     for (size_t i = 0; i < lab->ndrill; i++)
         steps += lab->drill[i].verb == AH_VERB_FLAP ? 2 * lab->drill[i].flap_count : 1;
@@ -387,33 +388,62 @@ static int cmd_clean(int argc, char **argv)
     return 0;
 }
 
+static int cmd_run_only(int argc, char **argv)
+{
+    return cmd_run(argc, argv, false);
+}
+
+static int cmd_up(int argc, char **argv)
+{
+    return cmd_run(argc, argv, true);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    ah_opt_help(&main_cmd, stdout);
+    return 0;
+}
+
+/* The commands, in the order --help lists them. */
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} commands[] = {
+    {"check", cmd_check},        {"run", cmd_run_only},     {"up", cmd_up},
+    {"down", cmd_down},          {"exec", cmd_exec},        {"list", cmd_list},
+    {"report", cli_report_main}, {"atlas", cli_atlas_main}, {"clean", cmd_clean},
+    {"help", cmd_help},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+/* Writes the command names for a message. */
+static void command_names(char *out, size_t cap)
+{
+    const char *names[NCOMMANDS];
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        names[i] = commands[i].name;
+    ah_suggest_list(out, cap, names, NCOMMANDS);
+}
+
 /* Runs the subcommand argv[0]. Returns the exit status. */
 static int dispatch(int argc, char **argv)
 {
-    const char *cmd = argv[0];
-    if (strcmp(cmd, "check") == 0)
-        return cmd_check(argc, argv);
-    if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc, argv, false);
-    if (strcmp(cmd, "up") == 0)
-        return cmd_run(argc, argv, true);
-    if (strcmp(cmd, "down") == 0)
-        return cmd_down(argc, argv);
-    if (strcmp(cmd, "exec") == 0)
-        return cmd_exec(argc, argv);
-    if (strcmp(cmd, "list") == 0)
-        return cmd_list(argc, argv);
-    if (strcmp(cmd, "clean") == 0)
-        return cmd_clean(argc, argv);
-    if (strcmp(cmd, "report") == 0)
-        return cli_report_main(argc, argv);
-    if (strcmp(cmd, "atlas") == 0)
-        return cli_atlas_main(argc, argv);
-    if (strcmp(cmd, "help") == 0) {
-        ah_opt_help(&main_cmd, stdout);
-        return 0;
+    const char *names[NCOMMANDS];
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(argv[0], commands[i].name) == 0)
+            return commands[i].fn(argc, argv);
+        names[i] = commands[i].name;
     }
-    ah_log_error("unknown command \"%s\" (see anycast-lab --help)", cmd);
+    const char *near = ah_suggest(argv[0], names, NCOMMANDS);
+    char list[256];
+    command_names(list, sizeof list);
+    if (near)
+        ah_log_error("unknown command \"%s\": did you mean \"%s\"? (commands: %s)", argv[0], near,
+                     list);
+    else
+        ah_log_error("unknown command \"%s\" (commands: %s)", argv[0], list);
     return 2;
 }
 
@@ -425,8 +455,9 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (op >= argc) {
-        ah_log_error("no command given: check, run, up, down, exec, list, report or clean "
-                     "(see anycast-lab --help)");
+        char list[256];
+        command_names(list, sizeof list);
+        ah_log_error("no command given: %s (see anycast-lab --help)", list);
         return 2;
     }
     /* Line-buffered stdout so the table and the results path appear in

@@ -216,9 +216,13 @@ int lab_load_buffer(const char *name, const char *buf, size_t len, struct lab **
 /* Loads the lab file at path and validates its expect: strings against it
  * (expect_validate_lab), printing every diagnostic to stderr as a
  * "FILE:LINE:COL: message" line. Returns 0 with *out set (lab_free() it),
- * -EINVAL for a mistake in the file (exit status 2) or another negative
- * errno (exit status 1). */
+ * -EINVAL for a mistake in the file or another negative errno; turn it into
+ * the exit status with lab_load_exit(). */
 int lab_load_checked(const char *path, struct lab **out);
+/* The exit status for a lab_load_checked() failure: 2 when the file given is
+ * the problem (missing, unreadable, a directory, too large, invalid), as for
+ * any bad usage, and 1 when the machine is (out of memory). */
+int lab_load_exit(int rc);
 void lab_free(struct lab *lab);
 void lab_diag_free(struct lab_diag *diag);
 

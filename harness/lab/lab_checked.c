@@ -38,3 +38,8 @@ int lab_load_checked(const char *path, struct lab **out)
     *out = lab;
     return 0;
 }
+
+int lab_load_exit(int rc)
+{
+    return rc == -ENOMEM ? 1 : 2;
+}

@@ -713,7 +713,7 @@ int run_lab(const struct run_opts *o)
     struct run r = {.o = o, .sigfd = -1, .tfd = -1, .ready_fd = -1, .ready_wfd = -1};
     int rc = lab_load_checked(o->lab_path, &r.lab);
     if (rc < 0)
-        return rc == -EINVAL ? 2 : 1;
+        return lab_load_exit(rc);
     bool deployment = r.lab->kind == LAB_KIND_DEPLOYMENT;
     if (o->dry_run) {
         int ec = deployment ? deploy_dry_run(r.lab, o->ready_timeout_ns) : 2;

@@ -152,15 +152,18 @@ one_line() {
 }
 one_line "$LAB"
 t_eq "$rc" 2 "no command: exit 2"
-t_match "$err" "no command given: check, run, up, down, exec, list, report or clean" "no command: lists the commands"
+t_match "$err" "no command given: check, run, up, down, exec, list, report, atlas, clean, help" "no command: lists the commands"
 one_line "$LAB" frobnicate
-t_match "$err" '"frobnicate"' "unknown command named"
+t_match "$err" '"frobnicate" \(commands: check, run,' "unknown command named, with the commands"
+one_line "$LAB" chekc
+t_eq "$rc" 2 "a mistyped command: exit 2"
+t_match "$err" '"chekc": did you mean "check"\?' "a mistyped command gets a did-you-mean"
 one_line "$LAB" run "$T_TMP/no-such-lab.yaml"
-t_eq "$rc" 1 "run on a missing lab file: exit 1"
+t_eq "$rc" 2 "run on a missing lab file: exit 2 (a bad lab file)"
 t_match "$err" "no-such-lab\.yaml: cannot open: No such file or directory" "and names it"
 mkdir -p "$T_TMP/adir"
 one_line "$LAB" run "$T_TMP/adir"
-t_eq "$rc" 1 "run on a directory: exit 1"
+t_eq "$rc" 2 "run on a directory: exit 2"
 t_match "$err" "adir: .*Is a directory" "and names it"
 mkdir -p "$T_TMP/empty"
 one_line "$LAB" report "$T_TMP/empty"
