@@ -43,7 +43,7 @@ const char *ah_suggest(const char *word, const char *const *cands, size_t n)
     size_t lw = strlen(word);
     if (lw == 0 || lw > AH_SUGGEST_MAX_LEN)
         return NULL;
-    size_t limit = lw <= 4 ? 1 : lw <= 8 ? 2 : 3;
+    size_t limit = lw <= 2 ? 0 : lw <= 4 ? 1 : lw <= 8 ? 2 : 3;
     const char *best = NULL;
     size_t best_d = limit + 1;
     for (size_t i = 0; i < n; i++) {

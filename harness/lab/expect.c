@@ -330,8 +330,10 @@ static int check_one(const struct lab *lab, const struct lab_expect *le, const s
                      const struct drill *dr, struct lab_diag *d)
 {
     int rc = 0, r;
+    char hint[300];
     if (strcmp(e->vantage, "*") != 0 && lab_vantage_index(lab, e->vantage) < 0) {
-        r = diag(d, lab, le, e->off_vantage, "expect: unknown vantage \"%s\"", e->vantage);
+        lab_unknown_hint(lab, true, e->vantage, hint, sizeof hint);
+        r = diag(d, lab, le, e->off_vantage, "expect: unknown vantage \"%s\"%s", e->vantage, hint);
         rc = rc ? rc : r;
     }
     if (e->transport == AH_TR_UDP && !lab->udp.enabled) {
@@ -360,12 +362,15 @@ static int check_one(const struct lab *lab, const struct lab_expect *le, const s
         rc = rc ? rc : r;
     }
     if (e->kind != EXPECT_METRIC && lab_node_index(lab, e->node) < 0) {
-        r = diag(d, lab, le, e->off_node, "expect: unknown node \"%s\"", e->node);
+        lab_unknown_hint(lab, false, e->node, hint, sizeof hint);
+        r = diag(d, lab, le, e->off_node, "expect: unknown node \"%s\"%s", e->node, hint);
         rc = rc ? rc : r;
     }
     if (!e->at.run) {
         if (lab_node_index(lab, e->at.node) < 0) {
-            r = diag(d, lab, le, e->at.off, "expect: unknown node \"%s\" in the event", e->at.node);
+            lab_unknown_hint(lab, false, e->at.node, hint, sizeof hint);
+            r = diag(d, lab, le, e->at.off, "expect: unknown node \"%s\" in the event%s",
+                     e->at.node, hint);
             return rc ? rc : r;
         }
         if (strcmp(e->at.verb, ah_schema_verb_name(AH_VERB_FLAP)) == 0) {

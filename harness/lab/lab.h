@@ -234,6 +234,11 @@ int lab_diag_addf(struct lab_diag *diag, const char *file, unsigned line, unsign
 
 /* Name lookups; return the index or -ENOENT. */
 int lab_node_index(const struct lab *lab, const char *name);
+/* For a message about an unknown node (or vantage) name: writes to out
+ * `: did you mean "b"? (nodes: a, b, c)`, or ` (nodes: a, b, c)` when no
+ * known name is close, the list cut with "..." to fit. Returns its length. */
+size_t lab_unknown_hint(const struct lab *lab, bool vantages, const char *name, char *out,
+                        size_t cap);
 int lab_vantage_index(const struct lab *lab, const char *name);
 
 const char *lab_routing_name(enum lab_routing r);

@@ -14,6 +14,8 @@
 #include <yaml.h>
 
 #include "ah/dur.h"
+#include "ah/esc.h"
+#include "ah/suggest.h"
 #include "labfile_int.h"
 
 /* A lab file is a page of YAML; anything this large is a mistake and would
@@ -285,7 +287,12 @@ int lf_mapping(struct lf *c, yaml_node_t *n, const char *what, const char *const
         if (keys[i] == NULL) {
             char known[256];
             join_keys(keys, known, sizeof(known));
-            lf_err(c, k, "unknown key \"%s\" in %s (known: %s)", name, what, known);
+            const char *near = ah_suggest(name, keys, i);
+            if (near)
+                lf_err(c, k, "unknown key \"%s\" in %s: did you mean \"%s\"? (known: %s)", name,
+                       what, near, known);
+            else
+                lf_err(c, k, "unknown key \"%s\" in %s (known: %s)", name, what, known);
             continue;
         }
         if (m->key[i] != NULL) {
@@ -476,21 +483,59 @@ static void offset_pos(const char *buf, size_t len, size_t off, unsigned *line, 
     }
 }
 
+/* Writes the file's line (1-based) and a caret under col to out, as
+ * "\n   3 | text\n     |    ^", so a syntax error shows where it is. The
+ * line is escaped for the terminal and cut at 120 bytes; nothing is written
+ * when the line is not in the buffer. */
+static void excerpt(const char *buf, size_t len, unsigned line, unsigned col, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t start = 0;
+    for (unsigned l = 1; l < line && start < len; start++)
+        if (buf[start] == '\n')
+            l++;
+    if (start >= len || line == 0)
+        return;
+    size_t end = start;
+    while (end < len && buf[end] != '\n' && buf[end] != '\r' && end - start < 120)
+        end++;
+    char text[AH_ESC_TERM_MAX(120)];
+    ah_esc_term(text, sizeof text, buf + start, end - start);
+    int w = snprintf(out, cap, "\n%5u | %s\n      | ", line, text);
+    /* The caret counts bytes, as the column does; tabs keep their width. */
+    for (unsigned i = 1; w > 0 && (size_t)w + 2 < cap && i < col && i <= 120; i++)
+        out[w++] = start + i - 1 < end && buf[start + i - 1] == '\t' ? '\t' : ' ';
+    if (w > 0 && (size_t)w + 2 <= cap) {
+        out[w++] = '^';
+        out[w] = '\0';
+    }
+}
+
 static void yaml_error(struct lf *c, const yaml_parser_t *p, const char *buf, size_t len)
 {
     const char *problem = p->problem != NULL ? p->problem : "cannot parse";
+    unsigned line = (unsigned)p->problem_mark.line + 1, col = (unsigned)p->problem_mark.column + 1;
+    char show[400];
+    /* libyaml's words for a line indented wrongly say nothing of
+     * indentation; say it, since that is almost always the cause. */
+    const char *hint = strstr(problem, "did not find expected key") != NULL ||
+                               strstr(problem, "did not find expected '-'") != NULL ||
+                               strstr(problem, "mapping values are not allowed") != NULL
+                           ? " (check this line's indentation against the lines above it)"
+                           : "";
     if (p->error == YAML_READER_ERROR) {
-        unsigned line, col;
         offset_pos(buf, len, p->problem_offset, &line, &col);
         err_at(c, line, col, "YAML: %s", problem);
     } else if (p->error == YAML_MEMORY_ERROR) {
         c->oom = true;
         err_file(c, "YAML: out of memory");
     } else if (p->context != NULL) {
-        lf_err_mark(c, p->problem_mark, "YAML: %s (%s at line %u)", problem, p->context,
-                    (unsigned)p->context_mark.line + 1);
+        excerpt(buf, len, line, col, show, sizeof show);
+        err_at(c, line, col, "YAML: %s (%s at line %u)%s%s", problem, p->context,
+               (unsigned)p->context_mark.line + 1, hint, show);
     } else {
-        lf_err_mark(c, p->problem_mark, "YAML: %s", problem);
+        excerpt(buf, len, line, col, show, sizeof show);
+        err_at(c, line, col, "YAML: %s%s%s", problem, hint, show);
     }
 }
 
@@ -720,6 +765,39 @@ int lab_vantage_index(const struct lab *lab, const char *name)
         if (strcmp(lab->vantages[i].name, name) == 0)
             return (int)i;
     return -ENOENT;
+}
+
+size_t lab_unknown_hint(const struct lab *lab, bool vantages, const char *name, char *out,
+                        size_t cap)
+{
+    /* Names are fixed arrays in the model; the pointers fit on the stack
+     * because the lists are bounded (LAB_NODES_MAX, LAB_VANTAGES_MAX). */
+    const char *names[LAB_VANTAGES_MAX > LAB_NODES_MAX ? LAB_VANTAGES_MAX : LAB_NODES_MAX];
+    size_t n = vantages ? lab->nvantages : lab->nnodes;
+    for (size_t i = 0; i < n; i++)
+        names[i] = vantages ? lab->vantages[i].name : lab->nodes[i].name;
+    const char *near = ah_suggest(name, names, n);
+    char list[200];
+    ah_suggest_list(list, sizeof list, names, n);
+    int len = near ? snprintf(out, cap, ": did you mean \"%s\"? (%s: %s)", near,
+                              vantages ? "vantages" : "nodes", list)
+                   : snprintf(out, cap, " (%s: %s)", vantages ? "vantages" : "nodes", list);
+    return len < 0 ? 0 : (size_t)len < cap ? (size_t)len : cap ? cap - 1 : 0;
+}
+
+int lf_node_ref(struct lf *c, yaml_node_t *n, const char *what, const char *where)
+{
+    const char *v = lf_scalar(c, n, what);
+    if (v == NULL)
+        return -1;
+    int i = lab_node_index(c->lab, v);
+    /* When the node list itself was broken, that error is already out. */
+    if (i < 0 && c->nodes_ok) {
+        char hint[300];
+        lab_unknown_hint(c->lab, false, v, hint, sizeof hint);
+        lf_err(c, n, "unknown node \"%s\" in %s%s", v, where, hint);
+    }
+    return i;
 }
 
 static const char *const routing_names[] = {

@@ -430,11 +430,8 @@ int lf_parse_run(struct lf *c, yaml_node_t *n, struct lab_event *e)
     bool have_node = lf_require(c, n, &m, K_NODE, keys, "run");
     bool have_cmd = lf_require(c, n, &m, K_COMMAND, keys, "run");
     int node = -1;
-    if (have_node) {
-        const char *v = lf_scalar(c, m.val[K_NODE], "run.node");
-        if (v != NULL && (node = lab_node_index(c->lab, v)) < 0 && c->nodes_ok)
-            lf_err(c, m.val[K_NODE], "unknown node \"%s\" in drill", v);
-    }
+    if (have_node)
+        node = lf_node_ref(c, m.val[K_NODE], "run.node", "drill");
     const char *cmd = have_cmd ? lf_text(c, m.val[K_COMMAND], "run.command") : NULL;
     if (cmd != NULL)
         e->command = lf_strdup(c, cmd);

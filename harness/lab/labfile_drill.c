@@ -45,19 +45,6 @@ static uint64_t flap_span(const struct lab_event *e)
     return (uint64_t)e->flap_count * (e->flap_down_ns + e->flap_up_ns);
 }
 
-/* Resolves the node named by n, as lab_node_index; reports unknown names
- * (unless the node list itself was broken: that error is already out). */
-static int drill_node(struct lf *c, yaml_node_t *n, const char *what)
-{
-    const char *v = lf_scalar(c, n, what);
-    if (v == NULL)
-        return -1;
-    int i = lab_node_index(c->lab, v);
-    if (i < 0 && c->nodes_ok)
-        lf_err(c, n, "unknown node \"%s\" in drill", v);
-    return i;
-}
-
 /* flap: a node name (with the defaults) or {node, count, down, up}. */
 static int parse_flap(struct lf *c, yaml_node_t *n, struct lab_event *e)
 {
@@ -67,13 +54,13 @@ static int parse_flap(struct lf *c, yaml_node_t *n, struct lab_event *e)
     e->flap_down_ns = AH_NS_PER_S;
     e->flap_up_ns = AH_NS_PER_S;
     if (n != NULL && n->type == YAML_SCALAR_NODE && !lf_is_null(n))
-        return drill_node(c, n, "flap");
+        return lf_node_ref(c, n, "flap", "drill");
     struct lf_map m;
     int rc = 0;
     uint64_t v;
     if (lf_mapping(c, n, "flap", keys, &m) < 0 || !lf_require(c, n, &m, K_NODE, keys, "flap"))
         return -1;
-    int node = drill_node(c, m.val[K_NODE], "flap.node");
+    int node = lf_node_ref(c, m.val[K_NODE], "flap.node", "drill");
     if (m.val[K_COUNT] != NULL) {
         if (lf_uint(c, m.val[K_COUNT], "flap.count", 1, 1000, &v) == 0)
             e->flap_count = (unsigned)v;
@@ -106,7 +93,7 @@ static int parse_delay(struct lf *c, yaml_node_t *n, yaml_node_t *verb_key, stru
         return -1;
     bool have_node = lf_require(c, n, &m, K_NODE, keys, "delay");
     bool have_ms = lf_require(c, n, &m, K_MS, keys, "delay");
-    int node = have_node ? drill_node(c, m.val[K_NODE], "delay.node") : -1;
+    int node = have_node ? lf_node_ref(c, m.val[K_NODE], "delay.node", "drill") : -1;
     int rc = have_ms ? lf_uint(c, m.val[K_MS], "delay.ms", 0, DELAY_MS_MAX, &v) : -1;
     if (rc == 0)
         e->delay_ms = (unsigned)v;
@@ -187,7 +174,7 @@ static int parse_event(struct lf *c, yaml_node_t *item, struct lab_event *e, yam
     int node = e->verb == AH_VERB_FLAP            ? parse_flap(c, val, e)
                : e->verb == AH_VERB_RUN           ? lf_parse_run(c, val, e)
                : e->verb == AH_VERB_DELAY && !dep ? parse_delay(c, val, m.key[1 + verb], e)
-                                                  : drill_node(c, val, "drill");
+                                                  : lf_node_ref(c, val, "drill", "drill");
     if (node < 0)
         return -1;
     e->node = (size_t)node;

@@ -43,6 +43,12 @@ unsigned lf_line(const yaml_node_t *n);
 unsigned lf_col(const yaml_node_t *n);
 
 yaml_node_t *lf_node(struct lf *c, yaml_node_item_t id);
+
+/* Resolves the node named by the scalar n (the key what, for an error about
+ * its type), as lab_node_index; reports an unknown name as `unknown node "x"
+ * in WHERE` with a did-you-mean and the known nodes. Returns the index or a
+ * negative value. */
+int lf_node_ref(struct lf *c, yaml_node_t *n, const char *what, const char *where);
 bool lf_is_null(const yaml_node_t *n);
 /* "a mapping", "a list", "nothing" or the scalar quoted (shortened). */
 const char *lf_describe(const yaml_node_t *n, char *buf, size_t len);

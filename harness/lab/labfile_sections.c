@@ -243,18 +243,6 @@ static void parse_nodes(struct lf *c, yaml_node_t *seq)
     }
 }
 
-/* Resolves a node name written at n; reports `unknown node "x" in WHERE`. */
-static int node_ref(struct lf *c, yaml_node_t *n, const char *where)
-{
-    const char *v = lf_scalar(c, n, where);
-    if (v == NULL)
-        return -1;
-    int i = lab_node_index(c->lab, v);
-    if (i < 0 && c->nodes_ok)
-        lf_err(c, n, "unknown node \"%s\" in %s", v, where);
-    return i;
-}
-
 /* ---- vantages ---- */
 
 static void parse_prefer(struct lf *c, yaml_node_t *n, struct lab_vantage *v)
@@ -272,7 +260,7 @@ static void parse_prefer(struct lf *c, yaml_node_t *n, struct lab_vantage *v)
     yaml_node_t *first[LAB_NODES_MAX] = {0};
     for (int i = 0; i < count; i++) {
         yaml_node_t *item = lf_item(c, n, i);
-        int idx = node_ref(c, item, "prefer");
+        int idx = lf_node_ref(c, item, "prefer", "prefer");
         if (idx < 0)
             continue;
         if (first[idx] != NULL) {

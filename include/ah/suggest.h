@@ -7,8 +7,9 @@
 
 /* The candidate closest to word by edit distance (insertions, deletions,
  * substitutions and swaps of two neighbours each count 1), compared without
- * case, or NULL when none is close enough to be a likely typo: at most 1 edit
- * for words up to 4 bytes, 2 up to 8, 3 beyond. Ties go to the first
+ * case, or NULL when none is close enough to be a likely typo: none (a
+ * difference of case only) for words of 1 or 2 bytes, 1 edit up to 4 bytes,
+ * 2 up to 8, 3 beyond. Ties go to the first
  * candidate. Words longer than AH_SUGGEST_MAX_LEN bytes are never matched. */
 #define AH_SUGGEST_MAX_LEN 64
 const char *ah_suggest(const char *word, const char *const *cands, size_t n);

@@ -17,14 +17,18 @@ out=$("$LAB" check "$AH_ROOT/labs/deployment.yaml" 2>&1)
 t_match "$out" ': ok: deployment staging-drill, 2 nodes, 2 vantages, 5 drill events \(8 steps\)$' \
   "check of a deployment names its kind and no routing"
 
+out=$("$LAB" check "$AH_ROOT/tests/labs/bad-indent.yaml" 2>&1)
+t_match "$out" "bad-indent.yaml:7:4: YAML: .*check this line's indentation" "an indentation error says so"
+t_match "$out" "    7 |    prefer: \[a\]" "and shows the line"
 n=0
 for f in "$AH_ROOT"/tests/labs/bad-*.yaml; do
   [ -f "$f" ] || continue
   n=$((n + 1))
   out=$("$LAB" check "$f" 2>&1); rc=$?
   t_eq "$rc" 2 "check $(basename "$f") exits 2"
-  # Every line is FILE:LINE:COL: message, naming the file as given.
-  bad=$(printf '%s\n' "$out" | grep -v -E "^${f//./\\.}:[0-9]+:[0-9]+: .+" || true)
+  # Every line is FILE:LINE:COL: message, naming the file as given, or the
+  # excerpt under a YAML syntax error (the line, then a caret).
+  bad=$(printf '%s\n' "$out" | grep -v -E "^${f//./\\.}:[0-9]+:[0-9]+: .+|^ +[0-9]+ \| |^ +\| +\^$" || true)
   t_eq "$bad" "" "check $(basename "$f"): every message is FILE:LINE:COL: message"
 done
 t_true "bad lab fixtures exist" test "$n" -ge 5

@@ -29,6 +29,11 @@ START_TEST(far_words_not_matched)
     /* 4 bytes allow 1 edit only: "nods" is 1 from "nodes", "nxds" 2. */
     ck_assert_str_eq(ah_suggest("nods", keys, NKEYS), "nodes");
     ck_assert_ptr_null(ah_suggest("nxds", keys, NKEYS));
+    /* Two bytes or fewer: only a difference of case. */
+    static const char *const nodes[] = {"a", "b", "eu"};
+    ck_assert_ptr_null(ah_suggest("x", nodes, 3));
+    ck_assert_ptr_null(ah_suggest("us", nodes, 3));
+    ck_assert_str_eq(ah_suggest("EU", nodes, 3), "eu");
     char longw[AH_SUGGEST_MAX_LEN + 2];
     memset(longw, 'a', sizeof longw - 1);
     longw[sizeof longw - 1] = '\0';

@@ -166,8 +166,9 @@ START_TEST(validate_lab)
                               &d),
                      -EINVAL);
     ck_assert_uint_eq(d.n, 8);
-    ck_assert_str_eq(d.msgs[0], "t.yaml:19:6: expect: unknown vantage \"asia\"");
-    ck_assert_str_eq(d.msgs[1], "t.yaml:20:44: expect: unknown node \"lon\"");
+    ck_assert_str_eq(d.msgs[0], "t.yaml:19:6: expect: unknown vantage \"asia\" (vantages: eu, us)");
+    ck_assert_str_eq(d.msgs[1],
+                     "t.yaml:20:44: expect: unknown node \"lon\" (nodes: ams, nyc, sin)");
     ck_assert_str_eq(d.msgs[2], "t.yaml:21:25: expect: the drill has only 2 such events");
     ck_assert_str_eq(d.msgs[3], "t.yaml:22:13: expect: conns_broken applies to tcp only");
     ck_assert_str_eq(d.msgs[4], "t.yaml:23:13: expect: no tcp probes of service dns in this lab");

@@ -338,7 +338,14 @@ static const struct bad_case bad_cases[] = {
       ":13:14: drill: kill-bgp needs routing: bgp (routing is ecmp)",
       ":14:14: drill: start-bgp needs routing: bgp (routing is ecmp)"}},
     {"bad-syntax.yaml",
-     {":3:9: YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 2)"}},
+     {":3:9: YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 2)\n"
+      "    3 | duration: 5s\n"
+      "      |         ^"}},
+    {"bad-indent.yaml",
+     {":7:4: YAML: did not find expected '-' indicator (while parsing a block collection at "
+      "line 5) (check this line's indentation against the lines above it)\n"
+      "    7 |    prefer: [a]\n"
+      "      |    ^"}},
     {"bad-tracked.yaml",
      {":5:18: track.service: unknown value \"ping\" (one of: dns, echo)",
       ":5:48: track.timeout 2s is longer than track.frequency 1s",
@@ -351,22 +358,28 @@ static const struct bad_case bad_cases[] = {
       ":9:9: probes: expected a mapping (key: value), got a list",
       ":11:5: expect: expected a string, got a mapping (quote the expectation)"}},
     {"bad-unknown-key.yaml",
-     {":3:1: unknown key \"duraton\" in the lab file (known: name, anycast, routing, duration, "
+     {":3:1: unknown key \"duraton\" in the lab file: did you mean \"duration\"? (known: name, "
+      "anycast, routing, duration, "
       "nodes, vantages, probes, drill, expect, track, bgp, tolerance, kind, on-failure, ssh, "
       "atlas)",
-      ":7:5: unknown key \"respnder\" in node (known: name, responder, healthcheck, host, actions, "
+      ":7:5: unknown key \"respnder\" in node: did you mean \"responder\"? (known: name, "
+      "responder, healthcheck, host, actions, "
       "ssh)",
-      ":10:5: unknown key \"prefers\" in vantage (known: name, prefer, host, probe, ssh)",
-      ":12:19: unknown key \"flow\" in probes.udp (known: service, rate, flows, timeout)",
+      ":10:5: unknown key \"prefers\" in vantage: did you mean \"prefer\"? (known: name, prefer, "
+      "host, probe, ssh)",
+      ":12:19: unknown key \"flow\" in probes.udp: did you mean \"flows\"? (known: service, rate, "
+      "flows, timeout)",
       ":14:5: drill event needs a verb (withdraw, announce, flap, stop, start, pause, resume, "
       "link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp, delay, run)",
-      ":14:14: unknown key \"withdrw\" in drill event (known: at, withdraw, announce, flap, stop, "
+      ":14:14: unknown key \"withdrw\" in drill event: did you mean \"withdraw\"? (known: at, "
+      "withdraw, announce, flap, stop, "
       "start, pause, resume, link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp, "
       "delay, run)",
       ":15:30: unknown key \"cnt\" in flap (known: node, count, down, up)"}},
     {"bad-unknown-node.yaml",
-     {":9:19: unknown node \"lon\" in prefer", ":12:24: unknown node \"nyc2\" in drill",
-      ":13:27: unknown node \"sin\" in drill"}},
+     {":9:19: unknown node \"lon\" in prefer (nodes: ams, nyc)",
+      ":12:24: unknown node \"nyc2\" in drill: did you mean \"nyc\"? (nodes: ams, nyc)",
+      ":13:27: unknown node \"sin\" in drill (nodes: ams, nyc)"}},
     {"bad-utf8.yaml", {":2:1: YAML: invalid leading UTF-8 octet"}},
     {"bad-verbs.yaml",
      {":10:27: drill event has two verbs, withdraw and stop: write one event per verb",

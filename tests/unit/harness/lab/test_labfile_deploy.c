@@ -279,7 +279,8 @@ static const struct bad_case bad_cases[] = {
       ":17:14: drill: node \"b\" has no \"stop\" action (its actions: none)",
       ":18:14: drill: flap of node \"a\" needs its withdraw and announce actions (its actions: "
       "withdraw)",
-      ":19:19: missing required key \"command\" in run", ":20:26: unknown node \"x\" in drill",
+      ":19:19: missing required key \"command\" in run",
+      ":20:26: unknown node \"x\" in drill (nodes: a, b)",
       ":21:46: unknown key \"extra\" in run (known: node, command)",
       ":22:19: run: expected a mapping (key: value), got \"b\"",
       ":23:21: delay: in kind: deployment takes a node name: it runs the node's delay action"}},
