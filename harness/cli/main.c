@@ -136,8 +136,9 @@ static int cmd_check(int argc, char **argv)
         printf("%s: ok: deployment %s, ", argv[op], lab->name);
     else
         printf("%s: ok: lab %s, routing %s, ", argv[op], lab->name, lab_routing_name(lab->routing));
-    printf("%zu nodes, %zu vantages, %zu drill events (%zu steps)\n", lab->nnodes, lab->nvantages,
-           lab->ndrill, steps);
+    printf("%zu node%s, %zu vantage%s, %zu drill event%s (%zu step%s)\n", lab->nnodes,
+           AH_S(lab->nnodes), lab->nvantages, AH_S(lab->nvantages), lab->ndrill, AH_S(lab->ndrill),
+           steps, AH_S(steps));
     lab_free(lab);
     return 0;
 }

@@ -380,8 +380,9 @@ int deploy_play(struct run *r)
         r->probes_ns = ah_clock_mono_ns() - t_probes;
         r->t0_mono = ah_clock_mono_ns();
         r->t0_real = ah_clock_realtime_ns();
-        ah_log_info("%s: drill of %zu steps over %.1f s on %zu hosts", r->lab->name, r->drill.n,
-                    (double)r->lab->duration_ns / 1e9, r->dep->n);
+        ah_log_info("%s: drill of %zu step%s over %.1f s on %zu host%s", r->lab->name, r->drill.n,
+                    AH_S(r->drill.n), (double)r->lab->duration_ns / 1e9, r->dep->n,
+                    AH_S(r->dep->n));
         run_drill_loop(r);
         char late[512];
         if (drill_late_message(&r->drill, r->lab, r->lab->tolerance_ns, r->dep->n, 1, late,

@@ -571,10 +571,11 @@ static int play(struct run *r)
      * answers and every probe probes. */
     r->t0_mono = ah_clock_mono_ns();
     r->t0_real = ah_clock_realtime_ns();
-    ah_log_info("%s: startup: topology %.0f ms, %zu responders %.0f ms, %zu probes %.0f ms",
-                r->lab->name, (double)r->topology_ns / 1e6, r->lab->nnodes,
-                (double)r->responders_ns / 1e6, r->nprobes, (double)r->probes_ns / 1e6);
-    ah_log_info("%s: drill of %zu steps over %.1f s", r->lab->name, r->drill.n,
+    ah_log_info("%s: startup: topology %.0f ms, %zu responder%s %.0f ms, %zu probe%s %.0f ms",
+                r->lab->name, (double)r->topology_ns / 1e6, r->lab->nnodes, AH_S(r->lab->nnodes),
+                (double)r->responders_ns / 1e6, r->nprobes, AH_S(r->nprobes),
+                (double)r->probes_ns / 1e6);
+    ah_log_info("%s: drill of %zu step%s over %.1f s", r->lab->name, r->drill.n, AH_S(r->drill.n),
                 (double)r->lab->duration_ns / 1e9);
     run_drill_loop(r);
     char late[512];

@@ -125,8 +125,8 @@ int run_wait_ready(struct run *r)
             }
         }
     }
-    ah_log_info("%zu responders answer (%.0f ms)", r->lab->nnodes,
-                (double)(ah_clock_mono_ns() - start) / 1e6);
+    ah_log_info("%zu responder%s answer%s (%.0f ms)", r->lab->nnodes, AH_S(r->lab->nnodes),
+                r->lab->nnodes == 1 ? "s" : "", (double)(ah_clock_mono_ns() - start) / 1e6);
     return 0;
 }
 

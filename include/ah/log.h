@@ -29,4 +29,8 @@ void ah_log(enum ah_log_level level, const char *fmt, ...) __attribute__((format
 #define ah_log_info(...)  ah_log(AH_LOG_INFO, __VA_ARGS__)
 #define ah_log_debug(...) ah_log(AH_LOG_DEBUG, __VA_ARGS__)
 
+/* The plural ending for a count in a message: "%zu vantage%s", n, AH_S(n)
+ * reads "1 vantage", "2 vantages". */
+#define AH_S(n) ((n) == 1 ? "" : "s")
+
 #endif
