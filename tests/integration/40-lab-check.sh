@@ -68,7 +68,7 @@ t_eq "$rc" 2 "run of a bad lab exits 2 before building anything"
 t_match "$out" "typo\.yaml:9:" "run reports file:line too"
 sed -i 's/amsx/ams/' "$T_TMP/typo.yaml"
 out=$("$LAB" check "$T_TMP/typo.yaml" 2>&1)
-t_match "$out" ": 1 node, 1 vantage, 1 drill event \(1 step\)$" "check counts in the singular for one"
+t_match "$out" ", 1 node, 1 vantage, 1 drill event \(1 step\)$" "check counts in the singular for one"
 
 # A deployment written here (docs/deployment.md): real addresses outside the
 # lab's ranges, hosts, actions and a run: step check clean; a verb the node
