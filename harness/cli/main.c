@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "ah/clock.h"
+#include "ah/json.h"
 #include "ah/log.h"
 #include "ah/suggest.h"
 #include "cli.h"
@@ -317,38 +319,70 @@ static int cmd_exec(int argc, char **argv)
     return errno == ENOENT ? 127 : 126;
 }
 
+struct list_ctx {
+    bool json;
+    int n;
+};
+
 static void list_cb(void *arg, const struct state *s)
 {
-    int *n = arg;
+    struct list_ctx *l = arg;
     char when[32] = "-";
     time_t sec = (time_t)(s->started_ns / 1000000000ULL);
     struct tm tm;
     if (gmtime_r(&sec, &tm))
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if ((*n)++ == 0)
+    const char *st = strcmp(s->mode, "up") == 0 ? "up" : state_owner_alive(s) ? "running" : "dead";
+    if (l->json) {
+        /* Names come from state files a root process wrote, but they are
+         * still written through the one JSON escaper. */
+        printf("%s\n  {\"run_id\": ", l->n++ ? "," : "");
+        ah_json_str(stdout, s->runid);
+        printf(", \"name\": ");
+        ah_json_str(stdout, s->name);
+        printf(", \"mode\": ");
+        ah_json_str(stdout, s->mode);
+        printf(", \"state\": \"%s\", \"started\": \"%s\", \"lab\": ", st, when);
+        ah_json_str(stdout, s->lab);
+        printf(", \"results\": ");
+        ah_json_str(stdout, s->results);
+        printf(", \"namespaces\": %zu, \"processes\": %zu}", s->nns, s->npids);
+        return;
+    }
+    if (l->n++ == 0)
         printf("%-8s %-20s %-5s %-8s %-20s %s\n", "RUNID", "NAME", "MODE", "STATE", "STARTED",
                "NAMESPACES");
-    const char *st = strcmp(s->mode, "up") == 0 ? "up" : state_owner_alive(s) ? "running" : "dead";
     printf("%-8s %-20s %-5s %-8s %-20s %zu\n", s->runid, s->name, s->mode, st, when, s->nns);
 }
 
-static const struct ah_opt_cmd list_cmd = LAB_CMD("list", help_only,
-                                                  "Usage: anycast-lab list\n"
+static const struct ah_opt list_opts[] = {
+    {"json", 0, AH_OPT_FLAG, .off = offsetof(struct list_ctx, json), .size = sizeof(bool),
+     .help = "a JSON array of objects (run_id, name, mode, state, started, lab, results, "
+             "namespaces, processes) instead of the table"},
+    HELP_OPT("this text"),
+};
+
+static const struct ah_opt_cmd list_cmd = LAB_CMD("list", list_opts,
+                                                  "Usage: anycast-lab list [--json]\n"
                                                   "\n"
                                                   "Lists the labs up or running.\n");
 
 static int cmd_list(int argc, char **argv)
 {
-    int op, rc = cli_parse(&list_cmd, NULL, argc, argv, &op);
+    struct list_ctx l = {0};
+    int op, rc = cli_parse(&list_cmd, &l, argc, argv, &op);
     if (rc >= 0)
         return rc;
     if (op != argc) {
-        ah_log_error("usage: anycast-lab list");
+        ah_log_error("usage: anycast-lab list [--json]");
         return 2;
     }
-    int n = 0;
-    state_foreach(list_cb, &n);
-    if (n == 0)
+    if (l.json)
+        printf("[");
+    state_foreach(list_cb, &l);
+    if (l.json)
+        printf("%s]\n", l.n ? "\n" : "");
+    else if (l.n == 0)
         printf("no labs\n");
     return 0;
 }

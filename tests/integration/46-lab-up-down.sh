@@ -25,6 +25,12 @@ t_eq "$(echo $pids | wc -w)" 3 "state records the three responders"
 list=$("$LAB" list)
 echo "$list"
 t_true "list shows the lab as up" grep -Eq "^$id +$NAME +up +up " <<<"$list"
+json=$("$LAB" list --json)
+got=$(python3 -c 'import json, sys
+for l in json.load(sys.stdin):
+    if l["run_id"] == sys.argv[1]:
+        print(l["name"], l["mode"], l["state"], l["namespaces"] > 0)' "$id" <<<"$json")
+t_eq "$got" "$NAME up up True" "list --json: the lab, up, with its namespaces"
 
 ans=$("$LAB" exec "$NAME" eu -- dig +short +tries=1 +time=2 CH TXT hostname.bind @198.51.100.53)
 t_eq "$ans" '"ams"' "exec in vantage eu: ams answers"
