@@ -47,6 +47,11 @@ void ah_log_set_level(enum ah_log_level level)
     atomic_store_explicit(&log_level, (int)clamp_level(level), memory_order_relaxed);
 }
 
+bool ah_log_quiet(void)
+{
+    return ah_log_get_level() == AH_LOG_ERROR;
+}
+
 enum ah_log_level ah_log_get_level(void)
 {
     return (enum ah_log_level)atomic_load_explicit(&log_level, memory_order_relaxed);

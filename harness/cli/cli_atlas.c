@@ -109,7 +109,7 @@ static int cmd_import(int argc, char **argv)
                              .nprobes = 1,
                              .out_dir = a.out,
                              .reorder_window_ns = ATLAS_REORDER_WINDOW_NS,
-                             .print_table = true};
+                             .print_table = !ah_log_quiet()};
     status = report_build(NULL, lab, &ro) == 0 ? 0 : 1;
 out:
     lab_free(lab);

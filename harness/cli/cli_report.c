@@ -192,6 +192,7 @@ static int report_main(struct report_args *a, int argc, char **argv)
     int op, rc = cli_parse(&report_cmd, a, argc, argv, &op);
     if (rc >= 0)
         return rc;
+    a->o.print_table = !ah_log_quiet();
     if ((rc = paths_exist(argc, argv, op)) != 0)
         return rc;
     if (op >= argc) {
@@ -210,7 +211,7 @@ static int report_main(struct report_args *a, int argc, char **argv)
 
 int cli_report_main(int argc, char **argv)
 {
-    struct report_args a = {.o = {.print_table = true}};
+    struct report_args a = {0};
     int rc = report_main(&a, argc, argv);
     clocks_free(&a);
     return rc;

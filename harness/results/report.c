@@ -389,9 +389,11 @@ static const char *term(char *buf, size_t cap, const char *s)
     return buf;
 }
 
-static void print_table(const struct rp *rp, const char *html)
+/* The verdict table on stdout; a line that did not pass ends in the
+ * expectation's FILE:LINE, as the log line printed instead under -q does. */
+static void print_table(const struct rp *rp, const char *lab_path, const char *html)
 {
-    char a[1024], b[512], c[1024];
+    char a[1024], b[512], c[1024], d[PATH_MAX + 32] = "";
     if (rp->nverdicts) {
         printf("expectations: %zu passed, %zu failed",
                rp->nverdicts - rp->failed - rp->not_measured, rp->failed);
@@ -404,12 +406,17 @@ static void print_table(const struct rp *rp, const char *html)
                 w = strlen(a);
         for (size_t i = 0; i < rp->nverdicts; i++) {
             const struct rp_verdict *v = &rp->verdicts[i];
-            printf("  %s  %-*s  %-12s %s\n",
+            if (!v->v.pass || v->v.not_measured) {
+                char at[PATH_MAX + 16];
+                snprintf(at, sizeof at, "%s:%u", lab_path, v->line);
+                snprintf(d, sizeof d, "  [%s]", term(c, sizeof c, at));
+            }
+            printf("  %s  %-*s  %-12s %s%s\n",
                    v->v.not_measured ? "NOT MEASURED"
                    : v->v.pass       ? "PASS"
                                      : "FAIL",
                    (int)w, term(a, sizeof a, v->text), term(b, sizeof b, v->v.measured),
-                   term(c, sizeof c, v->v.where));
+                   term(c, sizeof c, v->v.where), v->v.pass && !v->v.not_measured ? "" : d);
         }
     }
     printf("report: %s\n", term(a, sizeof a, html));
@@ -688,8 +695,9 @@ static int rb_judge(struct rb *b)
     return rc;
 }
 
-/* Outputs: the files, one log line per expectation that did not pass, and
- * the verdict table. */
+/* Outputs: the files, then the verdict table, or, when there is no table
+ * (anycast-lab -q), one log line per expectation that did not pass: each
+ * verdict is printed once. */
 static int rb_outputs(struct rb *b)
 {
     const struct rp *rp = &b->rp;
@@ -698,7 +706,7 @@ static int rb_outputs(struct rb *b)
     int rc = write_outputs(&b->rp, b->m, b->o.out_dir);
     if (rc < 0)
         return rc;
-    for (size_t i = 0; i < rp->nverdicts; i++) {
+    for (size_t i = 0; !b->o.print_table && i < rp->nverdicts; i++) {
         const struct rp_verdict *v = &rp->verdicts[i];
         if (v->v.not_measured)
             ah_log_warn("expectation not measured: %s:%u: \"%s\": %s", lab_path, v->line, v->text,
@@ -710,7 +718,7 @@ static int rb_outputs(struct rb *b)
     if (b->o.print_table) {
         char html[PATH_MAX + 32];
         snprintf(html, sizeof html, "%s/report.html", b->o.out_dir);
-        print_table(rp, html);
+        print_table(rp, lab_path, html);
     }
     return 0;
 }

@@ -449,7 +449,7 @@ static int prepare_dirs(struct run *r)
  * prints the verdict table. A failed expectation makes the exit status 1. */
 static int run_report(struct run *r, int exit_code)
 {
-    struct report_opts ro = {.print_table = true};
+    struct report_opts ro = {.print_table = !ah_log_quiet()};
     int failed = report_build(r->resdir, r->lab, &ro);
     if (failed < 0) {
         ah_log_error("%s: report: %s", r->resdir, strerror(-failed));

@@ -52,6 +52,8 @@ static void table_line(const char *ev, const char *at, const char *node, const c
 
 void run_print_table(struct run *r)
 {
+    if (ah_log_quiet())
+        return;
     if (r->drill.n > 0)
         table_line("event", "at", "node", "acknowledged (UTC)", "lag", "detail");
     for (size_t i = 0; i < r->drill.n; i++) {

@@ -4,6 +4,8 @@
 #ifndef AH_LOG_H
 #define AH_LOG_H
 
+#include <stdbool.h>
+
 enum ah_log_level {
     AH_LOG_ERROR = 0,
     AH_LOG_WARN = 1,
@@ -15,6 +17,9 @@ enum ah_log_level {
 void ah_log_init(const char *progname, enum ah_log_level level);
 void ah_log_set_level(enum ah_log_level level);
 enum ah_log_level ah_log_get_level(void);
+/* True when only errors are logged (-q): the tables printed for a person
+ * (drill steps, verdicts) are then left out too. */
+bool ah_log_quiet(void);
 const char *ah_log_progname(void);
 
 /* Parses "error", "warn"/"warning", "info", "debug"; returns 0 or -EINVAL. */

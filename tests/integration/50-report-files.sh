@@ -129,9 +129,17 @@ t_match "$out" "PASS  fra udp outage_ms <= 200 at withdraw ams +200 " "measured 
 "$LAB" report --lab "$D/lab-wrong.yaml" --out "$O" "$D"/probes-*.csv "$D/events.csv" \
   "$D/connections-a.csv" >"$T_TMP/stdout" 2>"$T_TMP/stderr"
 t_eq "$?" 1 "a failed expectation: exit 1"
-t_match "$(cat "$T_TMP/stdout")" "FAIL  fra udp switch_ms < 100 at withdraw ams +200" "the failing one in the table"
+t_match "$(cat "$T_TMP/stdout")" "FAIL  fra udp switch_ms < 100 at withdraw ams +200 .*\\[.*lab-wrong.yaml:22\\]" \
+  "the failing one in the table, with its line"
+t_eq "$(grep -c "switch_ms < 100" "$T_TMP/stdout" "$T_TMP/stderr" | awk -F: '{ n += $2 } END { print n }')" 1 \
+  "the failing expectation printed once"
+"$LAB" -q report --lab "$D/lab-wrong.yaml" --out "$O" "$D"/probes-*.csv "$D/events.csv" \
+  "$D/connections-a.csv" >"$T_TMP/stdout" 2>"$T_TMP/stderr"
+t_eq "$?" 1 "-q: a failed expectation: exit 1"
+t_eq "$(cat "$T_TMP/stdout")" "" "-q: no table"
 t_match "$(cat "$T_TMP/stderr")" "expectation failed: .*lab-wrong.yaml:22: \"fra udp switch_ms < 100 at withdraw ams\": measured 200" \
-  "the failing expectation named on stderr with its line"
+  "-q: the failing expectation named on stderr with its line"
+t_eq "$(grep -c "switch_ms < 100" "$T_TMP/stderr")" 1 "-q: once"
 t_eq "$(python3 -c "import json; d=json.load(open('$O/summary.json')); print(d['passed'], d['expectations_failed'], d['expectations'][4]['pass'])")" \
   "False 1 False" "verdicts in summary.json"
 

@@ -40,8 +40,10 @@ t_match "$out" "expectations: 6 passed, 1 failed" "the verdict table counts"
 t_match "$out" "FAIL  eu udp after withdraw ams answered-by sin +nyc" "the wrong one is FAIL with the measured node"
 t_match "$out" "PASS  eu udp after withdraw ams answered-by nyc" "the right one passes"
 t_match "$out" "report: .*/report.html" "the report's path is printed"
-t_match "$(cat "$T_TMP/run.err")" "expectation failed: $L:$wrong_line: \"eu udp after withdraw ams answered-by sin\"" \
-  "stderr names the failed expectation with its line"
+t_match "$out" "FAIL  eu udp after withdraw ams answered-by sin .*\\[.*:$wrong_line\\]" \
+  "the table names the failed expectation's line"
+t_eq "$(cat "$T_TMP/run.out" "$T_TMP/run.err" | grep -c "after withdraw ams answered-by sin")" 1 \
+  "the failed expectation is printed once"
 for f in summary.csv summary.json report.html timeline.svg timeline.png connections.svg; do
   t_true "results hold $f" test -s "$LAB_DIR/$f"
 done
