@@ -521,6 +521,10 @@ static int prepare(struct run *r)
     if ((rc = prepare_dirs(r)) < 0)
         return rc;
     state_save(&r->st);
+    /* Said before anything is built, so that a capture or a look into the
+     * namespaces (ah-lab-<run id>-...) can be set up while the lab starts. */
+    ah_log_info("%s: run id %s%s%s", r->lab->name, r->runid, r->resdir[0] ? ", results " : "",
+                r->resdir);
     return 0;
 }
 
@@ -536,8 +540,7 @@ static int build(struct run *r)
         return rc;
     }
     r->topology_ns = ah_clock_mono_ns() - t_build;
-    ah_log_info("%s: topology up in %.0f ms (run id %s)", r->lab->name,
-                (double)r->topology_ns / 1e6, r->runid);
+    ah_log_info("%s: topology up in %.0f ms", r->lab->name, (double)r->topology_ns / 1e6);
     record_netns(r);
     uint64_t t_resp = ah_clock_mono_ns();
     if (run_poll_signals(r))

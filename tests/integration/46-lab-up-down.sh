@@ -17,6 +17,7 @@ echo "$out"
 t_eq "$rc" 0 "up exits 0"
 id=$(printf '%s\n' "$out" | sed -n 's/.*(run id \([a-z0-9]*\)).*/\1/p' | head -n 1)
 t_match "$id" '^[a-z0-9]+$' "up prints the run id"
+t_match "$(printf '%s\n' "$out" | head -n 1)" ": run id $id" "the run id is the first thing said, before the topology is built"
 LAB_RUNIDS+=("$id")
 t_true "up lists the namespaces" grep -q "ah-lab-$id-n-ams" <<<"$out"
 pids=$(awk '$1 == "pid" { print $4 }' "/run/anycast-lab/$id/state")
