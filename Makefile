@@ -62,7 +62,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 TOOL_BINS  := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 
 .PHONY: all responder probe lab unit bench-bins layers-check check unit-check integration-check asan fuzz \
-	fuzz-smoke install format format-check clean deps demo
+	fuzz-smoke install man format format-check clean deps demo
 .DELETE_ON_ERROR:
 # Objects are intermediate in pattern chains; keep them so re-runs rebuild nothing.
 .SECONDARY:
@@ -176,9 +176,39 @@ fuzz-smoke: fuzz
 demo: all
 	BUILD=$(BUILD) ./demo.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+# Man pages: section 1 from each program's own --help and --version
+# (help2man, with the shared EXIT STATUS and SEE ALSO of docs/man/), section 5
+# from docs/lab-file.md (lowdown), so they never disagree with the programs.
+MAN1 := $(patsubst %,$(BUILD)/man/%.1,anycast-responder anycast-probe anycast-lab)
+MAN5 := $(BUILD)/man/anycast-lab.yaml.5
+H2M_COMMON := docs/man/exit-status.h2m docs/man/see-also.h2m
+man: $(MAN1) $(MAN5)
+
+$(BUILD)/man/anycast-lab.1: $(BUILD)/anycast-lab docs/man/anycast-lab.h2m docs/man/lab-commands.sh $(H2M_COMMON)
+	@mkdir -p $(dir $@)
+	docs/man/lab-commands.sh $< >$(BUILD)/man/lab-commands.h2m
+	help2man -N --no-discard-stderr -i docs/man/anycast-lab.h2m -i $(BUILD)/man/lab-commands.h2m \
+		$(addprefix -i ,$(H2M_COMMON)) -o $@ $<
+
+$(BUILD)/man/%.1: $(BUILD)/% docs/man/%.h2m $(H2M_COMMON)
+	@mkdir -p $(dir $@)
+	help2man -N --no-discard-stderr -i docs/man/$*.h2m $(addprefix -i ,$(H2M_COMMON)) -o $@ $<
+
+$(MAN5): docs/lab-file.md
+	@mkdir -p $(dir $@)
+	lowdown -s -Tman -M title=anycast-lab.yaml -M section=5 $< | \
+		sed '/^\.TH /a .SH NAME\nanycast-lab.yaml \\- the lab file of anycast-lab: nodes, vantages, traffic, drill and expectations' >$@
+
+COMPLETION := harness/cli/anycast-harness.bash
+install: all man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	for p in anycast-lab anycast-probe anycast-responder; do \
+		install -m 0644 $(COMPLETION) $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$p; \
+	done
 
 FORMAT_FILES = $(shell git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null)
 format:

@@ -1,0 +1,122 @@
+# Bash completion for anycast-lab, anycast-probe and anycast-responder, on top
+# of Debian's bash-completion. Options come from each program's own --help
+# (_parse_help), so they never drift from the option tables; lab names from
+# `anycast-lab list --json`. Installed by `make install` under
+# share/bash-completion/completions/ for each of the three names.
+
+_anycast_harness_labs()
+{
+    # Names and run ids of the labs up or running, for down, exec, clean.
+    "$1" list --json 2>/dev/null |
+        sed -n 's/.*"run_id": "\([a-z0-9]*\)", "name": "\([A-Za-z0-9_-]*\)".*/\1 \2/p'
+}
+
+_anycast_lab()
+{
+    local cur prev words cword
+    _init_completion || return
+    local i cmd=
+    for ((i = 1; i < cword; i++)); do
+        if [[ ${words[i]} != -* ]]; then
+            cmd=${words[i]}
+            break
+        fi
+    done
+    if [[ -z $cmd ]]; then
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W '$(_parse_help "$1")' -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$("$1" --help 2>/dev/null |
+                sed -n '/^Commands:/,/^$/p' | awk '/^  [a-z]/ { print $1 }')" -- "$cur"))
+        fi
+        return
+    fi
+    case $prev in
+    --results | --out | -o)
+        _filedir -d
+        return
+        ;;
+    --lab)
+        _filedir 'y?(a)ml'
+        return
+        ;;
+    --ready-timeout | --clock-offset)
+        return
+        ;;
+    esac
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '$(_parse_help "$1" "$cmd --help")' -- "$cur"))
+        return
+    fi
+    case $cmd in
+    check | run | up) _filedir 'y?(a)ml' ;;
+    down | exec | clean) COMPREPLY=($(compgen -W "$(_anycast_harness_labs "$1")" -- "$cur")) ;;
+    report) _filedir ;;
+    atlas) [[ $prev == atlas ]] && COMPREPLY=($(compgen -W 'import spec' -- "$cur")) || _filedir ;;
+    esac
+}
+complete -F _anycast_lab anycast-lab
+
+_anycast_probe()
+{
+    local cur prev words cword
+    _init_completion || return
+    case $prev in
+    -s | --service)
+        COMPREPLY=($(compgen -W 'dns echo' -- "$cur"))
+        return
+        ;;
+    -t | --transport)
+        COMPREPLY=($(compgen -W 'udp tcp both' -- "$cur"))
+        return
+        ;;
+    --tcp-mode)
+        COMPREPLY=($(compgen -W 'persistent per-query' -- "$cur"))
+        return
+        ;;
+    --reconnect)
+        COMPREPLY=($(compgen -W 'immediate backoff never' -- "$cur"))
+        return
+        ;;
+    --progress)
+        COMPREPLY=($(compgen -W 'auto always never' -- "$cur"))
+        return
+        ;;
+    --log-level)
+        COMPREPLY=($(compgen -W 'error warn info debug' -- "$cur"))
+        return
+        ;;
+    -o | --out)
+        _filedir -d
+        return
+        ;;
+    --summary-json)
+        _filedir
+        return
+        ;;
+    esac
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '$(_parse_help "$1")' -- "$cur"))
+    fi
+}
+complete -F _anycast_probe anycast-probe
+
+_anycast_responder()
+{
+    local cur prev words cword
+    _init_completion || return
+    case $prev in
+    --zone)
+        _filedir
+        return
+        ;;
+    --log-level)
+        COMPREPLY=($(compgen -W 'error warn info debug' -- "$cur"))
+        return
+        ;;
+    esac
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '$(_parse_help "$1")' -- "$cur"))
+    fi
+}
+complete -F _anycast_responder anycast-responder
