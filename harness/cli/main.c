@@ -65,7 +65,8 @@ static const struct ah_opt_cmd main_cmd = {
              "Commands:\n"
              "  check LAB.yaml            validate the lab file (no root needed); exit 2\n"
              "                            with every error as FILE:LINE:COL: message\n"
-             "  run LAB.yaml [--results DIR] [--keep-up] [--dry-run] [--ready-timeout DUR]\n"
+             "  run LAB.yaml [--results DIR] [--keep-up] [--dry-run] [--pcap]\n"
+             "               [--ready-timeout DUR]\n"
              "                            build, start responders and probes, play the\n"
              "                            drill, collect results, tear down\n"
              "  up LAB.yaml               build the lab and leave it running (root)\n"
@@ -166,6 +167,9 @@ static const struct ah_opt run_opts[] = {
      .help = "leave the lab up after the run (see `anycast-lab down`)"},
     {"dry-run", 'n', AH_OPT_FLAG, RUN_OPT(dry_run),
      .help = "kind: deployment: print every ssh command the run would run, touch nothing"},
+    {"pcap", 0, AH_OPT_FLAG, RUN_OPT(pcap),
+     .help = "capture each vantage's packets (tcpdump) into pcap/VANTAGE.pcap in the results "
+             "(at most 64 vantages)"},
     READY_OPT,
     HELP_OPT("this text"),
 };
@@ -175,7 +179,7 @@ static const struct ah_opt up_opts[] = {RESULTS_OPT, READY_OPT, HELP_OPT("this t
 
 static const struct ah_opt_cmd run_cmd =
     LAB_CMD("run", run_opts,
-            "Usage: anycast-lab run LAB.yaml [--results DIR] [--keep-up] [--dry-run]\n"
+            "Usage: anycast-lab run LAB.yaml [--results DIR] [--keep-up] [--dry-run] [--pcap]\n"
             "                        [--ready-timeout DUR]\n"
             "\n"
             "Builds the lab, starts responders and probes, plays the drill, collects the\n"
@@ -196,7 +200,7 @@ static int cmd_run(int argc, char **argv, bool up)
         return rc;
     if (op != argc - 1) {
         ah_log_error("usage: anycast-lab %s LAB.yaml%s", up ? "up" : "run",
-                     up ? "" : " [--results DIR] [--keep-up] [--ready-timeout DUR]");
+                     up ? "" : " [--results DIR] [--keep-up] [--pcap] [--ready-timeout DUR]");
         return 2;
     }
     o.lab_path = argv[op];

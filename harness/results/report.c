@@ -703,6 +703,7 @@ static int rb_outputs(struct rb *b)
     const struct rp *rp = &b->rp;
     const char *lab_path = b->lab && b->lab->path ? b->lab->path : "lab";
     mkdir(b->o.out_dir, 0755);
+    b->rp.run_json = b->run_json;
     int rc = write_outputs(&b->rp, b->m, b->o.out_dir);
     if (rc < 0)
         return rc;

@@ -9,8 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "ah/clock.h"
 #include "atlas.h"
+#include "harness/lab/lab.h"
 #include "report_int.h"
 
 #define HTML_MAX_ROWS 5000 /* summary rows and events shown; the CSVs have them all */
@@ -341,6 +344,34 @@ static void ground_truth(FILE *f, const struct rp *rp, const struct ah_metrics *
     (void)rp;
 }
 
+/* The packet captures run.json names (run --pcap), linked relative to the
+ * results directory. run.json may come from elsewhere: only names of the
+ * form pcap/NAME.pcap, NAME a lab name, become links. */
+static void captures(FILE *f, const struct rp *rp)
+{
+    json_t *pcaps = json_is_object(rp->run_json) ? json_object_get(rp->run_json, "pcaps") : NULL;
+    size_t i, shown = 0;
+    json_t *p;
+    json_array_foreach(pcaps, i, p)
+    {
+        const char *s = json_string_value(p);
+        size_t len = s ? strlen(s) : 0;
+        char name[LAB_NAME_MAX];
+        if (len <= 10 || len - 10 >= sizeof name || strncmp(s, "pcap/", 5) != 0 ||
+            strcmp(s + len - 5, ".pcap") != 0)
+            continue;
+        memcpy(name, s + 5, len - 10);
+        name[len - 10] = '\0';
+        if (!lab_name_valid(name))
+            continue;
+        fprintf(f, "%s<a href=\"pcap/%s.pcap\">%s</a>",
+                shown++ ? ", " : "<p id=\"pcaps\">Packet captures (pcap, one per vantage): ", name,
+                name);
+    }
+    if (shown)
+        fprintf(f, ".</p>\n");
+}
+
 static void inputs(FILE *f, const struct rp *rp)
 {
     fprintf(f, "<section id=\"inputs\"><h2>Inputs</h2>\n<table><tr><th>file</th><th>rows "
@@ -357,6 +388,7 @@ static void inputs(FILE *f, const struct rp *rp)
         }
     }
     fprintf(f, "</table>\n");
+    captures(f, rp);
     if (rp->late)
         fprintf(f,
                 "<p class=\"bad\">%llu probe rows were further out of order than the "

@@ -147,6 +147,7 @@ struct rp {
     bool merged_parts;    /* probes.csv was merged from a killed run's parts */
     const char **clocked; /* interned vantages with a clock offset, in the order set */
     size_t nclocked;
+    const struct json_t *run_json; /* borrowed; NULL: none */
 };
 
 /* Inputs (report_input.c). */

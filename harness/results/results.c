@@ -651,6 +651,12 @@ int results_write_run_json(const char *path, const struct results_run_info *ri)
     fprintf(f, "%s},\n", ri->nversions ? "\n  " : "");
     fprintf(f, "  \"rows\": {\"probes\": %ld, \"connections\": %ld, \"events\": %zu},\n",
             ri->probes_rows, ri->connections_rows, ri->events_rows);
+    fprintf(f, "  \"pcaps\": [");
+    for (size_t i = 0; i < ri->npcaps; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        ah_json_str(f, ri->pcaps[i]);
+    }
+    fprintf(f, "],\n");
     fprintf(f, "  \"drill\": [");
     size_t nsteps = ri->drill ? ri->drill->n : 0;
     for (size_t i = 0; i < nsteps; i++) {

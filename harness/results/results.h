@@ -67,6 +67,9 @@ struct results_run_info {
      * built, every responder answering, every probe running. The drill's
      * clock starts after the last. */
     uint64_t topology_ns, responders_ns, probes_ns;
+    /* Packet captures (run --pcap), relative to the results directory. */
+    const char *const *pcaps;
+    size_t npcaps;
 };
 
 /* Late steps listed in run.json at most; past it "late_steps_truncated" is

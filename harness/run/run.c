@@ -566,7 +566,8 @@ static int play(struct run *r)
     r->nmon = n > 0 ? (size_t)n : 0;
     uint64_t t_probes = ah_clock_mono_ns();
     int rc;
-    if ((rc = run_start_probes(r)) < 0 || (rc = run_wait_probes(r)) < 0)
+    if ((rc = run_pcap_start(r)) < 0 || (rc = run_start_probes(r)) < 0 ||
+        (rc = run_wait_probes(r)) < 0)
         return rc;
     r->probes_ns = ah_clock_mono_ns() - t_probes;
     record_initial_routes(r);
@@ -680,6 +681,7 @@ static int finish(struct run *r)
 {
     run_poll_signals(r);
     run_stop_probes(r);
+    run_pcap_stop(r);
     run_poll_signals(r);
     if (r->topo)
         drain_monitor(r, on_route);
@@ -708,6 +710,7 @@ static void release(struct run *r)
     free(r->launch);
     free(r->resp_log);
     free(r->probes);
+    free(r->pcap);
     deploy_free(r->dep);
     lab_free(r->lab);
 }
@@ -726,9 +729,19 @@ int run_lab(const struct run_opts *o)
         lab_free(r.lab);
         return ec;
     }
-    if (deployment && (o->up_only || o->keep_up)) {
-        ah_log_error("%s: %s is for kind: lab files: a deployment has nothing to keep up",
-                     o->lab_path, o->up_only ? "up" : "--keep-up");
+    if (deployment && (o->up_only || o->keep_up || o->pcap)) {
+        ah_log_error("%s: %s is for kind: lab files: %s", o->lab_path,
+                     o->up_only   ? "up"
+                     : o->keep_up ? "--keep-up"
+                                  : "--pcap",
+                     o->pcap ? "capture on the hosts themselves"
+                             : "a deployment has nothing to keep up");
+        lab_free(r.lab);
+        return 2;
+    }
+    if (o->pcap && r.lab->nvantages > RUN_PCAP_VANTAGES_MAX) {
+        ah_log_error("%s: --pcap: %zu vantages, at most %d captures at once", o->lab_path,
+                     r.lab->nvantages, RUN_PCAP_VANTAGES_MAX);
         lab_free(r.lab);
         return 2;
     }

@@ -13,6 +13,7 @@ struct run_opts {
     bool keep_up;             /* run: leave the lab up afterwards */
     bool up_only;             /* up: no probes, no drill, leave it up */
     bool dry_run;             /* run --dry-run (deployment): print the ssh commands only */
+    bool pcap;                /* run --pcap: a capture per vantage into the results */
     uint64_t ready_timeout_ns;
 };
 

@@ -134,6 +134,11 @@ void run_collect(struct run *r, int exit_code)
 void run_write_info(struct run *r, int exit_code)
 {
     char out[PATH_MAX + 32];
+    char pcap_files[RUN_PCAP_VANTAGES_MAX][RUN_PCAP_NAME_MAX];
+    const char *pcaps[RUN_PCAP_VANTAGES_MAX];
+    size_t npcaps = run_pcap_files(r, pcap_files, RUN_PCAP_VANTAGES_MAX);
+    for (size_t i = 0; i < npcaps; i++)
+        pcaps[i] = pcap_files[i];
 
     static const char *const progs[][3] = {{"anycast-responder", "--version", "0"},
                                            {"anycast-probe", "--version", "0"},
@@ -195,6 +200,8 @@ void run_write_info(struct run *r, int exit_code)
         .topology_ns = r->topology_ns,
         .responders_ns = r->responders_ns,
         .probes_ns = r->probes_ns,
+        .pcaps = pcaps,
+        .npcaps = npcaps,
     };
     snprintf(out, sizeof out, "%s/run.json", r->resdir);
     int rc = results_write_run_json(out, &ri);

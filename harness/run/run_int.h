@@ -67,7 +67,21 @@ struct run {
     struct deploy *dep;                 /* kind: deployment (deploy.c), else NULL */
     bool stop;                          /* on-failure: stop after a failed step */
     size_t events_rows;
+    struct proc *pcap; /* --pcap: one tcpdump per vantage, else NULL */
 };
+
+/* (run_pcap.c) --pcap: one tcpdump per vantage, at most this many vantages
+ * (each capture is a process and a file written as fast as the probes go). */
+#define RUN_PCAP_VANTAGES_MAX 64
+#define RUN_PCAP_NAME_MAX     (LAB_NAME_MAX + 16)
+/* Starts the captures and waits until each is open. Returns 0 (also
+ * without --pcap) or a negative errno (the run has failed). */
+int run_pcap_start(struct run *r);
+/* Stops the captures, each file complete. */
+void run_pcap_stop(struct run *r);
+/* The capture files written, relative to the results ("pcap/eu.pcap"), for
+ * run.json. Returns how many (at most cap). */
+size_t run_pcap_files(const struct run *r, char (*files)[RUN_PCAP_NAME_MAX], size_t cap);
 
 /* Records the first failure as the run's status and logs it. */
 void run_fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
