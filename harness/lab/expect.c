@@ -595,7 +595,19 @@ void expect_not_measured(struct expect_verdict *v, const char *ref, uint64_t lat
         snprintf(v->where, sizeof v->where, "%s started later than the tolerance (%s)", ref, tol);
 }
 
+void expect_not_reached(struct expect_verdict *v, const char *ref)
+{
+    memset(v, 0, sizeof *v);
+    v->not_measured = true;
+    v->not_reached = true;
+    snprintf(v->measured, sizeof v->measured, "not reached");
+    snprintf(v->where, sizeof v->where, "%s never ran: the run ended before it", ref);
+}
+
 const char *expect_verdict_name(const struct expect_verdict *v)
 {
-    return v->not_measured ? "not measured" : v->pass ? "pass" : "fail";
+    return v->not_reached    ? "not reached"
+           : v->not_measured ? "not measured"
+           : v->pass         ? "pass"
+                             : "fail";
 }

@@ -67,6 +67,9 @@ struct expect_verdict {
     /* Not judged at all: the drill step it depends on started later than the
      * lab's tolerance, so nothing was measured where it looks (pass false). */
     bool not_measured;
+    /* Not measured because the step never ran: the run ended (Ctrl-C, a
+     * failure) before its time. not_measured is true too. */
+    bool not_reached;
     char measured[64]; /* the value that decided, or "none"/"no data"/"not measured" */
     char where[128];   /* the row it came from: "eu udp dns at withdraw ams" */
 };
@@ -82,6 +85,8 @@ int expect_step_ref(const struct expect *e, char *buf, size_t len);
 
 /* Makes v the verdict "not measured" because step ref started late_ns late
  * (UINT64_MAX: unknown) over a tolerance of tol_ns. */
+/* The verdict of an expectation tied to step ref, which never ran. */
+void expect_not_reached(struct expect_verdict *v, const char *ref);
 void expect_not_measured(struct expect_verdict *v, const char *ref, uint64_t late_ns,
                          uint64_t tol_ns);
 

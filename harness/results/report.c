@@ -369,7 +369,10 @@ static int judge(struct rp *rp, const struct ah_metrics *m, const struct results
         } else {
             char ref[EXPECT_WORD_MAX * 2 + 16];
             uint64_t late_ns;
-            if (expect_step_ref(&e, ref, sizeof ref) == 0 && results_late_has(late, ref, &late_ns))
+            bool stepped = expect_step_ref(&e, ref, sizeof ref) == 0;
+            if (stepped && results_step_unreached(late, ref))
+                expect_not_reached(&v->v, ref);
+            else if (stepped && results_late_has(late, ref, &late_ns))
                 expect_not_measured(&v->v, ref, late_ns, late->tolerance_ns);
             else
                 expect_eval(&e, m, &v->v);
@@ -412,9 +415,10 @@ static void print_table(const struct rp *rp, const char *lab_path, const char *h
                 snprintf(d, sizeof d, "  [%s]", term(c, sizeof c, at));
             }
             printf("  %s  %-*s  %-12s %s%s\n",
-                   v->v.not_measured ? "NOT MEASURED"
-                   : v->v.pass       ? "PASS"
-                                     : "FAIL",
+                   v->v.not_reached    ? "NOT REACHED"
+                   : v->v.not_measured ? "NOT MEASURED"
+                   : v->v.pass         ? "PASS"
+                                       : "FAIL",
                    (int)w, term(a, sizeof a, v->text), term(b, sizeof b, v->v.measured),
                    term(c, sizeof c, v->v.where), v->v.pass && !v->v.not_measured ? "" : d);
         }
@@ -710,8 +714,8 @@ static int rb_outputs(struct rb *b)
     for (size_t i = 0; !b->o.print_table && i < rp->nverdicts; i++) {
         const struct rp_verdict *v = &rp->verdicts[i];
         if (v->v.not_measured)
-            ah_log_warn("expectation not measured: %s:%u: \"%s\": %s", lab_path, v->line, v->text,
-                        v->v.where);
+            ah_log_warn("expectation %s: %s:%u: \"%s\": %s", expect_verdict_name(&v->v), lab_path,
+                        v->line, v->text, v->v.where);
         else if (!v->v.pass)
             ah_log_error("expectation failed: %s:%u: \"%s\": measured %s (%s)", lab_path, v->line,
                          v->text, v->v.measured, v->v.where);

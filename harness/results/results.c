@@ -520,6 +520,16 @@ static void write_late(FILE *f, const struct results_run_info *ri)
         n++;
     }
     fprintf(f, "],\n  \"late_steps_truncated\": %s,\n", n < late ? "true" : "false");
+    /* Steps the run never reached (it was interrupted or failed first):
+     * their expectations read "not reached" rather than a failure. */
+    fprintf(f, "  \"unreached_steps\": [");
+    n = 0;
+    for (size_t i = 0; d && ri->lab && i < d->n && n < RESULTS_LATE_MAX; i++) {
+        if (d->steps[i].done || drill_step_ref(d, ri->lab, i, ref, sizeof ref) < 0)
+            continue;
+        fprintf(f, "%s\"%s\"", n++ ? ", " : "", ref);
+    }
+    fprintf(f, "],\n");
     fprintf(f, "  \"not_measured\": [");
     n = 0;
     for (size_t i = 0; late && i < ri->lab->nexpect; i++) {
@@ -557,6 +567,9 @@ int results_late_from_json(const json_t *run, struct results_late *out)
     json_t *steps = json_is_object(run) ? json_object_get(run, "late_steps") : NULL;
     if (json_is_array(steps))
         out->steps = json_incref(steps);
+    json_t *unreached = json_is_object(run) ? json_object_get(run, "unreached_steps") : NULL;
+    if (json_is_array(unreached))
+        out->unreached = json_incref(unreached);
     out->truncated = ah_json_true(run, "late_steps_truncated");
     out->tolerance_ns = ah_json_u64(run, "tolerance_ns", 0);
     return 0;
@@ -606,8 +619,22 @@ bool results_late_has(const struct results_late *l, const char *ref, uint64_t *l
     return l->truncated;
 }
 
+bool results_step_unreached(const struct results_late *l, const char *ref)
+{
+    size_t i;
+    json_t *step;
+    json_array_foreach(l->unreached, i, step)
+    {
+        const char *name = json_string_value(step);
+        if (name && strcmp(name, ref) == 0)
+            return true;
+    }
+    return false;
+}
+
 void results_late_free(struct results_late *l)
 {
+    json_decref(l->unreached);
     json_decref(l->steps);
     memset(l, 0, sizeof *l);
 }

@@ -93,7 +93,8 @@ int results_write_run_json(const char *path, const struct results_run_info *ri);
 /* The late steps of a run as run.json records them ("late_steps"), for the
  * report's "not measured" verdicts. */
 struct results_late {
-    struct json_t *steps; /* the late_steps array (NULL: none recorded) */
+    struct json_t *steps;     /* the late_steps array (NULL: none recorded) */
+    struct json_t *unreached; /* the unreached_steps array (NULL: none recorded) */
     bool truncated;
     uint64_t tolerance_ns;
 };
@@ -112,6 +113,8 @@ int results_late_read(const char *path, struct results_late *out);
 /* True when step ref ("withdraw ams", "withdraw ams#2") started late (or the
  * list was truncated); *late_ns gets its lateness, or UINT64_MAX if unknown. */
 bool results_late_has(const struct results_late *l, const char *ref, uint64_t *late_ns);
+/* True when step ref never ran (run.json's unreached_steps). */
+bool results_step_unreached(const struct results_late *l, const char *ref);
 void results_late_free(struct results_late *l);
 
 /* A vantage's clock as run.json's "hosts" list records it (written by a

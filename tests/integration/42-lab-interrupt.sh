@@ -58,6 +58,10 @@ t_match "$(grep '"status"' "$dir/run.json" 2>/dev/null)" 'interrupted by INT' "r
 rows=$(($(wc -l <"$dir/probes.csv") - 1))
 echo "probes.csv rows: $rows"
 t_true "what was measured is kept (>= 100 probe rows)" test "$rows" -ge 100
+t_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["expectations"][0]["verdict"])' "$dir/summary.json")" \
+  "not reached" "an expectation on a step after the interrupt is not reached, not failed"
+t_match "$(cat "$T_TMP/int.out")" "NOT REACHED  v udp outage_ms < 1000 at withdraw a .*withdraw a never ran" \
+  "the table says the step never ran"
 t_true "per-vantage files merged and removed" test ! -e "$dir/probes-v-udp"
 t_eq "$(awk -F, '$2 == "exit" && $3 == "b"' "$dir/events.csv" | wc -l)" 1 \
   "the killed responder is an exit event"
