@@ -124,7 +124,32 @@ static void settings_members(FILE *f, const struct lab *lab)
                 rp_html_str(f, lab->nodes[v->prefer[k]].name);
             }
         }
+        if (lab->kind == LAB_KIND_LAB && lab_routing_mixed(lab))
+            fprintf(f, ", routing %s", lab_routing_name(lab_vantage_routing(lab, i)));
     }
+}
+
+/* The routing row: the lab's mode, and each vantage whose router has
+ * another (a vantage's routing: key). */
+static void settings_routing(FILE *f, const struct lab *lab)
+{
+    fprintf(f, "</td></tr>\n<tr><th>routing</th><td>%s", lab_routing_name(lab->routing));
+    if (!lab_routing_mixed(lab)) {
+        fprintf(f, "</td></tr>\n");
+        return;
+    }
+    fprintf(f, " (the lab's); per vantage: ");
+    bool first = true;
+    for (size_t i = 0; i < lab->nvantages; i++) {
+        enum lab_routing r = lab_vantage_routing(lab, i);
+        if (r == lab->routing)
+            continue;
+        fprintf(f, "%s", first ? "" : ", ");
+        rp_html_str(f, lab->vantages[i].name);
+        fprintf(f, " %s", lab_routing_name(r));
+        first = false;
+    }
+    fprintf(f, "</td></tr>\n");
 }
 
 static void settings(FILE *f, const struct rp *rp)
@@ -139,8 +164,7 @@ static void settings(FILE *f, const struct rp *rp)
         if (lab->kind == LAB_KIND_DEPLOYMENT)
             fprintf(f, "</td></tr>\n<tr><th>kind</th><td>deployment (real hosts)</td></tr>\n");
         else
-            fprintf(f, "</td></tr>\n<tr><th>routing</th><td>%s</td></tr>\n",
-                    lab_routing_name(lab->routing));
+            settings_routing(f, lab);
         fprintf(f, "<tr><th>duration</th><td>%.3f s</td></tr>\n", (double)lab->duration_ns / 1e9);
         fprintf(f, "<tr><th>anycast</th><td>");
         for (size_t i = 0; i < lab->nanycast; i++) {
