@@ -99,7 +99,7 @@ static void host_of(FILE *f, const struct lab *lab, const struct lab_host *h)
 }
 
 /* The nodes row (with their responder or host) and the vantages row (with
- * their preference or host). */
+ * their preference or host, and each one's routing when they differ). */
 static void settings_members(FILE *f, const struct lab *lab)
 {
     fprintf(f, "</td></tr>\n<tr><th>nodes</th><td>");
@@ -117,10 +117,12 @@ static void settings_members(FILE *f, const struct lab *lab)
         fprintf(f, "%s", i ? "; " : "");
         rp_html_str(f, v->name);
         host_of(f, lab, &v->host);
+        /* An ECMP router's prefer list is a set, not an order. */
+        bool set = lab_routing_hashes(lab, i);
         if (lab->kind == LAB_KIND_LAB && v->nprefer) {
-            fprintf(f, " prefers ");
+            fprintf(f, set ? " spreads over " : " prefers ");
             for (size_t k = 0; k < v->nprefer; k++) {
-                fprintf(f, "%s", k ? " &gt; " : "");
+                fprintf(f, "%s", k ? (set ? ", " : " &gt; ") : "");
                 rp_html_str(f, lab->nodes[v->prefer[k]].name);
             }
         }
