@@ -134,7 +134,9 @@ static int cmd_check(int argc, char **argv)
     if (lab->kind == LAB_KIND_DEPLOYMENT)
         printf("%s: ok: deployment %s, ", argv[op], lab->name);
     else
-        printf("%s: ok: lab %s, routing %s, ", argv[op], lab->name, lab_routing_name(lab->routing));
+        printf("%s: ok: lab %s, routing %s%s, ", argv[op], lab->name,
+               lab_routing_name(lab->routing),
+               lab_routing_mixed(lab) ? " (some vantages with their own)" : "");
     printf("%zu nodes, %zu vantages, %zu drill events (%zu steps)\n", lab->nnodes, lab->nvantages,
            lab->ndrill, steps);
     lab_free(lab);

@@ -101,6 +101,10 @@ t_eq "$(ip netns exec "ah-lab-$LAB_ID-r-va" sysctl -n net.ipv4.fib_multipath_has
 "$LAB" down "$LAB_ID" >/dev/null; t_eq "$?" 0 "down"
 t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing remains after down"
 
+out=$("$LAB" check "$T_TMP/mixed.yaml" 2>&1)
+t_match "$out" 'ok: lab mixed, routing static \(some vantages with their own\), 3 nodes' \
+  "check says that vantages have their own routing"
+
 # check: a mode that cannot be mixed is an error at its position.
 sed 's/routing: ecmp-resilient/routing: tracked/' "$T_TMP/mixed.yaml" >"$T_TMP/bad.yaml"
 out=$("$LAB" check "$T_TMP/bad.yaml" 2>&1); rc=$?
