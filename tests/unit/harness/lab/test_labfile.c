@@ -356,7 +356,7 @@ static const struct bad_case bad_cases[] = {
       "atlas)",
       ":7:5: unknown key \"respnder\" in node (known: name, responder, healthcheck, host, actions, "
       "ssh)",
-      ":10:5: unknown key \"prefers\" in vantage (known: name, prefer, host, probe, ssh)",
+      ":10:5: unknown key \"prefers\" in vantage (known: name, prefer, host, probe, ssh, routing)",
       ":12:19: unknown key \"flow\" in probes.udp (known: service, rate, flows, timeout)",
       ":14:5: drill event needs a verb (withdraw, announce, flap, stop, start, pause, resume, "
       "link-down, link-up, kill-bgp, start-bgp, pause-bgp, resume-bgp, delay, run)",
