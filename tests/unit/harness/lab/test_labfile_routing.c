@@ -109,27 +109,32 @@ START_TEST(same_as_lab)
 }
 END_TEST
 
+#define LAB_WIDE                                                                                   \
+    " applies to the whole lab, not one vantage; a vantage's routing may be static, ecmp or "      \
+    "ecmp-resilient"
+#define NOT_MIXABLE                                                                                \
+    " at a vantage needs the lab's routing to be static, ecmp or ecmp-resilient (routing is "
+#define ONE_OF "(one of: static, ecmp, ecmp-resilient, tracked, bgp)"
+
+/* The lab's routing line, va's, vb's and vc's own, and the one message. */
+static const struct {
+    const char *lab, *va, *vb, *vc, *msg;
+} bad[] = {
+    {"routing: static", ", routing: tracked", "", "", "mix.yaml:7:41: routing: tracked" LAB_WIDE},
+    {"", "", "", ", routing: bgp", "mix.yaml:9:25: routing: bgp" LAB_WIDE},
+    {"routing: bgp", "", ", routing: ecmp", "",
+     "mix.yaml:8:41: routing: ecmp" NOT_MIXABLE "bgp); only those modes may be mixed"},
+    {"routing: tracked", ", routing: static", "", "",
+     "mix.yaml:7:41: routing: static" NOT_MIXABLE "tracked); only those modes may be mixed"},
+    {"", ", routing: ospf", "", "", "mix.yaml:7:41: routing: unknown value \"ospf\" " ONE_OF},
+    /* A bad lab mode is reported once, not again at the vantage. */
+    {"routing: rip", ", routing: ecmp", "", "",
+     "mix.yaml:5:10: routing: unknown value \"rip\" " ONE_OF},
+};
+
 START_TEST(errors)
 {
-    load_err(lab_text("routing: static", ", routing: tracked", "", ""),
-             "mix.yaml:7:41: routing: tracked applies to the whole lab, not one vantage; a "
-             "vantage's routing may be static, ecmp or ecmp-resilient");
-    load_err(lab_text("", "", "", ", routing: bgp"),
-             "mix.yaml:9:25: routing: bgp applies to the whole lab, not one vantage; a "
-             "vantage's routing may be static, ecmp or ecmp-resilient");
-    load_err(lab_text("routing: bgp", "", ", routing: ecmp", ""),
-             "mix.yaml:8:41: routing: ecmp at a vantage needs the lab's routing to be static, "
-             "ecmp or ecmp-resilient (routing is bgp); only those modes may be mixed");
-    load_err(lab_text("routing: tracked", ", routing: static", "", ""),
-             "mix.yaml:7:41: routing: static at a vantage needs the lab's routing to be static, "
-             "ecmp or ecmp-resilient (routing is tracked); only those modes may be mixed");
-    load_err(lab_text("", ", routing: ospf", "", ""),
-             "mix.yaml:7:41: routing: unknown value \"ospf\" (one of: static, ecmp, "
-             "ecmp-resilient, tracked, bgp)");
-    /* A bad lab mode is reported once, not again at the vantage. */
-    load_err(lab_text("routing: rip", ", routing: ecmp", "", ""),
-             "mix.yaml:5:10: routing: unknown value \"rip\" (one of: static, ecmp, "
-             "ecmp-resilient, tracked, bgp)");
+    load_err(lab_text(bad[_i].lab, bad[_i].va, bad[_i].vb, bad[_i].vc), bad[_i].msg);
 }
 END_TEST
 
@@ -196,7 +201,7 @@ static Suite *labfile_routing_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, mixed_modes);
     tcase_add_test(tc, same_as_lab);
-    tcase_add_test(tc, errors);
+    tcase_add_loop_test(tc, errors, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, deployment);
     tcase_add_test(tc, fallback);
     tcase_add_test(tc, example_lab);
