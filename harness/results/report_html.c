@@ -112,6 +112,7 @@ static void settings_members(FILE *f, const struct lab *lab)
             fprintf(f, " (%s)", resp[lab->nodes[i].responder]);
     }
     fprintf(f, "</td></tr>\n<tr><th>vantages</th><td>");
+    bool mixed = lab->kind == LAB_KIND_LAB && lab_routing_mixed(lab);
     for (size_t i = 0; i < lab->nvantages; i++) {
         const struct lab_vantage *v = &lab->vantages[i];
         fprintf(f, "%s", i ? "; " : "");
@@ -126,7 +127,7 @@ static void settings_members(FILE *f, const struct lab *lab)
                 rp_html_str(f, lab->nodes[v->prefer[k]].name);
             }
         }
-        if (lab->kind == LAB_KIND_LAB && lab_routing_mixed(lab))
+        if (mixed)
             fprintf(f, ", routing %s", lab_routing_name(lab_vantage_routing(lab, i)));
     }
 }
