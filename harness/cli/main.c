@@ -138,7 +138,9 @@ static int cmd_check(int argc, char **argv)
     if (lab->kind == LAB_KIND_DEPLOYMENT)
         printf("%s: ok: deployment %s, ", argv[op], lab->name);
     else
-        printf("%s: ok: lab %s, routing %s, ", argv[op], lab->name, lab_routing_name(lab->routing));
+        printf("%s: ok: lab %s, routing %s%s, ", argv[op], lab->name,
+               lab_routing_name(lab->routing),
+               lab_routing_mixed(lab) ? " (some vantages with their own)" : "");
     printf("%zu node%s, %zu vantage%s, %zu drill event%s (%zu step%s)\n", lab->nnodes,
            AH_S(lab->nnodes), lab->nvantages, AH_S(lab->nvantages), lab->ndrill, AH_S(lab->ndrill),
            steps, AH_S(steps));

@@ -73,6 +73,10 @@ enum lab_routing {
     LAB_ROUTING_BGP,
 };
 
+/* static, ecmp and ecmp-resilient: the modes a vantage may set for its own
+ * router (the others are lab-wide). */
+bool lab_routing_mixable(enum lab_routing r);
+
 enum lab_responder {
     LAB_RESPONDER_BUILTIN,
     LAB_RESPONDER_NSD,
@@ -103,6 +107,10 @@ struct lab_vantage {
     char name[LAB_NAME_MAX];
     size_t *prefer; /* node indexes, most preferred first; all nodes if absent */
     size_t nprefer;
+    /* The vantage's own routing: key, when own_routing (read the mode of its
+     * router with lab_vantage_routing, which falls back to the lab's). */
+    bool own_routing;
+    enum lab_routing routing;
     /* kind: deployment: the host, and the anycast-probe command on it
      * (default "anycast-probe", found on the remote PATH). */
     struct lab_host host;
@@ -242,6 +250,13 @@ size_t lab_unknown_hint(const struct lab *lab, bool vantages, const char *name, 
 int lab_vantage_index(const struct lab *lab, const char *name);
 
 const char *lab_routing_name(enum lab_routing r);
+/* The mode of vantage v's router: its routing: key, else the lab's. */
+enum lab_routing lab_vantage_routing(const struct lab *lab, size_t v);
+/* True when some vantage's routing differs from the lab's. */
+bool lab_routing_mixed(const struct lab *lab);
+/* True when vantage v's router spreads flows over several nodes by a hash
+ * of the 5-tuple: ecmp, ecmp-resilient, and bgp with multipath. */
+bool lab_routing_hashes(const struct lab *lab, size_t v);
 
 /* Service sets. lab_services_first gives the lowest member (AH_SVC_DNS for
  * an empty set); lab_services_format writes "dns, echo" into buf. */

@@ -85,6 +85,13 @@ void *lf_calloc(struct lf *c, size_t n, size_t size);
 /* Formats a duration for messages ("250ms"); buf of at least 32 bytes. */
 const char *lf_durstr(uint64_t ns, char *buf, size_t len);
 
+/* A routing mode word (labfile_routing.c); 0 or -1 (reported). */
+int lf_parse_routing(struct lf *c, yaml_node_t *n, const char *what, enum lab_routing *out);
+/* A vantage's routing: key (key NULL: the lab's mode), checked against the
+ * lab's routing, which is parsed first. */
+void lf_parse_vantage_routing(struct lf *c, yaml_node_t *key, yaml_node_t *val,
+                              struct lab_vantage *v);
+
 /* Sections, in labfile_sections.c and labfile_drill.c. */
 void lf_parse_lab(struct lf *c);
 void lf_parse_drill(struct lf *c, yaml_node_t *seq);

@@ -16,9 +16,6 @@
 #define MINUTE (60 * AH_NS_PER_S)
 #define HOUR   (3600 * AH_NS_PER_S)
 
-static const char *const routing_words[] = {"static",  "ecmp", "ecmp-resilient",
-                                            "tracked", "bgp",  NULL};
-
 /* The service words of ah/schema.h, NULL-terminated, for lf_word. */
 static const char *const *service_words(void)
 {
@@ -295,8 +292,8 @@ static void parse_vantage_kind(struct lf *c, yaml_node_t *item, const struct lf_
 
 static void parse_vantages(struct lf *c, yaml_node_t *seq)
 {
-    static const char *const keys[] = {"name", "prefer", "host", "probe", "ssh", NULL};
-    enum { K_NAME, K_PREFER, K_HOST, K_PROBE, K_SSH };
+    static const char *const keys[] = {"name", "prefer", "host", "probe", "ssh", "routing", NULL};
+    enum { K_NAME, K_PREFER, K_HOST, K_PROBE, K_SSH, K_ROUTING };
     int n = lf_sequence(c, seq, "vantages", false);
     if (n < 0)
         return;
@@ -321,6 +318,7 @@ static void parse_vantages(struct lf *c, yaml_node_t *seq)
         v->col = lf_col(item);
         if (lf_mapping(c, item, "vantage", keys, &m) < 0)
             continue;
+        lf_parse_vantage_routing(c, m.key[K_ROUTING], m.val[K_ROUTING], v);
         if (lf_require(c, item, &m, K_NAME, keys, "vantage") &&
             lf_name(c, m.val[K_NAME], "vantage name", v->name) == 0) {
             for (int j = 0; j < i; j++) {
@@ -701,12 +699,8 @@ static void parse_timing(struct lf *c, const struct lf_map *m)
     struct lab *lab = c->lab;
     lab->routing = LAB_ROUTING_STATIC;
     c->routing_ok = true;
-    if (m->key[TOP_ROUTING] != NULL) {
-        int w;
-        c->routing_ok = lf_word(c, m->val[TOP_ROUTING], "routing", routing_words, &w) == 0;
-        if (c->routing_ok)
-            lab->routing = (enum lab_routing)w;
-    }
+    if (m->key[TOP_ROUTING] != NULL)
+        c->routing_ok = lf_parse_routing(c, m->val[TOP_ROUTING], "routing", &lab->routing) == 0;
     if (m->key[TOP_DURATION] != NULL)
         c->duration_ok = lf_dur(c, m->val[TOP_DURATION], "duration", AH_NS_PER_S, 24 * HOUR,
                                 &lab->duration_ns) == 0;

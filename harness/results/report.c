@@ -605,7 +605,9 @@ static int rb_metrics(struct rb *b)
         const struct lab *lab = b->lab;
         cfg.tcp_connections = lab->tcp.enabled ? lab->tcp.connections : 0;
         /* In a deployment, withdraw is whatever the user's action does (a
-         * BGP withdraw, say): nothing says it moves the route directly. */
+         * BGP withdraw, say): nothing says it moves the route directly. The
+         * lab's mode decides for every vantage: a vantage's own routing
+         * is one of static, ecmp and ecmp-resilient, all direct. */
         cfg.direct_withdraw =
             lab->kind == LAB_KIND_LAB &&
             (lab->routing == LAB_ROUTING_STATIC || lab->routing == LAB_ROUTING_ECMP ||

@@ -102,7 +102,7 @@ static void host_of(FILE *f, const struct lab *lab, const struct lab_host *h)
 }
 
 /* The nodes row (with their responder or host) and the vantages row (with
- * their preference or host). */
+ * their preference or host, and each one's routing when they differ). */
 static void settings_members(FILE *f, const struct lab *lab)
 {
     fprintf(f, "</td></tr>\n<tr><th>nodes</th><td>");
@@ -115,19 +115,47 @@ static void settings_members(FILE *f, const struct lab *lab)
             fprintf(f, " (%s)", resp[lab->nodes[i].responder]);
     }
     fprintf(f, "</td></tr>\n<tr><th>vantages</th><td>");
+    bool mixed = lab->kind == LAB_KIND_LAB && lab_routing_mixed(lab);
     for (size_t i = 0; i < lab->nvantages; i++) {
         const struct lab_vantage *v = &lab->vantages[i];
         fprintf(f, "%s", i ? "; " : "");
         rp_html_str(f, v->name);
         host_of(f, lab, &v->host);
+        /* An ECMP router's prefer list is a set, not an order. */
+        bool set = lab_routing_hashes(lab, i);
         if (lab->kind == LAB_KIND_LAB && v->nprefer) {
-            fprintf(f, " prefers ");
+            fprintf(f, set ? " spreads over " : " prefers ");
             for (size_t k = 0; k < v->nprefer; k++) {
-                fprintf(f, "%s", k ? " &gt; " : "");
+                fprintf(f, "%s", k ? (set ? ", " : " &gt; ") : "");
                 rp_html_str(f, lab->nodes[v->prefer[k]].name);
             }
         }
+        if (mixed)
+            fprintf(f, ", routing %s", lab_routing_name(lab_vantage_routing(lab, i)));
     }
+}
+
+/* The routing row: the lab's mode, and each vantage whose router has
+ * another (a vantage's routing: key). */
+static void settings_routing(FILE *f, const struct lab *lab)
+{
+    fprintf(f, "</td></tr>\n<tr><th>routing</th><td>%s", lab_routing_name(lab->routing));
+    if (!lab_routing_mixed(lab)) {
+        fprintf(f, "</td></tr>\n");
+        return;
+    }
+    fprintf(f, " (the lab's); per vantage: ");
+    bool first = true;
+    for (size_t i = 0; i < lab->nvantages; i++) {
+        enum lab_routing r = lab_vantage_routing(lab, i);
+        if (r == lab->routing)
+            continue;
+        fprintf(f, "%s", first ? "" : ", ");
+        rp_html_str(f, lab->vantages[i].name);
+        fprintf(f, " %s", lab_routing_name(r));
+        first = false;
+    }
+    fprintf(f, "</td></tr>\n");
 }
 
 static void settings(FILE *f, const struct rp *rp)
@@ -142,8 +170,7 @@ static void settings(FILE *f, const struct rp *rp)
         if (lab->kind == LAB_KIND_DEPLOYMENT)
             fprintf(f, "</td></tr>\n<tr><th>kind</th><td>deployment (real hosts)</td></tr>\n");
         else
-            fprintf(f, "</td></tr>\n<tr><th>routing</th><td>%s</td></tr>\n",
-                    lab_routing_name(lab->routing));
+            settings_routing(f, lab);
         fprintf(f, "<tr><th>duration</th><td>%.3f s</td></tr>\n", (double)lab->duration_ns / 1e9);
         fprintf(f, "<tr><th>anycast</th><td>");
         for (size_t i = 0; i < lab->nanycast; i++) {

@@ -639,6 +639,23 @@ void results_late_free(struct results_late *l)
     memset(l, 0, sizeof *l);
 }
 
+/* "vantage_routing": each vantage whose router has a mode other than the
+ * lab's (its routing: key), {} when none does. */
+static void write_vantage_routing(FILE *f, const struct lab *lab)
+{
+    size_t n = 0;
+    fprintf(f, "  \"vantage_routing\": {");
+    for (size_t v = 0; lab && lab->kind == LAB_KIND_LAB && v < lab->nvantages; v++) {
+        enum lab_routing r = lab_vantage_routing(lab, v);
+        if (r == lab->routing)
+            continue;
+        fprintf(f, "%s", n++ ? ", " : "");
+        ah_json_str(f, lab->vantages[v].name);
+        fprintf(f, ": \"%s\"", lab_routing_name(r));
+    }
+    fprintf(f, "},\n");
+}
+
 int results_write_run_json(const char *path, const struct results_run_info *ri)
 {
     FILE *f = ah_file_fopen_w(path);
@@ -649,6 +666,7 @@ int results_write_run_json(const char *path, const struct results_run_info *ri)
     json_str(f, "lab_file", ri->lab_file, true);
     json_str(f, "run_id", ri->run_id, true);
     json_str(f, "routing", ri->routing, true);
+    write_vantage_routing(f, ri->lab);
     json_str(f, "status", ri->status, true);
     fprintf(f, "  \"exit_code\": %d,\n", ri->exit_code);
     fprintf(f, "  \"rootless\": %s,\n", ri->rootless ? "true" : "false");

@@ -264,9 +264,9 @@ static int ns_sysctls(const struct inside_ctx *c)
         return err;
     if ((err = ns_sysctl_list(c, NS_SYSCTLS(sysctl_router))) < 0)
         return err;
-    /* bgp with multipath: BIRD's merged route hashes the same way. */
-    if (!(lab->routing == LAB_ROUTING_ECMP || lab->routing == LAB_ROUTING_ECMP_RESILIENT ||
-          (lab->routing == LAB_ROUTING_BGP && lab->bgp.multipath)))
+    /* This router's own mode (a router's monitor is t->mon[v]); bgp with
+     * multipath: BIRD's merged route hashes the same way. */
+    if (!lab_routing_hashes(lab, (size_t)(c->mon - c->t->mon)))
         return 0;
     if ((err = ns_sysctl_list(c, NS_SYSCTLS(sysctl_ecmp))) < 0)
         return err;

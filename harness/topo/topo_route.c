@@ -1,6 +1,7 @@
 /* The routing modes at the routers (static floating routes, one multipath
- * route, a resilient nexthop group), the nodes' return routes, and the drill
- * actions that change them: withdraw, announce, link down and up. */
+ * route, a resilient nexthop group; each router in its vantage's mode), the
+ * nodes' return routes, and the drill actions that change them: withdraw,
+ * announce, link down and up. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +152,7 @@ int topo_route_install(struct topo *t, size_t v)
     static const bool none[2] = {false, false};
     int err = 0;
 
-    switch (t->lab->routing) {
+    switch (lab_vantage_routing(t->lab, v)) {
     case LAB_ROUTING_STATIC:
         for (size_t r = 0; r < topo_nprefer(t, v) && !err; r++) {
             size_t node = topo_pref_node(t, v, r);
@@ -216,7 +217,8 @@ int topo_node_links(struct topo *t, size_t i)
     return err;
 }
 
-/* Withdraw or announce node at every router whose vantage prefers it. */
+/* Withdraw or announce node at every router whose vantage prefers it, each
+ * router in its own mode (a vantage's routing: key, docs/routing.md). */
 static int set_announced(struct topo *t, size_t node, bool on, uint64_t *ack_ns)
 {
     uint64_t last = 0;
@@ -244,7 +246,7 @@ static int set_announced(struct topo *t, size_t node, bool on, uint64_t *ack_ns)
         int r = topo_rank(t, v, node), err = 0;
         if (r < 0)
             continue;
-        switch (t->lab->routing) {
+        switch (lab_vantage_routing(t->lab, v)) {
         case LAB_ROUTING_STATIC:
             err = static_node(t, v, node, r, on);
             break;

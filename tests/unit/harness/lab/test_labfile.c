@@ -366,7 +366,7 @@ static const struct bad_case bad_cases[] = {
       "responder, healthcheck, host, actions, "
       "ssh)",
       ":10:5: unknown key \"prefers\" in vantage: did you mean \"prefer\"? (known: name, prefer, "
-      "host, probe, ssh)",
+      "host, probe, ssh, routing)",
       ":12:19: unknown key \"flow\" in probes.udp: did you mean \"flows\"? (known: service, rate, "
       "flows, timeout)",
       ":14:5: drill event needs a verb (withdraw, announce, flap, stop, start, pause, resume, "

@@ -236,6 +236,31 @@ START_TEST(run_json_fields)
 }
 END_TEST
 
+/* run.json names each vantage whose router has a mode of its own (a
+ * vantage's routing: key), and only those. */
+START_TEST(run_json_vantage_routing)
+{
+    struct lab_vantage v[3] = {{.name = "eu", .own_routing = true, .routing = LAB_ROUTING_ECMP},
+                               {.name = "us", .own_routing = true, .routing = LAB_ROUTING_STATIC},
+                               {.name = "apac"}};
+    struct lab lab = {.routing = LAB_ROUTING_STATIC, .vantages = v, .nvantages = 3};
+    struct results_run_info ri = {
+        .lab_name = "q", .status = "ok", .routing = "static", .lab = &lab};
+    const char *p = tmp_path("run.json");
+    ck_assert_int_eq(results_write_run_json(p, &ri), 0);
+    expect_contains(slurp(p),
+                    "\"routing\": \"static\",\n  \"vantage_routing\": {\"eu\": \"ecmp\"},");
+    v[2].own_routing = true;
+    v[2].routing = LAB_ROUTING_ECMP_RESILIENT;
+    ck_assert_int_eq(results_write_run_json(p, &ri), 0);
+    expect_contains(slurp(p),
+                    "\"vantage_routing\": {\"eu\": \"ecmp\", \"apac\": \"ecmp-resilient\"},");
+    v[0].own_routing = v[2].own_routing = false;
+    ck_assert_int_eq(results_write_run_json(p, &ri), 0);
+    expect_contains(slurp(p), "\"vantage_routing\": {},");
+}
+END_TEST
+
 /* run.json lists the steps that started later than the tolerance, named
  * as expectations name them, and the expectations they leave unmeasured;
  * the report reads them back. */
@@ -358,6 +383,7 @@ static Suite *results_suite(void)
     tcase_add_test(tc, merge_skips_a_record_over_the_reader_limits);
     tcase_add_test(tc, merge_without_inputs_writes_header);
     tcase_add_test(tc, run_json_fields);
+    tcase_add_test(tc, run_json_vantage_routing);
     tcase_add_test(tc, run_json_late_steps);
     tcase_add_test(tc, late_parse_bounds);
     suite_add_tcase(s, tc);
