@@ -342,6 +342,8 @@ void run_drill_loop(struct run *r)
     /* routing.c's one fd (-1, ignored by poll, in the static modes). */
     fds[2 + r->nmon] = (struct pollfd){.fd = routing_fd(r->routing), .events = POLLIN};
 
+    if (run_progress_start(r) < 0)
+        ah_log_warn("no live progress: out of memory");
     while (!run_poll_signals(r) && !r->stop) {
         uint64_t now = ah_clock_mono_ns() - r->t0_mono;
         drill_run_due(&r->drill, now, &ops);
@@ -350,7 +352,10 @@ void run_drill_loop(struct run *r)
         now = ah_clock_mono_ns() - r->t0_mono;
         if (now >= dur)
             break;
+        run_progress_tick(r, now);
         uint64_t next = drill_next_at(&r->drill);
+        if (next > run_progress_due(r))
+            next = run_progress_due(r);
         if (next > dur)
             next = dur;
         uint64_t abs = r->t0_mono + next;
@@ -372,6 +377,7 @@ void run_drill_loop(struct run *r)
         if (fds[2 + r->nmon].revents & POLLIN)
             routing_handle(r->routing);
     }
+    run_progress_end(r);
     free(fds);
 }
 

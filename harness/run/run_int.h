@@ -67,7 +67,8 @@ struct run {
     struct deploy *dep;                 /* kind: deployment (deploy.c), else NULL */
     bool stop;                          /* on-failure: stop after a failed step */
     size_t events_rows;
-    struct proc *pcap; /* --pcap: one tcpdump per vantage, else NULL */
+    struct proc *pcap;             /* --pcap: one tcpdump per vantage, else NULL */
+    struct run_progress *progress; /* the live line on a terminal, else NULL */
 };
 
 /* (run_pcap.c) --pcap: one tcpdump per vantage, at most this many vantages
@@ -82,6 +83,17 @@ void run_pcap_stop(struct run *r);
 /* The capture files written, relative to the results ("pcap/eu.pcap"), for
  * run.json. Returns how many (at most cap). */
 size_t run_pcap_files(const struct run *r, char (*files)[RUN_PCAP_NAME_MAX], size_t cap);
+
+/* (run_progress.c) The live progress line during the drill: only on a
+ * terminal, without CI set and without -q (run_progress_wanted). start
+ * after the probes started (0 or -ENOMEM; off is not an error); due is the
+ * drill clock of the next redraw (UINT64_MAX: off); tick redraws when due;
+ * end clears the line and frees. */
+bool run_progress_wanted(void);
+int run_progress_start(struct run *r);
+uint64_t run_progress_due(const struct run *r);
+void run_progress_tick(struct run *r, uint64_t now);
+void run_progress_end(struct run *r);
 
 /* Records the first failure as the run's status and logs it. */
 void run_fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
