@@ -12,7 +12,7 @@ BUILD   ?= build
 CC      ?= cc
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-PKGS      := libuv ldns libmnl yaml-0.1 jansson
+PKGS      := libuv ldns libmnl yaml-0.1 jansson libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)

@@ -8,6 +8,7 @@ set -euo pipefail
 PKGS=(
   gcc make pkg-config clang clang-format libclang-rt-14-dev
   libuv1-dev libldns-dev check libsubunit-dev libmnl-dev libyaml-dev libjansson-dev
+  libmicrohttpd-dev prometheus
   iproute2 procps psmisc socat jq python3 util-linux
   dnsutils knot-dnsutils dnsperf nsd knot bird2 gnuplot-nox
   chromium-headless-shell time openssh-client openssh-server faketime

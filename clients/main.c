@@ -13,6 +13,7 @@
 #include "ah/esc.h"
 #include "ah/log.h"
 #include "probe.h"
+#include "prom_http.h"
 
 /* --once: one line per (transport, service) on stdout, "udp dns ams 0.153 ms"
  * or "tcp echo - refused ECONNREFUSED" (the result, then the detail: errno
@@ -119,6 +120,17 @@ int main(int argc, char **argv)
         return 1;
     }
     rc = record_open(&ctx);
+    if (rc == 0 && o.has_metrics) {
+        char err[128], where[AH_ADDR_STRLEN + 8];
+        ah_addr_format(&o.metrics, true, where, sizeof where);
+        /* Its thread starts with SIGINT and SIGTERM blocked (above): they
+         * stay the loop's. */
+        rc = prom_http_start(&ctx.metrics, &o.metrics, err, sizeof err);
+        if (rc < 0)
+            ah_log_error("--metrics %s: %s", where, err);
+        else
+            ah_log_info("metrics at http://%s/metrics", where);
+    }
     /* After record_open: the summary may go into the --out directory. */
     if (rc == 0 && o.summary_json && (rc = check_summary_path(o.summary_json)) < 0)
         ah_log_error("--summary-json %s: %s", o.summary_json, strerror(-rc));
@@ -145,6 +157,7 @@ int main(int argc, char **argv)
             }
         }
     }
+    prom_http_stop(ctx.metrics);
     if (record_close(&ctx) < 0)
         exit_code = 1;
     rc = uv_loop_close(&loop);

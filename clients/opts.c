@@ -68,6 +68,20 @@ static int opt_rate(const struct ah_opt *opt, void *base, const char *val, char 
     return rc;
 }
 
+static int opt_metrics(const struct ah_opt *opt, void *base, const char *val, char *err,
+                       size_t errlen)
+{
+    struct probe_opts *o = base;
+    (void)opt;
+    /* Port 0 stands for "none given": the endpoint needs one. */
+    if (ah_addr_parse(val, 0, &o->metrics) < 0 || ah_addr_port(&o->metrics) == 0) {
+        snprintf(err, errlen, "\"%s\": expected ADDR:PORT, e.g. 127.0.0.1:9153 or [::1]:9153", val);
+        return -EINVAL;
+    }
+    o->has_metrics = true;
+    return 0;
+}
+
 static int opt_vantage(const struct ah_opt *opt, void *base, const char *val, char *err,
                        size_t errlen)
 {
@@ -160,6 +174,8 @@ static const struct ah_opt opts[] = {
      .help = "vantage column (default: host name)"},
     {"summary-json", 0, AH_OPT_STRING, O(summary_json), .metavar = "FILE",
      .help = "write the summary as JSON"},
+    {"metrics", 0, AH_OPT_CALL, .fn = opt_metrics, .metavar = "ADDR:PORT",
+     .help = "serve the statistics for Prometheus at http://ADDR:PORT/metrics"},
     {"source", 0, AH_OPT_ADDR, O(source), .why = ": expected an IPv4 or IPv6 address",
      .metavar = "ADDR", .help = "source address to bind"},
     {"once", 0, AH_OPT_FLAG, O(once),

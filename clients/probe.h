@@ -41,9 +41,11 @@ struct probe_opts {
     char vantage[64];
     const char *summary_json;
     bool once;
-    int progress;    /* -1 auto, 0 never, 1 always */
-    int ready_fd;    /* -1, or written one byte and closed once probing started */
-    bool clock_echo; /* --clock-echo: answer clock exchanges on stdin, probe nothing */
+    int progress;     /* -1 auto, 0 never, 1 always */
+    int ready_fd;     /* -1, or written one byte and closed once probing started */
+    bool clock_echo;  /* --clock-echo: answer clock exchanges on stdin, probe nothing */
+    bool has_metrics; /* --metrics ADDR:PORT: serve the statistics over HTTP */
+    struct ah_addr metrics;
 };
 
 /* Parses argv. Returns 0 to run, 1 when --help/--version printed (exit 0),
@@ -52,6 +54,7 @@ int opts_parse(int argc, char **argv, struct probe_opts *o);
 
 struct udp_engine;
 struct tcp_engine;
+struct prom_http;
 struct record;
 
 struct probe_ctx {
@@ -73,6 +76,7 @@ struct probe_ctx {
     uv_signal_t sig[2];
     uint64_t drain_deadline;
     bool progress_on;
+    struct prom_http *metrics; /* --metrics: the HTTP endpoint, else NULL */
 };
 
 /* Probe identity for the rows: "conn" is the UDP source port or the TCP

@@ -11,6 +11,8 @@
 #include "ah/clock.h"
 #include "ah/log.h"
 #include "probe.h"
+#include "prom.h"
+#include "prom_http.h"
 
 #define HOUSE_MS 250
 
@@ -62,6 +64,31 @@ static void run_finish(struct probe_ctx *ctx)
         uv_close((uv_handle_t *)&ctx->sig[i], on_closed_noop);
 }
 
+/* --metrics: renders the statistics here, on the loop's thread, and hands
+ * the text to the HTTP thread. */
+static void publish_metrics(struct probe_ctx *ctx)
+{
+    if (!ctx->metrics)
+        return;
+    struct prom_input in = {
+        .vantage = ctx->o->vantage, .target = ctx->o->target_text, .tcp_up = ctx->tcp_up};
+    for (int t = 0; t < AH_TR_COUNT; t++)
+        for (int s = 0; s < AH_SVC_COUNT; s++)
+            if (ctx->o->transport[t] && ctx->o->service[s])
+                in.group[t][s] = record_group(ctx, (enum ah_transport)t, (enum ah_service)s);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return;
+    int rc = prom_write(f, &in);
+    if (fclose(f) != 0 || rc < 0) {
+        free(text);
+        return;
+    }
+    prom_http_publish(ctx->metrics, text, len);
+}
+
 static void on_house(uv_timer_t *t)
 {
     struct probe_ctx *ctx = t->data;
@@ -75,6 +102,7 @@ static void on_house(uv_timer_t *t)
     if (ctx->stopping && !ctx->finishing && now >= ctx->drain_deadline)
         run_finish(ctx);
     record_flush(ctx);
+    publish_metrics(ctx);
     if (ctx->progress_on && !ctx->finishing)
         progress_update(ctx, false);
 }
@@ -133,6 +161,7 @@ int run_probe(struct probe_ctx *ctx)
         close(o->ready_fd);
     }
     uv_run(ctx->loop, UV_RUN_DEFAULT);
+    publish_metrics(ctx);
     if (ctx->progress_on)
         progress_update(ctx, true);
     return rc;
