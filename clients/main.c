@@ -112,8 +112,8 @@ int main(int argc, char **argv)
     ctx.o = &o;
     ctx.loop = &loop;
     const char *ci = getenv("CI");
-    ctx.progress_on =
-        o.progress == 1 || (o.progress == -1 && !o.once && isatty(STDERR_FILENO) && (!ci || !*ci));
+    ctx.progress_on = o.progress == 1 || (o.progress == -1 && !o.once && !o.quiet &&
+                                          isatty(STDERR_FILENO) && (!ci || !*ci));
     rc = uv_loop_init(&loop);
     if (rc < 0) {
         ah_log_error("event loop: %s", uv_strerror(rc));
@@ -132,7 +132,8 @@ int main(int argc, char **argv)
             ah_log_info("metrics at http://%s/metrics", where);
     }
     /* After record_open: the summary may go into the --out directory. */
-    if (rc == 0 && o.summary_json && (rc = check_summary_path(o.summary_json)) < 0)
+    if (rc == 0 && o.summary_json && strcmp(o.summary_json, "-") != 0 &&
+        (rc = check_summary_path(o.summary_json)) < 0)
         ah_log_error("--summary-json %s: %s", o.summary_json, strerror(-rc));
     if (rc == 0)
         rc = run_probe(&ctx);
@@ -146,8 +147,11 @@ int main(int argc, char **argv)
         if (o.once) {
             if (!print_once(&ctx))
                 exit_code = 1;
-        } else {
-            summary_print(&ctx, stderr);
+        } else if (!o.quiet) {
+            /* The summary is the run's answer: stdout, unless the JSON
+             * summary goes there. */
+            bool json_out = o.summary_json && strcmp(o.summary_json, "-") == 0;
+            summary_print(&ctx, json_out ? stderr : stdout);
         }
         if (o.summary_json) {
             int jr = summary_write_json(&ctx, o.summary_json);
@@ -158,6 +162,8 @@ int main(int argc, char **argv)
         }
     }
     prom_http_stop(ctx.metrics);
+    if (ctx.rec != NULL && rc == 0 && !o.once && summary_check_loss(&ctx) > 0)
+        exit_code = 1;
     if (record_close(&ctx) < 0)
         exit_code = 1;
     rc = uv_loop_close(&loop);

@@ -3,6 +3,7 @@
  * one place. */
 #include <errno.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,35 @@ static int opt_rate(const struct ah_opt *opt, void *base, const char *val, char 
                  rc == -ERANGE ? "rate must be above 0 and at most 10M probes/s"
                                : "expected probes per second, e.g. 500, 0.5 or 100k");
     return rc;
+}
+
+static int opt_max_loss(const struct ah_opt *opt, void *base, const char *val, char *err,
+                        size_t errlen)
+{
+    struct probe_opts *o = base;
+    char *end;
+    (void)opt;
+    errno = 0;
+    double v = strtod(val, &end);
+    if (end == val || *end != '\0' || errno || !(v >= 0 && v <= 100)) {
+        snprintf(err, errlen, "\"%s\": expected a percentage 0..100, e.g. 1 or 0.5", val);
+        return -EINVAL;
+    }
+    o->max_loss = v;
+    return 0;
+}
+
+static int opt_quiet(const struct ah_opt *opt, void *base, const char *val, char *err,
+                     size_t errlen)
+{
+    struct probe_opts *o = base;
+    (void)opt;
+    (void)val;
+    (void)err;
+    (void)errlen;
+    o->quiet = true;
+    ah_log_set_level(AH_LOG_ERROR);
+    return 0;
 }
 
 static int opt_metrics(const struct ah_opt *opt, void *base, const char *val, char *err,
@@ -173,7 +203,11 @@ static const struct ah_opt opts[] = {
     {"vantage", 0, AH_OPT_CALL, .fn = opt_vantage, .metavar = "NAME",
      .help = "vantage column (default: host name)"},
     {"summary-json", 0, AH_OPT_STRING, O(summary_json), .metavar = "FILE",
-     .help = "write the summary as JSON"},
+     .help = "write the summary as JSON (- for stdout; the text summary then goes to stderr)"},
+    {"max-loss", 0, AH_OPT_CALL, .fn = opt_max_loss, .metavar = "PCT",
+     .help = "exit 1 when a transport and service lost more than PCT % of its probes"},
+    {"quiet", 0, AH_OPT_CALL, .fn = opt_quiet,
+     .help = "errors only: no summary, no progress (-q is --query)"},
     {"metrics", 0, AH_OPT_CALL, .fn = opt_metrics, .metavar = "ADDR:PORT",
      .help = "serve the statistics for Prometheus at http://ADDR:PORT/metrics"},
     {"source", 0, AH_OPT_ADDR, O(source), .why = ": expected an IPv4 or IPv6 address",
@@ -204,14 +238,15 @@ static const struct ah_opt_cmd cmd = {
              "  or:  anycast-probe --clock-echo\n"
              "Probe an anycast address over UDP and TCP with DNS identity queries and the\n"
              "identity echo, record which node answers every probe, and summarise.\n",
-    .footer = "TARGET is an IPv4 or IPv6 address. Durations: 250ms, 2s, 1.5m.\n"
+    .footer = "TARGET is an IPv4 or IPv6 address or a host name (its first address).\n"
+              "The summary goes to stdout. Durations: 250ms, 2s, 1.5m.\n"
               "Files: DIR/probes.csv (ts_ns,vantage,target,transport,service,conn,seq,\n"
               "result,node,rtt_us,detail) and DIR/connections.csv; conn is the UDP source\n"
               "port or the TCP connection id, seq counts from 1 within it. A row is\n"
               "written when its result is known (a timeout up to --timeout after its\n"
               "neighbours): sort by ts_ns for send order.\n"
-              "Exit status: 0 ok (also after SIGINT/SIGTERM), 1 runtime failure or\n"
-              "--once without an answer, 2 bad usage.\n",
+              "Exit status: 0 ok (also after SIGINT/SIGTERM), 1 runtime failure,\n"
+              "--once without an answer or a loss above --max-loss, 2 bad usage.\n",
     .opts = opts,
     .nopts = sizeof(opts) / sizeof(opts[0]),
 };
@@ -228,9 +263,27 @@ static void set_defaults(struct probe_opts *o)
     o->interval_ns = 1000000000ull;
     o->progress = -1;
     o->ready_fd = -1;
+    o->max_loss = -1;
     if (gethostname(o->vantage, sizeof(o->vantage)) != 0 || o->vantage[0] == '\0')
         snprintf(o->vantage, sizeof(o->vantage), "local");
     o->vantage[sizeof(o->vantage) - 1] = '\0';
+}
+
+/* A host name TARGET: its first address (of family when given), as the
+ * system resolver (getaddrinfo: /etc/hosts, DNS) orders them. Returns 0 or
+ * a getaddrinfo error. */
+static int resolve_target(const char *name, int family, struct ah_addr *out)
+{
+    struct addrinfo hints = {.ai_family = family, .ai_socktype = SOCK_DGRAM}, *res = NULL;
+    int rc = getaddrinfo(name, NULL, &hints, &res);
+    if (rc != 0)
+        return rc;
+    rc = EAI_NONAME;
+    for (struct addrinfo *a = res; a && rc != 0; a = a->ai_next)
+        if (ah_addr_from_sockaddr(a->ai_addr, a->ai_addrlen, out) == 0)
+            rc = 0;
+    freeaddrinfo(res);
+    return rc;
 }
 
 /* The one operand, TARGET, and the checks that involve more than one option. */
@@ -244,10 +297,17 @@ static int check_target(struct probe_opts *o, int argc, char **argv, int i)
                             "address",
                             argv[i + 1], argv[i]);
     }
-    if (ah_addr_parse_ip(argv[i], &o->target) < 0)
-        return ah_opt_error(&cmd, "TARGET \"%s\": expected an IPv4 or IPv6 address", argv[i]);
-    ah_addr_format(&o->target, false, o->target_text, sizeof(o->target_text));
     o->has_source = ah_addr_family(&o->source) != 0;
+    if (ah_addr_parse_ip(argv[i], &o->target) < 0) {
+        int rc = resolve_target(argv[i], o->has_source ? ah_addr_family(&o->source) : AF_UNSPEC,
+                                &o->target);
+        if (rc != 0)
+            return ah_opt_error(&cmd, "TARGET \"%s\": not an IPv4 or IPv6 address, and %s", argv[i],
+                                gai_strerror(rc));
+        ah_addr_format(&o->target, false, o->target_text, sizeof(o->target_text));
+        ah_log_info("%s is %s", argv[i], o->target_text);
+    }
+    ah_addr_format(&o->target, false, o->target_text, sizeof(o->target_text));
     if (o->has_source && ah_addr_family(&o->source) != ah_addr_family(&o->target)) {
         char src[AH_ADDR_STRLEN];
         ah_addr_format(&o->source, false, src, sizeof(src));

@@ -44,6 +44,8 @@ struct probe_opts {
     int progress;     /* -1 auto, 0 never, 1 always */
     int ready_fd;     /* -1, or written one byte and closed once probing started */
     bool clock_echo;  /* --clock-echo: answer clock exchanges on stdin, probe nothing */
+    bool quiet;       /* --quiet: no summary, errors only */
+    double max_loss;  /* --max-loss PCT: exit 1 above it; < 0: none */
     bool has_metrics; /* --metrics ADDR:PORT: serve the statistics over HTTP */
     struct ah_addr metrics;
 };
@@ -144,7 +146,11 @@ void progress_update(struct probe_ctx *ctx, bool final);
 /* summary.c. Identities are server-sent bytes: the text summary shows them
  * escaped for a terminal (ah_esc_term), the JSON as ah_json_str. */
 void summary_print(struct probe_ctx *ctx, FILE *f);
+/* Writes the summary as JSON to path, or to stdout for "-". */
 int summary_write_json(struct probe_ctx *ctx, const char *path);
+/* The groups whose loss is above --max-loss, each named in one error line.
+ * Returns how many. */
+unsigned summary_check_loss(struct probe_ctx *ctx);
 /* Writes s as a JSON string that is always valid JSON in UTF-8: '"' and '\\'
  * escaped, every byte below 0x20 and DEL as \u00XX, valid UTF-8 kept as it
  * is, and each byte that is not part of valid UTF-8 (stray continuation

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ah/json.h"
+#include "ah/log.h"
 #include "ah/file.h"
 #include "ah/clock.h"
 #include "ah/esc.h"
@@ -82,9 +83,32 @@ void summary_print(struct probe_ctx *ctx, FILE *f)
     }
 }
 
+unsigned summary_check_loss(struct probe_ctx *ctx)
+{
+    unsigned over = 0;
+    if (ctx->o->max_loss < 0)
+        return 0;
+    for (int t = 0; t < AH_TR_COUNT; t++) {
+        for (int s = 0; s < AH_SVC_COUNT; s++) {
+            const struct ah_group_stats *g = record_group(ctx, t, s);
+            if (!group_used(ctx, t, s) || g->probes == 0)
+                continue;
+            double pct = 100.0 * (double)ah_group_stats_lost(g) / (double)g->probes;
+            if (pct > ctx->o->max_loss) {
+                ah_log_error("%s %s: %.2f %% of %llu probes lost, above --max-loss %g %%",
+                             ah_transport_name(t), ah_service_name(s), pct,
+                             (unsigned long long)g->probes, ctx->o->max_loss);
+                over++;
+            }
+        }
+    }
+    return over;
+}
+
 int summary_write_json(struct probe_ctx *ctx, const char *path)
 {
-    FILE *f = ah_file_fopen_w(path);
+    bool to_stdout = strcmp(path, "-") == 0;
+    FILE *f = to_stdout ? stdout : ah_file_fopen_w(path);
     bool first = true;
     int rc = 0;
 
@@ -141,7 +165,7 @@ int summary_write_json(struct probe_ctx *ctx, const char *path)
     fprintf(f, "\n]}\n");
     if (ferror(f))
         rc = -EIO;
-    if (fclose(f) != 0 && rc == 0)
-        rc = -errno;
+    if (to_stdout ? fflush(f) != 0 : fclose(f) != 0)
+        rc = rc ? rc : -errno;
     return rc;
 }

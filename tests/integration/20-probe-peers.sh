@@ -94,10 +94,10 @@ for spec in nsd:5301:nsd-node knot:5302:knot-node; do
   IFS=: read -r name port ident <<<"$spec"
   out=$T_TMP/$name
   in_ns "$P" -s dns -t both -r 50 -f 2 -c 2 -i 100ms -d 2s --dns-port "$port" --vantage t20 \
-    -o "$out" --summary-json "$out.json" "$V4" 2>"$out.err"
+    -o "$out" --summary-json "$out.json" "$V4" >"$out.sum" 2>"$out.err"
   t_eq "$?" 0 "$name: probe run exits 0"
   check_run "$name" "$ident" "$out" 100 30
-  t_match "$(cat "$out.err")" "udp dns : 100 probes, 100 ok, 0 lost" "$name: summary on stderr"
+  t_match "$(cat "$out.sum")" "udp dns : 100 probes, 100 ok, 0 lost" "$name: summary on stdout"
   t_match "$(cat "$out.json")" "\"nodes\": \\{\"$ident\": 100\\}" "$name: summary JSON nodes"
 
   got=$(in_ns "$P" --once -s dns --dns-port "$port" "$V6")

@@ -37,7 +37,7 @@ tcp echo - refused ECONNREFUSED$" "--once: the answered lines and the refused on
 
 out=$T_TMP/ok
 in_ns "$P" -s dns -s echo -t both -r 200 -f 4 -c 3 -i 100ms -d 2s "${PORTS[@]}" --vantage t21 \
-  -o "$out" --summary-json "$out/summary.json" "$V6" 2>"$out.err"
+  -o "$out" --summary-json "$out/summary.json" "$V6" >"$out.sum" 2>"$out.err"
 t_eq "$?" 0 "IPv6 run exits 0"
 t_eq "$(count "$out/probes.csv" '$4 == "udp"')" 400 "400 UDP probes (200/s for 2 s)"
 t_eq "$(count "$out/probes.csv" '$4 == "udp" && $5 == "echo"')" 200 "half of them echo"
@@ -51,8 +51,8 @@ t_eq "$(count "$out/connections.csv" '$8 == "end" && $6 == "node-a"')" 6 \
   "6 TCP connections (3 per service), all ended by us"
 tcp=$(count "$out/probes.csv" '$4 == "tcp"')
 t_true "TCP: 6 connections x ~20 probes (got $tcp)" [ "$tcp" -ge 90 ] && [ "$tcp" -le 126 ]
-t_match "$(cat "$out.err")" "tcp echo: [0-9]+ probes, [0-9]+ ok, 0 lost" "summary on stderr"
-t_match "$(cat "$out.err")" "connections: 3 opened; ended: end 3" "summary counts connections"
+t_match "$(cat "$out.sum")" "tcp echo: [0-9]+ probes, [0-9]+ ok, 0 lost" "summary on stdout"
+t_match "$(cat "$out.sum")" "connections: 3 opened; ended: end 3" "summary counts connections"
 t_match "$(tr -d '\n' <"$out/summary.json")" '"transport": "tcp", "service": "echo".*"ended": \{"end": 3' \
   "summary JSON"
 
@@ -65,7 +65,7 @@ out=$T_TMP/paused
 ( sleep 1; pause >/dev/null; sleep 1.5; resume >/dev/null ) &
 pauser=$!
 in_ns "$P" -s dns -s echo -t both -r 100 -c 2 -i 100ms --timeout 300ms -d 4s "${PORTS[@]}" \
-  -o "$out" "$V4" 2>"$out.err"
+  -o "$out" "$V4" >"$out.sum" 2>"$out.err"
 t_eq "$?" 0 "paused run exits 0"
 wait "$pauser"
 t_true "UDP probes timed out while paused" [ "$(count "$out/probes.csv" '$4 == "udp" && $8 == "timeout"')" -ge 50 ]
@@ -85,7 +85,7 @@ out=$T_TMP/killed
 ( sleep 1; kill -TERM "$RPID" ) &
 killer=$!
 in_ns "$P" -s dns -s echo -t both -r 100 -c 2 -i 100ms -d 3s "${PORTS[@]}" -o "$out" "$V4" \
-  2>"$out.err"
+  >"$out.sum" 2>"$out.err"
 t_eq "$?" 0 "run with the responder killed exits 0"
 wait "$killer"
 t_eq "$(count "$out/connections.csv" '$9 > 0 && $8 != "eof" && $8 != "reset"')" 0 \
@@ -98,7 +98,7 @@ udp_refused=$(count "$out/probes.csv" '$4 == "udp" && $8 == "refused" && $11 == 
 udp_bad=$(count "$out/probes.csv" '$4 == "udp" && $8 != "ok" && $8 != "refused" && $8 != "timeout"')
 t_true "UDP probes refused by ICMP port unreachable ($udp_refused)" [ "$udp_refused" -ge 50 ]
 t_eq "$udp_bad" 0 "UDP failures are refused or timeout only"
-t_match "$(cat "$out.err")" "udp dns : 150 probes, [0-9]+ ok, [0-9]+ lost \([^)]*refused [0-9]+" \
+t_match "$(cat "$out.sum")" "udp dns : 150 probes, [0-9]+ ok, [0-9]+ lost \([^)]*refused [0-9]+" \
   "summary shows refused"
 
 got=$(in_ns "$P" --once "${PORTS[@]}" "$V4")

@@ -57,7 +57,7 @@ flip() {
 out=$T_TMP/icmp-tcp
 flip tcp
 in_c "$P" -s echo -t tcp -c 2 -i 100ms -d 3.5s --source 203.0.113.1 "${PORTS[@]}" -o "$out" \
-  "$V4" 2>"$out.err"
+  "$V4" >"$out.sum" 2>"$out.err"
 t_eq "$?" 0 "TCP run exits 0"
 wait "$flipper"
 t_true "established TCP connections ended unreachable" \
@@ -82,7 +82,7 @@ t_true "connection ends within 1 s of its failed probe" \
 out=$T_TMP/icmp-udp
 flip
 in_c "$P" -s dns -t udp -r 20 -d 3s --source 203.0.113.3 "${PORTS[@]}" -o "$out" "$V4" \
-  2>"$out.err"
+  >"$out.sum" 2>"$out.err"
 t_eq "$?" 0 "UDP run exits 0"
 wait "$flipper"
 t_true "UDP probes unreachable (EHOSTUNREACH via IP_RECVERR)" \
@@ -95,7 +95,7 @@ t_eq "$(sed 1d "$out/probes.csv" | sort -t, -k1,1n | tail -n 10 | awk -F, '$8 !=
 # --- a local unreachable route --------------------------------------------------
 ip -n "$C" route add unreachable 203.0.113.99/32
 out=$T_TMP/local
-in_c "$P" -s dns -t both -r 20 -i 100ms -d 1s -o "$out" 203.0.113.99 2>"$out.err"
+in_c "$P" -s dns -t both -r 20 -i 100ms -d 1s -o "$out" 203.0.113.99 >"$out.sum" 2>"$out.err"
 t_eq "$?" 0 "run against a target without route exits 0"
 t_eq "$(count "$out/probes.csv" '$4 == "udp" && $8 == "unreachable"')" 20 \
   "every UDP probe unreachable at once"
@@ -108,7 +108,7 @@ out=$T_TMP/blackhole
 ( sleep 1; ip -n "$RT" route replace blackhole "$V4"/32 ) &
 flipper=$!
 in_c "$P" -s echo -t tcp -c 2 -i 200ms --timeout 5s --tcp-user-timeout 500ms --reconnect never \
-  -d 3s "${PORTS[@]}" -o "$out" "$V4" 2>"$out.err"
+  -d 3s "${PORTS[@]}" -o "$out" "$V4" >"$out.sum" 2>"$out.err"
 t_eq "$?" 0 "blackhole run exits 0"
 wait "$flipper"
 t_eq "$(count "$out/connections.csv" '$8 == "timeout"')" 2 \

@@ -16,7 +16,7 @@ t_true "responder answers" [ $? -eq 0 ]
 for spec in 2000:3s:6000 20000:2s:40000; do
   IFS=: read -r rate dur want <<<"$spec"
   out=$T_TMP/rate-$rate
-  in_ns "$P" -r "$rate" -f 4 -d "$dur" "${PORTS[@]}" -o "$out" "$V4" 2>"$out.err"
+  in_ns "$P" -r "$rate" -f 4 -d "$dur" "${PORTS[@]}" -o "$out" "$V4" >"$out.sum" 2>"$out.err"
   t_eq "$?" 0 "rate $rate run exits 0"
   sent=$(count "$out/probes.csv" '1')
   t_true "rate $rate for $dur: $sent probes, within 2% of $want" \
@@ -34,7 +34,7 @@ done
 # --- --count -------------------------------------------------------------------------
 out=$T_TMP/count
 in_ns "$P" -n 25 -r 500 -t both -s dns -s echo -c 2 -i 20ms "${PORTS[@]}" -o "$out" "$V4" \
-  2>"$out.err"
+  >"$out.sum" 2>"$out.err"
 t_eq "$?" 0 "--count run exits 0"
 t_eq "$(count "$out/probes.csv" '$4 == "udp"')" 25 "--count 25: 25 UDP probes"
 t_eq "$(count "$out/probes.csv" '$4 == "tcp"')" 25 "--count 25: 25 TCP probes"
@@ -44,7 +44,7 @@ t_eq "$(count "$out/probes.csv" '$8 != "ok"')" 0 "all ok"
 for sig in INT TERM; do
   out=$T_TMP/sig-$sig
   ip netns exec "$NS" "$P" -s dns -s echo -t both -r 1000 -c 4 -i 50ms -d 60s "${PORTS[@]}" \
-    -o "$out" --summary-json "$out.json" "$V4" 2>"$out.err" &
+    -o "$out" --summary-json "$out.json" "$V4" >"$out.sum" 2>"$out.err" &
   pid=$!
   T_PIDS+=("$pid")
   # Rows reach the file while the probe runs (flushed at least once a second).
@@ -59,10 +59,10 @@ for sig in INT TERM; do
   took=$((($(date +%s%N) - start) / 1000000))
   t_eq "$rc" 0 "SIG$sig: exit 0"
   t_true "SIG$sig: stopped within one timeout (+1 s margin) ($took ms)" [ "$took" -lt 2000 ]
-  t_match "$(cat "$out.err")" "summary: target $V4" "SIG$sig: summary printed"
+  t_match "$(cat "$out.sum")" "summary: target $V4" "SIG$sig: summary printed"
   # Every probe sent is in the file: the summary's counts equal the rows.
   for g in "udp dns " "udp echo" "tcp dns " "tcp echo"; do
-    n=$(sed -n "s/^  $g: \([0-9]*\) probes.*/\1/p" "$out.err")
+    n=$(sed -n "s/^  $g: \([0-9]*\) probes.*/\1/p" "$out.sum")
     set -- $g
     t_eq "$(count "$out/probes.csv" "\$4 == \"$1\" && \$5 == \"$2\"")" "${n:-missing}" \
       "SIG$sig: $1 $2 rows = probes in the summary ($n)"
@@ -75,7 +75,7 @@ done
 # --- SIGINT while answers are outstanding: wait at most one timeout ------------------
 out=$T_TMP/sig-stopped
 ip netns exec "$NS" "$P" -s dns -t both -r 200 -c 2 -i 50ms --timeout 700ms -d 60s "${PORTS[@]}" \
-  -o "$out" "$V4" 2>"$out.err" &
+  -o "$out" "$V4" >"$out.sum" 2>"$out.err" &
 pid=$!
 T_PIDS+=("$pid")
 sleep 1
@@ -92,6 +92,6 @@ t_true "waited for the outstanding probes, at most one timeout ($took ms)" \
   [ "$took" -ge 300 ] && [ "$took" -lt 2000 ]
 t_true "the unanswered probes are rows with result timeout" \
   [ "$(count "$out/probes.csv" '$8 == "timeout"')" -ge 50 ]
-n=$(sed -n "s/^  udp dns : \([0-9]*\) probes.*/\1/p" "$out.err")
+n=$(sed -n "s/^  udp dns : \([0-9]*\) probes.*/\1/p" "$out.sum")
 t_eq "$(count "$out/probes.csv" '$4 == "udp"')" "${n:-missing}" "every UDP probe has its row ($n)"
 t_done

@@ -32,7 +32,7 @@ check_bad() {
   t_match "$err" "$want" "message for: $*"
 }
 check_bad 'missing TARGET' -r 10
-check_bad 'TARGET "example.org": expected an IPv4 or IPv6 address' example.org
+check_bad 'TARGET "no-such-host.invalid": not an IPv4 or IPv6 address, and ' no-such-host.invalid
 check_bad 'unexpected argument "198.51.100.54" after TARGET "198.51.100.53"' \
   198.51.100.53 198.51.100.54
 check_bad -- '--service: "http": expected dns or echo' -s http 198.51.100.53
@@ -87,15 +87,39 @@ t_true "a symlink at probes.csv is not written through" [ "$(cat "$T_TMP/victim"
 # way each probe ends at once (refused or an answer).
 PORT=9
 # --progress always when stderr is a file: \r redraws, no escape sequence,
-# and the last status line ends with a newline before the summary.
-"$P" --progress always -n 6 -r 10 --dns-port $PORT 127.0.0.1 2>"$T_TMP/prog.err"
+# and the last status line ends with a newline; the summary goes to stdout.
+"$P" --progress always -n 6 -r 10 --dns-port $PORT 127.0.0.1 >"$T_TMP/prog.out" 2>"$T_TMP/prog.err"
 t_eq "$?" 0 "--progress always run exits 0"
 t_eq "$(grep -c $'\033' "$T_TMP/prog.err")" 0 "no terminal escapes in a non-terminal stderr"
 t_true "the status line is redrawn with \\r" grep -q $'\r *[0-9.]*s sent' "$T_TMP/prog.err"
 t_match "$(head -n 1 "$T_TMP/prog.err")" $'\r *[0-9.]+s sent 6 ok [0-9.]+% \\|.* [0-9]+/s *$' \
   "the first line is the status line, last drawn with all 6 probes sent"
-t_match "$(sed -n 2p "$T_TMP/prog.err")" '^anycast-probe: summary:' \
-  "the summary starts on a line of its own"
+t_eq "$(wc -l <"$T_TMP/prog.err")" 1 "stderr holds only the status line, ended by a newline"
+t_match "$(head -n 1 "$T_TMP/prog.out")" '^anycast-probe: summary:' "the summary is on stdout"
+
+# The summary's other homes: none with --quiet, stderr when the JSON summary
+# takes stdout; --max-loss turns loss above it into exit 1.
+"$P" --quiet -n 3 -r 10 --dns-port $PORT 127.0.0.1 >"$T_TMP/q.out" 2>"$T_TMP/q.err"
+t_eq "$?" 0 "--quiet run exits 0"
+t_eq "$(cat "$T_TMP/q.out" "$T_TMP/q.err")" "" "--quiet: nothing printed"
+(cd "$T_TMP" && "$P" -n 3 -r 10 --dns-port $PORT --summary-json - 127.0.0.1 >j.out 2>j.err)
+t_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["groups"][0]["probes"])' "$T_TMP/j.out")" 3 \
+  "--summary-json -: the JSON on stdout, nothing else"
+t_match "$(cat "$T_TMP/j.err")" "summary: target 127.0.0.1" "--summary-json -: the text summary on stderr"
+t_true "--summary-json -: no file named -" test ! -e "$T_TMP/-"
+# Nothing listens on the unused port 9 of a namespace of our own: every
+# probe is refused, a 100 % loss.
+[ "$(id -u)" -eq 0 ] || t_skip "the rest needs root (a namespace of its own)"
+t_netns LNS
+ip netns exec "$LNS" "$P" -n 3 -r 10 --dns-port 9 --max-loss 50 127.0.0.1 >/dev/null 2>"$T_TMP/ml.err"
+t_eq "$?" 1 "--max-loss 50 with every probe lost: exit 1"
+t_match "$(cat "$T_TMP/ml.err")" "udp dns: 100.00 % of 3 probes lost, above --max-loss 50 %" "and says which"
+ip netns exec "$LNS" "$P" -n 3 -r 10 --dns-port 9 --max-loss 100 127.0.0.1 >/dev/null 2>&1
+t_eq "$?" 0 "--max-loss 100: exit 0 whatever is lost"
+check_bad '--max-loss: "101": expected a percentage 0..100' --max-loss 101 127.0.0.1
+# A host name TARGET is resolved (getaddrinfo; localhost from /etc/hosts).
+out=$(ip netns exec "$LNS" "$P" --once -t udp -s dns --dns-port 9 localhost 2>&1)
+t_match "$out" "localhost is (127\.0\.0\.1|::1)" "a host name TARGET is resolved and said"
 
 # SIGTERM right at start-up: a signal that is already pending when the probe
 # starts (blocked by its parent, as a supervisor may leave it) stops the run
@@ -105,7 +129,7 @@ python3 -c 'import os, signal, sys
 signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
 os.kill(os.getpid(), signal.SIGTERM)
 os.execv(sys.argv[1], sys.argv[1:])' "$P" --transport both -r 100 -d 10s --dns-port $PORT \
-  -o "$T_TMP/term" 127.0.0.1 2>"$T_TMP/term.err"
+  -o "$T_TMP/term" 127.0.0.1 >"$T_TMP/term.out" 2>"$T_TMP/term.err"
 t_eq "$?" 0 "SIGTERM pending at start-up: exit 0"
 t_true "SIGTERM pending at start-up: stopped at once, not after --duration 10s" \
   [ $((SECONDS - start)) -lt 5 ]
@@ -115,5 +139,5 @@ t_eq "$(head -n 1 "$T_TMP/term/probes.csv" 2>&1)" \
 t_eq "$(head -n 1 "$T_TMP/term/connections.csv" 2>&1)" \
   'conn,vantage,target,service,opened_ns,node,closed_ns,reason,probes_ok,probes_failed' \
   "SIGTERM at start-up: connections.csv has its header"
-t_match "$(cat "$T_TMP/term.err")" 'summary:' "SIGTERM at start-up: summary printed"
+t_match "$(cat "$T_TMP/term.out")" 'summary:' "SIGTERM at start-up: summary printed"
 t_done

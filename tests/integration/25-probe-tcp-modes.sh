@@ -14,7 +14,7 @@ start_responder
 # --- per-query -----------------------------------------------------------------
 out=$T_TMP/perq
 in_ns "$P" -s dns -s echo -t tcp --tcp-mode per-query -c 2 -i 100ms -d 2s "${PORTS[@]}" \
-  -o "$out" "$V4" 2>"$out.err"
+  -o "$out" "$V4" >"$out.sum" 2>"$out.err"
 t_eq "$?" 0 "per-query run exits 0"
 probes=$(count "$out/probes.csv" 1)
 t_true "about 80 probes (2 x 2 slots x 20) ($probes)" [ "$probes" -ge 60 ] && [ "$probes" -le 84 ]
@@ -30,7 +30,7 @@ t_eq "$(awk -F, 'NR > 1 {print $6}' "$out/probes.csv" | sort -u | wc -l)" "$prob
 # connection sends the next one only when the answer is in.
 echo "delay 300" | socat -t 2 - "UNIX-CONNECT:$T_TMP/ctl.sock" >/dev/null
 out=$T_TMP/late
-in_ns "$P" -s echo -t tcp -c 1 -i 100ms -d 2s "${PORTS[@]}" -o "$out" "$V4" 2>"$out.err"
+in_ns "$P" -s echo -t tcp -c 1 -i 100ms -d 2s "${PORTS[@]}" -o "$out" "$V4" >"$out.sum" 2>"$out.err"
 t_eq "$?" 0 "delayed run exits 0"
 n=$(count "$out/probes.csv" 1)
 t_true "one at a time: 4..8 probes in 2 s at 300 ms each ($n)" [ "$n" -ge 4 ] && [ "$n" -le 8 ]
@@ -88,7 +88,7 @@ PY
   # The relay writes one byte at a time from Python: on a loaded machine a
   # reply takes long, so the run is 3 s for at least 20 probes (up to 120).
   in_ns "$P" -s dns -s echo -t tcp -c 2 -i 100ms -d 3s --dns-port 5400 --echo-port 5407 \
-    -o "$out" "$V4" 2>"$out.err"
+    -o "$out" "$V4" >"$out.sum" 2>"$out.err"
   t_eq "$?" 0 "byte-by-byte run exits 0"
   n=$(count "$out/probes.csv" 1)
   t_true "probes sent ($n)" [ "$n" -ge 20 ]
@@ -107,7 +107,7 @@ for mode in immediate backoff never; do
   ( sleep 1; kill -TERM "$RPID" ) &
   killer=$!
   in_ns "$P" -s echo -t tcp -c 2 -i 100ms -d 3s --reconnect "$mode" "${PORTS[@]}" -o "$out" \
-    "$V4" 2>"$out.err"
+    "$V4" >"$out.sum" 2>"$out.err"
   t_eq "$?" 0 "--reconnect $mode: exit 0"
   wait "$killer"
   wait "$RPID" 2>/dev/null

@@ -47,7 +47,7 @@ out=$T_TMP/move
 ( sleep 1.5; ip -n "$RT" route replace "$V4"/32 via 203.0.113.10 ) &
 mover=$!
 in_c "$P" -s dns -s echo -t both -r 80 -f 4 -c 2 -i 100ms -d 3s --dns-port 5300 --echo-port 5307 \
-  --vantage c -o "$out" --summary-json "$out.json" "$V4" 2>"$out.err"
+  --vantage c -o "$out" --summary-json "$out.json" "$V4" >"$out.sum" 2>"$out.err"
 t_eq "$?" 0 "run exits 0"
 wait "$mover"
 T_DUMP+=("$out/connections.csv" "$out.err")
@@ -55,9 +55,9 @@ sorted=$(sed 1d "$out/probes.csv" | sort -t, -k1,1n)
 t_eq "$(echo "$sorted" | head -n 20 | awk -F, '$9 != "node-a"' | wc -l)" 0 "node-a answers first"
 t_eq "$(echo "$sorted" | tail -n 20 | awk -F, '$9 != "node-b"' | wc -l)" 0 "node-b answers last"
 t_eq "$(count "$out/probes.csv" '$4 == "udp" && $8 != "ok"')" 0 "no UDP probe lost"
-t_match "$(cat "$out.err")" "udp dns : 120 probes, 120 ok, 0 lost; .*flips 4" \
+t_match "$(cat "$out.sum")" "udp dns : 120 probes, 120 ok, 0 lost; .*flips 4" \
   "udp dns: each of the 4 flows flipped once"
-t_match "$(cat "$out.err")" "udp echo: 120 probes, 120 ok, 0 lost; .*flips 4" \
+t_match "$(cat "$out.sum")" "udp echo: 120 probes, 120 ok, 0 lost; .*flips 4" \
   "udp echo: each of the 4 flows flipped once"
 t_match "$(tr -d '\n' <"$out.json")" '"nodes": \{"node-a": [0-9]+, "node-b": [0-9]+\}, "flips": 4' \
   "summary JSON nodes and flips"

@@ -83,9 +83,10 @@ t_eq "$?" 0 "a run against the hostile server exits 0"
 T_DUMP+=("$T_TMP/run.err")
 # The progress line redraws with \r: that one control byte is ours.
 tr -d '\r' <"$T_TMP/run.err" >"$T_TMP/run.err.nocr"
-t_true "progress and summary on stderr: no raw control byte but \\r, valid UTF-8" \
+t_true "progress on stderr: no raw control byte but \\r, valid UTF-8" \
   clean "$T_TMP/run.err.nocr"
-t_match "$(cat "$T_TMP/run.err")" 'nodes: \\x1b]0;pwned' "the summary shows the identity escaped"
+t_true "summary on stdout: no raw control byte, valid UTF-8" clean "$T_TMP/run.out"
+t_match "$(cat "$T_TMP/run.out")" 'nodes: \\x1b]0;pwned' "the summary shows the identity escaped"
 t_true "probes.csv keeps the exact bytes; summary.json parses, with U+FFFD for the bad byte" \
   python3 - "$out/probes.csv" "$T_TMP/summary.json" "$(hex "$EVIL_DNS")" "$(hex "$EVIL_ECHO")" <<'PY'
 import csv, json, sys
