@@ -187,7 +187,10 @@ START_TEST(usage_errors)
         {"--echo-port", "0", "198.51.100.53", NULL},
         {"--vantage", "", "198.51.100.53", NULL},
         {"--progress", "sometimes", "198.51.100.53", NULL},
-        {"localhost", NULL},
+        {"no-such-host.invalid", NULL}, /* neither an address nor a name that resolves */
+        {"--max-loss", "101", "198.51.100.53", NULL},
+        {"--max-loss", "x", "198.51.100.53", NULL},
+        {"--metrics", "127.0.0.1", "198.51.100.53", NULL},
         {"198.51.100.53", "2001:db8::1", NULL},
         {"--once", "-n", "5", "198.51.100.53", NULL},
         {"--once", "-d", "5s", "198.51.100.53", NULL},
