@@ -150,10 +150,10 @@ asan:
 # which the targets link like any program.
 FUZZ_CC := clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -I. $(PKG_CFLAGS) $(FUZZ_SAN)
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -I. -DAH_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(FUZZ_SAN)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
-FUZZ_LIBS := $(BUILD)/fuzz-lib/libharness_lab.a $(BUILD)/fuzz-lib/libserver.a \
-	$(BUILD)/fuzz-lib/libah.a
+FUZZ_LIBS := $(BUILD)/fuzz-lib/libharness_results.a $(BUILD)/fuzz-lib/libharness_lab.a \
+	$(BUILD)/fuzz-lib/libserver.a $(BUILD)/fuzz-lib/libah.a
 fuzz_obj = $(patsubst %.c,$(BUILD)/fuzz-obj/%.o,$(1))
 $(BUILD)/fuzz-obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -161,6 +161,7 @@ $(BUILD)/fuzz-obj/%.o: %.c
 $(BUILD)/fuzz-lib/libah.a: $(call fuzz_obj,$(LIB_SRCS))
 $(BUILD)/fuzz-lib/libserver.a: $(call fuzz_obj,$(SERVER_SRCS))
 $(BUILD)/fuzz-lib/libharness_lab.a: $(call fuzz_obj,$(call layer_srcs,lab))
+$(BUILD)/fuzz-lib/libharness_results.a: $(call fuzz_obj,$(call layer_srcs,results))
 $(FUZZ_LIBS):
 	@mkdir -p $(dir $@)
 	rm -f $@

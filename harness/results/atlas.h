@@ -43,7 +43,8 @@ struct atlas_row {
 /* Called for each top-level element: text/len its bytes (not
  * NUL-terminated), or text NULL and why the reason it was skipped (over
  * max_elem bytes, truncated by the end of the file, a stray byte). n is
- * the 1-based element number, offset its byte offset in the file. A
+ * the 1-based element number, offset its byte offset in the file (n 0 and
+ * text NULL: a reason about the file itself, the array never closed). A
  * negative return stops the scan with that value. */
 typedef int (*atlas_elem_fn)(void *arg, unsigned long n, uint64_t offset, const char *text,
                              size_t len, const char *why);
