@@ -14,6 +14,8 @@ struct run_opts {
     bool up_only;             /* up: no probes, no drill, leave it up */
     bool dry_run;             /* run --dry-run (deployment): print the ssh commands only */
     uint64_t ready_timeout_ns;
+    const char *baseline; /* --baseline RUN_DIR: for `baseline-run` expectations */
+    const char *junit;    /* --junit FILE: the verdicts as JUnit XML */
 };
 
 /* Returns the process exit status: 0 ok, 1 runtime failure or interrupted,
