@@ -454,11 +454,10 @@ static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } commands[] = {
-    {"check", cmd_check},        {"run", cmd_run_only},     {"up", cmd_up},
-    {"down", cmd_down},          {"exec", cmd_exec},        {"list", cmd_list},
-    {"report", cli_report_main}, {"diff", cli_diff_main},     {"atlas", cli_atlas_main},
-    {"clean", cmd_clean},
-    {"help", cmd_help},
+    {"check", cmd_check},        {"run", cmd_run_only},   {"up", cmd_up},
+    {"down", cmd_down},          {"exec", cmd_exec},      {"list", cmd_list},
+    {"report", cli_report_main}, {"diff", cli_diff_main}, {"atlas", cli_atlas_main},
+    {"clean", cmd_clean},        {"help", cmd_help},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

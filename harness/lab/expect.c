@@ -268,8 +268,7 @@ static int parse_number(struct ep *p, double *v)
     errno = 0;
     *v = strtod(p->t[p->i].s, &end);
     if (*end || end == p->t[p->i].s || errno || !isfinite(*v))
-        return fail(p->err, p->errlen, p->erroff, p->t[p->i].off, "bad number `%s`",
-                    p->t[p->i].s);
+        return fail(p->err, p->errlen, p->erroff, p->t[p->i].off, "bad number `%s`", p->t[p->i].s);
     p->i++;
     return 0;
 }
@@ -566,9 +565,10 @@ static int judge_baseline_run(const struct expect *e, const struct ah_metrics_ro
     double b;
     int rc = bl && bl->fn ? bl->fn(bl->arg, r, e->metric, &b) : -ENOENT;
     if (rc != 1) {
-        snprintf(val, len, "%s", !bl || !bl->fn ? "no --baseline run given"
-                               : rc == 0       ? "empty in the baseline run"
-                                               : "no such row in the baseline run");
+        snprintf(val, len, "%s",
+                 !bl || !bl->fn ? "no --baseline run given"
+                 : rc == 0      ? "empty in the baseline run"
+                                : "no such row in the baseline run");
         return -ENOENT;
     }
     fmt_value(x, xs, sizeof xs);

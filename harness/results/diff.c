@@ -52,8 +52,9 @@ bool diff_metric_ms(enum diff_metric m)
 }
 
 static const char *const mark_names[] = {
-    [DIFF_NONE] = "",          [DIFF_SAME] = "same",      [DIFF_BETTER] = "better",
-    [DIFF_WORSE] = "REGRESSION", [DIFF_CHANGED] = "changed", [DIFF_NOT_COMPARABLE] = "not comparable",
+    [DIFF_NONE] = "",           [DIFF_SAME] = "same",
+    [DIFF_BETTER] = "better",   [DIFF_WORSE] = "REGRESSION",
+    [DIFF_CHANGED] = "changed", [DIFF_NOT_COMPARABLE] = "not comparable",
 };
 
 const char *diff_mark_name(enum diff_mark m)
@@ -225,8 +226,8 @@ static unsigned occ_of(void **root, const char *event, const char *node, uint64_
     }
     struct occ_entry *e = malloc(sizeof *e);
     if (e)
-        *e = (struct occ_entry){.event = strdup(event), .node = strdup(node), .last_ts = ts,
-                                .occ = 1};
+        *e = (struct occ_entry){
+            .event = strdup(event), .node = strdup(node), .last_ts = ts, .occ = 1};
     if (!e || !e->event || !e->node || !tsearch(e, root, occ_cmp)) {
         if (e)
             occ_free(e);
@@ -249,8 +250,8 @@ static int num_field(const char *s, double *v)
 
 /* Fills r from a record (strings point into fl). Returns 0 or -EINVAL
  * with the reason in *why. */
-static int parse_row(const struct cols *c, char **fl, size_t nf, struct diff_row *r,
-                     uint64_t *ts, const char **why)
+static int parse_row(const struct cols *c, char **fl, size_t nf, struct diff_row *r, uint64_t *ts,
+                     const char **why)
 {
     for (size_t k = 0; k < NKEYCOLS; k++)
         if (c->key[k] >= (int)nf) {

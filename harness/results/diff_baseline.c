@@ -27,8 +27,7 @@ int diff_baseline_check(const struct lab *lab, const char *baseline)
         struct stat st;
         snprintf(path, sizeof path, "%s/summary.csv", baseline);
         if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-            ah_log_error("--baseline %s: not a run's results directory (no summary.csv)",
-                         baseline);
+            ah_log_error("--baseline %s: not a run's results directory (no summary.csv)", baseline);
             return 2;
         }
     }

@@ -16,7 +16,6 @@ int diff_baseline_check(const struct lab *lab, const char *baseline);
 int diff_baseline_load(struct diff_table *t, const char *baseline);
 
 /* The lookup of struct expect_baseline, arg a struct diff_table *. */
-int diff_baseline_value(void *arg, const struct ah_metrics_row *r, const char *metric,
-                        double *out);
+int diff_baseline_value(void *arg, const struct ah_metrics_row *r, const char *metric, double *out);
 
 #endif

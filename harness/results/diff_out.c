@@ -68,8 +68,9 @@ void diff_print(FILE *f, const struct diff_result *r, const struct diff_names *n
     char va[32], vb[32], vd[32];
     print_side(f, "A", nm->a, nm->lab_a, nm->routing_a);
     print_side(f, "B", nm->b, nm->lab_b, nm->routing_b);
-    fprintf(f, "regression: a time up by more than %g ms and %g %%, a count up by more than %g %% "
-               "(at least 1)\n",
+    fprintf(f,
+            "regression: a time up by more than %g ms and %g %%, a count up by more than %g %% "
+            "(at least 1)\n",
             o->threshold_ms, o->threshold_pct, o->threshold_pct);
     fprintf(f, "%-24s %-20s %-15s %12s %12s %12s  %s\n", "EVENT", "VANTAGE TR SVC", "METRIC", "A",
             "B", "DELTA", "MARK");
@@ -85,8 +86,8 @@ void diff_print(FILE *f, const struct diff_result *r, const struct diff_names *n
             fmt_val(k, p->a->has[k], p->a->val[k], va, sizeof va);
             fmt_val(k, p->b->has[k], p->b->val[k], vb, sizeof vb);
             fmt_delta(k, p, vd, sizeof vd);
-            fprintf(f, "%-24s %-20s %-15s %12s %12s %12s  %s\n", ev, g, diff_metric_name(k), va,
-                    vb, vd, diff_mark_name(p->mark[k]));
+            fprintf(f, "%-24s %-20s %-15s %12s %12s %12s  %s\n", ev, g, diff_metric_name(k), va, vb,
+                    vd, diff_mark_name(p->mark[k]));
         }
     }
     for (size_t i = 0; i < r->n; i++) {
@@ -101,8 +102,8 @@ void diff_print(FILE *f, const struct diff_result *r, const struct diff_names *n
     fprintf(f,
             "diff: %zu row%s regressed, %zu improved, %zu not comparable; %zu matched, %zu only "
             "in A, %zu only in B\n",
-            r->worse, r->worse == 1 ? "" : "s", r->better, r->not_comparable, r->matched,
-            r->only_a, r->only_b);
+            r->worse, r->worse == 1 ? "" : "s", r->better, r->not_comparable, r->matched, r->only_a,
+            r->only_b);
 }
 
 /* ---- HTML ---- */
@@ -133,7 +134,7 @@ static void html_side(FILE *f, const char *which, const char *dir, const char *l
 static void html_row(FILE *f, const struct diff_pair *p, enum diff_metric k)
 {
     static const char *const cls[] = {
-        [DIFF_NONE] = "",      [DIFF_SAME] = "same",     [DIFF_BETTER] = "better",
+        [DIFF_NONE] = "",       [DIFF_SAME] = "same",       [DIFF_BETTER] = "better",
         [DIFF_WORSE] = "worse", [DIFF_CHANGED] = "changed", [DIFF_NOT_COMPARABLE] = "nc"};
     char ev[2 * DIFF_NAME_MAX + 16], va[32], vb[32], vd[32];
     diff_row_event(p->a, ev, sizeof ev);
@@ -144,10 +145,11 @@ static void html_row(FILE *f, const struct diff_pair *p, enum diff_metric k)
     rp_html_str(f, ev);
     fprintf(f, "</td><td>");
     rp_html_str(f, p->a->vantage);
-    fprintf(f, "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"n\">%s</td>"
-               "<td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s</td></tr>\n",
-            ah_transport_name(p->a->transport), ah_service_name(p->a->service),
-            diff_metric_name(k), va, vb, vd, diff_mark_name(p->mark[k]));
+    fprintf(f,
+            "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"n\">%s</td>"
+            "<td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s</td></tr>\n",
+            ah_transport_name(p->a->transport), ah_service_name(p->a->service), diff_metric_name(k),
+            va, vb, vd, diff_mark_name(p->mark[k]));
 }
 
 static void html_only(FILE *f, const struct diff_result *r, bool in_a)
@@ -173,17 +175,19 @@ static void html_only(FILE *f, const struct diff_result *r, bool in_a)
 static void html_page(FILE *f, const struct diff_result *r, const struct diff_names *nm,
                       const struct diff_opts *o)
 {
-    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-               "<title>anycast-lab diff</title><style>%s</style></head><body>\n"
-               "<h1>anycast-lab diff</h1>\n<ul>\n",
+    fprintf(f,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<title>anycast-lab diff</title><style>%s</style></head><body>\n"
+            "<h1>anycast-lab diff</h1>\n<ul>\n",
             css);
     html_side(f, "A", nm->a, nm->lab_a, nm->routing_a);
     html_side(f, "B", nm->b, nm->lab_b, nm->routing_b);
-    fprintf(f, "</ul>\n<p id=\"counts\">%zu row%s regressed, %zu improved, %zu not comparable; "
-               "%zu matched, %zu only in A, %zu only in B. A regression: a time up by more "
-               "than %g ms and %g %%, a count up by more than %g %% (at least 1).</p>\n",
-            r->worse, r->worse == 1 ? "" : "s", r->better, r->not_comparable, r->matched,
-            r->only_a, r->only_b, o->threshold_ms, o->threshold_pct, o->threshold_pct);
+    fprintf(f,
+            "</ul>\n<p id=\"counts\">%zu row%s regressed, %zu improved, %zu not comparable; "
+            "%zu matched, %zu only in A, %zu only in B. A regression: a time up by more "
+            "than %g ms and %g %%, a count up by more than %g %% (at least 1).</p>\n",
+            r->worse, r->worse == 1 ? "" : "s", r->better, r->not_comparable, r->matched, r->only_a,
+            r->only_b, o->threshold_ms, o->threshold_pct, o->threshold_pct);
     fprintf(f, "<table id=\"diff-table\"><tr><th>event</th><th>vantage</th><th>transport</th>"
                "<th>service</th><th>metric</th><th>A</th><th>B</th><th>delta</th>"
                "<th>mark</th></tr>\n");
@@ -230,8 +234,8 @@ static void pair_message(const struct diff_pair *p, char *buf, size_t len, enum 
         fmt_val(k, true, p->a->val[k], va, sizeof va);
         fmt_val(k, true, p->b->val[k], vb, sizeof vb);
         fmt_delta(k, p, vd, sizeof vd);
-        int w = snprintf(buf + n, len - n, "%s%s %s -> %s (%s)", n ? "; " : "",
-                         diff_metric_name(k), va, vb, vd);
+        int w = snprintf(buf + n, len - n, "%s%s %s -> %s (%s)", n ? "; " : "", diff_metric_name(k),
+                         va, vb, vd);
         n += w > 0 ? (size_t)w : 0;
         *st = JUNIT_FAIL;
     }

@@ -497,7 +497,7 @@ struct rb {
     struct ah_metrics *m;
     struct rp_merge *mg;
     struct rp_parts pt;
-    json_t *run_json; /* NULL: no run.json, or one that could not be read */
+    json_t *run_json;       /* NULL: no run.json, or one that could not be read */
     struct diff_table base; /* --baseline: the baseline run's summary rows */
     char pp[PATH_MAX + 32], cp[PATH_MAX + 32], ep[PATH_MAX + 32], jp[PATH_MAX + 32];
     const char *pv[1], *cv[1];
