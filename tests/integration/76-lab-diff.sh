@@ -152,6 +152,11 @@ mkrun "$T_TMP/bad" 5
 t_eq "$?" 2 "report without --baseline on a baseline-run expectation: bad usage"
 t_match "$(cat "$T_TMP/err")" 'lab.yaml:15: expectation "fra udp outage_ms <= baseline-run \+ 100 at withdraw ams" compares with baseline-run: give --baseline' \
   "the message names the expectation"
+"$LAB" check "$T_TMP/good/lab.yaml" >/dev/null 2>&1
+t_eq "$?" 0 "check accepts the baseline-run forms"
+"$LAB" run "$T_TMP/good/lab.yaml" >/dev/null 2>"$T_TMP/err"
+t_eq "$?" 2 "run without --baseline on a baseline-run expectation: bad usage before anything is built"
+t_match "$(cat "$T_TMP/err")" 'lab.yaml:15: expectation .* give --baseline' "run names the expectation"
 # The baseline needs its own summary: a report of good without those
 # expectations.
 sed -i '/baseline-run/d' "$T_TMP/good/lab.yaml"
