@@ -23,6 +23,26 @@ static bool non_character(const unsigned char *p)
     return p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF);
 }
 
+void junit_markup(FILE *f, const char *shown)
+{
+    for (const unsigned char *p = (const unsigned char *)shown; *p; p++) {
+        const char *ref = *p == '<'    ? "&lt;"
+                          : *p == '>'  ? "&gt;"
+                          : *p == '&'  ? "&amp;"
+                          : *p == '"'  ? "&quot;"
+                          : *p == '\'' ? "&#39;"
+                                       : NULL;
+        if (ref) {
+            fputs(ref, f);
+        } else if (non_character(p)) {
+            fprintf(f, "\\x%02X\\x%02X\\x%02X", p[0], p[1], p[2]);
+            p += 2;
+        } else {
+            fputc(*p, f);
+        }
+    }
+}
+
 void junit_xml_str(FILE *f, const char *s)
 {
     size_t len = s ? strlen(s) : 0;
@@ -30,32 +50,7 @@ void junit_xml_str(FILE *f, const char *s)
     if (!shown)
         return;
     ah_esc_term(shown, AH_ESC_TERM_MAX(len), s ? s : "", len);
-    for (const unsigned char *p = (const unsigned char *)shown; *p; p++) {
-        switch (*p) {
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&apos;", f);
-            break;
-        default:
-            if (non_character(p)) {
-                fprintf(f, "\\x%02X\\x%02X\\x%02X", p[0], p[1], p[2]);
-                p += 2;
-            } else {
-                fputc(*p, f);
-            }
-        }
-    }
+    junit_markup(f, shown);
     free(shown);
 }
 

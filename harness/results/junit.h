@@ -15,6 +15,11 @@ struct junit_case {
     const char *message; /* the failure or skip message; NULL for a pass */
 };
 
+/* Writes text already shown as a terminal shows it (ah_esc_term) to f with
+ * & < > " ' as references (&#39; for the quote: valid in XML and HTML) and
+ * U+FFFE, U+FFFF as \xNN text: for the report's HTML escaper too. */
+void junit_markup(FILE *f, const char *shown);
+
 /* Writes s (NULL as "") to f as XML 1.0 character data or attribute text:
  * bytes are first shown as a terminal shows them (controls and invalid
  * UTF-8 as \xNN, a backslash doubled: lib/esc.c), so the text is valid

@@ -36,27 +36,7 @@ void rp_html_str(FILE *f, const char *s)
     if (!shown)
         return;
     ah_esc_term(shown, len < RP_NAME_MAX ? sizeof buf : AH_ESC_TERM_MAX(len), s ? s : "", len);
-    for (const char *p = shown; *p; p++) {
-        switch (*p) {
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc(*p, f);
-        }
-    }
+    junit_markup(f, shown);
     if (shown != buf)
         free(shown);
 }
