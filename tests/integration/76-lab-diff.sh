@@ -5,8 +5,10 @@
 # JUnit file read by a real JUnit consumer (python3-junitparser); then
 # report --baseline on crafted CSVs: a baseline-run expectation passing and
 # failing as the data says, bad usage without --baseline, "not measured"
-# for a row the baseline lacks, and report --junit.
+# for a row the baseline lacks, and report --junit. As root, two short lab
+# runs with run --junit and run --baseline, compared by diff.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lab-lib.sh"
 LAB=$AH_BIN/anycast-lab
 [ -x "$LAB" ] || { echo "missing $LAB"; exit 1; }
 PY=/usr/bin/python3
@@ -196,4 +198,50 @@ t_match "$(sed -n 2p <<<"$ju")" '^3 3 0 .*\| .*lab.yaml:15: "fra udp outage_ms <
   "report --junit: failures carry the verdict line"
 t_match "$(sed -n 3p <<<"$ju")" '^3 0 2 .*no such row in the baseline run' \
   "report --junit: not measured is skipped with its reason"
+# Two short real lab runs (root): run --junit and run --baseline pass their
+# files through, and diff compares the real summaries row for row.
+if [ "$(id -u)" -eq 0 ]; then
+  cat >"$T_TMP/real.yaml" <<YAML
+name: realdiff
+anycast: [198.51.100.53]
+routing: static
+duration: 2s
+$LAB_NODES_AB
+$LAB_VANTAGES_AB
+probes:
+  udp: {service: dns, rate: 50, flows: 1}
+drill:
+  - {at: 1s, withdraw: a}
+expect:
+  - "va udp after withdraw a answered-by b"
+YAML
+  lab_run "$T_TMP/real.yaml" --junit "$T_TMP/real-a.xml"
+  t_eq "$LAB_RC" 0 "real run A passes"
+  RA=$LAB_DIR
+  { cat "$T_TMP/real.yaml"
+    echo '  - "va udp probes <= baseline-run + 1000 at withdraw a"'
+    echo '  - "vb udp probes < baseline-run - 1000000 at withdraw a"'; } >"$T_TMP/real-b.yaml"
+  lab_run "$T_TMP/real-b.yaml" --baseline "$RA" --junit "$T_TMP/real-b.xml"
+  t_eq "$LAB_RC" 1 "real run B: one baseline-run expectation fails, exit 1"
+  RB=$LAB_DIR
+  t_match "$(cat "$T_TMP/run.out")" "PASS  va udp probes <= baseline-run \+ 1000 at withdraw a +[0-9]+, baseline-run [0-9]+" \
+    "run --baseline judges against the baseline run's row"
+  ju=$($PY - "$T_TMP/real-a.xml" "$T_TMP/real-b.xml" <<'PY'
+import sys
+from junitparser import JUnitXml, Failure
+for f in sys.argv[1:]:
+    cases = [c for s in JUnitXml.fromfile(f) for c in s]
+    fl = [c.name for c in cases for r in c.result if isinstance(r, Failure)]
+    print(len(cases), len(fl), cases[0].classname, fl)
+PY
+)
+  t_eq "$(sed -n 1p <<<"$ju")" "1 0 realdiff []" "run --junit: one passing testcase"
+  t_eq "$(sed -n 2p <<<"$ju")" "3 1 realdiff ['vb udp probes < baseline-run - 1000000 at withdraw a']" \
+    "run --junit with --baseline: the failed expectation named"
+  "$LAB" diff --threshold-ms 100000 --threshold-pct 100000 "$RA" "$RB" >"$T_TMP/out" 2>"$T_TMP/err"
+  t_eq "$?" 0 "diff of two real runs within huge thresholds: exit 0"
+  t_match "$(tail -n 1 "$T_TMP/out")" "; 4 matched, 0 only in A, 0 only in B$" \
+    "every row of the real runs matched (run and withdraw a, for va and vb)"
+  t_match "$(cat "$T_TMP/out")" "withdraw a +va udp dns +outage_ms" "the real withdraw row compared"
+fi
 t_done
