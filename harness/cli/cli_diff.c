@@ -47,7 +47,7 @@ static const struct ah_opt diff_opts_tbl[] = {
      .help = "... and by more than P % of A (default 20; a count: more than P % and at least "
              "1)"},
     {"html", 0, AH_OPT_STRING, AH_OPT_AT(struct diff_args, html), .metavar = "FILE",
-     .help = "also write the comparison as one self-contained HTML page"},
+     .help = "also write the comparison as one self-contained HTML page (- for stdout)"},
     {"junit", 0, AH_OPT_STRING, AH_OPT_AT(struct diff_args, junit), .metavar = "FILE",
      .help = "also write JUnit XML: one testcase per compared row, failed when it regressed "
              "(- for stdout)"},

@@ -204,6 +204,10 @@ static void html_page(FILE *f, const struct diff_result *r, const struct diff_na
 int diff_write_html(const char *path, const struct diff_result *r, const struct diff_names *nm,
                     const struct diff_opts *o)
 {
+    if (strcmp(path, "-") == 0) {
+        html_page(stdout, r, nm, o);
+        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -EIO;
+    }
     FILE *f = ah_file_fopen_w(path);
     if (!f)
         return -errno;

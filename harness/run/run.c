@@ -454,7 +454,8 @@ static int run_report(struct run *r, int exit_code)
         .print_table = !ah_log_quiet(), .baseline = r->o->baseline, .junit = r->o->junit};
     int failed = report_build(r->resdir, r->lab, &ro);
     if (failed < 0) {
-        ah_log_error("%s: report: %s", r->resdir, strerror(-failed));
+        if (failed != REPORT_USAGE) /* else already said */
+            ah_log_error("%s: report: %s", r->resdir, strerror(-failed));
         return 1;
     }
     return failed > 0 ? 1 : exit_code;
