@@ -12,7 +12,7 @@ PKGS=(
   iproute2 procps psmisc socat jq python3 util-linux
   dnsutils knot-dnsutils dnsperf nsd knot bird2 gnuplot-nox
   chromium-headless-shell time openssh-client openssh-server faketime
-  help2man lowdown man-db bash-completion tcpdump
+  help2man lowdown man-db bash-completion tcpdump python3-junitparser
 )
 
 missing=()

@@ -32,7 +32,7 @@ _anycast_lab()
         return
     fi
     case $prev in
-    --results | --out | -o)
+    --results | --out | -o | --baseline | -b)
         _filedir -d
         return
         ;;
@@ -40,7 +40,7 @@ _anycast_lab()
         _filedir 'y?(a)ml'
         return
         ;;
-    --ready-timeout | --clock-offset)
+    --ready-timeout | --clock-offset | --threshold-ms | --threshold-pct)
         return
         ;;
     esac
@@ -52,6 +52,7 @@ _anycast_lab()
     check | run | up) _filedir 'y?(a)ml' ;;
     down | exec | clean) COMPREPLY=($(compgen -W "$(_anycast_harness_labs "$1")" -- "$cur")) ;;
     report) _filedir ;;
+    diff) _filedir -d ;;
     atlas) [[ $prev == atlas ]] && COMPREPLY=($(compgen -W 'import spec' -- "$cur")) || _filedir ;;
     esac
 }

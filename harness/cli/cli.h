@@ -26,6 +26,9 @@ int cli_load_lab(const char *path, struct lab **out);
 /* `anycast-lab report ARGS`: argv[0] is "report". Returns the exit status. */
 int cli_report_main(int argc, char **argv);
 
+/* `anycast-lab diff ARGS`: argv[0] is "diff". */
+int cli_diff_main(int argc, char **argv);
+
 /* `anycast-lab atlas import|spec ARGS`: argv[0] is "atlas". */
 int cli_atlas_main(int argc, char **argv);
 

@@ -88,6 +88,12 @@ static const struct ah_opt report_opts[] = {
      .help = "VANTAGE's clock minus the reference clock, in ms (decimals allowed; +5000: 5 s "
              "ahead): its rows are moved back by it; replaces run.json's offset for VANTAGE; "
              "repeatable (docs/report.md, \"Clock alignment\")"},
+    {"baseline", 'b', AH_OPT_STRING, AH_OPT_AT(struct report_args, o.baseline),
+     .metavar = "RUN_DIR",
+     .help = "the run that `baseline-run` in expectations compares with (docs/expect.md)"},
+    {"junit", 0, AH_OPT_STRING, AH_OPT_AT(struct report_args, o.junit), .metavar = "FILE",
+     .help = "also write the verdicts as JUnit XML, one testcase per expectation (- for "
+             "stdout)"},
     {"quiet", 'q', AH_OPT_CALL, .fn = cli_opt_quiet, .help = "errors only"},
     {"help", 'h', AH_OPT_HELP, .help = "this text"},
     {"version", 'V', AH_OPT_VERSION, .help = "print the version"},
@@ -105,7 +111,8 @@ static const struct ah_opt_cmd report_cmd = {
              "probes.csv and connections.csv files recorded by anycast-probe on several\n"
              "hosts plus an events.csv (files are told apart by their header). Bad rows are\n"
              "reported as FILE:LINE and skipped. No root needed.\n",
-    .footer = "Exit status: 0 all expectations passed, 1 one failed or an error, 2 bad usage.\n",
+    .footer = "Exit status: 0 all expectations passed, 1 one failed or an error, 2 bad usage\n"
+              "(also: an expectation says baseline-run and no --baseline is given).\n",
     .opts = report_opts,
     .nopts = sizeof report_opts / sizeof report_opts[0],
 };
@@ -166,6 +173,13 @@ static int sort_files(struct report_opts *o, const char **pr, const char **co, i
     return status;
 }
 
+/* The exit status of report_build's result: 0 all passed, 2 bad usage
+ * (--baseline), 1 otherwise. */
+static int report_status(int rc)
+{
+    return rc == 0 ? 0 : rc == REPORT_USAGE ? 2 : 1;
+}
+
 /* The report from CSV files given one by one. Returns the exit status. */
 static int report_files(struct report_args *a, const struct lab *lab, int n, char **files)
 {
@@ -178,7 +192,7 @@ static int report_files(struct report_args *a, const struct lab *lab, int n, cha
         goto out;
     if (!a->window_set)
         a->o.reorder_window_ns = 10 * AH_NS_PER_S;
-    status = report_build(NULL, lab, &a->o) == 0 ? 0 : 1;
+    status = report_status(report_build(NULL, lab, &a->o));
 out:
     free(pr);
     free(co);
@@ -202,7 +216,7 @@ static int report_main(struct report_args *a, int argc, char **argv)
     if (a->lab_path && (rc = cli_load_lab(a->lab_path, &lab)) < 0)
         return lab_load_exit(rc);
     if (argc - op == 1 && stat(argv[op], &st) == 0 && S_ISDIR(st.st_mode))
-        rc = report_build(argv[op], lab, &a->o) == 0 ? 0 : 1;
+        rc = report_status(report_build(argv[op], lab, &a->o));
     else
         rc = report_files(a, lab, argc - op, argv + op);
     lab_free(lab);

@@ -66,7 +66,7 @@ static const struct ah_opt_cmd main_cmd = {
              "  check LAB.yaml            validate the lab file (no root needed); exit 2\n"
              "                            with every error as FILE:LINE:COL: message\n"
              "  run LAB.yaml [--results DIR] [--keep-up] [--dry-run] [--pcap]\n"
-             "               [--ready-timeout DUR]\n"
+             "      [--ready-timeout DUR] [--baseline RUN_DIR] [--junit FILE]\n"
              "                            build, start responders and probes, play the\n"
              "                            drill, collect results, tear down\n"
              "  up LAB.yaml               build the lab and leave it running (root)\n"
@@ -76,6 +76,8 @@ static const struct ah_opt_cmd main_cmd = {
              "  list                      labs up or running\n"
              "  report RUN_DIR|FILES...   recompute summary.csv, summary.json and\n"
              "                            report.html from results CSVs (no root needed)\n"
+             "  diff RUN_A RUN_B          compare two runs' summaries metric by metric;\n"
+             "                            exit 1 on a regression (no root needed)\n"
              "  atlas import|spec ...     RIPE Atlas results in, measurement requests out\n"
              "  clean [--all] [RUNID|NAME]\n"
              "                            remove namespaces and processes killed runs left\n"
@@ -173,6 +175,11 @@ static const struct ah_opt run_opts[] = {
      .help = "capture each vantage's packets (tcpdump) into pcap/VANTAGE.pcap in the results "
              "(at most 64 vantages)"},
     READY_OPT,
+    {"baseline", 'b', AH_OPT_STRING, RUN_OPT(baseline), .metavar = "RUN_DIR",
+     .help = "the run that `baseline-run` in expectations compares with (docs/expect.md)"},
+    {"junit", 0, AH_OPT_STRING, RUN_OPT(junit), .metavar = "FILE",
+     .help = "also write the verdicts as JUnit XML, one testcase per expectation (- for "
+             "stdout)"},
     HELP_OPT("this text"),
 };
 
@@ -182,7 +189,7 @@ static const struct ah_opt up_opts[] = {RESULTS_OPT, READY_OPT, HELP_OPT("this t
 static const struct ah_opt_cmd run_cmd =
     LAB_CMD("run", run_opts,
             "Usage: anycast-lab run LAB.yaml [--results DIR] [--keep-up] [--dry-run] [--pcap]\n"
-            "                        [--ready-timeout DUR]\n"
+            "                        [--ready-timeout DUR] [--baseline RUN_DIR] [--junit FILE]\n"
             "\n"
             "Builds the lab, starts responders and probes, plays the drill, collects the\n"
             "results and tears the lab down.\n");
@@ -452,10 +459,10 @@ static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } commands[] = {
-    {"check", cmd_check},        {"run", cmd_run_only},     {"up", cmd_up},
-    {"down", cmd_down},          {"exec", cmd_exec},        {"list", cmd_list},
-    {"report", cli_report_main}, {"atlas", cli_atlas_main}, {"clean", cmd_clean},
-    {"help", cmd_help},
+    {"check", cmd_check},        {"run", cmd_run_only},   {"up", cmd_up},
+    {"down", cmd_down},          {"exec", cmd_exec},      {"list", cmd_list},
+    {"report", cli_report_main}, {"diff", cli_diff_main}, {"atlas", cli_atlas_main},
+    {"clean", cmd_clean},        {"help", cmd_help},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

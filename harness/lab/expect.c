@@ -229,29 +229,72 @@ static int parse_never(struct ep *p, struct expect *out)
 
 /* After the number of a metric claim (at offset numoff): `x baseline` (or
  * NUMBERx, given in xsuffix) makes it relative to the row's base_ figure of
- * the metric. */
+ * the metric; `x baseline-run` to the same row of the --baseline run. */
 static int parse_relative(struct ep *p, struct expect *out, bool xsuffix, unsigned numoff)
 {
     const struct tok *t = p->t;
     if (!xsuffix && (p->i >= p->n || strcmp(t[p->i].s, "x") != 0))
         return 0;
+    if (!xsuffix)
+        p->i++;
+    if (p->i < p->n && strcmp(t[p->i].s, EXPECT_BASELINE_RUN) == 0) {
+        out->baseline_run = true;
+        out->factor = out->value;
+        out->value = 0;
+        p->i++;
+        return 0;
+    }
     char base[EXPECT_WORD_MAX + 8];
     snprintf(base, sizeof base, "base_%s", out->metric);
     if (!is_metric(base))
         return fail(p->err, p->errlen, p->erroff, numoff,
-                    "`%s` has no baseline: only rtt_ms_p50, rtt_ms_p99 and rtt_ms_max do",
+                    "`%s` has no baseline: only rtt_ms_p50, rtt_ms_p99 and rtt_ms_max do "
+                    "(`x baseline-run` compares with the --baseline run)",
                     out->metric);
-    if (!xsuffix)
-        p->i++;
     if (p->i >= p->n || strcmp(t[p->i].s, "baseline") != 0)
         return fail(p->err, p->errlen, p->erroff, p->i < p->n ? t[p->i].off : p->endoff,
-                    "expected `baseline` after the factor");
+                    "expected `baseline` or `baseline-run` after the factor");
     out->relative = true;
     p->i++;
     return 0;
 }
 
-/* METRIC OP NUMBER[x baseline] [at VERB NODE] */
+/* A number word that must be whole (no x suffix) into *v. */
+static int parse_number(struct ep *p, double *v)
+{
+    if (p->i >= p->n)
+        return fail(p->err, p->errlen, p->erroff, p->endoff, "expected a number");
+    char *end;
+    errno = 0;
+    *v = strtod(p->t[p->i].s, &end);
+    if (*end || end == p->t[p->i].s || errno || !isfinite(*v))
+        return fail(p->err, p->errlen, p->erroff, p->t[p->i].off, "bad number `%s`", p->t[p->i].s);
+    p->i++;
+    return 0;
+}
+
+/* `baseline-run [+|- NUMBER]` in place of the number: the same row of the
+ * --baseline run, plus or minus a margin. */
+static int parse_baseline_run(struct ep *p, struct expect *out)
+{
+    out->baseline_run = true;
+    out->factor = 1;
+    out->value = 0;
+    p->i++;
+    if (p->i < p->n && (strcmp(p->t[p->i].s, "+") == 0 || strcmp(p->t[p->i].s, "-") == 0)) {
+        bool minus = p->t[p->i].s[0] == '-';
+        p->i++;
+        int rc = parse_number(p, &out->value);
+        if (rc < 0)
+            return rc;
+        if (minus)
+            out->value = -out->value;
+    }
+    return parse_at(p, out);
+}
+
+/* METRIC OP NUMBER[x baseline|baseline-run] [at VERB NODE], or
+ * METRIC OP baseline-run [+|- NUMBER] [at VERB NODE] */
 static int parse_metric(struct ep *p, struct expect *out)
 {
     const struct tok *t = p->t;
@@ -264,6 +307,8 @@ static int parse_metric(struct ep *p, struct expect *out)
     p->i++;
     if (p->i >= p->n)
         return fail(p->err, p->errlen, p->erroff, p->endoff, "expected a number");
+    if (strcmp(t[p->i].s, EXPECT_BASELINE_RUN) == 0)
+        return parse_baseline_run(p, out);
     char *end;
     errno = 0;
     out->value = strtod(t[p->i].s, &end);
@@ -509,7 +554,36 @@ static bool judge_relative(const struct expect *e, const struct ah_metrics_row *
     return compare(x, e->op, e->value * b);
 }
 
+/* A claim against the baseline run on a row whose metric is x: against
+ * factor times the baseline run's value plus the margin. Returns 1 when it
+ * holds, 0 when not, -ENOENT when the baseline run has no such row or no
+ * value there (the expectation is then not measured, the reason in val). */
+static int judge_baseline_run(const struct expect *e, const struct ah_metrics_row *r, double x,
+                              const struct expect_baseline *bl, char *val, size_t len)
+{
+    char xs[32], bs[32];
+    double b;
+    int rc = bl && bl->fn ? bl->fn(bl->arg, r, e->metric, &b) : -ENOENT;
+    if (rc != 1) {
+        snprintf(val, len, "%s",
+                 !bl || !bl->fn ? "no --baseline run given"
+                 : rc == 0      ? "empty in the baseline run"
+                                : "no such row in the baseline run");
+        return -ENOENT;
+    }
+    fmt_value(x, xs, sizeof xs);
+    fmt_value(b, bs, sizeof bs);
+    snprintf(val, len, "%.20s, baseline-run %.20s", xs, bs);
+    return compare(x, e->op, e->factor * b + e->value) ? 1 : 0;
+}
+
 void expect_eval(const struct expect *e, const struct ah_metrics *m, struct expect_verdict *v)
+{
+    expect_eval_baseline(e, m, NULL, v);
+}
+
+void expect_eval_baseline(const struct expect *e, const struct ah_metrics *m,
+                          const struct expect_baseline *bl, struct expect_verdict *v)
 {
     size_t matched = 0;
     double best = -INFINITY; /* closeness of the passing value kept */
@@ -539,6 +613,19 @@ void expect_eval(const struct expect *e, const struct ah_metrics *m, struct expe
                 /* Break times of no broken connection fulfil any bound. */
                 ok = strncmp(e->metric, "break_", 6) == 0 && r->conns_broken == 0;
                 snprintf(val, sizeof val, "%s", ok ? "none broken" : "none");
+            } else if (e->baseline_run) {
+                int rc = judge_baseline_run(e, r, x, bl, val, sizeof val);
+                if (rc < 0) {
+                    memset(v, 0, sizeof *v);
+                    v->not_measured = true;
+                    snprintf(v->measured, sizeof v->measured, "not measured");
+                    where(r, v->where, sizeof v->where);
+                    size_t n = strlen(v->where);
+                    snprintf(v->where + n, sizeof v->where - n, ": %s", val);
+                    return;
+                }
+                ok = rc == 1;
+                close = closeness(x, e->op);
             } else if (e->relative) {
                 ok = judge_relative(e, r, x, val, sizeof val);
                 close = closeness(x, e->op);
@@ -610,4 +697,16 @@ const char *expect_verdict_name(const struct expect_verdict *v)
            : v->not_measured ? "not measured"
            : v->pass         ? "pass"
                              : "fail";
+}
+
+long expect_lab_baseline_run(const struct lab *lab)
+{
+    for (size_t i = 0; lab && i < lab->nexpect; i++) {
+        struct expect e;
+        char err[256];
+        unsigned off;
+        if (expect_parse(lab->expect[i].text, &e, err, sizeof err, &off) == 0 && e.baseline_run)
+            return (long)i;
+    }
+    return -1;
 }

@@ -13,6 +13,8 @@
 #include "lab.h"
 
 #define EXPECT_WORD_MAX 64
+/* The word that names the same row of another run (`--baseline RUN`). */
+#define EXPECT_BASELINE_RUN "baseline-run"
 
 enum expect_kind {
     EXPECT_AFTER_ANSWERED_BY,  /* after EVENT answered-by NODE */
@@ -43,6 +45,10 @@ struct expect {
     double value;
     /* METRIC OP NUMBERx baseline: value is a factor of the row's base_METRIC. */
     bool relative;
+    /* METRIC OP baseline-run [+|- N] or Kx baseline-run: the bound is
+     * factor times the same row of the --baseline run plus value. */
+    bool baseline_run;
+    double factor;
     char node[EXPECT_WORD_MAX]; /* answered-by / never-answered-by */
     struct expect_ref at;
     /* Offsets in the text of the vantage, transport, service, metric and
@@ -77,6 +83,25 @@ struct expect_verdict {
 /* Evaluates e against the finished metrics: it passes when every matching
  * row satisfies it (and at least one row matches). */
 void expect_eval(const struct expect *e, const struct ah_metrics *m, struct expect_verdict *v);
+
+/* The same summary row of the baseline run (`--baseline RUN`) for a claim
+ * with baseline-run: fn gives the value of metric on the baseline row that
+ * matches r (the same event, node, occurrence, vantage, transport and
+ * service): 1 with *out set, 0 when the value there is empty, -ENOENT when
+ * there is no such row. */
+struct expect_baseline {
+    int (*fn)(void *arg, const struct ah_metrics_row *r, const char *metric, double *out);
+    void *arg;
+};
+
+/* expect_eval with the baseline run for baseline-run claims (bl may be
+ * NULL: such a claim is then not measured). A baseline row missing or empty
+ * makes the verdict not measured, the reason in where. */
+void expect_eval_baseline(const struct expect *e, const struct ah_metrics *m,
+                          const struct expect_baseline *bl, struct expect_verdict *v);
+
+/* The index of the lab's first expectation that uses baseline-run, or -1. */
+long expect_lab_baseline_run(const struct lab *lab);
 
 /* The drill step e depends on, named as drill_step_ref() names steps:
  * "withdraw ams", or "withdraw ams#2" from the second on. Returns 0, -ENOENT

@@ -20,6 +20,8 @@
 #include "ah/file.h"
 #include "ah/log.h"
 #include "ah/schema.h"
+#include "diff_baseline.h"
+#include "junit.h"
 #include "report_int.h"
 #include "results.h"
 
@@ -34,27 +36,7 @@ void rp_html_str(FILE *f, const char *s)
     if (!shown)
         return;
     ah_esc_term(shown, len < RP_NAME_MAX ? sizeof buf : AH_ESC_TERM_MAX(len), s ? s : "", len);
-    for (const char *p = shown; *p; p++) {
-        switch (*p) {
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc(*p, f);
-        }
-    }
+    junit_markup(f, shown);
     if (shown != buf)
         free(shown);
 }
@@ -347,7 +329,8 @@ static int write_summary_json(const struct rp *rp, const struct ah_metrics *m, F
 /* An expectation tied to a drill step that started later than the lab's
  * tolerance (run.json's late_steps) is "not measured": what it would judge
  * happened at another time than the lab file says. */
-static int judge(struct rp *rp, const struct ah_metrics *m, const struct results_late *late)
+static int judge(struct rp *rp, const struct ah_metrics *m, const struct results_late *late,
+                 const struct expect_baseline *bl)
 {
     if (!rp->lab || rp->lab->nexpect == 0)
         return 0;
@@ -375,7 +358,7 @@ static int judge(struct rp *rp, const struct ah_metrics *m, const struct results
             else if (stepped && results_late_has(late, ref, &late_ns))
                 expect_not_measured(&v->v, ref, late_ns, late->tolerance_ns);
             else
-                expect_eval(&e, m, &v->v);
+                expect_eval_baseline(&e, m, bl, &v->v);
         }
         if (v->v.not_measured)
             rp->not_measured++;
@@ -498,7 +481,8 @@ struct rb {
     struct ah_metrics *m;
     struct rp_merge *mg;
     struct rp_parts pt;
-    json_t *run_json; /* NULL: no run.json, or one that could not be read */
+    json_t *run_json;       /* NULL: no run.json, or one that could not be read */
+    struct diff_table base; /* --baseline: the baseline run's summary rows */
     char pp[PATH_MAX + 32], cp[PATH_MAX + 32], ep[PATH_MAX + 32], jp[PATH_MAX + 32];
     const char *pv[1], *cv[1];
 };
@@ -588,6 +572,10 @@ static int rb_inputs(struct rb *b, const char *run_dir)
         if (rc < 0 && rc != -ENOENT)
             ah_log_warn("%s: not used: no drill times or late steps from it", err);
     }
+    if (diff_baseline_check(b->lab, b->o.baseline) != 0)
+        return REPORT_USAGE;
+    if (b->o.baseline && diff_baseline_load(&b->base, b->o.baseline) < 0)
+        return REPORT_USAGE;
     return 0;
 }
 
@@ -696,7 +684,8 @@ static int rb_judge(struct rb *b)
 {
     struct results_late late;
     results_late_from_json(b->run_json, &late);
-    int rc = judge(&b->rp, b->m, &late);
+    struct expect_baseline bl = {diff_baseline_value, &b->base};
+    int rc = judge(&b->rp, b->m, &late, b->o.baseline ? &bl : NULL);
     results_late_free(&late);
     return rc;
 }
@@ -727,7 +716,9 @@ static int rb_outputs(struct rb *b)
         snprintf(html, sizeof html, "%s/report.html", b->o.out_dir);
         print_table(rp, lab_path, html);
     }
-    return 0;
+    if (b->o.junit && (rc = junit_write_verdicts(b->o.junit, rp, lab_path)) < 0)
+        ah_log_error("--junit %s: %s", b->o.junit, strerror(-rc));
+    return rc;
 }
 
 int report_build(const char *run_dir, const struct lab *lab, const struct report_opts *opts)
@@ -751,6 +742,7 @@ out:
     lab_free(b->own_lab);
     rp_parts_free(&b->pt);
     json_decref(b->run_json);
+    diff_table_free(&b->base);
     free(b);
     return rc;
 }

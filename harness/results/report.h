@@ -6,6 +6,7 @@
 #ifndef REPORT_H
 #define REPORT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,7 +37,15 @@ struct report_opts {
      * the user vouches for them); a vantage without rows is an error. */
     const struct report_clock *clocks;
     size_t nclocks;
+    /* A run directory whose summary rows `baseline-run` expectations
+     * compare with (NULL: none; such an expectation is then bad usage). */
+    const char *baseline;
+    const char *junit; /* JUnit XML of the verdicts written there ("-": stdout) */
 };
+
+/* report_build's return for bad usage, already logged: an expectation says
+ * baseline-run without opts->baseline, or the baseline has no summary.csv. */
+#define REPORT_USAGE (-EDOM)
 
 /* Builds the report. With run_dir, the inputs are its probes.csv,
  * connections.csv, events.csv and run.json, and the outputs go there; lab

@@ -27,6 +27,7 @@
 #include "harness/lab/lab.h"
 #include "harness/sys/proc.h"
 #include "responders.h"
+#include "harness/results/diff_baseline.h"
 #include "harness/results/report.h"
 #include "harness/results/results.h"
 #include "harness/sys/rootless.h"
@@ -455,10 +456,12 @@ static int prepare_dirs(struct run *r)
  * prints the verdict table. A failed expectation makes the exit status 1. */
 static int run_report(struct run *r, int exit_code)
 {
-    struct report_opts ro = {.print_table = !ah_log_quiet()};
+    struct report_opts ro = {
+        .print_table = !ah_log_quiet(), .baseline = r->o->baseline, .junit = r->o->junit};
     int failed = report_build(r->resdir, r->lab, &ro);
     if (failed < 0) {
-        ah_log_error("%s: report: %s", r->resdir, strerror(-failed));
+        if (failed != REPORT_USAGE) /* else already said */
+            ah_log_error("%s: report: %s", r->resdir, strerror(-failed));
         return 1;
     }
     return failed > 0 ? 1 : exit_code;
@@ -728,6 +731,12 @@ int run_lab(const struct run_opts *o)
     if (rc < 0)
         return lab_load_exit(rc);
     bool deployment = r.lab->kind == LAB_KIND_DEPLOYMENT;
+    /* A baseline-run expectation without --baseline is found before the
+     * lab is built. */
+    if ((rc = diff_baseline_check(r.lab, o->baseline)) != 0) {
+        lab_free(r.lab);
+        return rc;
+    }
     if (o->dry_run) {
         int ec = deployment ? deploy_dry_run(r.lab, o->ready_timeout_ns) : 2;
         if (!deployment)

@@ -15,6 +15,8 @@ struct run_opts {
     bool dry_run;             /* run --dry-run (deployment): print the ssh commands only */
     bool pcap;                /* run --pcap: a capture per vantage into the results */
     uint64_t ready_timeout_ns;
+    const char *baseline; /* --baseline RUN_DIR: for `baseline-run` expectations */
+    const char *junit;    /* --junit FILE: the verdicts as JUnit XML */
 };
 
 /* Returns the process exit status: 0 ok, 1 runtime failure or interrupted,

@@ -332,6 +332,96 @@ START_TEST(not_measured_verdict)
 }
 END_TEST
 
+/* A baseline run for baseline-run claims: eu's withdraw row had an outage
+ * of 15 ms and 1 lost probe; its switch_ms was empty; us has no rows. */
+static int fake_baseline(void *arg, const struct ah_metrics_row *r, const char *metric, double *out)
+{
+    int *calls = arg;
+    (*calls)++;
+    if (strcmp(r->vantage, "eu") != 0 || strcmp(r->event, "withdraw") != 0)
+        return -ENOENT;
+    if (strcmp(metric, "switch_ms") == 0)
+        return 0;
+    *out = strcmp(metric, "outage_ms") == 0 ? 15 : 1;
+    return 1;
+}
+
+static struct expect_verdict judge_bl(const struct ah_metrics *m, const char *text,
+                                      const struct expect_baseline *bl)
+{
+    struct expect e;
+    unsigned off;
+    struct expect_verdict v;
+    ck_assert_msg(parse(text, &e, &off) == 0, "parse %s", text);
+    ck_assert(e.baseline_run);
+    expect_eval_baseline(&e, m, bl, &v);
+    return v;
+}
+
+START_TEST(baseline_run)
+{
+    struct expect e;
+    unsigned off;
+    char err[256];
+    ck_assert_int_eq(parse("eu udp outage_ms <= baseline-run + 10 at withdraw ams", &e, &off), 0);
+    ck_assert(e.baseline_run && !e.relative);
+    ck_assert(e.factor == 1 && e.value == 10);
+    ck_assert_str_eq(e.at.verb, "withdraw");
+    ck_assert_int_eq(parse("eu udp outage_ms <= baseline-run - 2.5", &e, &off), 0);
+    ck_assert(e.value == -2.5 && e.at.run);
+    ck_assert_int_eq(parse("eu udp lost <= 1.5x baseline-run at withdraw ams", &e, &off), 0);
+    ck_assert(e.baseline_run && e.factor == 1.5 && e.value == 0);
+    ck_assert_int_eq(parse("eu udp lost <= 2 x baseline-run", &e, &off), 0);
+    ck_assert(e.baseline_run && e.factor == 2);
+    /* `baseline` (the second before the event) keeps its meaning. */
+    ck_assert_int_eq(parse("eu udp rtt_ms_p99 < 2x baseline", &e, &off), 0);
+    ck_assert(e.relative && !e.baseline_run);
+    ck_assert_int_eq(expect_parse("eu udp lost <= baseline-run +", &e, err, sizeof err, &off),
+                     -EINVAL);
+    ck_assert_str_eq(err, "expected a number");
+    ck_assert_int_eq(expect_parse("eu udp lost <= baseline-run + 2x", &e, err, sizeof err, &off),
+                     -EINVAL);
+    ck_assert_str_eq(err, "bad number `2x`");
+    ck_assert_uint_eq(off, 30);
+    ck_assert_int_eq(expect_parse("eu udp lost <= baseline-run * 2", &e, err, sizeof err, &off),
+                     -EINVAL);
+    ck_assert_str_eq(err, "unexpected `*` at the end");
+    ck_assert_int_eq(expect_parse("eu udp lost <= 2x baselin", &e, err, sizeof err, &off), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "baseline-run"));
+
+    struct ah_metrics *m = run_metrics();
+    int calls = 0;
+    struct expect_baseline bl = {fake_baseline, &calls};
+    struct expect_verdict v;
+    /* The outage here is 20 ms against 15 in the baseline. */
+    v = judge_bl(m, "eu udp outage_ms <= baseline-run + 10 at withdraw ams", &bl);
+    ck_assert(v.pass && !v.not_measured);
+    ck_assert_str_eq(v.measured, "20, baseline-run 15");
+    ck_assert_str_eq(v.where, "eu udp dns at withdraw ams");
+    ck_assert_int_eq(calls, 1);
+    v = judge_bl(m, "eu udp outage_ms <= baseline-run + 2 at withdraw ams", &bl);
+    ck_assert(!v.pass && !v.not_measured);
+    ck_assert_str_eq(v.measured, "20, baseline-run 15");
+    v = judge_bl(m, "eu udp lost <= 2x baseline-run at withdraw ams", &bl);
+    ck_assert(v.pass); /* 2 lost, 2 x 1 */
+    v = judge_bl(m, "eu udp lost < 2x baseline-run at withdraw ams", &bl);
+    ck_assert(!v.pass);
+    /* A row the baseline lacks, or an empty value there: not measured. */
+    v = judge_bl(m, "* udp outage_ms <= baseline-run + 10 at withdraw ams", &bl);
+    ck_assert(v.not_measured && !v.pass);
+    ck_assert_str_eq(v.measured, "not measured");
+    ck_assert_str_eq(v.where, "us udp dns at withdraw ams: no such row in the baseline run");
+    ck_assert_str_eq(expect_verdict_name(&v), "not measured");
+    v = judge_bl(m, "eu udp switch_ms <= baseline-run at withdraw ams", &bl);
+    ck_assert(v.not_measured);
+    ck_assert_str_eq(v.where, "eu udp dns at withdraw ams: empty in the baseline run");
+    v = judge_bl(m, "eu udp outage_ms <= baseline-run", NULL);
+    ck_assert(v.not_measured);
+    ck_assert_str_eq(v.where, "eu udp dns over the run: no --baseline run given");
+    ah_metrics_free(m);
+}
+END_TEST
+
 static Suite *expect_suite(void)
 {
     Suite *s = suite_create("expect");
@@ -341,6 +431,7 @@ static Suite *expect_suite(void)
     tcase_add_test(tc, validate_lab);
     tcase_add_test(tc, verdicts);
     tcase_add_test(tc, not_measured_verdict);
+    tcase_add_test(tc, baseline_run);
     suite_add_tcase(s, tc);
     return s;
 }
