@@ -179,7 +179,7 @@ void ah_metrics_free(struct ah_metrics *m)
         free(g->conns);
         free(g->byclose);
         free(g->recent);
-        free(g->hc.kv);
+        metrics_flowtab_free(&g->flows);
         free(g->bp);
         free(g->gap);
     }
@@ -189,6 +189,8 @@ void ah_metrics_free(struct ah_metrics *m)
     }
     free(m->acc);
     free(m->tmpc.kv);
+    free(m->tmpseen);
+    free(m->tmplast);
     free(m->tmprtt);
     free(m->accslot);
     free(m->g);
