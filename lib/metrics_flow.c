@@ -138,9 +138,12 @@ int metrics_flow_answer(struct ah_metrics *m, struct group *g, struct acc *a, si
         f->wbefore = recent ? f->last_node : -1;
         f->moved = false;
     }
+    /* A flow moved onto the event's node (an announce, a link-up) or off it
+     * (a withdraw) moved because of the event's own node; one that moved
+     * between two other nodes is collateral. */
     if (w > 0 && a && !f->moved && f->wbefore >= 0 && node != f->wbefore) {
         f->moved = true;
-        if (!metrics_is_event_node(m, w, f->wbefore))
+        if (!metrics_is_event_node(m, w, f->wbefore) && !metrics_is_event_node(m, w, node))
             a->moved_coll++;
     }
     f->last_ts = ts;
