@@ -459,15 +459,16 @@ int ah_metrics_add_probe(struct ah_metrics *m, const struct ah_metrics_probe *p)
     }
     /* TCP answers cannot move without a new connection: only UDP flows are
      * followed for flows_moved_collateral. */
-    if (node >= 0 && g->tr == AH_TR_UDP &&
-        (rc = metrics_flow_answer(m, g, wa, next, p->ts_ns, p->conn, node)) < 0)
+    if ((node >= 0 || !ok) && g->tr == AH_TR_UDP &&
+        (rc = metrics_flow_probe(m, g, wa, next, p->ts_ns, p->conn, node)) < 0)
         return rc;
-    /* The second before the events that follow. */
-    uint32_t rtt = !p->has_rtt               ? UINT32_MAX
+    /* The second before the events that follow: answers, and failures,
+     * which end what their flow says about the node before. */
+    uint32_t rtt = !ok || !p->has_rtt        ? UINT32_MAX
                    : p->rtt_us >= UINT32_MAX ? UINT32_MAX - 1
                                              : (uint32_t)p->rtt_us;
-    if (ok && node >= 0 &&
-        (rc = recent_add(m, &m->g[gi], p->ts_ns, p->conn, (uint32_t)node, rtt)) < 0)
+    if ((node >= 0 || !ok) && (rc = recent_add(m, &m->g[gi], p->ts_ns, p->conn,
+                                               node >= 0 ? (uint32_t)node : UINT32_MAX, rtt)) < 0)
         return rc;
     return before_settle(m, (size_t)gi, false);
 }

@@ -1,5 +1,5 @@
 /* Failover metrics per flow (docs/formats.md, "Metrics"): the node "before"
- * an event from each flow's last ok answer in the second before it, and the
+ * an event from each flow's last probe in the second before it, and the
  * flows an event moved although their node was not the event's
  * (flows_moved_collateral). Memory grows with the flows of a group, as for
  * the flips. */
@@ -54,7 +54,8 @@ long metrics_last_mode(struct ah_metrics *m, const struct recent *r, size_t i, s
     if (last_scratch(m, j - i, &cap) < 0)
         return -ENOMEM - 1;
     m->tmpc.n = 0;
-    /* Newest first: the first answer of a flow met is its last. */
+    /* Newest first: the first probe of a flow met is its last; a flow whose
+     * last probe failed was not being answered and counts for nothing. */
     for (size_t k = j; k-- > i;) {
         uint64_t key = r[k].conn + 1;
         size_t h = key_hash(key, cap - 1);
@@ -63,6 +64,8 @@ long metrics_last_mode(struct ah_metrics *m, const struct recent *r, size_t i, s
         if (m->tmpseen[h])
             continue;
         m->tmpseen[h] = key;
+        if (r[k].node == UINT32_MAX)
+            continue;
         m->tmplast[nl++] = r[k].node;
         if (metrics_counts_add(&m->tmpc, r[k].node, +1) < 0)
             return -ENOMEM - 1;
@@ -122,14 +125,14 @@ static struct flow *flow_get(struct flowtab *t, uint64_t conn)
     return &t->f[j];
 }
 
-int metrics_flow_answer(struct ah_metrics *m, struct group *g, struct acc *a, size_t w, uint64_t ts,
-                        uint64_t conn, long node)
+int metrics_flow_probe(struct ah_metrics *m, struct group *g, struct acc *a, size_t w, uint64_t ts,
+                       uint64_t conn, long node)
 {
     struct flow *f = flow_get(&g->flows, conn);
     if (!f)
         return -ENOMEM;
-    /* An answer out of send order says nothing about what moved when. */
-    if (f->last_node >= 0 && ts < f->last_ts)
+    /* A probe out of send order says nothing about what moved when. */
+    if (ts < f->last_ts)
         return 0;
     if (w > 0 && f->w != w) {
         uint64_t et = m->ev[w - 1].ts;
@@ -141,7 +144,7 @@ int metrics_flow_answer(struct ah_metrics *m, struct group *g, struct acc *a, si
     /* A flow moved onto the event's node (an announce, a link-up) or off it
      * (a withdraw) moved because of the event's own node; one that moved
      * between two other nodes is collateral. */
-    if (w > 0 && a && !f->moved && f->wbefore >= 0 && node != f->wbefore) {
+    if (w > 0 && a && node >= 0 && !f->moved && f->wbefore >= 0 && node != f->wbefore) {
         f->moved = true;
         if (!metrics_is_event_node(m, w, f->wbefore) && !metrics_is_event_node(m, w, node))
             a->moved_coll++;

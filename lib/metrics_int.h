@@ -12,7 +12,7 @@
 #include "ah/clock.h"
 
 #define TAIL 32 /* ok answers remembered to name the node "at the end" */
-/* Answers sent after an event, come in, that settle the node before it when
+/* Probes sent after an event, come in, that settle the node before it when
  * its window received no probe (see before_settle in lib/metrics_acc.c). */
 #define BEFORE_SETTLE 16
 
@@ -137,21 +137,22 @@ struct before_pt {
     int32_t node;
 };
 
-/* An ok answer in the second before an event not yet passed. */
+/* A probe sent in the second before an event not yet passed. */
 struct recent {
     uint64_t ts;
-    uint64_t conn; /* its flow */
-    uint32_t node;
+    uint64_t conn;   /* its flow */
+    uint32_t node;   /* UINT32_MAX: not answered */
     uint32_t rtt_us; /* UINT32_MAX: none (larger values are clamped below it) */
 };
 
-/* A flow's state for flows_moved_collateral (lib/metrics_flow.c): its last ok
- * answer, and in window w the node of its last ok answer before the window's
- * event (-1: none in the second before) and whether it has moved since. */
+/* A flow's state for flows_moved_collateral (lib/metrics_flow.c): its last
+ * probe, and in window w the node that answered its last probe before the
+ * window's event (-1: none in the second before, or that probe failed) and
+ * whether it has moved since. */
 struct flow {
     uint64_t key; /* conn + 1, 0 = empty slot */
     uint64_t last_ts;
-    int32_t last_node, wbefore;
+    int32_t last_node, wbefore; /* last_node -1: the last probe failed */
     uint32_t w;
     bool moved;
 };
@@ -253,16 +254,16 @@ long metrics_route_in(const struct ah_metrics *m, const struct group *g, size_t 
 long metrics_before_of(const struct group *g, size_t w);
 /* The accumulator of (group, window), or NULL. */
 const struct acc *metrics_acc_find(const struct ah_metrics *m, size_t g, size_t w);
-/* The node of "before" over the answers recent[i..j) (sorted by time): each
- * flow's last answer counts once; the most counted node, ties to the node of
- * the newest of those last answers. -1: none; -ENOMEM - 1 when out of
- * memory. */
+/* The node of "before" over the probes recent[i..j) (sorted by time): each
+ * flow's last probe counts once, when it was answered; the most counted node,
+ * ties to the node of the newest of those answers. -1: none; -ENOMEM - 1 when
+ * out of memory. */
 long metrics_last_mode(struct ah_metrics *m, const struct recent *r, size_t i, size_t j);
-/* Follows an ok answer of flow conn by node (>= 0) sent at ts, in window w
- * (0: before the first event) with accumulator a (NULL for w 0), counting
- * a's flows_moved_collateral. Returns 0 or -ENOMEM. */
-int metrics_flow_answer(struct ah_metrics *m, struct group *g, struct acc *a, size_t w, uint64_t ts,
-                        uint64_t conn, long node);
+/* Follows a probe of flow conn sent at ts, answered by node (-1: failed), in
+ * window w (0: before the first event) with accumulator a (NULL for w 0),
+ * counting a's flows_moved_collateral. Returns 0 or -ENOMEM. */
+int metrics_flow_probe(struct ah_metrics *m, struct group *g, struct acc *a, size_t w, uint64_t ts,
+                       uint64_t conn, long node);
 void metrics_flowtab_free(struct flowtab *t);
 /* True when node id is the node of event w-1 (windows w >= 1). */
 bool metrics_is_event_node(const struct ah_metrics *m, size_t w, long node);

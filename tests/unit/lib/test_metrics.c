@@ -406,6 +406,35 @@ START_TEST(flap_200ms_steps)
 }
 END_TEST
 
+/* The same flap seen over TCP: three connections to iad are reset by the
+ * withdraw at 2.0 s (their probes at 2.01 .. 2.03 s fail), two new ones to
+ * fra are answered from 2.05 s. Before the announce at 2.2 s the broken
+ * connections' last probes failed: they say nothing, and the two live ones
+ * say fra. (Counting each flow's last ok answer instead would give iad, 3
+ * flows to 2.) */
+START_TEST(flap_tcp_broken_flows)
+{
+    struct ah_metrics *m = metrics_mk(3 * S, true);
+    metrics_event(m, 2000 * MS, "withdraw", "iad", "flap 1/2");
+    metrics_event(m, 2200 * MS, "announce", "iad", "flap 2/2");
+    for (uint64_t t = 1 * S; t < 2 * S; t += 100 * MS)
+        for (uint64_t c = 1; c <= 3; c++)
+            metrics_probe(m, t + c * 10 * MS, "eu", AH_TR_TCP, c, "iad");
+    for (uint64_t c = 1; c <= 3; c++)
+        metrics_probe(m, 2 * S + c * 10 * MS, "eu", AH_TR_TCP, c, NULL);
+    for (uint64_t t = 2050 * MS; t < 2200 * MS; t += 100 * MS)
+        for (uint64_t c = 4; c <= 5; c++)
+            metrics_probe(m, t + (c - 4) * 10 * MS, "eu", AH_TR_TCP, c, "fra");
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    const struct ah_metrics_row *w = row(m, "withdraw", 1, "eu", AH_TR_TCP);
+    ck_assert_str_eq(w->before, "iad");
+    ck_assert_str_eq(w->after, "fra");
+    const struct ah_metrics_row *a = row(m, "announce", 1, "eu", AH_TR_TCP);
+    ck_assert_str_eq(a->before, "fra");
+    ah_metrics_free(m);
+}
+END_TEST
+
 /* Flows moved to the withdrawn node's replacement vs flows moved between
  * two surviving nodes (docs/formats.md, "Worked example: collateral
  * damage"). n1, n2, n3 share the vantage's flows (ECMP); n1 is withdrawn at
@@ -503,6 +532,7 @@ static Suite *metrics_suite(void)
     tcase_add_test(tc, rtt_window_and_baseline);
     tcase_add_test(tc, rtt_small_and_empty);
     tcase_add_test(tc, flap_200ms_steps);
+    tcase_add_test(tc, flap_tcp_broken_flows);
     tcase_add_test(tc, collateral_damage);
     tcase_add_test(tc, close_before_ack);
     suite_add_tcase(s, tc);
