@@ -360,6 +360,18 @@ static int check_one(const struct lab *lab, const struct lab_expect *le, const s
         r = diag(d, lab, le, e->off_metric, "expect: %s applies to tcp only", e->metric);
         rc = rc ? rc : r;
     }
+    if (e->kind == EXPECT_METRIC && e->transport == AH_TR_TCP &&
+        strcmp(e->metric, "flows_moved_collateral") == 0) {
+        r = diag(d, lab, le, e->off_metric, "expect: %s applies to udp only", e->metric);
+        rc = rc ? rc : r;
+    }
+    /* The run rows have no event node, so no collateral figure: the claim
+     * would never have data. */
+    if (e->kind == EXPECT_METRIC && e->at.run && strstr(e->metric, "_collateral")) {
+        r = diag(d, lab, le, e->off_metric, "expect: %s needs `at EVENT` (the run has none)",
+                 e->metric);
+        rc = rc ? rc : r;
+    }
     if (e->kind != EXPECT_METRIC && lab_node_index(lab, e->node) < 0) {
         r = diag(d, lab, le, e->off_node, "expect: unknown node \"%s\"", e->node);
         rc = rc ? rc : r;

@@ -162,10 +162,12 @@ START_TEST(validate_lab)
                               "  - \"eu tcp dns lost < 1\"\n"
                               "  - \"eu udp lost < 1 at flap sin\"\n"
                               "  - \"eu udp lost < 1 at stop ams\"\n"
-                              "  - \"eu udp lost <\"\n",
+                              "  - \"eu udp lost <\"\n"
+                              "  - \"eu tcp flows_moved_collateral == 0 at withdraw ams\"\n"
+                              "  - \"eu udp flows_moved_collateral == 0\"\n",
                               &d),
                      -EINVAL);
-    ck_assert_uint_eq(d.n, 8);
+    ck_assert_uint_eq(d.n, 10);
     ck_assert_str_eq(d.msgs[0], "t.yaml:19:6: expect: unknown vantage \"asia\"");
     ck_assert_str_eq(d.msgs[1], "t.yaml:20:44: expect: unknown node \"lon\"");
     ck_assert_str_eq(d.msgs[2], "t.yaml:21:25: expect: the drill has only 2 such events");
@@ -174,6 +176,13 @@ START_TEST(validate_lab)
     ck_assert_ptr_nonnull(strstr(d.msgs[5], "t.yaml:24:25: expect: a flap is played"));
     ck_assert_str_eq(d.msgs[6], "t.yaml:25:25: expect: the drill has no event \"stop ams\"");
     ck_assert_str_eq(d.msgs[7], "t.yaml:26:19: expect: expected a number");
+    ck_assert_str_eq(d.msgs[8], "t.yaml:27:13: expect: flows_moved_collateral applies to udp only");
+    ck_assert_str_eq(d.msgs[9],
+                     "t.yaml:28:13: expect: flows_moved_collateral needs `at EVENT` (the run has none)");
+    ck_assert_int_eq(validate("  - \"* tcp conns_broken_collateral == 0 at withdraw ams\"\n"
+                              "  - \"eu udp flows_moved_collateral > 0 at announce sin#2\"\n",
+                              &d),
+                     0);
     lab_diag_free(&d);
 }
 END_TEST
