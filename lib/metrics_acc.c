@@ -512,6 +512,9 @@ int ah_metrics_add_conn(struct ah_metrics *m, const struct ah_metrics_conn *c)
     if (k->closed < k->opened)
         k->closed = k->opened;
     k->reason = (uint8_t)c->reason;
+    /* Its probe interval, from two ok probes on: one alone says nothing. */
+    k->interval =
+        c->probes_ok >= 2 && k->closed != UINT64_MAX ? (k->closed - k->opened) / c->probes_ok : 0;
     k->node = -1;
     if (c->node && c->node[0]) {
         long id = metrics_strtab_id(&m->nodes, c->node, true);

@@ -89,6 +89,7 @@ struct nh_nodes {
 /* An established connection (attempts that never were one are not kept). */
 struct conn {
     uint64_t opened, closed; /* closed UINT64_MAX: open at the end */
+    uint64_t interval;       /* its mean probe interval, 0: unknown */
     int32_t node;            /* the node that answered on it, or -1 */
     uint8_t reason;
 };

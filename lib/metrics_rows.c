@@ -230,19 +230,25 @@ static int order_groups(struct ah_metrics *m)
 /* A connection the prober saw close shortly before an event that acted on
  * its own node was closed by that event: the action took effect before the
  * lab read its acknowledgement (the ts_ns of the event), and the prober,
- * on another core, may notice first. So a close other than `end` at most
- * one probe interval (the group's resolution) before the next windowed
- * event, whose node is the connection's node, is taken as a close at that
- * event (1 ns after it, so it was held at the event and broke in its
- * window), not in the window before. */
+ * on another core, may notice first. Within one probe interval of the
+ * connection (its lifetime over its ok probes, at least the group's
+ * resolution, at most a second) nothing the prober saw tells the two
+ * apart. So a close other
+ * than `end` at most that long before the next windowed event, whose node
+ * is the connection's node, is taken as a close at that event (1 ns after
+ * it, so it was held at the event and broke in its window), not in the
+ * window before. */
 static void attribute_closes(const struct ah_metrics *m, struct group *g)
 {
-    for (size_t i = 0; i < g->nconns && g->res; i++) {
+    for (size_t i = 0; i < g->nconns; i++) {
         struct conn *k = &g->conns[i];
-        if (k->reason == AH_REASON_END || k->closed == UINT64_MAX || k->node < 0)
+        uint64_t within = k->interval > g->res ? k->interval : g->res;
+        if (within > AH_NS_PER_S)
+            within = AH_NS_PER_S;
+        if (k->reason == AH_REASON_END || k->closed == UINT64_MAX || k->node < 0 || !within)
             continue;
         size_t e = metrics_event_after(m, k->closed);
-        if (e >= m->nev || m->ev[e].ts - k->closed > g->res || k->opened > m->ev[e].ts ||
+        if (e >= m->nev || m->ev[e].ts - k->closed > within || k->opened > m->ev[e].ts ||
             !metrics_is_event_node(m, e + 1, k->node))
             continue;
         k->closed = m->ev[e].ts + 1;

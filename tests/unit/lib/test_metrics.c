@@ -502,14 +502,19 @@ START_TEST(close_before_ack)
     cn(m, 2, 1 * S, 3500 * MS, AH_REASON_RESET, "nyc"); /* 500 ms before: stays */
     cn(m, 3, 1 * S, 3950 * MS, AH_REASON_RESET, "ams"); /* not the stop's node */
     cn(m, 4, 1 * S, 4020 * MS, AH_REASON_RESET, "nyc"); /* after stop nyc */
+    /* 150 ms before stop nyc, but probed every 150 ms itself (19 ok probes
+     * over its 2.85 s): within its own interval. */
+    struct ah_metrics_conn c5 = {
+        5, "eu", AH_SVC_ECHO, T0 + 1 * S, T0 + 3850 * MS, "nyc", AH_REASON_RESET, 19};
+    ck_assert_int_eq(ah_metrics_add_conn(m, &c5), 0);
     ck_assert_int_eq(ah_metrics_finish(m), 0);
     const struct ah_metrics_row *w = row(m, "withdraw", 1, "eu", AH_TR_TCP);
-    ck_assert_uint_eq(w->conns_at_event, 4);
+    ck_assert_uint_eq(w->conns_at_event, 5);
     ck_assert_uint_eq(w->conns_broken, 2);            /* 2, 3 */
     ck_assert_uint_eq(w->conns_broken_collateral, 1); /* 2, on nyc */
     const struct ah_metrics_row *s = row(m, "stop", 1, "eu", AH_TR_TCP);
-    ck_assert_uint_eq(s->conns_at_event, 2); /* 1 (held until the stop), 4 */
-    ck_assert_uint_eq(s->conns_broken, 2);
+    ck_assert_uint_eq(s->conns_at_event, 3); /* 1 and 5 (held until the stop), 4 */
+    ck_assert_uint_eq(s->conns_broken, 3);
     ck_assert_uint_eq(s->conns_broken_collateral, 0);
     ck_assert_msg(s->break_ms_p50 < 0.001, "break_ms_p50 %f", s->break_ms_p50); /* at the stop */
     ck_ms(s->break_ms_max, 20.0);

@@ -177,8 +177,9 @@ START_TEST(validate_lab)
     ck_assert_str_eq(d.msgs[6], "t.yaml:25:25: expect: the drill has no event \"stop ams\"");
     ck_assert_str_eq(d.msgs[7], "t.yaml:26:19: expect: expected a number");
     ck_assert_str_eq(d.msgs[8], "t.yaml:27:13: expect: flows_moved_collateral applies to udp only");
-    ck_assert_str_eq(d.msgs[9],
-                     "t.yaml:28:13: expect: flows_moved_collateral needs `at EVENT` (the run has none)");
+    ck_assert_str_eq(
+        d.msgs[9],
+        "t.yaml:28:13: expect: flows_moved_collateral needs `at EVENT` (the run has none)");
     ck_assert_int_eq(validate("  - \"* tcp conns_broken_collateral == 0 at withdraw ams\"\n"
                               "  - \"eu udp flows_moved_collateral > 0 at announce sin#2\"\n",
                               &d),
