@@ -3,8 +3,9 @@
 # second, and the summary still says where the traffic was just before it
 # and went after it (docs/formats.md, "Worked example: a flap of 200 ms
 # steps"). va prefers a: a withdraw sends it to b, an announce back to a.
-# Checked from summary.csv, and against probes.csv: the node that answered
-# va's last UDP probe before each step. vb (preferring b) never moves.
+# Checked from summary.csv, against probes.csv (the node that answered va's
+# last UDP probe before each step) and against events.csv (va's route then,
+# the initial route row included). vb (preferring b) never moves.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lab-lib.sh"
 t_need_root
@@ -58,11 +59,19 @@ print(best[1])
 PY
 }
 
+# route_at TS: va's router's nexthop in effect at TS, from events.csv's route
+# rows (the initial one included): the kernel's side of the same story.
+route_at() {
+  awk -F, -v t="$1" '$2 == "route" && $4 ~ /router=va / && $1 < t { n = $3 } END { print n }' \
+    "$LAB_DIR/events.csv"
+}
+
 for step in "withdraw 1 a b" "announce 1 b a" "withdraw 2 a b" "announce 2 b a"; do
   read -r ev k from to <<<"$step"
   t_eq "$(col "$ev" "$k" va udp before)" "$from" "va udp before $ev a#$k is $from"
   t_eq "$(col "$ev" "$k" va udp after)" "$to" "va udp after $ev a#$k is $to"
   t_eq "$(last_node "$(ev_ts "$ev" a "$k")")" "$from" "... as probes.csv's last answer before it says"
+  t_eq "$(route_at "$(ev_ts "$ev" a "$k")")" "$from" "... and va's route before it (events.csv)"
   sw=$(col "$ev" "$k" va udp switch_ms)
   t_true "va udp switch_ms at $ev a#$k ($sw) is set and within the 200 ms step" \
     awk -v s="$sw" 'BEGIN { exit !(s != "" && s < 200) }'
