@@ -2,7 +2,7 @@
  * counted in the run-level accumulator of its (vantage, transport, service)
  * group and in the accumulator of the event window it falls into, made when
  * the first probe falls there; the node "before" each event is resolved as
- * the group's probes pass it, from the last answers of its flows in the
+ * the group's probes pass it, from the last probes of its flows in the
  * second before it (lib/metrics_flow.c).
  * Memory grows with the groups, the windows that received probes, the
  * events and the connections, never with events x groups. */
@@ -47,16 +47,16 @@ static size_t recent_lower(const struct group *g, uint64_t t)
     return lo;
 }
 
-/* The node before an event at t: over the answers sent in [t - 1 s, t),
- * the most frequent among the flows' last answers (metrics_last_mode). -1:
- * none; below -1: out of memory. */
+/* The node before an event at t: over the probes sent in [t - 1 s, t), the
+ * most frequent among the answers to the flows' last probes
+ * (metrics_last_mode). -1: none; below -1: out of memory. */
 static long before_query(struct ah_metrics *m, struct group *g, uint64_t t)
 {
     uint64_t a = t > AH_NS_PER_S ? t - AH_NS_PER_S : 0;
     return metrics_last_mode(m, g->recent, recent_lower(g, a), recent_lower(g, t));
 }
 
-/* Drops the answers sent before cutoff. */
+/* Drops the probes sent before cutoff. */
 static void recent_evict(struct group *g, uint64_t cutoff)
 {
     while (g->rhead < g->rn && g->recent[g->rhead].ts < cutoff)
@@ -66,9 +66,9 @@ static void recent_evict(struct group *g, uint64_t cutoff)
 }
 
 /* Settles, in time order, the node before each event of group gi whose
- * window received no probe: once BEFORE_SETTLE answers sent after the event
+ * window received no probe: once BEFORE_SETTLE probes sent after the event
  * have come in (a window that received a probe was settled then), or every
- * remaining one (all, at the finish). Until settled, answers that come late
+ * remaining one (all, at the finish). Until settled, probes that come late
  * still count, as when each window kept its own counts; a stray row far
  * ahead in time settles nothing by itself. */
 static int before_settle(struct ah_metrics *m, size_t gi, bool all)
@@ -78,7 +78,7 @@ static int before_settle(struct ah_metrics *m, size_t gi, bool all)
         size_t e = g->ev_next;
         uint64_t et = m->ev[e].ts;
         if (all && g->rhead == g->rn) {
-            /* No answers left: nothing before any remaining event. */
+            /* No probes left: nothing before any remaining event. */
             if (before_record(g, e + 1, -1) < 0)
                 return -ENOMEM;
             g->ev_next = m->nev;
@@ -103,8 +103,9 @@ static int before_settle(struct ah_metrics *m, size_t gi, bool all)
     return 0;
 }
 
-/* Keeps an ok answer sent at or after a second before the first event not
- * yet settled, in time order (also for a late probe). */
+/* Keeps a probe (node UINT32_MAX: not answered) sent at or after a second
+ * before the first event not yet settled, in time order (also for a late
+ * probe). */
 static int recent_add(struct ah_metrics *m, struct group *g, uint64_t ts, uint64_t conn,
                       uint32_t node, uint32_t rtt_us)
 {

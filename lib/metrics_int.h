@@ -107,8 +107,6 @@ struct counts {
 /* The count of id (0 when never counted). */
 uint32_t metrics_counts_get(const struct counts *k, size_t id);
 int metrics_counts_add(struct counts *k, size_t id, int d);
-/* Most counted id, or -1 when none is above 0 (ties: the lowest id). */
-long metrics_counts_mode(const struct counts *k);
 
 /* One (window, group) that received a probe: window 0 is the whole run,
  * w >= 1 event w-1. Kept in m->acc, found by (group, window) through a hash
@@ -129,10 +127,11 @@ struct acc {
     uint64_t moved_coll;                 /* flows_moved_collateral */
 };
 
-/* The node "before" each window of a group (the most frequent among the last
- * answers of its flows in the second before its event), as change points: window w has the value of
- * the last point at or before it, -1 before the first. Consecutive windows mostly agree, so this
- * stays small however many events there are. */
+/* The node "before" each window of a group (the most frequent among the
+ * answers to its flows' last probes in the second before its event), as
+ * change points: window w has the value of the last point at or before it,
+ * -1 before the first. Consecutive windows mostly agree, so this stays small
+ * however many events there are. */
 struct before_pt {
     uint32_t w;
     int32_t node;
@@ -179,7 +178,7 @@ struct group {
     struct gap_block *gap;
     uint64_t gapmask;
     /* "before": the windows of events before ev_next are settled (into bp,
-     * or their accumulator); recent holds the ok answers sent from a second
+     * or their accumulator); recent holds the probes sent from a second
      * before event ev_next on (sorted by time, from rhead). */
     size_t ev_next;
     struct recent *recent;

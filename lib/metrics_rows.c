@@ -233,11 +233,10 @@ static int order_groups(struct ah_metrics *m)
  * on another core, may notice first. Within one probe interval of the
  * connection (its lifetime over its ok probes, at least the group's
  * resolution, at most a second) nothing the prober saw tells the two
- * apart. So a close other
- * than `end` at most that long before the next windowed event, whose node
- * is the connection's node, is taken as a close at that event (1 ns after
- * it, so it was held at the event and broke in its window), not in the
- * window before. */
+ * apart. So a close other than `end` at most that long before the next
+ * windowed event, whose node is the connection's node, is taken as a close
+ * at that event (1 ns after it, so it was held at the event and broke in
+ * its window), not in the window before. */
 static void attribute_closes(const struct ah_metrics *m, struct group *g)
 {
     for (size_t i = 0; i < g->nconns; i++) {
@@ -248,7 +247,7 @@ static void attribute_closes(const struct ah_metrics *m, struct group *g)
         if (k->reason == AH_REASON_END || k->closed == UINT64_MAX || k->node < 0 || !within)
             continue;
         size_t e = metrics_event_after(m, k->closed);
-        if (e >= m->nev || m->ev[e].ts - k->closed > within || k->opened > m->ev[e].ts ||
+        if (e >= m->nev || m->ev[e].ts - k->closed > within ||
             !metrics_is_event_node(m, e + 1, k->node))
             continue;
         k->closed = m->ev[e].ts + 1;
