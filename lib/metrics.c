@@ -116,20 +116,6 @@ uint32_t metrics_counts_get(const struct counts *k, size_t id)
     return 0;
 }
 
-long metrics_counts_mode(const struct counts *k)
-{
-    long best = -1;
-    uint32_t bc = 0;
-    for (uint32_t i = 0; i < k->n; i++) {
-        const struct kv *e = &k->kv[i];
-        if (e->c > bc || (e->c == bc && best >= 0 && e->id < (uint32_t)best)) {
-            best = (long)e->id;
-            bc = e->c;
-        }
-    }
-    return best;
-}
-
 int ah_metrics_new(struct ah_metrics **out, const struct ah_metrics_cfg *cfg)
 {
     struct ah_metrics *m = calloc(1, sizeof *m);
@@ -179,7 +165,7 @@ void ah_metrics_free(struct ah_metrics *m)
         free(g->conns);
         free(g->byclose);
         free(g->recent);
-        free(g->hc.kv);
+        metrics_flowtab_free(&g->flows);
         free(g->bp);
         free(g->gap);
     }
@@ -189,6 +175,8 @@ void ah_metrics_free(struct ah_metrics *m)
     }
     free(m->acc);
     free(m->tmpc.kv);
+    free(m->tmpseen);
+    free(m->tmplast);
     free(m->tmprtt);
     free(m->accslot);
     free(m->g);

@@ -2,7 +2,8 @@
  * counted in the run-level accumulator of its (vantage, transport, service)
  * group and in the accumulator of the event window it falls into, made when
  * the first probe falls there; the node "before" each event is resolved as
- * the group's probes pass it, from the answers of the second before it.
+ * the group's probes pass it, from the last probes of its flows in the
+ * second before it (lib/metrics_flow.c).
  * Memory grows with the groups, the windows that received probes, the
  * events and the connections, never with events x groups. */
 #include "metrics_int.h"
@@ -46,50 +47,28 @@ static size_t recent_lower(const struct group *g, uint64_t t)
     return lo;
 }
 
-/* The most frequent node among the answers sent in [t - 1 s, t). Queries
- * mostly move forward in time: hc then slides along (each answer added and
- * removed once); a query back in time counts afresh. -1: none; below -1:
- * out of memory. */
+/* The node before an event at t: over the probes sent in [t - 1 s, t), the
+ * most frequent among the answers to the flows' last probes
+ * (metrics_last_mode). -1: none; below -1: out of memory. */
 static long before_query(struct ah_metrics *m, struct group *g, uint64_t t)
 {
-    uint64_t a = t > AH_NS_PER_S ? t - AH_NS_PER_S : 0, b = t;
-    if (a >= g->hlo && b >= g->hhi) {
-        size_t i = recent_lower(g, g->hlo), j = recent_lower(g, a < g->hhi ? a : g->hhi);
-        for (; i < j; i++)
-            metrics_counts_add(&g->hc, g->recent[i].node, -1);
-        i = recent_lower(g, a > g->hhi ? a : g->hhi);
-        j = recent_lower(g, b);
-        for (; i < j; i++)
-            if (metrics_counts_add(&g->hc, g->recent[i].node, +1) < 0)
-                return -ENOMEM - 1;
-        g->hlo = a;
-        g->hhi = b;
-        return metrics_counts_mode(&g->hc);
-    }
-    m->tmpc.n = 0;
-    for (size_t i = recent_lower(g, a), j = recent_lower(g, b); i < j; i++)
-        if (metrics_counts_add(&m->tmpc, g->recent[i].node, +1) < 0)
-            return -ENOMEM - 1;
-    return metrics_counts_mode(&m->tmpc);
+    uint64_t a = t > AH_NS_PER_S ? t - AH_NS_PER_S : 0;
+    return metrics_last_mode(m, g->recent, recent_lower(g, a), recent_lower(g, t));
 }
 
-/* Drops the answers sent before cutoff. */
+/* Drops the probes sent before cutoff. */
 static void recent_evict(struct group *g, uint64_t cutoff)
 {
-    while (g->rhead < g->rn && g->recent[g->rhead].ts < cutoff) {
-        uint64_t ts = g->recent[g->rhead].ts;
-        if (ts >= g->hlo && ts < g->hhi)
-            metrics_counts_add(&g->hc, g->recent[g->rhead].node, -1);
+    while (g->rhead < g->rn && g->recent[g->rhead].ts < cutoff)
         g->rhead++;
-    }
     if (g->rhead == g->rn)
         g->rhead = g->rn = 0;
 }
 
 /* Settles, in time order, the node before each event of group gi whose
- * window received no probe: once BEFORE_SETTLE answers sent after the event
+ * window received no probe: once BEFORE_SETTLE probes sent after the event
  * have come in (a window that received a probe was settled then), or every
- * remaining one (all, at the finish). Until settled, answers that come late
+ * remaining one (all, at the finish). Until settled, probes that come late
  * still count, as when each window kept its own counts; a stray row far
  * ahead in time settles nothing by itself. */
 static int before_settle(struct ah_metrics *m, size_t gi, bool all)
@@ -99,7 +78,7 @@ static int before_settle(struct ah_metrics *m, size_t gi, bool all)
         size_t e = g->ev_next;
         uint64_t et = m->ev[e].ts;
         if (all && g->rhead == g->rn) {
-            /* No answers left: nothing before any remaining event. */
+            /* No probes left: nothing before any remaining event. */
             if (before_record(g, e + 1, -1) < 0)
                 return -ENOMEM;
             g->ev_next = m->nev;
@@ -120,16 +99,15 @@ static int before_settle(struct ah_metrics *m, size_t gi, bool all)
         free(g->recent);
         g->recent = NULL;
         g->rhead = g->rn = g->rcap = 0;
-        free(g->hc.kv);
-        g->hc = (struct counts){0};
     }
     return 0;
 }
 
-/* Keeps an ok answer sent at or after a second before the first event not
- * yet settled, in time order (also for a late probe). */
-static int recent_add(struct ah_metrics *m, struct group *g, uint64_t ts, uint32_t node,
-                      uint32_t rtt_us)
+/* Keeps a probe (node UINT32_MAX: not answered) sent at or after a second
+ * before the first event not yet settled, in time order (also for a late
+ * probe). */
+static int recent_add(struct ah_metrics *m, struct group *g, uint64_t ts, uint64_t conn,
+                      uint32_t node, uint32_t rtt_us)
 {
     if (g->ev_next >= m->nev)
         return 0;
@@ -154,10 +132,8 @@ static int recent_add(struct ah_metrics *m, struct group *g, uint64_t ts, uint32
     while (i > g->rhead && g->recent[i - 1].ts > ts)
         i--;
     memmove(g->recent + i + 1, g->recent + i, (g->rn - i) * sizeof *g->recent);
-    g->recent[i] = (struct recent){ts, node, rtt_us};
+    g->recent[i] = (struct recent){ts, conn, node, rtt_us};
     g->rn++;
-    if (ts >= g->hlo && ts < g->hhi)
-        return metrics_counts_add(&g->hc, node, +1);
     return 0;
 }
 
@@ -473,18 +449,27 @@ int ah_metrics_add_probe(struct ah_metrics *m, const struct ah_metrics_probe *p)
     if ((rc = acc_probe(m, &m->acc[g->acc0], p, node, flip)) < 0)
         return rc;
     size_t next = metrics_event_after(m, p->ts_ns);
+    struct acc *wa = NULL;
     if (next > 0) {
         long ai = acc_get(m, (size_t)gi, next);
         if (ai < 0)
             return (int)ai;
-        if ((rc = acc_probe(m, &m->acc[ai], p, node, flip)) < 0)
+        wa = &m->acc[ai];
+        if ((rc = acc_probe(m, wa, p, node, flip)) < 0)
             return rc;
     }
-    /* The second before the events that follow. */
-    uint32_t rtt = !p->has_rtt               ? UINT32_MAX
+    /* TCP answers cannot move without a new connection: only UDP flows are
+     * followed for flows_moved_collateral. */
+    if ((node >= 0 || !ok) && g->tr == AH_TR_UDP &&
+        (rc = metrics_flow_probe(m, g, wa, next, p->ts_ns, p->conn, node)) < 0)
+        return rc;
+    /* The second before the events that follow: answers, and failures,
+     * which end what their flow says about the node before. */
+    uint32_t rtt = !ok || !p->has_rtt        ? UINT32_MAX
                    : p->rtt_us >= UINT32_MAX ? UINT32_MAX - 1
                                              : (uint32_t)p->rtt_us;
-    if (ok && node >= 0 && (rc = recent_add(m, &m->g[gi], p->ts_ns, (uint32_t)node, rtt)) < 0)
+    if ((node >= 0 || !ok) && (rc = recent_add(m, &m->g[gi], p->ts_ns, p->conn,
+                                               node >= 0 ? (uint32_t)node : UINT32_MAX, rtt)) < 0)
         return rc;
     return before_settle(m, (size_t)gi, false);
 }
@@ -528,5 +513,17 @@ int ah_metrics_add_conn(struct ah_metrics *m, const struct ah_metrics_conn *c)
     if (k->closed < k->opened)
         k->closed = k->opened;
     k->reason = (uint8_t)c->reason;
+    /* Its probe interval, from two ok probes on: one alone says nothing. */
+    k->interval =
+        c->probes_ok >= 2 && k->closed != UINT64_MAX ? (k->closed - k->opened) / c->probes_ok : 0;
+    k->node = -1;
+    if (c->node && c->node[0]) {
+        long id = metrics_strtab_id(&m->nodes, c->node, true);
+        if (id < 0) {
+            g->nconns--;
+            return (int)id;
+        }
+        k->node = (int32_t)id;
+    }
     return 0;
 }

@@ -12,7 +12,7 @@
 #include "ah/clock.h"
 
 #define TAIL 32 /* ok answers remembered to name the node "at the end" */
-/* Answers sent after an event, come in, that settle the node before it when
+/* Probes sent after an event, come in, that settle the node before it when
  * its window received no probe (see before_settle in lib/metrics_acc.c). */
 #define BEFORE_SETTLE 16
 
@@ -89,6 +89,8 @@ struct nh_nodes {
 /* An established connection (attempts that never were one are not kept). */
 struct conn {
     uint64_t opened, closed; /* closed UINT64_MAX: open at the end */
+    uint64_t interval;       /* its mean probe interval, 0: unknown */
+    int32_t node;            /* the node that answered on it, or -1 */
     uint8_t reason;
 };
 
@@ -105,8 +107,6 @@ struct counts {
 /* The count of id (0 when never counted). */
 uint32_t metrics_counts_get(const struct counts *k, size_t id);
 int metrics_counts_add(struct counts *k, size_t id, int d);
-/* Most counted id, or -1 when none is above 0 (ties: the lowest id). */
-long metrics_counts_mode(const struct counts *k);
 
 /* One (window, group) that received a probe: window 0 is the whole run,
  * w >= 1 event w-1. Kept in m->acc, found by (group, window) through a hash
@@ -124,22 +124,42 @@ struct acc {
     uint32_t tail[TAIL];
     struct rtt_hist rtt;
     double base_p50, base_p99, base_max; /* ms, NaN: no baseline */
+    uint64_t moved_coll;                 /* flows_moved_collateral */
 };
 
-/* The node "before" each window of a group (the most frequent in the second
- * before its event), as change points: window w has the value of the last
- * point at or before it, -1 before the first. Consecutive windows mostly
- * agree, so this stays small however many events there are. */
+/* The node "before" each window of a group (the most frequent among the
+ * answers to its flows' last probes in the second before its event), as
+ * change points: window w has the value of the last point at or before it,
+ * -1 before the first. Consecutive windows mostly agree, so this stays small
+ * however many events there are. */
 struct before_pt {
     uint32_t w;
     int32_t node;
 };
 
-/* An ok answer in the second before an event not yet passed. */
+/* A probe sent in the second before an event not yet passed. */
 struct recent {
     uint64_t ts;
-    uint32_t node;
+    uint64_t conn;   /* its flow */
+    uint32_t node;   /* UINT32_MAX: not answered */
     uint32_t rtt_us; /* UINT32_MAX: none (larger values are clamped below it) */
+};
+
+/* A flow's state for flows_moved_collateral (lib/metrics_flow.c): its last
+ * probe, and in window w the node that answered its last probe before the
+ * window's event (-1: none in the second before, or that probe failed) and
+ * whether it has moved since. */
+struct flow {
+    uint64_t key; /* conn + 1, 0 = empty slot */
+    uint64_t last_ts;
+    int32_t last_node, wbefore; /* last_node -1: the last probe failed */
+    uint32_t w;
+    bool moved;
+};
+
+struct flowtab {
+    struct flow *f;
+    size_t cap, used;
 };
 
 struct group {
@@ -158,14 +178,12 @@ struct group {
     struct gap_block *gap;
     uint64_t gapmask;
     /* "before": the windows of events before ev_next are settled (into bp,
-     * or their accumulator); recent holds the ok answers sent from a second
-     * before event ev_next on (sorted by time, from rhead), hc the counts
-     * per node of those sent in [hlo, hhi). */
+     * or their accumulator); recent holds the probes sent from a second
+     * before event ev_next on (sorted by time, from rhead). */
     size_t ev_next;
     struct recent *recent;
     size_t rhead, rn, rcap;
-    struct counts hc;
-    uint64_t hlo, hhi;
+    struct flowtab flows;
     struct before_pt *bp;
     size_t nbp, capbp;
     /* Connections, sorted by opening at the finish; byclose: a copy sorted
@@ -198,8 +216,11 @@ struct ah_metrics {
     size_t ngidx;
     struct acc *acc;
     size_t nacc, capacc;
-    struct counts tmpc; /* scratch of a "before" counted afresh */
-    uint32_t *tmprtt;   /* scratch of a baseline: RTTs sorted */
+    struct counts tmpc; /* scratch of a "before": counts per node */
+    uint64_t *tmpseen;  /* scratch of a "before": the flows seen (conn + 1) */
+    uint32_t *tmplast;  /* scratch of a "before": flows' last nodes, newest first */
+    size_t captmpseen, captmplast;
+    uint32_t *tmprtt; /* scratch of a baseline: RTTs sorted */
     size_t captmprtt;
     uint32_t *accslot; /* hash of (group, window): acc index + 1, 0 = empty */
     size_t naccslot;
@@ -233,6 +254,20 @@ long metrics_route_in(const struct ah_metrics *m, const struct group *g, size_t 
 long metrics_before_of(const struct group *g, size_t w);
 /* The accumulator of (group, window), or NULL. */
 const struct acc *metrics_acc_find(const struct ah_metrics *m, size_t g, size_t w);
+/* The node of "before" over the probes recent[i..j) (sorted by time): each
+ * flow's last probe counts once, when it was answered; the most counted node,
+ * ties to the node of the newest of those answers. -1: none; -ENOMEM - 1 when
+ * out of memory. */
+long metrics_last_mode(struct ah_metrics *m, const struct recent *r, size_t i, size_t j);
+/* Follows a probe of flow conn sent at ts, answered by node (-1: failed), in
+ * window w (0: before the first event) with accumulator a (NULL for w 0),
+ * counting a's flows_moved_collateral. Returns 0 or -ENOMEM. */
+int metrics_flow_probe(struct ah_metrics *m, struct group *g, struct acc *a, size_t w, uint64_t ts,
+                       uint64_t conn, long node);
+void metrics_flowtab_free(struct flowtab *t);
+/* True when node id is the node of event w-1 (windows w >= 1). */
+bool metrics_is_event_node(const struct ah_metrics *m, size_t w, long node);
+
 /* Resolves "before" for every event of every group not yet passed (the
  * finish). */
 int metrics_before_finish(struct ah_metrics *m);

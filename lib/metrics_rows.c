@@ -101,7 +101,7 @@ static void conn_metrics(const struct ah_metrics *m, const struct group *g, size
     uint64_t *brk = m->scratch_brk;
     struct delta *dl = m->scratch_dl;
     size_t nb = 0, nd = 0;
-    row->conns_at_event = row->conns_broken = 0;
+    row->conns_at_event = row->conns_broken = row->conns_broken_collateral = 0;
     if (w == 0) {
         /* Run level: every connection of the run, its lifetime. */
         for (size_t i = 0; i < g->nconns; i++) {
@@ -124,6 +124,8 @@ static void conn_metrics(const struct ah_metrics *m, const struct group *g, size
                 continue;
             if (k->opened <= t0) {
                 row->conns_broken++;
+                row->conns_broken_collateral +=
+                    k->node >= 0 && !metrics_is_event_node(m, w, k->node);
                 brk[nb++] = k->closed - t0;
             }
             dl[nd++] = (struct delta){k->closed, -1};
@@ -225,6 +227,33 @@ static int order_groups(struct ah_metrics *m)
     return 0;
 }
 
+/* A connection the prober saw close shortly before an event that acted on
+ * its own node was closed by that event: the action took effect before the
+ * lab read its acknowledgement (the ts_ns of the event), and the prober,
+ * on another core, may notice first. Within one probe interval of the
+ * connection (its lifetime over its ok probes, at least the group's
+ * resolution, at most a second) nothing the prober saw tells the two
+ * apart. So a close other than `end` at most that long before the next
+ * windowed event, whose node is the connection's node, is taken as a close
+ * at that event (1 ns after it, so it was held at the event and broke in
+ * its window), not in the window before. */
+static void attribute_closes(const struct ah_metrics *m, struct group *g)
+{
+    for (size_t i = 0; i < g->nconns; i++) {
+        struct conn *k = &g->conns[i];
+        uint64_t within = k->interval > g->res ? k->interval : g->res;
+        if (within > AH_NS_PER_S)
+            within = AH_NS_PER_S;
+        if (k->reason == AH_REASON_END || k->closed == UINT64_MAX || k->node < 0 || !within)
+            continue;
+        size_t e = metrics_event_after(m, k->closed);
+        if (e >= m->nev || m->ev[e].ts - k->closed > within ||
+            !metrics_is_event_node(m, e + 1, k->node))
+            continue;
+        k->closed = m->ev[e].ts + 1;
+    }
+}
+
 /* Sorts each group's connections, measures its resolution (the probe
  * interval plus the vantage's clock uncertainty, saturating), and makes
  * room for the connection columns of its largest group. */
@@ -240,6 +269,7 @@ static int prepare_groups(struct ah_metrics *m)
             most = g->nconns;
         if (!g->nconns)
             continue;
+        attribute_closes(m, g);
         qsort(g->conns, g->nconns, sizeof *g->conns, conn_open_cmp);
         g->byclose = malloc(g->nconns * sizeof *g->byclose);
         if (!g->byclose)
@@ -328,6 +358,8 @@ static void row_make(const struct ah_metrics *m, size_t i, struct ah_metrics_row
     if (row->tcp)
         conn_metrics(m, g, w, row);
     row->resolution_ms = (double)g->res / AH_NS_PER_MS;
+    row->collateral = w > 0 && m->ev[w - 1].node[0];
+    row->flows_moved_collateral = a->moved_coll;
     if (a->route >= 0) {
         const struct route *rt = &m->rt[a->route];
         row->route_ts_ns = rt->ts;
@@ -448,6 +480,12 @@ int ah_metrics_field(const struct ah_metrics_row *r, const char *name, double *o
     case AH_SUMMARY_BASE_RTT_MS_MAX:
         v = r->base_rtt_ms_max;
         break;
+    case AH_SUMMARY_FLOWS_MOVED_COLLATERAL:
+        v = r->collateral && !r->tcp ? (double)r->flows_moved_collateral : NAN;
+        break;
+    case AH_SUMMARY_CONNS_BROKEN_COLLATERAL:
+        v = r->collateral && r->tcp ? (double)r->conns_broken_collateral : NAN;
+        break;
     default:
         return -ENOENT;
     }
@@ -466,6 +504,10 @@ bool ah_metrics_field_applies(const struct ah_metrics_row *r, const char *name)
     case AH_SUMMARY_BREAK_MS_MAX:
     case AH_SUMMARY_RECONNECT_MS:
         return r->tcp;
+    case AH_SUMMARY_FLOWS_MOVED_COLLATERAL:
+        return r->collateral && !r->tcp;
+    case AH_SUMMARY_CONNS_BROKEN_COLLATERAL:
+        return r->collateral && r->tcp;
     default:
         return true;
     }

@@ -346,7 +346,8 @@ int expect_parse(const char *text, struct expect *out, char *err, size_t errlen,
                   "unknown claim `%s`: after, before, never-answered-by or a metric (probes, "
                   "lost, outage_ms, switch_ms, flips, conns_at_event, conns_broken, "
                   "break_ms_p50, break_ms_max, reconnect_ms, detect_ms, rtt_ms_p50, "
-                  "rtt_ms_p99, rtt_ms_max, base_rtt_ms_p50, base_rtt_ms_p99, base_rtt_ms_max)",
+                  "rtt_ms_p99, rtt_ms_max, base_rtt_ms_p50, base_rtt_ms_p99, base_rtt_ms_max, "
+                  "flows_moved_collateral, conns_broken_collateral)",
                   w);
     if (rc < 0)
         return rc;
@@ -404,6 +405,18 @@ static int check_one(const struct lab *lab, const struct lab_expect *le, const s
         (strncmp(e->metric, "conns_", 6) == 0 || strncmp(e->metric, "break_", 6) == 0 ||
          strcmp(e->metric, "reconnect_ms") == 0)) {
         r = diag(d, lab, le, e->off_metric, "expect: %s applies to tcp only", e->metric);
+        rc = rc ? rc : r;
+    }
+    if (e->kind == EXPECT_METRIC && e->transport == AH_TR_TCP &&
+        strcmp(e->metric, "flows_moved_collateral") == 0) {
+        r = diag(d, lab, le, e->off_metric, "expect: %s applies to udp only", e->metric);
+        rc = rc ? rc : r;
+    }
+    /* The run rows have no event node, so no collateral figure: the claim
+     * would never have data. */
+    if (e->kind == EXPECT_METRIC && e->at.run && strstr(e->metric, "_collateral")) {
+        r = diag(d, lab, le, e->off_metric, "expect: %s needs `at EVENT` (the run has none)",
+                 e->metric);
         rc = rc ? rc : r;
     }
     if (e->kind != EXPECT_METRIC && lab_node_index(lab, e->node) < 0) {

@@ -93,7 +93,30 @@ static void json_member_num(FILE *f, const char *key, double v)
     json_num(f, v);
 }
 
+/* One `, "key": count` member of a row (null when the row has none). */
+static void json_member_count(FILE *f, const struct ah_metrics_row *r, const char *key)
+{
+    double v;
+    if (ah_metrics_field(r, key, &v) == 1)
+        fprintf(f, ", \"%s\": %llu", key, (unsigned long long)v);
+    else
+        fprintf(f, ", \"%s\": null", key);
+}
+
 /* ---- summary.csv and summary.json ---- */
+
+/* The collateral columns: a count where the row has one, else empty. */
+static void write_collateral_csv(struct ah_csv *w, const struct ah_metrics_row *r)
+{
+    static const char *const cols[] = {"flows_moved_collateral", "conns_broken_collateral"};
+    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+        double v;
+        if (ah_metrics_field(r, cols[k], &v) == 1)
+            ah_csv_u64(w, (uint64_t)v);
+        else
+            ah_csv_empty(w);
+    }
+}
 
 static int write_summary_csv(const struct ah_metrics *m, const char *dir)
 {
@@ -140,6 +163,7 @@ static int write_summary_csv(const struct ah_metrics *m, const char *dir)
         ah_csv_str(w, b[3]);
         for (size_t k = 4; k < sizeof ms / sizeof ms[0]; k++)
             ah_csv_str(w, b[k]);
+        write_collateral_csv(w, r);
         if ((rc = ah_csv_end_row(w)) < 0)
             break;
     }
@@ -250,6 +274,8 @@ static void json_rows(FILE *f, const struct ah_metrics *m)
         json_member_num(f, "base_rtt_ms_p50", r->base_rtt_ms_p50);
         json_member_num(f, "base_rtt_ms_p99", r->base_rtt_ms_p99);
         json_member_num(f, "base_rtt_ms_max", r->base_rtt_ms_max);
+        json_member_count(f, r, "flows_moved_collateral");
+        json_member_count(f, r, "conns_broken_collateral");
         json_member_num(f, "resolution_ms", r->resolution_ms);
         fprintf(f, "}");
     }

@@ -259,6 +259,17 @@ static void cell_ms(FILE *f, double v)
 /* The vantages whose rows were rebased onto the controller's clock, the
  * first HTML_MAX_CLOCKS of them (summary.json lists all). */
 #define HTML_MAX_CLOCKS 32
+/* A collateral count, shown only where it is not zero: most events have
+ * none, and a column of zeros would hide the ones that do. */
+static void cell_collateral(FILE *f, const struct ah_metrics_row *r, const char *name)
+{
+    double v;
+    if (ah_metrics_field(r, name, &v) == 1 && v > 0)
+        fprintf(f, "<td class=\"n bad\">%.0f</td>", v);
+    else
+        fprintf(f, "<td></td>");
+}
+
 static void clocks(FILE *f, const struct rp *rp)
 {
     if (!rp->nclocked)
@@ -325,6 +336,8 @@ static void summary(FILE *f, const struct rp *rp, const struct ah_metrics *m)
         cell_ms(f, r->base_rtt_ms_p50);
         cell_ms(f, r->base_rtt_ms_p99);
         cell_ms(f, r->base_rtt_ms_max);
+        cell_collateral(f, r, "flows_moved_collateral");
+        cell_collateral(f, r, "conns_broken_collateral");
         cell_ms(f, r->resolution_ms);
         fprintf(f, "</tr>\n");
     }

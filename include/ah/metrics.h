@@ -87,6 +87,12 @@ struct ah_metrics_row {
      * sent in the second before the event (docs/formats.md, "Metrics"). */
     double rtt_ms_p50, rtt_ms_p99, rtt_ms_max;
     double base_rtt_ms_p50, base_rtt_ms_p99, base_rtt_ms_max;
+    /* Collateral damage (docs/formats.md, "Metrics"): UDP flows the event
+     * moved off a node other than its own, and TCP connections it broke on
+     * one. collateral false: the columns are empty (run rows, an event
+     * without a node). */
+    bool collateral;
+    uint64_t flows_moved_collateral, conns_broken_collateral;
     double resolution_ms; /* of outage_ms, switch_ms, reconnect_ms */
     /* Ground truth: the first route change at this vantage's router in the
      * window, and the delay from it to the first ok answer (sent after it)
@@ -140,14 +146,16 @@ void ah_metrics_span(const struct ah_metrics *m, uint64_t *start_ns, uint64_t *e
 /* The numeric summary columns by name: the summary.csv columns from
  * AH_SUMMARY_PROBES to the end (probes, lost, outage_ms, switch_ms, flips,
  * conns_at_event, conns_broken, break_ms_p50, break_ms_max, reconnect_ms,
- * detect_ms, rtt_ms_p50, rtt_ms_p99, rtt_ms_max and their base_ figures). */
+ * detect_ms, rtt_ms_p50, rtt_ms_p99, rtt_ms_max, their base_ figures,
+ * flows_moved_collateral, conns_broken_collateral). */
 #define AH_METRICS_NFIELDS (AH_SCHEMA_SUMMARY_COLS - AH_SUMMARY_PROBES)
 extern const char *const *const ah_metrics_fields;
 /* Returns 1 with *out set, 0 when the row's field is empty, -ENOENT for an
  * unknown name. */
 int ah_metrics_field(const struct ah_metrics_row *r, const char *name, double *out);
-/* True when the field applies to the row's transport (connection columns
- * only to TCP). */
+/* True when the field applies to the row (connection columns only to TCP,
+ * flows_moved_collateral only to UDP, the collateral ones not to run rows
+ * nor to events without a node). */
 bool ah_metrics_field_applies(const struct ah_metrics_row *r, const char *name);
 
 #endif

@@ -191,7 +191,9 @@ int ah_schema_control_parse(const char *s, enum ah_control *out);
     X(AH_SUMMARY_RTT_MS_MAX, "rtt_ms_max")                                                         \
     X(AH_SUMMARY_BASE_RTT_MS_P50, "base_rtt_ms_p50")                                               \
     X(AH_SUMMARY_BASE_RTT_MS_P99, "base_rtt_ms_p99")                                               \
-    X(AH_SUMMARY_BASE_RTT_MS_MAX, "base_rtt_ms_max")
+    X(AH_SUMMARY_BASE_RTT_MS_MAX, "base_rtt_ms_max")                                               \
+    X(AH_SUMMARY_FLOWS_MOVED_COLLATERAL, "flows_moved_collateral")                                 \
+    X(AH_SUMMARY_CONNS_BROKEN_COLLATERAL, "conns_broken_collateral")
 
 #define AH_SCHEMA_INDEX_(index, name) index,
 

@@ -142,11 +142,13 @@ START_TEST(two_events_10ms_apart)
     ck_assert_str_eq(w->before, "ams");
     ck_assert_str_eq(w->after, "nyc");
     ck_ms(w->switch_ms, 0.0);
-    /* The second before 2.010 s: 990 answers from ams, 10 from nyc. */
-    ck_assert_str_eq(a->before, "ams");
+    /* The second before 2.010 s holds 990 answers from ams and 10 from nyc,
+     * but each of the four flows' last answer (2.006 .. 2.009 s) is nyc:
+     * that is what answered just before the announce. */
+    ck_assert_str_eq(a->before, "nyc");
     ck_assert_str_eq(a->after, "ams");
-    /* The first answer not from ams after 2.010 is nyc at 2.010. */
-    ck_ms(a->switch_ms, 0.0);
+    /* The first answer not from nyc after 2.010 is ams at 2.012. */
+    ck_ms(a->switch_ms, 2.0);
     /* Four flows, each moved ams -> nyc and back: 2 flips each, the first
      * in the withdraw window, the second in the announce window. */
     ck_assert_uint_eq(w->flips, 4);
@@ -358,6 +360,168 @@ START_TEST(rtt_small_and_empty)
 }
 END_TEST
 
+/* A flap of 200 ms steps (docs/formats.md, "Worked example: a flap of 200
+ * ms steps"): iad is withdrawn at 2.0 s, announced at 2.2, withdrawn at 2.4
+ * and announced at 2.6 s; each change reaches the traffic 5 ms after the
+ * event. Four flows, flow f probed at k * 10 ms + f ms. */
+static const char *flap_node(uint64_t t)
+{
+    bool iad = t < 2 * S + 5 * MS || (t >= 2200 * MS + 5 * MS && t < 2400 * MS + 5 * MS) ||
+               t >= 2600 * MS + 5 * MS;
+    return iad ? "iad" : "fra";
+}
+
+START_TEST(flap_200ms_steps)
+{
+    struct ah_metrics *m = metrics_mk(3 * S, true);
+    metrics_event(m, 2000 * MS, "withdraw", "iad", "flap 1/4");
+    metrics_event(m, 2200 * MS, "announce", "iad", "flap 2/4");
+    metrics_event(m, 2400 * MS, "withdraw", "iad", "flap 3/4");
+    metrics_event(m, 2600 * MS, "announce", "iad", "flap 4/4");
+    for (uint64_t t = 1 * S; t < 3 * S; t += 10 * MS)
+        for (uint64_t f = 1; f <= 4; f++)
+            metrics_probe(m, t + f * MS, "eu", AH_TR_UDP, f, flap_node(t + f * MS));
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    const char *word[] = {"withdraw", "announce", "withdraw", "announce"};
+    const char *from[] = {"iad", "fra", "iad", "fra"};
+    const char *to[] = {"fra", "iad", "fra", "iad"};
+    for (unsigned i = 0; i < 4; i++) {
+        const struct ah_metrics_row *r = row(m, word[i], i / 2 + 1, "eu", AH_TR_UDP);
+        /* The four flows' last answers before the step (at step + 1 .. 4 ms
+         * - 10 ms) all came from the node the previous step sent them to. */
+        ck_assert_str_eq(r->before, from[i]);
+        ck_assert_str_eq(r->after, to[i]);
+        /* step + 1 .. 4 ms still reach `before`; step + 11 ms is the first
+         * answer from the other node. */
+        ck_ms(r->switch_ms, 11.0);
+        /* 20 per flow in 200 ms; the last window runs to the end, 3 s. */
+        ck_assert_uint_eq(r->probes, i < 3 ? 80 : 160);
+        ck_assert_uint_eq(r->flips, 4);
+        /* Every flow moved off or onto iad, the event's node: none is
+         * collateral. */
+        ck_assert(r->collateral);
+        ck_assert_uint_eq(r->flows_moved_collateral, 0);
+    }
+    ah_metrics_free(m);
+}
+END_TEST
+
+/* The same flap seen over TCP: three connections to iad are reset by the
+ * withdraw at 2.0 s (their probes at 2.01 .. 2.03 s fail), two new ones to
+ * fra are answered from 2.05 s. Before the announce at 2.2 s the broken
+ * connections' last probes failed: they say nothing, and the two live ones
+ * say fra. (Counting each flow's last ok answer instead would give iad, 3
+ * flows to 2.) */
+START_TEST(flap_tcp_broken_flows)
+{
+    struct ah_metrics *m = metrics_mk(3 * S, true);
+    metrics_event(m, 2000 * MS, "withdraw", "iad", "flap 1/2");
+    metrics_event(m, 2200 * MS, "announce", "iad", "flap 2/2");
+    for (uint64_t t = 1 * S; t < 2 * S; t += 100 * MS)
+        for (uint64_t c = 1; c <= 3; c++)
+            metrics_probe(m, t + c * 10 * MS, "eu", AH_TR_TCP, c, "iad");
+    for (uint64_t c = 1; c <= 3; c++)
+        metrics_probe(m, 2 * S + c * 10 * MS, "eu", AH_TR_TCP, c, NULL);
+    for (uint64_t t = 2050 * MS; t < 2200 * MS; t += 100 * MS)
+        for (uint64_t c = 4; c <= 5; c++)
+            metrics_probe(m, t + (c - 4) * 10 * MS, "eu", AH_TR_TCP, c, "fra");
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    const struct ah_metrics_row *w = row(m, "withdraw", 1, "eu", AH_TR_TCP);
+    ck_assert_str_eq(w->before, "iad");
+    ck_assert_str_eq(w->after, "fra");
+    const struct ah_metrics_row *a = row(m, "announce", 1, "eu", AH_TR_TCP);
+    ck_assert_str_eq(a->before, "fra");
+    ah_metrics_free(m);
+}
+END_TEST
+
+/* Flows moved to the withdrawn node's replacement vs flows moved between
+ * two surviving nodes (docs/formats.md, "Worked example: collateral
+ * damage"). n1, n2, n3 share the vantage's flows (ECMP); n1 is withdrawn at
+ * 2 s. Flow f is probed at k * 10 ms + f ms. */
+static const char *ecmp_node(uint64_t f, bool after)
+{
+    static const char *const before_n[] = {"n1", "n1", "n2", "n2", "n3", "n3"};
+    static const char *const after_n[] = {"n2", "n3", "n3", "n2", "n2", "n3"};
+    return after ? after_n[f - 1] : before_n[f - 1];
+}
+
+START_TEST(collateral_damage)
+{
+    struct ah_metrics *m = metrics_mk(4 * S, true);
+    metrics_event(m, 2 * S, "withdraw", "n1", "");
+    for (uint64_t t = 1 * S; t < 4 * S; t += 10 * MS)
+        for (uint64_t f = 1; f <= 6; f++)
+            metrics_probe(m, t + f * MS, "eu", AH_TR_UDP, f, ecmp_node(f, t >= 2 * S));
+    cn(m, 1, 1 * S, 2 * S + 10 * MS, AH_REASON_RESET, "n1"); /* the withdrawn node's own */
+    cn(m, 2, 1 * S, 2 * S + 20 * MS, AH_REASON_RESET, "n2"); /* collateral */
+    cn(m, 3, 1 * S, 0, AH_REASON_END, "n3");                 /* untouched */
+    cn(m, 4, 1 * S, 1500 * MS, AH_REASON_RESET, "n3");       /* broke before the event */
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    const struct ah_metrics_row *r = row(m, "withdraw", 1, "eu", AH_TR_UDP);
+    /* Two flows each end on n1, n2, n3: the tie goes to the node of the
+     * newest last answer, flow 6's at 1.996 s (n3). */
+    ck_assert_str_eq(r->before, "n3");
+    ck_ms(r->switch_ms, 1.0);       /* flow 1, answered by n2 at 2.001 s */
+    ck_assert_uint_eq(r->flips, 4); /* flows 1, 2, 3, 5 */
+    /* Flows 1 and 2 left n1 (the event's node): not collateral. Flow 3 went
+     * n2 -> n3 and flow 5 n3 -> n2: collateral. Flows 4 and 6 stayed. */
+    ck_assert_uint_eq(r->flows_moved_collateral, 2);
+    double v;
+    ck_assert_int_eq(ah_metrics_field(r, "flows_moved_collateral", &v), 1);
+    ck_ms(v, 2.0);
+    ck_assert_int_eq(ah_metrics_field(r, "conns_broken_collateral", &v), 0);
+    ck_assert(!ah_metrics_field_applies(r, "conns_broken_collateral"));
+    const struct ah_metrics_row *t = row(m, "withdraw", 1, "eu", AH_TR_TCP);
+    ck_assert_uint_eq(t->conns_at_event, 3);          /* 1, 2, 3 */
+    ck_assert_uint_eq(t->conns_broken, 2);            /* 1, 2 */
+    ck_assert_uint_eq(t->conns_broken_collateral, 1); /* 2, on n2 */
+    ck_assert_int_eq(ah_metrics_field(t, "conns_broken_collateral", &v), 1);
+    ck_ms(v, 1.0);
+    ck_assert_int_eq(ah_metrics_field(t, "flows_moved_collateral", &v), 0);
+    /* Run rows have no event node: empty, and no expectation judges them. */
+    const struct ah_metrics_row *run = row(m, "run", 1, "eu", AH_TR_UDP);
+    ck_assert_int_eq(ah_metrics_field(run, "flows_moved_collateral", &v), 0);
+    ck_assert(!ah_metrics_field_applies(run, "flows_moved_collateral"));
+    ah_metrics_free(m);
+}
+END_TEST
+
+/* A connection the prober saw close less than a probe interval before an
+ * action on its node was closed by that action (the lab reads the action's
+ * acknowledgement after it took effect); other closes stay where they fall
+ * (docs/formats.md, `conns_broken`). */
+START_TEST(close_before_ack)
+{
+    struct ah_metrics *m = metrics_mk(5 * S, false);
+    metrics_event(m, 2 * S, "withdraw", "ams", "");
+    metrics_event(m, 4 * S, "stop", "nyc", "pid 7 SIGKILL");
+    for (uint64_t t = 1 * S; t < 5 * S; t += 100 * MS) /* the interval: 100 ms */
+        metrics_probe(m, t, "eu", AH_TR_TCP, 99, "nyc");
+    cn(m, 1, 1 * S, 3950 * MS, AH_REASON_RESET, "nyc"); /* 50 ms before stop nyc */
+    cn(m, 2, 1 * S, 3500 * MS, AH_REASON_RESET, "nyc"); /* 500 ms before: stays */
+    cn(m, 3, 1 * S, 3950 * MS, AH_REASON_RESET, "ams"); /* not the stop's node */
+    cn(m, 4, 1 * S, 4020 * MS, AH_REASON_RESET, "nyc"); /* after stop nyc */
+    /* 150 ms before stop nyc, but probed every 150 ms itself (19 ok probes
+     * over its 2.85 s): within its own interval. */
+    struct ah_metrics_conn c5 = {
+        5, "eu", AH_SVC_ECHO, T0 + 1 * S, T0 + 3850 * MS, "nyc", AH_REASON_RESET, 19};
+    ck_assert_int_eq(ah_metrics_add_conn(m, &c5), 0);
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    const struct ah_metrics_row *w = row(m, "withdraw", 1, "eu", AH_TR_TCP);
+    ck_assert_uint_eq(w->conns_at_event, 5);
+    ck_assert_uint_eq(w->conns_broken, 2);            /* 2, 3 */
+    ck_assert_uint_eq(w->conns_broken_collateral, 1); /* 2, on nyc */
+    const struct ah_metrics_row *s = row(m, "stop", 1, "eu", AH_TR_TCP);
+    ck_assert_uint_eq(s->conns_at_event, 3); /* 1 and 5 (held until the stop), 4 */
+    ck_assert_uint_eq(s->conns_broken, 3);
+    ck_assert_uint_eq(s->conns_broken_collateral, 0);
+    ck_assert_msg(s->break_ms_p50 < 0.001, "break_ms_p50 %f", s->break_ms_p50); /* at the stop */
+    ck_ms(s->break_ms_max, 20.0);
+    ah_metrics_free(m);
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
     Suite *s = suite_create("metrics");
@@ -372,6 +536,10 @@ static Suite *metrics_suite(void)
     tcase_add_test(tc, words);
     tcase_add_test(tc, rtt_window_and_baseline);
     tcase_add_test(tc, rtt_small_and_empty);
+    tcase_add_test(tc, flap_200ms_steps);
+    tcase_add_test(tc, flap_tcp_broken_flows);
+    tcase_add_test(tc, collateral_damage);
+    tcase_add_test(tc, close_before_ack);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -162,10 +162,12 @@ START_TEST(validate_lab)
                               "  - \"eu tcp dns lost < 1\"\n"
                               "  - \"eu udp lost < 1 at flap sin\"\n"
                               "  - \"eu udp lost < 1 at stop ams\"\n"
-                              "  - \"eu udp lost <\"\n",
+                              "  - \"eu udp lost <\"\n"
+                              "  - \"eu tcp flows_moved_collateral == 0 at withdraw ams\"\n"
+                              "  - \"eu udp flows_moved_collateral == 0\"\n",
                               &d),
                      -EINVAL);
-    ck_assert_uint_eq(d.n, 8);
+    ck_assert_uint_eq(d.n, 10);
     ck_assert_str_eq(d.msgs[0], "t.yaml:19:6: expect: unknown vantage \"asia\" (vantages: eu, us)");
     ck_assert_str_eq(d.msgs[1],
                      "t.yaml:20:44: expect: unknown node \"lon\" (nodes: ams, nyc, sin)");
@@ -175,6 +177,14 @@ START_TEST(validate_lab)
     ck_assert_ptr_nonnull(strstr(d.msgs[5], "t.yaml:24:25: expect: a flap is played"));
     ck_assert_str_eq(d.msgs[6], "t.yaml:25:25: expect: the drill has no event \"stop ams\"");
     ck_assert_str_eq(d.msgs[7], "t.yaml:26:19: expect: expected a number");
+    ck_assert_str_eq(d.msgs[8], "t.yaml:27:13: expect: flows_moved_collateral applies to udp only");
+    ck_assert_str_eq(
+        d.msgs[9],
+        "t.yaml:28:13: expect: flows_moved_collateral needs `at EVENT` (the run has none)");
+    ck_assert_int_eq(validate("  - \"* tcp conns_broken_collateral == 0 at withdraw ams\"\n"
+                              "  - \"eu udp flows_moved_collateral > 0 at announce sin#2\"\n",
+                              &d),
+                     0);
     lab_diag_free(&d);
 }
 END_TEST
@@ -288,6 +298,51 @@ START_TEST(verdicts)
     v = judge(m, "us udp rtt_ms_p50 < 2x baseline");
     ck_assert(!v.pass);
     ck_assert_str_eq(v.measured, "0.500, no baseline");
+    ah_metrics_free(m);
+}
+END_TEST
+
+/* Collateral damage as expectation metrics: at withdraw n1, flow 1 leaves
+ * n1 (its own), flow 2 moves n2 -> n3 (collateral); a TCP connection on n3
+ * is reset 5 ms after the withdraw (collateral). */
+START_TEST(collateral_verdicts)
+{
+    struct ah_metrics_cfg cfg = {.start_ns = T0, .end_ns = T0 + 2 * S};
+    struct ah_metrics *m = NULL;
+    ck_assert_int_eq(ah_metrics_new(&m, &cfg), 0);
+    struct ah_metrics_event e = {T0 + 1 * S, "withdraw", "n1", ""};
+    ck_assert_int_eq(ah_metrics_add_event(m, &e), 0);
+    for (uint64_t t = 0; t < 2 * S; t += 10 * MS) {
+        for (uint64_t f = 1; f <= 2; f++) {
+            const char *n = f == 1 ? (t < S ? "n1" : "n2") : (t < S ? "n2" : "n3");
+            struct ah_metrics_probe p = {T0 + t + f, "client", AH_TR_UDP, AH_SVC_DNS, f,
+                                         AH_RES_OK,  n,        false,     0};
+            ck_assert_int_eq(ah_metrics_add_probe(m, &p), 0);
+        }
+    }
+    struct ah_metrics_conn c = {
+        7, "client", AH_SVC_ECHO, T0 + 100 * MS, T0 + S + 5 * MS, "n3", AH_REASON_RESET, 3};
+    ck_assert_int_eq(ah_metrics_add_conn(m, &c), 0);
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    struct expect_verdict v = judge(m, "client udp flows_moved_collateral == 1 at withdraw n1");
+    ck_assert(v.pass);
+    v = judge(m, "client udp flows_moved_collateral == 0 at withdraw n1");
+    ck_assert(!v.pass);
+    ck_assert_str_eq(v.measured, "1");
+    /* Without `at` the claim is on the run row, which has no event node and
+     * so no collateral figure: nothing to judge. */
+    v = judge(m, "client udp flows_moved_collateral > 0");
+    ck_assert(!v.pass);
+    ck_assert_str_eq(v.measured, "no data");
+    v = judge(m, "client tcp conns_broken_collateral > 0 at withdraw n1");
+    ck_assert(v.pass);
+    v = judge(m, "client tcp conns_broken_collateral == 0 at withdraw n1");
+    ck_assert(!v.pass);
+    ck_assert_str_eq(v.measured, "1");
+    /* A UDP figure on TCP rows: nothing to judge. */
+    v = judge(m, "client tcp flows_moved_collateral == 0 at withdraw n1");
+    ck_assert(!v.pass);
+    ck_assert_str_eq(v.measured, "no data");
     ah_metrics_free(m);
 }
 END_TEST
@@ -432,6 +487,7 @@ static Suite *expect_suite(void)
     tcase_add_test(tc, verdicts);
     tcase_add_test(tc, not_measured_verdict);
     tcase_add_test(tc, baseline_run);
+    tcase_add_test(tc, collateral_verdicts);
     suite_add_tcase(s, tc);
     return s;
 }
