@@ -150,6 +150,15 @@ static void settings(FILE *f, const struct rp *rp)
             fprintf(f, "%s", i ? ", " : "");
             rp_html_str(f, a);
         }
+        fprintf(f, "</td></tr>\n<tr><th>probed</th><td>");
+        for (size_t i = 0, k = 0; i < lab->nanycast; i++) {
+            char a[64];
+            if (!lab_probes_address(lab, i) ||
+                ah_addr_format(&lab->anycast[i], false, a, sizeof a) < 0)
+                continue;
+            fprintf(f, "%s%s ", k++ ? ", " : "", ah_family_name(lab_anycast_family(lab, i)));
+            rp_html_str(f, a);
+        }
         settings_members(f, lab);
         fprintf(f, "</td></tr>\n");
         char svc[64];
@@ -250,7 +259,8 @@ static void summary(FILE *f, const struct rp *rp, const struct ah_metrics *m)
 {
     size_t n = ah_metrics_nrows(m);
     fprintf(f, "<section id=\"summary\"><h2>Summary</h2>\n<p class=\"meta\">Per event, vantage, "
-               "transport and service (docs/formats.md, \"Metrics\"); times in ms, each with the "
+               "transport, service and address family (docs/formats.md, \"Metrics\"); times in ms, "
+               "each with the "
                "resolution of "
                "its group's probe interval plus its vantage's clock uncertainty (res). ");
     clocks(f, rp);
@@ -270,8 +280,8 @@ static void summary(FILE *f, const struct rp *rp, const struct ah_metrics *m)
         rp_html_str(f, r->node);
         fprintf(f, "</td><td>");
         rp_html_str(f, r->vantage);
-        fprintf(f, "</td><td>%s</td><td>%s</td><td>", ah_transport_name(r->transport),
-                ah_service_name(r->service));
+        fprintf(f, "</td><td>%s</td><td>%s</td><td>%s</td><td>", ah_transport_name(r->transport),
+                ah_service_name(r->service), ah_family_name(r->family));
         rp_html_str(f, r->before);
         fprintf(f, "</td><td>");
         rp_html_str(f, r->after);
@@ -325,8 +335,8 @@ static void ground_truth(FILE *f, const struct rp *rp, const struct ah_metrics *
             fprintf(f, " #%u", r->occurrence);
         fprintf(f, "</td><td>");
         rp_html_str(f, r->vantage);
-        fprintf(f, "</td><td>%s %s</td>", ah_transport_name(r->transport),
-                ah_service_name(r->service));
+        fprintf(f, "</td><td>%s %s %s</td>", ah_transport_name(r->transport),
+                ah_service_name(r->service), ah_family_name(r->family));
         cell_ms(f, r->route_ms);
         fprintf(f, "<td>");
         rp_html_str(f, r->route_nexthop);

@@ -201,7 +201,8 @@ START_TEST(headers)
          with_lab},
         {ah_schema_summary_cols, AH_SCHEMA_SUMMARY_COLS,
          sizeof ah_schema_summary_cols / sizeof ah_schema_summary_cols[0],
-         "event_ts_ns,event,node,vantage,transport,service,before,after,probes,lost,outage_ms,"
+         "event_ts_ns,event,node,vantage,transport,service,family,before,after,probes,lost,"
+         "outage_ms,"
          "switch_ms,flips,conns_at_event,conns_broken,break_ms_p50,break_ms_max,reconnect_ms,"
          "detect_ms,rtt_ms_p50,rtt_ms_p99,rtt_ms_max,base_rtt_ms_p50,base_rtt_ms_p99,"
          "base_rtt_ms_max",

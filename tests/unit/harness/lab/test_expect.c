@@ -191,10 +191,11 @@ static struct ah_metrics *run_metrics(void)
         const char *eu = t < 2 * S ? "ams" : t < 2 * S + 20 * MS ? NULL : "nyc";
         struct ah_metrics_probe p = {T0 + t,     "eu",       AH_TR_UDP,
                                      AH_SVC_DNS, 1,          eu ? AH_RES_OK : AH_RES_TIMEOUT,
-                                     eu,         eu != NULL, t < 2 * S ? 1000 : 300000};
+                                     eu,         eu != NULL, t < 2 * S ? 1000 : 300000,
+                                     AH_FAM_IPV4};
         ck_assert_int_eq(ah_metrics_add_probe(m, &p), 0);
         struct ah_metrics_probe q = {T0 + t + 1, "us",  AH_TR_UDP, AH_SVC_DNS, 1,
-                                     AH_RES_OK,  "nyc", true,      500};
+                                     AH_RES_OK,  "nyc", true,      500,        AH_FAM_IPV4};
         ck_assert_int_eq(ah_metrics_add_probe(m, &q), 0);
     }
     ck_assert_int_eq(ah_metrics_finish(m), 0);
