@@ -333,14 +333,11 @@ static int diag(struct lab_diag *d, const struct lab *lab, const struct lab_expe
     return rc < 0 ? rc : -EINVAL;
 }
 
-static int check_one(const struct lab *lab, const struct lab_expect *le, const struct expect *e,
-                     const struct drill *dr, struct lab_diag *d)
+/* The scope's transport, service and family against what the lab probes. */
+static int check_scope(const struct lab *lab, const struct lab_expect *le, const struct expect *e,
+                       struct lab_diag *d)
 {
     int rc = 0, r;
-    if (strcmp(e->vantage, "*") != 0 && lab_vantage_index(lab, e->vantage) < 0) {
-        r = diag(d, lab, le, e->off_vantage, "expect: unknown vantage \"%s\"", e->vantage);
-        rc = rc ? rc : r;
-    }
     if (e->transport == AH_TR_UDP && !lab->udp.enabled) {
         r = diag(d, lab, le, e->off_transport, "expect: the lab sends no udp probes");
         rc = rc ? rc : r;
@@ -365,6 +362,19 @@ static int check_one(const struct lab *lab, const struct lab_expect *le, const s
                  ah_family_name((enum ah_family)e->family));
         rc = rc ? rc : r;
     }
+    return rc;
+}
+
+static int check_one(const struct lab *lab, const struct lab_expect *le, const struct expect *e,
+                     const struct drill *dr, struct lab_diag *d)
+{
+    int rc = 0, r;
+    if (strcmp(e->vantage, "*") != 0 && lab_vantage_index(lab, e->vantage) < 0) {
+        r = diag(d, lab, le, e->off_vantage, "expect: unknown vantage \"%s\"", e->vantage);
+        rc = rc ? rc : r;
+    }
+    if ((r = check_scope(lab, le, e, d)) < 0)
+        rc = rc ? rc : r;
     if (e->kind == EXPECT_METRIC && e->transport == AH_TR_UDP &&
         (strncmp(e->metric, "conns_", 6) == 0 || strncmp(e->metric, "break_", 6) == 0 ||
          strcmp(e->metric, "reconnect_ms") == 0)) {

@@ -127,6 +127,20 @@ static void settings_members(FILE *f, const struct lab *lab)
     }
 }
 
+/* The probed row: the anycast addresses probes.families keeps, with their
+ * family. */
+static void settings_probed(FILE *f, const struct lab *lab)
+{
+    fprintf(f, "</td></tr>\n<tr><th>probed</th><td>");
+    for (size_t i = 0, k = 0; i < lab->nanycast; i++) {
+        char a[64];
+        if (!lab_probes_address(lab, i) || ah_addr_format(&lab->anycast[i], false, a, sizeof a) < 0)
+            continue;
+        fprintf(f, "%s%s ", k++ ? ", " : "", ah_family_name(lab_anycast_family(lab, i)));
+        rp_html_str(f, a);
+    }
+}
+
 static void settings(FILE *f, const struct rp *rp)
 {
     const struct lab *lab = rp->lab;
@@ -150,15 +164,7 @@ static void settings(FILE *f, const struct rp *rp)
             fprintf(f, "%s", i ? ", " : "");
             rp_html_str(f, a);
         }
-        fprintf(f, "</td></tr>\n<tr><th>probed</th><td>");
-        for (size_t i = 0, k = 0; i < lab->nanycast; i++) {
-            char a[64];
-            if (!lab_probes_address(lab, i) ||
-                ah_addr_format(&lab->anycast[i], false, a, sizeof a) < 0)
-                continue;
-            fprintf(f, "%s%s ", k++ ? ", " : "", ah_family_name(lab_anycast_family(lab, i)));
-            rp_html_str(f, a);
-        }
+        settings_probed(f, lab);
         settings_members(f, lab);
         fprintf(f, "</td></tr>\n");
         char svc[64];
