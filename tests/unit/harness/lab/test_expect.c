@@ -11,18 +11,13 @@
 #include "tests/unit/check_main.h"
 #include "harness/lab/expect.h"
 #include "harness/lab/lab.h"
+#include "expect_test.h"
 
 #include "ah/clock.h"
 
 #define S  AH_NS_PER_S
 #define MS AH_NS_PER_MS
 #define T0 (1700000000ULL * S)
-
-static int parse(const char *text, struct expect *e, unsigned *off)
-{
-    char err[256];
-    return expect_parse(text, e, err, sizeof err, off);
-}
 
 START_TEST(parse_forms)
 {
@@ -200,16 +195,6 @@ static struct ah_metrics *run_metrics(void)
     }
     ck_assert_int_eq(ah_metrics_finish(m), 0);
     return m;
-}
-
-static struct expect_verdict judge(const struct ah_metrics *m, const char *text)
-{
-    struct expect e;
-    unsigned off;
-    struct expect_verdict v;
-    ck_assert_msg(parse(text, &e, &off) == 0, "parse %s", text);
-    expect_eval(&e, m, &v);
-    return v;
 }
 
 START_TEST(verdicts)

@@ -11,6 +11,7 @@
 #include "tests/unit/check_main.h"
 #include "harness/lab/expect.h"
 #include "harness/lab/lab.h"
+#include "expect_test.h"
 
 #include "ah/clock.h"
 
@@ -107,12 +108,6 @@ START_TEST(families_errors)
 }
 END_TEST
 
-static int parse(const char *text, struct expect *e, unsigned *off)
-{
-    char err[256];
-    return expect_parse(text, e, err, sizeof err, off);
-}
-
 START_TEST(scope_family)
 {
     struct expect e;
@@ -184,16 +179,6 @@ static struct ah_metrics *dual_metrics(void)
     }
     ck_assert_int_eq(ah_metrics_finish(m), 0);
     return m;
-}
-
-static struct expect_verdict judge(const struct ah_metrics *m, const char *text)
-{
-    struct expect e;
-    unsigned off;
-    struct expect_verdict v;
-    ck_assert_msg(parse(text, &e, &off) == 0, "parse %s", text);
-    expect_eval(&e, m, &v);
-    return v;
 }
 
 START_TEST(verdicts_by_family)
