@@ -464,7 +464,7 @@ int deploy_dry_run(const struct lab *lab, uint64_t ready_timeout_ns)
     printf("# clock at start: each vantage, %d exchanges\n", DEPLOY_CLOCK_N);
     for (size_t i = 0; rc == 0 && i < d->n; i++)
         rc = d->h[i].vantage ? deploy_clock_measure(d, i, 0) : 0;
-    printf("# probes (one session per vantage; stdin closed at the end)\n");
+    printf("# probes (one session per vantage and probed address; stdin closed at the end)\n");
     for (size_t i = 0; rc == 0 && i < d->n; i++) {
         if (!d->h[i].vantage)
             continue;

@@ -1,10 +1,9 @@
 /* The probes of a deployment run: one ssh session per vantage and probed
  * anycast address (two when UDP and TCP probe different services) runs
- * anycast-probe into a remote
- * temporary directory under a small POSIX sh wrapper that ends the probe
- * when the session's stdin ends, so the probe dies with its session (our
- * Ctrl-C, a dead master or a dead controller). The rows, kept on the remote
- * disk as the probe writes them, are fetched with cat at the end. */
+ * anycast-probe into a remote temporary directory under a small POSIX sh
+ * wrapper that ends the probe when the session's stdin ends, so the probe dies with its session
+ * (our Ctrl-C, a dead master or a dead controller). The rows, kept on the remote disk as the probe
+ * writes them, are fetched with cat at the end. */
 #include "deploy_int.h"
 #include "run_int.h"
 

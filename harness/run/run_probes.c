@@ -1,9 +1,9 @@
 /* The probe processes of a run: one anycast-probe per vantage and probed
  * anycast address in its client namespace (two when UDP and TCP probe
- * different services), started with
- * the lab's probe settings and stopped with SIGINT so every row is written.
- * Hundreds start at once (a window of forks whose exec is confirmed later),
- * and each says on a shared pipe when it probes: the drill's start barrier. */
+ * different services), started with the lab's probe settings and stopped
+ * with SIGINT so every row is written. Hundreds start at once (a window of
+ * forks whose exec is confirmed later), and each says on a shared pipe when
+ * it probes: the drill's start barrier. */
 #include "run_int.h"
 
 #include <errno.h>

@@ -2,7 +2,8 @@
 # Both address families (docs/lab-file.md, probes.families): a lab with an
 # IPv4 and an IPv6 anycast address probes both from every vantage (one probe
 # process per vantage and address), its probes.csv and summary.csv have rows
-# of both families, and `probes: {families: [ipv6]}` probes only one. Then a
+# of both families, and `probes: {families: [ipv6]}` probes only one; a
+# deployment's --dry-run shows a probe session per vantage and address. Then a
 # node whose IPv6 responder goes away once the probes run (its IPv4 one
 # stays) fails an expectation scoped to ipv6 while the same one scoped to
 # ipv4 passes.
@@ -78,6 +79,15 @@ t_eq "$(awk -F, 'NR > 1 { print $3 }' "$LAB_DIR/probes.csv" | sort -u)" "$V6" \
   "every probe went to the IPv6 address"
 t_eq "$(awk -F, 'NR > 1 { print $7 }' "$LAB_DIR/summary.csv" | sort -u)" ipv6 \
   "every summary row is ipv6"
+
+# --- a deployment probes both addresses too (--dry-run: the ssh commands) -------
+dry=$("$LAB" run --dry-run "$AH_ROOT/labs/deployment.yaml" 2>&1)
+t_eq "$?" 0 "deployment --dry-run exits 0"
+for a in 198.51.100.53 2001:db8::53; do
+  t_eq "$(grep -c -- "--once --transport both --service dns $a'" <<<"$dry")" 2 \
+    "deployment preflight: each vantage checks $a"
+  t_eq "$(grep -c -- "--ready-fd 3 $a " <<<"$dry")" 2 "deployment: each vantage probes $a"
+done
 
 # --- IPv6 breaks at one node ----------------------------------------------------
 # b's responder is two anycast-responders, one per address; the IPv6 one is
