@@ -1,6 +1,6 @@
 /* Failover metrics, probes and connections in (docs/formats.md, "Metrics"): each probe is
- * counted in the run-level accumulator of its (vantage, transport, service)
- * group and in the accumulator of the event window it falls into, made when
+ * counted in the run-level accumulator of its (vantage, transport, service,
+ * family) group and in the accumulator of the event window it falls into, made when
  * the first probe falls there; the node "before" each event is resolved as
  * the group's probes pass it, from the last probes of its flows in the
  * second before it (lib/metrics_flow.c).
@@ -293,27 +293,29 @@ static long acc_get(struct ah_metrics *m, size_t gi, size_t w)
 /* ---- groups ---- */
 
 static long group_get(struct ah_metrics *m, const char *vantage, enum ah_transport tr,
-                      enum ah_service svc)
+                      enum ah_service svc, enum ah_family fam)
 {
-    if ((unsigned)tr >= AH_TR_COUNT || (unsigned)svc >= AH_SVC_COUNT)
+    if ((unsigned)tr >= AH_TR_COUNT || (unsigned)svc >= AH_SVC_COUNT ||
+        (unsigned)fam >= AH_FAM_COUNT)
         return -EINVAL;
     long vid = metrics_strtab_id(&m->vantages, vantage ? vantage : "", true);
     if (vid < 0)
         return vid;
     if ((size_t)vid >= m->ngidx) {
         size_t n = (size_t)vid + 16 + m->ngidx / 2;
-        long(*gi)[AH_TR_COUNT][AH_SVC_COUNT] = realloc(m->gidx, n * sizeof *gi);
+        long(*gi)[AH_TR_COUNT][AH_SVC_COUNT][AH_FAM_COUNT] = realloc(m->gidx, n * sizeof *gi);
         if (!gi)
             return -ENOMEM;
         for (size_t i = m->ngidx; i < n; i++)
             for (unsigned t = 0; t < AH_TR_COUNT; t++)
                 for (unsigned s = 0; s < AH_SVC_COUNT; s++)
-                    gi[i][t][s] = -1;
+                    for (unsigned f = 0; f < AH_FAM_COUNT; f++)
+                        gi[i][t][s][f] = -1;
         m->gidx = gi;
         m->ngidx = n;
     }
-    if (m->gidx[vid][tr][svc] >= 0)
-        return m->gidx[vid][tr][svc];
+    if (m->gidx[vid][tr][svc][fam] >= 0)
+        return m->gidx[vid][tr][svc][fam];
     if (m->ng >= UINT32_MAX - 1)
         return -ENOMEM;
     if (m->ng == m->capg) {
@@ -329,6 +331,7 @@ static long group_get(struct ah_metrics *m, const char *vantage, enum ah_transpo
     g->vantage = (size_t)vid;
     g->tr = tr;
     g->svc = svc;
+    g->fam = fam;
     g->lastacc = UINT32_MAX;
     g->router = metrics_strtab_id(&m->routers, m->vantages.s[vid], false);
     if (g->router < 0)
@@ -339,7 +342,7 @@ static long group_get(struct ah_metrics *m, const char *vantage, enum ah_transpo
     if (a0 < 0)
         return a0;
     m->g[gi].acc0 = (uint32_t)a0;
-    m->gidx[vid][tr][svc] = (long)gi;
+    m->gidx[vid][tr][svc][fam] = (long)gi;
     return (long)gi;
 }
 
@@ -417,7 +420,7 @@ int ah_metrics_add_probe(struct ah_metrics *m, const struct ah_metrics_probe *p)
     int rc = metrics_seal(m);
     if (rc < 0)
         return rc;
-    long gi = group_get(m, p->vantage, p->transport, p->service);
+    long gi = group_get(m, p->vantage, p->transport, p->service, p->family);
     if (gi < 0)
         return (int)gi;
     struct group *g = &m->g[gi];
@@ -483,7 +486,7 @@ int ah_metrics_add_conn(struct ah_metrics *m, const struct ah_metrics_conn *c)
     int rc = metrics_seal(m);
     if (rc < 0)
         return rc;
-    long gi = group_get(m, c->vantage, AH_TR_TCP, c->service);
+    long gi = group_get(m, c->vantage, AH_TR_TCP, c->service, c->family);
     if (gi < 0)
         return (int)gi;
     struct group *g = &m->g[gi];

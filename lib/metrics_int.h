@@ -166,6 +166,7 @@ struct group {
     size_t vantage; /* id */
     enum ah_transport tr;
     enum ah_service svc;
+    enum ah_family fam;
     long router;    /* id in m->routers of the vantage's name, or -1 */
     uint32_t acc0;  /* the run-level accumulator */
     uint32_t lastw; /* window and accumulator of the latest probe */
@@ -212,7 +213,7 @@ struct ah_metrics {
     bool sealed, finished;
     struct group *g;
     size_t ng, capg;
-    long (*gidx)[AH_TR_COUNT][AH_SVC_COUNT]; /* per vantage id: group index or -1 */
+    long (*gidx)[AH_TR_COUNT][AH_SVC_COUNT][AH_FAM_COUNT]; /* per vantage id: group or -1 */
     size_t ngidx;
     struct acc *acc;
     size_t nacc, capacc;

@@ -194,7 +194,7 @@ static long tail_mode(const struct acc *a)
 
 struct group_key {
     const char *vantage;
-    unsigned tr, svc;
+    unsigned tr, svc, fam;
     size_t gi;
 };
 
@@ -206,10 +206,20 @@ static int group_key_cmp(const void *a, const void *b)
         return c;
     if (x->tr != y->tr)
         return x->tr < y->tr ? -1 : 1;
-    return x->svc < y->svc ? -1 : x->svc > y->svc;
+    if (x->svc != y->svc)
+        return x->svc < y->svc ? -1 : 1;
+    return x->fam < y->fam ? -1 : x->fam > y->fam;
 }
 
-/* Groups in a stable order: vantage, transport, service. */
+unsigned ah_metrics_families(const struct ah_metrics *m)
+{
+    unsigned mask = 0;
+    for (size_t i = 0; i < m->ng; i++)
+        mask |= 1u << m->g[i].fam;
+    return mask;
+}
+
+/* Groups in a stable order: vantage, transport, service, family. */
 static int order_groups(struct ah_metrics *m)
 {
     struct group_key *k = malloc((m->ng + 1) * sizeof *k);
@@ -219,7 +229,8 @@ static int order_groups(struct ah_metrics *m)
         return -ENOMEM;
     }
     for (size_t i = 0; i < m->ng; i++)
-        k[i] = (struct group_key){m->vantages.s[m->g[i].vantage], m->g[i].tr, m->g[i].svc, i};
+        k[i] = (struct group_key){m->vantages.s[m->g[i].vantage], m->g[i].tr, m->g[i].svc,
+                                  m->g[i].fam, i};
     qsort(k, m->ng, sizeof *k, group_key_cmp);
     for (size_t i = 0; i < m->ng; i++)
         m->order[i] = k[i].gi;
@@ -339,6 +350,7 @@ static void row_make(const struct ah_metrics *m, size_t i, struct ah_metrics_row
     row->vantage = m->vantages.s[g->vantage];
     row->transport = g->tr;
     row->service = g->svc;
+    row->family = g->fam;
     row->before = node_name(m, a->before);
     row->after = node_name(m, tail_mode(a));
     row->probes = a->probes;

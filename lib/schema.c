@@ -2,6 +2,7 @@
  * each spelled once (ah/schema.h), with their name and parse functions. */
 #include "ah/schema.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -14,6 +15,11 @@ static const char *const transport_names[AH_TR_COUNT] = {
 static const char *const service_names[AH_SVC_COUNT] = {
     [AH_SVC_DNS] = "dns",
     [AH_SVC_ECHO] = "echo",
+};
+
+static const char *const family_names[AH_FAM_COUNT] = {
+    [AH_FAM_IPV4] = "ipv4",
+    [AH_FAM_IPV6] = "ipv6",
 };
 
 static const char *const result_names[AH_RES_COUNT] = {
@@ -127,6 +133,7 @@ static int find(const char *const *names, unsigned n, const char *s)
 
 WORDS(enum ah_transport, transport_names, "?", ah_transport_name, ah_transport_parse)
 WORDS(enum ah_service, service_names, "?", ah_service_name, ah_service_parse)
+WORDS(enum ah_family, family_names, "?", ah_family_name, ah_family_parse)
 WORDS(enum ah_result, result_names, "error", ah_result_name, ah_result_parse)
 WORDS(enum ah_reason, reason_names, "error", ah_reason_name, ah_reason_parse)
 WORDS(enum ah_verb, verb_names, "?", ah_schema_verb_name, ah_schema_verb_parse)
@@ -152,4 +159,16 @@ bool ah_route_is_initial(const char *detail)
 {
     size_t n = strlen(AH_ROUTE_INITIAL);
     return detail && strncmp(detail, AH_ROUTE_INITIAL, n) == 0 && (detail[n] == ' ' || !detail[n]);
+}
+
+int ah_family_of_target(const char *target, enum ah_family *out)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, target, buf) == 1)
+        *out = AH_FAM_IPV4;
+    else if (inet_pton(AF_INET6, target, buf) == 1)
+        *out = AH_FAM_IPV6;
+    else
+        return -EINVAL;
+    return 0;
 }

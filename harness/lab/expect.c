@@ -142,7 +142,7 @@ static int tokenize(struct ep *p, const char *text)
     return 0;
 }
 
-/* The scope: VANTAGE TRANSPORT [SERVICE]. */
+/* The scope: VANTAGE TRANSPORT [SERVICE] [FAMILY]. */
 static int parse_scope(struct ep *p, struct expect *out)
 {
     const struct tok *t = p->t;
@@ -166,6 +166,12 @@ static int parse_scope(struct ep *p, struct expect *out)
         p->i++;
     } else if (strcmp(t[p->i].s, "*") == 0) {
         p->i++;
+    }
+    enum ah_family fam;
+    out->family = -1;
+    if (p->i < p->n && ah_family_parse(t[p->i].s, &fam) == 0) {
+        out->family = (int)fam;
+        out->off_family = t[p->i++].off;
     }
     if (p->i >= p->n)
         return fail(p->err, p->errlen, p->erroff, p->endoff, "missing claim after the scope");
@@ -331,7 +337,8 @@ int expect_parse(const char *text, struct expect *out, char *err, size_t errlen,
         return rc;
     if (p.n < 3)
         return fail(err, errlen, erroff, p.n ? p.t[p.n - 1].off : 0,
-                    "too short: write VANTAGE TRANSPORT [SERVICE] CLAIM (see docs/expect.md)");
+                    "too short: write VANTAGE TRANSPORT [SERVICE] [FAMILY] CLAIM (see "
+                    "docs/expect.md)");
     if ((rc = parse_scope(&p, out)) < 0)
         return rc;
     const char *w = p.t[p.i].s;
@@ -372,16 +379,11 @@ static int diag(struct lab_diag *d, const struct lab *lab, const struct lab_expe
     return rc < 0 ? rc : -EINVAL;
 }
 
-static int check_one(const struct lab *lab, const struct lab_expect *le, const struct expect *e,
-                     const struct drill *dr, struct lab_diag *d)
+/* The scope's transport, service and family against what the lab probes. */
+static int check_scope(const struct lab *lab, const struct lab_expect *le, const struct expect *e,
+                       struct lab_diag *d)
 {
     int rc = 0, r;
-    char hint[300];
-    if (strcmp(e->vantage, "*") != 0 && lab_vantage_index(lab, e->vantage) < 0) {
-        lab_unknown_hint(lab, true, e->vantage, hint, sizeof hint);
-        r = diag(d, lab, le, e->off_vantage, "expect: unknown vantage \"%s\"%s", e->vantage, hint);
-        rc = rc ? rc : r;
-    }
     if (e->transport == AH_TR_UDP && !lab->udp.enabled) {
         r = diag(d, lab, le, e->off_transport, "expect: the lab sends no udp probes");
         rc = rc ? rc : r;
@@ -401,6 +403,26 @@ static int check_one(const struct lab *lab, const struct lab_expect *le, const s
             rc = rc ? rc : r;
         }
     }
+    if (e->family >= 0 && !lab->probe_family[e->family]) {
+        r = diag(d, lab, le, e->off_family, "expect: the lab probes no %s address",
+                 ah_family_name((enum ah_family)e->family));
+        rc = rc ? rc : r;
+    }
+    return rc;
+}
+
+static int check_one(const struct lab *lab, const struct lab_expect *le, const struct expect *e,
+                     const struct drill *dr, struct lab_diag *d)
+{
+    int rc = 0, r;
+    char hint[300];
+    if (strcmp(e->vantage, "*") != 0 && lab_vantage_index(lab, e->vantage) < 0) {
+        lab_unknown_hint(lab, true, e->vantage, hint, sizeof hint);
+        r = diag(d, lab, le, e->off_vantage, "expect: unknown vantage \"%s\"%s", e->vantage, hint);
+        rc = rc ? rc : r;
+    }
+    if ((r = check_scope(lab, le, e, d)) < 0)
+        rc = rc ? rc : r;
     if (e->kind == EXPECT_METRIC && e->transport == AH_TR_UDP &&
         (strncmp(e->metric, "conns_", 6) == 0 || strncmp(e->metric, "break_", 6) == 0 ||
          strcmp(e->metric, "reconnect_ms") == 0)) {
@@ -497,6 +519,8 @@ static bool row_matches(const struct expect *e, const struct ah_metrics_row *r)
         return false;
     if (e->service >= 0 && (int)r->service != e->service)
         return false;
+    if (e->family >= 0 && (int)r->family != e->family)
+        return false;
     if (e->at.run)
         return strcmp(r->event, ah_schema_event_name(AH_EVENT_RUN)) == 0;
     return strcmp(r->event, e->at.verb) == 0 && strcmp(r->node, e->at.node) == 0 &&
@@ -522,17 +546,20 @@ static bool compare(double v, enum expect_op op, double x)
     return false;
 }
 
-static void where(const struct ah_metrics_row *r, char *buf, size_t len)
+/* The row as a scope: "eu udp dns", with the family when the data has
+ * more than one ("eu udp dns ipv6"), then the event. */
+static void where(const struct ah_metrics_row *r, bool family, char *buf, size_t len)
 {
+    char scope[EXPECT_WORD_MAX + 32];
+    snprintf(scope, sizeof scope, "%.63s %s %s%s%s", r->vantage, ah_transport_name(r->transport),
+             ah_service_name(r->service), family ? " " : "",
+             family ? ah_family_name(r->family) : "");
     if (strcmp(r->event, ah_schema_event_name(AH_EVENT_RUN)) == 0)
-        snprintf(buf, len, "%s %s %s over the run", r->vantage, ah_transport_name(r->transport),
-                 ah_service_name(r->service));
+        snprintf(buf, len, "%s over the run", scope);
     else if (r->occurrence > 1)
-        snprintf(buf, len, "%s %s %s at %s %s#%u", r->vantage, ah_transport_name(r->transport),
-                 ah_service_name(r->service), r->event, r->node, r->occurrence);
+        snprintf(buf, len, "%s at %s %s#%u", scope, r->event, r->node, r->occurrence);
     else
-        snprintf(buf, len, "%s %s %s at %s %s", r->vantage, ah_transport_name(r->transport),
-                 ah_service_name(r->service), r->event, r->node);
+        snprintf(buf, len, "%s at %s %s", scope, r->event, r->node);
 }
 
 static void fmt_value(double v, char *buf, size_t len)
@@ -600,6 +627,8 @@ void expect_eval_baseline(const struct expect *e, const struct ah_metrics *m,
 {
     size_t matched = 0;
     double best = -INFINITY; /* closeness of the passing value kept */
+    unsigned fams = ah_metrics_families(m);
+    bool family = (fams & (fams - 1)) != 0; /* more than one */
     memset(v, 0, sizeof *v);
     v->pass = true;
     for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
@@ -632,7 +661,7 @@ void expect_eval_baseline(const struct expect *e, const struct ah_metrics *m,
                     memset(v, 0, sizeof *v);
                     v->not_measured = true;
                     snprintf(v->measured, sizeof v->measured, "not measured");
-                    where(r, v->where, sizeof v->where);
+                    where(r, family, v->where, sizeof v->where);
                     size_t n = strlen(v->where);
                     snprintf(v->where + n, sizeof v->where - n, ": %s", val);
                     return;
@@ -651,14 +680,14 @@ void expect_eval_baseline(const struct expect *e, const struct ah_metrics *m,
         if (!ok) {
             v->pass = false;
             snprintf(v->measured, sizeof v->measured, "%s", val);
-            where(r, v->where, sizeof v->where);
+            where(r, family, v->where, sizeof v->where);
             break;
         }
         /* Among passing rows, report the one nearest to failing. */
         if (matched == 1 || close > best) {
             best = close;
             snprintf(v->measured, sizeof v->measured, "%s", val);
-            where(r, v->where, sizeof v->where);
+            where(r, family, v->where, sizeof v->where);
         }
     }
     if (matched == 0) {

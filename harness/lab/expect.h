@@ -39,6 +39,7 @@ struct expect {
     char vantage[EXPECT_WORD_MAX]; /* "*" for every vantage */
     int transport;                 /* enum ah_transport, or -1 for "*" */
     int service;                   /* enum ah_service, or -1 for "*" */
+    int family;                    /* enum ah_family, or -1 for every family */
     enum expect_kind kind;
     char metric[EXPECT_WORD_MAX];
     enum expect_op op;
@@ -51,9 +52,9 @@ struct expect {
     double factor;
     char node[EXPECT_WORD_MAX]; /* answered-by / never-answered-by */
     struct expect_ref at;
-    /* Offsets in the text of the vantage, transport, service, metric and
-     * node words, for messages that point at them. */
-    unsigned off_vantage, off_transport, off_service, off_metric, off_node;
+    /* Offsets in the text of the vantage, transport, service, family,
+     * metric and node words, for messages that point at them. */
+    unsigned off_vantage, off_transport, off_service, off_family, off_metric, off_node;
 };
 
 /* Parses one expectation. On error returns -EINVAL with a message in err

@@ -188,6 +188,9 @@ struct lab {
     size_t nvantages;
     struct lab_probe_udp udp;
     struct lab_probe_tcp tcp;
+    /* probes: families: the address families whose anycast addresses are
+     * probed; by default every family of the anycast list. */
+    bool probe_family[AH_FAM_COUNT];
     struct lab_event *drill; /* sorted by at_ns (validated, not re-sorted) */
     size_t ndrill;
     struct lab_expect *expect;
@@ -268,5 +271,11 @@ bool lab_probes_service(const struct lab *lab, enum ah_service s);
 /* True when UDP and TCP both probe but different services, so each needs a
  * probe process of its own (anycast-probe takes one service set). */
 bool lab_probes_split(const struct lab *lab);
+/* True when anycast address a is probed (its family is in probes:
+ * families); lab_probed_count gives how many are. */
+bool lab_probes_address(const struct lab *lab, size_t a);
+size_t lab_probed_count(const struct lab *lab);
+/* The family of anycast address a. */
+enum ah_family lab_anycast_family(const struct lab *lab, size_t a);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <yaml.h>
 
 #include "ah/dur.h"
@@ -859,4 +860,22 @@ bool lab_probes_split(const struct lab *lab)
 {
     return lab->udp.enabled && lab->tcp.enabled &&
            !lab_services_equal(lab->udp.service, lab->tcp.service);
+}
+
+enum ah_family lab_anycast_family(const struct lab *lab, size_t a)
+{
+    return ah_addr_family(&lab->anycast[a]) == AF_INET6 ? AH_FAM_IPV6 : AH_FAM_IPV4;
+}
+
+bool lab_probes_address(const struct lab *lab, size_t a)
+{
+    return a < lab->nanycast && lab->probe_family[lab_anycast_family(lab, a)];
+}
+
+size_t lab_probed_count(const struct lab *lab)
+{
+    size_t n = 0;
+    for (size_t a = 0; a < lab->nanycast; a++)
+        n += lab_probes_address(lab, a);
+    return n;
 }

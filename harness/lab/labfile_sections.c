@@ -431,10 +431,48 @@ static void parse_tcp(struct lf *c, yaml_node_t *n, struct lab_probe_tcp *t)
     t->enabled = t->connections > 0;
 }
 
+/* probes: families: one word or a list of distinct ones, each a family of
+ * at least one anycast address. The default (every family of the anycast
+ * list) stays unless the whole value is good. */
+static void parse_families(struct lf *c, yaml_node_t *n)
+{
+    static const char *const what = "probes.families";
+    const char *const words[] = {ah_family_name(AH_FAM_IPV4), ah_family_name(AH_FAM_IPV6), NULL};
+    bool set[AH_FAM_COUNT] = {false}, has[AH_FAM_COUNT] = {false};
+    for (size_t a = 0; a < c->lab->nanycast; a++)
+        has[lab_anycast_family(c->lab, a)] = true;
+    bool seq = n->type == YAML_SEQUENCE_NODE;
+    int cnt = seq ? lf_sequence(c, n, what, false) : 1;
+    if (cnt == 0)
+        lf_err(c, n, "%s: empty list: give ipv4, ipv6 or both", what);
+    bool ok = cnt > 0;
+    for (int i = 0; i < cnt; i++) {
+        yaml_node_t *item = seq ? lf_item(c, n, i) : n;
+        int w;
+        if (lf_word(c, item, what, words, &w) < 0) {
+            ok = false;
+        } else if (set[w]) {
+            lf_err(c, item, "%s: %s is listed twice", what, words[w]);
+            ok = false;
+        } else if (!has[w] && c->lab->nanycast > 0) {
+            lf_err(c, item, "%s: no anycast address is %s", what, words[w]);
+            ok = false;
+        } else {
+            set[w] = true;
+        }
+    }
+    if (ok)
+        memcpy(c->lab->probe_family, set, sizeof set);
+}
+
 static void parse_probes(struct lf *c, yaml_node_t *key, yaml_node_t *n)
 {
-    const char *const keys[] = {ah_transport_name(AH_TR_UDP), ah_transport_name(AH_TR_TCP), NULL};
+    const char *const keys[] = {ah_transport_name(AH_TR_UDP), ah_transport_name(AH_TR_TCP),
+                                "families", NULL};
+    enum { K_FAMILIES = AH_TR_COUNT };
     struct lab *lab = c->lab;
+    for (size_t a = 0; a < lab->nanycast; a++)
+        lab->probe_family[lab_anycast_family(lab, a)] = true;
     lab->udp = (struct lab_probe_udp){
         .service[AH_SVC_DNS] = true, .rate = 100, .flows = 4, .timeout_ns = AH_NS_PER_S};
     lab->tcp = (struct lab_probe_tcp){.service[AH_SVC_ECHO] = true,
@@ -450,6 +488,15 @@ static void parse_probes(struct lf *c, yaml_node_t *key, yaml_node_t *n)
     struct lf_map m;
     if (lf_mapping(c, n, "probes", keys, &m) < 0)
         return;
+    if (m.key[K_FAMILIES] != NULL)
+        parse_families(c, m.val[K_FAMILIES]);
+    /* Only families: both transports with their defaults, as without the
+     * section. */
+    if (m.key[K_FAMILIES] != NULL && m.key[AH_TR_UDP] == NULL && m.key[AH_TR_TCP] == NULL) {
+        lab->udp.enabled = true;
+        lab->tcp.enabled = true;
+        return;
+    }
     if (m.key[AH_TR_UDP] != NULL)
         parse_udp(c, m.val[AH_TR_UDP], &lab->udp);
     if (m.key[AH_TR_TCP] != NULL)

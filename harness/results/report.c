@@ -145,6 +145,7 @@ static int write_summary_csv(const struct ah_metrics *m, const char *dir)
         ah_csv_str(w, r->vantage);
         ah_csv_str(w, ah_transport_name(r->transport));
         ah_csv_str(w, ah_service_name(r->service));
+        ah_csv_str(w, ah_family_name(r->family));
         ah_csv_str(w, r->before);
         ah_csv_str(w, r->after);
         ah_csv_u64(w, r->probes);
@@ -202,8 +203,9 @@ static void json_row_head(FILE *f, const struct ah_metrics_row *r)
     ah_json_str(f, r->node);
     fprintf(f, ", \"occurrence\": %u, \"vantage\": ", r->occurrence);
     ah_json_str(f, r->vantage);
-    fprintf(f, ", \"transport\": \"%s\", \"service\": \"%s\"", ah_transport_name(r->transport),
-            ah_service_name(r->service));
+    fprintf(f, ", \"transport\": \"%s\", \"service\": \"%s\", \"family\": \"%s\"",
+            ah_transport_name(r->transport), ah_service_name(r->service),
+            ah_family_name(r->family));
 }
 
 static void json_expectations(FILE *f, const struct rp *rp)
@@ -234,8 +236,11 @@ static void json_resolution(FILE *f, const struct ah_metrics *m)
             continue;
         fprintf(f, "%s\n    {\"vantage\": ", first ? "" : ",");
         ah_json_str(f, r->vantage);
-        fprintf(f, ", \"transport\": \"%s\", \"service\": \"%s\", \"resolution_ms\": ",
-                ah_transport_name(r->transport), ah_service_name(r->service));
+        fprintf(f,
+                ", \"transport\": \"%s\", \"service\": \"%s\", \"family\": \"%s\", "
+                "\"resolution_ms\": ",
+                ah_transport_name(r->transport), ah_service_name(r->service),
+                ah_family_name(r->family));
         json_num(f, r->resolution_ms);
         fprintf(f, "}");
         first = false;
@@ -642,8 +647,8 @@ static int rb_probes(struct rb *b)
     if (rc < 0)
         return rc;
     while ((rc = rp_merge_next(b->mg, &p)) > 0) {
-        struct ah_metrics_probe mp = {p.ts_ns, p.vantage, p.tr,      p.svc,   p.conn,
-                                      p.res,   p.node,    p.has_rtt, p.rtt_us};
+        struct ah_metrics_probe mp = {p.ts_ns, p.vantage, p.tr,      p.svc,    p.conn,
+                                      p.res,   p.node,    p.has_rtt, p.rtt_us, p.fam};
         if ((rc = ah_metrics_add_probe(b->m, &mp)) < 0 || (rc = rp_timeline_add(&b->rp, &p)) < 0)
             return rc;
     }

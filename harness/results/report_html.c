@@ -158,6 +158,20 @@ static void settings_routing(FILE *f, const struct lab *lab)
     fprintf(f, "</td></tr>\n");
 }
 
+/* The probed row: the anycast addresses probes.families keeps, with their
+ * family. */
+static void settings_probed(FILE *f, const struct lab *lab)
+{
+    fprintf(f, "</td></tr>\n<tr><th>probed</th><td>");
+    for (size_t i = 0, k = 0; i < lab->nanycast; i++) {
+        char a[64];
+        if (!lab_probes_address(lab, i) || ah_addr_format(&lab->anycast[i], false, a, sizeof a) < 0)
+            continue;
+        fprintf(f, "%s%s ", k++ ? ", " : "", ah_family_name(lab_anycast_family(lab, i)));
+        rp_html_str(f, a);
+    }
+}
+
 static void settings(FILE *f, const struct rp *rp)
 {
     const struct lab *lab = rp->lab;
@@ -180,6 +194,7 @@ static void settings(FILE *f, const struct rp *rp)
             fprintf(f, "%s", i ? ", " : "");
             rp_html_str(f, a);
         }
+        settings_probed(f, lab);
         settings_members(f, lab);
         fprintf(f, "</td></tr>\n");
         char svc[64];
@@ -291,7 +306,8 @@ static void summary(FILE *f, const struct rp *rp, const struct ah_metrics *m)
 {
     size_t n = ah_metrics_nrows(m);
     fprintf(f, "<section id=\"summary\"><h2>Summary</h2>\n<p class=\"meta\">Per event, vantage, "
-               "transport and service (docs/formats.md, \"Metrics\"); times in ms, each with the "
+               "transport, service and address family (docs/formats.md, \"Metrics\"); times in ms, "
+               "each with the "
                "resolution of "
                "its group's probe interval plus its vantage's clock uncertainty (res). ");
     clocks(f, rp);
@@ -311,8 +327,8 @@ static void summary(FILE *f, const struct rp *rp, const struct ah_metrics *m)
         rp_html_str(f, r->node);
         fprintf(f, "</td><td>");
         rp_html_str(f, r->vantage);
-        fprintf(f, "</td><td>%s</td><td>%s</td><td>", ah_transport_name(r->transport),
-                ah_service_name(r->service));
+        fprintf(f, "</td><td>%s</td><td>%s</td><td>%s</td><td>", ah_transport_name(r->transport),
+                ah_service_name(r->service), ah_family_name(r->family));
         rp_html_str(f, r->before);
         fprintf(f, "</td><td>");
         rp_html_str(f, r->after);
@@ -368,8 +384,8 @@ static void ground_truth(FILE *f, const struct rp *rp, const struct ah_metrics *
             fprintf(f, " #%u", r->occurrence);
         fprintf(f, "</td><td>");
         rp_html_str(f, r->vantage);
-        fprintf(f, "</td><td>%s %s</td>", ah_transport_name(r->transport),
-                ah_service_name(r->service));
+        fprintf(f, "</td><td>%s %s %s</td>", ah_transport_name(r->transport),
+                ah_service_name(r->service), ah_family_name(r->family));
         cell_ms(f, r->route_ms);
         fprintf(f, "<td>");
         rp_html_str(f, r->route_nexthop);

@@ -384,6 +384,8 @@ static int one_conn(struct rp *rp, struct ah_metrics *m, struct rp_file *f, char
         return bad_row(f, line, "bad conn \"%s\"", fl[AH_CONNS_CONN]), 0;
     if (!fl[AH_CONNS_VANTAGE][0] || strlen(fl[AH_CONNS_VANTAGE]) >= RP_NAME_MAX)
         return bad_row(f, line, "bad vantage \"%s\"", fl[AH_CONNS_VANTAGE]), 0;
+    if (ah_family_of_target(fl[AH_CONNS_TARGET], &c.family) < 0)
+        return bad_row(f, line, "bad target \"%.40s\"", fl[AH_CONNS_TARGET]), 0;
     if (ah_service_parse(fl[AH_CONNS_SERVICE], &c.service) < 0)
         return bad_row(f, line, "bad service \"%s\"", fl[AH_CONNS_SERVICE]), 0;
     if (!parse_u64(fl[AH_CONNS_OPENED_NS], &c.opened_ns))
@@ -489,6 +491,8 @@ static int parse_probe(struct rp_names *names, struct rp_file *f, char **fl, siz
         return bad_row(f, line, "bad ts_ns \"%s\"", fl[AH_PROBES_TS_NS]), 0;
     if (!fl[AH_PROBES_VANTAGE][0] || strlen(fl[AH_PROBES_VANTAGE]) >= RP_NAME_MAX)
         return bad_row(f, line, "bad vantage \"%s\"", fl[AH_PROBES_VANTAGE]), 0;
+    if (ah_family_of_target(fl[AH_PROBES_TARGET], &p->fam) < 0)
+        return bad_row(f, line, "bad target \"%.40s\"", fl[AH_PROBES_TARGET]), 0;
     if (ah_transport_parse(fl[AH_PROBES_TRANSPORT], &p->tr) < 0)
         return bad_row(f, line, "bad transport \"%s\"", fl[AH_PROBES_TRANSPORT]), 0;
     if (ah_service_parse(fl[AH_PROBES_SERVICE], &p->svc) < 0)

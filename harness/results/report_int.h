@@ -55,6 +55,7 @@ struct rp_probe {
     uint64_t ts_ns, conn;
     enum ah_transport tr;
     enum ah_service svc;
+    enum ah_family fam; /* of the target */
     enum ah_result res;
     const char *vantage;
     const char *node;

@@ -60,8 +60,10 @@ static bool same_host(const struct lab_host *a, const struct lab_host *b)
 static int deploy_new(const struct lab *lab, const char *ctl_dir, struct deploy **out)
 {
     struct deploy *d = calloc(1, sizeof *d);
+    struct run_probe_plan plan[RUN_PROBES_PER_VANTAGE];
+    size_t nsess = run_probe_plan(lab, plan) * lab->nvantages;
     if (!d || !(d->h = calloc(lab->nnodes + lab->nvantages + 1, sizeof *d->h)) ||
-        !(d->sess = calloc(2 * lab->nvantages + 1, sizeof *d->sess))) {
+        !(d->sess = calloc(nsess + 1, sizeof *d->sess))) {
         if (d)
             free(d->h);
         free(d);
@@ -197,12 +199,13 @@ int deploy_remote_run(struct deploy *d, size_t i, const char *remote, uint64_t t
 }
 
 /* The probe's --once options for the lab's probes: the transports and the
- * service the run will use. */
-static void once_remote(const struct lab *lab, const char *probe, char *buf, size_t len)
+ * service the run will use, to anycast address addr. */
+static void once_remote(const struct lab *lab, size_t addr, const char *probe, char *buf,
+                        size_t len)
 {
     char target[AH_ADDR_STRLEN];
     bool udp = lab->udp.enabled, tcp = lab->tcp.enabled;
-    ah_addr_format(&lab->anycast[0], false, target, sizeof target);
+    ah_addr_format(&lab->anycast[addr], false, target, sizeof target);
     snprintf(buf, len, "%s", probe);
     ssh_quote_append(buf, len, "--once");
     ssh_quote_append(buf, len, "--transport");
@@ -215,6 +218,29 @@ static void once_remote(const struct lab *lab, const char *probe, char *buf, siz
         }
     }
     ssh_quote_append(buf, len, target);
+}
+
+/* Vantage host i: every probed anycast address answers a probe (in a dry
+ * run: the commands only). */
+static int preflight_targets(struct run *r, size_t i, char *remote, size_t len)
+{
+    struct deploy *d = r->dep;
+    struct deploy_host *h = &d->h[i];
+    struct ssh_result res;
+    char target[AH_ADDR_STRLEN];
+    for (size_t a = 0; a < r->lab->nanycast; a++) {
+        if (!lab_probes_address(r->lab, a))
+            continue;
+        once_remote(r->lab, a, h->probe, remote, len);
+        ah_addr_format(&r->lab->anycast[a], false, target, sizeof target);
+        int rc = deploy_remote_run(d, i, remote, d->dry ? 0 : 30 * AH_NS_PER_S, &res);
+        if (rc < 0 && !d->dry) {
+            run_fail(r, "preflight: %s (%s): the anycast target %s does not answer: %s", h->name,
+                     h->host->dest, target, res.out[0] ? res.out : res.err_last);
+            return rc;
+        }
+    }
+    return 0;
 }
 
 /* Every host: reachable; every vantage: the same probe version as ours and
@@ -237,8 +263,7 @@ static int preflight(struct run *r)
         snprintf(remote, sizeof remote, "%s --version", h->probe);
         rc = deploy_remote_run(d, i, remote, 30 * AH_NS_PER_S, &res);
         if (d->dry) {
-            once_remote(r->lab, h->probe, remote, sizeof remote);
-            deploy_remote_run(d, i, remote, 0, &res);
+            preflight_targets(r, i, remote, sizeof remote);
             continue;
         }
         if (rc < 0) {
@@ -253,12 +278,8 @@ static int preflight(struct run *r)
                      h->host->dest, res.out, d->local_version);
             return -EPROTO;
         }
-        once_remote(r->lab, h->probe, remote, sizeof remote);
-        if ((rc = deploy_remote_run(d, i, remote, 30 * AH_NS_PER_S, &res)) < 0) {
-            run_fail(r, "preflight: %s (%s): the anycast target does not answer: %s", h->name,
-                     h->host->dest, res.out[0] ? res.out : res.err_last);
+        if ((rc = preflight_targets(r, i, remote, sizeof remote)) < 0)
             return rc;
-        }
     }
     return 0;
 }
@@ -444,15 +465,15 @@ int deploy_dry_run(const struct lab *lab, uint64_t ready_timeout_ns)
     printf("# clock at start: each vantage, %d exchanges\n", DEPLOY_CLOCK_N);
     for (size_t i = 0; rc == 0 && i < d->n; i++)
         rc = d->h[i].vantage ? deploy_clock_measure(d, i, 0) : 0;
-    printf("# probes (one session per vantage; stdin closed at the end)\n");
+    printf("# probes (one session per vantage and probed address; stdin closed at the end)\n");
     for (size_t i = 0; rc == 0 && i < d->n; i++) {
         if (!d->h[i].vantage)
             continue;
-        bool split = lab_probes_split(lab);
-        for (int k = 0; k < (split ? 2 : 1) && rc == 0; k++) {
-            rc = deploy_probe_remote(&r, &d->h[i], i - lab->nnodes,
-                                     split ? k == 0 : lab->udp.enabled,
-                                     split ? k == 1 : lab->tcp.enabled, remote, sizeof remote);
+        struct run_probe_plan plan[RUN_PROBES_PER_VANTAGE];
+        size_t nplan = run_probe_plan(lab, plan);
+        for (size_t k = 0; k < nplan && rc == 0; k++) {
+            rc =
+                deploy_probe_remote(&r, &d->h[i], i - lab->nnodes, &plan[k], remote, sizeof remote);
             if (rc == 0)
                 rc = deploy_cmd(d, i, SSH_COMMAND, remote, &a);
         }

@@ -72,9 +72,11 @@ int deploy_remote_run(struct deploy *d, size_t i, const char *remote, uint64_t t
 /* Records the remote command run on host i (for run.json). */
 void deploy_note(struct deploy *d, size_t i, const char *remote);
 
-/* (deploy_probes.c) The remote command of vantage host i's probe session. */
-int deploy_probe_remote(const struct run *r, const struct deploy_host *h, size_t vantage, bool udp,
-                        bool tcp, char *buf, size_t len);
+/* (deploy_probes.c) The remote command of vantage host h's probe session
+ * for one of its probes (struct run_probe_plan, run_int.h). */
+struct run_probe_plan;
+int deploy_probe_remote(const struct run *r, const struct deploy_host *h, size_t vantage,
+                        const struct run_probe_plan *plan, char *buf, size_t len);
 /* Starts every vantage's probe and waits for each to say it probes.
  * Returns 0 or a negative errno (run_fail'ed). */
 int deploy_start_probes(struct run *r);

@@ -1,9 +1,9 @@
-/* The probes of a deployment run: one ssh session per vantage (two when UDP
- * and TCP probe different services) runs anycast-probe into a remote
- * temporary directory under a small POSIX sh wrapper that ends the probe
- * when the session's stdin ends, so the probe dies with its session (our
- * Ctrl-C, a dead master or a dead controller). The rows, kept on the remote
- * disk as the probe writes them, are fetched with cat at the end. */
+/* The probes of a deployment run: one ssh session per vantage and probed
+ * anycast address (two when UDP and TCP probe different services) runs
+ * anycast-probe into a remote temporary directory under a small POSIX sh
+ * wrapper that ends the probe when the session's stdin ends, so the probe dies with its session
+ * (our Ctrl-C, a dead master or a dead controller). The rows, kept on the remote disk as the probe
+ * writes them, are fetched with cat at the end. */
 #include "deploy_int.h"
 #include "run_int.h"
 
@@ -22,15 +22,15 @@
 #include "ah/file.h"
 #include "ah/log.h"
 
-int deploy_probe_remote(const struct run *r, const struct deploy_host *h, size_t vantage, bool udp,
-                        bool tcp, char *buf, size_t len)
+int deploy_probe_remote(const struct run *r, const struct deploy_host *h, size_t vantage,
+                        const struct run_probe_plan *plan, char *buf, size_t len)
 {
     struct proc_argv a = {0};
     char target[AH_ADDR_STRLEN];
-    run_probe_args(r, &a, udp, tcp);
+    run_probe_args(r, &a, plan->udp, plan->tcp);
     if (a.rc < 0)
         return a.rc;
-    ah_addr_format(&r->lab->anycast[0], false, target, sizeof target);
+    ah_addr_format(&r->lab->anycast[plan->addr], false, target, sizeof target);
     /* The wrapper: the directory's name on the first line, then the probe's
      * ready byte (its --ready-fd is our stdout); the probe runs in the
      * background, in a process group of its own (setsid) with its output in
@@ -78,8 +78,9 @@ static bool dir_sane(const char *s)
                strlen(s);
 }
 
-static int start_one(struct run *r, size_t v, const char *kind, bool udp, bool tcp)
+static int start_one(struct run *r, size_t v, const struct run_probe_plan *plan)
 {
+    const char *tag = plan->tag;
     struct deploy *d = r->dep;
     size_t hi = r->lab->nnodes + v;
     struct deploy_host *h = &d->h[hi];
@@ -88,16 +89,16 @@ static int start_one(struct run *r, size_t v, const char *kind, bool udp, bool t
     char remote[LAB_COMMAND_MAX + 2048];
     struct proc_argv a;
     struct ssh_child c;
-    int rc = deploy_probe_remote(r, h, v, udp, tcp, remote, sizeof remote);
+    int rc = deploy_probe_remote(r, h, v, plan, remote, sizeof remote);
     if (rc == 0)
         rc = deploy_cmd(d, hi, SSH_COMMAND, remote, &a);
     if (rc < 0)
         return rc;
-    snprintf(pp->outdir, sizeof pp->outdir, "%s/probes-%s%s%s", r->resabs, h->name,
-             *kind ? "-" : "", kind);
-    snprintf(pp->log, sizeof pp->log, "%s/probe-%s%s%s.log", r->logdir, h->name, *kind ? "-" : "",
-             kind);
-    snprintf(pp->p.name, sizeof pp->p.name, "probe %s%s%s", h->name, *kind ? " " : "", kind);
+    snprintf(pp->outdir, sizeof pp->outdir, "%s/probes-%s%s%s", r->resabs, h->name, *tag ? "-" : "",
+             tag);
+    snprintf(pp->log, sizeof pp->log, "%s/probe-%s%s%s.log", r->logdir, h->name, *tag ? "-" : "",
+             tag);
+    snprintf(pp->p.name, sizeof pp->p.name, "probe %s%s%s", h->name, *tag ? " " : "", tag);
     pp->vantage = v;
     deploy_note(d, hi, remote);
     if ((rc = ssh_spawn(a.argv, true, true, -1, h->log_fd, &c)) < 0)
@@ -197,18 +198,14 @@ static int wait_ready(struct run *r)
 int deploy_start_probes(struct run *r)
 {
     const struct lab *lab = r->lab;
-    bool split = lab_probes_split(lab);
+    struct run_probe_plan plan[RUN_PROBES_PER_VANTAGE];
+    size_t nplan = run_probe_plan(lab, plan);
     int rc = 0;
     if (!lab->udp.enabled && !lab->tcp.enabled)
         return 0;
     for (size_t v = 0; v < lab->nvantages && rc == 0; v++) {
-        if (!split) {
-            rc = start_one(r, v, "", lab->udp.enabled, lab->tcp.enabled);
-        } else {
-            rc = start_one(r, v, ah_transport_name(AH_TR_UDP), true, false);
-            if (rc == 0)
-                rc = start_one(r, v, ah_transport_name(AH_TR_TCP), false, true);
-        }
+        for (size_t k = 0; k < nplan && rc == 0; k++)
+            rc = start_one(r, v, &plan[k]);
         if (rc < 0)
             run_fail(r, "%s: probe did not start: %s", lab->vantages[v].name, strerror(-rc));
     }

@@ -507,7 +507,8 @@ static int prepare(struct run *r)
     r->resp = calloc(r->lab->nnodes, sizeof *r->resp);
     r->launch = calloc(r->lab->nnodes, sizeof *r->launch);
     r->resp_log = calloc(r->lab->nnodes, sizeof *r->resp_log);
-    r->probes = calloc(2 * r->lab->nvantages + 1, sizeof *r->probes);
+    struct run_probe_plan plan[RUN_PROBES_PER_VANTAGE];
+    r->probes = calloc(run_probe_plan(r->lab, plan) * r->lab->nvantages + 1, sizeof *r->probes);
     if (!r->resp || !r->launch || !r->resp_log || !r->probes ||
         drill_expand(r->lab, &r->drill) < 0) {
         run_fail(r, "out of memory");

@@ -129,6 +129,20 @@ int run_wait_probes(struct run *r);
 void run_stop_probes(struct run *r);
 /* (run_probes.c) The lab's probe settings as anycast-probe options. */
 void run_probe_args(const struct run *r, struct proc_argv *a, bool udp, bool tcp);
+
+/* One probe process of a vantage: its target (an anycast address index),
+ * its transports, and the tag that tells its files and name apart from the
+ * vantage's others ("", "udp", "ipv6", "ipv6-udp", "ipv4-2": the family
+ * when several addresses are probed, the transport when they are split). */
+struct run_probe_plan {
+    size_t addr;
+    bool udp, tcp;
+    char tag[32];
+};
+#define RUN_PROBES_PER_VANTAGE (2 * LAB_ANYCAST_MAX)
+/* The probe processes every vantage runs, into out (room for
+ * RUN_PROBES_PER_VANTAGE); returns how many. */
+size_t run_probe_plan(const struct lab *lab, struct run_probe_plan *out);
 /* (run.c) The drill's poll loop, until the lab's duration. */
 void run_drill_loop(struct run *r);
 

@@ -1,8 +1,9 @@
-/* The probe processes of a run: one anycast-probe per vantage in its client
- * namespace (two when UDP and TCP probe different services), started with
- * the lab's probe settings and stopped with SIGINT so every row is written.
- * Hundreds start at once (a window of forks whose exec is confirmed later),
- * and each says on a shared pipe when it probes: the drill's start barrier. */
+/* The probe processes of a run: one anycast-probe per vantage and probed
+ * anycast address in its client namespace (two when UDP and TCP probe
+ * different services), started with the lab's probe settings and stopped
+ * with SIGINT so every row is written. Hundreds start at once (a window of
+ * forks whose exec is confirmed later), and each says on a shared pipe when
+ * it probes: the drill's start barrier. */
 #include "run_int.h"
 
 #include <errno.h>
@@ -119,25 +120,64 @@ static int spawn_probe(struct run *r, struct spawn_window *w, const struct proc_
     return 0;
 }
 
+/* The tag of anycast address a among the probed ones: "" when it is the
+ * only one, else its family, numbered from the second of that family on. */
+static void addr_tag(const struct lab *lab, size_t a, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (lab_probed_count(lab) < 2)
+        return;
+    enum ah_family f = lab_anycast_family(lab, a);
+    unsigned nth = 1;
+    for (size_t k = 0; k < a; k++)
+        nth += lab_probes_address(lab, k) && lab_anycast_family(lab, k) == f;
+    if (nth > 1)
+        snprintf(buf, len, "%s-%u", ah_family_name(f), nth);
+    else
+        snprintf(buf, len, "%s", ah_family_name(f));
+}
+
+size_t run_probe_plan(const struct lab *lab, struct run_probe_plan *out)
+{
+    size_t n = 0;
+    bool split = lab_probes_split(lab);
+    for (size_t a = 0; a < lab->nanycast; a++) {
+        if (!lab_probes_address(lab, a))
+            continue;
+        char at[16];
+        addr_tag(lab, a, at, sizeof at);
+        for (int t = 0; t < (split ? 2 : 1); t++) {
+            struct run_probe_plan *p = &out[n++];
+            p->addr = a;
+            p->udp = split ? t == AH_TR_UDP : lab->udp.enabled;
+            p->tcp = split ? t == AH_TR_TCP : lab->tcp.enabled;
+            /* Different services per transport: one probe each. */
+            const char *tr = split ? ah_transport_name((enum ah_transport)t) : "";
+            snprintf(p->tag, sizeof p->tag, "%s%s%s", at, *at && *tr ? "-" : "", tr);
+        }
+    }
+    return n;
+}
+
 static int start_probe(struct run *r, struct spawn_window *w, size_t v, const char *prog,
-                       const char *kind, bool udp, bool tcp)
+                       const struct run_probe_plan *plan)
 {
     struct proc_argv a = {0};
     char target[AH_ADDR_STRLEN];
     struct probe_proc *pp = &r->probes[r->nprobes];
-    const char *vname = r->lab->vantages[v].name;
+    const char *vname = r->lab->vantages[v].name, *tag = plan->tag;
 
-    snprintf(pp->outdir, sizeof pp->outdir, "%s/probes-%s%s%s", r->resabs, vname, *kind ? "-" : "",
-             kind);
-    snprintf(pp->log, sizeof pp->log, "%s/probe-%s%s%s.log", r->logdir, vname, *kind ? "-" : "",
-             kind);
+    snprintf(pp->outdir, sizeof pp->outdir, "%s/probes-%s%s%s", r->resabs, vname, *tag ? "-" : "",
+             tag);
+    snprintf(pp->log, sizeof pp->log, "%s/probe-%s%s%s.log", r->logdir, vname, *tag ? "-" : "",
+             tag);
     if (mkdir(pp->outdir, 0755) < 0 && errno != EEXIST)
         return -errno;
-    ah_addr_format(&r->lab->anycast[0], false, target, sizeof target);
+    ah_addr_format(&r->lab->anycast[plan->addr], false, target, sizeof target);
     proc_argv_add(&a, prog);
     opt(&a, "--vantage", vname);
     opt(&a, "--out", pp->outdir);
-    run_probe_args(r, &a, udp, tcp);
+    run_probe_args(r, &a, plan->udp, plan->tcp);
     opt_u(&a, "--ready-fd", PROC_PASS_FD);
     proc_argv_add(&a, target);
     if (a.rc < 0)
@@ -151,7 +191,7 @@ static int start_probe(struct run *r, struct spawn_window *w, size_t v, const ch
         .chdir_to = r->rundir,
         .pass_fd = r->ready_wfd,
     };
-    snprintf(pp->p.name, sizeof pp->p.name, "probe %s%s%s", vname, *kind ? " " : "", kind);
+    snprintf(pp->p.name, sizeof pp->p.name, "probe %s%s%s", vname, *tag ? " " : "", tag);
     pp->vantage = v;
     return spawn_probe(r, w, &spec);
 }
@@ -177,7 +217,8 @@ int run_start_probes(struct run *r)
     }
     r->ready_fd = pfd[0];
     r->ready_wfd = pfd[1];
-    bool split = lab_probes_split(lab);
+    struct run_probe_plan plan[RUN_PROBES_PER_VANTAGE];
+    size_t nplan = run_probe_plan(lab, plan);
     struct spawn_window w = {0};
     int rc = 0;
     for (size_t v = 0; v < lab->nvantages && rc == 0; v++) {
@@ -186,19 +227,13 @@ int run_start_probes(struct run *r)
             run_fail(r,
                      "%zu of %zu probes started after %llu ms (--ready-timeout): the machine "
                      "may be overloaded",
-                     r->nprobes, lab->nvantages,
+                     r->nprobes, lab->nvantages * nplan,
                      (unsigned long long)(r->o->ready_timeout_ns / AH_NS_PER_MS));
             rc = -ETIMEDOUT;
             break;
         }
-        if (!split) {
-            rc = start_probe(r, &w, v, prog, "", lab->udp.enabled, lab->tcp.enabled);
-        } else {
-            /* Different services per transport: one probe each. */
-            rc = start_probe(r, &w, v, prog, ah_transport_name(AH_TR_UDP), true, false);
-            if (rc == 0)
-                rc = start_probe(r, &w, v, prog, ah_transport_name(AH_TR_TCP), false, true);
-        }
+        for (size_t k = 0; k < nplan && rc == 0; k++)
+            rc = start_probe(r, &w, v, prog, &plan[k]);
         if (rc < 0)
             run_fail(r, "%s: probe did not start: %s", lab->vantages[v].name, strerror(-rc));
     }

@@ -1,9 +1,10 @@
 /* Failover metrics (docs/formats.md: summary.csv and the metrics) as a pure,
  * streaming computation on records: feed every event first, then probe
  * records in send-time order, then connection records, then finish and read
- * one summary row per event x vantage x transport x service plus run-level
- * rows (event "run"), each computed when it is read. Memory grows with the
- * events, the (vantage, transport, service) groups, the event windows that
+ * one summary row per event x vantage x transport x service x address family
+ * (of the probed target) plus run-level rows (event "run"), each computed
+ * when it is read. Memory grows with the
+ * events, the (vantage, transport, service, family) groups, the event windows that
  * received probes, flows and connections: never with events x groups, nor
  * with the number of probes. */
 #ifndef AH_METRICS_H
@@ -29,7 +30,7 @@ struct ah_metrics_cfg {
     uint64_t start_ns, end_ns;
     /* Resolution of the time figures per transport; 0: derived from the
      * data as the time-weighted median gap between consecutive sends of a
-     * (vantage, transport, service) group, i.e. the probe interval an
+     * (vantage, transport, service, family) group, i.e. the probe interval an
      * instant in the run typically falls into. */
     uint64_t resolution_ns[AH_TR_COUNT];
     /* TCP connections the prober keeps per vantage (for reconnect_ms); 0:
@@ -57,6 +58,7 @@ struct ah_metrics_probe {
     /* The probes.csv rtt_us of an ok probe; has_rtt false: none. */
     bool has_rtt;
     uint64_t rtt_us;
+    enum ah_family family; /* of the probes.csv target */
 };
 
 struct ah_metrics_conn {
@@ -67,6 +69,7 @@ struct ah_metrics_conn {
     const char *node;
     enum ah_reason reason;
     uint64_t probes_ok;
+    enum ah_family family; /* of the connections.csv target */
 };
 
 /* One summary row. Times in milliseconds; NaN means empty (no value). */
@@ -77,6 +80,7 @@ struct ah_metrics_row {
     const char *vantage;
     enum ah_transport transport;
     enum ah_service service;
+    enum ah_family family;
     const char *before, *after; /* "" when none */
     uint64_t probes, lost, flips;
     double outage_ms, switch_ms;
@@ -132,7 +136,7 @@ int ah_metrics_finish(struct ah_metrics *m);
  * up to AH_METRICS_ROW_CACHE consecutive rows can be held at once; reading
  * the same row again costs nothing. Order: the run rows, then each event's
  * rows in time order; within them the groups by vantage, transport,
- * service. Reading a row writes that cache: one thread at a time. */
+ * service, family. Reading a row writes that cache: one thread at a time. */
 #define AH_METRICS_ROW_CACHE 64
 size_t ah_metrics_nrows(const struct ah_metrics *m);
 const struct ah_metrics_row *ah_metrics_row(const struct ah_metrics *m, size_t i);
@@ -140,6 +144,9 @@ const struct ah_metrics_row *ah_metrics_row(const struct ah_metrics *m, size_t i
 uint64_t ah_metrics_row_answers(const struct ah_metrics *m, const struct ah_metrics_row *r,
                                 const char *node);
 uint64_t ah_metrics_late(const struct ah_metrics *m);
+/* The address families of the groups, a bit (1u << family) each: lets a
+ * reader name the family only where the data has more than one. */
+unsigned ah_metrics_families(const struct ah_metrics *m);
 /* The run window actually used. */
 void ah_metrics_span(const struct ah_metrics *m, uint64_t *start_ns, uint64_t *end_ns);
 

@@ -24,6 +24,16 @@ const char *ah_service_name(enum ah_service s);
 int ah_transport_parse(const char *s, enum ah_transport *out);
 int ah_service_parse(const char *s, enum ah_service *out);
 
+/* Address families of a probed target (summary.csv "family"): "ipv4" and
+ * "ipv6". ah_family_of_target gives the family of a probes.csv or
+ * connections.csv target (an IP address as anycast-probe writes it), or
+ * -EINVAL when it is not one. */
+enum ah_family { AH_FAM_IPV4 = 0, AH_FAM_IPV6, AH_FAM_COUNT };
+
+const char *ah_family_name(enum ah_family f);
+int ah_family_parse(const char *s, enum ah_family *out);
+int ah_family_of_target(const char *target, enum ah_family *out);
+
 /* Probe results (probes.csv "result"). */
 enum ah_result {
     AH_RES_OK = 0,
@@ -173,6 +183,7 @@ int ah_schema_control_parse(const char *s, enum ah_control *out);
     X(AH_SUMMARY_VANTAGE, "vantage")                                                               \
     X(AH_SUMMARY_TRANSPORT, "transport")                                                           \
     X(AH_SUMMARY_SERVICE, "service")                                                               \
+    X(AH_SUMMARY_FAMILY, "family")                                                                 \
     X(AH_SUMMARY_BEFORE, "before")                                                                 \
     X(AH_SUMMARY_AFTER, "after")                                                                   \
     X(AH_SUMMARY_PROBES, "probes")                                                                 \

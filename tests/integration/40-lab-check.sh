@@ -131,7 +131,7 @@ t_match "$out" "expectations: 2 passed, 0 failed" "and meets its expectations"
 t_true "and writes the report" test -s "$D/out/report.html"
 t_true "the page names it a deployment, with its hosts" grep -q '<th>kind</th><td>deployment' "$D/out/report.html"
 t_eq "$(grep -c '<th>routing</th>' "$D/out/report.html")" 0 "and shows no lab routing for it"
-t_match "$(cat "$D/out/summary.csv")" "withdraw,fra,eu-west,udp,dns,fra,ams," "the withdraw's row: fra before, ams after"
+t_match "$(cat "$D/out/summary.csv")" "withdraw,fra,eu-west,udp,dns,ipv4,fra,ams," "the withdraw's row: fra before, ams after"
 
 out=$("$LAB" check "$T_TMP/missing.yaml" 2>&1); rc=$?
 t_true "missing lab file is an error" test "$rc" -ne 0

@@ -13,7 +13,8 @@ D=$(ev_ts link-down fra) U=$(ev_ts link-up fra)
 t_match "$D" '^[0-9]{19}$' "link-down fra logged"
 t_match "$U" '^[0-9]{19}$' "link-up fra logged"
 P=$LAB_DIR/probes.csv
-t_eq "$(awk -F, 'NR > 1 { print $3 }' "$P" | sort -u)" "2001:db8:53::53" "probes target the IPv6 anycast address"
+t_eq "$(awk -F, 'NR > 1 { print $3 }' "$P" | sort -u | tr '\n' ' ')" "198.51.100.53 2001:db8:53::53 " \
+  "probes target both anycast addresses"
 read -r pre down post post_bad < <(awk -F, -v d="$D" -v u="$U" \
   'NR > 1 {
      if ($1 < d && $8 == "ok" && $9 == "fra") pre++

@@ -20,12 +20,16 @@ work=$T_TMP/rootless
 chmod 755 "$T_TMP"
 mkdir -p "$work"
 chown "$USER_:$GROUP_" "$work"
+# With lab_run's tolerance (lab-lib.sh): this test is about rootless mode,
+# not about how punctually a loaded machine starts the drill's steps.
+{ cat "$AH_ROOT/tests/labs/lab-quick.yaml"; printf '\ntolerance: 2s\n'; } >"$work/lab-quick.yaml"
+chmod 644 "$work/lab-quick.yaml"
 host_snapshot >"$T_TMP/host.before"
 # Under a subreaper (lab_reaped): a child the lab did not reap before it
 # exited would be listed, where under init it would pass unnoticed.
 (cd "$work" && lab_reaped "$T_TMP/run.left" setpriv --reuid="$USER_" --regid="$GROUP_" \
   --clear-groups env -i PATH=/usr/bin:/bin HOME="$work" "$LAB" run \
-  "$AH_ROOT/tests/labs/lab-quick.yaml" --results "$work/results") >"$T_TMP/run.out" 2>"$T_TMP/run.err"
+  "$work/lab-quick.yaml" --results "$work/results") >"$T_TMP/run.out" 2>"$T_TMP/run.err"
 rc=$?
 cat "$T_TMP/run.out"; sed 's/^/    stderr| /' "$T_TMP/run.err"
 t_eq "$rc" 0 "rootless run exits 0"

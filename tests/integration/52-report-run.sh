@@ -59,16 +59,20 @@ R=$(awk -F, '$2 == "route" && $4 ~ /router=eu / && $1 >= '"$W"' { print $1; exit
 NH=$(awk -F, '$2 == "route" && $1 == '"$R"' { print $3; exit }' "$LAB_DIR/events.csv")
 t_match "$R" '^[0-9]{19}$' "a route change at eu's router after the withdraw"
 t_eq "$NH" nyc "... to nyc"
-first=$(awk -F, -v r="$R" 'NR > 1 && $2 == "eu" && $4 == "udp" && $1 >= r && $8 == "ok" && $9 == "nyc" { print $1; exit }' "$LAB_DIR/probes.csv")
+# The lab probes both of its addresses; the IPv4 rows are compared.
+first=$(awk -F, -v r="$R" 'NR > 1 && $2 == "eu" && $3 == "198.51.100.53" && $4 == "udp" && $1 >= r && $8 == "ok" && $9 == "nyc" { print $1; exit }' "$LAB_DIR/probes.csv")
 t_match "$first" '^[0-9]{19}$' "nyc answered eu's UDP after the route change"
 read -r sw res gt < <(python3 - "$LAB_DIR" <<'PY'
 import csv, json, sys
 d = sys.argv[1]
 row = [r for r in csv.DictReader(open(f"{d}/summary.csv"))
-       if r["event"] == "withdraw" and r["vantage"] == "eu" and r["transport"] == "udp"][0]
+       if r["event"] == "withdraw" and r["vantage"] == "eu" and r["transport"] == "udp"
+       and r["family"] == "ipv4"][0]
 s = json.load(open(f"{d}/summary.json"))
-res = [g["resolution_ms"] for g in s["resolution"] if g["vantage"] == "eu" and g["transport"] == "udp"][0]
-gt = [g["first_answer_ms"] for g in s["ground_truth"] if g["vantage"] == "eu" and g["transport"] == "udp"][0]
+res = [g["resolution_ms"] for g in s["resolution"]
+       if g["vantage"] == "eu" and g["transport"] == "udp" and g["family"] == "ipv4"][0]
+gt = [g["first_answer_ms"] for g in s["ground_truth"]
+      if g["vantage"] == "eu" and g["transport"] == "udp" and g["family"] == "ipv4"][0]
 print(row["switch_ms"], res, gt)
 PY
 )

@@ -82,11 +82,11 @@ atlas-1002,DE,680,680" "atlas-probes.csv"
 # Summary: one run row per vantage; atlas-1001 went ams-1 -> lon-1 -> lon-1
 # (one flip, catchment lon-1 at the end), atlas-2001 stayed on ams-1.
 S=$O/summary.csv
-run_row() { awk -F, -v v="$1" '$2 == "run" && $4 == v { print $7 "," $9 "," $13 }' "$S"; }
+run_row() { awk -F, -v v="$1" '$2 == "run" && $4 == v { print $8 "," $10 "," $14 }' "$S"; }
 t_eq "$(awk -F, '$2 == "run"' "$S" | grep -c '^[0-9]')" 13 "13 run rows (one per probe)"
 t_eq "$(run_row atlas-1001)" ",3,1" "atlas-1001: 3 results, 1 flip"
 t_eq "$(run_row atlas-2001)" ",2,0" "atlas-2001: 2 results, no flip"
-t_eq "$(awk -F, '$2 == "run" && $4 == "atlas-1001" { print $8 }' "$S")" "lon-1" \
+t_eq "$(awk -F, '$2 == "run" && $4 == "atlas-1001" { print $9 }' "$S")" "lon-1" \
   "atlas-1001's catchment at the end: lon-1"
 t_true "report.html written" test -s "$O/report.html"
 t_true "summary.json parses" jq -e '.rows | length > 0' "$O/summary.json"

@@ -505,7 +505,7 @@ START_TEST(close_before_ack)
     /* 150 ms before stop nyc, but probed every 150 ms itself (19 ok probes
      * over its 2.85 s): within its own interval. */
     struct ah_metrics_conn c5 = {
-        5, "eu", AH_SVC_ECHO, T0 + 1 * S, T0 + 3850 * MS, "nyc", AH_REASON_RESET, 19};
+        5, "eu", AH_SVC_ECHO, T0 + 1 * S, T0 + 3850 * MS, "nyc", AH_REASON_RESET, 19, AH_FAM_IPV4};
     ck_assert_int_eq(ah_metrics_add_conn(m, &c5), 0);
     ck_assert_int_eq(ah_metrics_finish(m), 0);
     const struct ah_metrics_row *w = row(m, "withdraw", 1, "eu", AH_TR_TCP);

@@ -31,7 +31,8 @@ START_TEST(uncertainty_added_to_its_vantage)
                                          AH_RES_OK,
                                          "ams",
                                          false,
-                                         0};
+                                         0,
+                                         AH_FAM_IPV4};
             ck_assert_int_eq(ah_metrics_add_probe(m, &p), 0);
         }
     }

@@ -35,6 +35,7 @@ WRAP(reason, enum ah_reason, ah_reason_name, ah_reason_parse)
 WRAP(verb, enum ah_verb, ah_schema_verb_name, ah_schema_verb_parse)
 WRAP(event, enum ah_event, ah_schema_event_name, ah_schema_event_parse)
 WRAP(control, enum ah_control, ah_schema_control_name, ah_schema_control_parse)
+WRAP(family, enum ah_family, ah_family_name, ah_family_parse)
 
 static void round_trip(name_fn *name, parse_fn *parse, int count, const char *out_of_range)
 {
@@ -73,6 +74,7 @@ START_TEST(words_round_trip)
     round_trip(verb_name, verb_parse, AH_VERB_COUNT, "?");
     round_trip(event_name, event_parse, AH_EVENT_COUNT, "?");
     round_trip(control_name, control_parse, AH_CTL_COUNT, "?");
+    round_trip(family_name, family_parse, AH_FAM_COUNT, "?");
 }
 END_TEST
 
@@ -83,6 +85,8 @@ START_TEST(words_spelled)
     ck_assert_str_eq(ah_transport_name(AH_TR_TCP), "tcp");
     ck_assert_str_eq(ah_service_name(AH_SVC_DNS), "dns");
     ck_assert_str_eq(ah_service_name(AH_SVC_ECHO), "echo");
+    ck_assert_str_eq(ah_family_name(AH_FAM_IPV4), "ipv4");
+    ck_assert_str_eq(ah_family_name(AH_FAM_IPV6), "ipv6");
     const char *results[] = {"ok",          "timeout", "reset",     "refused",
                              "unreachable", "eof",     "bad_reply", "error"};
     for (int i = 0; i < AH_RES_COUNT; i++)
@@ -109,6 +113,23 @@ START_TEST(words_spelled)
     ck_assert_int_eq(sizeof controls / sizeof controls[0], AH_CTL_COUNT);
     for (int i = 0; i < AH_CTL_COUNT; i++)
         ck_assert_str_eq(ah_schema_control_name((enum ah_control)i), controls[i]);
+}
+END_TEST
+
+/* The family of a probes.csv target: an IP address as anycast-probe
+ * writes it, nothing else. */
+START_TEST(family_of_target)
+{
+    enum ah_family f = AH_FAM_COUNT;
+    ck_assert_int_eq(ah_family_of_target("198.51.100.53", &f), 0);
+    ck_assert_int_eq(f, AH_FAM_IPV4);
+    ck_assert_int_eq(ah_family_of_target("2001:db8:53::53", &f), 0);
+    ck_assert_int_eq(f, AH_FAM_IPV6);
+    ck_assert_int_eq(ah_family_of_target("::ffff:192.0.2.1", &f), 0);
+    ck_assert_int_eq(f, AH_FAM_IPV6);
+    const char *bad[] = {"", "ams", "198.51.100.53:53", "[2001:db8::1]", "198.51.100", " ::1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_int_eq(ah_family_of_target(bad[i], &f), -EINVAL);
 }
 END_TEST
 
@@ -201,7 +222,8 @@ START_TEST(headers)
          with_lab},
         {ah_schema_summary_cols, AH_SCHEMA_SUMMARY_COLS,
          sizeof ah_schema_summary_cols / sizeof ah_schema_summary_cols[0],
-         "event_ts_ns,event,node,vantage,transport,service,before,after,probes,lost,outage_ms,"
+         "event_ts_ns,event,node,vantage,transport,service,family,before,after,probes,lost,"
+         "outage_ms,"
          "switch_ms,flips,conns_at_event,conns_broken,break_ms_p50,break_ms_max,reconnect_ms,"
          "detect_ms,rtt_ms_p50,rtt_ms_p99,rtt_ms_max,base_rtt_ms_p50,base_rtt_ms_p99,"
          "base_rtt_ms_max,flows_moved_collateral,conns_broken_collateral",
@@ -232,6 +254,7 @@ static Suite *schema_suite(void)
     tcase_add_test(tc, words_round_trip);
     tcase_add_test(tc, words_spelled);
     tcase_add_test(tc, event_kinds);
+    tcase_add_test(tc, family_of_target);
     tcase_add_test(tc, headers);
     suite_add_tcase(s, tc);
     return s;

@@ -11,18 +11,13 @@
 #include "tests/unit/check_main.h"
 #include "harness/lab/expect.h"
 #include "harness/lab/lab.h"
+#include "expect_test.h"
 
 #include "ah/clock.h"
 
 #define S  AH_NS_PER_S
 #define MS AH_NS_PER_MS
 #define T0 (1700000000ULL * S)
-
-static int parse(const char *text, struct expect *e, unsigned *off)
-{
-    char err[256];
-    return expect_parse(text, e, err, sizeof err, off);
-}
 
 START_TEST(parse_forms)
 {
@@ -202,24 +197,15 @@ static struct ah_metrics *run_metrics(void)
         const char *eu = t < 2 * S ? "ams" : t < 2 * S + 20 * MS ? NULL : "nyc";
         struct ah_metrics_probe p = {T0 + t,     "eu",       AH_TR_UDP,
                                      AH_SVC_DNS, 1,          eu ? AH_RES_OK : AH_RES_TIMEOUT,
-                                     eu,         eu != NULL, t < 2 * S ? 1000 : 300000};
+                                     eu,         eu != NULL, t < 2 * S ? 1000 : 300000,
+                                     AH_FAM_IPV4};
         ck_assert_int_eq(ah_metrics_add_probe(m, &p), 0);
         struct ah_metrics_probe q = {T0 + t + 1, "us",  AH_TR_UDP, AH_SVC_DNS, 1,
-                                     AH_RES_OK,  "nyc", true,      500};
+                                     AH_RES_OK,  "nyc", true,      500,        AH_FAM_IPV4};
         ck_assert_int_eq(ah_metrics_add_probe(m, &q), 0);
     }
     ck_assert_int_eq(ah_metrics_finish(m), 0);
     return m;
-}
-
-static struct expect_verdict judge(const struct ah_metrics *m, const char *text)
-{
-    struct expect e;
-    unsigned off;
-    struct expect_verdict v;
-    ck_assert_msg(parse(text, &e, &off) == 0, "parse %s", text);
-    expect_eval(&e, m, &v);
-    return v;
 }
 
 START_TEST(verdicts)
@@ -316,12 +302,12 @@ START_TEST(collateral_verdicts)
         for (uint64_t f = 1; f <= 2; f++) {
             const char *n = f == 1 ? (t < S ? "n1" : "n2") : (t < S ? "n2" : "n3");
             struct ah_metrics_probe p = {T0 + t + f, "client", AH_TR_UDP, AH_SVC_DNS, f,
-                                         AH_RES_OK,  n,        false,     0};
+                                         AH_RES_OK,  n,        false,     0,          AH_FAM_IPV4};
             ck_assert_int_eq(ah_metrics_add_probe(m, &p), 0);
         }
     }
-    struct ah_metrics_conn c = {
-        7, "client", AH_SVC_ECHO, T0 + 100 * MS, T0 + S + 5 * MS, "n3", AH_REASON_RESET, 3};
+    struct ah_metrics_conn c = {7,    "client",        AH_SVC_ECHO, T0 + 100 * MS, T0 + S + 5 * MS,
+                                "n3", AH_REASON_RESET, 3,           AH_FAM_IPV4};
     ck_assert_int_eq(ah_metrics_add_conn(m, &c), 0);
     ck_assert_int_eq(ah_metrics_finish(m), 0);
     struct expect_verdict v = judge(m, "client udp flows_moved_collateral == 1 at withdraw n1");
