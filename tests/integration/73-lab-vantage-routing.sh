@@ -60,7 +60,7 @@ t_eq "$(nodes vb "$BEFORE" "$END")" b "vb (static): b throughout"
 
 # summary.csv's withdraw rows: before, after, lost per vantage.
 row() {
-  awk -F, -v v="$1" '$2 == "withdraw" && $4 == v && $5 == "udp" { print $7, $8, $10 }' \
+  awk -F, -v v="$1" '$2 == "withdraw" && $4 == v && $5 == "udp" { print $8, $9, $11 }' \
     "$LAB_DIR/summary.csv"
 }
 t_eq "$(row va)" "a b 0" "summary: va withdraw a: before a, after b, nothing lost"
