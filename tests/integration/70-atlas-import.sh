@@ -166,5 +166,5 @@ t_eq "$(jq -c '[.probes, ([.definitions[].interval] | unique), .start_time, .sto
   '[[{"requested":50000,"type":"area","value":"North-East"}],[60],1796292000,1796299200,["198.51.100.53","2001:db8::53","198.18.0.53"]]' \
   "the atlas: block sets probes, area, interval, start and stop"
 "$LAB" atlas spec "$T_TMP/nonexistent.yaml" >/dev/null 2>&1
-t_eq "$?" 1 "spec of a missing file: exit 1"
+t_eq "$?" 2 "spec of a missing file: exit 2 (a bad lab file)"
 t_done
