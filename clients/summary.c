@@ -30,6 +30,12 @@ void summary_print(struct probe_ctx *ctx, FILE *f)
     ah_esc_term(vantage, sizeof(vantage), ctx->o->vantage, strlen(ctx->o->vantage));
     fprintf(f, "anycast-probe: summary: target %s, vantage %s, %.1f s\n", ctx->o->target_text,
             vantage, (double)el / 1e9);
+    if (ctx->o->service[AH_SVC_DNS]) {
+        if (ctx->o->query_auto)
+            fprintf(f, "  dns query: %s (auto: %s)\n", ctx->o->query_spec, ctx->o->query_why);
+        else
+            fprintf(f, "  dns query: %s\n", ctx->o->query_spec);
+    }
     for (int t = 0; t < AH_TR_COUNT; t++) {
         for (int s = 0; s < AH_SVC_COUNT; s++) {
             const struct ah_group_stats *g = record_group(ctx, t, s);
@@ -94,6 +100,15 @@ int summary_write_json(struct probe_ctx *ctx, const char *path)
     ah_json_str(f, ctx->o->target_text);
     fprintf(f, ", \"vantage\": ");
     ah_json_str(f, ctx->o->vantage);
+    if (ctx->o->service[AH_SVC_DNS]) {
+        fprintf(f, ", \"query\": ");
+        ah_json_str(f, ctx->o->query_spec);
+        fprintf(f, ", \"query_auto\": %s", ctx->o->query_auto ? "true" : "false");
+        if (ctx->o->query_auto) {
+            fprintf(f, ", \"query_why\": ");
+            ah_json_str(f, ctx->o->query_why);
+        }
+    }
     fprintf(f, ", \"started_ns\": %llu, \"elapsed_ms\": %llu, \"groups\": [",
             (unsigned long long)ctx->start_real,
             (unsigned long long)((ah_clock_mono_ns() - ctx->start_mono) / 1000000));
