@@ -100,4 +100,6 @@ ok=$(awk -F, 'NR > 1 && $8 == "ok"' "$T_TMP/explicit/probes.csv" | wc -l)
 t_true "bind -q hostname.bind: at most 40 of 400 answered over UDP ($ok)" test "$ok" -le 40
 t_match "$(cat "$T_TMP/explicit.err")" "dns query: hostname\\.bind
 " "bind -q hostname.bind: the summary names the query, without auto"
+t_match "$(cat "$T_TMP/explicit.err")" "udp dns : 400 probes, [0-9]+ ok, [0-9]+ lost \\(timeout [0-9]+\\), likely rate-limited by the server \\([0-9.]+ answered/s\\)" \
+  "bind -q hostname.bind: the summary names the rate limit beside the loss"
 t_done

@@ -203,6 +203,24 @@ START_TEST(ratelimit_pattern)
 }
 END_TEST
 
+/* The probe's verdict on a slip: its own result word, not a bad reply. */
+START_TEST(slip_verdict)
+{
+    struct qauto a;
+    struct wire_verdict v;
+    uint8_t buf[512];
+
+    ck_assert_int_eq(qauto_init(&a), 0);
+    wire_dns_judge(qauto_query(&a), buf, reply(qauto_query(&a), 3, SLIP, buf), &v);
+    ck_assert_int_eq(v.result, AH_RES_RATELIMITED);
+    ck_assert_str_eq(v.detail, "TC=1");
+    ck_assert_str_eq(v.node, "");
+    ck_assert_str_eq(ah_result_name(v.result), "ratelimited");
+    wire_dns_judge(qauto_query(&a), buf, reply(qauto_query(&a), 3, REFUSED_BARE, buf), &v);
+    ck_assert_int_eq(v.result, AH_RES_BAD_REPLY);
+}
+END_TEST
+
 static int parse(struct probe_opts *o, const char *q)
 {
     char *argv[] = {(char *)"anycast-probe", (char *)"-q", (char *)q, (char *)"192.0.2.1", NULL};
@@ -270,6 +288,7 @@ static Suite *query_auto_suite(void)
     tcase_add_test(tc, none_or_partial);
     tcase_add_test(tc, foreign_and_surplus);
     tcase_add_test(tc, ratelimit_pattern);
+    tcase_add_test(tc, slip_verdict);
     tcase_add_test(tc, option);
     tcase_add_test(tc, first_rows_named);
     suite_add_tcase(s, tc);
