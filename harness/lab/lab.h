@@ -77,6 +77,9 @@ enum lab_responder {
     LAB_RESPONDER_BUILTIN,
     LAB_RESPONDER_NSD,
     LAB_RESPONDER_KNOT,
+    LAB_RESPONDER_BIND,
+    LAB_RESPONDER_UNBOUND,
+    LAB_RESPONDER_PDNS,
     LAB_RESPONDER_COMMAND,
 };
 
@@ -233,6 +236,11 @@ int lab_node_index(const struct lab *lab, const char *name);
 int lab_vantage_index(const struct lab *lab, const char *name);
 
 const char *lab_routing_name(enum lab_routing r);
+/* "builtin", "nsd", "knot", "bind", "unbound", "pdns" or "command". */
+const char *lab_responder_name(enum lab_responder r);
+/* True for a DNS server from a package (nsd, knot, bind, unbound, pdns),
+ * which answers DNS only. */
+bool lab_responder_dns_only(enum lab_responder r);
 
 /* Service sets. lab_services_first gives the lowest member (AH_SVC_DNS for
  * an empty set); lab_services_format writes "dns, echo" into buf. */

@@ -133,10 +133,18 @@ void run_write_info(struct run *r, int exit_code)
 {
     char out[PATH_MAX + 32];
 
-    static const char *const progs[][3] = {{"anycast-responder", "--version", "0"},
-                                           {"anycast-probe", "--version", "0"},
-                                           {"nsd", "-v", "1"},
-                                           {"knotd", "--version", "1"}};
+    /* The packaged servers are looked up on $PATH too ("1"), and recorded
+     * only when a node runs them (the enum lab_responder in the fourth). */
+    static const struct {
+        const char *prog, *arg, *path;
+        enum lab_responder resp;
+    } progs[] = {{"anycast-responder", "--version", "0", LAB_RESPONDER_BUILTIN},
+                 {"anycast-probe", "--version", "0", LAB_RESPONDER_BUILTIN},
+                 {"nsd", "-v", "1", LAB_RESPONDER_NSD},
+                 {"knotd", "--version", "1", LAB_RESPONDER_KNOT},
+                 {"named", "-v", "1", LAB_RESPONDER_BIND},
+                 {"unbound", "-V", "1", LAB_RESPONDER_UNBOUND},
+                 {"pdns_server", "--version", "1", LAB_RESPONDER_PDNS}};
     enum { NPROGS = sizeof progs / sizeof progs[0] };
     /* anycast-lab itself, then every program the run used. */
     char vals[1 + NPROGS][256];
@@ -149,11 +157,12 @@ void run_write_info(struct run *r, int exit_code)
     for (size_t i = 0; i < NPROGS; i++) {
         bool used = i < 2;
         for (size_t n = 0; !used && n < r->lab->nnodes; n++)
-            used = r->lab->nodes[n].responder == (i == 2 ? LAB_RESPONDER_NSD : LAB_RESPONDER_KNOT);
-        if (!used || proc_find_program(progs[i][0], progs[i][2][0] == '1', prog, sizeof prog) < 0)
+            used = r->lab->nodes[n].responder == progs[i].resp;
+        if (!used ||
+            proc_find_program(progs[i].prog, progs[i].path[0] == '1', prog, sizeof prog) < 0)
             continue;
-        version_of(prog, progs[i][1], vals[nv], sizeof vals[nv]);
-        keys[nv++] = progs[i][0];
+        version_of(prog, progs[i].arg, vals[nv], sizeof vals[nv]);
+        keys[nv++] = progs[i].prog;
     }
     for (size_t i = 0; i < nv; i++)
         pv[i] = vals[i];
