@@ -67,6 +67,10 @@ struct results_run_info {
      * built, every responder answering, every probe running. The drill's
      * clock starts after the last. */
     uint64_t topology_ns, responders_ns, probes_ns;
+    /* The DNS query each probe used: vantage, query, and why (--query auto;
+     * "" for an explicit query). */
+    const char *const *query_vantages, *const *query_specs, *const *query_whys;
+    size_t nqueries;
 };
 
 /* Late steps listed in run.json at most; past it "late_steps_truncated" is

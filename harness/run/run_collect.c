@@ -16,6 +16,7 @@
 #include "ah/addr.h"
 #include "ah/clock.h"
 #include "ah/dur.h"
+#include "ah/json.h"
 #include "ah/log.h"
 #include <sys/utsname.h>
 #include <time.h>
@@ -74,6 +75,29 @@ void run_print_table(struct run *r)
     }
 }
 
+/* The query each probe used, from the summary JSON it wrote into its output
+ * directory (removed after, so the directory can go too). The file is the
+ * probe's own output, but read as untrusted data all the same: bounded,
+ * strings only, cut to their slots. */
+static void collect_queries(struct run *r)
+{
+    for (size_t i = 0; i < r->nprobes; i++) {
+        struct probe_proc *pp = &r->probes[i];
+        char path[PATH_MAX + 16], err[256];
+        json_t *j = NULL;
+
+        snprintf(path, sizeof path, "%s/summary.json", pp->outdir);
+        if (ah_json_load_file(path, 1 << 20, &j, err, sizeof err) == 0) {
+            const char *q = json_string_value(json_object_get(j, "query"));
+            const char *why = json_string_value(json_object_get(j, "query_why"));
+            snprintf(pp->query, sizeof pp->query, "%s", q ? q : "");
+            snprintf(pp->query_why, sizeof pp->query_why, "%s", why ? why : "");
+            json_decref(j);
+        }
+        unlink(path);
+    }
+}
+
 void run_collect(struct run *r, int exit_code)
 {
     char out[PATH_MAX + 32], in[PATH_MAX + 32];
@@ -82,6 +106,7 @@ void run_collect(struct run *r, int exit_code)
     const char **inputs = calloc(r->nprobes + 1, sizeof *inputs);
     char(*paths)[PATH_MAX + 32] = calloc(r->nprobes + 1, sizeof *paths);
 
+    collect_queries(r);
     if (inputs && paths) {
         static const char *const kinds[] = {"probes.csv", "connections.csv"};
         for (size_t k = 0; k < 2; k++) {
@@ -178,6 +203,18 @@ void run_write_info(struct run *r, int exit_code)
         snprintf(status, sizeof status, "failed: %s", r->status);
     else
         snprintf(status, sizeof status, "ok");
+    /* One entry per probe process that reported its DNS query. */
+    const char **qv = calloc(r->nprobes + 1, sizeof *qv);
+    const char **qs = calloc(r->nprobes + 1, sizeof *qs);
+    const char **qw = calloc(r->nprobes + 1, sizeof *qw);
+    size_t nq = 0;
+    for (size_t i = 0; qv && qs && qw && i < r->nprobes; i++) {
+        if (r->probes[i].query[0] == '\0')
+            continue;
+        qv[nq] = r->lab->vantages[r->probes[i].vantage].name;
+        qs[nq] = r->probes[i].query;
+        qw[nq++] = r->probes[i].query_why;
+    }
     struct results_run_info ri = {
         .lab_name = r->lab->name,
         .lab_file = r->o->lab_path,
@@ -202,6 +239,10 @@ void run_write_info(struct run *r, int exit_code)
         .topology_ns = r->topology_ns,
         .responders_ns = r->responders_ns,
         .probes_ns = r->probes_ns,
+        .query_vantages = qv,
+        .query_specs = qs,
+        .query_whys = qw,
+        .nqueries = nq,
     };
     snprintf(out, sizeof out, "%s/run.json", r->resdir);
     int rc = results_write_run_json(out, &ri);
@@ -209,4 +250,7 @@ void run_write_info(struct run *r, int exit_code)
         ah_log_error("%s: %s", out, strerror(-rc));
     else if (r->dep)
         deploy_write_hosts(r->dep, out);
+    free(qv);
+    free(qs);
+    free(qw);
 }
