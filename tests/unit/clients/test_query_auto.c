@@ -5,13 +5,18 @@
  * all), the option itself, and the rate-limit pattern on a group's counts. */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 
 #include "clients/probe.h"
 #include "clients/query_auto.h"
 #include "clients/wire.h"
+#include "ah/clock.h"
+#include "ah/log.h"
 #include "tests/unit/check_main.h"
 
 enum kind { ANSWER, REFUSED_NSID, REFUSED_BARE, SLIP };
@@ -277,6 +282,71 @@ START_TEST(first_rows_named)
 }
 END_TEST
 
+/* The summary names a rate limit beside the loss figures, in text and JSON,
+ * over the sending window (the 2 s duration of a run that took 3 s), and
+ * says nothing of it for ordinary loss. */
+START_TEST(summary_names_rate_limit)
+{
+    char *argv[] = {(char *)"anycast-probe", (char *)"-d",        (char *)"2s", (char *)"-q",
+                    (char *)"id.server",     (char *)"192.0.2.1", NULL};
+    struct probe_opts o;
+    struct probe_ctx ctx;
+    char *txt = NULL, json[] = "/tmp/ah-test-rl.XXXXXX";
+    size_t len = 0;
+
+    ah_log_init("anycast-probe", AH_LOG_ERROR);
+    ck_assert_int_eq(opts_parse(6, argv, &o), 0);
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.o = &o;
+    ctx.start_mono = ah_clock_mono_ns() - 3 * AH_NS_PER_S;
+    ck_assert_int_eq(record_open(&ctx), 0);
+    for (uint64_t i = 1; i <= 400; i++) {
+        struct probe_row r = {.transport = AH_TR_UDP, .service = AH_SVC_DNS, .conn = 1, .seq = i};
+        r.result = i % 100 == 1 ? AH_RES_OK : i % 25 == 0 ? AH_RES_RATELIMITED : AH_RES_TIMEOUT;
+        r.node = r.result == AH_RES_OK ? "bind-node" : NULL;
+        record_probe(&ctx, &r);
+    }
+    FILE *f = open_memstream(&txt, &len);
+    summary_print(&ctx, f);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(txt, "  dns query: id.server\n"));
+    ck_assert_ptr_nonnull(strstr(txt, "udp dns : 400 probes, 4 ok, 396 lost (timeout 380, "
+                                      "ratelimited 16), likely rate-limited by the server "
+                                      "(2.0 answered/s); rtt"));
+    free(txt);
+    int fd = mkstemp(json);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(summary_write_json(&ctx, json), 0);
+    FILE *jf = fopen(json, "r");
+    char buf[4096] = "";
+    ck_assert_uint_gt(fread(buf, 1, sizeof(buf) - 1, jf), 0);
+    fclose(jf);
+    unlink(json);
+    ck_assert_ptr_nonnull(strstr(buf, "\"query\": \"id.server\", \"query_auto\": false"));
+    ck_assert_ptr_nonnull(strstr(buf, "\"likely_rate_limited\": {\"answered_per_s\": 2.0}"));
+    ck_assert_int_eq(record_close(&ctx), 0);
+
+    /* Ordinary loss: nothing said. */
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.o = &o;
+    ctx.start_mono = ah_clock_mono_ns() - 3 * AH_NS_PER_S;
+    ck_assert_int_eq(record_open(&ctx), 0);
+    for (uint64_t i = 1; i <= 400; i++) {
+        struct probe_row r = {.transport = AH_TR_UDP, .service = AH_SVC_DNS, .conn = 1, .seq = i};
+        r.result = i % 50 == 0 ? AH_RES_TIMEOUT : AH_RES_OK;
+        r.node = r.result == AH_RES_OK ? "bind-node" : NULL;
+        record_probe(&ctx, &r);
+    }
+    f = open_memstream(&txt, &len);
+    summary_print(&ctx, f);
+    fclose(f);
+    ck_assert_ptr_null(strstr(txt, "rate-limited"));
+    free(txt);
+    ck_assert_int_eq(record_close(&ctx), 0);
+}
+END_TEST
+
 static Suite *query_auto_suite(void)
 {
     Suite *s = suite_create("query_auto");
@@ -291,6 +361,7 @@ static Suite *query_auto_suite(void)
     tcase_add_test(tc, slip_verdict);
     tcase_add_test(tc, option);
     tcase_add_test(tc, first_rows_named);
+    tcase_add_test(tc, summary_names_rate_limit);
     suite_add_tcase(s, tc);
     return s;
 }
