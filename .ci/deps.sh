@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages anycast-harness needs to build, test and run
 # its labs, only those missing; a no-op when everything is present. Daemons
-# that Debian would start on install (nsd, knot, bird) are kept from starting
-# in the host namespace: the project runs them only inside its own labs.
+# that Debian would start on install (nsd, knot, bird, bind9, unbound, pdns,
+# dnsdist) are kept from starting in the host namespace: the project runs them
+# only inside its own labs and tests.
 set -euo pipefail
 
 PKGS=(
@@ -11,6 +12,7 @@ PKGS=(
   libmicrohttpd-dev prometheus
   iproute2 procps psmisc socat jq python3 util-linux
   dnsutils knot-dnsutils dnsperf nsd knot bird2 gnuplot-nox
+  bind9 unbound pdns-server pdns-backend-bind dnsdist
   chromium-headless-shell time openssh-client openssh-server faketime
   help2man lowdown man-db bash-completion tcpdump python3-junitparser
 )

@@ -15,6 +15,19 @@
 #include "probe.h"
 #include "prom_http.h"
 
+/* --once names the query on its DNS lines when --query auto chose another
+ * than the usual hostname.bind: the rcode that then comes with it is no
+ * surprise. */
+static const char *once_query_note(const struct probe_ctx *ctx, int s)
+{
+    static char note[320];
+
+    if (s != AH_SVC_DNS || !ctx->o->query_auto || strcmp(ctx->o->query_spec, "hostname.bind") == 0)
+        return "";
+    snprintf(note, sizeof(note), " (query %s, auto)", ctx->o->query_spec);
+    return note;
+}
+
 /* --once: one line per (transport, service) on stdout, "udp dns ams 0.153 ms"
  * or "tcp echo - refused ECONNREFUSED" (the result, then the detail: errno
  * name, rcode or reason); true if every probe got an ok answer. */
@@ -33,8 +46,8 @@ static bool print_once(struct probe_ctx *ctx)
                  * forge a line of ours. */
                 char node[AH_ESC_TERM_MAX(AH_NODE_NAME_MAX)];
                 ah_esc_term(node, sizeof(node), g->nodes.name[0], strlen(g->nodes.name[0]));
-                printf("%s %s %s %.3f ms\n", ah_transport_name(t), ah_service_name(s), node,
-                       (double)g->rtt.max / 1e6);
+                printf("%s %s %s %.3f ms%s\n", ah_transport_name(t), ah_service_name(s), node,
+                       (double)g->rtt.max / 1e6, once_query_note(ctx, s));
                 continue;
             }
             const char *why = "timeout";
@@ -107,6 +120,9 @@ int main(int argc, char **argv)
         return clock_echo_run(STDIN_FILENO, STDOUT_FILENO) < 0 ? 1 : 0;
     }
     srandom((unsigned)(ah_clock_realtime_ns() ^ (uint64_t)getpid()));
+    /* Before the run: the chosen query then holds from its first probe on. */
+    if (o.query_auto && o.service[AH_SVC_DNS] && query_pick(&o) < 0)
+        return 1;
 
     memset(&ctx, 0, sizeof(ctx));
     ctx.o = &o;

@@ -50,10 +50,15 @@ static int opt_query(const struct ah_opt *opt, void *base, const char *val, char
 {
     struct probe_opts *o = base;
     (void)opt;
-    if (ah_ident_query_parse(val, &o->query) < 0) {
-        snprintf(err, errlen, "\"%s\": expected hostname.bind, id.server or nsid:NAME/TYPE", val);
+    o->query_auto = strcmp(val, "auto") == 0;
+    if (o->query_auto)
+        return 0;
+    if (ah_ident_query_parse(val, &o->query) < 0 || strlen(val) >= sizeof(o->query_spec)) {
+        snprintf(err, errlen, "\"%s\": expected auto, hostname.bind, id.server or nsid:NAME/TYPE",
+                 val);
         return -EINVAL;
     }
+    snprintf(o->query_spec, sizeof(o->query_spec), "%s", val);
     return 0;
 }
 
@@ -171,7 +176,9 @@ static const struct ah_opt opts[] = {
     {"echo-port", 0, AH_OPT_UINT, O(port[AH_SVC_ECHO]), .min = 1, .max = 65535,
      .why = ": expected a port 1..65535", .metavar = "PORT", .help = "echo port (default 7)"},
     {"query", 'q', AH_OPT_CALL, .fn = opt_query, .metavar = "SPEC",
-     .help = "identity query: hostname.bind (default), id.server or nsid:NAME/TYPE"},
+     .help = "identity query: auto (default: the first of hostname.bind, nsid:./SOA, id.server "
+             "that the target answers without rate limiting), hostname.bind, id.server or "
+             "nsid:NAME/TYPE"},
     {"rate", 'r', AH_OPT_CALL, .fn = opt_rate, .metavar = "R",
      .help = "UDP probes per second in total, e.g. 500, 0.5, 100k (default 10)"},
     {"flows", 'f', AH_OPT_UINT, O(flows), .min = 1, .max = 4096,
@@ -347,6 +354,8 @@ int opts_parse(int argc, char **argv, struct probe_opts *o)
     int operand, rc;
 
     set_defaults(o);
+    o->query_auto = true;
+    snprintf(o->query_spec, sizeof(o->query_spec), "hostname.bind");
     if (ah_ident_query_parse("hostname.bind", &o->query) < 0) {
         ah_log_error("cannot build the default identity query");
         return -EINVAL;

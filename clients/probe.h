@@ -27,6 +27,9 @@ struct probe_opts {
     bool transport[AH_TR_COUNT];
     uint16_t port[AH_SVC_COUNT];
     struct ah_ident_query query;
+    bool query_auto;      /* --query auto (the default): query_pick() chooses */
+    char query_spec[280]; /* the query as given or chosen, e.g. "nsid:./SOA" */
+    char query_why[160];  /* auto: what each candidate's burst got */
     uint64_t rate_milli;  /* UDP probes per second in total, x1000 */
     unsigned flows;       /* UDP flows (sockets) per service */
     uint64_t timeout_ns;  /* per probe and per connect */
@@ -78,7 +81,8 @@ struct probe_ctx {
     uv_signal_t sig[2];
     uint64_t drain_deadline;
     bool progress_on;
-    struct prom_http *metrics; /* --metrics: the HTTP endpoint, else NULL */
+    struct prom_http *metrics;     /* --metrics: the HTTP endpoint, else NULL */
+    bool query_noted[AH_TR_COUNT]; /* the first DNS row named the auto query */
 };
 
 /* Probe identity for the rows: "conn" is the UDP source port or the TCP
@@ -133,6 +137,17 @@ void run_done_sending(struct probe_ctx *ctx, enum ah_transport t);
 void run_check_idle(struct probe_ctx *ctx);
 /* Requests the end of sending (duration over, count reached, signal). */
 void run_stop(struct probe_ctx *ctx);
+
+/* query_pick.c: --query auto. Sends each candidate's burst to the target
+ * over UDP before the run and sets o->query, query_spec and query_why to the
+ * choice. Returns 0 (an unreachable target keeps the first candidate) or a
+ * negative errno. */
+int query_pick(struct probe_opts *o);
+/* The detail column of row p: with --query auto the first DNS row of each
+ * transport also names the query ("query=auto:SPEC", after the detail and a
+ * blank when there is one), written into buf; else p's detail or NULL. */
+const char *query_row_detail(struct probe_ctx *ctx, const struct probe_row *p, char *buf,
+                             size_t cap);
 
 /* clock_echo.c: --clock-echo. Answers each line read from in_fd with
  * "T2 T3\n" on out_fd (CLOCK_REALTIME ns when the line was read and just

@@ -98,7 +98,8 @@ void record_probe(struct probe_ctx *ctx, const struct probe_row *p)
         ah_csv_u64(w, p->rtt_ns / 1000);
     else
         ah_csv_empty(w);
-    ah_csv_str(w, p->detail && p->detail[0] ? p->detail : NULL);
+    char detail[128];
+    ah_csv_str(w, query_row_detail(ctx, p, detail, sizeof(detail)));
     rc = ah_csv_end_row(w);
     if (rc < 0)
         note_err(r, rc, "probes.csv");

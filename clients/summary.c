@@ -12,6 +12,7 @@
 #include "ah/clock.h"
 #include "ah/esc.h"
 #include "probe.h"
+#include "query_auto.h"
 
 static void fmt_ms(char *buf, size_t cap, uint64_t ns)
 {
@@ -23,6 +24,27 @@ static bool group_used(struct probe_ctx *ctx, int t, int s)
     return ctx->o->transport[t] && ctx->o->service[s];
 }
 
+/* True when a UDP DNS group's answers stopped in the pattern a server's
+ * response rate limiting leaves (query_auto.c); *per_s gets the answered
+ * rate over the sending window (the duration, or the whole run). */
+static bool group_ratelimited(struct probe_ctx *ctx, int t, int s, double *per_s)
+{
+    const struct ah_group_stats *g = record_group(ctx, t, s);
+    uint64_t el = ah_clock_mono_ns() - ctx->start_mono;
+    struct qauto_rl_input in = {
+        .probes = g->probes,
+        .ok = g->result[AH_RES_OK],
+        .timeouts = g->result[AH_RES_TIMEOUT],
+        .tc = g->result[AH_RES_RATELIMITED],
+        .window_ns = ctx->o->duration_ns && ctx->o->duration_ns < el ? ctx->o->duration_ns : el,
+    };
+
+    *per_s = 0.0;
+    if (t != AH_TR_UDP || s != AH_SVC_DNS)
+        return false;
+    return qauto_ratelimited(&in, per_s);
+}
+
 void summary_print(struct probe_ctx *ctx, FILE *f)
 {
     uint64_t el = ah_clock_mono_ns() - ctx->start_mono;
@@ -31,6 +53,12 @@ void summary_print(struct probe_ctx *ctx, FILE *f)
     ah_esc_term(vantage, sizeof(vantage), ctx->o->vantage, strlen(ctx->o->vantage));
     fprintf(f, "anycast-probe: summary: target %s, vantage %s, %.1f s\n", ctx->o->target_text,
             vantage, (double)el / 1e9);
+    if (ctx->o->service[AH_SVC_DNS]) {
+        if (ctx->o->query_auto)
+            fprintf(f, "  dns query: %s (auto: %s)\n", ctx->o->query_spec, ctx->o->query_why);
+        else
+            fprintf(f, "  dns query: %s\n", ctx->o->query_spec);
+    }
     for (int t = 0; t < AH_TR_COUNT; t++) {
         for (int s = 0; s < AH_SVC_COUNT; s++) {
             const struct ah_group_stats *g = record_group(ctx, t, s);
@@ -51,6 +79,9 @@ void summary_print(struct probe_ctx *ctx, FILE *f)
             }
             if (sep[0] == ',')
                 fputc(')', f);
+            double per_s;
+            if (group_ratelimited(ctx, t, s, &per_s))
+                fprintf(f, ", likely rate-limited by the server (%.1f answered/s)", per_s);
             if (g->rtt.count) {
                 fmt_ms(p50, sizeof(p50), ah_hist_percentile(&g->rtt, 50));
                 fmt_ms(p90, sizeof(p90), ah_hist_percentile(&g->rtt, 90));
@@ -118,6 +149,15 @@ int summary_write_json(struct probe_ctx *ctx, const char *path)
     ah_json_str(f, ctx->o->target_text);
     fprintf(f, ", \"vantage\": ");
     ah_json_str(f, ctx->o->vantage);
+    if (ctx->o->service[AH_SVC_DNS]) {
+        fprintf(f, ", \"query\": ");
+        ah_json_str(f, ctx->o->query_spec);
+        fprintf(f, ", \"query_auto\": %s", ctx->o->query_auto ? "true" : "false");
+        if (ctx->o->query_auto) {
+            fprintf(f, ", \"query_why\": ");
+            ah_json_str(f, ctx->o->query_why);
+        }
+    }
     fprintf(f, ", \"started_ns\": %llu, \"elapsed_ms\": %llu, \"groups\": [",
             (unsigned long long)ctx->start_real,
             (unsigned long long)((ah_clock_mono_ns() - ctx->start_mono) / 1000000));
@@ -151,6 +191,9 @@ int summary_write_json(struct probe_ctx *ctx, const char *path)
                 fprintf(f, ": %llu", (unsigned long long)g->nodes.count[i]);
             }
             fprintf(f, "}, \"flips\": %llu", (unsigned long long)g->flips.flips);
+            double per_s;
+            if (group_ratelimited(ctx, t, s, &per_s))
+                fprintf(f, ", \"likely_rate_limited\": {\"answered_per_s\": %.1f}", per_s);
             if (t == AH_TR_TCP) {
                 fprintf(f, ", \"connections\": {\"opened\": %llu, \"ended\": {",
                         (unsigned long long)g->conns_opened);

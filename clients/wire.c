@@ -108,6 +108,14 @@ void wire_dns_judge(const struct ah_ident_query *q, const uint8_t *buf, size_t l
             snprintf(v->detail, sizeof(v->detail), "%s", ah_ident_rcode_name(rep.rcode));
         return;
     }
+    /* A truncated reply without an identity to a query this small is what a
+     * response rate limiter sends instead of an answer (a slip): the server
+     * is there and answering, only not to every query. */
+    if (rep.tc) {
+        v->result = AH_RES_RATELIMITED;
+        snprintf(v->detail, sizeof(v->detail), "TC=1");
+        return;
+    }
     v->result = AH_RES_BAD_REPLY;
     if (rep.detail[0] != '\0')
         snprintf(v->detail, sizeof(v->detail), "%s", rep.detail);

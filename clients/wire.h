@@ -41,8 +41,8 @@ struct wire_verdict {
 };
 
 /* Judges a DNS reply to q: ok with the node when it carries an identity (the
- * rcode goes to detail when it is not NOERROR), else bad_reply with the
- * reason. */
+ * rcode goes to detail when it is not NOERROR), ratelimited (detail "TC=1")
+ * for a truncated reply without one, else bad_reply with the reason. */
 void wire_dns_judge(const struct ah_ident_query *q, const uint8_t *buf, size_t len,
                     struct wire_verdict *v);
 /* Judges an echo reply against the line that was sent. */

@@ -31,6 +31,7 @@ static const char *const result_names[AH_RES_COUNT] = {
     [AH_RES_EOF] = "eof",
     [AH_RES_BAD_REPLY] = "bad_reply",
     [AH_RES_ERROR] = "error",
+    [AH_RES_RATELIMITED] = "ratelimited",
 };
 
 static const char *const reason_names[AH_REASON_COUNT] = {

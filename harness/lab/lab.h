@@ -81,6 +81,9 @@ enum lab_responder {
     LAB_RESPONDER_BUILTIN,
     LAB_RESPONDER_NSD,
     LAB_RESPONDER_KNOT,
+    LAB_RESPONDER_BIND,
+    LAB_RESPONDER_UNBOUND,
+    LAB_RESPONDER_PDNS,
     LAB_RESPONDER_COMMAND,
 };
 
@@ -260,6 +263,11 @@ bool lab_routing_mixed(const struct lab *lab);
 /* True when vantage v's router spreads flows over several nodes by a hash
  * of the 5-tuple: ecmp, ecmp-resilient, and bgp with multipath. */
 bool lab_routing_hashes(const struct lab *lab, size_t v);
+/* "builtin", "nsd", "knot", "bind", "unbound", "pdns" or "command". */
+const char *lab_responder_name(enum lab_responder r);
+/* True for a DNS server from a package (nsd, knot, bind, unbound, pdns),
+ * which answers DNS only. */
+bool lab_responder_dns_only(enum lab_responder r);
 
 /* Service sets. lab_services_first gives the lowest member (AH_SVC_DNS for
  * an empty set); lab_services_format writes "dns, echo" into buf. */

@@ -76,16 +76,10 @@ static int parse_flap(struct lf *c, yaml_node_t *n, struct lab_event *e)
 }
 
 /* delay: {node, ms}. Only the builtin responder can hold its answers back
- * (its control socket's "delay MS"); NSD, Knot and commands cannot. */
+ * (its control socket's "delay MS"); packaged servers and commands cannot. */
 static int parse_delay(struct lf *c, yaml_node_t *n, yaml_node_t *verb_key, struct lab_event *e)
 {
     static const char *const keys[] = {"node", "ms", NULL};
-    static const char *const responders[] = {
-        [LAB_RESPONDER_BUILTIN] = "builtin",
-        [LAB_RESPONDER_NSD] = "nsd",
-        [LAB_RESPONDER_KNOT] = "knot",
-        [LAB_RESPONDER_COMMAND] = "a command",
-    };
     enum { K_NODE, K_MS };
     struct lf_map m;
     uint64_t v;
@@ -100,7 +94,8 @@ static int parse_delay(struct lf *c, yaml_node_t *n, yaml_node_t *verb_key, stru
     if (node >= 0 && c->lab->nodes[node].responder != LAB_RESPONDER_BUILTIN) {
         enum lab_responder r = c->lab->nodes[node].responder;
         lf_err(c, verb_key, "drill: delay needs the builtin responder (node %s runs %s)",
-               c->lab->nodes[node].name, (size_t)r < 4 ? responders[r] : "?");
+               c->lab->nodes[node].name,
+               r == LAB_RESPONDER_COMMAND ? "a command" : lab_responder_name(r));
         return -1;
     }
     return rc < 0 ? -1 : node;

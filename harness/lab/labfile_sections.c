@@ -134,9 +134,24 @@ static void parse_healthcheck(struct lf *c, yaml_node_t *n, struct lab_healthche
     }
 }
 
+/* The responder words in enum lab_responder order; "command" is written as
+ * a mapping instead. */
+static const char *const responder_words[] = {"builtin", "nsd",  "knot",    "bind",
+                                              "unbound", "pdns", "command", NULL};
+
+const char *lab_responder_name(enum lab_responder r)
+{
+    return (unsigned)r <= LAB_RESPONDER_COMMAND ? responder_words[r] : "?";
+}
+
+bool lab_responder_dns_only(enum lab_responder r)
+{
+    return r != LAB_RESPONDER_BUILTIN && r != LAB_RESPONDER_COMMAND;
+}
+
 static void parse_responder(struct lf *c, yaml_node_t *n, struct lab_node *node)
 {
-    static const char *const words[] = {"builtin", "nsd", "knot", NULL};
+    static const char *const words[] = {"builtin", "nsd", "knot", "bind", "unbound", "pdns", NULL};
     static const char *const keys[] = {"command", NULL};
     if (n->type == YAML_MAPPING_NODE) {
         struct lf_map m;
@@ -658,12 +673,12 @@ static void check_echo(struct lf *c, yaml_node_t *nodes_seq)
         return;
     for (size_t i = 0; i < lab->nnodes; i++) {
         enum lab_responder r = lab->nodes[i].responder;
-        if ((r != LAB_RESPONDER_NSD && r != LAB_RESPONDER_KNOT) || lab->nodes[i].name[0] == '\0')
+        if (!lab_responder_dns_only(r) || lab->nodes[i].name[0] == '\0')
             continue;
         lf_err(c, lf_item(c, nodes_seq, (int)i),
                "node \"%s\": responder %s answers DNS only, but %s uses service echo; use "
                "service: dns",
-               lab->nodes[i].name, r == LAB_RESPONDER_NSD ? "nsd" : "knot", user);
+               lab->nodes[i].name, lab_responder_name(r), user);
     }
 }
 

@@ -106,13 +106,12 @@ static void host_of(FILE *f, const struct lab *lab, const struct lab_host *h)
 static void settings_members(FILE *f, const struct lab *lab)
 {
     fprintf(f, "</td></tr>\n<tr><th>nodes</th><td>");
-    static const char *const resp[] = {"builtin", "nsd", "knot", "command"};
     for (size_t i = 0; i < lab->nnodes; i++) {
         fprintf(f, "%s", i ? ", " : "");
         rp_html_str(f, lab->nodes[i].name);
         host_of(f, lab, &lab->nodes[i].host);
         if (lab->kind == LAB_KIND_LAB && lab->nodes[i].responder != LAB_RESPONDER_BUILTIN)
-            fprintf(f, " (%s)", resp[lab->nodes[i].responder]);
+            fprintf(f, " (%s)", lab_responder_name(lab->nodes[i].responder));
     }
     fprintf(f, "</td></tr>\n<tr><th>vantages</th><td>");
     bool mixed = lab->kind == LAB_KIND_LAB && lab_routing_mixed(lab);

@@ -694,6 +694,17 @@ int results_write_run_json(const char *path, const struct results_run_info *ri)
         ah_json_str(f, ri->version_vals[i]);
     }
     fprintf(f, "%s},\n", ri->nversions ? "\n  " : "");
+    fprintf(f, "  \"queries\": [");
+    for (size_t i = 0; i < ri->nqueries; i++) {
+        fprintf(f, "%s\n    {\"vantage\": ", i ? "," : "");
+        ah_json_str(f, ri->query_vantages[i]);
+        fprintf(f, ", \"query\": ");
+        ah_json_str(f, ri->query_specs[i]);
+        fprintf(f, ", \"why\": ");
+        ah_json_str(f, ri->query_whys[i]);
+        fprintf(f, "}");
+    }
+    fprintf(f, "%s],\n", ri->nqueries ? "\n  " : "");
     fprintf(f, "  \"rows\": {\"probes\": %ld, \"connections\": %ld, \"events\": %zu},\n",
             ri->probes_rows, ri->connections_rows, ri->events_rows);
     fprintf(f, "  \"pcaps\": [");

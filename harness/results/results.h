@@ -70,6 +70,10 @@ struct results_run_info {
     /* Packet captures (run --pcap), relative to the results directory. */
     const char *const *pcaps;
     size_t npcaps;
+    /* The DNS query each probe used: vantage, query, and why (--query auto;
+     * "" for an explicit query). */
+    const char *const *query_vantages, *const *query_specs, *const *query_whys;
+    size_t nqueries;
 };
 
 /* Late steps listed in run.json at most; past it "late_steps_truncated" is

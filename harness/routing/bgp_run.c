@@ -334,8 +334,7 @@ int bgp_start(const struct routing_opts *o, int epfd, struct bgp **out)
         enum ah_service svc = lab->udp.enabled   ? lab_services_first(lab->udp.service)
                               : lab->tcp.enabled ? lab_services_first(lab->tcp.service)
                                                  : AH_SVC_DNS;
-        if (lab->nodes[i].responder == LAB_RESPONDER_NSD ||
-            lab->nodes[i].responder == LAB_RESPONDER_KNOT)
+        if (lab_responder_dns_only(lab->nodes[i].responder))
             svc = AH_SVC_DNS;
         rc = health_open(&n->chk, n->b.netns, &lab->anycast[0], svc);
         if (rc < 0) {

@@ -54,7 +54,7 @@ int resp_substitute(const char *tmpl, const char *node, const char *addr, char *
     return (int)o;
 }
 
-static int write_text(const char *path, const char *text)
+int resp_write_text(const char *path, const char *text)
 {
     FILE *f = ah_file_fopen_w(path);
     if (!f)
@@ -95,7 +95,7 @@ int resp_write_nsd_conf(const char *path, const char *node, const char *const *a
                               node, node, dir, dir, dir, dir);
     if (o >= sizeof text)
         return -ENOSPC;
-    return write_text(path, text);
+    return resp_write_text(path, text);
 }
 
 int resp_write_knot_conf(const char *path, const char *node, const char *const *addrs,
@@ -131,7 +131,7 @@ int resp_write_knot_conf(const char *path, const char *node, const char *const *
                               dir);
     if (o >= sizeof text)
         return -ENOSPC;
-    return write_text(path, text);
+    return resp_write_text(path, text);
 }
 
 /* Appends a copy of s to the launch's storage and argv. */
@@ -155,6 +155,27 @@ static int find(const char *prog, bool path, char *buf, size_t len)
                      path ? ", $PATH and the sbin directories" : "");
     return rc;
 }
+
+/* A DNS server from a package: its program, configuration file name and
+ * generator, and the options before the configuration path (PowerDNS takes
+ * its directory instead). */
+struct packaged {
+    const char *prog, *conf;
+    int (*write)(const char *path, const char *node, const char *const *addrs, size_t naddrs,
+                 const char *dir);
+    const char *args[4];
+};
+
+static const struct packaged packaged[] = {
+    [LAB_RESPONDER_NSD] = {"nsd", "nsd.conf", resp_write_nsd_conf, {"-d", "-c", NULL}},
+    [LAB_RESPONDER_KNOT] = {"knotd", "knot.conf", resp_write_knot_conf, {"-c", NULL}},
+    [LAB_RESPONDER_BIND] = {"named", "named.conf", resp_write_bind_conf, {"-g", "-c", NULL}},
+    [LAB_RESPONDER_UNBOUND] = {"unbound",
+                               "unbound.conf",
+                               resp_write_unbound_conf,
+                               {"-d", "-c", NULL}},
+    [LAB_RESPONDER_PDNS] = {"pdns_server", "pdns.conf", resp_write_pdns_conf, {NULL}},
+};
 
 int resp_prepare(const struct lab *lab, size_t node, const char *const *addrs, size_t naddrs,
                  const char *rundir, struct resp_launch *out)
@@ -185,25 +206,30 @@ int resp_prepare(const struct lab *lab, size_t node, const char *const *addrs, s
             rc = push(out, out->control);
         return rc;
     case LAB_RESPONDER_NSD:
-    case LAB_RESPONDER_KNOT: {
-        bool nsd = nd->responder == LAB_RESPONDER_NSD;
-        if ((rc = find(nsd ? "nsd" : "knotd", true, prog, sizeof prog)) < 0)
+    case LAB_RESPONDER_KNOT:
+    case LAB_RESPONDER_BIND:
+    case LAB_RESPONDER_UNBOUND:
+    case LAB_RESPONDER_PDNS: {
+        const struct packaged *pk = &packaged[nd->responder];
+        if ((rc = find(pk->prog, true, prog, sizeof prog)) < 0)
             return rc;
-        snprintf(dir, sizeof dir, "%s/%s-%s", rundir, nsd ? "nsd" : "knot", nd->name);
+        snprintf(dir, sizeof dir, "%s/%s-%s", rundir, lab_responder_name(nd->responder), nd->name);
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
             return -errno;
-        snprintf(path, sizeof path, "%s/%s.conf", dir, nsd ? "nsd" : "knot");
-        rc = nsd ? resp_write_nsd_conf(path, nd->name, addrs, naddrs, dir)
-                 : resp_write_knot_conf(path, nd->name, addrs, naddrs, dir);
-        if (rc < 0)
+        snprintf(path, sizeof path, "%s/%s", dir, pk->conf);
+        if ((rc = pk->write(path, nd->name, addrs, naddrs, dir)) < 0)
             return rc;
         rc = push(out, prog);
-        if (rc == 0 && nsd)
-            rc = push(out, "-d"); /* foreground: supervised like the others */
-        if (rc == 0)
-            rc = push(out, "-c");
-        if (rc == 0)
+        /* Each in the foreground, supervised like the others. */
+        for (size_t i = 0; rc == 0 && pk->args[i] != NULL; i++)
+            rc = push(out, pk->args[i]);
+        if (rc == 0 && nd->responder == LAB_RESPONDER_PDNS) {
+            char arg[4200];
+            snprintf(arg, sizeof arg, "--config-dir=%s", dir);
+            rc = push(out, arg);
+        } else if (rc == 0) {
             rc = push(out, path);
+        }
         return rc;
     }
     case LAB_RESPONDER_COMMAND: {

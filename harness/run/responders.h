@@ -1,7 +1,7 @@
 /* Starting a lab node's responder: the command line for the builtin
- * anycast-responder, generated NSD and Knot configurations (identity = node
- * name, NSID on, RRL off, port 53), a user command with {node}/{addr}
- * substituted; plus the readiness check and the builtin's control socket. */
+ * anycast-responder, generated NSD, Knot, BIND, Unbound and PowerDNS
+ * configurations (identity = node name, NSID on, rate limiting off, port 53), a user command with
+ * {node}/{addr} substituted; plus the readiness check and the builtin's control socket. */
 #ifndef RESPONDERS_H
 #define RESPONDERS_H
 
@@ -33,6 +33,19 @@ int resp_write_nsd_conf(const char *path, const char *node, const char *const *a
                         const char *dir);
 int resp_write_knot_conf(const char *path, const char *node, const char *const *addrs,
                          size_t naddrs, const char *dir);
+/* The same for BIND (a CHAOS view of its own, without the built-in view's
+ * rate limit), Unbound (every client allowed) and PowerDNS Authoritative
+ * (the bind backend with no zones; it also writes DIR/named.conf), in
+ * responders_conf.c. -EINVAL when the node name or an address holds a byte
+ * that could end a quoted word. */
+int resp_write_bind_conf(const char *path, const char *node, const char *const *addrs,
+                         size_t naddrs, const char *dir);
+int resp_write_unbound_conf(const char *path, const char *node, const char *const *addrs,
+                            size_t naddrs, const char *dir);
+int resp_write_pdns_conf(const char *path, const char *node, const char *const *addrs,
+                         size_t naddrs, const char *dir);
+/* Writes text to path without following a symlink. Returns 0 or -errno. */
+int resp_write_text(const char *path, const char *text);
 
 /* Prepares the command for lab node `node` listening on addrs (its anycast
  * addresses, then its unicast ones), with per-node files under rundir (a

@@ -16,6 +16,7 @@
 #include "ah/addr.h"
 #include "ah/clock.h"
 #include "ah/dur.h"
+#include "ah/json.h"
 #include "ah/log.h"
 #include <sys/utsname.h>
 #include <time.h>
@@ -76,6 +77,29 @@ void run_print_table(struct run *r)
     }
 }
 
+/* The query each probe used, from the summary JSON it wrote into its output
+ * directory (removed after, so the directory can go too). The file is the
+ * probe's own output, but read as untrusted data all the same: bounded,
+ * strings only, cut to their slots. */
+static void collect_queries(struct run *r)
+{
+    for (size_t i = 0; i < r->nprobes; i++) {
+        struct probe_proc *pp = &r->probes[i];
+        char path[PATH_MAX + 16], err[256];
+        json_t *j = NULL;
+
+        snprintf(path, sizeof path, "%s/summary.json", pp->outdir);
+        if (ah_json_load_file(path, 1 << 20, &j, err, sizeof err) == 0) {
+            const char *q = json_string_value(json_object_get(j, "query"));
+            const char *why = json_string_value(json_object_get(j, "query_why"));
+            snprintf(pp->query, sizeof pp->query, "%s", q ? q : "");
+            snprintf(pp->query_why, sizeof pp->query_why, "%s", why ? why : "");
+            json_decref(j);
+        }
+        unlink(path);
+    }
+}
+
 void run_collect(struct run *r, int exit_code)
 {
     char out[PATH_MAX + 32], in[PATH_MAX + 32];
@@ -84,6 +108,7 @@ void run_collect(struct run *r, int exit_code)
     const char **inputs = calloc(r->nprobes + 1, sizeof *inputs);
     char(*paths)[PATH_MAX + 32] = calloc(r->nprobes + 1, sizeof *paths);
 
+    collect_queries(r);
     if (inputs && paths) {
         static const char *const kinds[] = {"probes.csv", "connections.csv"};
         for (size_t k = 0; k < 2; k++) {
@@ -140,10 +165,18 @@ void run_write_info(struct run *r, int exit_code)
     for (size_t i = 0; i < npcaps; i++)
         pcaps[i] = pcap_files[i];
 
-    static const char *const progs[][3] = {{"anycast-responder", "--version", "0"},
-                                           {"anycast-probe", "--version", "0"},
-                                           {"nsd", "-v", "1"},
-                                           {"knotd", "--version", "1"}};
+    /* The packaged servers are looked up on $PATH too ("1"), and recorded
+     * only when a node runs them (the enum lab_responder in the fourth). */
+    static const struct {
+        const char *prog, *arg, *path;
+        enum lab_responder resp;
+    } progs[] = {{"anycast-responder", "--version", "0", LAB_RESPONDER_BUILTIN},
+                 {"anycast-probe", "--version", "0", LAB_RESPONDER_BUILTIN},
+                 {"nsd", "-v", "1", LAB_RESPONDER_NSD},
+                 {"knotd", "--version", "1", LAB_RESPONDER_KNOT},
+                 {"named", "-v", "1", LAB_RESPONDER_BIND},
+                 {"unbound", "-V", "1", LAB_RESPONDER_UNBOUND},
+                 {"pdns_server", "--version", "1", LAB_RESPONDER_PDNS}};
     enum { NPROGS = sizeof progs / sizeof progs[0] };
     /* anycast-lab itself, then every program the run used. */
     char vals[1 + NPROGS][256];
@@ -156,11 +189,12 @@ void run_write_info(struct run *r, int exit_code)
     for (size_t i = 0; i < NPROGS; i++) {
         bool used = i < 2;
         for (size_t n = 0; !used && n < r->lab->nnodes; n++)
-            used = r->lab->nodes[n].responder == (i == 2 ? LAB_RESPONDER_NSD : LAB_RESPONDER_KNOT);
-        if (!used || proc_find_program(progs[i][0], progs[i][2][0] == '1', prog, sizeof prog) < 0)
+            used = r->lab->nodes[n].responder == progs[i].resp;
+        if (!used ||
+            proc_find_program(progs[i].prog, progs[i].path[0] == '1', prog, sizeof prog) < 0)
             continue;
-        version_of(prog, progs[i][1], vals[nv], sizeof vals[nv]);
-        keys[nv++] = progs[i][0];
+        version_of(prog, progs[i].arg, vals[nv], sizeof vals[nv]);
+        keys[nv++] = progs[i].prog;
     }
     for (size_t i = 0; i < nv; i++)
         pv[i] = vals[i];
@@ -176,6 +210,18 @@ void run_write_info(struct run *r, int exit_code)
         snprintf(status, sizeof status, "failed: %s", r->status);
     else
         snprintf(status, sizeof status, "ok");
+    /* One entry per probe process that reported its DNS query. */
+    const char **qv = calloc(r->nprobes + 1, sizeof *qv);
+    const char **qs = calloc(r->nprobes + 1, sizeof *qs);
+    const char **qw = calloc(r->nprobes + 1, sizeof *qw);
+    size_t nq = 0;
+    for (size_t i = 0; qv && qs && qw && i < r->nprobes; i++) {
+        if (r->probes[i].query[0] == '\0')
+            continue;
+        qv[nq] = r->lab->vantages[r->probes[i].vantage].name;
+        qs[nq] = r->probes[i].query;
+        qw[nq++] = r->probes[i].query_why;
+    }
     struct results_run_info ri = {
         .lab_name = r->lab->name,
         .lab_file = r->o->lab_path,
@@ -202,6 +248,10 @@ void run_write_info(struct run *r, int exit_code)
         .probes_ns = r->probes_ns,
         .pcaps = pcaps,
         .npcaps = npcaps,
+        .query_vantages = qv,
+        .query_specs = qs,
+        .query_whys = qw,
+        .nqueries = nq,
     };
     snprintf(out, sizeof out, "%s/run.json", r->resdir);
     int rc = results_write_run_json(out, &ri);
@@ -209,4 +259,7 @@ void run_write_info(struct run *r, int exit_code)
         ah_log_error("%s: %s", out, strerror(-rc));
     else if (r->dep)
         deploy_write_hosts(r->dep, out);
+    free(qv);
+    free(qs);
+    free(qw);
 }

@@ -28,6 +28,10 @@ struct probe_proc {
     size_t vantage;
     char outdir[PATH_MAX];
     char log[PATH_MAX];
+    /* The DNS query the probe used and, under --query auto, why (from its
+     * --summary-json, for run.json); "" when unknown. */
+    char query[280];
+    char query_why[160];
 };
 
 /* A probe's command line, built in a fixed store; the first error (no room)

@@ -177,6 +177,10 @@ static int start_probe(struct run *r, struct spawn_window *w, size_t v, const ch
     proc_argv_add(&a, prog);
     opt(&a, "--vantage", vname);
     opt(&a, "--out", pp->outdir);
+    /* Read back at the end for the query the probe chose (run.json). */
+    char sum[PATH_MAX + 16];
+    snprintf(sum, sizeof sum, "%s/summary.json", pp->outdir);
+    opt(&a, "--summary-json", sum);
     run_probe_args(r, &a, plan->udp, plan->tcp);
     opt_u(&a, "--ready-fd", PROC_PASS_FD);
     proc_argv_add(&a, target);

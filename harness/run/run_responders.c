@@ -75,8 +75,7 @@ int run_start_responders(struct run *r)
 
 static bool node_speaks(const struct lab_node *n, enum ah_service s)
 {
-    return s == AH_SVC_DNS ||
-           (n->responder != LAB_RESPONDER_NSD && n->responder != LAB_RESPONDER_KNOT);
+    return s == AH_SVC_DNS || !lab_responder_dns_only(n->responder);
 }
 
 /* Waits until every node answers each probed service on each anycast

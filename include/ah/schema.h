@@ -44,6 +44,7 @@ enum ah_result {
     AH_RES_EOF,
     AH_RES_BAD_REPLY,
     AH_RES_ERROR,
+    AH_RES_RATELIMITED, /* a DNS reply that is a rate limiter's TC=1 slip */
     AH_RES_COUNT
 };
 

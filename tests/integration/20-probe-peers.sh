@@ -3,7 +3,8 @@
 # an identity and NSID in a test namespace. Every probe over UDP and TCP must
 # be ok with node = the server's identity; probes.csv and connections.csv
 # must carry the docs/formats.md headers byte for byte and well-formed rows; the
-# id.server and nsid:NAME/TYPE queries and --once work against both; an NSD
+# id.server and nsid:NAME/TYPE queries and --once work against both (the
+# default --query auto keeps hostname.bind and says so); an NSD
 # that hides its identity gives bad_reply with the rcode in detail.
 source "$(dirname "$0")/lib.sh"
 t_need_root
@@ -76,8 +77,11 @@ check_run() {
   local tcp
   tcp=$(awk -F, 'NR > 1 && $4 == "tcp"' "$dir/probes.csv" | wc -l)
   t_true "$name: at least $min_tcp TCP rows (got $tcp)" [ "$tcp" -ge "$min_tcp" ]
-  t_eq "$(awk -F, -v id="$ident" 'NR > 1 && !($8 == "ok" && $9 == id && $10 ~ /^[0-9]+$/ && $11 == "")' \
+  t_eq "$(awk -F, -v id="$ident" 'NR > 1 && !($8 == "ok" && $9 == id && $10 ~ /^[0-9]+$/ && ($11 == "" || $11 == "query=auto:hostname.bind"))' \
     "$dir/probes.csv" | head -n 3)" "" "$name: every probe ok, node $ident, rtt_us set"
+  # --query auto (the default) names its choice in the first row of each transport.
+  t_eq "$(awk -F, 'NR > 1 && $11 == "query=auto:hostname.bind" { print $4 }' "$dir/probes.csv" | sort | tr '\n' ' ')" \
+    "tcp udp " "$name: the first UDP and TCP rows name the query auto chose"
   t_eq "$(awk -F, 'NR > 1 && !($1 ~ /^1[0-9]+$/ && length($1) == 19 && $2 == "t20" && $3 == "198.51.100.53" && $5 == "dns")' \
     "$dir/probes.csv" | head -n 3)" "" "$name: ts_ns, vantage, target, service columns"
   t_eq "$(awk -F, 'NR > 1 && $4 == "udp" {print $6}' "$dir/probes.csv" | sort -u | wc -l)" 2 \
@@ -131,6 +135,6 @@ t_eq "$?" 1 "anonymous nsd: --once exits 1"
 t_eq "$got" "udp dns - bad_reply REFUSED
 tcp dns - bad_reply REFUSED" "anonymous nsd: --once prints bad_reply and the rcode"
 in_ns "$P" -t both -n 4 -r 100 -i 50ms --dns-port 5303 -o "$T_TMP/anon" "$V4" 2>/dev/null
-t_eq "$(awk -F, 'NR > 1 && $8 == "bad_reply" && $9 == "" && $10 == "" && $11 == "REFUSED"' \
+t_eq "$(awk -F, 'NR > 1 && $8 == "bad_reply" && $9 == "" && $10 == "" && $11 ~ /^REFUSED( query=auto:hostname.bind)?$/' \
   "$T_TMP/anon/probes.csv" | wc -l)" 8 "anonymous nsd: 8 rows (4 per transport) bad_reply, no node, detail REFUSED"
 t_done

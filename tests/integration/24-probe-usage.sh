@@ -43,7 +43,7 @@ check_bad -- '--flows: "0"' --flows 0 198.51.100.53
 check_bad -- '--timeout: "soon": expected a duration' --timeout soon 198.51.100.53
 check_bad -- '--interval: "0": must be more than 0' --interval 0 198.51.100.53
 check_bad -- '--dns-port: "99999": expected a port' --dns-port 99999 198.51.100.53
-check_bad -- '--query: "version.bind": expected hostname.bind, id.server or nsid:NAME/TYPE' \
+check_bad -- '--query: "version.bind": expected auto, hostname.bind, id.server or nsid:NAME/TYPE' \
   --query version.bind 198.51.100.53
 check_bad -- '--tcp-mode: "sometimes"' --tcp-mode sometimes 198.51.100.53
 check_bad -- '--reconnect: "later"' --reconnect later 198.51.100.53

@@ -26,10 +26,22 @@ static char *slurp(const char *path)
 
 static void setup(struct probe_opts *o, struct probe_ctx *ctx, const char *dir)
 {
-    char *argv[] = {"anycast-probe", "-t", "both",          "-s", "dns", "-s", "echo",
-                    "--vantage",     "eu", "198.51.100.53", NULL};
+    /* An explicit query: --query auto would name itself in the first row. */
+    char *argv[] = {"anycast-probe",
+                    "-t",
+                    "both",
+                    "-s",
+                    "dns",
+                    "-s",
+                    "echo",
+                    "--vantage",
+                    "eu",
+                    "-q",
+                    "hostname.bind",
+                    "198.51.100.53",
+                    NULL};
     ah_log_init("anycast-probe", AH_LOG_ERROR);
-    ck_assert_int_eq(opts_parse(10, argv, o), 0);
+    ck_assert_int_eq(opts_parse(12, argv, o), 0);
     o->out_dir = dir;
     memset(ctx, 0, sizeof(*ctx));
     ctx->o = o;

@@ -87,8 +87,8 @@ START_TEST(words_spelled)
     ck_assert_str_eq(ah_service_name(AH_SVC_ECHO), "echo");
     ck_assert_str_eq(ah_family_name(AH_FAM_IPV4), "ipv4");
     ck_assert_str_eq(ah_family_name(AH_FAM_IPV6), "ipv6");
-    const char *results[] = {"ok",          "timeout", "reset",     "refused",
-                             "unreachable", "eof",     "bad_reply", "error"};
+    const char *results[] = {"ok",  "timeout",   "reset", "refused",    "unreachable",
+                             "eof", "bad_reply", "error", "ratelimited"};
     for (int i = 0; i < AH_RES_COUNT; i++)
         ck_assert_str_eq(ah_result_name((enum ah_result)i), results[i]);
     const char *reasons[] = {"end", "reset", "timeout", "eof", "refused", "unreachable", "error"};

@@ -12,8 +12,8 @@
 
 START_TEST(result_words)
 {
-    const char *want[] = {"ok",          "timeout", "reset",     "refused",
-                          "unreachable", "eof",     "bad_reply", "error"};
+    const char *want[] = {"ok",  "timeout",   "reset", "refused",    "unreachable",
+                          "eof", "bad_reply", "error", "ratelimited"};
     for (int i = 0; i < AH_RES_COUNT; i++) {
         enum ah_result r;
         ck_assert_str_eq(ah_result_name(i), want[i]);

@@ -299,7 +299,8 @@ static const struct bad_case bad_cases[] = {
     {"bad-empty.yaml", {":1:1: the lab file is empty"}},
     {"bad-enum.yaml",
      {":3:10: routing: unknown value \"ospf\" (one of: static, ecmp, ecmp-resilient, tracked, bgp)",
-      ":7:16: responder: unknown value \"bind\" (one of: builtin, nsd, knot)",
+      ":7:16: responder: unknown value \"powerdns\" (one of: builtin, nsd, knot, bind, unbound, "
+      "pdns)",
       ":9:16: responder: write a command as {command: \"...\"}",
       ":11:26: responder.command: is empty",
       ":15:18: probes.tcp.service: unknown value \"http\" (one of: dns, echo)"}},
