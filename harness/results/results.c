@@ -698,6 +698,8 @@ int results_write_run_json(const char *path, const struct results_run_info *ri)
     for (size_t i = 0; i < ri->nqueries; i++) {
         fprintf(f, "%s\n    {\"vantage\": ", i ? "," : "");
         ah_json_str(f, ri->query_vantages[i]);
+        fprintf(f, ", \"target\": ");
+        ah_json_str(f, ri->query_targets ? ri->query_targets[i] : "");
         fprintf(f, ", \"query\": ");
         ah_json_str(f, ri->query_specs[i]);
         fprintf(f, ", \"why\": ");

@@ -73,6 +73,7 @@ struct results_run_info {
     /* The DNS query each probe used: vantage, query, and why (--query auto;
      * "" for an explicit query). */
     const char *const *query_vantages, *const *query_specs, *const *query_whys;
+    const char *const *query_targets; /* the address each probe probed */
     size_t nqueries;
 };
 

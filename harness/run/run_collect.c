@@ -92,8 +92,10 @@ static void collect_queries(struct run *r)
         if (ah_json_load_file(path, 1 << 20, &j, err, sizeof err) == 0) {
             const char *q = json_string_value(json_object_get(j, "query"));
             const char *why = json_string_value(json_object_get(j, "query_why"));
+            const char *target = json_string_value(json_object_get(j, "target"));
             snprintf(pp->query, sizeof pp->query, "%s", q ? q : "");
             snprintf(pp->query_why, sizeof pp->query_why, "%s", why ? why : "");
+            snprintf(pp->query_target, sizeof pp->query_target, "%s", target ? target : "");
             json_decref(j);
         }
         unlink(path);
@@ -214,11 +216,13 @@ void run_write_info(struct run *r, int exit_code)
     const char **qv = calloc(r->nprobes + 1, sizeof *qv);
     const char **qs = calloc(r->nprobes + 1, sizeof *qs);
     const char **qw = calloc(r->nprobes + 1, sizeof *qw);
+    const char **qt = calloc(r->nprobes + 1, sizeof *qt);
     size_t nq = 0;
-    for (size_t i = 0; qv && qs && qw && i < r->nprobes; i++) {
+    for (size_t i = 0; qv && qs && qw && qt && i < r->nprobes; i++) {
         if (r->probes[i].query[0] == '\0')
             continue;
         qv[nq] = r->lab->vantages[r->probes[i].vantage].name;
+        qt[nq] = r->probes[i].query_target;
         qs[nq] = r->probes[i].query;
         qw[nq++] = r->probes[i].query_why;
     }
@@ -251,6 +255,7 @@ void run_write_info(struct run *r, int exit_code)
         .query_vantages = qv,
         .query_specs = qs,
         .query_whys = qw,
+        .query_targets = qt,
         .nqueries = nq,
     };
     snprintf(out, sizeof out, "%s/run.json", r->resdir);
@@ -262,4 +267,5 @@ void run_write_info(struct run *r, int exit_code)
     free(qv);
     free(qs);
     free(qw);
+    free(qt);
 }

@@ -32,6 +32,7 @@ struct probe_proc {
      * --summary-json, for run.json); "" when unknown. */
     char query[280];
     char query_why[160];
+    char query_target[64]; /* the address it probed, from the same file */
 };
 
 /* A probe's command line, built in a fixed store; the first error (no room)

@@ -68,7 +68,7 @@ done
 # 2 s, all six servers at once, each with the probe's default query.
 for s in "${SERVERS[@]}"; do
   t_bg pid ip netns exec "$NS" "$P" -t both -r 200 -c 4 -i 20ms -d 2s --dns-port "${PORT[$s]}" \
-    -o "$T_TMP/run-$s" --summary-json "$T_TMP/run-$s.json" "$V4" 2>"$T_TMP/run-$s.err"
+    -o "$T_TMP/run-$s" --summary-json "$T_TMP/run-$s.json" "$V4" >"$T_TMP/run-$s.out" 2>"$T_TMP/run-$s.err"
   PIDS[${#PIDS[@]}]=$pid
 done
 for pid in "${PIDS[@]}"; do wait "$pid"; done
@@ -86,21 +86,21 @@ for s in "${SERVERS[@]}"; do
   done
   want=hostname.bind
   [ "$s" = bind ] && want=nsid:./SOA
-  t_match "$(cat "$T_TMP/run-$s.err")" "dns query: ${want//./\\.} \\(auto: " "$s: the summary names the query auto chose"
+  t_match "$(cat "$T_TMP/run-$s.out")" "dns query: ${want//./\\.} \\(auto: " "$s: the summary names the query auto chose"
   t_match "$(cat "$T_TMP/run-$s.json")" "\"query\": \"$want\", \"query_auto\": true" "$s: so does the JSON summary"
   t_eq "$(awk -F, 'NR > 1 && $11 ~ /query=auto:/ { print $4, $11 }' "$T_TMP/run-$s/probes.csv" | sort | sed 's/REFUSED //' | tr '\n' ' ')" \
     "tcp query=auto:$want udp query=auto:$want " "$s: and the first row of each transport"
 done
-t_match "$(cat "$T_TMP/run-bind.err")" "hostname\\.bind [0-7]/8" \
+t_match "$(cat "$T_TMP/run-bind.out")" "hostname\\.bind [0-7]/8" \
   "bind: auto saw hostname.bind answer less than its burst"
 
 # Explicit -q keeps today's behaviour: BIND drops most of its CHAOS answers.
 in_ns "$P" -q hostname.bind -r 200 -d 2s --dns-port "${PORT[bind]}" -o "$T_TMP/explicit" "$V4" \
-  2>"$T_TMP/explicit.err"
+  >"$T_TMP/explicit.out" 2>"$T_TMP/explicit.err"
 ok=$(awk -F, 'NR > 1 && $8 == "ok"' "$T_TMP/explicit/probes.csv" | wc -l)
 t_true "bind -q hostname.bind: at most 40 of 400 answered over UDP ($ok)" test "$ok" -le 40
-t_match "$(cat "$T_TMP/explicit.err")" "dns query: hostname\\.bind
+t_match "$(cat "$T_TMP/explicit.out")" "dns query: hostname\\.bind
 " "bind -q hostname.bind: the summary names the query, without auto"
-t_match "$(cat "$T_TMP/explicit.err")" "udp dns : 400 probes, [0-9]+ ok, [0-9]+ lost \\(timeout [0-9]+\\), likely rate-limited by the server \\([0-9.]+ answered/s\\)" \
+t_match "$(cat "$T_TMP/explicit.out")" "udp dns : 400 probes, [0-9]+ ok, [0-9]+ lost \\(timeout [0-9]+\\), likely rate-limited by the server \\([0-9.]+ answered/s\\)" \
   "bind -q hostname.bind: the summary names the rate limit beside the loss"
 t_done

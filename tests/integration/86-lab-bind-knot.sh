@@ -42,7 +42,7 @@ t_true "udp: BIND answered at least 99 % before its withdraw ($ok of $n)" \
   test "$((ok * 100))" -ge "$((n * 99))"
 t_match "$(awk -F, '$4 == "udp" && $11 ~ /query=auto:/ { print $11; exit }' "$LAB_DIR/probes.csv")" \
   '^query=auto:hostname\.bind$' "the probe's auto query kept hostname.bind against this BIND"
-t_match "$(tr -d '\n' <"$LAB_DIR/run.json")" '"queries": \[ *\{"vantage": "v1", "query": "hostname.bind", "why": "hostname.bind 8/8"\} *\]' \
+t_match "$(tr -d '\n' <"$LAB_DIR/run.json")" '"queries": \[ *\{"vantage": "v1", "target": "198.51.100.53", "query": "hostname.bind", "why": "hostname.bind 8/8"\}, *\{"vantage": "v1", "target": "2001:db8:53::53", "query": "hostname.bind", "why": "hostname.bind 8/8"\} *\]' \
   "run.json records the query the vantage's probe chose, and why"
 t_true "the probe's summary JSON is not left in the results" test ! -e "$LAB_DIR/probes-v1"
 t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the run remains"
