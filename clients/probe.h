@@ -44,6 +44,7 @@ struct probe_opts {
     int progress;    /* -1 auto, 0 never, 1 always */
     int ready_fd;    /* -1, or written one byte and closed once probing started */
     bool clock_echo; /* --clock-echo: answer clock exchanges on stdin, probe nothing */
+    bool timestamps_kernel; /* --timestamps kernel (default): UDP RTT from kernel stamps */
 };
 
 /* Parses argv. Returns 0 to run, 1 when --help/--version printed (exit 0),
@@ -68,6 +69,9 @@ struct probe_ctx {
     uint64_t sent[AH_TR_COUNT];
     bool done_sending[AH_TR_COUNT];
     unsigned tcp_up, tcp_broken;
+    /* UDP answers whose RTT came from kernel stamps, and (with kernel stamps
+     * asked for) from a user-space clock because a stamp was missing. */
+    uint64_t ts_kernel, ts_user;
     int exit_code;
     uv_timer_t house; /* flush, progress, duration end, drain guard */
     uv_signal_t sig[2];
@@ -82,7 +86,7 @@ struct probe_row {
     enum ah_service service;
     uint64_t conn;
     uint64_t seq;
-    uint64_t ts_ns;  /* CLOCK_REALTIME at send */
+    uint64_t ts_ns;  /* CLOCK_REALTIME at send (UDP: the kernel's transmit stamp if any) */
     uint64_t rtt_ns; /* valid for ok */
     enum ah_result result;
     const char *node;   /* NULL or "" if none */
