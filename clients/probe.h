@@ -41,9 +41,9 @@ struct probe_opts {
     char vantage[64];
     const char *summary_json;
     bool once;
-    int progress;    /* -1 auto, 0 never, 1 always */
-    int ready_fd;    /* -1, or written one byte and closed once probing started */
-    bool clock_echo; /* --clock-echo: answer clock exchanges on stdin, probe nothing */
+    int progress;           /* -1 auto, 0 never, 1 always */
+    int ready_fd;           /* -1, or written one byte and closed once probing started */
+    bool clock_echo;        /* --clock-echo: answer clock exchanges on stdin, probe nothing */
     bool timestamps_kernel; /* --timestamps kernel (default): UDP RTT from kernel stamps */
 };
 
@@ -71,7 +71,7 @@ struct probe_ctx {
     unsigned tcp_up, tcp_broken;
     /* UDP answers whose RTT came from kernel stamps, and (with kernel stamps
      * asked for) from a user-space clock because a stamp was missing. */
-    uint64_t ts_kernel, ts_user;
+    uint64_t ts_kernel[AH_SVC_COUNT], ts_user[AH_SVC_COUNT];
     int exit_code;
     uv_timer_t house; /* flush, progress, duration end, drain guard */
     uv_signal_t sig[2];

@@ -58,9 +58,6 @@ void summary_print(struct probe_ctx *ctx, FILE *f)
                 fprintf(f, "; rtt ms p50 %s p90 %s p99 %s max %s", p50, p90, p99, mx);
             }
             fprintf(f, "; flips %llu\n", (unsigned long long)g->flips.flips);
-            if (t == AH_TR_UDP && ctx->o->timestamps_kernel)
-                fprintf(f, "            rtt from kernel stamps %llu, user-space clock %llu\n",
-                        (unsigned long long)ctx->ts_kernel, (unsigned long long)ctx->ts_user);
             fprintf(f, "            nodes:");
             for (unsigned i = 0; i < g->nodes.n; i++) {
                 char name[AH_ESC_TERM_MAX(AH_NODE_NAME_MAX)];
@@ -68,6 +65,9 @@ void summary_print(struct probe_ctx *ctx, FILE *f)
                 fprintf(f, "%s %s %llu", i ? "," : "", name, (unsigned long long)g->nodes.count[i]);
             }
             fprintf(f, "%s\n", g->nodes.n ? "" : " none");
+            if (t == AH_TR_UDP && ctx->o->timestamps_kernel)
+                fprintf(f, "            rtt from kernel stamps %llu, user-space clock %llu\n",
+                        (unsigned long long)ctx->ts_kernel[s], (unsigned long long)ctx->ts_user[s]);
             if (t == AH_TR_TCP) {
                 fprintf(f, "            connections: %llu opened; ended:",
                         (unsigned long long)g->conns_opened);
@@ -133,7 +133,7 @@ int summary_write_json(struct probe_ctx *ctx, const char *path)
             if (t == AH_TR_UDP)
                 fprintf(f, ", \"timestamps\": {\"mode\": \"%s\", \"kernel\": %llu, \"user\": %llu}",
                         ctx->o->timestamps_kernel ? "kernel" : "user",
-                        (unsigned long long)ctx->ts_kernel, (unsigned long long)ctx->ts_user);
+                        (unsigned long long)ctx->ts_kernel[s], (unsigned long long)ctx->ts_user[s]);
             if (t == AH_TR_TCP) {
                 fprintf(f, ", \"connections\": {\"opened\": %llu, \"ended\": {",
                         (unsigned long long)g->conns_opened);

@@ -11,8 +11,8 @@
 
 #include "ah/clock.h"
 
-#define TS_FLAGS                                                                                  \
-    (SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_TX_SCHED | SOF_TIMESTAMPING_SOFTWARE |       \
+#define TS_FLAGS                                                                                   \
+    (SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_TX_SCHED | SOF_TIMESTAMPING_SOFTWARE |        \
      SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY)
 
 int tstamp_enable(int fd, bool reset)

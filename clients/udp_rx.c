@@ -159,15 +159,15 @@ static bool same_addr(const struct sockaddr *a, const struct ah_addr *b)
  * none) or, as seen in user space, at now_mono. Both kernel stamps are
  * CLOCK_REALTIME; a pair that goes backwards (the clock was stepped) is not
  * used. */
-static uint64_t probe_rtt(struct probe_ctx *ctx, const struct udp_slot *s, uint64_t rx_real,
-                          uint64_t now_mono)
+static uint64_t probe_rtt(struct probe_ctx *ctx, enum ah_service svc, const struct udp_slot *s,
+                          uint64_t rx_real, uint64_t now_mono)
 {
     if (rx_real != 0 && s->tx_ns != 0 && rx_real >= s->tx_ns) {
-        ctx->ts_kernel++;
+        ctx->ts_kernel[svc]++;
         return rx_real - s->tx_ns;
     }
     if (ctx->o->timestamps_kernel)
-        ctx->ts_user++;
+        ctx->ts_user[svc]++;
     if (rx_real != 0 && rx_real >= s->real_ns && s->tx_ns == 0)
         return rx_real - s->real_ns;
     return now_mono - s->mono_ns;
@@ -219,7 +219,7 @@ static void on_reply(struct udp_flow *f, const struct mmsghdr *mm, uint64_t now_
     }
     if (f->e->kernel_ts && tstamp_rx(m, &rx_real) < 0)
         rx_real = 0;
-    uint64_t rtt = probe_rtt(ctx, s, rx_real, now_mono);
+    uint64_t rtt = probe_rtt(ctx, f->svc, s, rx_real, now_mono);
     if (rtt > ctx->o->timeout_ns) {
         udp_rx_finalize(f, s, AH_RES_TIMEOUT, NULL, NULL, 0);
         return;
