@@ -233,12 +233,15 @@ void udp_rx_on_poll(uv_poll_t *p, int status, int events)
     struct probe_ctx *ctx = f->e->ctx;
 
     (void)events;
-    /* A queued error or transmit stamp raises POLLERR, on which libuv stops
-     * the handle and reports UV_EBADF: the queue is read and polling goes on. */
-    if (status < 0 && !uv_is_closing((uv_handle_t *)p))
-        uv_poll_start(p, UV_READABLE, udp_rx_on_poll);
-    /* Transmit stamps first, so the answers read next find theirs. */
-    udp_rx_errqueue(f);
+    /* A queued ICMP error or transmit stamp raises POLLERR, on which libuv
+     * stops the handle and reports UV_EBADF: the queue is read (before the
+     * answers, which may need their transmit stamps) and polling goes on.
+     * Without POLLERR the queue was empty: the sends read their stamps. */
+    if (status < 0) {
+        if (!uv_is_closing((uv_handle_t *)p))
+            uv_poll_start(p, UV_READABLE, udp_rx_on_poll);
+        udp_rx_errqueue(f);
+    }
     for (int round = 0; round < RX_ROUNDS; round++) {
         rx_prepare(RX_SLOT);
         int n = recvmmsg(f->fd, rx.msg, UDP_MMSG, MSG_DONTWAIT, NULL);
