@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <time.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,12 +96,65 @@ static void resync_keys(struct udp_flow *f)
     f->tx_epoch = f->tx_epoch == UINT32_MAX ? 1 : f->tx_epoch + 1;
 }
 
+/* Gives tx slots [from, to) the next transmit-stamp key, recorded under
+ * the first one's seq (on_tx_stamp in udp_rx.c walks on from there). */
+static void give_key(struct udp_flow *f, unsigned from, unsigned to)
+{
+    uint32_t key = f->tx_next++;
+
+    for (unsigned j = from; j < to; j++) {
+        tx.slot[j]->txkey = key;
+        tx.slot[j]->txepoch = f->tx_epoch;
+    }
+    f->txseq[key & f->mask] = tx.slot[from]->seq;
+}
+
+/* Sends tx slots [0, m) of a DNS flow as one UDP GSO send: the kernel cuts
+ * the buffer into gso_size datagrams, walking the stack once for the batch,
+ * and stamps the batch once (its datagrams leave together). Returns 0 when
+ * done (sent, or every probe ended with the error), or -EIO when the route's
+ * device cannot segment: GSO is then turned off for the flow and the caller
+ * sends the datagrams one by one. */
+static int send_gso(struct udp_engine *e, struct udp_flow *f, unsigned m)
+{
+    struct msghdr mh = {
+        .msg_name = &f->dst.ss,
+        .msg_namelen = f->dst.len,
+        .msg_iov = tx.iov,
+        .msg_iovlen = m,
+    };
+    ssize_t r;
+
+    do
+        r = sendmsg(f->fd, &mh, MSG_DONTWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r >= 0) {
+        give_key(f, 0, m);
+        return 0;
+    }
+    int err = -errno;
+    if (err == -EIO) {
+        int off = 0;
+        setsockopt(f->fd, SOL_UDP, UDP_SEGMENT, &off, sizeof(off));
+        f->gso_size = 0;
+        ah_log_debug("udp: no GSO on the route to the target, sending one by one");
+        return err;
+    }
+    for (unsigned j = 0; j < m; j++)
+        udp_rx_finalize(f, tx.slot[j], ah_result_from_errno(err), NULL, ah_errno_name(err), 0);
+    if (e->kernel_ts)
+        resync_keys(f);
+    return 0;
+}
+
 /* Sends tx slots [0, m) on flow f; a datagram the kernel refuses ends its
  * probe with the error and the rest still leave. */
 static void flush_flow(struct udp_engine *e, struct udp_flow *f, unsigned m)
 {
     unsigned off = 0;
 
+    if (f->gso_size != 0 && m > 1 && send_gso(e, f, m) == 0)
+        off = m;
     while (off < m) {
         int r = sendmmsg(f->fd, tx.msg + off, m - off, MSG_DONTWAIT);
         if (r < 0 && errno == EINTR)
@@ -114,12 +168,8 @@ static void flush_flow(struct udp_engine *e, struct udp_flow *f, unsigned m)
                 resync_keys(f);
             continue;
         }
-        for (unsigned j = off; j < off + (unsigned)r; j++) {
-            struct udp_slot *s = tx.slot[j];
-            s->txkey = f->tx_next++;
-            s->txepoch = f->tx_epoch;
-            f->txseq[s->txkey & f->mask] = s->seq;
-        }
+        for (unsigned j = off; j < off + (unsigned)r; j++)
+            give_key(f, j, j + 1);
         off += (unsigned)r;
     }
     /* The stamps are queued while the datagrams are handed to the device,
@@ -318,6 +368,12 @@ static int open_flow(struct udp_engine *e, struct udp_flow *f, enum ah_service s
      * are worth reporting rather than dropping. */
     f->dst = o->target;
     ah_addr_set_port(&f->dst, o->port[svc]);
+    /* Every query of a DNS flow has the template's length: batches can go
+     * as one GSO send. Echo lines differ in length and go by sendmmsg. */
+    int seg = (int)e->tpl.len;
+    if (svc == AH_SVC_DNS && seg > 0 &&
+        setsockopt(f->fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg)) == 0)
+        f->gso_size = (uint16_t)seg;
     rc = uv_poll_init_socket(e->ctx->loop, &f->h, f->fd);
     if (rc < 0) {
         ah_log_error("udp poll: %s", uv_strerror(rc));

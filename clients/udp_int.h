@@ -32,7 +32,9 @@ struct udp_flow {
     struct ah_addr dst;
     uint16_t id_base;
     int fd;
-    bool polling;
+    /* DNS flows: the query length, set as the socket's UDP_SEGMENT so one
+     * sendmsg carries a whole batch (UDP GSO); 0 when not in use. */
+    uint16_t gso_size;
     uint64_t last_seq;
     uint64_t oldest;
     uint32_t mask;

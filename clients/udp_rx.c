@@ -98,13 +98,18 @@ static struct udp_slot *match(struct udp_flow *f, const uint8_t *buf, size_t len
     return s->seq == seq && seq != 0 ? s : NULL;
 }
 
+/* A transmit stamp is for one datagram, or for a GSO batch whose datagrams
+ * are consecutive probes sharing the key: txseq names the first. */
 static void on_tx_stamp(struct udp_flow *f, uint32_t key, uint64_t ns)
 {
     uint64_t seq = f->txseq[key & f->mask];
-    struct udp_slot *s = &f->ring[seq & f->mask];
 
-    if (seq != 0 && s->seq == seq && s->txepoch == f->tx_epoch && s->txkey == key)
+    for (uint32_t i = 0; seq != 0 && i <= f->mask; i++, seq++) {
+        struct udp_slot *s = &f->ring[seq & f->mask];
+        if (s->seq != seq || s->txepoch != f->tx_epoch || s->txkey != key)
+            break;
         s->tx_ns = ns;
+    }
 }
 
 static void on_err_msg(struct udp_flow *f, const struct msghdr *m, size_t len)
