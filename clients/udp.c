@@ -109,6 +109,17 @@ static void give_key(struct udp_flow *f, unsigned from, unsigned to)
     f->txseq[key & f->mask] = tx.slot[from]->seq;
 }
 
+/* The kernel refuses UDP_SEGMENT sockets on some routes (IPsec) with EIO,
+ * single datagrams included: the flow goes back to plain sends. */
+static void gso_off(struct udp_flow *f)
+{
+    int off = 0;
+
+    setsockopt(f->fd, SOL_UDP, UDP_SEGMENT, &off, sizeof(off));
+    f->gso_size = 0;
+    ah_log_debug("udp: no GSO on the route to the target, sending one by one");
+}
+
 /* Sends tx slots [0, m) of a DNS flow as one UDP GSO send: the kernel cuts
  * the buffer into gso_size datagrams, walking the stack once for the batch,
  * and stamps the batch once (its datagrams leave together). Returns 0 when
@@ -134,10 +145,7 @@ static int send_gso(struct udp_engine *e, struct udp_flow *f, unsigned m)
     }
     int err = -errno;
     if (err == -EIO) {
-        int off = 0;
-        setsockopt(f->fd, SOL_UDP, UDP_SEGMENT, &off, sizeof(off));
-        f->gso_size = 0;
-        ah_log_debug("udp: no GSO on the route to the target, sending one by one");
+        gso_off(f);
         return err;
     }
     for (unsigned j = 0; j < m; j++)
@@ -159,6 +167,10 @@ static void flush_flow(struct udp_engine *e, struct udp_flow *f, unsigned m)
         int r = sendmmsg(f->fd, tx.msg + off, m - off, MSG_DONTWAIT);
         if (r < 0 && errno == EINTR)
             continue;
+        if (r < 0 && errno == EIO && f->gso_size != 0) {
+            gso_off(f);
+            continue;
+        }
         if (r < 0) {
             int err = -errno;
             udp_rx_finalize(f, tx.slot[off], ah_result_from_errno(err), NULL, ah_errno_name(err),
@@ -179,16 +191,19 @@ static void flush_flow(struct udp_engine *e, struct udp_flow *f, unsigned m)
 }
 
 /* Sends probes [k0, k0 + count) of the schedule: probe k belongs to flow
- * k % n, and each flow's share leaves in one sendmmsg. */
+ * k % n, and each flow's share leaves in one send (GSO or sendmmsg). Only
+ * the flows with a probe due are visited: thousands of flows at a low rate
+ * cost one flow per probe, not a sweep over all of them. */
 static void send_due(struct udp_engine *e, uint64_t k0, uint64_t count)
 {
-    for (unsigned i = 0; i < e->n; i++) {
-        struct udp_flow *f = &e->flows[i];
-        uint64_t first = k0 + (i + e->n - k0 % e->n) % e->n;
+    uint64_t busy = count < e->n ? count : e->n;
+
+    for (uint64_t j = 0; j < busy; j++) {
+        struct udp_flow *f = &e->flows[(k0 + j) % e->n];
         uint64_t real = ah_clock_realtime_ns(), mono = ah_clock_mono_ns();
         unsigned m = 0;
 
-        for (uint64_t k = first; k < k0 + count; k += e->n) {
+        for (uint64_t k = k0 + j; k < k0 + count; k += e->n) {
             build_one(e, f, m++, real, mono);
             if (m == UDP_MMSG) {
                 flush_flow(e, f, m);
