@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # anycast-probe benchmark, in a namespace it creates and removes:
 #  1. dnsperf's maximum qps against anycast-responder (the reference: it keeps
-#     no per-probe record), then anycast-probe at fixed UDP rates with every
-#     probe written to probes.csv, each client pinned to one core and the
-#     responder to the other;
+#     no per-probe record), then at each UDP rate anycast-probe with every
+#     probe written to probes.csv, RTT from user-space clocks and from kernel
+#     stamps (--timestamps user|kernel), and dnsperf limited to that rate:
+#     CPU-us per probe, RTT p50/p99 and answers per CPU-second, each client
+#     pinned to one core and the responder to the other;
 #  2. TCP: 10,000 persistent connections at 1 probe/s each for 30 s: failed
 #     probes, RSS and CPU of the probe;
 #  3. CSV cost: bytes per row and rows/s of the writer alone and with the
 #     statistics update (bench/probe_csv).
-# Usage: bench/probe.sh   (env: AH_BUILD=build, UDP_RATES="100000 150000 200000",
-#   UDP_SECS=10, DNSPERF_SECS=10, TCP_CONNS=10000, TCP_SECS=30). Needs root.
+# Usage: bench/probe.sh   (env: AH_BUILD=build, UDP_RATES="100000 200000",
+#   UDP_SECS=5, UDP_REPS=3, DNSPERF_SECS=10, TCP_CONNS=10000 (0: no TCP part),
+#   TCP_SECS=30). Needs root.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${AH_BUILD:-build}
@@ -18,8 +21,9 @@ P=$B/anycast-probe
 R=$B/anycast-responder
 QF=$B/bench/probe_qfile
 CSVB=$B/bench/probe_csv
-UDP_RATES=${UDP_RATES:-100000 150000 200000}
-UDP_SECS=${UDP_SECS:-10}
+UDP_RATES=${UDP_RATES:-100000 200000}
+UDP_SECS=${UDP_SECS:-5}
+UDP_REPS=${UDP_REPS:-3}
 DNSPERF_SECS=${DNSPERF_SECS:-10}
 TCP_CONNS=${TCP_CONNS:-10000}
 TCP_SECS=${TCP_SECS:-30}
@@ -63,36 +67,73 @@ echo "# anycast-probe benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, 
 echo "# responder pinned to core 0 (1 worker), clients pinned to core 1"
 
 # --- 1. UDP ---------------------------------------------------------------------
+# CPU per probe is (user + system time) / probes sent, from /usr/bin/time; on
+# this one-namespace loopback the system time includes the kernel delivering
+# each query to the responder's socket, which dnsperf pays the same way.
+# Each figure is the median of UDP_REPS runs; dnsperf runs at the same rate
+# (-Q) in between, so both see the same machine.
 "$QF" "$TMP/q.bin" hostname.bind 64
-dp=$(in_ns timeout $((DNSPERF_SECS + 20)) taskset -c 1 dnsperf -s "$V4" -p 5300 -B \
-  -d "$TMP/q.bin" -l "$DNSPERF_SECS" -c 8 -T 1 -q 1000 2>&1)
-dnsperf_qps=$(echo "$dp" | sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p')
-dnsperf_lost=$(echo "$dp" | sed -n 's/.*Queries lost: *\([0-9]*\).*/\1/p')
-printf 'udp dnsperf  max_qps %s (lost %s, -c 8 -q 1000, %ss)\n' "${dnsperf_qps:-?}" \
-  "${dnsperf_lost:-?}" "$DNSPERF_SECS"
+# dnsperf_run QPS-LIMIT SECS: prints "answered_qps cpu_s lost".
+dnsperf_run() {
+  local lim=()
+  [ "$1" -gt 0 ] && lim=(-Q "$1")
+  in_ns timeout $(($2 + 20)) /usr/bin/time -f 'TIME %U %S' taskset -c 1 dnsperf -s "$V4" -p 5300 \
+    -B -d "$TMP/q.bin" -l "$2" -c 8 -T 1 -q 1000 "${lim[@]}" 2>&1 |
+    awk '/Queries per second:/ {q = $4} /Queries lost:/ {l = $3} /^TIME/ {c = $2 + $3}
+         END {printf "%s %s %s\n", (q == "" ? 0 : q), (c == "" ? 0 : c), (l == "" ? "?" : l)}'
+}
+median() { sort -g | awk '{v[NR] = $1} END {print (NR ? v[int((NR + 1) / 2)] : 0)}'; }
+read -r dq dc dl < <(dnsperf_run 0 "$DNSPERF_SECS")
+printf 'udp dnsperf  max_qps %s (lost %s, -c 8 -q 1000, %ss), %.2f cpu-us/query\n' "$dq" "$dl" \
+  "$DNSPERF_SECS" "$(awk -v q="$dq" -v c="$dc" -v s="$DNSPERF_SECS" 'BEGIN {print (q > 0 ? 1e6 * c / (q * s) : 0)}')"
+dnsperf_qps=$dq
 
-for rate in $UDP_RATES; do
-  out=$TMP/udp-$rate
+# probe_run RATE MODE N: one anycast-probe run; prints "rows ok cpu_s p50 p99 bytes rss".
+probe_run() {
+  local out=$TMP/udp-$1-$2-$3
   in_ns timeout $((UDP_SECS + 30)) /usr/bin/time -f '%U %S %M %e' -o "$out.time" \
-    taskset -c 1 "$P" -r "$rate" -f 8 -d "${UDP_SECS}s" --dns-port 5300 --progress never \
-    -o "$out" --summary-json "$out.json" "$V4" 2>"$out.err"
+    taskset -c 1 "$P" -r "$1" -f 8 -d "${UDP_SECS}s" --dns-port 5300 --progress never \
+    --timestamps "$2" -o "$out" --summary-json "$out.json" "$V4" 2>"$out.err"
+  local ut st rss el rows ok
   read -r ut st rss el < <(tail -n 1 "$out.time")
   rows=$(($(wc -l <"$out/probes.csv") - 1))
   ok=$(awk -F, 'NR > 1 && $8 == "ok"' "$out/probes.csv" | wc -l)
-  bytes=$(stat -c %s "$out/probes.csv")
-  p50=$(sed -n 's/.*"p50": \([0-9.]*\).*/\1/p' "$out.json" | head -n 1)
-  p99=$(sed -n 's/.*"p99": \([0-9.]*\).*/\1/p' "$out.json" | head -n 1)
-  awk -v r="$rate" -v rows="$rows" -v ok="$ok" -v s="$UDP_SECS" -v ut="$ut" -v st="$st" \
-    -v el="$el" -v rss="$rss" -v b="$bytes" -v q="${dnsperf_qps:-0}" -v p50="$p50" -v p99="$p99" \
-    'BEGIN {
-       f = "udp probe    rate %d/s: sent %d (%.0f/s), ok %d (%.3f%%), %.1f B/row, "
-       f = f "cpu %.0f%% of a core (user %.2fs sys %.2fs), rss %d KiB, rtt_us p50 %s p99 %s, "
-       f = f "answered/s = %.2fx dnsperf\n"
-       printf f, r, rows, rows / s, ok, 100 * ok / rows, b / (rows + 1), 100 * (ut + st) / el,
-         ut, st, rss, p50, p99, (q > 0 ? (ok / s) / q : 0) }'
+  echo "$rows $ok $(awk -v u="$ut" -v s="$st" 'BEGIN {print u + s}') \
+$(sed -n 's/.*"p50": \([0-9.]*\).*/\1/p' "$out.json" | head -n 1) \
+$(sed -n 's/.*"p99": \([0-9.]*\).*/\1/p' "$out.json" | head -n 1) $(stat -c %s "$out/probes.csv") $rss"
+  rm -rf "$out"
+}
+
+printf '%-40s %8s %8s %7s %9s %11s %11s %9s %9s\n' "udp probe (median of $UDP_REPS x ${UDP_SECS}s)" \
+  sent/s ok% cpu% cpu-us/p "p50 us" "p99 us" "B/row" "ans/cpu-s"
+for rate in $UDP_RATES; do
+  for mode in user kernel; do
+    : >"$TMP/runs"
+    for n in $(seq "$UDP_REPS"); do
+      probe_run "$rate" "$mode" "$n" >>"$TMP/runs"
+    done
+    col() { awk -v c="$1" '{print $c}' "$TMP/runs" | median; }
+    # Per-run ratios first, then their median.
+    cpp=$(awk '$1 > 0 {print 1e6 * $3 / $1}' "$TMP/runs" | median)
+    apc=$(awk '$3 > 0 {print $2 / $3}' "$TMP/runs" | median)
+    awk -v r="$rate" -v m="$mode" -v rows="$(col 1)" -v ok="$(col 2)" -v cpu="$(col 3)" \
+      -v s="$UDP_SECS" -v cpp="$cpp" -v p50="$(col 4)" -v p99="$(col 5)" -v b="$(col 6)" \
+      -v apc="$apc" 'BEGIN {
+        printf "%-40s %8.0f %8.3f %7.0f %9.2f %11.0f %11.0f %9.1f %9.0f\n",
+          sprintf("  rate %d/s, --timestamps %s", r, m), rows / s, (rows ? 100 * ok / rows : 0),
+          100 * cpu / s, cpp, p50, p99, (rows ? b / (rows + 1) : 0), apc }'
+  done
+  read -r dq dc dl < <(dnsperf_run "$rate" "$UDP_SECS")
+  awk -v r="$rate" -v q="$dq" -v c="$dc" -v s="$UDP_SECS" -v l="$dl" -v apc="$apc" 'BEGIN {
+    d = (c > 0 ? q * s / c : 0)
+    printf "%-40s %8.0f %8s %7.0f %9.2f %11s %11s %9s %9.0f\n", sprintf("  rate %d/s, dnsperf -Q (lost %s)", r, l),
+      q, "-", 100 * c / s, (q > 0 ? 1e6 * c / (q * s) : 0), "-", "-", "-", d
+    printf "  rate %d/s: anycast-probe (kernel) answers per cpu-second = %.2fx dnsperf\n", r,
+      (d > 0 ? apc / d : 0) }'
 done
 
 # --- 2. TCP ---------------------------------------------------------------------
+if [ "$TCP_CONNS" -gt 0 ]; then
 out=$TMP/tcp
 in_ns timeout $((TCP_SECS + 60)) /usr/bin/time -f '%U %S %M %e' -o "$out.time" \
   taskset -c 1 "$P" -s echo -t tcp -c "$TCP_CONNS" -i 1s -d "${TCP_SECS}s" --echo-port 5307 \
@@ -110,6 +151,7 @@ awk -v n="$TCP_CONNS" -v s="$TCP_SECS" -v rows="$rows" -v f="$failed" -v c="$con
      fmt = fmt "connections %d (ended other than by us: %d), rss %d KiB (%.1f KiB/conn), "
      fmt = fmt "cpu %.0f%% of a core (user %.2fs sys %.2fs over %.1fs), rtt_us p99 %s\n"
      printf fmt, n, s, rows, f, c, br, rss, rss / n, 100 * (ut + st) / el, ut, st, el, p99 }'
+fi
 
 # --- 3. CSV -----------------------------------------------------------------------
 "$CSVB" "$TMP/rows.csv" 2000000 | awk '

@@ -155,6 +155,11 @@ static const struct ah_opt_choice reconnect_modes[] = {
     {"never", RECONNECT_NEVER},
     {NULL, 0},
 };
+static const struct ah_opt_choice timestamp_modes[] = {
+    {"kernel", 1},
+    {"user", 0},
+    {NULL, 0},
+};
 static const struct ah_opt_choice progress_modes[] = {
     {"auto", -1},
     {"always", 1},
@@ -219,6 +224,10 @@ static const struct ah_opt opts[] = {
      .help = "serve the statistics for Prometheus at http://ADDR:PORT/metrics"},
     {"source", 0, AH_OPT_ADDR, O(source), .why = ": expected an IPv4 or IPv6 address",
      .metavar = "ADDR", .help = "source address to bind"},
+    {"timestamps", 0, AH_OPT_CHOICE, O(timestamps_kernel), .choices = timestamp_modes,
+     .why = ": expected kernel or user", .metavar = "kernel|user",
+     .help = "UDP RTT from the kernel's send and receive stamps, or from user-space clocks "
+             "(kernel)"},
     {"once", 0, AH_OPT_FLAG, O(once),
      .help = "one DNS and one echo probe per transport; print node and RTT; exit 0 if all "
              "answered"},
@@ -271,6 +280,7 @@ static void set_defaults(struct probe_opts *o)
     o->progress = -1;
     o->ready_fd = -1;
     o->max_loss = -1;
+    o->timestamps_kernel = true;
     if (gethostname(o->vantage, sizeof(o->vantage)) != 0 || o->vantage[0] == '\0')
         snprintf(o->vantage, sizeof(o->vantage), "local");
     o->vantage[sizeof(o->vantage) - 1] = '\0';

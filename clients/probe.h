@@ -51,6 +51,7 @@ struct probe_opts {
     double max_loss;  /* --max-loss PCT: exit 1 above it; < 0: none */
     bool has_metrics; /* --metrics ADDR:PORT: serve the statistics over HTTP */
     struct ah_addr metrics;
+    bool timestamps_kernel; /* --timestamps kernel (default): UDP RTT from kernel stamps */
 };
 
 /* Parses argv. Returns 0 to run, 1 when --help/--version printed (exit 0),
@@ -76,6 +77,9 @@ struct probe_ctx {
     uint64_t sent[AH_TR_COUNT];
     bool done_sending[AH_TR_COUNT];
     unsigned tcp_up, tcp_broken;
+    /* UDP answers whose RTT came from kernel stamps, and (with kernel stamps
+     * asked for) from a user-space clock because a stamp was missing. */
+    uint64_t ts_kernel[AH_SVC_COUNT], ts_user[AH_SVC_COUNT];
     int exit_code;
     uv_timer_t house; /* flush, progress, duration end, drain guard */
     uv_signal_t sig[2];
@@ -92,7 +96,7 @@ struct probe_row {
     enum ah_service service;
     uint64_t conn;
     uint64_t seq;
-    uint64_t ts_ns;  /* CLOCK_REALTIME at send */
+    uint64_t ts_ns;  /* CLOCK_REALTIME at send (UDP: the kernel's transmit stamp if any) */
     uint64_t rtt_ns; /* valid for ok */
     enum ah_result result;
     const char *node;   /* NULL or "" if none */

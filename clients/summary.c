@@ -97,6 +97,9 @@ void summary_print(struct probe_ctx *ctx, FILE *f)
                 fprintf(f, "%s %s %llu", i ? "," : "", name, (unsigned long long)g->nodes.count[i]);
             }
             fprintf(f, "%s\n", g->nodes.n ? "" : " none");
+            if (t == AH_TR_UDP && ctx->o->timestamps_kernel)
+                fprintf(f, "            rtt from kernel stamps %llu, user-space clock %llu\n",
+                        (unsigned long long)ctx->ts_kernel[s], (unsigned long long)ctx->ts_user[s]);
             if (t == AH_TR_TCP) {
                 fprintf(f, "            connections: %llu opened; ended:",
                         (unsigned long long)g->conns_opened);
@@ -194,6 +197,10 @@ int summary_write_json(struct probe_ctx *ctx, const char *path)
             double per_s;
             if (group_ratelimited(ctx, t, s, &per_s))
                 fprintf(f, ", \"likely_rate_limited\": {\"answered_per_s\": %.1f}", per_s);
+            if (t == AH_TR_UDP)
+                fprintf(f, ", \"timestamps\": {\"mode\": \"%s\", \"kernel\": %llu, \"user\": %llu}",
+                        ctx->o->timestamps_kernel ? "kernel" : "user",
+                        (unsigned long long)ctx->ts_kernel[s], (unsigned long long)ctx->ts_user[s]);
             if (t == AH_TR_TCP) {
                 fprintf(f, ", \"connections\": {\"opened\": %llu, \"ended\": {",
                         (unsigned long long)g->conns_opened);

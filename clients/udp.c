@@ -1,11 +1,12 @@
-/* UDP probing: one unconnected socket per (flow, service), each with a fixed
- * source port so a flow follows one path; probes leave on an exact absolute
- * schedule driven by a timerfd; replies, ICMP errors (IP_RECVERR) and
- * timeouts are matched to the probe they answer through a per-socket ring. */
+/* UDP probing, the sending half (udp_rx.c receives): one unconnected socket
+ * per (flow, service), each with a fixed source port so a flow follows one
+ * path; probes leave on an exact absolute schedule driven by a timerfd, each
+ * flow's due probes in one sendmmsg, and with kernel timestamps on, the
+ * kernel's transmit stamp of every datagram is its send time. */
 #include <errno.h>
 #include <time.h>
-#include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@
 #include "ah/log.h"
 #include "probe.h"
 #include "sched.h"
-#include "wire.h"
+#include "tstamp.h"
+#include "udp_int.h"
 
 /* At most this many probes leave per timer callback, so replies are read
  * between bursts when the loop falls behind; the rest follow at once. */
@@ -33,235 +35,186 @@
 /* The sweep that times out unanswered probes runs every tenth of the
  * timeout, within these bounds: a timeout row comes at most that much after
  * its time (an answer later than the timeout is a timeout anyway, see
- * on_recv), and hundreds of probes on one machine (anycast-lab) are not
+ * udp_rx.c), and hundreds of probes on one machine (anycast-lab) are not
  * woken a hundred times a second each for it. */
 #define SWEEP_MIN_MS 10
 #define SWEEP_MAX_MS 100
 
-struct udp_slot {
-    uint64_t seq; /* 0: free */
-    uint64_t real_ns;
-    uint64_t mono_ns;
-};
+/* The datagrams of one sendmmsg: every flow's batch is built here in turn. */
+static struct tx_area {
+    struct mmsghdr msg[UDP_MMSG];
+    struct iovec iov[UDP_MMSG];
+    struct udp_slot *slot[UDP_MMSG];
+    uint8_t pkt[UDP_MMSG][WIRE_DNS_MAX];
+} tx;
 
-struct udp_flow {
-    uv_udp_t h;
-    struct udp_engine *e;
-    enum ah_service svc;
-    uint16_t port; /* our source port: the "conn" column */
-    struct ah_addr dst;
-    uint16_t id_base;
-    int fd;
-    uint64_t last_seq;
-    uint64_t oldest;
-    uint32_t mask;
-    struct udp_slot *ring;
-};
-
-struct udp_engine {
-    struct probe_ctx *ctx;
-    unsigned n;
-    struct udp_flow *flows;
-    int tfd;
-    uv_poll_t tpoll;
-    uv_timer_t sweep;
-    uint64_t k, total;
-    uint64_t min_gap;
-    bool sending;
-    unsigned open_handles;
-    uint64_t stray, collisions;
-    struct wire_dns_tpl tpl;
-};
-
-/* One receive buffer for every socket: libuv's recvmmsg path splits it into
- * 64 KiB chunks, one datagram each. Callbacks run one at a time. */
-static char rbuf[20 * 65536];
-
-static void on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
+/* Places probe seq of flow f in tx slot i: its payload, its ring slot and
+ * its user-space send times (one reading for the batch). */
+static void build_one(struct udp_engine *e, struct udp_flow *f, unsigned i, uint64_t real,
+                      uint64_t mono)
 {
-    (void)h;
-    (void)size;
-    *buf = uv_buf_init(rbuf, sizeof(rbuf));
-}
-
-static void finalize(struct udp_flow *f, struct udp_slot *s, enum ah_result res, const char *node,
-                     const char *detail, uint64_t rtt_ns)
-{
-    struct probe_ctx *ctx = f->e->ctx;
-    struct probe_row row = {
-        .transport = AH_TR_UDP,
-        .service = f->svc,
-        .conn = f->port,
-        .seq = s->seq,
-        .ts_ns = s->real_ns,
-        .rtt_ns = rtt_ns,
-        .result = res,
-        .node = node,
-        .detail = detail,
-    };
-    record_probe(ctx, &row);
-    s->seq = 0;
-    ctx->outstanding--;
-}
-
-/* The slot of an outstanding probe whose payload (a reply, or our own
- * request quoted back by ICMP) is buf; NULL if none matches. */
-static struct udp_slot *match(struct udp_flow *f, const uint8_t *buf, size_t len, bool reply)
-{
-    struct udp_slot *s;
-    uint64_t flow, seq;
-
-    if (f->svc == AH_SVC_DNS) {
-        uint16_t id;
-        if (wire_dns_id(buf, len, &id) < 0)
-            return NULL;
-        uint16_t low = (uint16_t)(id - f->id_base);
-        s = &f->ring[low & f->mask];
-        if (s->seq == 0 || (uint16_t)s->seq != low)
-            return NULL;
-        return s;
-    }
-    if ((reply ? wire_echo_reply_parse(buf, len, &flow, &seq)
-               : wire_echo_request_parse(buf, len, &flow, &seq)) < 0)
-        return NULL;
-    if (flow != f->port)
-        return NULL;
-    s = &f->ring[seq & f->mask];
-    return s->seq == seq && seq != 0 ? s : NULL;
-}
-
-static void drain_errqueue(struct udp_flow *f)
-{
-    for (int guard = 0; guard < 4096; guard++) {
-        uint8_t data[600];
-        union {
-            char buf[512];
-            struct cmsghdr align;
-        } cbuf;
-        struct iovec iov = {data, sizeof(data)};
-        struct msghdr m = {.msg_iov = &iov,
-                           .msg_iovlen = 1,
-                           .msg_control = cbuf.buf,
-                           .msg_controllen = sizeof(cbuf.buf)};
-        ssize_t n = recvmsg(f->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
-        int err = 0;
-
-        if (n < 0)
-            return;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
-            if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
-                (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
-                struct sock_extended_err ee;
-                memcpy(&ee, CMSG_DATA(c), sizeof(ee));
-                err = (int)ee.ee_errno;
-            }
-        }
-        if (err == 0)
-            continue;
-        struct udp_slot *s = match(f, data, (size_t)n, false);
-        if (s == NULL) {
-            f->e->stray++;
-            continue;
-        }
-        finalize(f, s, ah_result_from_errno(err), NULL, ah_errno_name(err), 0);
-    }
-}
-
-static bool same_addr(const struct sockaddr *a, const struct ah_addr *b)
-{
-    if (a->sa_family != b->ss.ss_family)
-        return false;
-    if (a->sa_family == AF_INET) {
-        const struct sockaddr_in *x = (const void *)a, *y = (const void *)&b->ss;
-        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-    }
-    const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)&b->ss;
-    return x->sin6_port == y->sin6_port &&
-           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
-}
-
-static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
-                    unsigned flags)
-{
-    struct udp_flow *f = h->data;
-    struct probe_ctx *ctx = f->e->ctx;
-    struct udp_slot *s;
-    struct wire_verdict v;
-    uint64_t now, rtt;
-
-    (void)flags;
-    if (nread < 0) {
-        /* With IP_RECVERR every ICMP error is queued with the datagram it
-         * answers; the socket error only announces it. */
-        drain_errqueue(f);
-        run_check_idle(ctx);
-        return;
-    }
-    if (nread == 0 || addr == NULL)
-        return;
-    now = ah_clock_mono_ns();
-    s = match(f, (const uint8_t *)buf->base, (size_t)nread, true);
-    if (s == NULL) {
-        f->e->stray++;
-        return;
-    }
-    rtt = now - s->mono_ns;
-    if (rtt > ctx->o->timeout_ns) {
-        finalize(f, s, AH_RES_TIMEOUT, NULL, NULL, 0);
-        return;
-    }
-    if (!same_addr(addr, &f->dst)) {
-        struct ah_addr from = {.len = addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-                                                                 : sizeof(struct sockaddr_in6)};
-        char name[AH_ADDR_STRLEN], detail[AH_ADDR_STRLEN + 8];
-        memcpy(&from.ss, addr, from.len);
-        ah_addr_format(&from, true, name, sizeof(name));
-        snprintf(detail, sizeof(detail), "from %s", name);
-        finalize(f, s, AH_RES_BAD_REPLY, NULL, detail, rtt);
-        return;
-    }
-    if (f->svc == AH_SVC_DNS) {
-        wire_dns_judge(&ctx->o->query, (const uint8_t *)buf->base, (size_t)nread, &v);
-    } else {
-        char line[64];
-        int ln = wire_echo_line(f->port, s->seq, line, sizeof(line));
-        wire_echo_judge((const uint8_t *)buf->base, (size_t)nread, (const uint8_t *)line,
-                        ln > 0 ? (size_t)ln : 0, &v);
-    }
-    finalize(f, s, v.result, v.node, v.detail, rtt);
-    run_check_idle(ctx);
-}
-
-static void send_one(struct udp_engine *e, struct udp_flow *f)
-{
-    struct probe_ctx *ctx = e->ctx;
-    uint8_t pkt[WIRE_DNS_MAX];
-    uv_buf_t b;
     uint64_t seq = ++f->last_seq;
     struct udp_slot *s = &f->ring[seq & f->mask];
-    int rc;
+    size_t len;
 
     if (s->seq != 0) {
         /* The ring is sized for 1.5 timeouts of probes; a probe still here
          * a whole ring later is overdue anyway. */
         e->collisions++;
-        finalize(f, s, AH_RES_TIMEOUT, NULL, NULL, 0);
+        udp_rx_finalize(f, s, AH_RES_TIMEOUT, NULL, NULL, 0);
     }
     if (f->svc == AH_SVC_DNS) {
-        b = uv_buf_init((char *)pkt,
-                        (unsigned)wire_dns_query(&e->tpl, (uint16_t)(f->id_base + seq), pkt));
+        len = wire_dns_query(&e->tpl, (uint16_t)(f->id_base + seq), tx.pkt[i]);
     } else {
-        int n = wire_echo_line(f->port, seq, (char *)pkt, sizeof(pkt));
-        b = uv_buf_init((char *)pkt, n > 0 ? (unsigned)n : 0);
+        int n = wire_echo_line(f->port, seq, (char *)tx.pkt[i], WIRE_DNS_MAX);
+        len = n > 0 ? (size_t)n : 0;
     }
-    s->seq = seq;
-    s->real_ns = ah_clock_realtime_ns();
-    s->mono_ns = ah_clock_mono_ns();
-    ctx->sent[AH_TR_UDP]++;
-    ctx->outstanding++;
-    rc = uv_udp_try_send(&f->h, &b, 1, (const struct sockaddr *)&f->dst.ss);
-    if (rc < 0)
-        finalize(f, s, ah_result_from_errno(rc), NULL, ah_errno_name(rc), 0);
+    *s = (struct udp_slot){.seq = seq, .real_ns = real, .mono_ns = mono};
+    tx.slot[i] = s;
+    tx.iov[i] = (struct iovec){tx.pkt[i], len};
+    tx.msg[i].msg_hdr = (struct msghdr){
+        .msg_name = &f->dst.ss,
+        .msg_namelen = f->dst.len,
+        .msg_iov = &tx.iov[i],
+        .msg_iovlen = 1,
+    };
+    e->ctx->sent[AH_TR_UDP]++;
+    e->ctx->outstanding++;
+}
+
+/* The kernel numbers the datagrams a socket sends for their transmit stamps;
+ * after a failed send it is not certain whether the failed datagram took a
+ * number, so the stamps already queued are read and the count restarts. */
+static void resync_keys(struct udp_flow *f)
+{
+    udp_rx_errqueue(f);
+    if (tstamp_enable(f->fd, true) < 0) {
+        f->e->kernel_ts = false;
+        ah_log_warn("udp: kernel timestamps off: %s", strerror(errno));
+    }
+    f->tx_next = 0;
+    f->tx_epoch = f->tx_epoch == UINT32_MAX ? 1 : f->tx_epoch + 1;
+}
+
+/* Gives tx slots [from, to) the next transmit-stamp key, recorded under
+ * the first one's seq (on_tx_stamp in udp_rx.c walks on from there). */
+static void give_key(struct udp_flow *f, unsigned from, unsigned to)
+{
+    uint32_t key = f->tx_next++;
+
+    for (unsigned j = from; j < to; j++) {
+        tx.slot[j]->txkey = key;
+        tx.slot[j]->txepoch = f->tx_epoch;
+    }
+    f->txseq[key & f->mask] = tx.slot[from]->seq;
+}
+
+/* The kernel refuses UDP_SEGMENT sockets on some routes (IPsec) with EIO,
+ * single datagrams included: the flow goes back to plain sends. */
+static void gso_off(struct udp_flow *f)
+{
+    int off = 0;
+
+    setsockopt(f->fd, SOL_UDP, UDP_SEGMENT, &off, sizeof(off));
+    f->gso_size = 0;
+    ah_log_debug("udp: no GSO on the route to the target, sending one by one");
+}
+
+/* Sends tx slots [0, m) of a DNS flow as one UDP GSO send: the kernel cuts
+ * the buffer into gso_size datagrams, walking the stack once for the batch,
+ * and stamps the batch once (its datagrams leave together). Returns 0 when
+ * done (sent, or every probe ended with the error), or -EIO when the route's
+ * device cannot segment: GSO is then turned off for the flow and the caller
+ * sends the datagrams one by one. */
+static int send_gso(struct udp_engine *e, struct udp_flow *f, unsigned m)
+{
+    struct msghdr mh = {
+        .msg_name = &f->dst.ss,
+        .msg_namelen = f->dst.len,
+        .msg_iov = tx.iov,
+        .msg_iovlen = m,
+    };
+    ssize_t r;
+
+    do
+        r = sendmsg(f->fd, &mh, MSG_DONTWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r >= 0) {
+        give_key(f, 0, m);
+        return 0;
+    }
+    int err = -errno;
+    if (err == -EIO) {
+        gso_off(f);
+        return err;
+    }
+    for (unsigned j = 0; j < m; j++)
+        udp_rx_finalize(f, tx.slot[j], ah_result_from_errno(err), NULL, ah_errno_name(err), 0);
+    if (e->kernel_ts)
+        resync_keys(f);
+    return 0;
+}
+
+/* Sends tx slots [0, m) on flow f; a datagram the kernel refuses ends its
+ * probe with the error and the rest still leave. */
+static void flush_flow(struct udp_engine *e, struct udp_flow *f, unsigned m)
+{
+    unsigned off = 0;
+
+    if (f->gso_size != 0 && m > 1 && send_gso(e, f, m) == 0)
+        off = m;
+    while (off < m) {
+        int r = sendmmsg(f->fd, tx.msg + off, m - off, MSG_DONTWAIT);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && errno == EIO && f->gso_size != 0) {
+            gso_off(f);
+            continue;
+        }
+        if (r < 0) {
+            int err = -errno;
+            udp_rx_finalize(f, tx.slot[off], ah_result_from_errno(err), NULL, ah_errno_name(err),
+                            0);
+            off++;
+            if (e->kernel_ts)
+                resync_keys(f);
+            continue;
+        }
+        for (unsigned j = off; j < off + (unsigned)r; j++)
+            give_key(f, j, j + 1);
+        off += (unsigned)r;
+    }
+    /* The stamps are queued while the datagrams are handed to the device,
+     * so they are read at once, before any answer can need them. */
+    if (e->kernel_ts)
+        udp_rx_errqueue(f);
+}
+
+/* Sends probes [k0, k0 + count) of the schedule: probe k belongs to flow
+ * k % n, and each flow's share leaves in one send (GSO or sendmmsg). Only
+ * the flows with a probe due are visited: thousands of flows at a low rate
+ * cost one flow per probe, not a sweep over all of them. */
+static void send_due(struct udp_engine *e, uint64_t k0, uint64_t count)
+{
+    uint64_t busy = count < e->n ? count : e->n;
+
+    for (uint64_t j = 0; j < busy; j++) {
+        struct udp_flow *f = &e->flows[(k0 + j) % e->n];
+        uint64_t real = ah_clock_realtime_ns(), mono = ah_clock_mono_ns();
+        unsigned m = 0;
+
+        for (uint64_t k = k0 + j; k < k0 + count; k += e->n) {
+            build_one(e, f, m++, real, mono);
+            if (m == UDP_MMSG) {
+                flush_flow(e, f, m);
+                m = 0;
+                real = ah_clock_realtime_ns();
+                mono = ah_clock_mono_ns();
+            }
+        }
+        if (m > 0)
+            flush_flow(e, f, m);
+    }
 }
 
 static void arm(struct udp_engine *e, uint64_t at)
@@ -285,8 +238,7 @@ static void on_tick(uv_poll_t *p, int status, int events)
 {
     struct udp_engine *e = p->data;
     struct probe_ctx *ctx = e->ctx;
-    uint64_t exp, now, due, next;
-    unsigned sent = 0;
+    uint64_t exp, now, due, next, count;
 
     (void)status;
     (void)events;
@@ -298,11 +250,11 @@ static void on_tick(uv_poll_t *p, int status, int events)
     due = sched_due(ctx->start_mono, ctx->o->rate_milli, now);
     if (due > e->total)
         due = e->total;
-    while (e->k < due && sent < SEND_BATCH) {
-        send_one(e, &e->flows[e->k % e->n]);
-        e->k++;
-        sent++;
-    }
+    count = due > e->k ? due - e->k : 0;
+    if (count > SEND_BATCH)
+        count = SEND_BATCH;
+    send_due(e, e->k, count);
+    e->k += count;
     if (e->k >= e->total) {
         udp_stop_sending(ctx);
         run_done_sending(ctx, AH_TR_UDP);
@@ -318,76 +270,73 @@ static void on_tick(uv_poll_t *p, int status, int events)
     arm(e, next);
 }
 
-static void sweep_flow(struct udp_flow *f, uint64_t now, uint64_t timeout, bool all)
-{
-    while (f->oldest <= f->last_seq) {
-        struct udp_slot *s = &f->ring[f->oldest & f->mask];
-        if (s->seq == f->oldest) {
-            if (!all && now - s->mono_ns < timeout)
-                break;
-            finalize(f, s, AH_RES_TIMEOUT, NULL, NULL, 0);
-        }
-        f->oldest++;
-    }
-}
-
 static void on_sweep(uv_timer_t *t)
 {
     struct udp_engine *e = t->data;
     uint64_t now = ah_clock_mono_ns();
 
     for (unsigned i = 0; i < e->n; i++)
-        sweep_flow(&e->flows[i], now, e->ctx->o->timeout_ns, false);
+        udp_rx_sweep(&e->flows[i], now, e->ctx->o->timeout_ns, false);
     run_check_idle(e->ctx);
+}
+
+static void engine_free(struct udp_engine *e)
+{
+    if (e->tfd >= 0)
+        close(e->tfd);
+    for (unsigned i = 0; i < e->n; i++) {
+        if (e->flows[i].fd >= 0)
+            close(e->flows[i].fd);
+        free(e->flows[i].ring);
+        free(e->flows[i].txseq);
+    }
+    free(e->flows);
+    free(e);
 }
 
 static void on_closed(uv_handle_t *h)
 {
     struct udp_engine *e = h->data;
-    if (h->type == UV_UDP)
-        e = ((struct udp_flow *)h->data)->e;
-    if (--e->open_handles > 0)
-        return;
-    if (e->tfd >= 0)
-        close(e->tfd);
-    for (unsigned i = 0; i < e->n; i++)
-        free(e->flows[i].ring);
-    free(e->flows);
-    free(e);
+    if (--e->open_handles == 0)
+        engine_free(e);
 }
 
-static int open_flow(struct udp_engine *e, struct udp_flow *f, enum ah_service svc, uint32_t ring)
+static void on_flow_closed(uv_handle_t *h)
+{
+    struct udp_flow *f = h->data;
+    struct udp_engine *e = f->e;
+
+    close(f->fd);
+    f->fd = -1;
+    if (--e->open_handles == 0)
+        engine_free(e);
+}
+
+/* A bound, non-blocking socket with ICMP errors queued (IP_RECVERR), a
+ * large receive buffer, and kernel timestamps when asked for. */
+static int flow_socket(struct udp_engine *e, int family)
 {
     const struct probe_opts *o = e->ctx->o;
-    struct ah_addr dst = o->target, src;
-    int family = ah_addr_family(&o->target), on = 1, rc;
+    struct ah_addr src;
     char name[AH_ADDR_STRLEN];
-    struct sockaddr_storage ss;
-    int sslen = sizeof(ss);
+    int fd, on = 1, bufsz = 4 << 20, rc;
 
-    f->svc = svc;
-    f->oldest = 1;
-    f->mask = ring - 1;
-    f->id_base = (uint16_t)random();
-    f->ring = calloc(ring, sizeof(*f->ring));
-    if (f->ring == NULL)
-        return -ENOMEM;
-    rc = uv_udp_init_ex(e->ctx->loop, &f->h, (unsigned)family | UV_UDP_RECVMMSG);
-    if (rc < 0) {
-        ah_log_error("udp socket: %s", uv_strerror(rc));
+    fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        rc = -errno;
+        ah_log_error("udp socket: %s", strerror(errno));
         return rc;
     }
-    f->h.data = f;
-    f->e = e;
-    e->open_handles++;
-    uv_fileno((uv_handle_t *)&f->h, &f->fd);
     if (family == AF_INET)
-        setsockopt(f->fd, SOL_IP, IP_RECVERR, &on, sizeof(on));
+        setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof(on));
     else
-        setsockopt(f->fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof(on));
-    int bufsz = 4 << 20;
-    if (setsockopt(f->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
-        setsockopt(f->fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+        setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof(on));
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+    if (e->kernel_ts && (rc = tstamp_enable(fd, false)) < 0) {
+        ah_log_warn("udp: no kernel timestamps (%s): RTT from user-space clocks", strerror(-rc));
+        e->kernel_ts = false;
+    }
     if (o->has_source) {
         src = o->source;
     } else {
@@ -395,25 +344,62 @@ static int open_flow(struct udp_engine *e, struct udp_flow *f, enum ah_service s
         ah_addr_parse_ip(family == AF_INET ? "0.0.0.0" : "::", &src);
     }
     ah_addr_set_port(&src, 0);
-    rc = uv_udp_bind(&f->h, (const struct sockaddr *)&src.ss, 0);
-    if (rc < 0) {
+    if (bind(fd, (const struct sockaddr *)&src.ss, src.len) < 0) {
+        rc = -errno;
         ah_addr_format(&src, false, name, sizeof(name));
-        ah_log_error("bind %s/udp: %s", name, uv_strerror(rc));
+        ah_log_error("bind %s/udp: %s", name, strerror(errno));
+        close(fd);
         return rc;
     }
+    return fd;
+}
+
+static int open_flow(struct udp_engine *e, struct udp_flow *f, enum ah_service svc, uint32_t ring)
+{
+    const struct probe_opts *o = e->ctx->o;
+    int family = ah_addr_family(&o->target), rc;
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+
+    f->svc = svc;
+    f->oldest = 1;
+    f->mask = ring - 1;
+    f->tx_epoch = 1;
+    f->id_base = (uint16_t)random();
+    f->ring = calloc(ring, sizeof(*f->ring));
+    f->txseq = calloc(ring, sizeof(*f->txseq));
+    if (f->ring == NULL || f->txseq == NULL)
+        return -ENOMEM;
+    rc = flow_socket(e, family);
+    if (rc < 0)
+        return rc;
+    f->fd = rc;
+    if (getsockname(f->fd, (struct sockaddr *)&ss, &sslen) < 0)
+        return -errno;
+    f->port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                      : ((struct sockaddr_in6 *)&ss)->sin6_port);
     /* Not connected: a connect() would fail for good while the target has
      * no route, and replies from another source (a wildcard-bound server)
      * are worth reporting rather than dropping. */
-    ah_addr_set_port(&dst, o->port[svc]);
-    f->dst = dst;
-    rc = uv_udp_getsockname(&f->h, (struct sockaddr *)&ss, &sslen);
-    if (rc < 0)
+    f->dst = o->target;
+    ah_addr_set_port(&f->dst, o->port[svc]);
+    /* Every query of a DNS flow has the template's length: batches can go
+     * as one GSO send. Echo lines differ in length and go by sendmmsg. */
+    int seg = (int)e->tpl.len;
+    if (svc == AH_SVC_DNS && seg > 0 &&
+        setsockopt(f->fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg)) == 0)
+        f->gso_size = (uint16_t)seg;
+    rc = uv_poll_init_socket(e->ctx->loop, &f->h, f->fd);
+    if (rc < 0) {
+        ah_log_error("udp poll: %s", uv_strerror(rc));
         return rc;
-    f->port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-                                      : ((struct sockaddr_in6 *)&ss)->sin6_port);
-    rc = uv_udp_recv_start(&f->h, on_alloc, on_recv);
+    }
+    f->h.data = f;
+    f->e = e;
+    e->open_handles++;
+    rc = uv_poll_start(&f->h, UV_READABLE, udp_rx_on_poll);
     if (rc < 0)
-        ah_log_error("udp recv: %s", uv_strerror(rc));
+        ah_log_error("udp poll: %s", uv_strerror(rc));
     return rc;
 }
 
@@ -437,6 +423,9 @@ int udp_start(struct probe_ctx *ctx)
     e->flows = calloc(e->n, sizeof(*e->flows));
     if (e->flows == NULL)
         return -ENOMEM;
+    for (unsigned i = 0; i < e->n; i++)
+        e->flows[i].fd = -1;
+    e->kernel_ts = o->timestamps_kernel;
     e->total = UINT64_MAX;
     if (o->count)
         e->total = o->count;
@@ -523,23 +512,16 @@ void udp_finish(struct probe_ctx *ctx)
     for (unsigned i = 0; i < e->n; i++) {
         struct udp_flow *f = &e->flows[i];
         if (f->ring != NULL && f->e != NULL) {
-            drain_errqueue(f);
-            sweep_flow(f, now, 0, true);
+            udp_rx_errqueue(f);
+            udp_rx_sweep(f, now, 0, true);
         }
         if (f->e != NULL && !uv_is_closing((uv_handle_t *)&f->h))
-            uv_close((uv_handle_t *)&f->h, on_closed);
+            uv_close((uv_handle_t *)&f->h, on_flow_closed);
     }
     if (e->tpoll.data == e)
         uv_close((uv_handle_t *)&e->tpoll, on_closed);
     if (e->sweep.data == e)
         uv_close((uv_handle_t *)&e->sweep, on_closed);
-    if (e->open_handles == 0) {
-        /* Nothing was ever opened (start failed early). */
-        if (e->tfd >= 0)
-            close(e->tfd);
-        for (unsigned i = 0; i < e->n; i++)
-            free(e->flows[i].ring);
-        free(e->flows);
-        free(e);
-    }
+    if (e->open_handles == 0)
+        engine_free(e); /* nothing was ever opened (start failed early) */
 }
