@@ -28,7 +28,7 @@ t_bg hog taskset -c 0 sh -c 'while :; do :; done'
 run() {
   local out=$T_TMP/$1
   in_ns taskset -c 0 nice -n 19 "$P" -r 200 -f 4 -d 2s --timeout 5s --timestamps "$1" \
-    --dns-port 5300 --progress never -o "$out" --summary-json "$out.json" "$V4" 2>"$out.err"
+    --dns-port 5300 --progress never -o "$out" --summary-json "$out.json" "$V4" >"$out.out" 2>"$out.err"
   echo "$?"
 }
 t_eq "$(run kernel)" 0 "kernel run exits 0"
@@ -67,7 +67,7 @@ t_true "kernel run: median rtt_us of the rows ${med:-?} is within 1 ms of the su
 kill "$hog"
 b=$T_TMP/batch
 in_ns "$P" -r 12000 -f 2 -d 1s --dns-port 5300 --progress never -o "$b" --summary-json "$b.json" \
-  "$V4" 2>"$b.err"
+  "$V4" >"$b.out" 2>"$b.err"
 t_eq "$?" 0 "batch run exits 0"
 T_DUMP+=("$b.err")
 bsent=$(sed -n 's/.*"probes": \([0-9]*\).*/\1/p' "$b.json")
