@@ -1,12 +1,15 @@
 /* UDP DNS and echo for one worker socket; see udp.h. The batch path exists
  * because libuv sends one datagram per syscall: with recvmmsg/sendmmsg a
- * whole burst costs two syscalls, and answering from a send-only twin
- * socket (udp_sock_add_sender) saves the kernel an epoll wake-up per
- * datagram sent. Neither path allocates per query; only delayed answers are
- * copied (delay.c). */
+ * whole burst costs two syscalls, answering from a send-only twin socket
+ * (udp_sock_add_sender) saves the kernel an epoll wake-up per datagram sent,
+ * and consecutive answers to the same peer leave as one UDP GSO message, so
+ * the kernel routes and builds them once. Neither path allocates per query;
+ * only delayed answers are copied (delay.c). */
 #include "udp.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,6 +26,13 @@
 #define UV_RECV_SLOTS 8
 /* Batches per poll wake-up before returning to the loop, for fairness. */
 #define MMSG_ROUNDS 8
+/* UDP GSO bounds: the kernel takes at most 64 segments a message (more on
+ * newer kernels), the whole must fit an IP datagram, and each segment must
+ * fit the path MTU unfragmented, which 1232 bytes does on any IPv6 path. */
+#define GSO_MAX_SEGS  64
+#define GSO_MAX_BYTES 60000
+#define GSO_MAX_SEG   1232
+#define GSO_CTL_SPACE CMSG_SPACE(sizeof(uint16_t))
 
 struct udp_sock {
     struct worker *w;
@@ -43,6 +53,10 @@ struct udp_sock {
     struct sockaddr_storage *peers;
     uint8_t *rbuf;
     uint8_t *sbuf;
+    unsigned *to;   /* answer i answers rmsg[to[i]] */
+    unsigned *nans; /* answers carried by each outgoing message */
+    uint8_t *ctl;   /* one UDP_SEGMENT control message per outgoing message */
+    bool gso;       /* group answers to one peer; off once the kernel refuses */
     /* uv path: receive area */
     uint8_t *uvbuf;
 };
@@ -56,6 +70,9 @@ static void free_sock(struct udp_sock *s)
     free(s->peers);
     free(s->rbuf);
     free(s->sbuf);
+    free(s->to);
+    free(s->nans);
+    free(s->ctl);
     free(s->uvbuf);
     free(s);
 }
@@ -145,8 +162,21 @@ static void mmsg_prepare_recv(struct udp_sock *s, unsigned n)
     }
 }
 
-/* Sends smsg[0..n). Datagrams the kernel refuses (full send buffer, a bad
- * destination) are counted as dropped. */
+/* Sends the answers of one message one by one, without GSO: the way out
+ * when the kernel refuses a GSO message (a device without checksum offload,
+ * IPsec, an old kernel). */
+static void mmsg_send_unsegmented(struct udp_sock *s, const struct msghdr *m)
+{
+    for (size_t i = 0; i < m->msg_iovlen; i++) {
+        ssize_t r = sendto(s->sfd, m->msg_iov[i].iov_base, m->msg_iov[i].iov_len, MSG_DONTWAIT,
+                           m->msg_name, m->msg_namelen);
+        stats_add(&s->w->stats, AH_TR_UDP, s->svc, r < 0 ? ST_DROPPED : ST_ANSWERS, 1);
+    }
+}
+
+/* Sends smsg[0..n), message i carrying nans[i] answers. Datagrams the
+ * kernel refuses (full send buffer, a bad destination) are counted as
+ * dropped. */
 static void mmsg_send(struct udp_sock *s, unsigned n)
 {
     unsigned off = 0;
@@ -156,63 +186,121 @@ static void mmsg_send(struct udp_sock *s, unsigned n)
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                /* One bad destination fails the call: skip it, go on. */
-                stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_DROPPED, 1);
+                if (s->smsg[off].msg_hdr.msg_controllen > 0) {
+                    /* The kernel cannot segment here: stop grouping. */
+                    s->gso = false;
+                    mmsg_send_unsegmented(s, &s->smsg[off].msg_hdr);
+                } else {
+                    /* One bad destination fails the call: skip it, go on. */
+                    stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_DROPPED, 1);
+                }
                 off++;
                 continue;
             }
-            stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_DROPPED, n - off);
+            for (; off < n; off++)
+                stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_DROPPED, s->nans[off]);
             return;
         }
-        stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_ANSWERS, r);
-        off += (unsigned)r;
+        for (unsigned end = off + (unsigned)r; off < end; off++)
+            stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_ANSWERS, s->nans[off]);
     }
+}
+
+static bool same_peer(const struct msghdr *a, const struct msghdr *b)
+{
+    return a->msg_namelen == b->msg_namelen &&
+           memcmp(a->msg_name, b->msg_name, a->msg_namelen) == 0;
+}
+
+/* Turns the answers in siov[0..na), answer i going to the peer of
+ * rmsg[to[i]], into outgoing messages and returns their count. A run of
+ * answers to one peer, all as long as the first but the last (which may be
+ * shorter), becomes one message with a UDP_SEGMENT control message: the
+ * kernel then sends the same datagrams for the cost of about one. */
+static unsigned mmsg_group(struct udp_sock *s, const unsigned *to, unsigned na)
+{
+    unsigned ns = 0;
+    for (unsigned a = 0; a < na;) {
+        const struct msghdr *peer = &s->rmsg[to[a]].msg_hdr;
+        size_t seg = s->siov[a].iov_len, total = seg;
+        unsigned b = a + 1;
+        if (s->gso && seg <= GSO_MAX_SEG) {
+            while (b < na && b - a < GSO_MAX_SEGS && s->siov[b].iov_len <= seg &&
+                   total + s->siov[b].iov_len <= GSO_MAX_BYTES &&
+                   same_peer(peer, &s->rmsg[to[b]].msg_hdr)) {
+                total += s->siov[b].iov_len;
+                if (s->siov[b++].iov_len < seg)
+                    break; /* a shorter segment must be the last */
+            }
+        }
+        struct msghdr *o = &s->smsg[ns].msg_hdr;
+        o->msg_name = peer->msg_name;
+        o->msg_namelen = peer->msg_namelen;
+        o->msg_iov = &s->siov[a];
+        o->msg_iovlen = b - a;
+        o->msg_control = NULL;
+        o->msg_controllen = 0;
+        o->msg_flags = 0;
+        if (b - a > 1) {
+            o->msg_control = s->ctl + (size_t)ns * GSO_CTL_SPACE;
+            o->msg_controllen = GSO_CTL_SPACE;
+            struct cmsghdr *c = CMSG_FIRSTHDR(o);
+            c->cmsg_level = SOL_UDP;
+            c->cmsg_type = UDP_SEGMENT;
+            c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+            uint16_t gso_size = (uint16_t)seg;
+            memcpy(CMSG_DATA(c), &gso_size, sizeof gso_size);
+        }
+        s->nans[ns++] = b - a;
+        a = b;
+    }
+    return ns;
+}
+
+/* Answers rmsg[0..n): the answers go to siov in order, their peers to to[]. */
+static unsigned mmsg_answer(struct udp_sock *s, unsigned n, unsigned *to)
+{
+    struct worker *w = s->w;
+    unsigned na = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct msghdr *m = &s->rmsg[i].msg_hdr;
+        uint8_t *ans = s->sbuf + (size_t)i * WORKER_UDP_ANSWER_MAX;
+        int alen;
+        if (m->msg_flags & MSG_TRUNC) {
+            stats_add(&w->stats, AH_TR_UDP, s->svc, ST_REQUESTS, 1);
+            stats_add(&w->stats, AH_TR_UDP, s->svc, ST_DROPPED, 1);
+            continue;
+        }
+        alen = worker_answer(w, AH_TR_UDP, s->svc, s->rbuf + (size_t)i * UDP_SLOT,
+                             s->rmsg[i].msg_len, ans, WORKER_UDP_ANSWER_MAX);
+        if (alen <= 0)
+            continue;
+        if (maybe_delay(s, m->msg_name, m->msg_namelen, ans, (size_t)alen))
+            continue;
+        s->siov[na].iov_base = ans;
+        s->siov[na].iov_len = (size_t)alen;
+        to[na++] = i;
+    }
+    return na;
 }
 
 static void mmsg_on_poll(uv_poll_t *h, int status, int events)
 {
     struct udp_sock *s = h->data;
-    struct worker *w = s->w;
     (void)events;
 
     if (status < 0)
         return;
     for (int round = 0; round < MMSG_ROUNDS; round++) {
-        unsigned ns = 0;
+        unsigned na;
         int n;
         mmsg_prepare_recv(s, s->batch);
         n = recvmmsg(s->fd, s->rmsg, s->batch, MSG_DONTWAIT, NULL);
         if (n <= 0)
             break; /* EAGAIN, or an error the next wake-up retries */
-        for (int i = 0; i < n; i++) {
-            struct msghdr *m = &s->rmsg[i].msg_hdr;
-            uint8_t *ans = s->sbuf + (size_t)i * WORKER_UDP_ANSWER_MAX;
-            int alen;
-            if (m->msg_flags & MSG_TRUNC) {
-                stats_add(&w->stats, AH_TR_UDP, s->svc, ST_REQUESTS, 1);
-                stats_add(&w->stats, AH_TR_UDP, s->svc, ST_DROPPED, 1);
-                continue;
-            }
-            alen = worker_answer(w, AH_TR_UDP, s->svc, s->rbuf + (size_t)i * UDP_SLOT,
-                                 s->rmsg[i].msg_len, ans, WORKER_UDP_ANSWER_MAX);
-            if (alen <= 0)
-                continue;
-            if (maybe_delay(s, m->msg_name, m->msg_namelen, ans, (size_t)alen))
-                continue;
-            struct msghdr *o = &s->smsg[ns].msg_hdr;
-            o->msg_name = m->msg_name;
-            o->msg_namelen = m->msg_namelen;
-            s->siov[ns].iov_base = ans;
-            s->siov[ns].iov_len = (size_t)alen;
-            o->msg_iov = &s->siov[ns];
-            o->msg_iovlen = 1;
-            o->msg_control = NULL;
-            o->msg_controllen = 0;
-            o->msg_flags = 0;
-            ns++;
-        }
-        if (ns > 0)
-            mmsg_send(s, ns);
+        na = mmsg_answer(s, (unsigned)n, s->to);
+        if (na > 0)
+            mmsg_send(s, mmsg_group(s, s->to, na));
         if ((unsigned)n < s->batch)
             break;
     }
@@ -228,8 +316,13 @@ static int mmsg_alloc(struct udp_sock *s, unsigned batch)
     s->peers = calloc(batch, sizeof *s->peers);
     s->rbuf = malloc((size_t)batch * UDP_SLOT);
     s->sbuf = malloc((size_t)batch * WORKER_UDP_ANSWER_MAX);
-    if (!s->rmsg || !s->smsg || !s->riov || !s->siov || !s->peers || !s->rbuf || !s->sbuf)
+    s->to = calloc(batch, sizeof *s->to);
+    s->nans = calloc(batch, sizeof *s->nans);
+    s->ctl = calloc(batch, GSO_CTL_SPACE);
+    if (!s->rmsg || !s->smsg || !s->riov || !s->siov || !s->peers || !s->rbuf || !s->sbuf ||
+        !s->to || !s->nans || !s->ctl)
         return -ENOMEM;
+    s->gso = s->w->r->cfg->udp_gso;
     for (unsigned i = 0; i < batch; i++) {
         s->riov[i].iov_base = s->rbuf + (size_t)i * UDP_SLOT;
         s->riov[i].iov_len = UDP_SLOT;
