@@ -56,7 +56,8 @@ struct udp_sock {
     unsigned *to;   /* answer i answers rmsg[to[i]] */
     unsigned *nans; /* answers carried by each outgoing message */
     uint8_t *ctl;   /* one UDP_SEGMENT control message per outgoing message */
-    bool gso;       /* group answers to one peer; off once the kernel refuses */
+    bool gso;       /* group answers to one peer; off once the kernel cannot */
+    size_t gso_seg; /* largest answer that is grouped (the path MTU may be lower) */
     /* uv path: receive area */
     uint8_t *uvbuf;
 };
@@ -162,11 +163,23 @@ static void mmsg_prepare_recv(struct udp_sock *s, unsigned n)
     }
 }
 
-/* Sends the answers of one message one by one, without GSO: the way out
- * when the kernel refuses a GSO message (a device without checksum offload,
- * IPsec, an old kernel). */
-static void mmsg_send_unsegmented(struct udp_sock *s, const struct msghdr *m)
+/* Sends the answers of a GSO message the kernel refused one by one. A
+ * segment over the route's MTU (EINVAL, EMSGSIZE) stops the grouping of
+ * answers that long; a device that cannot segment (EIO: no checksum
+ * offload, IPsec) stops grouping on this socket; other errors belong to the
+ * destination, and its datagrams fail alone. */
+static void mmsg_send_unsegmented(struct udp_sock *s, const struct msghdr *m, int err)
 {
+    size_t seg = m->msg_iov[0].iov_len;
+    if ((err == EINVAL || err == EMSGSIZE) && seg > 1) {
+        s->gso_seg = seg - 1;
+        ah_log_debug("udp: UDP GSO refused (%s): answers of %zu bytes or more leave one by one",
+                     strerror(err), seg);
+    } else if (err == EIO || err == EOPNOTSUPP || err == ENOPROTOOPT) {
+        s->gso = false;
+        ah_log_info("udp: UDP GSO refused (%s): answers leave one by one on this socket",
+                    strerror(err));
+    }
     for (size_t i = 0; i < m->msg_iovlen; i++) {
         ssize_t r = sendto(s->sfd, m->msg_iov[i].iov_base, m->msg_iov[i].iov_len, MSG_DONTWAIT,
                            m->msg_name, m->msg_namelen);
@@ -187,9 +200,7 @@ static void mmsg_send(struct udp_sock *s, unsigned n)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 if (s->smsg[off].msg_hdr.msg_controllen > 0) {
-                    /* The kernel cannot segment here: stop grouping. */
-                    s->gso = false;
-                    mmsg_send_unsegmented(s, &s->smsg[off].msg_hdr);
+                    mmsg_send_unsegmented(s, &s->smsg[off].msg_hdr, errno);
                 } else {
                     /* One bad destination fails the call: skip it, go on. */
                     stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_DROPPED, 1);
@@ -224,7 +235,7 @@ static unsigned mmsg_group(struct udp_sock *s, const unsigned *to, unsigned na)
         const struct msghdr *peer = &s->rmsg[to[a]].msg_hdr;
         size_t seg = s->siov[a].iov_len, total = seg;
         unsigned b = a + 1;
-        if (s->gso && seg <= GSO_MAX_SEG) {
+        if (s->gso && seg <= s->gso_seg) {
             while (b < na && b - a < GSO_MAX_SEGS && s->siov[b].iov_len <= seg &&
                    total + s->siov[b].iov_len <= GSO_MAX_BYTES &&
                    same_peer(peer, &s->rmsg[to[b]].msg_hdr)) {
@@ -306,6 +317,15 @@ static void mmsg_on_poll(uv_poll_t *h, int status, int events)
     }
 }
 
+/* Kernels before 4.18 know no UDP_SEGMENT and would send a grouped message
+ * as one datagram: group only where the option exists. */
+static bool gso_supported(int fd)
+{
+    int v = 0;
+    socklen_t len = sizeof v;
+    return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &v, &len) == 0;
+}
+
 static int mmsg_alloc(struct udp_sock *s, unsigned batch)
 {
     s->batch = batch;
@@ -322,7 +342,8 @@ static int mmsg_alloc(struct udp_sock *s, unsigned batch)
     if (!s->rmsg || !s->smsg || !s->riov || !s->siov || !s->peers || !s->rbuf || !s->sbuf ||
         !s->to || !s->nans || !s->ctl)
         return -ENOMEM;
-    s->gso = s->w->r->cfg->udp_gso;
+    s->gso = s->w->r->cfg->udp_gso && gso_supported(s->fd);
+    s->gso_seg = GSO_MAX_SEG;
     for (unsigned i = 0; i < batch; i++) {
         s->riov[i].iov_base = s->rbuf + (size_t)i * UDP_SLOT;
         s->riov[i].iov_len = UDP_SLOT;
