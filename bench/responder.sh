@@ -9,7 +9,7 @@ set -uo pipefail
 usage() {
   cat <<'EOF'
 Usage: bench/responder.sh [--quick] [--help]
-Runs, in one invocation (root; about 4-5 minutes, --quick about 1 minute):
+Runs, in one invocation (root; about 5-6 minutes, --quick about 1 minute):
   1. UDP CH TXT hostname.bind, answered qps: NSD, anycast-responder 1 worker (each of its
      --udp-io paths, and the default one with --no-udp-gso), 2 workers, and the mmsg_echo
      ceiling (1 thread, 1 thread with UDP GSO, 2 threads); each with flood and dnsperf;
