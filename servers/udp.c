@@ -8,8 +8,6 @@
 #include "udp.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +15,7 @@
 
 #include "ah/log.h"
 #include "listen.h"
+#include "udp_gso.h"
 
 /* Receive slot size: larger DNS queries are truncated by the kernel and
  * dropped (MSG_TRUNC); echo requests beyond AH_ECHO_MAX_LINE are over-long. */
@@ -26,13 +25,6 @@
 #define UV_RECV_SLOTS 8
 /* Batches per poll wake-up before returning to the loop, for fairness. */
 #define MMSG_ROUNDS 8
-/* UDP GSO bounds: the kernel takes at most 64 segments a message (more on
- * newer kernels), the whole must fit an IP datagram, and each segment must
- * fit the path MTU unfragmented, which 1232 bytes does on any IPv6 path. */
-#define GSO_MAX_SEGS  64
-#define GSO_MAX_BYTES 60000
-#define GSO_MAX_SEG   1232
-#define GSO_CTL_SPACE CMSG_SPACE(sizeof(uint16_t))
 
 struct udp_sock {
     struct worker *w;
@@ -53,11 +45,11 @@ struct udp_sock {
     struct sockaddr_storage *peers;
     uint8_t *rbuf;
     uint8_t *sbuf;
-    unsigned *to;   /* answer i answers rmsg[to[i]] */
-    unsigned *nans; /* answers carried by each outgoing message */
-    uint8_t *ctl;   /* one UDP_SEGMENT control message per outgoing message */
-    bool gso;       /* group answers to one peer; off once the kernel cannot */
-    size_t gso_seg; /* largest answer that is grouped (the path MTU may be lower) */
+    const struct msghdr **dst; /* answer i goes to dst[i]'s peer */
+    unsigned *nans;            /* answers carried by each outgoing message */
+    uint8_t *ctl;              /* one UDP_SEGMENT control message per outgoing message */
+    bool gso;                  /* group answers to one peer; off once the kernel cannot */
+    size_t gso_seg;            /* largest answer that is grouped (the path MTU may be lower) */
     /* uv path: receive area */
     uint8_t *uvbuf;
 };
@@ -71,7 +63,7 @@ static void free_sock(struct udp_sock *s)
     free(s->peers);
     free(s->rbuf);
     free(s->sbuf);
-    free(s->to);
+    free(s->dst);
     free(s->nans);
     free(s->ctl);
     free(s->uvbuf);
@@ -217,59 +209,33 @@ static void mmsg_send(struct udp_sock *s, unsigned n)
     }
 }
 
-static bool same_peer(const struct msghdr *a, const struct msghdr *b)
-{
-    return a->msg_namelen == b->msg_namelen &&
-           memcmp(a->msg_name, b->msg_name, a->msg_namelen) == 0;
-}
-
-/* Turns the answers in siov[0..na), answer i going to the peer of
- * rmsg[to[i]], into outgoing messages and returns their count. A run of
- * answers to one peer, all as long as the first but the last (which may be
- * shorter), becomes one message with a UDP_SEGMENT control message: the
- * kernel then sends the same datagrams for the cost of about one. */
-static unsigned mmsg_group(struct udp_sock *s, const unsigned *to, unsigned na)
+/* Turns the answers in siov[0..na), answer i going to the peer of dst[i],
+ * into outgoing messages and returns their count. A run of answers to one
+ * peer (udp_gso_run) becomes one message with a UDP_SEGMENT control message:
+ * the kernel then sends the same datagrams for the cost of about one. */
+static unsigned mmsg_group(struct udp_sock *s, unsigned na)
 {
     unsigned ns = 0;
     for (unsigned a = 0; a < na;) {
-        const struct msghdr *peer = &s->rmsg[to[a]].msg_hdr;
-        size_t seg = s->siov[a].iov_len, total = seg;
-        unsigned b = a + 1;
-        if (s->gso && seg <= s->gso_seg) {
-            while (b < na && b - a < GSO_MAX_SEGS && s->siov[b].iov_len <= seg &&
-                   total + s->siov[b].iov_len <= GSO_MAX_BYTES &&
-                   same_peer(peer, &s->rmsg[to[b]].msg_hdr)) {
-                total += s->siov[b].iov_len;
-                if (s->siov[b++].iov_len < seg)
-                    break; /* a shorter segment must be the last */
-            }
-        }
+        unsigned k = s->gso ? udp_gso_run(s->siov + a, s->dst + a, na - a, s->gso_seg) : 1;
         struct msghdr *o = &s->smsg[ns].msg_hdr;
-        o->msg_name = peer->msg_name;
-        o->msg_namelen = peer->msg_namelen;
+        o->msg_name = s->dst[a]->msg_name;
+        o->msg_namelen = s->dst[a]->msg_namelen;
         o->msg_iov = &s->siov[a];
-        o->msg_iovlen = b - a;
+        o->msg_iovlen = k;
         o->msg_control = NULL;
         o->msg_controllen = 0;
         o->msg_flags = 0;
-        if (b - a > 1) {
-            o->msg_control = s->ctl + (size_t)ns * GSO_CTL_SPACE;
-            o->msg_controllen = GSO_CTL_SPACE;
-            struct cmsghdr *c = CMSG_FIRSTHDR(o);
-            c->cmsg_level = SOL_UDP;
-            c->cmsg_type = UDP_SEGMENT;
-            c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-            uint16_t gso_size = (uint16_t)seg;
-            memcpy(CMSG_DATA(c), &gso_size, sizeof gso_size);
-        }
-        s->nans[ns++] = b - a;
-        a = b;
+        if (k > 1)
+            udp_gso_control(o, s->ctl + (size_t)ns * UDP_GSO_CTL_SPACE, s->siov[a].iov_len);
+        s->nans[ns++] = k;
+        a += k;
     }
     return ns;
 }
 
-/* Answers rmsg[0..n): the answers go to siov in order, their peers to to[]. */
-static unsigned mmsg_answer(struct udp_sock *s, unsigned n, unsigned *to)
+/* Answers rmsg[0..n): the answers go to siov in order, their peers to dst. */
+static unsigned mmsg_answer(struct udp_sock *s, unsigned n)
 {
     struct worker *w = s->w;
     unsigned na = 0;
@@ -290,7 +256,7 @@ static unsigned mmsg_answer(struct udp_sock *s, unsigned n, unsigned *to)
             continue;
         s->siov[na].iov_base = ans;
         s->siov[na].iov_len = (size_t)alen;
-        to[na++] = i;
+        s->dst[na++] = m;
     }
     return na;
 }
@@ -309,21 +275,12 @@ static void mmsg_on_poll(uv_poll_t *h, int status, int events)
         n = recvmmsg(s->fd, s->rmsg, s->batch, MSG_DONTWAIT, NULL);
         if (n <= 0)
             break; /* EAGAIN, or an error the next wake-up retries */
-        na = mmsg_answer(s, (unsigned)n, s->to);
+        na = mmsg_answer(s, (unsigned)n);
         if (na > 0)
-            mmsg_send(s, mmsg_group(s, s->to, na));
+            mmsg_send(s, mmsg_group(s, na));
         if ((unsigned)n < s->batch)
             break;
     }
-}
-
-/* Kernels before 4.18 know no UDP_SEGMENT and would send a grouped message
- * as one datagram: group only where the option exists. */
-static bool gso_supported(int fd)
-{
-    int v = 0;
-    socklen_t len = sizeof v;
-    return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &v, &len) == 0;
 }
 
 static int mmsg_alloc(struct udp_sock *s, unsigned batch)
@@ -336,14 +293,14 @@ static int mmsg_alloc(struct udp_sock *s, unsigned batch)
     s->peers = calloc(batch, sizeof *s->peers);
     s->rbuf = malloc((size_t)batch * UDP_SLOT);
     s->sbuf = malloc((size_t)batch * WORKER_UDP_ANSWER_MAX);
-    s->to = calloc(batch, sizeof *s->to);
+    s->dst = calloc(batch, sizeof *s->dst);
     s->nans = calloc(batch, sizeof *s->nans);
-    s->ctl = calloc(batch, GSO_CTL_SPACE);
+    s->ctl = calloc(batch, UDP_GSO_CTL_SPACE);
     if (!s->rmsg || !s->smsg || !s->riov || !s->siov || !s->peers || !s->rbuf || !s->sbuf ||
-        !s->to || !s->nans || !s->ctl)
+        !s->dst || !s->nans || !s->ctl)
         return -ENOMEM;
-    s->gso = s->w->r->cfg->udp_gso && gso_supported(s->fd);
-    s->gso_seg = GSO_MAX_SEG;
+    s->gso = s->w->r->cfg->udp_gso && udp_gso_supported(s->fd);
+    s->gso_seg = UDP_GSO_MAX_SEG;
     for (unsigned i = 0; i < batch; i++) {
         s->riov[i].iov_base = s->rbuf + (size_t)i * UDP_SLOT;
         s->riov[i].iov_len = UDP_SLOT;
