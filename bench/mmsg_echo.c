@@ -1,10 +1,13 @@
 /* mmsg_echo: the machine's UDP ceiling for the DNS benchmark. A plain recvmmsg/sendmmsg loop
  * that sends every datagram straight back with the DNS QR bit set, so a DNS load generator
- * counts it as an answer; no server can answer faster through the same socket API. Each of
- * --threads threads owns one SO_REUSEPORT socket; the process exits after --seconds. */
+ * counts it as an answer; no server can answer faster through the same socket API. With --gso
+ * consecutive datagrams to one peer go back as one UDP GSO message, the ceiling for a server
+ * that does the same. Each of --threads threads owns one SO_REUSEPORT socket; the process
+ * exits after --seconds. */
 #include "bench_util.h"
 
 #include <getopt.h>
+#include <netinet/udp.h>
 #include <pthread.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -12,25 +15,68 @@
 #define MAX_BATCH   256
 #define MAX_THREADS 64
 #define BUF_LEN     4096
+/* UDP GSO: at most 64 segments a message, each small enough for any MTU. */
+#define GSO_SEGS 64
+#define GSO_SEG  1232
 
 struct worker {
     pthread_t tid;
     int fd;
     int batch;
+    bool gso;
     uint64_t deadline_ns;
     uint64_t received, sent;
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: mmsg_echo --listen ADDR [options]\n"
-               "Echoes every UDP datagram back with the DNS QR bit set (the UDP ceiling).\n"
-               "  -a, --listen ADDR   address to bind (IPv4 or IPv6), required\n"
-               "  -p, --port P        port (5399)\n"
-               "  -l, --seconds S     lifetime, 1..3600 (60)\n"
-               "  -T, --threads N     threads, each with its own SO_REUSEPORT socket (1)\n"
-               "  -b, --batch B       messages per recvmmsg/sendmmsg, 1..256 (64)\n"
-               "  -h, --help, -V, --version\n");
+    fprintf(f,
+            "Usage: mmsg_echo --listen ADDR [options]\n"
+            "Echoes every UDP datagram back with the DNS QR bit set (the UDP ceiling).\n"
+            "  -a, --listen ADDR   address to bind (IPv4 or IPv6), required\n"
+            "  -p, --port P        port (5399)\n"
+            "  -l, --seconds S     lifetime, 1..3600 (60)\n"
+            "  -T, --threads N     threads, each with its own SO_REUSEPORT socket (1)\n"
+            "  -b, --batch B       messages per recvmmsg/sendmmsg, 1..256 (64)\n"
+            "  -g, --gso           send consecutive datagrams to one peer as one UDP GSO message\n"
+            "  -h, --help, -V, --version\n");
+}
+
+/* Groups the n received datagrams into out[]: a run to one peer, all as long as the first but
+ * the last, becomes one message with a UDP_SEGMENT control message. Returns the count. */
+static int gso_group(struct mmsghdr *in, struct iovec *iov, int n, struct mmsghdr *out,
+                     uint8_t (*ctl)[CMSG_SPACE(sizeof(uint16_t))])
+{
+    int no = 0;
+    for (int a = 0; a < n;) {
+        const struct msghdr *p = &in[a].msg_hdr;
+        size_t seg = iov[a].iov_len;
+        int b = a + 1;
+        while (seg <= GSO_SEG && b < n && b - a < GSO_SEGS && iov[b].iov_len <= seg &&
+               in[b].msg_hdr.msg_namelen == p->msg_namelen &&
+               memcmp(in[b].msg_hdr.msg_name, p->msg_name, p->msg_namelen) == 0) {
+            if (iov[b++].iov_len < seg)
+                break;
+        }
+        out[no].msg_hdr = (struct msghdr){.msg_name = p->msg_name,
+                                          .msg_namelen = p->msg_namelen,
+                                          .msg_iov = &iov[a],
+                                          .msg_iovlen = (size_t)(b - a)};
+        if (b - a > 1) {
+            struct msghdr *m = &out[no].msg_hdr;
+            m->msg_control = ctl[no];
+            m->msg_controllen = sizeof ctl[no];
+            struct cmsghdr *c = CMSG_FIRSTHDR(m);
+            c->cmsg_level = SOL_UDP;
+            c->cmsg_type = UDP_SEGMENT;
+            c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+            uint16_t v = (uint16_t)seg;
+            memcpy(CMSG_DATA(c), &v, sizeof v);
+        }
+        no++;
+        a = b;
+    }
+    return no;
 }
 
 static void *worker_main(void *arg)
@@ -40,6 +86,8 @@ static void *worker_main(void *arg)
     static __thread struct iovec iov[MAX_BATCH];
     static __thread struct sockaddr_storage peers[MAX_BATCH];
     static __thread uint8_t bufs[MAX_BATCH][BUF_LEN];
+    static __thread struct mmsghdr out[MAX_BATCH];
+    static __thread uint8_t ctl[MAX_BATCH][CMSG_SPACE(sizeof(uint16_t))];
     while (!bench_stop && bench_now_ns() < w->deadline_ns) {
         for (int i = 0; i < w->batch; i++) {
             iov[i].iov_base = bufs[i];
@@ -60,14 +108,21 @@ static void *worker_main(void *arg)
                 bufs[i][2] |= 0x80;
             iov[i].iov_len = msgs[i].msg_len;
         }
+        struct mmsghdr *send = msgs;
+        int nsend = n;
+        if (w->gso) {
+            nsend = gso_group(msgs, iov, n, out, ctl);
+            send = out;
+        }
         int done = 0;
-        while (done < n) {
-            int s = sendmmsg(w->fd, msgs + done, (unsigned)(n - done), 0);
+        while (done < nsend) {
+            int s = sendmmsg(w->fd, send + done, (unsigned)(nsend - done), 0);
             if (s <= 0)
                 break;
+            for (int i = done; i < done + s; i++)
+                w->sent += send[i].msg_hdr.msg_iovlen;
             done += s;
         }
-        w->sent += (uint64_t)done;
     }
     return NULL;
 }
@@ -102,15 +157,21 @@ static int open_socket(const struct sockaddr_storage *ss, int sslen, const char 
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'a'},  {"port", required_argument, NULL, 'p'},
-        {"seconds", required_argument, NULL, 'l'}, {"threads", required_argument, NULL, 'T'},
-        {"batch", required_argument, NULL, 'b'},   {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
+        {"listen", required_argument, NULL, 'a'},
+        {"port", required_argument, NULL, 'p'},
+        {"seconds", required_argument, NULL, 'l'},
+        {"threads", required_argument, NULL, 'T'},
+        {"batch", required_argument, NULL, 'b'},
+        {"gso", no_argument, NULL, 'g'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     const char *addr = NULL;
     long port = 5399, seconds = 60, threads = 1, batch = 64;
+    bool gso = false;
     int c;
-    while ((c = getopt_long(argc, argv, "a:p:l:T:b:hV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "a:p:l:T:b:ghV", longopts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'a':
@@ -127,6 +188,9 @@ int main(int argc, char **argv)
             break;
         case 'b':
             bad = bench_parse_long(optarg, 1, MAX_BATCH, &batch);
+            break;
+        case 'g':
+            gso = true;
             break;
         default:
             (void)bench_opt_other("mmsg_echo", c, usage);
@@ -157,6 +221,7 @@ int main(int argc, char **argv)
         if (workers[opened].fd < 0)
             goto out;
         workers[opened].batch = (int)batch;
+        workers[opened].gso = gso;
         workers[opened].deadline_ns = deadline;
     }
     fprintf(stderr, "mmsg_echo: listening on %s:%ld/udp with %ld thread(s) for %ld s\n", addr, port,

@@ -9,11 +9,12 @@ set -uo pipefail
 usage() {
   cat <<'EOF'
 Usage: bench/responder.sh [--quick] [--help]
-Runs, in one invocation (root; about 4-5 minutes, --quick about 1 minute):
+Runs, in one invocation (root; about 5-6 minutes, --quick about 1 minute):
   1. UDP CH TXT hostname.bind, answered qps: NSD, anycast-responder 1 worker (each of its
-     --udp-io paths), 2 workers, and the mmsg_echo ceiling (1 and 2 threads); each with flood
-     and dnsperf; median of BENCH_REPS rounds; 1-process servers pinned to
-     BENCH_SERVER_CPU, the load generators to BENCH_LOAD_CPU.
+     --udp-io paths, and the default one with --no-udp-gso), 2 workers, and the mmsg_echo
+     ceiling (1 thread, 1 thread with UDP GSO, 2 threads); each with flood and dnsperf;
+     median of BENCH_REPS rounds; 1-process servers pinned to BENCH_SERVER_CPU, the load
+     generators to BENCH_LOAD_CPU.
   2. TCP, BENCH_TCP_CONNS connections with BENCH_TCP_DEPTH pipelined queries each
      (tcp_load): anycast-responder vs Knot and NSD.
   3. BENCH_HOLD_CONNS concurrent idle TCP connections held by anycast-responder for
@@ -245,9 +246,11 @@ start_named() {
     knot) start_server knot "$SCPU" 5302 tcp knotd -c "$(knot_conf 5302)" ;;
     echo1) start_server echo1 "$SCPU" 5399 udp "$BUILD/bench/mmsg_echo" -a $ADDR -p 5399 -l 900 -T 1 ;;
     echo2) start_server echo2 "$all" 5398 udp "$BUILD/bench/mmsg_echo" -a $ADDR -p 5398 -l 900 -T 2 ;;
+    echo1-gso) start_server echo1-gso "$SCPU" 5397 udp "$BUILD/bench/mmsg_echo" -a $ADDR -p 5397 -l 900 -T 1 -g ;;
     resp1-mmsg) mapfile -t cmd < <(resp_cmd 5310 1 mmsg); start_server "$name" "$SCPU" 5310 tcp "${cmd[@]}" ;;
     resp1-uv) mapfile -t cmd < <(resp_cmd 5320 1 uv); start_server "$name" "$SCPU" 5320 tcp "${cmd[@]}" ;;
     resp1-onesock) mapfile -t cmd < <(resp_cmd 5360 1 mmsg-onesock); start_server "$name" "$SCPU" 5360 tcp "${cmd[@]}" ;;
+    resp1-nogso) mapfile -t cmd < <(resp_cmd 5370 1 mmsg --no-udp-gso); start_server "$name" "$SCPU" 5370 tcp "${cmd[@]}" ;;
     resp1) mapfile -t cmd < <(resp_cmd 5340 1 default); start_server "$name" "$SCPU" 5340 tcp "${cmd[@]}" ;;
     resp2) mapfile -t cmd < <(resp_cmd 5330 2 default); start_server "$name" "$all" 5330 tcp "${cmd[@]}" ;;
     *) die "unknown configuration $name" ;;
@@ -260,9 +263,11 @@ label() {
     knot) echo "Knot 3.2 (1 udp + 1 tcp worker)" ;;
     echo1) echo "mmsg_echo ceiling (1 thread)" ;;
     echo2) echo "mmsg_echo ceiling (2 threads, 2 CPUs)" ;;
+    echo1-gso) echo "mmsg_echo ceiling, UDP GSO (1 thread)" ;;
     resp1-mmsg) echo "anycast-responder 1w --udp-io mmsg" ;;
     resp1-uv) echo "anycast-responder 1w --udp-io uv" ;;
     resp1-onesock) echo "anycast-responder 1w --udp-io mmsg-onesock" ;;
+    resp1-nogso) echo "anycast-responder 1w mmsg --no-udp-gso" ;;
     resp1) echo "anycast-responder 1 worker" ;;
     resp2) echo "anycast-responder 2 workers (2 CPUs)" ;;
   esac
@@ -367,6 +372,7 @@ busy_pct() {
   echo "$a $b" | awk '{d=$4-$2; printf "%.0f", (d > 0 ? 100*($3-$1)/d : 0)}'
 }
 
+ref_name() { case $1 in echo1) echo ceiling ;; echo1-gso) echo "GSO ceiling" ;; *) echo "$1" ;; esac; }
 fmt() { if [ -n "${1:-}" ]; then echo "$1"; else echo "-"; fi; }
 ratio() { # a b: a/b with 2 decimals, or "-"
   if [ -n "${1:-}" ] && [ -n "${2:-}" ] && [ "$2" != 0 ]; then
@@ -391,6 +397,7 @@ RESP1=()
 if [ -n "$RESP" ]; then
   if resp_has --udp-io; then
     RESP1=(resp1-mmsg)
+    resp_has --no-udp-gso && RESP1+=(resp1-nogso)
     resp_has mmsg-onesock && RESP1+=(resp1-onesock)
     RESP1+=(resp1-uv)
   else
@@ -404,6 +411,7 @@ if [[ $ONLY == *,udp,* ]]; then
   UDP_ROWS+=("${RESP1[@]}")
   [ -n "$RESP" ] && [ "$NCPU" -ge 2 ] && UDP_ROWS+=(resp2)
   UDP_ROWS+=(echo1)
+  "$BUILD/bench/mmsg_echo" --help 2>&1 | grep -q -- --gso && UDP_ROWS+=(echo1-gso)
   [ "$NCPU" -ge 2 ] && UDP_ROWS+=(echo2)
   rounds "flood dnsperf" "${UDP_ROWS[@]}"
 fi
@@ -459,14 +467,15 @@ if [ ${#UDP_ROWS[@]} -gt 0 ]; then
   printf '   %-40s %10s %5s %10s | %10s   %s\n' "ratio" "flood" "" "qps/cpu-s" "dnsperf" \
     "target: flood, qps/cpu-s"
   for r in "${RESP1[@]}"; do
-    for ref in nsd echo1; do
+    for ref in nsd echo1 echo1-gso; do
+      [[ " ${UDP_ROWS[*]} " == *" $ref "* ]] || continue
       target=1.2
-      [ $ref = echo1 ] && target=0.8
+      [ $ref != nsd ] && target=0.8
       rf=$(ratio "$(result "$r" flood)" "$(result $ref flood)")
       re=$(ratio "$(result "$r" flood.eff)" "$(result $ref flood.eff)")
       rd=$(ratio "$(result "$r" dnsperf)" "$(result $ref dnsperf)")
       printf '   %-40s %10s %5s %10s | %10s   >=%s: %s, %s\n' \
-        "$(label "$r" | sed 's/anycast-//') / ${ref/echo1/ceiling}" \
+        "$(label "$r" | sed 's/anycast-//') / $(ref_name $ref)" \
         "$rf" "" "$re" "$rd" "$target" "$(verdict "$rf" $target)" "$(verdict "$re" $target)"
     done
   done

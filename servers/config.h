@@ -45,6 +45,7 @@ struct responder_config {
     uint64_t control_idle_ms; /* idle (or unread) client lifetime; 0 means 10 s */
     enum udp_io udp_io;
     unsigned udp_batch; /* datagrams per recvmmsg/sendmmsg call */
+    bool udp_gso;       /* consecutive answers to one peer as one UDP GSO message */
 };
 
 /* Brown-out switches (docs/lab-file.md drill verbs pause/resume). Written by the

@@ -179,6 +179,9 @@ static const struct ah_opt opts[] = {
              "socket; uv = libuv uv_udp, one sendmsg per answer"},
     {"udp-batch", 0, AH_OPT_UINT, CFG(udp_batch), .min = 1, .max = 1024, .metavar = "N",
      .help = "datagrams per recvmmsg/sendmmsg call on the mmsg path, 1..1024 (default 64)"},
+    {"no-udp-gso", 0, AH_OPT_FLAG_OFF, CFG(udp_gso),
+     .help = "on the mmsg paths, send every answer as a message of its own instead of "
+             "consecutive answers to one peer as one UDP GSO message"},
 };
 
 static const struct ah_opt_cmd cmd = {
@@ -209,6 +212,7 @@ static void set_defaults(struct responder_config *cfg)
     cfg->max_tcp_clients = 10000;
     cfg->udp_io = UDP_IO_MMSG;
     cfg->udp_batch = 64;
+    cfg->udp_gso = true;
 }
 
 /* The checks that involve more than one option, after parsing. */

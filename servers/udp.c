@@ -1,9 +1,10 @@
 /* UDP DNS and echo for one worker socket; see udp.h. The batch path exists
  * because libuv sends one datagram per syscall: with recvmmsg/sendmmsg a
- * whole burst costs two syscalls, and answering from a send-only twin
- * socket (udp_sock_add_sender) saves the kernel an epoll wake-up per
- * datagram sent. Neither path allocates per query; only delayed answers are
- * copied (delay.c). */
+ * whole burst costs two syscalls, answering from a send-only twin socket
+ * (udp_sock_add_sender) saves the kernel an epoll wake-up per datagram sent,
+ * and consecutive answers to the same peer leave as one UDP GSO message, so
+ * the kernel routes and builds them once. Neither path allocates per query;
+ * only delayed answers are copied (delay.c). */
 #include "udp.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 
 #include "ah/log.h"
 #include "listen.h"
+#include "udp_gso.h"
 
 /* Receive slot size: larger DNS queries are truncated by the kernel and
  * dropped (MSG_TRUNC); echo requests beyond AH_ECHO_MAX_LINE are over-long. */
@@ -43,6 +45,11 @@ struct udp_sock {
     struct sockaddr_storage *peers;
     uint8_t *rbuf;
     uint8_t *sbuf;
+    const struct msghdr **dst; /* answer i goes to dst[i]'s peer */
+    unsigned *nans;            /* answers carried by each outgoing message */
+    uint8_t *ctl;              /* one UDP_SEGMENT control message per outgoing message */
+    bool gso;                  /* group answers to one peer; off once the kernel cannot */
+    size_t gso_seg;            /* largest answer that is grouped (the path MTU may be lower) */
     /* uv path: receive area */
     uint8_t *uvbuf;
 };
@@ -56,6 +63,9 @@ static void free_sock(struct udp_sock *s)
     free(s->peers);
     free(s->rbuf);
     free(s->sbuf);
+    free(s->dst);
+    free(s->nans);
+    free(s->ctl);
     free(s->uvbuf);
     free(s);
 }
@@ -145,8 +155,33 @@ static void mmsg_prepare_recv(struct udp_sock *s, unsigned n)
     }
 }
 
-/* Sends smsg[0..n). Datagrams the kernel refuses (full send buffer, a bad
- * destination) are counted as dropped. */
+/* Sends the answers of a GSO message the kernel refused one by one. A
+ * segment over the route's MTU (EINVAL, EMSGSIZE) stops the grouping of
+ * answers that long; a device that cannot segment (EIO: no checksum
+ * offload, IPsec) stops grouping on this socket; other errors belong to the
+ * destination, and its datagrams fail alone. */
+static void mmsg_send_unsegmented(struct udp_sock *s, const struct msghdr *m, int err)
+{
+    size_t seg = m->msg_iov[0].iov_len;
+    if ((err == EINVAL || err == EMSGSIZE) && seg > 1) {
+        s->gso_seg = seg - 1;
+        ah_log_debug("udp: UDP GSO refused (%s): answers of %zu bytes or more leave one by one",
+                     strerror(err), seg);
+    } else if (err == EIO || err == EOPNOTSUPP || err == ENOPROTOOPT) {
+        s->gso = false;
+        ah_log_info("udp: UDP GSO refused (%s): answers leave one by one on this socket",
+                    strerror(err));
+    }
+    for (size_t i = 0; i < m->msg_iovlen; i++) {
+        ssize_t r = sendto(s->sfd, m->msg_iov[i].iov_base, m->msg_iov[i].iov_len, MSG_DONTWAIT,
+                           m->msg_name, m->msg_namelen);
+        stats_add(&s->w->stats, AH_TR_UDP, s->svc, r < 0 ? ST_DROPPED : ST_ANSWERS, 1);
+    }
+}
+
+/* Sends smsg[0..n), message i carrying nans[i] answers. Datagrams the
+ * kernel refuses (full send buffer, a bad destination) are counted as
+ * dropped. */
 static void mmsg_send(struct udp_sock *s, unsigned n)
 {
     unsigned off = 0;
@@ -156,63 +191,93 @@ static void mmsg_send(struct udp_sock *s, unsigned n)
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                /* One bad destination fails the call: skip it, go on. */
-                stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_DROPPED, 1);
+                if (s->smsg[off].msg_hdr.msg_controllen > 0) {
+                    mmsg_send_unsegmented(s, &s->smsg[off].msg_hdr, errno);
+                } else {
+                    /* One bad destination fails the call: skip it, go on. */
+                    stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_DROPPED, 1);
+                }
                 off++;
                 continue;
             }
-            stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_DROPPED, n - off);
+            for (; off < n; off++)
+                stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_DROPPED, s->nans[off]);
             return;
         }
-        stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_ANSWERS, r);
-        off += (unsigned)r;
+        for (unsigned end = off + (unsigned)r; off < end; off++)
+            stats_add(&s->w->stats, AH_TR_UDP, s->svc, ST_ANSWERS, s->nans[off]);
     }
+}
+
+/* Turns the answers in siov[0..na), answer i going to the peer of dst[i],
+ * into outgoing messages and returns their count. A run of answers to one
+ * peer (udp_gso_run) becomes one message with a UDP_SEGMENT control message:
+ * the kernel then sends the same datagrams for the cost of about one. */
+static unsigned mmsg_group(struct udp_sock *s, unsigned na)
+{
+    unsigned ns = 0;
+    for (unsigned a = 0; a < na;) {
+        unsigned k = s->gso ? udp_gso_run(s->siov + a, s->dst + a, na - a, s->gso_seg) : 1;
+        struct msghdr *o = &s->smsg[ns].msg_hdr;
+        o->msg_name = s->dst[a]->msg_name;
+        o->msg_namelen = s->dst[a]->msg_namelen;
+        o->msg_iov = &s->siov[a];
+        o->msg_iovlen = k;
+        o->msg_control = NULL;
+        o->msg_controllen = 0;
+        o->msg_flags = 0;
+        if (k > 1)
+            udp_gso_control(o, s->ctl + (size_t)ns * UDP_GSO_CTL_SPACE, s->siov[a].iov_len);
+        s->nans[ns++] = k;
+        a += k;
+    }
+    return ns;
+}
+
+/* Answers rmsg[0..n): the answers go to siov in order, their peers to dst. */
+static unsigned mmsg_answer(struct udp_sock *s, unsigned n)
+{
+    struct worker *w = s->w;
+    unsigned na = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct msghdr *m = &s->rmsg[i].msg_hdr;
+        uint8_t *ans = s->sbuf + (size_t)i * WORKER_UDP_ANSWER_MAX;
+        int alen;
+        if (m->msg_flags & MSG_TRUNC) {
+            stats_add(&w->stats, AH_TR_UDP, s->svc, ST_REQUESTS, 1);
+            stats_add(&w->stats, AH_TR_UDP, s->svc, ST_DROPPED, 1);
+            continue;
+        }
+        alen = worker_answer(w, AH_TR_UDP, s->svc, s->rbuf + (size_t)i * UDP_SLOT,
+                             s->rmsg[i].msg_len, ans, WORKER_UDP_ANSWER_MAX);
+        if (alen <= 0)
+            continue;
+        if (maybe_delay(s, m->msg_name, m->msg_namelen, ans, (size_t)alen))
+            continue;
+        s->siov[na].iov_base = ans;
+        s->siov[na].iov_len = (size_t)alen;
+        s->dst[na++] = m;
+    }
+    return na;
 }
 
 static void mmsg_on_poll(uv_poll_t *h, int status, int events)
 {
     struct udp_sock *s = h->data;
-    struct worker *w = s->w;
     (void)events;
 
     if (status < 0)
         return;
     for (int round = 0; round < MMSG_ROUNDS; round++) {
-        unsigned ns = 0;
+        unsigned na;
         int n;
         mmsg_prepare_recv(s, s->batch);
         n = recvmmsg(s->fd, s->rmsg, s->batch, MSG_DONTWAIT, NULL);
         if (n <= 0)
             break; /* EAGAIN, or an error the next wake-up retries */
-        for (int i = 0; i < n; i++) {
-            struct msghdr *m = &s->rmsg[i].msg_hdr;
-            uint8_t *ans = s->sbuf + (size_t)i * WORKER_UDP_ANSWER_MAX;
-            int alen;
-            if (m->msg_flags & MSG_TRUNC) {
-                stats_add(&w->stats, AH_TR_UDP, s->svc, ST_REQUESTS, 1);
-                stats_add(&w->stats, AH_TR_UDP, s->svc, ST_DROPPED, 1);
-                continue;
-            }
-            alen = worker_answer(w, AH_TR_UDP, s->svc, s->rbuf + (size_t)i * UDP_SLOT,
-                                 s->rmsg[i].msg_len, ans, WORKER_UDP_ANSWER_MAX);
-            if (alen <= 0)
-                continue;
-            if (maybe_delay(s, m->msg_name, m->msg_namelen, ans, (size_t)alen))
-                continue;
-            struct msghdr *o = &s->smsg[ns].msg_hdr;
-            o->msg_name = m->msg_name;
-            o->msg_namelen = m->msg_namelen;
-            s->siov[ns].iov_base = ans;
-            s->siov[ns].iov_len = (size_t)alen;
-            o->msg_iov = &s->siov[ns];
-            o->msg_iovlen = 1;
-            o->msg_control = NULL;
-            o->msg_controllen = 0;
-            o->msg_flags = 0;
-            ns++;
-        }
-        if (ns > 0)
-            mmsg_send(s, ns);
+        na = mmsg_answer(s, (unsigned)n);
+        if (na > 0)
+            mmsg_send(s, mmsg_group(s, na));
         if ((unsigned)n < s->batch)
             break;
     }
@@ -228,8 +293,14 @@ static int mmsg_alloc(struct udp_sock *s, unsigned batch)
     s->peers = calloc(batch, sizeof *s->peers);
     s->rbuf = malloc((size_t)batch * UDP_SLOT);
     s->sbuf = malloc((size_t)batch * WORKER_UDP_ANSWER_MAX);
-    if (!s->rmsg || !s->smsg || !s->riov || !s->siov || !s->peers || !s->rbuf || !s->sbuf)
+    s->dst = calloc(batch, sizeof *s->dst);
+    s->nans = calloc(batch, sizeof *s->nans);
+    s->ctl = calloc(batch, UDP_GSO_CTL_SPACE);
+    if (!s->rmsg || !s->smsg || !s->riov || !s->siov || !s->peers || !s->rbuf || !s->sbuf ||
+        !s->dst || !s->nans || !s->ctl)
         return -ENOMEM;
+    s->gso = s->w->r->cfg->udp_gso && udp_gso_supported(s->fd);
+    s->gso_seg = UDP_GSO_MAX_SEG;
     for (unsigned i = 0; i < batch; i++) {
         s->riov[i].iov_base = s->rbuf + (size_t)i * UDP_SLOT;
         s->riov[i].iov_len = UDP_SLOT;
