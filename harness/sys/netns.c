@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ah/log.h"
+#include "par.h"
 
 static bool prepared;
 
@@ -123,6 +124,28 @@ int netns_delete(const char *name)
     return err;
 }
 
+struct delete_many {
+    const char *const *names;
+    int *errs;
+};
+
+static int delete_one(void *arg, size_t i)
+{
+    struct delete_many *d = arg;
+    int err = netns_delete(d->names[i]);
+    if (d->errs)
+        d->errs[i] = err;
+    return err;
+}
+
+int netns_delete_many(const char *const *names, size_t n, int *errs)
+{
+    struct delete_many d = {.names = names, .errs = errs};
+    /* Each unmount waits for a grace period of its own; side by side the
+     * waits overlap, one after another they add up (about 1.4 ms each). */
+    return par_for(n, NETNS_DELETE_THREADS, false, delete_one, &d);
+}
+
 int netns_open(const char *name)
 {
     char path[256];
@@ -145,6 +168,17 @@ static int sysctl_path(const char *key, char *buf, size_t len)
     return 0;
 }
 
+/* Writes value to the open sysctl file fd and closes it. */
+static int sysctl_put(int fd, const char *value)
+{
+    int err;
+    size_t n = strlen(value);
+    ssize_t w = write(fd, value, n);
+    err = (w == (ssize_t)n) ? 0 : (w < 0 ? -errno : -EIO);
+    close(fd);
+    return err;
+}
+
 int netns_sysctl_write(const char *key, const char *value)
 {
     char path[256];
@@ -153,13 +187,29 @@ int netns_sysctl_write(const char *key, const char *value)
     if (err < 0)
         return err;
     int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    size_t n = strlen(value);
-    ssize_t w = write(fd, value, n);
-    err = (w == (ssize_t)n) ? 0 : (w < 0 ? -errno : -EIO);
-    close(fd);
-    return err;
+    return fd < 0 ? -errno : sysctl_put(fd, value);
+}
+
+int netns_sysctl_dir(void)
+{
+    int fd = open("/proc/sys/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int netns_sysctl_write_at(int dirfd, const char *key, const char *value)
+{
+    char path[256];
+
+    if (strncmp(key, "net.", 4) != 0)
+        return -EINVAL;
+    int n = snprintf(path, sizeof path, "%s", key + 4);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return -ENAMETOOLONG;
+    for (char *p = path; *p; p++)
+        if (*p == '.')
+            *p = '/';
+    int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
+    return fd < 0 ? -errno : sysctl_put(fd, value);
 }
 
 int netns_sysctl_read(const char *key, char *buf, size_t len)

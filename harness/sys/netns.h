@@ -24,6 +24,12 @@ int netns_create(const char *name, int (*inside)(void *arg), void *arg);
  * when its last process, socket and file reference are gone. */
 int netns_delete(const char *name);
 
+/* netns_delete for n names side by side (on up to NETNS_DELETE_THREADS
+ * threads); errs (may be NULL) gets each name's result. Returns 0 or the
+ * first name's error. */
+#define NETNS_DELETE_THREADS 32
+int netns_delete_many(const char *const *names, size_t n, int *errs);
+
 /* Opens /run/netns/name (O_RDONLY|O_CLOEXEC). Returns the fd or -errno. */
 int netns_open(const char *name);
 
@@ -48,6 +54,16 @@ int netns_enter(const char *name);
  * "net.ipv4.conf.all.rp_filter") in the calling thread's namespace. */
 int netns_sysctl_write(const char *key, const char *value);
 int netns_sysctl_read(const char *key, char *buf, size_t len);
+
+/* The same through a directory: netns_sysctl_dir opens /proc/sys/net of the
+ * calling thread's namespace (the fd or -errno), and netns_sysctl_write_at
+ * writes key (which must start with "net.") relative to it. The kernel keeps
+ * one /proc/sys/net entry per namespace under the same name, so every path
+ * lookup from /proc/sys walks all of them: with thousands of namespaces one
+ * lookup per namespace instead of one per sysctl is what keeps the build
+ * linear (docs/topology.md, "Scale"). */
+int netns_sysctl_dir(void);
+int netns_sysctl_write_at(int dirfd, const char *key, const char *value);
 
 /* A namespace's identity: st_dev/st_ino of its namespace file, as
  * /proc/PID/ns/net shows it for a process inside. */

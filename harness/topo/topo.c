@@ -15,6 +15,7 @@
 #include "ah/clock.h"
 #include "ah/log.h"
 #include "harness/sys/netns.h"
+#include "harness/sys/par.h"
 #include "topo_int.h"
 
 /* ---- address plan ---- */
@@ -198,6 +199,7 @@ struct inside_ctx {
     struct topo_ns *ns;
     enum ns_kind kind;
     struct topo_mon *mon; /* routers: the monitor socket is opened here too */
+    int sysdir;           /* /proc/sys/net of the namespace, while inside */
 };
 
 /* The sysctls of a new namespace. Setting the "default" values before any
@@ -243,7 +245,7 @@ static const char *const sysctl_ecmp[][2] = {
 static int ns_sysctl_list(const struct inside_ctx *c, const char *const (*list)[2], size_t count)
 {
     for (size_t k = 0; k < count; k++) {
-        int err = netns_sysctl_write(list[k][0], list[k][1]);
+        int err = netns_sysctl_write_at(c->sysdir, list[k][0], list[k][1]);
         if (err < 0) {
             ah_log_error("netns %s: sysctl %s=%s: %s", c->ns->name, list[k][0], list[k][1],
                          strerror(-err));
@@ -272,7 +274,7 @@ static int ns_sysctls(const struct inside_ctx *c)
         return err;
     /* A fixed hash seed (kernels from 6.11 have the sysctl) makes every run
      * spread the same flows the same way, so drills are reproducible. */
-    err = netns_sysctl_write("net.ipv4.fib_multipath_hash_seed", "1095262572");
+    err = netns_sysctl_write_at(c->sysdir, "net.ipv4.fib_multipath_hash_seed", "1095262572");
     if (err < 0 && err != -ENOENT)
         ah_log_warn("netns %s: sysctl net.ipv4.fib_multipath_hash_seed: %s", c->ns->name,
                     strerror(-err));
@@ -296,7 +298,12 @@ static int ns_inside(void *arg)
     c->ns->fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (c->ns->fd < 0)
         return -errno;
-    return ns_sysctls(c);
+    c->sysdir = netns_sysctl_dir();
+    if (c->sysdir < 0)
+        return c->sysdir;
+    err = ns_sysctls(c);
+    close(c->sysdir);
+    return err;
 }
 
 static int ns_make(struct topo *t, struct topo_ns *ns, enum ns_kind kind, struct topo_mon *mon)
@@ -622,18 +629,29 @@ static int name_namespaces(struct topo *t, const char *run_id)
     return err;
 }
 
+/* Namespace i of the run: the fabric, the nodes, then each vantage's
+ * router and client. */
+static int make_one(void *arg, size_t i)
+{
+    struct topo *t = arg;
+    size_t nn = t->lab->nnodes;
+    if (i == 0)
+        return ns_make(t, &t->fabric, NS_FABRIC, NULL);
+    if (i <= nn)
+        return ns_make(t, &t->nodes[i - 1], NS_NODE, NULL);
+    size_t v = (i - 1 - nn) / 2;
+    if ((i - 1 - nn) % 2 == 0)
+        return ns_make(t, &t->routers[v], NS_ROUTER, &t->mon[v]);
+    return ns_make(t, &t->clients[v], NS_CLIENT, NULL);
+}
+
+/* Each namespace is made on a thread of its own choosing: a new namespace
+ * belongs to the thread that made it, which makes its sockets and writes
+ * its sysctls and then returns to ours, so the namespaces are independent
+ * and a thread per core builds them side by side. */
 static int make_namespaces(struct topo *t)
 {
-    const struct lab *lab = t->lab;
-    int err = ns_make(t, &t->fabric, NS_FABRIC, NULL);
-    for (size_t i = 0; i < lab->nnodes && !err; i++)
-        err = ns_make(t, &t->nodes[i], NS_NODE, NULL);
-    for (size_t v = 0; v < lab->nvantages && !err; v++) {
-        err = ns_make(t, &t->routers[v], NS_ROUTER, &t->mon[v]);
-        if (!err)
-            err = ns_make(t, &t->clients[v], NS_CLIENT, NULL);
-    }
-    return err;
+    return par_for(1 + t->lab->nnodes + 2 * t->lab->nvantages, par_cores(), true, make_one, t);
 }
 
 /* Routers before nodes: a router's batch makes its client link, the
@@ -758,9 +776,13 @@ int topo_destroy(struct topo *t)
     cap = 1 + t->lab->nnodes + 2 * t->lab->nvantages;
     struct topo_ns **all = calloc(cap, sizeof(*all));
     struct netns_id *ids = calloc(cap, sizeof(*ids));
-    if (!all || !ids) {
+    const char **names = calloc(cap, sizeof(*names));
+    int *errs = calloc(cap, sizeof(*errs));
+    if (!all || !ids || !names || !errs) {
         free(all);
         free(ids);
+        free(names);
+        free(errs);
         topo_release(t);
         return -ENOMEM;
     }
@@ -781,10 +803,15 @@ int topo_destroy(struct topo *t)
     }
     if (nids)
         netns_kill_procs(ids, nids, 1000, destroy_report, NULL);
-    for (size_t k = 0; k < n; k++) {
+    size_t nmade = 0;
+    for (size_t k = 0; k < n; k++)
+        if (all[k]->made)
+            names[nmade++] = all[k]->name;
+    netns_delete_many(names, nmade, errs);
+    for (size_t k = 0, m = 0; k < n; k++) {
         if (!all[k]->made)
             continue;
-        int err = netns_delete(all[k]->name);
+        int err = errs[m++];
         if (err < 0) {
             ah_log_error("netns %s: delete: %s", all[k]->name, strerror(-err));
             if (!ret)
@@ -794,6 +821,8 @@ int topo_destroy(struct topo *t)
     }
     free(all);
     free(ids);
+    free(names);
+    free(errs);
     topo_release(t);
     return ret;
 }
