@@ -190,19 +190,67 @@ int netns_sysctl_write(const char *key, const char *value)
     return fd < 0 ? -errno : sysctl_put(fd, value);
 }
 
-int netns_sysctl_dir(void)
+/* A private instance of procfs, mounted nowhere: the fd of its root, or
+ * -errno (a user namespace may not be allowed to make one). */
+static int private_proc(void)
 {
-    int fd = open("/proc/sys/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    return fd < 0 ? -errno : fd;
+    int fs = fsopen("proc", FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return -errno;
+    int m = -1;
+    if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+        m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    int err = m < 0 ? -errno : m;
+    close(fs);
+    return err;
 }
 
-int netns_sysctl_write_at(int dirfd, const char *key, const char *value)
+int netns_sysdir_open(struct netns_sysdir *d)
+{
+    /* Looked up through /proc, "sys/net/ipv4" is compared with the entry of
+     * every namespace that was ever looked up there; a procfs instance of
+     * our own has seen this namespace alone. */
+    int root = private_proc();
+    int at = root >= 0 ? root : AT_FDCWD;
+    const char *base = root >= 0 ? "sys/net" : "/proc/sys/net";
+    char path[32];
+
+    d->v6 = -1;
+    snprintf(path, sizeof path, "%s/ipv4", base);
+    d->v4 = openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int err = d->v4 < 0 ? -errno : 0;
+    /* A kernel without IPv6 has no such directory: its keys fail alone. */
+    snprintf(path, sizeof path, "%s/ipv6", base);
+    if (err == 0)
+        d->v6 = openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root >= 0)
+        close(root);
+    return err;
+}
+
+void netns_sysdir_close(struct netns_sysdir *d)
+{
+    if (d->v4 >= 0)
+        close(d->v4);
+    if (d->v6 >= 0)
+        close(d->v6);
+    d->v4 = d->v6 = -1;
+}
+
+int netns_sysctl_write_at(const struct netns_sysdir *d, const char *key, const char *value)
 {
     char path[256];
+    int dirfd;
 
-    if (strncmp(key, "net.", 4) != 0)
+    if (strncmp(key, "net.ipv4.", 9) == 0)
+        dirfd = d->v4;
+    else if (strncmp(key, "net.ipv6.", 9) == 0)
+        dirfd = d->v6;
+    else
         return -EINVAL;
-    int n = snprintf(path, sizeof path, "%s", key + 4);
+    if (dirfd < 0)
+        return -ENOENT;
+    int n = snprintf(path, sizeof path, "%s", key + 9);
     if (n < 0 || (size_t)n >= sizeof path)
         return -ENAMETOOLONG;
     for (char *p = path; *p; p++)

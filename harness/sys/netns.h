@@ -55,15 +55,20 @@ int netns_enter(const char *name);
 int netns_sysctl_write(const char *key, const char *value);
 int netns_sysctl_read(const char *key, char *buf, size_t len);
 
-/* The same through a directory: netns_sysctl_dir opens /proc/sys/net of the
- * calling thread's namespace (the fd or -errno), and netns_sysctl_write_at
- * writes key (which must start with "net.") relative to it. The kernel keeps
- * one /proc/sys/net entry per namespace under the same name, so every path
- * lookup from /proc/sys walks all of them: with thousands of namespaces one
- * lookup per namespace instead of one per sysctl is what keeps the build
- * linear (docs/topology.md, "Scale"). */
-int netns_sysctl_dir(void);
-int netns_sysctl_write_at(int dirfd, const char *key, const char *value);
+/* The same through the namespace's /proc/sys/net/ipv4 and ipv6 directories,
+ * opened once (netns_sysdir_open, in the calling thread's namespace; 0 or
+ * -errno) for many keys, each of which must start with "net.ipv4." or
+ * "net.ipv6.". The kernel keeps one such directory entry per namespace under
+ * the same name, and a lookup of the path from /proc/sys compares them all:
+ * with two thousand namespaces up it takes milliseconds, so a namespace
+ * with thousands of others around looks the path up twice, not once per
+ * key (docs/topology.md, "Scale"). */
+struct netns_sysdir {
+    int v4, v6;
+};
+int netns_sysdir_open(struct netns_sysdir *d);
+void netns_sysdir_close(struct netns_sysdir *d);
+int netns_sysctl_write_at(const struct netns_sysdir *d, const char *key, const char *value);
 
 /* A namespace's identity: st_dev/st_ino of its namespace file, as
  * /proc/PID/ns/net shows it for a process inside. */
