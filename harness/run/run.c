@@ -652,6 +652,8 @@ static int finish_down(struct run *r)
         r->topo = NULL;
         if (rc < 0)
             ah_log_error("%s: teardown: %s (run `anycast-lab clean`)", r->lab->name, strerror(-rc));
+        ah_log_info("%s: down in %.0f ms (probes, responders and namespaces gone)", r->lab->name,
+                    (double)(ah_clock_mono_ns() - r->down_start) / 1e6);
     }
     r->end_real = ah_clock_realtime_ns();
     int exit_code = r->failed || r->interrupted ? 1 : 0;
@@ -674,6 +676,7 @@ static int finish_down(struct run *r)
  * status. */
 static int finish(struct run *r)
 {
+    r->down_start = ah_clock_mono_ns();
     run_poll_signals(r);
     run_stop_probes(r);
     run_poll_signals(r);
