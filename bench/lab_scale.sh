@@ -67,11 +67,12 @@ gen() {
 }
 
 # rss_peak PID OUT: until PID is gone, sums VmRSS over PID and every process
-# below it twice a second; writes the peak (MB) to OUT.
+# below it twice a second; writes the peak (MB) to OUT, with the sum of their
+# proportional set sizes (PSS: shared pages divided among their users) then.
 rss_peak() {
   python3 - "$1" "$2" <<'EOF'
 import os, sys, time
-root, out, peak = int(sys.argv[1]), sys.argv[2], 0
+root, out, peak, peak_pss = int(sys.argv[1]), sys.argv[2], 0, 0
 while os.path.exists("/proc/%d" % root):
     kids, rss = {}, {}
     for d in os.listdir("/proc"):
@@ -84,14 +85,20 @@ while os.path.exists("/proc/%d" % root):
             continue
         kids.setdefault(int(st["PPid"]), []).append(int(d))
         rss[int(d)] = int(st.get("VmRSS", "0 kB").split()[0])
-    total, todo = 0, [root]
+    total, pss, todo = 0, 0, [root]
     while todo:
         p = todo.pop()
         total += rss.get(p, 0)
         todo.extend(kids.get(p, []))
-    peak = max(peak, total)
+        try:
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                pss += sum(int(l.split()[1]) for l in f if l.startswith("Pss:"))
+        except (OSError, ValueError, IndexError):
+            pass
+    if total > peak:
+        peak, peak_pss = total, pss
     time.sleep(0.5)
-open(out, "w").write("%.0f" % (peak / 1024))
+open(out, "w").write("%.0f MB (PSS %.0f MB)" % (peak / 1024, peak_pss / 1024))
 EOF
 }
 
@@ -151,7 +158,7 @@ for size in "$@"; do
   t1=$(date +%s%N)
   wait
   down=$(sed -n 's/.*: down in \([0-9]*\) ms.*/\1/p' "$dir/run-$size.err" | tail -n 1)
-  extra="down ${down:--} ms, RSS peak $(cat "$dir/rss-$size" 2>/dev/null || echo -) MB"
+  extra="down ${down:--} ms, RSS peak $(cat "$dir/rss-$size" 2>/dev/null || echo -)"
   [ ${#TIMEIT[@]} -eq 0 ] ||
     extra+=", CPU $(tail -n 1 "$dir/cpu" 2>/dev/null | awk -F+ '{printf "%.1f", $1 + $2}') s"
   res=$(sed -n 's/^results: //p' "$dir/run-$size.out" | tail -n 1)

@@ -1,8 +1,9 @@
 /* Named network namespaces compatible with iproute2 (`ip netns`): a bind
  * mount of the namespace file on /run/netns/NAME. Created from the calling
- * thread (the lab process stays single-threaded while it builds), with a
- * callback that runs inside the new namespace so sockets and sysctls are set
- * up there once and no later operation has to switch namespaces. */
+ * thread (a namespace belongs to the thread that unshares it, so several
+ * threads may each make their own), with a callback that runs inside the new
+ * namespace so sockets and sysctls are set up there once and no later
+ * operation has to switch namespaces. */
 #ifndef NETNS_H
 #define NETNS_H
 
