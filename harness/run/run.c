@@ -644,9 +644,13 @@ static int finish_keep_up(struct run *r)
  * Returns the exit status. */
 static int finish_down(struct run *r)
 {
+    ah_log_debug("%s: probes stopped at %.0f ms of down", r->lab->name,
+                 (double)(ah_clock_mono_ns() - r->down_start) / 1e6);
     routing_stop(r->routing, false);
     r->routing = NULL;
     run_stop_responders(r);
+    ah_log_debug("%s: routing and responders stopped at %.0f ms of down", r->lab->name,
+                 (double)(ah_clock_mono_ns() - r->down_start) / 1e6);
     if (r->topo) {
         int rc = topo_destroy(r->topo);
         r->topo = NULL;
