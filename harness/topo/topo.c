@@ -1,6 +1,6 @@
-/* Builds and removes the lab topology (docs/lab-file.md, docs/topology.md): the
- * namespaces with their sockets and sysctls, the fabric bridge and veths,
- * addresses, and the address plan. Routes are in topo_route.c. */
+/* Builds and removes the lab topology (docs/lab-file.md, docs/topology.md):
+ * the fabric bridge and veths, addresses, and the address plan. The
+ * namespaces are made in topo_ns.c, the routes in topo_route.c. */
 #include "topo.h"
 
 #include <arpa/inet.h>
