@@ -2,8 +2,12 @@
 # Lab scale benchmark: generates a lab of N nodes x M vantages (static
 # routing, one YAML, UDP and TCP probes per vantage, a three-step drill and
 # one expectation), runs it with `anycast-lab run` and reports, from run.json,
-# the startup times (topology, responders, probes), each drill step's
-# lateness and whether the run kept its schedule. The question it answers:
+# the startup times (topology, responders, probes; "up" is their sum, the
+# time until the drill's clock starts), "down" (the run's own log: probes
+# stopped, responders stopped, namespaces removed), the peak of the summed
+# resident memory of every process the run starts (sampled twice a second),
+# each drill step's lateness, the share of UDP probes answered and whether
+# the run kept its schedule. The question it answers:
 # what is the largest lab this machine runs on time (docs/anycast-lab.md,
 # "Scale")?
 # Usage: bench/lab_scale.sh NxM [NxM...]   e.g. bench/lab_scale.sh 10x30 100x300
@@ -62,6 +66,42 @@ gen() {
   } >"$f"
 }
 
+# rss_peak PID OUT: until PID is gone, sums VmRSS over PID and every process
+# below it twice a second; writes the peak (MB) to OUT, with the sum of their
+# proportional set sizes (PSS: shared pages divided among their users) then.
+rss_peak() {
+  python3 - "$1" "$2" <<'EOF'
+import os, sys, time
+root, out, peak, peak_pss = int(sys.argv[1]), sys.argv[2], 0, 0
+while os.path.exists("/proc/%d" % root):
+    kids, rss = {}, {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/status" % d) as f:
+                st = dict(l.split(":", 1) for l in f if ":" in l)
+        except OSError:
+            continue
+        kids.setdefault(int(st["PPid"]), []).append(int(d))
+        rss[int(d)] = int(st.get("VmRSS", "0 kB").split()[0])
+    total, pss, todo = 0, 0, [root]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo.extend(kids.get(p, []))
+        try:
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                pss += sum(int(l.split()[1]) for l in f if l.startswith("Pss:"))
+        except (OSError, ValueError, IndexError):
+            pass
+    if total > peak:
+        peak, peak_pss = total, pss
+    time.sleep(0.5)
+open(out, "w").write("%.0f MB (PSS %.0f MB)" % (peak / 1024, peak_pss / 1024))
+EOF
+}
+
 # summary RUN_JSON: one line from run.json (the keys docs/anycast-lab.md lists).
 summary() {
   python3 - "$1" <<'EOF'
@@ -86,13 +126,20 @@ if os.path.exists(pc):
         if row["transport"] == "udp":
             n += 1
             ok += row["result"] == "ok"
-print("startup: topology %s ms, responders %s ms, probes %s ms; step lateness ms: %s "
-      "(max %s, tolerance %s ms); UDP answered %s; status: %s" % (ms("topology_ns"),
+parts = [s.get(k) for k in ("topology_ns", "responders_ns", "probes_ns")]
+up = "%.0f" % (sum(parts) / 1e6) if None not in parts else "-"
+print("up %s ms (topology %s, responders %s, probes %s); step lateness ms: %s "
+      "(max %s, tolerance %s ms); UDP answered %s; status: %s" % (up, ms("topology_ns"),
       ms("responders_ns"), ms("probes_ns"), steps, worst,
       "%.0f" % (r["tolerance_ns"] / 1e6) if r.get("tolerance_ns") is not None else "-",
       "%.1f%% of %d" % (100.0 * ok / n, n) if n else "-", r.get("status")))
 EOF
 }
+
+# The CPU time of the run and every process it waited for (user+system), when
+# GNU time is there.
+TIMEIT=()
+[ ! -x /usr/bin/time ] || TIMEIT=(/usr/bin/time -o "$dir/cpu" -f "%U+%S")
 
 rc_all=0
 for size in "$@"; do
@@ -102,18 +149,26 @@ for size in "$@"; do
   # Build, startup (the barrier's own bound), the drill and the teardown.
   limit=$((DURATION + 300))
   t0=$(date +%s%N)
-  timeout -k 10 "$limit" "$LAB" run "$dir/lab-$size.yaml" --results "$dir/results" \
-    >"$dir/run-$size.out" 2>"$dir/run-$size.err"
+  timeout -k 10 "$limit" "${TIMEIT[@]}" "$LAB" run "$dir/lab-$size.yaml" --results "$dir/results" \
+    >"$dir/run-$size.out" 2>"$dir/run-$size.err" &
+  pid=$!
+  rss_peak "$pid" "$dir/rss-$size" &
+  wait "$pid"
   rc=$?
   t1=$(date +%s%N)
+  wait
+  down=$(sed -n 's/.*: down in \([0-9]*\) ms.*/\1/p' "$dir/run-$size.err" | tail -n 1)
+  extra="down ${down:--} ms, RSS peak $(cat "$dir/rss-$size" 2>/dev/null || echo -)"
+  [ ${#TIMEIT[@]} -eq 0 ] ||
+    extra+=", CPU $(tail -n 1 "$dir/cpu" 2>/dev/null | awk -F+ '{printf "%.1f", $1 + $2}') s"
   res=$(sed -n 's/^results: //p' "$dir/run-$size.out" | tail -n 1)
   if [ -n "$res" ] && [ -f "$res/run.json" ]; then
     id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$res/run.json")
     RUNIDS+=("$id")
     "$LAB" clean --all "$id" >/dev/null 2>&1
-    echo "$size: exit $rc, wall $(((t1 - t0) / 1000000)) ms; $(summary "$res/run.json")"
+    echo "$size: exit $rc, wall $(((t1 - t0) / 1000000)) ms; $(summary "$res/run.json"); $extra"
   else
-    echo "$size: exit $rc, wall $(((t1 - t0) / 1000000)) ms; no run.json (see below)"
+    echo "$size: exit $rc, wall $(((t1 - t0) / 1000000)) ms; no run.json (see below); $extra"
     tail -n 5 "$dir/run-$size.err" >&2
     # Without run.json the run id is unknown: clean every lab this lab name left.
     "$LAB" clean --all "scale${n}x$m" >/dev/null 2>&1

@@ -659,14 +659,20 @@ static int finish_keep_up(struct run *r)
  * Returns the exit status. */
 static int finish_down(struct run *r)
 {
+    ah_log_debug("%s: probes stopped at %.0f ms of down", r->lab->name,
+                 (double)(ah_clock_mono_ns() - r->down_start) / 1e6);
     routing_stop(r->routing, false);
     r->routing = NULL;
     run_stop_responders(r);
+    ah_log_debug("%s: routing and responders stopped at %.0f ms of down", r->lab->name,
+                 (double)(ah_clock_mono_ns() - r->down_start) / 1e6);
     if (r->topo) {
         int rc = topo_destroy(r->topo);
         r->topo = NULL;
         if (rc < 0)
             ah_log_error("%s: teardown: %s (run `anycast-lab clean`)", r->lab->name, strerror(-rc));
+        ah_log_info("%s: down in %.0f ms (probes, responders and namespaces gone)", r->lab->name,
+                    (double)(ah_clock_mono_ns() - r->down_start) / 1e6);
     }
     r->end_real = ah_clock_realtime_ns();
     int exit_code = r->failed || r->interrupted ? 1 : 0;
@@ -689,6 +695,7 @@ static int finish_down(struct run *r)
  * status. */
 static int finish(struct run *r)
 {
+    r->down_start = ah_clock_mono_ns();
     run_poll_signals(r);
     run_stop_probes(r);
     run_pcap_stop(r);

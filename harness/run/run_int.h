@@ -65,6 +65,7 @@ struct run {
     size_t nmon;
     uint64_t t0_mono, t0_real, start_real, end_real;
     uint64_t topology_ns, responders_ns, probes_ns; /* startup, for run.json */
+    uint64_t down_start;                            /* mono: the teardown began */
     int interrupted;
     bool failed;
     char status[512];

@@ -142,9 +142,15 @@ static int sweep_collect(const char *prefix, struct names *out)
 static int delete_all(const struct names *l, teardown_report_fn report, void *arg, int *err)
 {
     int removed = 0;
+    int *errs = calloc(l->n ? l->n : 1, sizeof(*errs));
 
+    if (!errs) {
+        *err = *err ? *err : -ENOMEM;
+        return 0;
+    }
+    netns_delete_many((const char *const *)l->v, l->n, errs);
     for (size_t k = 0; k < l->n; k++) {
-        int e = netns_delete(l->v[k]);
+        int e = errs[k];
         if (e < 0) {
             if (!*err)
                 *err = e;
@@ -157,6 +163,7 @@ static int delete_all(const struct names *l, teardown_report_fn report, void *ar
             report(arg, what);
         }
     }
+    free(errs);
     return removed;
 }
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ah/log.h"
+#include "par.h"
 
 static bool prepared;
 
@@ -123,6 +124,28 @@ int netns_delete(const char *name)
     return err;
 }
 
+struct delete_many {
+    const char *const *names;
+    int *errs;
+};
+
+static int delete_one(void *arg, size_t i)
+{
+    struct delete_many *d = arg;
+    int err = netns_delete(d->names[i]);
+    if (d->errs)
+        d->errs[i] = err;
+    return err;
+}
+
+int netns_delete_many(const char *const *names, size_t n, int *errs)
+{
+    struct delete_many d = {.names = names, .errs = errs};
+    /* Each unmount waits for a grace period of its own; side by side the
+     * waits overlap, one after another they add up (about 1.4 ms each). */
+    return par_for(n, NETNS_DELETE_THREADS, false, delete_one, &d);
+}
+
 int netns_open(const char *name)
 {
     char path[256];
@@ -145,6 +168,17 @@ static int sysctl_path(const char *key, char *buf, size_t len)
     return 0;
 }
 
+/* Writes value to the open sysctl file fd and closes it. */
+static int sysctl_put(int fd, const char *value)
+{
+    int err;
+    size_t n = strlen(value);
+    ssize_t w = write(fd, value, n);
+    err = (w == (ssize_t)n) ? 0 : (w < 0 ? -errno : -EIO);
+    close(fd);
+    return err;
+}
+
 int netns_sysctl_write(const char *key, const char *value)
 {
     char path[256];
@@ -153,13 +187,77 @@ int netns_sysctl_write(const char *key, const char *value)
     if (err < 0)
         return err;
     int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
+    return fd < 0 ? -errno : sysctl_put(fd, value);
+}
+
+/* A private instance of procfs, mounted nowhere: the fd of its root, or
+ * -errno (a user namespace may not be allowed to make one). */
+static int private_proc(void)
+{
+    int fs = fsopen("proc", FSOPEN_CLOEXEC);
+    if (fs < 0)
         return -errno;
-    size_t n = strlen(value);
-    ssize_t w = write(fd, value, n);
-    err = (w == (ssize_t)n) ? 0 : (w < 0 ? -errno : -EIO);
-    close(fd);
+    int m = -1;
+    if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+        m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    int err = m < 0 ? -errno : m;
+    close(fs);
     return err;
+}
+
+int netns_sysdir_open(struct netns_sysdir *d)
+{
+    /* Looked up through /proc, "sys/net/ipv4" is compared with the entry of
+     * every namespace that was ever looked up there; a procfs instance of
+     * our own has seen this namespace alone. */
+    int root = private_proc();
+    int at = root >= 0 ? root : AT_FDCWD;
+    const char *base = root >= 0 ? "sys/net" : "/proc/sys/net";
+    char path[32];
+
+    d->v6 = -1;
+    snprintf(path, sizeof path, "%s/ipv4", base);
+    d->v4 = openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int err = d->v4 < 0 ? -errno : 0;
+    /* A kernel without IPv6 has no such directory: its keys fail alone. */
+    snprintf(path, sizeof path, "%s/ipv6", base);
+    if (err == 0)
+        d->v6 = openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root >= 0)
+        close(root);
+    return err;
+}
+
+void netns_sysdir_close(struct netns_sysdir *d)
+{
+    if (d->v4 >= 0)
+        close(d->v4);
+    if (d->v6 >= 0)
+        close(d->v6);
+    d->v4 = d->v6 = -1;
+}
+
+int netns_sysctl_write_at(const struct netns_sysdir *d, const char *key, const char *value)
+{
+    char path[256];
+    int dirfd;
+
+    if (strncmp(key, "net.ipv4.", 9) == 0)
+        dirfd = d->v4;
+    else if (strncmp(key, "net.ipv6.", 9) == 0)
+        dirfd = d->v6;
+    else
+        return -EINVAL;
+    if (dirfd < 0)
+        return -ENOENT;
+    int n = snprintf(path, sizeof path, "%s", key + 9);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return -ENAMETOOLONG;
+    for (char *p = path; *p; p++)
+        if (*p == '.')
+            *p = '/';
+    int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
+    return fd < 0 ? -errno : sysctl_put(fd, value);
 }
 
 int netns_sysctl_read(const char *key, char *buf, size_t len)

@@ -1,8 +1,9 @@
 /* Named network namespaces compatible with iproute2 (`ip netns`): a bind
  * mount of the namespace file on /run/netns/NAME. Created from the calling
- * thread (the lab process stays single-threaded while it builds), with a
- * callback that runs inside the new namespace so sockets and sysctls are set
- * up there once and no later operation has to switch namespaces. */
+ * thread (a namespace belongs to the thread that unshares it, so several
+ * threads may each make their own), with a callback that runs inside the new
+ * namespace so sockets and sysctls are set up there once and no later
+ * operation has to switch namespaces. */
 #ifndef NETNS_H
 #define NETNS_H
 
@@ -23,6 +24,12 @@ int netns_create(const char *name, int (*inside)(void *arg), void *arg);
 /* Removes the name (lazy unmount + unlink); the kernel frees the namespace
  * when its last process, socket and file reference are gone. */
 int netns_delete(const char *name);
+
+/* netns_delete for n names side by side (on up to NETNS_DELETE_THREADS
+ * threads); errs (may be NULL) gets each name's result. Returns 0 or the
+ * first name's error. */
+#define NETNS_DELETE_THREADS 32
+int netns_delete_many(const char *const *names, size_t n, int *errs);
 
 /* Opens /run/netns/name (O_RDONLY|O_CLOEXEC). Returns the fd or -errno. */
 int netns_open(const char *name);
@@ -48,6 +55,21 @@ int netns_enter(const char *name);
  * "net.ipv4.conf.all.rp_filter") in the calling thread's namespace. */
 int netns_sysctl_write(const char *key, const char *value);
 int netns_sysctl_read(const char *key, char *buf, size_t len);
+
+/* The same through the namespace's /proc/sys/net/ipv4 and ipv6 directories,
+ * opened once (netns_sysdir_open, in the calling thread's namespace; 0 or
+ * -errno) for many keys, each of which must start with "net.ipv4." or
+ * "net.ipv6.". The kernel keeps one such directory entry per namespace under
+ * the same name, and a lookup of the path from /proc/sys compares them all:
+ * with two thousand namespaces up it takes milliseconds, so a namespace
+ * with thousands of others around looks the path up twice, not once per
+ * key (docs/topology.md, "Scale"). */
+struct netns_sysdir {
+    int v4, v6;
+};
+int netns_sysdir_open(struct netns_sysdir *d);
+void netns_sysdir_close(struct netns_sysdir *d);
+int netns_sysctl_write_at(const struct netns_sysdir *d, const char *key, const char *value);
 
 /* A namespace's identity: st_dev/st_ino of its namespace file, as
  * /proc/PID/ns/net shows it for a process inside. */

@@ -1,6 +1,6 @@
-/* Builds and removes the lab topology (docs/lab-file.md, docs/topology.md): the
- * namespaces with their sockets and sysctls, the fabric bridge and veths,
- * addresses, and the address plan. Routes are in topo_route.c. */
+/* Builds and removes the lab topology (docs/lab-file.md, docs/topology.md):
+ * the fabric bridge and veths, addresses, and the address plan. The
+ * namespaces are made in topo_ns.c, the routes in topo_route.c. */
 #include "topo.h"
 
 #include <arpa/inet.h>
@@ -15,6 +15,7 @@
 #include "ah/clock.h"
 #include "ah/log.h"
 #include "harness/sys/netns.h"
+#include "harness/sys/par.h"
 #include "topo_int.h"
 
 /* ---- address plan ---- */
@@ -187,142 +188,6 @@ const struct ah_addr *topo_client_addr(const struct topo *t, size_t vantage, int
     if (vantage >= t->lab->nvantages)
         return NULL;
     return family == AF_INET6 ? &t->client6[vantage] : &t->client4[vantage];
-}
-
-/* ---- namespaces ---- */
-
-enum ns_kind { NS_FABRIC, NS_NODE, NS_ROUTER, NS_CLIENT };
-
-struct inside_ctx {
-    struct topo *t;
-    struct topo_ns *ns;
-    enum ns_kind kind;
-    struct topo_mon *mon; /* routers: the monitor socket is opened here too */
-};
-
-/* The sysctls of a new namespace. Setting the "default" values before any
- * link exists gives every link made later the same value, so each
- * interface's rp_filter is explicitly 0. */
-static const char *const sysctl_common[][2] = {
-    {"net.ipv4.conf.all.rp_filter", "0"},
-    {"net.ipv4.conf.default.rp_filter", "0"},
-    {"net.ipv4.conf.lo.rp_filter", "0"},
-    {"net.ipv6.conf.all.accept_dad", "0"},
-    {"net.ipv6.conf.default.accept_dad", "0"},
-    /* No router solicitations from clients and nodes: the routers would
-     * keep a dynamic neighbour entry for every client's link-local
-     * address, and the senders one for ff02::2 (docs/topology.md). */
-    {"net.ipv6.conf.all.router_solicitations", "0"},
-    {"net.ipv6.conf.default.router_solicitations", "0"},
-};
-/* The fabric's ports and bridges have no addresses: without IPv6 they
- * send no MLD reports and router solicitations to a thousand ports. */
-static const char *const sysctl_fabric[][2] = {
-    {"net.ipv6.conf.all.disable_ipv6", "1"},
-    {"net.ipv6.conf.default.disable_ipv6", "1"},
-};
-static const char *const sysctl_router[][2] = {
-    {"net.ipv4.ip_forward", "1"},
-    {"net.ipv6.conf.all.forwarding", "1"},
-};
-/* ECMP hashes on the 5-tuple of each packet's headers (policy 3 with
- * fields src/dst address, protocol, src/dst port), as a real router does.
- * Policy 1 would reuse the hash a veth carries over from the sender's
- * socket (a random value per socket, which TCP even changes after a
- * retransmission timeout), so flows would not follow their ports. */
-static const char *const sysctl_ecmp[][2] = {
-    {"net.ipv4.fib_multipath_hash_fields", "0x37"},
-    {"net.ipv4.fib_multipath_hash_policy", "3"},
-    {"net.ipv6.fib_multipath_hash_fields", "0x37"},
-    {"net.ipv6.fib_multipath_hash_policy", "3"},
-};
-
-#define NS_SYSCTLS(list) list, sizeof(list) / sizeof(list[0])
-
-/* Writes count sysctls of list inside the namespace. */
-static int ns_sysctl_list(const struct inside_ctx *c, const char *const (*list)[2], size_t count)
-{
-    for (size_t k = 0; k < count; k++) {
-        int err = netns_sysctl_write(list[k][0], list[k][1]);
-        if (err < 0) {
-            ah_log_error("netns %s: sysctl %s=%s: %s", c->ns->name, list[k][0], list[k][1],
-                         strerror(-err));
-            return err;
-        }
-    }
-    return 0;
-}
-
-/* The sysctls a namespace of this kind needs (run inside it). */
-static int ns_sysctls(const struct inside_ctx *c)
-{
-    const struct lab *lab = c->t->lab;
-    int err = ns_sysctl_list(c, NS_SYSCTLS(sysctl_common));
-    if (err == 0 && c->kind == NS_FABRIC)
-        err = ns_sysctl_list(c, NS_SYSCTLS(sysctl_fabric));
-    if (err < 0 || c->kind != NS_ROUTER)
-        return err;
-    if ((err = ns_sysctl_list(c, NS_SYSCTLS(sysctl_router))) < 0)
-        return err;
-    /* This router's own mode (a router's monitor is t->mon[v]); bgp with
-     * multipath: BIRD's merged route hashes the same way. */
-    if (!lab_routing_hashes(lab, (size_t)(c->mon - c->t->mon)))
-        return 0;
-    if ((err = ns_sysctl_list(c, NS_SYSCTLS(sysctl_ecmp))) < 0)
-        return err;
-    /* A fixed hash seed (kernels from 6.11 have the sysctl) makes every run
-     * spread the same flows the same way, so drills are reproducible. */
-    err = netns_sysctl_write("net.ipv4.fib_multipath_hash_seed", "1095262572");
-    if (err < 0 && err != -ENOENT)
-        ah_log_warn("netns %s: sysctl net.ipv4.fib_multipath_hash_seed: %s", c->ns->name,
-                    strerror(-err));
-    return 0;
-}
-
-/* Runs inside a new namespace: its sockets, its own fd, and its sysctls. */
-static int ns_inside(void *arg)
-{
-    struct inside_ctx *c = arg;
-    int err = nl_open(&c->ns->nl, c->ns->name, 0);
-    if (err < 0) {
-        ah_log_error("netns %s: netlink socket: %s", c->ns->name, strerror(-err));
-        return err;
-    }
-    if (c->mon) {
-        err = nl_open(&c->mon->nl, c->ns->name, 0);
-        if (err < 0)
-            return err;
-    }
-    c->ns->fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (c->ns->fd < 0)
-        return -errno;
-    return ns_sysctls(c);
-}
-
-static int ns_make(struct topo *t, struct topo_ns *ns, enum ns_kind kind, struct topo_mon *mon)
-{
-    struct inside_ctx c = {.t = t, .ns = ns, .kind = kind, .mon = mon};
-    ns->fd = -1;
-    int err = netns_create(ns->name, ns_inside, &c);
-    if (err < 0) {
-        nl_close(&ns->nl);
-        if (mon)
-            nl_close(&mon->nl);
-        if (ns->fd >= 0)
-            close(ns->fd);
-        ns->fd = -1;
-        return err;
-    }
-    ns->made = true;
-    return 0;
-}
-
-static int ns_name(char *buf, const char *run_id, char role, const char *name)
-{
-    int n = name
-                ? snprintf(buf, TOPO_NETNS_MAX, "%s%s-%c-%s", TOPO_NETNS_PREFIX, run_id, role, name)
-                : snprintf(buf, TOPO_NETNS_MAX, "%s%s-%c", TOPO_NETNS_PREFIX, run_id, role);
-    return (n < 0 || n >= TOPO_NETNS_MAX) ? -ENAMETOOLONG : 0;
 }
 
 /* ---- links and addresses ---- */
@@ -603,60 +468,45 @@ static uint64_t ms_since(uint64_t t0)
     return (ah_clock_mono_ns() - t0) / 1000000;
 }
 
-/* The names of every namespace of the run. Returns 0 or -ENAMETOOLONG
- * (logged). */
-static int name_namespaces(struct topo *t, const char *run_id)
+/* Each namespace's requests go as one batch on its own socket. */
+static int flushed(struct topo_ns *ns, int err)
 {
-    const struct lab *lab = t->lab;
-    int err = ns_name(t->fabric.name, run_id, 'f', NULL);
-    for (size_t i = 0; i < lab->nnodes && !err; i++)
-        err = ns_name(t->nodes[i].name, run_id, 'n', lab->nodes[i].name);
-    for (size_t v = 0; v < lab->nvantages && !err; v++) {
-        err = ns_name(t->routers[v].name, run_id, 'r', lab->vantages[v].name);
-        if (!err)
-            err = ns_name(t->clients[v].name, run_id, 'c', lab->vantages[v].name);
-    }
-    if (err < 0)
-        ah_log_error("topology: a namespace name for run %s is longer than %d characters", run_id,
-                     TOPO_NETNS_MAX - 1);
-    return err;
+    int ferr = nl_flush(&ns->nl);
+    return err ? err : ferr;
 }
 
-static int make_namespaces(struct topo *t)
+static int router_one(void *arg, size_t v)
 {
-    const struct lab *lab = t->lab;
-    int err = ns_make(t, &t->fabric, NS_FABRIC, NULL);
-    for (size_t i = 0; i < lab->nnodes && !err; i++)
-        err = ns_make(t, &t->nodes[i], NS_NODE, NULL);
-    for (size_t v = 0; v < lab->nvantages && !err; v++) {
-        err = ns_make(t, &t->routers[v], NS_ROUTER, &t->mon[v]);
-        if (!err)
-            err = ns_make(t, &t->clients[v], NS_CLIENT, NULL);
-    }
-    return err;
+    struct topo *t = arg;
+    return flushed(&t->routers[v], build_router(t, v));
 }
 
-/* Routers before nodes: a router's batch makes its client link, the
- * clients' batches use it. Each namespace's requests go as one batch. */
+static int client_one(void *arg, size_t v)
+{
+    struct topo *t = arg;
+    return flushed(&t->clients[v], build_client(t, v));
+}
+
+static int node_one(void *arg, size_t i)
+{
+    struct topo *t = arg;
+    return flushed(&t->nodes[i], build_node(t, i));
+}
+
+/* Routers before clients: a router's batch makes its client link, the
+ * clients' batches use it. The batches of one kind are independent (each
+ * reads the plan and writes its own namespace), and the kernel takes
+ * routes into different namespaces side by side, so a thread per core
+ * sends them. */
 static int build_namespaces(struct topo *t)
 {
     const struct lab *lab = t->lab;
-    int err = 0;
-    for (size_t v = 0; v < lab->nvantages && !err; v++) {
-        err = build_router(t, v);
-        int ferr = nl_flush(&t->routers[v].nl);
-        err = err ? err : ferr;
-    }
-    for (size_t v = 0; v < lab->nvantages && !err; v++) {
-        err = build_client(t, v);
-        int ferr = nl_flush(&t->clients[v].nl);
-        err = err ? err : ferr;
-    }
-    for (size_t i = 0; i < lab->nnodes && !err; i++) {
-        err = build_node(t, i);
-        int ferr = nl_flush(&t->nodes[i].nl);
-        err = err ? err : ferr;
-    }
+    unsigned th = par_cores();
+    int err = par_for(lab->nvantages, th, true, router_one, t);
+    if (!err)
+        err = par_for(lab->nvantages, th, true, client_one, t);
+    if (!err)
+        err = par_for(lab->nnodes, th, true, node_one, t);
     return err;
 }
 
@@ -688,10 +538,10 @@ int topo_build(const struct lab *lab, const char *run_id, struct topo **out)
     t = topo_alloc(lab, run_id);
     if (!t)
         return -ENOMEM;
-    if ((err = netns_prepare()) < 0 || (err = name_namespaces(t, run_id)) < 0)
+    if ((err = netns_prepare()) < 0 || (err = topo_ns_name_all(t, run_id)) < 0)
         goto fail;
     /* Namespaces first: every later step talks to them over their sockets. */
-    if ((err = make_namespaces(t)) < 0)
+    if ((err = topo_ns_make_all(t)) < 0)
         goto fail;
     ah_log_debug("topology %s: %zu namespaces in %llu ms", run_id,
                  1 + lab->nnodes + 2 * lab->nvantages, (unsigned long long)ms_since(t0));
@@ -758,9 +608,13 @@ int topo_destroy(struct topo *t)
     cap = 1 + t->lab->nnodes + 2 * t->lab->nvantages;
     struct topo_ns **all = calloc(cap, sizeof(*all));
     struct netns_id *ids = calloc(cap, sizeof(*ids));
-    if (!all || !ids) {
+    const char **names = calloc(cap, sizeof(*names));
+    int *errs = calloc(cap, sizeof(*errs));
+    if (!all || !ids || !names || !errs) {
         free(all);
         free(ids);
+        free(names);
+        free(errs);
         topo_release(t);
         return -ENOMEM;
     }
@@ -781,10 +635,15 @@ int topo_destroy(struct topo *t)
     }
     if (nids)
         netns_kill_procs(ids, nids, 1000, destroy_report, NULL);
-    for (size_t k = 0; k < n; k++) {
+    size_t nmade = 0;
+    for (size_t k = 0; k < n; k++)
+        if (all[k]->made)
+            names[nmade++] = all[k]->name;
+    netns_delete_many(names, nmade, errs);
+    for (size_t k = 0, m = 0; k < n; k++) {
         if (!all[k]->made)
             continue;
-        int err = netns_delete(all[k]->name);
+        int err = errs[m++];
         if (err < 0) {
             ah_log_error("netns %s: delete: %s", all[k]->name, strerror(-err));
             if (!ret)
@@ -794,6 +653,8 @@ int topo_destroy(struct topo *t)
     }
     free(all);
     free(ids);
+    free(names);
+    free(errs);
     topo_release(t);
     return ret;
 }

@@ -32,9 +32,11 @@ struct topo;
 
 /* Builds the whole topology for lab under run id run_id (short, [a-z0-9]).
  * On failure everything already made is removed again. lab is borrowed and
- * must outlive the topology. The calling process must be single-threaded
- * while this runs (it switches its network namespace back and forth); the
- * address plan and interface names are in docs/topology.md. */
+ * must outlive the topology. No other thread of the process may make
+ * sockets while this runs: it makes the namespaces and sends their batches
+ * on threads of its own (each switches its own namespace back and forth) and
+ * joins them before it returns; the address plan and interface names are in
+ * docs/topology.md. */
 int topo_build(const struct lab *lab, const char *run_id, struct topo **out);
 
 /* Removes every namespace (and so every link and route) of the topology,

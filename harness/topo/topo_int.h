@@ -1,6 +1,7 @@
 /* Internals shared by the topology files (topo.c builds and removes,
  * topo_route.c does the routing modes and drill actions, topo_monitor.c
- * watches the routers' anycast routes): the topology's state, the address
+ * watches the routers' anycast routes, topo_ns.c makes the namespaces):
+ * the topology's state, the address
  * plan and the fixed interface indexes. Not for use outside topo*.c. */
 #ifndef TOPO_INT_H
 #define TOPO_INT_H
@@ -40,7 +41,7 @@ enum topo_mac {
 /* Metrics: static routes take TOPO_METRIC_BASE + rank in the vantage's prefer
  * list; the single ECMP / resilient route takes TOPO_METRIC_BASE. */
 #define TOPO_METRIC_BASE 100
-#define TOPO_METRIC_NODE 10 /* node return routes and client default routes */
+#define TOPO_METRIC_NODE 10 /* client default routes; node return routes: + vantage */
 
 /* Nexthop object ids in each router (ecmp-resilient). */
 #define TOPO_NH_V4    1        /* + node index */
@@ -120,6 +121,12 @@ int topo_neigh_plan(struct topo *t); /* fills t->talks */
 int topo_neigh_client(struct topo *t, size_t v);
 int topo_neigh_router(struct topo *t, size_t v);
 int topo_neigh_node(struct topo *t, size_t i);
+
+/* topo_ns.c: the names of every namespace of the run (0 or -ENAMETOOLONG,
+ * logged), and every namespace made (0 or the first error; those made are
+ * marked made, for topo_destroy). */
+int topo_ns_name_all(struct topo *t, const char *run_id);
+int topo_ns_make_all(struct topo *t);
 
 /* topo_monitor.c */
 int topo_monitor_start(struct topo *t);

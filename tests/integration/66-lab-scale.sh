@@ -86,6 +86,17 @@ EOF
 )
 t_eq "$nv" 300 "all 300 vantages got answers"
 t_true "at least 98% of $n UDP probes answered ($ok)" test "$((ok * 100))" -ge "$((n * 98))"
+# The sysctls reach the last namespaces too (they are written through a
+# private procfs), and the nodes' return routes each have their own metric
+# (10 + the vantage's index), which keeps the kernel's route hash flat.
+r300="ah-lab-$id-r-v300"
+t_eq "$(ip netns exec "$r300" cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding \
+  /proc/sys/net/ipv4/conf/all/rp_filter /proc/sys/net/ipv6/conf/all/accept_dad | tr '\n' ' ')" \
+  "1 1 0 0 " "router v300: forwarding on (IPv4, IPv6), rp_filter and DAD off"
+t_eq "$(ip -n "ah-lab-$id-n-n2" -4 route show | grep -o 'metric [0-9]*' | sort -u | wc -l)" 300 \
+  "node n2: 300 IPv4 return routes with 300 metrics"
+t_match "$(ip -n "ah-lab-$id-n-n2" -4 route show 198.19.4.172/30)" "via 198.18.129.50 .*metric 309" \
+  "node n2's return route to v300's clients: via router v300, metric 10 + 299"
 t_true "down removes the lab" "$LAB" down "$id"
 t_eq "$(ip netns list | grep -c "^ah-lab-$id-")" 0 "no namespace of the run is left"
 
