@@ -510,7 +510,7 @@ static int build_client(struct topo *t, size_t v)
 
 /* ---- build / destroy ---- */
 
-static int valid_run_id(const char *id)
+int topo_valid_run_id(const char *id)
 {
     size_t n = strlen(id);
     if (n == 0 || n >= TOPO_RUNID_MAX)
@@ -521,7 +521,7 @@ static int valid_run_id(const char *id)
     return 0;
 }
 
-static struct topo *topo_alloc(const struct lab *lab, const char *run_id)
+struct topo *topo_alloc(const struct lab *lab, const char *run_id)
 {
     struct topo *t = calloc(1, sizeof(*t));
     size_t n = lab->nnodes, v = lab->nvantages;
@@ -605,7 +605,7 @@ static uint64_t ms_since(uint64_t t0)
 
 /* The names of every namespace of the run. Returns 0 or -ENAMETOOLONG
  * (logged). */
-static int name_namespaces(struct topo *t, const char *run_id)
+int topo_name_namespaces(struct topo *t, const char *run_id)
 {
     const struct lab *lab = t->lab;
     int err = ns_name(t->fabric.name, run_id, 'f', NULL);
@@ -662,7 +662,7 @@ static int build_namespaces(struct topo *t)
 
 static int check_args(const struct lab *lab, const char *run_id)
 {
-    if (valid_run_id(run_id) < 0) {
+    if (topo_valid_run_id(run_id) < 0) {
         ah_log_error("topology: bad run id \"%s\" (1..%d characters a-z, 0-9)", run_id,
                      TOPO_RUNID_MAX - 1);
         return -EINVAL;
@@ -688,7 +688,7 @@ int topo_build(const struct lab *lab, const char *run_id, struct topo **out)
     t = topo_alloc(lab, run_id);
     if (!t)
         return -ENOMEM;
-    if ((err = netns_prepare()) < 0 || (err = name_namespaces(t, run_id)) < 0)
+    if ((err = netns_prepare()) < 0 || (err = topo_name_namespaces(t, run_id)) < 0)
         goto fail;
     /* Namespaces first: every later step talks to them over their sockets. */
     if ((err = make_namespaces(t)) < 0)

@@ -121,6 +121,13 @@ int topo_neigh_client(struct topo *t, size_t v);
 int topo_neigh_router(struct topo *t, size_t v);
 int topo_neigh_node(struct topo *t, size_t i);
 
+/* topo.c, shared with topo_attach.c: the topology's memory with every node
+ * announced, the names of its namespaces (-ENAMETOOLONG, logged), and the
+ * run id check (1..TOPO_RUNID_MAX - 1 of [a-z0-9], else -EINVAL). */
+struct topo *topo_alloc(const struct lab *lab, const char *run_id);
+int topo_name_namespaces(struct topo *t, const char *run_id);
+int topo_valid_run_id(const char *id);
+
 /* topo_monitor.c */
 int topo_monitor_start(struct topo *t);
 void topo_monitor_free(struct topo *t);
