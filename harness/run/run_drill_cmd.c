@@ -250,7 +250,7 @@ static int open_events(struct run *r, struct run_drill_out *o)
     }
     int rc = ah_csv_open_fd(&o->file, fd, sb.st_size ? NULL : ah_schema_events_cols,
                             AH_SCHEMA_EVENTS_COLS);
-    int out = dup(STDOUT_FILENO);
+    int out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
     if (rc == 0 && out >= 0)
         rc = ah_csv_open_fd(&o->echo, out, NULL, AH_SCHEMA_EVENTS_COLS);
     if (rc < 0)
