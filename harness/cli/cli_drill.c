@@ -25,7 +25,9 @@ static const struct ah_opt_cmd drill_cmd = {
              "row with the kernel's acknowledgement time, then one `route` row per router\n"
              "whose route changed) and appends them to the lab's events.csv in its state\n"
              "directory; `down` keeps that file in the results. With routing: tracked or\n"
-             "bgp, withdraw and announce need the lab's own process (use them in `run`).\n",
+             "bgp, withdraw and announce need the lab's own process (use them in `run`).\n"
+             "\n"
+             "Verbs: withdraw, announce, link-down, link-up, stop, start, pause, resume, delay\n",
     .footer = "Exit status: 0 done, 1 the kernel or the responder refused, 2 bad usage\n"
               "(unknown lab, node or verb, or a verb the lab cannot do).\n",
     .opts = drill_opts,

@@ -121,6 +121,26 @@ bad 'usage: anycast-lab drill' "$NAME" withdraw
 t_match "$("$LAB" drill --help)" '^Usage: anycast-lab drill NAME\|RUNID VERB NODE \[MS\]' "drill --help"
 t_match "$("$LAB" --help)" 'drill NAME\|RUNID VERB NODE \[MS\]' "anycast-lab --help lists drill"
 
+# Bash completion (harness/cli/anycast-harness.bash): verbs from drill
+# --help, the lab's nodes from its state.
+complete_words() {
+  [ -f /usr/share/bash-completion/bash_completion ] || { echo skip; return; }
+  PATH="$AH_BIN:$PATH" bash -c '
+    source /usr/share/bash-completion/bash_completion
+    source "$1"; shift
+    COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+    COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+    _anycast_lab "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+    printf "%s\n" "${COMPREPLY[@]}" | sort' _ "$AH_ROOT/harness/cli/anycast-harness.bash" anycast-lab "$@"
+}
+got=$(complete_words drill "$NAME" "")
+if [ "$got" != skip ]; then
+  t_eq "$(complete_words dr)" "drill" "anycast-lab dr<TAB>: drill"
+  t_eq "$(complete_words drill "$NAME" w)" "withdraw" "drill NAME w<TAB>: withdraw"
+  t_eq "$(complete_words drill "$NAME" withdraw "" | tr '\n' ' ')" "a b " "drill NAME withdraw <TAB>: the nodes"
+  t_true "drill <TAB>: the lab" grep -qx "$NAME" <<<"$(complete_words drill "")"
+fi
+
 # The rows: in the lab's events.csv, shaped as the scripted drill's.
 t_eq "$(head -n 1 "$STATE/events.csv")" "ts_ns,event,node,detail" "events.csv in the state directory, with its header"
 t_eq "$(tail -n +2 "$STATE/events.csv")" "$(cat "$T_TMP/drill.out")" "it holds exactly the rows printed"
