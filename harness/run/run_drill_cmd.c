@@ -17,6 +17,7 @@
 #include "ah/log.h"
 #include "ah/schema.h"
 #include "ah/suggest.h"
+#include "harness/routing/bgp.h"
 #include "harness/sys/netns.h"
 
 #define DRILL_DELAY_MS_MAX 60000 /* as a lab file's delay.ms */
@@ -42,28 +43,11 @@ void run_drill_row(struct run_drill_out *o, uint64_t ts, const char *event, cons
     }
 }
 
-/* Verbs of one step on a lab (the bgp ones are refused later, with the
- * lab's routing known). */
+/* Every verb is one step but flap (a sequence) and run (deployments); the
+ * bgp ones are refused later, with the lab's routing known. */
 static bool verb_drillable(enum ah_verb v)
 {
-    switch (v) {
-    case AH_VERB_WITHDRAW:
-    case AH_VERB_ANNOUNCE:
-    case AH_VERB_LINK_DOWN:
-    case AH_VERB_LINK_UP:
-    case AH_VERB_STOP:
-    case AH_VERB_START:
-    case AH_VERB_PAUSE:
-    case AH_VERB_RESUME:
-    case AH_VERB_DELAY:
-    case AH_VERB_KILL_BGP:
-    case AH_VERB_START_BGP:
-    case AH_VERB_PAUSE_BGP:
-    case AH_VERB_RESUME_BGP:
-        return true;
-    default:
-        return false;
-    }
+    return v != AH_VERB_FLAP && v != AH_VERB_RUN;
 }
 
 int run_drill_parse(const char *verb, const char *ms, enum ah_verb *v, unsigned *delay_ms,
@@ -149,8 +133,7 @@ static int check_verb(const struct lab *lab, enum ah_verb v, size_t node)
                      lab->nodes[node].name, responder_word(lab->nodes[node].responder));
         return 2;
     }
-    bool bgp_verb = v == AH_VERB_KILL_BGP || v == AH_VERB_START_BGP || v == AH_VERB_PAUSE_BGP ||
-                    v == AH_VERB_RESUME_BGP;
+    bool bgp_verb = bgp_takes(v) && v != AH_VERB_WITHDRAW && v != AH_VERB_ANNOUNCE;
     if (bgp_verb && lab->routing != LAB_ROUTING_BGP) {
         ah_log_error("drill: %s needs routing: bgp (routing is %s)", ah_schema_verb_name(v),
                      lab_routing_name(lab->routing));
