@@ -4,8 +4,9 @@
 # stop/start replace the responder's process; pause/resume silence it; the
 # rows it prints and appends to the lab's events.csv have the shape of a
 # scripted drill's rows (from a `run` of the same lab); bad usage exits 2
-# with the lab file check's messages; `down` keeps the events.csv in the
-# results and leaves nothing of the lab.
+# with the lab file check's messages, a step the kernel refuses exits 1;
+# `down` keeps the events.csv in the results and leaves nothing of the lab.
+# With ecmp, withdraws by separate commands add up (the state's marks).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lab-lib.sh"
 t_need_root
@@ -152,6 +153,13 @@ for s in 'withdraw,a,' 'route,b,router=v nexthop=b' 'announce,a,' 'route,a,route
   t_true "drill command has row $s" grep -qxF "$s" "$T_TMP/drill.shape"
 done
 
+# The kernel refusing a step: exit 1, the row written with why.
+ip netns exec "ah-lab-$id-n-a" ip link del fab0
+row=$("$LAB" drill "$NAME" link-down a 2>/dev/null); rc=$?
+t_eq "$rc" 1 "a step the kernel refuses exits 1"
+t_match "$row" ',link-down,a,failed: ' "its row says it failed and why"
+echo "$row" >>"$T_TMP/drill.out"
+
 out=$("$LAB" down "$NAME" 2>&1); rc=$?
 echo "$out"
 t_eq "$rc" 0 "down exits 0"
@@ -160,5 +168,29 @@ t_match "$kept" "^results/[0-9]{8}T[0-9]{6}Z-$NAME/events.csv\$" "down says wher
 t_true "the kept events.csv is the lab's" cmp -s "$kept" <(printf 'ts_ns,event,node,detail\n%s\n' "$(cat "$T_TMP/drill.out")")
 t_eq "$(lab_leftovers "$id")" "" "nothing of the lab remains after down"
 t_wait_for 3 gone "$new"; t_true "no responder remains" gone "$new"
+
+# ecmp: the route set depends on every node withdrawn before, by earlier
+# commands (the state's marks).
+E=ecmp-$$
+cat >"$T_TMP/ecmp.yaml" <<YAML
+name: $E
+anycast: [198.51.100.53]
+routing: ecmp
+duration: 3s
+nodes: [{name: a}, {name: b}, {name: c}]
+vantages: [{name: v}]
+YAML
+out=$("$LAB" up "$T_TMP/ecmp.yaml" 2>&1); t_eq "$?" 0 "up of an ecmp lab"
+eid=$(printf '%s\n' "$out" | sed -n 's/.*(run id \([a-z0-9]*\)).*/\1/p' | head -n 1)
+LAB_RUNIDS+=("$eid")
+gws() { ip netns exec "ah-lab-$eid-r-v" ip route show 198.51.100.53 | grep -o 'via [0-9.]*' | awk '{ print $2 }' | sort | tr '\n' ' '; }
+t_eq "$(gws)" "198.18.1.1 198.18.1.2 198.18.1.3 " "ecmp: three nexthops"
+t_match "$("$LAB" drill "$E" withdraw a)" ',route,b\+c,router=v nexthop=b\+c$' "withdraw a: b+c"
+t_match "$("$LAB" drill "$E" withdraw b)" ',route,c,router=v nexthop=c$' "withdraw b in another command: c alone"
+t_eq "$(gws)" "198.18.1.3 " "the router has c only"
+t_match "$("$LAB" drill "$E" announce a)" ',route,a\+c,router=v nexthop=a\+c$' "announce a: a+c, b still withdrawn"
+t_eq "$(gws)" "198.18.1.1 198.18.1.3 " "the router has a and c"
+"$LAB" down "$E" >/dev/null; t_eq "$?" 0 "down of the ecmp lab"
+t_eq "$(lab_leftovers "$eid")" "" "nothing of the ecmp lab remains"
 "$LAB" drill "$NAME" withdraw a 2>/dev/null; t_eq "$?" 2 "drill on a lab that is down exits 2"
 t_done
