@@ -242,8 +242,9 @@ static int open_events(struct run *r, struct run_drill_out *o)
 }
 
 /* Everything the step needs besides the lab: the run directory, the
- * topology, the responder's launch and pid. Returns 0 or the exit status. */
-static int prepare_run(struct run *r, size_t node)
+ * topology and, for the verbs on the responder, its launch and pid.
+ * Returns 0 or the exit status. */
+static int prepare_run(struct run *r, enum ah_verb v, size_t node)
 {
     int rc = 0;
     const char *base = r->st.results[0] ? r->st.results : r->rundir;
@@ -262,6 +263,9 @@ static int prepare_run(struct run *r, size_t node)
         ah_log_error("lab %s (run id %s): its topology: %s", r->lab->name, r->runid, strerror(-rc));
         return 1;
     }
+    if (v != AH_VERB_STOP && v != AH_VERB_START && v != AH_VERB_PAUSE && v != AH_VERB_RESUME &&
+        v != AH_VERB_DELAY)
+        return 0;
     if ((rc = run_prepare_responder(r, node)) < 0) {
         ah_log_error("%s: the responder's command: %s", r->lab->nodes[node].name, strerror(-rc));
         return 1;
@@ -342,7 +346,7 @@ int run_drill_up(const char *lab, const char *verb, const char *node, const char
     snprintf(r.runid, sizeof r.runid, "%s", r.st.runid);
     if ((ec = state_dir(r.runid, r.rundir, sizeof r.rundir) < 0 ? 1 : 0) == 0 &&
         (ec = load_lab(&r, node, &idx)) == 0 && (ec = check_verb(r.lab, v, idx)) == 0 &&
-        (ec = prepare_run(&r, idx)) == 0)
+        (ec = prepare_run(&r, v, idx)) == 0)
         ec = open_events(&r, &out) < 0 ? 1 : 0;
     if (ec == 0) {
         r.drill_out = &out;
