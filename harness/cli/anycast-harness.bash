@@ -11,6 +11,18 @@ _anycast_harness_labs()
         sed -n 's/.*"run_id": "\([a-z0-9]*\)", "name": "\([A-Za-z0-9_-]*\)".*/\1 \2/p'
 }
 
+_anycast_harness_nodes()
+{
+    # The nodes of lab $2 (a name or run id) that is up: its state file's
+    # "netns node NAME ..." lines (root only, as `drill` is).
+    local dir=${AH_LAB_STATE_DIR:-/run/anycast-lab} f
+    for f in "$dir"/*/state; do
+        [[ -r $f ]] || continue
+        grep -qx -e "runid $2" -e "name $2" "$f" &&
+            sed -n 's/^netns node \([A-Za-z0-9_-]*\) .*/\1/p' "$f"
+    done
+}
+
 _anycast_lab()
 {
     local cur prev words cword
@@ -50,6 +62,15 @@ _anycast_lab()
     fi
     case $cmd in
     check | run | up) _filedir 'y?(a)ml' ;;
+    drill)
+        # drill NAME|RUNID VERB NODE [MS]: the verbs are those of its --help.
+        case $((cword - i)) in
+        1) COMPREPLY=($(compgen -W "$(_anycast_harness_labs "$1")" -- "$cur")) ;;
+        2) COMPREPLY=($(compgen -W "$("$1" drill --help 2>/dev/null |
+            sed -n 's/^Verbs: //p' | tr -d ',')" -- "$cur")) ;;
+        3) COMPREPLY=($(compgen -W "$(_anycast_harness_nodes "$1" "${words[i + 1]}")" -- "$cur")) ;;
+        esac
+        ;;
     down | exec | clean) COMPREPLY=($(compgen -W "$(_anycast_harness_labs "$1")" -- "$cur")) ;;
     report) _filedir ;;
     diff) _filedir -d ;;

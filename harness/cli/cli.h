@@ -29,6 +29,9 @@ int cli_report_main(int argc, char **argv);
 /* `anycast-lab diff ARGS`: argv[0] is "diff". */
 int cli_diff_main(int argc, char **argv);
 
+/* `anycast-lab drill NAME VERB NODE [MS]`: argv[0] is "drill". */
+int cli_drill_main(int argc, char **argv);
+
 /* `anycast-lab atlas import|spec ARGS`: argv[0] is "atlas". */
 int cli_atlas_main(int argc, char **argv);
 

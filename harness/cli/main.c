@@ -73,6 +73,8 @@ static const struct ah_opt_cmd main_cmd = {
              "  down NAME|RUNID           take down a lab left up\n"
              "  exec NAME NODE|VANTAGE|router:VANTAGE|fabric [-- CMD...]\n"
              "                            run CMD (default: a shell) in one of its namespaces\n"
+             "  drill NAME|RUNID VERB NODE [MS]\n"
+             "                            apply one drill verb to a lab that is up (root)\n"
              "  list                      labs up or running\n"
              "  report RUN_DIR|FILES...   recompute summary.csv, summary.json and\n"
              "                            report.html from results CSVs (no root needed)\n"
@@ -226,7 +228,9 @@ static const struct ah_opt_cmd down_cmd =
     LAB_CMD("down", help_only,
             "Usage: anycast-lab down NAME|RUNID\n"
             "\n"
-            "Takes down a lab left up (by `up` or `run --keep-up`).\n");
+            "Takes down a lab left up (by `up` or `run --keep-up`). The events.csv of its\n"
+            "drills (`anycast-lab drill`) is kept: as drill-events.csv in the results of a\n"
+            "`run --keep-up`, else as results/<UTC>-<name>/events.csv.\n");
 
 static int cmd_down(int argc, char **argv)
 {
@@ -254,6 +258,12 @@ static int cmd_down(int argc, char **argv)
         state_free(&s);
         return 1;
     }
+    char kept[1200];
+    int krc = run_drill_keep_events(&s, "results", kept, sizeof kept);
+    if (krc < 0)
+        ah_log_error("%s: keeping the drill's events.csv: %s", s.name, strerror(-krc));
+    else if (kept[0])
+        printf("drill events: %s\n", kept);
     rc = teardown_lab(&s, report_line, NULL);
     printf("lab %s (run id %s) is down\n", s.name, s.runid);
     state_free(&s);
@@ -459,10 +469,10 @@ static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } commands[] = {
-    {"check", cmd_check},        {"run", cmd_run_only},   {"up", cmd_up},
-    {"down", cmd_down},          {"exec", cmd_exec},      {"list", cmd_list},
-    {"report", cli_report_main}, {"diff", cli_diff_main}, {"atlas", cli_atlas_main},
-    {"clean", cmd_clean},        {"help", cmd_help},
+    {"check", cmd_check},      {"run", cmd_run_only},       {"up", cmd_up},
+    {"down", cmd_down},        {"exec", cmd_exec},          {"drill", cli_drill_main},
+    {"list", cmd_list},        {"report", cli_report_main}, {"diff", cli_diff_main},
+    {"atlas", cli_atlas_main}, {"clean", cmd_clean},        {"help", cmd_help},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

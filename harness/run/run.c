@@ -54,6 +54,8 @@ void run_event(struct run *r, uint64_t ts, const char *event, const char *node, 
 {
     if (r->ev)
         events_add(r->ev, ts ? ts : ah_clock_realtime_ns(), event, node, detail);
+    else if (r->drill_out)
+        run_drill_row(r->drill_out, ts ? ts : ah_clock_realtime_ns(), event, node, detail);
 }
 
 /* Logs the last lines of a process's log file, where its own error is. */
@@ -291,11 +293,8 @@ static int do_step(struct run *r, struct drill_step *s, uint64_t *ack, char *det
     }
 }
 
-/* The drill's action callback: the step done, its failure logged and
- * made the run's, and its events.csv row. */
-static int on_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
+int run_step(struct run *r, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
 {
-    struct run *r = arg;
     const struct lab_node *node = &r->lab->nodes[s->node];
 
     if (s->flap_n)
@@ -316,6 +315,17 @@ static int on_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail,
     }
     run_event(r, *ack, ah_schema_verb_name(s->verb), node->name, detail);
     return rc;
+}
+
+/* The drill's action callback. */
+static int on_step(void *arg, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
+{
+    return run_step(arg, s, ack, detail, dlen);
+}
+
+void run_route_rows(struct run *r)
+{
+    drain_monitor(r, on_route);
 }
 
 static uint64_t drill_clock(void *arg)
@@ -452,6 +462,17 @@ static int prepare_dirs(struct run *r)
     return 0;
 }
 
+/* A lab left up keeps a copy of its lab file in the state directory: the
+ * model `anycast-lab drill` loads, whatever the user does to theirs. */
+static void save_lab_copy(struct run *r)
+{
+    char path[sizeof r->rundir + 16];
+    snprintf(path, sizeof path, "%s/lab.yaml", r->rundir);
+    int rc = results_copy_file(r->o->lab_path, path);
+    if (rc < 0)
+        ah_log_warn("%s: copy of the lab file: %s", path, strerror(-rc));
+}
+
 /* The report (summary, verdicts, report.html) from the collected results;
  * prints the verdict table. A failed expectation makes the exit status 1. */
 static int run_report(struct run *r, int exit_code)
@@ -530,6 +551,8 @@ static int prepare(struct run *r)
     prepare_state(r);
     if ((rc = prepare_dirs(r)) < 0)
         return rc;
+    if (r->o->up_only || r->o->keep_up)
+        save_lab_copy(r);
     state_save(&r->st);
     /* Said before anything is built, so that a capture or a look into the
      * namespaces (ah-lab-<run id>-...) can be set up while the lab starts. */

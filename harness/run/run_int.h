@@ -39,6 +39,7 @@ struct probe_proc {
  * is kept and every later argument ignored. */
 
 struct deploy;
+struct run_drill_out;
 
 struct run {
     const struct run_opts *o;
@@ -51,6 +52,7 @@ struct run {
     char logdir[1024];
     struct state st;
     struct events *ev;
+    struct run_drill_out *drill_out; /* `drill` on a lab that is up: its rows */
     struct proc *resp;
     struct resp_launch *launch;
     char (*resp_log)[PATH_MAX];
@@ -112,7 +114,12 @@ void run_log_tail(const char *path);
  * interrupt the run); returns true when the run was interrupted. */
 bool run_poll_signals(struct run *r);
 
-/* (run_responders.c) Starts node i's responder in its namespace. Returns 0
+/* (run_responders.c) Node i's responder command line (r->launch[i]) and
+ * log path (r->resp_log[i]), the same for every process that asks: the
+ * lab, its topology and the run directory decide them. Returns 0 or a
+ * negative errno. */
+int run_prepare_responder(struct run *r, size_t i);
+/* Starts node i's responder in its namespace. Returns 0
  * or a negative errno (logged). */
 int run_spawn_responder(struct run *r, size_t i);
 /* Prepares and starts every node's responder and records their pids in the
@@ -151,6 +158,18 @@ struct run_probe_plan {
 size_t run_probe_plan(const struct lab *lab, struct run_probe_plan *out);
 /* (run.c) The drill's poll loop, until the lab's duration. */
 void run_drill_loop(struct run *r);
+/* (run.c) One drill step: its action by verb (the routing, the topology or
+ * the responder), a failure logged and made the run's, and its events.csv
+ * row. Scripted drills and `anycast-lab drill` both go through it. Returns
+ * 0 or the action's negative errno; *ack (0 on entry) gets the
+ * acknowledgement's CLOCK_REALTIME ns and detail the row's detail. */
+int run_step(struct run *r, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen);
+/* (run.c) The route changes the monitors have read since, as `route` rows. */
+void run_route_rows(struct run *r);
+/* (run_drill_cmd.c) An events.csv row of `anycast-lab drill`: appended to
+ * the up lab's events.csv and printed. */
+void run_drill_row(struct run_drill_out *o, uint64_t ts, const char *event, const char *node,
+                   const char *detail);
 
 /* Merges the probe files, closes events.csv, writes run.json. */
 void run_collect(struct run *r, int exit_code);

@@ -38,31 +38,36 @@ int run_spawn_responder(struct run *r, size_t i)
     return rc;
 }
 
-int run_start_responders(struct run *r)
+int run_prepare_responder(struct run *r, size_t i)
 {
     char abuf[LAB_ANYCAST_MAX + 2][AH_ADDR_STRLEN];
     const char *addrs[LAB_ANYCAST_MAX + 2];
+    size_t n = 0;
+    for (size_t a = 0; a < r->lab->nanycast; a++)
+        ah_addr_format(&r->lab->anycast[a], false, abuf[n], sizeof abuf[n]), n++;
+    static const int fams[] = {AF_INET, AF_INET6};
+    for (size_t f = 0; f < 2; f++) {
+        const struct ah_addr *u = topo_node_addr(r->topo, i, fams[f]);
+        if (u && ah_addr_format(u, false, abuf[n], sizeof abuf[n]) == 0)
+            n++;
+    }
+    for (size_t k = 0; k < n; k++)
+        addrs[k] = abuf[k];
+    int rc = resp_prepare(r->lab, i, addrs, n, r->rundir, &r->launch[i]);
+    snprintf(r->resp_log[i], sizeof r->resp_log[i], "%s/responder-%s.log", r->logdir,
+             r->lab->nodes[i].name);
+    return rc;
+}
 
+int run_start_responders(struct run *r)
+{
     for (size_t i = 0; i < r->lab->nnodes; i++) {
-        size_t n = 0;
-        for (size_t a = 0; a < r->lab->nanycast; a++)
-            ah_addr_format(&r->lab->anycast[a], false, abuf[n], sizeof abuf[n]), n++;
-        static const int fams[] = {AF_INET, AF_INET6};
-        for (size_t f = 0; f < 2; f++) {
-            const struct ah_addr *u = topo_node_addr(r->topo, i, fams[f]);
-            if (u && ah_addr_format(u, false, abuf[n], sizeof abuf[n]) == 0)
-                n++;
-        }
-        for (size_t k = 0; k < n; k++)
-            addrs[k] = abuf[k];
-        int rc = resp_prepare(r->lab, i, addrs, n, r->rundir, &r->launch[i]);
+        int rc = run_prepare_responder(r, i);
         if (rc < 0) {
             run_fail(r, "%s: cannot prepare the responder: %s", r->lab->nodes[i].name,
                      strerror(-rc));
             return rc;
         }
-        snprintf(r->resp_log[i], sizeof r->resp_log[i], "%s/responder-%s.log", r->logdir,
-                 r->lab->nodes[i].name);
         if ((rc = run_spawn_responder(r, i)) < 0) {
             run_fail(r, "%s: responder did not start", r->lab->nodes[i].name);
             return rc;

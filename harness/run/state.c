@@ -74,9 +74,49 @@ void state_free(struct state *s)
 {
     free(s->ns);
     free(s->pids);
+    free(s->marks);
     s->ns = NULL;
     s->pids = NULL;
-    s->nns = s->npids = 0;
+    s->marks = NULL;
+    s->nns = s->npids = s->nmarks = 0;
+}
+
+bool state_mark_has(const struct state *s, const char *what, const char *name)
+{
+    for (size_t i = 0; i < s->nmarks; i++)
+        if (strcmp(s->marks[i].what, what) == 0 && strcmp(s->marks[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+int state_mark_set(struct state *s, const char *what, const char *name, bool on)
+{
+    for (size_t i = 0; i < s->nmarks; i++) {
+        if (strcmp(s->marks[i].what, what) != 0 || strcmp(s->marks[i].name, name) != 0)
+            continue;
+        if (!on)
+            s->marks[i] = s->marks[--s->nmarks];
+        return 0;
+    }
+    if (!on)
+        return 0;
+    struct state_mark *a = realloc(s->marks, (s->nmarks + 1) * sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    s->marks = a;
+    snprintf(a[s->nmarks].what, sizeof a[s->nmarks].what, "%s", what);
+    snprintf(a[s->nmarks].name, sizeof a[s->nmarks].name, "%s", name);
+    s->nmarks++;
+    return 0;
+}
+
+pid_t state_pid_of(const struct state *s, const char *what, const char *name)
+{
+    pid_t pid = 0;
+    for (size_t i = 0; i < s->npids; i++)
+        if (strcmp(s->pids[i].what, what) == 0 && strcmp(s->pids[i].name, name) == 0)
+            pid = s->pids[i].pid;
+    return pid;
 }
 
 int state_format(const struct state *s, char **out)
@@ -93,6 +133,8 @@ int state_format(const struct state *s, char **out)
         fprintf(f, "netns %s %s %s\n", s->ns[i].role, s->ns[i].name, s->ns[i].netns);
     for (size_t i = 0; i < s->npids; i++)
         fprintf(f, "pid %s %s %ld\n", s->pids[i].what, s->pids[i].name, (long)s->pids[i].pid);
+    for (size_t i = 0; i < s->nmarks; i++)
+        fprintf(f, "mark %s %s\n", s->marks[i].what, s->marks[i].name);
     if (fclose(f) != 0) {
         free(buf);
         return -ENOMEM;
@@ -147,6 +189,10 @@ int state_parse(const char *text, struct state *s)
             long pid;
             if (sscanf(v, "%63s %63s %ld", a, b, &pid) != 3 ||
                 state_add_pid(s, a, b, (pid_t)pid) < 0)
+                goto bad;
+        } else if (strcmp(k, "mark") == 0) {
+            char a[64], b[64];
+            if (sscanf(v, "%63s %63s", a, b) != 2 || state_mark_set(s, a, b, true) < 0)
                 goto bad;
         }
     }
@@ -288,6 +334,15 @@ const char *state_check(const struct state *s, const char *runid, char *why, siz
         const struct state_pid *p = &s->pids[i];
         if (!lab_name_valid(p->what) || !name_or_dash(p->name) || p->pid <= 1) {
             snprintf(why, len, "pid line %zu: bad process kind, name or pid", i + 1);
+            return why;
+        }
+    }
+    for (size_t i = 0; i < s->nmarks; i++) {
+        const struct state_mark *m = &s->marks[i];
+        if ((strcmp(m->what, STATE_MARK_WITHDRAWN) != 0 &&
+             strcmp(m->what, STATE_MARK_LINK_DOWN) != 0) ||
+            !lab_name_valid(m->name)) {
+            snprintf(why, len, "mark line %zu: bad mark or node name", i + 1);
             return why;
         }
     }
@@ -459,11 +514,14 @@ static void find_cb(void *arg, const struct state *s)
         c->found = *s;
         c->found.ns = NULL;
         c->found.pids = NULL;
-        c->found.nns = c->found.npids = 0;
+        c->found.marks = NULL;
+        c->found.nns = c->found.npids = c->found.nmarks = 0;
         for (size_t i = 0; i < s->nns; i++)
             state_add_ns(&c->found, s->ns[i].role, s->ns[i].name, s->ns[i].netns);
         for (size_t i = 0; i < s->npids; i++)
             state_add_pid(&c->found, s->pids[i].what, s->pids[i].name, s->pids[i].pid);
+        for (size_t i = 0; i < s->nmarks; i++)
+            state_mark_set(&c->found, s->marks[i].what, s->marks[i].name, true);
     } else {
         ah_log_error("\"%s\" names several labs (%s, %s, ...): give the run id", c->key,
                      c->found.runid, s->runid);

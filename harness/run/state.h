@@ -26,6 +26,16 @@ struct state_pid {
     pid_t pid;
 };
 
+/* What a drill on a lab that is up changed and must be known to the next
+ * one: "withdrawn NODE" and "link-down NODE" (a "mark" line each). */
+#define STATE_MARK_WITHDRAWN "withdrawn"
+#define STATE_MARK_LINK_DOWN "link-down"
+
+struct state_mark {
+    char what[16];
+    char name[STATE_NAME_MAX];
+};
+
 struct state {
     char runid[STATE_ID_MAX];
     char name[STATE_NAME_MAX];
@@ -38,6 +48,8 @@ struct state {
     size_t nns;
     struct state_pid *pids;
     size_t npids;
+    struct state_mark *marks;
+    size_t nmarks;
 };
 
 /* The base directory: $AH_LAB_STATE_DIR or /run/anycast-lab. */
@@ -49,6 +61,12 @@ void state_new_runid(char *buf, size_t len);
 int state_add_ns(struct state *s, const char *role, const char *name, const char *netns);
 int state_add_pid(struct state *s, const char *what, const char *name, pid_t pid);
 void state_free(struct state *s);
+/* Sets (on) or clears mark what on name; each pair is kept once. Returns 0
+ * or -ENOMEM. */
+int state_mark_set(struct state *s, const char *what, const char *name, bool on);
+bool state_mark_has(const struct state *s, const char *what, const char *name);
+/* The last recorded pid of kind what and name, 0 when none. */
+pid_t state_pid_of(const struct state *s, const char *what, const char *name);
 
 /* Text form (one "key value" line each) and back; pure. */
 int state_format(const struct state *s, char **out);

@@ -375,7 +375,7 @@ static int build_client(struct topo *t, size_t v)
 
 /* ---- build / destroy ---- */
 
-static int valid_run_id(const char *id)
+int topo_valid_run_id(const char *id)
 {
     size_t n = strlen(id);
     if (n == 0 || n >= TOPO_RUNID_MAX)
@@ -386,7 +386,7 @@ static int valid_run_id(const char *id)
     return 0;
 }
 
-static struct topo *topo_alloc(const struct lab *lab, const char *run_id)
+struct topo *topo_alloc(const struct lab *lab, const char *run_id)
 {
     struct topo *t = calloc(1, sizeof(*t));
     size_t n = lab->nnodes, v = lab->nvantages;
@@ -512,7 +512,7 @@ static int build_namespaces(struct topo *t)
 
 static int check_args(const struct lab *lab, const char *run_id)
 {
-    if (valid_run_id(run_id) < 0) {
+    if (topo_valid_run_id(run_id) < 0) {
         ah_log_error("topology: bad run id \"%s\" (1..%d characters a-z, 0-9)", run_id,
                      TOPO_RUNID_MAX - 1);
         return -EINVAL;

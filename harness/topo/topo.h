@@ -39,6 +39,18 @@ struct topo;
  * docs/topology.md. */
 int topo_build(const struct lab *lab, const char *run_id, struct topo **out);
 
+/* The topology of a lab another process built under run_id (`anycast-lab
+ * up`) from the same lab model: the netlink sockets opened inside its
+ * existing namespaces and the route monitors started, nothing created or
+ * changed. withdrawn and link_down (per node, each may be NULL) say what
+ * earlier drills of that lab changed, so that the drill actions install
+ * what they would in the lab's own process. Returns 0, -ENOENT when a
+ * namespace is missing (logged), or another negative errno. The calling
+ * process must be single-threaded (it enters each namespace in turn).
+ * topo_release() frees it and leaves the lab up. */
+int topo_attach(const struct lab *lab, const char *run_id, const bool *withdrawn,
+                const bool *link_down, struct topo **out);
+
 /* Removes every namespace (and so every link and route) of the topology,
  * after killing any process still inside one of them, and frees it. Safe on
  * NULL. Returns the first error but always tries all. */

@@ -127,6 +127,11 @@ int topo_neigh_node(struct topo *t, size_t i);
  * marked made, for topo_destroy). */
 int topo_ns_name_all(struct topo *t, const char *run_id);
 int topo_ns_make_all(struct topo *t);
+/* topo.c, shared with topo_attach.c: the topology's memory with every node
+ * announced, and the run id check (1..TOPO_RUNID_MAX - 1 of [a-z0-9], else
+ * -EINVAL). */
+struct topo *topo_alloc(const struct lab *lab, const char *run_id);
+int topo_valid_run_id(const char *id);
 
 /* topo_monitor.c */
 int topo_monitor_start(struct topo *t);

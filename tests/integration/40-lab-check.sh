@@ -159,7 +159,7 @@ one_line() {
 }
 one_line "$LAB"
 t_eq "$rc" 2 "no command: exit 2"
-t_match "$err" "no command given: check, run, up, down, exec, list, report, diff, atlas, clean, help" "no command: lists the commands"
+t_match "$err" "no command given: check, run, up, down, exec, drill, list, report, diff, atlas, clean, help" "no command: lists the commands"
 one_line "$LAB" frobnicate
 t_match "$err" '"frobnicate" \(commands: check, run,' "unknown command named, with the commands"
 one_line "$LAB" chekc
