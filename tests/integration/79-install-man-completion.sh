@@ -28,7 +28,7 @@ for p in anycast-lab anycast-probe anycast-responder; do
   t_eq "$missing" "" "$p(1) documents every option of $p --help"
 done
 lab1=$(MANWIDTH=200 man -l "$DEST/usr/share/man/man1/anycast-lab.1" 2>/dev/null | tr -s " ")
-for c in check run up down exec list report diff atlas clean; do
+for c in check run up down exec list report diff drill atlas clean; do
   t_match "$lab1" "Usage: anycast-lab $c" "anycast-lab(1) has the $c command's own help"
 done
 t_true "man5/anycast-lab.yaml.5 installed" test -s "$DEST/usr/share/man/man5/anycast-lab.yaml.5"
