@@ -515,6 +515,7 @@ void expect_eval(const struct expect *e, const struct ah_metrics *m, struct expe
     double best = -INFINITY; /* closeness of the passing value kept */
     memset(v, 0, sizeof *v);
     v->pass = true;
+    v->row = SIZE_MAX;
     for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
         const struct ah_metrics_row *r = ah_metrics_row(m, i);
         if (!row_matches(e, r))
@@ -552,6 +553,7 @@ void expect_eval(const struct expect *e, const struct ah_metrics *m, struct expe
             v->pass = false;
             snprintf(v->measured, sizeof v->measured, "%s", val);
             where(r, v->where, sizeof v->where);
+            v->row = i;
             break;
         }
         /* Among passing rows, report the one nearest to failing. */
@@ -559,6 +561,7 @@ void expect_eval(const struct expect *e, const struct ah_metrics *m, struct expe
             best = close;
             snprintf(v->measured, sizeof v->measured, "%s", val);
             where(r, v->where, sizeof v->where);
+            v->row = i;
         }
     }
     if (matched == 0) {

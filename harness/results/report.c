@@ -113,6 +113,28 @@ static void json_member_num(FILE *f, const char *key, double v)
 
 /* ---- summary.csv and summary.json ---- */
 
+/* The event column: the word, with "#N" from the second occurrence of the
+ * same word and node on (summary.json's occurrence), as expectations name
+ * it. */
+static void csv_event(struct ah_csv *w, const struct ah_metrics_row *r)
+{
+    if (r->occurrence <= 1) {
+        ah_csv_str(w, r->event);
+        return;
+    }
+    char buf[RP_NAME_MAX + 16];
+    size_t n = strlen(r->event) + 16; /* events.csv words are not bounded by RP_NAME_MAX */
+    char *ev = n <= sizeof buf ? buf : malloc(n);
+    if (!ev) {
+        ah_csv_str(w, r->event);
+        return;
+    }
+    snprintf(ev, n, "%s#%u", r->event, r->occurrence);
+    ah_csv_str(w, ev);
+    if (ev != buf)
+        free(ev);
+}
+
 static int write_summary_csv(const struct ah_metrics *m, const char *dir)
 {
     struct ah_csv *w = NULL;
@@ -135,7 +157,7 @@ static int write_summary_csv(const struct ah_metrics *m, const char *dir)
         for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++)
             rp_ms(b[k], sizeof b[k], ms[k]);
         ah_csv_u64(w, r->event_ts_ns);
-        ah_csv_str(w, r->event);
+        csv_event(w, r);
         ah_csv_str(w, r->node);
         ah_csv_str(w, r->vantage);
         ah_csv_str(w, ah_transport_name(r->transport));
@@ -366,6 +388,7 @@ static int judge(struct rp *rp, const struct ah_metrics *m, const struct results
             v->v.pass = false;
             snprintf(v->v.measured, sizeof v->v.measured, "invalid");
             snprintf(v->v.where, sizeof v->v.where, "%.120s", err);
+            v->v.row = SIZE_MAX;
         } else {
             char ref[EXPECT_WORD_MAX * 2 + 16];
             uint64_t late_ns;
@@ -376,6 +399,11 @@ static int judge(struct rp *rp, const struct ah_metrics *m, const struct results
                 expect_not_measured(&v->v, ref, late_ns, late->tolerance_ns);
             else
                 expect_eval(&e, m, &v->v);
+            if (!v->v.pass && !v->v.not_measured) {
+                struct rp_why_facts w;
+                rp_why_facts(rp, m, &e, &v->v, &w);
+                rp_why_sentence(v->why, sizeof v->why, &e, &w);
+            }
         }
         if (v->v.not_measured)
             rp->not_measured++;

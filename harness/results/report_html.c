@@ -28,7 +28,11 @@ static const char css[] =
     "tr.fail td:first-child{color:#b42318;font-weight:bold}"
     ".meta{color:#666;font-size:.9em}.ok{color:#1a7f37}.bad{color:#b42318}"
     "figure{margin:1em 0}figure svg{max-width:100%;height:auto}"
-    ".scroll{overflow-x:auto}";
+    ".scroll{overflow-x:auto}"
+    ".card{border:1px solid #ddd;border-left:4px solid #555;padding:.3em .8em;margin:.8em 0}"
+    ".card h3{margin:.2em 0;font-size:1.05em}.card p{margin:.3em 0}"
+    ".card .unaffected{color:#1a7f37}.card .nodata{color:#666}td.bad{color:#b42318}"
+    "td.why{white-space:normal;min-width:20em}";
 
 static void utc(uint64_t ns, char *buf, size_t len)
 {
@@ -216,6 +220,14 @@ static void settings(FILE *f, const struct rp *rp)
     fprintf(f, "</section>\n");
 }
 
+/* A failure's reason, in one sentence from the data (report_why.c). */
+static void verdict_why(FILE *f, const struct rp_verdict *v)
+{
+    fprintf(f, "<td class=\"why\">");
+    rp_html_str(f, v->why);
+    fprintf(f, "</td>");
+}
+
 static void verdicts(FILE *f, const struct rp *rp)
 {
     fprintf(f, "<section id=\"verdicts\"><h2>Expectations</h2>\n");
@@ -230,7 +242,7 @@ static void verdicts(FILE *f, const struct rp *rp)
         fprintf(f, ", %zu not measured (a drill step started late)", rp->not_measured);
     fprintf(f, "</p>\n");
     fprintf(f, "<table id=\"verdict-table\"><tr><th>verdict</th><th>line</th>"
-               "<th>expectation</th><th>measured</th><th>where</th></tr>\n");
+               "<th>expectation</th><th>measured</th><th>where</th><th>why</th></tr>\n");
     for (size_t i = 0; i < rp->nverdicts; i++) {
         const struct rp_verdict *v = &rp->verdicts[i];
         fprintf(f, "<tr class=\"%s\"><td>%s</td><td class=\"n\">%u</td><td>",
@@ -244,7 +256,9 @@ static void verdicts(FILE *f, const struct rp *rp)
         rp_html_str(f, v->v.measured);
         fprintf(f, "</td><td>");
         rp_html_str(f, v->v.where);
-        fprintf(f, "</td></tr>\n");
+        fprintf(f, "</td>");
+        verdict_why(f, v);
+        fprintf(f, "</tr>\n");
     }
     fprintf(f, "</table></section>\n");
 }
@@ -448,6 +462,7 @@ int rp_write_html(const struct rp *rp, const struct ah_metrics *m, FILE *f)
     rp_html_str(f, rp->name);
     fprintf(f, "</h1>\n<p class=\"meta\">Run from %s to %s (%.3f s). Made by anycast-lab %s.</p>\n",
             t0, t1, ((double)rp->end - (double)rp->start) / 1e9, AH_VERSION);
+    rp_write_cards(rp, m, f);
     verdicts(f, rp);
     fprintf(f, "<section id=\"timeline\"><h2>Timeline</h2>\n");
     if (rp->merged_parts)

@@ -112,6 +112,7 @@ struct rp_verdict {
     const char *text;
     unsigned line;
     struct expect_verdict v;
+    char why[512]; /* a failure's reason in one sentence (raw text); "" otherwise */
 };
 
 struct rp {
@@ -193,6 +194,46 @@ size_t rp_plot_label(char *out, size_t cap, const char *name);
 /* gnuplot in a private directory (report_gnuplot.c). */
 int rp_gnuplot_dir(struct rp *rp);
 int rp_gnuplot_run(struct rp *rp, const char *script);
+
+/* Event cards (report_cards.c). A summary row's part in an event's cost:
+ * affected (a probe lost, another node answering, a flow flipped, a
+ * connection broken, or the RTT median moved past the margin below from
+ * the baseline's), unaffected, or no data (no probe in the window). */
+enum rp_card_class { RP_CARD_UNAFFECTED, RP_CARD_AFFECTED, RP_CARD_NO_DATA };
+#define RP_CARD_RTT_MARGIN_MS   1.0  /* an RTT median change this small is noise... */
+#define RP_CARD_RTT_MARGIN_FRAC 0.25 /* ...and so is one within 25 % of the baseline */
+enum rp_card_class rp_card_classify(const struct ah_metrics_row *r);
+/* The label of an event with its arguments, as raw text (escape it where it
+ * is shown): "withdraw fra", "withdraw fra#2", "delay iad 300ms", "flap sin
+ * 3/6 (withdraw)", from the event's word, node, occurrence (1-based; 0 or 1:
+ * the first) and events.csv detail (may be NULL). Returns the length. */
+size_t rp_event_label(char *buf, size_t cap, const char *event, const char *node, unsigned occ,
+                      const char *detail);
+#define RP_EVENT_LABEL_CAP (2 * RP_NAME_MAX + 64)
+/* The events.csv row of a summary row's event (its word, node and time),
+ * or NULL. */
+const struct rp_event *rp_event_of_row(const struct rp *rp, const struct ah_metrics_row *r);
+/* The cards section of the page. */
+void rp_write_cards(const struct rp *rp, const struct ah_metrics *m, FILE *f);
+
+/* Why an expectation failed, in one sentence from the data (report_why.c).
+ * What the rows and events say around the deciding row. */
+struct rp_why_facts {
+    const struct ah_metrics_row *row; /* the row that decided; NULL: none matched */
+    /* With no row: whether any summary row has the event, the vantage, the
+     * vantage with the transport. */
+    bool event_seen, vantage_seen, transport_seen;
+    const char
+        *route_now;   /* the nexthop of the row's vantage's router at the event; NULL: unknown */
+    uint64_t answers; /* never-answered-by: the node's answers in the window */
+    bool direct_withdraw; /* the lab moves routes itself: no detect_ms */
+};
+/* Writes the sentence for a failed verdict of e into buf (raw text: names
+ * in it are the data's). Returns the length. */
+size_t rp_why_sentence(char *buf, size_t cap, const struct expect *e, const struct rp_why_facts *w);
+/* The facts of a verdict from the metrics and the events. */
+void rp_why_facts(const struct rp *rp, const struct ah_metrics *m, const struct expect *e,
+                  const struct expect_verdict *v, struct rp_why_facts *w);
 
 /* The page (report_html.c), written to f. */
 int rp_write_html(const struct rp *rp, const struct ah_metrics *m, FILE *f);
