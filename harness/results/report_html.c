@@ -32,7 +32,15 @@ static const char css[] =
     ".card{border:1px solid #ddd;border-left:4px solid #555;padding:.3em .8em;margin:.8em 0}"
     ".card h3{margin:.2em 0;font-size:1.05em}.card p{margin:.3em 0}"
     ".card .unaffected{color:#1a7f37}.card .nodata{color:#666}td.bad{color:#b42318}"
-    "td.why{white-space:normal;min-width:20em}";
+    "td.why{white-space:normal;min-width:20em}#verdict-table td{white-space:normal}"
+    /* The summary table fits the page by wrapping each row onto as many
+     * lines as it needs: every cell has the same width, so the header and
+     * the rows wrap at the same columns and stay aligned. */
+    "#summary-table{display:block}#summary-table tbody{display:block}"
+    "#summary-table tr{display:flex;flex-wrap:wrap;border-bottom:2px solid #bbb}"
+    "#summary-table tr:nth-child(even){background:#fafafa}"
+    "#summary-table th,#summary-table td{flex:0 0 6.4em;box-sizing:border-box;"
+    "white-space:normal;overflow-wrap:anywhere}";
 
 static void utc(uint64_t ns, char *buf, size_t len)
 {
