@@ -321,3 +321,39 @@ void rp_write_cards(const struct rp *rp, const struct ah_metrics *m, FILE *f)
                 CARDS_MAX, more);
     fprintf(f, "</section>\n");
 }
+
+/* The occurrence of a drill event: the n-th with its word and node (the
+ * names are interned, so equal names are equal pointers). */
+static unsigned occurrence(const struct rp *rp, size_t i)
+{
+    unsigned n = 1;
+    for (size_t k = 0; k < i; k++)
+        n += rp->ev[k].kind == AH_EV_DRILL && rp->ev[k].event == rp->ev[i].event &&
+             rp->ev[k].node == rp->ev[i].node;
+    return n;
+}
+
+void rp_write_plot_events(const struct rp *rp, FILE *f)
+{
+    size_t n = 0, more = 0;
+    for (size_t i = 0; i < rp->nev; i++) {
+        const struct rp_event *e = &rp->ev[i];
+        if (!e->plot_no) {
+            more += e->kind == AH_EV_DRILL;
+            continue;
+        }
+        char label[RP_EVENT_LABEL_CAP];
+        rp_event_label(label, sizeof label, e->event, e->node, occurrence(rp, i), e->detail);
+        fprintf(f, "%s<li value=\"%u\">", n++ ? "" : "<ol id=\"plot-events\" class=\"meta\">",
+                e->plot_no);
+        rp_html_str(f, label);
+        fprintf(f, " <span class=\"at\">at %.3f s</span></li>", rp_plot_sec(rp, e->ts_ns));
+    }
+    if (n)
+        fprintf(f, "</ol>\n");
+    if (n && more)
+        fprintf(f,
+                "<p class=\"meta\">%zu more drill events are drawn unnumbered or share a "
+                "pixel column with another; the events table has them all.</p>\n",
+                more);
+}

@@ -31,7 +31,8 @@ static const char css[] =
     ".scroll{overflow-x:auto}"
     ".card{border:1px solid #ddd;border-left:4px solid #555;padding:.3em .8em;margin:.8em 0}"
     ".card h3{margin:.2em 0;font-size:1.05em}.card p{margin:.3em 0}"
-    ".card .unaffected{color:#1a7f37}.card .nodata{color:#666}td.bad{color:#b42318}"
+    "#plot-events{columns:3 18em;font-size:.85em}.card .unaffected{color:#1a7f37}.card "
+    ".nodata{color:#666}td.bad{color:#b42318}"
     "td.why{white-space:normal;min-width:20em}#verdict-table td{white-space:normal}"
     /* The summary table fits the page by wrapping each row onto as many
      * lines as it needs: every cell has the same width, so the header and
@@ -492,6 +493,8 @@ int rp_write_html(const struct rp *rp, const struct ah_metrics *m, FILE *f)
     } else {
         if (!rp->have_timeline || !inline_svg(f, rp->plot_dir, "timeline", "timeline-plot"))
             fprintf(f, "<p class=\"meta\">No probes to plot.</p>\n");
+        else
+            rp_write_plot_events(rp, f);
         if (rp->have_lifelines)
             inline_svg(f, rp->plot_dir, "connections", "connections-plot");
     }

@@ -91,6 +91,7 @@ struct rp_event {
     uint64_t ts_ns;
     const char *event, *node, *detail; /* interned in rp->ev_names */
     enum ah_event_kind kind;
+    uint32_t plot_no; /* its number in the plots (1-based); 0: not numbered */
 };
 
 struct rp_conn {
@@ -191,6 +192,27 @@ const char *rp_node_color(size_t i);
 size_t rp_plot_label(char *out, size_t cap, const char *name);
 #define RP_PLOT_LABEL_CAP (RP_LABEL_MAX * 4 + 1)
 
+/* What the plots share (report_marks.c): times in seconds from the run's
+ * start, new files of the private plot directory, the common settings, and
+ * the event marks. */
+double rp_plot_sec(const struct rp *rp, uint64_t ts);
+double rp_plot_xmax(const struct rp *rp);
+FILE *rp_plot_dat_open(const struct rp *rp, const char *name);
+int rp_plot_dat_close(FILE *f);
+void rp_plot_common(FILE *g);
+/* Drill events numbered in the plots (the first ones drawn); the page
+ * lists them with their labels. */
+#define RP_PLOT_NUMBERED 99
+/* Writes the events drawn (one per pixel column and kind) to file and
+ * numbers the drill events among them (rp_event.plot_no). Returns the
+ * kinds present as a bit mask, or a negative errno. */
+int rp_plot_events(struct rp *rp, const char *file);
+/* The numbers of the drill events as gnuplot labels, staggered over rows
+ * so that they never overlap (after rp_plot_common: it resets them). */
+void rp_plot_event_numbers(const struct rp *rp, FILE *g);
+/* The plot clauses that draw the events of file and their key. */
+void rp_plot_event_clauses(FILE *g, const char *file, int kinds);
+
 /* gnuplot in a private directory (report_gnuplot.c). */
 int rp_gnuplot_dir(struct rp *rp);
 int rp_gnuplot_run(struct rp *rp, const char *script);
@@ -213,6 +235,8 @@ size_t rp_event_label(char *buf, size_t cap, const char *event, const char *node
 /* The events.csv row of a summary row's event (its word, node and time),
  * or NULL. */
 const struct rp_event *rp_event_of_row(const struct rp *rp, const struct ah_metrics_row *r);
+/* The list of the drill events numbered in the plots, with their labels. */
+void rp_write_plot_events(const struct rp *rp, FILE *f);
 /* The cards section of the page. */
 void rp_write_cards(const struct rp *rp, const struct ah_metrics *m, FILE *f);
 
