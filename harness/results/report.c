@@ -464,8 +464,10 @@ static void rp_free(struct rp *rp)
     rp_inputs_free(&rp->events_in);
     free(rp->ev);
     rp_names_free(&rp->ev_names);
-    for (size_t i = 0; i < rp->nstrips; i++)
+    for (size_t i = 0; i < rp->nstrips; i++) {
+        free(rp->strips[i]->rtt);
         free(rp->strips[i]);
+    }
     free(rp->strips);
     free(rp->conns);
     free(rp->conn_vantages);

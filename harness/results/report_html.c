@@ -104,6 +104,16 @@ static bool inline_svg(FILE *f, const char *plot_dir, const char *name, const ch
     return started;
 }
 
+/* RTT over time and its distribution, per vantage x transport. */
+static void rtt_plots(FILE *f, const struct rp *rp)
+{
+    if (!rp->have_rtt)
+        return;
+    fprintf(f, "<h3>RTT</h3>\n");
+    inline_svg(f, rp->plot_dir, "rtt", "rtt-plot");
+    inline_svg(f, rp->plot_dir, "rtt-cdf", "rtt-cdf-plot");
+}
+
 /* " (host)" of a deployment host. */
 static void host_of(FILE *f, const struct lab *lab, const struct lab_host *h)
 {
@@ -495,6 +505,7 @@ int rp_write_html(const struct rp *rp, const struct ah_metrics *m, FILE *f)
             fprintf(f, "<p class=\"meta\">No probes to plot.</p>\n");
         else
             rp_write_plot_events(rp, f);
+        rtt_plots(f, rp);
         if (rp->have_lifelines)
             inline_svg(f, rp->plot_dir, "connections", "connections-plot");
     }

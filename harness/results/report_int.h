@@ -102,9 +102,11 @@ struct rp_conn {
 };
 
 /* Answers of one vantage x transport over time, in RP_BUCKETS buckets. */
+struct rp_rtt;
 struct rp_strip {
     const char *vantage; /* interned; NULL: the others */
     enum ah_transport tr;
+    struct rp_rtt *rtt; /* its RTT histograms (report_rtt.c); NULL: no RTT yet */
     uint32_t ok[RP_BUCKETS][RP_NODES_MAX + 1]; /* the last column: other nodes */
     uint32_t fail[RP_BUCKETS];
 };
@@ -145,7 +147,7 @@ struct rp {
     size_t not_measured; /* verdicts on a step that started late */
     char plot_error[256];
     char plot_dir[PATH_MAX]; /* private: gnuplot's working directory */
-    bool have_timeline, have_lifelines;
+    bool have_timeline, have_lifelines, have_rtt;
     bool merged_parts;    /* probes.csv was merged from a killed run's parts */
     const char **clocked; /* interned vantages with a clock offset, in the order set */
     size_t nclocked;
@@ -191,6 +193,25 @@ const char *rp_node_color(size_t i);
  * the plot shows that text literally. Returns the length. */
 size_t rp_plot_label(char *out, size_t cap, const char *name);
 #define RP_PLOT_LABEL_CAP (RP_LABEL_MAX * 4 + 1)
+
+/* RTT over time and its CDF per timeline row (report_rtt.c). */
+#define RP_RTT_BUCKETS 100 /* RTT buckets per row: RP_BUCKETS / 6 */
+/* Adds an ok probe's RTT to strip st, whose timeline bucket is b. Returns 0
+ * or -ENOMEM. */
+int rp_rtt_add(struct rp_strip *st, size_t b, const struct rp_probe *p);
+/* The timeline's buckets doubled in width: the RTT buckets follow. */
+void rp_rtt_rescale(struct rp_strip *st);
+/* Makes rtt.svg/.png and rtt-cdf.svg/.png (after the timeline, whose row
+ * order they share); sets rp->have_rtt. Returns 0 or a negative errno. */
+int rp_rtt_plots(struct rp *rp, FILE *g);
+/* The percentile p (0..100) of n RTTs in µs as the report's histograms give
+ * it (the middle of the bin of the nearest rank), in ms. */
+double rp_rtt_percentile(const uint64_t *us, size_t n, double p);
+/* One plot: script writes its data files and settings to g and its plot
+ * command to cmd, and returns its height (0: nothing to draw); then its
+ * SVG and PNG outputs. Returns 1 when drawn, 0, or a negative errno. */
+int rp_plot_one(struct rp *rp, FILE *g, const char *name,
+                int (*script)(struct rp *, FILE *, FILE *));
 
 /* What the plots share (report_marks.c): times in seconds from the run's
  * start, new files of the private plot directory, the common settings, and

@@ -93,6 +93,7 @@ static void rescale(struct rp *rp)
                     (a < RP_BUCKETS ? st->ok[a][n] : 0) + (c < RP_BUCKETS ? st->ok[c][n] : 0);
             st->fail[b] = (a < RP_BUCKETS ? st->fail[a] : 0) + (c < RP_BUCKETS ? st->fail[c] : 0);
         }
+        rp_rtt_rescale(st);
     }
     rp->bw *= 2;
 }
@@ -174,7 +175,7 @@ int rp_timeline_add(struct rp *rp, const struct rp_probe *p)
     else
         st->fail[b]++;
     rp->have_timeline = true;
-    return 0;
+    return rp_rtt_add(st, b, p);
 }
 
 /* ---- data files and script pieces ---- */
@@ -537,10 +538,8 @@ static void outputs(FILE *g, const char *name, int height, const char *cmd)
     fprintf(g, "set output\n");
 }
 
-/* One plot: its settings to g, then its outputs. Returns 1 when drawn, 0
- * when there was nothing to draw, or a negative errno. */
-static int one_plot(struct rp *rp, FILE *g, const char *name,
-                    int (*script)(struct rp *, FILE *, FILE *))
+int rp_plot_one(struct rp *rp, FILE *g, const char *name,
+                int (*script)(struct rp *, FILE *, FILE *))
 {
     char *buf = NULL;
     size_t len = 0;
@@ -568,10 +567,11 @@ int rp_plot(struct rp *rp)
         rc = -errno;
         goto out;
     }
-    if (rp->have_timeline && (rc = one_plot(rp, g, "timeline", timeline_script)) < 0)
+    if (rp->have_timeline && ((rc = rp_plot_one(rp, g, "timeline", timeline_script)) < 0 ||
+                              (rc = rp_rtt_plots(rp, g)) < 0))
         goto out;
     if (rp->nconns) {
-        if ((rc = one_plot(rp, g, "connections", lifeline_script)) < 0)
+        if ((rc = rp_plot_one(rp, g, "connections", lifeline_script)) < 0)
             goto out;
         rp->have_lifelines = rc > 0;
     }

@@ -66,6 +66,10 @@ t_eq "$(problems "$T_TMP/chrome.log" "$R/report.html")" "" "no console message, 
 dom=$(tr -d '\n' <"$T_TMP/dom.html")
 t_match "$dom" '<figure id="timeline-plot"><svg[^>]*>.*<g id="gnuplot_canvas">' "the timeline plot is an inline SVG in the DOM"
 t_match "$dom" '<figure id="connections-plot"><svg' "the connection lifelines are in the DOM"
+t_match "$dom" '<figure id="rtt-plot"><svg.*<text>v1 udp \(0-[0-9.]+ ms\)</text>' "RTT over time is in the DOM, a row per vantage x transport"
+t_match "$dom" '<figure id="rtt-cdf-plot"><svg.*<text>v3 tcp \(p50 [0-9.]+ ms\)</text>' "the RTT CDF is in the DOM, with each row's median"
+t_match "$dom" '<ol id="plot-events" class="meta"><li value="1">withdraw n1 <span class="at">at 10.000 s</span></li></ol>' \
+  "the drill event numbered in the plots is listed under them"
 t_match "$dom" '<table id="verdict-table">.*<td>PASS</td><td class="n">[0-9]+</td><td>v1 udp after withdraw n1 answered-by n2</td>' \
   "the verdict table shows the passing expectation"
 rows=$(grep -o '<tr>' <<<"$(sed -n '/id="summary-table"/,/<\/table>/p' "$T_TMP/dom.html")" | wc -l)
