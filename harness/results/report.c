@@ -135,7 +135,19 @@ static void csv_event(struct ah_csv *w, const struct ah_metrics_row *r)
         free(ev);
 }
 
-static int write_summary_csv(const struct ah_metrics *m, const char *dir)
+/* Marks the vantage of an event row that the event affected, so that the
+ * plots draw it first. */
+static void mark_affected(struct rp *rp, const struct ah_metrics_row *r)
+{
+    if (strcmp(r->event, ah_schema_event_name(AH_EVENT_RUN)) == 0 ||
+        rp_card_classify(r) != RP_CARD_AFFECTED)
+        return;
+    const char *v = rp_names_get(&rp->names, r->vantage);
+    if (v)
+        rp_name_state(v)->affected = 1;
+}
+
+static int write_summary_csv(struct rp *rp, const struct ah_metrics *m, const char *dir)
 {
     struct ah_csv *w = NULL;
     char tmp[PATH_MAX + 64];
@@ -149,6 +161,7 @@ static int write_summary_csv(const struct ah_metrics *m, const char *dir)
     }
     for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
         const struct ah_metrics_row *r = ah_metrics_row(m, i);
+        mark_affected(rp, r);
         const double ms[] = {r->outage_ms,       r->switch_ms,       r->break_ms_p50,
                              r->break_ms_max,    r->reconnect_ms,    r->detect_ms,
                              r->rtt_ms_p50,      r->rtt_ms_p99,      r->rtt_ms_max,
@@ -487,7 +500,7 @@ static bool exists(const char *path)
 static int write_outputs(struct rp *rp, const struct ah_metrics *m, const char *dir)
 {
     static const char *const names[] = {"summary.json", "report.html"};
-    int rc = write_summary_csv(m, dir);
+    int rc = write_summary_csv(rp, m, dir);
     if (rc < 0) {
         ah_log_error("%s/summary.csv: %s", dir, strerror(-rc));
         return rc;

@@ -44,6 +44,7 @@ struct rp_name_state {
     uint8_t strip_seen; /* the vantage was seen by the timeline */
     uint8_t clock;      /* RP_CLOCK_*: where the vantage's clock offset came from */
     uint8_t rows;       /* a probes or connections row named this vantage */
+    uint8_t affected;   /* an event affected it (rp_card_classify): drawn first */
     int64_t clock_offset_ns;
     uint64_t clock_uncertainty_ns;
 };

@@ -198,6 +198,11 @@ static int strip_cmp(const void *a, const void *b)
     const struct rp_strip *x = *(struct rp_strip *const *)a, *y = *(struct rp_strip *const *)b;
     if (!x->vantage != !y->vantage)
         return x->vantage ? -1 : 1; /* the others last */
+    /* The vantages an event affected first (the event cards list them). */
+    int ax = x->vantage && rp_name_state(x->vantage)->affected;
+    int ay = y->vantage && rp_name_state(y->vantage)->affected;
+    if (ax != ay)
+        return ay - ax;
     int c = x->vantage ? strcmp(x->vantage, y->vantage) : 0;
     return c ? c : (int)x->tr - (int)y->tr;
 }

@@ -66,6 +66,11 @@ t_eq "$(problems "$T_TMP/chrome.log" "$R/report.html")" "" "no console message, 
 dom=$(tr -d '\n' <"$T_TMP/dom.html")
 t_match "$dom" '<figure id="timeline-plot"><svg[^>]*>.*<g id="gnuplot_canvas">' "the timeline plot is an inline SVG in the DOM"
 t_match "$dom" '<figure id="connections-plot"><svg' "the connection lifelines are in the DOM"
+# The vantage the withdraw affected is drawn first (gnuplot writes the rows
+# from the bottom up: it comes last), though v0 probed first.
+rows_drawn=$(sed 's/.*<figure id="timeline-plot">//; s/<\/figure>.*//' <<<"$dom" | grep -o '<text>v[0-9] [a-z]*</text>' | tr -d '\n')
+t_match "$rows_drawn" '^<text>v3 tcp</text>.*<text>v0 udp</text><text>v1 tcp</text><text>v1 udp</text>$' \
+  "the timeline draws the affected vantage v1 first, then the others by name"
 t_match "$dom" '<figure id="rtt-plot"><svg.*<text>v1 udp \(0-[0-9.]+ ms\)</text>' "RTT over time is in the DOM, a row per vantage x transport"
 t_match "$dom" '<figure id="rtt-cdf-plot"><svg.*<text>v3 tcp \(p50 [0-9.]+ ms\)</text>' "the RTT CDF is in the DOM, with each row's median"
 t_match "$dom" '<ol id="plot-events" class="meta"><li value="1">withdraw n1 <span class="at">at 10.000 s</span></li></ol>' \
