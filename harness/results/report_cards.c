@@ -109,6 +109,15 @@ static const json_t *drill_step(const struct rp *rp, const struct ah_metrics_row
     return NULL;
 }
 
+void rp_html_event_ref(FILE *f, const struct ah_metrics_row *r)
+{
+    rp_html_str(f, r->event);
+    fprintf(f, " ");
+    rp_html_str(f, r->node);
+    if (r->occurrence > 1)
+        fprintf(f, "#%u", r->occurrence);
+}
+
 /* When the event happened and how late it was acknowledged. */
 static void card_when(FILE *f, const struct rp *rp, const struct ah_metrics_row *r)
 {
@@ -127,11 +136,7 @@ static void card_when(FILE *f, const struct rp *rp, const struct ah_metrics_row 
         fprintf(f, " (when it was acknowledged; no run.json step says when it was due)");
     }
     fprintf(f, ". As expectations name it: <code>");
-    rp_html_str(f, r->event);
-    fprintf(f, " ");
-    rp_html_str(f, r->node);
-    if (r->occurrence > 1)
-        fprintf(f, "#%u", r->occurrence);
+    rp_html_event_ref(f, r);
     fprintf(f, "</code></p>\n");
 }
 

@@ -381,11 +381,7 @@ static void ground_truth(FILE *f, const struct rp *rp, const struct ah_metrics *
             continue;
         shown++;
         fprintf(f, "<tr><td>");
-        rp_html_str(f, r->event);
-        fprintf(f, " ");
-        rp_html_str(f, r->node);
-        if (r->occurrence > 1)
-            fprintf(f, " #%u", r->occurrence);
+        rp_html_event_ref(f, r);
         fprintf(f, "</td><td>");
         rp_html_str(f, r->vantage);
         fprintf(f, "</td><td>%s %s</td>", ah_transport_name(r->transport),

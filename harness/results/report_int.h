@@ -232,6 +232,11 @@ int rp_plot_events(struct rp *rp, const char *file);
 /* The numbers of the drill events as gnuplot labels, staggered over rows
  * so that they never overlap (after rp_plot_common: it resets them). */
 void rp_plot_event_numbers(const struct rp *rp, FILE *g);
+/* The head of a plot with a row per timeline strip over the run's time:
+ * the events written to events_file, the common settings, the event
+ * numbers, the grid and ranges for nrows rows. Returns the kinds of events
+ * (rp_plot_events) or a negative errno. */
+int rp_plot_rows_head(struct rp *rp, FILE *g, const char *events_file, size_t nrows);
 /* The plot clauses that draw the events of file and their key. */
 void rp_plot_event_clauses(FILE *g, const char *file, int kinds);
 
@@ -259,6 +264,8 @@ size_t rp_event_label(char *buf, size_t cap, const char *event, const char *node
 const struct rp_event *rp_event_of_row(const struct rp *rp, const struct ah_metrics_row *r);
 /* The list of the drill events numbered in the plots, with their labels. */
 void rp_write_plot_events(const struct rp *rp, FILE *f);
+/* A row's event as expectations name it ("withdraw ams#2"), for HTML. */
+void rp_html_event_ref(FILE *f, const struct ah_metrics_row *r);
 /* The cards section of the page. */
 void rp_write_cards(const struct rp *rp, const struct ah_metrics *m, FILE *f);
 

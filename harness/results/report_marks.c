@@ -167,3 +167,15 @@ void rp_plot_event_clauses(FILE *g, const char *file, int kinds)
     if (kinds & ((1 << EV_OBS) | (1 << EV_OBS_UNNAMED)))
         fprintf(g, ", NaN with lines lc rgb '" OBS_COLOR "' lw 1.5 title 'observation'");
 }
+
+int rp_plot_rows_head(struct rp *rp, FILE *g, const char *events_file, size_t nrows)
+{
+    int kinds = rp_plot_events(rp, events_file);
+    if (kinds < 0)
+        return kinds;
+    rp_plot_common(g);
+    rp_plot_event_numbers(rp, g);
+    fprintf(g, "set grid x lc rgb '#eeeeee'\nset xrange [0:%.6f]\nset yrange [-0.6:%.2f]\n",
+            rp_plot_xmax(rp), (double)nrows - 0.4);
+    return kinds;
+}

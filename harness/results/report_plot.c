@@ -337,13 +337,9 @@ static int timeline_script(struct rp *rp, FILE *g, FILE *cmd)
         rc4 = k ? rp_plot_dat_close(k) : 0;
     if (rc == 0)
         rc = rc2 ? rc2 : rc3 ? rc3 : rc4;
-    int kinds = rc == 0 ? rp_plot_events(rp, "tevents.tsv") : 0;
+    int kinds = rc == 0 ? rp_plot_rows_head(rp, g, "tevents.tsv", ns) : 0;
     if (rc < 0 || kinds < 0)
         return rc < 0 ? rc : kinds;
-    rp_plot_common(g);
-    rp_plot_event_numbers(rp, g);
-    fprintf(g, "set grid x lc rgb '#eeeeee'\nset xrange [0:%.6f]\nset yrange [-0.6:%.2f]\n",
-            rp_plot_xmax(rp), (double)ns - 0.4);
     fprintf(g,
             "set xlabel 'seconds since the start of the run: which node answered (buckets "
             "of %.3g s; black: failed probes; white: no probe sent)'\n",

@@ -167,13 +167,9 @@ static int rtt_time_script(struct rp *rp, FILE *g, FILE *cmd)
     int rc2 = d ? rp_plot_dat_close(d) : 0, rc3 = r ? rp_plot_dat_close(r) : 0;
     if (rc == 0)
         rc = rc2 ? rc2 : rc3;
-    int kinds = rc == 0 ? rp_plot_events(rp, "rtevents.tsv") : 0;
+    int kinds = rc == 0 ? rp_plot_rows_head(rp, g, "rtevents.tsv", rp->nstrips) : 0;
     if (rc < 0 || kinds < 0)
         return rc < 0 ? rc : kinds;
-    rp_plot_common(g);
-    rp_plot_event_numbers(rp, g);
-    fprintf(g, "set grid x lc rgb '#eeeeee'\nset xrange [0:%.6f]\nset yrange [-0.6:%.2f]\n",
-            rp_plot_xmax(rp), (double)rp->nstrips - 0.4);
     fprintf(g,
             "set xlabel 'seconds since the start of the run: RTT of the ok probes per %.3g s, "
             "each row scaled from 0 to the largest p99 in its label'\n",
