@@ -143,8 +143,12 @@ static void mark_affected(struct rp *rp, const struct ah_metrics_row *r)
         rp_card_classify(r) != RP_CARD_AFFECTED)
         return;
     const char *v = rp_names_get(&rp->names, r->vantage);
-    if (v)
-        rp_name_state(v)->affected = 1;
+    struct rp_name_state *st = v ? rp_name_state(v) : NULL;
+    if (!st || st->affected)
+        return;
+    st->affected = 1;
+    rp->naffected++;
+    rp->affected_hidden += st->strip_seen && !st->strip_own;
 }
 
 static int write_summary_csv(struct rp *rp, const struct ah_metrics *m, const char *dir)
@@ -495,16 +499,12 @@ static bool exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* Writes summary.json and report.html through temp files, and moves the
- * plots into place. */
+/* Makes the plots, writes summary.json and report.html through temp files,
+ * and moves the plots into place. */
 static int write_outputs(struct rp *rp, const struct ah_metrics *m, const char *dir)
 {
     static const char *const names[] = {"summary.json", "report.html"};
-    int rc = write_summary_csv(rp, m, dir);
-    if (rc < 0) {
-        ah_log_error("%s/summary.csv: %s", dir, strerror(-rc));
-        return rc;
-    }
+    int rc;
     if (rp_plot(rp) < 0)
         ah_log_warn("report: no plots: %s", rp->plot_error);
     for (size_t i = 0; i < 2; i++) {
@@ -744,6 +744,26 @@ static int rb_judge(struct rb *b)
     return rc;
 }
 
+/* When the timeline drew a vantage an event affected among the others
+ * (more than RP_VANTAGES_SHOWN vantages), the probes are read once more for
+ * the timeline alone, the affected vantages on rows of their own first. */
+static int rb_regroup(struct rb *b)
+{
+    if (!b->rp.affected_hidden)
+        return 0;
+    struct rp_inputs again = {.quiet = true};
+    struct rp_merge *mg = NULL;
+    struct rp_probe p;
+    rp_timeline_regroup(&b->rp);
+    int rc =
+        rp_merge_open(&mg, b->o.probes, b->o.nprobes, b->o.reorder_window_ns, &again, &b->rp.names);
+    while (rc >= 0 && (rc = rp_merge_next(mg, &p)) > 0)
+        rc = rp_timeline_add(&b->rp, &p);
+    rp_merge_close(mg);
+    rp_inputs_free(&again);
+    return rc < 0 ? rc : 0;
+}
+
 /* Outputs: the files, then the verdict table, or, when there is no table
  * (anycast-lab -q), one log line per expectation that did not pass: each
  * verdict is printed once. */
@@ -753,8 +773,12 @@ static int rb_outputs(struct rb *b)
     const char *lab_path = b->lab && b->lab->path ? b->lab->path : "lab";
     mkdir(b->o.out_dir, 0755);
     b->rp.run_json = b->run_json;
-    int rc = write_outputs(&b->rp, b->m, b->o.out_dir);
-    if (rc < 0)
+    int rc = write_summary_csv(&b->rp, b->m, b->o.out_dir);
+    if (rc < 0) {
+        ah_log_error("%s/summary.csv: %s", b->o.out_dir, strerror(-rc));
+        return rc;
+    }
+    if ((rc = rb_regroup(b)) < 0 || (rc = write_outputs(&b->rp, b->m, b->o.out_dir)) < 0)
         return rc;
     for (size_t i = 0; !b->o.print_table && i < rp->nverdicts; i++) {
         const struct rp_verdict *v = &rp->verdicts[i];

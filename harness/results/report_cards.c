@@ -13,9 +13,10 @@
 #include "ah/json.h"
 #include "report_int.h"
 
-#define CARDS_MAX      200 /* cards on the page; the summary table and CSVs have every event */
-#define CARD_ROWS_MAX  32  /* affected rows listed per card; the rest counted */
-#define CARD_NAMES_MAX 64  /* unaffected vantages named per card; the rest counted */
+#define CARDS_MAX       200 /* cards on the page; the summary table and CSVs have every event */
+#define CARD_ROWS_MAX   32  /* affected rows listed per card; the rest counted */
+#define CARD_NAMES_MAX  64  /* unaffected vantages named per card; the rest counted */
+#define CARD_NAMES_OPEN 8   /* more than this: the names behind a <details> */
 
 static bool rtt_moved(double now, double base)
 {
@@ -239,12 +240,17 @@ static void card_fold(FILE *f, const char *cls, size_t n, const char *const *nam
 {
     if (!n)
         return;
-    fprintf(f, "<p class=\"%s\">%zu vantage%s %s: ", cls, n, n == 1 ? "" : "s", what);
+    /* Many names stay folded until asked for (no script: <details>). */
+    bool fold = n > CARD_NAMES_OPEN;
+    fprintf(f,
+            fold ? "<details class=\"%s\"><summary>%zu vantage%s %s</summary>"
+                 : "<p class=\"%s\">%zu vantage%s %s: ",
+            cls, n, n == 1 ? "" : "s", what);
     for (size_t i = 0; i < n && i < CARD_NAMES_MAX; i++) {
         fprintf(f, "%s", i ? ", " : "");
         rp_html_str(f, names[i]);
     }
-    fprintf(f, "%s</p>\n", n > CARD_NAMES_MAX ? ", ..." : "");
+    fprintf(f, "%s%s\n", n > CARD_NAMES_MAX ? ", ..." : "", fold ? "</details>" : "</p>");
 }
 
 static void card_end(FILE *f, struct card *c)

@@ -71,11 +71,13 @@ struct rp_file {
      * events, RP_EVENTS_OTHER_MAX route and observation rows), skipped. */
     uint64_t over_limit;
     bool broken; /* a malformed CSV record ended the reading early */
+    bool quiet;  /* a second reading: its bad rows were told in the first */
 };
 
 struct rp_inputs {
     struct rp_file *files;
     size_t nfiles;
+    bool quiet; /* the files' bad rows are counted, not told */
 };
 
 /* Streaming, validated, time-ordered probes from one or more files. */
@@ -149,6 +151,11 @@ struct rp {
     char plot_error[256];
     char plot_dir[PATH_MAX]; /* private: gnuplot's working directory */
     bool have_timeline, have_lifelines, have_rtt;
+    /* Vantages an event affected (rp_name_state.affected), and those of
+     * them the timeline drew among the others: then it is drawn again,
+     * regrouped, the affected vantages first. */
+    size_t naffected, affected_hidden, affected_own;
+    bool regroup;
     bool merged_parts;    /* probes.csv was merged from a killed run's parts */
     const char **clocked; /* interned vantages with a clock offset, in the order set */
     size_t nclocked;
@@ -179,6 +186,11 @@ int rp_clock_check(const struct rp *rp);
 
 /* Timeline (report_plot.c). */
 int rp_timeline_add(struct rp *rp, const struct rp_probe *p);
+/* Forgets the timeline (and its RTT) to draw it again from the probes,
+ * this time the vantages an event affected on rows of their own first
+ * (up to RP_VANTAGES_SHOWN), the rest after them and then together. */
+void rp_timeline_regroup(struct rp *rp);
+void rp_names_reset_strips(struct rp_names *t);
 /* Makes timeline.svg/.png and connections.svg/.png with gnuplot in the
  * private rp->plot_dir. Returns 0, or a negative errno with rp->plot_error
  * set (the report goes on). */

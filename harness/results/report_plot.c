@@ -98,6 +98,22 @@ static void rescale(struct rp *rp)
     rp->bw *= 2;
 }
 
+void rp_timeline_regroup(struct rp *rp)
+{
+    for (size_t i = 0; i < rp->nstrips; i++) {
+        free(rp->strips[i]->rtt);
+        free(rp->strips[i]);
+    }
+    free(rp->strips);
+    rp->strips = NULL;
+    rp->nstrips = rp->strip_hint = 0;
+    rp->vantages_own = rp->vantages_others = rp->affected_own = 0;
+    rp->b0_set = false;
+    rp->have_timeline = false;
+    rp_names_reset_strips(&rp->names);
+    rp->regroup = true;
+}
+
 /* The strip of an interned vantage name: its own while fewer than
  * RP_VANTAGES_SHOWN vantages have one, else the others' of its transport. */
 static struct rp_strip *strip_get(struct rp *rp, const char *vantage, enum ah_transport tr)
@@ -105,7 +121,16 @@ static struct rp_strip *strip_get(struct rp *rp, const char *vantage, enum ah_tr
     struct rp_name_state *ns = rp_name_state(vantage);
     if (!ns->strip_seen) {
         ns->strip_seen = 1;
-        if (rp->vantages_own < RP_VANTAGES_SHOWN) {
+        bool own = rp->vantages_own < RP_VANTAGES_SHOWN;
+        if (rp->regroup) {
+            /* Rows of their own for the affected vantages first, the rest
+             * of the rows for the others in the order they come. */
+            size_t aff = rp->naffected < RP_VANTAGES_SHOWN ? rp->naffected : RP_VANTAGES_SHOWN;
+            own = ns->affected ? rp->affected_own < aff
+                               : rp->vantages_own - rp->affected_own < RP_VANTAGES_SHOWN - aff;
+            rp->affected_own += own && ns->affected;
+        }
+        if (own) {
             ns->strip_own = 1;
             rp->vantages_own++;
         } else {
