@@ -488,9 +488,10 @@ int rp_write_html(const struct rp *rp, const struct ah_metrics *m, FILE *f)
     size_t others = rp->vantages_others > conn_others ? rp->vantages_others : conn_others;
     if (others)
         fprintf(f,
-                "<p class=\"meta\" id=\"grouped\">Grouped: the plots draw the first %d "
-                "vantages (in the order of their first probe or connection) one by one and the "
-                "other %zu together as \"others\"; the tables below have every vantage.</p>\n",
+                "<p class=\"meta\" id=\"grouped\">Grouped: the plots draw %d vantages one by "
+                "one (those an event affected first, then in the order of their first probe or "
+                "connection) and the other %zu together as \"others\"; the tables below have "
+                "every vantage.</p>\n",
                 RP_VANTAGES_SHOWN, others);
     if (rp->plot_error[0]) {
         fprintf(f, "<p class=\"bad\">No plot: ");
