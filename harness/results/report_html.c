@@ -34,6 +34,9 @@ static const char css[] =
     "#plot-events{columns:3 18em;font-size:.85em}.card .unaffected{color:#1a7f37}.card "
     ".nodata{color:#666}td.bad{color:#b42318}"
     "td.why{white-space:normal;min-width:20em}#verdict-table td{white-space:normal}"
+    /* Names can be 255 bytes without a space: they break anywhere rather
+     * than widen the page. */
+    "body{overflow-wrap:anywhere}td,th{white-space:normal}td.n{white-space:nowrap}"
     /* The summary table fits the page by wrapping each row onto as many
      * lines as it needs: every cell has the same width, so the header and
      * the rows wrap at the same columns and stay aligned. */

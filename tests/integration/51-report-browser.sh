@@ -110,6 +110,27 @@ read -r page_w table_w < <(sed -n 's|.*<title>w \([0-9]*\) \([0-9]*\)</title>.*|
 echo "at 1280 px: page $page_w px, summary table $table_w px wide"
 t_true "the page is no wider than 1280 px ($page_w)" test "${page_w:-99999}" -le 1280
 t_true "the summary table is no wider than 1280 px ($table_w)" test "${table_w:-99999}" -le 1280
+
+# Names of 250 bytes without a space (a vantage, a node) break anywhere
+# rather than widen the page: in the cards, the tables and the lists.
+L=$T_TMP/long
+mkdir -p "$L"
+python3 - "$L" <<'PY'
+import sys
+d, T, V, N = sys.argv[1], 1800000000000000000, "V" * 250, "N" * 250
+with open(f"{d}/probes.csv", "w") as f:
+    f.write("ts_ns,vantage,target,transport,service,conn,seq,result,node,rtt_us,detail\n")
+    for i in range(400):
+        f.write(f"{T + i * 10**7},{V},198.51.100.53,udp,dns,1,{i},ok,{'a' if i < 200 else N},250,\n")
+open(f"{d}/events.csv", "w").write(f"ts_ns,event,node,detail\n{T + 2 * 10**9},withdraw,a,\n")
+PY
+"$LAB" report -q "$L" >/dev/null 2>&1
+t_true "the long names' report is made" test -s "$L/report.html"
+sed 's|</body>|<script>document.title = "w " + document.documentElement.scrollWidth</script></body>|' \
+  "$L/report.html" >"$T_TMP/long.html"
+browse "$T_TMP/long.html" "$T_TMP/long.dom" "$T_TMP/long.log" --window-size=1280,1000
+long_w=$(sed -n 's|.*<title>w \([0-9]*\)</title>.*|\1|p' "$T_TMP/long.dom")
+t_true "with 250-byte names the page is no wider than 1280 px (${long_w:-?})" test "${long_w:-99999}" -le 1280
 for n in n0 n1 n2 n3; do
   t_match "$dom" "<text[^>]*>[^<]*$n</text>|>$n<" "the legend names node $n"
 done
