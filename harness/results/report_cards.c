@@ -136,7 +136,7 @@ static void card_when(FILE *f, const struct rp *rp, const struct ah_metrics_row 
     } else {
         fprintf(f, " (when it was acknowledged; no run.json step says when it was due)");
     }
-    fprintf(f, ". As expectations name it: <code>");
+    fprintf(f, "; in expectations <code>");
     rp_html_event_ref(f, r);
     fprintf(f, "</code></p>\n");
 }
@@ -259,8 +259,7 @@ static void card_end(FILE *f, struct card *c)
     if (c->rows_shown)
         fprintf(f, "</table>\n");
     else
-        fprintf(f, "<p class=\"nocost\">No vantage lost a probe, switched node, broke a "
-                   "connection or saw its RTT move.</p>\n");
+        fprintf(f, "<p class=\"nocost\">No cost.</p>\n");
     if (c->rows_more)
         fprintf(f, "<p class=\"meta\">And %zu more affected rows: see the summary table.</p>\n",
                 c->rows_more);

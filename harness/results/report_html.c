@@ -31,6 +31,10 @@ static const char css[] =
     ".scroll{overflow-x:auto}"
     ".card{border:1px solid #ddd;border-left:4px solid #555;padding:.3em .8em;margin:.8em 0}"
     ".card h3{margin:.2em 0;font-size:1.05em}.card p{margin:.3em 0}"
+    /* A card with no cost takes one line: the events that cost something
+     * stand out on the first screen. */
+    ".card:not(:has(table)){border-left-color:#ccc;padding:.1em .8em}.card code{white-space:nowrap}"
+    ".card:not(:has(table))>*{display:inline;margin-right:.6em}"
     "#plot-events{columns:3 18em;font-size:.85em}.card .unaffected{color:#1a7f37}.card "
     ".nodata{color:#666}td.bad{color:#b42318}"
     "td.why{white-space:normal;min-width:20em}#verdict-table td{white-space:normal}"
