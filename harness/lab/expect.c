@@ -631,6 +631,7 @@ void expect_eval_baseline(const struct expect *e, const struct ah_metrics *m,
     bool family = (fams & (fams - 1)) != 0; /* more than one */
     memset(v, 0, sizeof *v);
     v->pass = true;
+    v->row = SIZE_MAX;
     for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
         const struct ah_metrics_row *r = ah_metrics_row(m, i);
         if (!row_matches(e, r))
@@ -681,6 +682,7 @@ void expect_eval_baseline(const struct expect *e, const struct ah_metrics *m,
             v->pass = false;
             snprintf(v->measured, sizeof v->measured, "%s", val);
             where(r, family, v->where, sizeof v->where);
+            v->row = i;
             break;
         }
         /* Among passing rows, report the one nearest to failing. */
@@ -688,6 +690,7 @@ void expect_eval_baseline(const struct expect *e, const struct ah_metrics *m,
             best = close;
             snprintf(v->measured, sizeof v->measured, "%s", val);
             where(r, family, v->where, sizeof v->where);
+            v->row = i;
         }
     }
     if (matched == 0) {

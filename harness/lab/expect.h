@@ -79,6 +79,7 @@ struct expect_verdict {
     bool not_reached;
     char measured[64]; /* the value that decided, or "none"/"no data"/"not measured" */
     char where[128];   /* the row it came from: "eu udp dns at withdraw ams" */
+    size_t row;        /* index of that summary row; SIZE_MAX: none */
 };
 
 /* Evaluates e against the finished metrics: it passes when every matching

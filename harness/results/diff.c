@@ -260,6 +260,14 @@ static int parse_row(const struct cols *c, char **fl, size_t nf, struct diff_row
         }
     memset(r, 0, sizeof *r);
     r->event = fl[c->key[COL_EVENT]];
+    /* summary.csv names the second and later occurrences "withdraw#2": the
+     * word, and the number as the occurrence. */
+    char *hash = strrchr(fl[c->key[COL_EVENT]], '#');
+    if (hash && hash[1] >= '1' && hash[1] <= '9' &&
+        strspn(hash + 1, "0123456789") == strlen(hash + 1) && strlen(hash + 1) <= 7) {
+        r->occurrence = (unsigned)strtoul(hash + 1, NULL, 10);
+        *hash = '\0';
+    }
     r->node = fl[c->key[COL_NODE]];
     r->vantage = fl[c->key[COL_VANTAGE]];
     if (!*r->event || !*r->vantage || strlen(r->event) >= DIFF_NAME_MAX ||
@@ -323,7 +331,8 @@ static int load_rows(struct diff_table *t, struct ah_csv_reader *rd, const struc
                          rc == -EBADMSG ? "malformed CSV" : strerror(-rc));
             return rc;
         }
-        if (c->key[COL_OCC] < 0 && (r.occurrence = occ_of(occ_root, r.event, r.node, ts)) == 0)
+        if (c->key[COL_OCC] < 0 && r.occurrence == 0 &&
+            (r.occurrence = occ_of(occ_root, r.event, r.node, ts)) == 0)
             return -ENOMEM;
         if ((rc = diff_table_add(t, &r)) < 0) {
             if (rc == -EFBIG)

@@ -25,59 +25,6 @@
 #include "report_int.h"
 #include "results.h"
 
-/* Names are shown as the terminal shows them (controls and invalid UTF-8
- * as \xNN, so that a tab, a newline or a broken byte stays visible), then
- * escaped for HTML. */
-void rp_html_str(FILE *f, const char *s)
-{
-    char buf[AH_ESC_TERM_MAX(RP_NAME_MAX)];
-    size_t len = s ? strlen(s) : 0;
-    char *shown = len < RP_NAME_MAX ? buf : malloc(AH_ESC_TERM_MAX(len));
-    if (!shown)
-        return;
-    ah_esc_term(shown, len < RP_NAME_MAX ? sizeof buf : AH_ESC_TERM_MAX(len), s ? s : "", len);
-    junit_markup(f, shown);
-    if (shown != buf)
-        free(shown);
-}
-
-FILE *rp_out_open(const char *dir, const char *name, char *tmp, size_t tmplen)
-{
-    int fd = ah_file_tmp_open(dir, name, tmp, tmplen);
-    if (fd < 0) {
-        errno = -fd;
-        return NULL;
-    }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        errno = e;
-    }
-    return f;
-}
-
-int rp_out_close(FILE *f, const char *tmp, const char *dir, const char *name)
-{
-    int rc = ferror(f) ? -EIO : 0;
-    if (fclose(f) != 0 && rc == 0)
-        rc = -errno;
-    if (rc < 0) {
-        unlink(tmp);
-        return rc;
-    }
-    return ah_file_commit(tmp, dir, name);
-}
-
-void rp_ms(char *buf, size_t len, double ms)
-{
-    if (isnan(ms))
-        buf[0] = '\0';
-    else
-        snprintf(buf, len, "%.3f", ms);
-}
-
 static void json_num(FILE *f, double v)
 {
     if (isnan(v))
@@ -118,7 +65,45 @@ static void write_collateral_csv(struct ah_csv *w, const struct ah_metrics_row *
     }
 }
 
-static int write_summary_csv(const struct ah_metrics *m, const char *dir)
+/* The event column: the word, with "#N" from the second occurrence of the
+ * same word and node on (summary.json's occurrence), as expectations name
+ * it. */
+static void csv_event(struct ah_csv *w, const struct ah_metrics_row *r)
+{
+    if (r->occurrence <= 1) {
+        ah_csv_str(w, r->event);
+        return;
+    }
+    char buf[RP_NAME_MAX + 16];
+    size_t n = strlen(r->event) + 16; /* events.csv words are not bounded by RP_NAME_MAX */
+    char *ev = n <= sizeof buf ? buf : malloc(n);
+    if (!ev) {
+        ah_csv_str(w, r->event);
+        return;
+    }
+    snprintf(ev, n, "%s#%u", r->event, r->occurrence);
+    ah_csv_str(w, ev);
+    if (ev != buf)
+        free(ev);
+}
+
+/* Marks the vantage of an event row that the event affected, so that the
+ * plots draw it first. */
+static void mark_affected(struct rp *rp, const struct ah_metrics_row *r)
+{
+    if (strcmp(r->event, ah_schema_event_name(AH_EVENT_RUN)) == 0 ||
+        rp_card_classify(r) != RP_CARD_AFFECTED)
+        return;
+    const char *v = rp_names_get(&rp->names, r->vantage);
+    struct rp_name_state *st = v ? rp_name_state(v) : NULL;
+    if (!st || st->affected)
+        return;
+    st->affected = 1;
+    rp->naffected++;
+    rp->affected_hidden += st->strip_seen && !st->strip_own;
+}
+
+static int write_summary_csv(struct rp *rp, const struct ah_metrics *m, const char *dir)
 {
     struct ah_csv *w = NULL;
     char tmp[PATH_MAX + 64];
@@ -132,6 +117,7 @@ static int write_summary_csv(const struct ah_metrics *m, const char *dir)
     }
     for (size_t i = 0; i < ah_metrics_nrows(m); i++) {
         const struct ah_metrics_row *r = ah_metrics_row(m, i);
+        mark_affected(rp, r);
         const double ms[] = {r->outage_ms,       r->switch_ms,       r->break_ms_p50,
                              r->break_ms_max,    r->reconnect_ms,    r->detect_ms,
                              r->rtt_ms_p50,      r->rtt_ms_p99,      r->rtt_ms_max,
@@ -140,7 +126,7 @@ static int write_summary_csv(const struct ah_metrics *m, const char *dir)
         for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++)
             rp_ms(b[k], sizeof b[k], ms[k]);
         ah_csv_u64(w, r->event_ts_ns);
-        ah_csv_str(w, r->event);
+        csv_event(w, r);
         ah_csv_str(w, r->node);
         ah_csv_str(w, r->vantage);
         ah_csv_str(w, ah_transport_name(r->transport));
@@ -380,6 +366,7 @@ static int judge(struct rp *rp, const struct ah_metrics *m, const struct results
             v->v.pass = false;
             snprintf(v->v.measured, sizeof v->v.measured, "invalid");
             snprintf(v->v.where, sizeof v->v.where, "%.120s", err);
+            v->v.row = SIZE_MAX;
         } else {
             char ref[EXPECT_WORD_MAX * 2 + 16];
             uint64_t late_ns;
@@ -390,6 +377,11 @@ static int judge(struct rp *rp, const struct ah_metrics *m, const struct results
                 expect_not_measured(&v->v, ref, late_ns, late->tolerance_ns);
             else
                 expect_eval_baseline(&e, m, bl, &v->v);
+            if (!v->v.pass && !v->v.not_measured) {
+                struct rp_why_facts w;
+                rp_why_facts(rp, m, &e, &v->v, &w);
+                rp_why_sentence(v->why, sizeof v->why, &e, &w);
+            }
         }
         if (v->v.not_measured)
             rp->not_measured++;
@@ -450,8 +442,10 @@ static void rp_free(struct rp *rp)
     rp_inputs_free(&rp->events_in);
     free(rp->ev);
     rp_names_free(&rp->ev_names);
-    for (size_t i = 0; i < rp->nstrips; i++)
+    for (size_t i = 0; i < rp->nstrips; i++) {
+        free(rp->strips[i]->rtt);
         free(rp->strips[i]);
+    }
     free(rp->strips);
     free(rp->conns);
     free(rp->conn_vantages);
@@ -466,16 +460,12 @@ static bool exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* Writes summary.json and report.html through temp files, and moves the
- * plots into place. */
+/* Makes the plots, writes summary.json and report.html through temp files,
+ * and moves the plots into place. */
 static int write_outputs(struct rp *rp, const struct ah_metrics *m, const char *dir)
 {
     static const char *const names[] = {"summary.json", "report.html"};
-    int rc = write_summary_csv(m, dir);
-    if (rc < 0) {
-        ah_log_error("%s/summary.csv: %s", dir, strerror(-rc));
-        return rc;
-    }
+    int rc;
     if (rp_plot(rp) < 0)
         ah_log_warn("report: no plots: %s", rp->plot_error);
     for (size_t i = 0; i < 2; i++) {
@@ -721,6 +711,26 @@ static int rb_judge(struct rb *b)
     return rc;
 }
 
+/* When the timeline drew a vantage an event affected among the others
+ * (more than RP_VANTAGES_SHOWN vantages), the probes are read once more for
+ * the timeline alone, the affected vantages on rows of their own first. */
+static int rb_regroup(struct rb *b)
+{
+    if (!b->rp.affected_hidden)
+        return 0;
+    struct rp_inputs again = {.quiet = true};
+    struct rp_merge *mg = NULL;
+    struct rp_probe p;
+    rp_timeline_regroup(&b->rp);
+    int rc =
+        rp_merge_open(&mg, b->o.probes, b->o.nprobes, b->o.reorder_window_ns, &again, &b->rp.names);
+    while (rc >= 0 && (rc = rp_merge_next(mg, &p)) > 0)
+        rc = rp_timeline_add(&b->rp, &p);
+    rp_merge_close(mg);
+    rp_inputs_free(&again);
+    return rc < 0 ? rc : 0;
+}
+
 /* Outputs: the files, then the verdict table, or, when there is no table
  * (anycast-lab -q), one log line per expectation that did not pass: each
  * verdict is printed once. */
@@ -730,8 +740,12 @@ static int rb_outputs(struct rb *b)
     const char *lab_path = b->lab && b->lab->path ? b->lab->path : "lab";
     mkdir(b->o.out_dir, 0755);
     b->rp.run_json = b->run_json;
-    int rc = write_outputs(&b->rp, b->m, b->o.out_dir);
-    if (rc < 0)
+    int rc = write_summary_csv(&b->rp, b->m, b->o.out_dir);
+    if (rc < 0) {
+        ah_log_error("%s/summary.csv: %s", b->o.out_dir, strerror(-rc));
+        return rc;
+    }
+    if ((rc = rb_regroup(b)) < 0 || (rc = write_outputs(&b->rp, b->m, b->o.out_dir)) < 0)
         return rc;
     for (size_t i = 0; !b->o.print_table && i < rp->nverdicts; i++) {
         const struct rp_verdict *v = &rp->verdicts[i];

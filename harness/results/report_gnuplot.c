@@ -22,7 +22,9 @@
 static const char *const dir_files[] = {
     "plot.gp",      "gnuplot.log",     "timeline.dat",    "rows.tsv",    "keys.tsv",
     "tevents.tsv",  "lifelines.dat",   "lrows.tsv",       "levents.tsv", "timeline.svg",
-    "timeline.png", "connections.svg", "connections.png",
+    "timeline.png", "connections.svg", "connections.png", "rtt.dat",     "rttrows.tsv",
+    "rtevents.tsv", "cdf.dat",         "cdfmed.dat",      "cdfrows.tsv", "rtt.svg",
+    "rtt.png",      "rtt-cdf.svg",     "rtt-cdf.png",
 };
 
 int rp_gnuplot_dir(struct rp *rp)
@@ -108,14 +110,16 @@ done:
 
 int rp_plot_finish(struct rp *rp, bool publish)
 {
-    static const char *const outs[] = {"timeline.svg", "timeline.png", "connections.svg",
-                                       "connections.png"};
+    static const char *const outs[] = {"timeline.svg",    "timeline.png", "connections.svg",
+                                       "connections.png", "rtt.svg",      "rtt.png",
+                                       "rtt-cdf.svg",     "rtt-cdf.png"};
     char p[PATH_MAX + 32];
     int rc = 0;
     if (!rp->plot_dir[0])
         return 0;
     for (size_t i = 0; publish && !rp->plot_error[0] && i < sizeof outs / sizeof outs[0]; i++) {
-        if ((i < 2 && !rp->have_timeline) || (i >= 2 && !rp->have_lifelines))
+        if ((i < 2 && !rp->have_timeline) || (i >= 2 && i < 4 && !rp->have_lifelines) ||
+            (i >= 4 && !rp->have_rtt))
             continue;
         snprintf(p, sizeof p, "%s/%s", rp->plot_dir, outs[i]);
         int r = ah_file_move(p, rp->out_dir, outs[i]);

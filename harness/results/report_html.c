@@ -28,7 +28,27 @@ static const char css[] =
     "tr.fail td:first-child{color:#b42318;font-weight:bold}"
     ".meta{color:#666;font-size:.9em}.ok{color:#1a7f37}.bad{color:#b42318}"
     "figure{margin:1em 0}figure svg{max-width:100%;height:auto}"
-    ".scroll{overflow-x:auto}";
+    ".scroll{overflow-x:auto}"
+    ".card{border:1px solid #ddd;border-left:4px solid #555;padding:.3em .8em;margin:.8em 0}"
+    ".card h3{margin:.2em 0;font-size:1.05em}.card p{margin:.3em 0}"
+    /* A card with no cost takes one line: the events that cost something
+     * stand out on the first screen. */
+    ".card:not(:has(table)){border-left-color:#ccc;padding:.1em .8em}.card code{white-space:nowrap}"
+    ".card:not(:has(table))>*{display:inline;margin-right:.6em}"
+    "#plot-events{columns:3 18em;font-size:.85em}.card .unaffected{color:#1a7f37}.card "
+    ".nodata{color:#666}td.bad{color:#b42318}"
+    "td.why{white-space:normal;min-width:20em}#verdict-table td{white-space:normal}"
+    /* Names can be 255 bytes without a space: they break anywhere rather
+     * than widen the page. */
+    "body{overflow-wrap:anywhere}td,th{white-space:normal}td.n{white-space:nowrap}"
+    /* The summary table fits the page by wrapping each row onto as many
+     * lines as it needs: every cell has the same width, so the header and
+     * the rows wrap at the same columns and stay aligned. */
+    "#summary-table{display:block}#summary-table tbody{display:block}"
+    "#summary-table tr{display:flex;flex-wrap:wrap;border-bottom:2px solid #bbb}"
+    "#summary-table tr:nth-child(even){background:#fafafa}"
+    "#summary-table th,#summary-table td{flex:0 0 6.4em;box-sizing:border-box;"
+    "white-space:normal;overflow-wrap:anywhere}";
 
 static void utc(uint64_t ns, char *buf, size_t len)
 {
@@ -89,6 +109,16 @@ static bool inline_svg(FILE *f, const char *plot_dir, const char *name, const ch
             "<a href=\"%s.png\">%s.png</a></p>\n",
             name, name, name, name);
     return started;
+}
+
+/* RTT over time and its distribution, per vantage x transport. */
+static void rtt_plots(FILE *f, const struct rp *rp)
+{
+    if (!rp->have_rtt)
+        return;
+    fprintf(f, "<h3>RTT</h3>\n");
+    inline_svg(f, rp->plot_dir, "rtt", "rtt-plot");
+    inline_svg(f, rp->plot_dir, "rtt-cdf", "rtt-cdf-plot");
 }
 
 /* " (host)" of a deployment host. */
@@ -230,6 +260,14 @@ static void settings(FILE *f, const struct rp *rp)
     fprintf(f, "</section>\n");
 }
 
+/* A failure's reason, in one sentence from the data (report_why.c). */
+static void verdict_why(FILE *f, const struct rp_verdict *v)
+{
+    fprintf(f, "<td class=\"why\">");
+    rp_html_str(f, v->why);
+    fprintf(f, "</td>");
+}
+
 static void verdicts(FILE *f, const struct rp *rp)
 {
     fprintf(f, "<section id=\"verdicts\"><h2>Expectations</h2>\n");
@@ -244,7 +282,7 @@ static void verdicts(FILE *f, const struct rp *rp)
         fprintf(f, ", %zu not measured (a drill step started late)", rp->not_measured);
     fprintf(f, "</p>\n");
     fprintf(f, "<table id=\"verdict-table\"><tr><th>verdict</th><th>line</th>"
-               "<th>expectation</th><th>measured</th><th>where</th></tr>\n");
+               "<th>expectation</th><th>measured</th><th>where</th><th>why</th></tr>\n");
     for (size_t i = 0; i < rp->nverdicts; i++) {
         const struct rp_verdict *v = &rp->verdicts[i];
         fprintf(f, "<tr class=\"%s\"><td>%s</td><td class=\"n\">%u</td><td>",
@@ -258,7 +296,9 @@ static void verdicts(FILE *f, const struct rp *rp)
         rp_html_str(f, v->v.measured);
         fprintf(f, "</td><td>");
         rp_html_str(f, v->v.where);
-        fprintf(f, "</td></tr>\n");
+        fprintf(f, "</td>");
+        verdict_why(f, v);
+        fprintf(f, "</tr>\n");
     }
     fprintf(f, "</table></section>\n");
 }
@@ -376,11 +416,7 @@ static void ground_truth(FILE *f, const struct rp *rp, const struct ah_metrics *
             continue;
         shown++;
         fprintf(f, "<tr><td>");
-        rp_html_str(f, r->event);
-        fprintf(f, " ");
-        rp_html_str(f, r->node);
-        if (r->occurrence > 1)
-            fprintf(f, " #%u", r->occurrence);
+        rp_html_event_ref(f, r);
         fprintf(f, "</td><td>");
         rp_html_str(f, r->vantage);
         fprintf(f, "</td><td>%s %s %s</td>", ah_transport_name(r->transport),
@@ -476,6 +512,7 @@ int rp_write_html(const struct rp *rp, const struct ah_metrics *m, FILE *f)
     rp_html_str(f, rp->name);
     fprintf(f, "</h1>\n<p class=\"meta\">Run from %s to %s (%.3f s). Made by anycast-lab %s.</p>\n",
             t0, t1, ((double)rp->end - (double)rp->start) / 1e9, AH_VERSION);
+    rp_write_cards(rp, m, f);
     verdicts(f, rp);
     fprintf(f, "<section id=\"timeline\"><h2>Timeline</h2>\n");
     if (rp->merged_parts)
@@ -486,9 +523,10 @@ int rp_write_html(const struct rp *rp, const struct ah_metrics *m, FILE *f)
     size_t others = rp->vantages_others > conn_others ? rp->vantages_others : conn_others;
     if (others)
         fprintf(f,
-                "<p class=\"meta\" id=\"grouped\">Grouped: the plots draw the first %d "
-                "vantages (in the order of their first probe or connection) one by one and the "
-                "other %zu together as \"others\"; the tables below have every vantage.</p>\n",
+                "<p class=\"meta\" id=\"grouped\">Grouped: the plots draw %d vantages one by "
+                "one (those an event affected first, then in the order of their first probe or "
+                "connection) and the other %zu together as \"others\"; the tables below have "
+                "every vantage.</p>\n",
                 RP_VANTAGES_SHOWN, others);
     if (rp->plot_error[0]) {
         fprintf(f, "<p class=\"bad\">No plot: ");
@@ -497,6 +535,9 @@ int rp_write_html(const struct rp *rp, const struct ah_metrics *m, FILE *f)
     } else {
         if (!rp->have_timeline || !inline_svg(f, rp->plot_dir, "timeline", "timeline-plot"))
             fprintf(f, "<p class=\"meta\">No probes to plot.</p>\n");
+        else
+            rp_write_plot_events(rp, f);
+        rtt_plots(f, rp);
         if (rp->have_lifelines)
             inline_svg(f, rp->plot_dir, "connections", "connections-plot");
     }

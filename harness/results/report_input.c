@@ -76,6 +76,13 @@ struct rp_name_state *rp_name_state(const char *interned)
     return &((struct rp_name *)(void *)(interned - offsetof(struct rp_name, s)))->st;
 }
 
+void rp_names_reset_strips(struct rp_names *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slot[i])
+            t->slot[i]->st.strip_own = t->slot[i]->st.strip_seen = 0;
+}
+
 void rp_names_free(struct rp_names *t)
 {
     for (size_t i = 0; i < t->cap; i++)
@@ -99,6 +106,7 @@ static struct rp_file *inputs_add(struct rp_inputs *in, const char *path)
     f = &in->files[in->nfiles++];
     memset(f, 0, sizeof *f);
     snprintf(f->path, sizeof f->path, "%s", path);
+    f->quiet = in->quiet;
     return f;
 }
 
@@ -183,6 +191,8 @@ static void bad_row(struct rp_file *f, unsigned long line, const char *fmt, ...)
 static void bad_row(struct rp_file *f, unsigned long line, const char *fmt, ...)
 {
     f->skipped++;
+    if (f->quiet)
+        return;
     if (f->skipped <= RP_BAD_SHOWN) {
         char msg[256];
         va_list ap;
@@ -258,8 +268,9 @@ static int next_row(struct ah_csv_reader *r, struct rp_file *f, char ***fields, 
             bad_row(f, *line, "record longer than %d bytes", AH_CSV_READ_RECORD_MAX);
     }
     if (rc < 0) {
-        ah_log_warn("%s:%lu: malformed CSV (%s); the rest of the file is skipped", f->path, *line,
-                    strerror(-rc));
+        if (!f->quiet)
+            ah_log_warn("%s:%lu: malformed CSV (%s); the rest of the file is skipped", f->path,
+                        *line, strerror(-rc));
         f->broken = true;
         f->skipped++;
     }

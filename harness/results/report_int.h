@@ -44,6 +44,7 @@ struct rp_name_state {
     uint8_t strip_seen; /* the vantage was seen by the timeline */
     uint8_t clock;      /* RP_CLOCK_*: where the vantage's clock offset came from */
     uint8_t rows;       /* a probes or connections row named this vantage */
+    uint8_t affected;   /* an event affected it (rp_card_classify): drawn first */
     int64_t clock_offset_ns;
     uint64_t clock_uncertainty_ns;
 };
@@ -71,11 +72,13 @@ struct rp_file {
      * events, RP_EVENTS_OTHER_MAX route and observation rows), skipped. */
     uint64_t over_limit;
     bool broken; /* a malformed CSV record ended the reading early */
+    bool quiet;  /* a second reading: its bad rows were told in the first */
 };
 
 struct rp_inputs {
     struct rp_file *files;
     size_t nfiles;
+    bool quiet; /* the files' bad rows are counted, not told */
 };
 
 /* Streaming, validated, time-ordered probes from one or more files. */
@@ -92,6 +95,7 @@ struct rp_event {
     uint64_t ts_ns;
     const char *event, *node, *detail; /* interned in rp->ev_names */
     enum ah_event_kind kind;
+    uint32_t plot_no; /* its number in the plots (1-based); 0: not numbered */
 };
 
 struct rp_conn {
@@ -102,9 +106,11 @@ struct rp_conn {
 };
 
 /* Answers of one vantage x transport over time, in RP_BUCKETS buckets. */
+struct rp_rtt;
 struct rp_strip {
     const char *vantage; /* interned; NULL: the others */
     enum ah_transport tr;
+    struct rp_rtt *rtt; /* its RTT histograms (report_rtt.c); NULL: no RTT yet */
     uint32_t ok[RP_BUCKETS][RP_NODES_MAX + 1]; /* the last column: other nodes */
     uint32_t fail[RP_BUCKETS];
 };
@@ -113,6 +119,7 @@ struct rp_verdict {
     const char *text;
     unsigned line;
     struct expect_verdict v;
+    char why[512]; /* a failure's reason in one sentence (raw text); "" otherwise */
 };
 
 struct rp {
@@ -144,7 +151,12 @@ struct rp {
     size_t not_measured; /* verdicts on a step that started late */
     char plot_error[256];
     char plot_dir[PATH_MAX]; /* private: gnuplot's working directory */
-    bool have_timeline, have_lifelines;
+    bool have_timeline, have_lifelines, have_rtt;
+    /* Vantages an event affected (rp_name_state.affected), and those of
+     * them the timeline drew among the others: then it is drawn again,
+     * regrouped, the affected vantages first. */
+    size_t naffected, affected_hidden, affected_own;
+    bool regroup;
     bool merged_parts;    /* probes.csv was merged from a killed run's parts */
     const char **clocked; /* interned vantages with a clock offset, in the order set */
     size_t nclocked;
@@ -175,6 +187,11 @@ int rp_clock_check(const struct rp *rp);
 
 /* Timeline (report_plot.c). */
 int rp_timeline_add(struct rp *rp, const struct rp_probe *p);
+/* Forgets the timeline (and its RTT) to draw it again from the probes,
+ * this time the vantages an event affected on rows of their own first
+ * (up to RP_VANTAGES_SHOWN), the rest after them and then together. */
+void rp_timeline_regroup(struct rp *rp);
+void rp_names_reset_strips(struct rp_names *t);
 /* Makes timeline.svg/.png and connections.svg/.png with gnuplot in the
  * private rp->plot_dir. Returns 0, or a negative errno with rp->plot_error
  * set (the report goes on). */
@@ -191,9 +208,98 @@ const char *rp_node_color(size_t i);
 size_t rp_plot_label(char *out, size_t cap, const char *name);
 #define RP_PLOT_LABEL_CAP (RP_LABEL_MAX * 4 + 1)
 
+/* RTT over time and its CDF per timeline row (report_rtt.c). */
+#define RP_RTT_BUCKETS 100 /* RTT buckets per row: RP_BUCKETS / 6 */
+/* Adds an ok probe's RTT to strip st, whose timeline bucket is b. Returns 0
+ * or -ENOMEM. */
+int rp_rtt_add(struct rp_strip *st, size_t b, const struct rp_probe *p);
+/* The timeline's buckets doubled in width: the RTT buckets follow. */
+void rp_rtt_rescale(struct rp_strip *st);
+/* Makes rtt.svg/.png and rtt-cdf.svg/.png (after the timeline, whose row
+ * order they share); sets rp->have_rtt. Returns 0 or a negative errno. */
+int rp_rtt_plots(struct rp *rp, FILE *g);
+/* The percentile p (0..100) of n RTTs in µs as the report's histograms give
+ * it (the middle of the bin of the nearest rank), in ms. */
+double rp_rtt_percentile(const uint64_t *us, size_t n, double p);
+/* One plot: script writes its data files and settings to g and its plot
+ * command to cmd, and returns its height (0: nothing to draw); then its
+ * SVG and PNG outputs. Returns 1 when drawn, 0, or a negative errno. */
+int rp_plot_one(struct rp *rp, FILE *g, const char *name,
+                int (*script)(struct rp *, FILE *, FILE *));
+
+/* What the plots share (report_marks.c): times in seconds from the run's
+ * start, new files of the private plot directory, the common settings, and
+ * the event marks. */
+double rp_plot_sec(const struct rp *rp, uint64_t ts);
+double rp_plot_xmax(const struct rp *rp);
+FILE *rp_plot_dat_open(const struct rp *rp, const char *name);
+int rp_plot_dat_close(FILE *f);
+void rp_plot_common(FILE *g);
+/* Drill events numbered in the plots (the first ones drawn); the page
+ * lists them with their labels. */
+#define RP_PLOT_NUMBERED 99
+/* Writes the events drawn (one per pixel column and kind) to file and
+ * numbers the drill events among them (rp_event.plot_no). Returns the
+ * kinds present as a bit mask, or a negative errno. */
+int rp_plot_events(struct rp *rp, const char *file);
+/* The numbers of the drill events as gnuplot labels, staggered over rows
+ * so that they never overlap (after rp_plot_common: it resets them). */
+void rp_plot_event_numbers(const struct rp *rp, FILE *g);
+/* The head of a plot with a row per timeline strip over the run's time:
+ * the events written to events_file, the common settings, the event
+ * numbers, the grid and ranges for nrows rows. Returns the kinds of events
+ * (rp_plot_events) or a negative errno. */
+int rp_plot_rows_head(struct rp *rp, FILE *g, const char *events_file, size_t nrows);
+/* The plot clauses that draw the events of file and their key. */
+void rp_plot_event_clauses(FILE *g, const char *file, int kinds);
+
 /* gnuplot in a private directory (report_gnuplot.c). */
 int rp_gnuplot_dir(struct rp *rp);
 int rp_gnuplot_run(struct rp *rp, const char *script);
+
+/* Event cards (report_cards.c). A summary row's part in an event's cost:
+ * affected (a probe lost, another node answering, a flow flipped, a
+ * connection broken, or the RTT median moved past the margin below from
+ * the baseline's), unaffected, or no data (no probe in the window). */
+enum rp_card_class { RP_CARD_UNAFFECTED, RP_CARD_AFFECTED, RP_CARD_NO_DATA };
+#define RP_CARD_RTT_MARGIN_MS   1.0  /* an RTT median change this small is noise... */
+#define RP_CARD_RTT_MARGIN_FRAC 0.25 /* ...and so is one within 25 % of the baseline */
+enum rp_card_class rp_card_classify(const struct ah_metrics_row *r);
+/* The label of an event with its arguments, as raw text (escape it where it
+ * is shown): "withdraw fra", "withdraw fra#2", "delay iad 300ms", "flap sin
+ * 3/6 (withdraw)", from the event's word, node, occurrence (1-based; 0 or 1:
+ * the first) and events.csv detail (may be NULL). Returns the length. */
+size_t rp_event_label(char *buf, size_t cap, const char *event, const char *node, unsigned occ,
+                      const char *detail);
+#define RP_EVENT_LABEL_CAP (2 * RP_NAME_MAX + 64)
+/* The events.csv row of a summary row's event (its word, node and time),
+ * or NULL. */
+const struct rp_event *rp_event_of_row(const struct rp *rp, const struct ah_metrics_row *r);
+/* The list of the drill events numbered in the plots, with their labels. */
+void rp_write_plot_events(const struct rp *rp, FILE *f);
+/* A row's event as expectations name it ("withdraw ams#2"), for HTML. */
+void rp_html_event_ref(FILE *f, const struct ah_metrics_row *r);
+/* The cards section of the page. */
+void rp_write_cards(const struct rp *rp, const struct ah_metrics *m, FILE *f);
+
+/* Why an expectation failed, in one sentence from the data (report_why.c).
+ * What the rows and events say around the deciding row. */
+struct rp_why_facts {
+    const struct ah_metrics_row *row; /* the row that decided; NULL: none matched */
+    /* With no row: whether any summary row has the event, the vantage, the
+     * vantage with the transport. */
+    bool event_seen, vantage_seen, transport_seen;
+    const char
+        *route_now;   /* the nexthop of the row's vantage's router at the event; NULL: unknown */
+    uint64_t answers; /* never-answered-by: the node's answers in the window */
+    bool direct_withdraw; /* the lab moves routes itself: no detect_ms */
+};
+/* Writes the sentence for a failed verdict of e into buf (raw text: names
+ * in it are the data's). Returns the length. */
+size_t rp_why_sentence(char *buf, size_t cap, const struct expect *e, const struct rp_why_facts *w);
+/* The facts of a verdict from the metrics and the events. */
+void rp_why_facts(const struct rp *rp, const struct ah_metrics *m, const struct expect *e,
+                  const struct expect_verdict *v, struct rp_why_facts *w);
 
 /* The page (report_html.c), written to f. */
 int rp_write_html(const struct rp *rp, const struct ah_metrics *m, FILE *f);

@@ -21,38 +21,36 @@
 #define MAX_BOXES  12000
 #define PLOT_WIDTH 1100 /* pixels; events closer than a pixel are drawn once */
 
-/* Colours for nodes (a qualitative palette), then "other". */
+/* Colour means a node and nothing else: the Okabe-Ito palette (safe for
+ * the common colour-vision deficiencies) without its black, then Paul
+ * Tol's muted one; nodes past them are "other nodes", light grey. Results
+ * and reasons are black and greys (with dash patterns in the lifelines),
+ * never a colour a node has. */
 static const char *const node_colors[] = {
-    "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#bcbd22",
-    "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#31a354", "#756bb1",
+    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#332288",
+    "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499",
 };
-#define OTHER_COLOR "#7f7f7f"
-#define FAIL_COLOR  "#d62728"
+#define NODE_COLORS (sizeof node_colors / sizeof node_colors[0])
+#define OTHER_COLOR "#C8C8C8"
+#define FAIL_COLOR  "#000000"
+#define GAP_BORDER  "#999999"
 
 const char *rp_node_color(size_t i)
 {
-    return i < sizeof node_colors / sizeof node_colors[0] ? node_colors[i] : OTHER_COLOR;
+    return i < NODE_COLORS ? node_colors[i] : OTHER_COLOR;
 }
 
-static const char *reason_color(unsigned r)
-{
-    switch (r) {
-    case AH_REASON_END:
-        return "#2ca02c";
-    case AH_REASON_RESET:
-        return "#d62728";
-    case AH_REASON_TIMEOUT:
-        return "#ff7f0e";
-    case AH_REASON_EOF:
-        return "#9467bd";
-    case AH_REASON_REFUSED:
-        return "#7f7f7f";
-    case AH_REASON_UNREACHABLE:
-        return "#8c564b";
-    default:
-        return "#000000";
-    }
-}
+/* How a connection ended: a grey and a dash pattern each, apart enough to
+ * tell in print. */
+static const struct {
+    const char *color;
+    int dt;
+} reason_style[AH_REASON_COUNT] = {
+    [AH_REASON_END] = {"#B0B0B0", 1},     [AH_REASON_RESET] = {"#000000", 1},
+    [AH_REASON_TIMEOUT] = {"#000000", 2}, [AH_REASON_EOF] = {"#555555", 3},
+    [AH_REASON_REFUSED] = {"#777777", 4}, [AH_REASON_UNREACHABLE] = {"#333333", 5},
+    [AH_REASON_ERROR] = {"#777777", 1},
+};
 
 /* gnuplot reads a string column up to the next double quote and then
  * expands backslash escapes (\n, \101, ...); it never evaluates it. So the
@@ -95,8 +93,25 @@ static void rescale(struct rp *rp)
                     (a < RP_BUCKETS ? st->ok[a][n] : 0) + (c < RP_BUCKETS ? st->ok[c][n] : 0);
             st->fail[b] = (a < RP_BUCKETS ? st->fail[a] : 0) + (c < RP_BUCKETS ? st->fail[c] : 0);
         }
+        rp_rtt_rescale(st);
     }
     rp->bw *= 2;
+}
+
+void rp_timeline_regroup(struct rp *rp)
+{
+    for (size_t i = 0; i < rp->nstrips; i++) {
+        free(rp->strips[i]->rtt);
+        free(rp->strips[i]);
+    }
+    free(rp->strips);
+    rp->strips = NULL;
+    rp->nstrips = rp->strip_hint = 0;
+    rp->vantages_own = rp->vantages_others = rp->affected_own = 0;
+    rp->b0_set = false;
+    rp->have_timeline = false;
+    rp_names_reset_strips(&rp->names);
+    rp->regroup = true;
 }
 
 /* The strip of an interned vantage name: its own while fewer than
@@ -106,7 +121,16 @@ static struct rp_strip *strip_get(struct rp *rp, const char *vantage, enum ah_tr
     struct rp_name_state *ns = rp_name_state(vantage);
     if (!ns->strip_seen) {
         ns->strip_seen = 1;
-        if (rp->vantages_own < RP_VANTAGES_SHOWN) {
+        bool own = rp->vantages_own < RP_VANTAGES_SHOWN;
+        if (rp->regroup) {
+            /* Rows of their own for the affected vantages first, the rest
+             * of the rows for the others in the order they come. */
+            size_t aff = rp->naffected < RP_VANTAGES_SHOWN ? rp->naffected : RP_VANTAGES_SHOWN;
+            own = ns->affected ? rp->affected_own < aff
+                               : rp->vantages_own - rp->affected_own < RP_VANTAGES_SHOWN - aff;
+            rp->affected_own += own && ns->affected;
+        }
+        if (own) {
             ns->strip_own = 1;
             rp->vantages_own++;
         } else {
@@ -176,117 +200,10 @@ int rp_timeline_add(struct rp *rp, const struct rp_probe *p)
     else
         st->fail[b]++;
     rp->have_timeline = true;
-    return 0;
+    return rp_rtt_add(st, b, p);
 }
 
 /* ---- data files and script pieces ---- */
-
-static double sec(const struct rp *rp, uint64_t ts)
-{
-    return ((double)ts - (double)rp->start) / 1e9;
-}
-
-static double xmax(const struct rp *rp)
-{
-    return sec(rp, rp->end) > 0 ? sec(rp, rp->end) : 1.0;
-}
-
-/* A new file of the private plot directory. */
-static FILE *dat_open(const struct rp *rp, const char *name)
-{
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/%s", rp->plot_dir, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return NULL;
-    FILE *f = fdopen(fd, "w");
-    if (!f)
-        close(fd);
-    return f;
-}
-
-static int dat_close(FILE *f)
-{
-    int rc = ferror(f) ? -EIO : 0;
-    if (fclose(f) != 0 && rc == 0)
-        rc = -errno;
-    return rc;
-}
-
-static void set_common(FILE *g)
-{
-    fprintf(g, "reset\nset datafile separator \"\\t\"\nset datafile commentschars \"\"\n"
-               "set border 3\nset tics nomirror\nset key outside right top vertical font ',9'\n"
-               "set tmargin 4\nset y2range [0:1]\n");
-}
-
-enum { EV_DRILL = 1, EV_ROUTE, EV_OBS, EV_OBS_UNNAMED };
-
-/* events.tsv: x, kind, label ("event node"); an event in the same pixel
- * column as one of its kind already drawn is left out. Returns the kinds
- * present as a bit mask, or a negative errno. */
-static int events_data(const struct rp *rp, const char *file)
-{
-    uint8_t seen[EV_OBS_UNNAMED + 1][PLOT_WIDTH / 8 + 1];
-    FILE *d = dat_open(rp, file);
-    if (!d)
-        return -errno;
-    memset(seen, 0, sizeof seen);
-    int kinds = 0;
-    for (size_t i = 0; i < rp->nev; i++) {
-        const struct rp_event *e = &rp->ev[i];
-        double x = sec(rp, e->ts_ns);
-        int k = e->kind == AH_EV_DRILL                                      ? EV_DRILL
-                : e->kind == AH_EV_ROUTE                                    ? EV_ROUTE
-                : strcmp(e->event, ah_schema_event_name(AH_EVENT_BGP)) != 0 ? EV_OBS
-                                                                            : EV_OBS_UNNAMED;
-        /* Outside the plot, e.g. the observations of the set-up before the
-         * probes started, and a router's initial route (no change): left
-         * out. */
-        if (x < 0 || x > xmax(rp) || (k == EV_ROUTE && ah_route_is_initial(e->detail)))
-            continue;
-        size_t px = (size_t)(x / xmax(rp) * (PLOT_WIDTH - 1));
-        if (seen[k][px / 8] & (1u << (px % 8)))
-            continue;
-        seen[k][px / 8] |= (uint8_t)(1u << (px % 8));
-        char ev[RP_PLOT_LABEL_CAP], node[RP_PLOT_LABEL_CAP];
-        rp_plot_label(ev, sizeof ev, e->event);
-        rp_plot_label(node, sizeof node, e->node[0] ? e->node : "-");
-        fprintf(d, "%.6f\t%d\t%s %s\n", x, k, ev, node);
-        kinds |= 1 << k;
-    }
-    int rc = dat_close(d);
-    return rc < 0 ? rc : kinds;
-}
-
-/* The plot clauses that draw the events of events.tsv. */
-static void events_clauses(FILE *g, const char *file, int kinds)
-{
-    if (kinds & (1 << EV_DRILL))
-        fprintf(g,
-                ", '%s' using ($2==%d?$1:NaN):(0):(0):(1) axes x1y2 with vectors nohead "
-                "lc rgb '#444444' dt 2 lw 1 notitle"
-                ", '%s' using ($2==%d?$1:NaN):(1):3 axes x1y2 with labels left rotate by 35 "
-                "offset 0,0.6 font ',8' tc rgb '#444444' notitle",
-                file, EV_DRILL, file, EV_DRILL);
-    if (kinds & (1 << EV_ROUTE))
-        fprintf(g,
-                ", '%s' using ($2==%d?$1:NaN):(0):(0):(1) axes x1y2 with vectors nohead "
-                "lc rgb '#17becf' dt 3 lw 1 notitle",
-                file, EV_ROUTE);
-    if (kinds & ((1 << EV_OBS) | (1 << EV_OBS_UNNAMED)))
-        fprintf(g,
-                ", '%s' using ($2>=%d?$1:NaN):(0):(0):(0.08) axes x1y2 with vectors nohead "
-                "lc rgb '#ff7f0e' lw 1.5 notitle",
-                file, EV_OBS);
-    if (kinds & (1 << EV_OBS))
-        fprintf(g,
-                ", '%s' using ($2==%d?$1:NaN):(0.09):3 axes x1y2 with labels left rotate by 35 "
-                "font ',7' tc rgb '#ff7f0e' notitle",
-                file, EV_OBS);
-    fprintf(g, ", NaN with lines lc rgb '#444444' dt 2 title 'drill event'");
-    fprintf(g, ", NaN with lines lc rgb '#17becf' dt 3 title 'route change'");
-}
 
 /* The label of a timeline or lifeline row. */
 static void row_label(FILE *d, double y, const char *vantage, size_t others, const char *tr)
@@ -306,6 +223,11 @@ static int strip_cmp(const void *a, const void *b)
     const struct rp_strip *x = *(struct rp_strip *const *)a, *y = *(struct rp_strip *const *)b;
     if (!x->vantage != !y->vantage)
         return x->vantage ? -1 : 1; /* the others last */
+    /* The vantages an event affected first (the event cards list them). */
+    int ax = x->vantage && rp_name_state(x->vantage)->affected;
+    int ay = y->vantage && rp_name_state(y->vantage)->affected;
+    if (ax != ay)
+        return ay - ax;
     int c = x->vantage ? strcmp(x->vantage, y->vantage) : 0;
     return c ? c : (int)x->tr - (int)y->tr;
 }
@@ -366,8 +288,9 @@ static size_t strip_boxes(const struct rp *rp, const struct palette *pal, size_t
             continue;
         if (trun) {
             /* Flush the run [g0, g). */
-            double x0 = sec(rp, rp->b0 + g0 * f * rp->bw);
-            double x1 = sec(rp, rp->b0 + (g * f < RP_BUCKETS ? g * f : RP_BUCKETS) * rp->bw);
+            double x0 = rp_plot_sec(rp, rp->b0 + g0 * f * rp->bw);
+            double x1 =
+                rp_plot_sec(rp, rp->b0 + (g * f < RP_BUCKETS ? g * f : RP_BUCKETS) * rp->bw);
             double cum = 0;
             for (size_t k = 0; k < RP_NODES_MAX + 2; k++) {
                 if (!run[k])
@@ -416,8 +339,8 @@ static int timeline_script(struct rp *rp, FILE *g, FILE *cmd)
             break;
         f *= 2;
     }
-    FILE *d = dat_open(rp, "timeline.dat"), *r = dat_open(rp, "rows.tsv");
-    FILE *k = rp->nnodes ? dat_open(rp, "keys.tsv") : NULL;
+    FILE *d = rp_plot_dat_open(rp, "timeline.dat"), *r = rp_plot_dat_open(rp, "rows.tsv");
+    FILE *k = rp->nnodes ? rp_plot_dat_open(rp, "keys.tsv") : NULL;
     int rc = 0;
     if (!d || !r || (rp->nnodes && !k))
         rc = -errno;
@@ -435,27 +358,31 @@ static int timeline_script(struct rp *rp, FILE *g, FILE *cmd)
     }
     if (k)
         fprintf(k, "\n-1e30\n");
-    int rc2 = d ? dat_close(d) : 0, rc3 = r ? dat_close(r) : 0, rc4 = k ? dat_close(k) : 0;
+    int rc2 = d ? rp_plot_dat_close(d) : 0, rc3 = r ? rp_plot_dat_close(r) : 0,
+        rc4 = k ? rp_plot_dat_close(k) : 0;
     if (rc == 0)
         rc = rc2 ? rc2 : rc3 ? rc3 : rc4;
-    int kinds = rc == 0 ? events_data(rp, "tevents.tsv") : 0;
+    int kinds = rc == 0 ? rp_plot_rows_head(rp, g, "tevents.tsv", ns) : 0;
     if (rc < 0 || kinds < 0)
         return rc < 0 ? rc : kinds;
-    set_common(g);
-    fprintf(g, "set grid x lc rgb '#eeeeee'\nset xrange [0:%.6f]\nset yrange [-0.6:%.2f]\n",
-            xmax(rp), (double)ns - 0.4);
     fprintf(g,
             "set xlabel 'seconds since the start of the run: which node answered (buckets "
-            "of %.3g s; red: failed probes)'\n",
+            "of %.3g s; black: failed probes; white: no probe sent)'\n",
             (double)rp->bw * (double)f / 1e9);
     fprintf(cmd, "plot 'timeline.dat' using 1:2:3:4:5:6:7 with boxxyerror fs solid 1.0 noborder "
                  "lc rgb variable notitle, 'rows.tsv' using (NaN):1:ytic(2) notitle");
-    for (size_t i = 0; i < rp->nnodes; i++)
+    for (size_t i = 0; i < rp->nnodes && i < NODE_COLORS; i++)
         fprintf(cmd,
                 ", 'keys.tsv' using 1:1 with boxes fs solid lc rgb '%s' title columnheader(%zu)",
                 rp_node_color(i), i + 1);
+    if (rp->nnodes > NODE_COLORS)
+        fprintf(cmd, ", NaN with boxes fs solid lc rgb '%s' title 'other nodes'", OTHER_COLOR);
     fprintf(cmd, ", NaN with boxes fs solid lc rgb '%s' title 'failed'", FAIL_COLOR);
-    events_clauses(cmd, "tevents.tsv", kinds);
+    fprintf(cmd,
+            ", NaN with boxes fc rgb '#ffffff' fs solid 1.0 border rgb '%s' title 'no probe "
+            "sent (white)'",
+            GAP_BORDER);
+    rp_plot_event_clauses(cmd, "tevents.tsv", kinds);
     fprintf(cmd, "\n");
     return 170 + 55 * (int)ns;
 }
@@ -536,10 +463,10 @@ static int lifeline_row(struct rp *rp, const struct lane_item *it, size_t n, siz
         if (l < 0)
             return (int)l;
         if ((j - i) % stride == 0)
-            fprintf(d, "%.6f\t%.2f\t%.6f\t%ld\t%.6f\n", sec(rp, c->opened), base + (double)l,
-                    sec(rp, end) - sec(rp, c->opened),
-                    strtol(reason_color(c->reason) + 1, NULL, 16),
-                    c->reason == AH_REASON_END ? NAN : sec(rp, end));
+            fprintf(d, "%.6f\t%.2f\t%.6f\t%ld\t%.6f\n", rp_plot_sec(rp, c->opened),
+                    base + (double)l, rp_plot_sec(rp, end) - rp_plot_sec(rp, c->opened),
+                    (long)(c->reason < AH_REASON_COUNT ? c->reason : AH_REASON_ERROR),
+                    c->reason == AH_REASON_END ? NAN : rp_plot_sec(rp, end));
     }
     *next = j;
     return 0;
@@ -549,21 +476,24 @@ static int lifeline_row(struct rp *rp, const struct lane_item *it, size_t n, siz
  * in pixels. */
 static int lifeline_plot(struct rp *rp, FILE *g, FILE *cmd, double base, size_t stride, int kinds)
 {
-    set_common(g);
-    fprintf(g, "set xrange [0:%.6f]\nset yrange [-1:%.1f]\n", xmax(rp), base);
+    rp_plot_common(g);
+    rp_plot_event_numbers(rp, g);
+    fprintf(g, "set xrange [0:%.6f]\nset yrange [-1:%.1f]\n", rp_plot_xmax(rp), base);
     fprintf(g,
             "set xlabel 'seconds since the start of the run: TCP connections from open to "
-            "close, coloured by how they ended%s'\n",
+            "close, grey and dashed by how they ended%s'\n",
             stride > 1 ? " (a sample)" : "");
     /* A dot where a connection broke: a replacement may reuse the lane at
      * once, so the line alone would hide the break. */
-    fprintf(cmd, "plot 'lifelines.dat' using 1:2:3:(0):4 with vectors nohead lw 1.5 lc rgb "
-                 "variable notitle, 'lifelines.dat' using 5:2 with points pt 7 ps 0.3 lc rgb "
-                 "'#000000' title 'broke here', 'lrows.tsv' using (NaN):1:ytic(2) notitle");
+    fprintf(cmd, "plot 'lrows.tsv' using (NaN):1:ytic(2) notitle");
     for (unsigned x = 0; x < AH_REASON_COUNT; x++)
-        fprintf(cmd, ", NaN with lines lw 2 lc rgb '%s' title '%s'", reason_color(x),
-                ah_reason_name((enum ah_reason)x));
-    events_clauses(cmd, "levents.tsv", kinds);
+        fprintf(cmd,
+                ", 'lifelines.dat' using ($4==%u?$1:NaN):2:3:(0) with vectors nohead lw 1.5 "
+                "lc rgb '%s' dt %d title '%s'",
+                x, reason_style[x].color, reason_style[x].dt, ah_reason_name((enum ah_reason)x));
+    fprintf(cmd, ", 'lifelines.dat' using 5:2 with points pt 7 ps 0.3 lc rgb '#000000' title "
+                 "'broke here'");
+    rp_plot_event_clauses(cmd, "levents.tsv", kinds);
     fprintf(cmd, "\n");
     int h = (int)(170 + (base > 300 ? 600 : 2 * base + 0));
     return h < 320 ? 320 : h;
@@ -583,7 +513,7 @@ static int lifeline_script(struct rp *rp, FILE *g, FILE *cmd)
     struct lane_item *it = lane_items(rp, n);
     struct lanes ln = {0};
     int rc = 0;
-    FILE *d = dat_open(rp, "lifelines.dat"), *r = dat_open(rp, "lrows.tsv");
+    FILE *d = rp_plot_dat_open(rp, "lifelines.dat"), *r = rp_plot_dat_open(rp, "lrows.tsv");
     if (!it || !d || !r) {
         rc = it ? -errno : -ENOMEM;
         goto out;
@@ -598,15 +528,15 @@ static int lifeline_script(struct rp *rp, FILE *g, FILE *cmd)
                   rp->nconn_vantages - RP_VANTAGES_SHOWN, NULL);
         base += (double)ln.n + 3;
     }
-    rc = dat_close(d);
+    rc = rp_plot_dat_close(d);
     d = NULL;
-    int rc2 = dat_close(r);
+    int rc2 = rp_plot_dat_close(r);
     r = NULL;
     if (rc == 0)
         rc = rc2;
     if (rc < 0)
         goto out;
-    int kinds = events_data(rp, "levents.tsv");
+    int kinds = rp_plot_events(rp, "levents.tsv");
     rc = kinds < 0 ? kinds : lifeline_plot(rp, g, cmd, base, stride, kinds);
 out:
     if (d)
@@ -634,10 +564,8 @@ static void outputs(FILE *g, const char *name, int height, const char *cmd)
     fprintf(g, "set output\n");
 }
 
-/* One plot: its settings to g, then its outputs. Returns 1 when drawn, 0
- * when there was nothing to draw, or a negative errno. */
-static int one_plot(struct rp *rp, FILE *g, const char *name,
-                    int (*script)(struct rp *, FILE *, FILE *))
+int rp_plot_one(struct rp *rp, FILE *g, const char *name,
+                int (*script)(struct rp *, FILE *, FILE *))
 {
     char *buf = NULL;
     size_t len = 0;
@@ -661,18 +589,19 @@ int rp_plot(struct rp *rp)
         return 0;
     if ((rc = rp_gnuplot_dir(rp)) < 0)
         goto out;
-    if (!(g = dat_open(rp, "plot.gp"))) {
+    if (!(g = rp_plot_dat_open(rp, "plot.gp"))) {
         rc = -errno;
         goto out;
     }
-    if (rp->have_timeline && (rc = one_plot(rp, g, "timeline", timeline_script)) < 0)
+    if (rp->have_timeline && ((rc = rp_plot_one(rp, g, "timeline", timeline_script)) < 0 ||
+                              (rc = rp_rtt_plots(rp, g)) < 0))
         goto out;
     if (rp->nconns) {
-        if ((rc = one_plot(rp, g, "connections", lifeline_script)) < 0)
+        if ((rc = rp_plot_one(rp, g, "connections", lifeline_script)) < 0)
             goto out;
         rp->have_lifelines = rc > 0;
     }
-    rc = dat_close(g);
+    rc = rp_plot_dat_close(g);
     g = NULL;
     if (rc == 0)
         rc = rp_gnuplot_run(rp, "plot.gp");

@@ -52,6 +52,17 @@ t_eq "$(python3 -c "import json; d=json.load(open('$LAB_DIR/summary.json')); pri
 t_eq "$(python3 -c "import json; print(json.load(open('$LAB_DIR/run.json'))['exit_code'])")" \
   1 "run.json records the exit status the failed expectation caused"
 
+# The page leads with the events: withdraw ams's card says how late the
+# action was acknowledged (run.json's drill step) and lists eu's move; the
+# FAIL says why from the data (eu's router moved to nyc).
+H=$LAB_DIR/report.html
+card=$(sed -n '/<article class="card" id="card-1">/,/<\/article>/p' "$H" | tr -d '\n')
+t_match "$card" '<h3>withdraw ams</h3><p class="when">at [0-9.]+ s, acknowledged [0-9.]+ ms after it was due \(started [0-9.]+ ms late\)' \
+  "card 1: withdraw ams, acknowledged after it was due, from run.json"
+t_match "$card" '<tr class="affected"><td>eu</td><td>udp dns</td>.*<td>ams &rarr; nyc</td>' "card 1 lists eu udp moving from ams to nyc"
+t_match "$(tr -d '\n' <"$H")" '<td>eu udp after withdraw ams answered-by sin</td>.*<td class="why">answered by nyc, not sin \([0-9]+/[0-9]+ lost; the route at eu&#39;s router moved to nyc [0-9.]+ ms after the event\)</td>' \
+  "the FAIL says why: nyc answered, eu's router moved to nyc"
+
 # Ground truth, independently: the route change at eu's router and the first
 # probe sent after it that nyc answered.
 W=$(ev_ts withdraw ams)

@@ -168,7 +168,10 @@ S=$O/timeline.svg
 t_true "the SVG labels show a double-quote identity literally" has "$S" "\";system\"touch\${IFS}$MK.dq\";#"
 t_true "the SVG labels show <script> escaped" has "$S" '&lt;script>alert(1)&lt;/script>'
 t_true "the SVG labels show a newline as \\x0a" has "$S" "v\\x0a!touch $MK.cv"
-t_true "the SVG labels show a hostile event" has "$S" "withdraw \"; system \"touch $MK.e1\"; #"
+# Drill events are numbers in the plots; their names are listed on the page.
+t_eq "$(grep -c "touch $MK.e1" "$S")" 0 "the hostile drill event is a number in the SVG, not its name"
+t_true "the page lists the numbered event with its name shown literally" \
+  has "$H" "<li value=\"1\">withdraw &quot;; system &quot;touch $MK.e1&quot;; #"
 t_eq "$(grep -c $'\xff' "$S")" 0 "no invalid UTF-8 in the SVG"
 t_true "stdout names the report" grep -q '^report: ' "$T_TMP/rep.out"
 t_eq "$(grep -c $'\e' "$T_TMP/rep.err" "$T_TMP/rep.out" | awk -F: '{ s += $2 } END { print s }')" 0 \

@@ -24,7 +24,8 @@ open(f"{d}/connections.csv", "w").write(
     f"2,fra,198.51.100.53,echo,{T + 2010000000},lon,{T + 3950000000},end,19,0\n")
 open(f"{d}/events.csv", "w").write(f"ts_ns,event,node,detail\n{T + 2000000000},withdraw,ams,\n")
 PY
-OUTS=(summary.csv summary.json report.html timeline.svg timeline.png connections.svg connections.png)
+OUTS=(summary.csv summary.json report.html timeline.svg timeline.png rtt.svg rtt.png rtt-cdf.svg rtt-cdf.png
+  connections.svg connections.png)
 for f in "${OUTS[@]}"; do
   echo "victim of $f" >"$V/$f"
   ln -s "$V/$f" "$R/$f"

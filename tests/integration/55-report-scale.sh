@@ -52,7 +52,7 @@ echo "10,000 vantages, one probe each: peak RSS $rss MB"
 t_eq "$rc" 0 "report of 10,000 vantages exits 0"
 t_true "peak RSS $rss MB < $((150 * X)) MB (was 980 MB)" test "$rss" -lt $((150 * X))
 t_true "the page says the vantages were grouped" \
-  grep -q 'id="grouped">Grouped: the plots draw the first 32 vantages.* the other 9968 together as "others"' "$R/o1/report.html"
+  grep -q 'id="grouped">Grouped: the plots draw 32 vantages one by one.* the other 9968 together as "others"' "$R/o1/report.html"
 t_true "the timeline has a row for the others" grep -qF 'others (9968 vantages) udp' "$R/o1/timeline.svg"
 t_eq "$(python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['timeline']; print(t['vantages_shown'], t['vantages_grouped'])" "$R/o1/summary.json")" \
   "32 9968" "summary.json says how many were grouped"
@@ -86,6 +86,21 @@ t_true "report.html: $(mb "$B/report.html") MB < 8 MB" test "$(mb "$B/report.htm
 t_true "the timeline is drawn in at most 66 rows" \
   test "$(grep -c '<text>vantage[0-9]* \(udp\|tcp\)</text>\|<text>others' "$B/timeline.svg")" -le 66
 t_true "the page says the vantages were grouped" grep -q 'id="grouped"' "$B/report.html"
+# Each withdraw moves the 4 vantages whose first node it is (v % 256): the
+# card lists them and folds the 1020 others; the timeline draws all 12 such
+# vantages on rows of their own, though most probe after the first 32.
+card=$(sed -n '/<article class="card" id="card-1">/,/<\/article>/p' "$B/report.html" | tr -d '\n')
+t_eq "$(grep -o '<tr class="affected"><td>vantage[0-9]*</td><td>udp' <<<"$card" | tr -d '\n')" \
+  '<tr class="affected"><td>vantage0000</td><td>udp<tr class="affected"><td>vantage0256</td><td>udp<tr class="affected"><td>vantage0512</td><td>udp<tr class="affected"><td>vantage0768</td><td>udp' \
+  "card 1 lists the 4 vantages withdraw node000 moved"
+t_match "$card" '<details class="unaffected"><summary>1020 vantages unaffected</summary>' \
+  "the 1020 others are folded into one line"
+for v in 0000 0256 0512 0768 0001 0257 0513 0769 0002 0258 0514 0770; do
+  t_true "the affected vantage$v has a timeline row" grep -q "<text>vantage$v udp</text>" "$B/timeline.svg"
+done
+for f in rtt.svg rtt-cdf.svg; do
+  t_true "$f written, $(mb "$B/$f") MB < 5 MB" test -s "$B/$f" -a "$(mb "$B/$f")" -lt 5
+done
 t_true "summary.csv has all 1024 vantages" \
   test "$(awk -F, 'NR > 1 { print $4 }' "$B/summary.csv" | sort -u | wc -l)" -eq 1024
 t_done

@@ -148,6 +148,22 @@ START_TEST(load_summary)
     ck_assert_ptr_null(diff_table_find(&t, &key));
     diff_table_free(&t);
     unlink(p);
+    /* The report's own form: "withdraw#2" is the word and occurrence 2. */
+    p = write_tmp("event_ts_ns,event,node,vantage,transport,service,lost\n"
+                  "200,withdraw,sin,eu,udp,dns,1\n"
+                  "300,withdraw#2,sin,eu,udp,dns,5\n");
+    t = (struct diff_table){0};
+    ck_assert_int_eq(diff_table_load(&t, p), 0);
+    ck_assert_uint_eq(t.n, 2);
+    ck_assert_str_eq(t.rows[1].event, "withdraw");
+    ck_assert_uint_eq(t.rows[0].occurrence, 1);
+    ck_assert_uint_eq(t.rows[1].occurrence, 2);
+    key.occurrence = 2;
+    r = diff_table_find(&t, &key);
+    ck_assert_ptr_nonnull(r);
+    ck_assert(r->val[DIFF_LOST] == 5);
+    diff_table_free(&t);
+    unlink(p);
 
     /* An occurrence column is used as it is; a header without the key
      * columns is not a summary. */
