@@ -40,11 +40,13 @@ t_match "$(cat "$T_TMP/run.out")" "expectations: 7 passed, 0 failed" "all seven 
 S=$LAB_DIR/summary.csv
 
 # col EVENT OCC VANTAGE TRANSPORT COLUMN: that summary.csv cell (the OCC-th
-# row of the event word for the vantage and transport).
+# row of the event word for the vantage and transport; summary.csv writes
+# the second and later occurrences as "withdraw#2").
 col() {
   awk -F, -v e="$1" -v k="$2" -v v="$3" -v t="$4" -v c="$5" '
     NR == 1 { for (i = 1; i <= NF; i++) n[$i] = i; next }
-    $2 == e && $4 == v && $5 == t && ++seen == k { print $n[c]; exit }' "$S"
+    { w = $2; sub(/#[0-9]+$/, "", w) }
+    w == e && $4 == v && $5 == t && ++seen == k { print $n[c]; exit }' "$S"
 }
 # last_node TS: the node that answered va's last UDP probe sent before TS.
 last_node() {
