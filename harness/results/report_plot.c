@@ -273,6 +273,25 @@ static const char *col_color(const struct palette *pal, size_t k)
     return rp_node_color(pal->rank[pal->order[k - 1]]);
 }
 
+/* The fewest buckets a box may cover: enough that a row's box holds two
+ * probes on average. A slow probe rate (one probe a second over a
+ * 600-bucket minute) then reads as bands instead of a barcode of probes and
+ * white gaps; a gap that remains is a stretch without probes. The strips
+ * are the rows drawn (bounded), so this is one pass over their buckets. */
+static size_t timeline_min_group(const struct rp *rp, const struct palette *pal)
+{
+    uint64_t c[RP_NODES_MAX + 2], probes = 0;
+    size_t f = 1;
+    for (size_t s = 0; s < rp->nstrips; s++)
+        probes += group_counts(rp, rp->strips[s], pal, 0, RP_BUCKETS, c);
+    if (rp->nstrips == 0 || probes == 0)
+        return f;
+    double per_bucket = (double)probes / (double)(rp->nstrips * (size_t)RP_BUCKETS);
+    while (f < RP_BUCKETS && per_bucket * (double)f < 2.0)
+        f *= 2;
+    return f;
+}
+
 /* Writes (d not NULL) or counts the boxes of strip s drawn with groups of f
  * buckets; consecutive groups with the same shares make one box each. */
 static size_t strip_boxes(const struct rp *rp, const struct palette *pal, size_t s, size_t f,
@@ -330,7 +349,7 @@ static int timeline_script(struct rp *rp, FILE *g, FILE *cmd)
     for (size_t i = 0; i < rp->nnodes; i++)
         pal.rank[pal.order[i]] = i;
     pal.rank[RP_NODES_MAX] = RP_NODES_MAX;
-    size_t ns = rp->nstrips, f = 1;
+    size_t ns = rp->nstrips, f = timeline_min_group(rp, &pal);
     for (;;) {
         size_t boxes = 0;
         for (size_t s = 0; s < ns; s++)
