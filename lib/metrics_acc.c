@@ -371,6 +371,7 @@ static int acc_probe(struct ah_metrics *m, struct acc *a, const struct ah_metric
     a->probes++;
     if (!ok) {
         a->lost++;
+        a->ratelimited += p->result == AH_RES_RATELIMITED;
         if (!a->failed) {
             a->failed = true;
             a->fail_ts = ts;

@@ -115,6 +115,7 @@ int metrics_counts_add(struct counts *k, size_t id, int d);
 struct acc {
     uint32_t g, w;
     uint64_t probes, lost, flips;
+    uint64_t ratelimited; /* of lost: a server's rate limiter answered (TC=1 slip) */
     uint64_t fail_ts, ok_after_fail_ts, switch_ts, gt_ts;
     int32_t before; /* node id or -1 */
     int32_t route;  /* index into routes or -1 */

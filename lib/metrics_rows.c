@@ -355,6 +355,7 @@ static void row_make(const struct ah_metrics *m, size_t i, struct ah_metrics_row
     row->after = node_name(m, tail_mode(a));
     row->probes = a->probes;
     row->lost = a->lost;
+    row->ratelimited = a->ratelimited;
     row->flips = a->flips;
     row->outage_ms = 0;
     if (a->failed) {
@@ -497,6 +498,9 @@ int ah_metrics_field(const struct ah_metrics_row *r, const char *name, double *o
         break;
     case AH_SUMMARY_CONNS_BROKEN_COLLATERAL:
         v = r->collateral && r->tcp ? (double)r->conns_broken_collateral : NAN;
+        break;
+    case AH_SUMMARY_RATELIMITED:
+        v = (double)r->ratelimited;
         break;
     default:
         return -ENOENT;

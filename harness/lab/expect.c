@@ -354,7 +354,7 @@ int expect_parse(const char *text, struct expect *out, char *err, size_t errlen,
                   "lost, outage_ms, switch_ms, flips, conns_at_event, conns_broken, "
                   "break_ms_p50, break_ms_max, reconnect_ms, detect_ms, rtt_ms_p50, "
                   "rtt_ms_p99, rtt_ms_max, base_rtt_ms_p50, base_rtt_ms_p99, base_rtt_ms_max, "
-                  "flows_moved_collateral, conns_broken_collateral)",
+                  "flows_moved_collateral, conns_broken_collateral, ratelimited)",
                   w);
     if (rc < 0)
         return rc;

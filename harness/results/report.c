@@ -151,6 +151,7 @@ static int write_summary_csv(struct rp *rp, const struct ah_metrics *m, const ch
         for (size_t k = 4; k < sizeof ms / sizeof ms[0]; k++)
             ah_csv_str(w, b[k]);
         write_collateral_csv(w, r);
+        ah_csv_u64(w, r->ratelimited);
         if ((rc = ah_csv_end_row(w)) < 0)
             break;
     }
@@ -267,6 +268,7 @@ static void json_rows(FILE *f, const struct ah_metrics *m)
         json_member_num(f, "base_rtt_ms_max", r->base_rtt_ms_max);
         json_member_count(f, r, "flows_moved_collateral");
         json_member_count(f, r, "conns_broken_collateral");
+        json_member_count(f, r, "ratelimited");
         json_member_num(f, "resolution_ms", r->resolution_ms);
         fprintf(f, "}");
     }

@@ -83,6 +83,7 @@ struct ah_metrics_row {
     enum ah_family family;
     const char *before, *after; /* "" when none */
     uint64_t probes, lost, flips;
+    uint64_t ratelimited; /* of lost, probes a server's rate limiter answered */
     double outage_ms, switch_ms;
     bool tcp; /* connection columns apply */
     uint64_t conns_at_event, conns_broken;

@@ -205,7 +205,8 @@ int ah_schema_control_parse(const char *s, enum ah_control *out);
     X(AH_SUMMARY_BASE_RTT_MS_P99, "base_rtt_ms_p99")                                               \
     X(AH_SUMMARY_BASE_RTT_MS_MAX, "base_rtt_ms_max")                                               \
     X(AH_SUMMARY_FLOWS_MOVED_COLLATERAL, "flows_moved_collateral")                                 \
-    X(AH_SUMMARY_CONNS_BROKEN_COLLATERAL, "conns_broken_collateral")
+    X(AH_SUMMARY_CONNS_BROKEN_COLLATERAL, "conns_broken_collateral")                               \
+    X(AH_SUMMARY_RATELIMITED, "ratelimited")
 
 #define AH_SCHEMA_INDEX_(index, name) index,
 

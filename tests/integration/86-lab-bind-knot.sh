@@ -47,4 +47,6 @@ t_match "$(tr -d '\n' <"$LAB_DIR/run.json")" '"queries": \[ *\{"vantage": "v1", 
 t_true "the probe's summary JSON is not left in the results" test ! -e "$LAB_DIR/probes-v1"
 t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the run remains"
 t_eq "$(pgrep -f "$LAB_ID/(bind|unbound|pdns|knot)-" | wc -l)" 0 "no server of the run remains"
+t_match "$(cat "$T_TMP/run.out")" "expectations: 2 passed, 0 failed" \
+  "no probe rate-limited by the generated servers (ratelimited == 0), unbound1 after bind1"
 t_done

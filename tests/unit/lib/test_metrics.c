@@ -522,11 +522,47 @@ START_TEST(close_before_ack)
 }
 END_TEST
 
+/* Probes a rate limiter answered count in lost and in ratelimited; other
+ * losses only in lost; windows and the run row alike. */
+START_TEST(ratelimited_counted_apart)
+{
+    struct ah_metrics *m = metrics_mk(4 * S, false);
+    metrics_event(m, 2 * S, "withdraw", "ams", "");
+    for (uint64_t t = 0; t < 4 * S; t += 100 * MS) {
+        unsigned k = (unsigned)(t / (100 * MS)) % 4;
+        struct ah_metrics_probe p = {
+            .ts_ns = T0 + t,
+            .vantage = "eu",
+            .transport = AH_TR_UDP,
+            .service = AH_SVC_DNS,
+            .conn = 1,
+            .result = k == 0   ? AH_RES_RATELIMITED
+                      : k == 1 ? AH_RES_TIMEOUT
+                               : AH_RES_OK,
+            .node = k >= 2 ? "ams" : NULL,
+        };
+        ck_assert_int_eq(ah_metrics_add_probe(m, &p), 0);
+    }
+    ck_assert_int_eq(ah_metrics_finish(m), 0);
+    const struct ah_metrics_row *w = row(m, "withdraw", 1, "eu", AH_TR_UDP);
+    ck_assert_uint_eq(w->probes, 20);
+    ck_assert_uint_eq(w->lost, 10);
+    ck_assert_uint_eq(w->ratelimited, 5);
+    double v;
+    ck_assert_int_eq(ah_metrics_field(w, "ratelimited", &v), 1);
+    ck_assert(v == 5.0);
+    const struct ah_metrics_row *run = row(m, "run", 1, "eu", AH_TR_UDP);
+    ck_assert_uint_eq(run->ratelimited, 10);
+    ah_metrics_free(m);
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
     Suite *s = suite_create("metrics");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, outage_never_recovers);
+    tcase_add_test(tc, ratelimited_counted_apart);
     tcase_add_test(tc, event_without_probes);
     tcase_add_test(tc, flips_one_flow);
     tcase_add_test(tc, two_events_10ms_apart);

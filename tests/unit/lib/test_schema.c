@@ -226,7 +226,7 @@ START_TEST(headers)
          "outage_ms,"
          "switch_ms,flips,conns_at_event,conns_broken,break_ms_p50,break_ms_max,reconnect_ms,"
          "detect_ms,rtt_ms_p50,rtt_ms_p99,rtt_ms_max,base_rtt_ms_p50,base_rtt_ms_p99,"
-         "base_rtt_ms_max,flows_moved_collateral,conns_broken_collateral",
+         "base_rtt_ms_max,flows_moved_collateral,conns_broken_collateral,ratelimited",
          formats},
     };
     for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
