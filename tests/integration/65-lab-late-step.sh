@@ -76,7 +76,7 @@ t_eq "$(grep -c 'drill step' <<<"$err")" 1 "one stderr line about the schedule"
 t_match "$(grep 'drill step' <<<"$err")" \
   'drill step withdraw a at 3\.000s started [0-9]+\.[0-9]{3} ms late, over the 500ms tolerance; likely cause: the machine is overloaded \([0-9]+ processes on [0-9]+ cores\)' \
   "the line names the step, its lateness, the tolerance and the likely cause"
-t_match "$err" "startup: topology [0-9]+ ms, 2 responders [0-9]+ ms, 1 probes [0-9]+ ms" \
+t_match "$err" "startup: topology [0-9]+ ms, 2 responders [0-9]+ ms, 1 probe [0-9]+ ms" \
   "startup times on stderr"
 
 # run.json: startup, tolerance, per-step lateness, late steps, not measured.
