@@ -97,24 +97,17 @@ int junit_write(const char *path, const char *suite, const struct junit_case *c,
     strcpy(d, path);
     strcpy(b, path);
     const char *dir = dirname(d), *name = basename(b);
-    int fd = ah_file_tmp_open(dir, name, tmp, sizeof tmp);
-    if (fd < 0)
-        return fd;
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        int rc = -errno;
-        close(fd);
-        unlink(tmp);
-        return rc;
-    }
+    /* The report's own symlink-safe temporary file and rename. */
+    FILE *f = rp_out_open(dir, name, tmp, sizeof tmp);
+    if (!f)
+        return -errno;
     int rc = junit_write_file(f, suite, c, n);
-    if (fclose(f) != 0 && rc == 0)
-        rc = -EIO;
     if (rc < 0) {
+        fclose(f);
         unlink(tmp);
         return rc;
     }
-    return ah_file_commit(tmp, dir, name);
+    return rp_out_close(f, tmp, dir, name);
 }
 
 int junit_write_verdicts(const char *path, const struct rp *rp, const char *lab_path)
