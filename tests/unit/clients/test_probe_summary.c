@@ -12,17 +12,7 @@
 #include "ah/clock.h"
 #include "ah/log.h"
 #include "ah/json.h"
-#include "tests/unit/check_main.h"
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf = calloc(1, 65536);
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_lt(fread(buf, 1, 65535, f), 65535);
-    fclose(f);
-    return buf;
-}
+#include "tests/unit/test_util.h"
 
 static void setup(struct probe_opts *o, struct probe_ctx *ctx, const char *dir)
 {
@@ -67,13 +57,16 @@ static void probe(struct probe_ctx *ctx, enum ah_transport t, enum ah_service s,
 
 START_TEST(rows_and_summaries)
 {
-    char dir[] = "/tmp/ah-test-summary.XXXXXX", path[256];
+    char dir[128], path[256];
     struct probe_opts o;
     struct probe_ctx ctx;
     char *txt = NULL;
     size_t txt_len = 0;
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    /* In the program's directory, which the parent removes even when an
+     * assertion here fails. */
+    snprintf(dir, sizeof dir, "%s", tmp_path("rows"));
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
     setup(&o, &ctx, dir);
     /* UDP dns, flow 40000: ams ams nyc (1 flip), then a timeout. */
     probe(&ctx, AH_TR_UDP, AH_SVC_DNS, 40000, 1, AH_RES_OK, "ams", 100000, NULL);
@@ -96,7 +89,7 @@ START_TEST(rows_and_summaries)
     ck_assert_int_eq(record_flush(&ctx), 0);
 
     snprintf(path, sizeof(path), "%s/probes.csv", dir);
-    char *csv = slurp(path);
+    char *csv = slurp_alloc(path, NULL);
     ck_assert_str_eq(csv,
                      "ts_ns,vantage,target,transport,service,conn,seq,result,node,rtt_us,detail\n"
                      "1795000000000000001,eu,198.51.100.53,udp,dns,40000,1,ok,ams,100,\n"
@@ -108,7 +101,7 @@ START_TEST(rows_and_summaries)
                      "1795000000000000002,eu,198.51.100.53,tcp,echo,1,2,reset,,,ECONNRESET\n");
     free(csv);
     snprintf(path, sizeof(path), "%s/connections.csv", dir);
-    csv = slurp(path);
+    csv = slurp_alloc(path, NULL);
     ck_assert_str_eq(csv, "conn,vantage,target,service,opened_ns,node,closed_ns,reason,probes_ok,"
                           "probes_failed\n"
                           "1,eu,198.51.100.53,echo,10,\"node,with\"\"quote\",20,reset,1,1\n");
@@ -128,7 +121,7 @@ START_TEST(rows_and_summaries)
 
     snprintf(path, sizeof(path), "%s/summary.json", dir);
     ck_assert_int_eq(summary_write_json(&ctx, path), 0);
-    char *js = slurp(path);
+    char *js = slurp_alloc(path, NULL);
     ck_assert_ptr_nonnull(strstr(js, "\"target\": \"198.51.100.53\", \"vantage\": \"eu\""));
     ck_assert_ptr_nonnull(strstr(js,
                                  "{\"transport\": \"udp\", \"service\": \"dns\", \"probes\": 4, "
@@ -141,8 +134,6 @@ START_TEST(rows_and_summaries)
     free(js);
 
     ck_assert_int_eq(record_close(&ctx), 0);
-    snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(path), 0);
 }
 END_TEST
 
@@ -205,16 +196,17 @@ END_TEST
 START_TEST(hostile_identity)
 {
     static const char evil[] = "\x1b]0;pwned\x07x\nanycast-probe: fake\r\xe9`id`";
-    char dir[] = "/tmp/ah-test-summary.XXXXXX", path[256];
+    char dir[128], path[256];
     struct probe_opts o;
     struct probe_ctx ctx;
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(dir, sizeof dir, "%s", tmp_path("hostile"));
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
     setup(&o, &ctx, dir);
     probe(&ctx, AH_TR_UDP, AH_SVC_DNS, 40000, 1, AH_RES_OK, evil, 100000, NULL);
     ck_assert_int_eq(record_flush(&ctx), 0);
     snprintf(path, sizeof(path), "%s/probes.csv", dir);
-    char *csv = slurp(path);
+    char *csv = slurp_alloc(path, NULL);
     ck_assert_ptr_nonnull(
         strstr(csv, ",ok,\"\x1b]0;pwned\x07x\nanycast-probe: fake\r\xe9`id`\",100,"));
     free(csv);
@@ -234,21 +226,25 @@ START_TEST(hostile_identity)
 
     snprintf(path, sizeof(path), "%s/summary.json", dir);
     ck_assert_int_eq(summary_write_json(&ctx, path), 0);
-    char *js = slurp(path);
+    char *js = slurp_alloc(path, NULL);
     ck_assert_ptr_nonnull(strstr(js, "\"nodes\": {\"\\u001b]0;pwned\\u0007x\\u000aanycast-probe: "
                                      "fake\\u000d\\ufffd`id`\": 1}"));
     free(js);
 
     ck_assert_int_eq(record_close(&ctx), 0);
-    snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(path), 0);
 }
 END_TEST
+
+static void dir_make(void)
+{
+    tmpdir_make("summary");
+}
 
 static Suite *summary_suite(void)
 {
     Suite *s = suite_create("probe_summary");
     TCase *tc = tcase_create("core");
+    tcase_add_unchecked_fixture(tc, dir_make, tmpdir_remove);
     tcase_add_test(tc, rows_and_summaries);
     tcase_add_loop_test(tc, json_strings, 0, (int)(sizeof(json_cases) / sizeof(json_cases[0])));
     tcase_add_test(tc, json_every_byte);

@@ -2,7 +2,7 @@
  * a symlink planted at the target is replaced, its victim left alone; moves
  * by rename and, across file systems, by copy. */
 #include "ah/file.h"
-#include "tests/unit/check_main.h"
+#include "tests/unit/test_util.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -15,9 +15,17 @@
 
 static char dir[64];
 
+static void program_dir_make(void)
+{
+    tmpdir_make("file");
+}
+
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/ah-test-file-XXXXXX");
+    /* tmpdir is /tmp/ah-test-NAME.XXXXXX: room for the suffix. */
+    ck_assert_uint_lt(strlen(tmpdir) + sizeof "/t-XXXXXX", sizeof dir);
+    strcpy(dir, tmpdir);
+    strcat(dir, "/t-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
@@ -198,6 +206,9 @@ static Suite *file_suite(void)
 {
     Suite *s = suite_create("file");
     TCase *tc = tcase_create("core");
+    /* Each test's directory lies in the program's, which the parent removes
+     * even when a failed assertion skipped the test's own teardown. */
+    tcase_add_unchecked_fixture(tc, program_dir_make, tmpdir_remove);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, commit_replaces_a_symlink);
     tcase_add_test(tc, bad_names_refused);

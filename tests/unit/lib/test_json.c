@@ -2,7 +2,7 @@
  * its typed members, and every way a file is refused (cut short, too large,
  * a symlink, a key given twice) with the place of a syntax error. */
 #include "ah/json.h"
-#include "tests/unit/check_main.h"
+#include "tests/unit/test_util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,9 +13,17 @@
 
 static char dir[64];
 
+static void program_dir_make(void)
+{
+    tmpdir_make("json");
+}
+
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/ah-test-json-XXXXXX");
+    /* tmpdir is /tmp/ah-test-NAME.XXXXXX: room for the suffix. */
+    ck_assert_uint_lt(strlen(tmpdir) + sizeof "/t-XXXXXX", sizeof dir);
+    strcpy(dir, tmpdir);
+    strcat(dir, "/t-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
@@ -143,6 +151,9 @@ static Suite *json_suite(void)
 {
     Suite *s = suite_create("json");
     TCase *tc = tcase_create("read");
+    /* Each test's directory lies in the program's, which the parent removes
+     * even when a failed assertion skipped the test's own teardown. */
+    tcase_add_unchecked_fixture(tc, program_dir_make, tmpdir_remove);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, valid_file_and_typed_members);
     tcase_add_test(tc, truncated_says_where);
