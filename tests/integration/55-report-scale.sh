@@ -24,7 +24,7 @@ PY
 T_DUMP+=("$T_TMP/cmd.err")
 # AddressSanitizer (make asan) holds freed memory and shadow: bounds x3.
 X=1
-ldd "$LAB" 2>/dev/null | grep -q libasan && X=3
+t_asan "$LAB" && X=3
 mb() { echo $(($(stat -c %s "$1") / 1048576)); }
 
 # --- 10,000 vantages, one probe each (as in the issue), then five per

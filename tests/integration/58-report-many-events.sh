@@ -29,7 +29,7 @@ PY
 T_DUMP+=("$T_TMP/cmd.err")
 # AddressSanitizer (make asan) holds freed memory and shadow: bounds x3.
 X=1
-ldd "$LAB" 2>/dev/null | grep -q libasan && X=3
+t_asan "$LAB" && X=3
 
 # --- 10,000 events 10 ms apart, 20 vantages probing once a second ----------
 R=$T_TMP/many
