@@ -47,14 +47,17 @@ nodes() {
     'NR > 1 && $2 == v && $4 == "udp" && $8 == "ok" && $1 > f && $1 < t { print $9 }' \
     "$LAB_DIR/probes.csv" | sort -u | paste -sd+
 }
-BEFORE=$((W - 1000 * MS)) AFTER=$((W + 50 * MS)) END=$((W + 10000 * MS))
+# 50 ms on both sides of the withdraw's acknowledgement: the route changes
+# just before the kernel acknowledges it, and a probe sent in the last
+# milliseconds (its kernel send stamp) may cross the router after that.
+BEFORE=$((W - 1000 * MS)) UNTIL=$((W - 50 * MS)) AFTER=$((W + 50 * MS)) END=$((W + 10000 * MS))
 for v in ve vr; do
-  before=$(nodes "$v" "$BEFORE" "$W") after=$(nodes "$v" "$AFTER" "$END")
+  before=$(nodes "$v" "$BEFORE" "$UNTIL") after=$(nodes "$v" "$AFTER" "$END")
   echo "$v: before the withdraw $before, after $after"
   t_match "$before" '^a\+b|^a\+c' "$v: flows spread over a and another node before the withdraw"
   t_eq "$after" "b+c" "$v: flows spread over b and c after the withdraw"
 done
-t_eq "$(nodes va "$BEFORE" "$W")" a "va (static): a before the withdraw"
+t_eq "$(nodes va "$BEFORE" "$UNTIL")" a "va (static): a before the withdraw"
 t_eq "$(nodes va "$AFTER" "$END")" b "va (static): b after the withdraw"
 t_eq "$(nodes vb "$BEFORE" "$END")" b "vb (static): b throughout"
 
