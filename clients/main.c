@@ -127,9 +127,7 @@ int main(int argc, char **argv)
     memset(&ctx, 0, sizeof(ctx));
     ctx.o = &o;
     ctx.loop = &loop;
-    const char *ci = getenv("CI");
-    ctx.progress_on = o.progress == 1 || (o.progress == -1 && !o.once && !o.quiet &&
-                                          isatty(STDERR_FILENO) && (!ci || !*ci));
+    ctx.progress_on = o.progress == 1 || (o.progress == -1 && !o.once && ah_log_live());
     rc = uv_loop_init(&loop);
     if (rc < 0) {
         ah_log_error("event loop: %s", uv_strerror(rc));

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -45,6 +46,12 @@ void ah_log_init(const char *progname, enum ah_log_level level)
 void ah_log_set_level(enum ah_log_level level)
 {
     atomic_store_explicit(&log_level, (int)clamp_level(level), memory_order_relaxed);
+}
+
+bool ah_log_live(void)
+{
+    const char *ci = getenv("CI");
+    return isatty(STDERR_FILENO) && (!ci || !*ci) && !ah_log_quiet();
 }
 
 bool ah_log_quiet(void)

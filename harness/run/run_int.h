@@ -93,11 +93,10 @@ void run_pcap_stop(struct run *r);
 size_t run_pcap_files(const struct run *r, char (*files)[RUN_PCAP_NAME_MAX], size_t cap);
 
 /* (run_progress.c) The live progress line during the drill: only on a
- * terminal, without CI set and without -q (run_progress_wanted). start
+ * terminal, without CI set and without -q (ah_log_live). start
  * after the probes started (0 or -ENOMEM; off is not an error); due is the
  * drill clock of the next redraw (UINT64_MAX: off); tick redraws when due;
  * end clears the line and frees. */
-bool run_progress_wanted(void);
 int run_progress_start(struct run *r);
 uint64_t run_progress_due(const struct run *r);
 void run_progress_tick(struct run *r, uint64_t now);

@@ -20,6 +20,10 @@ enum ah_log_level ah_log_get_level(void);
 /* True when only errors are logged (-q): the tables printed for a person
  * (drill steps, verdicts) are then left out too. */
 bool ah_log_quiet(void);
+/* True when a live status line belongs on stderr: it is a terminal, CI is
+ * unset (or empty) and the program is not quiet. anycast-probe's
+ * --progress auto and anycast-lab run's progress follow this one rule. */
+bool ah_log_live(void);
 const char *ah_log_progname(void);
 
 /* Parses "error", "warn"/"warning", "info", "debug"; returns 0 or -EINVAL. */
