@@ -48,11 +48,16 @@ col() {
     { w = $2; sub(/#[0-9]+$/, "", w) }
     w == e && $4 == v && $5 == t && ++seen == k { print $n[c]; exit }' "$S"
 }
-# last_node TS: the node that answered va's last UDP probe sent before TS.
+# last_node TS: the node that answered va's last UDP probe sent at least
+# 5 ms before TS. A probe is stamped when it leaves va but routed when va's
+# router's namespace processes it, later on a loaded machine, so one sent
+# just before the step can meet the new route and the very last one may go
+# either way; 5 ms is two probes of each flow at 400/s and far inside the
+# 200 ms step.
 last_node() {
   python3 - "$LAB_DIR/probes.csv" "$1" <<'PY'
 import csv, sys
-t, best = int(sys.argv[2]), (0, "")
+t, best = int(sys.argv[2]) - 5000000, (0, "")
 for r in csv.DictReader(open(sys.argv[1])):
     ts = int(r["ts_ns"])
     if r["vantage"] == "va" and r["transport"] == "udp" and ts < t and ts > best[0]:
