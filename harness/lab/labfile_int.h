@@ -94,6 +94,10 @@ void lf_parse_vantage_routing(struct lf *c, yaml_node_t *key, yaml_node_t *val,
 
 /* Sections, in labfile_sections.c and labfile_drill.c. */
 void lf_parse_lab(struct lf *c);
+/* The probes section (labfile_probes.c), and the service words of
+ * ah/schema.h, NULL-terminated, for lf_word. */
+void lf_parse_probes(struct lf *c, yaml_node_t *key, yaml_node_t *n);
+const char *const *lf_service_words(void);
 void lf_parse_drill(struct lf *c, yaml_node_t *seq);
 
 /* Deployment sections and atlas:, in labfile_deploy.c (docs/deployment.md). */

@@ -301,6 +301,12 @@ size_t rp_why_sentence(char *buf, size_t cap, const struct expect *e, const stru
 void rp_why_facts(const struct rp *rp, const struct ah_metrics *m, const struct expect *e,
                   const struct expect_verdict *v, struct rp_why_facts *w);
 
+/* summary.csv into dir (atomically; marks the rows an event touched as
+ * affected for the page) and summary.json to f (report_summary.c). Both
+ * return 0 or a negative errno. */
+int rp_write_summary_csv(struct rp *rp, const struct ah_metrics *m, const char *dir);
+int rp_write_summary_json(const struct rp *rp, const struct ah_metrics *m, FILE *f);
+
 /* The page (report_html.c), written to f. */
 int rp_write_html(const struct rp *rp, const struct ah_metrics *m, FILE *f);
 
