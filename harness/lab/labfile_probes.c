@@ -22,7 +22,6 @@ const char *const *lf_service_words(void)
     return words;
 }
 
-
 /* A transport's service: one word or a list of distinct words. The set is
  * replaced only when the whole value is good, so an error leaves the
  * default and reports once per bad item. */
