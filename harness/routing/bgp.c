@@ -88,7 +88,7 @@ static void session_opts(FILE *f, const struct lab *lab)
 }
 
 int bgp_write_node_conf(FILE *f, const struct lab *lab, size_t i, const char *logpath,
-                        bool announce)
+                        const bool announce[2])
 {
     char me[64], peer[64], ab[64];
     static const int fams[2] = {AF_INET, AF_INET6};
@@ -101,7 +101,7 @@ int bgp_write_node_conf(FILE *f, const struct lab *lab, size_t i, const char *lo
         const char *ch = k ? "ipv6" : "ipv4";
         fprintf(f, "protocol static anycast%c {\n  %s;\n", k ? '6' : '4', ch);
         /* A BIRD restarted while withdrawn starts withdrawn. */
-        if (!announce)
+        if (!announce[k])
             fprintf(f, "  disabled yes;\n");
         for (size_t a = 0; a < lab->nanycast; a++) {
             if (ah_addr_family(&lab->anycast[a]) != fams[k])

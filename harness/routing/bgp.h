@@ -20,10 +20,11 @@
 #define BGP_AS_ROUTER 4200100001u
 
 /* Writes the BIRD 2 configuration of node i / of vantage v's router to f.
- * logpath is where BIRD logs; announce false starts the node's static
- * protocols disabled (withdrawn). Pure apart from f. Returns 0 or -EIO. */
+ * logpath is where BIRD logs; announce[0] (IPv4) or announce[1] (IPv6)
+ * false starts that family's static protocol disabled (withdrawn). Pure
+ * apart from f. Returns 0 or -EIO. */
 int bgp_write_node_conf(FILE *f, const struct lab *lab, size_t i, const char *logpath,
-                        bool announce);
+                        const bool announce[2]);
 int bgp_write_router_conf(FILE *f, const struct lab *lab, size_t v, const char *logpath);
 
 /* Sends one command to a BIRD control socket and collects the reply text

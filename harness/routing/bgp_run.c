@@ -3,7 +3,9 @@
  * socket, kill/start and pause/resume of the node's BIRD), the poller that
  * turns the routers' session states into `bgp` events, and the nodes' health
  * checks of their own service (anycast-healthchecker: withdraw after `fall`
- * failed checks, announce again after `rise` good ones). */
+ * failed checks, announce again after `rise` good ones), one per address
+ * family, so a node whose IPv6 service fails withdraws only its IPv6
+ * addresses. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -31,16 +33,26 @@ struct bird {
     const char *netns;
 };
 
-struct bgp_node {
-    struct bird b;
-    bool admin;  /* the drill's withdraw/announce */
-    bool health; /* the health check's verdict */
-    bool on;     /* what BIRD was last told */
-    bool hc;     /* a health check runs */
+/* A node in one address family (index 0 IPv4, 1 IPv6): BIRD announces the
+ * family's anycast addresses while the drill has not withdrawn the node and
+ * the family's health check passes. */
+struct bgp_fam {
+    bool present; /* the lab has an anycast address of this family */
+    bool health;  /* the health check's verdict */
+    bool on;      /* what BIRD was last told */
+    bool hc;      /* a health check runs */
     struct health_check chk;
     struct health_sm sm;
     uint64_t next_check;
 };
+
+struct bgp_node {
+    struct bird b;
+    bool admin; /* the drill's withdraw/announce */
+    struct bgp_fam fam[2];
+};
+
+static const int fam_af[2] = {AF_INET, AF_INET6};
 
 struct bgp_router {
     struct bird b;
@@ -91,9 +103,14 @@ static int write_conf(struct bgp *b, struct bird *bd, bool node, size_t idx)
     FILE *f = ah_file_fopen_w(bd->conf);
     if (!f)
         return -errno;
-    int rc = node ? bgp_write_node_conf(f, b->lab, idx, bd->log,
-                                        b->nodes[idx].admin && b->nodes[idx].health)
-                  : bgp_write_router_conf(f, b->lab, idx, bd->log);
+    int rc;
+    if (node) {
+        const struct bgp_node *n = &b->nodes[idx];
+        const bool ann[2] = {n->admin && n->fam[0].health, n->admin && n->fam[1].health};
+        rc = bgp_write_node_conf(f, b->lab, idx, bd->log, ann);
+    } else {
+        rc = bgp_write_router_conf(f, b->lab, idx, bd->log);
+    }
     if (fclose(f) != 0 && rc == 0)
         rc = -errno;
     return rc;
@@ -108,44 +125,45 @@ static void bird_paths(struct bird *bd, const struct routing_opts *o, const char
     snprintf(bd->out, sizeof bd->out, "%s/bird-%s-%s.out", o->logdir, kind, name);
 }
 
-/* Tells a node's BIRD to announce or withdraw: enable/disable of its
- * static protocols. Timed at BIRD's reply. */
-static int node_tell(struct bgp *b, size_t i, bool on, uint64_t *ack)
+/* Tells a node's BIRD to announce or withdraw one family: enable/disable
+ * of its static protocol. Timed at BIRD's reply. */
+static int node_tell(struct bgp *b, size_t i, int k, bool on, uint64_t *ack)
 {
     struct bgp_node *n = &b->nodes[i];
-    char out[512];
-    int ret = 0;
-    static const int fams[2] = {AF_INET, AF_INET6};
-    for (int k = 0; k < 2; k++) {
-        bool has = false;
-        for (size_t a = 0; a < b->lab->nanycast; a++)
-            has = has || ah_addr_family(&b->lab->anycast[a]) == fams[k];
-        if (!has)
-            continue;
-        char cmd[64];
-        snprintf(cmd, sizeof cmd, "%s anycast%c", on ? "enable" : "disable", k ? '6' : '4');
-        int rc = bgp_birdc(n->b.sock, cmd, out, sizeof out, CTL_WAIT, ack);
-        if (rc < 0) {
-            ah_log_warn("bgp: %s: `%s`: %s %s", b->lab->nodes[i].name, cmd, strerror(-rc), out);
-            if (!ret)
-                ret = rc;
-        }
-    }
-    if (ret == 0)
-        n->on = on;
-    return ret;
+    char out[512], cmd[64];
+    snprintf(cmd, sizeof cmd, "%s anycast%c", on ? "enable" : "disable", k ? '6' : '4');
+    int rc = bgp_birdc(n->b.sock, cmd, out, sizeof out, CTL_WAIT, ack);
+    if (rc < 0)
+        ah_log_warn("bgp: %s: `%s`: %s %s", b->lab->nodes[i].name, cmd, strerror(-rc), out);
+    else
+        n->fam[k].on = on;
+    return rc;
 }
 
+/* Brings every family's announcement in line with the drill and its health
+ * check; ack is the time of the last reply (now when nothing changed). */
 static int node_sync(struct bgp *b, size_t i, uint64_t *ack)
 {
     struct bgp_node *n = &b->nodes[i];
-    bool want = n->admin && n->health;
-    if (want == n->on) {
-        if (ack)
-            *ack = ah_clock_realtime_ns();
-        return 0;
+    int ret = 0;
+    if (ack)
+        *ack = ah_clock_realtime_ns();
+    for (int k = 0; k < 2; k++) {
+        struct bgp_fam *fm = &n->fam[k];
+        bool want = n->admin && fm->health;
+        if (!fm->present || want == fm->on)
+            continue;
+        int rc = node_tell(b, i, k, want, ack);
+        if (rc < 0 && !ret)
+            ret = rc;
     }
-    return node_tell(b, i, want, ack);
+    return ret;
+}
+
+/* Whether every family the lab has is healthy at node n. */
+static bool node_healthy(const struct bgp_node *n)
+{
+    return (!n->fam[0].present || n->fam[0].health) && (!n->fam[1].present || n->fam[1].health);
 }
 
 /* ---- session poller ---- */
@@ -280,6 +298,48 @@ static int wait_converged(struct bgp *b, uint64_t timeout_ns)
     }
 }
 
+/* Health checks: from inside each node, of its own service on the first
+ * anycast address of each family, as anycast-healthchecker runs on the
+ * node; a family's failure withdraws only that family. */
+static int open_checks(struct bgp *b, int epfd)
+{
+    const struct lab *lab = b->lab;
+    uint64_t now = ah_clock_mono_ns();
+    for (size_t i = 0; i < lab->nnodes; i++) {
+        struct bgp_node *n = &b->nodes[i];
+        const struct lab_healthcheck *hc = &lab->nodes[i].healthcheck;
+        if (!hc->enabled)
+            continue;
+        enum ah_service svc = lab->udp.enabled   ? lab_services_first(lab->udp.service)
+                              : lab->tcp.enabled ? lab_services_first(lab->tcp.service)
+                                                 : AH_SVC_DNS;
+        if (lab_responder_dns_only(lab->nodes[i].responder))
+            svc = AH_SVC_DNS;
+        for (int k = 0; k < 2; k++) {
+            struct bgp_fam *fm = &n->fam[k];
+            const struct ah_addr *addr = NULL;
+            for (size_t a = 0; a < lab->nanycast && !addr; a++)
+                if (ah_addr_family(&lab->anycast[a]) == fam_af[k])
+                    addr = &lab->anycast[a];
+            if (!addr)
+                continue;
+            int rc = health_open(&fm->chk, n->b.netns, addr, svc);
+            if (rc < 0) {
+                ah_log_error("bgp: health check of %s (ipv%c): %s", lab->nodes[i].name,
+                             k ? '6' : '4', strerror(-rc));
+                return rc;
+            }
+            struct epoll_event ev = {.events = EPOLLIN, .data.ptr = fm};
+            if (epoll_ctl(epfd, EPOLL_CTL_ADD, fm->chk.fd, &ev) < 0)
+                return -errno;
+            health_sm_init(&fm->sm, hc->fall, hc->rise, 0, 0);
+            fm->hc = true;
+            fm->next_check = now + hc->interval_ns * (i % 8) / 8;
+        }
+    }
+    return 0;
+}
+
 int bgp_start(const struct routing_opts *o, int epfd, struct bgp **out)
 {
     const struct lab *lab = o->lab;
@@ -298,8 +358,12 @@ int bgp_start(const struct routing_opts *o, int epfd, struct bgp **out)
         goto fail;
     for (size_t i = 0; i < lab->nnodes; i++) {
         struct bgp_node *n = &b->nodes[i];
-        n->chk.fd = -1;
-        n->admin = n->health = n->on = true;
+        n->admin = true;
+        for (int k = 0; k < 2; k++) {
+            n->fam[k] = (struct bgp_fam){.health = true, .on = true, .chk.fd = -1};
+            for (size_t a = 0; a < lab->nanycast; a++)
+                n->fam[k].present |= ah_addr_family(&lab->anycast[a]) == fam_af[k];
+        }
     }
     for (size_t v = 0; v < lab->nvantages; v++) {
         struct bgp_router *r = &b->routers[v];
@@ -323,34 +387,9 @@ int bgp_start(const struct routing_opts *o, int epfd, struct bgp **out)
     uint64_t wait = o->ready_timeout_ns > 20 * AH_NS_PER_S ? o->ready_timeout_ns : 20 * AH_NS_PER_S;
     if ((rc = wait_converged(b, wait)) < 0)
         goto fail;
-    /* Health checks: from inside the node, of its own service on the first
-     * anycast address, as anycast-healthchecker runs on the node. */
-    uint64_t now = ah_clock_mono_ns();
-    for (size_t i = 0; i < lab->nnodes; i++) {
-        struct bgp_node *n = &b->nodes[i];
-        const struct lab_healthcheck *hc = &lab->nodes[i].healthcheck;
-        if (!hc->enabled)
-            continue;
-        enum ah_service svc = lab->udp.enabled   ? lab_services_first(lab->udp.service)
-                              : lab->tcp.enabled ? lab_services_first(lab->tcp.service)
-                                                 : AH_SVC_DNS;
-        if (lab_responder_dns_only(lab->nodes[i].responder))
-            svc = AH_SVC_DNS;
-        rc = health_open(&n->chk, n->b.netns, &lab->anycast[0], svc);
-        if (rc < 0) {
-            ah_log_error("bgp: health check of %s: %s", lab->nodes[i].name, strerror(-rc));
-            goto fail;
-        }
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = n};
-        if (epoll_ctl(epfd, EPOLL_CTL_ADD, n->chk.fd, &ev) < 0) {
-            rc = -errno;
-            goto fail;
-        }
-        health_sm_init(&n->sm, hc->fall, hc->rise, 0, 0);
-        n->hc = true;
-        n->next_check = now + hc->interval_ns * (i % 8) / 8;
-    }
-    b->next_poll = now;
+    if ((rc = open_checks(b, epfd)) < 0)
+        goto fail;
+    b->next_poll = ah_clock_mono_ns();
     *out = b;
     return 0;
 fail:
@@ -358,38 +397,42 @@ fail:
     return rc;
 }
 
-static void health_step(struct bgp *b, size_t i, uint64_t now)
+static void health_step(struct bgp *b, size_t i, int k, uint64_t now)
 {
     struct bgp_node *n = &b->nodes[i];
+    struct bgp_fam *fm = &n->fam[k];
     const struct lab_healthcheck *hc = &b->lab->nodes[i].healthcheck;
-    enum health_result res = health_poll(&n->chk, now);
+    enum health_result res = health_poll(&fm->chk, now);
     enum health_change ch = HEALTH_NONE;
     if (res != HEALTH_PENDING)
-        ch = health_sm_feed(&n->sm, res == HEALTH_OK, now);
-    if (ch == HEALTH_NONE && now >= n->next_check) {
-        if (n->chk.outstanding) {
-            n->chk.outstanding = false;
-            snprintf(n->chk.why, sizeof n->chk.why, "timeout");
-            ch = health_sm_feed(&n->sm, false, now);
+        ch = health_sm_feed(&fm->sm, res == HEALTH_OK, now);
+    if (ch == HEALTH_NONE && now >= fm->next_check) {
+        if (fm->chk.outstanding) {
+            fm->chk.outstanding = false;
+            snprintf(fm->chk.why, sizeof fm->chk.why, "timeout");
+            ch = health_sm_feed(&fm->sm, false, now);
         }
-        if (ch == HEALTH_NONE && health_send(&n->chk, now, hc->timeout_ns) == HEALTH_FAILED)
-            ch = health_sm_feed(&n->sm, false, now);
-        n->next_check += hc->interval_ns;
-        if (n->next_check <= now)
-            n->next_check = now + hc->interval_ns;
+        if (ch == HEALTH_NONE && health_send(&fm->chk, now, hc->timeout_ns) == HEALTH_FAILED)
+            ch = health_sm_feed(&fm->sm, false, now);
+        fm->next_check += hc->interval_ns;
+        if (fm->next_check <= now)
+            fm->next_check = now + hc->interval_ns;
     }
     if (ch == HEALTH_NONE)
         return;
-    char detail[128];
-    n->health = ch == HEALTH_WENT_UP;
+    char detail[160], fam[8] = "";
+    /* The family is named only where the lab has both. */
+    if (n->fam[0].present && n->fam[1].present)
+        snprintf(fam, sizeof fam, "ipv%c: ", k ? '6' : '4');
+    fm->health = ch == HEALTH_WENT_UP;
     uint64_t ack = 0;
     int rc = node_sync(b, i, &ack);
     if (ch == HEALTH_WENT_DOWN)
-        snprintf(detail, sizeof detail, "after %u failed checks (%s); %s%s", n->sm.fail_run,
-                 n->chk.why, n->admin ? "withdrawn" : "already withdrawn",
+        snprintf(detail, sizeof detail, "%safter %u failed checks (%s); %s%s", fam, fm->sm.fail_run,
+                 fm->chk.why, n->admin ? "withdrawn" : "already withdrawn",
                  rc < 0 ? " (birdc failed)" : "");
     else
-        snprintf(detail, sizeof detail, "after %u good checks; %s%s", n->sm.ok_run,
+        snprintf(detail, sizeof detail, "%safter %u good checks; %s%s", fam, fm->sm.ok_run,
                  n->admin ? "announced" : "stays withdrawn", rc < 0 ? " (birdc failed)" : "");
     emit(b, ack,
          ah_schema_event_name(ch == HEALTH_WENT_DOWN ? AH_EVENT_HEALTH_DOWN : AH_EVENT_HEALTH_UP),
@@ -400,14 +443,16 @@ uint64_t bgp_handle(struct bgp *b, uint64_t now)
 {
     uint64_t next = UINT64_MAX;
     for (size_t i = 0; i < b->lab->nnodes; i++) {
-        struct bgp_node *n = &b->nodes[i];
-        if (!n->hc)
-            continue;
-        health_step(b, i, now);
-        if (n->next_check < next)
-            next = n->next_check;
-        if (n->chk.outstanding && n->chk.deadline < next)
-            next = n->chk.deadline;
+        for (int k = 0; k < 2; k++) {
+            struct bgp_fam *fm = &b->nodes[i].fam[k];
+            if (!fm->hc)
+                continue;
+            health_step(b, i, k, now);
+            if (fm->next_check < next)
+                next = fm->next_check;
+            if (fm->chk.outstanding && fm->chk.deadline < next)
+                next = fm->chk.deadline;
+        }
     }
     if (now >= b->next_poll) {
         reap(b);
@@ -455,7 +500,8 @@ int bgp_action(struct bgp *b, enum ah_verb verb, size_t node, uint64_t *ack, cha
         }
         rc = node_sync(b, node, ack);
         snprintf(detail + l, dlen - l, "%sbirdc %s%s", l ? "; " : "",
-                 n->admin ? "enable" : "disable", n->health ? "" : " (health down: stays off)");
+                 n->admin ? "enable" : "disable",
+                 node_healthy(n) ? "" : " (health down: stays off)");
         break;
     case AH_VERB_KILL_BGP:
         if (n->b.p.pid <= 0) {
@@ -480,9 +526,10 @@ int bgp_action(struct bgp *b, enum ah_verb verb, size_t node, uint64_t *ack, cha
             rc = spawn_bird(b, &n->b, b->lab->nodes[node].name);
         *ack = ah_clock_realtime_ns();
         if (rc == 0) {
-            n->on = n->admin && n->health;
+            for (int k = 0; k < 2; k++)
+                n->fam[k].on = n->admin && n->fam[k].health;
             snprintf(detail + l, dlen - l, "%sbird pid %ld%s", l ? "; " : "", (long)n->b.p.pid,
-                     n->on ? "" : " (starts withdrawn)");
+                     n->admin && node_healthy(n) ? "" : " (starts withdrawn)");
         }
         break;
     case AH_VERB_PAUSE_BGP:
@@ -505,7 +552,8 @@ void bgp_stop(struct bgp *b, bool keep)
     if (!b)
         return;
     for (size_t i = 0; b->nodes && i < b->lab->nnodes; i++) {
-        health_close(&b->nodes[i].chk);
+        health_close(&b->nodes[i].fam[0].chk);
+        health_close(&b->nodes[i].fam[1].chk);
         if (!keep && b->nodes[i].b.p.pid > 0) {
             proc_signal(&b->nodes[i].b.p, SIGCONT);
             proc_stop(&b->nodes[i].b.p, SIGTERM, 2 * AH_NS_PER_S);

@@ -46,17 +46,25 @@ static void make_lab(struct fixture *f, bool v6)
     f->lab.nvantages = 2;
 }
 
-static char *conf(const struct lab *lab, bool node, size_t idx)
+/* A node's or router's configuration as text; ann says per family (IPv4,
+ * IPv6) whether a node's static protocol is announced. */
+static char *conf_fams(const struct lab *lab, bool node, size_t idx, const bool ann[2])
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     ck_assert_ptr_nonnull(f);
-    int rc = node ? bgp_write_node_conf(f, lab, idx, "/tmp/x.log", idx != 2)
+    int rc = node ? bgp_write_node_conf(f, lab, idx, "/tmp/x.log", ann)
                   : bgp_write_router_conf(f, lab, idx, "/tmp/x.log");
     ck_assert_int_eq(rc, 0);
     fclose(f);
     return buf;
+}
+
+static char *conf(const struct lab *lab, bool node, size_t idx)
+{
+    const bool ann[2] = {idx != 2, idx != 2};
+    return conf_fams(lab, node, idx, ann);
 }
 
 static int count(const char *hay, const char *needle)
@@ -93,6 +101,17 @@ START_TEST(node_conf_announces_and_peers_every_router)
     /* Node 2 is written withdrawn: its static protocols start disabled. */
     c = conf(&f.lab, true, 2);
     ck_assert_int_eq(count(c, "disabled yes;"), 2);
+    free(c);
+    /* Withdrawn in IPv6 only (its IPv6 health check failed): anycast4 is
+     * announced, anycast6 starts disabled. */
+    const bool v4_only[2] = {true, false};
+    c = conf_fams(&f.lab, true, 0, v4_only);
+    ck_assert_int_eq(count(c, "disabled yes;"), 1);
+    char *p6 = strstr(c, "protocol static anycast6");
+    ck_assert_ptr_nonnull(p6);
+    /* The one "disabled" is inside anycast6, which is written after anycast4. */
+    ck_assert_int_eq(count(p6, "disabled yes;"), 1);
+    ck_assert(strstr(c, "protocol static anycast4") < p6);
     free(c);
 }
 END_TEST
