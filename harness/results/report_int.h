@@ -105,11 +105,13 @@ struct rp_conn {
     bool established;
 };
 
-/* Answers of one vantage x transport over time, in RP_BUCKETS buckets. */
+/* Answers of one vantage x transport x family over time, in RP_BUCKETS
+ * buckets. */
 struct rp_rtt;
 struct rp_strip {
     const char *vantage; /* interned; NULL: the others */
     enum ah_transport tr;
+    enum ah_family fam; /* of the probed address */
     struct rp_rtt *rtt; /* its RTT histograms (report_rtt.c); NULL: no RTT yet */
     uint32_t ok[RP_BUCKETS][RP_NODES_MAX + 1]; /* the last column: other nodes */
     uint32_t fail[RP_BUCKETS];
@@ -152,6 +154,9 @@ struct rp {
     char plot_error[256];
     char plot_dir[PATH_MAX]; /* private: gnuplot's working directory */
     bool have_timeline, have_lifelines, have_rtt;
+    /* Families seen in the timeline (bit 1 << enum ah_family): with both, a
+     * row's label names its family. */
+    unsigned families;
     /* Vantages an event affected (rp_name_state.affected), and those of
      * them the timeline drew among the others: then it is drawn again,
      * regrouped, the affected vantages first. */
@@ -187,6 +192,9 @@ int rp_clock_check(const struct rp *rp);
 
 /* Timeline (report_plot.c). */
 int rp_timeline_add(struct rp *rp, const struct rp_probe *p);
+/* The transport of strip st, with its family when the report has both
+ * ("udp ipv6"), into buf. */
+const char *rp_strip_what(const struct rp *rp, const struct rp_strip *st, char *buf, size_t cap);
 /* Forgets the timeline (and its RTT) to draw it again from the probes,
  * this time the vantages an event affected on rows of their own first
  * (up to RP_VANTAGES_SHOWN), the rest after them and then together. */

@@ -115,8 +115,10 @@ void rp_timeline_regroup(struct rp *rp)
 }
 
 /* The strip of an interned vantage name: its own while fewer than
- * RP_VANTAGES_SHOWN vantages have one, else the others' of its transport. */
-static struct rp_strip *strip_get(struct rp *rp, const char *vantage, enum ah_transport tr)
+ * RP_VANTAGES_SHOWN vantages have one, else the others' of its transport
+ * and family. */
+static struct rp_strip *strip_get(struct rp *rp, const char *vantage, enum ah_transport tr,
+                                  enum ah_family fam)
 {
     struct rp_name_state *ns = rp_name_state(vantage);
     if (!ns->strip_seen) {
@@ -139,10 +141,11 @@ static struct rp_strip *strip_get(struct rp *rp, const char *vantage, enum ah_tr
     }
     const char *key = ns->strip_own ? vantage : NULL;
     size_t h = rp->strip_hint;
-    if (h < rp->nstrips && rp->strips[h]->tr == tr && rp->strips[h]->vantage == key)
+    if (h < rp->nstrips && rp->strips[h]->tr == tr && rp->strips[h]->fam == fam &&
+        rp->strips[h]->vantage == key)
         return rp->strips[h];
     for (size_t i = 0; i < rp->nstrips; i++) {
-        if (rp->strips[i]->tr == tr && rp->strips[i]->vantage == key) {
+        if (rp->strips[i]->tr == tr && rp->strips[i]->fam == fam && rp->strips[i]->vantage == key) {
             rp->strip_hint = i;
             return rp->strips[i];
         }
@@ -156,6 +159,7 @@ static struct rp_strip *strip_get(struct rp *rp, const char *vantage, enum ah_tr
         return NULL;
     st->vantage = key;
     st->tr = tr;
+    st->fam = fam;
     rp->strip_hint = rp->nstrips;
     rp->strips[rp->nstrips++] = st;
     return st;
@@ -192,9 +196,10 @@ int rp_timeline_add(struct rp *rp, const struct rp_probe *p)
     while (off / rp->bw >= RP_BUCKETS)
         rescale(rp);
     size_t b = (size_t)(off / rp->bw);
-    struct rp_strip *st = strip_get(rp, p->vantage, p->tr);
+    struct rp_strip *st = strip_get(rp, p->vantage, p->tr, p->fam);
     if (!st)
         return -ENOMEM;
+    rp->families |= 1u << p->fam;
     if (p->res == AH_RES_OK)
         st->ok[b][node_col(rp, p->node)]++;
     else
@@ -229,7 +234,17 @@ static int strip_cmp(const void *a, const void *b)
     if (ax != ay)
         return ay - ax;
     int c = x->vantage ? strcmp(x->vantage, y->vantage) : 0;
-    return c ? c : (int)x->tr - (int)y->tr;
+    if (c)
+        return c;
+    return x->tr != y->tr ? (int)x->tr - (int)y->tr : (int)x->fam - (int)y->fam;
+}
+
+const char *rp_strip_what(const struct rp *rp, const struct rp_strip *st, char *buf, size_t cap)
+{
+    bool both = (rp->families & 3u) == 3u;
+    snprintf(buf, cap, "%s%s%s", ah_transport_name(st->tr), both ? " " : "",
+             both ? ah_family_name(st->fam) : "");
+    return buf;
 }
 
 struct palette {
@@ -364,9 +379,10 @@ static int timeline_script(struct rp *rp, FILE *g, FILE *cmd)
     if (!d || !r || (rp->nnodes && !k))
         rc = -errno;
     for (size_t s = 0; rc == 0 && s < ns; s++) {
+        char what[32];
         strip_boxes(rp, &pal, s, f, d);
         row_label(r, (double)(ns - 1 - s), rp->strips[s]->vantage, rp->vantages_others,
-                  ah_transport_name(rp->strips[s]->tr));
+                  rp_strip_what(rp, rp->strips[s], what, sizeof what));
     }
     /* Node names as the column headers of keys.tsv, for the key; one row
      * far out of range so that gnuplot has a point to read. */

@@ -117,12 +117,12 @@ void rp_rtt_rescale(struct rp_strip *st)
 static void rtt_row_label(const struct rp *rp, FILE *d, double y, const struct rp_strip *st,
                           const char *scale)
 {
-    char v[RP_PLOT_LABEL_CAP];
+    char v[RP_PLOT_LABEL_CAP], what[32];
     if (st->vantage)
         rp_plot_label(v, sizeof v, st->vantage);
     else
         snprintf(v, sizeof v, "others (%zu vantages)", rp->vantages_others);
-    fprintf(d, "%.2f\t%s %s%s\n", y, v, ah_transport_name(st->tr), scale);
+    fprintf(d, "%.2f\t%s %s%s\n", y, v, rp_strip_what(rp, st, what, sizeof what), scale);
 }
 
 /* p50 and p99 per RTT bucket of strip s, in its band scaled to its

@@ -67,6 +67,10 @@ t_true "report.html's settings name both probed addresses" \
   grep -q "<tr><th>probed</th><td>ipv4 $V4, ipv6 $V6</td>" "$LAB_DIR/report.html"
 t_true "report.html's summary table has a family column" \
   grep -q '<th>service</th><th>family</th>' "$LAB_DIR/report.html"
+for f in ipv4 ipv6; do
+  t_true "the timeline has a row of its own for va's udp $f probes" \
+    grep -q ">va udp $f<" "$LAB_DIR/timeline.svg"
+done
 
 # --- probes.families restricts --------------------------------------------------
 sed 's/^probes:$/probes:\n  families: [ipv6]/' "$T_TMP/dual.yaml" |
