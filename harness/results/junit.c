@@ -127,8 +127,8 @@ int junit_write_verdicts(const char *path, const struct rp *rp, const char *lab_
             snprintf(m, JUNIT_MSG_MAX, "%s:%u: \"%s\": not measured: %s", lab_path, v->line,
                      v->text, v->v.where);
         else
-            snprintf(m, JUNIT_MSG_MAX, "%s:%u: \"%s\": measured %s (%s)", lab_path, v->line,
-                     v->text, v->v.measured, v->v.where);
+            snprintf(m, JUNIT_MSG_MAX, "%s:%u: \"%s\": measured %s (%s)%s%s", lab_path, v->line,
+                     v->text, v->v.measured, v->v.where, v->why[0] ? ": " : "", v->why);
         c[i].message = c[i].status == JUNIT_PASS ? NULL : m;
     }
     rc = junit_write(path, rp->name, c, rp->nverdicts);

@@ -110,6 +110,8 @@ static void print_table(const struct rp *rp, const char *lab_path, const char *h
                                        : "FAIL",
                    (int)w, term(a, sizeof a, v->text), term(b, sizeof b, v->v.measured),
                    term(c, sizeof c, v->v.where), v->v.pass && !v->v.not_measured ? "" : d);
+            if (v->why[0])
+                printf("        why: %s\n", term(a, sizeof a, v->why));
         }
     }
     printf("report: %s\n", term(a, sizeof a, html));
@@ -436,8 +438,9 @@ static int rb_outputs(struct rb *b)
             ah_log_warn("expectation %s: %s:%u: \"%s\": %s", expect_verdict_name(&v->v), lab_path,
                         v->line, v->text, v->v.where);
         else if (!v->v.pass)
-            ah_log_error("expectation failed: %s:%u: \"%s\": measured %s (%s)", lab_path, v->line,
-                         v->text, v->v.measured, v->v.where);
+            ah_log_error("expectation failed: %s:%u: \"%s\": measured %s (%s)%s%s", lab_path,
+                         v->line, v->text, v->v.measured, v->v.where, v->why[0] ? ": " : "",
+                         v->why);
     }
     if (b->o.print_table) {
         char html[PATH_MAX + 32];

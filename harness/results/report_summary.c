@@ -201,6 +201,12 @@ static void json_expectations(FILE *f, const struct rp *rp)
         ah_json_str(f, v->v.measured);
         fprintf(f, ", \"where\": ");
         ah_json_str(f, v->v.where);
+        /* Why a failure failed, in one sentence from the data (the page's). */
+        fprintf(f, ", \"why\": ");
+        if (v->why[0])
+            ah_json_str(f, v->why);
+        else
+            fputs("null", f);
         fprintf(f, "}");
     }
     fprintf(f, "%s],\n", rp->nverdicts ? "\n  " : "");

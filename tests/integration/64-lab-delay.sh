@@ -110,5 +110,17 @@ t_match "$(python3 -c "
 import json
 d = json.load(open('$LAB_DIR/summary.json'))
 print(d['expectations'][2]['measured'])")" '^[0-9.]+, baseline [0-9.]+$' "the relative verdict shows the baseline"
+# Why the failure failed, in one sentence: in summary.json (null for a
+# pass) and under the FAIL line of the terminal table.
+t_eq "$(python3 -c "
+import json
+d = json.load(open('$LAB_DIR/summary.json'))
+print(' '.join('-' if e['why'] is None else 'why' for e in d['expectations']))")" "- why -" \
+  "summary.json has a why for the failure only"
+why=$(python3 -c "
+import json
+print(json.load(open('$LAB_DIR/summary.json'))['expectations'][1]['why'])")
+t_true "the table prints it under the FAIL line ($why)" \
+  grep -qF -- "        why: $why" "$T_TMP/run.out"
 t_eq "$(lab_leftovers "$LAB_ID")" "" "nothing of the brown-out run remains"
 t_done
