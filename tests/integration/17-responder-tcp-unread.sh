@@ -112,8 +112,11 @@ t_true "second responder answers TCP within 5 s" \
 out=$(in_ns "$A" unread "$V4" 5300 20 5 big.example.test)
 echo "unread, write timeout 1s: $out"
 first=$(sed -n 's/.*first_closed_ms=\(-\{0,1\}[0-9]*\).*/\1/p' <<<"$out")
-t_true "the first reset came 1 to 2.5 s after the start (${first} ms)" \
-  test "${first:--1}" -ge 1000 -a "${first:--1}" -lt 2500
+# Not before the timeout; when after it depends on how loaded the machine
+# is (1.0-1.5 s idle, 3.1 s seen under ASan next to other jobs), so the
+# bound is only that it came within the client's 5 s run.
+t_true "the first reset came after the 1 s timeout, within the client's run (${first} ms)" \
+  test "${first:--1}" -ge 1000 -a "${first:--1}" -lt 5000
 wt=$(stat_of tcp_dns_write_timeout "$T_TMP/ctl2.sock")
 ob=$(stat_of tcp_dns_over_budget "$T_TMP/ctl2.sock")
 t_true "closes by --tcp-write-timeout counted (${wt}, at least one per client)" \
