@@ -96,8 +96,8 @@ done
 # --- IPv6 breaks at one node ----------------------------------------------------
 # b's responder is two anycast-responders, one per address; the IPv6 one is
 # killed once both probes of vb run (their result directories exist), so the
-# readiness check saw both answer and vb's IPv6 probes fail from then on.
-RES=$T_TMP/results
+# readiness check saw both answer and vb's IPv6 probes fail from then on
+# (resp_v6_dies).
 cat >"$T_TMP/break6.yaml" <<YAML
 name: break6
 anycast: [$V4, "$V6"]
@@ -106,7 +106,7 @@ duration: 4s
 nodes:
   - name: a
   - name: b
-    responder: {command: "R=$AH_BIN/anycast-responder; \$R --listen $V4 --identity b & \$R --listen $V6 --identity b & p=\$!; until ls -d $RES/*-break6/probes-vb-ipv6 >/dev/null 2>&1; do sleep 0.05; done; sleep 0.3; kill \$p; wait"}
+    responder: {command: "$(resp_v6_dies "$V4" "$V6" break6 vb)"}
 vantages:
   - name: va
     prefer: [a]

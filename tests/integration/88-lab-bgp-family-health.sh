@@ -12,10 +12,8 @@ command -v bird >/dev/null || [ -x /usr/sbin/bird ] || t_skip "needs BIRD 2 (bir
 
 V4=198.51.100.53
 V6=2001:db8:53::53
-RES=$T_TMP/results
 # b's responder is two anycast-responders, one per address; the IPv6 one is
-# killed once vb's IPv6 probe runs (its result directory exists), after the
-# readiness check saw both answer.
+# killed once vb's IPv6 probe runs (resp_v6_dies).
 cat >"$T_TMP/fam.yaml" <<YAML
 name: famhealth
 anycast: [$V4, "$V6"]
@@ -25,7 +23,7 @@ nodes:
   - name: a
   - name: b
     healthcheck: {interval: 200ms, timeout: 100ms, rise: 2, fall: 2}
-    responder: {command: "R=$AH_BIN/anycast-responder; \$R --listen $V4 --identity b & \$R --listen $V6 --identity b & p=\$!; until ls -d $RES/*-famhealth/probes-vb-ipv6 >/dev/null 2>&1; do sleep 0.05; done; sleep 0.5; kill \$p; wait"}
+    responder: {command: "$(resp_v6_dies "$V4" "$V6" famhealth vb)"}
 vantages:
   - name: vb
     prefer: [b, a]

@@ -111,6 +111,15 @@ LAB_VANTAGES_AB='vantages:
 
 MS=1000000 # ns per ms, for windows over ts_ns columns
 
+# resp_v6_dies V4 V6 LAB VANTAGE: a node's `responder: {command: ...}` value
+# (for a YAML double-quoted string) that runs two anycast-responders named
+# b, one per address, and kills the IPv6 one 0.3 s after VANTAGE's IPv6
+# probe of the run of LAB under $T_TMP/results started (its result directory
+# exists), so the readiness check saw both answer.
+resp_v6_dies() {
+  printf '%s' "R=$AH_BIN/anycast-responder; \$R --listen $1 --identity b & \$R --listen $2 --identity b & p=\$!; until ls -d $T_TMP/results/*-$3/probes-$4-ipv6 >/dev/null 2>&1; do sleep 0.05; done; sleep 0.3; kill \$p; wait"
+}
+
 # route_after V NODE TS: ts of the first route row at V's router to NODE after TS.
 route_after() {
   awk -F, -v v="router=$1" -v n="$2" -v t="$3" \
