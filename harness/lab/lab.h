@@ -205,8 +205,8 @@ struct lab {
     struct lab_track track;
     struct lab_bgp bgp;
     enum lab_kind kind;
-    struct lab_ssh ssh;   /* kind: deployment: the file's ssh: defaults */
-    bool on_failure_stop; /* on-failure: stop (default: continue) */
+    struct lab_ssh ssh;       /* kind: deployment: the file's ssh: defaults */
+    bool on_failure_stop;     /* on-failure: stop (default: continue) */
     uint64_t step_timeout_ns; /* step-timeout: (LAB_STEP_TIMEOUT_DEFAULT_NS) */
     struct lab_atlas atlas;
 };

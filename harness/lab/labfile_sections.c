@@ -710,9 +710,9 @@ static void parse_routing_sections(struct lf *c, yaml_node_t *track_key, yaml_no
 }
 
 /* The top-level keys, in the order of enum top_key. */
-static const char *const top_keys[] = {"name",     "anycast",   "routing", "duration",   "nodes",
-                                       "vantages", "probes",    "drill",   "expect",     "track",
-                                       "bgp",      "tolerance", "kind",    "on-failure", "ssh",
+static const char *const top_keys[] = {"name",     "anycast",      "routing", "duration",   "nodes",
+                                       "vantages", "probes",       "drill",   "expect",     "track",
+                                       "bgp",      "tolerance",    "kind",    "on-failure", "ssh",
                                        "atlas",    "step-timeout", NULL};
 enum top_key {
     TOP_NAME,

@@ -337,8 +337,7 @@ static int step_run(struct deploy *d, size_t i, const char *cmd, uint64_t timeou
 /* The detail of a step given up on (why: timed out, interrupted). The
  * wrapper's exit after the group ended is the host's word that it did;
  * ssh's own 255 or a client we had to kill leave it unconfirmed. */
-static void step_given_up(const struct ssh_result *res, const char *why, char *detail,
-                          size_t dlen)
+static void step_given_up(const struct ssh_result *res, const char *why, char *detail, size_t dlen)
 {
     char st[32];
     proc_status_text(res->status, st, sizeof st);

@@ -12,7 +12,7 @@
 #include "harness/lab/lab.h"
 #include "harness/sys/ssh.h"
 
-#define DEPLOY_CMDS_MAX   256 /* commands recorded per host in run.json */
+#define DEPLOY_CMDS_MAX 256 /* commands recorded per host in run.json */
 /* After a step's deadline or a Ctrl-C: how long its host has to end the
  * command's process group (TERM, KILL 2 s later) and say so. */
 #define DEPLOY_STEP_GRACE (5 * AH_NS_PER_S)

@@ -32,12 +32,8 @@ vantages:
 probes:
   udp: {service: dns, rate: 50, flows: 2}
 EOF
-out=$("$LAB" up "$T_TMP/lab.yaml" 2>&1); rc=$?
-id=$(printf '%s\n' "$out" | sed -n 's/.*(run id \([a-z0-9]*\)).*/\1/p' | head -n 1)
-[ -n "$id" ] && LAB_RUNIDS+=("$id")
-[ "$rc" -eq 0 ] && [ -n "$id" ] || { echo "$out"; echo "lab up failed"; exit 1; }
-
-ssh_keys
+ssh_lab_up "$T_TMP/lab.yaml"
+id=$SSH_LAB
 A_AMS=$(ssh_addr "ah-lab-$id-n-ams" fab0)
 A_NYC=$(ssh_addr "ah-lab-$id-n-nyc" fab0)
 A_EU=$(ssh_addr "ah-lab-$id-c-eu" up0)

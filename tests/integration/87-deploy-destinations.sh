@@ -33,12 +33,8 @@ vantages:
   - name: vc
     prefer: [a, b]
 EOF
-out=$("$LAB" up "$T_TMP/lab.yaml" 2>&1); rc=$?
-id=$(printf '%s\n' "$out" | sed -n 's/.*(run id \([a-z0-9]*\)).*/\1/p' | head -n 1)
-[ -n "$id" ] && LAB_RUNIDS+=("$id")
-[ "$rc" -eq 0 ] && [ -n "$id" ] || { echo "$out"; echo "lab up failed"; exit 1; }
-
-ssh_keys
+ssh_lab_up "$T_TMP/lab.yaml"
+id=$SSH_LAB
 A6=$(ssh_addr6 "ah-lab-$id-n-a" fab0)
 VA6=$(ssh_addr6 "ah-lab-$id-c-va" up0)
 VB=$(ssh_addr "ah-lab-$id-c-vb" up0)

@@ -29,6 +29,17 @@ ssh_cleanup() {
 }
 trap ssh_cleanup EXIT
 
+# ssh_lab_up FILE: `anycast-lab up FILE`, its run id in SSH_LAB (cleaned on
+# exit), then ssh_keys; exits the test when the lab does not come up.
+ssh_lab_up() {
+  local out rc
+  out=$("$LAB" up "$1" 2>&1); rc=$?
+  SSH_LAB=$(printf '%s\n' "$out" | sed -n 's/.*(run id \([a-z0-9]*\)).*/\1/p' | head -n 1)
+  [ -n "$SSH_LAB" ] && LAB_RUNIDS+=("$SSH_LAB")
+  [ "$rc" -eq 0 ] && [ -n "$SSH_LAB" ] || { echo "$out"; echo "lab up failed"; exit 1; }
+  ssh_keys
+}
+
 # ssh_keys: the controller's key and the hosts' key, and an empty ssh_config
 # so that no user's configuration takes part.
 ssh_keys() {
