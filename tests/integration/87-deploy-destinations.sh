@@ -118,7 +118,6 @@ dry=$("$LAB" run --dry-run "$T_TMP/dep.yaml" 2>&1)
 t_match "$(grep -- 'ControlMaster=yes' <<<"$dry" | head -n 1)" \
   "^ssh -F .* -i .* -p $SSH_PORT .* -N -T root@$A6\$" "--dry-run: [IPv6]:port is -p and the bare address"
 
-t0=$SECONDS
 dep_run "$T_TMP/dep.yaml"
 t_eq "$DEP_RC" 1 "the run exits 1 (the hung step failed)"
 t_eq "$DEP_LEFT" "" "the run leaves no process behind on the controller"
@@ -140,6 +139,5 @@ t_true "run.json: every vantage has a clock offset (also through the jump host)"
 import json, sys
 h = json.load(open(sys.argv[1]))["hosts"]
 sys.exit(not all(x.get("offset_ns") is not None for x in h if x["role"] == "vantage"))' "$DEP_DIR/run.json"
-t_true "run within 20 s" test $((SECONDS - t0)) -le 20
 
 t_done
