@@ -24,6 +24,10 @@
  * (lab key `tolerance`, docs/lab-file.md). */
 #define LAB_TOLERANCE_DEFAULT_NS (20ULL * 1000 * 1000)
 #define LAB_TOLERANCE_MAX_NS     (3600ULL * 1000 * 1000 * 1000)
+/* step-timeout: how long a deployment drill command may run before it is
+ * ended on its host (docs/deployment.md). */
+#define LAB_STEP_TIMEOUT_DEFAULT_NS (60ULL * 1000 * 1000 * 1000)
+#define LAB_STEP_TIMEOUT_MAX_NS     (3600ULL * 1000 * 1000 * 1000)
 
 /* kind: lab builds namespaces; kind: deployment names real hosts reached
  * with the OpenSSH client (docs/deployment.md). */
@@ -201,8 +205,9 @@ struct lab {
     struct lab_track track;
     struct lab_bgp bgp;
     enum lab_kind kind;
-    struct lab_ssh ssh;   /* kind: deployment: the file's ssh: defaults */
-    bool on_failure_stop; /* on-failure: stop (default: continue) */
+    struct lab_ssh ssh;       /* kind: deployment: the file's ssh: defaults */
+    bool on_failure_stop;     /* on-failure: stop (default: continue) */
+    uint64_t step_timeout_ns; /* step-timeout: (LAB_STEP_TIMEOUT_DEFAULT_NS) */
     struct lab_atlas atlas;
 };
 

@@ -1,6 +1,6 @@
 /* The deployment sections of a run file (docs/lab-file.md, docs/deployment.md):
  * kind, ssh settings and their merge, node and vantage hosts, node actions,
- * the remote probe command, run: steps, on-failure, which keys belong to
+ * the remote probe command, run: steps, on-failure, step-timeout, which keys belong to
  * which kind, and the atlas: block both kinds share. */
 #include <limits.h>
 #include <stdio.h>
@@ -37,6 +37,7 @@ void lf_parse_kind(struct lf *c, yaml_node_t *key, yaml_node_t *n)
 {
     int w;
     c->lab->kind = LAB_KIND_LAB;
+    c->lab->step_timeout_ns = LAB_STEP_TIMEOUT_DEFAULT_NS;
     c->kind_ok = true;
     if (key == NULL)
         return;
@@ -474,6 +475,15 @@ void lf_parse_on_failure(struct lf *c, yaml_node_t *n)
     int w;
     if (lf_word(c, n, "on-failure", words, &w) == 0)
         c->lab->on_failure_stop = w == 1;
+}
+
+/* ---- step-timeout ---- */
+
+/* A drill command that runs longer is ended on its host: at least a second
+ * (an ssh round trip must fit), at most an hour. */
+void lf_parse_step_timeout(struct lf *c, yaml_node_t *n)
+{
+    lf_dur(c, n, "step-timeout", AH_NS_PER_S, LAB_STEP_TIMEOUT_MAX_NS, &c->lab->step_timeout_ns);
 }
 
 /* ---- atlas: ---- */

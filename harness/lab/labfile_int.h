@@ -121,6 +121,7 @@ int lf_parse_run(struct lf *c, yaml_node_t *n, struct lab_event *e);
 /* Why a is no anycast service address (multicast, loopback, ...), or NULL. */
 const char *lf_not_anycast(const struct ah_addr *a);
 void lf_parse_on_failure(struct lf *c, yaml_node_t *n);
+void lf_parse_step_timeout(struct lf *c, yaml_node_t *n);
 void lf_parse_atlas(struct lf *c, yaml_node_t *n);
 void lf_ssh_free(struct lab_ssh *s);
 void lf_host_free(struct lab_host *h);

@@ -542,10 +542,10 @@ static void parse_routing_sections(struct lf *c, yaml_node_t *track_key, yaml_no
 }
 
 /* The top-level keys, in the order of enum top_key. */
-static const char *const top_keys[] = {"name",     "anycast",   "routing", "duration",   "nodes",
-                                       "vantages", "probes",    "drill",   "expect",     "track",
-                                       "bgp",      "tolerance", "kind",    "on-failure", "ssh",
-                                       "atlas",    NULL};
+static const char *const top_keys[] = {"name",     "anycast",      "routing", "duration",   "nodes",
+                                       "vantages", "probes",       "drill",   "expect",     "track",
+                                       "bgp",      "tolerance",    "kind",    "on-failure", "ssh",
+                                       "atlas",    "step-timeout", NULL};
 enum top_key {
     TOP_NAME,
     TOP_ANYCAST,
@@ -562,7 +562,8 @@ enum top_key {
     TOP_KIND,
     TOP_ON_FAILURE,
     TOP_SSH,
-    TOP_ATLAS
+    TOP_ATLAS,
+    TOP_STEP_TIMEOUT
 };
 
 /* kind: first, as the other sections depend on it; then the keys of one
@@ -571,7 +572,7 @@ enum top_key {
 static void parse_kind_sections(struct lf *c, struct lf_map *m)
 {
     static const enum top_key lab_only[] = {TOP_ROUTING, TOP_TRACK, TOP_BGP};
-    static const enum top_key deployment_only[] = {TOP_SSH, TOP_ON_FAILURE};
+    static const enum top_key deployment_only[] = {TOP_SSH, TOP_ON_FAILURE, TOP_STEP_TIMEOUT};
     lf_parse_kind(c, m->key[TOP_KIND], m->val[TOP_KIND]);
     for (size_t i = 0; i < sizeof lab_only / sizeof lab_only[0]; i++)
         if (!lf_kind_only(c, m->key[lab_only[i]], LAB_KIND_LAB))
@@ -583,6 +584,8 @@ static void parse_kind_sections(struct lf *c, struct lf_map *m)
         lf_parse_ssh(c, m->val[TOP_SSH], &c->lab->ssh);
     if (m->key[TOP_ON_FAILURE] != NULL)
         lf_parse_on_failure(c, m->val[TOP_ON_FAILURE]);
+    if (m->key[TOP_STEP_TIMEOUT] != NULL)
+        lf_parse_step_timeout(c, m->val[TOP_STEP_TIMEOUT]);
     if (m->key[TOP_ATLAS] != NULL)
         lf_parse_atlas(c, m->val[TOP_ATLAS]);
 }

@@ -284,6 +284,71 @@ static int preflight(struct run *r)
     return 0;
 }
 
+/* The remote text of a drill step: the user's command, quoted as one word
+ * and run by the user's login shell ($SHELL) in a process group of its own
+ * (setsid), under a small POSIX sh wrapper that ends that group when the
+ * session's input ends. The controller holds the input open while the step
+ * runs and closes it at the step's deadline or a Ctrl-C; a dead master or
+ * controller closes it too. The group gets TERM, then KILL 2 s later if
+ * anything is left, and the wrapper exits with the command's status. The
+ * wrapper's own helper ignores TERM once it acts, so that the wrapper's
+ * "kill $w" (which ends it while it still waits) cannot cut the KILL
+ * short. */
+static int step_remote(const char *cmd, char *buf, size_t len)
+{
+    static const char head[] =
+        "s=; command -v setsid >/dev/null 2>&1 && s=setsid; exec 3<&0; $s \"${SHELL:-/bin/sh}\" -c";
+    static const char tail[] =
+        " </dev/null 3<&- & p=$!; "
+        "{ read x; trap '' TERM; kill -TERM -\"$p\" 2>/dev/null || kill -TERM \"$p\" 2>/dev/null; "
+        "i=0; while kill -0 -\"$p\" 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done; "
+        "kill -KILL -\"$p\" 2>/dev/null; } <&3 >/dev/null 2>&1 & w=$!; "
+        "wait \"$p\"; rc=$?; kill \"$w\" 2>/dev/null; wait \"$w\"; exit $rc";
+    int n = snprintf(buf, len, "%s", head);
+    if (n < 0 || (size_t)n >= len || ssh_quote_append(buf, len, cmd) < 0)
+        return -ENAMETOOLONG;
+    size_t l = strlen(buf);
+    n = snprintf(buf + l, len - l, "%s", tail);
+    return n < 0 || (size_t)n >= len - l ? -ENAMETOOLONG : 0;
+}
+
+/* Runs a step's command on node host i (see step_remote): up to
+ * step-timeout, then its input closed and DEPLOY_STEP_GRACE for the host
+ * to end it and say so. run.json records the user's command. */
+static int step_run(struct deploy *d, size_t i, const char *cmd, uint64_t timeout,
+                    struct ssh_result *res)
+{
+    char remote[SSH_STORE_MAX];
+    struct proc_argv a;
+    memset(res, 0, sizeof *res);
+    int rc = step_remote(cmd, remote, sizeof remote);
+    if (rc == 0)
+        rc = deploy_cmd(d, i, SSH_COMMAND, remote, &a);
+    if (rc < 0 || d->dry)
+        return rc;
+    deploy_note(d, i, cmd);
+    rc = ssh_run_held(a.argv, timeout, DEPLOY_STEP_GRACE, d->h[i].log_fd,
+                      d->stop.fd >= 0 ? &d->stop : NULL, res);
+    if (rc < 0)
+        return rc;
+    return WIFEXITED(res->status) && WEXITSTATUS(res->status) == 0 ? 0 : -EREMOTEIO;
+}
+
+/* The detail of a step given up on (why: timed out, interrupted). The
+ * wrapper's exit after the group ended is the host's word that it did;
+ * ssh's own 255 or a client we had to kill leave it unconfirmed. */
+static void step_given_up(const struct ssh_result *res, const char *why, char *detail, size_t dlen)
+{
+    char st[32];
+    proc_status_text(res->status, st, sizeof st);
+    if (WIFEXITED(res->status) && WEXITSTATUS(res->status) != 255)
+        snprintf(detail, dlen, "%s, started %llu; ended on its host (%s)", why,
+                 (unsigned long long)res->start_ns, st);
+    else
+        snprintf(detail, dlen, "%s, started %llu; its end on the host is not confirmed (%s)", why,
+                 (unsigned long long)res->start_ns, st);
+}
+
 int deploy_step(struct run *r, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen)
 {
     struct deploy *d = r->dep;
@@ -294,15 +359,22 @@ int deploy_step(struct run *r, struct drill_step *s, uint64_t *ack, char *detail
         snprintf(detail, dlen, "no action for %s", ah_schema_verb_name(s->verb));
         return -ENOTSUP;
     }
-    int rc = deploy_remote_run(d, s->node, cmd, DEPLOY_STEP_LIMIT, &res);
+    uint64_t limit = r->lab->step_timeout_ns;
+    int rc = step_run(d, s->node, cmd, limit, &res);
     *ack = res.end_ns ? res.end_ns : ah_clock_realtime_ns();
-    if (rc == -ETIMEDOUT) {
-        snprintf(detail, dlen, "no return within %llu s",
-                 (unsigned long long)(DEPLOY_STEP_LIMIT / AH_NS_PER_S));
+    if (rc == -ETIMEDOUT || rc == -EINTR) {
+        char why[64];
+        if (rc == -ETIMEDOUT)
+            snprintf(why, sizeof why, "timed out after %g s", (double)limit / 1e9);
+        else
+            snprintf(why, sizeof why, "interrupted");
+        step_given_up(&res, why, detail, dlen);
         return rc;
     }
-    if (rc < 0 && rc != -EREMOTEIO)
+    if (rc < 0 && rc != -EREMOTEIO) {
+        snprintf(detail, dlen, "not run: %s", strerror(-rc));
         return rc;
+    }
     /* The row's ts is the return; the start is in the detail too. */
     char st[32];
     proc_status_text(res.status, st, sizeof st);
@@ -487,7 +559,8 @@ int deploy_dry_run(const struct lab *lab, uint64_t ready_timeout_ns)
                                                       : lab->nodes[st->node].actions[st->verb];
             printf("# at %.3fs: %s %s\n", (double)st->at_ns / 1e9, ah_schema_verb_name(st->verb),
                    lab->nodes[st->node].name);
-            rc = deploy_cmd(d, st->node, SSH_COMMAND, cmd ? cmd : "", &a);
+            struct ssh_result res;
+            rc = step_run(d, st->node, cmd ? cmd : "", lab->step_timeout_ns, &res);
         }
     }
     drill_free(&dr);

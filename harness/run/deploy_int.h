@@ -12,8 +12,10 @@
 #include "harness/lab/lab.h"
 #include "harness/sys/ssh.h"
 
-#define DEPLOY_CMDS_MAX   256 /* commands recorded per host in run.json */
-#define DEPLOY_STEP_LIMIT (60 * AH_NS_PER_S)
+#define DEPLOY_CMDS_MAX 256 /* commands recorded per host in run.json */
+/* After a step's deadline or a Ctrl-C: how long its host has to end the
+ * command's process group (TERM, KILL 2 s later) and say so. */
+#define DEPLOY_STEP_GRACE (5 * AH_NS_PER_S)
 #define DEPLOY_CLOCK_N    8 /* exchanges per clock measurement */
 
 struct deploy_clock {

@@ -281,8 +281,21 @@ static void keep_bytes(struct line_keep *k, const char *b, size_t n)
     }
 }
 
-int ssh_run(char *const *argv, uint64_t timeout_ns, int log_fd, const struct ssh_stop *stop,
-            struct ssh_result *res)
+/* Closes the client's stdin (the remote side sees the end of its input)
+ * and gives it grace_ns from now to end. Returns false when there is no
+ * stdin to close: the caller ends the client at once. */
+static bool hang_up(struct ssh_child *c, uint64_t grace_ns, uint64_t *end)
+{
+    if (c->in < 0 || grace_ns == 0)
+        return false;
+    close(c->in);
+    c->in = -1;
+    *end = ah_clock_mono_ns() + grace_ns;
+    return true;
+}
+
+static int run(char *const *argv, uint64_t timeout_ns, uint64_t grace_ns, int log_fd,
+               const struct ssh_stop *stop, struct ssh_result *res)
 {
     int perr[2] = {-1, -1};
     struct ssh_child c = {0};
@@ -291,7 +304,7 @@ int ssh_run(char *const *argv, uint64_t timeout_ns, int log_fd, const struct ssh
     if (pipe2(perr, O_CLOEXEC) < 0)
         return -errno;
     res->start_ns = ah_clock_realtime_ns();
-    rc = ssh_spawn(argv, false, true, -1, perr[1], &c);
+    rc = ssh_spawn(argv, grace_ns > 0, true, -1, perr[1], &c);
     close(perr[1]);
     if (rc < 0) {
         close(perr[0]);
@@ -302,19 +315,26 @@ int ssh_run(char *const *argv, uint64_t timeout_ns, int log_fd, const struct ssh
                           {.fd = perr[0], .events = POLLIN},
                           {.fd = stop ? stop->fd : -1, .events = POLLIN}};
     uint64_t end = ah_clock_mono_ns() + timeout_ns;
-    bool timed_out = false, stopped = false;
+    bool timed_out = false, stopped = false, ending = false;
     while (p[0].fd >= 0 || p[1].fd >= 0) {
         uint64_t now = ah_clock_mono_ns();
         if (now >= end) {
+            if (ending)
+                break;
             timed_out = true;
-            break;
+            if (!(ending = hang_up(&c, grace_ns, &end)))
+                break;
+            continue;
         }
         int n = poll(p, 3, (int)((end - now) / AH_NS_PER_MS) + 1);
         if (n < 0 && errno != EINTR)
             break;
         if ((p[2].revents & POLLIN) && stop->check(stop->arg)) {
             stopped = true;
-            break;
+            p[2].fd = -1;
+            if (!(ending = hang_up(&c, grace_ns, &end)))
+                break;
+            continue;
         }
         for (int i = 0; i < 2; i++) {
             if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -337,10 +357,27 @@ int ssh_run(char *const *argv, uint64_t timeout_ns, int log_fd, const struct ssh
         if (p[i].fd >= 0)
             close(p[i].fd);
     }
-    rc = ssh_wait(&c, timed_out || stopped ? 0 : 5 * AH_NS_PER_S);
+    if (c.in >= 0)
+        close(c.in);
+    /* A client whose command ended is waited for; one given up on gets
+     * what is left of its grace (none without a held stdin). */
+    uint64_t now = ah_clock_mono_ns(), left = end > now ? end - now : 0;
+    rc = ssh_wait(&c, !timed_out && !stopped ? 5 * AH_NS_PER_S : ending ? left : 0);
     res->end_ns = ah_clock_realtime_ns();
     if (rc < 0)
         return rc;
     res->status = rc;
     return timed_out ? -ETIMEDOUT : stopped ? -EINTR : 0;
+}
+
+int ssh_run(char *const *argv, uint64_t timeout_ns, int log_fd, const struct ssh_stop *stop,
+            struct ssh_result *res)
+{
+    return run(argv, timeout_ns, 0, log_fd, stop, res);
+}
+
+int ssh_run_held(char *const *argv, uint64_t timeout_ns, uint64_t grace_ns, int log_fd,
+                 const struct ssh_stop *stop, struct ssh_result *res)
+{
+    return run(argv, timeout_ns, grace_ns ? grace_ns : 1, log_fd, stop, res);
 }

@@ -91,6 +91,15 @@ struct ssh_stop {
 int ssh_run(char *const *argv, uint64_t timeout_ns, int log_fd, const struct ssh_stop *stop,
             struct ssh_result *res);
 
+/* As ssh_run, but the client's stdin is a pipe held open while the
+ * command runs. At the deadline or a stop it is closed first, so the
+ * remote side sees the end of its input (a deployment step's wrapper then
+ * ends its command's process group), and the client has grace_ns to exit
+ * with the remote status before SIGKILL; res->status is then the status
+ * it ended with. Same returns as ssh_run. */
+int ssh_run_held(char *const *argv, uint64_t timeout_ns, uint64_t grace_ns, int log_fd,
+                 const struct ssh_stop *stop, struct ssh_result *res);
+
 /* Waits up to timeout_ns for c to end (SIGKILL to its group after that).
  * Returns its waitpid status, or a negative errno. */
 int ssh_wait(struct ssh_child *c, uint64_t timeout_ns);

@@ -32,12 +32,8 @@ vantages:
 probes:
   udp: {service: dns, rate: 50, flows: 2}
 EOF
-out=$("$LAB" up "$T_TMP/lab.yaml" 2>&1); rc=$?
-id=$(printf '%s\n' "$out" | sed -n 's/.*(run id \([a-z0-9]*\)).*/\1/p' | head -n 1)
-[ -n "$id" ] && LAB_RUNIDS+=("$id")
-[ "$rc" -eq 0 ] && [ -n "$id" ] || { echo "$out"; echo "lab up failed"; exit 1; }
-
-ssh_keys
+ssh_lab_up "$T_TMP/lab.yaml"
+id=$SSH_LAB
 A_AMS=$(ssh_addr "ah-lab-$id-n-ams" fab0)
 A_NYC=$(ssh_addr "ah-lab-$id-n-nyc" fab0)
 A_EU=$(ssh_addr "ah-lab-$id-c-eu" up0)
@@ -100,8 +96,8 @@ deployment "$T_TMP/dry.yaml" 6s "$DRILL"
 dry=$("$LAB" run --dry-run "$T_TMP/dry.yaml" 2>&1); rc=$?
 t_eq "$rc" 0 "--dry-run exits 0"
 t_eq "$(grep -c -- 'ControlMaster=yes .* -N ' <<<"$dry")" 4 "--dry-run: one master per host"
-t_match "$(grep -- 'disable anycast4' <<<"$dry" | head -n 1)" "^ssh .* -o Port=$SSH_PORT .* $A_AMS -- '.*disable anycast4'$" \
-  "--dry-run: the withdraw runs on ams's host, quoted for its shell"
+t_match "$(grep -- 'disable anycast4' <<<"$dry" | head -n 1)" "^ssh .* -o Port=$SSH_PORT .* $A_AMS -- '.* -c '\\\\''[^']*disable anycast4'\\\\'' .*'$" \
+  "--dry-run: the withdraw runs on ams's host, one word for its login shell in the step's wrapper"
 t_eq "$(ls "$T_TMP/results" 2>/dev/null | wc -l)" 0 "--dry-run writes no results"
 
 # 1. The drill: ams withdrawn and announced again through its actions.
@@ -220,7 +216,7 @@ sys.exit(len(ms) != 20 or statistics.median(ms) >= 1000)' "$DEP_DIR/events.csv" 
 
 # 4. Ctrl-C mid-run: no remote probe left, the rows kept.
 # A step that hangs (sleep 60 on nyc) is running when Ctrl-C comes: it is
-# given up at once.
+# given up at once, and it ends on nyc too.
 deployment "$T_TMP/intr.yaml" 30s '  - {at: 1.5s, withdraw: ams}
   - {at: 2s, run: {node: nyc, command: "sleep 60"}}
   - {at: 3.5s, announce: ams}'
@@ -237,6 +233,10 @@ wait "$bg"
 t_true "Ctrl-C during a hanging step: the run ends within 15 s" test $((SECONDS - t0)) -le 15
 DEP_DIR=$(sed -n 's/^results: //p' "$T_TMP/dep.out" | tail -n 1)
 t_eq "$(ssh_probes_left)" "" "after Ctrl-C no anycast-probe is left in any namespace"
+t_eq "$(for p in $(ip netns pids "ah-lab-$id-n-nyc"); do tr '\0' ' ' </proc/$p/cmdline; echo; done | grep -c '^sleep 60')" 0 \
+  "after Ctrl-C the hanging step's command is not left on nyc"
+t_match "$(awk -F, '$2 == "command" && $3 == "nyc"' "$DEP_DIR/events.csv")" 'interrupted, started [0-9]+; ended on its host' \
+  "events.csv: the interrupted step ended on its host"
 t_true "run.json says interrupted" grep -q '"interrupted by INT"' "$DEP_DIR/run.json"
 t_true "the rows measured before Ctrl-C are kept" \
   test "$(awk -F, 'NR > 1 && $2 == "eu"' "$DEP_DIR/probes.csv" | wc -l)" -gt 50

@@ -29,6 +29,17 @@ ssh_cleanup() {
 }
 trap ssh_cleanup EXIT
 
+# ssh_lab_up FILE: `anycast-lab up FILE`, its run id in SSH_LAB (cleaned on
+# exit), then ssh_keys; exits the test when the lab does not come up.
+ssh_lab_up() {
+  local out rc
+  out=$("$LAB" up "$1" 2>&1); rc=$?
+  SSH_LAB=$(printf '%s\n' "$out" | sed -n 's/.*(run id \([a-z0-9]*\)).*/\1/p' | head -n 1)
+  [ -n "$SSH_LAB" ] && LAB_RUNIDS+=("$SSH_LAB")
+  [ "$rc" -eq 0 ] && [ -n "$SSH_LAB" ] || { echo "$out"; echo "lab up failed"; exit 1; }
+  ssh_keys
+}
+
 # ssh_keys: the controller's key and the hosts' key, and an empty ssh_config
 # so that no user's configuration takes part.
 ssh_keys() {
@@ -45,13 +56,14 @@ ssh_keys() {
   if [ ! -d /run/sshd ]; then mkdir -m 755 /run/sshd && SSH_RUNSSHD=1; fi
 }
 
-# ssh_sshd NS ADDR: Debian's sshd in namespace NS on ADDR:$SSH_PORT, root
-# logins by our key only, TMPDIR and HOME in our directory; its host key
-# goes to known_hosts.
+# ssh_sshd NS ADDR: Debian's sshd in namespace NS on ADDR:$SSH_PORT (ADDR
+# IPv4 or IPv6), root logins by our key only, TMPDIR and HOME in our
+# directory; its host key goes to known_hosts.
 ssh_sshd() {
-  local ns=$1 addr=$2 cfg="$SSH_DIR/sshd-$1.conf"
+  local ns=$1 addr=$2 cfg="$SSH_DIR/sshd-$1.conf" sock
+  case $addr in *:*) sock="[$addr]:$SSH_PORT" ;; *) sock="$addr:$SSH_PORT" ;; esac
   cat >"$cfg" <<EOF
-ListenAddress $addr:$SSH_PORT
+ListenAddress $sock
 HostKey $SSH_DIR/host_ed25519
 PidFile $SSH_DIR/sshd-$ns.pid
 AuthorizedKeysFile $SSH_DIR/authorized_keys
@@ -69,15 +81,21 @@ EOF
   SSH_PIDS+=($!)
   SSH_NS+=("$ns")
   echo "[$addr]:$SSH_PORT $(cut -d' ' -f1,2 "$SSH_DIR/host_ed25519.pub")" >>"$SSH_DIR/known_hosts"
-  t_wait_for 5 ip netns exec "$ns" sh -c "ss -ltn | grep -q '$addr:$SSH_PORT'" ||
+  t_wait_for 5 ip netns exec "$ns" sh -c "ss -ltn | grep -qF '$sock'" ||
     { echo "sshd in $ns did not listen"; cat "$SSH_DIR/sshd-$ns.log"; exit 1; }
 }
 
-# ssh_addr NS DEV: the IPv4 address of DEV in NS.
+# ssh_addr NS DEV: the IPv4 address of DEV in NS; ssh_addr6: its global IPv6
+# address.
 ssh_addr() { ip -n "$1" -4 -o addr show dev "$2" | awk '{ split($4, a, "/"); print a[1]; exit }'; }
+ssh_addr6() {
+  ip -n "$1" -6 -o addr show dev "$2" scope global | awk '{ split($4, a, "/"); print a[1]; exit }'
+}
 
-# ssh_controller ID: namespace CTL_NS on the lab's fabric bridge (address
-# 198.18.250.1) with the routes a node has to the vantages' client nets.
+# ssh_controller ID [bare]: namespace CTL_NS on the lab's fabric bridge
+# (addresses 198.18.250.1 and, in a dual-stack lab, 2001:db8:f::fa:1) with
+# the routes a node has to the vantages' client nets; "bare": no route
+# beyond the fabric (the caller adds the ones it wants).
 ssh_controller() {
   local id=$1 f="ah-lab-$1-f" node
   CTL_NS="ahdep-$$-ctl"
@@ -86,10 +104,29 @@ ssh_controller() {
   ip -n "$CTL_NS" link add c0 type veth peer name "dc$$" netns "$f" || exit 1
   ip -n "$f" link set "dc$$" master br0 up
   ip -n "$CTL_NS" addr add 198.18.250.1/16 dev c0
+  ip -n "$CTL_NS" addr add 2001:db8:f::fa:1/64 dev c0 nodad
   ip -n "$CTL_NS" link set c0 up
+  ssh_controller_neigh6 "$id"
+  [ "${2:-}" = bare ] && return 0
   node=$(ls /run/netns | grep "^ah-lab-$id-n-" | head -n 1)
   ip -n "$node" -4 route show | awk '/ via / { print $1, $2, $3 }' | while read -r net via gw; do
     ip -n "$CTL_NS" route add "$net" via "$gw"
+  done
+}
+
+# ssh_controller_neigh6 ID: the lab answers no IPv6 neighbour discovery on
+# its fabric (every end has permanent entries for the ends it talks to), so
+# the controller and each node and router with an IPv6 fabric address get
+# permanent entries for each other.
+ssh_controller_neigh6() {
+  local ns a m cm
+  cm=$(ip -n "$CTL_NS" -o link show c0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+  for ns in $(ls /run/netns | grep "^ah-lab-$1-[nr]-"); do
+    a=$(ssh_addr6 "$ns" fab0)
+    [ -n "$a" ] || continue
+    m=$(ip -n "$ns" -o link show fab0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+    ip -n "$ns" neigh replace 2001:db8:f::fa:1 lladdr "$cm" dev fab0 nud permanent
+    ip -n "$CTL_NS" neigh replace "$a" lladdr "$m" dev c0 nud permanent
   done
 }
 

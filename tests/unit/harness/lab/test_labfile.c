@@ -362,7 +362,7 @@ static const struct bad_case bad_cases[] = {
      {":3:1: unknown key \"duraton\" in the lab file: did you mean \"duration\"? (known: name, "
       "anycast, routing, duration, "
       "nodes, vantages, probes, drill, expect, track, bgp, tolerance, kind, on-failure, ssh, "
-      "atlas)",
+      "atlas, step-timeout)",
       ":7:5: unknown key \"respnder\" in node: did you mean \"responder\"? (known: name, "
       "responder, healthcheck, host, actions, "
       "ssh)",

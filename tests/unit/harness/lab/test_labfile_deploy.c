@@ -41,6 +41,7 @@ START_TEST(full)
     ck_assert_uint_eq(lab->duration_ns, 600 * SEC);
     ck_assert_uint_eq(lab->tolerance_ns, 200 * AH_NS_PER_MS);
     ck_assert(lab->on_failure_stop);
+    ck_assert_uint_eq(lab->step_timeout_ns, 90 * SEC);
     /* The file's ssh: relative paths from the file's directory. */
     ck_assert_str_eq(lab->ssh.config, from_cwd("tests/labs/keys/ssh_config"));
     ck_assert_str_eq(lab->ssh.user, "drill");
@@ -110,6 +111,7 @@ START_TEST(minimal_defaults)
     ck_assert_int_eq(lab->kind, LAB_KIND_DEPLOYMENT);
     addr_is(&lab->anycast[0], "203.0.113.53");
     ck_assert(!lab->on_failure_stop);
+    ck_assert_uint_eq(lab->step_timeout_ns, 60 * SEC);
     ck_assert(!lab->atlas.given);
     ck_assert_ptr_null(lab->ssh.config);
     ck_assert_ptr_null(lab->ssh.user);
@@ -306,6 +308,48 @@ START_TEST(bad_files)
 }
 END_TEST
 
+/* step-timeout: a duration from 1 s to 1 h, deployment only. */
+START_TEST(step_timeout)
+{
+    static const struct {
+        const char *kind, *value, *msg;
+        uint64_t ns;
+    } cases[] = {
+        {"deployment", "1500ms", NULL, 1500 * AH_NS_PER_MS},
+        {"deployment", "1h", NULL, 3600 * SEC},
+        {"deployment", "500ms", "<mem>:5:15: step-timeout: 500ms is out of range (1s..1h)", 0},
+        {"deployment", "2h", "<mem>:5:15: step-timeout: 2h is out of range (1s..1h)", 0},
+        {"deployment", "soon",
+         "<mem>:5:15: step-timeout: bad duration \"soon\" (write e.g. 250ms, 2s, 1.5s, 1m)", 0},
+        {"lab", "5s", "<mem>:5:1: step-timeout: only in kind: deployment (this file is kind: lab)",
+         0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        bool dep = strcmp(cases[i].kind, "deployment") == 0;
+        snprintf(text, sizeof text,
+                 "name: st\nkind: %s\nanycast: %s\nduration: 1m\nstep-timeout: %s\n"
+                 "nodes:\n  - name: a\n%s"
+                 "vantages:\n  - name: v\n%s",
+                 cases[i].kind, dep ? "203.0.113.53" : "198.51.100.53", cases[i].value,
+                 dep ? "    host: a.example.net\n" : "", dep ? "    host: v.example.net\n" : "");
+        struct lab *lab = NULL;
+        struct lab_diag d = {0};
+        int rc = lab_load_buffer("<mem>", text, strlen(text), &lab, &d);
+        if (cases[i].msg == NULL) {
+            ck_assert_msg(rc == 0, "%s: %s", cases[i].value, d.n ? d.msgs[0] : "");
+            ck_assert_uint_eq(lab->step_timeout_ns, cases[i].ns);
+            lab_free(lab);
+        } else {
+            ck_assert_int_eq(rc, -EINVAL);
+            ck_assert_uint_eq(d.n, 1);
+            ck_assert_str_eq(d.msgs[0], cases[i].msg);
+        }
+        lab_diag_free(&d);
+    }
+}
+END_TEST
+
 static Suite *labfile_deploy_suite(void)
 {
     Suite *s = suite_create("labfile_deploy");
@@ -315,6 +359,7 @@ static Suite *labfile_deploy_suite(void)
     tcase_add_test(tc, example);
     tcase_add_test(tc, atlas_defaults_and_dirs);
     tcase_add_test(tc, bounds);
+    tcase_add_test(tc, step_timeout);
     tcase_add_loop_test(tc, bad_files, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
     suite_add_tcase(s, tc);
     return s;

@@ -170,6 +170,45 @@ START_TEST(run_status_lines_deadline)
 }
 END_TEST
 
+/* A held stdin is closed at the deadline or a stop: the command sees the
+ * end of its input and its own exit status comes back; one that does not
+ * end within the grace is killed. */
+START_TEST(run_held_hangs_up)
+{
+    struct ssh_result res;
+    char *eof[] = {"sh", "-c", "read x; echo saw-eof >&2; exit 7", NULL};
+    uint64_t t0 = ah_clock_mono_ns();
+    ck_assert_int_eq(ssh_run_held(eof, 200 * AH_NS_PER_MS, 3 * AH_NS_PER_S, -1, NULL, &res),
+                     -ETIMEDOUT);
+    ck_assert(WIFEXITED(res.status));
+    ck_assert_int_eq(WEXITSTATUS(res.status), 7);
+    ck_assert_str_eq(res.err_last, "saw-eof");
+    ck_assert_uint_lt(ah_clock_mono_ns() - t0, 2 * AH_NS_PER_S);
+
+    int pfd[2];
+    ck_assert_int_eq(pipe(pfd), 0);
+    ck_assert_int_eq(write(pfd[1], "x", 1), 1);
+    struct ssh_stop st = {.fd = pfd[0], .check = yes};
+    ck_assert_int_eq(ssh_run_held(eof, 5 * AH_NS_PER_S, 3 * AH_NS_PER_S, -1, &st, &res), -EINTR);
+    ck_assert(WIFEXITED(res.status));
+    ck_assert_int_eq(WEXITSTATUS(res.status), 7);
+    close(pfd[0]);
+    close(pfd[1]);
+
+    char *deaf[] = {"sh", "-c", "exec sleep 5", NULL};
+    t0 = ah_clock_mono_ns();
+    ck_assert_int_eq(ssh_run_held(deaf, 100 * AH_NS_PER_MS, 300 * AH_NS_PER_MS, -1, NULL, &res),
+                     -ETIMEDOUT);
+    ck_assert(WIFSIGNALED(res.status));
+    ck_assert_uint_lt(ah_clock_mono_ns() - t0, 3 * AH_NS_PER_S);
+
+    /* A command that ends by itself is not hung up on. */
+    char *ok[] = {"sh", "-c", "echo done", NULL};
+    ck_assert_int_eq(ssh_run_held(ok, 5 * AH_NS_PER_S, AH_NS_PER_S, -1, NULL, &res), 0);
+    ck_assert_str_eq(res.out, "done");
+}
+END_TEST
+
 static Suite *ssh_suite(void)
 {
     Suite *s = suite_create("ssh");
@@ -178,6 +217,7 @@ static Suite *ssh_suite(void)
     tcase_add_test(tc, modes_and_options);
     tcase_add_test(tc, quoting_round_trip);
     tcase_add_test(tc, run_status_lines_deadline);
+    tcase_add_test(tc, run_held_hangs_up);
     suite_add_tcase(s, tc);
     return s;
 }
