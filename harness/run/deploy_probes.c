@@ -53,7 +53,9 @@ int deploy_probe_remote(const struct run *r, const struct deploy_host *h, size_t
     for (size_t i = 0; rc == 0 && i < a.n; i++)
         rc = ssh_quote_append(buf, len, a.argv[i]);
     size_t l = strlen(buf);
-    n = snprintf(buf + l, len - l, " --out \"$d\" --ready-fd 3");
+    /* The summary is fetched with the rows for the query the probe chose
+     * (run.json `queries`). */
+    n = snprintf(buf + l, len - l, " --out \"$d\" --summary-json \"$d/summary.json\" --ready-fd 3");
     if (rc == 0 && n > 0 && (size_t)n < len - l)
         rc = ssh_quote_append(buf, len, target);
     l = strlen(buf);
@@ -264,6 +266,12 @@ static void collect_one(struct run *r, size_t i)
     }
     if (fetch(r, i, "probe.log", pp->log) < 0)
         ah_log_warn("%s: its log was not fetched", pp->p.name);
+    /* Read for run.json's `queries` (as a lab's probes' are), then removed. */
+    snprintf(path, sizeof path, "%s/summary.json", pp->outdir);
+    if (fetch(r, i, "summary.json", path) < 0) {
+        ah_log_warn("%s: its summary was not fetched (run.json has no query for it)", pp->p.name);
+        unlink(path);
+    }
     if (!all)
         return;
     ssh_quote_append(rm, sizeof rm, s->dir);

@@ -139,5 +139,11 @@ t_true "run.json: every vantage has a clock offset (also through the jump host)"
 import json, sys
 h = json.load(open(sys.argv[1]))["hosts"]
 sys.exit(not all(x.get("offset_ns") is not None for x in h if x["role"] == "vantage"))' "$DEP_DIR/run.json"
+t_eq "$(python3 -c '
+import json, sys
+q = json.load(open(sys.argv[1]))["queries"]
+print(" ".join(sorted(x["vantage"] + "=" + x["query"] for x in q)))' "$DEP_DIR/run.json")" \
+  "va=hostname.bind vb=hostname.bind vc=hostname.bind" \
+  "run.json: the query each remote probe chose (--query auto), fetched with its rows"
 
 t_done
