@@ -24,8 +24,12 @@
 #define RUN_NICE -10
 
 struct probe_proc {
+    /* With several vantages per process (probes: vantages-per-process) the
+     * group's first vantage holds the process; the others' pid stays 0 and
+     * their log is the group's. */
     struct proc p;
     size_t vantage;
+    bool grouped; /* outdir is DIR/NAME inside the group's directory DIR */
     char outdir[PATH_MAX];
     char log[PATH_MAX];
     /* The DNS query the probe used and, under --query auto, why (from its

@@ -21,7 +21,9 @@
 #include "ah/addr.h"
 #include "ah/clock.h"
 #include "ah/dur.h"
+#include "ah/file.h"
 #include "ah/log.h"
+#include "harness/sys/netns.h"
 
 /* ---- probes ---- */
 
@@ -200,6 +202,97 @@ static int start_probe(struct run *r, struct spawn_window *w, size_t v, const ch
     return spawn_probe(r, w, &spec);
 }
 
+/* Starts one anycast-probe for vantages v0 .. v0 + n - 1 (--vantage
+ * NAME@NETNS each), in the first one's namespace; each vantage keeps its
+ * own probe entry, output directory and rows. */
+static int start_group(struct run *r, struct spawn_window *w, size_t v0, size_t n, const char *prog,
+                       const struct run_probe_plan *plan)
+{
+    struct proc_argv a = {0};
+    /* The run's directories are under 1100 bytes (struct run): room for
+     * the names below. */
+    char target[AH_ADDR_STRLEN], dir[PATH_MAX / 2], log[PATH_MAX / 2];
+    const struct lab *lab = r->lab;
+    const char *tag = plan->tag;
+    size_t first = r->nprobes;
+
+    snprintf(dir, sizeof dir, "%s/probes-%s%s%s", r->resabs, lab->vantages[v0].name,
+             *tag ? "-" : "", tag);
+    snprintf(log, sizeof log, "%s/probe-%s%s%s.log", r->logdir, lab->vantages[v0].name,
+             *tag ? "-" : "", tag);
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    /* The vantages go in a file next to the log: a command line has room
+     * for a few dozen words only. */
+    char list[PATH_MAX / 2 + 16];
+    snprintf(list, sizeof list, "%s.vantages", log);
+    FILE *f = ah_file_fopen_w(list);
+    if (f == NULL)
+        return -errno;
+    for (size_t k = 0; k < n; k++) {
+        struct probe_proc *pp = &r->probes[first + k];
+        const char *vname = lab->vantages[v0 + k].name;
+        fprintf(f, "%s@%s/%s\n", vname, NETNS_RUN_DIR, topo_netns(r->topo, TOPO_CLIENT, v0 + k));
+        snprintf(pp->outdir, sizeof pp->outdir, "%s/%s", dir, vname);
+        snprintf(pp->log, sizeof pp->log, "%s", log);
+        pp->vantage = v0 + k;
+        pp->grouped = true;
+    }
+    if (fclose(f) != 0)
+        return -errno;
+    proc_argv_add(&a, prog);
+    opt(&a, "--vantages", list);
+    opt(&a, "--out", dir);
+    run_probe_args(r, &a, plan->udp, plan->tcp);
+    opt_u(&a, "--ready-fd", PROC_PASS_FD);
+    ah_addr_format(&lab->anycast[plan->addr], false, target, sizeof target);
+    proc_argv_add(&a, target);
+    if (a.rc < 0)
+        return a.rc;
+    struct proc_spec spec = {
+        .netns = topo_netns(r->topo, TOPO_CLIENT, v0),
+        .log_path = log,
+        .argv = a.argv,
+        .die_with_parent = true,
+        .chdir_to = r->rundir,
+        .pass_fd = r->ready_wfd,
+    };
+    snprintf(r->probes[first].p.name, sizeof r->probes[first].p.name, "probe %s+%zu%s%s",
+             lab->vantages[v0].name, n - 1, *tag ? " " : "", tag);
+    int rc = spawn_probe(r, w, &spec);
+    if (rc == 0)
+        r->nprobes = first + n; /* spawn_probe counted the first */
+    return rc;
+}
+
+/* Starts the probes of every vantage: one process each, or one per group
+ * of lab_probe_group() vantages. */
+static int start_all(struct run *r, struct spawn_window *w, const char *prog,
+                     const struct run_probe_plan *plan, size_t nplan)
+{
+    const struct lab *lab = r->lab;
+    size_t g = lab_probe_group(lab);
+    int rc = 0;
+    for (size_t v = 0; v < lab->nvantages && rc == 0; v += g) {
+        /* Starting them may itself take longer than the barrier allows. */
+        if (ah_clock_mono_ns() >= r->probes_deadline) {
+            run_fail(r,
+                     "%zu of %zu probes started after %llu ms (--ready-timeout): the machine "
+                     "may be overloaded",
+                     r->nprobes, lab->nvantages * nplan,
+                     (unsigned long long)(r->o->ready_timeout_ns / AH_NS_PER_MS));
+            return -ETIMEDOUT;
+        }
+        size_t n = lab->nvantages - v < g ? lab->nvantages - v : g;
+        for (size_t k = 0; k < nplan && rc == 0; k++)
+            rc = g == 1 ? start_probe(r, w, v, prog, &plan[k])
+                        : start_group(r, w, v, n, prog, &plan[k]);
+        if (rc < 0)
+            run_fail(r, "%s: probe did not start: %s", lab->vantages[v].name, strerror(-rc));
+    }
+    return rc;
+}
+
 int run_start_probes(struct run *r)
 {
     char prog[PATH_MAX];
@@ -224,23 +317,7 @@ int run_start_probes(struct run *r)
     struct run_probe_plan plan[RUN_PROBES_PER_VANTAGE];
     size_t nplan = run_probe_plan(lab, plan);
     struct spawn_window w = {0};
-    int rc = 0;
-    for (size_t v = 0; v < lab->nvantages && rc == 0; v++) {
-        /* Starting them may itself take longer than the barrier allows. */
-        if (ah_clock_mono_ns() >= r->probes_deadline) {
-            run_fail(r,
-                     "%zu of %zu probes started after %llu ms (--ready-timeout): the machine "
-                     "may be overloaded",
-                     r->nprobes, lab->nvantages * nplan,
-                     (unsigned long long)(r->o->ready_timeout_ns / AH_NS_PER_MS));
-            rc = -ETIMEDOUT;
-            break;
-        }
-        for (size_t k = 0; k < nplan && rc == 0; k++)
-            rc = start_probe(r, &w, v, prog, &plan[k]);
-        if (rc < 0)
-            run_fail(r, "%s: probe did not start: %s", lab->vantages[v].name, strerror(-rc));
-    }
+    int rc = start_all(r, &w, prog, plan, nplan);
     /* Every fork gets its confirmation, also after a failure. */
     while (w.n > 0) {
         size_t i = w.probe[w.head];
