@@ -105,14 +105,16 @@ START_TEST(members_file)
 }
 END_TEST
 
-static int parse(struct probe_opts *o, const char *const *args)
+/* Parses a command line given as one string of words separated by blanks. */
+static int parse_line(struct probe_opts *o, const char *line)
 {
-    char *argv[32];
+    char buf[512], *argv[32], *save = NULL;
     int argc = 0;
 
-    argv[argc++] = (char *)"anycast-probe";
-    for (; *args != NULL; args++)
-        argv[argc++] = (char *)*args;
+    snprintf(buf, sizeof buf, "anycast-probe %s", line);
+    for (char *w = strtok_r(buf, " ", &save); w != NULL && argc < 31;
+         w = strtok_r(NULL, " ", &save))
+        argv[argc++] = w;
     argv[argc] = NULL;
     return opts_parse(argc, argv, o);
 }
@@ -120,37 +122,32 @@ static int parse(struct probe_opts *o, const char *const *args)
 START_TEST(options)
 {
     struct probe_opts o;
-    const char *ok[] = {"--vantage", "a@/run/netns/a", "--vantage",     "b@/run/netns/b",
-                        "--out",     "/tmp/x",         "198.51.100.53", NULL};
 
-    ck_assert_int_eq(parse(&o, ok), 0);
+    ck_assert_int_eq(
+        parse_line(&o, "--vantage a@/run/netns/a --vantage b@/run/netns/b --out /tmp/x 192.0.2.1"),
+        0);
     ck_assert_uint_eq(o.nmembers, 2);
     ck_assert_str_eq(o.members[1].netns, "/run/netns/b");
     ck_assert_int_eq(o.progress, 0);
     free_members(&o);
 
     /* A plain --vantage NAME keeps its meaning. */
-    const char *plain[] = {"--vantage", "eu", "198.51.100.53", NULL};
-    ck_assert_int_eq(parse(&o, plain), 0);
+    ck_assert_int_eq(parse_line(&o, "--vantage eu 192.0.2.1"), 0);
     ck_assert_uint_eq(o.nmembers, 0);
     ck_assert_str_eq(o.vantage, "eu");
 
     ah_log_set_level(AH_LOG_ERROR);
-    const char *no_out[] = {"--vantage", "a@/run/netns/a", "198.51.100.53", NULL};
-    ck_assert_int_eq(parse(&o, no_out), -EINVAL);
-    free_members(&o);
-    const char *once[] = {"--vantage", "a@/run/netns/a", "--out", "/tmp/x",
-                          "--once",    "198.51.100.53",  NULL};
-    ck_assert_int_eq(parse(&o, once), -EINVAL);
-    free_members(&o);
-    const char *json[] = {"--vantage",      "a@/run/netns/a", "--out",         "/tmp/x",
-                          "--summary-json", "/tmp/s.json",    "198.51.100.53", NULL};
-    ck_assert_int_eq(parse(&o, json), -EINVAL);
-    free_members(&o);
-    const char *missing[] = {"--vantages", "/nonexistent/vantages", "--out",
-                             "/tmp/x",     "198.51.100.53",         NULL};
-    ck_assert_int_eq(parse(&o, missing), -EINVAL);
-    free_members(&o);
+    static const char *const refused[] = {
+        "--vantage a@/run/netns/a 192.0.2.1",
+        "--vantage a@/run/netns/a --out /tmp/x --once 192.0.2.1",
+        "--vantage a@/run/netns/a --out /tmp/x --summary-json /tmp/s.json 192.0.2.1",
+        "--vantage a@/run/netns/a --out /tmp/x --metrics 127.0.0.1:9 192.0.2.1",
+        "--vantages /nonexistent/vantages --out /tmp/x 192.0.2.1",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        ck_assert_msg(parse_line(&o, refused[i]) == -EINVAL, "%s", refused[i]);
+        free_members(&o);
+    }
 }
 END_TEST
 
