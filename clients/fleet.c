@@ -1,8 +1,9 @@
 /* Several vantages in one anycast-probe process (--vantage NAME@NETNS,
- * repeated): each vantage has its own run context, options, engines and
- * files under --out DIR/NAME/, its sockets opened inside its network
- * namespace, and all of them share one event loop, so a lab of a thousand
- * vantages needs a few processes instead of a thousand. */
+ * repeated, or --vantages FILE): each vantage has its own run context,
+ * options, engines and files (in its own directory, or --out DIR/NAME/),
+ * its sockets opened inside its network namespace, and all of them share
+ * one event loop, so a lab of a thousand vantages needs a few processes
+ * instead of a thousand. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -78,9 +79,18 @@ int fleet_members_read(FILE *f, struct probe_opts *o, char *err, size_t errlen)
         if (n == 0 || line[0] == '#')
             continue;
         char why[PATH_MAX + 160];
+        char *tab = strchr(line, '\t');
+        if (tab != NULL)
+            *tab++ = '\0';
+        if (tab != NULL && *tab == '\0') {
+            snprintf(err, errlen, "line %u: an empty directory after the tab", no);
+            return -EINVAL;
+        }
         rc = fleet_member_add(o, line, why, sizeof why);
         if (rc < 0)
             snprintf(err, errlen, "line %u: %.200s", no, why);
+        else if (tab != NULL && (o->members[o->nmembers - 1].out = strdup(tab)) == NULL)
+            rc = -ENOMEM;
     }
     if (rc == 0 && ferror(f)) {
         snprintf(err, errlen, "%s", strerror(errno));
@@ -161,7 +171,10 @@ static int begin_one(struct probe_opts *o, struct fleet_one *f, size_t i, uv_loo
 
     f->o = *o;
     snprintf(f->o.vantage, sizeof f->o.vantage, "%s", m->name);
-    snprintf(f->out, sizeof f->out, "%s/%s", o->out_dir, m->name);
+    if (m->out != NULL)
+        snprintf(f->out, sizeof f->out, "%s", m->out);
+    else
+        snprintf(f->out, sizeof f->out, "%s/%s", o->out_dir, m->name);
     snprintf(f->summary, sizeof f->summary, "%s/summary.json", f->out);
     f->o.out_dir = f->out;
     f->o.summary_json = f->summary;
@@ -240,7 +253,7 @@ int fleet_run(struct probe_opts *o)
     }
     if (open_members(o) < 0)
         goto out;
-    if (mkdir(o->out_dir, 0777) < 0 && errno != EEXIST) {
+    if (o->out_dir != NULL && mkdir(o->out_dir, 0777) < 0 && errno != EEXIST) {
         ah_log_error("--out %s: %s", o->out_dir, strerror(errno));
         goto out;
     }
@@ -283,6 +296,7 @@ out:
         if (o->members[i].fd >= 0)
             close(o->members[i].fd);
         free(o->members[i].netns);
+        free(o->members[i].out);
     }
     free(o->members);
     if (home >= 0)

@@ -238,7 +238,8 @@ static const struct ah_opt opts[] = {
      .help = "vantage column (default: host name); NAME@NETNS, repeated, probes from each "
              "namespace as vantage NAME in this one process (needs --out: DIR/NAME/)"},
     {"vantages", 0, AH_OPT_CALL, .fn = opt_vantages, .metavar = "FILE",
-     .help = "read more NAME@NETNS vantages from FILE, one a line ('#' starts a comment line)"},
+     .help = "read more NAME@NETNS vantages from FILE, one a line, each optionally followed by "
+             "a tab and its output directory ('#' starts a comment line)"},
     {"summary-json", 0, AH_OPT_STRING, O(summary_json), .metavar = "FILE",
      .help = "write the summary as JSON (- for stdout; the text summary then goes to stderr)"},
     {"max-loss", 0, AH_OPT_CALL, .fn = opt_max_loss, .metavar = "PCT",
@@ -356,8 +357,12 @@ static int check_target(struct probe_opts *o, int argc, char **argv, int i)
         return ah_opt_error(&cmd, "--source %s and TARGET %s are of different address families",
                             src, o->target_text);
     }
+    bool all_out = true;
+    for (size_t k = 0; k < o->nmembers; k++)
+        all_out &= o->members[k].out != NULL;
     if (o->nmembers > 0) {
-        const char *bad = !o->out_dir        ? "it needs --out DIR (each vantage writes DIR/NAME/)"
+        const char *bad = !o->out_dir && !all_out
+                              ? "it needs --out DIR (each vantage writes DIR/NAME/)"
                           : o->once          ? "--once"
                           : o->summary_json  ? "--summary-json (each writes DIR/NAME/summary.json)"
                           : o->has_metrics   ? "--metrics"
@@ -365,7 +370,7 @@ static int check_target(struct probe_opts *o, int argc, char **argv, int i)
                                              : NULL;
         if (bad != NULL)
             return ah_opt_error(&cmd, "--vantage NAME@NETNS (several vantages): %s%s",
-                                o->out_dir ? "cannot be combined with " : "", bad);
+                                o->out_dir || all_out ? "cannot be combined with " : "", bad);
         o->progress = 0;
     }
     /* Silently ignoring them would leave the user wondering. */

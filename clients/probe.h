@@ -21,6 +21,7 @@
 struct fleet_member {
     char name[64];
     char *netns; /* the namespace file, e.g. /run/netns/NAME */
+    char *out;   /* its output directory (--vantages), or NULL: --out DIR/NAME */
     int fd;      /* open on netns while the run lasts, else -1 */
 };
 
@@ -194,9 +195,10 @@ int fleet_member_parse(const char *val, struct fleet_member *m, char *err, size_
 /* Parses val as fleet_member_parse does and appends it to o->members (at
  * most FLEET_MEMBERS_MAX). */
 int fleet_member_add(struct probe_opts *o, const char *val, char *err, size_t errlen);
-/* --vantages FILE: one NAME@NETNS a line, blank lines and lines starting
- * with '#' skipped; each appended with fleet_member_add. Returns 0 or a
- * negative errno with err naming the line. */
+/* --vantages FILE: one NAME@NETNS a line, optionally followed by a tab
+ * and the vantage's output directory; blank lines and lines starting with
+ * '#' skipped; each appended with fleet_member_add. Returns 0 or a negative
+ * errno with err naming the line. */
 int fleet_members_read(FILE *f, struct probe_opts *o, char *err, size_t errlen);
 /* Runs every member of o on one loop; returns the exit status. */
 int fleet_run(struct probe_opts *o);

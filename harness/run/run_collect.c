@@ -144,15 +144,6 @@ void run_collect(struct run *r, int exit_code)
                     unlink(in);
                 }
                 rmdir(r->probes[i].outdir); /* kept if the probe left other files */
-                if (r->probes[i].grouped) {
-                    /* The group's directory goes with its last vantage. */
-                    char *slash = strrchr(r->probes[i].outdir, '/');
-                    if (slash != NULL) {
-                        *slash = '\0';
-                        rmdir(r->probes[i].outdir);
-                        *slash = '/';
-                    }
-                }
             }
         }
     }

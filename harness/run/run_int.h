@@ -29,7 +29,6 @@ struct probe_proc {
      * their log is the group's. */
     struct proc p;
     size_t vantage;
-    bool grouped; /* outdir is DIR/NAME inside the group's directory DIR */
     char outdir[PATH_MAX];
     char log[PATH_MAX];
     /* The DNS query the probe used and, under --query auto, why (from its

@@ -161,6 +161,21 @@ size_t run_probe_plan(const struct lab *lab, struct run_probe_plan *out)
     return n;
 }
 
+/* The output directory and log of vantage v's probe of plan: under the
+ * results, probes-VANTAGE[-TAG], and logs/probe-VANTAGE[-TAG].log. */
+static int probe_paths(struct run *r, struct probe_proc *pp, size_t v, const char *tag)
+{
+    const char *vname = r->lab->vantages[v].name;
+    snprintf(pp->outdir, sizeof pp->outdir, "%s/probes-%s%s%s", r->resabs, vname, *tag ? "-" : "",
+             tag);
+    snprintf(pp->log, sizeof pp->log, "%s/probe-%s%s%s.log", r->logdir, vname, *tag ? "-" : "",
+             tag);
+    pp->vantage = v;
+    if (mkdir(pp->outdir, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
 static int start_probe(struct run *r, struct spawn_window *w, size_t v, const char *prog,
                        const struct run_probe_plan *plan)
 {
@@ -168,13 +183,9 @@ static int start_probe(struct run *r, struct spawn_window *w, size_t v, const ch
     char target[AH_ADDR_STRLEN];
     struct probe_proc *pp = &r->probes[r->nprobes];
     const char *vname = r->lab->vantages[v].name, *tag = plan->tag;
-
-    snprintf(pp->outdir, sizeof pp->outdir, "%s/probes-%s%s%s", r->resabs, vname, *tag ? "-" : "",
-             tag);
-    snprintf(pp->log, sizeof pp->log, "%s/probe-%s%s%s.log", r->logdir, vname, *tag ? "-" : "",
-             tag);
-    if (mkdir(pp->outdir, 0755) < 0 && errno != EEXIST)
-        return -errno;
+    int rc = probe_paths(r, pp, v, tag);
+    if (rc < 0)
+        return rc;
     ah_addr_format(&r->lab->anycast[plan->addr], false, target, sizeof target);
     proc_argv_add(&a, prog);
     opt(&a, "--vantage", vname);
@@ -202,47 +213,37 @@ static int start_probe(struct run *r, struct spawn_window *w, size_t v, const ch
     return spawn_probe(r, w, &spec);
 }
 
-/* Starts one anycast-probe for vantages v0 .. v0 + n - 1 (--vantage
- * NAME@NETNS each), in the first one's namespace; each vantage keeps its
- * own probe entry, output directory and rows. */
+/* Starts one anycast-probe for vantages v0 .. v0 + n - 1, in the first
+ * one's namespace: each vantage keeps its probe entry, output directory
+ * and rows, as with a process of its own; the group shares the first one's
+ * log, next to which the list of its vantages goes (--vantages: a command
+ * line has room for a few dozen words only). */
 static int start_group(struct run *r, struct spawn_window *w, size_t v0, size_t n, const char *prog,
                        const struct run_probe_plan *plan)
 {
     struct proc_argv a = {0};
-    /* The run's directories are under 1100 bytes (struct run): room for
-     * the names below. */
-    char target[AH_ADDR_STRLEN], dir[PATH_MAX / 2], log[PATH_MAX / 2];
+    char target[AH_ADDR_STRLEN], list[PATH_MAX + 16];
     const struct lab *lab = r->lab;
-    const char *tag = plan->tag;
     size_t first = r->nprobes;
+    int rc = 0;
 
-    snprintf(dir, sizeof dir, "%s/probes-%s%s%s", r->resabs, lab->vantages[v0].name,
-             *tag ? "-" : "", tag);
-    snprintf(log, sizeof log, "%s/probe-%s%s%s.log", r->logdir, lab->vantages[v0].name,
-             *tag ? "-" : "", tag);
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-        return -errno;
-    /* The vantages go in a file next to the log: a command line has room
-     * for a few dozen words only. */
-    char list[PATH_MAX / 2 + 16];
-    snprintf(list, sizeof list, "%s.vantages", log);
+    for (size_t k = 0; k < n && rc == 0; k++)
+        rc = probe_paths(r, &r->probes[first + k], v0 + k, plan->tag);
+    if (rc < 0)
+        return rc;
+    for (size_t k = 1; k < n; k++)
+        memcpy(r->probes[first + k].log, r->probes[first].log, sizeof r->probes[first].log);
+    snprintf(list, sizeof list, "%s.vantages", r->probes[first].log);
     FILE *f = ah_file_fopen_w(list);
     if (f == NULL)
         return -errno;
-    for (size_t k = 0; k < n; k++) {
-        struct probe_proc *pp = &r->probes[first + k];
-        const char *vname = lab->vantages[v0 + k].name;
-        fprintf(f, "%s@%s/%s\n", vname, NETNS_RUN_DIR, topo_netns(r->topo, TOPO_CLIENT, v0 + k));
-        snprintf(pp->outdir, sizeof pp->outdir, "%s/%s", dir, vname);
-        snprintf(pp->log, sizeof pp->log, "%s", log);
-        pp->vantage = v0 + k;
-        pp->grouped = true;
-    }
+    for (size_t k = 0; k < n; k++)
+        fprintf(f, "%s@%s/%s\t%s\n", lab->vantages[v0 + k].name, NETNS_RUN_DIR,
+                topo_netns(r->topo, TOPO_CLIENT, v0 + k), r->probes[first + k].outdir);
     if (fclose(f) != 0)
         return -errno;
     proc_argv_add(&a, prog);
     opt(&a, "--vantages", list);
-    opt(&a, "--out", dir);
     run_probe_args(r, &a, plan->udp, plan->tcp);
     opt_u(&a, "--ready-fd", PROC_PASS_FD);
     ah_addr_format(&lab->anycast[plan->addr], false, target, sizeof target);
@@ -251,15 +252,15 @@ static int start_group(struct run *r, struct spawn_window *w, size_t v0, size_t 
         return a.rc;
     struct proc_spec spec = {
         .netns = topo_netns(r->topo, TOPO_CLIENT, v0),
-        .log_path = log,
+        .log_path = r->probes[first].log,
         .argv = a.argv,
         .die_with_parent = true,
         .chdir_to = r->rundir,
         .pass_fd = r->ready_wfd,
     };
     snprintf(r->probes[first].p.name, sizeof r->probes[first].p.name, "probe %s+%zu%s%s",
-             lab->vantages[v0].name, n - 1, *tag ? " " : "", tag);
-    int rc = spawn_probe(r, w, &spec);
+             lab->vantages[v0].name, n - 1, *plan->tag ? " " : "", plan->tag);
+    rc = spawn_probe(r, w, &spec);
     if (rc == 0)
         r->nprobes = first + n; /* spawn_probe counted the first */
     return rc;

@@ -93,8 +93,9 @@ t_true "at least 98% of $n UDP probes answered ($ok)" test "$((ok * 100))" -ge "
 t_eq "$(ls "$LAB_DIR/logs" | grep -c '^probe-.*\.log$')" 5 "5 probe processes for 300 vantages"
 t_eq "$(cat "$LAB_DIR"/logs/probe-*.log.vantages | cut -d@ -f1 | sort -u | wc -l)" 300 \
   "their vantage lists name each of the 300 vantages once"
-t_match "$(head -n 1 "$LAB_DIR/logs/probe-v61.log.vantages")" "^v61@/run/netns/ah-lab-$id-c-v61\$" \
-  "a list entry is NAME@/run/netns/the vantage's client namespace"
+t_eq "$(head -n 1 "$LAB_DIR/logs/probe-v61.log.vantages")" \
+  "v61@/run/netns/ah-lab-$id-c-v61	$LAB_DIR/probes-v61" \
+  "a list entry is NAME@/run/netns/CLIENT-NAMESPACE, a tab, and the vantage's own directory"
 t_eq "$(python3 -c 'import json,sys; print(len({q["vantage"] for q in json.load(open(sys.argv[1]))["queries"]}))' \
   "$LAB_DIR/run.json")" 300 "run.json names the query of each of the 300 vantages"
 t_eq "$(ls -d "$LAB_DIR"/probes-* 2>/dev/null | wc -l)" 0 "no probe output directory is left after the merge"

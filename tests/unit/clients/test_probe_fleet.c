@@ -1,7 +1,7 @@
 /* Unit tests for anycast-probe's multi-vantage options (clients/fleet.c,
  * clients/opts.c): NAME@NETNS parsing, the --vantages file (comments, blank
- * and over-long lines, bad entries named by line), and the options a
- * multi-vantage run refuses. */
+ * and over-long lines, a vantage's own directory after a tab, bad entries
+ * named by line), and the options a multi-vantage run needs or refuses. */
 #include <check.h>
 #include <errno.h>
 #include <limits.h>
@@ -16,8 +16,10 @@
 
 static void free_members(struct probe_opts *o)
 {
-    for (size_t i = 0; i < o->nmembers; i++)
+    for (size_t i = 0; i < o->nmembers; i++) {
         free(o->members[i].netns);
+        free(o->members[i].out);
+    }
     free(o->members);
     o->members = NULL;
     o->nmembers = 0;
@@ -81,6 +83,22 @@ START_TEST(members_file)
     ck_assert_str_eq(o.members[0].name, "v1");
     ck_assert_str_eq(o.members[2].name, "v3");
     ck_assert_str_eq(o.members[2].netns, "/run/netns/c-v3");
+    ck_assert_ptr_null(o.members[0].out);
+    free_members(&o);
+
+    /* A tab and a directory: that vantage's own output directory. */
+    f = text("v1@/run/netns/c-v1\t/res/probes-v1 x\nv2@/run/netns/c-v2\n");
+    ck_assert_int_eq(fleet_members_read(f, &o, err, sizeof err), 0);
+    fclose(f);
+    ck_assert_uint_eq(o.nmembers, 2);
+    ck_assert_str_eq(o.members[0].netns, "/run/netns/c-v1");
+    ck_assert_str_eq(o.members[0].out, "/res/probes-v1 x");
+    ck_assert_ptr_null(o.members[1].out);
+    free_members(&o);
+    f = text("v1@/run/netns/c-v1\t\n");
+    ck_assert_int_eq(fleet_members_read(f, &o, err, sizeof err), -EINVAL);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(err, "line 1"));
     free_members(&o);
 
     f = text("v1@/run/netns/c-v1\nv2@netns\n");
@@ -130,6 +148,20 @@ START_TEST(options)
     ck_assert_str_eq(o.members[1].netns, "/run/netns/b");
     ck_assert_int_eq(o.progress, 0);
     free_members(&o);
+
+    /* Every vantage with its own directory: no --out needed. */
+    char path[] = "/tmp/test_probe_fleet.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    static const char list[] = "a@/run/netns/a\t/tmp/a\nb@/run/netns/b\t/tmp/b\n";
+    ck_assert_int_eq(write(fd, list, sizeof list - 1), (ssize_t)(sizeof list - 1));
+    close(fd);
+    char line[128];
+    snprintf(line, sizeof line, "--vantages %s 192.0.2.1", path);
+    ck_assert_int_eq(parse_line(&o, line), 0);
+    ck_assert_uint_eq(o.nmembers, 2);
+    free_members(&o);
+    unlink(path);
 
     /* A plain --vantage NAME keeps its meaning. */
     ck_assert_int_eq(parse_line(&o, "--vantage eu 192.0.2.1"), 0);
