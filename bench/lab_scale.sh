@@ -117,7 +117,7 @@ EOF
 
 # summary RUN_JSON: one line from run.json (the keys docs/anycast-lab.md lists).
 summary() {
-  python3 - "$1" <<'EOF'
+  DURATION=$DURATION python3 - "$1" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 s = r.get("startup") or {}
@@ -133,9 +133,11 @@ rows = r.get("rows") or {}
 # its responders or for the machine's packet path.
 import csv, os
 ok = n = tcp = 0
-# Probes per second: every probe row (UDP and TCP) sent within the drill's
-# span (drill start to end), over that span.
-t0, t1 = r.get("drill_start_ns"), r.get("end_ns")
+# Probes per second: every probe row (UDP and TCP) sent within the drill
+# (its start plus the lab's duration; run.json's end_ns also covers the
+# stop, which takes seconds in a big lab), over that span.
+t0 = r.get("drill_start_ns")
+t1 = t0 + int(os.environ["DURATION"]) * 10**9 if t0 else None
 inside = 0
 pc = os.path.join(os.path.dirname(sys.argv[1]), "probes.csv")
 if os.path.exists(pc):

@@ -158,6 +158,10 @@ struct run_probe_plan {
 /* The probe processes every vantage runs, into out (room for
  * RUN_PROBES_PER_VANTAGE); returns how many. */
 size_t run_probe_plan(const struct lab *lab, struct run_probe_plan *out);
+/* From the probes' start to the drill's end (on), and after (off): the lab
+ * process's priority, RUN_LAB_NICE, not inherited by what it starts. */
+#define RUN_LAB_NICE (-10)
+void run_lab_priority(bool on);
 /* (run.c) The drill's poll loop, until the lab's duration. */
 void run_drill_loop(struct run *r);
 /* (run.c) One drill step: its action by verb (the routing, the topology or

@@ -10,10 +10,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -419,4 +421,23 @@ int run_wait_probes(struct run *r)
             return -ESRCH;
     }
     return 0;
+}
+
+/* The probes that already run keep both cores busy, mostly with the
+ * kernel's packet work in their own time slices: the lab process, which
+ * starts the others and then keeps the drill's clock, would wait for a core
+ * behind them. From the first probe to the drill's end it asks for a
+ * higher priority (nice RUN_LAB_NICE); SCHED_RESET_ON_FORK starts every
+ * process it forks meanwhile (probes, a restarted responder) at the usual
+ * one. Without the privilege (rootless) it keeps its priority. */
+void run_lab_priority(bool on)
+{
+    if (on) {
+        struct sched_param sp = {0};
+        if (sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &sp) < 0 ||
+            setpriority(PRIO_PROCESS, 0, RUN_LAB_NICE) < 0)
+            ah_log_debug("lab priority: %s", strerror(errno));
+    } else if (setpriority(PRIO_PROCESS, 0, 0) < 0) {
+        ah_log_debug("lab priority back: %s", strerror(errno));
+    }
 }
