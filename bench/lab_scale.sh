@@ -13,6 +13,9 @@
 # Usage: bench/lab_scale.sh NxM [NxM...]   e.g. bench/lab_scale.sh 10x30 100x300
 # Env: AH_BUILD (build), RATE (UDP probes/s per vantage, 50), CONNS (TCP
 # connections per vantage, 2), DURATION (s, 12), TOLERANCE (lab key, 20ms),
+# PER_PROCESS (lab key probes.vantages-per-process: 1 for a process per
+# vantage, default auto), SPREAD=1 (vantage i prefers node i mod N, then the
+# next, instead of every vantage n1: the load spread over all responders),
 # KEEP=1 keeps the results. Root only. Every run is bounded by `timeout` and
 # its namespaces are removed by `anycast-lab clean` whatever happens.
 set -uo pipefail
@@ -44,6 +47,15 @@ trap 'exit 130' INT TERM
 gen() {
   local n=$1 m=$2 f=$3 i prefer="n1"
   for ((i = 2; i <= n && i <= 3; i++)); do prefer+=", n$i"; done
+  # SPREAD=1: vantage i's first choice is node (i-1) mod n + 1, its second
+  # the next one, so v1 still prefers n1 then n2.
+  pref() {
+    if [ "${SPREAD:-0}" = 1 ] && [ "$n" -gt 1 ]; then
+      echo "n$((($1 - 1) % n + 1)), n$(($1 % n + 1))"
+    else
+      echo "$prefer"
+    fi
+  }
   {
     echo "name: scale${n}x$m"
     echo "anycast: [198.51.100.53]"
@@ -53,8 +65,9 @@ gen() {
     echo "nodes:"
     for ((i = 1; i <= n; i++)); do echo "  - name: n$i"; done
     echo "vantages:"
-    for ((i = 1; i <= m; i++)); do echo "  - {name: v$i, prefer: [$prefer]}"; done
+    for ((i = 1; i <= m; i++)); do echo "  - {name: v$i, prefer: [$(pref "$i")]}"; done
     echo "probes:"
+    [ -z "${PER_PROCESS:-}" ] || echo "  vantages-per-process: $PER_PROCESS"
     echo "  udp: {service: dns, rate: $RATE, flows: 2}"
     echo "  tcp: {service: dns, connections: $CONNS, interval: 200ms}"
     echo "drill:"
@@ -104,7 +117,7 @@ EOF
 
 # summary RUN_JSON: one line from run.json (the keys docs/anycast-lab.md lists).
 summary() {
-  python3 - "$1" <<'EOF'
+  DURATION=$DURATION python3 - "$1" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 s = r.get("startup") or {}
@@ -119,19 +132,28 @@ rows = r.get("rows") or {}
 # The share of UDP probes answered: a lab on time can still be too big for
 # its responders or for the machine's packet path.
 import csv, os
-ok = n = 0
+ok = n = tcp = 0
+# Probes per second: every probe row (UDP and TCP) sent within the drill
+# (its start plus the lab's duration; run.json's end_ns also covers the
+# stop, which takes seconds in a big lab), over that span.
+t0 = r.get("drill_start_ns")
+t1 = t0 + int(os.environ["DURATION"]) * 10**9 if t0 else None
+inside = 0
 pc = os.path.join(os.path.dirname(sys.argv[1]), "probes.csv")
 if os.path.exists(pc):
     for row in csv.DictReader(open(pc)):
+        if t0 and t1 and t0 <= int(row["ts_ns"]) < t1:
+            inside += 1
         if row["transport"] == "udp":
             n += 1
             ok += row["result"] == "ok"
+rate = "%.0f/s" % (inside / ((t1 - t0) / 1e9)) if t0 and t1 and t1 > t0 else "-"
 parts = [s.get(k) for k in ("topology_ns", "responders_ns", "probes_ns")]
 up = "%.0f" % (sum(parts) / 1e6) if None not in parts else "-"
 print("up %s ms (topology %s, responders %s, probes %s); step lateness ms: %s "
-      "(max %s, tolerance %s ms); UDP answered %s; status: %s" % (up, ms("topology_ns"),
-      ms("responders_ns"), ms("probes_ns"), steps, worst,
-      "%.0f" % (r["tolerance_ns"] / 1e6) if r.get("tolerance_ns") is not None else "-",
+      "(max %s, tolerance %s ms); probes %s; UDP answered %s; status: %s" % (up,
+      ms("topology_ns"), ms("responders_ns"), ms("probes_ns"), steps, worst,
+      "%.0f" % (r["tolerance_ns"] / 1e6) if r.get("tolerance_ns") is not None else "-", rate,
       "%.1f%% of %d" % (100.0 * ok / n, n) if n else "-", r.get("status")))
 EOF
 }
@@ -139,7 +161,7 @@ EOF
 # The CPU time of the run and every process it waited for (user+system), when
 # GNU time is there.
 TIMEIT=()
-[ ! -x /usr/bin/time ] || TIMEIT=(/usr/bin/time -o "$dir/cpu" -f "%U+%S")
+[ ! -x /usr/bin/time ] || TIMEIT=(/usr/bin/time -o "$dir/cpu" -f "%U %S")
 
 rc_all=0
 for size in "$@"; do
@@ -160,7 +182,8 @@ for size in "$@"; do
   down=$(sed -n 's/.*: down in \([0-9]*\) ms.*/\1/p' "$dir/run-$size.err" | tail -n 1)
   extra="down ${down:--} ms, RSS peak $(cat "$dir/rss-$size" 2>/dev/null || echo -)"
   [ ${#TIMEIT[@]} -eq 0 ] ||
-    extra+=", CPU $(tail -n 1 "$dir/cpu" 2>/dev/null | awk -F+ '{printf "%.1f", $1 + $2}') s"
+    extra+=", CPU $(tail -n 1 "$dir/cpu" 2>/dev/null |
+      awk '{printf "%.1f s (user %.1f, system %.1f)", $1 + $2, $1, $2}')"
   res=$(sed -n 's/^results: //p' "$dir/run-$size.out" | tail -n 1)
   if [ -n "$res" ] && [ -f "$res/run.json" ]; then
     id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$res/run.json")

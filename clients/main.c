@@ -120,6 +120,8 @@ int main(int argc, char **argv)
         return clock_echo_run(STDIN_FILENO, STDOUT_FILENO) < 0 ? 1 : 0;
     }
     srandom((unsigned)(ah_clock_realtime_ns() ^ (uint64_t)getpid()));
+    if (o.nmembers > 0)
+        return fleet_run(&o);
     /* Before the run: the chosen query then holds from its first probe on. */
     if (o.query_auto && o.service[AH_SVC_DNS] && query_pick(&o) < 0)
         return 1;

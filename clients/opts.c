@@ -122,12 +122,34 @@ static int opt_vantage(const struct ah_opt *opt, void *base, const char *val, ch
 {
     struct probe_opts *o = base;
     (void)opt;
+    if (strchr(val, '@') != NULL) {
+        /* NAME@NETNS: one more vantage for this process (fleet.c). */
+        return fleet_member_add(o, val, err, errlen);
+    }
     if (val[0] == '\0' || strlen(val) >= sizeof(o->vantage)) {
         snprintf(err, errlen, "\"%s\": expected a name of 1..63 bytes", val);
         return -EINVAL;
     }
     snprintf(o->vantage, sizeof(o->vantage), "%s", val);
     return 0;
+}
+
+static int opt_vantages(const struct ah_opt *opt, void *base, const char *val, char *err,
+                        size_t errlen)
+{
+    struct probe_opts *o = base;
+    char why[256];
+    (void)opt;
+    FILE *f = fopen(val, "re");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", val, strerror(errno));
+        return -EINVAL;
+    }
+    int rc = fleet_members_read(f, o, why, sizeof why);
+    fclose(f);
+    if (rc < 0)
+        snprintf(err, errlen, "%s: %s", val, why);
+    return rc < 0 ? -EINVAL : 0;
 }
 
 static int opt_log_level(const struct ah_opt *opt, void *base, const char *val, char *err,
@@ -213,7 +235,11 @@ static const struct ah_opt opts[] = {
     {"out", 'o', AH_OPT_STRING, O(out_dir), .metavar = "DIR",
      .help = "write DIR/probes.csv and DIR/connections.csv"},
     {"vantage", 0, AH_OPT_CALL, .fn = opt_vantage, .metavar = "NAME",
-     .help = "vantage column (default: host name)"},
+     .help = "vantage column (default: host name); NAME@NETNS, repeated, probes from each "
+             "namespace as vantage NAME in this one process (needs --out: DIR/NAME/)"},
+    {"vantages", 0, AH_OPT_CALL, .fn = opt_vantages, .metavar = "FILE",
+     .help = "read more NAME@NETNS vantages from FILE, one a line, each optionally followed by "
+             "a tab and its output directory ('#' starts a comment line)"},
     {"summary-json", 0, AH_OPT_STRING, O(summary_json), .metavar = "FILE",
      .help = "write the summary as JSON (- for stdout; the text summary then goes to stderr)"},
     {"max-loss", 0, AH_OPT_CALL, .fn = opt_max_loss, .metavar = "PCT",
@@ -330,6 +356,22 @@ static int check_target(struct probe_opts *o, int argc, char **argv, int i)
         ah_addr_format(&o->source, false, src, sizeof(src));
         return ah_opt_error(&cmd, "--source %s and TARGET %s are of different address families",
                             src, o->target_text);
+    }
+    bool all_out = true;
+    for (size_t k = 0; k < o->nmembers; k++)
+        all_out &= o->members[k].out != NULL;
+    if (o->nmembers > 0) {
+        const char *bad = !o->out_dir && !all_out
+                              ? "it needs --out DIR (each vantage writes DIR/NAME/)"
+                          : o->once          ? "--once"
+                          : o->summary_json  ? "--summary-json (each writes DIR/NAME/summary.json)"
+                          : o->has_metrics   ? "--metrics"
+                          : o->progress == 1 ? "--progress always"
+                                             : NULL;
+        if (bad != NULL)
+            return ah_opt_error(&cmd, "--vantage NAME@NETNS (several vantages): %s%s",
+                                o->out_dir || all_out ? "cannot be combined with " : "", bad);
+        o->progress = 0;
     }
     /* Silently ignoring them would leave the user wondering. */
     if (o->once && (o->count || o->duration_ns))

@@ -15,6 +15,18 @@
 #include "ah/schema.h"
 #include "ah/stats.h"
 
+/* One vantage of a multi-vantage run (--vantage NAME@NETNS, fleet.c): its
+ * name for the rows and its network namespace, where its sockets are
+ * opened. */
+struct fleet_member {
+    char name[64];
+    char *netns; /* the namespace file, e.g. /run/netns/NAME */
+    char *out;   /* its output directory (--vantages), or NULL: --out DIR/NAME */
+    int fd;      /* open on netns while the run lasts, else -1 */
+};
+
+#define FLEET_MEMBERS_MAX 4096
+
 enum tcp_mode { TCP_PERSISTENT = 0, TCP_PER_QUERY };
 enum reconnect_mode { RECONNECT_IMMEDIATE = 0, RECONNECT_BACKOFF, RECONNECT_NEVER };
 
@@ -51,7 +63,9 @@ struct probe_opts {
     double max_loss;  /* --max-loss PCT: exit 1 above it; < 0: none */
     bool has_metrics; /* --metrics ADDR:PORT: serve the statistics over HTTP */
     struct ah_addr metrics;
-    bool timestamps_kernel; /* --timestamps kernel (default): UDP RTT from kernel stamps */
+    bool timestamps_kernel;       /* --timestamps kernel (default): UDP RTT from kernel stamps */
+    struct fleet_member *members; /* --vantage NAME@NETNS, in order given */
+    size_t nmembers;
 };
 
 /* Parses argv. Returns 0 to run, 1 when --help/--version printed (exit 0),
@@ -87,6 +101,10 @@ struct probe_ctx {
     bool progress_on;
     struct prom_http *metrics;     /* --metrics: the HTTP endpoint, else NULL */
     bool query_noted[AH_TR_COUNT]; /* the first DNS row named the auto query */
+    /* A multi-vantage run: this vantage, and the process's own namespace to
+     * return to; NULL otherwise. */
+    const struct fleet_member *member;
+    int home_fd;
 };
 
 /* Probe identity for the rows: "conn" is the UDP source port or the TCP
@@ -133,8 +151,18 @@ int tcp_start(struct probe_ctx *ctx);
 void tcp_stop_sending(struct probe_ctx *ctx);
 void tcp_finish(struct probe_ctx *ctx);
 
-/* run.c: the run's life cycle. */
+/* run.c: the run's life cycle. run_probe() is run_begin(), signals
+ * unblocked, the ready byte, the loop, run_end(); a multi-vantage run
+ * (fleet.c) calls the parts itself, run_begin() once per vantage. */
 int run_probe(struct probe_ctx *ctx);
+/* Arms the house timer and signal handles and starts the engines; on error
+ * the context is already finishing (its handles closing). */
+int run_begin(struct probe_ctx *ctx);
+/* Unblocks SIGINT and SIGTERM, which main() blocked until the handlers of
+ * run_begin() were in place. */
+void run_unblock_signals(void);
+/* After the loop: the last metrics and progress. */
+void run_end(struct probe_ctx *ctx);
 /* Called by the engines: a transport has sent all it will send. */
 void run_done_sending(struct probe_ctx *ctx, enum ah_transport t);
 /* Called after each result: finishes the run once stopping and idle. */
@@ -158,6 +186,27 @@ const char *query_row_detail(struct probe_ctx *ctx, const struct probe_row *p, c
  * before the answer is written), until end of file. Returns 0 at end of file
  * or a negative errno. */
 int clock_echo_run(int in_fd, int out_fd);
+
+/* fleet.c: several vantages in one process (--vantage NAME@NETNS). */
+/* Parses "NAME@NETNS" into m (fd -1, netns allocated): NAME 1..63 bytes,
+ * neither "." nor ".." and without '/' (it names a directory under --out),
+ * NETNS an absolute path. Returns 0 or -EINVAL (-ENOMEM) with err set. */
+int fleet_member_parse(const char *val, struct fleet_member *m, char *err, size_t errlen);
+/* Parses val as fleet_member_parse does and appends it to o->members (at
+ * most FLEET_MEMBERS_MAX). */
+int fleet_member_add(struct probe_opts *o, const char *val, char *err, size_t errlen);
+/* --vantages FILE: one NAME@NETNS a line, optionally followed by a tab
+ * and the vantage's output directory; blank lines and lines starting with
+ * '#' skipped; each appended with fleet_member_add. Returns 0 or a negative
+ * errno with err naming the line. */
+int fleet_members_read(FILE *f, struct probe_opts *o, char *err, size_t errlen);
+/* Runs every member of o on one loop; returns the exit status. */
+int fleet_run(struct probe_opts *o);
+/* Around opening a socket: enter the context's vantage namespace and
+ * return to the process's own (no-ops outside a multi-vantage run).
+ * Returns 0 or a negative errno. */
+int fleet_enter(const struct probe_ctx *ctx);
+void fleet_leave(const struct probe_ctx *ctx);
 
 /* progress.c */
 void progress_update(struct probe_ctx *ctx, bool final);

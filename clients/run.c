@@ -121,7 +121,7 @@ static void on_signal(uv_signal_t *s, int signum)
     }
 }
 
-int run_probe(struct probe_ctx *ctx)
+int run_begin(struct probe_ctx *ctx)
 {
     const struct probe_opts *o = ctx->o;
     static const int signums[2] = {SIGINT, SIGTERM};
@@ -138,13 +138,6 @@ int run_probe(struct probe_ctx *ctx)
         ctx->sig[i].data = ctx;
         uv_signal_start(&ctx->sig[i], on_signal, signums[i]);
     }
-    /* main() blocked them until now; the parent may have too. A signal that
-     * came meanwhile is delivered here and stops the run at its start. */
-    sigset_t stop_sigs;
-    sigemptyset(&stop_sigs);
-    sigaddset(&stop_sigs, SIGINT);
-    sigaddset(&stop_sigs, SIGTERM);
-    sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
     if (o->transport[AH_TR_UDP])
         rc = udp_start(ctx);
     if (rc == 0 && o->transport[AH_TR_TCP])
@@ -153,7 +146,36 @@ int run_probe(struct probe_ctx *ctx)
         ctx->exit_code = 1;
         ctx->stopping = true;
         run_finish(ctx);
-    } else if (o->ready_fd >= 0) {
+    }
+    return rc;
+}
+
+void run_unblock_signals(void)
+{
+    sigset_t stop_sigs;
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGINT);
+    sigaddset(&stop_sigs, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
+}
+
+void run_end(struct probe_ctx *ctx)
+{
+    publish_metrics(ctx);
+    if (ctx->progress_on)
+        progress_update(ctx, true);
+}
+
+int run_probe(struct probe_ctx *ctx)
+{
+    const struct probe_opts *o = ctx->o;
+    int rc = run_begin(ctx);
+
+    /* main() blocked them until now; the parent may have too. A signal that
+     * came meanwhile is delivered here, to the handlers run_begin installed,
+     * and stops the run at its start. */
+    run_unblock_signals();
+    if (rc == 0 && o->ready_fd >= 0) {
         /* The engines are started (sockets open, schedules armed): tell the
          * lab, which starts its drill clock when every probe has. */
         if (write(o->ready_fd, "r", 1) != 1)
@@ -161,8 +183,6 @@ int run_probe(struct probe_ctx *ctx)
         close(o->ready_fd);
     }
     uv_run(ctx->loop, UV_RUN_DEFAULT);
-    publish_metrics(ctx);
-    if (ctx->progress_on)
-        progress_update(ctx, true);
+    run_end(ctx);
     return rc;
 }

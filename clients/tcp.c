@@ -444,7 +444,13 @@ static void slot_connect(struct tcp_slot *sl)
     c->rb = c->rinline;
     c->rcap = sizeof(c->rinline);
     c->opened_real = ah_clock_realtime_ns();
-    rc = uv_tcp_init_ex(ctx->loop, &c->h, (unsigned)family);
+    /* In a multi-vantage run the socket belongs to the vantage's namespace
+     * and keeps it after the thread returns to its own. */
+    rc = fleet_enter(ctx);
+    if (rc == 0) {
+        rc = uv_tcp_init_ex(ctx->loop, &c->h, (unsigned)family);
+        fleet_leave(ctx);
+    }
     if (rc < 0) {
         ah_log_error("tcp socket: %s", uv_strerror(rc));
         free(c);

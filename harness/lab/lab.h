@@ -127,6 +127,10 @@ struct lab_vantage {
 
 /* A transport's services: a set, with at least one member when the
  * transport is enabled (docs/lab-file.md, probes). */
+#define LAB_PROBE_GROUP_MAX       1024
+#define LAB_PROBE_GROUP_AUTO      64
+#define LAB_PROBE_GROUP_AUTO_FROM 17
+
 struct lab_probe_udp {
     bool enabled;
     bool service[AH_SVC_COUNT];
@@ -195,6 +199,9 @@ struct lab {
     size_t nvantages;
     struct lab_probe_udp udp;
     struct lab_probe_tcp tcp;
+    /* probes: vantages-per-process: how many vantages one anycast-probe
+     * drives; 0 is auto (lab_probe_group). */
+    uint32_t probe_group;
     /* probes: families: the address families whose anycast addresses are
      * probed; by default every family of the anycast list. */
     bool probe_family[AH_FAM_COUNT];
@@ -284,6 +291,11 @@ bool lab_probes_service(const struct lab *lab, enum ah_service s);
 /* True when UDP and TCP both probe but different services, so each needs a
  * probe process of its own (anycast-probe takes one service set). */
 bool lab_probes_split(const struct lab *lab);
+/* Vantages per anycast-probe process (probes: vantages-per-process): the
+ * key's value, or with auto one each up to LAB_PROBE_GROUP_AUTO_FROM - 1
+ * vantages and above that groups of at most LAB_PROBE_GROUP_AUTO, as equal
+ * as they come (docs/lab-file.md). */
+uint32_t lab_probe_group(const struct lab *lab);
 /* True when anycast address a is probed (its family is in probes:
  * families); lab_probed_count gives how many are. */
 bool lab_probes_address(const struct lab *lab, size_t a);

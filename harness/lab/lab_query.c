@@ -123,3 +123,16 @@ size_t lab_probed_count(const struct lab *lab)
         n += lab_probes_address(lab, a);
     return n;
 }
+
+uint32_t lab_probe_group(const struct lab *lab)
+{
+    size_t n = lab->nvantages;
+    if (lab->probe_group > 0)
+        return lab->probe_group;
+    if (n < LAB_PROBE_GROUP_AUTO_FROM)
+        return 1;
+    /* As many processes as groups of the largest size need, the vantages
+     * spread evenly over them: 65 vantages are 33 + 32, not 64 + 1. */
+    size_t procs = (n + LAB_PROBE_GROUP_AUTO - 1) / LAB_PROBE_GROUP_AUTO;
+    return (uint32_t)((n + procs - 1) / procs);
+}

@@ -135,11 +135,23 @@ static void parse_families(struct lf *c, yaml_node_t *n)
         memcpy(c->lab->probe_family, set, sizeof set);
 }
 
+/* probes: vantages-per-process: auto (0) or 1..LAB_PROBE_GROUP_MAX. */
+static void parse_per_process(struct lf *c, yaml_node_t *n, uint32_t *out)
+{
+    uint64_t v;
+    if (n->type == YAML_SCALAR_NODE && strcmp((const char *)n->data.scalar.value, "auto") == 0) {
+        *out = 0;
+        return;
+    }
+    if (lf_uint(c, n, "probes.vantages-per-process", 1, LAB_PROBE_GROUP_MAX, &v) == 0)
+        *out = (uint32_t)v;
+}
+
 void lf_parse_probes(struct lf *c, yaml_node_t *key, yaml_node_t *n)
 {
     const char *const keys[] = {ah_transport_name(AH_TR_UDP), ah_transport_name(AH_TR_TCP),
-                                "families", NULL};
-    enum { K_FAMILIES = AH_TR_COUNT };
+                                "families", "vantages-per-process", NULL};
+    enum { K_FAMILIES = AH_TR_COUNT, K_PER_PROCESS };
     struct lab *lab = c->lab;
     for (size_t a = 0; a < lab->nanycast; a++)
         lab->probe_family[lab_anycast_family(lab, a)] = true;
@@ -160,9 +172,12 @@ void lf_parse_probes(struct lf *c, yaml_node_t *key, yaml_node_t *n)
         return;
     if (m.key[K_FAMILIES] != NULL)
         parse_families(c, m.val[K_FAMILIES]);
-    /* Only families: both transports with their defaults, as without the
-     * section. */
-    if (m.key[K_FAMILIES] != NULL && m.key[AH_TR_UDP] == NULL && m.key[AH_TR_TCP] == NULL) {
+    if (m.key[K_PER_PROCESS] != NULL)
+        parse_per_process(c, m.val[K_PER_PROCESS], &lab->probe_group);
+    /* Only families or vantages-per-process: both transports with their
+     * defaults, as without the section. */
+    if ((m.key[K_FAMILIES] != NULL || m.key[K_PER_PROCESS] != NULL) && m.key[AH_TR_UDP] == NULL &&
+        m.key[AH_TR_TCP] == NULL) {
         lab->udp.enabled = true;
         lab->tcp.enabled = true;
         return;

@@ -599,9 +599,12 @@ static int play(struct run *r)
     r->nmon = n > 0 ? (size_t)n : 0;
     uint64_t t_probes = ah_clock_mono_ns();
     int rc;
+    run_lab_priority(true);
     if ((rc = run_pcap_start(r)) < 0 || (rc = run_start_probes(r)) < 0 ||
-        (rc = run_wait_probes(r)) < 0)
+        (rc = run_wait_probes(r)) < 0) {
+        run_lab_priority(false);
         return rc;
+    }
     r->probes_ns = ah_clock_mono_ns() - t_probes;
     record_initial_routes(r);
     /* The drill's clock starts here, past the start barrier: every responder
@@ -615,6 +618,7 @@ static int play(struct run *r)
     ah_log_info("%s: drill of %zu step%s over %.1f s", r->lab->name, r->drill.n, AH_S(r->drill.n),
                 (double)r->lab->duration_ns / 1e9);
     run_drill_loop(r);
+    run_lab_priority(false);
     char late[512];
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (drill_late_message(&r->drill, r->lab, r->lab->tolerance_ns, r->lab->nnodes + r->nprobes,

@@ -24,6 +24,9 @@
 #define RUN_NICE -10
 
 struct probe_proc {
+    /* With several vantages per process (probes: vantages-per-process) the
+     * group's first vantage holds the process; the others' pid stays 0 and
+     * their log is the group's. */
     struct proc p;
     size_t vantage;
     char outdir[PATH_MAX];
@@ -155,6 +158,10 @@ struct run_probe_plan {
 /* The probe processes every vantage runs, into out (room for
  * RUN_PROBES_PER_VANTAGE); returns how many. */
 size_t run_probe_plan(const struct lab *lab, struct run_probe_plan *out);
+/* From the probes' start to the drill's end (on), and after (off): the lab
+ * process's priority, RUN_LAB_NICE, not inherited by what it starts. */
+#define RUN_LAB_NICE (-10)
+void run_lab_priority(bool on);
 /* (run.c) The drill's poll loop, until the lab's duration. */
 void run_drill_loop(struct run *r);
 /* (run.c) One drill step: its action by verb (the routing, the topology or

@@ -10,10 +10,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,7 +23,9 @@
 #include "ah/addr.h"
 #include "ah/clock.h"
 #include "ah/dur.h"
+#include "ah/file.h"
 #include "ah/log.h"
+#include "harness/sys/netns.h"
 
 /* ---- probes ---- */
 
@@ -159,6 +163,21 @@ size_t run_probe_plan(const struct lab *lab, struct run_probe_plan *out)
     return n;
 }
 
+/* The output directory and log of vantage v's probe of plan: under the
+ * results, probes-VANTAGE[-TAG], and logs/probe-VANTAGE[-TAG].log. */
+static int probe_paths(struct run *r, struct probe_proc *pp, size_t v, const char *tag)
+{
+    const char *vname = r->lab->vantages[v].name;
+    snprintf(pp->outdir, sizeof pp->outdir, "%s/probes-%s%s%s", r->resabs, vname, *tag ? "-" : "",
+             tag);
+    snprintf(pp->log, sizeof pp->log, "%s/probe-%s%s%s.log", r->logdir, vname, *tag ? "-" : "",
+             tag);
+    pp->vantage = v;
+    if (mkdir(pp->outdir, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
 static int start_probe(struct run *r, struct spawn_window *w, size_t v, const char *prog,
                        const struct run_probe_plan *plan)
 {
@@ -166,13 +185,9 @@ static int start_probe(struct run *r, struct spawn_window *w, size_t v, const ch
     char target[AH_ADDR_STRLEN];
     struct probe_proc *pp = &r->probes[r->nprobes];
     const char *vname = r->lab->vantages[v].name, *tag = plan->tag;
-
-    snprintf(pp->outdir, sizeof pp->outdir, "%s/probes-%s%s%s", r->resabs, vname, *tag ? "-" : "",
-             tag);
-    snprintf(pp->log, sizeof pp->log, "%s/probe-%s%s%s.log", r->logdir, vname, *tag ? "-" : "",
-             tag);
-    if (mkdir(pp->outdir, 0755) < 0 && errno != EEXIST)
-        return -errno;
+    int rc = probe_paths(r, pp, v, tag);
+    if (rc < 0)
+        return rc;
     ah_addr_format(&r->lab->anycast[plan->addr], false, target, sizeof target);
     proc_argv_add(&a, prog);
     opt(&a, "--vantage", vname);
@@ -200,6 +215,87 @@ static int start_probe(struct run *r, struct spawn_window *w, size_t v, const ch
     return spawn_probe(r, w, &spec);
 }
 
+/* Starts one anycast-probe for vantages v0 .. v0 + n - 1, in the first
+ * one's namespace: each vantage keeps its probe entry, output directory
+ * and rows, as with a process of its own; the group shares the first one's
+ * log, next to which the list of its vantages goes (--vantages: a command
+ * line has room for a few dozen words only). */
+static int start_group(struct run *r, struct spawn_window *w, size_t v0, size_t n, const char *prog,
+                       const struct run_probe_plan *plan)
+{
+    struct proc_argv a = {0};
+    char target[AH_ADDR_STRLEN], list[PATH_MAX + 16];
+    const struct lab *lab = r->lab;
+    size_t first = r->nprobes;
+    int rc = 0;
+
+    for (size_t k = 0; k < n && rc == 0; k++)
+        rc = probe_paths(r, &r->probes[first + k], v0 + k, plan->tag);
+    if (rc < 0)
+        return rc;
+    for (size_t k = 1; k < n; k++)
+        memcpy(r->probes[first + k].log, r->probes[first].log, sizeof r->probes[first].log);
+    snprintf(list, sizeof list, "%s.vantages", r->probes[first].log);
+    FILE *f = ah_file_fopen_w(list);
+    if (f == NULL)
+        return -errno;
+    for (size_t k = 0; k < n; k++)
+        fprintf(f, "%s@%s/%s\t%s\n", lab->vantages[v0 + k].name, NETNS_RUN_DIR,
+                topo_netns(r->topo, TOPO_CLIENT, v0 + k), r->probes[first + k].outdir);
+    if (fclose(f) != 0)
+        return -errno;
+    proc_argv_add(&a, prog);
+    opt(&a, "--vantages", list);
+    run_probe_args(r, &a, plan->udp, plan->tcp);
+    opt_u(&a, "--ready-fd", PROC_PASS_FD);
+    ah_addr_format(&lab->anycast[plan->addr], false, target, sizeof target);
+    proc_argv_add(&a, target);
+    if (a.rc < 0)
+        return a.rc;
+    struct proc_spec spec = {
+        .netns = topo_netns(r->topo, TOPO_CLIENT, v0),
+        .log_path = r->probes[first].log,
+        .argv = a.argv,
+        .die_with_parent = true,
+        .chdir_to = r->rundir,
+        .pass_fd = r->ready_wfd,
+    };
+    snprintf(r->probes[first].p.name, sizeof r->probes[first].p.name, "probe %s+%zu%s%s",
+             lab->vantages[v0].name, n - 1, *plan->tag ? " " : "", plan->tag);
+    rc = spawn_probe(r, w, &spec);
+    if (rc == 0)
+        r->nprobes = first + n; /* spawn_probe counted the first */
+    return rc;
+}
+
+/* Starts the probes of every vantage: one process each, or one per group
+ * of lab_probe_group() vantages. */
+static int start_all(struct run *r, struct spawn_window *w, const char *prog,
+                     const struct run_probe_plan *plan, size_t nplan)
+{
+    const struct lab *lab = r->lab;
+    size_t g = lab_probe_group(lab);
+    int rc = 0;
+    for (size_t v = 0; v < lab->nvantages && rc == 0; v += g) {
+        /* Starting them may itself take longer than the barrier allows. */
+        if (ah_clock_mono_ns() >= r->probes_deadline) {
+            run_fail(r,
+                     "%zu of %zu probes started after %llu ms (--ready-timeout): the machine "
+                     "may be overloaded",
+                     r->nprobes, lab->nvantages * nplan,
+                     (unsigned long long)(r->o->ready_timeout_ns / AH_NS_PER_MS));
+            return -ETIMEDOUT;
+        }
+        size_t n = lab->nvantages - v < g ? lab->nvantages - v : g;
+        for (size_t k = 0; k < nplan && rc == 0; k++)
+            rc = g == 1 ? start_probe(r, w, v, prog, &plan[k])
+                        : start_group(r, w, v, n, prog, &plan[k]);
+        if (rc < 0)
+            run_fail(r, "%s: probe did not start: %s", lab->vantages[v].name, strerror(-rc));
+    }
+    return rc;
+}
+
 int run_start_probes(struct run *r)
 {
     char prog[PATH_MAX];
@@ -224,23 +320,7 @@ int run_start_probes(struct run *r)
     struct run_probe_plan plan[RUN_PROBES_PER_VANTAGE];
     size_t nplan = run_probe_plan(lab, plan);
     struct spawn_window w = {0};
-    int rc = 0;
-    for (size_t v = 0; v < lab->nvantages && rc == 0; v++) {
-        /* Starting them may itself take longer than the barrier allows. */
-        if (ah_clock_mono_ns() >= r->probes_deadline) {
-            run_fail(r,
-                     "%zu of %zu probes started after %llu ms (--ready-timeout): the machine "
-                     "may be overloaded",
-                     r->nprobes, lab->nvantages * nplan,
-                     (unsigned long long)(r->o->ready_timeout_ns / AH_NS_PER_MS));
-            rc = -ETIMEDOUT;
-            break;
-        }
-        for (size_t k = 0; k < nplan && rc == 0; k++)
-            rc = start_probe(r, &w, v, prog, &plan[k]);
-        if (rc < 0)
-            run_fail(r, "%s: probe did not start: %s", lab->vantages[v].name, strerror(-rc));
-    }
+    int rc = start_all(r, &w, prog, plan, nplan);
     /* Every fork gets its confirmation, also after a failure. */
     while (w.n > 0) {
         size_t i = w.probe[w.head];
@@ -341,4 +421,23 @@ int run_wait_probes(struct run *r)
             return -ESRCH;
     }
     return 0;
+}
+
+/* The probes that already run keep both cores busy, mostly with the
+ * kernel's packet work in their own time slices: the lab process, which
+ * starts the others and then keeps the drill's clock, would wait for a core
+ * behind them. From the first probe to the drill's end it asks for a
+ * higher priority (nice RUN_LAB_NICE); SCHED_RESET_ON_FORK starts every
+ * process it forks meanwhile (probes, a restarted responder) at the usual
+ * one. Without the privilege (rootless) it keeps its priority. */
+void run_lab_priority(bool on)
+{
+    if (on) {
+        struct sched_param sp = {0};
+        if (sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &sp) < 0 ||
+            setpriority(PRIO_PROCESS, 0, RUN_LAB_NICE) < 0)
+            ah_log_debug("lab priority: %s", strerror(errno));
+    } else if (setpriority(PRIO_PROCESS, 0, 0) < 0) {
+        ah_log_debug("lab priority back: %s", strerror(errno));
+    }
 }

@@ -6,7 +6,8 @@
 # vantages probes were lost. The topology now installs a permanent entry for
 # every neighbour, so a 4 x 300 lab leaves (almost) no dynamic entry, every
 # vantage gets answers, and the fabric's bridges (at most 960 ends each) are
-# joined so that one node and 960 vantages reach each other.
+# joined so that one node and 960 vantages reach each other. Its 300
+# vantages are probed by five anycast-probe processes of 60 vantages each.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lab-lib.sh"
 
@@ -86,6 +87,18 @@ EOF
 )
 t_eq "$nv" 300 "all 300 vantages got answers"
 t_true "at least 98% of $n UDP probes answered ($ok)" test "$((ok * 100))" -ge "$((n * 98))"
+# 300 vantages are more than 16: one anycast-probe drives each group of 60
+# (probes: vantages-per-process, auto), each vantage still with its own rows,
+# query in run.json and output directory, which the merge removes.
+t_eq "$(ls "$LAB_DIR/logs" | grep -c '^probe-.*\.log$')" 5 "5 probe processes for 300 vantages"
+t_eq "$(cat "$LAB_DIR"/logs/probe-*.log.vantages | cut -d@ -f1 | sort -u | wc -l)" 300 \
+  "their vantage lists name each of the 300 vantages once"
+t_eq "$(head -n 1 "$LAB_DIR/logs/probe-v61.log.vantages")" \
+  "v61@/run/netns/ah-lab-$id-c-v61	$LAB_DIR/probes-v61" \
+  "a list entry is NAME@/run/netns/CLIENT-NAMESPACE, a tab, and the vantage's own directory"
+t_eq "$(python3 -c 'import json,sys; print(len({q["vantage"] for q in json.load(open(sys.argv[1]))["queries"]}))' \
+  "$LAB_DIR/run.json")" 300 "run.json names the query of each of the 300 vantages"
+t_eq "$(ls -d "$LAB_DIR"/probes-* 2>/dev/null | wc -l)" 0 "no probe output directory is left after the merge"
 # The sysctls reach the last namespaces too (they are written through a
 # private procfs), and the nodes' return routes each have their own metric
 # (10 + the vantage's index), which keeps the kernel's route hash flat.
