@@ -162,16 +162,20 @@ size_t run_probe_plan(const struct lab *lab, struct run_probe_plan *out);
  * process's priority, RUN_LAB_NICE, not inherited by what it starts. */
 #define RUN_LAB_NICE (-10)
 void run_lab_priority(bool on);
-/* (run.c) The drill's poll loop, until the lab's duration. */
+/* (run_drill.c) The drill's poll loop, until the lab's duration. */
 void run_drill_loop(struct run *r);
-/* (run.c) One drill step: its action by verb (the routing, the topology or
+/* (run_drill.c) One drill step: its action by verb (the routing, the topology or
  * the responder), a failure logged and made the run's, and its events.csv
  * row. Scripted drills and `anycast-lab drill` both go through it. Returns
  * 0 or the action's negative errno; *ack (0 on entry) gets the
  * acknowledgement's CLOCK_REALTIME ns and detail the row's detail. */
 int run_step(struct run *r, struct drill_step *s, uint64_t *ack, char *detail, size_t dlen);
-/* (run.c) The route changes the monitors have read since, as `route` rows. */
+/* (run_drill.c) The route changes the monitors have read since, as `route` rows. */
 void run_route_rows(struct run *r);
+/* Before the drill (run_drill.c): events.csv's initial route row per
+ * router, and the routing mode's own process (tracked checks, BIRD). */
+void run_record_initial_routes(struct run *r);
+int run_start_routing(struct run *r);
 /* (run_drill_cmd.c) An events.csv row of `anycast-lab drill`: appended to
  * the up lab's events.csv and printed. */
 void run_drill_row(struct run_drill_out *o, uint64_t ts, const char *event, const char *node,
