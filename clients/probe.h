@@ -52,6 +52,7 @@ struct probe_opts {
     bool has_metrics; /* --metrics ADDR:PORT: serve the statistics over HTTP */
     struct ah_addr metrics;
     bool timestamps_kernel; /* --timestamps kernel (default): UDP RTT from kernel stamps */
+    bool udp_gro;           /* UDP GRO on the flow sockets (default; --no-udp-gro: off) */
 };
 
 /* Parses argv. Returns 0 to run, 1 when --help/--version printed (exit 0),
