@@ -12,7 +12,8 @@
 #     statistics update (bench/probe_csv).
 # Usage: bench/probe.sh   (env: AH_BUILD=build, UDP_RATES="100000 200000",
 #   UDP_SECS=5, UDP_REPS=3, DNSPERF_SECS=10, TCP_CONNS=10000 (0: no TCP part),
-#   TCP_SECS=30). Needs root.
+#   TCP_SECS=30, PROBE_ARGS and RESPONDER_ARGS: extra options for every UDP probe
+#   run and for the responder, e.g. --no-udp-gro). Needs root.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${AH_BUILD:-build}
@@ -27,6 +28,8 @@ UDP_REPS=${UDP_REPS:-3}
 DNSPERF_SECS=${DNSPERF_SECS:-10}
 TCP_CONNS=${TCP_CONNS:-10000}
 TCP_SECS=${TCP_SECS:-30}
+read -ra PROBE_EXTRA <<<"${PROBE_ARGS:-}"
+read -ra RESPONDER_EXTRA <<<"${RESPONDER_ARGS:-}"
 V4=198.51.100.53
 
 [ "$(id -u)" -eq 0 ] || { echo "bench/probe.sh: needs root (network namespace)" >&2; exit 2; }
@@ -56,7 +59,7 @@ ulimit -n $((TCP_CONNS + 1024)) 2>/dev/null || ulimit -n 20000
 # Started with ip netns exec directly (not through a shell function) so that
 # $! is the responder itself.
 ip netns exec "$NS" taskset -c 0 "$R" --listen "$V4" --identity bench-node --dns-port 5300 --echo-port 5307 \
-  --workers 1 2>"$TMP/responder.log" &
+  --workers 1 "${RESPONDER_EXTRA[@]}" 2>"$TMP/responder.log" &
 RPID=$!
 for _ in $(seq 50); do
   in_ns "$P" --once -t udp -s dns --dns-port 5300 "$V4" >/dev/null 2>&1 && break
@@ -65,6 +68,7 @@ done
 
 echo "# anycast-probe benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(uname -r)"
 echo "# responder pinned to core 0 (1 worker), clients pinned to core 1"
+echo "# PROBE_ARGS '${PROBE_ARGS:-}', RESPONDER_ARGS '${RESPONDER_ARGS:-}'"
 
 # --- 1. UDP ---------------------------------------------------------------------
 # CPU per probe is (user + system time) / probes sent, from /usr/bin/time; on
@@ -93,7 +97,7 @@ probe_run() {
   local out=$TMP/udp-$1-$2-$3
   in_ns timeout $((UDP_SECS + 30)) /usr/bin/time -f '%U %S %M %e' -o "$out.time" \
     taskset -c 1 "$P" -r "$1" -f 8 -d "${UDP_SECS}s" --dns-port 5300 --progress never \
-    --timestamps "$2" -o "$out" --summary-json "$out.json" "$V4" 2>"$out.err"
+    --timestamps "$2" "${PROBE_EXTRA[@]}" -o "$out" --summary-json "$out.json" "$V4" >"$out.sum" 2>"$out.err"
   local ut st rss el rows ok
   read -r ut st rss el < <(tail -n 1 "$out.time")
   rows=$(($(wc -l <"$out/probes.csv") - 1))
@@ -137,7 +141,7 @@ if [ "$TCP_CONNS" -gt 0 ]; then
 out=$TMP/tcp
 in_ns timeout $((TCP_SECS + 60)) /usr/bin/time -f '%U %S %M %e' -o "$out.time" \
   taskset -c 1 "$P" -s echo -t tcp -c "$TCP_CONNS" -i 1s -d "${TCP_SECS}s" --echo-port 5307 \
-  --progress never -o "$out" --summary-json "$out.json" "$V4" 2>"$out.err"
+  --progress never -o "$out" --summary-json "$out.json" "$V4" >"$out.sum" 2>"$out.err"
 read -r ut st rss el < <(tail -n 1 "$out.time")
 rows=$(($(wc -l <"$out/probes.csv") - 1))
 failed=$(awk -F, 'NR > 1 && $8 != "ok"' "$out/probes.csv" | wc -l)

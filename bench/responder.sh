@@ -11,8 +11,9 @@ usage() {
 Usage: bench/responder.sh [--quick] [--help]
 Runs, in one invocation (root; about 5-6 minutes, --quick about 1 minute):
   1. UDP CH TXT hostname.bind, answered qps: NSD, anycast-responder 1 worker (each of its
-     --udp-io paths, and the default one with --no-udp-gso), 2 workers, and the mmsg_echo
-     ceiling (1 thread, 1 thread with UDP GSO, 2 threads); each with flood and dnsperf;
+     --udp-io paths, and the default one with --no-udp-gso and with --no-udp-gro), 2
+     workers, and the mmsg_echo ceiling (1 thread, 1 thread with UDP GSO, 2 threads); each
+     with flood and dnsperf;
      median of BENCH_REPS rounds; 1-process servers pinned to BENCH_SERVER_CPU, the load
      generators to BENCH_LOAD_CPU.
   2. TCP, BENCH_TCP_CONNS connections with BENCH_TCP_DEPTH pipelined queries each
@@ -251,6 +252,7 @@ start_named() {
     resp1-uv) mapfile -t cmd < <(resp_cmd 5320 1 uv); start_server "$name" "$SCPU" 5320 tcp "${cmd[@]}" ;;
     resp1-onesock) mapfile -t cmd < <(resp_cmd 5360 1 mmsg-onesock); start_server "$name" "$SCPU" 5360 tcp "${cmd[@]}" ;;
     resp1-nogso) mapfile -t cmd < <(resp_cmd 5370 1 mmsg --no-udp-gso); start_server "$name" "$SCPU" 5370 tcp "${cmd[@]}" ;;
+    resp1-nogro) mapfile -t cmd < <(resp_cmd 5380 1 mmsg --no-udp-gro); start_server "$name" "$SCPU" 5380 tcp "${cmd[@]}" ;;
     resp1) mapfile -t cmd < <(resp_cmd 5340 1 default); start_server "$name" "$SCPU" 5340 tcp "${cmd[@]}" ;;
     resp2) mapfile -t cmd < <(resp_cmd 5330 2 default); start_server "$name" "$all" 5330 tcp "${cmd[@]}" ;;
     *) die "unknown configuration $name" ;;
@@ -268,6 +270,7 @@ label() {
     resp1-uv) echo "anycast-responder 1w --udp-io uv" ;;
     resp1-onesock) echo "anycast-responder 1w --udp-io mmsg-onesock" ;;
     resp1-nogso) echo "anycast-responder 1w mmsg --no-udp-gso" ;;
+    resp1-nogro) echo "anycast-responder 1w mmsg --no-udp-gro" ;;
     resp1) echo "anycast-responder 1 worker" ;;
     resp2) echo "anycast-responder 2 workers (2 CPUs)" ;;
   esac
@@ -398,6 +401,7 @@ if [ -n "$RESP" ]; then
   if resp_has --udp-io; then
     RESP1=(resp1-mmsg)
     resp_has --no-udp-gso && RESP1+=(resp1-nogso)
+    resp_has --no-udp-gro && RESP1+=(resp1-nogro)
     resp_has mmsg-onesock && RESP1+=(resp1-onesock)
     RESP1+=(resp1-uv)
   else

@@ -254,6 +254,9 @@ static const struct ah_opt opts[] = {
      .why = ": expected kernel or user", .metavar = "kernel|user",
      .help = "UDP RTT from the kernel's send and receive stamps, or from user-space clocks "
              "(kernel)"},
+    {"no-udp-gro", 0, AH_OPT_FLAG_OFF, O(udp_gro),
+     .help = "advanced: read every UDP answer as a datagram of its own instead of letting the "
+             "kernel hand over runs of them as one buffer (UDP GRO)"},
     {"once", 0, AH_OPT_FLAG, O(once),
      .help = "one DNS and one echo probe per transport; print node and RTT; exit 0 if all "
              "answered"},
@@ -307,6 +310,7 @@ static void set_defaults(struct probe_opts *o)
     o->ready_fd = -1;
     o->max_loss = -1;
     o->timestamps_kernel = true;
+    o->udp_gro = true;
     if (gethostname(o->vantage, sizeof(o->vantage)) != 0 || o->vantage[0] == '\0')
         snprintf(o->vantage, sizeof(o->vantage), "local");
     o->vantage[sizeof(o->vantage) - 1] = '\0';

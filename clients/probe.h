@@ -64,6 +64,7 @@ struct probe_opts {
     bool has_metrics; /* --metrics ADDR:PORT: serve the statistics over HTTP */
     struct ah_addr metrics;
     bool timestamps_kernel;       /* --timestamps kernel (default): UDP RTT from kernel stamps */
+    bool udp_gro;                 /* UDP GRO on the flow sockets (default; --no-udp-gro: off) */
     struct fleet_member *members; /* --vantage NAME@NETNS, in order given */
     size_t nmembers;
 };

@@ -16,6 +16,7 @@
 
 #include "ah/clock.h"
 #include "ah/log.h"
+#include "ah/udp_gro.h"
 #include "probe.h"
 #include "sched.h"
 #include "tstamp.h"
@@ -24,12 +25,15 @@
 /* At most this many probes leave per timer callback, so replies are read
  * between bursts when the loop falls behind; the rest follow at once. */
 #define SEND_BATCH 512
-/* Above 10k probes/s the timer is not armed for every probe but every 32
- * probes' worth of time (100 us to 1 ms): the probes due in between leave
- * together, and their CSV rows show their real send times. A wake-up per
- * probe costs more than the probe itself (timer reprogramming, epoll), and
- * measured here batches cut the probe's CPU by 15-40% at 100k/s. */
+/* Above 10k probes/s the timer is not armed for every probe but every
+ * BATCH_PROBES probes' worth of time (100 us to 1 ms): the probes due in
+ * between leave together, and their CSV rows show their real send times. A
+ * wake-up per probe costs more than the probe itself (timer reprogramming,
+ * epoll), and each batch also wakes the responder's core: measured here,
+ * batches of 32 cut the probe's CPU by 15-40% at 100k/s, and 128 instead of
+ * 32 about a third more at 200k/s (docs/bench.md, "The probe benchmark"). */
 #define BATCH_RATE_MILLI (10000ull * SCHED_RATE_SCALE)
+#define BATCH_PROBES     128ull
 #define GAP_MIN_NS       100000ull
 #define GAP_MAX_NS       AH_NS_PER_MS
 /* The sweep that times out unanswered probes runs every tenth of the
@@ -389,6 +393,12 @@ static int open_flow(struct udp_engine *e, struct udp_flow *f, enum ah_service s
     if (svc == AH_SVC_DNS && seg > 0 &&
         setsockopt(f->fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg)) == 0)
         f->gso_size = (uint16_t)seg;
+    /* Answers the responder sends as one UDP GSO message then arrive as one
+     * buffer instead of being split into a packet each on the way in
+     * (udp_rx.c splits them); a kernel without UDP_GRO (before 5.0) reads
+     * them one by one as before. */
+    if (o->udp_gro && ah_udp_gro_enable(f->fd) == 0)
+        f->gro = true;
     rc = uv_poll_init_socket(e->ctx->loop, &f->h, f->fd);
     if (rc < 0) {
         ah_log_error("udp poll: %s", uv_strerror(rc));
@@ -437,7 +447,7 @@ int udp_start(struct probe_ctx *ctx)
     if (o->once)
         e->total = nsvc;
     if (o->rate_milli > BATCH_RATE_MILLI) {
-        e->min_gap = 32ull * 1000000000ull * SCHED_RATE_SCALE / o->rate_milli;
+        e->min_gap = BATCH_PROBES * AH_NS_PER_S * SCHED_RATE_SCALE / o->rate_milli;
         if (e->min_gap < GAP_MIN_NS)
             e->min_gap = GAP_MIN_NS;
         if (e->min_gap > GAP_MAX_NS)
@@ -509,6 +519,8 @@ void udp_finish(struct probe_ctx *ctx)
     if (e->stray || e->collisions)
         ah_log_debug("udp: %llu stray replies, %llu ring collisions", (unsigned long long)e->stray,
                      (unsigned long long)e->collisions);
+    ah_log_debug("udp: %llu answers read in %llu buffers", (unsigned long long)e->rx_dgrams,
+                 (unsigned long long)e->rx_bufs);
     for (unsigned i = 0; i < e->n; i++) {
         struct udp_flow *f = &e->flows[i];
         if (f->ring != NULL && f->e != NULL) {

@@ -35,6 +35,8 @@ struct udp_flow {
     /* DNS flows: the query length, set as the socket's UDP_SEGMENT so one
      * sendmsg carries a whole batch (UDP GSO); 0 when not in use. */
     uint16_t gso_size;
+    /* UDP GRO is on: a read may return several answers in one buffer. */
+    bool gro;
     uint64_t last_seq;
     uint64_t oldest;
     uint32_t mask;
@@ -59,6 +61,9 @@ struct udp_engine {
     bool kernel_ts; /* --timestamps kernel */
     unsigned open_handles;
     uint64_t stray, collisions;
+    /* Answer buffers read, and the datagrams they held (more than the
+     * buffers when UDP GRO coalesced them). */
+    uint64_t rx_bufs, rx_dgrams;
     struct wire_dns_tpl tpl;
 };
 

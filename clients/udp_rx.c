@@ -1,5 +1,6 @@
 /* The receiving half of the UDP engine: answers are read in batches with
- * recvmmsg together with their kernel receive stamps, the error queue gives
+ * recvmmsg together with their kernel receive stamps (with UDP GRO, a buffer
+ * may hold a run of answers that arrived together), the error queue gives
  * ICMP errors and transmit stamps, and each is matched to its probe through
  * the flow's ring. The RTT is the kernel's receive stamp minus the kernel's
  * transmit stamp when both exist, so time an answer spends queued behind a
@@ -12,11 +13,14 @@
 
 #include "ah/clock.h"
 #include "ah/log.h"
+#include "ah/udp_gro.h"
 #include "tstamp.h"
 #include "udp_int.h"
 
-/* Receive slot size: a longer answer is cut (MSG_TRUNC) and judged on what
- * fits, which no identity answer this prober asks for reaches. */
+/* Receive slot size without UDP GRO: a longer answer is cut (MSG_TRUNC) and
+ * judged on what fits, which no identity answer this prober asks for
+ * reaches. With GRO a slot holds a whole coalesced buffer (AH_UDP_GRO_BUF);
+ * only the pages a read fills are ever touched. */
 #define RX_SLOT 4096
 /* recvmmsg rounds per wake-up before the loop runs other handles. */
 #define RX_ROUNDS 8
@@ -29,10 +33,10 @@ static struct rx_area {
     struct iovec iov[UDP_MMSG];
     struct sockaddr_storage from[UDP_MMSG];
     union {
-        char buf[TSTAMP_CMSG_SPACE];
+        char buf[TSTAMP_CMSG_SPACE + AH_UDP_GRO_CMSG_SPACE];
         struct cmsghdr align;
     } cbuf[UDP_MMSG];
-    uint8_t data[UDP_MMSG][RX_SLOT];
+    uint8_t data[UDP_MMSG][AH_UDP_GRO_BUF];
 } rx;
 
 static void rx_prepare(size_t slot)
@@ -204,32 +208,51 @@ static void judge_reply(struct udp_flow *f, struct udp_slot *s, const uint8_t *b
     udp_rx_finalize(f, s, v.result, v.node, v.detail, rtt);
 }
 
-static void on_reply(struct udp_flow *f, const struct mmsghdr *mm, uint64_t now_mono)
+/* One answer of a buffer read at now_mono from addr; rx_real is the
+ * buffer's kernel receive stamp (0 if none), which every answer of a
+ * coalesced buffer shares: they arrived together. */
+static void on_reply(struct udp_flow *f, const uint8_t *buf, size_t len,
+                     const struct sockaddr *addr, uint64_t rx_real, uint64_t now_mono)
 {
     struct probe_ctx *ctx = f->e->ctx;
-    const struct msghdr *m = &mm->msg_hdr;
-    const uint8_t *buf = m->msg_iov[0].iov_base;
-    size_t len = mm->msg_len;
-    uint64_t rx_real = 0;
     struct udp_slot *s;
 
-    if (len == 0 || m->msg_namelen == 0)
+    if (len == 0)
         return;
-    if (len > RX_SLOT)
-        len = RX_SLOT;
     s = match(f, buf, len, true);
     if (s == NULL) {
         f->e->stray++;
         return;
     }
-    if (f->e->kernel_ts && tstamp_rx(m, &rx_real) < 0)
-        rx_real = 0;
     uint64_t rtt = probe_rtt(ctx, f->svc, s, rx_real, now_mono);
     if (rtt > ctx->o->timeout_ns) {
         udp_rx_finalize(f, s, AH_RES_TIMEOUT, NULL, NULL, 0);
         return;
     }
-    judge_reply(f, s, buf, len, (const struct sockaddr *)m->msg_name, rtt);
+    judge_reply(f, s, buf, len, addr, rtt);
+}
+
+/* One buffer of recvmmsg: a datagram, or with UDP GRO a run of datagrams of
+ * the control message's size (the last may be shorter), each its own answer. */
+static void on_buffer(struct udp_flow *f, const struct mmsghdr *mm, size_t slot, uint64_t now_mono)
+{
+    const struct msghdr *m = &mm->msg_hdr;
+    const uint8_t *buf = m->msg_iov[0].iov_base;
+    size_t len = mm->msg_len < slot ? mm->msg_len : slot, off = 0;
+    size_t seg = f->gro ? ah_udp_gro_size(m) : 0;
+    uint64_t rx_real = 0;
+
+    if (len == 0 || m->msg_namelen == 0)
+        return;
+    if (f->e->kernel_ts && tstamp_rx(m, &rx_real) < 0)
+        rx_real = 0;
+    f->e->rx_bufs++;
+    do {
+        size_t n = ah_udp_gro_next(len, seg, off);
+        f->e->rx_dgrams++;
+        on_reply(f, buf + off, n, (const struct sockaddr *)m->msg_name, rx_real, now_mono);
+        off += n;
+    } while (off < len);
 }
 
 void udp_rx_on_poll(uv_poll_t *p, int status, int events)
@@ -247,8 +270,9 @@ void udp_rx_on_poll(uv_poll_t *p, int status, int events)
             uv_poll_start(p, UV_READABLE, udp_rx_on_poll);
         udp_rx_errqueue(f);
     }
+    size_t slot = f->gro ? AH_UDP_GRO_BUF : RX_SLOT;
     for (int round = 0; round < RX_ROUNDS; round++) {
-        rx_prepare(RX_SLOT);
+        rx_prepare(slot);
         int n = recvmmsg(f->fd, rx.msg, UDP_MMSG, MSG_DONTWAIT, NULL);
         if (n <= 0) {
             if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -257,7 +281,7 @@ void udp_rx_on_poll(uv_poll_t *p, int status, int events)
         }
         uint64_t now = ah_clock_mono_ns();
         for (int i = 0; i < n; i++)
-            on_reply(f, &rx.msg[i], now);
+            on_buffer(f, &rx.msg[i], slot, now);
         if (n < UDP_MMSG)
             break;
     }

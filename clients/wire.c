@@ -102,8 +102,12 @@ void wire_dns_judge(const struct ah_ident_query *q, const uint8_t *buf, size_t l
         return;
     }
     if (rep.has_identity) {
+        /* A plain copy: snprintf's format walk was a few per cent of the
+         * prober's CPU at 200k answers/s. */
+        size_t n = strnlen(rep.identity, sizeof(v->node) - 1);
         v->result = AH_RES_OK;
-        snprintf(v->node, sizeof(v->node), "%s", rep.identity);
+        memcpy(v->node, rep.identity, n);
+        v->node[n] = '\0';
         if (rep.rcode != 0)
             snprintf(v->detail, sizeof(v->detail), "%s", ah_ident_rcode_name(rep.rcode));
         return;

@@ -46,6 +46,7 @@ struct responder_config {
     enum udp_io udp_io;
     unsigned udp_batch; /* datagrams per recvmmsg/sendmmsg call */
     bool udp_gso;       /* consecutive answers to one peer as one UDP GSO message */
+    bool udp_gro;       /* UDP GRO on the mmsg paths' receiving sockets */
 };
 
 /* Brown-out switches (docs/lab-file.md drill verbs pause/resume). Written by the

@@ -182,6 +182,9 @@ static const struct ah_opt opts[] = {
     {"no-udp-gso", 0, AH_OPT_FLAG_OFF, CFG(udp_gso),
      .help = "on the mmsg paths, send every answer as a message of its own instead of "
              "consecutive answers to one peer as one UDP GSO message"},
+    {"no-udp-gro", 0, AH_OPT_FLAG_OFF, CFG(udp_gro),
+     .help = "on the mmsg paths, read every query as a datagram of its own instead of letting "
+             "the kernel hand over runs of queries from one peer as one buffer (UDP GRO)"},
 };
 
 static const struct ah_opt_cmd cmd = {
@@ -213,6 +216,7 @@ static void set_defaults(struct responder_config *cfg)
     cfg->udp_io = UDP_IO_MMSG;
     cfg->udp_batch = 64;
     cfg->udp_gso = true;
+    cfg->udp_gro = true;
 }
 
 /* The checks that involve more than one option, after parsing. */

@@ -7,8 +7,8 @@
 #include <stdio.h>
 
 static const char *const counter_names[ST_COUNT] = {
-    "requests", "answers",  "refused", "formerr",    "dropped",     "overlong",      "open",
-    "total",    "rejected", "evicted", "io_timeout", "over_budget", "write_timeout",
+    "requests", "answers", "refused",  "formerr", "dropped",    "overlong",    "coalesced",
+    "open",     "total",   "rejected", "evicted", "io_timeout", "over_budget", "write_timeout",
 };
 
 void stats_accumulate(struct stats *dst, const struct stats *src)
@@ -23,6 +23,8 @@ static bool counter_applies(int t, int s, int c)
 {
     if (c == ST_OVERLONG)
         return s == AH_SVC_ECHO;
+    if (c == ST_COALESCED)
+        return t == AH_TR_UDP;
     if (c == ST_REFUSED || c == ST_FORMERR)
         return s == AH_SVC_DNS;
     if (c >= ST_TCP_OPEN)

@@ -14,8 +14,9 @@
  * answers: replies sent, of any rcode; refused/formerr: of those answers,
  * the ones with that rcode; dropped: requests that got no reply (unreadable,
  * paused, drop PERCENT, send failure, queue full); overlong: echo lines over
- * the limit (also counted in dropped); tcp_open/tcp_total: connections now
- * open / accepted since start; tcp_rejected: closed at once over
+ * the limit (also counted in dropped); coalesced: UDP requests that arrived
+ * with others in one buffer (UDP GRO; also counted in requests); tcp_open/tcp_total: connections
+ * now open / accepted since start; tcp_rejected: closed at once over
  * --max-tcp-clients; tcp_evicted: idle connections closed to admit a new one
  * over --max-tcp-clients; tcp_io_timeout: closed because a message did not
  * complete within --tcp-io-timeout; tcp_over_budget: closed because their
@@ -29,6 +30,7 @@ enum stat_counter {
     ST_FORMERR,
     ST_DROPPED,
     ST_OVERLONG,
+    ST_COALESCED,
     ST_TCP_OPEN,
     ST_TCP_TOTAL,
     ST_TCP_REJECTED,

@@ -14,11 +14,14 @@
 #include <unistd.h>
 
 #include "ah/log.h"
+#include "ah/udp_gro.h"
 #include "listen.h"
 #include "udp_gso.h"
 
 /* Receive slot size: larger DNS queries are truncated by the kernel and
- * dropped (MSG_TRUNC); echo requests beyond AH_ECHO_MAX_LINE are over-long. */
+ * dropped (MSG_TRUNC); echo requests beyond AH_ECHO_MAX_LINE are over-long.
+ * With UDP GRO a slot holds a whole coalesced buffer (AH_UDP_GRO_BUF), of
+ * which only the pages a read fills are ever touched. */
 #define UDP_SLOT 4096
 /* libuv's recvmmsg needs 64 KiB per datagram slot; 8 slots per call. */
 #define UV_RECV_CHUNK (64 * 1024)
@@ -38,6 +41,9 @@ struct udp_sock {
     } h;
     /* mmsg path: batch slots */
     unsigned batch;
+    size_t rslot;  /* bytes per receive slot */
+    bool gro;      /* UDP GRO is on: a slot may hold a run of queries */
+    uint8_t *rctl; /* one UDP_GRO control buffer per receive slot */
     struct mmsghdr *rmsg;
     struct mmsghdr *smsg;
     struct iovec *riov;
@@ -66,6 +72,7 @@ static void free_sock(struct udp_sock *s)
     free(s->dst);
     free(s->nans);
     free(s->ctl);
+    free(s->rctl);
     free(s->uvbuf);
     free(s);
 }
@@ -149,8 +156,8 @@ static void mmsg_prepare_recv(struct udp_sock *s, unsigned n)
         m->msg_namelen = sizeof s->peers[i];
         m->msg_iov = &s->riov[i];
         m->msg_iovlen = 1;
-        m->msg_control = NULL;
-        m->msg_controllen = 0;
+        m->msg_control = s->gro ? s->rctl + (size_t)i * AH_UDP_GRO_CMSG_SPACE : NULL;
+        m->msg_controllen = s->gro ? AH_UDP_GRO_CMSG_SPACE : 0;
         m->msg_flags = 0;
     }
 }
@@ -234,31 +241,54 @@ static unsigned mmsg_group(struct udp_sock *s, unsigned na)
     return ns;
 }
 
-/* Answers rmsg[0..n): the answers go to siov in order, their peers to dst. */
-static unsigned mmsg_answer(struct udp_sock *s, unsigned n)
+/* Answers one request of len bytes from the peer of m into answer slot na
+ * (siov, dst). Returns whether an answer is to be sent now. */
+static bool mmsg_answer_one(struct udp_sock *s, struct msghdr *m, const uint8_t *req, size_t len,
+                            unsigned na)
+{
+    uint8_t *ans = s->sbuf + (size_t)na * WORKER_UDP_ANSWER_MAX;
+    int alen = worker_answer(s->w, AH_TR_UDP, s->svc, req, len, ans, WORKER_UDP_ANSWER_MAX);
+
+    if (alen <= 0 || maybe_delay(s, m->msg_name, m->msg_namelen, ans, (size_t)alen))
+        return false;
+    s->siov[na].iov_base = ans;
+    s->siov[na].iov_len = (size_t)alen;
+    s->dst[na] = m;
+    return true;
+}
+
+/* Answers rmsg[0..n) and sends the answers, grouped, each time batch of
+ * them are ready and at the end. A buffer UDP GRO coalesced holds several
+ * queries of the control message's size (the last may be shorter), each
+ * answered as if it had come alone. */
+static void mmsg_answer(struct udp_sock *s, unsigned n)
 {
     struct worker *w = s->w;
     unsigned na = 0;
     for (unsigned i = 0; i < n; i++) {
         struct msghdr *m = &s->rmsg[i].msg_hdr;
-        uint8_t *ans = s->sbuf + (size_t)i * WORKER_UDP_ANSWER_MAX;
-        int alen;
-        if (m->msg_flags & MSG_TRUNC) {
+        const uint8_t *buf = s->rbuf + (size_t)i * s->rslot;
+        size_t len = s->rmsg[i].msg_len, seg = s->gro ? ah_udp_gro_size(m) : 0, off = 0;
+        /* A cut control message could hide the segment size: the buffer
+         * cannot be split and is dropped like a cut datagram. */
+        if (m->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
             stats_add(&w->stats, AH_TR_UDP, s->svc, ST_REQUESTS, 1);
             stats_add(&w->stats, AH_TR_UDP, s->svc, ST_DROPPED, 1);
             continue;
         }
-        alen = worker_answer(w, AH_TR_UDP, s->svc, s->rbuf + (size_t)i * UDP_SLOT,
-                             s->rmsg[i].msg_len, ans, WORKER_UDP_ANSWER_MAX);
-        if (alen <= 0)
-            continue;
-        if (maybe_delay(s, m->msg_name, m->msg_namelen, ans, (size_t)alen))
-            continue;
-        s->siov[na].iov_base = ans;
-        s->siov[na].iov_len = (size_t)alen;
-        s->dst[na++] = m;
+        if (seg > 0 && seg < len)
+            stats_add(&w->stats, AH_TR_UDP, s->svc, ST_COALESCED, (int64_t)((len + seg - 1) / seg));
+        do {
+            size_t ql = ah_udp_gro_next(len, seg, off);
+            if (mmsg_answer_one(s, m, buf + off, ql, na) && ++na == s->batch) {
+                mmsg_send(s, mmsg_group(s, na));
+                na = 0;
+            }
+            off += ql;
+        } while (off < len);
     }
-    return na;
+    if (na > 0)
+        mmsg_send(s, mmsg_group(s, na));
 }
 
 static void mmsg_on_poll(uv_poll_t *h, int status, int events)
@@ -269,15 +299,12 @@ static void mmsg_on_poll(uv_poll_t *h, int status, int events)
     if (status < 0)
         return;
     for (int round = 0; round < MMSG_ROUNDS; round++) {
-        unsigned na;
         int n;
         mmsg_prepare_recv(s, s->batch);
         n = recvmmsg(s->fd, s->rmsg, s->batch, MSG_DONTWAIT, NULL);
         if (n <= 0)
             break; /* EAGAIN, or an error the next wake-up retries */
-        na = mmsg_answer(s, (unsigned)n);
-        if (na > 0)
-            mmsg_send(s, mmsg_group(s, na));
+        mmsg_answer(s, (unsigned)n);
         if ((unsigned)n < s->batch)
             break;
     }
@@ -285,25 +312,30 @@ static void mmsg_on_poll(uv_poll_t *h, int status, int events)
 
 static int mmsg_alloc(struct udp_sock *s, unsigned batch)
 {
+    /* A kernel without UDP_GRO (before 5.0) refuses it: queries then come
+     * one by one, as with --no-udp-gro. */
+    s->gro = s->w->r->cfg->udp_gro && ah_udp_gro_enable(s->fd) == 0;
+    s->rslot = s->gro ? AH_UDP_GRO_BUF : UDP_SLOT;
     s->batch = batch;
     s->rmsg = calloc(batch, sizeof *s->rmsg);
     s->smsg = calloc(batch, sizeof *s->smsg);
     s->riov = calloc(batch, sizeof *s->riov);
     s->siov = calloc(batch, sizeof *s->siov);
     s->peers = calloc(batch, sizeof *s->peers);
-    s->rbuf = malloc((size_t)batch * UDP_SLOT);
+    s->rbuf = malloc((size_t)batch * s->rslot);
+    s->rctl = s->gro ? calloc(batch, AH_UDP_GRO_CMSG_SPACE) : NULL;
     s->sbuf = malloc((size_t)batch * WORKER_UDP_ANSWER_MAX);
     s->dst = calloc(batch, sizeof *s->dst);
     s->nans = calloc(batch, sizeof *s->nans);
     s->ctl = calloc(batch, UDP_GSO_CTL_SPACE);
     if (!s->rmsg || !s->smsg || !s->riov || !s->siov || !s->peers || !s->rbuf || !s->sbuf ||
-        !s->dst || !s->nans || !s->ctl)
+        !s->dst || !s->nans || !s->ctl || (s->gro && !s->rctl))
         return -ENOMEM;
     s->gso = s->w->r->cfg->udp_gso && udp_gso_supported(s->fd);
     s->gso_seg = UDP_GSO_MAX_SEG;
     for (unsigned i = 0; i < batch; i++) {
-        s->riov[i].iov_base = s->rbuf + (size_t)i * UDP_SLOT;
-        s->riov[i].iov_len = UDP_SLOT;
+        s->riov[i].iov_base = s->rbuf + (size_t)i * s->rslot;
+        s->riov[i].iov_len = s->rslot;
     }
     return 0;
 }
