@@ -154,7 +154,14 @@ static int open_socket(const struct sockaddr_storage *ss, int sslen, const char 
     return fd;
 }
 
-int main(int argc, char **argv)
+/* The command line; returns 0, or the exit status for a bad one. */
+struct args {
+    const char *addr;
+    long port, seconds, threads, batch;
+    bool gso;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
 {
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, 'a'},
@@ -167,30 +174,28 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    const char *addr = NULL;
-    long port = 5399, seconds = 60, threads = 1, batch = 64;
-    bool gso = false;
+    *a = (struct args){.port = 5399, .seconds = 60, .threads = 1, .batch = 64};
     int c;
     while ((c = getopt_long(argc, argv, "a:p:l:T:b:ghV", longopts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'a':
-            addr = optarg;
+            a->addr = optarg;
             break;
         case 'p':
-            bad = bench_parse_long(optarg, 1, 65535, &port);
+            bad = bench_parse_long(optarg, 1, 65535, &a->port);
             break;
         case 'l':
-            bad = bench_parse_long(optarg, 1, 3600, &seconds);
+            bad = bench_parse_long(optarg, 1, 3600, &a->seconds);
             break;
         case 'T':
-            bad = bench_parse_long(optarg, 1, MAX_THREADS, &threads);
+            bad = bench_parse_long(optarg, 1, MAX_THREADS, &a->threads);
             break;
         case 'b':
-            bad = bench_parse_long(optarg, 1, MAX_BATCH, &batch);
+            bad = bench_parse_long(optarg, 1, MAX_BATCH, &a->batch);
             break;
         case 'g':
-            gso = true;
+            a->gso = true;
             break;
         default:
             (void)bench_opt_other("mmsg_echo", c, usage);
@@ -201,10 +206,22 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (addr == NULL || optind != argc) {
+    if (a->addr == NULL || optind != argc) {
         usage(stderr);
         return 2;
     }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a;
+    int bad = parse_args(argc, argv, &a);
+    if (bad)
+        return bad;
+    const char *addr = a.addr;
+    long port = a.port, seconds = a.seconds, threads = a.threads, batch = a.batch;
+    bool gso = a.gso;
     struct sockaddr_storage ss;
     int sslen = bench_parse_addr(addr, (unsigned)port, &ss);
     if (sslen < 0) {

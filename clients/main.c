@@ -90,6 +90,57 @@ static int check_summary_path(const char *path)
     return 0;
 }
 
+/* The run's outputs before it starts: the record files, the metrics
+ * endpoint, and a check that the JSON summary can be written. Returns 0 or
+ * a negative errno (logged). */
+static int start_outputs(struct probe_ctx *ctx)
+{
+    const struct probe_opts *o = ctx->o;
+    int rc = record_open(ctx);
+    if (rc == 0 && o->has_metrics) {
+        char err[128], where[AH_ADDR_STRLEN + 8];
+        ah_addr_format(&o->metrics, true, where, sizeof where);
+        /* Its thread starts with SIGINT and SIGTERM blocked (main): they
+         * stay the loop's. */
+        rc = prom_http_start(&ctx->metrics, &o->metrics, err, sizeof err);
+        if (rc < 0)
+            ah_log_error("--metrics %s: %s", where, err);
+        else
+            ah_log_info("metrics at http://%s/metrics", where);
+    }
+    /* After record_open: the summary may go into the --out directory. */
+    if (rc == 0 && o->summary_json && strcmp(o->summary_json, "-") != 0 &&
+        (rc = check_summary_path(o->summary_json)) < 0)
+        ah_log_error("--summary-json %s: %s", o->summary_json, strerror(-rc));
+    return rc;
+}
+
+/* The run's answer: the --once lines or the summary, and the JSON summary.
+ * Returns 0, or -1 when the run failed its --once check or the JSON could
+ * not be written. */
+static int report_results(struct probe_ctx *ctx)
+{
+    const struct probe_opts *o = ctx->o;
+    int rc = 0;
+    if (o->once) {
+        if (!print_once(ctx))
+            rc = -1;
+    } else if (!o->quiet) {
+        /* The summary is the run's answer: stdout, unless the JSON summary
+         * goes there. */
+        bool json_out = o->summary_json && strcmp(o->summary_json, "-") == 0;
+        summary_print(ctx, json_out ? stderr : stdout);
+    }
+    if (o->summary_json) {
+        int jr = summary_write_json(ctx, o->summary_json);
+        if (jr < 0) {
+            ah_log_error("--summary-json %s: %s", o->summary_json, strerror(-jr));
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct probe_opts o;
@@ -135,22 +186,7 @@ int main(int argc, char **argv)
         ah_log_error("event loop: %s", uv_strerror(rc));
         return 1;
     }
-    rc = record_open(&ctx);
-    if (rc == 0 && o.has_metrics) {
-        char err[128], where[AH_ADDR_STRLEN + 8];
-        ah_addr_format(&o.metrics, true, where, sizeof where);
-        /* Its thread starts with SIGINT and SIGTERM blocked (above): they
-         * stay the loop's. */
-        rc = prom_http_start(&ctx.metrics, &o.metrics, err, sizeof err);
-        if (rc < 0)
-            ah_log_error("--metrics %s: %s", where, err);
-        else
-            ah_log_info("metrics at http://%s/metrics", where);
-    }
-    /* After record_open: the summary may go into the --out directory. */
-    if (rc == 0 && o.summary_json && strcmp(o.summary_json, "-") != 0 &&
-        (rc = check_summary_path(o.summary_json)) < 0)
-        ah_log_error("--summary-json %s: %s", o.summary_json, strerror(-rc));
+    rc = start_outputs(&ctx);
     if (rc == 0)
         rc = run_probe(&ctx);
     else
@@ -159,24 +195,8 @@ int main(int argc, char **argv)
         exit_code = 1;
     if (record_flush(&ctx) < 0)
         exit_code = 1;
-    if (ctx.rec != NULL && rc == 0) {
-        if (o.once) {
-            if (!print_once(&ctx))
-                exit_code = 1;
-        } else if (!o.quiet) {
-            /* The summary is the run's answer: stdout, unless the JSON
-             * summary goes there. */
-            bool json_out = o.summary_json && strcmp(o.summary_json, "-") == 0;
-            summary_print(&ctx, json_out ? stderr : stdout);
-        }
-        if (o.summary_json) {
-            int jr = summary_write_json(&ctx, o.summary_json);
-            if (jr < 0) {
-                ah_log_error("--summary-json %s: %s", o.summary_json, strerror(-jr));
-                exit_code = 1;
-            }
-        }
-    }
+    if (ctx.rec != NULL && rc == 0 && report_results(&ctx) < 0)
+        exit_code = 1;
     prom_http_stop(ctx.metrics);
     if (ctx.rec != NULL && rc == 0 && !o.once && summary_check_loss(&ctx) > 0)
         exit_code = 1;

@@ -158,15 +158,17 @@ void run_collect(struct run *r, int exit_code)
     run_write_info(r, exit_code);
 }
 
-void run_write_info(struct run *r, int exit_code)
-{
-    char out[PATH_MAX + 32];
-    char pcap_files[RUN_PCAP_VANTAGES_MAX][RUN_PCAP_NAME_MAX];
-    const char *pcaps[RUN_PCAP_VANTAGES_MAX];
-    size_t npcaps = run_pcap_files(r, pcap_files, RUN_PCAP_VANTAGES_MAX);
-    for (size_t i = 0; i < npcaps; i++)
-        pcaps[i] = pcap_files[i];
+/* Programs whose version run.json records: anycast-lab itself, then every
+ * program the run used. */
+#define RUN_VERSIONS_MAX 8
+struct run_versions {
+    char vals[RUN_VERSIONS_MAX][256];
+    const char *keys[RUN_VERSIONS_MAX], *vals_p[RUN_VERSIONS_MAX];
+    size_t n;
+};
 
+static void versions_of_run(const struct run *r, struct run_versions *v)
+{
     /* The packaged servers are looked up on $PATH too ("1"), and recorded
      * only when a node runs them (the enum lab_responder in the fourth). */
     static const struct {
@@ -180,14 +182,12 @@ void run_write_info(struct run *r, int exit_code)
                  {"unbound", "-V", "1", LAB_RESPONDER_UNBOUND},
                  {"pdns_server", "--version", "1", LAB_RESPONDER_PDNS}};
     enum { NPROGS = sizeof progs / sizeof progs[0] };
-    /* anycast-lab itself, then every program the run used. */
-    char vals[1 + NPROGS][256];
-    const char *keys[1 + NPROGS], *pv[1 + NPROGS];
-    size_t nv = 0;
+    _Static_assert(1 + NPROGS <= RUN_VERSIONS_MAX, "room for every program's version");
     char prog[PATH_MAX];
-    keys[nv] = "anycast-lab";
-    snprintf(vals[nv], sizeof vals[nv], "anycast-lab %s", AH_VERSION);
-    nv++;
+    v->n = 0;
+    v->keys[v->n] = "anycast-lab";
+    snprintf(v->vals[v->n], sizeof v->vals[v->n], "anycast-lab %s", AH_VERSION);
+    v->n++;
     for (size_t i = 0; i < NPROGS; i++) {
         bool used = i < 2;
         for (size_t n = 0; !used && n < r->lab->nnodes; n++)
@@ -195,37 +195,71 @@ void run_write_info(struct run *r, int exit_code)
         if (!used ||
             proc_find_program(progs[i].prog, progs[i].path[0] == '1', prog, sizeof prog) < 0)
             continue;
-        version_of(prog, progs[i].arg, vals[nv], sizeof vals[nv]);
-        keys[nv++] = progs[i].prog;
+        version_of(prog, progs[i].arg, v->vals[v->n], sizeof v->vals[v->n]);
+        v->keys[v->n++] = progs[i].prog;
     }
-    for (size_t i = 0; i < nv; i++)
-        pv[i] = vals[i];
+    for (size_t i = 0; i < v->n; i++)
+        v->vals_p[i] = v->vals[i];
+}
 
-    struct utsname u;
-    char kernel[512] = "unknown";
-    if (uname(&u) == 0)
-        snprintf(kernel, sizeof kernel, "%s %s %s %s", u.sysname, u.release, u.version, u.machine);
-    char status[600];
-    if (r->interrupted)
-        snprintf(status, sizeof status, "interrupted by %s", sigabbrev_np(r->interrupted));
-    else if (r->failed)
-        snprintf(status, sizeof status, "failed: %s", r->status);
-    else
-        snprintf(status, sizeof status, "ok");
-    /* One entry per probe process that reported its DNS query. */
-    const char **qv = calloc(r->nprobes + 1, sizeof *qv);
-    const char **qs = calloc(r->nprobes + 1, sizeof *qs);
-    const char **qw = calloc(r->nprobes + 1, sizeof *qw);
-    const char **qt = calloc(r->nprobes + 1, sizeof *qt);
-    size_t nq = 0;
-    for (size_t i = 0; qv && qs && qw && qt && i < r->nprobes; i++) {
+/* The query each probe process reported, as run.json's parallel lists. */
+struct run_queries {
+    const char **vantage, **spec, **why, **target;
+    size_t n;
+};
+
+static void queries_of_run(const struct run *r, struct run_queries *q)
+{
+    q->vantage = calloc(r->nprobes + 1, sizeof *q->vantage);
+    q->spec = calloc(r->nprobes + 1, sizeof *q->spec);
+    q->why = calloc(r->nprobes + 1, sizeof *q->why);
+    q->target = calloc(r->nprobes + 1, sizeof *q->target);
+    q->n = 0;
+    for (size_t i = 0; q->vantage && q->spec && q->why && q->target && i < r->nprobes; i++) {
         if (r->probes[i].query[0] == '\0')
             continue;
-        qv[nq] = r->lab->vantages[r->probes[i].vantage].name;
-        qt[nq] = r->probes[i].query_target;
-        qs[nq] = r->probes[i].query;
-        qw[nq++] = r->probes[i].query_why;
+        q->vantage[q->n] = r->lab->vantages[r->probes[i].vantage].name;
+        q->target[q->n] = r->probes[i].query_target;
+        q->spec[q->n] = r->probes[i].query;
+        q->why[q->n++] = r->probes[i].query_why;
     }
+}
+
+static void queries_free(struct run_queries *q)
+{
+    free(q->vantage);
+    free(q->spec);
+    free(q->why);
+    free(q->target);
+}
+
+static void status_of_run(const struct run *r, char *buf, size_t cap)
+{
+    if (r->interrupted)
+        snprintf(buf, cap, "interrupted by %s", sigabbrev_np(r->interrupted));
+    else if (r->failed)
+        snprintf(buf, cap, "failed: %s", r->status);
+    else
+        snprintf(buf, cap, "ok");
+}
+
+void run_write_info(struct run *r, int exit_code)
+{
+    char out[PATH_MAX + 32];
+    char pcap_files[RUN_PCAP_VANTAGES_MAX][RUN_PCAP_NAME_MAX];
+    const char *pcaps[RUN_PCAP_VANTAGES_MAX];
+    size_t npcaps = run_pcap_files(r, pcap_files, RUN_PCAP_VANTAGES_MAX);
+    for (size_t i = 0; i < npcaps; i++)
+        pcaps[i] = pcap_files[i];
+    struct run_versions v;
+    versions_of_run(r, &v);
+    struct utsname u;
+    char kernel[512] = "unknown", status[600];
+    if (uname(&u) == 0)
+        snprintf(kernel, sizeof kernel, "%s %s %s %s", u.sysname, u.release, u.version, u.machine);
+    status_of_run(r, status, sizeof status);
+    struct run_queries q;
+    queries_of_run(r, &q);
     struct results_run_info ri = {
         .lab_name = r->lab->name,
         .lab_file = r->o->lab_path,
@@ -238,9 +272,9 @@ void run_write_info(struct run *r, int exit_code)
         .start_ns = r->start_real,
         .drill_start_ns = r->t0_real,
         .end_ns = r->end_real,
-        .version_keys = keys,
-        .version_vals = pv,
-        .nversions = nv,
+        .version_keys = v.keys,
+        .version_vals = v.vals_p,
+        .nversions = v.n,
         .probes_rows = r->probes_rows,
         .connections_rows = r->connections_rows,
         .events_rows = r->events_rows,
@@ -252,11 +286,11 @@ void run_write_info(struct run *r, int exit_code)
         .probes_ns = r->probes_ns,
         .pcaps = pcaps,
         .npcaps = npcaps,
-        .query_vantages = qv,
-        .query_specs = qs,
-        .query_whys = qw,
-        .query_targets = qt,
-        .nqueries = nq,
+        .query_vantages = q.vantage,
+        .query_specs = q.spec,
+        .query_whys = q.why,
+        .query_targets = q.target,
+        .nqueries = q.n,
     };
     snprintf(out, sizeof out, "%s/run.json", r->resdir);
     int rc = results_write_run_json(out, &ri);
@@ -264,8 +298,5 @@ void run_write_info(struct run *r, int exit_code)
         ah_log_error("%s: %s", out, strerror(-rc));
     else if (r->dep)
         deploy_write_hosts(r->dep, out);
-    free(qv);
-    free(qs);
-    free(qw);
-    free(qt);
+    queries_free(&q);
 }
