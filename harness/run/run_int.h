@@ -159,8 +159,10 @@ struct run_probe_plan {
  * RUN_PROBES_PER_VANTAGE); returns how many. */
 size_t run_probe_plan(const struct lab *lab, struct run_probe_plan *out);
 /* From the probes' start to the drill's end (on), and after (off): the lab
- * process's priority, RUN_LAB_NICE, not inherited by what it starts. */
-#define RUN_LAB_NICE (-10)
+ * process in the real-time class at RUN_LAB_RT_PRIO (the lowest: above every
+ * normal process, below the kernel's own real-time threads), not inherited
+ * by what it starts; where that is refused it stays at RUN_NICE. */
+#define RUN_LAB_RT_PRIO 1
 void run_lab_priority(bool on);
 /* (run_drill.c) The drill's poll loop, until the lab's duration. */
 void run_drill_loop(struct run *r);

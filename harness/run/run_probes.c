@@ -10,12 +10,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +24,7 @@
 #include "ah/file.h"
 #include "ah/log.h"
 #include "harness/sys/netns.h"
+#include "harness/sys/proc.h"
 
 /* ---- probes ---- */
 
@@ -426,18 +425,14 @@ int run_wait_probes(struct run *r)
 /* The probes that already run keep both cores busy, mostly with the
  * kernel's packet work in their own time slices: the lab process, which
  * starts the others and then keeps the drill's clock, would wait for a core
- * behind them. From the first probe to the drill's end it asks for a
- * higher priority (nice RUN_LAB_NICE); SCHED_RESET_ON_FORK starts every
- * process it forks meanwhile (probes, a restarted responder) at the usual
- * one. Without the privilege (rootless) it keeps its priority. */
+ * behind them. From the first probe to the drill's end it runs in the
+ * real-time class (proc_realtime), so a step's timer runs it at once; its
+ * work in that time is a few system calls per step and the route monitors'
+ * reads. Where that is refused (rootless, a cgroup without real-time
+ * runtime) it keeps the nice value of the whole run (RUN_NICE). */
 void run_lab_priority(bool on)
 {
-    if (on) {
-        struct sched_param sp = {0};
-        if (sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &sp) < 0 ||
-            setpriority(PRIO_PROCESS, 0, RUN_LAB_NICE) < 0)
-            ah_log_debug("lab priority: %s", strerror(errno));
-    } else if (setpriority(PRIO_PROCESS, 0, 0) < 0) {
-        ah_log_debug("lab priority back: %s", strerror(errno));
-    }
+    int rc = proc_realtime(on, RUN_LAB_RT_PRIO);
+    if (rc < 0)
+        ah_log_debug("lab %s: %s", on ? "real-time priority" : "normal priority", strerror(-rc));
 }

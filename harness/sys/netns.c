@@ -422,6 +422,8 @@ int netns_socket(const char *name, int domain, int type, int proto)
 {
     int self = -1, target = -1, fd, err;
 
+    type |= SOCK_CLOEXEC;
+
     if (!name) {
         fd = socket(domain, type, proto);
         return fd < 0 ? -errno : fd;

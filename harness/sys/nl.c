@@ -49,7 +49,9 @@ int nl_open(struct nl *nl, const char *label, unsigned groups)
     memset(nl, 0, sizeof(*nl));
     nl->cur = SIZE_MAX;
     snprintf(nl->label, sizeof(nl->label), "%s", label);
-    nl->sock = mnl_socket_open(NETLINK_ROUTE);
+    /* Close-on-exec: a lab holds thousands of these, and every responder
+     * and probe it started used to inherit them all. */
+    nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
     if (!nl->sock)
         return -errno;
     /* Extended ACKs give the kernel's reason; capped ACKs keep them small. */

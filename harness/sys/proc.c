@@ -83,6 +83,17 @@ static void child_exec(const struct proc_spec *spec, int errfd, pid_t parent)
         err = errno;
         goto fail;
     }
+    /* Nothing else of ours reaches the program, whatever a descriptor's
+     * flags: a lab process holds a netlink socket per namespace (thousands),
+     * and a child that inherited them kept them open for its whole life and
+     * made its own exit and reaping cost milliseconds each. The error pipe
+     * and the namespace file are close-on-exec anyway. */
+    _Static_assert(PROC_PASS_FD == 3, "the passed descriptor is the first after stderr");
+    unsigned keep = spec->pass_fd > 2 ? PROC_PASS_FD : 2;
+    if (close_range(keep + 1, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+        err = errno;
+        goto fail;
+    }
     if (spec->netns) {
         int rc = netns_enter(spec->netns);
         if (rc < 0) {
@@ -245,6 +256,13 @@ int proc_raise_priority(int nice_value)
     if (setpriority(PRIO_PROCESS, 0, nice_value) < 0)
         return -errno;
     return 0;
+}
+
+int proc_realtime(bool on, int rt_prio)
+{
+    struct sched_param sp = {.sched_priority = on ? rt_prio : 0};
+    int policy = (on ? SCHED_FIFO : SCHED_OTHER) | SCHED_RESET_ON_FORK;
+    return sched_setscheduler(0, policy, &sp) < 0 ? -errno : 0;
 }
 
 int proc_set_subreaper(void)

@@ -118,6 +118,8 @@ int topo_node_links(struct topo *t, size_t i); /* fab0 addresses and return rout
  * router (client and nodes) and a node (routers), queued on its socket. */
 void topo_plan_mac(enum topo_mac kind, size_t idx, uint8_t mac[NL_MAC_LEN]);
 int topo_neigh_plan(struct topo *t); /* fills t->talks */
+/* Whether vantage v's router and node exchange packets (t->talks). */
+bool topo_talks(const struct topo *t, size_t v, size_t node);
 int topo_neigh_client(struct topo *t, size_t v);
 int topo_neigh_router(struct topo *t, size_t v);
 int topo_neigh_node(struct topo *t, size_t i);

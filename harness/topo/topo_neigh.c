@@ -41,7 +41,7 @@ int topo_neigh_plan(struct topo *t)
     return 0;
 }
 
-static bool talks(const struct topo *t, size_t v, size_t node)
+bool topo_talks(const struct topo *t, size_t v, size_t node)
 {
     return t->talks[v * t->lab->nnodes + node] != 0;
 }
@@ -83,7 +83,7 @@ int topo_neigh_router(struct topo *t, size_t v)
         topo_plan_client_side(v, fam_of(f), false, &ip);
         err = nl_neigh_add(nl, TOPO_IF_CLI, &ip, mac);
         for (size_t i = 0; i < t->lab->nnodes && !err; i++) {
-            if (!talks(t, v, i))
+            if (!topo_talks(t, v, i))
                 continue;
             topo_plan_mac(TOPO_MAC_NODE_FAB, i, mac);
             topo_plan_node(i, fam_of(f), &ip);
@@ -103,7 +103,7 @@ int topo_neigh_node(struct topo *t, size_t i)
         if (!topo_family_used(t, fam_of(f)))
             continue;
         for (size_t v = 0; v < t->lab->nvantages && !err; v++) {
-            if (!talks(t, v, i))
+            if (!topo_talks(t, v, i))
                 continue;
             topo_plan_mac(TOPO_MAC_ROUTER_FAB, v, mac);
             topo_plan_router(v, fam_of(f), &ip);

@@ -110,6 +110,22 @@ t_eq "$(ip -n "ah-lab-$id-n-n2" -4 route show | grep -o 'metric [0-9]*' | sort -
   "node n2: 300 IPv4 return routes with 300 metrics"
 t_match "$(ip -n "ah-lab-$id-n-n2" -4 route show 198.19.4.172/30)" "via 198.18.129.50 .*metric 309" \
   "node n2's return route to v300's clients: via router v300, metric 10 + 299"
+# Return routes only where traffic can come from: no vantage prefers n3,
+# and the lab's anycast address is IPv4 only.
+t_eq "$(ip -n "ah-lab-$id-n-n3" -4 route show | grep -c '^198\.19\.')" 0 \
+  "node n3, which no vantage prefers, has no return route"
+t_eq "$(ip -n "ah-lab-$id-n-n2" -6 route show | grep -c '^2001:db8:c:')" 0 \
+  "node n2 has no IPv6 return route in an IPv4-only lab"
+# What the lab process holds (a netlink socket per namespace, namespace
+# files) does not reach the processes it starts: a responder kept up has its
+# own descriptors only.
+rpid=$(ip netns pids "ah-lab-$id-n-n1" | head -n 1)
+t_true "the responder of n1 runs ($rpid)" test -n "$rpid"
+nfd=$(ls "/proc/$rpid/fd" 2>/dev/null | wc -l)
+t_true "the responder of n1 holds at most 64 descriptors, not the lab's 1,200 sockets ($nfd)" \
+  test "$nfd" -gt 2 -a "$nfd" -le 64
+t_eq "$(ls -l "/proc/$rpid/fd" 2>/dev/null | grep -c '/run/netns/')" 0 \
+  "the responder of n1 holds no namespace file"
 t_true "down removes the lab" "$LAB" down "$id"
 t_eq "$(ip netns list | grep -c "^ah-lab-$id-")" 0 "no namespace of the run is left"
 
