@@ -3,12 +3,14 @@
  * signal and with SIGKILL after a timeout, or without a second signal,
  * signals reaching the whole process group, orphans reaped by a subreaper,
  * a program's first output line captured with clean signal state, status
- * texts and program lookup. */
+ * texts, program lookup, and no descriptor of ours but the passed one
+ * reaching a child. */
 #include "harness/sys/proc.h"
 #include "tests/unit/check_main.h"
 #include "tests/unit/test_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +233,42 @@ START_TEST(capture_first_line)
 }
 END_TEST
 
+/* The lab holds thousands of sockets; a child gets stdin, stdout, stderr
+ * and the passed descriptor only, even those not marked close-on-exec. */
+START_TEST(only_the_passed_descriptor_is_inherited)
+{
+    int a[2], b[2];
+    ck_assert_int_eq(pipe(a), 0);
+    ck_assert_int_eq(pipe(b), 0);
+    /* Well above 3, so that each number names one descriptor. */
+    for (int i = 0; i < 2; i++) {
+        int x = fcntl(a[i], F_DUPFD, 100), y = fcntl(b[i], F_DUPFD, 100);
+        ck_assert(x >= 100 && y >= 100);
+        close(a[i]), close(b[i]);
+        a[i] = x, b[i] = y;
+    }
+    char log[128], script[256];
+    snprintf(log, sizeof log, "%s/fds.log", tmpdir);
+    snprintf(script, sizeof script,
+             "for n in 3 %d %d %d %d; do [ -e /proc/self/fd/$n ] && echo \"open $n\"; done; "
+             "exit 0",
+             a[0], a[1], b[0], b[1]);
+    char *argv[] = {"/bin/sh", "-c", script, NULL};
+    struct proc_spec spec = {.log_path = log, .argv = argv, .pass_fd = b[1]};
+    struct proc p = {0};
+    ck_assert_int_eq(proc_spawn(&p, &spec), 0);
+    ck_assert_int_eq(wait_reaped(&p, 5000), 1);
+    /* Only PROC_PASS_FD (3), a copy of b[1]; b[1] itself stays behind. */
+    ck_assert_str_eq(slurp_try(log), "open 3\n");
+    struct proc_spec bare = {.log_path = log, .argv = argv};
+    ck_assert_int_eq(unlink(log), 0);
+    ck_assert_int_eq(proc_spawn(&p, &bare), 0);
+    ck_assert_int_eq(wait_reaped(&p, 5000), 1);
+    ck_assert_str_eq(slurp_try(log), "");
+    close(a[0]), close(a[1]), close(b[0]), close(b[1]);
+}
+END_TEST
+
 START_TEST(find_program)
 {
     char path[256], bin[128];
@@ -258,6 +296,7 @@ static Suite *proc_suite(void)
     tcase_add_test(tc, stop_without_a_second_signal);
     tcase_add_test(tc, orphans_are_reaped);
     tcase_add_test(tc, capture_first_line);
+    tcase_add_test(tc, only_the_passed_descriptor_is_inherited);
     tcase_add_test(tc, find_program);
     suite_add_tcase(s, tc);
     return s;
