@@ -28,24 +28,12 @@
 
 /* ---- probes ---- */
 
-/* Forks in flight whose exec is not yet confirmed: enough to overlap the
- * children's namespace entry and exec, few enough for any fd limit. */
-#define SPAWN_WINDOW 32
-
-struct spawn_window {
-    size_t probe[SPAWN_WINDOW];
-    int errfd[SPAWN_WINDOW];
-    size_t head, n;
-};
-
-/* Confirms the oldest spawn in flight. */
-static int window_pop(struct run *r, struct spawn_window *w)
+/* Confirms the oldest probe spawn in flight (*i: which probe), naming its
+ * vantage when it failed. */
+static int window_pop(struct run *r, struct proc_window *w, size_t *i)
 {
-    size_t i = w->probe[w->head];
-    struct probe_proc *pp = &r->probes[i];
-    int rc = proc_spawn_end(&pp->p, w->errfd[w->head]);
-    w->head = (w->head + 1) % SPAWN_WINDOW;
-    w->n--;
+    int rc = proc_window_pop(w, i);
+    const struct probe_proc *pp = &r->probes[*i];
     if (rc < 0)
         ah_log_error("%s: starting anycast-probe in %s: %s", r->lab->vantages[pp->vantage].name,
                      topo_netns(r->topo, TOPO_CLIENT, pp->vantage), strerror(-rc));
@@ -102,22 +90,17 @@ void run_probe_args(const struct run *r, struct proc_argv *a, bool udp, bool tcp
 
 /* Starts the probe in the window, confirming the oldest spawn first when
  * the window is full. */
-static int spawn_probe(struct run *r, struct spawn_window *w, const struct proc_spec *spec)
+static int spawn_probe(struct run *r, struct proc_window *w, const struct proc_spec *spec)
 {
     struct probe_proc *pp = &r->probes[r->nprobes];
-    int errfd, rc;
-    if (w->n == SPAWN_WINDOW && (rc = window_pop(r, w)) < 0)
-        return rc;
-    rc = proc_spawn_begin(&pp->p, spec, &errfd);
+    size_t failed;
+    int rc = proc_window_add(w, &pp->p, spec, r->nprobes, &failed);
     if (rc < 0) {
-        ah_log_error("%s: starting %s in %s: %s", r->lab->vantages[pp->vantage].name, spec->argv[0],
-                     spec->netns, strerror(-rc));
+        const struct probe_proc *f = &r->probes[failed];
+        ah_log_error("%s: starting %s in %s: %s", r->lab->vantages[f->vantage].name, spec->argv[0],
+                     topo_netns(r->topo, TOPO_CLIENT, f->vantage), strerror(-rc));
         return rc;
     }
-    size_t slot = (w->head + w->n) % SPAWN_WINDOW;
-    w->probe[slot] = r->nprobes;
-    w->errfd[slot] = errfd;
-    w->n++;
     r->nprobes++;
     state_add_pid(&r->st, "probe", r->lab->vantages[pp->vantage].name, pp->p.pid);
     return 0;
@@ -172,12 +155,13 @@ static int probe_paths(struct run *r, struct probe_proc *pp, size_t v, const cha
     snprintf(pp->log, sizeof pp->log, "%s/probe-%s%s%s.log", r->logdir, vname, *tag ? "-" : "",
              tag);
     pp->vantage = v;
-    if (mkdir(pp->outdir, 0755) < 0 && errno != EEXIST)
-        return -errno;
+    /* The probe makes its directory itself (--out, or its line in
+     * --vantages): 1,024 of them made here one after the other took the
+     * lab half a second of its start on this machine's ext4. */
     return 0;
 }
 
-static int start_probe(struct run *r, struct spawn_window *w, size_t v, const char *prog,
+static int start_probe(struct run *r, struct proc_window *w, size_t v, const char *prog,
                        const struct run_probe_plan *plan)
 {
     struct proc_argv a = {0};
@@ -219,7 +203,7 @@ static int start_probe(struct run *r, struct spawn_window *w, size_t v, const ch
  * and rows, as with a process of its own; the group shares the first one's
  * log, next to which the list of its vantages goes (--vantages: a command
  * line has room for a few dozen words only). */
-static int start_group(struct run *r, struct spawn_window *w, size_t v0, size_t n, const char *prog,
+static int start_group(struct run *r, struct proc_window *w, size_t v0, size_t n, const char *prog,
                        const struct run_probe_plan *plan)
 {
     struct proc_argv a = {0};
@@ -269,7 +253,7 @@ static int start_group(struct run *r, struct spawn_window *w, size_t v0, size_t 
 
 /* Starts the probes of every vantage: one process each, or one per group
  * of lab_probe_group() vantages. */
-static int start_all(struct run *r, struct spawn_window *w, const char *prog,
+static int start_all(struct run *r, struct proc_window *w, const char *prog,
                      const struct run_probe_plan *plan, size_t nplan)
 {
     const struct lab *lab = r->lab;
@@ -318,12 +302,12 @@ int run_start_probes(struct run *r)
     r->ready_wfd = pfd[1];
     struct run_probe_plan plan[RUN_PROBES_PER_VANTAGE];
     size_t nplan = run_probe_plan(lab, plan);
-    struct spawn_window w = {0};
+    struct proc_window w = {0};
     int rc = start_all(r, &w, prog, plan, nplan);
     /* Every fork gets its confirmation, also after a failure. */
     while (w.n > 0) {
-        size_t i = w.probe[w.head];
-        int e = window_pop(r, &w);
+        size_t i;
+        int e = window_pop(r, &w, &i);
         if (e < 0 && rc == 0) {
             rc = e;
             run_fail(r, "%s: probe did not start: %s", r->probes[i].p.name, strerror(-e));

@@ -21,16 +21,29 @@ static void sleep_ns(uint64_t ns)
     nanosleep(&ts, NULL);
 }
 
-int run_spawn_responder(struct run *r, size_t i)
+/* Responder i's process spec (its strings live in r). */
+static struct proc_spec responder_spec(struct run *r, size_t i)
 {
-    struct proc_spec spec = {
+    snprintf(r->resp[i].name, sizeof r->resp[i].name, "responder %s", r->lab->nodes[i].name);
+    return (struct proc_spec){
         .netns = topo_netns(r->topo, TOPO_NODE, i),
         .log_path = r->resp_log[i],
         .argv = r->launch[i].argv,
         .die_with_parent = !(r->o->up_only || r->o->keep_up),
         .chdir_to = r->rundir,
     };
-    snprintf(r->resp[i].name, sizeof r->resp[i].name, "responder %s", r->lab->nodes[i].name);
+}
+
+static void spawn_failed(struct run *r, size_t i, int rc)
+{
+    ah_log_error("%s: starting %s in %s: %s", r->lab->nodes[i].name, r->launch[i].argv[0],
+                 topo_netns(r->topo, TOPO_NODE, i), strerror(-rc));
+    run_fail(r, "%s: responder did not start", r->lab->nodes[i].name);
+}
+
+int run_spawn_responder(struct run *r, size_t i)
+{
+    struct proc_spec spec = responder_spec(r, i);
     int rc = proc_spawn(&r->resp[i], &spec);
     if (rc < 0)
         ah_log_error("%s: starting %s in %s: %s", r->lab->nodes[i].name, r->launch[i].argv[0],
@@ -59,23 +72,33 @@ int run_prepare_responder(struct run *r, size_t i)
     return rc;
 }
 
+/* Every responder, up to PROC_WINDOW of them forked before the first exec
+ * is confirmed. */
 int run_start_responders(struct run *r)
 {
-    for (size_t i = 0; i < r->lab->nnodes; i++) {
-        int rc = run_prepare_responder(r, i);
-        if (rc < 0) {
+    struct proc_window w = {0};
+    size_t failed;
+    int rc = 0;
+    for (size_t i = 0; i < r->lab->nnodes && rc == 0; i++) {
+        if ((rc = run_prepare_responder(r, i)) < 0) {
             run_fail(r, "%s: cannot prepare the responder: %s", r->lab->nodes[i].name,
                      strerror(-rc));
-            return rc;
+            break;
         }
-        if ((rc = run_spawn_responder(r, i)) < 0) {
-            run_fail(r, "%s: responder did not start", r->lab->nodes[i].name);
-            return rc;
-        }
-        state_add_pid(&r->st, "responder", r->lab->nodes[i].name, r->resp[i].pid);
+        struct proc_spec spec = responder_spec(r, i);
+        if ((rc = proc_window_add(&w, &r->resp[i], &spec, i, &failed)) < 0)
+            spawn_failed(r, failed, rc);
+        else
+            state_add_pid(&r->st, "responder", r->lab->nodes[i].name, r->resp[i].pid);
+    }
+    /* Every fork gets its confirmation, also after a failure. */
+    while (w.n > 0) {
+        int e = proc_window_pop(&w, &failed);
+        if (e < 0 && rc == 0)
+            spawn_failed(r, failed, rc = e);
     }
     state_save(&r->st);
-    return 0;
+    return rc;
 }
 
 static bool node_speaks(const struct lab_node *n, enum ah_service s)

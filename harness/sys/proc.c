@@ -181,6 +181,34 @@ int proc_spawn(struct proc *p, const struct proc_spec *spec)
     return rc < 0 ? rc : proc_spawn_end(p, errfd);
 }
 
+int proc_window_pop(struct proc_window *w, size_t *tag)
+{
+    size_t h = w->head;
+    *tag = w->tag[h];
+    int rc = proc_spawn_end(w->p[h], w->errfd[h]);
+    w->head = (h + 1) % PROC_WINDOW;
+    w->n--;
+    return rc;
+}
+
+int proc_window_add(struct proc_window *w, struct proc *p, const struct proc_spec *spec, size_t tag,
+                    size_t *failed_tag)
+{
+    int errfd, rc;
+    if (w->n == PROC_WINDOW && (rc = proc_window_pop(w, failed_tag)) < 0)
+        return rc;
+    if ((rc = proc_spawn_begin(p, spec, &errfd)) < 0) {
+        *failed_tag = tag;
+        return rc;
+    }
+    size_t slot = (w->head + w->n) % PROC_WINDOW;
+    w->p[slot] = p;
+    w->tag[slot] = tag;
+    w->errfd[slot] = errfd;
+    w->n++;
+    return 0;
+}
+
 int proc_signal(struct proc *p, int sig)
 {
     if (p->pid <= 0)

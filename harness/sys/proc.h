@@ -58,6 +58,27 @@ int proc_spawn(struct proc *p, const struct proc_spec *spec);
 int proc_spawn_begin(struct proc *p, const struct proc_spec *spec, int *errfd);
 int proc_spawn_end(struct proc *p, int errfd);
 
+/* Spawns in flight whose exec is not confirmed yet: enough to overlap the
+ * children's namespace entry and exec (confirming each before the next fork
+ * made 256 responders take 1-2.6 s), few enough for any fd limit. */
+#define PROC_WINDOW 32
+struct proc_window {
+    struct proc *p[PROC_WINDOW];
+    size_t tag[PROC_WINDOW]; /* the caller's: which child it was */
+    int errfd[PROC_WINDOW];
+    size_t head, n;
+};
+
+/* Begins spawning p (proc_spawn_begin) under the caller's tag. A full
+ * window first confirms its oldest spawn: a failure of that one returns its
+ * -errno with *failed_tag set, and p is not started. */
+int proc_window_add(struct proc_window *w, struct proc *p, const struct proc_spec *spec, size_t tag,
+                    size_t *failed_tag);
+
+/* Confirms the oldest spawn in flight (proc_spawn_end), while w->n > 0:
+ * 0 or its -errno; *tag says which child it was. */
+int proc_window_pop(struct proc_window *w, size_t *tag);
+
 /* Sends sig to the process group of p. Returns 0 or -errno (-ESRCH when not
  * running). */
 int proc_signal(struct proc *p, int sig);
