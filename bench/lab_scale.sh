@@ -79,14 +79,24 @@ gen() {
   } >"$f"
 }
 
-# rss_peak PID OUT: until PID is gone, sums VmRSS over PID and every process
-# below it twice a second; writes the peak (MB) to OUT, with the sum of their
-# proportional set sizes (PSS: shared pages divided among their users) then.
+# rss_peak PID OUT AVAIL0: until PID is gone, sums VmRSS over PID and every
+# process below it twice a second; writes the peak (MB) to OUT, with the sum
+# of their proportional set sizes (PSS: shared pages divided among their
+# users) then, and the largest drop of the machine's MemAvailable below
+# AVAIL0 (kB, read before the run): what the run costs the machine, the
+# kernel's share (namespaces, devices, routes, socket buffers) included.
 rss_peak() {
-  python3 - "$1" "$2" <<'EOF'
+  python3 - "$1" "$2" "$3" <<'EOF'
 import os, sys, time
 root, out, peak, peak_pss = int(sys.argv[1]), sys.argv[2], 0, 0
+avail0, drop = int(sys.argv[3]), 0
+def avail():
+    for l in open("/proc/meminfo"):
+        if l.startswith("MemAvailable:"):
+            return int(l.split()[1])
+    return avail0
 while os.path.exists("/proc/%d" % root):
+    drop = max(drop, avail0 - avail())
     kids, rss = {}, {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -111,7 +121,8 @@ while os.path.exists("/proc/%d" % root):
     if total > peak:
         peak, peak_pss = total, pss
     time.sleep(0.5)
-open(out, "w").write("%.0f MB (PSS %.0f MB)" % (peak / 1024, peak_pss / 1024))
+open(out, "w").write("%.0f MB (PSS %.0f MB), MemAvailable down %.0f MB" %
+                     (peak / 1024, peak_pss / 1024, drop / 1024))
 EOF
 }
 
@@ -170,11 +181,12 @@ for size in "$@"; do
   gen "$n" "$m" "$dir/lab-$size.yaml"
   # Build, startup (the barrier's own bound), the drill and the teardown.
   limit=$((DURATION + 300))
+  avail0=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
   t0=$(date +%s%N)
   timeout -k 10 "$limit" "${TIMEIT[@]}" "$LAB" run "$dir/lab-$size.yaml" --results "$dir/results" \
     >"$dir/run-$size.out" 2>"$dir/run-$size.err" &
   pid=$!
-  rss_peak "$pid" "$dir/rss-$size" &
+  rss_peak "$pid" "$dir/rss-$size" "$avail0" &
   wait "$pid"
   rc=$?
   t1=$(date +%s%N)
