@@ -76,8 +76,10 @@ if [[ $what == *,fuzz,* ]]; then
     corpus=$res/corpus-$n
     mkdir -p "$corpus"
     seeds=tests/fuzz/seeds/${n#fuzz_}
+    # libFuzzer's own exit status for a finding is 77, which this runner
+    # reads as "skipped": a leak it found once passed as SKIP.
     launch "$jobs_max" "fuzz/$n (${secs}s)" "$f" -max_total_time="$secs" -rss_limit_mb=1024 \
-      -artifact_prefix="$corpus/" "$corpus" $([ -d "$seeds" ] && echo "$seeds")
+      -error_exitcode=1 -artifact_prefix="$corpus/" "$corpus" $([ -d "$seeds" ] && echo "$seeds")
   done
   wait
 fi

@@ -244,4 +244,10 @@ void lf_parse_drill(struct lf *c, yaml_node_t *seq)
         lab->ndrill++;
         prev = e;
     }
+    /* A broken last event leaves its command in the slot after the kept
+     * ones, which lab_free does not look at. */
+    if (lab->ndrill < (size_t)n) {
+        free(lab->drill[lab->ndrill].command);
+        lab->drill[lab->ndrill].command = NULL;
+    }
 }

@@ -43,6 +43,12 @@ t_match "$rb" '^[0-9]+$' "state names responder b's pid"
 pv=$(awk '$1 == "pid" && $2 == "probe" { print $4; exit }' "/run/anycast-lab/$id/state")
 t_match "$pv" '^[0-9]+$' "state names a probe's pid"
 sleep 1
+# From the probes' start to the drill's end the lab process is in the
+# real-time class, so that a step's timer runs it at once; what it starts
+# is not (SCHED_RESET_ON_FORK).
+t_match "$(chrt -p "$pid")" "SCHED_FIFO" "the lab process runs SCHED_FIFO during the drill"
+t_match "$(chrt -p "$rb")" "SCHED_OTHER" "its responders run SCHED_OTHER"
+t_match "$(chrt -p "$pv")" "SCHED_OTHER" "its probes run SCHED_OTHER"
 kill -KILL "$rb"
 kill -KILL "$pv"
 sleep 1
