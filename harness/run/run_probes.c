@@ -147,7 +147,7 @@ size_t run_probe_plan(const struct lab *lab, struct run_probe_plan *out)
 
 /* The output directory and log of vantage v's probe of plan: under the
  * results, probes-VANTAGE[-TAG], and logs/probe-VANTAGE[-TAG].log. */
-static int probe_paths(struct run *r, struct probe_proc *pp, size_t v, const char *tag)
+static void probe_paths(struct run *r, struct probe_proc *pp, size_t v, const char *tag)
 {
     const char *vname = r->lab->vantages[v].name;
     snprintf(pp->outdir, sizeof pp->outdir, "%s/probes-%s%s%s", r->resabs, vname, *tag ? "-" : "",
@@ -158,7 +158,6 @@ static int probe_paths(struct run *r, struct probe_proc *pp, size_t v, const cha
     /* The probe makes its directory itself (--out, or its line in
      * --vantages): 1,024 of them made here one after the other took the
      * lab half a second of its start on this machine's ext4. */
-    return 0;
 }
 
 static int start_probe(struct run *r, struct proc_window *w, size_t v, const char *prog,
@@ -168,9 +167,7 @@ static int start_probe(struct run *r, struct proc_window *w, size_t v, const cha
     char target[AH_ADDR_STRLEN];
     struct probe_proc *pp = &r->probes[r->nprobes];
     const char *vname = r->lab->vantages[v].name, *tag = plan->tag;
-    int rc = probe_paths(r, pp, v, tag);
-    if (rc < 0)
-        return rc;
+    probe_paths(r, pp, v, tag);
     ah_addr_format(&r->lab->anycast[plan->addr], false, target, sizeof target);
     proc_argv_add(&a, prog);
     opt(&a, "--vantage", vname);
@@ -210,12 +207,9 @@ static int start_group(struct run *r, struct proc_window *w, size_t v0, size_t n
     char target[AH_ADDR_STRLEN], list[PATH_MAX + 16];
     const struct lab *lab = r->lab;
     size_t first = r->nprobes;
-    int rc = 0;
 
-    for (size_t k = 0; k < n && rc == 0; k++)
-        rc = probe_paths(r, &r->probes[first + k], v0 + k, plan->tag);
-    if (rc < 0)
-        return rc;
+    for (size_t k = 0; k < n; k++)
+        probe_paths(r, &r->probes[first + k], v0 + k, plan->tag);
     for (size_t k = 1; k < n; k++)
         memcpy(r->probes[first + k].log, r->probes[first].log, sizeof r->probes[first].log);
     snprintf(list, sizeof list, "%s.vantages", r->probes[first].log);
@@ -245,7 +239,7 @@ static int start_group(struct run *r, struct proc_window *w, size_t v0, size_t n
     };
     snprintf(r->probes[first].p.name, sizeof r->probes[first].p.name, "probe %s+%zu%s%s",
              lab->vantages[v0].name, n - 1, *plan->tag ? " " : "", plan->tag);
-    rc = spawn_probe(r, w, &spec);
+    int rc = spawn_probe(r, w, &spec);
     if (rc == 0)
         r->nprobes = first + n; /* spawn_probe counted the first */
     return rc;

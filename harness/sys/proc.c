@@ -278,9 +278,10 @@ int proc_stop(struct proc *p, int sig, uint64_t timeout_ns)
 
 int proc_raise_priority(int nice_value)
 {
-    struct sched_param sp = {0};
-    if (sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &sp) < 0)
-        return -errno;
+    /* The normal class with SCHED_RESET_ON_FORK, then the nice value. */
+    int rc = proc_realtime(false, 0);
+    if (rc < 0)
+        return rc;
     if (setpriority(PRIO_PROCESS, 0, nice_value) < 0)
         return -errno;
     return 0;
