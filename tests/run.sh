@@ -34,7 +34,12 @@ run_one() {
     0) printf 'PASS %-44s %6ss\n' "$name" "$secs" >"$out" ;;
     77) printf 'SKIP %-44s %s\n' "$name" "$(tail -n 1 "$log")" >"$out" ;;
     *) { printf 'FAIL %-44s %6ss (exit %d)\n' "$name" "$secs" "$rc"
-         sed 's/^/    | /' "$log" | tail -n 80; } >"$out" ;;
+         sed 's/^/    | /' "$log" | tail -n 80; } >"$out"
+       # The failed assertions alone (ours, Check's, a sanitizer's or
+       # libFuzzer's summary), for the recap after the tally: a CI log that
+       # keeps only its head and tail still shows them.
+       { [ $rc -eq 124 ] && echo "timed out after ${AH_TEST_TIMEOUT:-300} s"
+         grep -m 10 -e '^FAIL - ' -e ':[FE]:' -e '^SUMMARY: ' "$log"; } >"$res/$id.why" ;;
   esac
   if [ -n "${AH_TEST_VERBOSE:-}" ] && [ $rc -eq 0 ]; then sed 's/^/    | /' "$log" >>"$out"; fi
   { flock 9; cat "$out"; } 9>"$res/lock"
@@ -92,10 +97,12 @@ for r in "$res"/*.rc; do
   case $rc in
     0) passed=$((passed + 1)) ;;
     77) skipped=$((skipped + 1)) ;;
-    *) failed=$((failed + 1)); failures+=("$name") ;;
+    *) failed=$((failed + 1)); failures+=("$name")
+       { echo "why $name:"; sed 's/^/    /' "${r%.rc}.why" 2>/dev/null; } >>"$res/recap" ;;
   esac
 done
 if [ ${#failures[@]} -gt 0 ]; then
+  cat "$res/recap"
   echo "failed: ${failures[*]}"
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
