@@ -282,3 +282,24 @@ int bgp_parse_protocols(const char *text,
     }
     return count;
 }
+
+int bgp_parse_route_count(const char *text, size_t counts[2])
+{
+    int lines = 0;
+    counts[0] = counts[1] = 0;
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        unsigned long shown, total, nets;
+        char table[16];
+        if (sscanf(p, "%lu of %lu routes for %lu networks in table %15s", &shown, &total, &nets,
+                   table) != 4)
+            continue;
+        if (!strcmp(table, "master4"))
+            counts[0] = total;
+        else if (!strcmp(table, "master6"))
+            counts[1] = total;
+        else
+            continue;
+        lines++;
+    }
+    return lines;
+}

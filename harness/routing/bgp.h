@@ -43,6 +43,12 @@ int bgp_parse_protocols(const char *text,
                                    const char *info),
                         void *arg);
 
+/* Parses `show route count` output ("N of M routes for K networks in table
+ * master4", one line per table): counts[0] gets master4's M, counts[1]
+ * master6's (0 when the line is missing). Returns the number of such lines
+ * read. */
+int bgp_parse_route_count(const char *text, size_t counts[2]);
+
 struct bgp;
 int bgp_start(const struct routing_opts *o, int epfd, struct bgp **out);
 uint64_t bgp_handle(struct bgp *b, uint64_t now_ns);

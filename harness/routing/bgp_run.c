@@ -245,8 +245,40 @@ static size_t wanted_sessions(const struct lab *lab, size_t v)
     return fams * (lab->vantages[v].nprefer ? lab->vantages[v].nprefer : lab->nnodes);
 }
 
-/* Waits until every router has all its sessions up and a route for each
- * anycast address. */
+/* Routes router v should hold for an anycast address of family index k:
+ * one from each node it peers with that announces the family now. */
+static size_t wanted_routes(const struct bgp *b, size_t v, int k)
+{
+    const struct lab_vantage *vt = &b->lab->vantages[v];
+    size_t n = vt->nprefer ? vt->nprefer : b->lab->nnodes, want = 0;
+    for (size_t j = 0; j < n; j++) {
+        const struct bgp_node *nd = &b->nodes[vt->nprefer ? vt->prefer[j] : j];
+        want += nd->admin && nd->fam[k].health;
+    }
+    return want;
+}
+
+/* Whether router v holds every route the nodes announce for every anycast
+ * address. Sessions come up before their first UPDATE: a router with only
+ * some routes would send the first probes to a node it does not prefer.
+ * The router's tables hold nothing but the nodes' anycast routes. */
+static bool router_has_routes(struct bgp *b, size_t v)
+{
+    char out[512];
+    size_t have[2], addrs[2] = {0, 0};
+    if (bgp_birdc(b->routers[v].b.sock, "show route count", out, sizeof out, CTL_WAIT, NULL) < 0 ||
+        bgp_parse_route_count(out, have) < 1)
+        return false;
+    for (size_t a = 0; a < b->lab->nanycast; a++)
+        addrs[ah_addr_family(&b->lab->anycast[a]) == AF_INET6]++;
+    for (int k = 0; k < 2; k++)
+        if (have[k] < addrs[k] * wanted_routes(b, v, k))
+            return false;
+    return true;
+}
+
+/* Waits until every router has all its sessions up and every node's route
+ * for each anycast address. */
 static int wait_converged(struct bgp *b, uint64_t timeout_ns)
 {
     uint64_t start = ah_clock_mono_ns(), deadline = start + timeout_ns;
@@ -256,17 +288,7 @@ static int wait_converged(struct bgp *b, uint64_t timeout_ns)
             int est = poll_router(b, v);
             if (est < 0 || (size_t)est < wanted_sessions(b->lab, v))
                 continue;
-            bool routes = true;
-            for (size_t a = 0; a < b->lab->nanycast && routes; a++) {
-                char ab[64], cmd[128], out[4096];
-                ah_addr_format(&b->lab->anycast[a], false, ab, sizeof ab);
-                snprintf(cmd, sizeof cmd, "show route %s/%d", ab,
-                         ah_addr_family(&b->lab->anycast[a]) == AF_INET ? 32 : 128);
-                routes =
-                    bgp_birdc(b->routers[v].b.sock, cmd, out, sizeof out, CTL_WAIT, NULL) == 0 &&
-                    strstr(out, "via") != NULL;
-            }
-            ok += routes;
+            ok += router_has_routes(b, v);
         }
         if (ok == b->lab->nvantages) {
             ah_log_info("bgp: %zu routers converged (%.0f ms)", ok,
@@ -289,7 +311,7 @@ static int wait_converged(struct bgp *b, uint64_t timeout_ns)
             return -EINTR;
         }
         if (ah_clock_mono_ns() >= deadline) {
-            ah_log_error("bgp: sessions not established within %.0f s (BIRD logs: %s)",
+            ah_log_error("bgp: sessions or routes not complete within %.0f s (BIRD logs: %s)",
                          (double)timeout_ns / 1e9, b->routers[0].b.log);
             return -ETIMEDOUT;
         }

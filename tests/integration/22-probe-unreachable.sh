@@ -40,24 +40,25 @@ t_true "node answers through the router" \
 
 # --- ICMP host unreachable from the router ---------------------------------------
 # flip [tcp]: the router's route turns unreachable after 1 s and comes back
-# 1 s later (2 s with "tcp": a connection learns of the ICMP error on its
-# next send, which a probe under the sanitizer on a loaded machine may make
-# late). With "tcp" the first second counts from the first established
-# connection rather than from now, so a probe slow to start on a loaded
-# machine still has connections up when the route goes. The time the route
-# is back (epoch ns) goes to $T_TMP/restored: "answers again" counts from
-# there, not from the run's end, so a flip that a loaded machine makes late
-# only shortens that window.
+# 1 s later. With "tcp" the first second counts from the first established
+# connection rather than from now (a probe slow to start on a loaded machine
+# still has connections up when the route goes), and the route stays
+# unreachable until no connection is established any more (a connection
+# learns of the ICMP error on its next send, which a probe under the
+# sanitizer on a loaded machine may make late; at most 4 s), then 1 s more
+# for reconnects to fail. The time the route is back (epoch ns) goes to
+# $T_TMP/restored: "answers again" counts from there, not from the run's
+# end, so a flip that a loaded machine makes late only shortens that window.
+established() { [ -n "$(ip netns exec "$C" ss -Htn state established dst "$V4")" ]; }
 flip() {
-  ( if [ "${1:-}" = tcp ]; then
-      for _ in $(seq 100); do
-        [ -n "$(ip netns exec "$C" ss -Htn state established dst "$V4")" ] && break
-        sleep 0.05
-      done
+  ( if [ "${1:-}" = tcp ] && ! t_wait_for 5 established; then
+      echo "flip: no connection to $V4 established within 5 s"
     fi
     sleep 1; ip -n "$RT" route replace unreachable "$V4"/32
-    sleep "$([ "${1:-}" = tcp ] && echo 2 || echo 1)"
-    ip -n "$RT" route replace "$V4"/32 via 203.0.113.10
+    if [ "${1:-}" = tcp ] && ! t_wait_for 4 eval '! established'; then
+      echo "flip: connections to $V4 still established 4 s after the route went"
+    fi
+    sleep 1; ip -n "$RT" route replace "$V4"/32 via 203.0.113.10
     date +%s%N >"$T_TMP/restored" ) &
   flipper=$!
 }
@@ -69,7 +70,7 @@ after_restore() {
 }
 out=$T_TMP/icmp-tcp
 flip tcp
-in_c "$P" -s echo -t tcp -c 2 -i 100ms -d 5s --source 203.0.113.1 "${PORTS[@]}" -o "$out" \
+in_c "$P" -s echo -t tcp -c 2 -i 100ms -d 6s --source 203.0.113.1 "${PORTS[@]}" -o "$out" \
   "$V4" >"$out.sum" 2>"$out.err"
 t_eq "$?" 0 "TCP run exits 0"
 wait "$flipper"

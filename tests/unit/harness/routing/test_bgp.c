@@ -212,6 +212,29 @@ START_TEST(parse_show_protocols)
 }
 END_TEST
 
+START_TEST(parse_show_route_count)
+{
+    size_t c[2] = {9, 9};
+    /* BIRD 2's reply, without its codes: one line per table, then a total. */
+    const char *text = "3 of 3 routes for 1 networks in table master4\n"
+                       "2 of 5 routes for 1 networks in table master6\n"
+                       "Total: 5 of 8 routes for 2 networks in 2 tables\n";
+    ck_assert_int_eq(bgp_parse_route_count(text, c), 2);
+    ck_assert_uint_eq(c[0], 3);
+    ck_assert_uint_eq(c[1], 5);
+    /* An IPv4-only router's empty IPv6 table is still listed; a table of
+     * another name or a line of another shape is not counted. */
+    ck_assert_int_eq(bgp_parse_route_count("0 of 0 routes for 0 networks in table master4\n"
+                                           "7 of 7 routes for 7 networks in table t2\n"
+                                           "routes for networks\n",
+                                           c),
+                     1);
+    ck_assert_uint_eq(c[0], 0);
+    ck_assert_uint_eq(c[1], 0);
+    ck_assert_int_eq(bgp_parse_route_count("", c), 0);
+}
+END_TEST
+
 START_TEST(birdc_without_bird)
 {
     char out[64];
@@ -232,6 +255,7 @@ static Suite *bgp_suite(void)
     tcase_add_test(tc, router_conf_prefers_by_local_pref);
     tcase_add_test(tc, timers_bfd_multipath);
     tcase_add_test(tc, parse_show_protocols);
+    tcase_add_test(tc, parse_show_route_count);
     tcase_add_test(tc, birdc_without_bird);
     suite_add_tcase(s, tc);
     return s;
