@@ -34,10 +34,15 @@ static struct proc_spec responder_spec(struct run *r, size_t i)
     };
 }
 
-static void spawn_failed(struct run *r, size_t i, int rc)
+static void log_spawn_error(const struct run *r, size_t i, int rc)
 {
     ah_log_error("%s: starting %s in %s: %s", r->lab->nodes[i].name, r->launch[i].argv[0],
                  topo_netns(r->topo, TOPO_NODE, i), strerror(-rc));
+}
+
+static void spawn_failed(struct run *r, size_t i, int rc)
+{
+    log_spawn_error(r, i, rc);
     run_fail(r, "%s: responder did not start", r->lab->nodes[i].name);
 }
 
@@ -46,8 +51,7 @@ int run_spawn_responder(struct run *r, size_t i)
     struct proc_spec spec = responder_spec(r, i);
     int rc = proc_spawn(&r->resp[i], &spec);
     if (rc < 0)
-        ah_log_error("%s: starting %s in %s: %s", r->lab->nodes[i].name, r->launch[i].argv[0],
-                     spec.netns, strerror(-rc));
+        log_spawn_error(r, i, rc);
     return rc;
 }
 

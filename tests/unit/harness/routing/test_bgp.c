@@ -222,8 +222,8 @@ START_TEST(parse_show_route_count)
     ck_assert_int_eq(bgp_parse_route_count(text, c), 2);
     ck_assert_uint_eq(c[0], 3);
     ck_assert_uint_eq(c[1], 5);
-    /* An IPv4-only router's empty IPv6 table is still listed; a table of
-     * another name or a line of another shape is not counted. */
+    /* An empty table's line counts (0 routes); a table of another name or a
+     * line of another shape does not, and a table without a line gets 0. */
     ck_assert_int_eq(bgp_parse_route_count("0 of 0 routes for 0 networks in table master4\n"
                                            "7 of 7 routes for 7 networks in table t2\n"
                                            "routes for networks\n",
